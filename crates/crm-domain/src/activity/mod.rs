@@ -1,0 +1,12 @@
+//! The activity (audit) log: who changed what, when, with before and after values.
+//!
+//! Entries are written through [`ActivityRepository::record`] inside the transaction of the
+//! change they describe, so a change without its entry (or the reverse) cannot be committed.
+
+mod model;
+mod ports;
+mod service;
+
+pub use model::{Activity, FieldChange, NewActivity, diff_fields, LIST_SPEC};
+pub use ports::*;
+pub use service::ActivityService;

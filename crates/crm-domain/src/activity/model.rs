@@ -1,0 +1,112 @@
+use crate::kernel::ids::{ActivityId, OrganizationId, UserId};
+use crate::kernel::pagination::{FieldKind, FieldSpec, ListSpec};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// One changed field.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// An entry to record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewActivity {
+    pub organization_id: OrganizationId,
+    /// `None` for changes made by the system (bootstrap, background jobs).
+    pub actor_id: Option<UserId>,
+    pub entity_type: &'static str,
+    pub entity_id: Uuid,
+    /// `created`, `updated`, `deleted`, or a verb such as `converted`.
+    pub action: &'static str,
+    pub changes: Vec<FieldChange>,
+}
+
+/// A recorded entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Activity {
+    pub id: ActivityId,
+    pub organization_id: OrganizationId,
+    pub actor_id: Option<UserId>,
+    pub entity_type: String,
+    pub entity_id: Uuid,
+    pub action: String,
+    pub changes: Vec<FieldChange>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Fields whose values never enter the log, whatever entity they belong to.
+const REDACTED: &[&str] = &["password", "password_hash", "token", "token_hash", "code_hash", "secret"];
+
+/// The changes between two JSON objects of the same entity, field by field, in key order.
+/// Secret fields are recorded as changed with their values hidden.
+pub fn diff_fields(before: &Value, after: &Value) -> Vec<FieldChange> {
+    let empty = serde_json::Map::new();
+    let b = before.as_object().unwrap_or(&empty);
+    let a = after.as_object().unwrap_or(&empty);
+    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| !matches!(k.as_str(), "updated_at" | "version"))
+        .filter_map(|k| {
+            let bv = b.get(k).cloned().unwrap_or(Value::Null);
+            let av = a.get(k).cloned().unwrap_or(Value::Null);
+            if bv == av {
+                return None;
+            }
+            let hide = |v: Value| if REDACTED.contains(&k.as_str()) && !v.is_null() { Value::String("[redacted]".into()) } else { v };
+            Some(FieldChange {
+                field: k.clone(),
+                before: hide(bv),
+                after: hide(av),
+            })
+        })
+        .collect()
+}
+
+const FIELDS: &[FieldSpec] = &[
+    FieldSpec::new("created_at", FieldKind::Timestamp).range().sort(),
+    FieldSpec::new("entity_type", FieldKind::Text).filter(),
+    FieldSpec::new("entity_id", FieldKind::Uuid).filter(),
+    FieldSpec::new("actor_id", FieldKind::Uuid).filter(),
+    FieldSpec::new("action", FieldKind::Text).filter(),
+];
+
+/// `GET /activities`: newest first by default.
+pub const LIST_SPEC: ListSpec = ListSpec {
+    fields: FIELDS,
+    default_sort: "-created_at",
+    searchable: false,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diff_lists_changed_fields_only_and_hides_secrets() {
+        let before = json!({"name": "A", "email": "a@x.io", "password_hash": "h1", "version": 1});
+        let after = json!({"name": "B", "email": "a@x.io", "password_hash": "h2", "phone": "1", "version": 2});
+        let d = diff_fields(&before, &after);
+        assert_eq!(
+            d,
+            vec![
+                FieldChange { field: "name".into(), before: json!("A"), after: json!("B") },
+                FieldChange { field: "password_hash".into(), before: json!("[redacted]"), after: json!("[redacted]") },
+                FieldChange { field: "phone".into(), before: Value::Null, after: json!("1") },
+            ]
+        );
+    }
+
+    #[test]
+    fn creation_diff_is_every_field_from_null() {
+        let d = diff_fields(&Value::Null, &json!({"name": "A"}));
+        assert_eq!(d, vec![FieldChange { field: "name".into(), before: Value::Null, after: json!("A") }]);
+    }
+}

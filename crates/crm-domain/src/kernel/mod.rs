@@ -1,0 +1,9 @@
+//! Types every module shares: ids, money, pagination, the caller's context, the unit of work.
+
+pub mod context;
+pub mod error;
+pub mod ids;
+pub mod money;
+pub mod pagination;
+pub mod uow;
+pub mod validation;

@@ -1,0 +1,482 @@
+//! The list convention of the contract: `limit`, opaque keyset `cursor`, `sort`, equality and
+//! range filters, `q` text search and `count`.
+//!
+//! A module declares its list with a static [`ListSpec`]; [`ListQuery::parse`] turns raw query
+//! pairs into a typed, validated query, so adapters only ever see known fields with typed values.
+//! Every sort ends with `id` as tie-breaker, so the cursor (the last row's sort values and id)
+//! names a unique position that stays correct while rows are inserted.
+
+use crate::kernel::validation::FieldError;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Page size: 50 by default, 1..=200 allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit(u32);
+
+impl Limit {
+    pub const DEFAULT: u32 = 50;
+    pub const MAX: u32 = 200;
+
+    pub fn new(v: i64) -> Result<Self, String> {
+        if (1..=i64::from(Self::MAX)).contains(&v) {
+            Ok(Self(v as u32))
+        } else {
+            Err(format!("limit must be between 1 and {}", Self::MAX))
+        }
+    }
+
+    pub fn get(&self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for Limit {
+    fn default() -> Self {
+        Self(Self::DEFAULT)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortDir {
+    Asc,
+    Desc,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SortKey {
+    pub field: &'static str,
+    pub dir: SortDir,
+}
+
+/// The type of a listable field, which decides how its query value is parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    Uuid,
+    Timestamp,
+    Date,
+    Integer,
+    Bool,
+}
+
+/// One field a list exposes.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub kind: FieldKind,
+    /// `?field=value` equality filter.
+    pub filter: bool,
+    /// `?field_from=` / `?field_to=` inclusive range.
+    pub range: bool,
+    /// Allowed in `sort`.
+    pub sort: bool,
+}
+
+impl FieldSpec {
+    pub const fn new(name: &'static str, kind: FieldKind) -> Self {
+        Self {
+            name,
+            kind,
+            filter: false,
+            range: false,
+            sort: false,
+        }
+    }
+    pub const fn filter(mut self) -> Self {
+        self.filter = true;
+        self
+    }
+    pub const fn range(mut self) -> Self {
+        self.range = true;
+        self
+    }
+    pub const fn sort(mut self) -> Self {
+        self.sort = true;
+        self
+    }
+}
+
+/// What a list route accepts.
+#[derive(Clone, Copy, Debug)]
+pub struct ListSpec {
+    pub fields: &'static [FieldSpec],
+    /// Used when the request names no sort, e.g. `"-created_at"`.
+    pub default_sort: &'static str,
+    /// Whether `q` is accepted.
+    pub searchable: bool,
+}
+
+/// A typed value of a filter or of a cursor position.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", content = "v")]
+pub enum FieldValue {
+    Null,
+    Text(String),
+    Uuid(Uuid),
+    Timestamp(DateTime<Utc>),
+    Date(NaiveDate),
+    Integer(i64),
+    Bool(bool),
+}
+
+impl FieldValue {
+    fn parse(kind: FieldKind, raw: &str) -> Result<Self, String> {
+        match kind {
+            FieldKind::Text => Ok(Self::Text(raw.to_string())),
+            FieldKind::Uuid => Uuid::parse_str(raw)
+                .map(Self::Uuid)
+                .map_err(|_| "must be a UUID".to_string()),
+            FieldKind::Timestamp => DateTime::parse_from_rfc3339(raw)
+                .map(|t| Self::Timestamp(t.with_timezone(&Utc)))
+                .or_else(|_| {
+                    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                        .map(|d| Self::Timestamp(d.and_time(chrono::NaiveTime::MIN).and_utc()))
+                })
+                .map_err(|_| "must be an RFC 3339 timestamp or a YYYY-MM-DD date".to_string()),
+            FieldKind::Date => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .map(Self::Date)
+                .map_err(|_| "must be a YYYY-MM-DD date".to_string()),
+            FieldKind::Integer => raw
+                .parse()
+                .map(Self::Integer)
+                .map_err(|_| "must be an integer".to_string()),
+            FieldKind::Bool => match raw {
+                "true" => Ok(Self::Bool(true)),
+                "false" => Ok(Self::Bool(false)),
+                _ => Err("must be true or false".to_string()),
+            },
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterOp {
+    Eq,
+    /// Inclusive lower bound (`_from`).
+    Gte,
+    /// Inclusive upper bound (`_to`).
+    Lte,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Filter {
+    pub field: &'static str,
+    pub op: FilterOp,
+    pub value: FieldValue,
+}
+
+/// A position in a sorted list: the sort values and id of the last row returned.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// The sort the cursor was made for; a cursor reused with another sort is rejected.
+    #[serde(rename = "s")]
+    pub sort: String,
+    #[serde(rename = "k")]
+    pub keys: Vec<FieldValue>,
+    pub id: Uuid,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        // Serializing plain data to JSON cannot fail.
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+/// A validated list request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListQuery {
+    pub limit: Limit,
+    pub cursor: Option<Cursor>,
+    /// Never empty; `id` is appended by adapters as the final tie-breaker.
+    pub sort: Vec<SortKey>,
+    pub filters: Vec<Filter>,
+    pub q: Option<String>,
+    pub count: bool,
+}
+
+fn sort_signature(sort: &[SortKey]) -> String {
+    sort.iter()
+        .map(|k| match k.dir {
+            SortDir::Asc => k.field.to_string(),
+            SortDir::Desc => format!("-{}", k.field),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl ListQuery {
+    /// Parses raw query pairs against `spec`. Every problem is reported, one entry per field;
+    /// unknown parameters are rejected rather than silently ignored, so a misspelt filter never
+    /// returns the unfiltered list.
+    pub fn parse(spec: &ListSpec, params: &[(String, String)]) -> Result<Self, Vec<FieldError>> {
+        Self::parse_with(spec, params, &[])
+    }
+
+    /// As [`ListQuery::parse`], but leaves the parameters named in `extra` to the caller
+    /// (e.g. `entity_type` on the activity log, handled by the route itself).
+    pub fn parse_with(
+        spec: &ListSpec,
+        params: &[(String, String)],
+        extra: &[&str],
+    ) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut limit = Limit::default();
+        let mut cursor_raw = None;
+        let mut sort_raw = None;
+        let mut filters = Vec::new();
+        let mut q = None;
+        let mut count = false;
+
+        for (key, raw) in params {
+            let key = key.as_str();
+            match key {
+                "limit" => match raw.parse::<i64>().map_err(|_| "limit must be an integer".to_string()).and_then(Limit::new) {
+                    Ok(l) => limit = l,
+                    Err(m) => errors.push(FieldError::new("limit", "out_of_range", m)),
+                },
+                "cursor" => cursor_raw = Some(raw.clone()),
+                "sort" => sort_raw = Some(raw.clone()),
+                "count" => match raw.as_str() {
+                    "true" | "1" => count = true,
+                    "false" | "0" => count = false,
+                    _ => errors.push(FieldError::new("count", "invalid", "count must be true or false")),
+                },
+                "q" if spec.searchable => {
+                    let t = raw.trim();
+                    if t.chars().count() > 200 {
+                        errors.push(FieldError::new("q", "too_long", "q is at most 200 characters"));
+                    } else if !t.is_empty() {
+                        q = Some(t.to_string());
+                    }
+                }
+                k if extra.contains(&k) => {}
+                _ => {
+                    let (name, op) = if let Some(n) = key.strip_suffix("_from") {
+                        (n, FilterOp::Gte)
+                    } else if let Some(n) = key.strip_suffix("_to") {
+                        (n, FilterOp::Lte)
+                    } else {
+                        (key, FilterOp::Eq)
+                    };
+                    // An exact field name wins over a suffix reading (a field may end in `_to`).
+                    let exact = spec.fields.iter().find(|f| f.name == key && f.filter);
+                    let field = match exact {
+                        Some(f) => Some((f, FilterOp::Eq)),
+                        None => spec
+                            .fields
+                            .iter()
+                            .find(|f| f.name == name && (op == FilterOp::Eq && f.filter || op != FilterOp::Eq && f.range))
+                            .map(|f| (f, op)),
+                    };
+                    match field {
+                        Some((f, op)) => match FieldValue::parse(f.kind, raw) {
+                            Ok(value) => filters.push(Filter { field: f.name, op, value }),
+                            Err(m) => errors.push(FieldError::new(key, "invalid", format!("{key} {m}"))),
+                        },
+                        None => errors.push(FieldError::new(
+                            key,
+                            "unknown_parameter",
+                            format!("{key} is not a filter of this list"),
+                        )),
+                    }
+                }
+            }
+        }
+
+        let sort = match Self::parse_sort(spec, sort_raw.as_deref().unwrap_or(spec.default_sort)) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(e);
+                Vec::new()
+            }
+        };
+
+        let cursor = match cursor_raw {
+            None => None,
+            Some(raw) => match Cursor::decode(&raw) {
+                Some(c) if c.sort == sort_signature(&sort) && c.keys.len() == sort.len() => Some(c),
+                _ => {
+                    errors.push(FieldError::new(
+                        "cursor",
+                        "invalid",
+                        "cursor is not valid for this list and sort",
+                    ));
+                    None
+                }
+            },
+        };
+
+        if errors.is_empty() {
+            Ok(Self {
+                limit,
+                cursor,
+                sort,
+                filters,
+                q,
+                count,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn parse_sort(spec: &ListSpec, raw: &str) -> Result<Vec<SortKey>, FieldError> {
+        let mut keys: Vec<SortKey> = Vec::new();
+        for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, dir) = match part.strip_prefix('-') {
+                Some(n) => (n, SortDir::Desc),
+                None => (part.strip_prefix('+').unwrap_or(part), SortDir::Asc),
+            };
+            let field = spec
+                .fields
+                .iter()
+                .find(|f| f.name == name && f.sort)
+                .ok_or_else(|| FieldError::new("sort", "invalid", format!("cannot sort by {name}")))?;
+            if keys.iter().any(|k| k.field == field.name) {
+                return Err(FieldError::new("sort", "invalid", format!("{name} appears twice")));
+            }
+            keys.push(SortKey {
+                field: field.name,
+                dir,
+            });
+        }
+        if keys.is_empty() {
+            return Err(FieldError::new("sort", "invalid", "sort names no field"));
+        }
+        Ok(keys)
+    }
+
+    /// The cursor that resumes after a row with these sort values and id.
+    pub fn cursor_after(&self, keys: Vec<FieldValue>, id: Uuid) -> String {
+        Cursor {
+            sort: sort_signature(&self.sort),
+            keys,
+            id,
+        }
+        .encode()
+    }
+
+    /// The direction of the `id` tie-breaker: that of the last sort key, so an index on
+    /// `(organization_id, key, id)` serves the whole order in one direction.
+    pub fn tie_break_dir(&self) -> SortDir {
+        self.sort.last().map(|k| k.dir).unwrap_or(SortDir::Asc)
+    }
+}
+
+/// One page of a list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            data: self.data.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+            total: self.total,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIELDS: &[FieldSpec] = &[
+        FieldSpec::new("created_at", FieldKind::Timestamp).range().sort(),
+        FieldSpec::new("status", FieldKind::Text).filter().sort(),
+        FieldSpec::new("owner_id", FieldKind::Uuid).filter(),
+        FieldSpec::new("amount", FieldKind::Integer).range().sort(),
+    ];
+    const SPEC: ListSpec = ListSpec {
+        fields: FIELDS,
+        default_sort: "-created_at",
+        searchable: true,
+    };
+
+    fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let q = ListQuery::parse(&SPEC, &[]).unwrap();
+        assert_eq!(q.limit.get(), 50);
+        assert_eq!(q.sort, vec![SortKey { field: "created_at", dir: SortDir::Desc }]);
+        assert!(q.cursor.is_none() && q.filters.is_empty() && q.q.is_none() && !q.count);
+    }
+
+    #[test]
+    fn limit_outside_range_is_rejected() {
+        for bad in ["0", "201", "-1", "x"] {
+            let e = ListQuery::parse(&SPEC, &p(&[("limit", bad)])).unwrap_err();
+            assert_eq!(e[0].field, "limit");
+        }
+        assert_eq!(ListQuery::parse(&SPEC, &p(&[("limit", "200")])).unwrap().limit.get(), 200);
+        assert_eq!(ListQuery::parse(&SPEC, &p(&[("limit", "1")])).unwrap().limit.get(), 1);
+    }
+
+    #[test]
+    fn filters_and_ranges_are_typed() {
+        let owner = Uuid::now_v7();
+        let q = ListQuery::parse(
+            &SPEC,
+            &p(&[
+                ("status", "new"),
+                ("owner_id", &owner.to_string()),
+                ("created_at_from", "2026-01-01"),
+                ("amount_to", "500"),
+                ("q", "  acme "),
+                ("count", "true"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(q.filters.len(), 4);
+        assert!(q.filters.contains(&Filter { field: "owner_id", op: FilterOp::Eq, value: FieldValue::Uuid(owner) }));
+        assert!(q.filters.contains(&Filter { field: "amount", op: FilterOp::Lte, value: FieldValue::Integer(500) }));
+        assert_eq!(q.q.as_deref(), Some("acme"));
+        assert!(q.count);
+    }
+
+    #[test]
+    fn every_bad_parameter_is_reported() {
+        let e = ListQuery::parse(
+            &SPEC,
+            &p(&[("owner_id", "nope"), ("stauts", "new"), ("sort", "password"), ("status_from", "a")]),
+        )
+        .unwrap_err();
+        let fields: Vec<_> = e.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, vec!["owner_id", "stauts", "status_from", "sort"]);
+    }
+
+    #[test]
+    fn cursor_round_trips_and_is_bound_to_its_sort() {
+        let q = ListQuery::parse(&SPEC, &p(&[("sort", "status,-amount")])).unwrap();
+        assert_eq!(q.tie_break_dir(), SortDir::Desc);
+        let id = Uuid::now_v7();
+        let raw = q.cursor_after(vec![FieldValue::Text("new".into()), FieldValue::Integer(7)], id);
+        let again = ListQuery::parse(&SPEC, &p(&[("sort", "status,-amount"), ("cursor", &raw)])).unwrap();
+        let c = again.cursor.unwrap();
+        assert_eq!(c.id, id);
+        assert_eq!(c.keys, vec![FieldValue::Text("new".into()), FieldValue::Integer(7)]);
+        // Same cursor, other sort: rejected, never misapplied.
+        let e = ListQuery::parse(&SPEC, &p(&[("sort", "-created_at"), ("cursor", &raw)])).unwrap_err();
+        assert_eq!(e[0].field, "cursor");
+        assert!(ListQuery::parse(&SPEC, &p(&[("cursor", "garbage!")])).is_err());
+    }
+}

@@ -1,0 +1,59 @@
+//! The unit-of-work port: one transaction shared by several repository calls, so a use case
+//! writes its rows, its audit entry and its outbox messages atomically, without any database
+//! type reaching the domain.
+//!
+//! Repository methods that write take `&mut dyn Tx`; the adapter downcasts it to its own
+//! transaction type through [`Tx::as_any`].
+
+use crate::kernel::error::StoreError;
+use async_trait::async_trait;
+use std::any::Any;
+
+/// An open transaction. Dropping it without `commit` rolls it back.
+#[async_trait]
+pub trait Tx: Send {
+    /// For the adapter that created it: its concrete transaction.
+    fn as_any(&mut self) -> &mut (dyn Any + Send);
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// Opens transactions.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TxManager: Send + Sync {
+    /// Fails with `Unavailable` when the database cannot be reached.
+    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
+}
+
+/// A transaction for unit tests with mocked repositories: it only remembers whether it was
+/// committed, through the shared flag.
+#[cfg(any(test, feature = "mocks"))]
+pub struct FakeTx {
+    pub committed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[cfg(any(test, feature = "mocks"))]
+#[async_trait]
+impl Tx for FakeTx {
+    fn as_any(&mut self) -> &mut (dyn Any + Send) {
+        self
+    }
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.committed.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// A `MockTxManager` whose every `begin` hands out a [`FakeTx`] reporting to `committed`.
+#[cfg(any(test, feature = "mocks"))]
+pub fn fake_tx_manager(
+    committed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> MockTxManager {
+    let mut m = MockTxManager::new();
+    m.expect_begin().returning(move || {
+        Ok(Box::new(FakeTx {
+            committed: committed.clone(),
+        }) as Box<dyn Tx>)
+    });
+    m
+}

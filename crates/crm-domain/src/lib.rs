@@ -1,0 +1,16 @@
+//! Shared kernel and core modules of the CRM.
+//!
+//! Architecture invariant: this crate depends on no database, web or mail crate
+//! (no sea-orm, sqlx, actix or lettre). Adapters implement the ports declared here.
+
+pub mod activity;
+pub mod kernel;
+pub mod mail;
+
+pub use kernel::context::{Actor, Permission, Scope};
+pub use kernel::error::{DomainError, StoreError};
+pub use kernel::validation::{FieldError, Validator};
+pub use kernel::ids::*;
+pub use kernel::money::{Currency, Money, MoneyError};
+pub use kernel::pagination::{Cursor, Limit, ListQuery, Page, SortDir, SortKey};
+pub use kernel::uow::{Tx, TxManager};

@@ -1,0 +1,95 @@
+use crate::kernel::error::StoreError;
+use crate::kernel::ids::{OrganizationId, OutboxId};
+use crate::kernel::uow::Tx;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// A message ready to send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingMail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum MailError {
+    /// Worth retrying later: server unreachable, 4xx reply, timeout.
+    #[error("temporary mail failure: {0}")]
+    Temporary(String),
+    /// Retrying will not help: malformed address, 5xx rejection of the message.
+    #[error("permanent mail failure: {0}")]
+    Permanent(String),
+}
+
+/// Delivers one message now.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError>;
+}
+
+/// A queued message as the dispatcher sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxMessage {
+    pub id: OutboxId,
+    pub organization_id: Option<OrganizationId>,
+    pub mail: OutgoingMail,
+    /// Attempts made before this one.
+    pub attempts: u32,
+}
+
+/// Storage of the outbox.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
+#[async_trait]
+pub trait OutboxRepository: Send + Sync {
+    /// Queues a message inside the transaction of the change that causes it.
+    async fn enqueue(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        organization_id: Option<OrganizationId>,
+        mail: OutgoingMail,
+    ) -> Result<OutboxId, StoreError>;
+
+    /// Claims up to `limit` messages due at `now`, leasing them until `lease_until` so that
+    /// other server instances skip them (`FOR UPDATE SKIP LOCKED` where the backend has it).
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+
+    async fn mark_sent(&self, id: OutboxId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Records a failed attempt; `retry_at = None` means it will not be tried again.
+    async fn mark_failed(
+        &self,
+        id: OutboxId,
+        error: String,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+}
+
+/// The texts of the product's mails. Implemented next to the transports (crm-mail), so the
+/// domain decides *that* a mail goes out and *to whom*, never how it looks.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait MailTemplates: Send + Sync {
+    /// The 6-digit code that verifies a new account's email address.
+    fn verification_code(&self, to: &str, name: &str, code: &str, valid_minutes: u32) -> OutgoingMail;
+    /// The 6-digit code that lets a user choose a new password.
+    fn password_reset_code(&self, to: &str, name: &str, code: &str, valid_minutes: u32) -> OutgoingMail;
+    /// An invitation to join `organization` with the code that sets the first password.
+    fn invitation(
+        &self,
+        to: &str,
+        name: &str,
+        organization: &str,
+        code: &str,
+        valid_minutes: u32,
+    ) -> OutgoingMail;
+}
