@@ -1,0 +1,28 @@
+//! The database schema, as sea-orm-migration migrations. Run by `crm migrate …` and, unless
+//! `CRM__DATABASE__AUTO_MIGRATE=false`, at `crm serve` start.
+//!
+//! Rules every migration follows (see docs/ARCHITECTURE.md):
+//! - file name `mYYYYMMDD_NNNNNN_what.rs` (the recorded migration name comes from it);
+//! - a working `down`;
+//! - money in integer minor units (`BIGINT`) on every backend;
+//! - timestamps through [`schema::ts`], which is `DATETIME(6)` on MySQL/MariaDB (no 2038 limit, no
+//!   time-zone conversion) and `timestamptz` on PostgreSQL;
+//! - every business table starts with `organization_id`, and so does every index on it.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_kernel;
+mod m20261122_000002_identity;
+pub mod schema;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_kernel::Migration),
+            Box::new(m20261122_000002_identity::Migration),
+        ]
+    }
+}

@@ -1,1 +1,11 @@
+//! End-to-end tests: the real server on a random port against a real, fresh database per test.
+//! Every scenario runs on SQLite, and on PostgreSQL / MariaDB when `CRM_TEST_POSTGRES_URL` /
+//! `CRM_TEST_MYSQL_URL` are set (required when `CRM_TEST_REQUIRE_ALL_BACKENDS=1`, as in CI).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+mod proxy;
+
+mod chassis;
+mod migrations;

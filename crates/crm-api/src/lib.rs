@@ -1,0 +1,82 @@
+//! The HTTP face of the CRM: settings, CLI, actix-web wiring, routes, problem+json, OpenAPI.
+//! Business rules live in the domain crates; this crate only translates.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod framework_errors;
+pub mod openapi;
+pub mod problem;
+pub mod request_id;
+pub mod routes;
+pub mod settings;
+pub mod telemetry;
+
+use cli::{AdminAction, Cli, Command, MigrateAction};
+use crm_db::{Database, Migrator, MigratorTrait};
+use settings::Settings;
+
+/// Runs the command line; returns the process exit code.
+pub async fn main_with(cli: Cli) -> i32 {
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("crm: {e}");
+            return 2;
+        }
+    };
+    telemetry::init(&settings);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate { action } => migrate(&settings, action).await,
+        Command::Admin { action } => admin(&settings, action).await,
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("crm: {e}");
+            1
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    let running = app::start(settings, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    // actix handles SIGTERM/SIGINT: it stops accepting and lets in-flight requests finish.
+    let result = running.server.await.map_err(|e| e.to_string());
+    running.outbox_worker.abort();
+    result
+}
+
+async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), String> {
+    let db = Database::connect_with_retry(&settings.db()).await?;
+    let r = match action {
+        MigrateAction::Up => Migrator::up(&db.conn, None).await,
+        MigrateAction::Down { all: true, .. } => Migrator::down(&db.conn, None).await,
+        MigrateAction::Down { steps, .. } => Migrator::down(&db.conn, Some(steps)).await,
+        MigrateAction::Fresh => Migrator::fresh(&db.conn).await,
+        MigrateAction::Status => {
+            let list = Migrator::get_migration_with_status(&db.conn)
+                .await
+                .map_err(|e| e.to_string())?;
+            for m in list {
+                println!("{:<10} {}", m.status().to_string(), m.name());
+            }
+            Ok(())
+        }
+    };
+    r.map_err(|e| format!("migration failed: {e}"))?;
+    println!("ok");
+    Ok(())
+}
+
+async fn admin(_settings: &Settings, action: AdminAction) -> Result<(), String> {
+    match action {
+        AdminAction::Create { .. } => {
+            Err("`crm admin create` arrives with the identity module".into())
+        }
+    }
+}

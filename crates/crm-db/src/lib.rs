@@ -1,0 +1,19 @@
+//! sea-orm adapters of the domain's ports: connection handling, transactions, repositories and
+//! the outbox. The only crate that knows SQL; sea-orm types never leave it.
+
+mod activity_repo;
+mod actor_resolver;
+mod connect;
+mod entities;
+mod error;
+mod keyset;
+mod outbox_repo;
+mod tx;
+
+pub use activity_repo::SqlActivityRepository;
+pub use actor_resolver::SqlActorResolver;
+pub use connect::{Database, DbSettings, describe_connect_error, redact_url};
+pub use outbox_repo::SqlOutboxRepository;
+pub use tx::SqlTxManager;
+
+pub use migration::{Migrator, MigratorTrait};

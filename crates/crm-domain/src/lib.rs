@@ -4,13 +4,14 @@
 //! (no sea-orm, sqlx, actix or lettre). Adapters implement the ports declared here.
 
 pub mod activity;
+pub mod identity;
 pub mod kernel;
 pub mod mail;
 
-pub use kernel::context::{Actor, Permission, Scope};
+pub use kernel::context::{Actor, ActorResolver, Permission, Scope};
 pub use kernel::error::{DomainError, StoreError};
-pub use kernel::validation::{FieldError, Validator};
 pub use kernel::ids::*;
 pub use kernel::money::{Currency, Money, MoneyError};
 pub use kernel::pagination::{Cursor, Limit, ListQuery, Page, SortDir, SortKey};
 pub use kernel::uow::{Tx, TxManager};
+pub use kernel::validation::{FieldError, Validator};

@@ -40,7 +40,14 @@ pub struct Activity {
 }
 
 /// Fields whose values never enter the log, whatever entity they belong to.
-const REDACTED: &[&str] = &["password", "password_hash", "token", "token_hash", "code_hash", "secret"];
+const REDACTED: &[&str] = &[
+    "password",
+    "password_hash",
+    "token",
+    "token_hash",
+    "code_hash",
+    "secret",
+];
 
 /// The changes between two JSON objects of the same entity, field by field, in key order.
 /// Secret fields are recorded as changed with their values hidden.
@@ -59,7 +66,13 @@ pub fn diff_fields(before: &Value, after: &Value) -> Vec<FieldChange> {
             if bv == av {
                 return None;
             }
-            let hide = |v: Value| if REDACTED.contains(&k.as_str()) && !v.is_null() { Value::String("[redacted]".into()) } else { v };
+            let hide = |v: Value| {
+                if REDACTED.contains(&k.as_str()) && !v.is_null() {
+                    Value::String("[redacted]".into())
+                } else {
+                    v
+                }
+            };
             Some(FieldChange {
                 field: k.clone(),
                 before: hide(bv),
@@ -70,7 +83,9 @@ pub fn diff_fields(before: &Value, after: &Value) -> Vec<FieldChange> {
 }
 
 const FIELDS: &[FieldSpec] = &[
-    FieldSpec::new("created_at", FieldKind::Timestamp).range().sort(),
+    FieldSpec::new("created_at", FieldKind::Timestamp)
+        .range()
+        .sort(),
     FieldSpec::new("entity_type", FieldKind::Text).filter(),
     FieldSpec::new("entity_id", FieldKind::Uuid).filter(),
     FieldSpec::new("actor_id", FieldKind::Uuid).filter(),
@@ -97,9 +112,21 @@ mod tests {
         assert_eq!(
             d,
             vec![
-                FieldChange { field: "name".into(), before: json!("A"), after: json!("B") },
-                FieldChange { field: "password_hash".into(), before: json!("[redacted]"), after: json!("[redacted]") },
-                FieldChange { field: "phone".into(), before: Value::Null, after: json!("1") },
+                FieldChange {
+                    field: "name".into(),
+                    before: json!("A"),
+                    after: json!("B")
+                },
+                FieldChange {
+                    field: "password_hash".into(),
+                    before: json!("[redacted]"),
+                    after: json!("[redacted]")
+                },
+                FieldChange {
+                    field: "phone".into(),
+                    before: Value::Null,
+                    after: json!("1")
+                },
             ]
         );
     }
@@ -107,6 +134,13 @@ mod tests {
     #[test]
     fn creation_diff_is_every_field_from_null() {
         let d = diff_fields(&Value::Null, &json!({"name": "A"}));
-        assert_eq!(d, vec![FieldChange { field: "name".into(), before: Value::Null, after: json!("A") }]);
+        assert_eq!(
+            d,
+            vec![FieldChange {
+                field: "name".into(),
+                before: Value::Null,
+                after: json!("A")
+            }]
+        );
     }
 }

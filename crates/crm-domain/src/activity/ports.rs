@@ -11,8 +11,16 @@ use async_trait::async_trait;
 #[async_trait]
 pub trait ActivityRepository: Send + Sync {
     /// Appends an entry inside `tx`; fails only as the transaction fails.
-    async fn record(&self, tx: &mut (dyn Tx + 'static), entry: NewActivity) -> Result<(), StoreError>;
+    async fn record(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        entry: NewActivity,
+    ) -> Result<(), StoreError>;
 
     /// One page of the organization's entries matching `query`.
-    async fn list(&self, org: OrganizationId, query: &ListQuery) -> Result<Page<Activity>, StoreError>;
+    async fn list(
+        &self,
+        org: OrganizationId,
+        query: &ListQuery,
+    ) -> Result<Page<Activity>, StoreError>;
 }

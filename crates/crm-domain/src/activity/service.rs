@@ -17,7 +17,11 @@ impl ActivityService {
     }
 
     /// The caller's organization's entries; needs `activities:read`.
-    pub async fn list(&self, actor: &Actor, query: &ListQuery) -> Result<Page<Activity>, DomainError> {
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        query: &ListQuery,
+    ) -> Result<Page<Activity>, DomainError> {
         if !actor.can_all("activities", "read") {
             return Err(DomainError::forbidden("activities:read is required"));
         }
@@ -28,13 +32,17 @@ impl ActivityService {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::activity::LIST_SPEC;
     use crate::activity::ports::MockActivityRepository;
     use crate::kernel::error::StoreError;
     use crate::kernel::ids::{OrganizationId, UserId};
-    use crate::activity::LIST_SPEC;
 
     fn actor(perms: &[&str]) -> Actor {
-        Actor::new(UserId::new(), OrganizationId::new(), perms.iter().map(|s| s.to_string()))
+        Actor::new(
+            UserId::new(),
+            OrganizationId::new(),
+            perms.iter().map(|s| s.to_string()),
+        )
     }
 
     #[tokio::test]
@@ -45,7 +53,13 @@ mod tests {
         repo.expect_list()
             .withf(move |o, _| *o == org)
             .times(1)
-            .returning(|_, _| Ok(Page { data: vec![], next_cursor: None, total: None }));
+            .returning(|_, _| {
+                Ok(Page {
+                    data: vec![],
+                    next_cursor: None,
+                    total: None,
+                })
+            });
         let svc = ActivityService::new(Arc::new(repo));
         let q = ListQuery::parse(&LIST_SPEC, &[]).unwrap();
         assert!(svc.list(&reader, &q).await.unwrap().data.is_empty());
@@ -56,10 +70,14 @@ mod tests {
     #[tokio::test]
     async fn store_outage_becomes_unavailable() {
         let mut repo = MockActivityRepository::new();
-        repo.expect_list().returning(|_, _| Err(StoreError::Unavailable("down".into())));
+        repo.expect_list()
+            .returning(|_, _| Err(StoreError::Unavailable("down".into())));
         let svc = ActivityService::new(Arc::new(repo));
         let q = ListQuery::parse(&LIST_SPEC, &[]).unwrap();
-        let err = svc.list(&actor(&["activities:read"]), &q).await.unwrap_err();
+        let err = svc
+            .list(&actor(&["activities:read"]), &q)
+            .await
+            .unwrap_err();
         assert!(matches!(err, DomainError::Unavailable(_)));
     }
 }

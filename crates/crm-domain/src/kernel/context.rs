@@ -116,8 +116,18 @@ mod tests {
         assert_eq!(p.action, "read");
         assert!(p.own_only);
         assert_eq!(p.to_string(), "leads:read:own");
-        assert_eq!(Permission::parse("leads:read").unwrap().to_string(), "leads:read");
-        for bad in ["leads", "leads:", ":read", "leads:read:all", "Leads:read", "a:b:own:x"] {
+        assert_eq!(
+            Permission::parse("leads:read").unwrap().to_string(),
+            "leads:read"
+        );
+        for bad in [
+            "leads",
+            "leads:",
+            ":read",
+            "leads:read:all",
+            "Leads:read",
+            "a:b:own:x",
+        ] {
             assert!(Permission::parse(bad).is_none(), "{bad} must not parse");
         }
     }
@@ -127,11 +137,30 @@ mod tests {
         let a = Actor::new(
             UserId::new(),
             OrganizationId::new(),
-            ["leads:read:own".to_string(), "deals:read".to_string(), "deals:read:own".to_string()],
+            [
+                "leads:read:own".to_string(),
+                "deals:read".to_string(),
+                "deals:read:own".to_string(),
+            ],
         );
         assert_eq!(a.scope("leads", "read"), Some(Scope::Own));
         assert_eq!(a.scope("deals", "read"), Some(Scope::All));
         assert_eq!(a.scope("invoices", "read"), None);
         assert!(!a.can_all("leads", "read"));
     }
+}
+
+/// Turns a verified access token's subject into the caller, checking on every request that the
+/// user is still active and the token was not revoked (deactivation, password change).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait ActorResolver: Send + Sync {
+    /// `Unauthorized` when the user is gone, not active, in another organization, or its tokens
+    /// issued at `issued_at` were revoked; `Unavailable` when the store is down.
+    async fn resolve(
+        &self,
+        user: UserId,
+        organization: OrganizationId,
+        issued_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Actor, crate::kernel::error::DomainError>;
 }

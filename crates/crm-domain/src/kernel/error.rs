@@ -94,7 +94,9 @@ impl From<StoreError> for DomainError {
             StoreError::NotFound => Self::NotFound,
             StoreError::Conflict { constraint } => Self::Conflict {
                 code: "conflict",
-                message: format!("a record with the same unique value already exists ({constraint})"),
+                message: format!(
+                    "a record with the same unique value already exists ({constraint})"
+                ),
                 existing_id: None,
             },
             StoreError::Stale => Self::Stale,

@@ -1,5 +1,6 @@
 //! Types every module shares: ids, money, pagination, the caller's context, the unit of work.
 
+pub mod clock;
 pub mod context;
 pub mod error;
 pub mod ids;

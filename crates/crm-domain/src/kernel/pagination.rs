@@ -241,7 +241,11 @@ impl ListQuery {
         for (key, raw) in params {
             let key = key.as_str();
             match key {
-                "limit" => match raw.parse::<i64>().map_err(|_| "limit must be an integer".to_string()).and_then(Limit::new) {
+                "limit" => match raw
+                    .parse::<i64>()
+                    .map_err(|_| "limit must be an integer".to_string())
+                    .and_then(Limit::new)
+                {
                     Ok(l) => limit = l,
                     Err(m) => errors.push(FieldError::new("limit", "out_of_range", m)),
                 },
@@ -250,12 +254,20 @@ impl ListQuery {
                 "count" => match raw.as_str() {
                     "true" | "1" => count = true,
                     "false" | "0" => count = false,
-                    _ => errors.push(FieldError::new("count", "invalid", "count must be true or false")),
+                    _ => errors.push(FieldError::new(
+                        "count",
+                        "invalid",
+                        "count must be true or false",
+                    )),
                 },
                 "q" if spec.searchable => {
                     let t = raw.trim();
                     if t.chars().count() > 200 {
-                        errors.push(FieldError::new("q", "too_long", "q is at most 200 characters"));
+                        errors.push(FieldError::new(
+                            "q",
+                            "too_long",
+                            "q is at most 200 characters",
+                        ));
                     } else if !t.is_empty() {
                         q = Some(t.to_string());
                     }
@@ -276,13 +288,23 @@ impl ListQuery {
                         None => spec
                             .fields
                             .iter()
-                            .find(|f| f.name == name && (op == FilterOp::Eq && f.filter || op != FilterOp::Eq && f.range))
+                            .find(|f| {
+                                f.name == name
+                                    && (op == FilterOp::Eq && f.filter
+                                        || op != FilterOp::Eq && f.range)
+                            })
                             .map(|f| (f, op)),
                     };
                     match field {
                         Some((f, op)) => match FieldValue::parse(f.kind, raw) {
-                            Ok(value) => filters.push(Filter { field: f.name, op, value }),
-                            Err(m) => errors.push(FieldError::new(key, "invalid", format!("{key} {m}"))),
+                            Ok(value) => filters.push(Filter {
+                                field: f.name,
+                                op,
+                                value,
+                            }),
+                            Err(m) => {
+                                errors.push(FieldError::new(key, "invalid", format!("{key} {m}")))
+                            }
                         },
                         None => errors.push(FieldError::new(
                             key,
@@ -342,9 +364,15 @@ impl ListQuery {
                 .fields
                 .iter()
                 .find(|f| f.name == name && f.sort)
-                .ok_or_else(|| FieldError::new("sort", "invalid", format!("cannot sort by {name}")))?;
+                .ok_or_else(|| {
+                    FieldError::new("sort", "invalid", format!("cannot sort by {name}"))
+                })?;
             if keys.iter().any(|k| k.field == field.name) {
-                return Err(FieldError::new("sort", "invalid", format!("{name} appears twice")));
+                return Err(FieldError::new(
+                    "sort",
+                    "invalid",
+                    format!("{name} appears twice"),
+                ));
             }
             keys.push(SortKey {
                 field: field.name,
@@ -398,7 +426,9 @@ mod tests {
     use super::*;
 
     const FIELDS: &[FieldSpec] = &[
-        FieldSpec::new("created_at", FieldKind::Timestamp).range().sort(),
+        FieldSpec::new("created_at", FieldKind::Timestamp)
+            .range()
+            .sort(),
         FieldSpec::new("status", FieldKind::Text).filter().sort(),
         FieldSpec::new("owner_id", FieldKind::Uuid).filter(),
         FieldSpec::new("amount", FieldKind::Integer).range().sort(),
@@ -410,14 +440,23 @@ mod tests {
     };
 
     fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn defaults() {
         let q = ListQuery::parse(&SPEC, &[]).unwrap();
         assert_eq!(q.limit.get(), 50);
-        assert_eq!(q.sort, vec![SortKey { field: "created_at", dir: SortDir::Desc }]);
+        assert_eq!(
+            q.sort,
+            vec![SortKey {
+                field: "created_at",
+                dir: SortDir::Desc
+            }]
+        );
         assert!(q.cursor.is_none() && q.filters.is_empty() && q.q.is_none() && !q.count);
     }
 
@@ -427,8 +466,20 @@ mod tests {
             let e = ListQuery::parse(&SPEC, &p(&[("limit", bad)])).unwrap_err();
             assert_eq!(e[0].field, "limit");
         }
-        assert_eq!(ListQuery::parse(&SPEC, &p(&[("limit", "200")])).unwrap().limit.get(), 200);
-        assert_eq!(ListQuery::parse(&SPEC, &p(&[("limit", "1")])).unwrap().limit.get(), 1);
+        assert_eq!(
+            ListQuery::parse(&SPEC, &p(&[("limit", "200")]))
+                .unwrap()
+                .limit
+                .get(),
+            200
+        );
+        assert_eq!(
+            ListQuery::parse(&SPEC, &p(&[("limit", "1")]))
+                .unwrap()
+                .limit
+                .get(),
+            1
+        );
     }
 
     #[test]
@@ -447,8 +498,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(q.filters.len(), 4);
-        assert!(q.filters.contains(&Filter { field: "owner_id", op: FilterOp::Eq, value: FieldValue::Uuid(owner) }));
-        assert!(q.filters.contains(&Filter { field: "amount", op: FilterOp::Lte, value: FieldValue::Integer(500) }));
+        assert!(q.filters.contains(&Filter {
+            field: "owner_id",
+            op: FilterOp::Eq,
+            value: FieldValue::Uuid(owner)
+        }));
+        assert!(q.filters.contains(&Filter {
+            field: "amount",
+            op: FilterOp::Lte,
+            value: FieldValue::Integer(500)
+        }));
         assert_eq!(q.q.as_deref(), Some("acme"));
         assert!(q.count);
     }
@@ -457,7 +516,12 @@ mod tests {
     fn every_bad_parameter_is_reported() {
         let e = ListQuery::parse(
             &SPEC,
-            &p(&[("owner_id", "nope"), ("stauts", "new"), ("sort", "password"), ("status_from", "a")]),
+            &p(&[
+                ("owner_id", "nope"),
+                ("stauts", "new"),
+                ("sort", "password"),
+                ("status_from", "a"),
+            ]),
         )
         .unwrap_err();
         let fields: Vec<_> = e.iter().map(|f| f.field.as_str()).collect();
@@ -469,13 +533,21 @@ mod tests {
         let q = ListQuery::parse(&SPEC, &p(&[("sort", "status,-amount")])).unwrap();
         assert_eq!(q.tie_break_dir(), SortDir::Desc);
         let id = Uuid::now_v7();
-        let raw = q.cursor_after(vec![FieldValue::Text("new".into()), FieldValue::Integer(7)], id);
-        let again = ListQuery::parse(&SPEC, &p(&[("sort", "status,-amount"), ("cursor", &raw)])).unwrap();
+        let raw = q.cursor_after(
+            vec![FieldValue::Text("new".into()), FieldValue::Integer(7)],
+            id,
+        );
+        let again =
+            ListQuery::parse(&SPEC, &p(&[("sort", "status,-amount"), ("cursor", &raw)])).unwrap();
         let c = again.cursor.unwrap();
         assert_eq!(c.id, id);
-        assert_eq!(c.keys, vec![FieldValue::Text("new".into()), FieldValue::Integer(7)]);
+        assert_eq!(
+            c.keys,
+            vec![FieldValue::Text("new".into()), FieldValue::Integer(7)]
+        );
         // Same cursor, other sort: rejected, never misapplied.
-        let e = ListQuery::parse(&SPEC, &p(&[("sort", "-created_at"), ("cursor", &raw)])).unwrap_err();
+        let e =
+            ListQuery::parse(&SPEC, &p(&[("sort", "-created_at"), ("cursor", &raw)])).unwrap_err();
         assert_eq!(e[0].field, "cursor");
         assert!(ListQuery::parse(&SPEC, &p(&[("cursor", "garbage!")])).is_err());
     }

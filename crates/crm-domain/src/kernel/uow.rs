@@ -39,16 +39,15 @@ impl Tx for FakeTx {
         self
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.committed.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.committed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 }
 
 /// A `MockTxManager` whose every `begin` hands out a [`FakeTx`] reporting to `committed`.
 #[cfg(any(test, feature = "mocks"))]
-pub fn fake_tx_manager(
-    committed: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> MockTxManager {
+pub fn fake_tx_manager(committed: std::sync::Arc<std::sync::atomic::AtomicBool>) -> MockTxManager {
     let mut m = MockTxManager::new();
     m.expect_begin().returning(move || {
         Ok(Box::new(FakeTx {

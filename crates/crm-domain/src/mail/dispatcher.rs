@@ -58,7 +58,11 @@ pub struct OutboxDispatcher {
 }
 
 impl OutboxDispatcher {
-    pub fn new(outbox: Arc<dyn OutboxRepository>, mailer: Arc<dyn Mailer>, policy: RetryPolicy) -> Self {
+    pub fn new(
+        outbox: Arc<dyn OutboxRepository>,
+        mailer: Arc<dyn Mailer>,
+        policy: RetryPolicy,
+    ) -> Self {
         Self {
             outbox,
             mailer,
@@ -68,7 +72,11 @@ impl OutboxDispatcher {
     }
 
     /// One pass: claim up to `batch` due messages and try each once.
-    pub async fn run_once(&self, now: DateTime<Utc>, batch: u32) -> Result<DispatchReport, StoreError> {
+    pub async fn run_once(
+        &self,
+        now: DateTime<Utc>,
+        batch: u32,
+    ) -> Result<DispatchReport, StoreError> {
         let claimed = self.outbox.claim_due(now, now + self.lease, batch).await?;
         let mut report = DispatchReport::default();
         for msg in claimed {
@@ -89,7 +97,9 @@ impl OutboxDispatcher {
                         report.given_up += 1;
                     }
                     tracing::warn!(outbox_id = %msg.id, attempts, error = %err, "mail delivery failed");
-                    self.outbox.mark_failed(msg.id, err.to_string(), retry_at).await?;
+                    self.outbox
+                        .mark_failed(msg.id, err.to_string(), retry_at)
+                        .await?;
                 }
             }
         }
@@ -140,8 +150,15 @@ mod tests {
         let (ok_id, flaky_id, bad_id) = (ok.id, flaky.id, bad.id);
         let mut outbox = MockOutboxRepository::new();
         let claimed = vec![ok, flaky, bad];
-        outbox.expect_claim_due().times(1).returning(move |_, _, _| Ok(claimed.clone()));
-        outbox.expect_mark_sent().withf(move |id, _| *id == ok_id).times(1).returning(|_, _| Ok(()));
+        outbox
+            .expect_claim_due()
+            .times(1)
+            .returning(move |_, _, _| Ok(claimed.clone()));
+        outbox
+            .expect_mark_sent()
+            .withf(move |id, _| *id == ok_id)
+            .times(1)
+            .returning(|_, _| Ok(()));
         outbox
             .expect_mark_failed()
             .withf(move |id, _, retry| *id == flaky_id && retry.is_some())
@@ -155,7 +172,11 @@ mod tests {
         // Distinguish the three by call order: ok, then temporary failure, then permanent.
         let mut seq = mockall::Sequence::new();
         let mut mailer = MockMailer::new();
-        mailer.expect_send().times(1).in_sequence(&mut seq).returning(|_| Ok(()));
+        mailer
+            .expect_send()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(()));
         mailer
             .expect_send()
             .times(1)
@@ -168,6 +189,13 @@ mod tests {
             .returning(|_| Err(MailError::Permanent("550 no such user".into())));
         let d = OutboxDispatcher::new(Arc::new(outbox), Arc::new(mailer), RetryPolicy::default());
         let r = d.run_once(Utc::now(), 10).await.unwrap();
-        assert_eq!(r, DispatchReport { sent: 1, retrying: 1, given_up: 1 });
+        assert_eq!(
+            r,
+            DispatchReport {
+                sent: 1,
+                retrying: 1,
+                given_up: 1
+            }
+        );
     }
 }

@@ -80,9 +80,21 @@ pub trait OutboxRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait MailTemplates: Send + Sync {
     /// The 6-digit code that verifies a new account's email address.
-    fn verification_code(&self, to: &str, name: &str, code: &str, valid_minutes: u32) -> OutgoingMail;
+    fn verification_code(
+        &self,
+        to: &str,
+        name: &str,
+        code: &str,
+        valid_minutes: u32,
+    ) -> OutgoingMail;
     /// The 6-digit code that lets a user choose a new password.
-    fn password_reset_code(&self, to: &str, name: &str, code: &str, valid_minutes: u32) -> OutgoingMail;
+    fn password_reset_code(
+        &self,
+        to: &str,
+        name: &str,
+        code: &str,
+        valid_minutes: u32,
+    ) -> OutgoingMail;
     /// An invitation to join `organization` with the code that sets the first password.
     fn invitation(
         &self,

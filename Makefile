@@ -1,0 +1,32 @@
+# The commands a newcomer types. `make run` and `make test` need only Rust.
+.PHONY: run test test-unit test-e2e lint fmt migrate docs check-architecture
+
+CARGO ?= cargo
+
+## Run the server on the embedded SQLite database (data/crm.db), mail written to mail-outbox/.
+run:
+	$(CARGO) run --bin crm -- serve
+
+## Architecture check, unit tests and end-to-end tests (SQLite always; PostgreSQL and MariaDB
+## when CRM_TEST_POSTGRES_URL / CRM_TEST_MYSQL_URL are set).
+test: check-architecture
+	$(CARGO) test --workspace --all-targets
+
+## fmt check and clippy with warnings as errors.
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+## Apply pending migrations to the configured database (CRM__DATABASE__URL).
+migrate:
+	$(CARGO) run --bin crm -- migrate up
+
+## API reference (rustdoc) for every crate; the HTTP API's docs are served at /docs.
+docs:
+	$(CARGO) doc --workspace --no-deps
+
+check-architecture:
+	./scripts/check-architecture.sh

@@ -1,0 +1,204 @@
+//! Wiring: adapters into services, services into the HTTP app, background workers.
+
+use crate::auth::{AuthContext, JwtKeys};
+use crate::framework_errors::{configure_extractors, not_found, to_problem};
+use crate::openapi::ApiDoc;
+use crate::request_id::request_id;
+use crate::routes;
+use crate::settings::Settings;
+use actix_cors::Cors;
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, dev::Server, web};
+use crm_db::{Database, Migrator, MigratorTrait};
+use crm_domain::activity::ActivityService;
+use crm_domain::kernel::clock;
+use crm_domain::mail::{OutboxDispatcher, RetryPolicy};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Services shared by every worker.
+pub struct AppState {
+    pub db: Database,
+    pub activities: ActivityService,
+}
+
+impl AppState {
+    pub fn new(db: Database) -> Self {
+        let conn = db.conn.clone();
+        Self {
+            activities: ActivityService::new(Arc::new(crm_db::SqlActivityRepository::new(conn))),
+            db,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Database(String),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    #[error("mail settings: {0}")]
+    Mail(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// A started server: its port and the handle to stop it.
+pub struct Running {
+    pub port: u16,
+    pub server: Server,
+    pub outbox_worker: tokio::task::JoinHandle<()>,
+}
+
+/// Delivers queued mail for as long as the server runs. Several instances may run this at once:
+/// claims are exclusive. A full batch is followed at once by the next; otherwise it waits `poll`.
+async fn drain_outbox(dispatcher: OutboxDispatcher, poll: Duration) {
+    const BATCH: u32 = 20;
+    loop {
+        match dispatcher.run_once(clock::now(), BATCH).await {
+            Ok(r) if r.sent + r.retrying + r.given_up >= BATCH => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "outbox poll failed; will retry"),
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+fn mail_config(s: &Settings) -> crm_mail::MailConfig {
+    use secrecy::ExposeSecret;
+    let non_empty = |v: &str| (!v.is_empty()).then(|| v.to_string());
+    crm_mail::MailConfig {
+        transport: match s.mail.transport.as_str() {
+            "smtp" => crm_mail::TransportKind::Smtp,
+            "file" => crm_mail::TransportKind::File,
+            _ => crm_mail::TransportKind::Log,
+        },
+        from: s.mail.from.clone(),
+        smtp: crm_mail::SmtpConfig {
+            host: s.mail.smtp.host.clone(),
+            port: s.mail.smtp.port,
+            username: non_empty(&s.mail.smtp.username),
+            password: non_empty(s.mail.smtp.password.expose_secret()),
+            tls: match s.mail.smtp.tls.as_str() {
+                "none" => crm_mail::TlsMode::None,
+                "tls" => crm_mail::TlsMode::Tls,
+                _ => crm_mail::TlsMode::Starttls,
+            },
+            timeout_secs: s.mail.smtp.timeout_secs,
+        },
+        file_dir: s.mail.file.dir.clone(),
+    }
+}
+
+fn cors(settings: &Settings) -> Cors {
+    let mut c = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers(["authorization", "content-type", "if-match", "x-request-id"])
+        .expose_headers(["etag", "location", "x-request-id", "retry-after"])
+        .max_age(3600);
+    for origin in &settings.server.cors_origins {
+        if origin == "*" {
+            c = c.allow_any_origin();
+        } else {
+            c = c.allowed_origin(origin);
+        }
+    }
+    c
+}
+
+/// Connects (with start-up retries), migrates if configured, and starts listening.
+/// `listener` lets tests bind port 0; `serve` passes `None` to bind the configured address.
+pub async fn start(
+    settings: Settings,
+    listener: Option<TcpListener>,
+) -> Result<Running, StartError> {
+    let db = Database::connect_with_retry(&settings.db())
+        .await
+        .map_err(StartError::Database)?;
+    if settings.database.auto_migrate {
+        Migrator::up(&db.conn, None)
+            .await
+            .map_err(|e| StartError::Migration(e.to_string()))?;
+    }
+    let listener = match listener {
+        Some(l) => l,
+        None => {
+            let addr = format!("{}:{}", settings.server.host, settings.server.port);
+            TcpListener::bind(&addr).map_err(|source| StartError::Bind { addr, source })?
+        }
+    };
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+
+    let state = web::Data::new(AppState::new(db.clone()));
+    let auth = web::Data::new(AuthContext {
+        keys: JwtKeys::new(
+            &settings.auth.jwt_secret,
+            &settings.auth.issuer,
+            &settings.auth.audience,
+            settings.auth.access_ttl_secs,
+        ),
+        resolver: Arc::new(crm_db::SqlActorResolver::new(db.conn.clone())),
+    });
+    let openapi = ApiDoc::openapi();
+    let server_settings = settings.clone();
+    let workers = match settings.server.workers {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+        n => n,
+    };
+
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(auth.clone())
+            .configure(|cfg| configure_extractors(cfg, server_settings.server.max_body_bytes))
+            .configure(routes::health)
+            // Before the /api/v1 scope, which would otherwise claim /api/v1/openapi.json.
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
+            .service(web::scope("/api/v1").configure(routes::api_v1))
+            .service(web::resource("/docs").route(web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header(("location", "/docs/"))
+                    .finish()
+            })))
+            .default_service(web::to(not_found))
+            .wrap(ErrorHandlers::new().default_handler(to_problem))
+            .wrap(cors(&server_settings))
+            .wrap(from_fn(request_id))
+    })
+    .workers(workers)
+    .shutdown_timeout(settings.server.shutdown_timeout_secs)
+    .listen(listener)
+    .map_err(|source| StartError::Bind {
+        addr: format!("port {port}"),
+        source,
+    })?
+    .run();
+
+    let mailer = crm_mail::build_mailer(&mail_config(&settings))
+        .map_err(|e| StartError::Mail(e.to_string()))?;
+    let dispatcher = OutboxDispatcher::new(
+        Arc::new(crm_db::SqlOutboxRepository::new(db.conn.clone())),
+        mailer,
+        RetryPolicy::default(),
+    );
+    let outbox_worker = tokio::spawn(drain_outbox(
+        dispatcher,
+        Duration::from_secs(settings.mail.outbox_poll_secs.max(1)),
+    ));
+
+    tracing::info!(port, database = %crm_db::redact_url(&settings.database.url), "crm listening");
+    Ok(Running {
+        port,
+        server,
+        outbox_worker,
+    })
+}

@@ -1,0 +1,137 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations. Error responses common
+//! to every route are added by [`StandardErrors`], so no route can forget to document them.
+
+use crate::problem::{Problem, ProblemField};
+use crate::routes;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{IntoParams, Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "CRM API", description = "CRM and business backend. Conventions: cursor lists, problem+json errors, ETag/If-Match, integer minor-unit money."),
+    paths(routes::health::live, routes::health::ready, routes::activities::list),
+    components(schemas(Problem, ProblemField)),
+    modifiers(&Security, &StandardErrors),
+    tags(
+        (name = "health", description = "Liveness and readiness"),
+        (name = "activities", description = "The audit log"),
+    )
+)]
+pub struct ApiDoc;
+
+/// `limit`, `cursor`, `sort`, `count` of every list.
+pub struct ListParams;
+
+impl IntoParams for ListParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let p = |name: &str, desc: &str, schema: utoipa::openapi::schema::Type| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .description(Some(desc))
+                .schema(Some(
+                    utoipa::openapi::ObjectBuilder::new().schema_type(schema),
+                ))
+                .build()
+        };
+        use utoipa::openapi::schema::Type;
+        vec![
+            p("limit", "Page size, 1 to 200 (default 50)", Type::Integer),
+            p(
+                "cursor",
+                "Opaque cursor from the previous page's `next_cursor`",
+                Type::String,
+            ),
+            p(
+                "sort",
+                "Comma list of fields, `-` for descending (default `-created_at`)",
+                Type::String,
+            ),
+            p("count", "`true` adds `total` to the page", Type::Boolean),
+        ]
+    }
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        // Routes are authenticated unless they say `security(())`.
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+struct StandardErrors;
+
+impl Modify for StandardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let problem = |desc: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(desc)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                (&mut item.get, false),
+                (&mut item.post, true),
+                (&mut item.put, true),
+                (&mut item.patch, true),
+                (&mut item.delete, false),
+            ];
+            for (op, has_body) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let public = op.security.as_ref().is_some_and(|s| {
+                    s.iter().all(|r| {
+                        serde_json::to_value(r)
+                            .map(|v| v.as_object().is_some_and(|o| o.is_empty()))
+                            .unwrap_or(false)
+                    })
+                });
+                let mut add = |code: &str, desc: &str| {
+                    op.responses
+                        .responses
+                        .entry(code.to_string())
+                        .or_insert_with(|| problem(desc));
+                };
+                if !public {
+                    add("401", "Missing, invalid or expired access token");
+                    add("403", "Authenticated but not permitted");
+                }
+                if has_body {
+                    add("400", "Malformed JSON");
+                    add("413", "Body larger than the configured limit");
+                    add("415", "Body is not application/json");
+                    add("422", "Validation failed; one entry per bad field");
+                } else if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                    add("422", "A query parameter is invalid");
+                }
+                add("429", "Rate limited; see Retry-After");
+                add("500", "Unexpected error (no internals disclosed)");
+                add("503", "Database unreachable; retry later");
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+use crate::app::AppState;
+use crate::auth::Authenticated;
+use crate::problem::ApiError;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use crm_domain::ListQuery;
+use crm_domain::activity::{Activity, LIST_SPEC};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// One changed field of an audited write.
+#[derive(Serialize, ToSchema)]
+pub struct FieldChangeDto {
+    pub field: String,
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+}
+
+/// An audit-log entry. Entries never change: `updated_at` equals `created_at` and `version` is 1.
+#[derive(Serialize, ToSchema)]
+pub struct ActivityDto {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    /// The user who made the change; null for the system.
+    pub actor_id: Option<Uuid>,
+    pub entity_type: String,
+    pub entity_id: Uuid,
+    /// `created`, `updated`, `deleted` or an action verb.
+    pub action: String,
+    pub changes: Vec<FieldChangeDto>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl From<Activity> for ActivityDto {
+    fn from(a: Activity) -> Self {
+        Self {
+            id: a.id.0,
+            organization_id: a.organization_id.0,
+            actor_id: a.actor_id.map(|u| u.0),
+            entity_type: a.entity_type,
+            entity_id: a.entity_id,
+            action: a.action,
+            changes: a
+                .changes
+                .into_iter()
+                .map(|c| FieldChangeDto {
+                    field: c.field,
+                    before: c.before,
+                    after: c.after,
+                })
+                .collect(),
+            created_at: a.created_at,
+            updated_at: a.created_at,
+            version: 1,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActivityPage {
+    pub data: Vec<ActivityDto>,
+    pub next_cursor: Option<String>,
+    /// Present with `count=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+/// The organization's audit log, newest first. Needs `activities:read`.
+#[utoipa::path(get, path = "/api/v1/activities", tag = "activities",
+    params(
+        ("entity_type" = Option<String>, Query, description = "Only entries about this kind of entity, e.g. `lead`"),
+        ("entity_id" = Option<Uuid>, Query, description = "Only entries about this entity"),
+        ("actor_id" = Option<Uuid>, Query, description = "Only entries by this user"),
+        ("action" = Option<String>, Query, description = "Only this action, e.g. `updated`"),
+        ("created_at_from" = Option<DateTime<Utc>>, Query, description = "Inclusive lower bound"),
+        ("created_at_to" = Option<DateTime<Utc>>, Query, description = "Inclusive upper bound"),
+        crate::openapi::ListParams,
+    ),
+    responses((status = 200, description = "One page of entries", body = ActivityPage)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    Authenticated(actor): Authenticated,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let q = ListQuery::parse(&LIST_SPEC, &query).map_err(ApiError::validation)?;
+    let page = state.activities.list(&actor, &q).await?;
+    Ok(HttpResponse::Ok().json(ActivityPage {
+        data: page.data.into_iter().map(ActivityDto::from).collect(),
+        next_cursor: page.next_cursor,
+        total: page.total,
+    }))
+}

@@ -1,0 +1,518 @@
+//! Layered settings: compiled-in defaults → `config/default.toml` → `config/$CRM_ENV.toml` →
+//! legacy `.env` names of the original Node.js server → `CRM__SECTION__KEY` variables.
+
+use config::{Config, Environment, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// The defaults, compiled in so the binary runs with no config folder.
+const DEFAULTS: &str = r#"
+[server]
+host = "127.0.0.1"
+port = 5100
+max_body_bytes = 1048576
+cors_origins = []
+workers = 0
+shutdown_timeout_secs = 30
+
+[database]
+url = "sqlite://data/crm.db?mode=rwc"
+auto_migrate = true
+max_connections = 10
+min_connections = 0
+connect_timeout_secs = 5
+acquire_timeout_secs = 3
+startup_timeout_secs = 30
+
+[auth]
+jwt_secret = ""
+issuer = "crm"
+audience = "crm-api"
+access_ttl_secs = 900
+refresh_ttl_days = 30
+code_ttl_minutes = 10
+open_registration = true
+password_hash = "argon2"
+rate_limit_per_minute = 30
+
+[mail]
+transport = "file"
+from = "CRM <no-reply@localhost>"
+outbox_poll_secs = 2
+
+[mail.smtp]
+host = "localhost"
+port = 587
+username = ""
+password = ""
+tls = "starttls"
+timeout_secs = 10
+
+[mail.file]
+dir = "mail-outbox"
+
+[bootstrap]
+admin_email = ""
+admin_password = ""
+admin_name = "Administrator"
+organization = "Default"
+
+[log]
+format = "auto"
+"#;
+
+/// The JWT secret must be at least this long outside development.
+pub const MIN_SECRET_LEN: usize = 32;
+/// Used only in development and test, when no secret is configured.
+const DEV_SECRET: &str = "development-only-secret-do-not-use-in-production!";
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct Settings {
+    /// `development` (default), `test` or `production`, from `CRM_ENV`.
+    #[serde(default)]
+    pub env: String,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub mail: MailSettings,
+    pub bootstrap: BootstrapSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub max_body_bytes: usize,
+    pub cors_origins: Vec<String>,
+    /// 0: one per core.
+    pub workers: usize,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Deserialize, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub auto_migrate: bool,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub connect_timeout_secs: u64,
+    pub acquire_timeout_secs: u64,
+    pub startup_timeout_secs: u64,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &crm_db::redact_url(&self.url))
+            .field("auto_migrate", &self.auto_migrate)
+            .field("max_connections", &self.max_connections)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct AuthSettings {
+    pub jwt_secret: SecretString,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl_secs: u64,
+    pub refresh_ttl_days: u32,
+    pub code_ttl_minutes: u32,
+    pub open_registration: bool,
+    /// `argon2` (default) or `bcrypt` (cost 10, for a database shared with the Node.js server).
+    pub password_hash: String,
+    /// Requests to `POST /auth/*` per minute per client address and per account; 0 = off.
+    pub rate_limit_per_minute: u32,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct MailSettings {
+    /// `smtp`, `file` or `log`.
+    pub transport: String,
+    pub from: String,
+    pub outbox_poll_secs: u64,
+    pub smtp: SmtpSettings,
+    pub file: MailFileSettings,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub password: SecretString,
+    /// `none`, `starttls` or `tls`.
+    pub tls: String,
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct MailFileSettings {
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct BootstrapSettings {
+    pub admin_email: String,
+    pub admin_password: SecretString,
+    pub admin_name: String,
+    pub organization: String,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct LogSettings {
+    /// `auto` (pretty in development, JSON otherwise), `pretty` or `json`.
+    pub format: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("configuration error: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Where settings come from; tests pass their own values instead of the process environment.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub env_name: Option<String>,
+    pub config_dir: Option<PathBuf>,
+    /// `CRM__…` pairs; `None` reads the process environment.
+    pub vars: Option<Vec<(String, String)>>,
+}
+
+impl Settings {
+    /// Loads settings from the process environment (after reading `.env`, if present).
+    pub fn load() -> Result<Self, SettingsError> {
+        // A `.env` next to the binary keeps working as with the Node.js server; real
+        // environment variables win over it.
+        let _ = dotenvy::dotenv();
+        Self::load_from(Sources::default())
+    }
+
+    pub fn load_from(src: Sources) -> Result<Self, SettingsError> {
+        let vars: Vec<(String, String)> = src
+            .vars
+            .clone()
+            .unwrap_or_else(|| std::env::vars().collect());
+        let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let env_name = src
+            .env_name
+            .or_else(|| get("CRM_ENV"))
+            .unwrap_or_else(|| "development".into());
+        let dir = src
+            .config_dir
+            .or_else(|| get("CRM_CONFIG_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("config"));
+
+        let crm_vars: std::collections::HashMap<String, String> = vars
+            .iter()
+            .filter(|(k, _)| k.starts_with("CRM__"))
+            .cloned()
+            .collect();
+        let legacy = legacy_overrides(&get, &crm_vars);
+
+        let cfg = Config::builder()
+            .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+            .add_source(File::from(dir.join("default.toml")).required(false))
+            .add_source(File::from(dir.join(format!("{env_name}.toml"))).required(false))
+            .add_source(File::from_str(&legacy, FileFormat::Toml))
+            .add_source(
+                Environment::with_prefix("CRM")
+                    .separator("__")
+                    .prefix_separator("__")
+                    .list_separator(",")
+                    .with_list_parse_key("server.cors_origins")
+                    .try_parsing(true)
+                    .source(Some(crm_vars)),
+            )
+            .set_override("env", env_name.clone())?
+            .build()?;
+        let mut s: Settings = cfg.try_deserialize()?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == "production"
+    }
+
+    fn validate(&mut self) -> Result<(), SettingsError> {
+        let secret_len = self.auth.jwt_secret.expose_secret().len();
+        if secret_len < MIN_SECRET_LEN {
+            if matches!(self.env.as_str(), "development" | "test") {
+                if secret_len == 0 {
+                    self.auth.jwt_secret = SecretString::from(DEV_SECRET);
+                }
+            } else {
+                return Err(SettingsError::Invalid(format!(
+                    "CRM__AUTH__JWT_SECRET is {} in {}: set it to at least {MIN_SECRET_LEN} random characters (e.g. `openssl rand -base64 48`)",
+                    if secret_len == 0 {
+                        "missing"
+                    } else {
+                        "too short"
+                    },
+                    self.env
+                )));
+            }
+        }
+        if !matches!(self.auth.password_hash.as_str(), "argon2" | "bcrypt") {
+            return Err(SettingsError::Invalid(
+                "CRM__AUTH__PASSWORD_HASH must be argon2 or bcrypt".into(),
+            ));
+        }
+        if !matches!(self.mail.transport.as_str(), "smtp" | "file" | "log") {
+            return Err(SettingsError::Invalid(
+                "CRM__MAIL__TRANSPORT must be smtp, file or log".into(),
+            ));
+        }
+        if !matches!(self.mail.smtp.tls.as_str(), "none" | "starttls" | "tls") {
+            return Err(SettingsError::Invalid(
+                "CRM__MAIL__SMTP__TLS must be none, starttls or tls".into(),
+            ));
+        }
+        if !matches!(self.log.format.as_str(), "auto" | "pretty" | "json") {
+            return Err(SettingsError::Invalid(
+                "CRM__LOG__FORMAT must be auto, pretty or json".into(),
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(SettingsError::Invalid(
+                "CRM__DATABASE__MAX_CONNECTIONS must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn db(&self) -> crm_db::DbSettings {
+        use std::time::Duration;
+        crm_db::DbSettings {
+            url: self.database.url.clone(),
+            max_connections: self.database.max_connections,
+            min_connections: self.database.min_connections,
+            connect_timeout: Duration::from_secs(self.database.connect_timeout_secs),
+            acquire_timeout: Duration::from_secs(self.database.acquire_timeout_secs),
+            startup_timeout: Duration::from_secs(self.database.startup_timeout_secs),
+        }
+    }
+}
+
+fn toml_str(s: &str) -> String {
+    // A TOML basic string: quotes and backslashes escaped, control characters dropped.
+    let escaped: String = s
+        .chars()
+        .filter(|c| !c.is_control())
+        .flat_map(|c| match c {
+            '"' => vec!['\\', '"'],
+            '\\' => vec!['\\', '\\'],
+            c => vec![c],
+        })
+        .collect();
+    format!("\"{escaped}\"")
+}
+
+/// The original server's `.env` names, as TOML, for every setting whose `CRM__` variable is absent.
+fn legacy_overrides(
+    get: &dyn Fn(&str) -> Option<String>,
+    crm: &std::collections::HashMap<String, String>,
+) -> String {
+    let has = |k: &str| crm.contains_key(k);
+    let mut server = Vec::new();
+    let mut database = Vec::new();
+    let mut auth = Vec::new();
+    let mut mail = Vec::new();
+    let mut smtp = Vec::new();
+
+    if !has("CRM__SERVER__PORT")
+        && let Some(p) = get("PORT").and_then(|p| p.trim().parse::<u16>().ok())
+    {
+        server.push(format!("port = {p}"));
+    }
+    if !has("CRM__DATABASE__URL") && (get("DB_HOST").is_some() || get("DB_NAME").is_some()) {
+        let enc =
+            |s: String| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let user = get("DB_USER").map(enc).unwrap_or_else(|| "postgres".into());
+        let pass = get("DB_PASSWORD")
+            .filter(|p| !p.is_empty())
+            .map(|p| format!(":{}", enc(p)))
+            .unwrap_or_default();
+        let host = get("DB_HOST").unwrap_or_else(|| "localhost".into());
+        let port = get("DB_PORT").unwrap_or_else(|| "5432".into());
+        let name = get("DB_NAME").unwrap_or_else(|| "crm".into());
+        database.push(format!(
+            "url = {}",
+            toml_str(&format!("postgres://{user}{pass}@{host}:{port}/{name}"))
+        ));
+    }
+    if !has("CRM__AUTH__JWT_SECRET")
+        && let Some(s) = get("JWT_SECRET")
+    {
+        auth.push(format!("jwt_secret = {}", toml_str(&s)));
+    }
+    if let (Some(user), Some(pass)) = (get("EMAIL_USER"), get("EMAIL_PASS")) {
+        // The original server sent through Gmail with STARTTLS.
+        if !has("CRM__MAIL__TRANSPORT") {
+            mail.push("transport = \"smtp\"".to_string());
+        }
+        if !has("CRM__MAIL__FROM") {
+            mail.push(format!("from = {}", toml_str(&user)));
+        }
+        if !has("CRM__MAIL__SMTP__HOST") {
+            smtp.push("host = \"smtp.gmail.com\"".to_string());
+        }
+        if !has("CRM__MAIL__SMTP__PORT") {
+            smtp.push("port = 587".to_string());
+        }
+        if !has("CRM__MAIL__SMTP__TLS") {
+            smtp.push("tls = \"starttls\"".to_string());
+        }
+        if !has("CRM__MAIL__SMTP__USERNAME") {
+            smtp.push(format!("username = {}", toml_str(&user)));
+        }
+        if !has("CRM__MAIL__SMTP__PASSWORD") {
+            smtp.push(format!("password = {}", toml_str(&pass)));
+        }
+    }
+    let mut out = String::new();
+    for (name, lines) in [
+        ("server", server),
+        ("database", database),
+        ("auth", auth),
+        ("mail", mail),
+        ("mail.smtp", smtp),
+    ] {
+        if !lines.is_empty() {
+            out.push_str(&format!("[{name}]\n{}\n", lines.join("\n")));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        Settings::load_from(Sources {
+            env_name: None,
+            config_dir: Some(PathBuf::from("/nonexistent")),
+            vars: Some(
+                vars.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+        })
+    }
+
+    #[test]
+    fn defaults_run_without_any_config() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.env, "development");
+        assert_eq!(s.server.port, 5100);
+        assert_eq!(s.server.host, "127.0.0.1");
+        assert_eq!(s.database.url, "sqlite://data/crm.db?mode=rwc");
+        assert!(s.database.auto_migrate);
+        assert_eq!(s.mail.transport, "file");
+        assert_eq!(s.auth.rate_limit_per_minute, 30);
+        assert!(s.auth.jwt_secret.expose_secret().len() >= MIN_SECRET_LEN);
+    }
+
+    #[test]
+    fn crm_variables_win_and_lists_parse() {
+        let s = load(&[
+            ("CRM__SERVER__PORT", "6000"),
+            ("CRM__DATABASE__AUTO_MIGRATE", "false"),
+            (
+                "CRM__SERVER__CORS_ORIGINS",
+                "https://a.example,https://b.example",
+            ),
+            ("PORT", "7000"),
+        ])
+        .unwrap();
+        assert_eq!(s.server.port, 6000);
+        assert!(!s.database.auto_migrate);
+        assert_eq!(
+            s.server.cors_origins,
+            vec!["https://a.example", "https://b.example"]
+        );
+    }
+
+    #[test]
+    fn legacy_env_names_are_read_when_crm_ones_are_absent() {
+        let s = load(&[
+            ("PORT", "7000"),
+            ("DB_HOST", "db"),
+            ("DB_USER", "app"),
+            ("DB_PASSWORD", "p@ss\"word"),
+            ("DB_NAME", "crm_prod"),
+            ("JWT_SECRET", "legacy-secret-that-is-long-enough-1234567"),
+            ("EMAIL_USER", "me@gmail.com"),
+            ("EMAIL_PASS", "app-password"),
+        ])
+        .unwrap();
+        assert_eq!(s.server.port, 7000);
+        assert_eq!(
+            s.database.url,
+            "postgres://app:p%40ss%22word@db:5432/crm_prod"
+        );
+        assert_eq!(
+            s.auth.jwt_secret.expose_secret(),
+            "legacy-secret-that-is-long-enough-1234567"
+        );
+        assert_eq!(s.mail.transport, "smtp");
+        assert_eq!(s.mail.smtp.host, "smtp.gmail.com");
+        assert_eq!(s.mail.smtp.tls, "starttls");
+        assert_eq!(s.mail.smtp.username, "me@gmail.com");
+        assert_eq!(s.mail.smtp.password.expose_secret(), "app-password");
+    }
+
+    #[test]
+    fn production_refuses_a_missing_or_short_secret() {
+        let e = load(&[("CRM_ENV", "production")]).unwrap_err().to_string();
+        assert!(
+            e.contains("CRM__AUTH__JWT_SECRET") && e.contains("missing"),
+            "{e}"
+        );
+        let e = load(&[
+            ("CRM_ENV", "production"),
+            ("CRM__AUTH__JWT_SECRET", "short"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("too short"), "{e}");
+        let ok = load(&[
+            ("CRM_ENV", "production"),
+            ("CRM__AUTH__JWT_SECRET", &"x".repeat(40)),
+        ])
+        .unwrap();
+        assert!(ok.is_production());
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = load(&[
+            (
+                "CRM__AUTH__JWT_SECRET",
+                "super-secret-value-that-is-long-enough",
+            ),
+            ("CRM__MAIL__SMTP__PASSWORD", "smtp-pass-xyz"),
+            ("CRM__DATABASE__URL", "postgres://u:dbpass123@h/db"),
+        ])
+        .unwrap();
+        let dbg = format!("{s:?}");
+        for secret in ["super-secret-value", "smtp-pass-xyz", "dbpass123"] {
+            assert!(!dbg.contains(secret), "{secret} leaked in {dbg}");
+        }
+    }
+
+    #[test]
+    fn bad_enumerations_are_named() {
+        let e = load(&[("CRM__MAIL__TRANSPORT", "pigeon")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("CRM__MAIL__TRANSPORT"), "{e}");
+    }
+}

@@ -1,0 +1,111 @@
+use crate::entities::activity::{self, Column, Entity};
+use crate::error::store_err;
+use crate::keyset::{self, ListColumns};
+use crate::tx::sql;
+use async_trait::async_trait;
+use crm_domain::activity::{Activity, ActivityRepository, FieldChange, NewActivity};
+use crm_domain::kernel::clock;
+use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::{ActivityId, OrganizationId, StoreError, Tx, UserId};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct SqlActivityRepository {
+    db: DatabaseConnection,
+}
+
+impl SqlActivityRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn column(field: &str) -> Option<Column> {
+    Some(match field {
+        "created_at" => Column::CreatedAt,
+        "entity_type" => Column::EntityType,
+        "entity_id" => Column::EntityId,
+        "actor_id" => Column::ActorId,
+        "action" => Column::Action,
+        _ => return None,
+    })
+}
+
+fn key(m: &activity::Model, field: &str) -> FieldValue {
+    match field {
+        "created_at" => FieldValue::Timestamp(m.created_at),
+        _ => FieldValue::Null,
+    }
+}
+
+impl TryFrom<activity::Model> for Activity {
+    type Error = StoreError;
+    fn try_from(m: activity::Model) -> Result<Self, StoreError> {
+        let changes: Vec<FieldChange> = serde_json::from_value(m.changes)
+            .map_err(|e| StoreError::Unexpected(format!("activity {} changes: {e}", m.id)))?;
+        Ok(Activity {
+            id: ActivityId(m.id),
+            organization_id: OrganizationId(m.organization_id),
+            actor_id: m.actor_id.map(UserId),
+            entity_type: m.entity_type,
+            entity_id: m.entity_id,
+            action: m.action,
+            changes,
+            created_at: m.created_at,
+        })
+    }
+}
+
+#[async_trait]
+impl ActivityRepository for SqlActivityRepository {
+    async fn record(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        entry: NewActivity,
+    ) -> Result<(), StoreError> {
+        let changes = serde_json::to_value(&entry.changes)
+            .map_err(|e| StoreError::Unexpected(e.to_string()))?;
+        let row = activity::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(entry.organization_id.0),
+            actor_id: Set(entry.actor_id.map(|u| u.0)),
+            entity_type: Set(entry.entity_type.to_string()),
+            entity_id: Set(entry.entity_id),
+            action: Set(entry.action.to_string()),
+            changes: Set(changes),
+            created_at: Set(clock::now()),
+        };
+        Entity::insert(row)
+            .exec_without_returning(sql(tx)?)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn list(
+        &self,
+        org: OrganizationId,
+        query: &ListQuery,
+    ) -> Result<Page<Activity>, StoreError> {
+        let cols = ListColumns::<Entity> {
+            column: &column,
+            id: Column::Id,
+            search: &[],
+            key: &key,
+            id_of: &|m| m.id,
+        };
+        let base = Entity::find().filter(Column::OrganizationId.eq(org.0));
+        let page = keyset::page(&self.db, base, query, &cols).await?;
+        let data = page
+            .data
+            .into_iter()
+            .map(Activity::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            data,
+            next_cursor: page.next_cursor,
+            total: page.total,
+        })
+    }
+}

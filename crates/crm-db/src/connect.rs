@@ -1,0 +1,228 @@
+//! Connecting to the database chosen by the URL alone, with the pool settings, SQLite tuning and
+//! start-up retries.
+
+use sea_orm::{ConnectOptions, DatabaseBackend, DatabaseConnection, DbErr};
+use std::time::Duration;
+
+/// Pool and connection settings (filled from the `database` section of the configuration).
+#[derive(Clone)]
+pub struct DbSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    /// Opening one connection.
+    pub connect_timeout: Duration,
+    /// Waiting for a pooled connection; kept short so an unreachable database answers 503 quickly.
+    pub acquire_timeout: Duration,
+    /// How long `serve` keeps retrying an unreachable database at start before giving up.
+    pub startup_timeout: Duration,
+}
+
+impl std::fmt::Debug for DbSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbSettings")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("min_connections", &self.min_connections)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("startup_timeout", &self.startup_timeout)
+            .finish()
+    }
+}
+
+/// The URL with its password replaced, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "<unparseable database url>".into(),
+    }
+}
+
+/// The connection pool and the backend it talks to.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pub conn: DatabaseConnection,
+}
+
+impl Database {
+    /// One attempt to connect.
+    pub async fn connect(s: &DbSettings) -> Result<Self, DbErr> {
+        if let Some(path) = sqlite_file(&s.url) {
+            // The embedded default lives in `data/`: create the folder on first start.
+            if let Some(parent) = std::path::Path::new(&path).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    DbErr::Custom(format!("cannot create {}: {e}", parent.display()))
+                })?;
+            }
+        }
+        let mut opt = ConnectOptions::new(s.url.clone());
+        opt.max_connections(s.max_connections)
+            .min_connections(s.min_connections)
+            .connect_timeout(s.connect_timeout)
+            .acquire_timeout(s.acquire_timeout)
+            .idle_timeout(Duration::from_secs(600))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| {
+                // WAL lets readers run beside the writer; the busy timeout makes concurrent
+                // writers wait instead of failing with "database is locked".
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        let conn = sea_orm::Database::connect(opt).await?;
+        conn.ping().await?;
+        Ok(Self { conn })
+    }
+
+    /// Connects, retrying with backoff until `startup_timeout`, and logs one clear line per
+    /// failure naming the host, the port and the likely cause.
+    pub async fn connect_with_retry(s: &DbSettings) -> Result<Self, String> {
+        let deadline = tokio::time::Instant::now() + s.startup_timeout;
+        let mut delay = Duration::from_millis(250);
+        loop {
+            match Self::connect(s).await {
+                Ok(db) => return Ok(db),
+                Err(e) => {
+                    let line = describe_connect_error(&s.url, &e);
+                    if tokio::time::Instant::now() + delay > deadline {
+                        return Err(line);
+                    }
+                    tracing::warn!("{line}; retrying in {} ms", delay.as_millis());
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// True when the database answers within `timeout`.
+    pub async fn ping(&self, timeout: Duration) -> bool {
+        matches!(
+            tokio::time::timeout(timeout, self.conn.ping()).await,
+            Ok(Ok(()))
+        )
+    }
+}
+
+fn sqlite_file(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path == ":memory:" {
+        None
+    } else {
+        Some(path.to_string())
+    }
+}
+
+/// One line saying where the connection went and the likely cause.
+pub fn describe_connect_error(url: &str, e: &DbErr) -> String {
+    let msg = e.to_string();
+    let lower = msg.to_lowercase();
+    let (kind, target) = match url::Url::parse(url) {
+        Ok(u) if u.scheme().starts_with("postgres") => (
+            "PostgreSQL",
+            format!(
+                "{}:{} (database {})",
+                u.host_str().unwrap_or("localhost"),
+                u.port().unwrap_or(5432),
+                u.path().trim_start_matches('/')
+            ),
+        ),
+        Ok(u) if u.scheme() == "mysql" || u.scheme() == "mariadb" => (
+            "MySQL/MariaDB",
+            format!(
+                "{}:{} (database {})",
+                u.host_str().unwrap_or("localhost"),
+                u.port().unwrap_or(3306),
+                u.path().trim_start_matches('/')
+            ),
+        ),
+        _ => (
+            "SQLite",
+            sqlite_file(url).unwrap_or_else(|| redact_url(url)),
+        ),
+    };
+    let cause = if lower.contains("connection refused") {
+        "connection refused: is the database service running and listening on that host and port?"
+    } else if lower.contains("password authentication failed")
+        || lower.contains("access denied")
+        || lower.contains("authentication")
+    {
+        "the server refused the credentials: check the user and password in the database URL"
+    } else if lower.contains("does not exist") || lower.contains("unknown database") {
+        "the database does not exist: create it (e.g. `createdb` or `CREATE DATABASE`) or fix its name"
+    } else if lower.contains("timed out") || lower.contains("timeout") {
+        "no answer in time: is the host reachable and the port open?"
+    } else if lower.contains("unable to open database file") || lower.contains("cannot create") {
+        "the SQLite file cannot be opened: check the folder exists and is writable"
+    } else {
+        "see the error above"
+    };
+    format!(
+        "cannot connect to {kind} at {target}: {cause} [{}]",
+        redact_url_in(&msg, url)
+    )
+}
+
+fn redact_url_in(msg: &str, url: &str) -> String {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.password().map(str::to_string))
+    {
+        Some(p) if !p.is_empty() => msg.replace(&p, "***"),
+        _ => msg.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        let url = "postgres://crm:s3cret@db.example:6543/crm";
+        assert!(!redact_url(url).contains("s3cret"));
+        let s = DbSettings {
+            url: url.into(),
+            max_connections: 1,
+            min_connections: 0,
+            connect_timeout: Duration::from_secs(1),
+            acquire_timeout: Duration::from_secs(1),
+            startup_timeout: Duration::from_secs(1),
+        };
+        assert!(!format!("{s:?}").contains("s3cret"));
+        let line = describe_connect_error(
+            url,
+            &DbErr::Conn(sea_orm::RuntimeErr::Internal(
+                "Connection refused (os error 111) s3cret".into(),
+            )),
+        );
+        assert!(line.contains("db.example:6543"), "{line}");
+        assert!(line.contains("service running"), "{line}");
+        assert!(!line.contains("s3cret"), "{line}");
+    }
+
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(
+            sqlite_file("sqlite://data/crm.db?mode=rwc").as_deref(),
+            Some("data/crm.db")
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://x"), None);
+    }
+}

@@ -1,0 +1,166 @@
+use crate::entities::outbox::{self, Column, Entity};
+use crate::error::store_err;
+use crate::tx::sql;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crm_domain::kernel::clock;
+use crm_domain::mail::{OutboxMessage, OutboxRepository, OutgoingMail};
+use crm_domain::{OrganizationId, OutboxId, StoreError, Tx};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+const PENDING: &str = "pending";
+const SENT: &str = "sent";
+const DEAD: &str = "dead";
+
+#[derive(Clone)]
+pub struct SqlOutboxRepository {
+    db: DatabaseConnection,
+}
+
+impl SqlOutboxRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn free_at(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(Column::LockedUntil.is_null())
+        .add(Column::LockedUntil.lte(now))
+}
+
+#[async_trait]
+impl OutboxRepository for SqlOutboxRepository {
+    async fn enqueue(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        organization_id: Option<OrganizationId>,
+        mail: OutgoingMail,
+    ) -> Result<OutboxId, StoreError> {
+        let id = OutboxId::new();
+        let now = clock::now();
+        let row = outbox::ActiveModel {
+            id: Set(id.0),
+            organization_id: Set(organization_id.map(|o| o.0)),
+            recipient: Set(mail.to),
+            subject: Set(mail.subject),
+            body_text: Set(mail.text),
+            body_html: Set(mail.html),
+            status: Set(PENDING.into()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            locked_until: Set(None),
+            last_error: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            sent_at: Set(None),
+        };
+        Entity::insert(row)
+            .exec_without_returning(sql(tx)?)
+            .await
+            .map_err(store_err)?;
+        Ok(id)
+    }
+
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let txn = self.db.begin().await.map_err(store_err)?;
+        let mut candidates = Entity::find()
+            .filter(Column::Status.eq(PENDING))
+            .filter(Column::NextAttemptAt.lte(now))
+            .filter(free_at(now))
+            .order_by_asc(Column::NextAttemptAt)
+            .limit(u64::from(limit));
+        // Several instances may poll at once: each skips the rows another is claiming instead
+        // of waiting for it. SQLite has one writer and no row locks.
+        if self.db.get_database_backend() != DatabaseBackend::Sqlite {
+            candidates = candidates.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let rows = candidates.all(&txn).await.map_err(store_err)?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
+            // The conditional update is what makes a claim exclusive on every backend.
+            let res = Entity::update_many()
+                .col_expr(Column::LockedUntil, Expr::value(lease_until))
+                .filter(Column::Id.eq(row.id))
+                .filter(Column::Status.eq(PENDING))
+                .filter(free_at(now))
+                .exec(&txn)
+                .await
+                .map_err(store_err)?;
+            if res.rows_affected == 1 {
+                claimed.push(OutboxMessage {
+                    id: OutboxId(row.id),
+                    organization_id: row.organization_id.map(OrganizationId),
+                    attempts: u32::try_from(row.attempts).unwrap_or(0),
+                    mail: OutgoingMail {
+                        to: row.recipient,
+                        subject: row.subject,
+                        text: row.body_text,
+                        html: row.body_html,
+                    },
+                });
+            }
+        }
+        txn.commit().await.map_err(store_err)?;
+        Ok(claimed)
+    }
+
+    async fn mark_sent(&self, id: OutboxId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        Entity::update_many()
+            .col_expr(Column::Status, Expr::value(SENT))
+            .col_expr(Column::SentAt, Expr::value(at))
+            .col_expr(Column::UpdatedAt, Expr::value(at))
+            .col_expr(
+                Column::LockedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+            .filter(Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn mark_failed(
+        &self,
+        id: OutboxId,
+        error: String,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let now = clock::now();
+        let mut update = Entity::update_many()
+            .col_expr(
+                Column::Status,
+                Expr::value(if retry_at.is_some() { PENDING } else { DEAD }),
+            )
+            .col_expr(
+                Column::LastError,
+                Expr::value(error.chars().take(2000).collect::<String>()),
+            )
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .col_expr(
+                Column::LockedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1));
+        if let Some(at) = retry_at {
+            update = update.col_expr(Column::NextAttemptAt, Expr::value(at));
+        }
+        update
+            .filter(Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,129 @@
+//! Column helpers that pick the right type per backend.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DatabaseBackend;
+
+/// A UTC timestamp column (NOT NULL).
+pub fn ts(backend: DatabaseBackend, name: &'static str) -> ColumnDef {
+    let mut c = ts_null(backend, name);
+    c.not_null();
+    c
+}
+
+/// A nullable UTC timestamp column.
+pub fn ts_null(backend: DatabaseBackend, name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    match backend {
+        DatabaseBackend::MySql => c.custom("DATETIME(6)"),
+        _ => c.timestamp_with_time_zone(),
+    };
+    c
+}
+
+/// A UUID primary key.
+pub fn id() -> ColumnDef {
+    let mut c = ColumnDef::new("id");
+    c.uuid().not_null().primary_key();
+    c
+}
+
+pub fn uuid(name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.uuid().not_null();
+    c
+}
+
+pub fn uuid_null(name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.uuid().null();
+    c
+}
+
+/// A bounded string. Unique or indexed strings stay at 191 characters or fewer so that a
+/// utf8mb4 index key fits MySQL's 767-byte limit on older row formats.
+pub fn string(name: &'static str, len: u32) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.string_len(len).not_null();
+    c
+}
+
+pub fn string_null(name: &'static str, len: u32) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.string_len(len).null();
+    c
+}
+
+pub fn text(name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.text().not_null();
+    c
+}
+
+pub fn text_null(name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.text().null();
+    c
+}
+
+pub fn json(name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.json_binary().not_null();
+    c
+}
+
+pub fn integer(name: &'static str, default: i32) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.integer().not_null().default(default);
+    c
+}
+
+/// `id`, and the `created_at`, `updated_at`, `version` every resource carries.
+pub fn resource_columns(backend: DatabaseBackend) -> Vec<ColumnDef> {
+    vec![
+        id(),
+        ts(backend, "created_at"),
+        ts(backend, "updated_at"),
+        integer("version", 1),
+    ]
+}
+
+pub fn boolean(name: &'static str, default: bool) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.boolean().not_null().default(default);
+    c
+}
+
+pub fn integer_null(name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.integer().null();
+    c
+}
+
+/// A foreign key to `organizations`, deleting with it.
+pub fn org_fk(table: &'static str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{table}_organization"))
+        .from(table, "organization_id")
+        .to("organizations", "id")
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
+/// Creates an index, unique or not, over `cols` of `table`.
+pub async fn index(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: &'static str,
+    cols: &[&'static str],
+    unique: bool,
+) -> Result<(), DbErr> {
+    let mut i = Index::create();
+    i.name(name).table(table);
+    for c in cols {
+        i.col(*c);
+    }
+    if unique {
+        i.unique();
+    }
+    manager.create_index(i).await
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Architecture invariant (docs/ARCHITECTURE.md): the pure domain crates depend on no database,
+# web or mail crate. Fails naming the crate and the offending dependency.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+status=0
+for c in crm-domain crm-hr crm-sales crm-finance; do
+  leak=$(cargo tree -p "$c" -e normal --prefix none 2>/dev/null \
+    | grep -E '^(sea-orm|sea-query|sea-schema|sqlx[a-z-]*|actix[a-z-]*|lettre|reqwest|hyper) ' | sort -u | tr '\n' ' ' || true)
+  if [ -n "$leak" ]; then
+    echo "architecture: $c is a pure domain crate but depends on: $leak" >&2
+    status=1
+  fi
+done
+[ $status -eq 0 ] && echo "architecture: pure crates are free of database, web and mail crates"
+exit $status

@@ -1,0 +1,280 @@
+//! The chassis: health, readiness, problem+json for framework errors, request ids, CORS,
+//! OpenAPI and the docs page.
+
+use crate::backend_tests;
+use crate::helpers::*;
+use crate::proxy::Proxy;
+use std::time::{Duration, Instant};
+
+backend_tests!(health_and_readiness, |b| async move {
+    let app = spawn_app(b).await;
+    let res = app.get("/health/live").await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    let res = app.get("/health/ready").await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["database"], "up");
+    app.stop().await;
+});
+
+backend_tests!(framework_errors_are_problems, |b| async move {
+    let app = spawn_app(b).await;
+    let body = assert_problem(app.get("/no/such/route").await, 404).await;
+    assert!(body["type"].as_str().unwrap().ends_with("not-found"));
+    let body = assert_problem(app.get("/api/v1/nothing-here").await, 404).await;
+    assert!(body["type"].as_str().unwrap().ends_with("not-found"));
+    let res = app
+        .client
+        .post(app.url("/health/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers().get("allow").map(|v| v.to_str().unwrap()),
+        Some("GET")
+    );
+    let body = assert_problem(res, 405).await;
+    assert!(
+        body["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("method-not-allowed")
+    );
+    // Missing and bad tokens.
+    let body = assert_problem(app.get("/api/v1/activities").await, 401).await;
+    assert!(body["type"].as_str().unwrap().ends_with("unauthorized"));
+    let res = app
+        .client
+        .get(app.url("/api/v1/activities"))
+        .bearer_auth("not.a.jwt")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 401).await;
+    app.stop().await;
+});
+
+backend_tests!(request_ids, |b| async move {
+    let app = spawn_app(b).await;
+    let res = app
+        .client
+        .get(app.url("/health/live"))
+        .header("x-request-id", "abc-123.X")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "abc-123.X");
+    let res = app.get("/health/live").await;
+    let generated = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(
+        uuid::Uuid::parse_str(&generated).unwrap().get_version_num(),
+        7
+    );
+    // A header that could forge log lines is replaced, not echoed.
+    let res = app
+        .client
+        .get(app.url("/health/live"))
+        .header("x-request-id", "bad id{}")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.headers()["x-request-id"], "bad id{}");
+    // Errors carry it too.
+    let res = app.get("/nope").await;
+    assert!(res.headers().contains_key("x-request-id"));
+    app.stop().await;
+});
+
+backend_tests!(cors_preflight, |b| async move {
+    let app = spawn_app_with(
+        b,
+        &[("CRM__SERVER__CORS_ORIGINS", "https://app.example.com")],
+    )
+    .await;
+    let res = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/activities"))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let methods = res.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(methods.contains("PATCH"), "{methods}");
+    let res = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/activities"))
+        .header("origin", "https://evil.example.com")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert!(!res.headers().contains_key("access-control-allow-origin"));
+    // Simple requests from the allowed origin see the exposed headers.
+    let res = app
+        .client
+        .get(app.url("/health/live"))
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    app.stop().await;
+});
+
+backend_tests!(openapi_and_docs, |b| async move {
+    let app = spawn_app(b).await;
+    let res = app.get("/api/v1/openapi.json").await;
+    assert_eq!(res.status(), 200);
+    let doc: serde_json::Value = res.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    let paths = doc["paths"].as_object().unwrap();
+    for p in ["/health/live", "/health/ready", "/api/v1/activities"] {
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    // Every operation documents its errors.
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            assert!(responses.contains_key("500"), "{method} {path} lacks 500");
+            assert!(responses.contains_key("503"), "{method} {path} lacks 503");
+        }
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    let res = app.get("/docs").await;
+    assert_eq!(res.status(), 308);
+    assert_eq!(res.headers()["location"], "/docs/");
+    let res = app.get("/docs/").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = res.text().await.unwrap();
+    assert!(html.to_lowercase().contains("swagger"), "{html}");
+    // The assets come from the binary, not a CDN.
+    assert!(!html.contains("cdn.") && !html.contains("unpkg"), "{html}");
+    let res = app.get("/docs/swagger-ui-bundle.js").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.bytes().await.unwrap().len() > 100_000);
+    let res = app.get("/docs/swagger-initializer.js").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("/api/v1/openapi.json"));
+    app.stop().await;
+});
+
+/// The database goes away while the server runs: readiness and requests answer 503 quickly,
+/// and both recover by themselves when it returns. SQLite is a file and cannot go away.
+async fn database_outage(b: Backend) {
+    if b == Backend::Sqlite {
+        return;
+    }
+    let db = TestDb::create(b).await;
+    let u = url::Url::parse(&db.url).unwrap();
+    let target = format!(
+        "{}:{}",
+        u.host_str().unwrap(),
+        u.port()
+            .unwrap_or(if b == Backend::Postgres { 5432 } else { 3306 })
+    );
+    let proxy = Proxy::start(target).await;
+    let mut via = u.clone();
+    via.set_host(Some("127.0.0.1")).unwrap();
+    via.set_port(Some(proxy.port)).unwrap();
+    let settings = test_settings(
+        via.as_str(),
+        db.dir(),
+        &[
+            ("CRM__DATABASE__CONNECT_TIMEOUT_SECS", "1"),
+            ("CRM__DATABASE__ACQUIRE_TIMEOUT_SECS", "1"),
+        ],
+    );
+    let app = start_on(db, settings).await;
+    assert_eq!(app.get("/health/ready").await.status(), 200);
+    let keys = crm_api::auth::JwtKeys::new(&app.settings.auth.jwt_secret, "crm", "crm-api", 900);
+    let (token, _) = keys
+        .issue(
+            crm_domain::UserId::new(),
+            crm_domain::OrganizationId::new(),
+            chrono::Utc::now(),
+        )
+        .unwrap();
+
+    proxy.disable().await;
+    let started = Instant::now();
+    let body = assert_problem(app.get("/health/ready").await, 503).await;
+    assert!(
+        body["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("service-unavailable")
+    );
+    let res = app
+        .client
+        .get(app.url("/api/v1/activities"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap()),
+        Some("5")
+    );
+    assert_problem(res, 503).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "503s took {:?}",
+        started.elapsed()
+    );
+    // Liveness does not depend on the database.
+    assert_eq!(app.get("/health/live").await.status(), 200);
+
+    proxy.enable();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if app.get("/health/ready").await.status() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "readiness did not recover");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The token's user does not exist: 401 proves the request reached the database again.
+    let res = app
+        .client
+        .get(app.url("/api/v1/activities"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 401).await;
+    app.stop().await;
+}
+
+backend_tests!(readiness_while_database_unreachable, database_outage);

@@ -1,0 +1,253 @@
+//! `spawn_app`: a fresh database and a running server per test, plus a typed client.
+
+use crm_api::settings::{Settings, Sources};
+use sea_orm::{ConnectionTrait, Database};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use uuid::Uuid;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl Backend {
+    fn admin_url(self) -> Option<String> {
+        let var = match self {
+            Backend::Sqlite => return None,
+            Backend::Postgres => "CRM_TEST_POSTGRES_URL",
+            Backend::Mysql => "CRM_TEST_MYSQL_URL",
+        };
+        match std::env::var(var) {
+            Ok(v) if !v.is_empty() => Some(v),
+            _ => {
+                // In CI every backend must run: a missing URL is a failure, never a skip.
+                if std::env::var("CRM_TEST_REQUIRE_ALL_BACKENDS").as_deref() == Ok("1") {
+                    panic!("{var} is not set but CRM_TEST_REQUIRE_ALL_BACKENDS=1");
+                }
+                None
+            }
+        }
+    }
+
+    /// Whether this backend's tests run here; SQLite always does.
+    pub fn enabled(self) -> bool {
+        self == Backend::Sqlite || self.admin_url().is_some()
+    }
+}
+
+/// A fresh, empty database; dropped by [`TestDb::drop_db`].
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    admin_url: Option<String>,
+    name: String,
+    dir: PathBuf,
+}
+
+impl TestDb {
+    pub async fn create(backend: Backend) -> TestDb {
+        let name = format!("crm_test_{}", Uuid::now_v7().simple());
+        let dir = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let admin_url = backend.admin_url();
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("crm.db").display()),
+            Backend::Postgres | Backend::Mysql => {
+                let admin = admin_url.clone().unwrap();
+                let conn = Database::connect(&admin)
+                    .await
+                    .expect("connect to the test server");
+                let q = if backend == Backend::Postgres {
+                    format!("CREATE DATABASE \"{name}\"")
+                } else {
+                    format!(
+                        "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                    )
+                };
+                conn.execute_unprepared(&q).await.unwrap();
+                conn.close().await.ok();
+                with_database(&admin, &name)
+            }
+        };
+        TestDb {
+            backend,
+            url,
+            admin_url,
+            name,
+            dir,
+        }
+    }
+
+    pub async fn drop_db(self) {
+        if let Some(admin) = &self.admin_url {
+            if let Ok(conn) = Database::connect(admin).await {
+                let q = if self.backend == Backend::Postgres {
+                    format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)
+                } else {
+                    format!("DROP DATABASE IF EXISTS `{}`", self.name)
+                };
+                let _ = conn.execute_unprepared(&q).await;
+                conn.close().await.ok();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+
+    /// A folder private to this test (mail files, …).
+    pub fn dir(&self) -> &PathBuf {
+        &self.dir
+    }
+}
+
+/// `admin` with its database path replaced by `name`.
+pub fn with_database(admin: &str, name: &str) -> String {
+    let mut u = url::Url::parse(admin).unwrap();
+    u.set_path(&format!("/{name}"));
+    u.to_string()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    pub settings: Settings,
+    server: actix_web::dev::ServerHandle,
+}
+
+/// Settings for a test server: test environment, the given database, mail to files, plus `extra`.
+pub fn test_settings(db_url: &str, dir: &std::path::Path, extra: &[(&str, &str)]) -> Settings {
+    let mut vars: Vec<(String, String)> = vec![
+        ("CRM__DATABASE__URL".into(), db_url.into()),
+        ("CRM__DATABASE__MAX_CONNECTIONS".into(), "5".into()),
+        ("CRM__DATABASE__ACQUIRE_TIMEOUT_SECS".into(), "2".into()),
+        ("CRM__DATABASE__STARTUP_TIMEOUT_SECS".into(), "5".into()),
+        ("CRM__SERVER__WORKERS".into(), "2".into()),
+        ("CRM__MAIL__TRANSPORT".into(), "file".into()),
+        (
+            "CRM__MAIL__FILE__DIR".into(),
+            dir.join("mail").display().to_string(),
+        ),
+        ("CRM__MAIL__OUTBOX_POLL_SECS".into(), "1".into()),
+        (
+            "CRM__AUTH__JWT_SECRET".into(),
+            "test-secret-long-enough-for-hs256-0123456789".into(),
+        ),
+    ];
+    for (k, v) in extra {
+        vars.retain(|(n, _)| n != k);
+        vars.push((k.to_string(), v.to_string()));
+    }
+    Settings::load_from(Sources {
+        env_name: Some("test".into()),
+        config_dir: Some(PathBuf::from("/nonexistent-config-dir")),
+        vars: Some(vars),
+    })
+    .expect("test settings")
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    let db = TestDb::create(backend).await;
+    let settings = test_settings(&db.url, db.dir(), extra);
+    start_on(db, settings).await
+}
+
+/// Starts a server on `db` with `settings` on a random port.
+pub async fn start_on(db: TestDb, settings: Settings) -> TestApp {
+    crm_api::telemetry::init(&settings);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let running = crm_api::app::start(settings.clone(), Some(listener))
+        .await
+        .expect("server starts");
+    let port = running.port;
+    let server = running.server.handle();
+    tokio::spawn(running.server);
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        db,
+        settings,
+        server,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn stop(self) {
+        self.server.stop(false).await;
+        self.db.drop_db().await;
+    }
+}
+
+/// Asserts a problem+json response with `status`, returning its body.
+pub async fn assert_problem(res: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(res.status().as_u16(), status, "unexpected status");
+    assert!(
+        res.headers().contains_key("x-request-id"),
+        "every response carries X-Request-Id"
+    );
+    let ct = res
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content-type {ct}"
+    );
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert!(
+        body["type"].is_string() && body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    assert!(body["errors"].is_array(), "{body}");
+    body
+}
+
+/// Declares one test per backend: `backend_tests!(name, |app_backend| async { … })`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::Backend::Postgres.enabled() {
+                    ($body)($crate::helpers::Backend::Postgres).await
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                if $crate::helpers::Backend::Mysql.enabled() {
+                    ($body)($crate::helpers::Backend::Mysql).await
+                }
+            }
+        }
+    };
+}
