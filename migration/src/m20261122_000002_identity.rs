@@ -29,7 +29,7 @@ impl MigrationTrait for Migration {
             .col(string("status", 32))
             .col(uuid_null("department_id"))
             .col(uuid_null("designation_id"))
-            .col(ts(b, "tokens_valid_after"))
+            .col(ts_null(b, "tokens_valid_after"))
             .col(ts_null(b, "last_login_at"));
         m.create_table(users).await?;
         // Login is by email across all organizations, so an address names one account.
@@ -94,9 +94,11 @@ impl MigrationTrait for Migration {
                 .col(id())
                 .col(uuid("organization_id"))
                 .col(uuid("user_id"))
+                .col(string("email", 254))
                 .col(string("purpose", 32))
                 .col(string("code_hash", 128))
                 .col(integer("attempts", 0))
+                .col(integer("max_attempts", 5))
                 .col(string("status", 16))
                 .col(ts(b, "created_at"))
                 .col(ts(b, "expires_at"))

@@ -218,9 +218,10 @@ async fn database_outage(b: Backend) {
     assert_eq!(app.get("/health/ready").await.status(), 200);
     let keys = crm_api::auth::JwtKeys::new(&app.settings.auth.jwt_secret, "crm", "crm-api", 900);
     let (token, _) = keys
-        .issue(
+        .issue_token(
             crm_domain::UserId::new(),
             crm_domain::OrganizationId::new(),
+            None,
             chrono::Utc::now(),
         )
         .unwrap();

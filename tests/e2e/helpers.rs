@@ -1,5 +1,8 @@
 //! `spawn_app`: a fresh database and a running server per test, plus a typed client.
 
+// Shared by every scenario module; not each scenario uses every helper.
+#![allow(dead_code)]
+
 use crm_api::settings::{Settings, Sources};
 use sea_orm::{ConnectionTrait, Database};
 use std::net::TcpListener;
@@ -82,16 +85,16 @@ impl TestDb {
     }
 
     pub async fn drop_db(self) {
-        if let Some(admin) = &self.admin_url {
-            if let Ok(conn) = Database::connect(admin).await {
-                let q = if self.backend == Backend::Postgres {
-                    format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)
-                } else {
-                    format!("DROP DATABASE IF EXISTS `{}`", self.name)
-                };
-                let _ = conn.execute_unprepared(&q).await;
-                conn.close().await.ok();
-            }
+        if let Some(admin) = &self.admin_url
+            && let Ok(conn) = Database::connect(admin).await
+        {
+            let q = if self.backend == Backend::Postgres {
+                format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)
+            } else {
+                format!("DROP DATABASE IF EXISTS `{}`", self.name)
+            };
+            let _ = conn.execute_unprepared(&q).await;
+            conn.close().await.ok();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -111,7 +114,6 @@ pub fn with_database(admin: &str, name: &str) -> String {
 
 pub struct TestApp {
     pub address: String,
-    pub port: u16,
     pub client: reqwest::Client,
     pub db: TestDb,
     pub settings: Settings,
@@ -171,7 +173,6 @@ pub async fn start_on(db: TestDb, settings: Settings) -> TestApp {
     tokio::spawn(running.server);
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        port,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -250,4 +251,139 @@ macro_rules! backend_tests {
             }
         }
     };
+}
+
+/// A signed-in user of a test.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub user_id: String,
+    pub organization_id: String,
+    pub email: String,
+    pub password: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub fn mail_dir(&self) -> PathBuf {
+        self.db.dir().join("mail")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn send_as(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut r = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            r = r.json(b);
+        }
+        r.send().await.unwrap()
+    }
+
+    /// Registers a new organization and its admin, confirms the mailed code, and signs in.
+    pub async fn register_admin(&self, org: &str) -> Session {
+        let email = format!(
+            "admin-{}@{}.example",
+            Uuid::now_v7().simple(),
+            org.to_lowercase().replace(' ', "-")
+        );
+        let password = "correct horse battery".to_string();
+        let res = self
+            .post_json(
+                "/api/v1/auth/register",
+                &serde_json::json!({"name": "Ada Admin", "email": email, "password": password, "organization_name": org}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        let code = crate::mailbox::wait_for_code(&self.mail_dir(), &email, 0).await;
+        let res = self
+            .post_json(
+                "/api/v1/auth/verify-email",
+                &serde_json::json!({"email": email, "code": code}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let t: serde_json::Value = res.json().await.unwrap();
+        Session {
+            user_id: t["user"]["id"].as_str().unwrap().to_string(),
+            organization_id: t["user"]["organization_id"].as_str().unwrap().to_string(),
+            email,
+            password,
+            access: t["access_token"].as_str().unwrap().to_string(),
+            refresh: t["refresh_token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// As `admin`, creates an active user with these roles (by name) and signs them in.
+    pub async fn user_with_roles(&self, admin: &Session, roles: &[&str]) -> Session {
+        let mut ids = Vec::new();
+        if !roles.is_empty() {
+            let res = self.get_as(&admin.access, "/api/v1/roles?limit=200").await;
+            let list: serde_json::Value = res.json().await.unwrap();
+            for name in roles {
+                let r = list["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["name"] == *name)
+                    .unwrap_or_else(|| panic!("no role {name}"));
+                ids.push(r["id"].clone());
+            }
+        }
+        let email = format!("user-{}@example.com", Uuid::now_v7().simple());
+        let password = "another good password".to_string();
+        let res = self
+            .send_as(
+                reqwest::Method::POST,
+                &admin.access,
+                "/api/v1/users",
+                Some(&serde_json::json!({"name": "Uma User", "email": email, "password": password, "role_ids": ids})),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        self.login(&email, &password).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let res = self
+            .post_json(
+                "/api/v1/auth/login",
+                &serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let t: serde_json::Value = res.json().await.unwrap();
+        Session {
+            user_id: t["user"]["id"].as_str().unwrap().to_string(),
+            organization_id: t["user"]["organization_id"].as_str().unwrap().to_string(),
+            email: email.to_string(),
+            password: password.to_string(),
+            access: t["access_token"].as_str().unwrap().to_string(),
+            refresh: t["refresh_token"].as_str().unwrap().to_string(),
+        }
+    }
 }

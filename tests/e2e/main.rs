@@ -8,4 +8,6 @@ mod helpers;
 mod proxy;
 
 mod chassis;
+mod identity;
+mod mailbox;
 mod migrations;

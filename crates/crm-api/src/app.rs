@@ -1,8 +1,12 @@
 //! Wiring: adapters into services, services into the HTTP app, background workers.
 
+use crate::adapters::clock::StoreClock;
+use crate::adapters::passwords::{PooledHasher, Scheme};
+use crate::adapters::secrets::{HmacSecretHasher, RandomSecrets};
 use crate::auth::{AuthContext, JwtKeys};
 use crate::framework_errors::{configure_extractors, not_found, to_problem};
 use crate::openapi::ApiDoc;
+use crate::rate_limit::AuthRateLimiter;
 use crate::request_id::request_id;
 use crate::routes;
 use crate::settings::Settings;
@@ -11,6 +15,11 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, web};
 use crm_db::{Database, Migrator, MigratorTrait};
 use crm_domain::activity::ActivityService;
+use crm_domain::identity::{
+    AuthService, AuthSettings, BootstrapAdminInput, BootstrapOutcome, DepartmentService,
+    DesignationService, IdentityPorts, OrganizationService, PlainPassword, RoleService,
+    UserService,
+};
 use crm_domain::kernel::clock;
 use crm_domain::mail::{OutboxDispatcher, RetryPolicy};
 use std::net::TcpListener;
@@ -23,16 +32,105 @@ use utoipa_swagger_ui::SwaggerUi;
 pub struct AppState {
     pub db: Database,
     pub activities: ActivityService,
+    pub auth: AuthService,
+    pub organizations: OrganizationService,
+    pub users: UserService,
+    pub roles: RoleService,
+    pub departments: DepartmentService,
+    pub designations: DesignationService,
+    pub rate_limits: AuthRateLimiter,
 }
 
 impl AppState {
-    pub fn new(db: Database) -> Self {
-        let conn = db.conn.clone();
+    pub fn new(db: Database, settings: &Settings) -> Self {
+        let ports = identity_ports(&db, settings);
+        let auth_settings = auth_settings(settings);
         Self {
-            activities: ActivityService::new(Arc::new(crm_db::SqlActivityRepository::new(conn))),
+            activities: ActivityService::new(ports.activities.clone()),
+            auth: AuthService::new(ports.clone(), auth_settings.clone()),
+            organizations: OrganizationService::new(ports.clone()),
+            users: UserService::new(ports.clone(), auth_settings),
+            roles: RoleService::new(ports.clone()),
+            departments: DepartmentService::new(ports.clone()),
+            designations: DesignationService::new(ports),
+            rate_limits: AuthRateLimiter::new(settings.auth.rate_limit_per_minute),
             db,
         }
     }
+}
+
+pub fn auth_settings(s: &Settings) -> AuthSettings {
+    AuthSettings {
+        code_ttl_minutes: s.auth.code_ttl_minutes,
+        open_registration: s.auth.open_registration,
+        refresh_ttl_days: s.auth.refresh_ttl_days,
+        ..AuthSettings::default()
+    }
+}
+
+pub fn jwt_keys(s: &Settings) -> JwtKeys {
+    JwtKeys::new(
+        &s.auth.jwt_secret,
+        &s.auth.issuer,
+        &s.auth.audience,
+        s.auth.access_ttl_secs,
+    )
+}
+
+/// Every port identity needs, backed by this database.
+pub fn identity_ports(db: &Database, s: &Settings) -> IdentityPorts {
+    let conn = db.conn.clone();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let scheme = if s.auth.password_hash == "bcrypt" {
+        Scheme::Bcrypt
+    } else {
+        Scheme::Argon2id
+    };
+    IdentityPorts {
+        tx: Arc::new(crm_db::SqlTxManager::new(conn.clone())),
+        organizations: Arc::new(crm_db::SqlOrganizationRepository::new(conn.clone())),
+        users: Arc::new(crm_db::SqlUserRepository::new(conn.clone())),
+        roles: Arc::new(crm_db::SqlRoleRepository::new(conn.clone())),
+        departments: Arc::new(crm_db::SqlDepartmentRepository::new(conn.clone())),
+        designations: Arc::new(crm_db::SqlDesignationRepository::new(conn.clone())),
+        codes: Arc::new(crm_db::SqlVerificationCodeRepository::new(conn.clone())),
+        refresh_tokens: Arc::new(crm_db::SqlRefreshTokenRepository::new(conn.clone())),
+        activities: Arc::new(crm_db::SqlActivityRepository::new(conn.clone())),
+        outbox: Arc::new(crm_db::SqlOutboxRepository::new(conn)),
+        mail: Arc::new(crm_mail::Templates::new("CRM")),
+        // Hashing runs one per core; a short queue absorbs bursts, the rest is refused fast.
+        passwords: Arc::new(PooledHasher::new(scheme, cores, cores * 8)),
+        secrets: Arc::new(HmacSecretHasher::new(&s.auth.jwt_secret)),
+        generator: Arc::new(RandomSecrets),
+        tokens: Arc::new(jwt_keys(s)),
+        clock: Arc::new(StoreClock),
+    }
+}
+
+/// Creates the first admin from `CRM__BOOTSTRAP__*` when both email and password are set.
+async fn bootstrap_admin(state: &AppState, s: &Settings) -> Result<(), StartError> {
+    use secrecy::ExposeSecret;
+    let password = s.bootstrap.admin_password.expose_secret();
+    if s.bootstrap.admin_email.is_empty() || password.is_empty() {
+        return Ok(());
+    }
+    let outcome = state
+        .auth
+        .bootstrap_admin(BootstrapAdminInput {
+            email: s.bootstrap.admin_email.clone(),
+            password: PlainPassword::new(password),
+            name: s.bootstrap.admin_name.clone(),
+            organization_name: s.bootstrap.organization.clone(),
+        })
+        .await
+        .map_err(|e| StartError::Bootstrap(format!("{e:?}")))?;
+    match outcome {
+        BootstrapOutcome::Created(u) => tracing::info!(user_id = %u.id, "bootstrap admin created"),
+        BootstrapOutcome::AlreadyExists(_) => tracing::debug!("bootstrap admin already exists"),
+    }
+    Ok(())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +139,8 @@ pub enum StartError {
     Database(String),
     #[error("migrations failed: {0}")]
     Migration(String),
+    #[error("bootstrap admin: {0}")]
+    Bootstrap(String),
     #[error("mail settings: {0}")]
     Mail(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -54,7 +154,8 @@ pub enum StartError {
 pub struct Running {
     pub port: u16,
     pub server: Server,
-    pub outbox_worker: tokio::task::JoinHandle<()>,
+    /// Outbox delivery and housekeeping; aborted when the server stops.
+    pub background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Delivers queued mail for as long as the server runs. Several instances may run this at once:
@@ -136,15 +237,18 @@ pub async fn start(
     };
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
 
-    let state = web::Data::new(AppState::new(db.clone()));
+    let state = web::Data::new(AppState::new(db.clone(), &settings));
+    bootstrap_admin(&state, &settings).await?;
     let auth = web::Data::new(AuthContext {
-        keys: JwtKeys::new(
-            &settings.auth.jwt_secret,
-            &settings.auth.issuer,
-            &settings.auth.audience,
-            settings.auth.access_ttl_secs,
-        ),
-        resolver: Arc::new(crm_db::SqlActorResolver::new(db.conn.clone())),
+        keys: jwt_keys(&settings),
+        auth: state.auth.clone(),
+    });
+    let pruner = state.clone();
+    let prune_task = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            pruner.rate_limits.prune();
+        }
     });
     let openapi = ApiDoc::openapi();
     let server_settings = settings.clone();
@@ -199,6 +303,6 @@ pub async fn start(
     Ok(Running {
         port,
         server,
-        outbox_worker,
+        background: vec![outbox_worker, prune_task],
     })
 }

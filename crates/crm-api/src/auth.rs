@@ -5,12 +5,14 @@ use crate::problem::ApiError;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, Utc};
-use crm_domain::{Actor, ActorResolver, OrganizationId, UserId};
+use crm_domain::identity::{
+    AccessClaims, AccessToken, AuthService, FamilyId, TokenError, TokenIssuer, User,
+};
+use crm_domain::{Actor, OrganizationId, UserId};
 use futures_util::future::LocalBoxFuture;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use uuid::Uuid;
 
 const ACCESS: &str = "access";
@@ -26,6 +28,9 @@ pub struct Claims {
     pub jti: Uuid,
     /// Token type; only `access` tokens authenticate requests.
     pub typ: String,
+    /// The sign-in session (refresh-token family) the token belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 /// Signs and verifies access tokens.
@@ -58,10 +63,11 @@ impl JwtKeys {
     }
 
     /// A new access token and its lifetime in seconds.
-    pub fn issue(
+    pub fn issue_token(
         &self,
         user: UserId,
         org: OrganizationId,
+        session: Option<Uuid>,
         now: DateTime<Utc>,
     ) -> Result<(String, u64), String> {
         let claims = Claims {
@@ -73,6 +79,7 @@ impl JwtKeys {
             aud: self.audience.clone(),
             jti: Uuid::now_v7(),
             typ: ACCESS.into(),
+            sid: session,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map(|t| (t, self.ttl_secs))
@@ -85,15 +92,31 @@ impl JwtKeys {
     }
 }
 
+impl TokenIssuer for JwtKeys {
+    fn issue(
+        &self,
+        user: &User,
+        session: FamilyId,
+        now: DateTime<Utc>,
+    ) -> Result<AccessToken, TokenError> {
+        self.issue_token(user.id, user.organization_id, Some(session.0), now)
+            .map(|(token, expires_in)| AccessToken { token, expires_in })
+            .map_err(TokenError)
+    }
+}
+
 /// What the extractor needs, shared as app data.
 #[derive(Clone)]
 pub struct AuthContext {
     pub keys: JwtKeys,
-    pub resolver: Arc<dyn ActorResolver>,
+    pub auth: AuthService,
 }
 
-/// The authenticated caller. A handler that takes it cannot be reached without a valid token.
-pub struct Authenticated(pub Actor);
+/// The authenticated caller and the sign-in session its token belongs to.
+pub struct Authenticated {
+    pub actor: Actor,
+    pub session: Option<FamilyId>,
+}
 
 impl FromRequest for Authenticated {
     type Error = ApiError;
@@ -118,12 +141,19 @@ impl FromRequest for Authenticated {
                 .keys
                 .verify(&token)
                 .ok_or_else(|| ApiError::unauthorized("the access token is invalid or expired"))?;
-            let issued_at = DateTime::from_timestamp(claims.iat, 0).unwrap_or_default();
-            let actor = ctx
-                .resolver
-                .resolve(UserId(claims.sub), OrganizationId(claims.org), issued_at)
-                .await?;
-            Ok(Authenticated(actor))
+            let claims = AccessClaims {
+                user_id: UserId(claims.sub),
+                organization_id: OrganizationId(claims.org),
+                session: claims.sid.map(FamilyId),
+                issued_at: DateTime::from_timestamp(claims.iat, 0).unwrap_or_default(),
+            };
+            // Checked against the store on every request, so deactivation and revocation
+            // take effect at once.
+            let actor = ctx.auth.authenticate(&claims).await?;
+            Ok(Authenticated {
+                actor,
+                session: claims.session,
+            })
         })
     }
 }
@@ -140,7 +170,7 @@ mod tests {
     fn tokens_verify_only_with_the_same_secret_issuer_and_audience() {
         let k = keys("a-secret-of-sufficient-length-0123456789");
         let (user, org) = (UserId::new(), OrganizationId::new());
-        let (t, ttl) = k.issue(user, org, Utc::now()).unwrap();
+        let (t, ttl) = k.issue_token(user, org, None, Utc::now()).unwrap();
         assert_eq!(ttl, 900);
         let c = k.verify(&t).unwrap();
         assert_eq!((c.sub, c.org), (user.0, org.0));
@@ -162,9 +192,10 @@ mod tests {
     fn expired_and_unsigned_tokens_are_refused() {
         let k = keys("a-secret-of-sufficient-length-0123456789");
         let (t, _) = k
-            .issue(
+            .issue_token(
                 UserId::new(),
                 OrganizationId::new(),
+                None,
                 Utc::now() - chrono::Duration::hours(1),
             )
             .unwrap();

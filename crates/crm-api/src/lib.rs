@@ -1,12 +1,16 @@
 //! The HTTP face of the CRM: settings, CLI, actix-web wiring, routes, problem+json, OpenAPI.
 //! Business rules live in the domain crates; this crate only translates.
 
+pub mod access;
+pub mod adapters;
 pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod framework_errors;
+pub mod http;
 pub mod openapi;
 pub mod problem;
+pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
 pub mod settings;
@@ -47,7 +51,9 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     // actix handles SIGTERM/SIGINT: it stops accepting and lets in-flight requests finish.
     let result = running.server.await.map_err(|e| e.to_string());
-    running.outbox_worker.abort();
+    for task in running.background {
+        task.abort();
+    }
     result
 }
 

@@ -11,11 +11,35 @@ use utoipa::{IntoParams, Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "CRM API", description = "CRM and business backend. Conventions: cursor lists, problem+json errors, ETag/If-Match, integer minor-unit money."),
-    paths(routes::health::live, routes::health::ready, routes::activities::list),
+    paths(
+        routes::health::live, routes::health::ready,
+        routes::auth::register, routes::auth::verify_email, routes::auth::resend_code,
+        routes::auth::login, routes::auth::refresh, routes::auth::logout,
+        routes::auth::forgot_password, routes::auth::reset_password,
+        routes::auth::change_password, routes::auth::me,
+        routes::organization::get, routes::organization::patch,
+        routes::users::list, routes::users::create, routes::users::get, routes::users::update,
+        routes::users::deactivate, routes::users::reactivate, routes::users::roles,
+        routes::users::set_roles,
+        routes::roles::list, routes::roles::create, routes::roles::get, routes::roles::update,
+        routes::roles::delete, routes::roles::permissions,
+        routes::departments::list, routes::departments::create, routes::departments::get,
+        routes::departments::update, routes::departments::delete,
+        routes::departments::list_designations, routes::departments::create_designation,
+        routes::departments::get_designation, routes::departments::update_designation,
+        routes::departments::delete_designation,
+        routes::activities::list,
+    ),
     components(schemas(Problem, ProblemField)),
     modifiers(&Security, &StandardErrors),
     tags(
         (name = "health", description = "Liveness and readiness"),
+        (name = "auth", description = "Sign-up with an emailed code, sign-in, tokens, passwords"),
+        (name = "organization", description = "The caller's organization profile"),
+        (name = "users", description = "People of the organization"),
+        (name = "roles", description = "Roles and the permission catalogue"),
+        (name = "departments", description = "Departments (a hierarchy)"),
+        (name = "designations", description = "Job titles"),
         (name = "activities", description = "The audit log"),
     )
 )]

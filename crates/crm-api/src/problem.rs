@@ -41,21 +41,22 @@ pub struct Problem {
 /// An error on its way to becoming a problem response.
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    pub problem: Problem,
+    /// Boxed so `Result<_, ApiError>` stays small on the happy path.
+    pub problem: Box<Problem>,
     pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
         Self {
-            problem: Problem {
+            problem: Box::new(Problem {
                 kind: format!("/problems/{code}"),
                 title: status.canonical_reason().unwrap_or("Error").to_string(),
                 status: status.as_u16(),
                 detail: detail.into(),
                 errors: Vec::new(),
                 existing_id: None,
-            },
+            }),
             retry_after: None,
         }
     }

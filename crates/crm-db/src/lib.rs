@@ -2,17 +2,20 @@
 //! the outbox. The only crate that knows SQL; sea-orm types never leave it.
 
 mod activity_repo;
-mod actor_resolver;
 mod connect;
 mod entities;
 mod error;
+mod identity;
 mod keyset;
 mod outbox_repo;
 mod tx;
 
 pub use activity_repo::SqlActivityRepository;
-pub use actor_resolver::SqlActorResolver;
 pub use connect::{Database, DbSettings, describe_connect_error, redact_url};
+pub use identity::{
+    SqlDepartmentRepository, SqlDesignationRepository, SqlOrganizationRepository,
+    SqlRefreshTokenRepository, SqlRoleRepository, SqlUserRepository, SqlVerificationCodeRepository,
+};
 pub use outbox_repo::SqlOutboxRepository;
 pub use tx::SqlTxManager;
 

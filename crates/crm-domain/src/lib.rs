@@ -8,7 +8,7 @@ pub mod identity;
 pub mod kernel;
 pub mod mail;
 
-pub use kernel::context::{Actor, ActorResolver, Permission, Scope};
+pub use kernel::context::{Actor, Permission, Scope};
 pub use kernel::error::{DomainError, StoreError};
 pub use kernel::ids::*;
 pub use kernel::money::{Currency, Money, MoneyError};

@@ -1,6 +1,7 @@
+use crate::access::Auth;
 use crate::app::AppState;
-use crate::auth::Authenticated;
 use crate::problem::ApiError;
+use crate::routes::perms::ActivitiesRead;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use crm_domain::ListQuery;
@@ -81,12 +82,12 @@ pub struct ActivityPage {
     ),
     responses((status = 200, description = "One page of entries", body = ActivityPage)))]
 pub async fn list(
+    auth: Auth<ActivitiesRead>,
     state: web::Data<AppState>,
-    Authenticated(actor): Authenticated,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     let q = ListQuery::parse(&LIST_SPEC, &query).map_err(ApiError::validation)?;
-    let page = state.activities.list(&actor, &q).await?;
+    let page = state.activities.list(&auth.actor, &q).await?;
     Ok(HttpResponse::Ok().json(ActivityPage {
         data: page.data.into_iter().map(ActivityDto::from).collect(),
         next_cursor: page.next_cursor,

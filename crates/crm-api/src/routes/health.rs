@@ -1,3 +1,4 @@
+use crate::access::Public;
 use crate::app::AppState;
 use crate::problem::ApiError;
 use actix_web::{HttpResponse, web};
@@ -17,7 +18,7 @@ pub struct Health {
 /// The process is running.
 #[utoipa::path(get, path = "/health/live", tag = "health", security(()),
     responses((status = 200, description = "The process is running", body = Health)))]
-pub async fn live() -> HttpResponse {
+pub async fn live(_: Public) -> HttpResponse {
     HttpResponse::Ok().json(Health {
         status: "ok",
         database: None,
@@ -30,7 +31,7 @@ pub async fn live() -> HttpResponse {
         (status = 200, description = "Ready to serve", body = Health),
         (status = 503, description = "The database does not answer", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn ready(_: Public, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     if state.db.ping(Duration::from_secs(2)).await {
         Ok(HttpResponse::Ok().json(Health {
             status: "ready",

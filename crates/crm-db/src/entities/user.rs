@@ -15,7 +15,7 @@ pub struct Model {
     pub status: String,
     pub department_id: Option<Uuid>,
     pub designation_id: Option<Uuid>,
-    pub tokens_valid_after: DateTimeUtc,
+    pub tokens_valid_after: Option<DateTimeUtc>,
     pub last_login_at: Option<DateTimeUtc>,
 }
 

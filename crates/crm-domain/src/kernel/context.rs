@@ -149,18 +149,3 @@ mod tests {
         assert!(!a.can_all("leads", "read"));
     }
 }
-
-/// Turns a verified access token's subject into the caller, checking on every request that the
-/// user is still active and the token was not revoked (deactivation, password change).
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait::async_trait]
-pub trait ActorResolver: Send + Sync {
-    /// `Unauthorized` when the user is gone, not active, in another organization, or its tokens
-    /// issued at `issued_at` were revoked; `Unavailable` when the store is down.
-    async fn resolve(
-        &self,
-        user: UserId,
-        organization: OrganizationId,
-        issued_at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Actor, crate::kernel::error::DomainError>;
-}

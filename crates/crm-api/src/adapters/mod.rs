@@ -1,0 +1,6 @@
+//! Adapters of domain ports that need neither the database nor mail: password hashing, keyed
+//! secret hashing, random secrets, access tokens, the clock.
+
+pub mod clock;
+pub mod passwords;
+pub mod secrets;

@@ -1,0 +1,223 @@
+//! Password hashing off the async workers, on a pool bounded by the core count.
+//!
+//! argon2id (m = 19 MiB, t = 2, p = 1) costs tens of milliseconds of CPU. Running it on the
+//! async workers would stall every other request, so each hash runs on the blocking pool, at
+//! most one per core at a time. At most `queue` more may wait; beyond that the port answers
+//! `Busy` at once, which the API turns into a fast `503`, so a login flood cannot pile up.
+
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use async_trait::async_trait;
+use crm_domain::identity::{HashError, PasswordCheck, PasswordHash, PasswordHasher, PlainPassword};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::Semaphore;
+
+/// Which scheme new hashes use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    Argon2id,
+    /// Cost 10, for a database still shared with the original Node.js server.
+    Bcrypt,
+}
+
+const M_COST: u32 = 19 * 1024;
+const T_COST: u32 = 2;
+const P_COST: u32 = 1;
+const BCRYPT_COST: u32 = 10;
+
+#[derive(Clone)]
+pub struct PooledHasher {
+    scheme: Scheme,
+    /// One permit per hash that may run at once.
+    running: Arc<Semaphore>,
+    /// Permits for hashes running or waiting; when none is left, callers get `Busy`.
+    admitted: Arc<Semaphore>,
+    dummy: Arc<OnceLock<String>>,
+}
+
+impl PooledHasher {
+    /// `workers` hashes at once (the core count), `queue` more waiting.
+    pub fn new(scheme: Scheme, workers: usize, queue: usize) -> Self {
+        let workers = workers.max(1);
+        Self {
+            scheme,
+            running: Arc::new(Semaphore::new(workers)),
+            admitted: Arc::new(Semaphore::new(workers + queue)),
+            dummy: Arc::new(OnceLock::new()),
+        }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> Result<T, HashError> + Send + 'static,
+    ) -> Result<T, HashError> {
+        let _admitted = self
+            .admitted
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| HashError::Busy)?;
+        let _running = self
+            .running
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| HashError::Failed("hashing pool closed".into()))?;
+        tokio::task::spawn_blocking(job)
+            .await
+            .map_err(|e| HashError::Failed(e.to_string()))?
+    }
+
+    fn argon2() -> Result<Argon2<'static>, HashError> {
+        let params = Params::new(M_COST, T_COST, P_COST, None)
+            .map_err(|e| HashError::Failed(e.to_string()))?;
+        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+    }
+}
+
+fn is_bcrypt(hash: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p))
+}
+
+fn hash_with(scheme: Scheme, password: &str) -> Result<String, HashError> {
+    match scheme {
+        Scheme::Argon2id => PooledHasher::argon2()?
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| HashError::Failed(e.to_string())),
+        Scheme::Bcrypt => {
+            bcrypt::hash(password, BCRYPT_COST).map_err(|e| HashError::Failed(e.to_string()))
+        }
+    }
+}
+
+fn verify_with(scheme: Scheme, password: &str, hash: &str) -> Result<PasswordCheck, HashError> {
+    if is_bcrypt(hash) {
+        let matches =
+            bcrypt::verify(password, hash).map_err(|e| HashError::Failed(e.to_string()))?;
+        let cost_ok = hash.get(4..6).and_then(|c| c.parse::<u32>().ok()) == Some(BCRYPT_COST);
+        return Ok(PasswordCheck {
+            matches,
+            needs_rehash: matches && (scheme != Scheme::Bcrypt || !cost_ok),
+        });
+    }
+    if hash.starts_with("$argon2") {
+        let matches = PooledHasher::argon2()?
+            .verify_password(password.as_bytes(), hash)
+            .is_ok();
+        let current =
+            hash.starts_with(&format!("$argon2id$v=19$m={M_COST},t={T_COST},p={P_COST}$"));
+        return Ok(PasswordCheck {
+            matches,
+            needs_rehash: matches && (scheme != Scheme::Argon2id || !current),
+        });
+    }
+    // An unknown format never matches; the account needs a password reset.
+    Ok(PasswordCheck {
+        matches: false,
+        needs_rehash: false,
+    })
+}
+
+#[async_trait]
+impl PasswordHasher for PooledHasher {
+    async fn hash(&self, password: &PlainPassword) -> Result<PasswordHash, HashError> {
+        let (scheme, pw) = (self.scheme, password.expose().to_string());
+        self.run(move || hash_with(scheme, &pw))
+            .await
+            .map(PasswordHash::new)
+    }
+
+    async fn verify(
+        &self,
+        password: &PlainPassword,
+        hash: &PasswordHash,
+    ) -> Result<PasswordCheck, HashError> {
+        let (scheme, pw, h) = (
+            self.scheme,
+            password.expose().to_string(),
+            hash.as_str().to_string(),
+        );
+        self.run(move || verify_with(scheme, &pw, &h)).await
+    }
+
+    async fn verify_dummy(&self, password: &PlainPassword) -> Result<(), HashError> {
+        let scheme = self.scheme;
+        let dummy = self.dummy.clone();
+        let pw = password.expose().to_string();
+        self.run(move || {
+            // The first call pays for making the dummy hash once; every later one costs exactly
+            // what a real verification costs.
+            let h = match dummy.get() {
+                Some(h) => h.clone(),
+                None => {
+                    let h = hash_with(scheme, "dummy password that nobody has")?;
+                    dummy.get_or_init(|| h).clone()
+                }
+            };
+            verify_with(scheme, &pw, &h).map(|_| ())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pw(s: &str) -> PlainPassword {
+        PlainPassword::new(s)
+    }
+
+    #[tokio::test]
+    async fn argon2id_round_trip_with_the_contract_parameters() {
+        let h = PooledHasher::new(Scheme::Argon2id, 2, 4);
+        let hash = h.hash(&pw("correct horse")).await.unwrap();
+        assert!(
+            hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            hash.as_str()
+        );
+        let ok = h.verify(&pw("correct horse"), &hash).await.unwrap();
+        assert!(ok.matches && !ok.needs_rehash);
+        assert!(!h.verify(&pw("wrong"), &hash).await.unwrap().matches);
+    }
+
+    #[tokio::test]
+    async fn bcrypt_hashes_from_the_node_server_verify_and_ask_for_rehash() {
+        let h = PooledHasher::new(Scheme::Argon2id, 2, 4);
+        for prefix in ["$2a$", "$2b$", "$2y$"] {
+            let legacy = bcrypt::hash("s3cret-pass", 4)
+                .unwrap()
+                .replacen("$2b$", prefix, 1);
+            let r = h
+                .verify(&pw("s3cret-pass"), &PasswordHash::new(legacy.clone()))
+                .await
+                .unwrap();
+            assert!(r.matches && r.needs_rehash, "{prefix}");
+            assert!(
+                !h.verify(&pw("nope"), &PasswordHash::new(legacy))
+                    .await
+                    .unwrap()
+                    .matches
+            );
+        }
+        let b = PooledHasher::new(Scheme::Bcrypt, 2, 4);
+        let hash = b.hash(&pw("s3cret-pass")).await.unwrap();
+        assert!(hash.as_str().starts_with("$2b$10$"));
+        let r = b.verify(&pw("s3cret-pass"), &hash).await.unwrap();
+        assert!(r.matches && !r.needs_rehash);
+    }
+
+    #[tokio::test]
+    async fn a_saturated_pool_answers_busy_at_once() {
+        let h = PooledHasher::new(Scheme::Argon2id, 1, 0);
+        let h2 = h.clone();
+        let first = tokio::spawn(async move { h2.hash(&pw("one")).await });
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let started = std::time::Instant::now();
+        let second = h.hash(&pw("two")).await;
+        assert_eq!(second.unwrap_err(), HashError::Busy);
+        assert!(started.elapsed() < std::time::Duration::from_millis(5));
+        assert!(first.await.unwrap().is_ok());
+    }
+}

@@ -1,0 +1,77 @@
+//! Response and request helpers for the contract's conventions: `201` with `Location`, `ETag`
+//! as `"<version>"`, `If-Match` preconditions, list pages.
+
+use crate::problem::ApiError;
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use crm_domain::DomainError;
+use serde::Serialize;
+
+/// `200` with the resource and its `ETag`.
+pub fn ok_etag<T: Serialize>(version: i64, body: &T) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, format!("\"{version}\"")))
+        .json(body)
+}
+
+/// `201` with `Location` and `ETag`.
+pub fn created<T: Serialize>(location: String, version: i64, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, format!("\"{version}\"")))
+        .json(body)
+}
+
+pub fn no_content() -> HttpResponse {
+    HttpResponse::NoContent().finish()
+}
+
+/// The version named by `If-Match`, if the request sent one. `*` matches any version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IfMatch(pub Option<i64>);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_if_match(req.headers().get(header::IF_MATCH)))
+    }
+}
+
+fn parse_if_match(v: Option<&HeaderValue>) -> Result<IfMatch, ApiError> {
+    let Some(v) = v else { return Ok(IfMatch(None)) };
+    let raw = v.to_str().unwrap_or("").trim();
+    if raw == "*" {
+        return Ok(IfMatch(None));
+    }
+    let tag = raw.strip_prefix("W/").unwrap_or(raw);
+    tag.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<i64>().ok())
+        .map(|v| IfMatch(Some(v)))
+        // A tag that names no version can match no current version.
+        .ok_or_else(|| DomainError::Stale.into())
+}
+
+/// `202 Accepted` with no body.
+pub fn accepted() -> HttpResponse {
+    HttpResponse::build(StatusCode::ACCEPTED).finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_forms() {
+        let p = |s: &str| parse_if_match(Some(&HeaderValue::from_str(s).unwrap()));
+        assert_eq!(p("\"3\"").unwrap(), IfMatch(Some(3)));
+        assert_eq!(p("W/\"7\"").unwrap(), IfMatch(Some(7)));
+        assert_eq!(p("*").unwrap(), IfMatch(None));
+        assert_eq!(parse_if_match(None).unwrap(), IfMatch(None));
+        assert_eq!(p("\"abc\"").unwrap_err().problem.status, 412);
+    }
+}

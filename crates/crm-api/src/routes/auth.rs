@@ -1,0 +1,287 @@
+//! `/auth/*`: sign-up with an emailed code, sign-in, token refresh, password flows, `me`.
+
+use crate::access::{Public, SignedIn};
+use crate::app::AppState;
+use crate::http::{accepted, no_content};
+use crate::problem::ApiError;
+use crate::routes::dto::{RoleRef, UserDto};
+use actix_web::{HttpRequest, HttpResponse, web};
+use crm_domain::DomainError;
+use crm_domain::identity::{
+    ChangePasswordInput, LoginInput, RegisterInput, ResetPasswordInput, TokenPair, VerifyEmailInput,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Serialize, ToSchema)]
+pub struct Registered {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    /// `pending_verification` until the emailed code is confirmed.
+    pub status: String,
+    pub organization_id: Uuid,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailBody {
+    pub email: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshBody {
+    pub refresh_token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Tokens {
+    pub access_token: String,
+    /// Opaque; single use: each refresh returns a new one.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    pub user: UserDto,
+}
+
+impl From<TokenPair> for Tokens {
+    fn from(t: TokenPair) -> Self {
+        Self {
+            user: UserDto::from(&t.user),
+            access_token: t.access_token,
+            refresh_token: t.refresh_token,
+            token_type: t.token_type.to_string(),
+            expires_in: t.expires_in,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeDto {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub organization_id: Uuid,
+    pub status: String,
+    pub department_id: Option<Uuid>,
+    pub designation_id: Option<Uuid>,
+    pub roles: Vec<RoleRef>,
+    /// Effective permission codes, e.g. `leads:read`, `leads:write:own`.
+    pub permissions: Vec<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub version: i64,
+}
+
+fn client_address(req: &HttpRequest) -> String {
+    // The socket's peer: a forwarded-for header is trivially forged, so it is not trusted.
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn limited(retry_after_secs: u64) -> ApiError {
+    DomainError::RateLimited { retry_after_secs }.into()
+}
+
+/// Budgets every `POST /auth/*` per client address, and per account when one is named.
+fn throttle(state: &AppState, req: &HttpRequest, account: Option<&str>) -> Result<(), ApiError> {
+    state
+        .rate_limits
+        .check_address(&client_address(req))
+        .map_err(limited)?;
+    if let Some(a) = account {
+        state.rate_limits.check_account(a).map_err(limited)?;
+    }
+    Ok(())
+}
+
+/// Create an organization and its first user (its admin); mails a 6-digit code.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", security(()), request_body = RegisterInput,
+    responses(
+        (status = 201, description = "Registered; verify the emailed code next", body = Registered),
+        (status = 409, description = "The email is taken", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn register(
+    _: Public,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<RegisterInput>,
+) -> Result<HttpResponse, ApiError> {
+    throttle(&state, &req, Some(&body.email))?;
+    let user = state.auth.register(body.into_inner()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("location", format!("/api/v1/users/{}", user.id)))
+        .json(Registered {
+            id: user.id.0,
+            name: user.name.as_str().to_string(),
+            email: user.email.as_str().to_string(),
+            status: user.status.as_str().to_string(),
+            organization_id: user.organization_id.0,
+        }))
+}
+
+/// Confirm the emailed code; the account becomes active and a token pair is returned.
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "auth", security(()), request_body = VerifyEmailInput,
+    responses(
+        (status = 200, description = "Verified and signed in", body = Tokens),
+        (status = 400, description = "Wrong, used or expired code", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn verify_email(
+    _: Public,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<VerifyEmailInput>,
+) -> Result<HttpResponse, ApiError> {
+    throttle(&state, &req, Some(&body.email))?;
+    let pair = state.auth.verify_email(body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(Tokens::from(pair)))
+}
+
+/// Mail a new verification code (answers the same whether or not the address is known).
+#[utoipa::path(post, path = "/api/v1/auth/resend-code", tag = "auth", security(()), request_body = EmailBody,
+    responses((status = 202, description = "If the address awaits verification, a new code is on its way")))]
+pub async fn resend_code(
+    _: Public,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<EmailBody>,
+) -> Result<HttpResponse, ApiError> {
+    throttle(&state, &req, Some(&body.email))?;
+    state.auth.resend_code(&body.email).await?;
+    Ok(accepted())
+}
+
+/// Sign in.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()), request_body = LoginInput,
+    responses(
+        (status = 200, description = "Signed in", body = Tokens),
+        (status = 401, description = "Wrong email or password (the same answer for both)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Right password, email not verified yet (`type` ends in `email-not-verified`)", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn login(
+    _: Public,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginInput>,
+) -> Result<HttpResponse, ApiError> {
+    throttle(&state, &req, Some(&body.email))?;
+    let email = body.email.clone();
+    match state.auth.login(body.into_inner()).await {
+        Ok(pair) => {
+            state.rate_limits.record_success(&email);
+            Ok(HttpResponse::Ok().json(Tokens::from(pair)))
+        }
+        Err(e) => {
+            if matches!(e, DomainError::Unauthorized { .. }) {
+                state.rate_limits.record_failure(&email);
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// Exchange a refresh token for a new pair; the old refresh token stops working.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", security(()), request_body = RefreshBody,
+    responses(
+        (status = 200, description = "A new token pair", body = Tokens),
+        (status = 401, description = "Invalid, expired, retired or revoked refresh token", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn refresh(
+    _: Public,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<RefreshBody>,
+) -> Result<HttpResponse, ApiError> {
+    throttle(&state, &req, None)?;
+    let pair = state.auth.refresh(&body.refresh_token).await?;
+    Ok(HttpResponse::Ok().json(Tokens::from(pair)))
+}
+
+/// End the session of this refresh token.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(()), request_body = RefreshBody,
+    responses((status = 204, description = "Signed out")))]
+pub async fn logout(
+    _: Public,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<RefreshBody>,
+) -> Result<HttpResponse, ApiError> {
+    throttle(&state, &req, None)?;
+    state.auth.logout(&body.refresh_token).await?;
+    Ok(no_content())
+}
+
+/// Mail a password-reset code (answers the same whether or not the address is known).
+#[utoipa::path(post, path = "/api/v1/auth/forgot-password", tag = "auth", security(()), request_body = EmailBody,
+    responses((status = 202, description = "If the address has an account, a code is on its way")))]
+pub async fn forgot_password(
+    _: Public,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<EmailBody>,
+) -> Result<HttpResponse, ApiError> {
+    throttle(&state, &req, Some(&body.email))?;
+    state.auth.forgot_password(&body.email).await?;
+    Ok(accepted())
+}
+
+/// Set a new password with a reset code (or an invitation code); signs out every session.
+#[utoipa::path(post, path = "/api/v1/auth/reset-password", tag = "auth", security(()), request_body = ResetPasswordInput,
+    responses(
+        (status = 204, description = "Password set"),
+        (status = 400, description = "Wrong, used or expired code", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn reset_password(
+    _: Public,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<ResetPasswordInput>,
+) -> Result<HttpResponse, ApiError> {
+    throttle(&state, &req, Some(&body.email))?;
+    state.auth.reset_password(body.into_inner()).await?;
+    Ok(no_content())
+}
+
+/// Change the caller's password; other sessions are signed out.
+#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = "auth", request_body = ChangePasswordInput,
+    responses((status = 204, description = "Password changed")))]
+pub async fn change_password(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<ChangePasswordInput>,
+) -> Result<HttpResponse, ApiError> {
+    throttle(&state, &req, None)?;
+    state
+        .auth
+        .change_password(&who.actor, who.session, body.into_inner())
+        .await?;
+    Ok(no_content())
+}
+
+/// The caller, its roles and effective permissions.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
+    responses((status = 200, description = "The caller", body = MeDto)))]
+pub async fn me(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let me = state.auth.me(&who.actor).await?;
+    let u = &me.user;
+    Ok(HttpResponse::Ok().json(MeDto {
+        id: u.id.0,
+        name: u.name.as_str().to_string(),
+        email: u.email.as_str().to_string(),
+        organization_id: u.organization_id.0,
+        status: u.status.as_str().to_string(),
+        department_id: u.department_id.map(|d| d.0),
+        designation_id: u.designation_id.map(|d| d.0),
+        roles: me.roles.iter().map(RoleRef::from).collect(),
+        permissions: me.permissions.clone(),
+        created_at: u.created_at,
+        updated_at: u.updated_at,
+        version: u.version,
+    }))
+}

@@ -1,0 +1,240 @@
+//! `/departments` (a hierarchy without cycles) and `/designations`.
+
+use crate::access::Auth;
+use crate::app::AppState;
+use crate::http::{IfMatch, created, no_content, ok_etag};
+use crate::problem::ApiError;
+use crate::routes::dto::PageDto;
+use crate::routes::perms::{
+    DepartmentsDelete, DepartmentsRead, DepartmentsWrite, DesignationsDelete, DesignationsRead,
+    DesignationsWrite,
+};
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use crm_domain::ListQuery;
+use crm_domain::identity::{
+    DEPARTMENT_LIST_SPEC, DESIGNATION_LIST_SPEC, Department, DepartmentId, DepartmentInput,
+    DepartmentPatch, Designation, DesignationId, DesignationInput, DesignationPatch,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Serialize, ToSchema)]
+pub struct DepartmentDto {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub name: String,
+    pub code: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub head_user_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<&Department> for DepartmentDto {
+    fn from(d: &Department) -> Self {
+        Self {
+            id: d.id.0,
+            organization_id: d.organization_id.0,
+            name: d.name.clone(),
+            code: d.code.clone(),
+            parent_id: d.parent_id.map(|p| p.0),
+            head_user_id: d.head_user_id.map(|u| u.0),
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+            version: d.version,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DesignationDto {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub title: String,
+    pub department_id: Option<Uuid>,
+    pub level: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<&Designation> for DesignationDto {
+    fn from(d: &Designation) -> Self {
+        Self {
+            id: d.id.0,
+            organization_id: d.organization_id.0,
+            title: d.title.clone(),
+            department_id: d.department_id.map(|p| p.0),
+            level: d.level,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+            version: d.version,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/departments", tag = "departments",
+    params(("parent_id" = Option<Uuid>, Query), ("q" = Option<String>, Query), crate::openapi::ListParams),
+    responses((status = 200, description = "One page", body = PageDto<DepartmentDto>)))]
+pub async fn list(
+    auth: Auth<DepartmentsRead>,
+    state: web::Data<AppState>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let q = ListQuery::parse(&DEPARTMENT_LIST_SPEC, &query).map_err(ApiError::validation)?;
+    let page = state.departments.list(&auth.actor, &q).await?;
+    Ok(HttpResponse::Ok().json(PageDto::from_page(page, |d| DepartmentDto::from(&d))))
+}
+
+#[utoipa::path(post, path = "/api/v1/departments", tag = "departments", request_body = DepartmentInput,
+    responses((status = 201, description = "Created", body = DepartmentDto)))]
+pub async fn create(
+    auth: Auth<DepartmentsWrite>,
+    state: web::Data<AppState>,
+    body: web::Json<DepartmentInput>,
+) -> Result<HttpResponse, ApiError> {
+    let d = state
+        .departments
+        .create(&auth.actor, body.into_inner())
+        .await?;
+    Ok(created(
+        format!("/api/v1/departments/{}", d.id),
+        d.version,
+        &DepartmentDto::from(&d),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/departments/{id}", tag = "departments", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The department (with ETag)", body = DepartmentDto)))]
+pub async fn get(
+    auth: Auth<DepartmentsRead>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let d = state
+        .departments
+        .get(&auth.actor, DepartmentId(*id))
+        .await?;
+    Ok(ok_etag(d.version, &DepartmentDto::from(&d)))
+}
+
+/// Moving a department under itself or one of its descendants answers 422.
+#[utoipa::path(patch, path = "/api/v1/departments/{id}", tag = "departments", request_body = DepartmentPatch,
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`")),
+    responses((status = 200, description = "The updated department", body = DepartmentDto)))]
+pub async fn update(
+    auth: Auth<DepartmentsWrite>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: web::Json<DepartmentPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let d = state
+        .departments
+        .update(
+            &auth.actor,
+            DepartmentId(*id),
+            if_match.0,
+            body.into_inner(),
+        )
+        .await?;
+    Ok(ok_etag(d.version, &DepartmentDto::from(&d)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/departments/{id}", tag = "departments", params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted")))]
+pub async fn delete(
+    auth: Auth<DepartmentsDelete>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .departments
+        .delete(&auth.actor, DepartmentId(*id))
+        .await?;
+    Ok(no_content())
+}
+
+#[utoipa::path(get, path = "/api/v1/designations", tag = "designations",
+    params(("department_id" = Option<Uuid>, Query), ("q" = Option<String>, Query), crate::openapi::ListParams),
+    responses((status = 200, description = "One page", body = PageDto<DesignationDto>)))]
+pub async fn list_designations(
+    auth: Auth<DesignationsRead>,
+    state: web::Data<AppState>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let q = ListQuery::parse(&DESIGNATION_LIST_SPEC, &query).map_err(ApiError::validation)?;
+    let page = state.designations.list(&auth.actor, &q).await?;
+    Ok(HttpResponse::Ok().json(PageDto::from_page(page, |d| DesignationDto::from(&d))))
+}
+
+#[utoipa::path(post, path = "/api/v1/designations", tag = "designations", request_body = DesignationInput,
+    responses((status = 201, description = "Created", body = DesignationDto)))]
+pub async fn create_designation(
+    auth: Auth<DesignationsWrite>,
+    state: web::Data<AppState>,
+    body: web::Json<DesignationInput>,
+) -> Result<HttpResponse, ApiError> {
+    let d = state
+        .designations
+        .create(&auth.actor, body.into_inner())
+        .await?;
+    Ok(created(
+        format!("/api/v1/designations/{}", d.id),
+        d.version,
+        &DesignationDto::from(&d),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/designations/{id}", tag = "designations", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The designation (with ETag)", body = DesignationDto)))]
+pub async fn get_designation(
+    auth: Auth<DesignationsRead>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let d = state
+        .designations
+        .get(&auth.actor, DesignationId(*id))
+        .await?;
+    Ok(ok_etag(d.version, &DesignationDto::from(&d)))
+}
+
+#[utoipa::path(patch, path = "/api/v1/designations/{id}", tag = "designations", request_body = DesignationPatch,
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`")),
+    responses((status = 200, description = "The updated designation", body = DesignationDto)))]
+pub async fn update_designation(
+    auth: Auth<DesignationsWrite>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: web::Json<DesignationPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let d = state
+        .designations
+        .update(
+            &auth.actor,
+            DesignationId(*id),
+            if_match.0,
+            body.into_inner(),
+        )
+        .await?;
+    Ok(ok_etag(d.version, &DesignationDto::from(&d)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/designations/{id}", tag = "designations", params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted")))]
+pub async fn delete_designation(
+    auth: Auth<DesignationsDelete>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .designations
+        .delete(&auth.actor, DesignationId(*id))
+        .await?;
+    Ok(no_content())
+}

@@ -1,0 +1,145 @@
+//! `/roles` and the read-only `/permissions` catalogue.
+
+use crate::access::Auth;
+use crate::app::AppState;
+use crate::http::{IfMatch, created, no_content, ok_etag};
+use crate::problem::ApiError;
+use crate::routes::dto::PageDto;
+use crate::routes::perms::{PermissionsRead, RolesDelete, RolesRead, RolesWrite};
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use crm_domain::ListQuery;
+use crm_domain::identity::{ROLE_LIST_SPEC, Role, RoleId, RoleInput, RolePatch};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Serialize, ToSchema)]
+pub struct RoleDto {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    /// Permission codes, e.g. `leads:read`, `leads:write:own`.
+    pub permissions: Vec<String>,
+    /// Seeded in every organization; cannot be deleted or renamed.
+    pub is_system: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<&Role> for RoleDto {
+    fn from(r: &Role) -> Self {
+        Self {
+            id: r.id.0,
+            organization_id: r.organization_id.0,
+            name: r.name.clone(),
+            description: r.description.clone(),
+            permissions: r.permissions.clone(),
+            is_system: r.is_system,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PermissionDto {
+    pub code: String,
+    pub description: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/roles", tag = "roles",
+    params(
+        ("name" = Option<String>, Query), ("is_system" = Option<bool>, Query),
+        crate::openapi::ListParams,
+    ),
+    responses((status = 200, description = "One page", body = PageDto<RoleDto>)))]
+pub async fn list(
+    auth: Auth<RolesRead>,
+    state: web::Data<AppState>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let q = ListQuery::parse(&ROLE_LIST_SPEC, &query).map_err(ApiError::validation)?;
+    let page = state.roles.list(&auth.actor, &q).await?;
+    Ok(HttpResponse::Ok().json(PageDto::from_page(page, |r| RoleDto::from(&r))))
+}
+
+/// A custom role. The caller must hold every permission it grants.
+#[utoipa::path(post, path = "/api/v1/roles", tag = "roles", request_body = RoleInput,
+    responses((status = 201, description = "Created", body = RoleDto)))]
+pub async fn create(
+    auth: Auth<RolesWrite>,
+    state: web::Data<AppState>,
+    body: web::Json<RoleInput>,
+) -> Result<HttpResponse, ApiError> {
+    let r = state.roles.create(&auth.actor, body.into_inner()).await?;
+    Ok(created(
+        format!("/api/v1/roles/{}", r.id),
+        r.version,
+        &RoleDto::from(&r),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/roles/{id}", tag = "roles", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The role (with ETag)", body = RoleDto)))]
+pub async fn get(
+    auth: Auth<RolesRead>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let r = state.roles.get(&auth.actor, RoleId(*id)).await?;
+    Ok(ok_etag(r.version, &RoleDto::from(&r)))
+}
+
+#[utoipa::path(patch, path = "/api/v1/roles/{id}", tag = "roles", request_body = RolePatch,
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`")),
+    responses((status = 200, description = "The updated role", body = RoleDto)))]
+pub async fn update(
+    auth: Auth<RolesWrite>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: web::Json<RolePatch>,
+) -> Result<HttpResponse, ApiError> {
+    let r = state
+        .roles
+        .update(&auth.actor, RoleId(*id), if_match.0, body.into_inner())
+        .await?;
+    Ok(ok_etag(r.version, &RoleDto::from(&r)))
+}
+
+/// Delete a custom role (system roles answer 409).
+#[utoipa::path(delete, path = "/api/v1/roles/{id}", tag = "roles", params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted")))]
+pub async fn delete(
+    auth: Auth<RolesDelete>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    state.roles.delete(&auth.actor, RoleId(*id)).await?;
+    Ok(no_content())
+}
+
+/// Every permission code a role can grant.
+#[utoipa::path(get, path = "/api/v1/permissions", tag = "roles",
+    responses((status = 200, description = "The whole catalogue on one page", body = PageDto<PermissionDto>)))]
+pub async fn permissions(
+    auth: Auth<PermissionsRead>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let all = state.roles.catalogue(&auth.actor)?;
+    Ok(HttpResponse::Ok().json(PageDto {
+        data: all
+            .iter()
+            .map(|p| PermissionDto {
+                code: p.code.to_string(),
+                description: p.description.to_string(),
+            })
+            .collect(),
+        next_cursor: None,
+        total: None,
+    }))
+}

@@ -1,0 +1,154 @@
+//! `/users`: people of the caller's organization.
+
+use crate::access::{Auth, SignedIn};
+use crate::app::AppState;
+use crate::http::{IfMatch, created, ok_etag};
+use crate::problem::ApiError;
+use crate::routes::dto::{PageDto, RoleRef, UserDto};
+use crate::routes::perms::{UsersDelete, UsersRead, UsersWrite};
+use actix_web::{HttpResponse, web};
+use crm_domain::ListQuery;
+use crm_domain::UserId;
+use crm_domain::identity::{CreateUserInput, RoleId, USER_LIST_SPEC, UserPatch};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetRolesBody {
+    /// Exactly the roles the user should have.
+    pub role_ids: Vec<Uuid>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserRoles {
+    pub user_id: Uuid,
+    pub roles: Vec<RoleRef>,
+}
+
+/// Users of the organization (`users:read:own` sees only itself).
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    params(
+        ("status" = Option<String>, Query, description = "`pending_verification`, `active`, `invited`, `deactivated`"),
+        ("q" = Option<String>, Query, description = "Case-insensitive search in name and email"),
+        crate::openapi::ListParams,
+    ),
+    responses((status = 200, description = "One page", body = PageDto<UserDto>)))]
+pub async fn list(
+    auth: Auth<UsersRead>,
+    state: web::Data<AppState>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let q = ListQuery::parse(&USER_LIST_SPEC, &query).map_err(ApiError::validation)?;
+    let page = state.users.list(&auth.actor, &q).await?;
+    Ok(HttpResponse::Ok().json(PageDto::from_page(page, |u| UserDto::from(&u))))
+}
+
+/// Add a user. With a password the user is active at once; without one the user is invited
+/// and mailed a code that `POST /auth/reset-password` accepts.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUserInput,
+    responses(
+        (status = 201, description = "Created", body = UserDto),
+        (status = 409, description = "The email is taken", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    auth: Auth<UsersWrite>,
+    state: web::Data<AppState>,
+    body: web::Json<CreateUserInput>,
+) -> Result<HttpResponse, ApiError> {
+    let u = state.users.create(&auth.actor, body.into_inner()).await?;
+    Ok(created(
+        format!("/api/v1/users/{}", u.id),
+        u.version,
+        &UserDto::from(&u),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The user (with ETag)", body = UserDto)))]
+pub async fn get(
+    auth: Auth<UsersRead>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let u = state.users.get(&auth.actor, UserId(*id)).await?;
+    Ok(ok_etag(u.version, &UserDto::from(&u)))
+}
+
+/// Edit a user. Anyone may change their own name; everything else needs `users:write`.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch,
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`")),
+    responses((status = 200, description = "The updated user", body = UserDto)))]
+pub async fn update(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: web::Json<UserPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let u = state
+        .users
+        .update(&who.actor, UserId(*id), if_match.0, body.into_inner())
+        .await?;
+    Ok(ok_etag(u.version, &UserDto::from(&u)))
+}
+
+/// Switch a user off: sign-in refused, live tokens rejected at once.
+#[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "users",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The deactivated user", body = UserDto)))]
+pub async fn deactivate(
+    auth: Auth<UsersDelete>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let u = state.users.deactivate(&auth.actor, UserId(*id)).await?;
+    Ok(ok_etag(u.version, &UserDto::from(&u)))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/reactivate", tag = "users",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The reactivated user", body = UserDto)))]
+pub async fn reactivate(
+    auth: Auth<UsersDelete>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let u = state.users.reactivate(&auth.actor, UserId(*id)).await?;
+    Ok(ok_etag(u.version, &UserDto::from(&u)))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}/roles", tag = "users",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The user's roles", body = UserRoles)))]
+pub async fn roles(
+    auth: Auth<UsersRead>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let roles = state.users.roles(&auth.actor, UserId(*id)).await?;
+    Ok(HttpResponse::Ok().json(UserRoles {
+        user_id: *id,
+        roles: roles.iter().map(RoleRef::from).collect(),
+    }))
+}
+
+/// Replace the user's roles.
+#[utoipa::path(put, path = "/api/v1/users/{id}/roles", tag = "users", request_body = SetRolesBody,
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The user's roles now", body = UserRoles)))]
+pub async fn set_roles(
+    auth: Auth<UsersWrite>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: web::Json<SetRolesBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ids = body.into_inner().role_ids.into_iter().map(RoleId).collect();
+    let roles = state.users.set_roles(&auth.actor, UserId(*id), ids).await?;
+    Ok(HttpResponse::Ok().json(UserRoles {
+        user_id: *id,
+        roles: roles.iter().map(RoleRef::from).collect(),
+    }))
+}

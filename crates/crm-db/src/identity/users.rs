@@ -1,0 +1,196 @@
+use super::{corrupt, db_version, list_page, stale_or_missing};
+use crate::entities::user::{self, ActiveModel, Column, Entity};
+use crate::error::store_err;
+use crate::keyset::ListColumns;
+use crate::tx::sql;
+use async_trait::async_trait;
+use crm_domain::identity::{
+    DepartmentId, DesignationId, EmailAddress, PasswordHash, PersonName, User, UserRepository,
+    UserStatus,
+};
+use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
+
+#[derive(Clone)]
+pub struct SqlUserRepository {
+    db: DatabaseConnection,
+}
+
+impl SqlUserRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn column(field: &str) -> Option<Column> {
+    Some(match field {
+        "id" => Column::Id,
+        "created_at" => Column::CreatedAt,
+        "updated_at" => Column::UpdatedAt,
+        "name" => Column::Name,
+        "email" => Column::Email,
+        "status" => Column::Status,
+        "department_id" => Column::DepartmentId,
+        "designation_id" => Column::DesignationId,
+        "last_login_at" => Column::LastLoginAt,
+        _ => return None,
+    })
+}
+
+/// Sort values for the cursor; only NOT NULL columns are sortable.
+fn key(m: &user::Model, field: &str) -> FieldValue {
+    match field {
+        "id" => FieldValue::Uuid(m.id),
+        "created_at" => FieldValue::Timestamp(m.created_at),
+        "updated_at" => FieldValue::Timestamp(m.updated_at),
+        "name" => FieldValue::Text(m.name.clone()),
+        "email" => FieldValue::Text(m.email.clone()),
+        "status" => FieldValue::Text(m.status.clone()),
+        _ => FieldValue::Null,
+    }
+}
+
+impl TryFrom<user::Model> for User {
+    type Error = StoreError;
+    fn try_from(m: user::Model) -> Result<Self, StoreError> {
+        let bad = |e: &dyn std::fmt::Display| corrupt("user", m.id, e);
+        Ok(User {
+            id: UserId(m.id),
+            organization_id: OrganizationId(m.organization_id),
+            name: PersonName::parse(&m.name).map_err(|e| bad(&e))?,
+            email: EmailAddress::parse(&m.email).map_err(|e| bad(&e))?,
+            password_hash: m.password_hash.map(PasswordHash::new),
+            status: m.status.parse::<UserStatus>().map_err(|e| bad(&e))?,
+            department_id: m.department_id.map(DepartmentId),
+            designation_id: m.designation_id.map(DesignationId),
+            tokens_valid_after: m.tokens_valid_after,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: i64::from(m.version),
+        })
+    }
+}
+
+/// Every column the domain owns but `id`, `organization_id` and `created_at`.
+/// `last_login_at` is not part of the domain user and is left alone.
+fn changes(u: &User) -> Result<ActiveModel, StoreError> {
+    Ok(ActiveModel {
+        updated_at: Set(u.updated_at),
+        version: Set(db_version(u.version)?),
+        name: Set(u.name.as_str().to_string()),
+        email: Set(u.email.as_str().to_string()),
+        password_hash: Set(u.password_hash.as_ref().map(|h| h.as_str().to_string())),
+        status: Set(u.status.as_str().to_string()),
+        department_id: Set(u.department_id.map(|d| d.0)),
+        designation_id: Set(u.designation_id.map(|d| d.0)),
+        tokens_valid_after: Set(u.tokens_valid_after),
+        ..Default::default()
+    })
+}
+
+#[async_trait]
+impl UserRepository for SqlUserRepository {
+    async fn create(&self, tx: &mut (dyn Tx + 'static), user: &User) -> Result<(), StoreError> {
+        let mut row = changes(user)?;
+        row.id = Set(user.id.0);
+        row.organization_id = Set(user.organization_id.0);
+        row.created_at = Set(user.created_at);
+        row.last_login_at = Set(None);
+        Entity::insert(row)
+            .exec_without_returning(sql(tx)?)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn get(&self, org: OrganizationId, id: UserId) -> Result<User, StoreError> {
+        Entity::find_by_id(id.0)
+            .filter(Column::OrganizationId.eq(org.0))
+            .one(&self.db)
+            .await
+            .map_err(store_err)?
+            .ok_or(StoreError::NotFound)?
+            .try_into()
+    }
+
+    async fn find_by_email(&self, email: &EmailAddress) -> Result<Option<User>, StoreError> {
+        // The unique index answers for every row this software wrote (always lower-case).
+        let exact = Entity::find()
+            .filter(Column::Email.eq(email.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(store_err)?;
+        if let Some(m) = exact {
+            return m.try_into().map(Some);
+        }
+        // Rows written with another case by older software: a case-insensitive scan.
+        Entity::find()
+            .filter(Expr::expr(Func::lower(Expr::col(Column::Email))).eq(email.as_str()))
+            .order_by_asc(Column::CreatedAt)
+            .order_by_asc(Column::Id)
+            .one(&self.db)
+            .await
+            .map_err(store_err)?
+            .map(User::try_from)
+            .transpose()
+    }
+
+    async fn list(&self, org: OrganizationId, query: &ListQuery) -> Result<Page<User>, StoreError> {
+        let cols = ListColumns::<Entity> {
+            column: &column,
+            id: Column::Id,
+            search: &[Column::Name, Column::Email],
+            key: &key,
+            id_of: &|m| m.id,
+        };
+        let base = Entity::find().filter(Column::OrganizationId.eq(org.0));
+        list_page(&self.db, base, query, &cols).await
+    }
+
+    async fn update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        user: &User,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        let db = sql(tx)?;
+        let res = Entity::update_many()
+            .set(changes(user)?)
+            .filter(Column::Id.eq(user.id.0))
+            .filter(Column::OrganizationId.eq(user.organization_id.0))
+            .filter(Column::Version.eq(db_version(expected_version)?))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        if res.rows_affected == 0 {
+            let row = Entity::find_by_id(user.id.0)
+                .filter(Column::OrganizationId.eq(user.organization_id.0));
+            return Err(stale_or_missing(db, row).await);
+        }
+        Ok(())
+    }
+
+    async fn set_password_hash(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: UserId,
+        hash: &PasswordHash,
+    ) -> Result<(), StoreError> {
+        let res = Entity::update_many()
+            .col_expr(Column::PasswordHash, Expr::value(hash.as_str()))
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::OrganizationId.eq(org.0))
+            .exec(sql(tx)?)
+            .await
+            .map_err(store_err)?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,962 @@
+//! The identity adapters against a real database: a fresh SQLite file per test, or the
+//! database named by `CRM_DB_TEST_URL` (PostgreSQL, MariaDB) when set.
+
+// clippy.toml allows these only inside #[test] functions; the helpers here are test code too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{DateTime, Duration, Utc};
+use crm_db::{
+    Database, DbSettings, Migrator, MigratorTrait, SqlDepartmentRepository,
+    SqlDesignationRepository, SqlOrganizationRepository, SqlRefreshTokenRepository,
+    SqlRoleRepository, SqlTxManager, SqlUserRepository, SqlVerificationCodeRepository,
+};
+use crm_domain::identity::{
+    CodePurpose, ConsumeOutcome, DEPARTMENT_LIST_SPEC, DESIGNATION_LIST_SPEC, Department,
+    DepartmentId, DepartmentRepository, Designation, DesignationId, DesignationRepository,
+    EmailAddress, FamilyId, NewRefreshToken, NewVerificationCode, Organization,
+    OrganizationRepository, PasswordHash, PersonName, ROLE_LIST_SPEC, RefreshTokenId,
+    RefreshTokenRepository, Role, RoleId, RoleRepository, RotateOutcome, RotatedToken, SecretHash,
+    USER_LIST_SPEC, User, UserRepository, UserStatus, VerificationCodeId,
+    VerificationCodeRepository,
+};
+use crm_domain::kernel::clock;
+use crm_domain::kernel::pagination::ListSpec;
+use crm_domain::{Currency, ListQuery, OrganizationId, StoreError, TxManager, UserId};
+use std::time::Duration as StdDuration;
+
+struct Env {
+    tx: SqlTxManager,
+    orgs: SqlOrganizationRepository,
+    users: SqlUserRepository,
+    roles: SqlRoleRepository,
+    departments: SqlDepartmentRepository,
+    designations: SqlDesignationRepository,
+    codes: SqlVerificationCodeRepository,
+    tokens: SqlRefreshTokenRepository,
+    _dir: Option<TempDir>,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+static MIGRATED: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
+
+async fn env() -> Env {
+    let (url, dir) = match std::env::var("CRM_DB_TEST_URL") {
+        Ok(url) if !url.is_empty() => (url, None),
+        _ => {
+            let dir =
+                std::env::temp_dir().join(format!("crm-db-identity-{}", uuid::Uuid::now_v7()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let url = format!("sqlite://{}/x.db?mode=rwc", dir.display());
+            (url, Some(TempDir(dir)))
+        }
+    };
+    let db = Database::connect(&DbSettings {
+        url,
+        max_connections: 5,
+        min_connections: 0,
+        connect_timeout: StdDuration::from_secs(5),
+        acquire_timeout: StdDuration::from_secs(10),
+        startup_timeout: StdDuration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    if dir.is_some() {
+        Migrator::up(&db.conn, None).await.unwrap();
+    } else {
+        // The tests share the external database: migrate it once, not concurrently.
+        let mut migrated = MIGRATED.lock().await;
+        if !*migrated {
+            Migrator::up(&db.conn, None).await.unwrap();
+            *migrated = true;
+        }
+    }
+    let c = db.conn;
+    Env {
+        tx: SqlTxManager::new(c.clone()),
+        orgs: SqlOrganizationRepository::new(c.clone()),
+        users: SqlUserRepository::new(c.clone()),
+        roles: SqlRoleRepository::new(c.clone()),
+        departments: SqlDepartmentRepository::new(c.clone()),
+        designations: SqlDesignationRepository::new(c.clone()),
+        codes: SqlVerificationCodeRepository::new(c.clone()),
+        tokens: SqlRefreshTokenRepository::new(c),
+        _dir: dir,
+    }
+}
+
+/// Runs `f` in a transaction and commits it when `f` succeeds.
+macro_rules! in_tx {
+    ($env:expr, |$tx:ident| $body:expr) => {{
+        let mut $tx = $env.tx.begin().await.unwrap();
+        let r = $body;
+        if r.is_ok() {
+            $tx.commit().await.unwrap();
+        }
+        r
+    }};
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::now_v7().simple())
+}
+
+async fn org(env: &Env) -> Organization {
+    let o = Organization::new(
+        unique("Acme"),
+        Currency::parse("USD").unwrap(),
+        clock::now(),
+    );
+    in_tx!(env, |tx| env.orgs.create(tx.as_mut(), &o).await).unwrap();
+    o
+}
+
+fn new_user(org: OrganizationId, email: &str) -> User {
+    let now = clock::now();
+    User {
+        id: UserId::new(),
+        organization_id: org,
+        name: PersonName::parse("Ann Lee").unwrap(),
+        email: EmailAddress::parse(email).unwrap(),
+        password_hash: Some(PasswordHash::new("$argon2id$old")),
+        status: UserStatus::Active,
+        department_id: None,
+        designation_id: None,
+        tokens_valid_after: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+async fn user(env: &Env, org: OrganizationId) -> User {
+    let u = new_user(org, &format!("{}@example.com", unique("ann")));
+    in_tx!(env, |tx| env.users.create(tx.as_mut(), &u).await).unwrap();
+    u
+}
+
+fn touched<T: Clone>(v: &T, f: impl FnOnce(&mut T)) -> T {
+    let mut c = v.clone();
+    f(&mut c);
+    c
+}
+
+fn query_for(spec: &ListSpec, params: &[(&str, &str)]) -> ListQuery {
+    let params: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    ListQuery::parse(spec, &params).unwrap()
+}
+
+fn query(params: &[(&str, &str)]) -> ListQuery {
+    query_for(&USER_LIST_SPEC, params)
+}
+
+/// Every row of a list, page by page (`limit=1`), through the cursors.
+macro_rules! all_pages {
+    ($spec:expr, $sort:expr, |$q:ident| $fetch:expr) => {{
+        let mut rows = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut params = vec![("limit", "1"), ("sort", $sort)];
+            if let Some(c) = &cursor {
+                params.push(("cursor", c.as_str()));
+            }
+            let $q = query_for(&$spec, &params);
+            let page = $fetch.await.unwrap();
+            rows.extend(page.data);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        rows
+    }};
+}
+
+#[tokio::test]
+async fn organizations_round_trip_with_optimistic_concurrency() {
+    let env = env().await;
+    let o = org(&env).await;
+    assert_eq!(env.orgs.get(o.id).await.unwrap(), o);
+    assert_eq!(
+        env.orgs.find_by_name(&o.name).await.unwrap().map(|x| x.id),
+        Some(o.id)
+    );
+    assert_eq!(env.orgs.find_by_name("no such org").await.unwrap(), None);
+    assert_eq!(
+        env.orgs.get(OrganizationId::new()).await,
+        Err(StoreError::NotFound)
+    );
+
+    let v2 = touched(&o, |x| {
+        x.legal_name = Some("Acme Ltd".into());
+        x.email = Some(EmailAddress::parse("hq@acme.io").unwrap());
+        x.default_currency = Currency::parse("EUR").unwrap();
+        x.updated_at = clock::now();
+        x.version = 2;
+    });
+    in_tx!(env, |tx| env.orgs.update(tx.as_mut(), &v2, 1).await).unwrap();
+    assert_eq!(env.orgs.get(o.id).await.unwrap(), v2);
+    // A second writer that read version 1.
+    let r = in_tx!(env, |tx| env.orgs.update(tx.as_mut(), &v2, 1).await);
+    assert_eq!(r, Err(StoreError::Stale));
+    let gone = Organization::new("Gone".into(), Currency::parse("USD").unwrap(), clock::now());
+    let r = in_tx!(env, |tx| env.orgs.update(tx.as_mut(), &gone, 1).await);
+    assert_eq!(r, Err(StoreError::NotFound));
+}
+
+#[tokio::test]
+async fn users_are_tenant_scoped_versioned_and_unique_by_email() {
+    let env = env().await;
+    let o = org(&env).await;
+    let other = org(&env).await;
+    let u = user(&env, o.id).await;
+
+    assert_eq!(env.users.get(o.id, u.id).await.unwrap(), u);
+    assert_eq!(
+        env.users.get(other.id, u.id).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        env.users
+            .find_by_email(&u.email)
+            .await
+            .unwrap()
+            .map(|x| x.id),
+        Some(u.id)
+    );
+
+    // The address is unique across organizations.
+    let dup = new_user(other.id, u.email.as_str());
+    let r = in_tx!(env, |tx| env.users.create(tx.as_mut(), &dup).await);
+    assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
+
+    let v2 = touched(&u, |x| {
+        x.name = PersonName::parse("Ann B. Lee").unwrap();
+        x.status = UserStatus::Deactivated;
+        x.tokens_valid_after = Some(clock::now());
+        x.updated_at = clock::now();
+        x.version = 2;
+    });
+    in_tx!(env, |tx| env.users.update(tx.as_mut(), &v2, 1).await).unwrap();
+    assert_eq!(env.users.get(o.id, u.id).await.unwrap(), v2);
+    let r = in_tx!(env, |tx| env.users.update(tx.as_mut(), &v2, 1).await);
+    assert_eq!(r, Err(StoreError::Stale));
+    // Another organization's caller cannot learn the row exists.
+    let foreign = touched(&v2, |x| x.organization_id = other.id);
+    let r = in_tx!(env, |tx| env.users.update(tx.as_mut(), &foreign, 2).await);
+    assert_eq!(r, Err(StoreError::NotFound));
+
+    // Taking someone else's address on update.
+    let w = user(&env, o.id).await;
+    let steal = touched(&w, |x| {
+        x.email = u.email.clone();
+        x.version = 2;
+    });
+    let r = in_tx!(env, |tx| env.users.update(tx.as_mut(), &steal, 1).await);
+    assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
+
+    // A rehash is not a change of the resource.
+    let h = PasswordHash::new("$argon2id$new");
+    in_tx!(env, |tx| env
+        .users
+        .set_password_hash(tx.as_mut(), o.id, u.id, &h)
+        .await)
+    .unwrap();
+    let after = env.users.get(o.id, u.id).await.unwrap();
+    assert_eq!(after.password_hash, Some(h.clone()));
+    assert_eq!((after.version, after.updated_at), (2, v2.updated_at));
+    let r = in_tx!(env, |tx| env
+        .users
+        .set_password_hash(tx.as_mut(), other.id, u.id, &h)
+        .await);
+    assert_eq!(r, Err(StoreError::NotFound));
+}
+
+#[tokio::test]
+async fn user_lists_page_by_keyset_filter_and_search() {
+    let env = env().await;
+    let o = org(&env).await;
+    let noise = org(&env).await;
+    user(&env, noise.id).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let mut u = new_user(o.id, &format!("{}-{i}@example.com", unique("p")));
+        u.name = PersonName::parse(&format!("Person {i}")).unwrap();
+        if i == 3 {
+            u.status = UserStatus::Invited;
+            u.name = PersonName::parse("Zoë Needle").unwrap();
+        }
+        in_tx!(env, |tx| env.users.create(tx.as_mut(), &u).await).unwrap();
+        ids.push(u.id);
+    }
+
+    let mut seen = Vec::new();
+    let mut q = query(&[("limit", "2"), ("sort", "created_at"), ("count", "true")]);
+    loop {
+        let page = env.users.list(o.id, &q).await.unwrap();
+        assert_eq!(page.total, Some(5));
+        seen.extend(page.data.iter().map(|u| u.id));
+        match page.next_cursor {
+            Some(c) => {
+                q = query(&[
+                    ("limit", "2"),
+                    ("sort", "created_at"),
+                    ("count", "true"),
+                    ("cursor", &c),
+                ])
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+
+    let by_name = env
+        .users
+        .list(o.id, &query(&[("sort", "-name"), ("limit", "1")]))
+        .await
+        .unwrap();
+    assert_eq!(by_name.data[0].name.as_str(), "Zoë Needle");
+    let next = by_name.next_cursor.unwrap();
+    let second = env
+        .users
+        .list(
+            o.id,
+            &query(&[("sort", "-name"), ("limit", "1"), ("cursor", &next)]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(second.data[0].name.as_str(), "Person 4");
+
+    let invited = env
+        .users
+        .list(o.id, &query(&[("status", "invited")]))
+        .await
+        .unwrap();
+    assert_eq!(invited.data.len(), 1);
+    let found = env
+        .users
+        .list(o.id, &query(&[("q", "NEEDLE")]))
+        .await
+        .unwrap();
+    assert_eq!(
+        found.data.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![ids[3]]
+    );
+}
+
+fn new_role(org: OrganizationId, name: &str) -> Role {
+    let now = clock::now();
+    Role {
+        id: RoleId::new(),
+        organization_id: org,
+        name: name.into(),
+        description: None,
+        permissions: vec!["contacts.read".into(), "users.read".into()],
+        is_system: false,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+#[tokio::test]
+async fn roles_names_assignments_and_deletion() {
+    let env = env().await;
+    let o = org(&env).await;
+    let other = org(&env).await;
+    let u = user(&env, o.id).await;
+    let sales = new_role(o.id, "Sales");
+    let admin = new_role(o.id, "Admin");
+    for r in [&sales, &admin] {
+        in_tx!(env, |tx| env.roles.create(tx.as_mut(), r).await).unwrap();
+    }
+    // Another organization may use the same name.
+    in_tx!(env, |tx| env
+        .roles
+        .create(tx.as_mut(), &new_role(other.id, "Sales"))
+        .await)
+    .unwrap();
+
+    assert_eq!(env.roles.get(o.id, sales.id).await.unwrap(), sales);
+    assert_eq!(
+        env.roles.get(other.id, sales.id).await,
+        Err(StoreError::NotFound)
+    );
+    let r = in_tx!(env, |tx| env
+        .roles
+        .create(tx.as_mut(), &new_role(o.id, "sALES"))
+        .await);
+    assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
+    assert_eq!(
+        env.roles
+            .find_by_name(o.id, "sales")
+            .await
+            .unwrap()
+            .map(|r| r.id),
+        Some(sales.id)
+    );
+    let renamed = touched(&admin, |r| {
+        r.name = "SALES".into();
+        r.version = 2;
+    });
+    let r = in_tx!(env, |tx| env.roles.update(tx.as_mut(), &renamed, 1).await);
+    assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
+    let v2 = touched(&admin, |r| {
+        r.permissions = vec!["users.write".into()];
+        r.version = 2;
+    });
+    in_tx!(env, |tx| env.roles.update(tx.as_mut(), &v2, 1).await).unwrap();
+    let r = in_tx!(env, |tx| env.roles.update(tx.as_mut(), &v2, 1).await);
+    assert_eq!(r, Err(StoreError::Stale));
+
+    let many = env
+        .roles
+        .get_many(o.id, &[sales.id, admin.id, RoleId::new()])
+        .await
+        .unwrap();
+    assert_eq!(many.len(), 2);
+
+    in_tx!(env, |tx| env
+        .roles
+        .set_user_roles(tx.as_mut(), o.id, u.id, &[sales.id, admin.id, sales.id])
+        .await)
+    .unwrap();
+    let names: Vec<String> = env
+        .roles
+        .roles_of_user(o.id, u.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(names, ["Admin", "Sales"]);
+    assert!(
+        env.roles
+            .roles_of_user(other.id, u.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    in_tx!(env, |tx| env
+        .roles
+        .set_user_roles(tx.as_mut(), o.id, u.id, &[sales.id])
+        .await)
+    .unwrap();
+    assert_eq!(env.roles.roles_of_user(o.id, u.id).await.unwrap().len(), 1);
+    let r = in_tx!(env, |tx| env
+        .roles
+        .set_user_roles(tx.as_mut(), other.id, u.id, &[])
+        .await);
+    assert_eq!(r, Err(StoreError::NotFound));
+
+    let r = in_tx!(env, |tx| env
+        .roles
+        .delete(tx.as_mut(), other.id, sales.id)
+        .await);
+    assert_eq!(r, Err(StoreError::NotFound));
+    in_tx!(env, |tx| env
+        .roles
+        .delete(tx.as_mut(), o.id, sales.id)
+        .await)
+    .unwrap();
+    assert!(
+        env.roles
+            .roles_of_user(o.id, u.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let r = in_tx!(env, |tx| env
+        .roles
+        .delete(tx.as_mut(), o.id, sales.id)
+        .await);
+    assert_eq!(r, Err(StoreError::NotFound));
+}
+
+fn dept(org: OrganizationId, name: &str, parent: Option<DepartmentId>) -> Department {
+    let now = clock::now();
+    Department {
+        id: DepartmentId::new(),
+        organization_id: org,
+        name: name.into(),
+        code: Some(name.to_uppercase()),
+        parent_id: parent,
+        head_user_id: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+#[tokio::test]
+async fn departments_and_designations() {
+    let env = env().await;
+    let o = org(&env).await;
+    let other = org(&env).await;
+    let root = dept(o.id, "co", None);
+    let eng = dept(o.id, "eng", Some(root.id));
+    let web = dept(o.id, "web", Some(eng.id));
+    for d in [&root, &eng, &web] {
+        in_tx!(env, |tx| env.departments.create(tx.as_mut(), d).await).unwrap();
+    }
+    let r = in_tx!(env, |tx| env
+        .departments
+        .create(tx.as_mut(), &dept(o.id, "eng", None))
+        .await);
+    assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
+    assert_eq!(env.departments.get(o.id, web.id).await.unwrap(), web);
+    assert_eq!(
+        env.departments.get(other.id, web.id).await,
+        Err(StoreError::NotFound)
+    );
+
+    let up = in_tx!(env, |tx| env
+        .departments
+        .ancestor_ids(tx.as_mut(), o.id, web.id)
+        .await)
+    .unwrap();
+    assert_eq!(up, vec![eng.id, root.id]);
+    let r = in_tx!(env, |tx| env
+        .departments
+        .ancestor_ids(tx.as_mut(), other.id, web.id)
+        .await);
+    assert_eq!(r, Err(StoreError::NotFound));
+
+    // Corrupt data that loops ends the walk instead of hanging it.
+    let looped = touched(&root, |d| d.parent_id = Some(web.id));
+    in_tx!(env, |tx| env
+        .departments
+        .update(tx.as_mut(), &looped, 1)
+        .await)
+    .unwrap();
+    let up = in_tx!(env, |tx| env
+        .departments
+        .ancestor_ids(tx.as_mut(), o.id, web.id)
+        .await)
+    .unwrap();
+    assert!(up.contains(&web.id) && up.len() <= 4, "{up:?}");
+    assert_eq!(env.departments.get(o.id, root.id).await.unwrap().version, 2);
+    let r = in_tx!(env, |tx| env
+        .departments
+        .update(tx.as_mut(), &looped, 1)
+        .await);
+    assert_eq!(r, Err(StoreError::Stale));
+    in_tx!(env, |tx| env
+        .departments
+        .update(tx.as_mut(), &root, 2)
+        .await)
+    .unwrap();
+
+    let title = Designation {
+        id: DesignationId::new(),
+        organization_id: o.id,
+        title: "Engineer".into(),
+        department_id: Some(web.id),
+        level: Some(2),
+        created_at: clock::now(),
+        updated_at: clock::now(),
+        version: 1,
+    };
+    in_tx!(env, |tx| env.designations.create(tx.as_mut(), &title).await).unwrap();
+    assert_eq!(env.designations.get(o.id, title.id).await.unwrap(), title);
+    assert_eq!(
+        env.designations.get(other.id, title.id).await,
+        Err(StoreError::NotFound)
+    );
+
+    // Still referred to: a sub-department, a designation.
+    let r = in_tx!(env, |tx| env
+        .departments
+        .delete(tx.as_mut(), o.id, eng.id)
+        .await);
+    assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
+    let r = in_tx!(env, |tx| env
+        .departments
+        .delete(tx.as_mut(), o.id, web.id)
+        .await);
+    assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
+
+    let mut holder = new_user(o.id, &format!("{}@example.com", unique("h")));
+    holder.designation_id = Some(title.id);
+    in_tx!(env, |tx| env.users.create(tx.as_mut(), &holder).await).unwrap();
+    let r = in_tx!(env, |tx| env
+        .designations
+        .delete(tx.as_mut(), o.id, title.id)
+        .await);
+    assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
+    let freed = touched(&holder, |u| {
+        u.designation_id = None;
+        u.version = 2;
+    });
+    in_tx!(env, |tx| env.users.update(tx.as_mut(), &freed, 1).await).unwrap();
+    let r = in_tx!(env, |tx| env
+        .designations
+        .delete(tx.as_mut(), other.id, title.id)
+        .await);
+    assert_eq!(r, Err(StoreError::NotFound));
+    in_tx!(env, |tx| env
+        .designations
+        .delete(tx.as_mut(), o.id, title.id)
+        .await)
+    .unwrap();
+    in_tx!(env, |tx| env
+        .departments
+        .delete(tx.as_mut(), o.id, web.id)
+        .await)
+    .unwrap();
+    let r = in_tx!(env, |tx| env
+        .departments
+        .delete(tx.as_mut(), o.id, web.id)
+        .await);
+    assert_eq!(r, Err(StoreError::NotFound));
+}
+
+fn code(
+    u: &User,
+    purpose: CodePurpose,
+    hash: &str,
+    expires_at: DateTime<Utc>,
+) -> NewVerificationCode {
+    NewVerificationCode {
+        id: VerificationCodeId::new(),
+        organization_id: u.organization_id,
+        user_id: u.id,
+        email: u.email.clone(),
+        purpose,
+        code_hash: SecretHash::new(hash),
+        created_at: clock::now(),
+        expires_at,
+        max_attempts: 3,
+    }
+}
+
+async fn consume(env: &Env, u: &User, purpose: CodePurpose, hash: &str) -> ConsumeOutcome {
+    in_tx!(env, |tx| env
+        .codes
+        .consume(
+            tx.as_mut(),
+            u.id,
+            purpose,
+            &SecretHash::new(hash),
+            clock::now()
+        )
+        .await)
+    .unwrap()
+}
+
+#[tokio::test]
+async fn codes_are_consumed_once_and_count_wrong_tries() {
+    let env = env().await;
+    let o = org(&env).await;
+    let u = user(&env, o.id).await;
+    let p = CodePurpose::EmailVerification;
+    let later = clock::now() + Duration::minutes(15);
+    let start = clock::now();
+
+    assert_eq!(consume(&env, &u, p, "right").await, ConsumeOutcome::Missing);
+    in_tx!(env, |tx| env
+        .codes
+        .issue(tx.as_mut(), &code(&u, p, "first", later))
+        .await)
+    .unwrap();
+    // A newer code replaces it.
+    in_tx!(env, |tx| env
+        .codes
+        .issue(tx.as_mut(), &code(&u, p, "right", later))
+        .await)
+    .unwrap();
+    assert_eq!(
+        consume(&env, &u, p, "first").await,
+        ConsumeOutcome::Wrong { attempts_left: 2 }
+    );
+    // A code only works for its purpose.
+    assert_eq!(
+        consume(&env, &u, CodePurpose::PasswordReset, "right").await,
+        ConsumeOutcome::Missing
+    );
+    assert_eq!(
+        consume(&env, &u, p, "right").await,
+        ConsumeOutcome::Consumed
+    );
+    assert_eq!(consume(&env, &u, p, "right").await, ConsumeOutcome::Missing);
+
+    // Wrong tries run out.
+    in_tx!(env, |tx| env
+        .codes
+        .issue(tx.as_mut(), &code(&u, p, "right2", later))
+        .await)
+    .unwrap();
+    for left in [2, 1, 0] {
+        assert_eq!(
+            consume(&env, &u, p, "nope").await,
+            ConsumeOutcome::Wrong {
+                attempts_left: left
+            }
+        );
+    }
+    assert_eq!(
+        consume(&env, &u, p, "right2").await,
+        ConsumeOutcome::Exhausted
+    );
+    assert_eq!(
+        consume(&env, &u, p, "nope").await,
+        ConsumeOutcome::Exhausted
+    );
+
+    // Expired.
+    let past = clock::now() - Duration::seconds(1);
+    in_tx!(env, |tx| env
+        .codes
+        .issue(tx.as_mut(), &code(&u, p, "old", past))
+        .await)
+    .unwrap();
+    assert_eq!(consume(&env, &u, p, "old").await, ConsumeOutcome::Expired);
+
+    // Every issue counts, superseded ones included; other addresses do not.
+    assert_eq!(env.codes.issued_since(&u.email, start).await.unwrap(), 4);
+    assert_eq!(
+        env.codes
+            .issued_since(&u.email, clock::now() + Duration::seconds(1))
+            .await
+            .unwrap(),
+        0
+    );
+    let stranger = EmailAddress::parse("nobody@example.com").unwrap();
+    assert_eq!(env.codes.issued_since(&stranger, start).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn two_concurrent_submits_of_the_right_code_consume_it_once() {
+    let env = env().await;
+    let o = org(&env).await;
+    let u = user(&env, o.id).await;
+    let p = CodePurpose::PasswordReset;
+    for _ in 0..5 {
+        let c = code(&u, p, "right", clock::now() + Duration::minutes(15));
+        in_tx!(env, |tx| env.codes.issue(tx.as_mut(), &c).await).unwrap();
+        let (a, b) = tokio::join!(consume(&env, &u, p, "right"), consume(&env, &u, p, "right"));
+        let mut outcomes = [a, b];
+        outcomes.sort_by_key(|o| format!("{o:?}"));
+        assert_eq!(
+            outcomes,
+            [ConsumeOutcome::Consumed, ConsumeOutcome::Missing],
+            "{a:?} {b:?}"
+        );
+    }
+}
+
+fn token(u: &User, hash: &str, expires_at: DateTime<Utc>) -> NewRefreshToken {
+    NewRefreshToken {
+        id: RefreshTokenId::new(),
+        organization_id: u.organization_id,
+        user_id: u.id,
+        family_id: FamilyId::new(),
+        token_hash: SecretHash::new(hash),
+        created_at: clock::now(),
+        expires_at,
+    }
+}
+
+async fn rotate(env: &Env, presented: &str, next: &str) -> RotateOutcome {
+    let next = RotatedToken {
+        id: RefreshTokenId::new(),
+        token_hash: SecretHash::new(next),
+        created_at: clock::now(),
+    };
+    in_tx!(env, |tx| env
+        .tokens
+        .rotate(
+            tx.as_mut(),
+            &SecretHash::new(presented),
+            &next,
+            clock::now()
+        )
+        .await)
+    .unwrap()
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_detect_reuse_and_revoke() {
+    let env = env().await;
+    let o = org(&env).await;
+    let u = user(&env, o.id).await;
+    let h = |s: &str| unique(s);
+    let (t1, t2, t3) = (h("t1"), h("t2"), h("t3"));
+    let first = token(&u, &t1, clock::now() + Duration::days(30));
+    in_tx!(env, |tx| env.tokens.create(tx.as_mut(), &first).await).unwrap();
+
+    let rotated = RotateOutcome::Rotated {
+        organization_id: o.id,
+        user_id: u.id,
+        family_id: first.family_id,
+    };
+    assert_eq!(rotate(&env, &t1, &t2).await, rotated);
+    assert_eq!(
+        rotate(&env, &t1, &h("x")).await,
+        RotateOutcome::Reused {
+            family_id: first.family_id
+        }
+    );
+    assert_eq!(rotate(&env, &t2, &t3).await, rotated);
+    assert_eq!(
+        rotate(&env, &h("unknown"), &h("x")).await,
+        RotateOutcome::Invalid
+    );
+
+    // Logout revokes the whole family, from a retired token too.
+    let fam = in_tx!(env, |tx| env
+        .tokens
+        .revoke_by_token(tx.as_mut(), &SecretHash::new(&t1), clock::now())
+        .await)
+    .unwrap();
+    assert_eq!(fam, Some(first.family_id));
+    assert_eq!(rotate(&env, &t3, &h("x")).await, RotateOutcome::Invalid);
+    let none = in_tx!(env, |tx| env
+        .tokens
+        .revoke_by_token(tx.as_mut(), &SecretHash::new("nope"), clock::now())
+        .await)
+    .unwrap();
+    assert_eq!(none, None);
+
+    // Past the family's absolute lifetime.
+    let (e1, e2) = (h("e1"), h("e2"));
+    let expired = token(&u, &e1, clock::now() - Duration::seconds(1));
+    in_tx!(env, |tx| env.tokens.create(tx.as_mut(), &expired).await).unwrap();
+    assert_eq!(rotate(&env, &e1, &e2).await, RotateOutcome::Invalid);
+
+    // Revoking every session but one.
+    let (k1, d1, k2, d2) = (h("k1"), h("d1"), h("k2"), h("d2"));
+    let keep = token(&u, &k1, clock::now() + Duration::days(1));
+    let drop = token(&u, &d1, clock::now() + Duration::days(1));
+    for t in [&keep, &drop] {
+        in_tx!(env, |tx| env.tokens.create(tx.as_mut(), t).await).unwrap();
+    }
+    in_tx!(env, |tx| env
+        .tokens
+        .revoke_all_for_user(tx.as_mut(), o.id, u.id, Some(keep.family_id), clock::now())
+        .await)
+    .unwrap();
+    assert_eq!(rotate(&env, &d1, &d2).await, RotateOutcome::Invalid);
+    assert!(matches!(
+        rotate(&env, &k1, &k2).await,
+        RotateOutcome::Rotated { .. }
+    ));
+    in_tx!(env, |tx| env
+        .tokens
+        .revoke_family(tx.as_mut(), keep.family_id, clock::now())
+        .await)
+    .unwrap();
+    assert_eq!(rotate(&env, &k2, &h("x")).await, RotateOutcome::Invalid);
+}
+
+#[tokio::test]
+async fn two_concurrent_rotations_give_one_rotated_and_one_reused() {
+    let env = env().await;
+    let o = org(&env).await;
+    let u = user(&env, o.id).await;
+    let t = unique("t");
+    let first = token(&u, &t, clock::now() + Duration::days(1));
+    in_tx!(env, |tx| env.tokens.create(tx.as_mut(), &first).await).unwrap();
+    let (n1, n2) = (unique("n1"), unique("n2"));
+    let (a, b) = tokio::join!(rotate(&env, &t, &n1), rotate(&env, &t, &n2));
+    let rotated = [a, b]
+        .iter()
+        .filter(|o| matches!(o, RotateOutcome::Rotated { .. }))
+        .count();
+    let reused = [a, b]
+        .iter()
+        .filter(|o| matches!(o, RotateOutcome::Reused { .. }))
+        .count();
+    assert_eq!((rotated, reused), (1, 1), "{a:?} {b:?}");
+}
+
+#[tokio::test]
+async fn department_and_designation_lists_sort_by_nullable_columns() {
+    let env = env().await;
+    let o = org(&env).await;
+    let mut depts = Vec::new();
+    for (name, code) in [
+        ("b", Some("B1")),
+        ("a", None),
+        ("c", Some("A1")),
+        ("d", None),
+    ] {
+        let mut d = dept(o.id, name, None);
+        d.code = code.map(str::to_string);
+        in_tx!(env, |tx| env.departments.create(tx.as_mut(), &d).await).unwrap();
+        depts.push(d);
+    }
+    let names = |rows: Vec<Department>| rows.into_iter().map(|d| d.name).collect::<Vec<_>>();
+    let by_name = all_pages!(DEPARTMENT_LIST_SPEC, "name", |q| env
+        .departments
+        .list(o.id, &q));
+    assert_eq!(names(by_name), ["a", "b", "c", "d"]);
+    // No code sorts first, ties by id.
+    let by_code = all_pages!(DEPARTMENT_LIST_SPEC, "code", |q| env
+        .departments
+        .list(o.id, &q));
+    assert_eq!(names(by_code), ["a", "d", "c", "b"]);
+    let by_code_desc = all_pages!(DEPARTMENT_LIST_SPEC, "-code", |q| env
+        .departments
+        .list(o.id, &q));
+    assert_eq!(names(by_code_desc), ["b", "c", "d", "a"]);
+    let q = query_for(&DEPARTMENT_LIST_SPEC, &[("q", "a1")]);
+    assert_eq!(
+        names(env.departments.list(o.id, &q).await.unwrap().data),
+        ["c"]
+    );
+
+    for (title, level) in [("x", Some(3)), ("y", None), ("z", Some(0))] {
+        let d = Designation {
+            id: DesignationId::new(),
+            organization_id: o.id,
+            title: title.into(),
+            department_id: None,
+            level,
+            created_at: clock::now(),
+            updated_at: clock::now(),
+            version: 1,
+        };
+        in_tx!(env, |tx| env.designations.create(tx.as_mut(), &d).await).unwrap();
+    }
+    let titles = |rows: Vec<Designation>| rows.into_iter().map(|d| d.title).collect::<Vec<_>>();
+    let by_level = all_pages!(DESIGNATION_LIST_SPEC, "-level", |q| env
+        .designations
+        .list(o.id, &q));
+    assert_eq!(titles(by_level), ["x", "z", "y"]);
+    let by_title = all_pages!(DESIGNATION_LIST_SPEC, "title", |q| env
+        .designations
+        .list(o.id, &q));
+    assert_eq!(titles(by_title), ["x", "y", "z"]);
+    let q = query_for(
+        &DESIGNATION_LIST_SPEC,
+        &[("level_from", "1"), ("count", "true")],
+    );
+    assert_eq!(
+        env.designations.list(o.id, &q).await.unwrap().total,
+        Some(1)
+    );
+
+    let roles = ["Zeta", "alpha", "Mid"];
+    for r in roles {
+        in_tx!(env, |tx| env
+            .roles
+            .create(tx.as_mut(), &new_role(o.id, r))
+            .await)
+        .unwrap();
+    }
+    let listed = all_pages!(ROLE_LIST_SPEC, "-created_at", |q| env.roles.list(o.id, &q));
+    let listed: Vec<String> = listed.into_iter().map(|r| r.name).collect();
+    assert_eq!(listed, ["Mid", "alpha", "Zeta"]);
+    let q = query_for(&ROLE_LIST_SPEC, &[("is_system", "false"), ("q", "ALP")]);
+    assert_eq!(env.roles.list(o.id, &q).await.unwrap().data.len(), 1);
+}
