@@ -118,7 +118,16 @@ impl MigrationTrait for Migration {
             m,
             "ix_codes_user_purpose",
             "verification_codes",
-            &["user_id", "purpose", "created_at"],
+            &["user_id", "purpose", "status"],
+            false,
+        )
+        .await?;
+        // Resend caps count the codes mailed to an address in the last hour.
+        index(
+            m,
+            "ix_codes_email_created",
+            "verification_codes",
+            &["email", "created_at"],
             false,
         )
         .await?;

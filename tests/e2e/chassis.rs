@@ -279,3 +279,100 @@ async fn database_outage(b: Backend) {
 }
 
 backend_tests!(readiness_while_database_unreachable, database_outage);
+
+backend_tests!(json_body_errors, |b| async move {
+    let app = spawn_app_with(b, &[("CRM__SERVER__MAX_BODY_BYTES", "2048")]).await;
+    let url = app.url("/api/v1/auth/login");
+    // Malformed JSON.
+    let res = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(res, 400).await;
+    assert!(
+        body["type"].as_str().unwrap().ends_with("malformed-json"),
+        "{body}"
+    );
+    // Wrong media type.
+    let res = app
+        .client
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("email=a")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 415).await;
+    // Too large.
+    let big = serde_json::json!({"email": "a@b.io", "password": "x".repeat(4096)});
+    let res = app.client.post(&url).json(&big).send().await.unwrap();
+    assert_problem(res, 413).await;
+    // Well-formed but missing a field, and a field clients may not send: one entry per field.
+    let res = app
+        .client
+        .post(&url)
+        .json(&serde_json::json!({"email": "a@b.io"}))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(res, 422).await;
+    assert_eq!(body["errors"][0]["field"], "password", "{body}");
+    assert_eq!(body["errors"][0]["code"], "required", "{body}");
+    let res = app
+        .client
+        .post(&url)
+        .json(&serde_json::json!({"email": "a@b.io", "password": "whatever1", "id": "x"}))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(res, 422).await;
+    assert_eq!(body["errors"][0]["field"], "id", "{body}");
+    // A wrong type is a validation error too.
+    let res = app
+        .client
+        .post(&url)
+        .json(&serde_json::json!({"email": 5, "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 422).await;
+    app.stop().await;
+});
+
+backend_tests!(list_query_errors, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Lists").await;
+    for bad in [
+        "limit=0",
+        "limit=201",
+        "limit=abc",
+        "sort=password_hash",
+        "stauts=active",
+        "cursor=nonsense",
+        "created_at_from=yesterday",
+    ] {
+        let res = app
+            .get_as(&admin.access, &format!("/api/v1/users?{bad}"))
+            .await;
+        let body = assert_problem(res, 422).await;
+        assert!(
+            !body["errors"].as_array().unwrap().is_empty(),
+            "{bad}: {body}"
+        );
+    }
+    let res = app
+        .get_as(&admin.access, "/api/v1/users?limit=200&count=true")
+        .await;
+    assert_eq!(res.status(), 200);
+    let page: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(page["total"], 1);
+    assert!(page["next_cursor"].is_null());
+    // An id that is not a UUID names nothing.
+    let res = app.get_as(&admin.access, "/api/v1/users/not-a-uuid").await;
+    assert_problem(res, 404).await;
+    app.stop().await;
+});

@@ -7,7 +7,9 @@
 mod helpers;
 mod proxy;
 
+mod activities;
 mod chassis;
+mod cli;
 mod identity;
 mod mailbox;
 mod migrations;

@@ -79,10 +79,52 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), Strin
     Ok(())
 }
 
-async fn admin(_settings: &Settings, action: AdminAction) -> Result<(), String> {
-    match action {
-        AdminAction::Create { .. } => {
-            Err("`crm admin create` arrives with the identity module".into())
+async fn admin(settings: &Settings, action: AdminAction) -> Result<(), String> {
+    use crm_domain::identity::{BootstrapAdminInput, BootstrapOutcome, PlainPassword};
+    let AdminAction::Create {
+        email,
+        password,
+        name,
+        organization,
+    } = action;
+    let db = Database::connect_with_retry(&settings.db()).await?;
+    if settings.database.auto_migrate {
+        Migrator::up(&db.conn, None)
+            .await
+            .map_err(|e| format!("migration failed: {e}"))?;
+    }
+    let state = app::AppState::new(db, settings);
+    let organization_name = organization.unwrap_or_else(|| settings.bootstrap.organization.clone());
+    let outcome = state
+        .auth
+        .bootstrap_admin(BootstrapAdminInput {
+            email,
+            password: PlainPassword::new(password),
+            name,
+            organization_name,
+        })
+        .await
+        .map_err(|e| match e {
+            crm_domain::DomainError::Invalid(errors) => errors
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        })?;
+    match outcome {
+        BootstrapOutcome::Created(u) => {
+            println!(
+                "created admin {} ({}) in organization {}",
+                u.email.as_str(),
+                u.id,
+                u.organization_id
+            );
+            Ok(())
         }
+        BootstrapOutcome::AlreadyExists(u) => Err(format!(
+            "a user with email {} already exists",
+            u.email.as_str()
+        )),
     }
 }

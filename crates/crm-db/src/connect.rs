@@ -62,6 +62,7 @@ impl Database {
                 })?;
             }
         }
+        probe_tcp(&s.url, s.connect_timeout).await?;
         let mut opt = ConnectOptions::new(s.url.clone());
         opt.max_connections(s.max_connections)
             .min_connections(s.min_connections)
@@ -113,6 +114,34 @@ impl Database {
             tokio::time::timeout(timeout, self.conn.ping()).await,
             Ok(Ok(()))
         )
+    }
+}
+
+/// Opens and closes a plain TCP connection to a network database first: the pool would only
+/// report "timed out", while the socket says why (refused, unreachable), which is what the
+/// one-line diagnosis needs.
+async fn probe_tcp(url: &str, timeout: Duration) -> Result<(), DbErr> {
+    let Ok(u) = url::Url::parse(url) else {
+        return Ok(());
+    };
+    let default_port = match u.scheme() {
+        s if s.starts_with("postgres") => 5432,
+        "mysql" | "mariadb" => 3306,
+        _ => return Ok(()),
+    };
+    let Some(host) = u.host_str().filter(|h| !h.is_empty()) else {
+        return Ok(());
+    };
+    let addr = (
+        host.trim_matches(['[', ']']).to_string(),
+        u.port().unwrap_or(default_port),
+    );
+    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string()))),
+        Err(_) => Err(DbErr::Conn(sea_orm::RuntimeErr::Internal(
+            "connection timed out".into(),
+        ))),
     }
 }
 

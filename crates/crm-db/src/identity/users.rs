@@ -10,10 +10,8 @@ use crm_domain::identity::{
 };
 use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Tx, UserId};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 #[derive(Clone)]
 pub struct SqlUserRepository {
@@ -118,20 +116,11 @@ impl UserRepository for SqlUserRepository {
     }
 
     async fn find_by_email(&self, email: &EmailAddress) -> Result<Option<User>, StoreError> {
-        // The unique index answers for every row this software wrote (always lower-case).
-        let exact = Entity::find()
-            .filter(Column::Email.eq(email.as_str()))
-            .one(&self.db)
-            .await
-            .map_err(store_err)?;
-        if let Some(m) = exact {
-            return m.try_into().map(Some);
-        }
-        // Rows written with another case by older software: a case-insensitive scan.
+        // Addresses are stored lower-cased (EmailAddress normalises them), so the unique index
+        // answers every lookup; no case-insensitive scan, which would cost a full table read
+        // for each unknown address a client tries.
         Entity::find()
-            .filter(Expr::expr(Func::lower(Expr::col(Column::Email))).eq(email.as_str()))
-            .order_by_asc(Column::CreatedAt)
-            .order_by_asc(Column::Id)
+            .filter(Column::Email.eq(email.as_str()))
             .one(&self.db)
             .await
             .map_err(store_err)?
