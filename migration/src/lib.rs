@@ -13,6 +13,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_kernel;
 mod m20261122_000002_identity;
+mod m20261122_000003_clients;
+mod m20261122_000004_sales;
 pub mod schema;
 
 pub struct Migrator;
@@ -23,6 +25,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_kernel::Migration),
             Box::new(m20261122_000002_identity::Migration),
+            Box::new(m20261122_000003_clients::Migration),
+            Box::new(m20261122_000004_sales::Migration),
         ]
     }
 }

@@ -15,6 +15,7 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, web};
 use crm_db::{Database, Migrator, MigratorTrait};
 use crm_domain::activity::ActivityService;
+use crm_domain::clients::{ClientPorts, ClientService, ContactService, InteractionService};
 use crm_domain::identity::{
     AuthService, AuthSettings, BootstrapAdminInput, BootstrapOutcome, DepartmentService,
     DesignationService, IdentityPorts, OrganizationService, PlainPassword, RoleService,
@@ -22,6 +23,12 @@ use crm_domain::identity::{
 };
 use crm_domain::kernel::clock;
 use crm_domain::mail::{OutboxDispatcher, RetryPolicy};
+use crm_sales::SalesPorts;
+use crm_sales::deals::DealService;
+use crm_sales::leads::LeadService;
+use crm_sales::pipelines::PipelineService;
+use crm_sales::quotations::QuotationService;
+use crm_sales::tracking::TrackingService;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +45,14 @@ pub struct AppState {
     pub roles: RoleService,
     pub departments: DepartmentService,
     pub designations: DesignationService,
+    pub clients: ClientService,
+    pub contacts: ContactService,
+    pub interactions: InteractionService,
+    pub leads: LeadService,
+    pub pipelines: PipelineService,
+    pub deals: DealService,
+    pub quotations: QuotationService,
+    pub tracking: TrackingService,
     pub rate_limits: AuthRateLimiter,
 }
 
@@ -45,7 +60,37 @@ impl AppState {
     pub fn new(db: Database, settings: &Settings) -> Self {
         let ports = identity_ports(&db, settings);
         let auth_settings = auth_settings(settings);
+        let conn = db.conn.clone();
+        let client_ports = ClientPorts {
+            tx: ports.tx.clone(),
+            clients: Arc::new(crm_db::SqlClientRepository::new(conn.clone())),
+            contacts: Arc::new(crm_db::SqlContactRepository::new(conn.clone())),
+            interactions: Arc::new(crm_db::SqlInteractionRepository::new(conn.clone())),
+            activities: ports.activities.clone(),
+            users: ports.users.clone(),
+        };
+        let sales = SalesPorts {
+            tx: ports.tx.clone(),
+            leads: Arc::new(crm_db::SqlLeadRepository::new(conn.clone())),
+            pipelines: Arc::new(crm_db::SqlPipelineRepository::new(conn.clone())),
+            deals: Arc::new(crm_db::SqlDealRepository::new(conn.clone())),
+            quotations: Arc::new(crm_db::SqlQuotationRepository::new(conn.clone())),
+            counters: Arc::new(crm_db::SqlDocumentCounterRepository::new(conn.clone())),
+            tracking: Arc::new(crm_db::SqlClientTrackingRepository::new(conn)),
+            clients: client_ports.clients.clone(),
+            users: ports.users.clone(),
+            activities: ports.activities.clone(),
+            clock: ports.clock.clone(),
+        };
         Self {
+            leads: LeadService::new(sales.clone()),
+            pipelines: PipelineService::new(sales.clone()),
+            deals: DealService::new(sales.clone()),
+            quotations: QuotationService::new(sales.clone()),
+            tracking: TrackingService::new(sales),
+            clients: ClientService::new(client_ports.clone()),
+            contacts: ContactService::new(client_ports.clone()),
+            interactions: InteractionService::new(client_ports),
             activities: ActivityService::new(ports.activities.clone()),
             auth: AuthService::new(ports.clone(), auth_settings.clone()),
             organizations: OrganizationService::new(ports.clone()),

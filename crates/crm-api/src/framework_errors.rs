@@ -12,7 +12,12 @@ use crm_domain::FieldError;
 
 /// `web::JsonConfig` error handler.
 pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    let api = match &err {
+    json_problem(&err).into()
+}
+
+/// The problem for a body that could not be read as the expected JSON.
+pub fn json_problem(err: &JsonPayloadError) -> ApiError {
+    match err {
         JsonPayloadError::ContentType => ApiError::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
             ApiError::for_status(StatusCode::PAYLOAD_TOO_LARGE)
@@ -26,8 +31,7 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
             format!("the body is not valid JSON: {e}"),
         ),
         other => ApiError::bad_request(other.to_string()),
-    };
-    api.into()
+    }
 }
 
 /// A type or shape error in otherwise valid JSON, attributed to its field where serde names it.
@@ -70,14 +74,15 @@ pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
 }
 
 pub fn configure_extractors(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(max_body_bytes)
-            .error_handler(json_error),
-    )
-    .app_data(web::QueryConfig::default().error_handler(query_error))
-    .app_data(web::PathConfig::default().error_handler(path_error))
-    .app_data(web::PayloadConfig::default().limit(max_body_bytes));
+    cfg.app_data(crate::http::BodyLimit(max_body_bytes))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(max_body_bytes)
+                .error_handler(json_error),
+        )
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::PayloadConfig::default().limit(max_body_bytes));
 }
 
 /// The default service: an unknown route.

@@ -7,7 +7,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use crm_domain::DomainError;
+use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// `200` with the resource and its `ETag`.
 pub fn ok_etag<T: Serialize>(version: i64, body: &T) -> HttpResponse {
@@ -54,6 +56,40 @@ fn parse_if_match(v: Option<&HeaderValue>) -> Result<IfMatch, ApiError> {
         .map(|v| IfMatch(Some(v)))
         // A tag that names no version can match no current version.
         .ok_or_else(|| DomainError::Stale.into())
+}
+
+/// The configured largest JSON body.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON body whose errors wait for the handler.
+///
+/// actix extracts a handler's arguments side by side, so with `web::Json` a malformed body could
+/// answer `400`/`422` before the access check (the first argument) answered `403`, telling a
+/// caller without the permission how the route validates. `Body` always extracts, and the handler
+/// reads it with [`Body::parse`] after access was granted.
+pub struct Body<T>(Result<T, ApiError>);
+
+impl<T> Body<T> {
+    pub fn parse(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<BodyLimit>().map(|l| l.0).unwrap_or(1 << 20);
+        let body = actix_web::web::JsonBody::<T>::new(req, payload, None, true).limit(limit);
+        Box::pin(async move {
+            Ok(Body(
+                body.await
+                    .map_err(|e| crate::framework_errors::json_problem(&e)),
+            ))
+        })
+    }
 }
 
 /// `202 Accepted` with no body.

@@ -2,21 +2,28 @@
 //! the outbox. The only crate that knows SQL; sea-orm types never leave it.
 
 mod activity_repo;
+mod clients;
 mod connect;
 mod entities;
 mod error;
 mod identity;
 mod keyset;
 mod outbox_repo;
+mod sales;
 mod tx;
 
 pub use activity_repo::SqlActivityRepository;
+pub use clients::{SqlClientRepository, SqlContactRepository, SqlInteractionRepository};
 pub use connect::{Database, DbSettings, describe_connect_error, redact_url};
 pub use identity::{
     SqlDepartmentRepository, SqlDesignationRepository, SqlOrganizationRepository,
     SqlRefreshTokenRepository, SqlRoleRepository, SqlUserRepository, SqlVerificationCodeRepository,
 };
 pub use outbox_repo::SqlOutboxRepository;
+pub use sales::{
+    SqlClientTrackingRepository, SqlDealRepository, SqlDocumentCounterRepository,
+    SqlLeadRepository, SqlPipelineRepository, SqlQuotationRepository,
+};
 pub use tx::SqlTxManager;
 
 pub use migration::{Migrator, MigratorTrait};

@@ -4,6 +4,7 @@
 //! (no sea-orm, sqlx, actix or lettre). Adapters implement the ports declared here.
 
 pub mod activity;
+pub mod clients;
 pub mod identity;
 pub mod kernel;
 pub mod mail;

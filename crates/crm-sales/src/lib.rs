@@ -1,4 +1,31 @@
-//! Domain crate for the sales module (entities, rules and ports). Its issue adds them; the
-//! crate exists now so the workspace layout and its dependency invariants are checked from day one.
+//! The sales module: leads, pipelines, deals, quotations and customer tracking — entities,
+//! rules and ports. Adapters (crm-db, crm-api) implement and call them.
 //!
 //! Architecture invariant: no sea-orm, sqlx, actix or lettre in this crate's dependency tree.
+//!
+//! Rules and where they are enforced:
+//! - tenancy: every repository method takes the organization of the caller's token; another
+//!   organization's record is `NotFound` → `404`;
+//! - permissions: each service method checks [`crm_domain::Actor::scope`] for
+//!   `leads|deals|quotations|pipelines:read|write|delete`; under the `:own` form a caller sees
+//!   and changes only records whose `owner_id` is itself (`404` for the others) and cannot
+//!   assign them to anyone else (`422` on `owner_id`);
+//! - atomicity: each write opens one transaction for the change, its audit entry (with the
+//!   changed fields) and its consequences (stage history, a client becoming a customer, the
+//!   client and deal of a conversion, the quotation number);
+//! - concurrency: `If-Match` versions are checked (`412`), and updates are conditional on
+//!   the stored version so a lost race is never silently overwritten.
+
+mod common;
+pub mod deals;
+pub mod leads;
+pub mod numbering;
+pub mod pipelines;
+mod ports;
+pub mod quotations;
+#[cfg(test)]
+mod test_support;
+pub mod tracking;
+
+pub use common::MAX_AMOUNT;
+pub use ports::SalesPorts;

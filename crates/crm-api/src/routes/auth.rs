@@ -2,7 +2,7 @@
 
 use crate::access::{Public, SignedIn};
 use crate::app::AppState;
-use crate::http::{accepted, no_content};
+use crate::http::{Body, accepted, no_content};
 use crate::problem::ApiError;
 use crate::routes::dto::{RoleRef, UserDto};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -254,12 +254,12 @@ pub async fn change_password(
     who: SignedIn,
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<ChangePasswordInput>,
+    body: Body<ChangePasswordInput>,
 ) -> Result<HttpResponse, ApiError> {
     throttle(&state, &req, None)?;
     state
         .auth
-        .change_password(&who.actor, who.session, body.into_inner())
+        .change_password(&who.actor, who.session, body.parse()?)
         .await?;
     Ok(no_content())
 }

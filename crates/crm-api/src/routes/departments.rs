@@ -2,7 +2,7 @@
 
 use crate::access::Auth;
 use crate::app::AppState;
-use crate::http::{IfMatch, created, no_content, ok_etag};
+use crate::http::{Body, IfMatch, created, no_content, ok_etag};
 use crate::problem::ApiError;
 use crate::routes::dto::PageDto;
 use crate::routes::perms::{
@@ -94,12 +94,9 @@ pub async fn list(
 pub async fn create(
     auth: Auth<DepartmentsWrite>,
     state: web::Data<AppState>,
-    body: web::Json<DepartmentInput>,
+    body: Body<DepartmentInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let d = state
-        .departments
-        .create(&auth.actor, body.into_inner())
-        .await?;
+    let d = state.departments.create(&auth.actor, body.parse()?).await?;
     Ok(created(
         format!("/api/v1/departments/{}", d.id),
         d.version,
@@ -130,16 +127,11 @@ pub async fn update(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<DepartmentPatch>,
+    body: Body<DepartmentPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let d = state
         .departments
-        .update(
-            &auth.actor,
-            DepartmentId(*id),
-            if_match.0,
-            body.into_inner(),
-        )
+        .update(&auth.actor, DepartmentId(*id), if_match.0, body.parse()?)
         .await?;
     Ok(ok_etag(d.version, &DepartmentDto::from(&d)))
 }
@@ -176,11 +168,11 @@ pub async fn list_designations(
 pub async fn create_designation(
     auth: Auth<DesignationsWrite>,
     state: web::Data<AppState>,
-    body: web::Json<DesignationInput>,
+    body: Body<DesignationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let d = state
         .designations
-        .create(&auth.actor, body.into_inner())
+        .create(&auth.actor, body.parse()?)
         .await?;
     Ok(created(
         format!("/api/v1/designations/{}", d.id),
@@ -211,16 +203,11 @@ pub async fn update_designation(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<DesignationPatch>,
+    body: Body<DesignationPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let d = state
         .designations
-        .update(
-            &auth.actor,
-            DesignationId(*id),
-            if_match.0,
-            body.into_inner(),
-        )
+        .update(&auth.actor, DesignationId(*id), if_match.0, body.parse()?)
         .await?;
     Ok(ok_etag(d.version, &DesignationDto::from(&d)))
 }

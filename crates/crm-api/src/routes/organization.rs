@@ -2,7 +2,7 @@
 
 use crate::access::Auth;
 use crate::app::AppState;
-use crate::http::{IfMatch, ok_etag};
+use crate::http::{Body, IfMatch, ok_etag};
 use crate::problem::ApiError;
 use crate::routes::perms::{OrganizationRead, OrganizationWrite};
 use actix_web::{HttpResponse, web};
@@ -75,11 +75,11 @@ pub async fn patch(
     auth: Auth<OrganizationWrite>,
     state: web::Data<AppState>,
     if_match: IfMatch,
-    body: web::Json<OrganizationPatch>,
+    body: Body<OrganizationPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let o = state
         .organizations
-        .patch(&auth.actor, if_match.0, body.into_inner())
+        .patch(&auth.actor, if_match.0, body.parse()?)
         .await?;
     Ok(ok_etag(o.version, &OrganizationDto::from(&o)))
 }

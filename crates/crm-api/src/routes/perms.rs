@@ -20,3 +20,24 @@ requirement! {
     DesignationsWrite = "designations":"write";
     DesignationsDelete = "designations":"delete";
 }
+
+requirement! {
+    ClientsRead = "clients":"read";
+    ClientsWrite = "clients":"write";
+    ClientsDelete = "clients":"delete";
+}
+
+requirement! {
+    LeadsRead = "leads":"read";
+    LeadsWrite = "leads":"write";
+    LeadsDelete = "leads":"delete";
+    PipelinesRead = "pipelines":"read";
+    PipelinesWrite = "pipelines":"write";
+    PipelinesDelete = "pipelines":"delete";
+    DealsRead = "deals":"read";
+    DealsWrite = "deals":"write";
+    DealsDelete = "deals":"delete";
+    QuotationsRead = "quotations":"read";
+    QuotationsWrite = "quotations":"write";
+    QuotationsDelete = "quotations":"delete";
+}

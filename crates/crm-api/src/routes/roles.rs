@@ -2,7 +2,7 @@
 
 use crate::access::Auth;
 use crate::app::AppState;
-use crate::http::{IfMatch, created, no_content, ok_etag};
+use crate::http::{Body, IfMatch, created, no_content, ok_etag};
 use crate::problem::ApiError;
 use crate::routes::dto::PageDto;
 use crate::routes::perms::{PermissionsRead, RolesDelete, RolesRead, RolesWrite};
@@ -73,9 +73,9 @@ pub async fn list(
 pub async fn create(
     auth: Auth<RolesWrite>,
     state: web::Data<AppState>,
-    body: web::Json<RoleInput>,
+    body: Body<RoleInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let r = state.roles.create(&auth.actor, body.into_inner()).await?;
+    let r = state.roles.create(&auth.actor, body.parse()?).await?;
     Ok(created(
         format!("/api/v1/roles/{}", r.id),
         r.version,
@@ -102,11 +102,11 @@ pub async fn update(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<RolePatch>,
+    body: Body<RolePatch>,
 ) -> Result<HttpResponse, ApiError> {
     let r = state
         .roles
-        .update(&auth.actor, RoleId(*id), if_match.0, body.into_inner())
+        .update(&auth.actor, RoleId(*id), if_match.0, body.parse()?)
         .await?;
     Ok(ok_etag(r.version, &RoleDto::from(&r)))
 }

@@ -2,7 +2,7 @@
 
 use crate::access::{Auth, SignedIn};
 use crate::app::AppState;
-use crate::http::{IfMatch, created, ok_etag};
+use crate::http::{Body, IfMatch, created, ok_etag};
 use crate::problem::ApiError;
 use crate::routes::dto::{PageDto, RoleRef, UserDto};
 use crate::routes::perms::{UsersDelete, UsersRead, UsersWrite};
@@ -55,9 +55,9 @@ pub async fn list(
 pub async fn create(
     auth: Auth<UsersWrite>,
     state: web::Data<AppState>,
-    body: web::Json<CreateUserInput>,
+    body: Body<CreateUserInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let u = state.users.create(&auth.actor, body.into_inner()).await?;
+    let u = state.users.create(&auth.actor, body.parse()?).await?;
     Ok(created(
         format!("/api/v1/users/{}", u.id),
         u.version,
@@ -86,11 +86,11 @@ pub async fn update(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<UserPatch>,
+    body: Body<UserPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let u = state
         .users
-        .update(&who.actor, UserId(*id), if_match.0, body.into_inner())
+        .update(&who.actor, UserId(*id), if_match.0, body.parse()?)
         .await?;
     Ok(ok_etag(u.version, &UserDto::from(&u)))
 }
@@ -143,9 +143,9 @@ pub async fn set_roles(
     auth: Auth<UsersWrite>,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<SetRolesBody>,
+    body: Body<SetRolesBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let ids = body.into_inner().role_ids.into_iter().map(RoleId).collect();
+    let ids = body.parse()?.role_ids.into_iter().map(RoleId).collect();
     let roles = state.users.set_roles(&auth.actor, UserId(*id), ids).await?;
     Ok(HttpResponse::Ok().json(UserRoles {
         user_id: *id,

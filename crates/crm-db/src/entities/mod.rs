@@ -1,10 +1,21 @@
 //! sea-orm entities. Private to this crate: rows become domain types in the repositories.
 
 pub mod activity;
+pub mod client;
+pub mod contact;
+pub mod deal;
+pub mod deal_stage_history;
 pub mod department;
 pub mod designation;
+pub mod document_counter;
+pub mod interaction;
+pub mod lead;
 pub mod organization;
 pub mod outbox;
+pub mod pipeline;
+pub mod pipeline_stage;
+pub mod quotation;
+pub mod quotation_item;
 pub mod refresh_token;
 pub mod role;
 pub mod user;

@@ -1,0 +1,415 @@
+//! `/clients` with sub-clients, contacts and interactions.
+
+use crate::access::Auth;
+use crate::app::AppState;
+use crate::http::{Body, IfMatch, created, no_content, ok_etag};
+use crate::problem::ApiError;
+use crate::routes::dto::PageDto;
+use crate::routes::perms::{ClientsDelete, ClientsRead, ClientsWrite};
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use crm_domain::ListQuery;
+use crm_domain::clients::{
+    CLIENT_LIST_SPEC, CONTACT_LIST_SPEC, Client, ClientId, ClientInput, ClientPatch, Contact,
+    ContactId, ContactInput, ContactPatch, INTERACTION_LIST_SPEC, Interaction, InteractionId,
+    InteractionInput, InteractionPatch,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Serialize, ToSchema)]
+pub struct ClientDto {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub name: String,
+    /// `company` or `individual`.
+    pub kind: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub industry: Option<String>,
+    /// The parent client of a sub-client.
+    pub parent_id: Option<Uuid>,
+    pub owner_id: Uuid,
+    pub status: String,
+    pub tags: Vec<String>,
+    pub address: Option<String>,
+    /// `prospect` until a deal is won, then `customer`.
+    pub lifecycle: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<&Client> for ClientDto {
+    fn from(c: &Client) -> Self {
+        Self {
+            id: c.id.0,
+            organization_id: c.organization_id.0,
+            name: c.name.clone(),
+            kind: c.kind.as_str().to_string(),
+            email: c.email.as_ref().map(|e| e.as_str().to_string()),
+            phone: c.phone.clone(),
+            website: c.website.clone(),
+            industry: c.industry.clone(),
+            parent_id: c.parent_id.map(|p| p.0),
+            owner_id: c.owner_id.0,
+            status: c.status.clone(),
+            tags: c.tags.clone(),
+            address: c.address.clone(),
+            lifecycle: c.lifecycle.as_str().to_string(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            version: c.version,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactDto {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub client_id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    pub is_primary: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<&Contact> for ContactDto {
+    fn from(c: &Contact) -> Self {
+        Self {
+            id: c.id.0,
+            organization_id: c.organization_id.0,
+            client_id: c.client_id.0,
+            name: c.name.clone(),
+            email: c.email.as_ref().map(|e| e.as_str().to_string()),
+            phone: c.phone.clone(),
+            title: c.title.clone(),
+            is_primary: c.is_primary,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            version: c.version,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InteractionDto {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub client_id: Uuid,
+    /// `call`, `email`, `meeting` or `note`.
+    pub kind: String,
+    pub summary: String,
+    pub occurred_at: DateTime<Utc>,
+    pub contact_id: Option<Uuid>,
+    /// Who recorded it.
+    pub owner_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<&Interaction> for InteractionDto {
+    fn from(i: &Interaction) -> Self {
+        Self {
+            id: i.id.0,
+            organization_id: i.organization_id.0,
+            client_id: i.client_id.0,
+            kind: i.kind.as_str().to_string(),
+            summary: i.summary.clone(),
+            occurred_at: i.occurred_at,
+            contact_id: i.contact_id.map(|c| c.0),
+            owner_id: i.owner_id.0,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+            version: i.version,
+        }
+    }
+}
+
+type Query = web::Query<Vec<(String, String)>>;
+
+#[utoipa::path(get, path = "/api/v1/clients", tag = "clients",
+    params(
+        ("kind" = Option<String>, Query), ("status" = Option<String>, Query),
+        ("owner_id" = Option<Uuid>, Query), ("parent_id" = Option<Uuid>, Query),
+        ("lifecycle" = Option<String>, Query), ("industry" = Option<String>, Query),
+        ("q" = Option<String>, Query, description = "Case-insensitive search in name, email, phone"),
+        crate::openapi::ListParams,
+    ),
+    responses((status = 200, description = "One page", body = PageDto<ClientDto>)))]
+pub async fn list(
+    auth: Auth<ClientsRead>,
+    state: web::Data<AppState>,
+    query: Query,
+) -> Result<HttpResponse, ApiError> {
+    let q = ListQuery::parse(&CLIENT_LIST_SPEC, &query).map_err(ApiError::validation)?;
+    let page = state.clients.list(&auth.actor, &q).await?;
+    Ok(HttpResponse::Ok().json(PageDto::from_page(page, |c| ClientDto::from(&c))))
+}
+
+#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = ClientInput,
+    responses((status = 201, description = "Created", body = ClientDto)))]
+pub async fn create(
+    auth: Auth<ClientsWrite>,
+    state: web::Data<AppState>,
+    body: Body<ClientInput>,
+) -> Result<HttpResponse, ApiError> {
+    let c = state.clients.create(&auth.actor, body.parse()?).await?;
+    Ok(created(
+        format!("/api/v1/clients/{}", c.id),
+        c.version,
+        &ClientDto::from(&c),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The client (with ETag)", body = ClientDto)))]
+pub async fn get(
+    auth: Auth<ClientsRead>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let c = state.clients.get(&auth.actor, ClientId(*id)).await?;
+    Ok(ok_etag(c.version, &ClientDto::from(&c)))
+}
+
+#[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", request_body = ClientPatch,
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`")),
+    responses((status = 200, description = "The updated client", body = ClientDto)))]
+pub async fn update(
+    auth: Auth<ClientsWrite>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Body<ClientPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let c = state
+        .clients
+        .update(&auth.actor, ClientId(*id), if_match.0, body.parse()?)
+        .await?;
+    Ok(ok_etag(c.version, &ClientDto::from(&c)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted with its contacts and interactions")))]
+pub async fn delete(
+    auth: Auth<ClientsDelete>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    state.clients.delete(&auth.actor, ClientId(*id)).await?;
+    Ok(no_content())
+}
+
+/// The client's direct children.
+#[utoipa::path(get, path = "/api/v1/clients/{id}/sub-clients", tag = "clients",
+    params(("id" = Uuid, Path), crate::openapi::ListParams),
+    responses((status = 200, description = "One page", body = PageDto<ClientDto>)))]
+pub async fn sub_clients(
+    auth: Auth<ClientsRead>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: Query,
+) -> Result<HttpResponse, ApiError> {
+    let q = ListQuery::parse(&CLIENT_LIST_SPEC, &query).map_err(ApiError::validation)?;
+    let page = state
+        .clients
+        .sub_clients(&auth.actor, ClientId(*id), &q)
+        .await?;
+    Ok(HttpResponse::Ok().json(PageDto::from_page(page, |c| ClientDto::from(&c))))
+}
+
+#[utoipa::path(get, path = "/api/v1/clients/{id}/contacts", tag = "clients",
+    params(("id" = Uuid, Path), crate::openapi::ListParams),
+    responses((status = 200, description = "One page", body = PageDto<ContactDto>)))]
+pub async fn list_contacts(
+    auth: Auth<ClientsRead>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: Query,
+) -> Result<HttpResponse, ApiError> {
+    let q = ListQuery::parse(&CONTACT_LIST_SPEC, &query).map_err(ApiError::validation)?;
+    let page = state.contacts.list(&auth.actor, ClientId(*id), &q).await?;
+    Ok(HttpResponse::Ok().json(PageDto::from_page(page, |c| ContactDto::from(&c))))
+}
+
+/// Add a contact; `is_primary: true` makes it the one primary contact.
+#[utoipa::path(post, path = "/api/v1/clients/{id}/contacts", tag = "clients", request_body = ContactInput,
+    params(("id" = Uuid, Path)),
+    responses((status = 201, description = "Created", body = ContactDto)))]
+pub async fn create_contact(
+    auth: Auth<ClientsWrite>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: Body<ContactInput>,
+) -> Result<HttpResponse, ApiError> {
+    let c = state
+        .contacts
+        .create(&auth.actor, ClientId(*id), body.parse()?)
+        .await?;
+    Ok(created(
+        format!("/api/v1/clients/{}/contacts/{}", c.client_id, c.id),
+        c.version,
+        &ContactDto::from(&c),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/clients/{id}/contacts/{contact_id}", tag = "clients",
+    params(("id" = Uuid, Path), ("contact_id" = Uuid, Path)),
+    responses((status = 200, description = "The contact (with ETag)", body = ContactDto)))]
+pub async fn get_contact(
+    auth: Auth<ClientsRead>,
+    state: web::Data<AppState>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (client, id) = path.into_inner();
+    let c = state
+        .contacts
+        .get(&auth.actor, ClientId(client), ContactId(id))
+        .await?;
+    Ok(ok_etag(c.version, &ContactDto::from(&c)))
+}
+
+#[utoipa::path(patch, path = "/api/v1/clients/{id}/contacts/{contact_id}", tag = "clients", request_body = ContactPatch,
+    params(("id" = Uuid, Path), ("contact_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, description = "The updated contact", body = ContactDto)))]
+pub async fn update_contact(
+    auth: Auth<ClientsWrite>,
+    state: web::Data<AppState>,
+    path: web::Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+    body: Body<ContactPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let (client, id) = path.into_inner();
+    let c = state
+        .contacts
+        .update(
+            &auth.actor,
+            ClientId(client),
+            ContactId(id),
+            if_match.0,
+            body.parse()?,
+        )
+        .await?;
+    Ok(ok_etag(c.version, &ContactDto::from(&c)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/clients/{id}/contacts/{contact_id}", tag = "clients",
+    params(("id" = Uuid, Path), ("contact_id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted")))]
+pub async fn delete_contact(
+    auth: Auth<ClientsDelete>,
+    state: web::Data<AppState>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (client, id) = path.into_inner();
+    state
+        .contacts
+        .delete(&auth.actor, ClientId(client), ContactId(id))
+        .await?;
+    Ok(no_content())
+}
+
+#[utoipa::path(get, path = "/api/v1/clients/{id}/interactions", tag = "clients",
+    params(("id" = Uuid, Path), ("kind" = Option<String>, Query),
+        ("occurred_at_from" = Option<DateTime<Utc>>, Query), ("occurred_at_to" = Option<DateTime<Utc>>, Query),
+        crate::openapi::ListParams),
+    responses((status = 200, description = "One page", body = PageDto<InteractionDto>)))]
+pub async fn list_interactions(
+    auth: Auth<ClientsRead>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: Query,
+) -> Result<HttpResponse, ApiError> {
+    let q = ListQuery::parse(&INTERACTION_LIST_SPEC, &query).map_err(ApiError::validation)?;
+    let page = state
+        .interactions
+        .list(&auth.actor, ClientId(*id), &q)
+        .await?;
+    Ok(HttpResponse::Ok().json(PageDto::from_page(page, |i| InteractionDto::from(&i))))
+}
+
+/// Record a call, email, meeting or note with the client.
+#[utoipa::path(post, path = "/api/v1/clients/{id}/interactions", tag = "clients", request_body = InteractionInput,
+    params(("id" = Uuid, Path)),
+    responses((status = 201, description = "Created", body = InteractionDto)))]
+pub async fn create_interaction(
+    auth: Auth<ClientsWrite>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: Body<InteractionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let i = state
+        .interactions
+        .create(&auth.actor, ClientId(*id), body.parse()?)
+        .await?;
+    Ok(created(
+        format!("/api/v1/clients/{}/interactions/{}", i.client_id, i.id),
+        i.version,
+        &InteractionDto::from(&i),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/clients/{id}/interactions/{interaction_id}", tag = "clients",
+    params(("id" = Uuid, Path), ("interaction_id" = Uuid, Path)),
+    responses((status = 200, description = "The interaction (with ETag)", body = InteractionDto)))]
+pub async fn get_interaction(
+    auth: Auth<ClientsRead>,
+    state: web::Data<AppState>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (client, id) = path.into_inner();
+    let i = state
+        .interactions
+        .get(&auth.actor, ClientId(client), InteractionId(id))
+        .await?;
+    Ok(ok_etag(i.version, &InteractionDto::from(&i)))
+}
+
+#[utoipa::path(patch, path = "/api/v1/clients/{id}/interactions/{interaction_id}", tag = "clients", request_body = InteractionPatch,
+    params(("id" = Uuid, Path), ("interaction_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, description = "The updated interaction", body = InteractionDto)))]
+pub async fn update_interaction(
+    auth: Auth<ClientsWrite>,
+    state: web::Data<AppState>,
+    path: web::Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+    body: Body<InteractionPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let (client, id) = path.into_inner();
+    let i = state
+        .interactions
+        .update(
+            &auth.actor,
+            ClientId(client),
+            InteractionId(id),
+            if_match.0,
+            body.parse()?,
+        )
+        .await?;
+    Ok(ok_etag(i.version, &InteractionDto::from(&i)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/clients/{id}/interactions/{interaction_id}", tag = "clients",
+    params(("id" = Uuid, Path), ("interaction_id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted")))]
+pub async fn delete_interaction(
+    auth: Auth<ClientsDelete>,
+    state: web::Data<AppState>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (client, id) = path.into_inner();
+    state
+        .interactions
+        .delete(&auth.actor, ClientId(client), InteractionId(id))
+        .await?;
+    Ok(no_content())
+}

@@ -1,0 +1,331 @@
+use super::delete_err;
+use crate::entities::client::{self, ActiveModel, Column, Entity};
+use crate::error::store_err;
+use crate::identity::{corrupt, db_version, list_page, stale_or_missing};
+use crate::keyset::ListColumns;
+use crate::tx::sql;
+use async_trait::async_trait;
+use crm_domain::clients::{Client, ClientId, ClientRepository, Lifecycle};
+use crm_domain::identity::EmailAddress;
+use crm_domain::kernel::clock;
+use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Select,
+};
+use std::collections::HashSet;
+
+/// How far [`ClientRepository::ancestor_ids`] climbs before deciding the data loops.
+const MAX_DEPTH: usize = 1000;
+
+#[derive(Clone)]
+pub struct SqlClientRepository {
+    db: DatabaseConnection,
+}
+
+impl SqlClientRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn column(field: &str) -> Option<Column> {
+    Some(match field {
+        "id" => Column::Id,
+        "created_at" => Column::CreatedAt,
+        "updated_at" => Column::UpdatedAt,
+        "name" => Column::Name,
+        "kind" => Column::Kind,
+        "status" => Column::Status,
+        "owner_id" => Column::OwnerId,
+        "parent_id" => Column::ParentId,
+        "lifecycle" => Column::Lifecycle,
+        "industry" => Column::Industry,
+        _ => return None,
+    })
+}
+
+/// Cursor values of the sortable fields (all NOT NULL).
+fn key(m: &client::Model, field: &str) -> FieldValue {
+    match field {
+        "id" => FieldValue::Uuid(m.id),
+        "created_at" => FieldValue::Timestamp(m.created_at),
+        "updated_at" => FieldValue::Timestamp(m.updated_at),
+        "name" => FieldValue::Text(m.name.clone()),
+        _ => FieldValue::Null,
+    }
+}
+
+const LIST: ListColumns<'static, Entity> = ListColumns {
+    column: &column,
+    id: Column::Id,
+    search: &[Column::Name, Column::Email, Column::Phone],
+    key: &key,
+    id_of: &|m| m.id,
+};
+
+impl TryFrom<client::Model> for Client {
+    type Error = StoreError;
+    fn try_from(m: client::Model) -> Result<Self, StoreError> {
+        let bad = |e: &dyn std::fmt::Display| corrupt("client", m.id, e);
+        Ok(Client {
+            id: ClientId(m.id),
+            organization_id: OrganizationId(m.organization_id),
+            kind: m.kind.parse().map_err(|e| bad(&e))?,
+            email: match &m.email {
+                Some(e) => Some(EmailAddress::parse(e).map_err(|e| bad(&e))?),
+                None => None,
+            },
+            tags: serde_json::from_value(m.tags).map_err(|e| bad(&e))?,
+            lifecycle: m.lifecycle.parse().map_err(|e| bad(&e))?,
+            name: m.name,
+            phone: m.phone,
+            website: m.website,
+            industry: m.industry,
+            parent_id: m.parent_id.map(ClientId),
+            owner_id: UserId(m.owner_id),
+            status: m.status,
+            address: m.address,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: i64::from(m.version),
+        })
+    }
+}
+
+fn in_org(org: OrganizationId, id: ClientId) -> Select<Entity> {
+    Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0))
+}
+
+/// The clients of `org`, only those of `owner` when given.
+fn scoped(org: OrganizationId, owner: Option<UserId>) -> Select<Entity> {
+    let q = Entity::find().filter(Column::OrganizationId.eq(org.0));
+    match owner {
+        Some(u) => q.filter(Column::OwnerId.eq(u.0)),
+        None => q,
+    }
+}
+
+#[async_trait]
+impl ClientRepository for SqlClientRepository {
+    async fn create(&self, tx: &mut (dyn Tx + 'static), c: &Client) -> Result<(), StoreError> {
+        let row = ActiveModel {
+            id: Set(c.id.0),
+            created_at: Set(c.created_at),
+            updated_at: Set(c.updated_at),
+            version: Set(db_version(c.version)?),
+            organization_id: Set(c.organization_id.0),
+            name: Set(c.name.clone()),
+            kind: Set(c.kind.as_str().to_string()),
+            email: Set(c.email.as_ref().map(|e| e.as_str().to_string())),
+            phone: Set(c.phone.clone()),
+            website: Set(c.website.clone()),
+            industry: Set(c.industry.clone()),
+            parent_id: Set(c.parent_id.map(|p| p.0)),
+            owner_id: Set(c.owner_id.0),
+            status: Set(c.status.clone()),
+            tags: Set(serde_json::Value::from(c.tags.clone())),
+            address: Set(c.address.clone()),
+            lifecycle: Set(c.lifecycle.as_str().to_string()),
+        };
+        Entity::insert(row)
+            .exec_without_returning(sql(tx)?)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn get(&self, org: OrganizationId, id: ClientId) -> Result<Client, StoreError> {
+        in_org(org, id)
+            .one(&self.db)
+            .await
+            .map_err(store_err)?
+            .ok_or(StoreError::NotFound)?
+            .try_into()
+    }
+
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: ClientId,
+    ) -> Result<Client, StoreError> {
+        // `SELECT … FOR UPDATE` on PostgreSQL and MySQL; SQLite serializes writers anyway.
+        in_org(org, id)
+            .lock_exclusive()
+            .one(sql(tx)?)
+            .await
+            .map_err(store_err)?
+            .ok_or(StoreError::NotFound)?
+            .try_into()
+    }
+
+    async fn list(
+        &self,
+        org: OrganizationId,
+        query: &ListQuery,
+        owner: Option<UserId>,
+    ) -> Result<Page<Client>, StoreError> {
+        list_page(&self.db, scoped(org, owner), query, &LIST).await
+    }
+
+    async fn update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        c: &Client,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        let db = sql(tx)?;
+        let res = Entity::update_many()
+            .col_expr(Column::Name, Expr::value(c.name.clone()))
+            .col_expr(Column::Kind, Expr::value(c.kind.as_str()))
+            .col_expr(
+                Column::Email,
+                Expr::value(c.email.as_ref().map(|e| e.as_str().to_string())),
+            )
+            .col_expr(Column::Phone, Expr::value(c.phone.clone()))
+            .col_expr(Column::Website, Expr::value(c.website.clone()))
+            .col_expr(Column::Industry, Expr::value(c.industry.clone()))
+            .col_expr(Column::ParentId, Expr::value(c.parent_id.map(|p| p.0)))
+            .col_expr(Column::OwnerId, Expr::value(c.owner_id.0))
+            .col_expr(Column::Status, Expr::value(c.status.clone()))
+            .col_expr(
+                Column::Tags,
+                Expr::value(serde_json::Value::from(c.tags.clone())),
+            )
+            .col_expr(Column::Address, Expr::value(c.address.clone()))
+            .col_expr(Column::Lifecycle, Expr::value(c.lifecycle.as_str()))
+            .col_expr(Column::UpdatedAt, Expr::value(c.updated_at))
+            .col_expr(Column::Version, Expr::value(db_version(c.version)?))
+            .filter(Column::Id.eq(c.id.0))
+            .filter(Column::OrganizationId.eq(c.organization_id.0))
+            .filter(Column::Version.eq(db_version(expected_version)?))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        if res.rows_affected == 0 {
+            return Err(stale_or_missing(db, in_org(c.organization_id, c.id)).await);
+        }
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: ClientId,
+    ) -> Result<(), StoreError> {
+        let db = sql(tx)?;
+        if in_org(org, id)
+            .lock_exclusive()
+            .one(db)
+            .await
+            .map_err(store_err)?
+            .is_none()
+        {
+            return Err(StoreError::NotFound);
+        }
+        // `parent_id` has no foreign key (see the migration): check for sub-clients here.
+        let children = Entity::find()
+            .filter(Column::OrganizationId.eq(org.0))
+            .filter(Column::ParentId.eq(id.0))
+            .count(db)
+            .await
+            .map_err(store_err)?;
+        if children > 0 {
+            return Err(StoreError::Conflict {
+                constraint: "clients.parent_id".into(),
+            });
+        }
+        // Contacts and interactions go by ON DELETE CASCADE; records of other modules that
+        // still refer to the client make the foreign key refuse, answered as `Conflict`.
+        let res = Entity::delete_many()
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::OrganizationId.eq(org.0))
+            .exec(db)
+            .await
+            .map_err(delete_err)?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn children(
+        &self,
+        org: OrganizationId,
+        parent: ClientId,
+        query: &ListQuery,
+        owner: Option<UserId>,
+    ) -> Result<Page<Client>, StoreError> {
+        let base = scoped(org, owner).filter(Column::ParentId.eq(parent.0));
+        list_page(&self.db, base, query, &LIST).await
+    }
+
+    async fn ancestor_ids(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: ClientId,
+    ) -> Result<Vec<ClientId>, StoreError> {
+        let db = sql(tx)?;
+        // Every row on the chain is locked (PostgreSQL, MySQL), so a concurrent move of any
+        // of them waits for this transaction and cannot close a cycle with it.
+        let start = in_org(org, id)
+            .lock_exclusive()
+            .one(db)
+            .await
+            .map_err(store_err)?
+            .ok_or(StoreError::NotFound)?;
+        let mut chain = Vec::new();
+        let mut seen = HashSet::from([start.id]);
+        let mut next = start.parent_id;
+        while let Some(parent) = next {
+            if chain.len() >= MAX_DEPTH {
+                break;
+            }
+            let Some(row) = in_org(org, ClientId(parent))
+                .lock_exclusive()
+                .one(db)
+                .await
+                .map_err(store_err)?
+            else {
+                // A dangling parent (deleted, or of another organization): the chain ends.
+                break;
+            };
+            chain.push(ClientId(row.id));
+            if !seen.insert(row.id) {
+                // The stored data already loops; every member of the loop is listed.
+                break;
+            }
+            next = row.parent_id;
+        }
+        Ok(chain)
+    }
+
+    async fn set_lifecycle(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: ClientId,
+        lifecycle: Lifecycle,
+    ) -> Result<(), StoreError> {
+        let db = sql(tx)?;
+        let res = Entity::update_many()
+            .col_expr(Column::Lifecycle, Expr::value(lifecycle.as_str()))
+            .col_expr(Column::UpdatedAt, Expr::value(clock::now()))
+            .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::OrganizationId.eq(org.0))
+            .filter(Column::Lifecycle.ne(lifecycle.as_str()))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        if res.rows_affected == 0 && in_org(org, id).count(db).await.map_err(store_err)? == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,225 @@
+use crate::entities::contact::{self, ActiveModel, Column, Entity};
+use crate::entities::interaction;
+use crate::error::store_err;
+use crate::identity::{corrupt, db_version, list_page, stale_or_missing};
+use crate::keyset::ListColumns;
+use crate::tx::sql;
+use async_trait::async_trait;
+use crm_domain::clients::{ClientId, Contact, ContactId, ContactRepository};
+use crm_domain::identity::EmailAddress;
+use crm_domain::kernel::clock;
+use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::{OrganizationId, StoreError, Tx};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
+
+#[derive(Clone)]
+pub struct SqlContactRepository {
+    db: DatabaseConnection,
+}
+
+impl SqlContactRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn column(field: &str) -> Option<Column> {
+    Some(match field {
+        "id" => Column::Id,
+        "created_at" => Column::CreatedAt,
+        _ => return None,
+    })
+}
+
+fn key(m: &contact::Model, field: &str) -> FieldValue {
+    match field {
+        "id" => FieldValue::Uuid(m.id),
+        "created_at" => FieldValue::Timestamp(m.created_at),
+        _ => FieldValue::Null,
+    }
+}
+
+const LIST: ListColumns<'static, Entity> = ListColumns {
+    column: &column,
+    id: Column::Id,
+    search: &[Column::Name, Column::Email, Column::Phone],
+    key: &key,
+    id_of: &|m| m.id,
+};
+
+impl TryFrom<contact::Model> for Contact {
+    type Error = StoreError;
+    fn try_from(m: contact::Model) -> Result<Self, StoreError> {
+        Ok(Contact {
+            id: ContactId(m.id),
+            organization_id: OrganizationId(m.organization_id),
+            client_id: ClientId(m.client_id),
+            email: match &m.email {
+                Some(e) => Some(EmailAddress::parse(e).map_err(|e| corrupt("contact", m.id, e))?),
+                None => None,
+            },
+            name: m.name,
+            phone: m.phone,
+            title: m.title,
+            is_primary: m.is_primary,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: i64::from(m.version),
+        })
+    }
+}
+
+fn in_org(org: OrganizationId, id: ContactId) -> Select<Entity> {
+    Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0))
+}
+
+#[async_trait]
+impl ContactRepository for SqlContactRepository {
+    async fn create(&self, tx: &mut (dyn Tx + 'static), c: &Contact) -> Result<(), StoreError> {
+        let row = ActiveModel {
+            id: Set(c.id.0),
+            created_at: Set(c.created_at),
+            updated_at: Set(c.updated_at),
+            version: Set(db_version(c.version)?),
+            organization_id: Set(c.organization_id.0),
+            client_id: Set(c.client_id.0),
+            name: Set(c.name.clone()),
+            email: Set(c.email.as_ref().map(|e| e.as_str().to_string())),
+            phone: Set(c.phone.clone()),
+            title: Set(c.title.clone()),
+            is_primary: Set(c.is_primary),
+        };
+        Entity::insert(row)
+            .exec_without_returning(sql(tx)?)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn get(&self, org: OrganizationId, id: ContactId) -> Result<Contact, StoreError> {
+        in_org(org, id)
+            .one(&self.db)
+            .await
+            .map_err(store_err)?
+            .ok_or(StoreError::NotFound)?
+            .try_into()
+    }
+
+    async fn list(
+        &self,
+        org: OrganizationId,
+        client: ClientId,
+        query: &ListQuery,
+    ) -> Result<Page<Contact>, StoreError> {
+        let base = Entity::find()
+            .filter(Column::OrganizationId.eq(org.0))
+            .filter(Column::ClientId.eq(client.0));
+        list_page(&self.db, base, query, &LIST).await
+    }
+
+    async fn update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        c: &Contact,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        let db = sql(tx)?;
+        let res = Entity::update_many()
+            .col_expr(Column::Name, Expr::value(c.name.clone()))
+            .col_expr(
+                Column::Email,
+                Expr::value(c.email.as_ref().map(|e| e.as_str().to_string())),
+            )
+            .col_expr(Column::Phone, Expr::value(c.phone.clone()))
+            .col_expr(Column::Title, Expr::value(c.title.clone()))
+            .col_expr(Column::IsPrimary, Expr::value(c.is_primary))
+            .col_expr(Column::UpdatedAt, Expr::value(c.updated_at))
+            .col_expr(Column::Version, Expr::value(db_version(c.version)?))
+            .filter(Column::Id.eq(c.id.0))
+            .filter(Column::OrganizationId.eq(c.organization_id.0))
+            .filter(Column::Version.eq(db_version(expected_version)?))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        if res.rows_affected == 0 {
+            return Err(stale_or_missing(db, in_org(c.organization_id, c.id)).await);
+        }
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: ContactId,
+    ) -> Result<(), StoreError> {
+        let db = sql(tx)?;
+        // `interactions.contact_id` has no foreign key: unlink them here, one version each.
+        interaction::Entity::update_many()
+            .col_expr(
+                interaction::Column::ContactId,
+                Expr::value(Option::<uuid::Uuid>::None),
+            )
+            .col_expr(interaction::Column::UpdatedAt, Expr::value(clock::now()))
+            .col_expr(
+                interaction::Column::Version,
+                Expr::col(interaction::Column::Version).add(1),
+            )
+            .filter(interaction::Column::OrganizationId.eq(org.0))
+            .filter(interaction::Column::ContactId.eq(id.0))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        let res = Entity::delete_many()
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::OrganizationId.eq(org.0))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn clear_primary(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        client: ClientId,
+        except: Option<ContactId>,
+    ) -> Result<Vec<Contact>, StoreError> {
+        let db = sql(tx)?;
+        let mut primaries = Entity::find()
+            .filter(Column::OrganizationId.eq(org.0))
+            .filter(Column::ClientId.eq(client.0))
+            .filter(Column::IsPrimary.eq(true));
+        if let Some(keep) = except {
+            primaries = primaries.filter(Column::Id.ne(keep.0));
+        }
+        let rows = primaries
+            .order_by_asc(Column::Id)
+            .lock_exclusive()
+            .all(db)
+            .await
+            .map_err(store_err)?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+        Entity::update_many()
+            .col_expr(Column::IsPrimary, Expr::value(false))
+            .col_expr(Column::UpdatedAt, Expr::value(clock::now()))
+            .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+            .filter(Column::OrganizationId.eq(org.0))
+            .filter(Column::Id.is_in(ids))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        rows.into_iter().map(Contact::try_from).collect()
+    }
+}

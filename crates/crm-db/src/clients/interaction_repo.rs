@@ -1,0 +1,185 @@
+use crate::entities::interaction::{self, ActiveModel, Column, Entity};
+use crate::error::store_err;
+use crate::identity::{corrupt, db_version, list_page, stale_or_missing};
+use crate::keyset::ListColumns;
+use crate::tx::sql;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crm_domain::clients::{ClientId, ContactId, Interaction, InteractionId, InteractionRepository};
+use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select,
+};
+
+#[derive(Clone)]
+pub struct SqlInteractionRepository {
+    db: DatabaseConnection,
+}
+
+impl SqlInteractionRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn column(field: &str) -> Option<Column> {
+    Some(match field {
+        "id" => Column::Id,
+        "created_at" => Column::CreatedAt,
+        "occurred_at" => Column::OccurredAt,
+        "kind" => Column::Kind,
+        _ => return None,
+    })
+}
+
+fn key(m: &interaction::Model, field: &str) -> FieldValue {
+    match field {
+        "id" => FieldValue::Uuid(m.id),
+        "created_at" => FieldValue::Timestamp(m.created_at),
+        "occurred_at" => FieldValue::Timestamp(m.occurred_at),
+        _ => FieldValue::Null,
+    }
+}
+
+const LIST: ListColumns<'static, Entity> = ListColumns {
+    column: &column,
+    id: Column::Id,
+    search: &[Column::Summary],
+    key: &key,
+    id_of: &|m| m.id,
+};
+
+impl TryFrom<interaction::Model> for Interaction {
+    type Error = StoreError;
+    fn try_from(m: interaction::Model) -> Result<Self, StoreError> {
+        Ok(Interaction {
+            id: InteractionId(m.id),
+            organization_id: OrganizationId(m.organization_id),
+            client_id: ClientId(m.client_id),
+            kind: m
+                .kind
+                .parse()
+                .map_err(|e| corrupt("interaction", m.id, e))?,
+            summary: m.summary,
+            occurred_at: m.occurred_at,
+            contact_id: m.contact_id.map(ContactId),
+            owner_id: UserId(m.owner_id),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: i64::from(m.version),
+        })
+    }
+}
+
+fn in_org(org: OrganizationId, id: InteractionId) -> Select<Entity> {
+    Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0))
+}
+
+fn of_client(org: OrganizationId, client: ClientId) -> Select<Entity> {
+    Entity::find()
+        .filter(Column::OrganizationId.eq(org.0))
+        .filter(Column::ClientId.eq(client.0))
+}
+
+#[async_trait]
+impl InteractionRepository for SqlInteractionRepository {
+    async fn create(&self, tx: &mut (dyn Tx + 'static), i: &Interaction) -> Result<(), StoreError> {
+        let row = ActiveModel {
+            id: Set(i.id.0),
+            created_at: Set(i.created_at),
+            updated_at: Set(i.updated_at),
+            version: Set(db_version(i.version)?),
+            organization_id: Set(i.organization_id.0),
+            client_id: Set(i.client_id.0),
+            kind: Set(i.kind.as_str().to_string()),
+            summary: Set(i.summary.clone()),
+            occurred_at: Set(i.occurred_at),
+            contact_id: Set(i.contact_id.map(|c| c.0)),
+            owner_id: Set(i.owner_id.0),
+        };
+        Entity::insert(row)
+            .exec_without_returning(sql(tx)?)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn get(&self, org: OrganizationId, id: InteractionId) -> Result<Interaction, StoreError> {
+        in_org(org, id)
+            .one(&self.db)
+            .await
+            .map_err(store_err)?
+            .ok_or(StoreError::NotFound)?
+            .try_into()
+    }
+
+    async fn list(
+        &self,
+        org: OrganizationId,
+        client: ClientId,
+        query: &ListQuery,
+    ) -> Result<Page<Interaction>, StoreError> {
+        list_page(&self.db, of_client(org, client), query, &LIST).await
+    }
+
+    async fn update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        i: &Interaction,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        let db = sql(tx)?;
+        let res = Entity::update_many()
+            .col_expr(Column::Kind, Expr::value(i.kind.as_str()))
+            .col_expr(Column::Summary, Expr::value(i.summary.clone()))
+            .col_expr(Column::OccurredAt, Expr::value(i.occurred_at))
+            .col_expr(Column::ContactId, Expr::value(i.contact_id.map(|c| c.0)))
+            .col_expr(Column::UpdatedAt, Expr::value(i.updated_at))
+            .col_expr(Column::Version, Expr::value(db_version(i.version)?))
+            .filter(Column::Id.eq(i.id.0))
+            .filter(Column::OrganizationId.eq(i.organization_id.0))
+            .filter(Column::Version.eq(db_version(expected_version)?))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        if res.rows_affected == 0 {
+            return Err(stale_or_missing(db, in_org(i.organization_id, i.id)).await);
+        }
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: InteractionId,
+    ) -> Result<(), StoreError> {
+        let res = Entity::delete_many()
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::OrganizationId.eq(org.0))
+            .exec(sql(tx)?)
+            .await
+            .map_err(store_err)?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn last_interaction_at(
+        &self,
+        org: OrganizationId,
+        client: ClientId,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        // The newest row through (organization_id, client_id, occurred_at, id): one index seek.
+        let newest = of_client(org, client)
+            .order_by_desc(Column::OccurredAt)
+            .order_by_desc(Column::Id)
+            .one(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(newest.map(|m| m.occurred_at))
+    }
+}

@@ -1,0 +1,438 @@
+use super::{count, count_star, get, sum_i64};
+use crate::entities::deal::{self, ActiveModel, Column, Entity};
+use crate::entities::{deal_stage_history as history, quotation};
+use crate::error::store_err;
+use crate::identity::{corrupt, db_version, list_page_nullable, stale_or_missing};
+use crate::keyset::ListColumns;
+use crate::tx::sql;
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use crm_domain::clients::ClientId;
+use crm_domain::kernel::money::div_round_half_away;
+use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_sales::deals::{
+    Deal, DealId, DealRepository, DealStatus, ForecastFilter, ForecastRow, StageChange, StageTotal,
+};
+use crm_sales::leads::LeadId;
+use crm_sales::pipelines::{PipelineId, StageId};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+
+#[derive(Clone)]
+pub struct SqlDealRepository {
+    db: DatabaseConnection,
+}
+
+impl SqlDealRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn column(field: &str) -> Option<Column> {
+    Some(match field {
+        "id" => Column::Id,
+        "created_at" => Column::CreatedAt,
+        "updated_at" => Column::UpdatedAt,
+        "title" => Column::Title,
+        "amount" => Column::Amount,
+        "probability" => Column::Probability,
+        "expected_close_date" => Column::ExpectedCloseDate,
+        "status" => Column::Status,
+        "pipeline_id" => Column::PipelineId,
+        "stage_id" => Column::StageId,
+        "client_id" => Column::ClientId,
+        "lead_id" => Column::LeadId,
+        "owner_id" => Column::OwnerId,
+        "currency" => Column::Currency,
+        _ => return None,
+    })
+}
+
+/// What a deal without an expected close date sorts as: after every real date.
+fn undated() -> NaiveDate {
+    NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX)
+}
+
+fn key(m: &deal::Model, field: &str) -> FieldValue {
+    match field {
+        "id" => FieldValue::Uuid(m.id),
+        "created_at" => FieldValue::Timestamp(m.created_at),
+        "updated_at" => FieldValue::Timestamp(m.updated_at),
+        "title" => FieldValue::Text(m.title.clone()),
+        "amount" => FieldValue::Integer(m.amount),
+        "probability" => FieldValue::Integer(i64::from(m.probability)),
+        "expected_close_date" => FieldValue::Date(m.expected_close_date.unwrap_or_else(undated)),
+        _ => FieldValue::Null,
+    }
+}
+
+fn nullable_sort(field: &str) -> Option<Expr> {
+    match field {
+        "expected_close_date" => Some(
+            Func::coalesce([Expr::col(Column::ExpectedCloseDate), Expr::val(undated())]).into(),
+        ),
+        _ => None,
+    }
+}
+
+pub(crate) fn status(raw: &str) -> Option<DealStatus> {
+    [DealStatus::Open, DealStatus::Won, DealStatus::Lost]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+}
+
+impl TryFrom<deal::Model> for Deal {
+    type Error = StoreError;
+    fn try_from(m: deal::Model) -> Result<Self, StoreError> {
+        let status = status(&m.status)
+            .ok_or_else(|| corrupt("deals", m.id, format!("status {}", m.status)))?;
+        Ok(Deal {
+            id: DealId(m.id),
+            organization_id: OrganizationId(m.organization_id),
+            currency: super::currency(&m.currency, "deals", m.id)?,
+            title: m.title,
+            client_id: m.client_id.map(ClientId),
+            lead_id: m.lead_id.map(LeadId),
+            pipeline_id: PipelineId(m.pipeline_id),
+            stage_id: StageId(m.stage_id),
+            amount: m.amount,
+            probability: m.probability,
+            expected_close_date: m.expected_close_date,
+            owner_id: UserId(m.owner_id),
+            status,
+            lost_reason: m.lost_reason,
+            closed_at: m.closed_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: i64::from(m.version),
+        })
+    }
+}
+
+fn row(d: &Deal) -> Result<ActiveModel, StoreError> {
+    Ok(ActiveModel {
+        id: Set(d.id.0),
+        created_at: Set(d.created_at),
+        updated_at: Set(d.updated_at),
+        version: Set(db_version(d.version)?),
+        organization_id: Set(d.organization_id.0),
+        title: Set(d.title.clone()),
+        client_id: Set(d.client_id.map(|c| c.0)),
+        lead_id: Set(d.lead_id.map(|l| l.0)),
+        pipeline_id: Set(d.pipeline_id.0),
+        stage_id: Set(d.stage_id.0),
+        amount: Set(d.amount),
+        currency: Set(d.currency.code().to_string()),
+        probability: Set(d.probability),
+        expected_close_date: Set(d.expected_close_date),
+        owner_id: Set(d.owner_id.0),
+        status: Set(d.status.as_str().to_string()),
+        lost_reason: Set(d.lost_reason.clone()),
+        closed_at: Set(d.closed_at),
+    })
+}
+
+fn in_org(org: OrganizationId, id: DealId) -> Select<Entity> {
+    Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0))
+}
+
+/// Open deals of `pipeline` in `org`, optionally of `owner`.
+fn open_in(org: OrganizationId, pipeline: PipelineId, owner: Option<UserId>) -> Condition {
+    let mut c = Condition::all()
+        .add(Column::OrganizationId.eq(org.0))
+        .add(Column::PipelineId.eq(pipeline.0))
+        .add(Column::Status.eq(DealStatus::Open.as_str()));
+    if let Some(u) = owner {
+        c = c.add(Column::OwnerId.eq(u.0));
+    }
+    c
+}
+
+/// `YYYY-MM` of the expected close date, in each backend's dialect (NULL stays NULL).
+fn month_expr(backend: DbBackend) -> Expr {
+    Expr::cust(match backend {
+        DbBackend::Postgres => "to_char(expected_close_date, 'YYYY-MM')",
+        DbBackend::MySql => "DATE_FORMAT(expected_close_date, '%Y-%m')",
+        _ => "strftime('%Y-%m', expected_close_date)",
+    })
+}
+
+#[async_trait]
+impl DealRepository for SqlDealRepository {
+    async fn create(&self, tx: &mut (dyn Tx + 'static), deal: &Deal) -> Result<(), StoreError> {
+        Entity::insert(row(deal)?)
+            .exec_without_returning(sql(tx)?)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn get(&self, org: OrganizationId, id: DealId) -> Result<Deal, StoreError> {
+        in_org(org, id)
+            .one(&self.db)
+            .await
+            .map_err(store_err)?
+            .ok_or(StoreError::NotFound)?
+            .try_into()
+    }
+
+    async fn list(
+        &self,
+        org: OrganizationId,
+        query: &ListQuery,
+        owner: Option<UserId>,
+    ) -> Result<Page<Deal>, StoreError> {
+        let cols = ListColumns::<Entity> {
+            column: &column,
+            id: Column::Id,
+            search: &[Column::Title],
+            key: &key,
+            id_of: &|m| m.id,
+        };
+        let mut base = Entity::find().filter(Column::OrganizationId.eq(org.0));
+        if let Some(u) = owner {
+            base = base.filter(Column::OwnerId.eq(u.0));
+        }
+        list_page_nullable(&self.db, base, query, &cols, &nullable_sort).await
+    }
+
+    async fn update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        deal: &Deal,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        let db = sql(tx)?;
+        let mut values = row(deal)?;
+        values.id = NotSet;
+        values.organization_id = NotSet;
+        values.created_at = NotSet;
+        let res = Entity::update_many()
+            .set(values)
+            .filter(Column::Id.eq(deal.id.0))
+            .filter(Column::OrganizationId.eq(deal.organization_id.0))
+            .filter(Column::Version.eq(db_version(expected_version)?))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        if res.rows_affected == 0 {
+            return Err(stale_or_missing(db, in_org(deal.organization_id, deal.id)).await);
+        }
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: DealId,
+    ) -> Result<(), StoreError> {
+        let db = sql(tx)?;
+        let quoted = quotation::Entity::find()
+            .filter(quotation::Column::OrganizationId.eq(org.0))
+            .filter(quotation::Column::DealId.eq(id.0))
+            .count(db)
+            .await
+            .map_err(store_err)?;
+        if quoted > 0 {
+            return Err(StoreError::Conflict {
+                constraint: "quotations.deal_id".into(),
+            });
+        }
+        history::Entity::delete_many()
+            .filter(history::Column::OrganizationId.eq(org.0))
+            .filter(history::Column::DealId.eq(id.0))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        let res = Entity::delete_many()
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::OrganizationId.eq(org.0))
+            .exec(db)
+            .await
+            .map_err(super::delete_err)?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn record_stage_change(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        c: &StageChange,
+    ) -> Result<(), StoreError> {
+        let row = history::ActiveModel {
+            id: Set(c.id),
+            organization_id: Set(c.organization_id.0),
+            deal_id: Set(c.deal_id.0),
+            from_stage_id: Set(c.from_stage_id.map(|s| s.0)),
+            to_stage_id: Set(c.to_stage_id.0),
+            changed_at: Set(c.changed_at),
+            changed_by: Set(c.changed_by.map(|u| u.0)),
+        };
+        history::Entity::insert(row)
+            .exec_without_returning(sql(tx)?)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn stage_history(
+        &self,
+        org: OrganizationId,
+        id: DealId,
+    ) -> Result<Vec<StageChange>, StoreError> {
+        let rows = history::Entity::find()
+            .filter(history::Column::OrganizationId.eq(org.0))
+            .filter(history::Column::DealId.eq(id.0))
+            .order_by_asc(history::Column::ChangedAt)
+            .order_by_asc(history::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|h| StageChange {
+                id: h.id,
+                organization_id: OrganizationId(h.organization_id),
+                deal_id: DealId(h.deal_id),
+                from_stage_id: h.from_stage_id.map(StageId),
+                to_stage_id: StageId(h.to_stage_id),
+                changed_at: h.changed_at,
+                changed_by: h.changed_by.map(UserId),
+            })
+            .collect())
+    }
+
+    async fn board_totals(
+        &self,
+        org: OrganizationId,
+        pipeline: PipelineId,
+        owner: Option<UserId>,
+    ) -> Result<Vec<StageTotal>, StoreError> {
+        let backend = self.db.get_database_backend();
+        let q = Query::select()
+            .column(Column::StageId)
+            .column(Column::Currency)
+            .expr_as(count_star(), "n")
+            .expr_as(sum_i64(backend, Expr::col(Column::Amount)), "amount")
+            .from(Entity)
+            .cond_where(open_in(org, pipeline, owner))
+            .group_by_col(Column::StageId)
+            .group_by_col(Column::Currency)
+            .to_owned();
+        let rows = self.db.query_all(&q).await.map_err(store_err)?;
+        rows.iter()
+            .map(|r| {
+                let stage: uuid::Uuid = get(r, "stage_id")?;
+                let code: String = get(r, "currency")?;
+                Ok(StageTotal {
+                    stage_id: StageId(stage),
+                    currency: super::currency(&code, "deals", stage)?,
+                    count: count(get(r, "n")?),
+                    amount: get(r, "amount")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn board_deals(
+        &self,
+        org: OrganizationId,
+        pipeline: PipelineId,
+        stages: &[StageId],
+        owner: Option<UserId>,
+        per_stage: u32,
+    ) -> Result<Vec<Deal>, StoreError> {
+        let mut out = Vec::new();
+        // One bounded query per stage (pipelines have a handful), each served by the
+        // (organization, pipeline, status, stage) index.
+        for s in stages {
+            let rows = Entity::find()
+                .filter(open_in(org, pipeline, owner))
+                .filter(Column::StageId.eq(s.0))
+                .order_by_desc(Column::UpdatedAt)
+                .order_by_desc(Column::Id)
+                .limit(u64::from(per_stage))
+                .all(&self.db)
+                .await
+                .map_err(store_err)?;
+            for r in rows {
+                out.push(Deal::try_from(r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn forecast(
+        &self,
+        org: OrganizationId,
+        f: &ForecastFilter,
+    ) -> Result<Vec<ForecastRow>, StoreError> {
+        let backend = self.db.get_database_backend();
+        let mut cond = Condition::all()
+            .add(Column::OrganizationId.eq(org.0))
+            .add(Column::Status.eq(DealStatus::Open.as_str()));
+        if let Some(p) = f.pipeline_id {
+            cond = cond.add(Column::PipelineId.eq(p.0));
+        }
+        if let Some(u) = f.owner_id {
+            cond = cond.add(Column::OwnerId.eq(u.0));
+        }
+        if let Some(d) = f.from {
+            cond = cond.add(Column::ExpectedCloseDate.gte(d));
+        }
+        if let Some(d) = f.to {
+            cond = cond.add(Column::ExpectedCloseDate.lte(d));
+        }
+        let q = Query::select()
+            .expr_as(month_expr(backend), "month")
+            .column(Column::Currency)
+            .expr_as(count_star(), "n")
+            .expr_as(sum_i64(backend, Expr::col(Column::Amount)), "amount")
+            .expr_as(
+                sum_i64(
+                    backend,
+                    Expr::col(Column::Amount).mul(Expr::col(Column::Probability)),
+                ),
+                "weighted",
+            )
+            .from(Entity)
+            .cond_where(cond)
+            .add_group_by([month_expr(backend), Expr::col(Column::Currency)])
+            .to_owned();
+        let rows = self.db.query_all(&q).await.map_err(store_err)?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                let month: Option<String> = get(r, "month")?;
+                let code: String = get(r, "currency")?;
+                let weighted: i64 = get(r, "weighted")?;
+                let weighted = i64::try_from(div_round_half_away(i128::from(weighted), 100))
+                    .map_err(|e| StoreError::Unexpected(e.to_string()))?;
+                Ok(ForecastRow {
+                    month,
+                    currency: super::currency(&code, "deals", "forecast")?,
+                    count: count(get(r, "n")?),
+                    amount: get(r, "amount")?,
+                    weighted_amount: weighted,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.sort_by(|a, b| {
+            (a.month.is_none(), &a.month, a.currency.code()).cmp(&(
+                b.month.is_none(),
+                &b.month,
+                b.currency.code(),
+            ))
+        });
+        Ok(out)
+    }
+}

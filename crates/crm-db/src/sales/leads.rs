@@ -1,0 +1,239 @@
+use crate::entities::lead::{self, ActiveModel, Column, Entity};
+use crate::error::store_err;
+use crate::identity::{corrupt, db_version, list_page_nullable, stale_or_missing};
+use crate::keyset::ListColumns;
+use crate::tx::sql;
+use async_trait::async_trait;
+use crm_domain::clients::ClientId;
+use crm_domain::identity::EmailAddress;
+use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_sales::deals::DealId;
+use crm_sales::leads::{Lead, LeadId, LeadRepository, LeadStatus};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select};
+
+#[derive(Clone)]
+pub struct SqlLeadRepository {
+    db: DatabaseConnection,
+}
+
+impl SqlLeadRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn column(field: &str) -> Option<Column> {
+    Some(match field {
+        "id" => Column::Id,
+        "created_at" => Column::CreatedAt,
+        "updated_at" => Column::UpdatedAt,
+        "name" => Column::Name,
+        "score" => Column::Score,
+        "estimated_amount" => Column::EstimatedAmount,
+        "status" => Column::Status,
+        "source" => Column::Source,
+        "owner_id" => Column::OwnerId,
+        _ => return None,
+    })
+}
+
+/// What a missing score or amount sorts as: below every real one.
+const NULL_SORTS_AS: i64 = -1;
+
+fn key(m: &lead::Model, field: &str) -> FieldValue {
+    match field {
+        "id" => FieldValue::Uuid(m.id),
+        "created_at" => FieldValue::Timestamp(m.created_at),
+        "updated_at" => FieldValue::Timestamp(m.updated_at),
+        "name" => FieldValue::Text(m.name.clone()),
+        "score" => FieldValue::Integer(m.score.map(i64::from).unwrap_or(NULL_SORTS_AS)),
+        "estimated_amount" => FieldValue::Integer(m.estimated_amount.unwrap_or(NULL_SORTS_AS)),
+        _ => FieldValue::Null,
+    }
+}
+
+fn nullable_sort(field: &str) -> Option<Expr> {
+    let col = match field {
+        "score" => Column::Score,
+        "estimated_amount" => Column::EstimatedAmount,
+        _ => return None,
+    };
+    Some(Func::coalesce([Expr::col(col), Expr::val(NULL_SORTS_AS)]).into())
+}
+
+fn status(raw: &str) -> Option<LeadStatus> {
+    LeadStatus::ALL.into_iter().find(|s| s.as_str() == raw)
+}
+
+impl TryFrom<lead::Model> for Lead {
+    type Error = StoreError;
+    fn try_from(m: lead::Model) -> Result<Self, StoreError> {
+        let bad = |e: &dyn std::fmt::Display| corrupt("leads", m.id, e);
+        let email = m
+            .email
+            .as_deref()
+            .map(EmailAddress::parse)
+            .transpose()
+            .map_err(|e| bad(&e))?;
+        let currency = m
+            .currency
+            .as_deref()
+            .map(|c| super::currency(c, "leads", m.id))
+            .transpose()?;
+        let status = status(&m.status).ok_or_else(|| bad(&format!("status {}", m.status)))?;
+        Ok(Lead {
+            id: LeadId(m.id),
+            organization_id: OrganizationId(m.organization_id),
+            name: m.name,
+            email,
+            phone: m.phone,
+            company: m.company,
+            source: m.source,
+            status,
+            owner_id: UserId(m.owner_id),
+            estimated_amount: m.estimated_amount,
+            currency,
+            score: m.score,
+            converted_client_id: m.converted_client_id.map(ClientId),
+            converted_deal_id: m.converted_deal_id.map(DealId),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: i64::from(m.version),
+        })
+    }
+}
+
+fn row(l: &Lead) -> Result<ActiveModel, StoreError> {
+    let email = l.email.as_ref().map(|e| e.as_str().to_string());
+    Ok(ActiveModel {
+        id: Set(l.id.0),
+        created_at: Set(l.created_at),
+        updated_at: Set(l.updated_at),
+        version: Set(db_version(l.version)?),
+        organization_id: Set(l.organization_id.0),
+        name: Set(l.name.clone()),
+        open_email: Set(email.clone().filter(|_| l.status.is_open())),
+        email: Set(email),
+        phone: Set(l.phone.clone()),
+        company: Set(l.company.clone()),
+        source: Set(l.source.clone()),
+        status: Set(l.status.as_str().to_string()),
+        owner_id: Set(l.owner_id.0),
+        estimated_amount: Set(l.estimated_amount),
+        currency: Set(l.currency.map(|c| c.code().to_string())),
+        score: Set(l.score),
+        converted_client_id: Set(l.converted_client_id.map(|c| c.0)),
+        converted_deal_id: Set(l.converted_deal_id.map(|d| d.0)),
+    })
+}
+
+fn in_org(org: OrganizationId, id: LeadId) -> Select<Entity> {
+    Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0))
+}
+
+#[async_trait]
+impl LeadRepository for SqlLeadRepository {
+    async fn create(&self, tx: &mut (dyn Tx + 'static), lead: &Lead) -> Result<(), StoreError> {
+        Entity::insert(row(lead)?)
+            .exec_without_returning(sql(tx)?)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn get(&self, org: OrganizationId, id: LeadId) -> Result<Lead, StoreError> {
+        in_org(org, id)
+            .one(&self.db)
+            .await
+            .map_err(store_err)?
+            .ok_or(StoreError::NotFound)?
+            .try_into()
+    }
+
+    async fn find_open_by_email(
+        &self,
+        org: OrganizationId,
+        email: &EmailAddress,
+        except: Option<LeadId>,
+    ) -> Result<Option<LeadId>, StoreError> {
+        let mut q = Entity::find()
+            .select_only()
+            .column(Column::Id)
+            .filter(Column::OrganizationId.eq(org.0))
+            .filter(Column::OpenEmail.eq(email.as_str()));
+        if let Some(id) = except {
+            q = q.filter(Column::Id.ne(id.0));
+        }
+        Ok(q.into_tuple::<uuid::Uuid>()
+            .one(&self.db)
+            .await
+            .map_err(store_err)?
+            .map(LeadId))
+    }
+
+    async fn list(
+        &self,
+        org: OrganizationId,
+        query: &ListQuery,
+        owner: Option<UserId>,
+    ) -> Result<Page<Lead>, StoreError> {
+        let cols = ListColumns::<Entity> {
+            column: &column,
+            id: Column::Id,
+            search: &[Column::Name, Column::Email, Column::Company],
+            key: &key,
+            id_of: &|m| m.id,
+        };
+        let mut base = Entity::find().filter(Column::OrganizationId.eq(org.0));
+        if let Some(u) = owner {
+            base = base.filter(Column::OwnerId.eq(u.0));
+        }
+        list_page_nullable(&self.db, base, query, &cols, &nullable_sort).await
+    }
+
+    async fn update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        lead: &Lead,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        let db = sql(tx)?;
+        let mut values = row(lead)?;
+        values.id = NotSet;
+        values.organization_id = NotSet;
+        values.created_at = NotSet;
+        let res = Entity::update_many()
+            .set(values)
+            .filter(Column::Id.eq(lead.id.0))
+            .filter(Column::OrganizationId.eq(lead.organization_id.0))
+            .filter(Column::Version.eq(db_version(expected_version)?))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        if res.rows_affected == 0 {
+            return Err(stale_or_missing(db, in_org(lead.organization_id, lead.id)).await);
+        }
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: LeadId,
+    ) -> Result<(), StoreError> {
+        let res = Entity::delete_many()
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::OrganizationId.eq(org.0))
+            .exec(sql(tx)?)
+            .await
+            .map_err(super::delete_err)?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,65 @@
+//! sea-orm adapters of the sales ports: leads, pipelines, deals (with their board and
+//! forecast), quotations, document counters and customer tracking.
+
+mod counters;
+mod deals;
+mod leads;
+mod pipelines;
+mod quotations;
+mod tracking;
+
+pub use counters::SqlDocumentCounterRepository;
+pub use deals::SqlDealRepository;
+pub use leads::SqlLeadRepository;
+pub use pipelines::SqlPipelineRepository;
+pub use quotations::SqlQuotationRepository;
+pub use tracking::SqlClientTrackingRepository;
+
+use crate::error::store_err;
+use crm_domain::{Currency, StoreError};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{DbBackend, DbErr, QueryResult, TryGetable};
+
+/// As [`store_err`], but a foreign-key violation (rows still referring to the one being
+/// deleted) is a `Conflict` naming the constraint, not a bug.
+pub(crate) fn delete_err(e: DbErr) -> StoreError {
+    if let Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(msg)) = e.sql_err() {
+        return StoreError::Conflict { constraint: msg };
+    }
+    store_err(e)
+}
+
+/// `SUM(expr)` as a 64-bit integer on every backend (PostgreSQL sums `BIGINT` into `NUMERIC`,
+/// MySQL into `DECIMAL`).
+pub(crate) fn sum_i64(backend: DbBackend, expr: Expr) -> Expr {
+    let ty = match backend {
+        DbBackend::MySql => "SIGNED",
+        _ => "BIGINT",
+    };
+    Func::cast_as(Func::sum(expr), ty).into()
+}
+
+/// `COUNT(*)` as a 64-bit integer.
+pub(crate) fn count_star() -> Expr {
+    Expr::cust("COUNT(*)")
+}
+
+/// A stored currency code.
+pub(crate) fn currency(
+    raw: &str,
+    table: &str,
+    id: impl std::fmt::Display,
+) -> Result<Currency, StoreError> {
+    Currency::parse(raw).map_err(|e| crate::identity::corrupt(table, id, e))
+}
+
+/// Column `col` of an aggregate row.
+pub(crate) fn get<T: TryGetable>(row: &QueryResult, col: &str) -> Result<T, StoreError> {
+    row.try_get::<T>("", col)
+        .map_err(|e| StoreError::Unexpected(format!("reading {col}: {e}")))
+}
+
+/// A count as the domain holds it.
+pub(crate) fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}

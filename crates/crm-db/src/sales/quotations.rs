@@ -1,0 +1,316 @@
+use crate::entities::quotation::{self, ActiveModel, Column, Entity};
+use crate::entities::quotation_item as item;
+use crate::error::store_err;
+use crate::identity::{corrupt, db_version, stale_or_missing};
+use crate::keyset::{self, ListColumns};
+use crate::tx::sql;
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use crm_domain::clients::ClientId;
+use crm_domain::kernel::money::Quantity;
+use crm_domain::kernel::pagination::{FieldValue, FilterOp, ListQuery, Page};
+use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_sales::deals::DealId;
+use crm_sales::quotations::{
+    Quotation, QuotationId, QuotationItem, QuotationRepository, QuotationStatus,
+};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Select,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct SqlQuotationRepository {
+    db: DatabaseConnection,
+}
+
+impl SqlQuotationRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn column(field: &str) -> Option<Column> {
+    Some(match field {
+        "id" => Column::Id,
+        "created_at" => Column::CreatedAt,
+        "updated_at" => Column::UpdatedAt,
+        "number" => Column::Number,
+        "issue_date" => Column::IssueDate,
+        "valid_until" => Column::ValidUntil,
+        "total" => Column::Total,
+        "status" => Column::Status,
+        "client_id" => Column::ClientId,
+        "deal_id" => Column::DealId,
+        "owner_id" => Column::OwnerId,
+        "currency" => Column::Currency,
+        _ => return None,
+    })
+}
+
+fn key(m: &quotation::Model, field: &str) -> FieldValue {
+    match field {
+        "id" => FieldValue::Uuid(m.id),
+        "created_at" => FieldValue::Timestamp(m.created_at),
+        "updated_at" => FieldValue::Timestamp(m.updated_at),
+        "number" => FieldValue::Text(m.number.clone()),
+        "issue_date" => FieldValue::Date(m.issue_date),
+        "valid_until" => FieldValue::Date(m.valid_until),
+        "total" => FieldValue::Integer(m.total),
+        _ => FieldValue::Null,
+    }
+}
+
+fn assemble(m: quotation::Model, items: Vec<item::Model>) -> Result<Quotation, StoreError> {
+    let status = QuotationStatus::parse(&m.status)
+        .ok_or_else(|| corrupt("quotations", m.id, format!("status {}", m.status)))?;
+    let mut items = items;
+    items.sort_by_key(|i| i.position);
+    Ok(Quotation {
+        id: QuotationId(m.id),
+        organization_id: OrganizationId(m.organization_id),
+        currency: super::currency(&m.currency, "quotations", m.id)?,
+        client_id: ClientId(m.client_id),
+        deal_id: m.deal_id.map(DealId),
+        owner_id: UserId(m.owner_id),
+        number: m.number,
+        issue_date: m.issue_date,
+        valid_until: m.valid_until,
+        items: items
+            .into_iter()
+            .map(|i| QuotationItem {
+                description: i.description,
+                quantity: Quantity::from_thousandths(i.quantity_thousandths),
+                unit_price: i.unit_price,
+                tax_rate: i.tax_rate,
+                subtotal: i.subtotal,
+                tax: i.tax,
+                total: i.total,
+            })
+            .collect(),
+        subtotal: m.subtotal,
+        tax_total: m.tax_total,
+        total: m.total,
+        status,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        version: i64::from(m.version),
+    })
+}
+
+fn row(q: &Quotation) -> Result<ActiveModel, StoreError> {
+    Ok(ActiveModel {
+        id: Set(q.id.0),
+        created_at: Set(q.created_at),
+        updated_at: Set(q.updated_at),
+        version: Set(db_version(q.version)?),
+        organization_id: Set(q.organization_id.0),
+        client_id: Set(q.client_id.0),
+        deal_id: Set(q.deal_id.map(|d| d.0)),
+        owner_id: Set(q.owner_id.0),
+        number: Set(q.number.clone()),
+        issue_date: Set(q.issue_date),
+        valid_until: Set(q.valid_until),
+        currency: Set(q.currency.code().to_string()),
+        subtotal: Set(q.subtotal),
+        tax_total: Set(q.tax_total),
+        total: Set(q.total),
+        status: Set(q.status.as_str().to_string()),
+    })
+}
+
+async fn insert_items<C: ConnectionTrait>(db: &C, q: &Quotation) -> Result<(), StoreError> {
+    if q.items.is_empty() {
+        return Ok(());
+    }
+    let rows = q.items.iter().enumerate().map(|(i, it)| item::ActiveModel {
+        organization_id: Set(q.organization_id.0),
+        quotation_id: Set(q.id.0),
+        position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+        description: Set(it.description.clone()),
+        quantity_thousandths: Set(it.quantity.thousandths()),
+        unit_price: Set(it.unit_price),
+        tax_rate: Set(it.tax_rate),
+        subtotal: Set(it.subtotal),
+        tax: Set(it.tax),
+        total: Set(it.total),
+    });
+    item::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await
+        .map_err(store_err)?;
+    Ok(())
+}
+
+/// The items of `quotations` (all of `org`), grouped by quotation.
+async fn items_of<C: ConnectionTrait>(
+    db: &C,
+    org: OrganizationId,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<item::Model>>, StoreError> {
+    let mut out: HashMap<Uuid, Vec<item::Model>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let rows = item::Entity::find()
+        .filter(item::Column::OrganizationId.eq(org.0))
+        .filter(item::Column::QuotationId.is_in(ids.iter().copied()))
+        .order_by_asc(item::Column::Position)
+        .all(db)
+        .await
+        .map_err(store_err)?;
+    for r in rows {
+        out.entry(r.quotation_id).or_default().push(r);
+    }
+    Ok(out)
+}
+
+fn in_org(org: OrganizationId, id: QuotationId) -> Select<Entity> {
+    Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0))
+}
+
+/// The condition of a `status` filter on the status as read on `today`.
+fn status_as_of(raw: &str, today: NaiveDate) -> Condition {
+    let sent = QuotationStatus::Sent.as_str();
+    match QuotationStatus::parse(raw) {
+        Some(QuotationStatus::Expired) => Condition::all()
+            .add(Column::Status.eq(sent))
+            .add(Column::ValidUntil.lt(today)),
+        Some(QuotationStatus::Sent) => Condition::all()
+            .add(Column::Status.eq(sent))
+            .add(Column::ValidUntil.gte(today)),
+        _ => Condition::all().add(Column::Status.eq(raw)),
+    }
+}
+
+#[async_trait]
+impl QuotationRepository for SqlQuotationRepository {
+    async fn create(&self, tx: &mut (dyn Tx + 'static), q: &Quotation) -> Result<(), StoreError> {
+        let db = sql(tx)?;
+        Entity::insert(row(q)?)
+            .exec_without_returning(db)
+            .await
+            .map_err(store_err)?;
+        insert_items(db, q).await
+    }
+
+    async fn get(&self, org: OrganizationId, id: QuotationId) -> Result<Quotation, StoreError> {
+        let m = in_org(org, id)
+            .one(&self.db)
+            .await
+            .map_err(store_err)?
+            .ok_or(StoreError::NotFound)?;
+        let items = items_of(&self.db, org, &[m.id])
+            .await?
+            .remove(&m.id)
+            .unwrap_or_default();
+        assemble(m, items)
+    }
+
+    async fn list(
+        &self,
+        org: OrganizationId,
+        query: &ListQuery,
+        owner: Option<UserId>,
+        today: NaiveDate,
+    ) -> Result<Page<Quotation>, StoreError> {
+        let cols = ListColumns::<Entity> {
+            column: &column,
+            id: Column::Id,
+            search: &[Column::Number],
+            key: &key,
+            id_of: &|m| m.id,
+        };
+        let mut base = Entity::find().filter(Column::OrganizationId.eq(org.0));
+        if let Some(u) = owner {
+            base = base.filter(Column::OwnerId.eq(u.0));
+        }
+        // `status` means the status as read: expiry is applied here, the rest by keyset.
+        let mut q = query.clone();
+        q.filters.retain(|f| {
+            if f.field != "status" || f.op != FilterOp::Eq {
+                return true;
+            }
+            if let FieldValue::Text(raw) = &f.value {
+                base = base.clone().filter(status_as_of(raw, today));
+            }
+            false
+        });
+        let page = keyset::page(&self.db, base, &q, &cols).await?;
+        let ids: Vec<Uuid> = page.data.iter().map(|m| m.id).collect();
+        let mut items = items_of(&self.db, org, &ids).await?;
+        let data = page
+            .data
+            .into_iter()
+            .map(|m| {
+                let i = items.remove(&m.id).unwrap_or_default();
+                assemble(m, i)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            data,
+            next_cursor: page.next_cursor,
+            total: page.total,
+        })
+    }
+
+    async fn update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        q: &Quotation,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        let db = sql(tx)?;
+        let mut values = row(q)?;
+        values.id = NotSet;
+        values.organization_id = NotSet;
+        values.created_at = NotSet;
+        values.number = NotSet;
+        let res = Entity::update_many()
+            .set(values)
+            .filter(Column::Id.eq(q.id.0))
+            .filter(Column::OrganizationId.eq(q.organization_id.0))
+            .filter(Column::Version.eq(db_version(expected_version)?))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        if res.rows_affected == 0 {
+            return Err(stale_or_missing(db, in_org(q.organization_id, q.id)).await);
+        }
+        item::Entity::delete_many()
+            .filter(item::Column::OrganizationId.eq(q.organization_id.0))
+            .filter(item::Column::QuotationId.eq(q.id.0))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        insert_items(db, q).await
+    }
+
+    async fn delete(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: QuotationId,
+    ) -> Result<(), StoreError> {
+        let db = sql(tx)?;
+        if in_org(org, id).one(db).await.map_err(store_err)?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        item::Entity::delete_many()
+            .filter(item::Column::OrganizationId.eq(org.0))
+            .filter(item::Column::QuotationId.eq(id.0))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        Entity::delete_many()
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::OrganizationId.eq(org.0))
+            .exec(db)
+            .await
+            .map_err(super::delete_err)?;
+        Ok(())
+    }
+}

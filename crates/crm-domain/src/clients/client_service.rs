@@ -1,0 +1,868 @@
+//! `/clients` and `/clients/{id}/sub-clients`: a tree of clients without cycles.
+
+use super::common::{
+    Errors, RESOURCE, audit, check_version, email, in_scope, invalid_one, not_found, nullable,
+    optional_text, owner_filter, phone, reference, require, required_text, tags, website, within,
+};
+use super::model::{Client, ClientId, ClientKind, Lifecycle};
+use super::ports::ClientPorts;
+use crate::kernel::clock;
+use crate::kernel::context::{Actor, Scope};
+use crate::kernel::error::{DomainError, StoreError};
+use crate::kernel::ids::UserId;
+use crate::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
+use crate::kernel::validation::FieldError;
+use serde::Deserialize;
+
+const CLIENT_FIELDS: &[FieldSpec] = &[
+    FieldSpec::new("created_at", FieldKind::Timestamp)
+        .range()
+        .sort(),
+    FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
+    FieldSpec::new("name", FieldKind::Text).sort(),
+    FieldSpec::new("kind", FieldKind::Text).filter(),
+    FieldSpec::new("status", FieldKind::Text).filter(),
+    FieldSpec::new("owner_id", FieldKind::Uuid).filter(),
+    FieldSpec::new("parent_id", FieldKind::Uuid).filter(),
+    FieldSpec::new("lifecycle", FieldKind::Text).filter(),
+    FieldSpec::new("industry", FieldKind::Text).filter(),
+];
+
+/// `GET /clients` and `GET /clients/{id}/sub-clients`: newest first by default; filters
+/// `kind`, `status`, `owner_id`, `parent_id`, `lifecycle`, `industry`, `created_at_from/_to`;
+/// sorts `created_at`, `name`, `updated_at`; `q` searches name, email and phone.
+pub const CLIENT_LIST_SPEC: ListSpec = ListSpec {
+    fields: CLIENT_FIELDS,
+    default_sort: "-created_at",
+    searchable: true,
+};
+
+/// Longest client name.
+pub const CLIENT_NAME_MAX: usize = 200;
+/// Longest status text.
+pub const CLIENT_STATUS_MAX: usize = 50;
+/// Longest industry text.
+pub const CLIENT_INDUSTRY_MAX: usize = 100;
+/// Longest address.
+pub const CLIENT_ADDRESS_MAX: usize = 1000;
+
+/// `POST /clients`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ClientInput {
+    pub name: String,
+    /// `company` when absent.
+    pub kind: Option<ClientKind>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub industry: Option<String>,
+    /// Makes the new client a sub-client of this one.
+    pub parent_id: Option<ClientId>,
+    /// The caller when absent; another user needs the all-records `clients:write`.
+    pub owner_id: Option<UserId>,
+    /// `active` when absent.
+    pub status: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub address: Option<String>,
+}
+
+/// `PATCH /clients/{id}`: only the fields present change; `null` clears a clearable field.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ClientPatch {
+    pub name: Option<String>,
+    pub kind: Option<ClientKind>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub website: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub industry: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub parent_id: Option<Option<ClientId>>,
+    /// Reassigning needs the all-records `clients:write` (`422` on `owner_id` otherwise).
+    pub owner_id: Option<UserId>,
+    pub status: Option<String>,
+    pub tags: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub address: Option<Option<String>>,
+}
+
+fn cycle() -> FieldError {
+    FieldError::new(
+        "parent_id",
+        "cycle",
+        "a client cannot be placed under itself or one of its sub-clients",
+    )
+}
+
+fn owner_not_reassignable() -> FieldError {
+    FieldError::new(
+        "owner_id",
+        "not_allowed",
+        "assigning a client to another owner needs the clients:write permission",
+    )
+}
+
+fn in_use(e: StoreError) -> DomainError {
+    match e {
+        StoreError::Conflict { .. } => DomainError::conflict(
+            "client-in-use",
+            "the client still has sub-clients or other records that refer to it",
+        ),
+        other => other.into(),
+    }
+}
+
+/// Clients: CRUD, sub-clients, ownership.
+#[derive(Clone)]
+pub struct ClientService {
+    p: ClientPorts,
+}
+
+impl ClientService {
+    pub fn new(ports: ClientPorts) -> Self {
+        Self { p: ports }
+    }
+
+    /// Needs `clients:read` (or `clients:read:own`, which lists only the caller's clients).
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        query: &ListQuery,
+    ) -> Result<Page<Client>, DomainError> {
+        let scope = require(actor, "read")?;
+        Ok(self
+            .p
+            .clients
+            .list(actor.organization_id, query, owner_filter(actor, scope))
+            .await?)
+    }
+
+    /// Needs `clients:read`; `404` when missing, of another organization, or (under `:own`)
+    /// owned by someone else.
+    pub async fn get(&self, actor: &Actor, id: ClientId) -> Result<Client, DomainError> {
+        let scope = require(actor, "read")?;
+        let client = self.p.clients.get(actor.organization_id, id).await?;
+        in_scope(actor, scope, client)
+    }
+
+    /// The direct children of client `id`, under the same rules as [`Self::list`]; `404`
+    /// when `id` itself is not visible.
+    pub async fn sub_clients(
+        &self,
+        actor: &Actor,
+        id: ClientId,
+        query: &ListQuery,
+    ) -> Result<Page<Client>, DomainError> {
+        let scope = require(actor, "read")?;
+        let org = actor.organization_id;
+        in_scope(actor, scope, self.p.clients.get(org, id).await?)?;
+        Ok(self
+            .p
+            .clients
+            .children(org, id, query, owner_filter(actor, scope))
+            .await?)
+    }
+
+    /// Needs `clients:write`. `422` per bad field: a `parent_id` that is not a visible client
+    /// of the organization, or an `owner_id` that is not one of its users, is `not_found`; an
+    /// `owner_id` other than the caller under `clients:write:own` is `not_allowed`.
+    pub async fn create(&self, actor: &Actor, input: ClientInput) -> Result<Client, DomainError> {
+        let scope = require(actor, "write")?;
+        let org = actor.organization_id;
+        let mut errors = Errors::default();
+        let name = errors.take("name", required_text(&input.name, "name", CLIENT_NAME_MAX));
+        let mail = errors.take("email", email(input.email.as_deref()));
+        let tel = errors.take("phone", phone(input.phone.as_deref()));
+        let web = errors.take("website", website(input.website.as_deref()));
+        let industry = errors.take(
+            "industry",
+            optional_text(
+                input.industry.as_deref(),
+                "industry",
+                CLIENT_INDUSTRY_MAX,
+                false,
+            ),
+        );
+        let status = match input.status.as_deref() {
+            Some(s) => errors.take("status", required_text(s, "status", CLIENT_STATUS_MAX)),
+            None => Some(Client::DEFAULT_STATUS.to_string()),
+        };
+        let tag_list = errors.take("tags", tags(&input.tags));
+        let address = errors.take(
+            "address",
+            optional_text(
+                input.address.as_deref(),
+                "address",
+                CLIENT_ADDRESS_MAX,
+                true,
+            ),
+        );
+        let owner = input.owner_id.unwrap_or(actor.user_id);
+        self.check_owner(actor, scope, owner, &mut errors).await?;
+        if let Some(parent) = input.parent_id {
+            self.check_parent(actor, parent, &mut errors).await?;
+        }
+        errors.finish()?;
+        let (
+            Some(name),
+            Some(email),
+            Some(phone),
+            Some(website),
+            Some(industry),
+            Some(status),
+            Some(tags),
+            Some(address),
+        ) = (name, mail, tel, web, industry, status, tag_list, address)
+        else {
+            return Err(DomainError::Unexpected("validation lost a value".into()));
+        };
+        let now = clock::now();
+        let client = Client {
+            id: ClientId::new(),
+            organization_id: org,
+            name,
+            kind: input.kind.unwrap_or(ClientKind::Company),
+            email,
+            phone,
+            website,
+            industry,
+            parent_id: input.parent_id,
+            owner_id: owner,
+            status,
+            tags,
+            address,
+            lifecycle: Lifecycle::Prospect,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let mut tx = self.p.tx.begin().await?;
+        self.p.clients.create(tx.as_mut(), &client).await?;
+        let entry = audit(
+            org,
+            actor.user_id,
+            "client",
+            client.id.0,
+            "created",
+            None,
+            Some(&client),
+        );
+        self.p.activities.record(tx.as_mut(), entry).await?;
+        tx.commit().await?;
+        Ok(client)
+    }
+
+    /// Needs `clients:write` (`:own`: only the caller's clients, `404` for others).
+    /// `412` when `expected_version` is stale; `422` per bad field, including a move under the
+    /// client itself or one of its descendants (`parent_id`, code `cycle`, checked against
+    /// the ancestry read inside the write's transaction) and an owner change without the
+    /// all-records permission (`owner_id`, code `not_allowed`). A patch that changes nothing
+    /// answers the client as it is, without a new version.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: ClientId,
+        expected_version: Option<i64>,
+        patch: ClientPatch,
+    ) -> Result<Client, DomainError> {
+        let scope = require(actor, "write")?;
+        let org = actor.organization_id;
+        let current = in_scope(actor, scope, self.p.clients.get(org, id).await?)?;
+        check_version(expected_version, current.version)?;
+        let mut next = current.clone();
+        let mut errors = Errors::default();
+        if let Some(raw) = &patch.name
+            && let Some(v) = errors.take("name", required_text(raw, "name", CLIENT_NAME_MAX))
+        {
+            next.name = v;
+        }
+        if let Some(k) = patch.kind {
+            next.kind = k;
+        }
+        if let Some(raw) = &patch.email
+            && let Some(v) = errors.take("email", email(raw.as_deref()))
+        {
+            next.email = v;
+        }
+        if let Some(raw) = &patch.phone
+            && let Some(v) = errors.take("phone", phone(raw.as_deref()))
+        {
+            next.phone = v;
+        }
+        if let Some(raw) = &patch.website
+            && let Some(v) = errors.take("website", website(raw.as_deref()))
+        {
+            next.website = v;
+        }
+        if let Some(raw) = &patch.industry
+            && let Some(v) = errors.take(
+                "industry",
+                optional_text(raw.as_deref(), "industry", CLIENT_INDUSTRY_MAX, false),
+            )
+        {
+            next.industry = v;
+        }
+        if let Some(raw) = &patch.status
+            && let Some(v) = errors.take("status", required_text(raw, "status", CLIENT_STATUS_MAX))
+        {
+            next.status = v;
+        }
+        if let Some(raw) = &patch.tags
+            && let Some(v) = errors.take("tags", tags(raw))
+        {
+            next.tags = v;
+        }
+        if let Some(raw) = &patch.address
+            && let Some(v) = errors.take(
+                "address",
+                optional_text(raw.as_deref(), "address", CLIENT_ADDRESS_MAX, true),
+            )
+        {
+            next.address = v;
+        }
+        if let Some(owner) = patch.owner_id
+            && owner != current.owner_id
+        {
+            next.owner_id = owner;
+            self.check_owner(actor, scope, owner, &mut errors).await?;
+        }
+        if let Some(parent) = patch.parent_id {
+            next.parent_id = parent;
+            match parent {
+                Some(p) if p == id => errors.push(cycle()),
+                Some(p) if Some(p) != current.parent_id => {
+                    self.check_parent(actor, p, &mut errors).await?;
+                }
+                _ => {}
+            }
+        }
+        errors.finish()?;
+        if next == current {
+            return Ok(current);
+        }
+        let mut tx = self.p.tx.begin().await?;
+        if let Some(parent) = next.parent_id.filter(|p| Some(*p) != current.parent_id) {
+            let ancestors = match self.p.clients.ancestor_ids(tx.as_mut(), org, parent).await {
+                Ok(a) => a,
+                Err(StoreError::NotFound) => {
+                    return Err(invalid_one(not_found("parent_id", "client")));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if ancestors.contains(&id) {
+                return Err(invalid_one(cycle()));
+            }
+        }
+        let next = Client {
+            updated_at: clock::now(),
+            version: current.version + 1,
+            ..next
+        };
+        self.p
+            .clients
+            .update(tx.as_mut(), &next, current.version)
+            .await?;
+        let entry = audit(
+            org,
+            actor.user_id,
+            "client",
+            id.0,
+            "updated",
+            Some(&current),
+            Some(&next),
+        );
+        self.p.activities.record(tx.as_mut(), entry).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Needs `clients:delete` (`:own`: only the caller's clients). Contacts and interactions
+    /// go with the client. `409 client-in-use` while sub-clients or other records (deals,
+    /// quotations, …) refer to it.
+    pub async fn delete(&self, actor: &Actor, id: ClientId) -> Result<(), DomainError> {
+        let scope = require(actor, "delete")?;
+        let org = actor.organization_id;
+        let current = in_scope(actor, scope, self.p.clients.get(org, id).await?)?;
+        let mut tx = self.p.tx.begin().await?;
+        self.p
+            .clients
+            .delete(tx.as_mut(), org, id)
+            .await
+            .map_err(in_use)?;
+        let entry = audit(
+            org,
+            actor.user_id,
+            "client",
+            id.0,
+            "deleted",
+            Some(&current),
+            None,
+        );
+        self.p.activities.record(tx.as_mut(), entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records on `owner_id` unless `owner` may own a client created or changed by `actor`:
+    /// the caller itself always; another user of the organization only under `clients:write`.
+    async fn check_owner(
+        &self,
+        actor: &Actor,
+        scope: Scope,
+        owner: UserId,
+        errors: &mut Errors,
+    ) -> Result<(), DomainError> {
+        if owner == actor.user_id {
+            return Ok(());
+        }
+        if scope != Scope::All {
+            errors.push(owner_not_reassignable());
+            return Ok(());
+        }
+        reference(
+            self.p.users.get(actor.organization_id, owner).await,
+            errors,
+            "owner_id",
+            "user",
+        )?;
+        Ok(())
+    }
+
+    /// Records `not_found` on `parent_id` unless `parent` is a client of the organization
+    /// that the caller may read.
+    async fn check_parent(
+        &self,
+        actor: &Actor,
+        parent: ClientId,
+        errors: &mut Errors,
+    ) -> Result<(), DomainError> {
+        let found = reference(
+            self.p.clients.get(actor.organization_id, parent).await,
+            errors,
+            "parent_id",
+            "client",
+        )?;
+        if let Some(c) = found {
+            let readable = actor
+                .scope(RESOURCE, "read")
+                .is_some_and(|s| within(actor, s, &c));
+            if !readable {
+                errors.push(not_found("parent_id", "client"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::test_support::*;
+    use crate::identity::{EmailAddress, PersonName, User, UserStatus};
+    use crate::kernel::ids::OrganizationId;
+
+    fn svc(env: Env) -> (ClientService, Probe) {
+        let (ports, probe) = env.build();
+        (ClientService::new(ports), probe)
+    }
+
+    fn input(name: &str) -> ClientInput {
+        ClientInput {
+            name: name.into(),
+            kind: None,
+            email: None,
+            phone: None,
+            website: None,
+            industry: None,
+            parent_id: None,
+            owner_id: None,
+            status: None,
+            tags: vec![],
+            address: None,
+        }
+    }
+
+    fn member(org: OrganizationId) -> User {
+        User {
+            id: UserId::new(),
+            organization_id: org,
+            name: PersonName::parse("Bo").unwrap(),
+            email: EmailAddress::parse("bo@x.io").unwrap(),
+            password_hash: None,
+            status: UserStatus::Active,
+            department_id: None,
+            designation_id: None,
+            tokens_valid_after: None,
+            created_at: then(),
+            updated_at: then(),
+            version: 1,
+        }
+    }
+
+    fn fields(e: DomainError) -> Vec<(String, String)> {
+        match e {
+            DomainError::Invalid(errors) => errors.into_iter().map(|f| (f.field, f.code)).collect(),
+            other => panic!("expected 422, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn every_route_needs_its_permission() {
+        let org = OrganizationId::new();
+        let (svc, probe) = svc(Env::new());
+        let nobody = actor(org, &["leads:read"]);
+        let reader = actor(org, &["clients:read"]);
+        let q = ListQuery::parse(&CLIENT_LIST_SPEC, &[]).unwrap();
+        let id = ClientId::new();
+        let forbidden = |r: Result<_, DomainError>| matches!(r, Err(DomainError::Forbidden { .. }));
+        assert!(forbidden(svc.list(&nobody, &q).await.map(|_| ())));
+        assert!(forbidden(svc.get(&nobody, id).await.map(|_| ())));
+        assert!(forbidden(
+            svc.sub_clients(&nobody, id, &q).await.map(|_| ())
+        ));
+        assert!(forbidden(svc.create(&reader, input("A")).await.map(|_| ())));
+        assert!(forbidden(
+            svc.update(&reader, id, None, ClientPatch::default())
+                .await
+                .map(|_| ())
+        ));
+        assert!(forbidden(svc.delete(&reader, id).await));
+        assert_eq!(probe.begins(), 0);
+    }
+
+    #[tokio::test]
+    async fn own_scope_lists_only_own_clients_and_hides_the_others() {
+        let org = OrganizationId::new();
+        let me = actor(org, OWN);
+        let mine = client(org, me.user_id, None);
+        let theirs = client(org, UserId::new(), None);
+        let (mine_id, theirs_id, my_id) = (mine.id, theirs.id, me.user_id);
+        let mut env = Env::new().with_clients(vec![mine, theirs]);
+        env.clients
+            .expect_list()
+            .withf(move |o, _, owner| *o == org && *owner == Some(my_id))
+            .times(1)
+            .returning(|_, _, _| {
+                Ok(Page {
+                    data: vec![],
+                    next_cursor: None,
+                    total: None,
+                })
+            });
+        let (svc, probe) = svc(env);
+        let q = ListQuery::parse(&CLIENT_LIST_SPEC, &[]).unwrap();
+        svc.list(&me, &q).await.unwrap();
+        assert_eq!(svc.get(&me, mine_id).await.unwrap().id, mine_id);
+        assert_eq!(svc.get(&me, theirs_id).await, Err(DomainError::NotFound));
+        let patch = ClientPatch {
+            name: Some("Mine now".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            svc.update(&me, theirs_id, None, patch).await,
+            Err(DomainError::NotFound)
+        );
+        assert_eq!(svc.delete(&me, theirs_id).await, Err(DomainError::NotFound));
+        assert_eq!(
+            svc.sub_clients(&me, theirs_id, &q).await.map(|_| ()),
+            Err(DomainError::NotFound)
+        );
+        // Another organization's client is as missing as a missing one.
+        let stranger = actor(OrganizationId::new(), ALL);
+        assert_eq!(
+            svc.get(&stranger, mine_id).await,
+            Err(DomainError::NotFound)
+        );
+        assert_eq!(probe.begins(), 0);
+    }
+
+    #[tokio::test]
+    async fn all_scope_lists_without_owner_restriction() {
+        let org = OrganizationId::new();
+        let mut env = Env::new();
+        env.clients
+            .expect_list()
+            .withf(|_, _, owner| owner.is_none())
+            .times(1)
+            .returning(|_, _, _| {
+                Ok(Page {
+                    data: vec![],
+                    next_cursor: None,
+                    total: None,
+                })
+            });
+        let (svc, _) = svc(env);
+        let q = ListQuery::parse(&CLIENT_LIST_SPEC, &[]).unwrap();
+        svc.list(&actor(org, ALL), &q).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn create_validates_every_field_at_once() {
+        let org = OrganizationId::new();
+        let mut env = Env::new().with_clients(vec![]);
+        env.users
+            .expect_get()
+            .returning(|_, _| Err(StoreError::NotFound));
+        let (svc, probe) = svc(env);
+        let bad = ClientInput {
+            name: " ".into(),
+            email: Some("nope".into()),
+            website: Some("acme".into()),
+            parent_id: Some(ClientId::new()),
+            owner_id: Some(UserId::new()),
+            tags: vec!["".into()],
+            ..input("x")
+        };
+        let got = fields(svc.create(&actor(org, ALL), bad).await.unwrap_err());
+        let names: Vec<&str> = got.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            names,
+            ["name", "email", "website", "tags", "owner_id", "parent_id"]
+        );
+        assert_eq!(probe.begins(), 0);
+    }
+
+    #[tokio::test]
+    async fn create_defaults_and_audits_in_one_transaction() {
+        let org = OrganizationId::new();
+        let a = actor(org, ALL);
+        let me = a.user_id;
+        let mut env = Env::new();
+        env.clients
+            .expect_create()
+            .withf(move |_, c| {
+                c.owner_id == me
+                    && c.status == "active"
+                    && c.kind == ClientKind::Company
+                    && c.lifecycle == Lifecycle::Prospect
+                    && c.version == 1
+                    && c.tags == ["vip"]
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let (svc, probe) = svc(env);
+        let c = svc
+            .create(
+                &a,
+                ClientInput {
+                    email: Some("Sales@Acme.io".into()),
+                    tags: vec!["vip".into(), " vip".into()],
+                    ..input(" Acme ")
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(c.name, "Acme");
+        assert_eq!(c.email.unwrap().as_str(), "sales@acme.io");
+        assert!(probe.committed());
+        let audit = probe.audit();
+        assert_eq!(audit.len(), 1);
+        assert_eq!(
+            (audit[0].entity_type, audit[0].action, audit[0].entity_id),
+            ("client", "created", c.id.0)
+        );
+        assert!(audit[0].changes.iter().any(|ch| ch.field == "name"));
+    }
+
+    #[tokio::test]
+    async fn owner_is_assignable_only_with_the_all_records_permission() {
+        let org = OrganizationId::new();
+        let colleague = member(org);
+        let colleague_id = colleague.id;
+        let own = actor(org, OWN);
+        let mine = client(org, own.user_id, None);
+        let mine_id = mine.id;
+        let mut env = Env::new().with_clients(vec![mine]);
+        env.users
+            .expect_get()
+            .returning(move |_, _| Ok(colleague.clone()));
+        env.clients
+            .expect_update()
+            .withf(move |_, c, v| c.owner_id == colleague_id && c.version == 2 && *v == 1)
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let (svc, probe) = svc(env);
+        // `:own` caller: neither on create nor on update.
+        let create = ClientInput {
+            owner_id: Some(colleague_id),
+            ..input("A")
+        };
+        assert_eq!(
+            fields(svc.create(&own, create).await.unwrap_err()),
+            [("owner_id".to_string(), "not_allowed".to_string())]
+        );
+        let reassign = ClientPatch {
+            owner_id: Some(colleague_id),
+            ..Default::default()
+        };
+        assert_eq!(
+            fields(
+                svc.update(&own, mine_id, None, reassign.clone())
+                    .await
+                    .unwrap_err()
+            ),
+            [("owner_id".to_string(), "not_allowed".to_string())]
+        );
+        // Naming oneself is not a reassignment.
+        let same = ClientPatch {
+            owner_id: Some(own.user_id),
+            ..Default::default()
+        };
+        svc.update(&own, mine_id, None, same).await.unwrap();
+        assert_eq!(probe.begins(), 0);
+        // The all-records permission may reassign to a user of the organization.
+        let manager = actor(org, ALL);
+        let c = svc
+            .update(&manager, mine_id, Some(1), reassign)
+            .await
+            .unwrap();
+        assert_eq!(c.owner_id, colleague_id);
+        assert!(probe.committed());
+        assert_eq!(probe.audit()[0].changes[0].field, "owner_id");
+    }
+
+    #[tokio::test]
+    async fn moving_a_client_under_its_own_descendant_is_refused() {
+        // acme → emea → emea_north; moving acme under emea_north would close a loop.
+        let org = OrganizationId::new();
+        let a = actor(org, ALL);
+        let acme = client(org, a.user_id, None);
+        let emea = client(org, a.user_id, Some(acme.id));
+        let north = client(org, a.user_id, Some(emea.id));
+        let (acme_id, emea_id, north_id) = (acme.id, emea.id, north.id);
+        let mut env = Env::new().with_clients(vec![acme, emea, north]);
+        env.clients
+            .expect_ancestor_ids()
+            .withf(move |_, o, id| *o == org && *id == north_id)
+            .returning(move |_, _, _| Ok(vec![emea_id, acme_id]));
+        let (svc, probe) = svc(env);
+        let under = |p| ClientPatch {
+            parent_id: Some(Some(p)),
+            ..Default::default()
+        };
+        assert_eq!(
+            fields(
+                svc.update(&a, acme_id, None, under(north_id))
+                    .await
+                    .unwrap_err()
+            ),
+            [("parent_id".to_string(), "cycle".to_string())]
+        );
+        assert_eq!(
+            fields(
+                svc.update(&a, acme_id, None, under(acme_id))
+                    .await
+                    .unwrap_err()
+            ),
+            [("parent_id".to_string(), "cycle".to_string())]
+        );
+        // A parent of another organization does not exist.
+        assert_eq!(
+            fields(
+                svc.update(&a, acme_id, None, under(ClientId::new()))
+                    .await
+                    .unwrap_err()
+            ),
+            [("parent_id".to_string(), "not_found".to_string())]
+        );
+        assert!(!probe.committed());
+    }
+
+    #[tokio::test]
+    async fn a_stale_version_is_refused_before_any_write() {
+        let org = OrganizationId::new();
+        let a = actor(org, ALL);
+        let mut c = client(org, a.user_id, None);
+        c.version = 4;
+        let id = c.id;
+        let (svc, probe) = svc(Env::new().with_clients(vec![c]));
+        let patch = ClientPatch {
+            name: Some("B".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            svc.update(&a, id, Some(3), patch).await,
+            Err(DomainError::Stale)
+        );
+        assert_eq!(probe.begins(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_concurrent_change_surfaces_as_stale() {
+        let org = OrganizationId::new();
+        let a = actor(org, ALL);
+        let c = client(org, a.user_id, None);
+        let id = c.id;
+        let mut env = Env::new().with_clients(vec![c]);
+        env.clients
+            .expect_update()
+            .returning(|_, _, _| Err(StoreError::Stale));
+        let (svc, probe) = svc(env);
+        let patch = ClientPatch {
+            status: Some("dormant".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            svc.update(&a, id, None, patch).await,
+            Err(DomainError::Stale)
+        );
+        assert!(!probe.committed());
+    }
+
+    #[tokio::test]
+    async fn deleting_a_client_still_referred_to_is_a_conflict() {
+        let org = OrganizationId::new();
+        let a = actor(org, ALL);
+        let c = client(org, a.user_id, None);
+        let id = c.id;
+        let mut env = Env::new().with_clients(vec![c]);
+        env.clients.expect_delete().returning(|_, _, _| {
+            Err(StoreError::Conflict {
+                constraint: "clients.parent_id".into(),
+            })
+        });
+        let (svc, probe) = svc(env);
+        assert!(matches!(
+            svc.delete(&a, id).await,
+            Err(DomainError::Conflict {
+                code: "client-in-use",
+                ..
+            })
+        ));
+        assert!(!probe.committed());
+    }
+
+    #[tokio::test]
+    async fn patch_clears_nullable_fields_and_no_change_writes_nothing() {
+        let org = OrganizationId::new();
+        let a = actor(org, ALL);
+        let mut c = client(org, a.user_id, None);
+        c.industry = Some("Retail".into());
+        let id = c.id;
+        let mut env = Env::new().with_clients(vec![c]);
+        env.clients
+            .expect_update()
+            .withf(|_, c, _| c.industry.is_none())
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let (svc, probe) = svc(env);
+        let noop: ClientPatch = serde_json::from_str(r#"{"name": "Acme"}"#).unwrap();
+        assert_eq!(svc.update(&a, id, None, noop).await.unwrap().version, 1);
+        assert_eq!(probe.begins(), 0);
+        let clear: ClientPatch = serde_json::from_str(r#"{"industry": null}"#).unwrap();
+        assert_eq!(clear.industry, Some(None));
+        let c = svc.update(&a, id, None, clear).await.unwrap();
+        assert_eq!((c.industry, c.version), (None, 2));
+        // Fields nobody may set are refused outright.
+        assert!(serde_json::from_str::<ClientPatch>(r#"{"version": 9}"#).is_err());
+        assert!(serde_json::from_str::<ClientPatch>(r#"{"lifecycle": "customer"}"#).is_err());
+    }
+}

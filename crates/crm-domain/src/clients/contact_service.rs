@@ -1,0 +1,552 @@
+//! `/clients/{id}/contacts`: the people at a client, at most one of them primary.
+
+use super::common::{
+    Errors, audit, check_version, email, in_scope, nullable, optional_text, phone, require,
+    required_text,
+};
+use super::model::{Client, ClientId, Contact, ContactId};
+use super::ports::ClientPorts;
+use crate::kernel::clock;
+use crate::kernel::context::Actor;
+use crate::kernel::error::DomainError;
+use crate::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
+use crate::kernel::uow::Tx;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+const CONTACT_FIELDS: &[FieldSpec] = &[FieldSpec::new("created_at", FieldKind::Timestamp)
+    .range()
+    .sort()];
+
+/// `GET /clients/{id}/contacts`: oldest first by default, sortable by `created_at`; `q`
+/// searches name, email and phone.
+pub const CONTACT_LIST_SPEC: ListSpec = ListSpec {
+    fields: CONTACT_FIELDS,
+    default_sort: "created_at",
+    searchable: true,
+};
+
+/// Longest contact name and job title.
+pub const CONTACT_NAME_MAX: usize = 200;
+pub const CONTACT_TITLE_MAX: usize = 200;
+
+/// `POST /clients/{id}/contacts`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Job title at the client.
+    pub title: Option<String>,
+    /// Makes this the client's primary contact; the previous primary stops being one.
+    #[serde(default)]
+    pub is_primary: bool,
+}
+
+/// `PATCH /clients/{id}/contacts/{contact_id}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ContactPatch {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub title: Option<Option<String>>,
+    pub is_primary: Option<bool>,
+}
+
+/// Contacts of clients. They follow their client: `clients:*` permissions, and under `:own`
+/// only the contacts of the caller's clients are visible (`404` otherwise).
+#[derive(Clone)]
+pub struct ContactService {
+    p: ClientPorts,
+}
+
+impl ContactService {
+    pub fn new(ports: ClientPorts) -> Self {
+        Self { p: ports }
+    }
+
+    /// The client `id` when the caller may `action` it; `404` otherwise.
+    async fn client(
+        &self,
+        actor: &Actor,
+        action: &str,
+        id: ClientId,
+    ) -> Result<Client, DomainError> {
+        let scope = require(actor, action)?;
+        in_scope(
+            actor,
+            scope,
+            self.p.clients.get(actor.organization_id, id).await?,
+        )
+    }
+
+    /// The contact `id` of `client`; `404` when it belongs to another client.
+    async fn contact(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+        id: ContactId,
+    ) -> Result<Contact, DomainError> {
+        let contact = self.p.contacts.get(actor.organization_id, id).await?;
+        if contact.client_id == client {
+            Ok(contact)
+        } else {
+            Err(DomainError::NotFound)
+        }
+    }
+
+    /// Needs `clients:read` on the client.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+        query: &ListQuery,
+    ) -> Result<Page<Contact>, DomainError> {
+        self.client(actor, "read", client).await?;
+        Ok(self
+            .p
+            .contacts
+            .list(actor.organization_id, client, query)
+            .await?)
+    }
+
+    /// Needs `clients:read` on the client.
+    pub async fn get(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+        id: ContactId,
+    ) -> Result<Contact, DomainError> {
+        self.client(actor, "read", client).await?;
+        self.contact(actor, client, id).await
+    }
+
+    /// Needs `clients:write` on the client; `422` per bad field. A primary contact takes the
+    /// flag from the previous primary in the same transaction.
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+        input: ContactInput,
+    ) -> Result<Contact, DomainError> {
+        self.client(actor, "write", client).await?;
+        let org = actor.organization_id;
+        let mut errors = Errors::default();
+        let name = errors.take("name", required_text(&input.name, "name", CONTACT_NAME_MAX));
+        let mail = errors.take("email", email(input.email.as_deref()));
+        let tel = errors.take("phone", phone(input.phone.as_deref()));
+        let title = errors.take(
+            "title",
+            optional_text(input.title.as_deref(), "title", CONTACT_TITLE_MAX, false),
+        );
+        errors.finish()?;
+        let (Some(name), Some(email), Some(phone), Some(title)) = (name, mail, tel, title) else {
+            return Err(DomainError::Unexpected("validation lost a value".into()));
+        };
+        let now = clock::now();
+        let contact = Contact {
+            id: ContactId::new(),
+            organization_id: org,
+            client_id: client,
+            name,
+            email,
+            phone,
+            title,
+            is_primary: input.is_primary,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let mut tx = self.p.tx.begin().await?;
+        if contact.is_primary {
+            self.take_primary(actor, tx.as_mut(), client, None, now)
+                .await?;
+        }
+        self.p.contacts.create(tx.as_mut(), &contact).await?;
+        let entry = audit(
+            org,
+            actor.user_id,
+            "contact",
+            contact.id.0,
+            "created",
+            None,
+            Some(&contact),
+        );
+        self.p.activities.record(tx.as_mut(), entry).await?;
+        tx.commit().await?;
+        Ok(contact)
+    }
+
+    /// Needs `clients:write` on the client; `412` on a stale version, `422` per bad field.
+    /// `is_primary: true` takes the flag from the previous primary in the same transaction;
+    /// `false` leaves the client without a primary contact.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+        id: ContactId,
+        expected_version: Option<i64>,
+        patch: ContactPatch,
+    ) -> Result<Contact, DomainError> {
+        self.client(actor, "write", client).await?;
+        let org = actor.organization_id;
+        let current = self.contact(actor, client, id).await?;
+        check_version(expected_version, current.version)?;
+        let mut next = current.clone();
+        let mut errors = Errors::default();
+        if let Some(raw) = &patch.name
+            && let Some(v) = errors.take("name", required_text(raw, "name", CONTACT_NAME_MAX))
+        {
+            next.name = v;
+        }
+        if let Some(raw) = &patch.email
+            && let Some(v) = errors.take("email", email(raw.as_deref()))
+        {
+            next.email = v;
+        }
+        if let Some(raw) = &patch.phone
+            && let Some(v) = errors.take("phone", phone(raw.as_deref()))
+        {
+            next.phone = v;
+        }
+        if let Some(raw) = &patch.title
+            && let Some(v) = errors.take(
+                "title",
+                optional_text(raw.as_deref(), "title", CONTACT_TITLE_MAX, false),
+            )
+        {
+            next.title = v;
+        }
+        if let Some(p) = patch.is_primary {
+            next.is_primary = p;
+        }
+        errors.finish()?;
+        if next == current {
+            return Ok(current);
+        }
+        let now = clock::now();
+        let next = Contact {
+            updated_at: now,
+            version: current.version + 1,
+            ..next
+        };
+        let mut tx = self.p.tx.begin().await?;
+        if next.is_primary && !current.is_primary {
+            self.take_primary(actor, tx.as_mut(), client, Some(id), now)
+                .await?;
+        }
+        self.p
+            .contacts
+            .update(tx.as_mut(), &next, current.version)
+            .await?;
+        let entry = audit(
+            org,
+            actor.user_id,
+            "contact",
+            id.0,
+            "updated",
+            Some(&current),
+            Some(&next),
+        );
+        self.p.activities.record(tx.as_mut(), entry).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Needs `clients:delete` on the client.
+    pub async fn delete(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+        id: ContactId,
+    ) -> Result<(), DomainError> {
+        self.client(actor, "delete", client).await?;
+        let org = actor.organization_id;
+        let current = self.contact(actor, client, id).await?;
+        let mut tx = self.p.tx.begin().await?;
+        self.p.contacts.delete(tx.as_mut(), org, id).await?;
+        let entry = audit(
+            org,
+            actor.user_id,
+            "contact",
+            id.0,
+            "deleted",
+            Some(&current),
+            None,
+        );
+        self.p.activities.record(tx.as_mut(), entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Clears the primary flag of every other contact of `client`, inside `tx`, after locking
+    /// the client row so two concurrent "make primary" requests cannot both win. Each cleared
+    /// contact gets its own audit entry.
+    async fn take_primary(
+        &self,
+        actor: &Actor,
+        tx: &mut (dyn Tx + 'static),
+        client: ClientId,
+        except: Option<ContactId>,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        let org = actor.organization_id;
+        self.p.clients.get_for_update(tx, org, client).await?;
+        let cleared = self
+            .p
+            .contacts
+            .clear_primary(tx, org, client, except)
+            .await?;
+        for before in cleared {
+            let after = Contact {
+                is_primary: false,
+                updated_at: now,
+                version: before.version + 1,
+                ..before.clone()
+            };
+            let entry = audit(
+                org,
+                actor.user_id,
+                "contact",
+                before.id.0,
+                "updated",
+                Some(&before),
+                Some(&after),
+            );
+            self.p.activities.record(tx, entry).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::test_support::*;
+    use crate::kernel::error::StoreError;
+    use crate::kernel::ids::{OrganizationId, UserId};
+    use std::sync::{Arc, Mutex};
+
+    fn svc(env: Env) -> (ContactService, Probe) {
+        let (ports, probe) = env.build();
+        (ContactService::new(ports), probe)
+    }
+
+    fn input(name: &str, primary: bool) -> ContactInput {
+        ContactInput {
+            name: name.into(),
+            email: None,
+            phone: None,
+            title: None,
+            is_primary: primary,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_new_primary_contact_takes_the_flag_in_the_same_transaction() {
+        let org = OrganizationId::new();
+        let a = actor(org, ALL);
+        let c = client(org, a.user_id, None);
+        let old = contact(&c, "Old", true);
+        let (client_id, old_id) = (c.id, old.id);
+        let calls = Arc::new(Mutex::new(Vec::<&str>::new()));
+        let mut env = Env::new().with_clients(vec![c.clone()]);
+        let log = calls.clone();
+        env.clients
+            .expect_get_for_update()
+            .withf(move |_, o, id| *o == org && *id == client_id)
+            .times(1)
+            .returning(move |_, _, _| {
+                log.lock().unwrap().push("lock");
+                Ok(c.clone())
+            });
+        let log = calls.clone();
+        env.contacts
+            .expect_clear_primary()
+            .withf(move |_, o, cl, except| *o == org && *cl == client_id && except.is_none())
+            .times(1)
+            .returning(move |_, _, _, _| {
+                log.lock().unwrap().push("clear");
+                Ok(vec![old.clone()])
+            });
+        let log = calls.clone();
+        env.contacts
+            .expect_create()
+            .withf(|_, k| k.is_primary && k.name == "New")
+            .times(1)
+            .returning(move |_, _| {
+                log.lock().unwrap().push("create");
+                Ok(())
+            });
+        let (svc, probe) = svc(env);
+        let k = svc.create(&a, client_id, input("New", true)).await.unwrap();
+        assert!(k.is_primary);
+        assert_eq!(*calls.lock().unwrap(), ["lock", "clear", "create"]);
+        assert_eq!(probe.begins(), 1);
+        assert!(probe.committed());
+        // The old primary's change is audited too.
+        let audit = probe.audit();
+        assert_eq!(audit.len(), 2);
+        assert_eq!(audit[0].entity_id, old_id.0);
+        assert_eq!(audit[0].changes[0].field, "is_primary");
+        assert_eq!(
+            (audit[1].entity_type, audit[1].action),
+            ("contact", "created")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_plain_contact_leaves_the_primary_alone() {
+        let org = OrganizationId::new();
+        let a = actor(org, ALL);
+        let c = client(org, a.user_id, None);
+        let client_id = c.id;
+        let mut env = Env::new().with_clients(vec![c]);
+        env.contacts
+            .expect_create()
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let (svc, probe) = svc(env);
+        assert!(
+            !svc.create(&a, client_id, input("Plain", false))
+                .await
+                .unwrap()
+                .is_primary
+        );
+        assert_eq!(probe.audit().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn promoting_a_contact_clears_the_others_but_itself() {
+        let org = OrganizationId::new();
+        let a = actor(org, ALL);
+        let c = client(org, a.user_id, None);
+        let k = contact(&c, "Kim", false);
+        let (client_id, kim) = (c.id, k.id);
+        let mut env = Env::new().with_clients(vec![c.clone()]);
+        env.contacts
+            .expect_get()
+            .returning(move |_, _| Ok(k.clone()));
+        env.clients
+            .expect_get_for_update()
+            .times(1)
+            .returning(move |_, _, _| Ok(c.clone()));
+        env.contacts
+            .expect_clear_primary()
+            .withf(move |_, _, _, except| *except == Some(kim))
+            .times(1)
+            .returning(|_, _, _, _| Ok(vec![]));
+        env.contacts
+            .expect_update()
+            .withf(|_, k, v| k.is_primary && k.version == 2 && *v == 1)
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let (svc, probe) = svc(env);
+        let patch = ContactPatch {
+            is_primary: Some(true),
+            ..Default::default()
+        };
+        let k = svc
+            .update(&a, client_id, kim, Some(1), patch)
+            .await
+            .unwrap();
+        assert!(k.is_primary);
+        assert!(probe.committed());
+    }
+
+    #[tokio::test]
+    async fn contacts_follow_the_visibility_of_their_client() {
+        let org = OrganizationId::new();
+        let me = actor(org, OWN);
+        let theirs = client(org, UserId::new(), None);
+        let other = client(org, me.user_id, None);
+        let k = contact(&theirs, "Kim", false);
+        let (theirs_id, other_id, kim) = (theirs.id, other.id, k.id);
+        let mut env = Env::new().with_clients(vec![theirs, other]);
+        env.contacts
+            .expect_get()
+            .returning(move |_, _| Ok(k.clone()));
+        let (svc, probe) = svc(env);
+        let q = ListQuery::parse(&CONTACT_LIST_SPEC, &[]).unwrap();
+        assert_eq!(
+            svc.list(&me, theirs_id, &q).await.map(|_| ()),
+            Err(DomainError::NotFound)
+        );
+        assert_eq!(
+            svc.get(&me, theirs_id, kim).await,
+            Err(DomainError::NotFound)
+        );
+        assert_eq!(
+            svc.create(&me, theirs_id, input("X", false)).await,
+            Err(DomainError::NotFound)
+        );
+        assert_eq!(
+            svc.delete(&me, theirs_id, kim).await,
+            Err(DomainError::NotFound)
+        );
+        // A contact reached through another client than its own is not found either.
+        assert_eq!(
+            svc.get(&me, other_id, kim).await,
+            Err(DomainError::NotFound)
+        );
+        // Reading is not writing.
+        let reader = actor(org, &["clients:read"]);
+        assert!(matches!(
+            svc.create(&reader, theirs_id, input("X", false)).await,
+            Err(DomainError::Forbidden { .. })
+        ));
+        assert_eq!(probe.begins(), 0);
+    }
+
+    #[tokio::test]
+    async fn contact_updates_check_version_and_fields() {
+        let org = OrganizationId::new();
+        let a = actor(org, ALL);
+        let c = client(org, a.user_id, None);
+        let mut k = contact(&c, "Kim", false);
+        k.version = 2;
+        let (client_id, kim) = (c.id, k.id);
+        let mut env = Env::new().with_clients(vec![c]);
+        env.contacts
+            .expect_get()
+            .returning(move |_, _| Ok(k.clone()));
+        env.contacts
+            .expect_update()
+            .returning(|_, _, _| Err(StoreError::Stale));
+        let (svc, probe) = svc(env);
+        let rename = ContactPatch {
+            name: Some("Kimberly".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            svc.update(&a, client_id, kim, Some(1), rename.clone())
+                .await,
+            Err(DomainError::Stale)
+        );
+        assert_eq!(probe.begins(), 0);
+        assert_eq!(
+            svc.update(&a, client_id, kim, None, rename).await,
+            Err(DomainError::Stale),
+            "a concurrent writer makes the conditional update stale"
+        );
+        let bad = ContactPatch {
+            name: Some("".into()),
+            email: Some(Some("x".into())),
+            ..Default::default()
+        };
+        let DomainError::Invalid(errors) =
+            svc.update(&a, client_id, kim, None, bad).await.unwrap_err()
+        else {
+            panic!("expected 422")
+        };
+        assert_eq!(errors.len(), 2);
+        assert!(!probe.committed());
+    }
+}

@@ -1,0 +1,42 @@
+//! Clients: companies and people the organization sells to, nested as sub-clients, with
+//! their contacts (one primary per client) and interactions, and their lifecycle (`prospect`
+//! until a deal is won, then `customer`).
+//!
+//! Rules and where they are enforced:
+//! - tenancy: every repository method takes the organization of the caller's token; a record
+//!   of another organization is `NotFound`;
+//! - permissions: `clients:read|write|delete`, contacts and interactions included; a caller
+//!   holding only the `:own` form sees and changes only clients it owns, and their contacts
+//!   and interactions, and gets `404` for the others; reassigning an owner needs the
+//!   all-records `clients:write`;
+//! - hierarchy: a parent is a client of the same organization and never a descendant (the
+//!   ancestry is read, locked, inside the write's transaction);
+//! - one primary contact per client: making a contact primary clears the others in the same
+//!   transaction, after locking the client row;
+//! - atomicity: every write opens one transaction for the change and its audit entry.
+
+mod client_service;
+mod common;
+mod contact_service;
+mod interaction_service;
+mod model;
+mod ports;
+#[cfg(test)]
+mod test_support;
+
+pub use client_service::{
+    CLIENT_ADDRESS_MAX, CLIENT_INDUSTRY_MAX, CLIENT_LIST_SPEC, CLIENT_NAME_MAX, CLIENT_STATUS_MAX,
+    ClientInput, ClientPatch, ClientService,
+};
+pub use contact_service::{
+    CONTACT_LIST_SPEC, CONTACT_NAME_MAX, CONTACT_TITLE_MAX, ContactInput, ContactPatch,
+    ContactService,
+};
+pub use interaction_service::{
+    INTERACTION_LIST_SPEC, InteractionInput, InteractionPatch, InteractionService, SUMMARY_MAX,
+};
+pub use model::{
+    Client, ClientId, ClientKind, Contact, ContactId, Interaction, InteractionId, InteractionKind,
+    Lifecycle,
+};
+pub use ports::*;

@@ -1,0 +1,17 @@
+//! Deals: an amount in a currency moving through the stages of a pipeline until it is won or
+//! lost. Stage moves are recorded; a closed deal no longer moves or changes; a won deal makes
+//! its client a customer. The board and the forecast are aggregated by the store.
+
+mod model;
+mod ports;
+mod service;
+
+pub use model::{
+    Board, BoardStage, Deal, DealId, DealStatus, Forecast, ForecastRow, MoneyTotal, StageChange,
+    StageTotal,
+};
+pub use ports::*;
+pub use service::{
+    BOARD_DEALS_PER_STAGE, DEAL_LIST_SPEC, DealInput, DealPatch, DealService, ForecastQuery,
+    LostInput, month_of,
+};

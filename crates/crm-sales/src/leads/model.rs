@@ -1,0 +1,103 @@
+use crate::deals::DealId;
+use chrono::{DateTime, Utc};
+use crm_domain::clients::ClientId;
+use crm_domain::identity::EmailAddress;
+use crm_domain::{Currency, FieldError, OrganizationId, UserId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+crm_domain::typed_id!(
+    /// A lead of one organization.
+    LeadId
+);
+
+/// Where a lead stands. `converted` is reached only through conversion and is final.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LeadStatus {
+    New,
+    Contacted,
+    Qualified,
+    Unqualified,
+    Converted,
+}
+
+impl LeadStatus {
+    pub const ALL: [Self; 5] = [
+        Self::New,
+        Self::Contacted,
+        Self::Qualified,
+        Self::Unqualified,
+        Self::Converted,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Contacted => "contacted",
+            Self::Qualified => "qualified",
+            Self::Unqualified => "unqualified",
+            Self::Converted => "converted",
+        }
+    }
+
+    /// Open leads are still being worked: their email is unique in the organization.
+    pub fn is_open(&self) -> bool {
+        !matches!(self, Self::Converted | Self::Unqualified)
+    }
+}
+
+impl fmt::Display for LeadStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for LeadStatus {
+    type Err = FieldError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "status",
+                    "invalid",
+                    "status must be one of new, contacted, qualified, unqualified, converted",
+                )
+            })
+    }
+}
+
+/// Someone who might buy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Lead {
+    pub id: LeadId,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Email))]
+    pub email: Option<EmailAddress>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    /// Where the lead came from (free text: `website`, `referral`, …).
+    pub source: Option<String>,
+    pub status: LeadStatus,
+    /// Drives the `:own` permission scope.
+    pub owner_id: UserId,
+    /// Expected value in minor units of `currency`.
+    pub estimated_amount: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "USD"))]
+    pub currency: Option<Currency>,
+    /// 0..=100.
+    pub score: Option<i32>,
+    /// Set by conversion.
+    pub converted_client_id: Option<ClientId>,
+    /// Set by a conversion that created a deal.
+    pub converted_deal_id: Option<DealId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}

@@ -1,0 +1,15 @@
+//! Pipelines: ordered stages a deal moves through, each with a win probability. Every
+//! organization has exactly one default pipeline (Qualification 10 %, Proposal 40 %,
+//! Negotiation 70 %), created on first need; deals and conversions that name no pipeline use
+//! it and start in its first stage.
+
+mod model;
+mod ports;
+mod service;
+
+pub use model::{DEFAULT_PIPELINE_NAME, DEFAULT_STAGES, Pipeline, PipelineId, Stage, StageId};
+pub use ports::*;
+pub use service::{
+    PIPELINE_LIST_SPEC, PipelineInput, PipelinePatch, PipelineService, STAGE_NAME_MAX, StageInput,
+    StagePatch,
+};

@@ -1,0 +1,543 @@
+//! `/pipelines`.
+
+use super::model::{Pipeline, PipelineId, Stage, StageId};
+use crate::common::{Errors, audit, check_version, probability, require_all, required_text};
+use crate::ports::SalesPorts;
+use crm_domain::activity::{FieldChange, NewActivity};
+use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
+use crm_domain::{Actor, DomainError, StoreError};
+use serde::Deserialize;
+use std::collections::HashSet;
+
+const PIPELINE_FIELDS: &[FieldSpec] = &[
+    FieldSpec::new("created_at", FieldKind::Timestamp)
+        .range()
+        .sort(),
+    FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
+    FieldSpec::new("name", FieldKind::Text).sort(),
+    FieldSpec::new("is_default", FieldKind::Bool).filter(),
+];
+
+/// `GET /pipelines`: by name; filter `is_default`; `q` searches the name.
+pub const PIPELINE_LIST_SPEC: ListSpec = ListSpec {
+    fields: PIPELINE_FIELDS,
+    default_sort: "name",
+    searchable: true,
+};
+
+/// Longest pipeline or stage name.
+pub const STAGE_NAME_MAX: usize = 100;
+/// Most stages a pipeline may have.
+pub const MAX_STAGES: usize = 30;
+
+/// One stage of `POST /pipelines`; its position is its place in the list.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StageInput {
+    pub name: String,
+    /// Win probability in percent, 0..=100.
+    pub probability: i32,
+}
+
+/// `POST /pipelines`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PipelineInput {
+    pub name: String,
+    /// Makes it the organization's default (the flag moves from the previous one).
+    #[serde(default)]
+    pub is_default: bool,
+    /// At least one, in order.
+    pub stages: Vec<StageInput>,
+}
+
+/// One stage of `PATCH /pipelines/{id}`: with the `id` of an existing stage it renames or
+/// moves that stage; without, it adds one. Stages left out are removed (`409` while deals are
+/// in them).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StagePatch {
+    pub id: Option<StageId>,
+    pub name: String,
+    pub probability: i32,
+}
+
+/// `PATCH /pipelines/{id}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PipelinePatch {
+    pub name: Option<String>,
+    /// `true` moves the default flag here; `false` on the default is refused (make another
+    /// pipeline the default instead).
+    pub is_default: Option<bool>,
+    /// The complete new list of stages, in order.
+    pub stages: Option<Vec<StagePatch>>,
+}
+
+fn stages_from(
+    raw: &[(Option<StageId>, &str, i32)],
+    existing: Option<&Pipeline>,
+    errors: &mut Errors,
+) -> Vec<Stage> {
+    if raw.is_empty() {
+        errors.add("stages", "required", "a pipeline needs at least one stage");
+    } else if raw.len() > MAX_STAGES {
+        errors.add(
+            "stages",
+            "too_many",
+            format!("a pipeline has at most {MAX_STAGES} stages"),
+        );
+    }
+    let mut names = HashSet::new();
+    let mut ids = HashSet::new();
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, (id, name, prob)) in raw.iter().enumerate() {
+        let name = errors.take(
+            &format!("stages[{i}].name"),
+            required_text(name, "stage name", STAGE_NAME_MAX),
+        );
+        if let Some(n) = &name
+            && !names.insert(n.to_lowercase())
+        {
+            errors.add(
+                &format!("stages[{i}].name"),
+                "duplicate",
+                "stage names must differ within a pipeline",
+            );
+        }
+        let prob = errors.take(&format!("stages[{i}].probability"), probability(*prob));
+        let stage_id = match id {
+            None => Some(StageId::new()),
+            Some(id) => {
+                let known = existing.is_some_and(|p| p.stage(*id).is_some());
+                if !known {
+                    errors.add(
+                        &format!("stages[{i}].id"),
+                        "not_found",
+                        "no such stage in this pipeline",
+                    );
+                    None
+                } else if !ids.insert(*id) {
+                    errors.add(
+                        &format!("stages[{i}].id"),
+                        "duplicate",
+                        "a stage appears twice",
+                    );
+                    None
+                } else {
+                    Some(*id)
+                }
+            }
+        };
+        if let (Some(id), Some(name), Some(probability)) = (stage_id, name, prob) {
+            out.push(Stage {
+                id,
+                name,
+                position: i32::try_from(i).unwrap_or(i32::MAX),
+                probability,
+            });
+        }
+    }
+    out
+}
+
+fn in_use(e: StoreError) -> DomainError {
+    match e {
+        StoreError::Conflict { .. } => DomainError::conflict(
+            "pipeline-in-use",
+            "deals are still in this pipeline or in a stage being removed",
+        ),
+        other => other.into(),
+    }
+}
+
+/// The audit entry of the previous default losing its flag.
+fn default_moved(
+    org: crm_domain::OrganizationId,
+    actor: &Actor,
+    previous: PipelineId,
+) -> NewActivity {
+    NewActivity {
+        organization_id: org,
+        actor_id: Some(actor.user_id),
+        entity_type: "pipeline",
+        entity_id: previous.0,
+        action: "updated",
+        changes: vec![FieldChange {
+            field: "is_default".into(),
+            before: serde_json::Value::Bool(true),
+            after: serde_json::Value::Bool(false),
+        }],
+    }
+}
+
+/// Pipelines and their stages.
+#[derive(Clone)]
+pub struct PipelineService {
+    p: SalesPorts,
+}
+
+impl PipelineService {
+    pub fn new(ports: SalesPorts) -> Self {
+        Self { p: ports }
+    }
+
+    /// Needs `pipelines:read`. The default pipeline is created first if the organization has
+    /// none yet, so every organization lists at least one.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        query: &ListQuery,
+    ) -> Result<Page<Pipeline>, DomainError> {
+        require_all(actor, "pipelines", "read")?;
+        self.p
+            .default_pipeline(actor.organization_id, Some(actor.user_id))
+            .await?;
+        Ok(self.p.pipelines.list(actor.organization_id, query).await?)
+    }
+
+    /// Needs `pipelines:read`; `404` when missing or of another organization.
+    pub async fn get(&self, actor: &Actor, id: PipelineId) -> Result<Pipeline, DomainError> {
+        require_all(actor, "pipelines", "read")?;
+        Ok(self.p.pipelines.get(actor.organization_id, id).await?)
+    }
+
+    /// The organization's default pipeline (created on first need); needs `pipelines:read`.
+    pub async fn default_pipeline(&self, actor: &Actor) -> Result<Pipeline, DomainError> {
+        require_all(actor, "pipelines", "read")?;
+        self.p
+            .default_pipeline(actor.organization_id, Some(actor.user_id))
+            .await
+    }
+
+    /// Needs `pipelines:write`. `422` per bad field (`name`, `stages`, `stages[i].name`,
+    /// `stages[i].probability`).
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        input: PipelineInput,
+    ) -> Result<Pipeline, DomainError> {
+        require_all(actor, "pipelines", "write")?;
+        let org = actor.organization_id;
+        let mut errors = Errors::default();
+        let name = errors.take("name", required_text(&input.name, "name", STAGE_NAME_MAX));
+        let raw: Vec<_> = input
+            .stages
+            .iter()
+            .map(|s| (None, s.name.as_str(), s.probability))
+            .collect();
+        let stages = stages_from(&raw, None, &mut errors);
+        errors.finish()?;
+        let Some(name) = name else {
+            return Err(DomainError::Unexpected("validation lost a value".into()));
+        };
+        // The organization starts with its default pipeline, whatever it creates first.
+        self.p.default_pipeline(org, Some(actor.user_id)).await?;
+        let now = self.p.now();
+        let pipeline = Pipeline {
+            id: PipelineId::new(),
+            organization_id: org,
+            name,
+            is_default: input.is_default,
+            stages,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let mut tx = self.p.tx.begin().await?;
+        if pipeline.is_default
+            && let Some((previous, _)) = self
+                .p
+                .pipelines
+                .clear_default(tx.as_mut(), org, now)
+                .await?
+        {
+            self.p
+                .record(tx.as_mut(), default_moved(org, actor, previous))
+                .await?;
+        }
+        self.p.pipelines.create(tx.as_mut(), &pipeline).await?;
+        let entry = audit(
+            org,
+            Some(actor.user_id),
+            "pipeline",
+            pipeline.id.0,
+            "created",
+            None,
+            Some(&pipeline),
+        );
+        self.p.record(tx.as_mut(), entry).await?;
+        tx.commit().await?;
+        Ok(pipeline)
+    }
+
+    /// Needs `pipelines:write`. `412` on a stale version; `422` per bad field (`is_default:
+    /// false` on the default is `is_default` / `required`); `409 pipeline-in-use` when a
+    /// removed stage still has deals.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: PipelineId,
+        expected_version: Option<i64>,
+        patch: PipelinePatch,
+    ) -> Result<Pipeline, DomainError> {
+        require_all(actor, "pipelines", "write")?;
+        let org = actor.organization_id;
+        let current = self.p.pipelines.get(org, id).await?;
+        check_version(expected_version, current.version)?;
+        let mut next = current.clone();
+        let mut errors = Errors::default();
+        if let Some(raw) = &patch.name
+            && let Some(n) = errors.take("name", required_text(raw, "name", STAGE_NAME_MAX))
+        {
+            next.name = n;
+        }
+        match patch.is_default {
+            Some(false) if current.is_default => errors.add(
+                "is_default",
+                "required",
+                "an organization always has a default pipeline: make another one the default",
+            ),
+            Some(v) => next.is_default = v,
+            None => {}
+        }
+        if let Some(stages) = &patch.stages {
+            let raw: Vec<_> = stages
+                .iter()
+                .map(|s| (s.id, s.name.as_str(), s.probability))
+                .collect();
+            next.stages = stages_from(&raw, Some(&current), &mut errors);
+        }
+        errors.finish()?;
+        if next == current {
+            return Ok(current);
+        }
+        let now = self.p.now();
+        let next = Pipeline {
+            updated_at: now,
+            version: current.version + 1,
+            ..next
+        };
+        let mut tx = self.p.tx.begin().await?;
+        if next.is_default
+            && !current.is_default
+            && let Some((previous, _)) = self
+                .p
+                .pipelines
+                .clear_default(tx.as_mut(), org, now)
+                .await?
+        {
+            self.p
+                .record(tx.as_mut(), default_moved(org, actor, previous))
+                .await?;
+        }
+        self.p
+            .pipelines
+            .update(tx.as_mut(), &next, current.version)
+            .await
+            .map_err(in_use)?;
+        let entry = audit(
+            org,
+            Some(actor.user_id),
+            "pipeline",
+            id.0,
+            "updated",
+            Some(&current),
+            Some(&next),
+        );
+        self.p.record(tx.as_mut(), entry).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Needs `pipelines:delete`. `409 pipeline-is-default` for the default pipeline,
+    /// `409 pipeline-in-use` while deals refer to it.
+    pub async fn delete(&self, actor: &Actor, id: PipelineId) -> Result<(), DomainError> {
+        require_all(actor, "pipelines", "delete")?;
+        let org = actor.organization_id;
+        let current = self.p.pipelines.get(org, id).await?;
+        if current.is_default {
+            return Err(DomainError::conflict(
+                "pipeline-is-default",
+                "the default pipeline cannot be deleted: make another one the default first",
+            ));
+        }
+        let mut tx = self.p.tx.begin().await?;
+        self.p
+            .pipelines
+            .delete(tx.as_mut(), org, id)
+            .await
+            .map_err(in_use)?;
+        let entry = audit(
+            org,
+            Some(actor.user_id),
+            "pipeline",
+            id.0,
+            "deleted",
+            Some(&current),
+            None,
+        );
+        self.p.record(tx.as_mut(), entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Field errors of a list of stages, for tests.
+#[cfg(test)]
+fn stage_errors(
+    raw: &[(Option<StageId>, &str, i32)],
+    existing: Option<&Pipeline>,
+) -> Vec<crm_domain::FieldError> {
+    let mut e = Errors::default();
+    stages_from(raw, existing, &mut e);
+    match e.finish() {
+        Err(DomainError::Invalid(list)) => list,
+        _ => vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::*;
+
+    #[test]
+    fn stages_are_validated_and_positioned_in_order() {
+        let mut e = Errors::default();
+        let s = stages_from(&[(None, "A", 10), (None, " B ", 50)], None, &mut e);
+        assert!(e.is_empty());
+        assert_eq!(
+            s.iter()
+                .map(|s| (s.name.as_str(), s.position, s.probability))
+                .collect::<Vec<_>>(),
+            [("A", 0, 10), ("B", 1, 50)]
+        );
+        let fields: Vec<String> =
+            stage_errors(&[(None, "A", 101), (None, "a", 5), (None, "", 0)], None)
+                .into_iter()
+                .map(|f| f.field)
+                .collect();
+        assert_eq!(
+            fields,
+            ["stages[0].probability", "stages[1].name", "stages[2].name"]
+        );
+        assert_eq!(stage_errors(&[], None)[0].field, "stages");
+        let foreign = stage_errors(&[(Some(StageId::new()), "A", 1)], None);
+        assert_eq!(foreign[0].code, "not_found");
+    }
+
+    #[tokio::test]
+    async fn the_default_pipeline_is_created_once_on_first_need() {
+        let mut env = Env::new();
+        env.pipelines
+            .expect_get_default()
+            .times(1)
+            .returning(|_| Ok(None));
+        env.pipelines
+            .expect_ensure_default()
+            .times(1)
+            .returning(|_, _, c| {
+                assert!(c.is_default);
+                let names: Vec<_> = c
+                    .stages
+                    .iter()
+                    .map(|s| (s.name.as_str(), s.probability))
+                    .collect();
+                assert_eq!(
+                    names,
+                    [("Qualification", 10), ("Proposal", 40), ("Negotiation", 70)]
+                );
+                Ok((c.clone(), true))
+            });
+        let (ports, probe) = env.build();
+        let svc = PipelineService::new(ports);
+        let a = actor(ORG, &["pipelines:read"]);
+        let p = svc.default_pipeline(&a).await.unwrap();
+        assert_eq!(p.first_stage().unwrap().name, "Qualification");
+        assert!(probe.committed());
+        assert_eq!(probe.audit()[0].entity_type, "pipeline");
+    }
+
+    #[tokio::test]
+    async fn the_default_flag_moves_and_cannot_be_dropped() {
+        let mut env = Env::new();
+        let current = pipeline(ORG, false);
+        let default = pipeline(ORG, true);
+        let (cid, did) = (current.id, default.id);
+        let (c2, d2) = (current.clone(), default.clone());
+        env.pipelines.expect_get().returning(move |_, id| {
+            if id == cid {
+                Ok(c2.clone())
+            } else if id == did {
+                Ok(d2.clone())
+            } else {
+                Err(StoreError::NotFound)
+            }
+        });
+        env.pipelines
+            .expect_clear_default()
+            .times(1)
+            .returning(move |_, _, _| Ok(Some((did, 1))));
+        env.pipelines
+            .expect_update()
+            .withf(move |_, p, v| p.id == cid && p.is_default && p.version == 2 && *v == 1)
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let (ports, probe) = env.build();
+        let svc = PipelineService::new(ports);
+        let a = actor(ORG, &["pipelines:write", "pipelines:delete"]);
+        let patch = PipelinePatch {
+            is_default: Some(true),
+            ..Default::default()
+        };
+        let p = svc.update(&a, cid, Some(1), patch).await.unwrap();
+        assert!(p.is_default);
+        assert!(probe.committed());
+        let audit = probe.audit();
+        assert_eq!(audit.len(), 2);
+        assert_eq!(audit[0].entity_id, did.0);
+
+        let drop = PipelinePatch {
+            is_default: Some(false),
+            ..Default::default()
+        };
+        let Err(DomainError::Invalid(e)) = svc.update(&a, did, None, drop).await else {
+            panic!("expected 422")
+        };
+        assert_eq!(e[0].field, "is_default");
+        assert!(matches!(
+            svc.delete(&a, did).await,
+            Err(DomainError::Conflict {
+                code: "pipeline-is-default",
+                ..
+            })
+        ));
+        assert_eq!(
+            svc.update(&a, cid, Some(7), PipelinePatch::default()).await,
+            Err(DomainError::Stale)
+        );
+    }
+
+    #[tokio::test]
+    async fn pipelines_need_permissions() {
+        let (ports, _) = Env::new().build();
+        let svc = PipelineService::new(ports);
+        let input = PipelineInput {
+            name: "X".into(),
+            is_default: false,
+            stages: vec![StageInput {
+                name: "A".into(),
+                probability: 5,
+            }],
+        };
+        assert!(matches!(
+            svc.create(&actor(ORG, &["pipelines:read"]), input).await,
+            Err(DomainError::Forbidden { .. })
+        ));
+    }
+}

@@ -1,0 +1,16 @@
+//! Quotations: priced offers to a client, numbered `Q-YYYY-NNNN` without gaps per
+//! organization and year, moving `draft → sent → accepted | rejected`, and `expired` once
+//! `valid_until` has passed while sent. Only drafts can be edited.
+
+mod model;
+mod ports;
+mod service;
+
+pub use model::{
+    DecimalInput, Quotation, QuotationId, QuotationItem, QuotationStatus, price_line, totals,
+};
+pub use ports::*;
+pub use service::{
+    MAX_ITEMS, QUOTATION_LIST_SPEC, QuotationInput, QuotationItemInput, QuotationPatch,
+    QuotationService,
+};

@@ -1,0 +1,267 @@
+//! Mocks and fixtures shared by the sales service tests.
+
+use crate::deals::{Deal, DealId, DealStatus, MockDealRepository};
+use crate::leads::{Lead, LeadId, LeadStatus, MockLeadRepository};
+use crate::numbering::MockDocumentCounterRepository;
+use crate::pipelines::{MockPipelineRepository, Pipeline, PipelineId, Stage, StageId};
+use crate::ports::SalesPorts;
+use crate::quotations::{
+    MockQuotationRepository, Quotation, QuotationId, QuotationStatus, price_line,
+};
+use crate::tracking::MockClientTrackingRepository;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use crm_domain::activity::{MockActivityRepository, NewActivity};
+use crm_domain::clients::{Client, ClientId, ClientKind, Lifecycle, MockClientRepository};
+use crm_domain::identity::{Clock, MockUserRepository};
+use crm_domain::kernel::money::Quantity;
+use crm_domain::kernel::uow::FakeTx;
+use crm_domain::{Actor, Currency, OrganizationId, StoreError, Tx, TxManager, UserId};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+pub const ORG: OrganizationId =
+    OrganizationId(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001));
+
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+pub fn today() -> NaiveDate {
+    now().date_naive()
+}
+
+/// What a test inspects after the service ran.
+#[derive(Clone, Default)]
+pub struct Probe {
+    pub committed: Arc<AtomicBool>,
+    pub begins: Arc<AtomicUsize>,
+    pub audit: Arc<Mutex<Vec<NewActivity>>>,
+}
+
+impl Probe {
+    pub fn committed(&self) -> bool {
+        self.committed.load(Ordering::SeqCst)
+    }
+    pub fn begins(&self) -> usize {
+        self.begins.load(Ordering::SeqCst)
+    }
+    pub fn audit(&self) -> Vec<NewActivity> {
+        self.audit.lock().unwrap().clone()
+    }
+}
+
+struct CountingTxManager(Probe);
+
+#[async_trait]
+impl TxManager for CountingTxManager {
+    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
+        self.0.begins.fetch_add(1, Ordering::SeqCst);
+        Ok(Box::new(FakeTx {
+            committed: self.0.committed.clone(),
+        }))
+    }
+}
+
+struct FixedClock;
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        now()
+    }
+}
+
+/// Every port as a strict mock (an unexpected call fails the test), except the audit log,
+/// which accepts anything and keeps it for inspection.
+pub struct Env {
+    pub leads: MockLeadRepository,
+    pub pipelines: MockPipelineRepository,
+    pub deals: MockDealRepository,
+    pub quotations: MockQuotationRepository,
+    pub counters: MockDocumentCounterRepository,
+    pub tracking: MockClientTrackingRepository,
+    pub clients: MockClientRepository,
+    pub users: MockUserRepository,
+    activities: MockActivityRepository,
+    probe: Probe,
+}
+
+impl Env {
+    pub fn new() -> Self {
+        let probe = Probe::default();
+        let mut activities = MockActivityRepository::new();
+        let audit = probe.audit.clone();
+        activities.expect_record().returning(move |_, e| {
+            audit.lock().unwrap().push(e);
+            Ok(())
+        });
+        Self {
+            leads: MockLeadRepository::new(),
+            pipelines: MockPipelineRepository::new(),
+            deals: MockDealRepository::new(),
+            quotations: MockQuotationRepository::new(),
+            counters: MockDocumentCounterRepository::new(),
+            tracking: MockClientTrackingRepository::new(),
+            clients: MockClientRepository::new(),
+            users: MockUserRepository::new(),
+            activities,
+            probe,
+        }
+    }
+
+    pub fn build(self) -> (SalesPorts, Probe) {
+        let probe = self.probe.clone();
+        let ports = SalesPorts {
+            tx: Arc::new(CountingTxManager(self.probe)),
+            leads: Arc::new(self.leads),
+            pipelines: Arc::new(self.pipelines),
+            deals: Arc::new(self.deals),
+            quotations: Arc::new(self.quotations),
+            counters: Arc::new(self.counters),
+            tracking: Arc::new(self.tracking),
+            clients: Arc::new(self.clients),
+            users: Arc::new(self.users),
+            activities: Arc::new(self.activities),
+            clock: Arc::new(FixedClock),
+        };
+        (ports, probe)
+    }
+}
+
+pub fn actor(org: OrganizationId, perms: &[&str]) -> Actor {
+    Actor::new(UserId::new(), org, perms.iter().map(|s| s.to_string()))
+}
+
+pub fn usd() -> Currency {
+    Currency::parse("USD").unwrap()
+}
+
+pub fn lead(org: OrganizationId, owner: UserId, status: LeadStatus) -> Lead {
+    let t = now() - chrono::Duration::days(3);
+    Lead {
+        id: LeadId::new(),
+        organization_id: org,
+        name: "Ann Lee".into(),
+        email: Some(crm_domain::identity::EmailAddress::parse("ann@acme.io").unwrap()),
+        phone: None,
+        company: Some("Acme".into()),
+        source: Some("website".into()),
+        status,
+        owner_id: owner,
+        estimated_amount: Some(100_000),
+        currency: Some(usd()),
+        score: Some(50),
+        converted_client_id: None,
+        converted_deal_id: None,
+        created_at: t,
+        updated_at: t,
+        version: 1,
+    }
+}
+
+pub fn pipeline(org: OrganizationId, is_default: bool) -> Pipeline {
+    let t = now() - chrono::Duration::days(3);
+    Pipeline {
+        id: PipelineId::new(),
+        organization_id: org,
+        name: if is_default { "Sales" } else { "Other" }.into(),
+        is_default,
+        stages: [("Qualification", 10), ("Proposal", 40), ("Negotiation", 70)]
+            .iter()
+            .enumerate()
+            .map(|(i, (n, p))| Stage {
+                id: StageId::new(),
+                name: (*n).into(),
+                position: i as i32,
+                probability: *p,
+            })
+            .collect(),
+        created_at: t,
+        updated_at: t,
+        version: 1,
+    }
+}
+
+pub fn deal(org: OrganizationId, owner: UserId, p: &Pipeline) -> Deal {
+    let t = now() - chrono::Duration::days(3);
+    Deal {
+        id: DealId::new(),
+        organization_id: org,
+        title: "Deal".into(),
+        client_id: None,
+        lead_id: None,
+        pipeline_id: p.id,
+        stage_id: p.stages[0].id,
+        amount: 100_000,
+        currency: usd(),
+        probability: p.stages[0].probability,
+        expected_close_date: None,
+        owner_id: owner,
+        status: DealStatus::Open,
+        lost_reason: None,
+        closed_at: None,
+        created_at: t,
+        updated_at: t,
+        version: 1,
+    }
+}
+
+pub fn client(org: OrganizationId, owner: UserId) -> Client {
+    let t = now() - chrono::Duration::days(3);
+    Client {
+        id: ClientId::new(),
+        organization_id: org,
+        name: "Acme".into(),
+        kind: ClientKind::Company,
+        email: None,
+        phone: None,
+        website: None,
+        industry: None,
+        parent_id: None,
+        owner_id: owner,
+        status: Client::DEFAULT_STATUS.into(),
+        tags: vec![],
+        address: None,
+        lifecycle: Lifecycle::Prospect,
+        created_at: t,
+        updated_at: t,
+        version: 1,
+    }
+}
+
+pub fn quotation(
+    org: OrganizationId,
+    owner: UserId,
+    status: QuotationStatus,
+    valid_until: NaiveDate,
+) -> Quotation {
+    let t = now() - chrono::Duration::days(3);
+    let item = price_line(
+        "Work".into(),
+        Quantity::from_thousandths(1000),
+        10_000,
+        1800,
+    )
+    .unwrap();
+    Quotation {
+        id: QuotationId::new(),
+        organization_id: org,
+        client_id: ClientId::new(),
+        deal_id: None,
+        owner_id: owner,
+        number: "Q-2026-0001".into(),
+        issue_date: valid_until - chrono::Duration::days(30),
+        valid_until,
+        currency: usd(),
+        subtotal: item.subtotal,
+        tax_total: item.tax,
+        total: item.total,
+        items: vec![item],
+        status,
+        created_at: t,
+        updated_at: t,
+        version: 1,
+    }
+}

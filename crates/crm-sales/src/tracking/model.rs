@@ -1,0 +1,122 @@
+use crate::deals::{DealStatus, MoneyTotal};
+use crate::quotations::QuotationStatus;
+use chrono::{DateTime, Utc};
+use crm_domain::clients::{ClientId, Lifecycle};
+use crm_domain::{Currency, UserId};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Which records of a kind the caller may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    Hidden,
+    /// Only those owned by this user (`:own` permission).
+    Own(UserId),
+    All,
+}
+
+/// What a summary or timeline may include for the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrackingScope {
+    pub interactions: bool,
+    pub deals: Visibility,
+    pub quotations: Visibility,
+    /// The client's own audit entries.
+    pub activities: bool,
+}
+
+/// The store's aggregate of a client's deals in one status and currency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DealFigure {
+    pub status: DealStatus,
+    pub currency: Currency,
+    pub count: u64,
+    pub amount: i64,
+}
+
+/// What the store computes for a summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientFigures {
+    pub deals: Vec<DealFigure>,
+    pub last_interaction_at: Option<DateTime<Utc>>,
+    /// Quotation counts by status as of the day asked (expired ones counted as `expired`).
+    pub quotations: Vec<(QuotationStatus, u64)>,
+}
+
+/// Open deals of a client.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OpenDeals {
+    pub count: u64,
+    /// Per currency, by currency code.
+    pub totals: Vec<MoneyTotal>,
+}
+
+/// `GET /clients/{id}/summary`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClientSummary {
+    pub client_id: ClientId,
+    pub lifecycle: Lifecycle,
+    pub open_deals: OpenDeals,
+    /// How many deals were won.
+    pub won_count: u64,
+    /// Won deal values per currency, by currency code.
+    pub won_totals: Vec<MoneyTotal>,
+    pub last_interaction_at: Option<DateTime<Utc>>,
+    /// Every status, zero included.
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, u64>))]
+    pub quotations_by_status: BTreeMap<QuotationStatus, u64>,
+}
+
+/// What a timeline entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    Interaction,
+    Deal,
+    Quotation,
+    Activity,
+}
+
+impl TimelineKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Interaction => "interaction",
+            Self::Deal => "deal",
+            Self::Quotation => "quotation",
+            Self::Activity => "activity",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Interaction,
+            Self::Deal,
+            Self::Quotation,
+            Self::Activity,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// One entry of a client's timeline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TimelineItem {
+    pub kind: TimelineKind,
+    /// The id of the interaction, deal, quotation or audit entry.
+    pub id: Uuid,
+    /// When it happened (an interaction's `occurred_at`, a record's creation, an audit entry's
+    /// time).
+    pub occurred_at: DateTime<Utc>,
+    /// The interaction's summary, the deal's title, the quotation's number, the audit action.
+    pub title: String,
+    /// Kind-specific details: interaction `{kind}`; deal `{status, amount, currency}`;
+    /// quotation `{status, total, currency}`; activity `{action, actor_id}`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Value,
+}

@@ -1,0 +1,311 @@
+//! Every identity route against a second organization (404) and a caller without the permission (403).
+
+use crate::backend_tests;
+use crate::helpers::*;
+use crate::identity_support::*;
+use crm_api::access::Access;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// The resource a route is about: `/api/v1/users/{id}/roles` → `users`.
+fn resource_of(path: &str) -> &str {
+    path.trim_start_matches("/api/v1/")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+}
+
+/// The identity resources with list (or single-document) routes.
+const IDENTITY_LISTS: &[&str] = &[
+    "organization",
+    "users",
+    "roles",
+    "permissions",
+    "departments",
+    "designations",
+    "activities",
+];
+
+/// One row of the route table, with the method as the HTTP client spells it.
+struct Route {
+    method: Method,
+    path: String,
+    access: Access,
+}
+
+fn route_table() -> Vec<Route> {
+    crm_api::routes::api_routes()
+        .table()
+        .iter()
+        .map(|r| Route {
+            method: Method::from_bytes(r.method.as_str().as_bytes()).unwrap(),
+            path: r.path.clone(),
+            access: r.access,
+        })
+        .collect()
+}
+
+/// Every remaining `{param}` of `path` replaced by an id that exists nowhere.
+fn any_ids(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..]
+            .find('}')
+            .map_or(rest.len(), |e| start + e + 1);
+        out.push_str(&rest[..start]);
+        out.push_str(&uuid::Uuid::now_v7().to_string());
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A minimal body that gets past JSON parsing for the route's method.
+fn minimal_body(method: &Method, path: &str) -> Option<Value> {
+    if *method == Method::GET || *method == Method::DELETE {
+        None
+    } else if path.ends_with("/roles") && *method == Method::PUT {
+        Some(json!({"role_ids": []}))
+    } else {
+        Some(json!({}))
+    }
+}
+
+/// Organization A's records, one per kind with an id route.
+struct Records {
+    ids: HashMap<&'static str, String>,
+}
+
+impl Records {
+    async fn create(app: &TestApp, admin: &Session) -> Records {
+        let user = app.user_with_roles(admin, &["employee"]).await;
+        let role = create_as(
+            app,
+            &admin.access,
+            "/api/v1/roles",
+            json!({"name": "a-private-role", "permissions": ["users:read"]}),
+        )
+        .await;
+        let dept = create_as(
+            app,
+            &admin.access,
+            "/api/v1/departments",
+            json!({"name": "A Department", "head_user_id": user.user_id}),
+        )
+        .await;
+        let desig = create_as(
+            app,
+            &admin.access,
+            "/api/v1/designations",
+            json!({"title": "A Title", "department_id": dept["id"]}),
+        )
+        .await;
+        let mut ids = HashMap::new();
+        ids.insert("users", user.user_id.clone());
+        ids.insert("roles", role["id"].as_str().unwrap().to_string());
+        ids.insert("departments", dept["id"].as_str().unwrap().to_string());
+        ids.insert("designations", desig["id"].as_str().unwrap().to_string());
+        Records { ids }
+    }
+
+    /// `path` with `{id}` replaced by A's record of that resource (a random id for a
+    /// resource of another module).
+    fn fill(&self, path: &str) -> String {
+        let id = match self.ids.get(resource_of(path)) {
+            Some(id) => id.clone(),
+            None => uuid::Uuid::now_v7().to_string(),
+        };
+        any_ids(&path.replace("{id}", &id))
+    }
+
+    /// Each record still exists, unchanged (version 1), for A's admin.
+    async fn assert_untouched(&self, app: &TestApp, admin: &Session) {
+        for (res, id) in &self.ids {
+            let got = expect_json(
+                app.get_as(&admin.access, &format!("/api/v1/{res}/{id}"))
+                    .await,
+                200,
+            )
+            .await;
+            assert_eq!(got["version"], 1, "{res} {id} changed: {got}");
+        }
+        let me = expect_json(
+            app.get_as(
+                &admin.access,
+                &format!("/api/v1/users/{}/roles", self.ids["users"]),
+            )
+            .await,
+            200,
+        )
+        .await;
+        assert_eq!(me["roles"][0]["name"], "employee", "{me}");
+    }
+}
+
+backend_tests!(
+    second_organization_and_missing_permissions,
+    |b| async move {
+        let app = spawn_app(b).await;
+        let a = app.register_admin("Tenant A").await;
+        let bb = app.register_admin("Tenant B").await;
+        assert_ne!(a.organization_id, bb.organization_id);
+        let records = Records::create(&app, &a).await;
+        let routes = route_table();
+        // Routes of resources that have a record of A here (identity's); other modules' id
+        // routes are walked too, with ids that exist nowhere.
+        let (id_routes, foreign): (Vec<_>, Vec<_>) = routes
+            .iter()
+            .filter(|r| r.path.contains('{'))
+            .partition(|r| records.ids.contains_key(resource_of(&r.path)));
+        assert!(id_routes.len() >= 15, "{} id routes", id_routes.len());
+
+        let mut wrong = Vec::new();
+        for r in &foreign {
+            let path = any_ids(&r.path);
+            let body = minimal_body(&r.method, &r.path);
+            let res = app
+                .send_as(r.method.clone(), &bb.access, &path, body.as_ref())
+                .await;
+            let status = res.status().as_u16();
+            // 404, or 422 when the minimal body is not enough for that route.
+            if !(status == 404 || (status == 422 && body.is_some())) {
+                let text = res.text().await.unwrap();
+                wrong.push(format!("{} {path} -> {status} {text}", r.method));
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "routes answering neither 404 nor 422 for an id that exists nowhere:\n{}",
+            wrong.join("\n")
+        );
+
+        // B's admin, with A's ids: 404 on every identity route with an id.
+        let mut wrong = Vec::new();
+        for r in &id_routes {
+            let path = records.fill(&r.path);
+            let body = minimal_body(&r.method, &r.path);
+            let res = app
+                .send_as(r.method.clone(), &bb.access, &path, body.as_ref())
+                .await;
+            let status = res.status().as_u16();
+            let text = res.text().await.unwrap();
+            if status != 404 {
+                wrong.push(format!("{} {path} -> {status} {text}", r.method));
+                continue;
+            }
+            // Indistinguishable from an id that exists nowhere.
+            let missing = any_ids(&r.path);
+            let res = app
+                .send_as(r.method.clone(), &bb.access, &missing, body.as_ref())
+                .await;
+            let status = res.status().as_u16();
+            let other = res.text().await.unwrap();
+            let (x, y): (Value, Value) = (
+                serde_json::from_str(&text).unwrap_or_default(),
+                serde_json::from_str(&other).unwrap_or_default(),
+            );
+            if status != 404 || ["type", "title", "detail"].iter().any(|k| x[k] != y[k]) {
+                wrong.push(format!(
+                    "{} {path}: another organization's record {text} vs no record {status} {other}",
+                    r.method
+                ));
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "routes not answering 404 to another organization:\n{}",
+            wrong.join("\n")
+        );
+        records.assert_untouched(&app, &a).await;
+
+        // A user of A without any role: 403 on every route that needs a permission, whatever
+        // the body (`{}` is not a valid create body: the permission check must come first).
+        let nobody = app.user_with_roles(&a, &[]).await;
+        let mut wrong = Vec::new();
+        let mut checked = 0;
+        for r in &routes {
+            if !matches!(r.access, Access::Permission { .. }) {
+                continue;
+            }
+            checked += 1;
+            let path = records.fill(&r.path);
+            let body = minimal_body(&r.method, &r.path);
+            let res = app
+                .send_as(r.method.clone(), &nobody.access, &path, body.as_ref())
+                .await;
+            let status = res.status().as_u16();
+            let text = res.text().await.unwrap();
+            if status != 403 {
+                wrong.push(format!(
+                    "{} {path} ({}) -> {status} {text}",
+                    r.method,
+                    r.access.describe()
+                ));
+            }
+        }
+        assert!(checked >= 25, "only {checked} permission routes");
+        let forbidden_wrong = wrong;
+        // No list of B ever names A's records.
+        let mut a_ids: Vec<String> = records.ids.values().cloned().collect();
+        a_ids.push(a.user_id.clone());
+        a_ids.push(a.organization_id.clone());
+        a_ids.push(nobody.user_id.clone());
+        for r in &routes {
+            if r.method != Method::GET
+                || r.path.contains('{')
+                || !matches!(r.access, Access::Permission { .. })
+            {
+                continue;
+            }
+            let res = app
+                .get_as(&bb.access, &format!("{}?limit=200", r.path))
+                .await;
+            let status = res.status().as_u16();
+            let text = res.text().await.unwrap();
+            if !IDENTITY_LISTS.contains(&resource_of(&r.path)) && status != 200 {
+                // Another module's route that wants more than `limit` (required filters…).
+                continue;
+            }
+            assert_eq!(status, 200, "{} as B: {text}", r.path);
+            for id in &a_ids {
+                assert!(
+                    !text.contains(id.as_str()),
+                    "{} as B shows A's {id}",
+                    r.path
+                );
+            }
+        }
+        // …while B's own lists are not empty (so the checks above looked at something).
+        let users = expect_json(app.get_as(&bb.access, "/api/v1/users").await, 200).await;
+        assert_eq!(users["data"].as_array().unwrap().len(), 1);
+        assert_eq!(users["data"][0]["id"], bb.user_id.as_str());
+        let acts = expect_json(
+            app.get_as(&bb.access, "/api/v1/activities?limit=200").await,
+            200,
+        )
+        .await;
+        let acts = acts["data"].as_array().unwrap();
+        assert!(!acts.is_empty());
+        assert!(
+            acts.iter()
+                .all(|x| x["organization_id"] == bb.organization_id.as_str())
+        );
+        // A's admin sees A's activities, including the records created above.
+        let a_acts = app
+            .get_as(&a.access, "/api/v1/activities?limit=200")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(a_acts.contains(&records.ids["departments"]));
+        records.assert_untouched(&app, &a).await;
+        app.stop().await;
+        assert!(
+            forbidden_wrong.is_empty(),
+            "routes not answering 403 to a caller without the permission:\n{}",
+            forbidden_wrong.join("\n")
+        );
+    }
+);
