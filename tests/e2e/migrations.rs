@@ -7,7 +7,11 @@ use sea_orm_migration::MigrationStatus;
 
 backend_tests!(up_down_up, |b| async move {
     let db = TestDb::create(b).await;
-    let conn = sea_orm::Database::connect(&db.url).await.unwrap();
+    // One connection, as `crm migrate` uses: a second pooled SQLite connection can keep a stale
+    // schema across down-then-up.
+    let mut opts = sea_orm::ConnectOptions::new(db.url.clone());
+    opts.max_connections(1);
+    let conn = sea_orm::Database::connect(opts).await.unwrap();
     Migrator::up(&conn, None).await.unwrap();
     let all = Migrator::get_migration_with_status(&conn).await.unwrap();
     assert!(!all.is_empty());

@@ -1,4 +1,4 @@
-//! Every identity route against a second organization (404) and a caller without the permission (403).
+//! Every route against a second organization (404) and a caller without the permission (403).
 
 use crate::backend_tests;
 use crate::helpers::*;
@@ -102,7 +102,52 @@ impl Records {
             json!({"title": "A Title", "department_id": dept["id"]}),
         )
         .await;
+        // Section 4 of the contract: sales and clients.
+        let client = create_as(
+            app,
+            &admin.access,
+            "/api/v1/clients",
+            json!({"name": "A Client", "kind": "company"}),
+        )
+        .await;
+        let lead = create_as(
+            app,
+            &admin.access,
+            "/api/v1/leads",
+            json!({"name": "A Lead", "email": "lead@a.example"}),
+        )
+        .await;
+        let pipeline = create_as(
+            app,
+            &admin.access,
+            "/api/v1/pipelines",
+            json!({"name": "A Pipeline", "stages": [{"name": "Only", "probability": 50}]}),
+        )
+        .await;
+        let deal = create_as(
+            app,
+            &admin.access,
+            "/api/v1/deals",
+            json!({"title": "A Deal", "client_id": client["id"], "pipeline_id": pipeline["id"], "amount": 1000, "currency": "USD"}),
+        )
+        .await;
+        let quotation = create_as(
+            app,
+            &admin.access,
+            "/api/v1/quotations",
+            json!({"client_id": client["id"], "currency": "USD", "items": [{"description": "x", "quantity": 1, "unit_price": 100}]}),
+        )
+        .await;
         let mut ids = HashMap::new();
+        for (res, v) in [
+            ("clients", &client),
+            ("leads", &lead),
+            ("pipelines", &pipeline),
+            ("deals", &deal),
+            ("quotations", &quotation),
+        ] {
+            ids.insert(res, v["id"].as_str().unwrap().to_string());
+        }
         ids.insert("users", user.user_id.clone());
         ids.insert("roles", role["id"].as_str().unwrap().to_string());
         ids.insert("departments", dept["id"].as_str().unwrap().to_string());

@@ -58,7 +58,12 @@ async fn serve(settings: Settings) -> Result<(), String> {
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), String> {
-    let db = Database::connect_with_retry(&settings.db()).await?;
+    // One connection: migrations run one statement after another anyway, and on SQLite a
+    // second pooled connection can keep a stale schema across `down` then `up`.
+    let mut db_settings = settings.db();
+    db_settings.max_connections = 1;
+    db_settings.min_connections = 0;
+    let db = Database::connect_with_retry(&db_settings).await?;
     let r = match action {
         MigrateAction::Up => Migrator::up(&db.conn, None).await,
         MigrateAction::Down { all: true, .. } => Migrator::down(&db.conn, None).await,

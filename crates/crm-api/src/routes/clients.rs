@@ -251,6 +251,8 @@ pub async fn create_contact(
     id: web::Path<Uuid>,
     body: Body<ContactInput>,
 ) -> Result<HttpResponse, ApiError> {
+    // The client first: another organization's client answers 404 whatever the body holds.
+    state.clients.get(&auth.actor, ClientId(*id)).await?;
     let c = state
         .contacts
         .create(&auth.actor, ClientId(*id), body.parse()?)
@@ -347,6 +349,8 @@ pub async fn create_interaction(
     id: web::Path<Uuid>,
     body: Body<InteractionInput>,
 ) -> Result<HttpResponse, ApiError> {
+    // The client first: another organization's client answers 404 whatever the body holds.
+    state.clients.get(&auth.actor, ClientId(*id)).await?;
     let i = state
         .interactions
         .create(&auth.actor, ClientId(*id), body.parse()?)

@@ -322,6 +322,8 @@ pub async fn lost(
     if_match: IfMatch,
     body: Body<LostInput>,
 ) -> Result<HttpResponse, ApiError> {
+    // The deal first: another organization's deal answers 404 whatever the body holds.
+    state.deals.get(&auth.actor, DealId(*id)).await?;
     let d = state
         .deals
         .lost(&auth.actor, DealId(*id), if_match.0, body.parse()?)
