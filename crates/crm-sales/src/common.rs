@@ -9,27 +9,10 @@ use chrono::{DateTime, DurationRound, NaiveDate, TimeDelta, Utc};
 use crm_domain::activity::{NewActivity, diff_fields};
 use crm_domain::clients::{Client, ClientId};
 use crm_domain::kernel::pagination::{FieldValue, Filter, FilterOp, ListQuery};
+pub(crate) use crm_domain::kernel::rules::{check_version, nullable, require, require_all};
 use crm_domain::{Actor, DomainError, FieldError, OrganizationId, Scope, StoreError, Tx, UserId};
 use serde::Serialize;
 use uuid::Uuid;
-
-/// The caller's scope for `resource:action`; `403` when it holds neither form.
-pub(crate) fn require(actor: &Actor, resource: &str, action: &str) -> Result<Scope, DomainError> {
-    actor
-        .scope(resource, action)
-        .ok_or_else(|| DomainError::forbidden(format!("{resource}:{action} is required")))
-}
-
-/// As [`require`], but only the all-records form will do.
-pub(crate) fn require_all(actor: &Actor, resource: &str, action: &str) -> Result<(), DomainError> {
-    if actor.can_all(resource, action) {
-        Ok(())
-    } else {
-        Err(DomainError::forbidden(format!(
-            "{resource}:{action} is required"
-        )))
-    }
-}
 
 /// The owner a query is narrowed to: the caller under `:own`, nobody otherwise.
 pub(crate) fn owner_filter(actor: &Actor, scope: Scope) -> Option<UserId> {
@@ -61,24 +44,6 @@ pub(crate) fn narrowed(query: &ListQuery, owner: Option<UserId>) -> ListQuery {
         });
     }
     q
-}
-
-/// `412` when the caller named a version (`If-Match`) other than the stored one.
-pub(crate) fn check_version(expected: Option<i64>, stored: i64) -> Result<(), DomainError> {
-    match expected {
-        Some(v) if v != stored => Err(DomainError::Stale),
-        _ => Ok(()),
-    }
-}
-
-/// For patch fields that may be set to `null`: absent stays `None`, `null` becomes
-/// `Some(None)`. Use with `#[serde(default, deserialize_with = "nullable")]`.
-pub(crate) fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 /// The time as stored: truncated to microseconds so it compares equal after a round trip.

@@ -6,6 +6,7 @@ use crate::identity::{EmailAddress, ValueError};
 use crate::kernel::context::{Actor, Scope};
 use crate::kernel::error::{DomainError, StoreError};
 use crate::kernel::ids::{OrganizationId, UserId};
+pub(crate) use crate::kernel::rules::{check_version, nullable};
 use crate::kernel::validation::FieldError;
 use serde::Serialize;
 use uuid::Uuid;
@@ -15,9 +16,7 @@ pub(crate) const RESOURCE: &str = "clients";
 
 /// The caller's scope for `clients:<action>`; `403` when it holds neither form.
 pub(crate) fn require(actor: &Actor, action: &str) -> Result<Scope, DomainError> {
-    actor
-        .scope(RESOURCE, action)
-        .ok_or_else(|| DomainError::forbidden(format!("{RESOURCE}:{action} is required")))
+    crate::kernel::rules::require(actor, RESOURCE, action)
 }
 
 /// The owner a list is restricted to: the caller under `:own`, nobody otherwise.
@@ -41,24 +40,6 @@ pub(crate) fn in_scope(actor: &Actor, scope: Scope, client: Client) -> Result<Cl
     } else {
         Err(DomainError::NotFound)
     }
-}
-
-/// `412` when the caller named a version (`If-Match`) other than the stored one.
-pub(crate) fn check_version(expected: Option<i64>, stored: i64) -> Result<(), DomainError> {
-    match expected {
-        Some(v) if v != stored => Err(DomainError::Stale),
-        _ => Ok(()),
-    }
-}
-
-/// For patch fields that may be set to `null`: absent stays `None`, `null` becomes
-/// `Some(None)`. Use with `#[serde(default, deserialize_with = "nullable")]`.
-pub(crate) fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 /// Collects per-field errors while an input is checked.

@@ -7,31 +7,14 @@ use super::permissions::{self, ADMIN_ROLE, CATALOGUE};
 use super::ports::{HashError, IdentityPorts, NewRefreshToken};
 use super::settings::AuthSettings;
 use crate::activity::{FieldChange, NewActivity};
-use crate::kernel::context::{Actor, Scope};
+use crate::kernel::context::Actor;
 use crate::kernel::error::{DomainError, StoreError};
 use crate::kernel::ids::OrganizationId;
+pub(crate) use crate::kernel::rules::{check_version, nullable, require, require_all};
 use crate::kernel::uow::Tx;
 use crate::kernel::validation::FieldError;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeSet;
-
-/// The caller's scope for `resource:action`; `403` when it holds neither form.
-pub(crate) fn require(actor: &Actor, resource: &str, action: &str) -> Result<Scope, DomainError> {
-    actor
-        .scope(resource, action)
-        .ok_or_else(|| DomainError::forbidden(format!("{resource}:{action} is required")))
-}
-
-/// As [`require`], but only the all-records form will do.
-pub(crate) fn require_all(actor: &Actor, resource: &str, action: &str) -> Result<(), DomainError> {
-    if actor.can_all(resource, action) {
-        Ok(())
-    } else {
-        Err(DomainError::forbidden(format!(
-            "{resource}:{action} is required"
-        )))
-    }
-}
 
 /// `403 permission-escalation` unless the caller holds every one of `codes`: nobody grants,
 /// or takes away, powers they do not have themselves.
@@ -53,24 +36,6 @@ pub(crate) fn ensure_held(actor: &Actor, codes: &[String]) -> Result<(), DomainE
             ),
         })
     }
-}
-
-/// `412` when the client named a version (`If-Match`) other than the stored one.
-pub(crate) fn check_version(expected: Option<i64>, stored: i64) -> Result<(), DomainError> {
-    match expected {
-        Some(v) if v != stored => Err(DomainError::Stale),
-        _ => Ok(()),
-    }
-}
-
-/// For patch fields that may be set to `null`: absent stays `None`, `null` becomes
-/// `Some(None)`. Use with `#[serde(default, deserialize_with = "nullable")]`.
-pub(crate) fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 /// `422` with every field error that occurred.

@@ -6,5 +6,6 @@ pub mod error;
 pub mod ids;
 pub mod money;
 pub mod pagination;
+pub mod rules;
 pub mod uow;
 pub mod validation;
