@@ -118,6 +118,8 @@ pub struct TestApp {
     pub db: TestDb,
     pub settings: Settings,
     server: actix_web::dev::ServerHandle,
+    /// The outbox worker and housekeeping, stopped with the server.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Settings for a test server: test environment, the given database, mail to files, plus `extra`.
@@ -170,6 +172,7 @@ pub async fn start_on(db: TestDb, settings: Settings) -> TestApp {
         .expect("server starts");
     let port = running.port;
     let server = running.server.handle();
+    let background = running.background;
     tokio::spawn(running.server);
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -180,6 +183,7 @@ pub async fn start_on(db: TestDb, settings: Settings) -> TestApp {
         db,
         settings,
         server,
+        background,
     }
 }
 
@@ -194,6 +198,9 @@ impl TestApp {
 
     pub async fn stop(self) {
         self.server.stop(false).await;
+        for task in &self.background {
+            task.abort();
+        }
         self.db.drop_db().await;
     }
 }
