@@ -6,13 +6,11 @@ use crate::pipelines::{
 };
 use crate::ports::SalesPorts;
 use chrono::{DateTime, DurationRound, NaiveDate, TimeDelta, Utc};
-use crm_domain::activity::{NewActivity, diff_fields};
+use crm_domain::activity::NewActivity;
 use crm_domain::clients::{Client, ClientId};
 use crm_domain::kernel::pagination::{FieldValue, Filter, FilterOp, ListQuery};
 pub(crate) use crm_domain::kernel::rules::{check_version, nullable, require, require_all};
 use crm_domain::{Actor, DomainError, FieldError, OrganizationId, Scope, StoreError, Tx, UserId};
-use serde::Serialize;
-use uuid::Uuid;
 
 /// The owner a query is narrowed to: the caller under `:own`, nobody otherwise.
 pub(crate) fn owner_filter(actor: &Actor, scope: Scope) -> Option<UserId> {
@@ -49,31 +47,6 @@ pub(crate) fn narrowed(query: &ListQuery, owner: Option<UserId>) -> ListQuery {
 /// The time as stored: truncated to microseconds so it compares equal after a round trip.
 pub(crate) fn stored_time(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(t)
-}
-
-/// An audit entry for a change of an entity from `before` to `after` (either may be absent
-/// for creation or deletion), with the changed fields.
-pub(crate) fn audit<T: Serialize>(
-    organization_id: OrganizationId,
-    actor_id: Option<UserId>,
-    entity_type: &'static str,
-    entity_id: Uuid,
-    action: &'static str,
-    before: Option<&T>,
-    after: Option<&T>,
-) -> NewActivity {
-    let json = |v: Option<&T>| {
-        v.and_then(|v| serde_json::to_value(v).ok())
-            .unwrap_or(serde_json::Value::Null)
-    };
-    NewActivity {
-        organization_id,
-        actor_id,
-        entity_type,
-        entity_id,
-        action,
-        changes: diff_fields(&json(before), &json(after)),
-    }
 }
 
 /// Collects field errors while a whole input is checked.
@@ -115,34 +88,15 @@ impl Errors {
     }
 }
 
-fn err(code: &str, message: impl Into<String>) -> FieldError {
-    // The field is filled in by `Errors::take`.
-    FieldError::new("", code, message)
+pub(crate) use crm_domain::activity::change_entry as audit;
+
+/// The kernel's text checks, answering with a field error whose field `Errors::take` fills in.
+fn field(e: crm_domain::kernel::validation::ValueError) -> FieldError {
+    err(e.code, e.message)
 }
 
-pub(crate) fn not_found(field: &str, what: &str) -> FieldError {
-    FieldError::new(field, "not_found", format!("no such {what}"))
-}
-
-/// A required one-line text: trimmed, 1..=`max` characters, no control characters.
 pub(crate) fn required_text(raw: &str, what: &str, max: usize) -> Result<String, FieldError> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Err(err("required", format!("{what} is required")));
-    }
-    if t.chars().count() > max {
-        return Err(err(
-            "too_long",
-            format!("{what} is at most {max} characters"),
-        ));
-    }
-    if t.chars().any(char::is_control) {
-        return Err(err(
-            "invalid",
-            format!("{what} must not contain control characters"),
-        ));
-    }
-    Ok(t.to_string())
+    crm_domain::kernel::text::required_text(raw, what, max).map_err(field)
 }
 
 /// An optional text: trimmed, empty means absent; `multiline` allows line breaks and tabs.
@@ -152,41 +106,20 @@ pub(crate) fn optional_text(
     max: usize,
     multiline: bool,
 ) -> Result<Option<String>, FieldError> {
-    let Some(t) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if t.chars().count() > max {
-        return Err(err(
-            "too_long",
-            format!("{what} is at most {max} characters"),
-        ));
-    }
-    let bad = |c: char| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'));
-    if t.chars().any(bad) {
-        return Err(err(
-            "invalid",
-            format!("{what} must not contain control characters"),
-        ));
-    }
-    Ok(Some(t.to_string()))
+    crm_domain::kernel::text::optional_text(raw, what, max, multiline).map_err(field)
 }
 
-/// An optional phone number: digits with the usual separators, at most 50 characters.
 pub(crate) fn phone(raw: Option<&str>) -> Result<Option<String>, FieldError> {
-    let Some(t) = optional_text(raw, "phone", 50, false)? else {
-        return Ok(None);
-    };
-    let ok = t.chars().any(|c| c.is_ascii_digit())
-        && t.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.' | '/'));
-    if ok {
-        Ok(Some(t))
-    } else {
-        Err(err(
-            "invalid",
-            "phone may contain digits, spaces and + - ( ) . /",
-        ))
-    }
+    crm_domain::kernel::text::phone(raw).map_err(field)
+}
+
+fn err(code: &str, message: impl Into<String>) -> FieldError {
+    // The field is filled in by `Errors::take`.
+    FieldError::new("", code, message)
+}
+
+pub(crate) fn not_found(field: &str, what: &str) -> FieldError {
+    FieldError::new(field, "not_found", format!("no such {what}"))
 }
 
 /// An optional email address, normalised.

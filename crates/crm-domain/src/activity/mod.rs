@@ -7,6 +7,6 @@ mod model;
 mod ports;
 mod service;
 
-pub use model::{Activity, FieldChange, LIST_SPEC, NewActivity, diff_fields};
+pub use model::{Activity, FieldChange, LIST_SPEC, NewActivity, change_entry, diff_fields};
 pub use ports::*;
 pub use service::ActivityService;

@@ -82,6 +82,31 @@ pub fn diff_fields(before: &Value, after: &Value) -> Vec<FieldChange> {
         .collect()
 }
 
+/// The entry for a change of an entity from `before` to `after` (absent for a creation or a
+/// deletion), listing the changed fields.
+pub fn change_entry<T: Serialize>(
+    organization_id: OrganizationId,
+    actor_id: Option<UserId>,
+    entity_type: &'static str,
+    entity_id: Uuid,
+    action: &'static str,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> NewActivity {
+    let json = |v: Option<&T>| {
+        v.and_then(|v| serde_json::to_value(v).ok())
+            .unwrap_or(serde_json::Value::Null)
+    };
+    NewActivity {
+        organization_id,
+        actor_id,
+        entity_type,
+        entity_id,
+        action,
+        changes: diff_fields(&json(before), &json(after)),
+    }
+}
+
 const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("created_at", FieldKind::Timestamp)
         .range()

@@ -1,12 +1,15 @@
 //! Steps the client services share: permission scope, visibility, value checks, audit.
 
 use super::model::Client;
-use crate::activity::{NewActivity, diff_fields};
+use crate::activity::NewActivity;
 use crate::identity::{EmailAddress, ValueError};
 use crate::kernel::context::{Actor, Scope};
 use crate::kernel::error::{DomainError, StoreError};
 use crate::kernel::ids::{OrganizationId, UserId};
 pub(crate) use crate::kernel::rules::{check_version, nullable};
+pub(crate) use crate::kernel::text::{
+    optional_text, phone, required_multiline, required_text, website,
+};
 use crate::kernel::validation::FieldError;
 use serde::Serialize;
 use uuid::Uuid;
@@ -99,104 +102,11 @@ pub(crate) fn reference<T>(
     }
 }
 
-fn check_length_and_controls(
-    t: &str,
-    what: &str,
-    max: usize,
-    newlines: bool,
-) -> Result<(), ValueError> {
-    if t.chars().count() > max {
-        return Err(ValueError::new(
-            "too_long",
-            format!("{what} is at most {max} characters"),
-        ));
-    }
-    let bad = |c: char| c.is_control() && !(newlines && matches!(c, '\n' | '\r' | '\t'));
-    if t.chars().any(bad) {
-        return Err(ValueError::new(
-            "invalid",
-            format!("{what} must not contain control characters"),
-        ));
-    }
-    Ok(())
-}
-
-/// A required one-line text: trimmed, 1..=`max` characters, no control characters.
-pub(crate) fn required_text(raw: &str, what: &str, max: usize) -> Result<String, ValueError> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Err(ValueError::new("required", format!("{what} is required")));
-    }
-    check_length_and_controls(t, what, max, false)?;
-    Ok(t.to_string())
-}
-
-/// A required text that may span lines (summaries): trimmed, 1..=`max` characters.
-pub(crate) fn required_multiline(raw: &str, what: &str, max: usize) -> Result<String, ValueError> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Err(ValueError::new("required", format!("{what} is required")));
-    }
-    check_length_and_controls(t, what, max, true)?;
-    Ok(t.to_string())
-}
-
-/// An optional text: trimmed; empty means absent. With `newlines`, line breaks and tabs are
-/// allowed (addresses); other control characters never are.
-pub(crate) fn optional_text(
-    raw: Option<&str>,
-    what: &str,
-    max: usize,
-    newlines: bool,
-) -> Result<Option<String>, ValueError> {
-    let Some(t) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    check_length_and_controls(t, what, max, newlines)?;
-    Ok(Some(t.to_string()))
-}
-
 /// An optional email address; empty means absent.
 pub(crate) fn email(raw: Option<&str>) -> Result<Option<EmailAddress>, ValueError> {
     match raw.map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => EmailAddress::parse(t).map(Some),
         None => Ok(None),
-    }
-}
-
-/// An optional phone number: digits with the usual separators, at most 50 characters.
-pub(crate) fn phone(raw: Option<&str>) -> Result<Option<String>, ValueError> {
-    let Some(t) = optional_text(raw, "phone", 50, false)? else {
-        return Ok(None);
-    };
-    let ok = t.chars().any(|c| c.is_ascii_digit())
-        && t.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.' | '/'));
-    if ok {
-        Ok(Some(t))
-    } else {
-        Err(ValueError::new(
-            "invalid",
-            "phone may contain digits, spaces and + - ( ) . /",
-        ))
-    }
-}
-
-/// An optional `http(s)://` address without whitespace.
-pub(crate) fn website(raw: Option<&str>) -> Result<Option<String>, ValueError> {
-    let Some(t) = optional_text(raw, "website", 2048, false)? else {
-        return Ok(None);
-    };
-    let lower = t.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"));
-    match rest {
-        Some(host) if !host.is_empty() && !t.chars().any(char::is_whitespace) => Ok(Some(t)),
-        _ => Err(ValueError::new(
-            "invalid",
-            "website must be an http:// or https:// address",
-        )),
     }
 }
 
@@ -223,8 +133,7 @@ pub(crate) fn tags(raw: &[String]) -> Result<Vec<String>, ValueError> {
     Ok(out)
 }
 
-/// An audit entry for a change of `entity` from `before` to `after` (either may be absent
-/// for creation or deletion), with the changed fields.
+/// An audit entry for a change made by `actor_id`.
 pub(crate) fn audit<T: Serialize>(
     organization_id: OrganizationId,
     actor_id: UserId,
@@ -234,18 +143,15 @@ pub(crate) fn audit<T: Serialize>(
     before: Option<&T>,
     after: Option<&T>,
 ) -> NewActivity {
-    let json = |v: Option<&T>| {
-        v.and_then(|v| serde_json::to_value(v).ok())
-            .unwrap_or(serde_json::Value::Null)
-    };
-    NewActivity {
+    crate::activity::change_entry(
         organization_id,
-        actor_id: Some(actor_id),
+        Some(actor_id),
         entity_type,
         entity_id,
         action,
-        changes: diff_fields(&json(before), &json(after)),
-    }
+        before,
+        after,
+    )
 }
 
 #[cfg(test)]

@@ -2,10 +2,11 @@
 
 use super::email::EmailAddress;
 use super::password::PasswordHash;
-use crate::activity::{NewActivity, diff_fields};
+pub(crate) use crate::activity::change_entry as audit;
 use crate::kernel::ids::{OrganizationId, UserId};
 use crate::kernel::money::Currency;
-use crate::kernel::validation::FieldError;
+pub(crate) use crate::kernel::text::{phone, required_text, website};
+pub use crate::kernel::validation::ValueError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -38,73 +39,13 @@ crate::typed_id!(
     VerificationCodeId
 );
 
-/// Why a raw value was refused; `code` becomes the field error's code.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct ValueError {
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl ValueError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub fn into_field(self, field: &str) -> FieldError {
-        FieldError::new(field, self.code, self.message)
-    }
-}
-
-/// A required one-line text: trimmed, 1..=`max` characters, no control characters.
-pub(crate) fn required_text(raw: &str, what: &str, max: usize) -> Result<String, ValueError> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Err(ValueError::new("required", format!("{what} is required")));
-    }
-    if t.chars().count() > max {
-        return Err(ValueError::new(
-            "too_long",
-            format!("{what} is at most {max} characters"),
-        ));
-    }
-    if t.chars().any(char::is_control) {
-        return Err(ValueError::new(
-            "invalid",
-            format!("{what} must not contain control characters"),
-        ));
-    }
-    Ok(t.to_string())
-}
-
-/// An optional text: trimmed; empty means absent. Newlines are allowed (addresses,
-/// descriptions), other control characters are not.
+/// An optional text where line breaks are allowed (addresses, descriptions).
 pub(crate) fn optional_text(
     raw: Option<&str>,
     what: &str,
     max: usize,
 ) -> Result<Option<String>, ValueError> {
-    let Some(t) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if t.chars().count() > max {
-        return Err(ValueError::new(
-            "too_long",
-            format!("{what} is at most {max} characters"),
-        ));
-    }
-    if t.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        return Err(ValueError::new(
-            "invalid",
-            format!("{what} must not contain control characters"),
-        ));
-    }
-    Ok(Some(t.to_string()))
+    crate::kernel::text::optional_text(raw, what, max, true)
 }
 
 /// A person's display name: trimmed, 1..=200 characters.
@@ -168,42 +109,6 @@ pub(crate) fn timezone(raw: &str) -> Result<String, ValueError> {
         Err(ValueError::new(
             "invalid",
             "timezone must be an IANA zone name such as Europe/Paris",
-        ))
-    }
-}
-
-/// An optional `http(s)://` address without whitespace.
-pub(crate) fn website(raw: Option<&str>) -> Result<Option<String>, ValueError> {
-    let Some(t) = optional_text(raw, "website", 2048)? else {
-        return Ok(None);
-    };
-    let lower = t.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"));
-    match rest {
-        Some(host) if !host.is_empty() && !t.chars().any(char::is_whitespace) => Ok(Some(t)),
-        _ => Err(ValueError::new(
-            "invalid",
-            "website must be an http:// or https:// address",
-        )),
-    }
-}
-
-/// An optional phone number: digits with the usual separators, at most 50 characters.
-pub(crate) fn phone(raw: Option<&str>) -> Result<Option<String>, ValueError> {
-    let Some(t) = optional_text(raw, "phone", 50)? else {
-        return Ok(None);
-    };
-    let ok = t.chars().any(|c| c.is_ascii_digit())
-        && t.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.' | '/'));
-    if ok {
-        Ok(Some(t))
-    } else {
-        Err(ValueError::new(
-            "invalid",
-            "phone may contain digits, spaces and + - ( ) . /",
         ))
     }
 }
@@ -435,31 +340,6 @@ pub struct Me {
     pub roles: Vec<RoleSummary>,
     /// Sorted.
     pub permissions: Vec<String>,
-}
-
-/// An audit entry for a change of `entity` from `before` to `after` (either may be absent
-/// for creation or deletion).
-pub(crate) fn audit<T: Serialize>(
-    organization_id: OrganizationId,
-    actor_id: Option<UserId>,
-    entity_type: &'static str,
-    entity_id: Uuid,
-    action: &'static str,
-    before: Option<&T>,
-    after: Option<&T>,
-) -> NewActivity {
-    let json = |v: Option<&T>| {
-        v.and_then(|v| serde_json::to_value(v).ok())
-            .unwrap_or(serde_json::Value::Null)
-    };
-    NewActivity {
-        organization_id,
-        actor_id,
-        entity_type,
-        entity_id,
-        action,
-        changes: diff_fields(&json(before), &json(after)),
-    }
 }
 
 #[cfg(test)]

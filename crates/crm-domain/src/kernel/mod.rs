@@ -7,5 +7,6 @@ pub mod ids;
 pub mod money;
 pub mod pagination;
 pub mod rules;
+pub mod text;
 pub mod uow;
 pub mod validation;

@@ -67,3 +67,24 @@ impl Validator {
         }
     }
 }
+
+/// Why a raw value was refused; `code` becomes the field error's code.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ValueError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ValueError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn into_field(self, field: &str) -> FieldError {
+        FieldError::new(field, self.code, self.message)
+    }
+}
