@@ -82,12 +82,61 @@ pub fn filter_condition<E: EntityTrait>(
     Ok(cond)
 }
 
+/// The expression a sort field orders by when its column is nullable: the column with NULL
+/// replaced by a fixed value, so NULLs sort at one end on every backend and compare exactly in a
+/// cursor (the row's cursor key for that field must be the same replacement). `None` for a
+/// field whose column is NOT NULL.
+pub type NullableSort<'a> = &'a (dyn Fn(&str) -> Option<Expr> + Sync);
+
 /// One page of `base` (already scoped to the organization) under `q`.
 pub async fn page<E, C>(
     db: &C,
     base: Select<E>,
     q: &ListQuery,
     cols: &ListColumns<'_, E>,
+) -> Result<Page<E::Model>, StoreError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    page_sorted(db, base, q, cols, None).await
+}
+
+/// One page of `base` under `q`, as domain values; `nullable` names the sort fields whose
+/// columns may be NULL.
+pub async fn page_as<E, T, C>(
+    db: &C,
+    base: Select<E>,
+    q: &ListQuery,
+    cols: &ListColumns<'_, E>,
+    nullable: Option<NullableSort<'_>>,
+) -> Result<Page<T>, StoreError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    T: TryFrom<E::Model, Error = StoreError>,
+    C: ConnectionTrait,
+{
+    let page = page_sorted(db, base, q, cols, nullable).await?;
+    let data = page
+        .data
+        .into_iter()
+        .map(T::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page {
+        data,
+        next_cursor: page.next_cursor,
+        total: page.total,
+    })
+}
+
+async fn page_sorted<E, C>(
+    db: &C,
+    base: Select<E>,
+    q: &ListQuery,
+    cols: &ListColumns<'_, E>,
+    nullable: Option<NullableSort<'_>>,
 ) -> Result<Page<E::Model>, StoreError>
 where
     E: EntityTrait,
@@ -101,15 +150,18 @@ where
         None
     };
 
-    let tie = q.tie_break_dir();
-    let mut order: Vec<(E::Column, SortDir)> = Vec::with_capacity(q.sort.len() + 1);
+    let mut order: Vec<(Expr, SortDir)> = Vec::with_capacity(q.sort.len() + 1);
     for k in &q.sort {
-        order.push((
-            (cols.column)(k.field).ok_or_else(|| unknown(k.field))?,
-            k.dir,
-        ));
+        let e = match nullable.and_then(|n| n(k.field)) {
+            Some(e) => e,
+            None => Expr::col((
+                E::default(),
+                (cols.column)(k.field).ok_or_else(|| unknown(k.field))?,
+            )),
+        };
+        order.push((e, k.dir));
     }
-    order.push((cols.id, tie));
+    order.push((Expr::col((E::default(), cols.id)), q.tie_break_dir()));
 
     let mut select = filtered;
     if let Some(cursor) = &q.cursor {
@@ -118,21 +170,21 @@ where
         let mut after = Condition::any();
         for i in 0..order.len() {
             let mut step = Condition::all();
-            for j in 0..i {
-                step = step.add(order[j].0.eq(values[j].clone()));
+            for ((e, _), v) in order.iter().zip(&values).take(i) {
+                step = step.add(e.clone().eq(v.clone()));
             }
-            let (col, dir) = order[i];
+            let (e, dir) = &order[i];
             step = step.add(match dir {
-                SortDir::Asc => col.gt(values[i].clone()),
-                SortDir::Desc => col.lt(values[i].clone()),
+                SortDir::Asc => e.clone().gt(values[i].clone()),
+                SortDir::Desc => e.clone().lt(values[i].clone()),
             });
             after = after.add(step);
         }
         select = select.filter(after);
     }
-    for (col, dir) in &order {
+    for (e, dir) in order {
         select = select.order_by(
-            *col,
+            e,
             match dir {
                 SortDir::Asc => Order::Asc,
                 SortDir::Desc => Order::Desc,

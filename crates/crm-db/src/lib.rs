@@ -9,6 +9,7 @@ mod error;
 mod identity;
 mod keyset;
 mod outbox_repo;
+mod rows;
 mod sales;
 mod tx;
 

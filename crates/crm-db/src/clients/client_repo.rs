@@ -1,8 +1,9 @@
 use super::delete_err;
 use crate::entities::client::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
-use crate::identity::{corrupt, db_version, list_page, stale_or_missing};
+use crate::keyset;
 use crate::keyset::ListColumns;
+use crate::rows::{corrupt, db_version, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::{Client, ClientId, ClientRepository, Lifecycle};
@@ -168,7 +169,7 @@ impl ClientRepository for SqlClientRepository {
         query: &ListQuery,
         owner: Option<UserId>,
     ) -> Result<Page<Client>, StoreError> {
-        list_page(&self.db, scoped(org, owner), query, &LIST).await
+        keyset::page_as(&self.db, scoped(org, owner), query, &LIST, None).await
     }
 
     async fn update(
@@ -261,7 +262,7 @@ impl ClientRepository for SqlClientRepository {
         owner: Option<UserId>,
     ) -> Result<Page<Client>, StoreError> {
         let base = scoped(org, owner).filter(Column::ParentId.eq(parent.0));
-        list_page(&self.db, base, query, &LIST).await
+        keyset::page_as(&self.db, base, query, &LIST, None).await
     }
 
     async fn ancestor_ids(

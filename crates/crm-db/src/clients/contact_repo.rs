@@ -1,8 +1,9 @@
 use crate::entities::contact::{self, ActiveModel, Column, Entity};
 use crate::entities::interaction;
 use crate::error::store_err;
-use crate::identity::{corrupt, db_version, list_page, stale_or_missing};
+use crate::keyset;
 use crate::keyset::ListColumns;
+use crate::rows::{corrupt, db_version, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::{ClientId, Contact, ContactId, ContactRepository};
@@ -118,7 +119,7 @@ impl ContactRepository for SqlContactRepository {
         let base = Entity::find()
             .filter(Column::OrganizationId.eq(org.0))
             .filter(Column::ClientId.eq(client.0));
-        list_page(&self.db, base, query, &LIST).await
+        keyset::page_as(&self.db, base, query, &LIST, None).await
     }
 
     async fn update(

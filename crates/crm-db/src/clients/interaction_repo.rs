@@ -1,7 +1,8 @@
 use crate::entities::interaction::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
-use crate::identity::{corrupt, db_version, list_page, stale_or_missing};
+use crate::keyset;
 use crate::keyset::ListColumns;
+use crate::rows::{corrupt, db_version, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -121,7 +122,7 @@ impl InteractionRepository for SqlInteractionRepository {
         client: ClientId,
         query: &ListQuery,
     ) -> Result<Page<Interaction>, StoreError> {
-        list_page(&self.db, of_client(org, client), query, &LIST).await
+        keyset::page_as(&self.db, of_client(org, client), query, &LIST, None).await
     }
 
     async fn update(

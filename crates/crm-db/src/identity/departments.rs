@@ -1,8 +1,9 @@
-use super::{list_page_nullable, stale_or_missing};
 use crate::entities::department::{self, ActiveModel, Column, Entity};
 use crate::entities::{designation, user};
 use crate::error::store_err;
+use crate::keyset;
 use crate::keyset::ListColumns;
+use crate::rows::stale_or_missing;
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::{Department, DepartmentId, DepartmentRepository};
@@ -108,7 +109,7 @@ impl DepartmentRepository for SqlDepartmentRepository {
             id: Set(dept.id.0),
             created_at: Set(dept.created_at),
             updated_at: Set(dept.updated_at),
-            version: Set(super::db_version(dept.version)?),
+            version: Set(crate::rows::db_version(dept.version)?),
             organization_id: Set(dept.organization_id.0),
             name: Set(dept.name.clone()),
             code: Set(dept.code.clone()),
@@ -144,7 +145,7 @@ impl DepartmentRepository for SqlDepartmentRepository {
             id_of: &|m| m.id,
         };
         let base = Entity::find().filter(Column::OrganizationId.eq(org.0));
-        list_page_nullable(&self.db, base, query, &cols, &nullable_sort).await
+        keyset::page_as(&self.db, base, query, &cols, Some(&nullable_sort)).await
     }
 
     async fn update(
@@ -166,7 +167,7 @@ impl DepartmentRepository for SqlDepartmentRepository {
             .col_expr(Column::Version, Expr::col(Column::Version).add(1))
             .filter(Column::Id.eq(dept.id.0))
             .filter(Column::OrganizationId.eq(dept.organization_id.0))
-            .filter(Column::Version.eq(super::db_version(expected_version)?))
+            .filter(Column::Version.eq(crate::rows::db_version(expected_version)?))
             .exec(db)
             .await
             .map_err(store_err)?;

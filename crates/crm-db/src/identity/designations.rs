@@ -1,8 +1,9 @@
-use super::{db_version, list_page_nullable, stale_or_missing};
 use crate::entities::designation::{self, ActiveModel, Column, Entity};
 use crate::entities::user;
 use crate::error::store_err;
+use crate::keyset;
 use crate::keyset::ListColumns;
+use crate::rows::{db_version, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::{DepartmentId, Designation, DesignationId, DesignationRepository};
@@ -121,7 +122,7 @@ impl DesignationRepository for SqlDesignationRepository {
             id_of: &|m| m.id,
         };
         let base = Entity::find().filter(Column::OrganizationId.eq(org.0));
-        list_page_nullable(&self.db, base, query, &cols, &nullable_sort).await
+        keyset::page_as(&self.db, base, query, &cols, Some(&nullable_sort)).await
     }
 
     async fn update(

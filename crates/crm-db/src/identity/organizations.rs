@@ -1,6 +1,6 @@
-use super::{corrupt, db_version, stale_or_missing};
 use crate::entities::organization::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
+use crate::rows::{corrupt, db_version, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::Organization;

@@ -1,7 +1,8 @@
-use super::{corrupt, db_version, list_page, stale_or_missing};
 use crate::entities::user::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
+use crate::keyset;
 use crate::keyset::ListColumns;
+use crate::rows::{corrupt, db_version, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::{
@@ -137,7 +138,7 @@ impl UserRepository for SqlUserRepository {
             id_of: &|m| m.id,
         };
         let base = Entity::find().filter(Column::OrganizationId.eq(org.0));
-        list_page(&self.db, base, query, &cols).await
+        keyset::page_as(&self.db, base, query, &cols, None).await
     }
 
     async fn update(

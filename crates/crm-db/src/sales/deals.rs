@@ -2,8 +2,9 @@ use super::{count, count_star, get, sum_i64};
 use crate::entities::deal::{self, ActiveModel, Column, Entity};
 use crate::entities::{deal_stage_history as history, quotation};
 use crate::error::store_err;
-use crate::identity::{corrupt, db_version, list_page_nullable, stale_or_missing};
+use crate::keyset;
 use crate::keyset::ListColumns;
+use crate::rows::{corrupt, db_version, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -199,7 +200,7 @@ impl DealRepository for SqlDealRepository {
         if let Some(u) = owner {
             base = base.filter(Column::OwnerId.eq(u.0));
         }
-        list_page_nullable(&self.db, base, query, &cols, &nullable_sort).await
+        keyset::page_as(&self.db, base, query, &cols, Some(&nullable_sort)).await
     }
 
     async fn update(

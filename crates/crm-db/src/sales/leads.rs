@@ -1,7 +1,8 @@
 use crate::entities::lead::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
-use crate::identity::{corrupt, db_version, list_page_nullable, stale_or_missing};
+use crate::keyset;
 use crate::keyset::ListColumns;
+use crate::rows::{corrupt, db_version, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::ClientId;
@@ -191,7 +192,7 @@ impl LeadRepository for SqlLeadRepository {
         if let Some(u) = owner {
             base = base.filter(Column::OwnerId.eq(u.0));
         }
-        list_page_nullable(&self.db, base, query, &cols, &nullable_sort).await
+        keyset::page_as(&self.db, base, query, &cols, Some(&nullable_sort)).await
     }
 
     async fn update(

@@ -50,7 +50,7 @@ pub(crate) fn currency(
     table: &str,
     id: impl std::fmt::Display,
 ) -> Result<Currency, StoreError> {
-    Currency::parse(raw).map_err(|e| crate::identity::corrupt(table, id, e))
+    Currency::parse(raw).map_err(|e| crate::rows::corrupt(table, id, e))
 }
 
 /// Column `col` of an aggregate row.

@@ -1,8 +1,8 @@
 use crate::entities::pipeline::{self, ActiveModel, Column, Entity};
 use crate::entities::{deal, pipeline_stage};
 use crate::error::store_err;
-use crate::identity::{db_version, stale_or_missing};
 use crate::keyset::{self, ListColumns};
+use crate::rows::{db_version, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -55,7 +55,7 @@ fn assemble(
     stages: Vec<pipeline_stage::Model>,
 ) -> Result<Pipeline, StoreError> {
     if stages.is_empty() {
-        return Err(crate::identity::corrupt("pipelines", m.id, "no stages"));
+        return Err(crate::rows::corrupt("pipelines", m.id, "no stages"));
     }
     let mut stages: Vec<Stage> = stages
         .into_iter()

@@ -1,8 +1,8 @@
 use crate::entities::quotation::{self, ActiveModel, Column, Entity};
 use crate::entities::quotation_item as item;
 use crate::error::store_err;
-use crate::identity::{corrupt, db_version, stale_or_missing};
 use crate::keyset::{self, ListColumns};
+use crate::rows::{corrupt, db_version, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::NaiveDate;
