@@ -2,6 +2,10 @@
 
 use clap::Parser;
 
+// See the workspace Cargo.toml and docs/PERFORMANCE.md: resident memory under load.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     let cli = crm_api::cli::Cli::parse();
