@@ -1,5 +1,5 @@
 # The commands a newcomer types. `make run` and `make test` need only Rust.
-.PHONY: run test test-unit test-e2e lint fmt migrate docs check-architecture
+.PHONY: run test test-unit test-e2e lint fmt migrate docs check-architecture bench
 
 CARGO ?= cargo
 
@@ -27,6 +27,13 @@ migrate:
 ## API reference (rustdoc) for every crate; the HTTP API's docs are served at /docs.
 docs:
 	$(CARGO) doc --workspace --no-deps
+
+## Benchmark on PostgreSQL (CRM_BENCH_DATABASE_URL, default the local server's crm_bench, which it
+## re-creates): release build, seeding, HTTP load and the direct-call ceiling; writes target/bench/
+## and docs/PERFORMANCE.md.
+bench:
+	$(CARGO) build --release -p crm -p crm-bench
+	./target/release/crm-bench
 
 check-architecture:
 	./scripts/check-architecture.sh

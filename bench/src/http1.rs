@@ -1,0 +1,157 @@
+//! A minimal HTTP/1.1 keep-alive client, one connection per worker: the load generator shares
+//! the two cores with the server and the database, so it should cost as little as `wrk` does.
+//! It speaks only what the server answers: `Content-Length` or chunked bodies.
+
+use std::io;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::Mutex;
+
+pub struct Conn {
+    stream: BufReader<TcpStream>,
+}
+
+fn bad(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.to_string())
+}
+
+impl Conn {
+    async fn connect(addr: &str) -> io::Result<Self> {
+        let tcp = TcpStream::connect(addr).await?;
+        tcp.set_nodelay(true)?;
+        Ok(Self {
+            stream: BufReader::with_capacity(64 * 1024, tcp),
+        })
+    }
+
+    /// Sends one request and reads the whole answer; `Ok(None)` when the server had closed
+    /// the connection before answering (the caller reconnects and retries once).
+    async fn round_trip(&mut self, head: &[u8], body: &[u8]) -> io::Result<Option<Response>> {
+        self.stream.get_mut().write_all(head).await?;
+        if !body.is_empty() {
+            self.stream.get_mut().write_all(body).await?;
+        }
+        let mut line = String::new();
+        if self.stream.read_line(&mut line).await? == 0 {
+            return Ok(None);
+        }
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| bad("no status line"))?;
+        let (mut length, mut chunked, mut close) = (None, false, false);
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).await?;
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = l.split_once(':') {
+                let v = v.trim();
+                match k.to_ascii_lowercase().as_str() {
+                    "content-length" => length = v.parse::<usize>().ok(),
+                    "transfer-encoding" => chunked = v.eq_ignore_ascii_case("chunked"),
+                    "connection" => close = v.eq_ignore_ascii_case("close"),
+                    _ => {}
+                }
+            }
+        }
+        let mut body = Vec::new();
+        if chunked {
+            loop {
+                line.clear();
+                self.stream.read_line(&mut line).await?;
+                let size = usize::from_str_radix(line.trim(), 16).map_err(|_| bad("chunk"))?;
+                let start = body.len();
+                body.resize(start + size, 0);
+                self.stream.read_exact(&mut body[start..]).await?;
+                line.clear();
+                self.stream.read_line(&mut line).await?;
+                if size == 0 {
+                    break;
+                }
+            }
+        } else if let Some(n) = length {
+            body.resize(n, 0);
+            self.stream.read_exact(&mut body).await?;
+        }
+        Ok(Some(Response {
+            status,
+            body,
+            close,
+        }))
+    }
+}
+
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+    close: bool,
+}
+
+/// One keep-alive connection per worker slot.
+pub struct Pool {
+    addr: String,
+    slots: Vec<Mutex<Option<Conn>>>,
+}
+
+impl Pool {
+    pub fn new(addr: &str, slots: usize) -> Self {
+        Self {
+            addr: addr.to_string(),
+            slots: (0..slots).map(|_| Mutex::new(None)).collect(),
+        }
+    }
+
+    pub async fn send(
+        &self,
+        slot: usize,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&[u8]>,
+        if_match: Option<i64>,
+    ) -> io::Result<Response> {
+        let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {}\r\n", self.addr);
+        if let Some(t) = token {
+            head.push_str("authorization: Bearer ");
+            head.push_str(t);
+            head.push_str("\r\n");
+        }
+        if let Some(v) = if_match {
+            head.push_str(&format!("if-match: \"{v}\"\r\n"));
+        }
+        let body = body.unwrap_or_default();
+        if !body.is_empty() {
+            head.push_str(&format!(
+                "content-type: application/json\r\ncontent-length: {}\r\n",
+                body.len()
+            ));
+        }
+        head.push_str("\r\n");
+        let mut guard = self.slots[slot % self.slots.len()].lock().await;
+        for _ in 0..2 {
+            let conn = match guard.as_mut() {
+                Some(c) => c,
+                None => guard.insert(Conn::connect(&self.addr).await?),
+            };
+            match conn.round_trip(head.as_bytes(), body).await {
+                Ok(Some(r)) => {
+                    if r.close {
+                        *guard = None;
+                    }
+                    return Ok(r);
+                }
+                // The server closed an idle connection: reconnect and send again.
+                Ok(None) => *guard = None,
+                Err(e) => {
+                    *guard = None;
+                    return Err(e);
+                }
+            }
+        }
+        Err(bad("the server closed the connection twice"))
+    }
+}

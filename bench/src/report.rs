@@ -1,0 +1,350 @@
+//! The report: a markdown table and JSON under `target/bench/`, and `docs/PERFORMANCE.md`
+//! (the hand-written notes in `bench/NOTES.md` followed by the latest figures).
+
+use crate::load::Figures;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+#[derive(Serialize)]
+pub struct Machine {
+    pub cpu: String,
+    pub cores: usize,
+    pub memory_gib: f64,
+    pub database: String,
+    pub date: String,
+}
+
+impl Machine {
+    pub async fn detect(db: &DatabaseConnection) -> Self {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu = cpuinfo
+            .lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split(':').nth(1))
+            .unwrap_or("unknown")
+            .trim()
+            .to_string();
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let kib: f64 = meminfo
+            .lines()
+            .find(|l| l.starts_with("MemTotal"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        let database = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT version()",
+            ))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|r| r.try_get_by_index::<String>(0).ok())
+            .map(|v| v.split(" on ").next().unwrap_or(&v).to_string())
+            .unwrap_or_default();
+        Self {
+            cpu,
+            cores: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(0),
+            memory_gib: kib / 1024.0 / 1024.0,
+            database,
+            date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Row {
+    pub scenario: String,
+    pub connections: usize,
+    pub api: Figures,
+    pub ceiling: Option<Figures>,
+    pub peak_rss_mib: f64,
+}
+
+#[derive(Serialize)]
+pub struct GrowthRow {
+    pub leads: i64,
+    pub connections: usize,
+    pub list: Figures,
+}
+
+#[derive(Serialize)]
+pub struct FloodReport {
+    pub connections: usize,
+    pub login_capacity_per_sec: f64,
+    pub flood_rate_per_sec: f64,
+    pub get_lead_baseline: Option<Figures>,
+    pub get_lead_during: Figures,
+    pub logins: Option<Figures>,
+    pub logins_by_status: BTreeMap<u16, Figures>,
+    pub not_sent: u64,
+    pub peak_rss_mib: f64,
+}
+
+#[derive(Serialize)]
+pub struct Report {
+    pub machine: Machine,
+    pub seconds_per_run: u64,
+    pub pool: u32,
+    pub orgs: usize,
+    pub leads_per_org: i64,
+    pub users_per_org: i64,
+    pub clients_per_org: i64,
+    pub deals_per_org: i64,
+    pub rows: Vec<Row>,
+    pub growth: Vec<GrowthRow>,
+    pub flood: FloodReport,
+    pub peak_rss_hwm_mib: f64,
+}
+
+/// `200×1234 503×56`: every status seen (0 is a transport error).
+fn answers(statuses: &BTreeMap<u16, u64>) -> String {
+    statuses
+        .iter()
+        .map(|(s, n)| format!("{s}×{n}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "**not met**" }
+}
+
+impl Report {
+    fn row(&self, scenario: &str, conns: usize) -> Option<&Row> {
+        self.rows
+            .iter()
+            .find(|r| r.scenario == scenario && r.connections == conns)
+    }
+
+    /// Each target of the issue with the figure that decides it.
+    fn targets(&self) -> Vec<(String, String, bool)> {
+        let mut t = Vec::new();
+        let top = self.rows.iter().map(|r| r.connections).max().unwrap_or(64);
+        for s in ["get lead by id", "list leads (status, 50)"] {
+            if let Some(r) = self.row(s, top)
+                && let Some(c) = &r.ceiling
+            {
+                let ratio = r.api.rps / c.rps.max(1e-9);
+                t.push((
+                    format!("{s}: ≥ 60 % of the direct-call ceiling at {top} connections"),
+                    format!("{:.0} %", ratio * 100.0),
+                    ratio >= 0.6,
+                ));
+            }
+        }
+        for &conns in &[16, top] {
+            if let (Some(p1), Some(p1000)) = (
+                self.row("list leads (status, 50)", conns),
+                self.row("list leads, page 1,000", conns),
+            ) {
+                let ratio = p1000.api.p99_ms / p1.api.p99_ms.max(1e-9);
+                t.push((
+                    format!("list p99 at page 1,000 within 1.5× of page 1 ({conns} connections)"),
+                    format!("{ratio:.2}×"),
+                    ratio <= 1.5,
+                ));
+            }
+        }
+        if let (Some(first), Some(last)) = (self.growth.first(), self.growth.last()) {
+            let ratio = last.list.p99_ms / first.list.p99_ms.max(1e-9);
+            t.push((
+                format!(
+                    "list p99 at {} leads within 1.5× of {}",
+                    last.leads, first.leads
+                ),
+                format!("{ratio:.2}×"),
+                ratio <= 1.5,
+            ));
+        }
+        let f = &self.flood;
+        if let Some(b) = &f.get_lead_baseline {
+            let ratio = f.get_lead_during.p99_ms / b.p99_ms.max(1e-9);
+            t.push((
+                "get-lead p99 during the login flood ≤ 2× its baseline".into(),
+                format!(
+                    "{ratio:.2}× ({:.2} ms vs {:.2} ms)",
+                    f.get_lead_during.p99_ms, b.p99_ms
+                ),
+                ratio <= 2.0,
+            ));
+        }
+        let refused: Vec<_> = f
+            .logins_by_status
+            .iter()
+            .filter(|(s, _)| **s == 429 || **s == 503)
+            .collect();
+        let worst = refused.iter().map(|(_, o)| o.p99_ms).fold(0.0f64, f64::max);
+        t.push((
+            "excess logins answered 429/503 in < 50 ms (p99)".into(),
+            if refused.is_empty() {
+                "no login was refused".into()
+            } else {
+                format!("{worst:.2} ms")
+            },
+            !refused.is_empty() && worst < 50.0,
+        ));
+        let peak = self
+            .rows
+            .iter()
+            .map(|r| r.peak_rss_mib)
+            .fold(self.flood.peak_rss_mib, f64::max);
+        t.push((
+            "peak RSS under load ≤ 60 MB".into(),
+            format!(
+                "{peak:.1} MiB (high-water mark {:.1} MiB)",
+                self.peak_rss_hwm_mib
+            ),
+            peak * 1.048_576 <= 60.0,
+        ));
+        let errors: u64 = self.rows.iter().map(|r| r.api.errors).sum::<u64>()
+            + self.growth.iter().map(|g| g.list.errors).sum::<u64>()
+            + self.flood.get_lead_during.errors;
+        t.push((
+            "zero errors outside the deliberate overload".into(),
+            format!("{errors} errors"),
+            errors == 0,
+        ));
+        t
+    }
+
+    pub fn markdown(&self) -> String {
+        let m = &self.machine;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "Run of {}: {} ({} cores, {:.0} GiB), {}; server, database and load generator on \
+             this one machine. {} s per run after a warm-up, database pool {} connections. Data: \
+             {} organizations × {} leads, {} users, {} clients, {} deals.\n",
+            m.date,
+            m.cpu,
+            m.cores,
+            m.memory_gib,
+            m.database,
+            self.seconds_per_run,
+            self.pool,
+            self.orgs,
+            self.leads_per_org,
+            self.users_per_org,
+            self.clients_per_org,
+            self.deals_per_org
+        );
+        s.push_str("### Targets\n\n| target | measured | |\n|---|---|---|\n");
+        for (what, figure, ok) in self.targets() {
+            let _ = writeln!(s, "| {what} | {figure} | {} |", verdict(ok));
+        }
+        s.push_str(
+            "\n### Scenarios\n\n| scenario | conns | req/s | p50 ms | p99 ms | max ms | errors | \
+             ceiling req/s | ceiling p99 ms | API / ceiling | peak RSS MiB | answers |\n\
+             |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        );
+        for r in &self.rows {
+            let (c_rps, c_p99, ratio) = match &r.ceiling {
+                Some(c) => (
+                    format!("{:.0}", c.rps),
+                    format!("{:.2}", c.p99_ms),
+                    format!("{:.0} %", 100.0 * r.api.rps / c.rps.max(1e-9)),
+                ),
+                None => ("—".into(), "—".into(), "—".into()),
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {c_rps} | {c_p99} | {ratio} | {:.1} | {} |",
+                r.scenario,
+                r.connections,
+                r.api.rps,
+                r.api.p50_ms,
+                r.api.p99_ms,
+                r.api.max_ms,
+                r.api.errors,
+                r.peak_rss_mib,
+                answers(&r.api.statuses)
+            );
+        }
+        s.push_str(
+            "\n### Growth: list leads (status, 50) in one organization\n\n\
+             | leads | conns | req/s | p50 ms | p99 ms | max ms | errors |\n\
+             |---:|---:|---:|---:|---:|---:|---:|\n",
+        );
+        for g in &self.growth {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+                g.leads,
+                g.connections,
+                g.list.rps,
+                g.list.p50_ms,
+                g.list.p99_ms,
+                g.list.max_ms,
+                g.list.errors
+            );
+        }
+        let f = &self.flood;
+        let _ = writeln!(
+            s,
+            "\n### Login flood\n\nLogins sent at {:.0}/s (twice the {:.0} logins/s measured at {} \
+             connections) for {} s, from one address with the per-address budget off (a \
+             distributed flood), while get-lead ran on {} connections.\n",
+            f.flood_rate_per_sec,
+            f.login_capacity_per_sec,
+            f.connections,
+            self.seconds_per_run,
+            f.connections
+        );
+        s.push_str(
+            "| what | req/s | p50 ms | p99 ms | max ms | count |\n|---|---:|---:|---:|---:|---:|\n",
+        );
+        if let Some(b) = &f.get_lead_baseline {
+            let _ = writeln!(
+                s,
+                "| get lead, baseline | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+                b.rps, b.p50_ms, b.p99_ms, b.max_ms, b.requests
+            );
+        }
+        let d = &f.get_lead_during;
+        let _ = writeln!(
+            s,
+            "| get lead, during the flood | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+            d.rps, d.p50_ms, d.p99_ms, d.max_ms, d.requests
+        );
+        for (status, o) in &f.logins_by_status {
+            let label = match status {
+                0 => "login, transport error".to_string(),
+                s => format!("login answered {s}"),
+            };
+            let _ = writeln!(
+                s,
+                "| {label} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+                o.rps, o.p50_ms, o.p99_ms, o.max_ms, o.requests
+            );
+        }
+        if f.not_sent > 0 {
+            let _ = writeln!(
+                s,
+                "\n{} logins were not sent: 512 were already waiting for an answer.",
+                f.not_sent
+            );
+        }
+        s
+    }
+}
+
+pub fn write(report: &Report, dir: &Path, performance_md: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let md = report.markdown();
+    std::fs::write(dir.join("report.md"), &md)?;
+    let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("report.json"), json)?;
+    let doc = format!(
+        "{}\n## Latest figures\n\n{md}",
+        include_str!("../NOTES.md").trim_end()
+    );
+    std::fs::write(performance_md, doc)?;
+    println!("\n{md}");
+    Ok(())
+}

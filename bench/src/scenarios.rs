@@ -1,0 +1,817 @@
+//! The runs themselves: prepare the database and the server, then each scenario over HTTP and
+//! as a direct call, the growth run and the login flood.
+
+use crate::http1::Pool;
+use crate::load::{self, Answer, Figures};
+use crate::report::{FloodReport, GrowthRow, Machine, Report, Row};
+use crate::{Config, ceiling, seed, server};
+use crm_api::app::AppState;
+use crm_domain::kernel::pagination::ListQuery;
+use crm_sales::leads::{LEAD_LIST_SPEC, LeadId, LeadInput, LeadPatch};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Value, json};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+use uuid::Uuid;
+
+const PASSWORD: &str = "bench password 0123";
+
+pub struct Org {
+    pub id: Uuid,
+    pub admin: Uuid,
+    pub token: String,
+    pub email: String,
+}
+
+#[derive(Clone)]
+struct Http {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Http {
+    fn new(base: &str, conns: usize) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(conns)
+            .tcp_nodelay(true)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            client,
+            base: base.to_string(),
+        })
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        if_match: Option<i64>,
+    ) -> Result<(u16, Vec<u8>), String> {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        if let Some(v) = if_match {
+            req = req.header("if-match", format!("\"{v}\""));
+        }
+        let resp = req.send().await.map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        // Reading the whole body keeps the connection reusable and counts serialization.
+        let body = resp.bytes().await.map_err(|e| e.to_string())?;
+        Ok((status, body.to_vec()))
+    }
+
+    async fn json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<Value, String> {
+        let (status, bytes) = self.send(method, path, token, body, None).await?;
+        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if (200..300).contains(&status) {
+            Ok(v)
+        } else {
+            Err(format!("{path} answered {status}: {v}"))
+        }
+    }
+}
+
+async fn login(http: &Http, email: &str) -> Result<(Uuid, Uuid, String), String> {
+    let v = http
+        .json(
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(&json!({"email": email, "password": PASSWORD})),
+        )
+        .await?;
+    let id = |p: &str| {
+        v.pointer(p)
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<Uuid>().ok())
+            .ok_or_else(|| format!("login answer without {p}"))
+    };
+    let token = v
+        .get("access_token")
+        .and_then(Value::as_str)
+        .ok_or("login answer without access_token")?
+        .to_string();
+    Ok((id("/user/id")?, id("/user/organization_id")?, token))
+}
+
+/// Drops and creates the bench database unless it already holds this data set.
+async fn prepare_database(cfg: &Config) -> Result<bool, String> {
+    let url = url::Url::parse(&cfg.db_url).map_err(|e| format!("CRM_BENCH_DATABASE_URL: {e}"))?;
+    let name = url.path().trim_start_matches('/').to_string();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!(
+            "CRM_BENCH_DATABASE_URL names no plain database: {name:?}"
+        ));
+    }
+    let mut admin_url = url.clone();
+    admin_url.set_path("/postgres");
+    let admin = sea_orm::Database::connect(admin_url.as_str())
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot connect to {}: {e}",
+                admin_url.host_str().unwrap_or("")
+            )
+        })?;
+    if !cfg.reseed
+        && let Ok(db) = sea_orm::Database::connect(cfg.db_url.as_str()).await
+    {
+        let seeded = seed::already_seeded(&db, cfg.orgs, cfg.leads_per_org)
+            .await
+            .unwrap_or(false);
+        let _ = db.close().await;
+        if seeded {
+            return Ok(true);
+        }
+    }
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .map_err(|e| e.to_string())?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(false)
+}
+
+type Call = Arc<dyn Fn(usize, u64) -> Pin<Box<dyn Future<Output = Answer> + Send>> + Send + Sync>;
+
+fn call<F, Fut>(f: F) -> Call
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Answer> + Send + 'static,
+{
+    Arc::new(move |w, i| Box::pin(f(w, i)))
+}
+
+async fn drive(cfg: &Config, conns: usize, expected: &'static [u16], c: &Call) -> Figures {
+    let warm = c.clone();
+    load::closed_loop(
+        conns,
+        Duration::from_secs(cfg.warmup_secs),
+        expected,
+        move |w, i| warm(w, i),
+    )
+    .await;
+    let run = c.clone();
+    let out = load::closed_loop(conns, cfg.duration(), expected, move |w, i| run(w, i)).await;
+    if let Some(e) = &out.first_error {
+        eprintln!("  first error: {e}");
+    }
+    out.figures()
+}
+
+/// Everything the scenarios share.
+struct Ctx {
+    http: Http,
+    /// The scenarios' connections: one per worker.
+    fast: Pool,
+    /// Makes every created lead's email unique across runs of the scenario.
+    seq: AtomicU64,
+    orgs: Vec<Org>,
+    state: Arc<AppState>,
+    /// (organization index, lead id) picked at random.
+    sample: Vec<(usize, Uuid)>,
+    /// One lead per worker for the patch scenario, and the version each is at.
+    patch: Vec<(usize, Uuid)>,
+    versions: Vec<AtomicI64>,
+    deep_cursor: String,
+    run: Uuid,
+}
+
+impl Ctx {
+    fn pick(&self, w: usize, i: u64) -> (usize, Uuid) {
+        let n = self.sample.len();
+        self.sample[(w * 7919 + (i as usize) * 104_729) % n]
+    }
+
+    async fn get(&self, w: usize, path: &str, token: &str) -> Answer {
+        self.fast
+            .send(w, "GET", path, Some(token), None, None)
+            .await
+            .map(|r| r.status)
+            .map_err(|e| e.to_string())
+    }
+
+    async fn send(
+        &self,
+        w: usize,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+        if_match: Option<i64>,
+    ) -> Result<crate::http1::Response, String> {
+        let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+        self.fast
+            .send(w, method, path, token, Some(&bytes), if_match)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    fn new_lead(&self, w: usize) -> Value {
+        let n = self.seq.fetch_add(1, Ordering::Relaxed);
+        json!({
+            "name": format!("Bench lead {w}-{n}"),
+            "email": format!("new-{}-{n}@bench.test", self.run.simple()),
+            "company": "Bench Ltd",
+            "source": "web",
+            "estimated_amount": 250000,
+            "currency": "USD",
+            "score": 40
+        })
+    }
+}
+
+/// A direct call's answer as the status its route would give.
+fn ok(r: Result<impl Sized, impl std::fmt::Debug>) -> Answer {
+    answered(r, 200)
+}
+
+fn answered(r: Result<impl Sized, impl std::fmt::Debug>, status: u16) -> Answer {
+    r.map(|_| status).map_err(|e| format!("{e:?}"))
+}
+
+fn list_query(cursor: Option<&str>) -> Result<ListQuery, String> {
+    let mut p = vec![
+        ("status".to_string(), "new".to_string()),
+        ("limit".to_string(), "50".to_string()),
+    ];
+    if let Some(c) = cursor {
+        p.push(("cursor".into(), c.into()));
+    }
+    ListQuery::parse(&LEAD_LIST_SPEC, &p).map_err(|e| format!("{e:?}"))
+}
+
+/// The HTTP call and the direct call of one scenario.
+fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) {
+    let c = ctx.clone();
+    let d = ctx.clone();
+    match name {
+        "get lead by id" => (
+            call(move |w, i| {
+                let c = c.clone();
+                async move {
+                    let (o, id) = c.pick(w, i);
+                    c.get(w, &format!("/api/v1/leads/{id}"), &c.orgs[o].token)
+                        .await
+                }
+            }),
+            Some(call(move |w, i| {
+                let d = d.clone();
+                async move {
+                    let (o, id) = d.pick(w, i);
+                    let org = &d.orgs[o];
+                    let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
+                    ok(d.state.leads.get(&actor, LeadId(id)).await)
+                }
+            })),
+            &[200],
+        ),
+        "list leads (status, 50)" => (
+            call(move |w, i| {
+                let c = c.clone();
+                async move {
+                    let org = &c.orgs[(w + i as usize) % c.orgs.len()];
+                    c.get(w, "/api/v1/leads?status=new&limit=50", &org.token)
+                        .await
+                }
+            }),
+            Some(call(move |w, i| {
+                let d = d.clone();
+                async move {
+                    let org = &d.orgs[(w + i as usize) % d.orgs.len()];
+                    let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
+                    ok(d.state.leads.list(&actor, &list_query(None)?).await)
+                }
+            })),
+            &[200],
+        ),
+        "list leads, page 1,000" => (
+            call(move |w, _| {
+                let c = c.clone();
+                async move {
+                    let path =
+                        format!("/api/v1/leads?status=new&limit=50&cursor={}", c.deep_cursor);
+                    c.get(w, &path, &c.orgs[0].token).await
+                }
+            }),
+            Some(call(move |_, _| {
+                let d = d.clone();
+                async move {
+                    let org = &d.orgs[0];
+                    let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
+                    let q = list_query(Some(&d.deep_cursor))?;
+                    ok(d.state.leads.list(&actor, &q).await)
+                }
+            })),
+            &[200],
+        ),
+        "create lead" => (
+            call(move |w, _| {
+                let c = c.clone();
+                async move {
+                    let org = &c.orgs[w % c.orgs.len()];
+                    let body = c.new_lead(w);
+                    c.send(w, "POST", "/api/v1/leads", Some(&org.token), &body, None)
+                        .await
+                        .map(|r| r.status)
+                }
+            }),
+            Some(call(move |w, _| {
+                let d = d.clone();
+                async move {
+                    let org = &d.orgs[w % d.orgs.len()];
+                    let body = d.new_lead(w);
+                    let input: LeadInput =
+                        serde_json::from_value(body).map_err(|e| e.to_string())?;
+                    let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
+                    answered(d.state.leads.create(&actor, input).await, 201)
+                }
+            })),
+            &[201],
+        ),
+        "patch lead (If-Match)" => (
+            call(move |w, i| {
+                let c = c.clone();
+                async move {
+                    let (o, id) = c.patch[w];
+                    let v = c.versions[w].load(Ordering::Relaxed);
+                    let body = json!({"score": i % 100, "source": "referral"});
+                    let path = format!("/api/v1/leads/{id}");
+                    let r = c
+                        .send(w, "PATCH", &path, Some(&c.orgs[o].token), &body, Some(v))
+                        .await?;
+                    // A patch that changes nothing keeps the version: follow the answer.
+                    if let Some(v) = serde_json::from_slice::<Value>(&r.body)
+                        .ok()
+                        .and_then(|b| b.get("version")?.as_i64())
+                    {
+                        c.versions[w].store(v, Ordering::Relaxed);
+                    }
+                    Ok(r.status)
+                }
+            }),
+            Some(call(move |w, i| {
+                let d = d.clone();
+                async move {
+                    let (o, id) = d.patch[w];
+                    let org = &d.orgs[o];
+                    let v = d.versions[w].load(Ordering::Relaxed);
+                    let patch: LeadPatch =
+                        serde_json::from_value(json!({"score": i % 100, "source": "referral"}))
+                            .map_err(|e| e.to_string())?;
+                    let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
+                    let r = d
+                        .state
+                        .leads
+                        .update(&actor, LeadId(id), Some(v), patch)
+                        .await;
+                    if let Ok(l) = &r {
+                        d.versions[w].store(l.version, Ordering::Relaxed);
+                    }
+                    ok(r)
+                }
+            })),
+            &[200],
+        ),
+        "deal board" => (
+            call(move |w, i| {
+                let c = c.clone();
+                async move {
+                    let org = &c.orgs[(w + i as usize) % c.orgs.len()];
+                    c.get(w, "/api/v1/deals/board", &org.token).await
+                }
+            }),
+            Some(call(move |w, i| {
+                let d = d.clone();
+                async move {
+                    let org = &d.orgs[(w + i as usize) % d.orgs.len()];
+                    let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
+                    ok(d.state.deals.board(&actor, None).await)
+                }
+            })),
+            &[200],
+        ),
+        _ => (
+            call(move |w, i| {
+                let c = c.clone();
+                async move {
+                    let org = &c.orgs[(w + i as usize) % c.orgs.len()];
+                    let body = json!({"email": org.email, "password": PASSWORD});
+                    c.send(w, "POST", "/api/v1/auth/login", None, &body, None)
+                        .await
+                        .map(|r| r.status)
+                }
+            }),
+            None,
+            // Past the hashing queue a login is refused with 503 at once, by design.
+            &[200, 503],
+        ),
+    }
+}
+
+const SCENARIOS: [&str; 7] = [
+    "get lead by id",
+    "list leads (status, 50)",
+    "list leads, page 1,000",
+    "create lead",
+    "patch lead (If-Match)",
+    "deal board",
+    "login",
+];
+
+async fn seed_orgs(
+    cfg: &Config,
+    db: &DatabaseConnection,
+    http: &Http,
+    env: &[(String, String)],
+    config_dir: &std::path::Path,
+) -> Result<(), String> {
+    let total = cfg.orgs as u64 * cfg.leads_per_org as u64;
+    let bar = seed::bar(total, "leads");
+    for k in 0..cfg.orgs {
+        let email = format!("admin@org{k}.bench.test");
+        server::create_admin(
+            &cfg.binary,
+            config_dir,
+            env,
+            &email,
+            PASSWORD,
+            &format!("Bench org {k}"),
+        )
+        .await?;
+        let (_, org, token) = login(http, &email).await?;
+        // The board creates the default pipeline on first use and names its stages.
+        let board = http
+            .json(
+                reqwest::Method::GET,
+                "/api/v1/deals/board",
+                Some(&token),
+                None,
+            )
+            .await?;
+        let pipeline = board
+            .get("pipeline_id")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
+            .ok_or("board without pipeline_id")?;
+        let stages = board
+            .get("stages")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.get("stage_id")?.as_str()?.parse().ok())
+                    .collect::<Vec<Uuid>>()
+            })
+            .unwrap_or_default();
+        let plan = seed::OrgPlan {
+            org,
+            tag: format!("org{k}"),
+            users: cfg.users_per_org - 1,
+            clients: cfg.clients_per_org,
+            deals: cfg.deals_per_org,
+            pipeline,
+            stages,
+        };
+        seed::users_clients_deals(db, &plan).await?;
+        let set = seed::LeadSet {
+            org,
+            tag: &plan.tag,
+            total: cfg.leads_per_org,
+            spacing_secs: 300.0,
+        };
+        seed::leads(db, &set, 1, cfg.leads_per_org, &bar).await?;
+    }
+    bar.finish();
+    seed::mark_seeded(db, cfg.orgs, cfg.leads_per_org).await?;
+    seed::analyze(db).await
+}
+
+/// The cursor that opens page `page` of the status list.
+async fn cursor_at(http: &Http, token: &str, page: usize) -> Result<String, String> {
+    let mut cursor: Option<String> = None;
+    for _ in 1..page {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/leads?status=new&limit=50&cursor={c}"),
+            None => "/api/v1/leads?status=new&limit=50".to_string(),
+        };
+        let v = http
+            .json(reqwest::Method::GET, &path, Some(token), None)
+            .await?;
+        cursor = Some(
+            v.get("next_cursor")
+                .and_then(Value::as_str)
+                .ok_or(format!("the list ends before page {page}"))?
+                .to_string(),
+        );
+    }
+    cursor.ok_or_else(|| "page must be at least 2".into())
+}
+
+pub async fn run(cfg: &Config) -> Result<Report, String> {
+    if !cfg.binary.exists() {
+        return Err(format!(
+            "{} is missing: build it with `cargo build --release --bin crm` (make bench does)",
+            cfg.binary.display()
+        ));
+    }
+    let config_dir = cfg.root.join("config");
+    let seeded = prepare_database(cfg).await?;
+    let port = server::free_port().map_err(|e| e.to_string())?;
+    let secret = format!(
+        "bench-{}-{}",
+        Uuid::now_v7().simple(),
+        Uuid::now_v7().simple()
+    );
+    let env = server::server_env(&cfg.db_url, port, cfg.pool, &secret);
+    println!("bench: starting {} on port {port}", cfg.binary.display());
+    let srv = server::Server::start(&cfg.binary, &config_dir, &env).await?;
+    let max_conns = cfg.connections.iter().copied().max().unwrap_or(64);
+    let http = Http::new(&srv.base, max_conns * 2)?;
+    let db = sea_orm::Database::connect(cfg.db_url.as_str())
+        .await
+        .map_err(|e| e.to_string())?;
+    seed::install_helpers(&db).await?;
+    if seeded {
+        println!("bench: reusing the seeded database (CRM_BENCH_RESEED=1 seeds anew)");
+    } else {
+        println!(
+            "bench: seeding {} organizations × {} leads, {} users, {} clients, {} deals",
+            cfg.orgs, cfg.leads_per_org, cfg.users_per_org, cfg.clients_per_org, cfg.deals_per_org
+        );
+        let t = std::time::Instant::now();
+        seed_orgs(cfg, &db, &http, &env, &config_dir).await?;
+        println!("bench: seeded in {:.0} s", t.elapsed().as_secs_f64());
+    }
+
+    let mut orgs = Vec::new();
+    for k in 0..cfg.orgs {
+        let email = format!("admin@org{k}.bench.test");
+        let (admin, id, token) = login(&http, &email).await?;
+        orgs.push(Org {
+            id,
+            admin,
+            token,
+            email,
+        });
+    }
+    let mut sample = Vec::new();
+    let mut patch = Vec::new();
+    for (k, o) in orgs.iter().enumerate() {
+        let ids = seed::query_uuids(
+            &db,
+            "SELECT id FROM leads WHERE organization_id = $1 ORDER BY random() LIMIT 2000",
+            vec![o.id.into()],
+        )
+        .await?;
+        sample.extend(ids.iter().skip(max_conns).map(|id| (k, *id)));
+        if k == 0 {
+            patch.extend(ids.iter().take(max_conns).map(|id| (k, *id)));
+        }
+    }
+    let mut versions = Vec::new();
+    for (_, id) in &patch {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                "SELECT version FROM leads WHERE id = $1",
+                [(*id).into()],
+            ))
+            .await
+            .map_err(|e| e.to_string())?;
+        let v: i32 = row
+            .and_then(|r| r.try_get_by_index(0).ok())
+            .ok_or("patch lead vanished")?;
+        versions.push(AtomicI64::new(i64::from(v)));
+    }
+    println!("bench: walking to page 1,000 of the status list");
+    let deep_cursor = cursor_at(&http, &orgs[0].token, 1000).await?;
+    let state = ceiling::state(&env, &config_dir).await?;
+    // Fails early when the in-process services cannot authenticate the bench admins.
+    for o in &orgs {
+        ceiling::authenticate(&state, o.admin, o.id).await?;
+    }
+    let ctx = Arc::new(Ctx {
+        http: http.clone(),
+        fast: Pool::new(srv.base.trim_start_matches("http://"), max_conns),
+        seq: AtomicU64::new(0),
+        orgs,
+        state,
+        sample,
+        patch,
+        versions,
+        deep_cursor,
+        run: Uuid::now_v7(),
+    });
+
+    let only: Vec<String> = std::env::var("CRM_BENCH_SCENARIOS")
+        .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
+        .unwrap_or_default();
+    let mut rows = Vec::new();
+    for name in SCENARIOS
+        .into_iter()
+        .filter(|n| only.is_empty() || only.iter().any(|o| n.starts_with(o.as_str())))
+    {
+        for &conns in &cfg.connections {
+            let (api, direct, expected) = scenario(&ctx, name);
+            srv.reset_peak();
+            println!("bench: {name} at {conns} connections");
+            let api = drive(cfg, conns, expected, &api).await;
+            let peak = srv.peak_mib();
+            let ceiling = match direct {
+                Some(d) => Some(drive(cfg, conns, expected, &d).await),
+                None => None,
+            };
+            println!(
+                "  {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {}{}",
+                api.rps,
+                api.p50_ms,
+                api.p99_ms,
+                api.errors,
+                ceiling
+                    .as_ref()
+                    .map(|c| format!(" | ceiling {:.0} req/s", c.rps))
+                    .unwrap_or_default()
+            );
+            rows.push(Row {
+                scenario: name.to_string(),
+                connections: conns,
+                api,
+                ceiling,
+                peak_rss_mib: peak,
+            });
+        }
+    }
+
+    let growth = growth_run(cfg, &db, &http, &env, &config_dir, &srv).await?;
+    let flood = flood_run(cfg, &ctx, &rows, &srv).await;
+    let report = Report {
+        machine: Machine::detect(&db).await,
+        seconds_per_run: cfg.secs,
+        pool: cfg.pool,
+        orgs: cfg.orgs,
+        leads_per_org: cfg.leads_per_org,
+        users_per_org: cfg.users_per_org,
+        clients_per_org: cfg.clients_per_org,
+        deals_per_org: cfg.deals_per_org,
+        rows,
+        growth,
+        flood,
+        peak_rss_hwm_mib: srv.hwm_mib(),
+    };
+    srv.stop().await;
+    Ok(report)
+}
+
+async fn growth_run(
+    cfg: &Config,
+    db: &DatabaseConnection,
+    http: &Http,
+    env: &[(String, String)],
+    config_dir: &std::path::Path,
+    srv: &server::Server,
+) -> Result<Vec<GrowthRow>, String> {
+    let email = "admin@growth.bench.test";
+    server::create_admin(
+        &cfg.binary,
+        config_dir,
+        env,
+        email,
+        PASSWORD,
+        "Bench growth",
+    )
+    .await?;
+    let (_, org, token) = login(http, email).await?;
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "DELETE FROM leads WHERE organization_id = $1",
+        [org.into()],
+    ))
+    .await
+    .map_err(|e| e.to_string())?;
+    let last = cfg.growth.iter().copied().max().unwrap_or(0);
+    let mut have = 0i64;
+    let mut out = Vec::new();
+    let conns = cfg.connections.iter().copied().min().unwrap_or(16);
+    for &n in &cfg.growth {
+        let bar = seed::bar((n - have).max(0) as u64, "growth leads");
+        let set = seed::LeadSet {
+            org,
+            tag: "growth",
+            total: last,
+            spacing_secs: 20.0,
+        };
+        seed::leads(db, &set, have + 1, n, &bar).await?;
+        bar.finish();
+        have = have.max(n);
+        seed::analyze(db).await?;
+        let token = token.clone();
+        let pool = Arc::new(Pool::new(srv.base.trim_start_matches("http://"), conns));
+        let c = call(move |w, _| {
+            let (pool, token) = (pool.clone(), token.clone());
+            async move {
+                pool.send(
+                    w,
+                    "GET",
+                    "/api/v1/leads?status=new&limit=50",
+                    Some(&token),
+                    None,
+                    None,
+                )
+                .await
+                .map(|r| r.status)
+                .map_err(|e| e.to_string())
+            }
+        });
+        srv.reset_peak();
+        println!("bench: list leads with {n} leads in one organization");
+        let f = drive(cfg, conns, &[200], &c).await;
+        println!("  p50 {:.2} ms, p99 {:.2} ms", f.p50_ms, f.p99_ms);
+        out.push(GrowthRow {
+            leads: n,
+            connections: conns,
+            list: f,
+        });
+    }
+    Ok(out)
+}
+
+async fn flood_run(
+    cfg: &Config,
+    ctx: &Arc<Ctx>,
+    rows: &[Row],
+    srv: &server::Server,
+) -> FloodReport {
+    let conns = cfg.connections.iter().copied().min().unwrap_or(16);
+    let find = |name: &str| {
+        rows.iter()
+            .find(|r| r.scenario == name && r.connections == conns)
+            .map(|r| r.api.clone())
+    };
+    let baseline = find("get lead by id");
+    let capacity = find("login")
+        .map(|f| f.statuses.get(&200).copied().unwrap_or(0) as f64 / cfg.secs as f64)
+        .unwrap_or(10.0);
+    let rate = (capacity * 2.0).max(2.0);
+    println!(
+        "bench: login flood at {rate:.0}/s (twice the measured {capacity:.0}/s) during get lead"
+    );
+    let (get, _, _) = scenario(ctx, "get lead by id");
+    let flood_ctx = ctx.clone();
+    srv.reset_peak();
+    let flood = tokio::spawn(load::open_loop(rate, cfg.duration(), 512, move |i| {
+        let c = flood_ctx.clone();
+        async move {
+            let org = &c.orgs[i as usize % c.orgs.len()];
+            let body = json!({"email": org.email, "password": PASSWORD});
+            c.http
+                .send(
+                    reqwest::Method::POST,
+                    "/api/v1/auth/login",
+                    None,
+                    Some(&body),
+                    None,
+                )
+                .await
+                .map(|(s, _)| s)
+        }
+    }));
+    let g = get.clone();
+    let during = load::closed_loop(conns, cfg.duration(), &[200], move |w, i| g(w, i))
+        .await
+        .figures();
+    let logins = flood.await.ok();
+    FloodReport {
+        connections: conns,
+        login_capacity_per_sec: capacity,
+        flood_rate_per_sec: rate,
+        get_lead_baseline: baseline,
+        get_lead_during: during,
+        logins: logins.as_ref().map(|l| l.all.figures()),
+        logins_by_status: logins
+            .as_ref()
+            .map(|l| l.by_status.iter().map(|(s, o)| (*s, o.figures())).collect())
+            .unwrap_or_default(),
+        not_sent: logins.map(|l| l.not_sent).unwrap_or(0),
+        peak_rss_mib: srv.peak_mib(),
+    }
+}

@@ -1,0 +1,171 @@
+//! The server under test: the release `crm` binary started on a free port, its readiness, and
+//! its resident memory sampled while a scenario runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pid: u32,
+    peak_kib: Arc<AtomicU64>,
+    sampler: tokio::task::JoinHandle<()>,
+}
+
+/// The environment both the server and the in-process ceiling run with.
+pub fn server_env(db_url: &str, port: u16, pool: u32, secret: &str) -> Vec<(String, String)> {
+    [
+        ("CRM__SERVER__HOST", "127.0.0.1".to_string()),
+        ("CRM__SERVER__PORT", port.to_string()),
+        ("CRM__DATABASE__URL", db_url.to_string()),
+        ("CRM__DATABASE__MAX_CONNECTIONS", pool.to_string()),
+        ("CRM__AUTH__JWT_SECRET", secret.to_string()),
+        // The bench signs in from one address far more than a person would; the per-address
+        // budget is measured apart (the flood answers are hashing admission, see the report).
+        ("CRM__AUTH__RATE_LIMIT_PER_MINUTE", "0".to_string()),
+        ("CRM__MAIL__TRANSPORT", "log".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn rss_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+impl Server {
+    pub async fn start(
+        binary: &Path,
+        config_dir: &Path,
+        env: &[(String, String)],
+    ) -> Result<Self, String> {
+        let port = env
+            .iter()
+            .find(|(k, _)| k == "CRM__SERVER__PORT")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let child = Command::new(binary)
+            .arg("serve")
+            .env("CRM_ENV", "production")
+            .env("CRM_CONFIG_DIR", config_dir)
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().cloned())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let pid = child.id().ok_or("the server exited at once")?;
+        let peak_kib = Arc::new(AtomicU64::new(0));
+        let peak = peak_kib.clone();
+        let sampler = tokio::spawn(async move {
+            loop {
+                if let Some(kib) = rss_kib(pid, "VmRSS:") {
+                    peak.fetch_max(kib, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            pid,
+            peak_kib,
+            sampler,
+        };
+        server.wait_ready().await?;
+        Ok(server)
+    }
+
+    async fn wait_ready(&self) -> Result<(), String> {
+        let client = reqwest::Client::new();
+        for _ in 0..600 {
+            if let Ok(r) = client
+                .get(format!("{}/health/ready", self.base))
+                .send()
+                .await
+                && r.status().is_success()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err("the server did not become ready within 60 s".into())
+    }
+
+    /// Starts a new peak-RSS window.
+    pub fn reset_peak(&self) {
+        self.peak_kib
+            .store(rss_kib(self.pid, "VmRSS:").unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// The highest resident set seen since the last reset, in MiB.
+    pub fn peak_mib(&self) -> f64 {
+        self.peak_kib.load(Ordering::Relaxed) as f64 / 1024.0
+    }
+
+    /// The kernel's high-water mark of the process's resident set, in MiB.
+    pub fn hwm_mib(&self) -> f64 {
+        rss_kib(self.pid, "VmHWM:").unwrap_or(0) as f64 / 1024.0
+    }
+
+    pub async fn stop(mut self) {
+        self.sampler.abort();
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+}
+
+/// Runs `crm admin create` against the bench database.
+pub async fn create_admin(
+    binary: &Path,
+    config_dir: &Path,
+    env: &[(String, String)],
+    email: &str,
+    password: &str,
+    organization: &str,
+) -> Result<(), String> {
+    let out = Command::new(binary)
+        .args(["admin", "create", "--email", email, "--password", password])
+        .args(["--name", "Bench Admin", "--organization", organization])
+        .env("CRM_ENV", "production")
+        .env("CRM_CONFIG_DIR", config_dir)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().cloned())
+        .output()
+        .await
+        .map_err(|e| e.to_string())?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // An earlier run made this admin: that is the state wanted.
+    if out.status.success() || stderr.contains("already exists") {
+        Ok(())
+    } else {
+        Err(format!("crm admin create failed: {stderr}"))
+    }
+}
+
+/// The workspace root (the bench runs from it through `make bench`).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
