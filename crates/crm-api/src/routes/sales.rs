@@ -529,7 +529,8 @@ pub async fn client_summary(
     Ok(HttpResponse::Ok().json(s))
 }
 
-/// Interactions, deals, quotations and audit entries of the client, newest first.
+/// Interactions, deals, quotations and audit entries of the client, newest first; the audit
+/// entries include those of the client's deals and quotations the caller may read.
 #[utoipa::path(get, path = "/api/v1/clients/{id}/timeline", tag = "clients",
     params(("id" = Uuid, Path), crate::openapi::ListParams),
     responses((status = 200, description = "One page", body = PageDto<TimelineItem>)))]

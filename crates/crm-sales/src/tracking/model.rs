@@ -22,7 +22,8 @@ pub struct TrackingScope {
     pub interactions: bool,
     pub deals: Visibility,
     pub quotations: Visibility,
-    /// The client's own audit entries.
+    /// Audit entries: the client's own, and those of its deals and quotations the caller
+    /// may see (per `deals` and `quotations`).
     pub activities: bool,
 }
 
@@ -116,7 +117,8 @@ pub struct TimelineItem {
     /// The interaction's summary, the deal's title, the quotation's number, the audit action.
     pub title: String,
     /// Kind-specific details: interaction `{kind}`; deal `{status, amount, currency}`;
-    /// quotation `{status, total, currency}`; activity `{action, actor_id}`.
+    /// quotation `{status, total, currency}`; activity `{action, actor_id, entity_type,
+    /// entity_id}`, the entity being the client or one of its deals or quotations.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: serde_json::Value,
 }
