@@ -4,6 +4,7 @@
 use crate::backend_tests;
 use crate::helpers::*;
 use crate::proxy::Proxy;
+use serde_json::Value;
 use std::time::{Duration, Instant};
 
 backend_tests!(health_and_readiness, |b| async move {
@@ -185,6 +186,176 @@ backend_tests!(openapi_and_docs, |b| async move {
     let res = app.get("/docs/swagger-initializer.js").await;
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("/api/v1/openapi.json"));
+    app.stop().await;
+});
+
+/// The schema `node` names: a `$ref` to `components.schemas` resolved (repeatedly).
+fn resolve<'a>(doc: &'a Value, mut node: &'a Value) -> &'a Value {
+    for _ in 0..8 {
+        let Some(r) = node.get("$ref").and_then(Value::as_str) else {
+            break;
+        };
+        let mut target = doc;
+        for part in r.trim_start_matches("#/").split('/') {
+            target = &target[part];
+        }
+        assert!(!target.is_null(), "dangling $ref {r}");
+        node = target;
+    }
+    node
+}
+
+/// The example a media type carries: its own `example` / `examples`, else its schema's.
+fn example_of<'a>(doc: &'a Value, media: &'a Value) -> Option<&'a Value> {
+    let own = |node: &'a Value| {
+        node.get("example").or_else(|| {
+            match node.get("examples") {
+                // Schema `examples` is an array; media-type `examples` a map of Example objects.
+                Some(Value::Array(a)) => a.first(),
+                Some(Value::Object(m)) => m.values().next().map(|e| {
+                    let e = resolve(doc, e);
+                    e.get("value").unwrap_or(e)
+                }),
+                _ => None,
+            }
+        })
+    };
+    own(media).or_else(|| own(resolve(doc, media.get("schema")?)))
+}
+
+/// An example must match its schema's shape: every object carries the required fields and,
+/// when closed, no others (nested objects, arrays and nullable `oneOf`s included); a list
+/// example shows at least one item and its `next_cursor`.
+fn example_fits(doc: &Value, schema: &Value, example: &Value, at: &str) -> Result<(), String> {
+    let schema = resolve(doc, schema);
+    if example.is_null() {
+        return Ok(());
+    }
+    if let Some(alts) = schema.get("oneOf").and_then(Value::as_array) {
+        // `Option<T>` is `oneOf: [T, null]`: the example must fit one alternative.
+        let fits = alts
+            .iter()
+            .any(|alt| example_fits(doc, alt, example, at).is_ok());
+        return if fits {
+            Ok(())
+        } else {
+            Err(format!("{at}: {example} fits no alternative"))
+        };
+    }
+    if let Some(items) = schema.get("items") {
+        let Some(arr) = example.as_array() else {
+            return Err(format!("{at}: expected an array, got {example}"));
+        };
+        for (i, e) in arr.iter().enumerate() {
+            example_fits(doc, items, e, &format!("{at}[{i}]"))?;
+        }
+        return Ok(());
+    }
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    let Some(obj) = example.as_object() else {
+        return Err(format!("{at}: expected an object, got {example}"));
+    };
+    for r in schema["required"].as_array().into_iter().flatten() {
+        let r = r.as_str().unwrap_or_default();
+        if !obj.contains_key(r) {
+            return Err(format!("{at}: lacks required `{r}`"));
+        }
+    }
+    let open = schema
+        .get("additionalProperties")
+        .is_some_and(|a| a != &Value::Bool(false));
+    for (k, v) in obj {
+        match props.get(k) {
+            Some(p) => example_fits(doc, p, v, &format!("{at}.{k}"))?,
+            None if open => {}
+            None => return Err(format!("{at}: has `{k}`, not in the schema")),
+        }
+    }
+    if props.contains_key("data") && props.contains_key("next_cursor") {
+        let ok = obj["data"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty() && d.iter().all(|i| !i.is_null()))
+            && obj.contains_key("next_cursor");
+        if !ok {
+            return Err(format!(
+                "{at}: a list example needs `data: [item, ...]` and `next_cursor`"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_json(media_type: &str) -> bool {
+    media_type == "application/json" || media_type.ends_with("+json")
+}
+
+// Every operation shows what to send and what comes back: a request body, and each 2xx
+// response with a JSON body, carries an example on its media type or on its schema.
+backend_tests!(openapi_examples_everywhere, |b| async move {
+    let app = spawn_app(b).await;
+    let res = app.get("/api/v1/openapi.json").await;
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.unwrap();
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    let mut check = |what: String, media: &Value| {
+        checked += 1;
+        match example_of(&doc, media) {
+            None => missing.push(format!("{what}: no example")),
+            Some(e) => {
+                if let Err(why) = example_fits(&doc, &media["schema"], e, "example") {
+                    missing.push(format!("{what}: {why}"));
+                }
+            }
+        }
+    };
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if ![
+                "get", "put", "post", "delete", "patch", "head", "options", "trace",
+            ]
+            .contains(&method.as_str())
+            {
+                continue;
+            }
+            let name = format!("{} {path}", method.to_uppercase());
+            if let Some(body) = op.get("requestBody") {
+                let body = resolve(&doc, body);
+                let content = body["content"].as_object();
+                assert!(
+                    content.is_some_and(|c| !c.is_empty()),
+                    "{name}: request body without content"
+                );
+                for (mt, media) in content.into_iter().flatten() {
+                    check(format!("{name} request body ({mt})"), media);
+                }
+            }
+            for (status, res) in op["responses"].as_object().unwrap() {
+                if !status.starts_with('2') {
+                    continue;
+                }
+                let res = resolve(&doc, res);
+                // No content: 204, 202 and the like have no body to show.
+                for (mt, media) in res["content"].as_object().into_iter().flatten() {
+                    if is_json(mt) {
+                        check(format!("{name} {status} response ({mt})"), media);
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 60,
+        "only {checked} bodies found; is the document complete?"
+    );
+    assert!(
+        missing.is_empty(),
+        "{} of {checked} bodies lack a fitting example:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
     app.stop().await;
 });
 

@@ -284,16 +284,107 @@ backend_tests!(deals_board_forecast_and_closing, |b| async move {
     )
     .await;
     assert_eq!(summary["open_deals"]["count"], 2, "{summary}");
+    // A quotation of the client, edited; and another client's deal, edited: only the first
+    // client's deal and quotation activity belongs in its timeline.
+    let q = ok(app.send_as(Method::POST, t, "/api/v1/quotations", Some(&json!({"client_id": cid, "currency": "USD", "issue_date": "2026-11-01", "valid_until": "2099-12-31", "items": [{"description": "Setup", "quantity": 1, "unit_price": 1000, "tax_rate": 0}]}))).await, 201).await;
+    let qid = q["id"].as_str().unwrap();
+    ok(
+        app.send_as(
+            Method::PATCH,
+            t,
+            &format!("/api/v1/quotations/{qid}"),
+            Some(&json!({"valid_until": "2099-11-30"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let other = ok(
+        app.send_as(
+            Method::POST,
+            t,
+            "/api/v1/clients",
+            Some(&json!({"name": "Someone else", "kind": "company"})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let other_deal = ok(app.send_as(Method::POST, t, "/api/v1/deals", Some(&json!({"title": "Theirs", "client_id": other["id"], "amount": 700, "currency": "USD"}))).await, 201).await;
+    let other_deal_id = other_deal["id"].as_str().unwrap();
+    ok(
+        app.send_as(
+            Method::PATCH,
+            t,
+            &format!("/api/v1/deals/{other_deal_id}"),
+            Some(&json!({"title": "Theirs, renamed"})),
+        )
+        .await,
+        200,
+    )
+    .await;
     let timeline = ok(
         app.get_as(t, &format!("/api/v1/clients/{cid}/timeline?limit=200"))
             .await,
         200,
     )
     .await;
+    let items = timeline["data"].as_array().unwrap();
+    assert!(items.len() >= 3, "{timeline}");
+    let activity = |entity_type: &str, entity_id: &str, action: &str| {
+        items.iter().any(|i| {
+            i["kind"] == "activity"
+                && i["data"]["entity_type"] == entity_type
+                && i["data"]["entity_id"] == entity_id
+                && i["data"]["action"] == action
+        })
+    };
     assert!(
-        timeline["data"].as_array().unwrap().len() >= 3,
+        activity("deal", id, "updated"),
+        "the deal's stage move is in the timeline: {timeline}"
+    );
+    assert!(
+        activity("deal", id, "won"),
+        "the deal's closing is in the timeline: {timeline}"
+    );
+    assert!(
+        activity("quotation", qid, "updated"),
+        "the quotation's edit is in the timeline: {timeline}"
+    );
+    assert!(
+        activity("client", cid, "created"),
+        "the client's own entries stay: {timeline}"
+    );
+    assert!(
+        !items
+            .iter()
+            .any(|i| i["id"] == other_deal_id || i["data"]["entity_id"] == other_deal_id),
+        "another client's deal and its activity stay out: {timeline}"
+    );
+    // Newest first, through pages of two as well as in one page.
+    let at = |i: &Value| i["occurred_at"].as_str().unwrap().to_string();
+    assert!(
+        items.windows(2).all(|w| at(&w[0]) >= at(&w[1])),
         "{timeline}"
     );
+    let mut paged = Vec::new();
+    let mut next = format!("/api/v1/clients/{cid}/timeline?limit=2");
+    loop {
+        let page = ok(app.get_as(t, &next).await, 200).await;
+        paged.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].clone()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => next = format!("/api/v1/clients/{cid}/timeline?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    let all: Vec<Value> = items.iter().map(|i| i["id"].clone()).collect();
+    assert_eq!(paged, all, "pages of two walk the same timeline");
     app.stop().await;
 });
 

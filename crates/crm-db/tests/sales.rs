@@ -1497,8 +1497,10 @@ async fn client_summary_and_timeline_are_computed_by_the_store() {
     );
     let _ = draft;
 
-    // The timeline: 2 interactions, 5 deals, 3 quotations, and the client's audit entries
-    // (the one above), newest first, each exactly once across pages.
+    // The timeline: 2 interactions, 5 deals, 3 quotations, and the audit entries of the
+    // client (the one above) and of its quotations (3 created, 2 sent by the service; the
+    // deals were written through the repository, without entries), newest first, each
+    // exactly once across pages.
     let timeline = all_pages!(TIMELINE_LIST_SPEC, &[], |q| svc.timeline(&a, c.id, &q));
     let mut kinds = std::collections::BTreeMap::new();
     for t in &timeline {
@@ -1507,10 +1509,32 @@ async fn client_summary_and_timeline_are_computed_by_the_store() {
     assert_eq!(
         kinds.into_iter().collect::<Vec<_>>(),
         [
-            ("activity", 1),
+            ("activity", 6),
             ("deal", 5),
             ("interaction", 2),
             ("quotation", 3)
+        ]
+    );
+    let mut audited = timeline
+        .iter()
+        .filter(|t| t.kind == TimelineKind::Activity)
+        .map(|t| {
+            (
+                t.data["entity_type"].as_str().unwrap_or_default(),
+                t.data["action"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect::<Vec<_>>();
+    audited.sort();
+    assert_eq!(
+        audited,
+        [
+            ("client", "updated"),
+            ("quotation", "created"),
+            ("quotation", "created"),
+            ("quotation", "created"),
+            ("quotation", "sent"),
+            ("quotation", "sent"),
         ]
     );
     let distinct: HashSet<_> = timeline.iter().map(|t| t.id).collect();

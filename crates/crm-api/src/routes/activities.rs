@@ -12,6 +12,11 @@ use uuid::Uuid;
 
 /// One changed field of an audited write.
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "field": "stage_id",
+    "before": "019bb138-10d2-742b-8e80-c4b0a4042bb3",
+    "after": "019bb138-10dc-7319-8591-42deccea2645"
+}))]
 pub struct FieldChangeDto {
     pub field: String,
     pub before: serde_json::Value,
@@ -20,6 +25,29 @@ pub struct FieldChangeDto {
 
 /// An audit-log entry. Entries never change: `updated_at` equals `created_at` and `version` is 1.
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019cadd4-cb50-7819-a34f-806fabf4a07c",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "actor_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+    "entity_type": "deal",
+    "entity_id": "019c2d75-7b80-7bb7-9e08-caa1a0817910",
+    "action": "updated",
+    "changes": [
+        {
+            "field": "stage_id",
+            "before": "019bb138-10d2-742b-8e80-c4b0a4042bb3",
+            "after": "019bb138-10dc-7319-8591-42deccea2645"
+        },
+        {
+            "field": "probability",
+            "before": 10,
+            "after": 40
+        }
+    ],
+    "created_at": "2026-03-02T09:15:30.123456Z",
+    "updated_at": "2026-03-02T09:15:30.123456Z",
+    "version": 1
+}))]
 pub struct ActivityDto {
     pub id: Uuid,
     pub organization_id: Uuid,
@@ -61,6 +89,7 @@ impl From<Activity> for ActivityDto {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = crm_domain::kernel::openapi::page_example::<ActivityDto>)]
 pub struct ActivityPage {
     pub data: Vec<ActivityDto>,
     pub next_cursor: Option<String>,

@@ -15,6 +15,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+    "name": "Ann Lee",
+    "email": "ann@acme.example",
+    "status": "pending_verification",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7"
+}))]
 pub struct Registered {
     pub id: Uuid,
     pub name: String,
@@ -26,17 +33,24 @@ pub struct Registered {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "email": "ann@acme.example"
+}))]
 pub struct EmailBody {
     pub email: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "refresh_token": "rt_Yp3kQ0v7n2WcT9bL4sXe8uHfJ1mZaR6d"
+}))]
 pub struct RefreshBody {
     pub refresh_token: String,
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = tokens_example)]
 pub struct Tokens {
     pub access_token: String,
     /// Opaque; single use: each refresh returns a new one.
@@ -61,6 +75,32 @@ impl From<TokenPair> for Tokens {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+    "name": "Ann Lee",
+    "email": "ann@acme.example",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "status": "active",
+    "department_id": "019bbbbb-b680-7ccd-8a14-876aeaff1a09",
+    "designation_id": "019bbbc0-4a60-70f3-83e1-b258fd724452",
+    "roles": [
+        {
+            "id": "019bb138-11f4-78c9-a6ce-ab360512bd13",
+            "name": "admin"
+        }
+    ],
+    "permissions": [
+        "clients:read",
+        "clients:write",
+        "deals:read",
+        "deals:write",
+        "leads:read",
+        "leads:write"
+    ],
+    "created_at": "2026-01-12T08:00:01.000000Z",
+    "updated_at": "2026-01-14T09:10:00.000000Z",
+    "version": 3
+}))]
 pub struct MeDto {
     pub id: Uuid,
     pub name: String,
@@ -75,6 +115,17 @@ pub struct MeDto {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
     pub version: i64,
+}
+
+/// A token pair for the example user.
+fn tokens_example() -> serde_json::Value {
+    serde_json::json!({
+        "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMTliYjEzOC0xM2U4LTc3YTktYTU2NC0xMmE5YjhhMWFiY2QiLCJvcmciOiIwMTliYjEzOC0xMDAwLTcxYTUtOGRhNC1mOWZjM2M2ZGE1ZDciLCJpc3MiOiJjcm0iLCJhdWQiOiJjcm0tYXBpIiwiZXhwIjoxNzcyNDQzNDMwfQ.3Jm0bX2cK9yQ1Hn8pVt5Lw7Rz4Ud6Ae0Gf2Si8Ok1Xc",
+        "refresh_token": "rt_Yp3kQ0v7n2WcT9bL4sXe8uHfJ1mZaR6d",
+        "token_type": "Bearer",
+        "expires_in": 900,
+        "user": crm_domain::kernel::openapi::example_of::<UserDto>(),
+    })
 }
 
 fn client_address(req: &HttpRequest) -> String {

@@ -19,6 +19,28 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019c2304-2480-7896-8534-f45738d048ec",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "name": "Globex Corporation",
+    "kind": "company",
+    "email": "accounts@globex.example",
+    "phone": "+1 555 0142",
+    "website": "https://globex.example",
+    "industry": "Manufacturing",
+    "parent_id": null,
+    "owner_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+    "status": "active",
+    "tags": [
+        "enterprise",
+        "east-coast"
+    ],
+    "address": "1 Globex Way, Springfield",
+    "lifecycle": "prospect",
+    "created_at": "2026-02-03T10:20:00.000000Z",
+    "updated_at": "2026-02-03T10:20:00.000000Z",
+    "version": 1
+}))]
 pub struct ClientDto {
     pub id: Uuid,
     pub organization_id: Uuid,
@@ -67,6 +89,19 @@ impl From<&Client> for ClientDto {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019c2308-b860-7c79-86d4-ac7a5c3902b3",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "client_id": "019c2304-2480-7896-8534-f45738d048ec",
+    "name": "Hank Scorpio",
+    "email": "hank@globex.example",
+    "phone": "+1 555 0143",
+    "title": "CEO",
+    "is_primary": true,
+    "created_at": "2026-02-03T10:25:00.000000Z",
+    "updated_at": "2026-02-03T10:25:00.000000Z",
+    "version": 1
+}))]
 pub struct ContactDto {
     pub id: Uuid,
     pub organization_id: Uuid,
@@ -100,6 +135,19 @@ impl From<&Contact> for ContactDto {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019c47da-1300-71b3-93ad-dccb2c33be0a",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "client_id": "019c2304-2480-7896-8534-f45738d048ec",
+    "kind": "meeting",
+    "summary": "Kick-off: scope and timeline agreed",
+    "occurred_at": "2026-02-10T14:00:00.000000Z",
+    "contact_id": "019c2308-b860-7c79-86d4-ac7a5c3902b3",
+    "owner_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+    "created_at": "2026-02-10T14:00:00.000000Z",
+    "updated_at": "2026-02-10T14:00:00.000000Z",
+    "version": 1
+}))]
 pub struct InteractionDto {
     pub id: Uuid,
     pub organization_id: Uuid,

@@ -21,6 +21,17 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019bbbbb-b680-7ccd-8a14-876aeaff1a09",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "name": "Sales",
+    "code": "SAL",
+    "parent_id": null,
+    "head_user_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+    "created_at": "2026-01-14T09:00:00.000000Z",
+    "updated_at": "2026-01-14T09:00:00.000000Z",
+    "version": 1
+}))]
 pub struct DepartmentDto {
     pub id: Uuid,
     pub organization_id: Uuid,
@@ -50,6 +61,16 @@ impl From<&Department> for DepartmentDto {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019bbbc0-4a60-70f3-83e1-b258fd724452",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "title": "Account Executive",
+    "department_id": "019bbbbb-b680-7ccd-8a14-876aeaff1a09",
+    "level": 3,
+    "created_at": "2026-01-14T09:05:00.000000Z",
+    "updated_at": "2026-01-14T09:05:00.000000Z",
+    "version": 1
+}))]
 pub struct DesignationDto {
     pub id: Uuid,
     pub organization_id: Uuid,

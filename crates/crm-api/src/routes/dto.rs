@@ -8,6 +8,18 @@ use uuid::Uuid;
 
 /// A user as clients see it; never a password hash.
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "name": "Ann Lee",
+    "email": "ann@acme.example",
+    "status": "active",
+    "department_id": "019bbbbb-b680-7ccd-8a14-876aeaff1a09",
+    "designation_id": "019bbbc0-4a60-70f3-83e1-b258fd724452",
+    "created_at": "2026-01-12T08:00:01.000000Z",
+    "updated_at": "2026-01-14T09:10:00.000000Z",
+    "version": 3
+}))]
 pub struct UserDto {
     pub id: Uuid,
     pub organization_id: Uuid,
@@ -40,6 +52,10 @@ impl From<&User> for UserDto {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019bb138-11f4-78c9-a6ce-ab360512bd13",
+    "name": "admin"
+}))]
 pub struct RoleRef {
     pub id: Uuid,
     pub name: String,
@@ -56,6 +72,7 @@ impl From<&RoleSummary> for RoleRef {
 
 /// A page of a list.
 #[derive(Serialize, ToSchema)]
+#[schema(example = crm_domain::kernel::openapi::page_example::<T>)]
 pub struct PageDto<T: ToSchema> {
     pub data: Vec<T>,
     /// Pass as `cursor` for the next page; null on the last page.

@@ -7,6 +7,10 @@ use std::time::Duration;
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "status": "ready",
+    "database": "up"
+}))]
 pub struct Health {
     /// `ok` (live) or `ready`.
     pub status: &'static str,
@@ -17,7 +21,8 @@ pub struct Health {
 
 /// The process is running.
 #[utoipa::path(get, path = "/health/live", tag = "health", security(()),
-    responses((status = 200, description = "The process is running", body = Health)))]
+    responses((status = 200, description = "The process is running", body = Health,
+        example = json!({"status": "ok"}))))]
 pub async fn live(_: Public) -> HttpResponse {
     HttpResponse::Ok().json(Health {
         status: "ok",

@@ -13,6 +13,22 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "name": "Acme Trading",
+    "legal_name": "Acme Trading LLC",
+    "tax_id": "US-47-1234567",
+    "email": "hello@acme.example",
+    "phone": "+1 555 0100",
+    "website": "https://acme.example",
+    "address": "500 Market St, San Francisco, CA",
+    "default_currency": "USD",
+    "timezone": "America/New_York",
+    "logo_file_id": "019bb73a-2600-73f4-ad83-a8233fb62d2c",
+    "created_at": "2026-01-12T08:00:00.000000Z",
+    "updated_at": "2026-01-13T12:00:05.000000Z",
+    "version": 2
+}))]
 pub struct OrganizationDto {
     pub id: Uuid,
     pub name: String,

@@ -15,6 +15,22 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019bb138-11f4-78c9-a6ce-ab360512bd13",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "name": "Account manager",
+    "description": "Runs client accounts end to end",
+    "permissions": [
+        "clients:read",
+        "clients:write",
+        "deals:read:own",
+        "deals:write:own"
+    ],
+    "is_system": false,
+    "created_at": "2026-01-12T08:00:00.500000Z",
+    "updated_at": "2026-01-12T08:00:00.500000Z",
+    "version": 1
+}))]
 pub struct RoleDto {
     pub id: Uuid,
     pub organization_id: Uuid,
@@ -46,6 +62,10 @@ impl From<&Role> for RoleDto {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "code": "leads:read",
+    "description": "Read leads"
+}))]
 pub struct PermissionDto {
     pub code: String,
     pub description: String,

@@ -117,11 +117,24 @@ pub async fn delete_lead(
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = conversion_example)]
 pub struct Conversion {
     pub lead: Lead,
     pub client: ClientDto,
     /// Present when `create_deal` was given.
     pub deal: Option<Deal>,
+}
+
+/// A converted lead with its new client and deal, from their own examples.
+fn conversion_example() -> serde_json::Value {
+    use crm_domain::kernel::openapi::example_of;
+    let mut lead = example_of::<Lead>();
+    let client = example_of::<ClientDto>();
+    let deal = example_of::<Deal>();
+    lead["status"] = "converted".into();
+    lead["converted_client_id"] = client["id"].clone();
+    lead["converted_deal_id"] = deal["id"].clone();
+    serde_json::json!({"lead": lead, "client": client, "deal": deal})
 }
 
 /// Turn a lead into a client (new, or the given `client_id`) and optionally a deal, in one
@@ -332,8 +345,19 @@ pub async fn lost(
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = stage_history_example)]
 pub struct StageHistory {
     pub data: Vec<StageChange>,
+}
+
+fn stage_history_example() -> serde_json::Value {
+    let moved = crm_domain::kernel::openapi::example_of::<StageChange>();
+    let mut entered = moved.clone();
+    entered["id"] = "019c2d75-7be4-7d93-9aca-3c06f5ff0c03".into();
+    entered["from_stage_id"] = serde_json::Value::Null;
+    entered["to_stage_id"] = moved["from_stage_id"].clone();
+    entered["changed_at"] = "2026-02-05T11:00:00.000000Z".into();
+    serde_json::json!({"data": [entered, moved]})
 }
 
 /// Every stage the deal entered, oldest first.
@@ -529,7 +553,8 @@ pub async fn client_summary(
     Ok(HttpResponse::Ok().json(s))
 }
 
-/// Interactions, deals, quotations and audit entries of the client, newest first.
+/// Interactions, deals, quotations and audit entries of the client, newest first; the audit
+/// entries include those of the client's deals and quotations the caller may read.
 #[utoipa::path(get, path = "/api/v1/clients/{id}/timeline", tag = "clients",
     params(("id" = Uuid, Path), crate::openapi::ListParams),
     responses((status = 200, description = "One page", body = PageDto<TimelineItem>)))]

@@ -16,12 +16,26 @@ use uuid::Uuid;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "role_ids": [
+        "019bb138-11f4-78c9-a6ce-ab360512bd13"
+    ]
+}))]
 pub struct SetRolesBody {
     /// Exactly the roles the user should have.
     pub role_ids: Vec<Uuid>,
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "user_id": "019bdaf4-4440-7110-9710-cf5327ac435a",
+    "roles": [
+        {
+            "id": "019bb138-11f4-78c9-a6ce-ab360512bd13",
+            "name": "sales"
+        }
+    ]
+}))]
 pub struct UserRoles {
     pub user_id: Uuid,
     pub roles: Vec<RoleRef>,

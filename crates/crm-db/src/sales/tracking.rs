@@ -1,6 +1,6 @@
 //! A client's summary and timeline, computed in SQL: `GROUP BY` for the figures, one
-//! keyset-paginated `UNION ALL` over interactions, deals, quotations and audit entries for
-//! the timeline.
+//! keyset-paginated `UNION ALL` over interactions, deals, quotations and audit entries (of the
+//! client and of its deals and quotations) for the timeline.
 
 use super::{count, count_star, get, sum_i64};
 use crate::entities::{activity, deal, interaction, quotation};
@@ -56,8 +56,9 @@ fn quotation_status(today: NaiveDate) -> Expr {
     .into()
 }
 
-/// The timeline's columns, in order.
-const COLUMNS: [&str; 8] = [
+/// The timeline's columns, in order. `subject_type` / `subject_id` name the record an entry is
+/// about: the row itself, or for an audit entry the client, deal or quotation it records.
+const COLUMNS: [&str; 10] = [
     "kind",
     "id",
     "occurred_at",
@@ -66,9 +67,11 @@ const COLUMNS: [&str; 8] = [
     "amount",
     "currency",
     "actor_id",
+    "subject_type",
+    "subject_id",
 ];
 
-/// One branch of the timeline's `UNION ALL`: the eight columns from `table`.
+/// One branch of the timeline's `UNION ALL`: the ten columns from `table`.
 #[allow(clippy::too_many_arguments)]
 fn branch<T: sea_orm::sea_query::IntoTableRef>(
     kind: TimelineKind,
@@ -80,6 +83,7 @@ fn branch<T: sea_orm::sea_query::IntoTableRef>(
     amount: Expr,
     currency: Expr,
     actor: Expr,
+    subject: (Expr, Expr),
     cond: Condition,
 ) -> SelectStatement {
     Query::select()
@@ -91,9 +95,37 @@ fn branch<T: sea_orm::sea_query::IntoTableRef>(
         .expr_as(amount, "amount")
         .expr_as(currency, "currency")
         .expr_as(actor, "actor_id")
+        .expr_as(subject.0, "subject_type")
+        .expr_as(subject.1, "subject_id")
         .from(table)
         .cond_where(cond)
         .to_owned()
+}
+
+/// The branch's own row as its subject.
+fn itself(kind: TimelineKind, id: Expr) -> (Expr, Expr) {
+    (Expr::val(kind.as_str()), id)
+}
+
+/// The audit entries of `entity_type` records whose ids `ids` selects.
+fn activities_of(org: OrganizationId, entity_type: &str, ids: SelectStatement) -> SelectStatement {
+    use activity::Column as C;
+    branch(
+        TimelineKind::Activity,
+        activity::Entity,
+        Expr::col(C::Id),
+        Expr::col(C::CreatedAt),
+        Expr::col(C::Action),
+        Expr::col(C::Action),
+        no_amount(),
+        no_text(),
+        Expr::col(C::ActorId),
+        (Expr::col(C::EntityType), Expr::col(C::EntityId)),
+        Condition::all()
+            .add(C::OrganizationId.eq(org.0))
+            .add(C::EntityType.eq(entity_type))
+            .add(C::EntityId.in_subquery(ids)),
+    )
 }
 
 fn no_amount() -> Expr {
@@ -126,6 +158,7 @@ fn branches(
             no_amount(),
             no_text(),
             Expr::col(C::OwnerId),
+            itself(TimelineKind::Interaction, Expr::col(C::Id)),
             Condition::all()
                 .add(C::OrganizationId.eq(org.0))
                 .add(C::ClientId.eq(client.0)),
@@ -145,6 +178,7 @@ fn branches(
             Expr::col(C::Amount),
             Expr::col(C::Currency),
             Expr::col(C::OwnerId),
+            itself(TimelineKind::Deal, Expr::col(C::Id)),
             Condition::all()
                 .add(C::OrganizationId.eq(org.0))
                 .add(C::ClientId.eq(client.0))
@@ -165,6 +199,7 @@ fn branches(
             Expr::col(C::Total),
             Expr::col(C::Currency),
             Expr::col(C::OwnerId),
+            itself(TimelineKind::Quotation, Expr::col(C::Id)),
             Condition::all()
                 .add(C::OrganizationId.eq(org.0))
                 .add(C::ClientId.eq(client.0))
@@ -183,11 +218,41 @@ fn branches(
             no_amount(),
             no_text(),
             Expr::col(C::ActorId),
+            (Expr::col(C::EntityType), Expr::col(C::EntityId)),
             Condition::all()
                 .add(C::OrganizationId.eq(org.0))
                 .add(C::EntityType.eq("client"))
                 .add(C::EntityId.eq(client.0)),
         ));
+        // The audit entries of the client's deals and quotations the caller may see (served
+        // by `ix_activities_org_entity`, the ids by `ix_deals_org_client` and
+        // `ix_quotations_org_client`).
+        if let Some(own) = visible(scope.deals, deal::Column::OwnerId) {
+            let ids = Query::select()
+                .column(deal::Column::Id)
+                .from(deal::Entity)
+                .cond_where(
+                    Condition::all()
+                        .add(deal::Column::OrganizationId.eq(org.0))
+                        .add(deal::Column::ClientId.eq(client.0))
+                        .add(own),
+                )
+                .to_owned();
+            out.push(activities_of(org, "deal", ids));
+        }
+        if let Some(own) = visible(scope.quotations, quotation::Column::OwnerId) {
+            let ids = Query::select()
+                .column(quotation::Column::Id)
+                .from(quotation::Entity)
+                .cond_where(
+                    Condition::all()
+                        .add(quotation::Column::OrganizationId.eq(org.0))
+                        .add(quotation::Column::ClientId.eq(client.0))
+                        .add(own),
+                )
+                .to_owned();
+            out.push(activities_of(org, "quotation", ids));
+        }
     }
     out
 }
@@ -208,7 +273,12 @@ fn item(r: &sea_orm::QueryResult) -> Result<TimelineItem, StoreError> {
         TimelineKind::Quotation => {
             json!({ "status": sub, "total": amount, "currency": currency, "owner_id": actor })
         }
-        TimelineKind::Activity => json!({ "action": sub, "actor_id": actor }),
+        TimelineKind::Activity => json!({
+            "action": sub,
+            "actor_id": actor,
+            "entity_type": get::<String>(r, "subject_type")?,
+            "entity_id": get::<Uuid>(r, "subject_id")?,
+        }),
     };
     Ok(TimelineItem {
         kind,

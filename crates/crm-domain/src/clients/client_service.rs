@@ -50,6 +50,20 @@ pub const CLIENT_ADDRESS_MAX: usize = 1000;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Globex Corporation",
+    "kind": "company",
+    "email": "accounts@globex.example",
+    "phone": "+1 555 0142",
+    "website": "https://globex.example",
+    "industry": "Manufacturing",
+    "status": "active",
+    "tags": [
+        "enterprise",
+        "east-coast"
+    ],
+    "address": "1 Globex Way, Springfield"
+})))]
 pub struct ClientInput {
     pub name: String,
     /// `company` when absent.
@@ -73,6 +87,14 @@ pub struct ClientInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "industry": "Industrial automation",
+    "tags": [
+        "enterprise",
+        "key-account"
+    ],
+    "phone": null
+})))]
 pub struct ClientPatch {
     pub name: Option<String>,
     pub kind: Option<ClientKind>,

@@ -34,6 +34,13 @@ pub const CONTACT_TITLE_MAX: usize = 200;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Hank Scorpio",
+    "email": "hank@globex.example",
+    "phone": "+1 555 0143",
+    "title": "CEO",
+    "is_primary": true
+})))]
 pub struct ContactInput {
     pub name: String,
     pub email: Option<String>,
@@ -49,6 +56,10 @@ pub struct ContactInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "title": "Founder and CEO",
+    "phone": null
+})))]
 pub struct ContactPatch {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]

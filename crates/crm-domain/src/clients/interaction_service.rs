@@ -36,6 +36,12 @@ pub const SUMMARY_MAX: usize = 10_000;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "kind": "meeting",
+    "summary": "Kick-off: scope and timeline agreed",
+    "occurred_at": "2026-02-10T14:00:00Z",
+    "contact_id": "019c2308-b860-7c79-86d4-ac7a5c3902b3"
+})))]
 pub struct InteractionInput {
     pub kind: InteractionKind,
     pub summary: String,
@@ -49,6 +55,10 @@ pub struct InteractionInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "summary": "Kick-off: scope, timeline and budget agreed",
+    "contact_id": null
+})))]
 pub struct InteractionPatch {
     pub kind: Option<InteractionKind>,
     pub summary: Option<String>,

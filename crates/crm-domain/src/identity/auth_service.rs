@@ -25,6 +25,12 @@ use serde::Deserialize;
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Ann Lee",
+    "email": "ann@acme.example",
+    "password": "correct-horse-battery",
+    "organization_name": "Acme Trading"
+})))]
 pub struct RegisterInput {
     pub name: String,
     pub email: String,
@@ -36,6 +42,10 @@ pub struct RegisterInput {
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "email": "ann@acme.example",
+    "code": "482913"
+})))]
 pub struct VerifyEmailInput {
     pub email: String,
     pub code: String,
@@ -45,6 +55,10 @@ pub struct VerifyEmailInput {
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "email": "ann@acme.example",
+    "password": "correct-horse-battery"
+})))]
 pub struct LoginInput {
     pub email: String,
     pub password: PlainPassword,
@@ -55,6 +69,11 @@ pub struct LoginInput {
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "email": "ann@acme.example",
+    "code": "482913",
+    "new_password": "a-new-long-passphrase"
+})))]
 pub struct ResetPasswordInput {
     pub email: String,
     pub code: String,
@@ -65,6 +84,10 @@ pub struct ResetPasswordInput {
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "current_password": "correct-horse-battery",
+    "new_password": "a-new-long-passphrase"
+})))]
 pub struct ChangePasswordInput {
     pub current_password: PlainPassword,
     pub new_password: PlainPassword,

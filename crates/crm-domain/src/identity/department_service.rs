@@ -56,6 +56,12 @@ pub const MAX_LEVEL: i32 = 100;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Sales",
+    "code": "SAL",
+    "parent_id": null,
+    "head_user_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd"
+})))]
 pub struct DepartmentInput {
     pub name: String,
     pub code: Option<String>,
@@ -67,6 +73,10 @@ pub struct DepartmentInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Sales and Partnerships",
+    "head_user_id": "019bdaf4-4440-7110-9710-cf5327ac435a"
+})))]
 pub struct DepartmentPatch {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -81,6 +91,11 @@ pub struct DepartmentPatch {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "title": "Account Executive",
+    "department_id": "019bbbbb-b680-7ccd-8a14-876aeaff1a09",
+    "level": 3
+})))]
 pub struct DesignationInput {
     pub title: String,
     pub department_id: Option<DepartmentId>,
@@ -91,6 +106,10 @@ pub struct DesignationInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "title": "Senior Account Executive",
+    "level": 4
+})))]
 pub struct DesignationPatch {
     pub title: Option<String>,
     #[serde(default, deserialize_with = "nullable")]

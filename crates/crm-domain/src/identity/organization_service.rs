@@ -16,6 +16,13 @@ use uuid::Uuid;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "legal_name": "Acme Trading LLC",
+    "tax_id": "US-47-1234567",
+    "website": "https://acme.example",
+    "default_currency": "USD",
+    "timezone": "America/New_York"
+})))]
 pub struct OrganizationPatch {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]

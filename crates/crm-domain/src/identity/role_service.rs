@@ -34,6 +34,18 @@ const NAME_MAX: usize = 100;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Account manager",
+    "description": "Runs client accounts end to end",
+    "permissions": [
+        "clients:read",
+        "clients:write",
+        "deals:read:own",
+        "deals:write:own",
+        "quotations:read:own",
+        "quotations:write:own"
+    ]
+})))]
 pub struct RoleInput {
     pub name: String,
     pub description: Option<String>,
@@ -45,6 +57,15 @@ pub struct RoleInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "description": "Runs client accounts; reads every deal",
+    "permissions": [
+        "clients:read",
+        "clients:write",
+        "deals:read",
+        "deals:write:own"
+    ]
+})))]
 pub struct RolePatch {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]

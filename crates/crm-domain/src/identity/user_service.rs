@@ -47,6 +47,15 @@ pub const USER_LIST_SPEC: ListSpec = ListSpec {
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Bo Chen",
+    "email": "bo@acme.example",
+    "role_ids": [
+        "019bb138-11f4-78c9-a6ce-ab360512bd13"
+    ],
+    "department_id": "019bbbbb-b680-7ccd-8a14-876aeaff1a09",
+    "designation_id": "019bbbc0-4a60-70f3-83e1-b258fd724452"
+})))]
 pub struct CreateUserInput {
     pub name: String,
     pub email: String,
@@ -62,6 +71,10 @@ pub struct CreateUserInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Bo Chen-Martin",
+    "designation_id": "019bbbc0-4a60-70f3-83e1-b258fd724452"
+})))]
 pub struct UserPatch {
     pub name: Option<String>,
     pub email: Option<String>,

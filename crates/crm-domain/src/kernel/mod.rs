@@ -5,6 +5,8 @@ pub mod context;
 pub mod error;
 pub mod ids;
 pub mod money;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod pagination;
 pub mod rules;
 pub mod text;

@@ -58,6 +58,26 @@ impl FromStr for DealStatus {
 /// A sale in progress (or closed).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "019c2d75-7b80-7bb7-9e08-caa1a0817910",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "title": "Prospect Ltd: onboarding",
+    "client_id": "019c2304-2480-7896-8534-f45738d048ec",
+    "lead_id": "019c057e-76e0-7f14-b6e2-f24b43000de0",
+    "pipeline_id": "019bb138-10c8-7d40-8690-5269ed6f0b09",
+    "stage_id": "019bb138-10dc-7319-8591-42deccea2645",
+    "amount": 1250050,
+    "currency": "USD",
+    "probability": 40,
+    "expected_close_date": "2026-06-30",
+    "owner_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+    "status": "open",
+    "lost_reason": null,
+    "closed_at": null,
+    "created_at": "2026-02-05T11:00:00.000000Z",
+    "updated_at": "2026-02-18T15:30:00.000000Z",
+    "version": 2
+})))]
 pub struct Deal {
     pub id: DealId,
     pub organization_id: OrganizationId,
@@ -94,6 +114,15 @@ impl Deal {
 /// created in).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "019c715f-58c0-7161-9f55-2773e14b0190",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "deal_id": "019c2d75-7b80-7bb7-9e08-caa1a0817910",
+    "from_stage_id": "019bb138-10d2-742b-8e80-c4b0a4042bb3",
+    "to_stage_id": "019bb138-10dc-7319-8591-42deccea2645",
+    "changed_at": "2026-02-18T15:30:00.000000Z",
+    "changed_by": "019bb138-13e8-77a9-a564-12a9b8a1abcd"
+})))]
 pub struct StageChange {
     pub id: Uuid,
     pub organization_id: OrganizationId,
@@ -108,6 +137,10 @@ pub struct StageChange {
 /// A sum of amounts in one currency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "currency": "USD",
+    "amount": 1250050
+})))]
 pub struct MoneyTotal {
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "USD"))]
     pub currency: Currency,
@@ -143,6 +176,7 @@ pub struct BoardStage {
 /// `GET /deals/board`: the open deals of a pipeline, stage by stage in order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = board_example))]
 pub struct Board {
     pub pipeline_id: PipelineId,
     pub stages: Vec<BoardStage>,
@@ -151,6 +185,13 @@ pub struct Board {
 /// The open deals expected to close in one month, in one currency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "month": "2026-06",
+    "currency": "USD",
+    "count": 3,
+    "amount": 4200000,
+    "weighted_amount": 1680000
+})))]
 pub struct ForecastRow {
     /// `YYYY-MM`; `None` for open deals without an expected close date.
     pub month: Option<String>,
@@ -167,6 +208,48 @@ pub struct ForecastRow {
 /// `GET /deals/forecast`: by month (undated last), then currency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "rows": [
+        {
+            "month": "2026-06",
+            "currency": "USD",
+            "count": 3,
+            "amount": 4200000,
+            "weighted_amount": 1680000
+        },
+        {
+            "month": "2026-07",
+            "currency": "EUR",
+            "count": 1,
+            "amount": 800000,
+            "weighted_amount": 560000
+        },
+        {
+            "month": null,
+            "currency": "USD",
+            "count": 2,
+            "amount": 300000,
+            "weighted_amount": 30000
+        }
+    ]
+})))]
 pub struct Forecast {
     pub rows: Vec<ForecastRow>,
+}
+
+/// The board's example reuses the deal's.
+#[cfg(feature = "openapi")]
+fn board_example() -> serde_json::Value {
+    let deal = crm_domain::kernel::openapi::example_of::<Deal>();
+    serde_json::json!({
+        "pipeline_id": "019bb138-10c8-7d40-8690-5269ed6f0b09",
+        "stages": [
+            {"stage_id": "019bb138-10d2-742b-8e80-c4b0a4042bb3", "name": "Qualification", "position": 0, "probability": 10,
+             "count": 0, "totals": [], "deals": []},
+            {"stage_id": "019bb138-10dc-7319-8591-42deccea2645", "name": "Proposal", "position": 1, "probability": 40,
+             "count": 1, "totals": [{"currency": "USD", "amount": 1250050}], "deals": [deal]},
+            {"stage_id": "019bb138-10e6-74a1-8f52-53a02a318785", "name": "Negotiation", "position": 2, "probability": 70,
+             "count": 0, "totals": [], "deals": []}
+        ]
+    })
 }

@@ -59,6 +59,15 @@ const REASON_MAX: usize = 1000;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "title": "Prospect Ltd: onboarding",
+    "client_id": "019c2304-2480-7896-8534-f45738d048ec",
+    "pipeline_id": "019bb138-10c8-7d40-8690-5269ed6f0b09",
+    "stage_id": "019bb138-10d2-742b-8e80-c4b0a4042bb3",
+    "amount": 1250050,
+    "currency": "USD",
+    "expected_close_date": "2026-06-30"
+})))]
 pub struct DealInput {
     pub title: String,
     pub client_id: Option<ClientId>,
@@ -85,6 +94,11 @@ pub struct DealInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "stage_id": "019bb138-10dc-7319-8591-42deccea2645",
+    "probability": 40,
+    "expected_close_date": "2026-07-15"
+})))]
 pub struct DealPatch {
     pub title: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -108,6 +122,9 @@ pub struct DealPatch {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "reason": "Chose a competitor on price"
+})))]
 pub struct LostInput {
     pub reason: String,
 }

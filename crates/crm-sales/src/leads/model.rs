@@ -74,6 +74,25 @@ impl FromStr for LeadStatus {
 /// Someone who might buy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "019c057e-76e0-7f14-b6e2-f24b43000de0",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "name": "Jane Prospect",
+    "email": "jane@prospect.example",
+    "phone": "+1 555 0100",
+    "company": "Prospect Ltd",
+    "source": "website",
+    "status": "qualified",
+    "owner_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+    "estimated_amount": 1250050,
+    "currency": "USD",
+    "score": 40,
+    "converted_client_id": null,
+    "converted_deal_id": null,
+    "created_at": "2026-01-28T16:45:00.000000Z",
+    "updated_at": "2026-02-02T09:12:44.318000Z",
+    "version": 3
+})))]
 pub struct Lead {
     pub id: LeadId,
     pub organization_id: OrganizationId,

@@ -46,6 +46,17 @@ const SOURCE_MAX: usize = 100;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Jane Prospect",
+    "email": "jane@prospect.example",
+    "phone": "+1 555 0100",
+    "company": "Prospect Ltd",
+    "source": "website",
+    "status": "new",
+    "estimated_amount": 1250050,
+    "currency": "USD",
+    "score": 40
+})))]
 pub struct LeadInput {
     pub name: String,
     pub email: Option<String>,
@@ -67,6 +78,11 @@ pub struct LeadInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "status": "qualified",
+    "score": 65,
+    "phone": null
+})))]
 pub struct LeadPatch {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -92,6 +108,12 @@ pub struct LeadPatch {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "title": "Prospect Ltd: onboarding",
+    "amount": 1250050,
+    "currency": "USD",
+    "pipeline_id": "019bb138-10c8-7d40-8690-5269ed6f0b09"
+})))]
 pub struct ConvertDealInput {
     pub title: String,
     /// Minor units of `currency`.
@@ -105,6 +127,13 @@ pub struct ConvertDealInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "create_deal": {
+        "title": "Prospect Ltd: onboarding",
+        "amount": 1250050,
+        "currency": "USD"
+    }
+})))]
 pub struct ConvertLeadInput {
     /// Links this existing client; without it a client is created from the lead (a company
     /// named after the lead's company, or an individual named after the lead).

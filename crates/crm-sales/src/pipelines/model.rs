@@ -21,6 +21,12 @@ pub const DEFAULT_STAGES: [(&str, i32); 3] =
 /// One step of a pipeline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "019bb138-10dc-7319-8591-42deccea2645",
+    "name": "Proposal",
+    "position": 1,
+    "probability": 40
+})))]
 pub struct Stage {
     pub id: StageId,
     pub name: String,
@@ -33,6 +39,35 @@ pub struct Stage {
 /// Ordered stages deals move through.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "019bb138-10c8-7d40-8690-5269ed6f0b09",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "name": "Sales",
+    "is_default": true,
+    "stages": [
+        {
+            "id": "019bb138-10d2-742b-8e80-c4b0a4042bb3",
+            "name": "Qualification",
+            "position": 0,
+            "probability": 10
+        },
+        {
+            "id": "019bb138-10dc-7319-8591-42deccea2645",
+            "name": "Proposal",
+            "position": 1,
+            "probability": 40
+        },
+        {
+            "id": "019bb138-10e6-74a1-8f52-53a02a318785",
+            "name": "Negotiation",
+            "position": 2,
+            "probability": 70
+        }
+    ],
+    "created_at": "2026-01-12T08:00:00.200000Z",
+    "updated_at": "2026-01-12T08:00:00.200000Z",
+    "version": 1
+})))]
 pub struct Pipeline {
     pub id: PipelineId,
     pub organization_id: OrganizationId,

@@ -34,6 +34,10 @@ pub const MAX_STAGES: usize = 30;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Proposal",
+    "probability": 40
+})))]
 pub struct StageInput {
     pub name: String,
     /// Win probability in percent, 0..=100.
@@ -44,6 +48,24 @@ pub struct StageInput {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Enterprise",
+    "is_default": false,
+    "stages": [
+        {
+            "name": "Discovery",
+            "probability": 10
+        },
+        {
+            "name": "Proposal",
+            "probability": 40
+        },
+        {
+            "name": "Negotiation",
+            "probability": 70
+        }
+    ]
+})))]
 pub struct PipelineInput {
     pub name: String,
     /// Makes it the organization's default (the flag moves from the previous one).
@@ -59,6 +81,11 @@ pub struct PipelineInput {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "019bb138-10dc-7319-8591-42deccea2645",
+    "name": "Proposal sent",
+    "probability": 45
+})))]
 pub struct StagePatch {
     pub id: Option<StageId>,
     pub name: String,
@@ -69,6 +96,30 @@ pub struct StagePatch {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Sales (2026)",
+    "stages": [
+        {
+            "id": "019bb138-10d2-742b-8e80-c4b0a4042bb3",
+            "name": "Qualification",
+            "probability": 10
+        },
+        {
+            "id": "019bb138-10dc-7319-8591-42deccea2645",
+            "name": "Proposal sent",
+            "probability": 45
+        },
+        {
+            "name": "Legal review",
+            "probability": 60
+        },
+        {
+            "id": "019bb138-10e6-74a1-8f52-53a02a318785",
+            "name": "Negotiation",
+            "probability": 70
+        }
+    ]
+})))]
 pub struct PipelinePatch {
     pub name: Option<String>,
     /// `true` moves the default flag here; `false` on the default is refused (make another

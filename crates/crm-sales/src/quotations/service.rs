@@ -54,6 +54,12 @@ const DEFAULT_VALIDITY_DAYS: i64 = 30;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "description": "Support hours",
+    "quantity": "10.5",
+    "unit_price": 9500,
+    "tax_rate": 1800
+})))]
 pub struct QuotationItemInput {
     pub description: String,
     /// More than 0, at most three decimals, as a string (`"1.5"`) or a number (`1.5`).
@@ -70,6 +76,27 @@ pub struct QuotationItemInput {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "client_id": "019c2304-2480-7896-8534-f45738d048ec",
+    "deal_id": "019c2d75-7b80-7bb7-9e08-caa1a0817910",
+    "issue_date": "2026-03-01",
+    "valid_until": "2026-03-31",
+    "currency": "USD",
+    "items": [
+        {
+            "description": "Implementation workshop",
+            "quantity": "2",
+            "unit_price": 125000,
+            "tax_rate": 1800
+        },
+        {
+            "description": "Support hours",
+            "quantity": "10.5",
+            "unit_price": 9500,
+            "tax_rate": 1800
+        }
+    ]
+})))]
 pub struct QuotationInput {
     pub client_id: ClientId,
     /// A deal of the same client.
@@ -92,6 +119,23 @@ pub struct QuotationInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "valid_until": "2026-04-15",
+    "items": [
+        {
+            "description": "Implementation workshop",
+            "quantity": "2",
+            "unit_price": 125000,
+            "tax_rate": 1800
+        },
+        {
+            "description": "Support hours",
+            "quantity": "12",
+            "unit_price": 9500,
+            "tax_rate": 1800
+        }
+    ]
+})))]
 pub struct QuotationPatch {
     pub client_id: Option<ClientId>,
     #[serde(default, deserialize_with = "nullable")]

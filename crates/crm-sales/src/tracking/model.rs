@@ -22,7 +22,8 @@ pub struct TrackingScope {
     pub interactions: bool,
     pub deals: Visibility,
     pub quotations: Visibility,
-    /// The client's own audit entries.
+    /// Audit entries: the client's own, and those of its deals and quotations the caller
+    /// may see (per `deals` and `quotations`).
     pub activities: bool,
 }
 
@@ -47,6 +48,19 @@ pub struct ClientFigures {
 /// Open deals of a client.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "count": 2,
+    "totals": [
+        {
+            "currency": "EUR",
+            "amount": 800000
+        },
+        {
+            "currency": "USD",
+            "amount": 1250050
+        }
+    ]
+})))]
 pub struct OpenDeals {
     pub count: u64,
     /// Per currency, by currency code.
@@ -56,6 +70,38 @@ pub struct OpenDeals {
 /// `GET /clients/{id}/summary`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "client_id": "019c2304-2480-7896-8534-f45738d048ec",
+    "lifecycle": "customer",
+    "open_deals": {
+        "count": 2,
+        "totals": [
+            {
+                "currency": "EUR",
+                "amount": 800000
+            },
+            {
+                "currency": "USD",
+                "amount": 1250050
+            }
+        ]
+    },
+    "won_count": 1,
+    "won_totals": [
+        {
+            "currency": "USD",
+            "amount": 412705
+        }
+    ],
+    "last_interaction_at": "2026-02-10T14:00:00.000000Z",
+    "quotations_by_status": {
+        "accepted": 1,
+        "draft": 1,
+        "expired": 0,
+        "rejected": 0,
+        "sent": 2
+    }
+})))]
 pub struct ClientSummary {
     pub client_id: ClientId,
     pub lifecycle: Lifecycle,
@@ -106,6 +152,18 @@ impl TimelineKind {
 /// One entry of a client's timeline.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "kind": "activity",
+    "id": "019cadd4-cb50-7819-a34f-806fabf4a07c",
+    "occurred_at": "2026-03-02T09:15:30.123456Z",
+    "title": "updated",
+    "data": {
+        "action": "updated",
+        "actor_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+        "entity_type": "deal",
+        "entity_id": "019c2d75-7b80-7bb7-9e08-caa1a0817910"
+    }
+})))]
 pub struct TimelineItem {
     pub kind: TimelineKind,
     /// The id of the interaction, deal, quotation or audit entry.
@@ -116,7 +174,8 @@ pub struct TimelineItem {
     /// The interaction's summary, the deal's title, the quotation's number, the audit action.
     pub title: String,
     /// Kind-specific details: interaction `{kind}`; deal `{status, amount, currency}`;
-    /// quotation `{status, total, currency}`; activity `{action, actor_id}`.
+    /// quotation `{status, total, currency}`; activity `{action, actor_id, entity_type,
+    /// entity_id}`, the entity being the client or one of its deals or quotations.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: serde_json::Value,
 }

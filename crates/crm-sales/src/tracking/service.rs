@@ -51,7 +51,8 @@ impl TrackingService {
 
     /// The client (`404` unless the caller may read it) and what the caller may see of its
     /// records: deals and quotations per their `:read` scope, interactions with the client,
-    /// audit entries with `activities:read`.
+    /// audit entries (the client's, and those of the deals and quotations shown) with
+    /// `activities:read`.
     async fn scope(
         &self,
         actor: &Actor,
