@@ -22,11 +22,24 @@ pub fn files(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The first 6-digit run in a message's body (the subject may be encoded).
+/// The first 6-digit run in a message's text (the subject may be encoded). MIME boundaries and
+/// part headers are skipped: a random boundary can hold six digits in a row.
 pub fn code_in(message: &str) -> Option<String> {
+    let is_mime = |l: &str| {
+        let l = l.trim_start();
+        l.starts_with("--")
+            || l.contains("boundary=")
+            || l.split_once(": ").is_some_and(|(k, _)| {
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+    };
     let body = message
         .split("\r\n\r\n")
         .skip(1)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .lines()
+        .filter(|l| !is_mime(l))
         .collect::<Vec<_>>()
         .join("\n");
     let text = if body.is_empty() {
