@@ -107,8 +107,12 @@ fn itself(kind: TimelineKind, id: Expr) -> (Expr, Expr) {
     (Expr::val(kind.as_str()), id)
 }
 
-/// The audit entries of `entity_type` records whose ids `ids` selects.
-fn activities_of(org: OrganizationId, entity_type: &str, ids: SelectStatement) -> SelectStatement {
+/// The audit entries of the `entity_type` records that `which` picks by `entity_id`.
+fn activities_of(
+    org: OrganizationId,
+    entity_type: &str,
+    which: impl FnOnce(activity::Column) -> sea_orm::sea_query::SimpleExpr,
+) -> SelectStatement {
     use activity::Column as C;
     branch(
         TimelineKind::Activity,
@@ -124,7 +128,7 @@ fn activities_of(org: OrganizationId, entity_type: &str, ids: SelectStatement) -
         Condition::all()
             .add(C::OrganizationId.eq(org.0))
             .add(C::EntityType.eq(entity_type))
-            .add(C::EntityId.in_subquery(ids)),
+            .add(which(C::EntityId)),
     )
 }
 
@@ -207,23 +211,7 @@ fn branches(
         ));
     }
     if scope.activities && wanted(TimelineKind::Activity) {
-        use activity::Column as C;
-        out.push(branch(
-            TimelineKind::Activity,
-            activity::Entity,
-            Expr::col(C::Id),
-            Expr::col(C::CreatedAt),
-            Expr::col(C::Action),
-            Expr::col(C::Action),
-            no_amount(),
-            no_text(),
-            Expr::col(C::ActorId),
-            (Expr::col(C::EntityType), Expr::col(C::EntityId)),
-            Condition::all()
-                .add(C::OrganizationId.eq(org.0))
-                .add(C::EntityType.eq("client"))
-                .add(C::EntityId.eq(client.0)),
-        ));
+        out.push(activities_of(org, "client", |c| c.eq(client.0)));
         // The audit entries of the client's deals and quotations the caller may see (served
         // by `ix_activities_org_entity`, the ids by `ix_deals_org_client` and
         // `ix_quotations_org_client`).
@@ -238,7 +226,7 @@ fn branches(
                         .add(own),
                 )
                 .to_owned();
-            out.push(activities_of(org, "deal", ids));
+            out.push(activities_of(org, "deal", |c| c.in_subquery(ids)));
         }
         if let Some(own) = visible(scope.quotations, quotation::Column::OwnerId) {
             let ids = Query::select()
@@ -251,7 +239,7 @@ fn branches(
                         .add(own),
                 )
                 .to_owned();
-            out.push(activities_of(org, "quotation", ids));
+            out.push(activities_of(org, "quotation", |c| c.in_subquery(ids)));
         }
     }
     out
