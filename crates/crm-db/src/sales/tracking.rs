@@ -107,6 +107,29 @@ fn itself(kind: TimelineKind, id: Expr) -> (Expr, Expr) {
     (Expr::val(kind.as_str()), id)
 }
 
+/// The ids of the client's records of one entity (its `(id, organization_id, client_id)`
+/// columns) that `own` lets the caller see.
+fn ids_of_client<C>(
+    org: OrganizationId,
+    client: ClientId,
+    (id, org_col, client_col): (C, C, C),
+    own: Condition,
+) -> SelectStatement
+where
+    C: ColumnTrait + sea_orm::IdenStatic,
+{
+    Query::select()
+        .column(id)
+        .from(id.entity_name())
+        .cond_where(
+            Condition::all()
+                .add(org_col.eq(org.0))
+                .add(client_col.eq(client.0))
+                .add(own),
+        )
+        .to_owned()
+}
+
 /// The audit entries of the `entity_type` records that `which` picks by `entity_id`.
 fn activities_of(
     org: OrganizationId,
@@ -216,29 +239,29 @@ fn branches(
         // by `ix_activities_org_entity`, the ids by `ix_deals_org_client` and
         // `ix_quotations_org_client`).
         if let Some(own) = visible(scope.deals, deal::Column::OwnerId) {
-            let ids = Query::select()
-                .column(deal::Column::Id)
-                .from(deal::Entity)
-                .cond_where(
-                    Condition::all()
-                        .add(deal::Column::OrganizationId.eq(org.0))
-                        .add(deal::Column::ClientId.eq(client.0))
-                        .add(own),
-                )
-                .to_owned();
+            let ids = ids_of_client(
+                org,
+                client,
+                (
+                    deal::Column::Id,
+                    deal::Column::OrganizationId,
+                    deal::Column::ClientId,
+                ),
+                own,
+            );
             out.push(activities_of(org, "deal", |c| c.in_subquery(ids)));
         }
         if let Some(own) = visible(scope.quotations, quotation::Column::OwnerId) {
-            let ids = Query::select()
-                .column(quotation::Column::Id)
-                .from(quotation::Entity)
-                .cond_where(
-                    Condition::all()
-                        .add(quotation::Column::OrganizationId.eq(org.0))
-                        .add(quotation::Column::ClientId.eq(client.0))
-                        .add(own),
-                )
-                .to_owned();
+            let ids = ids_of_client(
+                org,
+                client,
+                (
+                    quotation::Column::Id,
+                    quotation::Column::OrganizationId,
+                    quotation::Column::ClientId,
+                ),
+                own,
+            );
             out.push(activities_of(org, "quotation", |c| c.in_subquery(ids)));
         }
     }
