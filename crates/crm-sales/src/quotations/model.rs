@@ -116,44 +116,7 @@ pub struct QuotationItem {
 /// A priced offer to a client.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "id": "019ca8a0-3e80-7566-9b19-1bf4d8441b56",
-    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
-    "client_id": "019c2304-2480-7896-8534-f45738d048ec",
-    "deal_id": "019c2d75-7b80-7bb7-9e08-caa1a0817910",
-    "owner_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
-    "number": "Q-2026-0042",
-    "issue_date": "2026-03-01",
-    "valid_until": "2026-03-31",
-    "currency": "USD",
-    "items": [
-        {
-            "description": "Implementation workshop",
-            "quantity": "2",
-            "unit_price": 125000,
-            "tax_rate": 1800,
-            "subtotal": 250000,
-            "tax": 45000,
-            "total": 295000
-        },
-        {
-            "description": "Support hours",
-            "quantity": "10.5",
-            "unit_price": 9500,
-            "tax_rate": 1800,
-            "subtotal": 99750,
-            "tax": 17955,
-            "total": 117705
-        }
-    ],
-    "subtotal": 349750,
-    "tax_total": 62955,
-    "total": 412705,
-    "status": "draft",
-    "created_at": "2026-03-01T09:00:00.000000Z",
-    "updated_at": "2026-03-01T09:00:00.000000Z",
-    "version": 1
-})))]
+#[cfg_attr(feature = "openapi", schema(example = quotation_example))]
 pub struct Quotation {
     pub id: QuotationId,
     pub organization_id: OrganizationId,
@@ -178,6 +141,41 @@ pub struct Quotation {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+}
+
+/// The quotation's example reuses the line's as its second line.
+#[cfg(feature = "openapi")]
+fn quotation_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": "019ca8a0-3e80-7566-9b19-1bf4d8441b56",
+        "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+        "client_id": "019c2304-2480-7896-8534-f45738d048ec",
+        "deal_id": "019c2d75-7b80-7bb7-9e08-caa1a0817910",
+        "owner_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+        "number": "Q-2026-0042",
+        "issue_date": "2026-03-01",
+        "valid_until": "2026-03-31",
+        "currency": "USD",
+        "items": [
+            {
+                "description": "Implementation workshop",
+                "quantity": "2",
+                "unit_price": 125000,
+                "tax_rate": 1800,
+                "subtotal": 250000,
+                "tax": 45000,
+                "total": 295000
+            },
+            crm_domain::kernel::openapi::example_of::<QuotationItem>()
+        ],
+        "subtotal": 349750,
+        "tax_total": 62955,
+        "total": 412705,
+        "status": "draft",
+        "created_at": "2026-03-01T09:00:00.000000Z",
+        "updated_at": "2026-03-01T09:00:00.000000Z",
+        "version": 1
+    })
 }
 
 impl Quotation {

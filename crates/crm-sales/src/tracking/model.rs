@@ -70,38 +70,7 @@ pub struct OpenDeals {
 /// `GET /clients/{id}/summary`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "client_id": "019c2304-2480-7896-8534-f45738d048ec",
-    "lifecycle": "customer",
-    "open_deals": {
-        "count": 2,
-        "totals": [
-            {
-                "currency": "EUR",
-                "amount": 800000
-            },
-            {
-                "currency": "USD",
-                "amount": 1250050
-            }
-        ]
-    },
-    "won_count": 1,
-    "won_totals": [
-        {
-            "currency": "USD",
-            "amount": 412705
-        }
-    ],
-    "last_interaction_at": "2026-02-10T14:00:00.000000Z",
-    "quotations_by_status": {
-        "accepted": 1,
-        "draft": 1,
-        "expired": 0,
-        "rejected": 0,
-        "sent": 2
-    }
-})))]
+#[cfg_attr(feature = "openapi", schema(example = summary_example))]
 pub struct ClientSummary {
     pub client_id: ClientId,
     pub lifecycle: Lifecycle,
@@ -114,6 +83,31 @@ pub struct ClientSummary {
     /// Every status, zero included.
     #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, u64>))]
     pub quotations_by_status: BTreeMap<QuotationStatus, u64>,
+}
+
+/// The summary's example reuses the open deals'.
+#[cfg(feature = "openapi")]
+fn summary_example() -> serde_json::Value {
+    serde_json::json!({
+        "client_id": "019c2304-2480-7896-8534-f45738d048ec",
+        "lifecycle": "customer",
+        "open_deals": crm_domain::kernel::openapi::example_of::<OpenDeals>(),
+        "won_count": 1,
+        "won_totals": [
+            {
+                "currency": "USD",
+                "amount": 412705
+            }
+        ],
+        "last_interaction_at": "2026-02-10T14:00:00.000000Z",
+        "quotations_by_status": {
+            "accepted": 1,
+            "draft": 1,
+            "expired": 0,
+            "rejected": 0,
+            "sent": 2
+        }
+    })
 }
 
 /// What a timeline entry is.
