@@ -25,7 +25,7 @@ impl Conn {
     }
 
     /// Sends one request and reads the whole answer; `Ok(None)` when the server had closed
-    /// the connection before answering (the caller reconnects and retries once).
+    /// the connection before answering.
     async fn round_trip(&mut self, head: &[u8], body: &[u8]) -> io::Result<Option<Response>> {
         self.stream.get_mut().write_all(head).await?;
         if !body.is_empty() {
@@ -132,7 +132,8 @@ impl Pool {
         }
         head.push_str("\r\n");
         let mut guard = self.slots[slot % self.slots.len()].lock().await;
-        for _ in 0..2 {
+        loop {
+            let reused = guard.is_some();
             let conn = match guard.as_mut() {
                 Some(c) => c,
                 None => guard.insert(Conn::connect(&self.addr).await?),
@@ -144,14 +145,17 @@ impl Pool {
                     }
                     return Ok(r);
                 }
-                // The server closed an idle connection: reconnect and send again.
-                Ok(None) => *guard = None,
+                // A kept-alive connection the server has since closed (its idle timeout) fails
+                // on write or reads end-of-file: reconnect and send again, once.
+                Ok(None) | Err(_) if reused => *guard = None,
+                Ok(None) => break,
                 Err(e) => {
                     *guard = None;
                     return Err(e);
                 }
             }
         }
-        Err(bad("the server closed the connection twice"))
+        *guard = None;
+        Err(bad("the server closed a new connection without answering"))
     }
 }

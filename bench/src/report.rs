@@ -326,8 +326,9 @@ impl Report {
         if f.not_sent > 0 {
             let _ = writeln!(
                 s,
-                "\n{} logins were not sent: 512 were already waiting for an answer.",
-                f.not_sent
+                "\n{} logins were not sent: {} were already waiting for an answer.",
+                f.not_sent,
+                crate::scenarios::FLOOD_IN_FLIGHT
             );
         }
         s

@@ -1,7 +1,7 @@
 //! The runs themselves: prepare the database and the server, then each scenario over HTTP and
 //! as a direct call, the growth run and the login flood.
 
-use crate::http1::Pool;
+use crate::http1::{Pool, Response};
 use crate::load::{self, Answer, Figures};
 use crate::report::{FloodReport, GrowthRow, Machine, Report, Row};
 use crate::{Config, ceiling, seed, server};
@@ -19,6 +19,9 @@ use uuid::Uuid;
 
 const PASSWORD: &str = "bench password 0123";
 
+/// Flood requests waiting for an answer at most; beyond, the sender skips a tick.
+pub const FLOOD_IN_FLIGHT: u64 = 512;
+
 pub struct Org {
     pub id: Uuid,
     pub admin: Uuid,
@@ -26,64 +29,59 @@ pub struct Org {
     pub email: String,
 }
 
+/// Every request of the bench: the setup's (slot 0, one at a time) and the workers' (slot =
+/// worker), over keep-alive connections of [`Pool`].
 #[derive(Clone)]
 struct Http {
-    client: reqwest::Client,
-    base: String,
+    pool: Arc<Pool>,
 }
 
 impl Http {
-    fn new(base: &str, conns: usize) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(conns)
-            .tcp_nodelay(true)
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| e.to_string())?;
-        Ok(Self {
-            client,
-            base: base.to_string(),
-        })
+    fn new(base: &str, slots: usize) -> Self {
+        Self {
+            pool: Arc::new(Pool::new(base.trim_start_matches("http://"), slots)),
+        }
     }
 
     async fn send(
         &self,
-        method: reqwest::Method,
+        slot: usize,
+        method: &str,
         path: &str,
         token: Option<&str>,
         body: Option<&Value>,
         if_match: Option<i64>,
-    ) -> Result<(u16, Vec<u8>), String> {
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        if let Some(v) = if_match {
-            req = req.header("if-match", format!("\"{v}\""));
-        }
-        let resp = req.send().await.map_err(|e| e.to_string())?;
-        let status = resp.status().as_u16();
-        // Reading the whole body keeps the connection reusable and counts serialization.
-        let body = resp.bytes().await.map_err(|e| e.to_string())?;
-        Ok((status, body.to_vec()))
+    ) -> Result<Response, String> {
+        let bytes = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        self.pool
+            .send(slot, method, path, token, bytes.as_deref(), if_match)
+            .await
+            .map_err(|e| e.to_string())
     }
 
+    async fn status(&self, slot: usize, path: &str, token: &str) -> Answer {
+        self.send(slot, "GET", path, Some(token), None, None)
+            .await
+            .map(|r| r.status)
+    }
+
+    /// A setup call whose JSON answer is needed; anything but 2xx is an error.
     async fn json(
         &self,
-        method: reqwest::Method,
+        method: &str,
         path: &str,
         token: Option<&str>,
         body: Option<&Value>,
     ) -> Result<Value, String> {
-        let (status, bytes) = self.send(method, path, token, body, None).await?;
-        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if (200..300).contains(&status) {
+        let r = self.send(0, method, path, token, body, None).await?;
+        let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+        if (200..300).contains(&r.status) {
             Ok(v)
         } else {
-            Err(format!("{path} answered {status}: {v}"))
+            Err(format!("{path} answered {}: {v}", r.status))
         }
     }
 }
@@ -91,7 +89,7 @@ impl Http {
 async fn login(http: &Http, email: &str) -> Result<(Uuid, Uuid, String), String> {
     let v = http
         .json(
-            reqwest::Method::POST,
+            "POST",
             "/api/v1/auth/login",
             None,
             Some(&json!({"email": email, "password": PASSWORD})),
@@ -181,9 +179,10 @@ async fn drive(cfg: &Config, conns: usize, expected: &'static [u16], c: &Call) -
 
 /// Everything the scenarios share.
 struct Ctx {
-    http: Http,
     /// The scenarios' connections: one per worker.
-    fast: Pool,
+    http: Http,
+    /// The login flood's connections: one per request in flight.
+    flood: Http,
     /// Makes every created lead's email unique across runs of the scenario.
     seq: AtomicU64,
     orgs: Vec<Org>,
@@ -201,30 +200,6 @@ impl Ctx {
     fn pick(&self, w: usize, i: u64) -> (usize, Uuid) {
         let n = self.sample.len();
         self.sample[(w * 7919 + (i as usize) * 104_729) % n]
-    }
-
-    async fn get(&self, w: usize, path: &str, token: &str) -> Answer {
-        self.fast
-            .send(w, "GET", path, Some(token), None, None)
-            .await
-            .map(|r| r.status)
-            .map_err(|e| e.to_string())
-    }
-
-    async fn send(
-        &self,
-        w: usize,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: &Value,
-        if_match: Option<i64>,
-    ) -> Result<crate::http1::Response, String> {
-        let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
-        self.fast
-            .send(w, method, path, token, Some(&bytes), if_match)
-            .await
-            .map_err(|e| e.to_string())
     }
 
     fn new_lead(&self, w: usize) -> Value {
@@ -271,7 +246,8 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
                 let c = c.clone();
                 async move {
                     let (o, id) = c.pick(w, i);
-                    c.get(w, &format!("/api/v1/leads/{id}"), &c.orgs[o].token)
+                    c.http
+                        .status(w, &format!("/api/v1/leads/{id}"), &c.orgs[o].token)
                         .await
                 }
             }),
@@ -291,7 +267,8 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
                 let c = c.clone();
                 async move {
                     let org = &c.orgs[(w + i as usize) % c.orgs.len()];
-                    c.get(w, "/api/v1/leads?status=new&limit=50", &org.token)
+                    c.http
+                        .status(w, "/api/v1/leads?status=new&limit=50", &org.token)
                         .await
                 }
             }),
@@ -311,7 +288,7 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
                 async move {
                     let path =
                         format!("/api/v1/leads?status=new&limit=50&cursor={}", c.deep_cursor);
-                    c.get(w, &path, &c.orgs[0].token).await
+                    c.http.status(w, &path, &c.orgs[0].token).await
                 }
             }),
             Some(call(move |_, _| {
@@ -331,7 +308,15 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
                 async move {
                     let org = &c.orgs[w % c.orgs.len()];
                     let body = c.new_lead(w);
-                    c.send(w, "POST", "/api/v1/leads", Some(&org.token), &body, None)
+                    c.http
+                        .send(
+                            w,
+                            "POST",
+                            "/api/v1/leads",
+                            Some(&org.token),
+                            Some(&body),
+                            None,
+                        )
                         .await
                         .map(|r| r.status)
                 }
@@ -358,7 +343,15 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
                     let body = json!({"score": i % 100, "source": "referral"});
                     let path = format!("/api/v1/leads/{id}");
                     let r = c
-                        .send(w, "PATCH", &path, Some(&c.orgs[o].token), &body, Some(v))
+                        .http
+                        .send(
+                            w,
+                            "PATCH",
+                            &path,
+                            Some(&c.orgs[o].token),
+                            Some(&body),
+                            Some(v),
+                        )
                         .await?;
                     // A patch that changes nothing keeps the version: follow the answer.
                     if let Some(v) = serde_json::from_slice::<Value>(&r.body)
@@ -398,7 +391,7 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
                 let c = c.clone();
                 async move {
                     let org = &c.orgs[(w + i as usize) % c.orgs.len()];
-                    c.get(w, "/api/v1/deals/board", &org.token).await
+                    c.http.status(w, "/api/v1/deals/board", &org.token).await
                 }
             }),
             Some(call(move |w, i| {
@@ -417,7 +410,8 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
                 async move {
                     let org = &c.orgs[(w + i as usize) % c.orgs.len()];
                     let body = json!({"email": org.email, "password": PASSWORD});
-                    c.send(w, "POST", "/api/v1/auth/login", None, &body, None)
+                    c.http
+                        .send(w, "POST", "/api/v1/auth/login", None, Some(&body), None)
                         .await
                         .map(|r| r.status)
                 }
@@ -462,12 +456,7 @@ async fn seed_orgs(
         let (_, org, token) = login(http, &email).await?;
         // The board creates the default pipeline on first use and names its stages.
         let board = http
-            .json(
-                reqwest::Method::GET,
-                "/api/v1/deals/board",
-                Some(&token),
-                None,
-            )
+            .json("GET", "/api/v1/deals/board", Some(&token), None)
             .await?;
         let pipeline = board
             .get("pipeline_id")
@@ -514,9 +503,7 @@ async fn cursor_at(http: &Http, token: &str, page: usize) -> Result<String, Stri
             Some(c) => format!("/api/v1/leads?status=new&limit=50&cursor={c}"),
             None => "/api/v1/leads?status=new&limit=50".to_string(),
         };
-        let v = http
-            .json(reqwest::Method::GET, &path, Some(token), None)
-            .await?;
+        let v = http.json("GET", &path, Some(token), None).await?;
         cursor = Some(
             v.get("next_cursor")
                 .and_then(Value::as_str)
@@ -546,7 +533,7 @@ pub async fn run(cfg: &Config) -> Result<Report, String> {
     println!("bench: starting {} on port {port}", cfg.binary.display());
     let srv = server::Server::start(&cfg.binary, &config_dir, &env).await?;
     let max_conns = cfg.connections.iter().copied().max().unwrap_or(64);
-    let http = Http::new(&srv.base, max_conns * 2)?;
+    let http = Http::new(&srv.base, max_conns);
     let db = sea_orm::Database::connect(cfg.db_url.as_str())
         .await
         .map_err(|e| e.to_string())?;
@@ -612,7 +599,7 @@ pub async fn run(cfg: &Config) -> Result<Report, String> {
     }
     let ctx = Arc::new(Ctx {
         http: http.clone(),
-        fast: Pool::new(srv.base.trim_start_matches("http://"), max_conns),
+        flood: Http::new(&srv.base, FLOOD_IN_FLIGHT as usize),
         seq: AtomicU64::new(0),
         orgs,
         state,
@@ -725,21 +712,12 @@ async fn growth_run(
         have = have.max(n);
         seed::analyze(db).await?;
         let token = token.clone();
-        let pool = Arc::new(Pool::new(srv.base.trim_start_matches("http://"), conns));
+        let h = http.clone();
         let c = call(move |w, _| {
-            let (pool, token) = (pool.clone(), token.clone());
+            let (h, token) = (h.clone(), token.clone());
             async move {
-                pool.send(
-                    w,
-                    "GET",
-                    "/api/v1/leads?status=new&limit=50",
-                    Some(&token),
-                    None,
-                    None,
-                )
-                .await
-                .map(|r| r.status)
-                .map_err(|e| e.to_string())
+                h.status(w, "/api/v1/leads?status=new&limit=50", &token)
+                    .await
             }
         });
         srv.reset_peak();
@@ -778,23 +756,29 @@ async fn flood_run(
     let (get, _, _) = scenario(ctx, "get lead by id");
     let flood_ctx = ctx.clone();
     srv.reset_peak();
-    let flood = tokio::spawn(load::open_loop(rate, cfg.duration(), 512, move |i| {
-        let c = flood_ctx.clone();
-        async move {
-            let org = &c.orgs[i as usize % c.orgs.len()];
-            let body = json!({"email": org.email, "password": PASSWORD});
-            c.http
-                .send(
-                    reqwest::Method::POST,
-                    "/api/v1/auth/login",
-                    None,
-                    Some(&body),
-                    None,
-                )
-                .await
-                .map(|(s, _)| s)
-        }
-    }));
+    let flood = tokio::spawn(load::open_loop(
+        rate,
+        cfg.duration(),
+        FLOOD_IN_FLIGHT,
+        move |i| {
+            let c = flood_ctx.clone();
+            async move {
+                let org = &c.orgs[i as usize % c.orgs.len()];
+                let body = json!({"email": org.email, "password": PASSWORD});
+                c.flood
+                    .send(
+                        i as usize,
+                        "POST",
+                        "/api/v1/auth/login",
+                        None,
+                        Some(&body),
+                        None,
+                    )
+                    .await
+                    .map(|r| r.status)
+            }
+        },
+    ));
     let g = get.clone();
     let during = load::closed_loop(conns, cfg.duration(), &[200], move |w, i| g(w, i))
         .await

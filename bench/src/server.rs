@@ -96,13 +96,12 @@ impl Server {
     }
 
     async fn wait_ready(&self) -> Result<(), String> {
-        let client = reqwest::Client::new();
+        let probe = crate::http1::Pool::new(self.base.trim_start_matches("http://"), 1);
         for _ in 0..600 {
-            if let Ok(r) = client
-                .get(format!("{}/health/ready", self.base))
-                .send()
+            if let Ok(r) = probe
+                .send(0, "GET", "/health/ready", None, None, None)
                 .await
-                && r.status().is_success()
+                && r.status == 200
             {
                 return Ok(());
             }
