@@ -695,6 +695,11 @@ async fn growth_run(
     ))
     .await
     .map_err(|e| e.to_string())?;
+    // A run on a reused database deletes the last run's million: without a vacuum their dead
+    // index entries made the 10k list 4x slower than the 1M one.
+    db.execute_unprepared("VACUUM ANALYZE leads")
+        .await
+        .map_err(|e| e.to_string())?;
     let last = cfg.growth.iter().copied().max().unwrap_or(0);
     let mut have = 0i64;
     let mut out = Vec::new();
