@@ -6,8 +6,26 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    keep_small_pages();
     let cli = crm_api::cli::Cli::parse();
-    std::process::exit(crm_api::main_with(cli).await);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("crm: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    std::process::exit(runtime.block_on(crm_api::main_with(cli)));
+}
+
+/// Transparent huge pages back every touched part of the allocator's regions with 2 MiB pages:
+/// the server's 10 MiB of live heap became 70 MiB resident. Turned off for this process before
+/// the runtime allocates; a failure (not Linux, old kernel) only costs memory.
+fn keep_small_pages() {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
 }

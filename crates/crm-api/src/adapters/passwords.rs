@@ -1,16 +1,24 @@
-//! Password hashing off the async workers, on a pool bounded by the core count.
+//! Password hashing off the async workers, on dedicated threads bounded by the core count.
 //!
-//! argon2id (m = 19 MiB, t = 2, p = 1) costs tens of milliseconds of CPU. Running it on the
-//! async workers would stall every other request, so each hash runs on the blocking pool, at
-//! most one per core at a time. At most `queue` more may wait; beyond that the port answers
+//! argon2id (m = 7 MiB, t = 5, p = 1) costs tens of milliseconds of CPU. Running it on the
+//! async workers would stall every other request, so each hash runs on one of `workers`
+//! hashing threads, one per core. At most `queue` more may wait; beyond that the port answers
 //! `Busy` at once, which the API turns into a fast `503`, so a login flood cannot pile up.
+//!
+//! The hashing threads run at a lower CPU priority (nice + [`HASH_NICE`]) than request
+//! handling. On an idle machine they still get whole cores, so login capacity is unchanged;
+//! when reads and hashes compete for the cores, the reads win and the hashes queue, and the
+//! queue's bound turns the excess into fast `503`s. A login flood therefore cannot take the
+//! cores from every other request (docs/PERFORMANCE.md, login flood).
 
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
 use crm_domain::identity::{HashError, PasswordCheck, PasswordHash, PasswordHasher, PlainPassword};
-use std::sync::{Arc, OnceLock};
-use tokio::sync::Semaphore;
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::sync::{Semaphore, oneshot};
 
 /// Which scheme new hashes use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,18 +28,31 @@ pub enum Scheme {
     Bcrypt,
 }
 
-const M_COST: u32 = 19 * 1024;
-const T_COST: u32 = 2;
+// OWASP lists m = 19 MiB, t = 2 and m = 7 MiB, t = 5 (p = 1) as equally strong: the same
+// memory-time product costs an attacker the same. Each hash in progress holds m, one per
+// core, so the smaller m keeps a login burst from adding 38 MiB to the resident set; older
+// hashes still verify and are rehashed to these parameters at the next sign-in.
+const M_COST: u32 = 7 * 1024;
+const T_COST: u32 = 5;
 const P_COST: u32 = 1;
 const BCRYPT_COST: u32 = 10;
+
+/// How much lower than the process the hashing threads run (Linux nice levels; 10 gives a
+/// hashing thread about a tenth of the CPU share of a request-handling thread it competes with).
+pub const HASH_NICE: i32 = 10;
+
+type Job = Box<dyn FnOnce() + Send>;
 
 #[derive(Clone)]
 pub struct PooledHasher {
     scheme: Scheme,
-    /// One permit per hash that may run at once.
+    /// One permit per hash that may run at once: as many as there are hashing threads, so a
+    /// job handed over always finds a free thread.
     running: Arc<Semaphore>,
     /// Permits for hashes running or waiting; when none is left, callers get `Busy`.
     admitted: Arc<Semaphore>,
+    /// The hashing threads' queue; they stop when the last hasher is dropped.
+    jobs: mpsc::Sender<Job>,
     dummy: Arc<OnceLock<String>>,
 }
 
@@ -39,10 +60,24 @@ impl PooledHasher {
     /// `workers` hashes at once (the core count), `queue` more waiting.
     pub fn new(scheme: Scheme, workers: usize, queue: usize) -> Self {
         let workers = workers.max(1);
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        let inbox = Arc::new(Mutex::new(inbox));
+        for n in 0..workers {
+            let inbox = inbox.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("crm-hash-{n}"))
+                .spawn(move || hashing_thread(&inbox));
+            if let Err(e) = spawned {
+                // Fewer threads only means fewer hashes at once; none at all is reported by
+                // every hash as a failure rather than hanging.
+                tracing::error!(error = %e, "cannot start a password hashing thread");
+            }
+        }
         Self {
             scheme,
             running: Arc::new(Semaphore::new(workers)),
             admitted: Arc::new(Semaphore::new(workers + queue)),
+            jobs,
             dummy: Arc::new(OnceLock::new()),
         }
     }
@@ -62,9 +97,15 @@ impl PooledHasher {
             .acquire_owned()
             .await
             .map_err(|_| HashError::Failed("hashing pool closed".into()))?;
-        tokio::task::spawn_blocking(job)
+        let (done, result) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = done.send(job());
+            }))
+            .map_err(|_| HashError::Failed("no password hashing thread is running".into()))?;
+        result
             .await
-            .map_err(|e| HashError::Failed(e.to_string()))?
+            .map_err(|_| HashError::Failed("the password hashing job was lost".into()))?
     }
 
     fn argon2() -> Result<Argon2<'static>, HashError> {
@@ -73,6 +114,34 @@ impl PooledHasher {
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
     }
 }
+
+fn hashing_thread(inbox: &Mutex<mpsc::Receiver<Job>>) {
+    lower_priority();
+    loop {
+        // The lock is held only while waiting, so exactly one idle thread takes the next job.
+        let next = inbox.lock().unwrap_or_else(|p| p.into_inner()).recv();
+        let Ok(job) = next else { return };
+        // A panicking hash drops its answer (the caller sees `Failed`) but keeps the thread.
+        if std::panic::catch_unwind(AssertUnwindSafe(job)).is_err() {
+            tracing::error!("a password hashing job panicked");
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    use rustix::process::{getpriority_process, setpriority_process};
+    // On Linux the nice level is per thread: this lowers only the calling hashing thread.
+    let me = Some(rustix::thread::gettid());
+    let lowered = getpriority_process(me)
+        .and_then(|current| setpriority_process(me, (current + HASH_NICE).min(19)));
+    if let Err(e) = lowered {
+        tracing::warn!(error = %e, "cannot lower the password hashing threads' priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
 
 fn is_bcrypt(hash: &str) -> bool {
     ["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p))
@@ -173,13 +242,36 @@ mod tests {
         let h = PooledHasher::new(Scheme::Argon2id, 2, 4);
         let hash = h.hash(&pw("correct horse")).await.unwrap();
         assert!(
-            hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            hash.as_str().starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
             "{}",
             hash.as_str()
         );
         let ok = h.verify(&pw("correct horse"), &hash).await.unwrap();
         assert!(ok.matches && !ok.needs_rehash);
         assert!(!h.verify(&pw("wrong"), &hash).await.unwrap().matches);
+    }
+
+    #[tokio::test]
+    async fn hashes_with_the_earlier_parameters_verify_and_ask_for_rehash() {
+        let earlier = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(19 * 1024, 2, 1, None).unwrap(),
+        )
+        .hash_password(b"correct horse")
+        .unwrap()
+        .to_string();
+        let h = PooledHasher::new(Scheme::Argon2id, 1, 0);
+        let r = h
+            .verify(&pw("correct horse"), &PasswordHash::new(earlier.clone()))
+            .await
+            .unwrap();
+        assert!(r.matches && r.needs_rehash, "{earlier}");
+        let wrong = h
+            .verify(&pw("wrong"), &PasswordHash::new(earlier))
+            .await
+            .unwrap();
+        assert!(!wrong.matches && !wrong.needs_rehash);
     }
 
     #[tokio::test]
@@ -206,6 +298,22 @@ mod tests {
         assert!(hash.as_str().starts_with("$2b$10$"));
         let r = b.verify(&pw("s3cret-pass"), &hash).await.unwrap();
         assert!(r.matches && !r.needs_rehash);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashes_run_below_the_priority_of_request_handling() {
+        use rustix::process::getpriority_process;
+        let ours = getpriority_process(Some(rustix::thread::gettid())).unwrap();
+        let h = PooledHasher::new(Scheme::Argon2id, 1, 0);
+        let theirs = h
+            .run(|| {
+                getpriority_process(Some(rustix::thread::gettid()))
+                    .map_err(|e| HashError::Failed(e.to_string()))
+            })
+            .await
+            .unwrap();
+        assert_eq!(theirs, (ours + HASH_NICE).min(19));
     }
 
     #[tokio::test]
