@@ -35,7 +35,8 @@ use std::time::Duration;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-/// Services shared by every worker.
+/// The services a worker's handlers call: one per worker on PostgreSQL and MariaDB (each on its
+/// own pool, see `pool_sizes`), one shared by all on SQLite.
 pub struct AppState {
     pub db: Database,
     pub activities: ActivityService,
@@ -53,12 +54,44 @@ pub struct AppState {
     pub deals: DealService,
     pub quotations: QuotationService,
     pub tracking: TrackingService,
-    pub rate_limits: AuthRateLimiter,
+    pub rate_limits: Arc<AuthRateLimiter>,
+}
+
+/// What every worker's [`AppState`] must share rather than hold its own copy of: the hashing
+/// threads and their admission bound, and the authentication budgets.
+#[derive(Clone)]
+pub struct SharedParts {
+    pub passwords: Arc<PooledHasher>,
+    pub rate_limits: Arc<AuthRateLimiter>,
+}
+
+impl SharedParts {
+    pub fn new(s: &Settings) -> Self {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let scheme = if s.auth.password_hash == "bcrypt" {
+            Scheme::Bcrypt
+        } else {
+            Scheme::Argon2id
+        };
+        Self {
+            // Hashing runs one per core; a short queue absorbs bursts, the rest is refused fast.
+            passwords: Arc::new(PooledHasher::new(scheme, cores, cores * 8)),
+            rate_limits: Arc::new(AuthRateLimiter::new(s.auth.rate_limit_per_minute)),
+        }
+    }
 }
 
 impl AppState {
+    /// Services on `db`, with their own hashing threads and budgets.
     pub fn new(db: Database, settings: &Settings) -> Self {
-        let ports = identity_ports(&db, settings);
+        Self::with_parts(db, settings, &SharedParts::new(settings))
+    }
+
+    /// Services on `db` that share `parts` with every other state built from them.
+    pub fn with_parts(db: Database, settings: &Settings, parts: &SharedParts) -> Self {
+        let ports = identity_ports(&db, settings, parts);
         let auth_settings = auth_settings(settings);
         let conn = db.conn.clone();
         let client_ports = ClientPorts {
@@ -98,7 +131,7 @@ impl AppState {
             roles: RoleService::new(ports.clone()),
             departments: DepartmentService::new(ports.clone()),
             designations: DesignationService::new(ports),
-            rate_limits: AuthRateLimiter::new(settings.auth.rate_limit_per_minute),
+            rate_limits: parts.rate_limits.clone(),
             db,
         }
     }
@@ -123,16 +156,8 @@ pub fn jwt_keys(s: &Settings) -> JwtKeys {
 }
 
 /// Every port identity needs, backed by this database.
-pub fn identity_ports(db: &Database, s: &Settings) -> IdentityPorts {
+pub fn identity_ports(db: &Database, s: &Settings, parts: &SharedParts) -> IdentityPorts {
     let conn = db.conn.clone();
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
-    let scheme = if s.auth.password_hash == "bcrypt" {
-        Scheme::Bcrypt
-    } else {
-        Scheme::Argon2id
-    };
     IdentityPorts {
         tx: Arc::new(crm_db::SqlTxManager::new(conn.clone())),
         organizations: Arc::new(crm_db::SqlOrganizationRepository::new(conn.clone())),
@@ -145,8 +170,7 @@ pub fn identity_ports(db: &Database, s: &Settings) -> IdentityPorts {
         activities: Arc::new(crm_db::SqlActivityRepository::new(conn.clone())),
         outbox: Arc::new(crm_db::SqlOutboxRepository::new(conn)),
         mail: Arc::new(crm_mail::Templates::new("CRM")),
-        // Hashing runs one per core; a short queue absorbs bursts, the rest is refused fast.
-        passwords: Arc::new(PooledHasher::new(scheme, cores, cores * 8)),
+        passwords: parts.passwords.clone(),
         secrets: Arc::new(HmacSecretHasher::new(&s.auth.jwt_secret)),
         generator: Arc::new(RandomSecrets),
         tokens: Arc::new(jwt_keys(s)),
@@ -259,13 +283,43 @@ fn cors(settings: &Settings) -> Cors {
     c
 }
 
+/// The pool settings of the start-up pool and, where the backend allows it, of each worker's
+/// own pool. With worker pools, requests share `max_connections` among the workers and the
+/// start-up pool (migrations, the bootstrap admin, outbox delivery) keeps at most two more
+/// (each worker gets at least one);
+/// without (SQLite), the one pool serves everything.
+fn pool_sizes(s: &Settings, workers: usize) -> (crm_db::DbSettings, Option<crm_db::DbSettings>) {
+    let all = s.db();
+    if !Database::supports_thread_pools(&all.url) {
+        return (all, None);
+    }
+    let workers = u32::try_from(workers.max(1)).unwrap_or(u32::MAX);
+    let mut per_worker = all.clone();
+    per_worker.max_connections = (all.max_connections / workers).max(1);
+    per_worker.min_connections = all
+        .min_connections
+        .div_ceil(workers)
+        .min(per_worker.max_connections);
+    let mut main = all;
+    main.max_connections = main.max_connections.min(2);
+    main.min_connections = main.min_connections.min(main.max_connections);
+    (main, Some(per_worker))
+}
+
 /// Connects (with start-up retries), migrates if configured, and starts listening.
 /// `listener` lets tests bind port 0; `serve` passes `None` to bind the configured address.
 pub async fn start(
     settings: Settings,
     listener: Option<TcpListener>,
 ) -> Result<Running, StartError> {
-    let db = Database::connect_with_retry(&settings.db())
+    let workers = match settings.server.workers {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+        n => n,
+    };
+    let (main_db, worker_db) = pool_sizes(&settings, workers);
+    let db = Database::connect_with_retry(&main_db)
         .await
         .map_err(StartError::Database)?;
     if settings.database.auto_migrate {
@@ -282,12 +336,10 @@ pub async fn start(
     };
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
 
-    let state = web::Data::new(AppState::new(db.clone(), &settings));
+    let parts = SharedParts::new(&settings);
+    let state = web::Data::new(AppState::with_parts(db.clone(), &settings, &parts));
     bootstrap_admin(&state, &settings).await?;
-    let auth = web::Data::new(AuthContext {
-        keys: jwt_keys(&settings),
-        auth: state.auth.clone(),
-    });
+    let keys = jwt_keys(&settings);
     let pruner = state.clone();
     let prune_task = tokio::spawn(async move {
         loop {
@@ -297,17 +349,21 @@ pub async fn start(
     });
     let openapi = ApiDoc::openapi();
     let server_settings = settings.clone();
-    let workers = match settings.server.workers {
-        0 => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2),
-        n => n,
-    };
 
     let server = HttpServer::new(move || {
+        // Runs on each worker's thread: its pool's connections are polled by that thread.
+        let state = worker_db
+            .as_ref()
+            .and_then(Database::pool_on_this_thread)
+            .map(|db| web::Data::new(AppState::with_parts(db, &server_settings, &parts)))
+            .unwrap_or_else(|| state.clone());
+        let auth = web::Data::new(AuthContext {
+            keys: keys.clone(),
+            auth: state.auth.clone(),
+        });
         App::new()
-            .app_data(state.clone())
-            .app_data(auth.clone())
+            .app_data(state)
+            .app_data(auth)
             .configure(|cfg| configure_extractors(cfg, server_settings.server.max_body_bytes))
             .configure(routes::health)
             // Before the /api/v1 scope, which would otherwise claim /api/v1/openapi.json.
@@ -350,4 +406,52 @@ pub async fn start(
         server,
         background: vec![outbox_worker, prune_task],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Sources;
+
+    fn settings(url: &str, max: &str, min: &str) -> Settings {
+        let vars = [
+            ("CRM__DATABASE__URL", url),
+            ("CRM__DATABASE__MAX_CONNECTIONS", max),
+            ("CRM__DATABASE__MIN_CONNECTIONS", min),
+        ];
+        Settings::load_from(Sources {
+            env_name: None,
+            config_dir: Some(std::path::PathBuf::from("/nonexistent")),
+            vars: Some(
+                vars.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn workers_share_the_configured_pool_and_start_up_keeps_two() {
+        for url in ["postgres://u@db/crm", "mysql://u@db/crm"] {
+            let (main, worker) = pool_sizes(&settings(url, "10", "3"), 2);
+            let worker = worker.unwrap();
+            assert_eq!(
+                (main.max_connections, main.min_connections),
+                (2, 2),
+                "{url}"
+            );
+            assert_eq!((worker.max_connections, worker.min_connections), (5, 2));
+        }
+        // Fewer connections than workers still gives each worker one.
+        let (_, worker) = pool_sizes(&settings("postgres://u@db/crm", "1", "0"), 4);
+        assert_eq!(worker.unwrap().max_connections, 1);
+    }
+
+    #[test]
+    fn sqlite_keeps_one_shared_pool_of_the_configured_size() {
+        let (main, worker) = pool_sizes(&settings("sqlite://data/x.db?mode=rwc", "10", "0"), 2);
+        assert!(worker.is_none());
+        assert_eq!(main.max_connections, 10);
+    }
 }

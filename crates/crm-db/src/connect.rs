@@ -63,24 +63,37 @@ impl Database {
             }
         }
         probe_tcp(&s.url, s.connect_timeout).await?;
-        let mut opt = ConnectOptions::new(s.url.clone());
-        opt.max_connections(s.max_connections)
-            .min_connections(s.min_connections)
-            .connect_timeout(s.connect_timeout)
-            .acquire_timeout(s.acquire_timeout)
-            .idle_timeout(Duration::from_secs(600))
-            .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|o| {
-                // WAL lets readers run beside the writer; the busy timeout makes concurrent
-                // writers wait instead of failing with "database is locked".
-                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true)
-            });
-        let conn = sea_orm::Database::connect(opt).await?;
+        let conn = sea_orm::Database::connect(options(s)).await?;
         conn.ping().await?;
         Ok(Self { conn })
+    }
+
+    /// True when [`Database::pool_on_this_thread`] can give each server worker its own pool:
+    /// PostgreSQL and MariaDB/MySQL (SQLite connections run on their own threads anyway).
+    pub fn supports_thread_pools(url: &str) -> bool {
+        !url.starts_with("sqlite:")
+    }
+
+    /// A pool of up to `s.max_connections` that opens its connections when first needed, from
+    /// the async runtime of the calling thread, so their socket events are polled by that
+    /// thread. One per server worker: a connection opened on another runtime is woken through
+    /// that runtime's thread, two thread switches more per query (docs/PERFORMANCE.md).
+    /// `None` on SQLite, outside a Tokio runtime, or if the driver wanted to wait while
+    /// building a lazy pool; the caller then keeps its shared pool.
+    pub fn pool_on_this_thread(s: &DbSettings) -> Option<Self> {
+        use futures_util::FutureExt as _;
+        if !Self::supports_thread_pools(&s.url) || tokio::runtime::Handle::try_current().is_err() {
+            return None;
+        }
+        let mut opt = options(s);
+        opt.connect_lazy(true);
+        match sea_orm::Database::connect(opt).now_or_never()? {
+            Ok(conn) => Some(Self { conn }),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot build a worker's pool; using the shared one");
+                None
+            }
+        }
     }
 
     /// Connects, retrying with backoff until `startup_timeout`, and logs one clear line per
@@ -115,6 +128,25 @@ impl Database {
             Ok(Ok(()))
         )
     }
+}
+
+fn options(s: &DbSettings) -> ConnectOptions {
+    let mut opt = ConnectOptions::new(s.url.clone());
+    opt.max_connections(s.max_connections)
+        .min_connections(s.min_connections)
+        .connect_timeout(s.connect_timeout)
+        .acquire_timeout(s.acquire_timeout)
+        .idle_timeout(Duration::from_secs(600))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            // WAL lets readers run beside the writer; the busy timeout makes concurrent
+            // writers wait instead of failing with "database is locked".
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    opt
 }
 
 /// Opens and closes a plain TCP connection to a network database first: the pool would only
