@@ -11,11 +11,11 @@
 //! queue's bound turns the excess into fast `503`s. A login flood therefore cannot take the
 //! cores from every other request (docs/PERFORMANCE.md, login flood).
 
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+use super::argon2id;
 use async_trait::async_trait;
 use crm_domain::identity::{HashError, PasswordCheck, PasswordHash, PasswordHasher, PlainPassword};
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{Semaphore, oneshot};
@@ -28,20 +28,16 @@ pub enum Scheme {
     Bcrypt,
 }
 
-// OWASP lists m = 19 MiB, t = 2 and m = 7 MiB, t = 5 (p = 1) as equally strong: the same
-// memory-time product costs an attacker the same. Each hash in progress holds m, one per
-// core, so the smaller m keeps a login burst from adding 38 MiB to the resident set; older
-// hashes still verify and are rehashed to these parameters at the next sign-in.
-const M_COST: u32 = 7 * 1024;
-const T_COST: u32 = 5;
-const P_COST: u32 = 1;
 const BCRYPT_COST: u32 = 10;
 
 /// How much lower than the process the hashing threads run (Linux nice levels; 10 gives a
 /// hashing thread about a tenth of the CPU share of a request-handling thread it competes with).
 pub const HASH_NICE: i32 = 10;
 
-type Job = Box<dyn FnOnce() + Send>;
+/// A hash to run; what it returns hands the answer to the caller. The thread runs the
+/// hand-over last, after its own housekeeping, so a caller that got its answer sees that done.
+type Job = Box<dyn FnOnce() -> Deliver + Send>;
+type Deliver = Box<dyn FnOnce() + Send>;
 
 #[derive(Clone)]
 pub struct PooledHasher {
@@ -53,6 +49,8 @@ pub struct PooledHasher {
     admitted: Arc<Semaphore>,
     /// The hashing threads' queue; they stop when the last hasher is dropped.
     jobs: mpsc::Sender<Job>,
+    /// Hashes admitted and not yet started: a thread that finds none keeps no argon2 memory.
+    waiting: Arc<AtomicUsize>,
     dummy: Arc<OnceLock<String>>,
 }
 
@@ -62,11 +60,12 @@ impl PooledHasher {
         let workers = workers.max(1);
         let (jobs, inbox) = mpsc::channel::<Job>();
         let inbox = Arc::new(Mutex::new(inbox));
+        let waiting = Arc::new(AtomicUsize::new(0));
         for n in 0..workers {
-            let inbox = inbox.clone();
+            let (inbox, waiting) = (inbox.clone(), waiting.clone());
             let spawned = std::thread::Builder::new()
                 .name(format!("crm-hash-{n}"))
-                .spawn(move || hashing_thread(&inbox));
+                .spawn(move || hashing_thread(&inbox, &waiting));
             if let Err(e) = spawned {
                 // Fewer threads only means fewer hashes at once; none at all is reported by
                 // every hash as a failure rather than hanging.
@@ -78,6 +77,7 @@ impl PooledHasher {
             running: Arc::new(Semaphore::new(workers)),
             admitted: Arc::new(Semaphore::new(workers + queue)),
             jobs,
+            waiting,
             dummy: Arc::new(OnceLock::new()),
         }
     }
@@ -91,6 +91,7 @@ impl PooledHasher {
             .clone()
             .try_acquire_owned()
             .map_err(|_| HashError::Busy)?;
+        let waiting = Waiting::new(&self.waiting);
         let _running = self
             .running
             .clone()
@@ -100,30 +101,51 @@ impl PooledHasher {
         let (done, result) = oneshot::channel();
         self.jobs
             .send(Box::new(move || {
-                let _ = done.send(job());
+                drop(waiting);
+                let answer = job();
+                Box::new(move || {
+                    let _ = done.send(answer);
+                }) as Deliver
             }))
             .map_err(|_| HashError::Failed("no password hashing thread is running".into()))?;
         result
             .await
             .map_err(|_| HashError::Failed("the password hashing job was lost".into()))?
     }
+}
 
-    fn argon2() -> Result<Argon2<'static>, HashError> {
-        let params = Params::new(M_COST, T_COST, P_COST, None)
-            .map_err(|e| HashError::Failed(e.to_string()))?;
-        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+/// Counts one admitted hash until its job starts, or until it is given up (the caller went
+/// away, or the job was dropped unrun).
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count.clone())
     }
 }
 
-fn hashing_thread(inbox: &Mutex<mpsc::Receiver<Job>>) {
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn hashing_thread(inbox: &Mutex<mpsc::Receiver<Job>>, waiting: &AtomicUsize) {
     lower_priority();
     loop {
         // The lock is held only while waiting, so exactly one idle thread takes the next job.
         let next = inbox.lock().unwrap_or_else(|p| p.into_inner()).recv();
         let Ok(job) = next else { return };
         // A panicking hash drops its answer (the caller sees `Failed`) but keeps the thread.
-        if std::panic::catch_unwind(AssertUnwindSafe(job)).is_err() {
-            tracing::error!("a password hashing job panicked");
+        let deliver = std::panic::catch_unwind(AssertUnwindSafe(job));
+        // Keep the argon2 memory through a burst; give it back when the burst is over.
+        if waiting.load(Ordering::SeqCst) == 0 {
+            argon2id::release_memory();
+        }
+        match deliver {
+            Ok(deliver) => deliver(),
+            Err(_) => tracing::error!("a password hashing job panicked"),
         }
     }
 }
@@ -149,10 +171,7 @@ fn is_bcrypt(hash: &str) -> bool {
 
 fn hash_with(scheme: Scheme, password: &str) -> Result<String, HashError> {
     match scheme {
-        Scheme::Argon2id => PooledHasher::argon2()?
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| HashError::Failed(e.to_string())),
+        Scheme::Argon2id => argon2id::hash(password.as_bytes()),
         Scheme::Bcrypt => {
             bcrypt::hash(password, BCRYPT_COST).map_err(|e| HashError::Failed(e.to_string()))
         }
@@ -170,14 +189,10 @@ fn verify_with(scheme: Scheme, password: &str, hash: &str) -> Result<PasswordChe
         });
     }
     if hash.starts_with("$argon2") {
-        let matches = PooledHasher::argon2()?
-            .verify_password(password.as_bytes(), hash)
-            .is_ok();
-        let current =
-            hash.starts_with(&format!("$argon2id$v=19$m={M_COST},t={T_COST},p={P_COST}$"));
+        let matches = argon2id::verify(password.as_bytes(), hash);
         return Ok(PasswordCheck {
             matches,
-            needs_rehash: matches && (scheme != Scheme::Argon2id || !current),
+            needs_rehash: matches && (scheme != Scheme::Argon2id || !argon2id::is_current(hash)),
         });
     }
     // An unknown format never matches; the account needs a password reset.
@@ -232,13 +247,15 @@ impl PasswordHasher for PooledHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::PasswordHasher as _;
+    use argon2::{Algorithm, Argon2, Params, Version};
 
     fn pw(s: &str) -> PlainPassword {
         PlainPassword::new(s)
     }
 
     #[tokio::test]
-    async fn argon2id_round_trip_with_the_contract_parameters() {
+    async fn argon2id_round_trip_with_the_current_parameters() {
         let h = PooledHasher::new(Scheme::Argon2id, 2, 4);
         let hash = h.hash(&pw("correct horse")).await.unwrap();
         assert!(
@@ -314,6 +331,45 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(theirs, (ours + HASH_NICE).min(19));
+    }
+
+    #[tokio::test]
+    async fn argon2_memory_is_kept_through_a_burst_and_freed_when_idle() {
+        let h = PooledHasher::new(Scheme::Argon2id, 1, 3);
+        h.hash(&pw("alone")).await.unwrap();
+        let probe = || Ok(argon2id::kept_blocks());
+        assert_eq!(h.run(probe).await.unwrap(), 0, "idle after a lone hash");
+
+        // A burst: a gate holds the one thread while a hash and then a probe are admitted.
+        let (open, gate) = std::sync::mpsc::channel::<()>();
+        let g = h.clone();
+        let gated = tokio::spawn(async move {
+            g.run(move || gate.recv().map_err(|e| HashError::Failed(e.to_string())))
+                .await
+        });
+        let until_waiting = |n: usize| {
+            let h = h.clone();
+            async move {
+                while h.waiting.load(Ordering::SeqCst) != n {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+            }
+        };
+        until_waiting(0).await;
+        let h2 = h.clone();
+        let hashed = tokio::spawn(async move { h2.hash(&pw("first")).await });
+        until_waiting(1).await;
+        let h3 = h.clone();
+        let during = tokio::spawn(async move { h3.run(probe).await });
+        until_waiting(2).await;
+        open.send(()).unwrap();
+        gated.await.unwrap().unwrap();
+        hashed.await.unwrap().unwrap();
+        assert!(
+            during.await.unwrap().unwrap() > 0,
+            "kept while a hash waited"
+        );
+        assert_eq!(h.run(probe).await.unwrap(), 0, "idle again");
     }
 
     #[tokio::test]
