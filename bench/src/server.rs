@@ -3,8 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::process::{Child, Command};
 
@@ -12,7 +11,9 @@ pub struct Server {
     child: Child,
     pub base: String,
     pid: u32,
-    peak_kib: Arc<AtomicU64>,
+    /// The peak of the current window. The sampler reads /proc while holding the lock, so a
+    /// reading taken before a reset cannot land in the next scenario's window.
+    peak_kib: Arc<Mutex<u64>>,
     sampler: tokio::task::JoinHandle<()>,
 }
 
@@ -32,6 +33,10 @@ pub fn server_env(db_url: &str, port: u16, pool: u32, secret: &str) -> Vec<(Stri
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
+}
+
+fn lock(m: &Mutex<u64>) -> MutexGuard<'_, u64> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 pub fn free_port() -> std::io::Result<u16> {
@@ -74,12 +79,15 @@ impl Server {
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
         let pid = child.id().ok_or("the server exited at once")?;
-        let peak_kib = Arc::new(AtomicU64::new(0));
+        let peak_kib = Arc::new(Mutex::new(0));
         let peak = peak_kib.clone();
         let sampler = tokio::spawn(async move {
             loop {
-                if let Some(kib) = rss_kib(pid, "VmRSS:") {
-                    peak.fetch_max(kib, Ordering::Relaxed);
+                {
+                    let mut p = lock(&peak);
+                    if let Some(kib) = rss_kib(pid, "VmRSS:") {
+                        *p = (*p).max(kib);
+                    }
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
@@ -112,13 +120,13 @@ impl Server {
 
     /// Starts a new peak-RSS window.
     pub fn reset_peak(&self) {
-        self.peak_kib
-            .store(rss_kib(self.pid, "VmRSS:").unwrap_or(0), Ordering::Relaxed);
+        let mut p = lock(&self.peak_kib);
+        *p = rss_kib(self.pid, "VmRSS:").unwrap_or(0);
     }
 
     /// The highest resident set seen since the last reset, in MiB.
     pub fn peak_mib(&self) -> f64 {
-        self.peak_kib.load(Ordering::Relaxed) as f64 / 1024.0
+        *lock(&self.peak_kib) as f64 / 1024.0
     }
 
     /// The kernel's high-water mark of the process's resident set, in MiB.
