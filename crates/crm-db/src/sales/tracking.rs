@@ -107,18 +107,21 @@ fn itself(kind: TimelineKind, id: Expr) -> (Expr, Expr) {
     (Expr::val(kind.as_str()), id)
 }
 
-/// The ids of the client's records of one entity (its `(id, organization_id, client_id)`
-/// columns) that `own` lets the caller see.
-fn ids_of_client<C>(
+/// The audit entries of the client's `entity_type` records (given by their `(id,
+/// organization_id, client_id, owner_id)` columns) that `v` lets the caller see; `None` when
+/// it hides them all.
+fn activities_of_client_records<C>(
     org: OrganizationId,
     client: ClientId,
-    (id, org_col, client_col): (C, C, C),
-    own: Condition,
-) -> SelectStatement
+    entity_type: &str,
+    v: Visibility,
+    (id, org_col, client_col, owner_col): (C, C, C, C),
+) -> Option<SelectStatement>
 where
     C: ColumnTrait + sea_orm::IdenStatic,
 {
-    Query::select()
+    let own = visible(v, owner_col)?;
+    let ids = Query::select()
         .column(id)
         .from(id.entity_name())
         .cond_where(
@@ -127,7 +130,8 @@ where
                 .add(client_col.eq(client.0))
                 .add(own),
         )
-        .to_owned()
+        .to_owned();
+    Some(activities_of(org, entity_type, |c| c.in_subquery(ids)))
 }
 
 /// The audit entries of the `entity_type` records that `which` picks by `entity_id`.
@@ -238,32 +242,23 @@ fn branches(
         // The audit entries of the client's deals and quotations the caller may see (served
         // by `ix_activities_org_entity`, the ids by `ix_deals_org_client` and
         // `ix_quotations_org_client`).
-        if let Some(own) = visible(scope.deals, deal::Column::OwnerId) {
-            let ids = ids_of_client(
-                org,
-                client,
-                (
-                    deal::Column::Id,
-                    deal::Column::OrganizationId,
-                    deal::Column::ClientId,
-                ),
-                own,
-            );
-            out.push(activities_of(org, "deal", |c| c.in_subquery(ids)));
-        }
-        if let Some(own) = visible(scope.quotations, quotation::Column::OwnerId) {
-            let ids = ids_of_client(
-                org,
-                client,
-                (
-                    quotation::Column::Id,
-                    quotation::Column::OrganizationId,
-                    quotation::Column::ClientId,
-                ),
-                own,
-            );
-            out.push(activities_of(org, "quotation", |c| c.in_subquery(ids)));
-        }
+        use {deal::Column as D, quotation::Column as Q};
+        let deals = (D::Id, D::OrganizationId, D::ClientId, D::OwnerId);
+        out.extend(activities_of_client_records(
+            org,
+            client,
+            "deal",
+            scope.deals,
+            deals,
+        ));
+        let quotations = (Q::Id, Q::OrganizationId, Q::ClientId, Q::OwnerId);
+        out.extend(activities_of_client_records(
+            org,
+            client,
+            "quotation",
+            scope.quotations,
+            quotations,
+        ));
     }
     out
 }
