@@ -3,6 +3,7 @@
 //! It speaks only what the server answers: `Content-Length` or chunked bodies.
 
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
@@ -91,29 +92,41 @@ pub struct Response {
     close: bool,
 }
 
-/// One keep-alive connection per worker slot.
+/// Keep-alive connections: one per worker slot for closed-loop load, and a shared set of idle
+/// ones for open-loop load.
 pub struct Pool {
     addr: String,
     slots: Vec<Mutex<Option<Conn>>>,
+    /// Connections free for [`Pool::send_any`]. A request takes one, or opens one when none is
+    /// free, and gives it back after the answer, as an HTTP client's pool does: the connections
+    /// open are the requests in flight, and no request waits behind another one's answer.
+    idle: std::sync::Mutex<Vec<Conn>>,
+    opened: AtomicU64,
 }
 
 impl Pool {
     pub fn new(addr: &str, slots: usize) -> Self {
         Self {
             addr: addr.to_string(),
-            slots: (0..slots).map(|_| Mutex::new(None)).collect(),
+            slots: (0..slots.max(1)).map(|_| Mutex::new(None)).collect(),
+            idle: std::sync::Mutex::new(Vec::new()),
+            opened: AtomicU64::new(0),
         }
     }
 
-    pub async fn send(
+    /// Connections opened so far, counting reconnections.
+    pub fn opened(&self) -> u64 {
+        self.opened.load(Ordering::Relaxed)
+    }
+
+    fn head(
         &self,
-        slot: usize,
         method: &str,
         path: &str,
         token: Option<&str>,
-        body: Option<&[u8]>,
+        body: &[u8],
         if_match: Option<i64>,
-    ) -> io::Result<Response> {
+    ) -> String {
         let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {}\r\n", self.addr);
         if let Some(t) = token {
             head.push_str("authorization: Bearer ");
@@ -123,7 +136,6 @@ impl Pool {
         if let Some(v) = if_match {
             head.push_str(&format!("if-match: \"{v}\"\r\n"));
         }
-        let body = body.unwrap_or_default();
         if !body.is_empty() {
             head.push_str(&format!(
                 "content-type: application/json\r\ncontent-length: {}\r\n",
@@ -131,31 +143,76 @@ impl Pool {
             ));
         }
         head.push_str("\r\n");
-        let mut guard = self.slots[slot % self.slots.len()].lock().await;
+        head
+    }
+
+    /// Sends on `conn`, opening it when `None`; leaves it `None` when the server closed it.
+    async fn exchange(
+        &self,
+        conn: &mut Option<Conn>,
+        head: &[u8],
+        body: &[u8],
+    ) -> io::Result<Response> {
         loop {
-            let reused = guard.is_some();
-            let conn = match guard.as_mut() {
+            let reused = conn.is_some();
+            let c = match conn.as_mut() {
                 Some(c) => c,
-                None => guard.insert(Conn::connect(&self.addr).await?),
+                None => {
+                    self.opened.fetch_add(1, Ordering::Relaxed);
+                    conn.insert(Conn::connect(&self.addr).await?)
+                }
             };
-            match conn.round_trip(head.as_bytes(), body).await {
+            match c.round_trip(head, body).await {
                 Ok(Some(r)) => {
                     if r.close {
-                        *guard = None;
+                        *conn = None;
                     }
                     return Ok(r);
                 }
                 // A kept-alive connection the server has since closed (its idle timeout) fails
                 // on write or reads end-of-file: reconnect and send again, once.
-                Ok(None) | Err(_) if reused => *guard = None,
+                Ok(None) | Err(_) if reused => *conn = None,
                 Ok(None) => break,
                 Err(e) => {
-                    *guard = None;
+                    *conn = None;
                     return Err(e);
                 }
             }
         }
-        *guard = None;
+        *conn = None;
         Err(bad("the server closed a new connection without answering"))
+    }
+
+    /// Sends on the slot's own connection: closed-loop load, one worker per slot.
+    pub async fn send(
+        &self,
+        slot: usize,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&[u8]>,
+        if_match: Option<i64>,
+    ) -> io::Result<Response> {
+        let body = body.unwrap_or_default();
+        let head = self.head(method, path, token, body, if_match);
+        let mut guard = self.slots[slot % self.slots.len()].lock().await;
+        self.exchange(&mut guard, head.as_bytes(), body).await
+    }
+
+    /// Sends on any free connection: open-loop load.
+    pub async fn send_any(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> io::Result<Response> {
+        let body = body.unwrap_or_default();
+        let head = self.head(method, path, None, body, None);
+        let mut conn = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let answer = self.exchange(&mut conn, head.as_bytes(), body).await;
+        if let Some(c) = conn {
+            self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+        }
+        answer
     }
 }

@@ -83,6 +83,8 @@ pub struct FloodReport {
     pub logins: Option<Figures>,
     pub logins_by_status: BTreeMap<u16, Figures>,
     pub not_sent: u64,
+    /// Connections the flood opened: one per login in flight at its peak.
+    pub connections_opened: u64,
     pub peak_rss_mib: f64,
 }
 
@@ -323,6 +325,12 @@ impl Report {
                 o.rps, o.p50_ms, o.p99_ms, o.max_ms, o.requests
             );
         }
+        let _ = writeln!(
+            s,
+            "\nThe flood opened {} connections: each login took a free one, or opened one when \
+             all were busy. Peak RSS during the flood: {:.1} MiB.",
+            f.connections_opened, f.peak_rss_mib
+        );
         if f.not_sent > 0 {
             let _ = writeln!(
                 s,

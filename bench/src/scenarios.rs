@@ -62,6 +62,15 @@ impl Http {
             .map_err(|e| e.to_string())
     }
 
+    /// Sends on any free connection, opening one when all are busy (the login flood).
+    async fn send_any(&self, method: &str, path: &str, body: &Value) -> Result<Response, String> {
+        let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+        self.pool
+            .send_any(method, path, Some(&bytes))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     async fn status(&self, slot: usize, path: &str, token: &str) -> Answer {
         self.send(slot, "GET", path, Some(token), None, None)
             .await
@@ -181,7 +190,7 @@ async fn drive(cfg: &Config, conns: usize, expected: &'static [u16], c: &Call) -
 struct Ctx {
     /// The scenarios' connections: one per worker.
     http: Http,
-    /// The login flood's connections: one per request in flight.
+    /// The login flood's connections: as many as requests are in flight, each reused once free.
     flood: Http,
     /// Makes every created lead's email unique across runs of the scenario.
     seq: AtomicU64,
@@ -599,7 +608,7 @@ pub async fn run(cfg: &Config) -> Result<Report, String> {
     }
     let ctx = Arc::new(Ctx {
         http: http.clone(),
-        flood: Http::new(&srv.base, FLOOD_IN_FLIGHT as usize),
+        flood: Http::new(&srv.base, 1),
         seq: AtomicU64::new(0),
         orgs,
         state,
@@ -771,14 +780,7 @@ async fn flood_run(
                 let org = &c.orgs[i as usize % c.orgs.len()];
                 let body = json!({"email": org.email, "password": PASSWORD});
                 c.flood
-                    .send(
-                        i as usize,
-                        "POST",
-                        "/api/v1/auth/login",
-                        None,
-                        Some(&body),
-                        None,
-                    )
+                    .send_any("POST", "/api/v1/auth/login", &body)
                     .await
                     .map(|r| r.status)
             }
@@ -801,6 +803,7 @@ async fn flood_run(
             .map(|l| l.by_status.iter().map(|(s, o)| (*s, o.figures())).collect())
             .unwrap_or_default(),
         not_sent: logins.map(|l| l.not_sent).unwrap_or(0),
+        connections_opened: ctx.flood.pool.opened(),
         peak_rss_mib: srv.peak_mib(),
     }
 }
