@@ -13,4 +13,13 @@ for c in crm-domain crm-hr crm-sales crm-finance; do
   fi
 done
 [ $status -eq 0 ] && echo "architecture: pure crates are free of database, web and mail crates"
+# Unsafe code is denied workspace-wide; only the allocator's option call may allow it.
+unsafe_sites=$(grep -rln --include='*.rs' 'allow(unsafe_code)' src crates migration bench tests \
+  | grep -vx 'src/allocator.rs' || true)
+if [ -n "$unsafe_sites" ]; then
+  echo "architecture: unsafe code is allowed outside src/allocator.rs in: $unsafe_sites" >&2
+  status=1
+else
+  echo "architecture: unsafe code is allowed only in src/allocator.rs"
+fi
 exit $status

@@ -2,11 +2,10 @@
 
 use clap::Parser;
 
-// See the workspace Cargo.toml and docs/PERFORMANCE.md: resident memory under load.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod allocator;
 
 fn main() {
+    allocator::purge_freed_memory_at_once();
     keep_small_pages();
     let cli = crm_api::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
