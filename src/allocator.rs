@@ -27,9 +27,9 @@ mod tests {
     use super::*;
 
     #[allow(unsafe_code)]
-    fn get(option: libmimalloc_sys::mi_option_t) -> i64 {
+    fn get(option: libmimalloc_sys::mi_option_t) -> std::ffi::c_long {
         // SAFETY: reads one integer from mimalloc's option table.
-        i64::from(unsafe { libmimalloc_sys::mi_option_get(option) })
+        unsafe { libmimalloc_sys::mi_option_get(option) }
     }
 
     #[test]
@@ -39,7 +39,11 @@ mod tests {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(1000);
-        assert_eq!(get(PURGE_DELAY), default, "option {PURGE_DELAY} is not purge_delay");
+        assert_eq!(
+            get(PURGE_DELAY),
+            default,
+            "option {PURGE_DELAY} is not purge_delay"
+        );
         purge_freed_memory_at_once();
         assert_eq!(get(PURGE_DELAY), 0);
     }
