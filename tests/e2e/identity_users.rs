@@ -55,6 +55,63 @@ backend_tests!(admin_creates_an_active_user, |b| async move {
     app.stop().await;
 });
 
+backend_tests!(a_sign_in_is_stamped_on_the_user, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Stamps").await;
+    let password = "the user's own password";
+    let mut ids = Vec::new();
+    let mut emails = Vec::new();
+    for tag in ["signs-in", "never"] {
+        let email = fresh_email(tag);
+        let u = create_as(
+            &app,
+            &admin.access,
+            "/api/v1/users",
+            json!({"name": "Stamp Test", "email": email, "password": password}),
+        )
+        .await;
+        assert!(u["last_login_at"].is_null(), "{u}");
+        ids.push(u["id"].as_str().unwrap().to_string());
+        emails.push(email);
+    }
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+
+    let res = login_res(&app, &emails[0], password).await;
+    let tokens = expect_json(res, 200).await;
+    let stamped = tokens["user"]["last_login_at"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let at = chrono::DateTime::parse_from_rfc3339(&stamped).unwrap();
+    assert!(at >= before, "{stamped} is before the login");
+
+    // Stored, and not an edit: same version, same ETag.
+    let res = app
+        .get_as(&admin.access, &format!("/api/v1/users/{}", ids[0]))
+        .await;
+    assert_eq!(res.headers()["etag"], "\"1\"");
+    let u = expect_json(res, 200).await;
+    assert_eq!(u["last_login_at"].as_str(), Some(stamped.as_str()));
+    assert_eq!(u["version"], 1);
+
+    // The range filter finds who signed in since a time; never-signed-in users match no range.
+    let from = before.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let path = format!(
+        "/api/v1/users?last_login_at_from={}",
+        from.replace('+', "%2B")
+    );
+    let page = expect_json(app.get_as(&admin.access, &path).await, 200).await;
+    let listed: Vec<&str> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["id"].as_str())
+        .collect();
+    assert!(listed.contains(&ids[0].as_str()), "{page}");
+    assert!(!listed.contains(&ids[1].as_str()), "{page}");
+    app.stop().await;
+});
+
 backend_tests!(admin_invites_a_user_without_password, |b| async move {
     let app = spawn_app(b).await;
     let admin = app.register_admin("Invites").await;

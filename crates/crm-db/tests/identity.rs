@@ -129,6 +129,7 @@ fn new_user(org: OrganizationId, email: &str) -> User {
         department_id: None,
         designation_id: None,
         tokens_valid_after: None,
+        last_login_at: None,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -279,6 +280,50 @@ async fn users_are_tenant_scoped_versioned_and_unique_by_email() {
         .set_password_hash(tx.as_mut(), other.id, u.id, &h)
         .await);
     assert_eq!(r, Err(StoreError::NotFound));
+}
+
+#[tokio::test]
+async fn a_sign_in_is_stamped_without_a_new_version_and_survives_edits() {
+    let env = env().await;
+    let o = org(&env).await;
+    let other = org(&env).await;
+    let u = user(&env, o.id).await;
+    assert_eq!(u.last_login_at, None);
+
+    let at = clock::now();
+    in_tx!(env, |tx| env
+        .users
+        .record_sign_in(tx.as_mut(), o.id, u.id, at)
+        .await)
+    .unwrap();
+    let signed_in = env.users.get(o.id, u.id).await.unwrap();
+    assert_eq!(signed_in.last_login_at, Some(at));
+    assert_eq!(
+        (signed_in.version, signed_in.updated_at),
+        (u.version, u.updated_at)
+    );
+
+    // Another organization's id changes nothing.
+    let later = at + Duration::seconds(5);
+    in_tx!(env, |tx| env
+        .users
+        .record_sign_in(tx.as_mut(), other.id, u.id, later)
+        .await)
+    .unwrap();
+    assert_eq!(
+        env.users.get(o.id, u.id).await.unwrap().last_login_at,
+        Some(at)
+    );
+
+    // An edit made from a copy loaded before the sign-in keeps the stamp.
+    let renamed = touched(&u, |x| {
+        x.name = PersonName::parse("Ann Renamed").unwrap();
+        x.version = 2;
+    });
+    in_tx!(env, |tx| env.users.update(tx.as_mut(), &renamed, 1).await).unwrap();
+    let after = env.users.get(o.id, u.id).await.unwrap();
+    assert_eq!(after.name.as_str(), "Ann Renamed");
+    assert_eq!(after.last_login_at, Some(at));
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ use uuid::Uuid;
     "status": "active",
     "department_id": "019bbbbb-b680-7ccd-8a14-876aeaff1a09",
     "designation_id": "019bbbc0-4a60-70f3-83e1-b258fd724452",
+    "last_login_at": "2026-01-14T09:02:17.000000Z",
     "created_at": "2026-01-12T08:00:01.000000Z",
     "updated_at": "2026-01-14T09:10:00.000000Z",
     "version": 3
@@ -29,6 +30,9 @@ pub struct UserDto {
     pub status: String,
     pub department_id: Option<Uuid>,
     pub designation_id: Option<Uuid>,
+    /// The last sign-in (login or email verification); `null` before the first. Signing in
+    /// does not change `version` or `updated_at`.
+    pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -44,6 +48,7 @@ impl From<&User> for UserDto {
             status: u.status.as_str().to_string(),
             department_id: u.department_id.map(|d| d.0),
             designation_id: u.designation_id.map(|d| d.0),
+            last_login_at: u.last_login_at,
             created_at: u.created_at,
             updated_at: u.updated_at,
             version: u.version,

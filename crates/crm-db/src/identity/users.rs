@@ -5,6 +5,7 @@ use crate::keyset::ListColumns;
 use crate::rows::{corrupt, db_version, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use crm_domain::identity::{
     DepartmentId, DesignationId, EmailAddress, PasswordHash, PersonName, User, UserRepository,
     UserStatus,
@@ -67,6 +68,7 @@ impl TryFrom<user::Model> for User {
             department_id: m.department_id.map(DepartmentId),
             designation_id: m.designation_id.map(DesignationId),
             tokens_valid_after: m.tokens_valid_after,
+            last_login_at: m.last_login_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: i64::from(m.version),
@@ -75,7 +77,7 @@ impl TryFrom<user::Model> for User {
 }
 
 /// Every column the domain owns but `id`, `organization_id` and `created_at`.
-/// `last_login_at` is not part of the domain user and is left alone.
+/// `last_login_at` changes only through `record_sign_in`, so an edit cannot roll it back.
 fn changes(u: &User) -> Result<ActiveModel, StoreError> {
     Ok(ActiveModel {
         updated_at: Set(u.updated_at),
@@ -98,7 +100,7 @@ impl UserRepository for SqlUserRepository {
         row.id = Set(user.id.0);
         row.organization_id = Set(user.organization_id.0);
         row.created_at = Set(user.created_at);
-        row.last_login_at = Set(None);
+        row.last_login_at = Set(user.last_login_at);
         Entity::insert(row)
             .exec_without_returning(sql(tx)?)
             .await
@@ -181,6 +183,25 @@ impl UserRepository for SqlUserRepository {
         if res.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
+        Ok(())
+    }
+
+    async fn record_sign_in(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        // No rows-affected check: MySQL counts only changed rows, and the caller has just
+        // loaded the user in this request.
+        Entity::update_many()
+            .col_expr(Column::LastLoginAt, Expr::value(at))
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::OrganizationId.eq(org.0))
+            .exec(sql(tx)?)
+            .await
+            .map_err(store_err)?;
         Ok(())
     }
 }

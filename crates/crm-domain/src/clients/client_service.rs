@@ -523,6 +523,7 @@ mod tests {
             department_id: None,
             designation_id: None,
             tokens_valid_after: None,
+            last_login_at: None,
             created_at: then(),
             updated_at: then(),
             version: 1,

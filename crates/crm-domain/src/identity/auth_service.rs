@@ -209,6 +209,7 @@ impl AuthService {
             department_id: None,
             designation_id: None,
             tokens_valid_after: None,
+            last_login_at: None,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -811,6 +812,7 @@ impl AuthService {
             department_id: None,
             designation_id: None,
             tokens_valid_after: None,
+            last_login_at: None,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -1211,6 +1213,11 @@ mod tests {
             })
             .times(1)
             .returning(|_, _| Ok(()));
+        env.users
+            .expect_record_sign_in()
+            .withf(move |_, _, u, at| *u == uid && *at == now())
+            .times(1)
+            .returning(|_, _, _, _| Ok(()));
         let (svc, probe) = svc(env);
 
         let pair = svc.verify_email(verify_input()).await.unwrap();
@@ -1219,6 +1226,8 @@ mod tests {
         assert_eq!(pair.refresh_token, NEW_REFRESH);
         assert_eq!(pair.expires_in, 900);
         assert_eq!(pair.user.status, UserStatus::Active);
+        assert_eq!(pair.user.last_login_at, Some(now()));
+        assert_eq!(pair.user.version, version + 1);
         assert!(probe.committed());
         assert_eq!(probe.audit()[0].action, "email_verified");
     }
@@ -1262,6 +1271,10 @@ mod tests {
     async fn two_concurrent_submits_of_the_right_code_give_one_success() {
         // The adapter's conditional update lets one consume win; the loser sees no live code.
         let mut env = Env::new();
+        env.users
+            .expect_record_sign_in()
+            .times(1)
+            .returning(|_, _, _, _| Ok(()));
         let pending = user(
             OrganizationId::new(),
             "ann@example.com",
@@ -1383,7 +1396,7 @@ mod tests {
     async fn the_right_password_signs_in() {
         let mut env = Env::new();
         let known = user(OrganizationId::new(), "ann@example.com", UserStatus::Active);
-        let uid = known.id;
+        let (uid, oid, version) = (known.id, known.organization_id, known.version);
         env.users
             .expect_find_by_email()
             .returning(move |_| Ok(Some(known.clone())));
@@ -1396,12 +1409,19 @@ mod tests {
             .withf(move |_, t| t.user_id == uid)
             .times(1)
             .returning(|_, _| Ok(()));
+        env.users
+            .expect_record_sign_in()
+            .withf(move |_, org, u, at| *org == oid && *u == uid && *at == now())
+            .times(1)
+            .returning(|_, _, _, _| Ok(()));
         let (svc, probe) = svc(env);
         let pair = svc
             .login(login("ANN@example.com ", "correct horse"))
             .await
             .unwrap();
         assert_eq!(pair.user.id, uid);
+        assert_eq!(pair.user.last_login_at, Some(now()));
+        assert_eq!(pair.user.version, version, "signing in is not an edit");
         assert!(pair.access_token.starts_with(&format!("at:{uid}:")));
         assert!(probe.committed());
     }
@@ -1480,6 +1500,9 @@ mod tests {
     #[tokio::test]
     async fn a_hash_that_needs_rehash_is_replaced_at_sign_in() {
         let mut env = Env::new();
+        env.users
+            .expect_record_sign_in()
+            .returning(|_, _, _, _| Ok(()));
         let mut legacy = user(OrganizationId::new(), "ann@example.com", UserStatus::Active);
         legacy.password_hash = Some(PasswordHash::new("$2b$10$legacy"));
         let (org, uid) = (legacy.organization_id, legacy.id);
@@ -1516,6 +1539,9 @@ mod tests {
     #[tokio::test]
     async fn a_busy_pool_refuses_fast_and_a_failed_rehash_does_not_block_sign_in() {
         let mut env = Env::new();
+        env.users
+            .expect_record_sign_in()
+            .returning(|_, _, _, _| Ok(()));
         let known = user(OrganizationId::new(), "ann@example.com", UserStatus::Active);
         env.users
             .expect_find_by_email()

@@ -212,7 +212,7 @@ impl IdentityPorts {
     }
 
     /// Opens a session for `user`: the first refresh token of a new family, stored in `tx`,
-    /// and an access token naming that family.
+    /// and an access token naming that family; stamps the user's `last_login_at`.
     pub(crate) async fn start_session(
         &self,
         settings: &AuthSettings,
@@ -232,7 +232,14 @@ impl IdentityPorts {
             expires_at: now + Duration::days(i64::from(settings.refresh_ttl_days)),
         };
         self.refresh_tokens.create(tx, &token).await?;
-        self.pair(user, family, raw, now)
+        self.users
+            .record_sign_in(tx, user.organization_id, user.id, now)
+            .await?;
+        let user = User {
+            last_login_at: Some(now),
+            ..user.clone()
+        };
+        self.pair(&user, family, raw, now)
     }
 
     pub(crate) fn pair(

@@ -219,6 +219,10 @@ pub struct User {
     pub designation_id: Option<DesignationId>,
     /// Access tokens issued before this instant are dead (deactivation, password reset).
     pub tokens_valid_after: Option<DateTime<Utc>>,
+    /// When the user last signed in (a login, or the email verification that opens a
+    /// session); `None` before the first. Stamped without a new `version`: signing in is not
+    /// a change of the resource.
+    pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -359,6 +363,7 @@ mod tests {
             department_id: None,
             designation_id: None,
             tokens_valid_after: tva,
+            last_login_at: None,
             created_at: now,
             updated_at: now,
             version: 1,

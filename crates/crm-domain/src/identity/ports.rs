@@ -94,6 +94,15 @@ pub trait UserRepository: Send + Sync {
         id: UserId,
         hash: &PasswordHash,
     ) -> Result<(), StoreError>;
+
+    /// Stamps `last_login_at`, again without touching `version` or `updated_at`.
+    async fn record_sign_in(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 }
 
 /// Roles and their assignment to users.

@@ -216,6 +216,7 @@ pub fn user(org: OrganizationId, email: &str, status: UserStatus) -> User {
         department_id: None,
         designation_id: None,
         tokens_valid_after: None,
+        last_login_at: None,
         created_at: t,
         updated_at: t,
         version: 3,

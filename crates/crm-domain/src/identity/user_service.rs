@@ -34,6 +34,8 @@ const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("status", FieldKind::Text).filter(),
     FieldSpec::new("department_id", FieldKind::Uuid).filter(),
     FieldSpec::new("designation_id", FieldKind::Uuid).filter(),
+    // Nullable, so a range filter (users who never signed in match no range) but no sort.
+    FieldSpec::new("last_login_at", FieldKind::Timestamp).range(),
 ];
 
 /// `GET /users`: `q` searches name and email.
@@ -204,6 +206,7 @@ impl UserService {
             department_id: input.department_id,
             designation_id: input.designation_id,
             tokens_valid_after: None,
+            last_login_at: None,
             created_at: now,
             updated_at: now,
             version: 1,
