@@ -83,7 +83,8 @@ pub struct FloodReport {
     pub logins: Option<Figures>,
     pub logins_by_status: BTreeMap<u16, Figures>,
     pub not_sent: u64,
-    /// Connections the flood opened: one per login in flight at its peak.
+    /// Connections the flood opened: as many as logins were in flight at its peak, plus any
+    /// reopened after the server closed one.
     pub connections_opened: u64,
     pub peak_rss_mib: f64,
 }

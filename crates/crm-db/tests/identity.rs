@@ -303,13 +303,13 @@ async fn a_sign_in_is_stamped_without_a_new_version_and_survives_edits() {
         (u.version, u.updated_at)
     );
 
-    // Another organization's id changes nothing.
+    // Another organization's id finds nothing and changes nothing.
     let later = at + Duration::seconds(5);
-    in_tx!(env, |tx| env
+    let r = in_tx!(env, |tx| env
         .users
         .record_sign_in(tx.as_mut(), other.id, u.id, later)
-        .await)
-    .unwrap();
+        .await);
+    assert_eq!(r, Err(StoreError::NotFound));
     assert_eq!(
         env.users.get(o.id, u.id).await.unwrap().last_login_at,
         Some(at)

@@ -193,15 +193,16 @@ impl UserRepository for SqlUserRepository {
         id: UserId,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        // No rows-affected check: MySQL counts only changed rows, and the caller has just
-        // loaded the user in this request.
-        Entity::update_many()
+        let res = Entity::update_many()
             .col_expr(Column::LastLoginAt, Expr::value(at))
             .filter(Column::Id.eq(id.0))
             .filter(Column::OrganizationId.eq(org.0))
             .exec(sql(tx)?)
             .await
             .map_err(store_err)?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
         Ok(())
     }
 }

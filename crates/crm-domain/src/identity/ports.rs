@@ -95,7 +95,8 @@ pub trait UserRepository: Send + Sync {
         hash: &PasswordHash,
     ) -> Result<(), StoreError>;
 
-    /// Stamps `last_login_at`, again without touching `version` or `updated_at`.
+    /// Stamps `last_login_at`, again without touching `version` or `updated_at`. `NotFound`
+    /// when gone.
     async fn record_sign_in(
         &self,
         tx: &mut (dyn Tx + 'static),
