@@ -145,6 +145,23 @@ fn options(s: &DbSettings) -> ConnectOptions {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+        })
+        .map_sqlx_mysql_pool_opts(|pool| {
+            pool.after_connect(|conn, _| {
+                Box::pin(async move {
+                    // InnoDB's default, REPEATABLE READ, takes gap locks on index searches: a
+                    // transaction that updated a row and then inserts next to it deadlocks with
+                    // a second one waiting for that row (two refreshes of one token did). READ
+                    // COMMITTED takes none, and is what PostgreSQL runs at and the code expects:
+                    // the waiting statement re-reads the committed row.
+                    sea_orm::sqlx::Executor::execute(
+                        conn,
+                        "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                    )
+                    .await
+                    .map(|_| ())
+                })
+            })
         });
     opt
 }
