@@ -181,6 +181,33 @@ backend_tests!(concurrent_verifies_succeed_once, |b| async move {
     app.stop().await;
 });
 
+backend_tests!(
+    concurrent_refreshes_of_one_token_rotate_it_once,
+    |b| async move {
+        // The rounds take more auth requests than one address's default budget.
+        let app = spawn_app_with(b, &[("CRM__AUTH__RATE_LIMIT_PER_MINUTE", "0")]).await;
+        let admin = app.register_admin("Refresh race").await;
+        // Several rounds: the two requests must actually overlap in the database for the race
+        // (and, on InnoDB, a lock conflict) to happen.
+        let mut refresh = admin.refresh.clone();
+        for round in 0..8 {
+            let (a, c) = tokio::join!(refresh_res(&app, &refresh), refresh_res(&app, &refresh));
+            let (sa, sc) = (a.status().as_u16(), c.status().as_u16());
+            let (ba, bc) = (a.text().await.unwrap(), c.text().await.unwrap());
+            let mut statuses = [sa, sc];
+            statuses.sort();
+            assert_eq!(statuses, [200, 401], "round {round}: {ba} / {bc}");
+            // The second use was a reuse: the whole family is revoked, the winner's new token too.
+            let winner: serde_json::Value =
+                serde_json::from_str(if sa == 200 { &ba } else { &bc }).unwrap();
+            let next = winner["refresh_token"].as_str().unwrap();
+            assert_problem(refresh_res(&app, next).await, 401).await;
+            refresh = app.login(&admin.email, &admin.password).await.refresh;
+        }
+        app.stop().await;
+    }
+);
+
 // ---------------------------------------------------------------- no account enumeration
 
 backend_tests!(known_and_unknown_emails_look_alike, |b| async move {

@@ -13,7 +13,9 @@ use crm_domain::identity::{
 use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Tx, UserId};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
 
 #[derive(Clone)]
 pub struct SqlUserRepository {
@@ -93,6 +95,20 @@ fn changes(u: &User) -> Result<ActiveModel, StoreError> {
     })
 }
 
+async fn user_of(
+    db: &impl ConnectionTrait,
+    org: OrganizationId,
+    id: UserId,
+) -> Result<User, StoreError> {
+    Entity::find_by_id(id.0)
+        .filter(Column::OrganizationId.eq(org.0))
+        .one(db)
+        .await
+        .map_err(store_err)?
+        .ok_or(StoreError::NotFound)?
+        .try_into()
+}
+
 #[async_trait]
 impl UserRepository for SqlUserRepository {
     async fn create(&self, tx: &mut (dyn Tx + 'static), user: &User) -> Result<(), StoreError> {
@@ -109,13 +125,16 @@ impl UserRepository for SqlUserRepository {
     }
 
     async fn get(&self, org: OrganizationId, id: UserId) -> Result<User, StoreError> {
-        Entity::find_by_id(id.0)
-            .filter(Column::OrganizationId.eq(org.0))
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
-            .ok_or(StoreError::NotFound)?
-            .try_into()
+        user_of(&self.db, org, id).await
+    }
+
+    async fn get_in_tx(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: UserId,
+    ) -> Result<User, StoreError> {
+        user_of(sql(tx)?, org, id).await
     }
 
     async fn find_by_email(&self, email: &EmailAddress) -> Result<Option<User>, StoreError> {

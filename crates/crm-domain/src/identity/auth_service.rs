@@ -445,7 +445,12 @@ impl AuthService {
                 user_id,
                 family_id,
             } => {
-                let user = match self.p.users.get(organization_id, user_id).await {
+                let user = match self
+                    .p
+                    .users
+                    .get_in_tx(tx.as_mut(), organization_id, user_id)
+                    .await
+                {
                     Ok(u) if u.status == UserStatus::Active => u,
                     Ok(_) | Err(StoreError::NotFound) => {
                         self.p
@@ -1605,9 +1610,9 @@ mod tests {
                 })
             });
         env.users
-            .expect_get()
-            .withf(move |o, u| *o == org && *u == uid)
-            .returning(move |_, _| Ok(active.clone()));
+            .expect_get_in_tx()
+            .withf(move |_, o, u| *o == org && *u == uid)
+            .returning(move |_, _, _| Ok(active.clone()));
         let (svc, probe) = svc(env);
         let pair = svc.refresh("old-token").await.unwrap();
         assert_eq!(pair.refresh_token, NEW_REFRESH);
@@ -1670,8 +1675,8 @@ mod tests {
                 })
             });
         env.users
-            .expect_get()
-            .returning(move |_, _| Ok(off.clone()));
+            .expect_get_in_tx()
+            .returning(move |_, _, _| Ok(off.clone()));
         env.refresh_tokens
             .expect_revoke_family()
             .withf(move |_, f, _| *f == family)

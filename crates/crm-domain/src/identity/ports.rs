@@ -68,6 +68,16 @@ pub trait UserRepository: Send + Sync {
     /// The user `id` of `org`; `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: UserId) -> Result<User, StoreError>;
 
+    /// As [`Self::get`], read on `tx`'s connection: a transaction that needs the user must
+    /// not wait for a second connection from the pool while it holds one (with every
+    /// connection held that way, the waits would only end in the acquire timeout).
+    async fn get_in_tx(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: UserId,
+    ) -> Result<User, StoreError>;
+
     /// Global lookup by (already normalised) address, for sign-in and codes; `Ok(None)` when no
     /// user has it. Adapters compare case-insensitively so rows written by older software match.
     async fn find_by_email(&self, email: &EmailAddress) -> Result<Option<User>, StoreError>;
