@@ -11,6 +11,7 @@ mod activities;
 mod chassis;
 mod cli;
 mod clients;
+mod concurrency;
 mod identity;
 mod identity_limits;
 mod identity_mail;

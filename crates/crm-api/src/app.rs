@@ -161,7 +161,7 @@ pub fn jwt_keys(s: &Settings) -> JwtKeys {
 pub fn identity_ports(db: &Database, s: &Settings, parts: &SharedParts) -> IdentityPorts {
     let conn = db.conn.clone();
     IdentityPorts {
-        tx: Arc::new(crm_db::SqlTxManager::new(conn.clone())),
+        tx: Arc::new(db.tx_manager()),
         organizations: Arc::new(crm_db::SqlOrganizationRepository::new(conn.clone())),
         users: Arc::new(crm_db::SqlUserRepository::new(conn.clone())),
         roles: Arc::new(crm_db::SqlRoleRepository::new(conn.clone())),
@@ -229,6 +229,8 @@ pub struct Running {
     pub server: Server,
     /// Outbox delivery and housekeeping; aborted when the server stops.
     pub background: Vec<tokio::task::JoinHandle<()>>,
+    /// Every statement sent, when `database.count_statements` is on.
+    pub statements: Option<crm_db::StatementLog>,
 }
 
 /// Delivers queued mail for as long as the server runs. Several instances may run this at once:
@@ -427,6 +429,7 @@ pub async fn start(
         port,
         server,
         background: vec![outbox_worker, prune_task],
+        statements: db.statement_log().cloned(),
     })
 }
 

@@ -24,6 +24,7 @@ min_connections = 0
 connect_timeout_secs = 5
 acquire_timeout_secs = 3
 startup_timeout_secs = 30
+count_statements = false
 
 [auth]
 jwt_secret = ""
@@ -100,6 +101,8 @@ pub struct DatabaseSettings {
     pub connect_timeout_secs: u64,
     pub acquire_timeout_secs: u64,
     pub startup_timeout_secs: u64,
+    /// Records every statement the server sends (diagnosis; the round-trip tests read it).
+    pub count_statements: bool,
 }
 
 impl std::fmt::Debug for DatabaseSettings {
@@ -296,6 +299,10 @@ impl Settings {
             connect_timeout: Duration::from_secs(self.database.connect_timeout_secs),
             acquire_timeout: Duration::from_secs(self.database.acquire_timeout_secs),
             startup_timeout: Duration::from_secs(self.database.startup_timeout_secs),
+            statements: self
+                .database
+                .count_statements
+                .then(crm_db::StatementLog::new),
         }
     }
 }

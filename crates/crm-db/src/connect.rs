@@ -1,6 +1,8 @@
 //! Connecting to the database chosen by the URL alone, with the pool settings, SQLite tuning and
 //! start-up retries.
 
+use crate::statements::{StatementLog, observe};
+use crate::tx::SqlTxManager;
 use sea_orm::{ConnectOptions, DatabaseBackend, DatabaseConnection, DbErr};
 use std::time::Duration;
 
@@ -16,6 +18,9 @@ pub struct DbSettings {
     pub acquire_timeout: Duration,
     /// How long `serve` keeps retrying an unreachable database at start before giving up.
     pub startup_timeout: Duration,
+    /// Records every statement sent through pools built from these settings (diagnosis and
+    /// the round-trip tests); `None` in normal operation.
+    pub statements: Option<StatementLog>,
 }
 
 impl std::fmt::Debug for DbSettings {
@@ -27,6 +32,7 @@ impl std::fmt::Debug for DbSettings {
             .field("connect_timeout", &self.connect_timeout)
             .field("acquire_timeout", &self.acquire_timeout)
             .field("startup_timeout", &self.startup_timeout)
+            .field("statements", &self.statements.is_some())
             .finish()
     }
 }
@@ -47,6 +53,7 @@ pub fn redact_url(url: &str) -> String {
 #[derive(Clone, Debug)]
 pub struct Database {
     pub conn: DatabaseConnection,
+    statements: Option<StatementLog>,
 }
 
 impl Database {
@@ -63,9 +70,13 @@ impl Database {
             }
         }
         probe_tcp(&s.url, s.connect_timeout).await?;
-        let conn = sea_orm::Database::connect(options(s)).await?;
+        let mut conn = sea_orm::Database::connect(options(s)).await?;
         conn.ping().await?;
-        Ok(Self { conn })
+        observe(&mut conn, &s.statements);
+        Ok(Self {
+            conn,
+            statements: s.statements.clone(),
+        })
     }
 
     /// True when [`Database::pool_on_this_thread`] can give each server worker its own pool:
@@ -88,7 +99,13 @@ impl Database {
         let mut opt = options(s);
         opt.connect_lazy(true);
         match sea_orm::Database::connect(opt).now_or_never()? {
-            Ok(conn) => Some(Self { conn }),
+            Ok(mut conn) => {
+                observe(&mut conn, &s.statements);
+                Some(Self {
+                    conn,
+                    statements: s.statements.clone(),
+                })
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot build a worker's pool; using the shared one");
                 None
@@ -115,6 +132,16 @@ impl Database {
                 }
             }
         }
+    }
+
+    /// The unit of work on this pool.
+    pub fn tx_manager(&self) -> SqlTxManager {
+        SqlTxManager::new(self.conn.clone()).with_statement_log(self.statements.clone())
+    }
+
+    /// The statement log these pools record into, when configured.
+    pub fn statement_log(&self) -> Option<&StatementLog> {
+        self.statements.as_ref()
     }
 
     pub fn backend(&self) -> DatabaseBackend {
@@ -281,6 +308,7 @@ mod tests {
             connect_timeout: Duration::from_secs(1),
             acquire_timeout: Duration::from_secs(1),
             startup_timeout: Duration::from_secs(1),
+            statements: None,
         };
         assert!(!format!("{s:?}").contains("s3cret"));
         let line = describe_connect_error(

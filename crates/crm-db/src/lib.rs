@@ -11,6 +11,7 @@ mod keyset;
 mod outbox_repo;
 mod rows;
 mod sales;
+mod statements;
 mod tx;
 
 pub use activity_repo::SqlActivityRepository;
@@ -25,6 +26,7 @@ pub use sales::{
     SqlClientTrackingRepository, SqlDealRepository, SqlDocumentCounterRepository,
     SqlLeadRepository, SqlPipelineRepository, SqlQuotationRepository,
 };
+pub use statements::StatementLog;
 pub use tx::SqlTxManager;
 
 pub use migration::{Migrator, MigratorTrait};

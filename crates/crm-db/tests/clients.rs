@@ -47,6 +47,7 @@ fn settings(url: String) -> DbSettings {
         connect_timeout: StdDuration::from_secs(5),
         acquire_timeout: StdDuration::from_secs(10),
         startup_timeout: StdDuration::from_secs(5),
+        statements: None,
     }
 }
 

@@ -89,6 +89,7 @@ async fn env() -> Env {
         connect_timeout: StdDuration::from_secs(5),
         acquire_timeout: StdDuration::from_secs(30),
         startup_timeout: StdDuration::from_secs(5),
+        statements: None,
     })
     .await
     .unwrap();

@@ -2,7 +2,7 @@ use crate::entities::lead::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{corrupt, db_version, stale_or_missing};
+use crate::rows::{corrupt, db_version, locked, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::ClientId;
@@ -152,6 +152,15 @@ impl LeadRepository for SqlLeadRepository {
             .map_err(store_err)?
             .ok_or(StoreError::NotFound)?
             .try_into()
+    }
+
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: LeadId,
+    ) -> Result<Lead, StoreError> {
+        locked(sql(tx)?, in_org(org, id)).await?.try_into()
     }
 
     async fn find_open_by_email(

@@ -16,6 +16,15 @@ pub trait LeadRepository: Send + Sync {
     /// The lead `id` of `org`; `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: LeadId) -> Result<Lead, StoreError>;
 
+    /// The lead `id` of `org`, read inside `tx` and held until it ends, so a concurrent writer
+    /// of the lead waits for this one; `NotFound` when missing or of another organization.
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: LeadId,
+    ) -> Result<Lead, StoreError>;
+
     /// The open lead (status neither `converted` nor `unqualified`) of `org` with this email,
     /// other than `except`; `None` when there is none.
     async fn find_open_by_email(

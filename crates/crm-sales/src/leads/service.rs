@@ -229,29 +229,6 @@ impl LeadService {
         Ok(lead)
     }
 
-    /// `409 lead-duplicate` naming the open lead that already has `lead`'s email.
-    async fn check_duplicate(
-        &self,
-        lead: &Lead,
-        except: Option<LeadId>,
-    ) -> Result<(), DomainError> {
-        if !lead.status.is_open() {
-            return Ok(());
-        }
-        let Some(mail) = &lead.email else {
-            return Ok(());
-        };
-        match self
-            .p
-            .leads
-            .find_open_by_email(lead.organization_id, mail, except)
-            .await?
-        {
-            Some(existing) => Err(duplicate(Some(existing))),
-            None => Ok(()),
-        }
-    }
-
     /// A store conflict on a lead write can only be the open-email key (a concurrent insert):
     /// answered as the duplicate it is.
     async fn write_error(&self, e: StoreError, lead: &Lead) -> DomainError {
@@ -351,7 +328,7 @@ impl LeadService {
         };
         check_money(&lead, &mut errors);
         errors.finish()?;
-        self.check_duplicate(&lead, None).await?;
+        // A duplicate open email is caught by the unique key on the insert itself.
         let mut tx = self.p.tx.begin().await?;
         if let Err(e) = self.p.leads.create(tx.as_mut(), &lead).await {
             drop(tx);
@@ -372,9 +349,10 @@ impl LeadService {
     }
 
     /// Needs `leads:write` (`:own`: only the caller's leads, `404` for others). `412` on a
-    /// stale version; `422` per bad field; `409 lead-converted` when the status of a
+    /// stale `If-Match`; `422` per bad field; `409 lead-converted` when the status of a
     /// converted lead would change; `409 lead-duplicate` as for [`Self::create`]. A patch that
-    /// changes nothing answers the lead as it is.
+    /// changes nothing answers the lead as it is. Without `If-Match` the patch applies to the
+    /// lead as stored when its lock is taken, so a concurrent edit never turns into a `412`.
     pub async fn update(
         &self,
         actor: &Actor,
@@ -383,10 +361,23 @@ impl LeadService {
         patch: LeadPatch,
     ) -> Result<Lead, DomainError> {
         let scope = require(actor, "leads", "write")?;
-        let current = self.visible(actor, scope, id).await?;
+        let mut errors = Errors::default();
+        // A named owner is looked up before the transaction, on the pool: a read that waited
+        // for a second connection while holding the transaction's could exhaust the pool.
+        if let Some(owner) = patch.owner_id {
+            self.p
+                .check_owner(actor, "leads", scope, owner, None, &mut errors)
+                .await?;
+        }
+        let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .p
+            .leads
+            .get_for_update(tx.as_mut(), actor.organization_id, id)
+            .await?;
+        in_scope(actor, scope, current.owner_id)?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
-        let mut errors = Errors::default();
         if let Some(raw) = &patch.name
             && let Some(v) = errors.take("name", required_text(raw, "name", NAME_MAX))
         {
@@ -454,16 +445,6 @@ impl LeadService {
             }
         }
         if let Some(owner) = patch.owner_id {
-            self.p
-                .check_owner(
-                    actor,
-                    "leads",
-                    scope,
-                    owner,
-                    Some(current.owner_id),
-                    &mut errors,
-                )
-                .await?;
             next.owner_id = owner;
         }
         if errors.is_empty() {
@@ -476,16 +457,12 @@ impl LeadService {
         if next == current {
             return Ok(current);
         }
-        let reopened = next.status.is_open() && !current.status.is_open();
-        if next.email != current.email || reopened {
-            self.check_duplicate(&next, Some(id)).await?;
-        }
         let next = Lead {
             updated_at: self.p.now(),
             version: current.version + 1,
             ..next
         };
-        let mut tx = self.p.tx.begin().await?;
+        // A duplicate open email is caught by the unique key on the update itself.
         if let Err(e) = self
             .p
             .leads
@@ -512,8 +489,13 @@ impl LeadService {
     /// Needs `leads:delete` (`:own`: only the caller's leads).
     pub async fn delete(&self, actor: &Actor, id: LeadId) -> Result<(), DomainError> {
         let scope = require(actor, "leads", "delete")?;
-        let current = self.visible(actor, scope, id).await?;
         let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .p
+            .leads
+            .get_for_update(tx.as_mut(), actor.organization_id, id)
+            .await?;
+        in_scope(actor, scope, current.owner_id)?;
         self.p
             .leads
             .delete(tx.as_mut(), actor.organization_id, id)
@@ -548,11 +530,9 @@ impl LeadService {
     ) -> Result<LeadConversion, DomainError> {
         let scope = require(actor, "leads", "write")?;
         let org = actor.organization_id;
-        let lead = self.visible(actor, scope, id).await?;
-        check_version(expected_version, lead.version)?;
-        if lead.status == LeadStatus::Converted {
-            return Err(already_converted());
-        }
+        // What the input names is resolved before the transaction, on the pool (a read waiting
+        // for a second connection while holding the transaction's could exhaust the pool);
+        // what depends on the lead, after its lock is taken.
         let mut errors = Errors::default();
         let existing_client = match input.client_id {
             Some(c) => match self.p.visible_client(actor, c, "client_id").await? {
@@ -564,15 +544,9 @@ impl LeadService {
             },
             None => None,
         };
-        let now = self.p.now();
-        let deal = match &input.create_deal {
+        let deal_parts = match &input.create_deal {
             Some(d) => {
                 let deal_scope = require(actor, "deals", "write")?;
-                if deal_scope == Scope::Own && lead.owner_id != actor.user_id {
-                    return Err(DomainError::forbidden(
-                        "creating a deal for another owner's lead needs deals:write",
-                    ));
-                }
                 let title = errors.take(
                     "create_deal.title",
                     required_text(&d.title, "title", NAME_MAX),
@@ -590,6 +564,25 @@ impl LeadService {
                         None
                     }
                 };
+                Some((deal_scope, title, amt, cur, pipeline))
+            }
+            None => None,
+        };
+        let mut tx = self.p.tx.begin().await?;
+        let lead = self.p.leads.get_for_update(tx.as_mut(), org, id).await?;
+        in_scope(actor, scope, lead.owner_id)?;
+        check_version(expected_version, lead.version)?;
+        if lead.status == LeadStatus::Converted {
+            return Err(already_converted());
+        }
+        let now = self.p.now();
+        let deal = match deal_parts {
+            Some((deal_scope, title, amt, cur, pipeline)) => {
+                if deal_scope == Scope::Own && lead.owner_id != actor.user_id {
+                    return Err(DomainError::forbidden(
+                        "creating a deal for another owner's lead needs deals:write",
+                    ));
+                }
                 match (title, amt, cur, pipeline) {
                     (Some(title), Some(amount), Some(currency), Some(pipeline)) => {
                         let Some(stage) = pipeline.first_stage() else {
@@ -643,31 +636,15 @@ impl LeadService {
             ..lead.clone()
         };
 
-        let mut tx = self.p.tx.begin().await?;
-        // The new client first (the lead refers to it), then the lead's conditional update:
-        // of two concurrent conversions only one matches the version, and the other rolls
-        // back, its client with it.
+        // The new client first (the lead refers to it), then the lead. A concurrent
+        // conversion waited for the lead's lock above and then found it converted.
         if new_client {
             self.p.clients.create(tx.as_mut(), &client).await?;
         }
-        match self
-            .p
+        self.p
             .leads
             .update(tx.as_mut(), &converted, lead.version)
-            .await
-        {
-            Ok(()) => {}
-            Err(StoreError::Stale) => {
-                drop(tx);
-                let now_stored = self.p.leads.get(org, id).await?;
-                return Err(if now_stored.status == LeadStatus::Converted {
-                    already_converted()
-                } else {
-                    DomainError::Stale
-                });
-            }
-            Err(e) => return Err(e.into()),
-        }
+            .await?;
         if new_client {
             let entry = audit(
                 org,
@@ -809,12 +786,20 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_duplicate_open_email_is_a_409_naming_the_existing_lead() {
+    async fn a_duplicate_open_email_caught_by_the_insert_is_a_409_naming_the_existing_lead() {
+        // No read before the insert: the unique key on open emails decides, also between two
+        // concurrent creations, and only the losing path looks the winner up.
         let mut env = Env::new();
         let existing = LeadId::new();
+        env.leads.expect_create().times(1).returning(|_, _| {
+            Err(StoreError::Conflict {
+                constraint: "ux_leads_open_email".into(),
+            })
+        });
         env.leads
             .expect_find_open_by_email()
-            .withf(|o, e, except| *o == ORG && e.as_str() == "ann@acme.io" && except.is_none())
+            .withf(|o, e, _| *o == ORG && e.as_str() == "ann@acme.io")
+            .times(1)
             .returning(move |_, _, _| Ok(Some(existing)));
         let (ports, probe) = env.build();
         let svc = LeadService::new(ports);
@@ -830,38 +815,8 @@ mod tests {
                 existing_id: Some(existing.0),
             }
         );
-        assert_eq!(probe.begins(), 0);
-    }
-
-    #[tokio::test]
-    async fn a_concurrent_duplicate_caught_by_the_store_is_a_409_too() {
-        let mut env = Env::new();
-        let existing = LeadId::new();
-        let calls = Arc::new(Mutex::new(0));
-        let c = calls.clone();
-        env.leads
-            .expect_find_open_by_email()
-            .returning(move |_, _, _| {
-                let mut n = c.lock().unwrap();
-                *n += 1;
-                Ok(if *n == 1 { None } else { Some(existing) })
-            });
-        env.leads.expect_create().returning(|_, _| {
-            Err(StoreError::Conflict {
-                constraint: "ux_leads_open_email".into(),
-            })
-        });
-        let (ports, probe) = env.build();
-        let svc = LeadService::new(ports);
-        let err = svc
-            .create(&actor(ORG, WRITE), input("Ann", Some("ann@acme.io")))
-            .await
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            DomainError::Conflict { code: "lead-duplicate", existing_id: Some(e), .. } if e == existing.0
-        ));
         assert!(!probe.committed());
+        assert!(probe.audit().is_empty());
     }
 
     #[tokio::test]
@@ -921,15 +876,27 @@ mod tests {
         let a = actor(ORG, OWN);
         let mine = lead(ORG, a.user_id, LeadStatus::New);
         let mine_id = mine.id;
+        let (theirs2, mine2) = (theirs.clone(), mine.clone());
         env.leads.expect_get().returning(move |_, id| {
             if id == theirs_id {
-                Ok(theirs.clone())
+                Ok(theirs2.clone())
             } else if id == mine_id {
-                Ok(mine.clone())
+                Ok(mine2.clone())
             } else {
                 Err(StoreError::NotFound)
             }
         });
+        env.leads
+            .expect_get_for_update()
+            .returning(move |_, _, id| {
+                if id == theirs_id {
+                    Ok(theirs.clone())
+                } else if id == mine_id {
+                    Ok(mine.clone())
+                } else {
+                    Err(StoreError::NotFound)
+                }
+            });
         let uid = a.user_id;
         env.leads
             .expect_list()
@@ -971,7 +938,8 @@ mod tests {
         );
         let q = ListQuery::parse(&LEAD_LIST_SPEC, &[]).unwrap();
         svc.list(&a, &q).await.unwrap();
-        assert_eq!(probe.begins(), 0);
+        assert!(!probe.committed());
+        assert!(probe.audit().is_empty());
         assert!(matches!(
             svc.get(&actor(ORG, &[]), mine_id).await,
             Err(DomainError::Forbidden { .. })
@@ -986,8 +954,8 @@ mod tests {
         let lid = l.id;
         let stored = l.clone();
         env.leads
-            .expect_get()
-            .returning(move |_, _| Ok(stored.clone()));
+            .expect_get_for_update()
+            .returning(move |_, _, _| Ok(stored.clone()));
         let default = pipeline(ORG, true);
         let first = default.stages[0].clone();
         env.pipelines
@@ -1068,8 +1036,8 @@ mod tests {
         let done = lead(ORG, a.user_id, LeadStatus::Converted);
         let id = done.id;
         env.leads
-            .expect_get()
-            .returning(move |_, _| Ok(done.clone()));
+            .expect_get_for_update()
+            .returning(move |_, _, _| Ok(done.clone()));
         let (ports, probe) = env.build();
         let svc = LeadService::new(ports);
         let err = svc
@@ -1083,7 +1051,7 @@ mod tests {
                 ..
             }
         ));
-        assert_eq!(probe.begins(), 0);
+        assert!(!probe.committed());
         // Its status cannot be changed either.
         let patch = LeadPatch {
             status: Some("new".into()),
@@ -1100,30 +1068,18 @@ mod tests {
 
     #[tokio::test]
     async fn losing_a_concurrent_conversion_is_a_409_and_commits_nothing() {
+        // The loser waited for the lead's lock; what it then reads is the winner's conversion.
         let mut env = Env::new();
         let a = actor(ORG, &["leads:write", "clients:read"]);
-        let open = lead(ORG, a.user_id, LeadStatus::New);
-        let id = open.id;
-        let calls = Arc::new(Mutex::new(0));
-        let c = calls.clone();
-        env.leads.expect_get().returning(move |_, _| {
-            let mut n = c.lock().unwrap();
-            *n += 1;
-            let mut l = open.clone();
-            if *n > 1 {
-                l.status = LeadStatus::Converted;
-                l.version = 2;
-            }
-            Ok(l)
-        });
+        let mut converted = lead(ORG, a.user_id, LeadStatus::Converted);
+        converted.version = 2;
+        let id = converted.id;
         env.leads
-            .expect_update()
-            .returning(|_, _, _| Err(StoreError::Stale));
-        // Its client insert is rolled back with the transaction.
-        env.clients
-            .expect_create()
+            .expect_get_for_update()
             .times(1)
-            .returning(|_, _| Ok(()));
+            .returning(move |_, _, _| Ok(converted.clone()));
+        env.clients.expect_create().times(0);
+        env.leads.expect_update().times(0);
         let (ports, probe) = env.build();
         let svc = LeadService::new(ports);
         let err = svc
@@ -1148,8 +1104,8 @@ mod tests {
         let open = lead(ORG, a.user_id, LeadStatus::New);
         let id = open.id;
         env.leads
-            .expect_get()
-            .returning(move |_, _| Ok(open.clone()));
+            .expect_get_for_update()
+            .returning(move |_, _, _| Ok(open.clone()));
         env.clients
             .expect_get()
             .withf(|o, _| *o == ORG)
