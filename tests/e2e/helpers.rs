@@ -120,6 +120,8 @@ pub struct TestApp {
     server: actix_web::dev::ServerHandle,
     /// The outbox worker and housekeeping, stopped with the server.
     background: Vec<tokio::task::JoinHandle<()>>,
+    /// Every statement the server sent, with `CRM__DATABASE__COUNT_STATEMENTS=true`.
+    pub statements: Option<crm_db::StatementLog>,
 }
 
 /// Settings for a test server: test environment, the given database, mail to files, plus `extra`.
@@ -173,6 +175,7 @@ pub async fn start_on(db: TestDb, settings: Settings) -> TestApp {
     let port = running.port;
     let server = running.server.handle();
     let background = running.background;
+    let statements = running.statements;
     tokio::spawn(running.server);
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -184,6 +187,7 @@ pub async fn start_on(db: TestDb, settings: Settings) -> TestApp {
         settings,
         server,
         background,
+        statements,
     }
 }
 

@@ -20,5 +20,6 @@ mod identity_support;
 mod identity_users;
 mod mailbox;
 mod migrations;
+mod round_trips;
 mod sales;
 mod tenancy;

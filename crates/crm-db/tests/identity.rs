@@ -485,6 +485,16 @@ async fn roles_names_assignments_and_deletion() {
         .map(|r| r.name)
         .collect();
     assert_eq!(names, ["Admin", "Sales"]);
+    // Authentication's one statement: the user and the same roles.
+    let (found, roles) = env.users.get_with_roles(o.id, u.id).await.unwrap();
+    assert_eq!(found.id, u.id);
+    let mut with_names: Vec<String> = roles.into_iter().map(|r| r.name).collect();
+    with_names.sort();
+    assert_eq!(with_names, ["Admin", "Sales"]);
+    assert_eq!(
+        env.users.get_with_roles(other.id, u.id).await.map(|_| ()),
+        Err(StoreError::NotFound)
+    );
     assert!(
         env.roles
             .roles_of_user(other.id, u.id)
@@ -498,6 +508,18 @@ async fn roles_names_assignments_and_deletion() {
         .await)
     .unwrap();
     assert_eq!(env.roles.roles_of_user(o.id, u.id).await.unwrap().len(), 1);
+    in_tx!(env, |tx| env
+        .roles
+        .set_user_roles(tx.as_mut(), o.id, u.id, &[])
+        .await)
+    .unwrap();
+    let (_, none) = env.users.get_with_roles(o.id, u.id).await.unwrap();
+    assert!(none.is_empty(), "a user without roles is found, with none");
+    in_tx!(env, |tx| env
+        .roles
+        .set_user_roles(tx.as_mut(), o.id, u.id, &[sales.id])
+        .await)
+    .unwrap();
     let r = in_tx!(env, |tx| env
         .roles
         .set_user_roles(tx.as_mut(), other.id, u.id, &[])

@@ -1,4 +1,5 @@
 use crate::entities::user::{self, ActiveModel, Column, Entity};
+use crate::entities::{role, user_role};
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
@@ -7,14 +8,15 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::identity::{
-    DepartmentId, DesignationId, EmailAddress, PasswordHash, PersonName, User, UserRepository,
-    UserStatus,
+    DepartmentId, DesignationId, EmailAddress, PasswordHash, PersonName, Role, User,
+    UserRepository, UserStatus,
 };
 use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Tx, UserId};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    JoinType, QueryFilter, QuerySelect, RelationDef,
 };
 
 #[derive(Clone)]
@@ -126,6 +128,51 @@ impl UserRepository for SqlUserRepository {
 
     async fn get(&self, org: OrganizationId, id: UserId) -> Result<User, StoreError> {
         user_of(&self.db, org, id).await
+    }
+
+    async fn get_with_roles(
+        &self,
+        org: OrganizationId,
+        id: UserId,
+    ) -> Result<(User, Vec<Role>), StoreError> {
+        // users LEFT JOIN user_roles LEFT JOIN roles: one row per role (one with no role for
+        // a user without any), each link and role held to the user's organization.
+        let link = user_role::Entity::belongs_to(Entity)
+            .from(user_role::Column::UserId)
+            .to(Column::Id)
+            .on_condition(|link, user| {
+                Condition::all().add(
+                    Expr::col((link, user_role::Column::OrganizationId))
+                        .equals((user, Column::OrganizationId)),
+                )
+            })
+            .into();
+        let to_role = user_role::Entity::belongs_to(role::Entity)
+            .from(user_role::Column::RoleId)
+            .to(role::Column::Id)
+            .on_condition(|link, role| {
+                Condition::all().add(
+                    Expr::col((role, role::Column::OrganizationId))
+                        .equals((link, user_role::Column::OrganizationId)),
+                )
+            })
+            .into();
+        let rows = Entity::find_by_id(id.0)
+            .filter(Column::OrganizationId.eq(org.0))
+            .join(JoinType::LeftJoin, RelationDef::rev(link))
+            .join(JoinType::LeftJoin, to_role)
+            .select_also(role::Entity)
+            .all(&self.db)
+            .await
+            .map_err(store_err)?;
+        let mut rows = rows.into_iter();
+        let (first, role) = rows.next().ok_or(StoreError::NotFound)?;
+        let roles = role
+            .into_iter()
+            .chain(rows.filter_map(|(_, r)| r))
+            .map(Role::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((first.try_into()?, roles))
     }
 
     async fn get_in_tx(

@@ -692,24 +692,20 @@ impl AuthService {
     /// `401 invalid-token` when the user is gone, not active, or the token was issued before
     /// the user's `tokens_valid_after`.
     pub async fn authenticate(&self, claims: &AccessClaims) -> Result<Actor, DomainError> {
-        let user = match self
+        // One statement: it runs on every request.
+        let (user, roles) = match self
             .p
             .users
-            .get(claims.organization_id, claims.user_id)
+            .get_with_roles(claims.organization_id, claims.user_id)
             .await
         {
-            Ok(u) => u,
+            Ok(found) => found,
             Err(StoreError::NotFound) => return Err(bad_access_token()),
             Err(e) => return Err(e.into()),
         };
         if !user.accepts_token_issued_at(claims.issued_at) {
             return Err(bad_access_token());
         }
-        let roles = self
-            .p
-            .roles
-            .roles_of_user(user.organization_id, user.id)
-            .await?;
         Ok(Actor::new(
             user.id,
             user.organization_id,
@@ -1980,10 +1976,9 @@ mod tests {
         let mut u = user(OrganizationId::new(), "ann@example.com", UserStatus::Active);
         u.tokens_valid_after = Some(now());
         let (org, uid) = (u.organization_id, u.id);
-        env.users.expect_get().returning(move |_, _| Ok(u.clone()));
-        env.roles
-            .expect_roles_of_user()
-            .returning(move |o, _| Ok(vec![role(o, ADMIN_ROLE, true, &["leads:read"])]));
+        env.users.expect_get_with_roles().returning(move |o, _| {
+            Ok((u.clone(), vec![role(o, ADMIN_ROLE, true, &["leads:read"])]))
+        });
         let (svc, _) = svc(env);
         let claims = |at| AccessClaims {
             user_id: uid,
@@ -2021,12 +2016,12 @@ mod tests {
         );
         let mut seq = mockall::Sequence::new();
         env.users
-            .expect_get()
+            .expect_get_with_roles()
             .times(1)
             .in_sequence(&mut seq)
-            .returning(move |_, _| Ok(off.clone()));
+            .returning(move |_, _| Ok((off.clone(), vec![])));
         env.users
-            .expect_get()
+            .expect_get_with_roles()
             .times(1)
             .in_sequence(&mut seq)
             .returning(|_, _| Err(StoreError::NotFound));

@@ -68,6 +68,15 @@ pub trait UserRepository: Send + Sync {
     /// The user `id` of `org`; `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: UserId) -> Result<User, StoreError>;
 
+    /// The user `id` of `org` and the roles assigned to them, read in one statement:
+    /// authentication runs it on every request. `NotFound` when missing or of another
+    /// organization.
+    async fn get_with_roles(
+        &self,
+        org: OrganizationId,
+        id: UserId,
+    ) -> Result<(User, Vec<Role>), StoreError>;
+
     /// As [`Self::get`], read on `tx`'s connection: a transaction that needs the user must
     /// not wait for a second connection from the pool while it holds one (with every
     /// connection held that way, the waits would only end in the acquire timeout).

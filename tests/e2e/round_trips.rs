@@ -1,0 +1,74 @@
+//! The statement budget of the hot requests (issue: fewer database round trips per request).
+//! Authentication is one statement; a read is one more; a create or update of a plain
+//! resource is its transaction and nothing else. A change that adds a statement fails here,
+//! so every later module keeps the same budget.
+
+use crate::backend_tests;
+use crate::helpers::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// The statements `send` causes, less the outbox's background polling.
+async fn statements_of<F, Fut>(app: &TestApp, send: F) -> (reqwest::Response, Vec<String>)
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = reqwest::Response>,
+{
+    let log = app.statements.as_ref().expect("statement log on");
+    log.take();
+    let res = send().await;
+    let sent = log
+        .take()
+        .into_iter()
+        .filter(|s| !s.contains("outbox"))
+        .collect();
+    (res, sent)
+}
+
+fn assert_budget(what: &str, sent: &[String], expected: usize) {
+    assert_eq!(
+        sent.len(),
+        expected,
+        "{what}: {} statements, budget {expected}:\n{}",
+        sent.len(),
+        sent.join("\n")
+    );
+}
+
+backend_tests!(
+    lead_requests_stay_within_their_statement_budget,
+    |b| async move {
+        let app = spawn_app_with(b, &[("CRM__DATABASE__COUNT_STATEMENTS", "true")]).await;
+        let admin = app.register_admin("Budget Co").await;
+        let t = admin.access.clone();
+
+        let body = json!({"name": "Counted", "email": "counted@example.com", "company": "C"});
+        let (res, sent) = statements_of(&app, || {
+            app.send_as(Method::POST, &t, "/api/v1/leads", Some(&body))
+        })
+        .await;
+        assert_eq!(res.status().as_u16(), 201);
+        // authenticate; BEGIN, INSERT lead, INSERT activity, COMMIT
+        assert_budget("POST /leads", &sent, 5);
+        let lead: Value = res.json().await.unwrap();
+        let path = format!("/api/v1/leads/{}", lead["id"].as_str().unwrap());
+
+        let (res, sent) = statements_of(&app, || app.get_as(&t, &path)).await;
+        assert_eq!(res.status().as_u16(), 200);
+        // authenticate; the lead
+        assert_budget("GET /leads/{id}", &sent, 2);
+
+        let patch = json!({"company": "Counted Ltd"});
+        let (res, sent) =
+            statements_of(&app, || app.send_as(Method::PATCH, &t, &path, Some(&patch))).await;
+        assert_eq!(res.status().as_u16(), 200);
+        // authenticate; BEGIN, the lead locked, UPDATE, INSERT activity, COMMIT
+        assert_budget("PATCH /leads/{id}", &sent, 6);
+
+        let (res, sent) = statements_of(&app, || app.get_as(&t, "/api/v1/leads?status=new")).await;
+        assert_eq!(res.status().as_u16(), 200);
+        // authenticate; the page
+        assert_budget("GET /leads", &sent, 2);
+        app.stop().await;
+    }
+);
