@@ -121,3 +121,114 @@ backend_tests!(simultaneous_lead_patches, |b| async move {
     .await;
     app.stop().await;
 });
+
+/// `n` simultaneous POSTs of `path` (an action route), their statuses sorted.
+async fn simultaneous_actions(app: &TestApp, token: &str, path: &str, body: Value) -> Vec<u16> {
+    let url = app.url(path);
+    let sends = (0..WRITERS).map(|_| {
+        let req = reqwest::Client::new()
+            .post(&url)
+            .bearer_auth(token)
+            .json(&body);
+        async move { req.send().await.expect("POST sent").status().as_u16() }
+    });
+    let mut codes = join_all(sends).await;
+    codes.sort();
+    codes
+}
+
+/// One `200`, the rest `409`: a state change lost to a concurrent one is the business rule
+/// it broke, never a `412` nobody asked for.
+fn one_winner_rest_conflict(what: &str, codes: &[u16]) {
+    let mut expected = vec![200];
+    expected.extend(std::iter::repeat_n(409, WRITERS - 1));
+    assert_eq!(codes, expected, "{what}");
+}
+
+backend_tests!(
+    simultaneous_sales_patches_and_state_changes,
+    |b| async move {
+        let app = spawn_app(b).await;
+        let admin = app.register_admin("Race Sales").await;
+        let t = &admin.access;
+        let client = created(
+            &app,
+            t,
+            "/api/v1/clients",
+            json!({"name": "Buyer", "kind": "company"}),
+        )
+        .await;
+
+        let pipeline = created(
+        &app,
+        t,
+        "/api/v1/pipelines",
+        json!({"name": "Racing", "stages": [{"name": "A", "probability": 10}, {"name": "B", "probability": 60}]}),
+    )
+    .await;
+        assert_concurrent_patches(
+            &app,
+            t,
+            &format!("/api/v1/pipelines/{pipeline}"),
+            |v| json!({"name": v}),
+            text("name"),
+        )
+        .await;
+
+        let deal_body =
+            json!({"title": "Big", "client_id": client, "amount": 1000, "currency": "USD"});
+        let deal = created(&app, t, "/api/v1/deals", deal_body.clone()).await;
+        assert_concurrent_patches(
+            &app,
+            t,
+            &format!("/api/v1/deals/{deal}"),
+            |v| json!({"title": v}),
+            text("title"),
+        )
+        .await;
+        let codes =
+            simultaneous_actions(&app, t, &format!("/api/v1/deals/{deal}/won"), json!({})).await;
+        one_winner_rest_conflict("simultaneous wins of one deal", &codes);
+        let other = created(&app, t, "/api/v1/deals", deal_body).await;
+        let codes = simultaneous_actions(
+            &app,
+            t,
+            &format!("/api/v1/deals/{other}/lost"),
+            json!({"reason": "price"}),
+        )
+        .await;
+        one_winner_rest_conflict("simultaneous losses of one deal", &codes);
+
+        let quotation = created(
+        &app,
+        t,
+        "/api/v1/quotations",
+        json!({"client_id": client, "currency": "USD", "issue_date": "2026-11-01", "valid_until": "2099-12-31",
+               "items": [{"description": "Setup", "quantity": 1, "unit_price": 1000, "tax_rate": 0}]}),
+    )
+    .await;
+        assert_concurrent_patches(
+        &app,
+        t,
+        &format!("/api/v1/quotations/{quotation}"),
+        |v| json!({"items": [{"description": v, "quantity": 1, "unit_price": 1000, "tax_rate": 0}]}),
+        |r| r["items"][0]["description"].as_str().unwrap_or_default().to_string(),
+    )
+    .await;
+        let codes = simultaneous_actions(
+            &app,
+            t,
+            &format!("/api/v1/quotations/{quotation}/send"),
+            json!({}),
+        )
+        .await;
+        one_winner_rest_conflict("simultaneous sends of one quotation", &codes);
+
+        let lead = created(&app, t, "/api/v1/leads", json!({"name": "Convertible"})).await;
+        let codes =
+            simultaneous_actions(&app, t, &format!("/api/v1/leads/{lead}/convert"), json!({}))
+                .await;
+        one_winner_rest_conflict("simultaneous conversions of one lead", &codes);
+        app.stop().await;
+    }
+);

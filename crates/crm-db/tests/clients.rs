@@ -280,10 +280,12 @@ async fn lifecycle_changes_once_and_bumps_the_version() {
     }
     let stored = env.clients.get(o, c.id).await.unwrap();
     assert_eq!((stored.lifecycle, stored.version), (Lifecycle::Customer, 2));
+    // Made before the transaction below: a second writer inside it would wait for it.
+    let stranger = org(&env).await;
     assert_eq!(
         in_tx!(env, |tx| env
             .clients
-            .set_lifecycle(tx.as_mut(), org(&env).await, c.id, Lifecycle::Prospect)
+            .set_lifecycle(tx.as_mut(), stranger, c.id, Lifecycle::Prospect)
             .await),
         Err(StoreError::NotFound)
     );
@@ -457,10 +459,12 @@ async fn sub_clients_ancestry_and_deletion() {
         .await)
     .unwrap();
     assert_eq!(chain, vec![emea.id, root.id]);
+    // Made before the transaction below: a second writer inside it would wait for it.
+    let stranger = org(&env).await;
     assert_eq!(
         in_tx!(env, |tx| env
             .clients
-            .ancestor_ids(tx.as_mut(), org(&env).await, north.id)
+            .ancestor_ids(tx.as_mut(), stranger, north.id)
             .await),
         Err(StoreError::NotFound)
     );
@@ -474,10 +478,12 @@ async fn sub_clients_ancestry_and_deletion() {
     in_tx!(env, |tx| env.contacts.create(tx.as_mut(), &k).await).unwrap();
     let i = new_interaction(&north, InteractionKind::Call, 3);
     in_tx!(env, |tx| env.interactions.create(tx.as_mut(), &i).await).unwrap();
+    // Made before the transaction below: a second writer inside it would wait for it.
+    let stranger = org(&env).await;
     assert_eq!(
         in_tx!(env, |tx| env
             .clients
-            .delete(tx.as_mut(), org(&env).await, north.id)
+            .delete(tx.as_mut(), stranger, north.id)
             .await),
         Err(StoreError::NotFound)
     );

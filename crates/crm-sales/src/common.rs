@@ -62,6 +62,11 @@ impl Errors {
         self.0.push(FieldError::new(field, code, message));
     }
 
+    /// Takes over the errors collected in `other`.
+    pub fn extend(&mut self, other: Errors) {
+        self.0.extend(other.0);
+    }
+
     /// The value when `r` is `Ok`, else records its error under `field`.
     pub fn take<T>(&mut self, field: &str, r: Result<T, FieldError>) -> Option<T> {
         match r {

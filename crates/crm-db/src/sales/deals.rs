@@ -4,7 +4,7 @@ use crate::entities::{deal_stage_history as history, quotation};
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{corrupt, db_version, stale_or_missing};
+use crate::rows::{corrupt, db_version, locked, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -181,6 +181,15 @@ impl DealRepository for SqlDealRepository {
             .map_err(store_err)?
             .ok_or(StoreError::NotFound)?
             .try_into()
+    }
+
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: DealId,
+    ) -> Result<Deal, StoreError> {
+        locked(sql(tx)?, in_org(org, id)).await?.try_into()
     }
 
     async fn list(

@@ -2,7 +2,7 @@ use crate::entities::pipeline::{self, ActiveModel, Column, Entity};
 use crate::entities::{deal, pipeline_stage};
 use crate::error::store_err;
 use crate::keyset::{self, ListColumns};
-use crate::rows::{db_version, stale_or_missing};
+use crate::rows::{db_version, locked, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -175,6 +175,32 @@ impl PipelineRepository for SqlPipelineRepository {
             .map_err(store_err)?
             .ok_or(StoreError::NotFound)?;
         with_stages(&self.db, m).await
+    }
+
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: PipelineId,
+    ) -> Result<Pipeline, StoreError> {
+        let db = sql(tx)?;
+        let m = locked(db, in_org(org, id)).await?;
+        with_stages(db, m).await
+    }
+
+    async fn get_in_tx(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: PipelineId,
+    ) -> Result<Pipeline, StoreError> {
+        let db = sql(tx)?;
+        let m = in_org(org, id)
+            .one(db)
+            .await
+            .map_err(store_err)?
+            .ok_or(StoreError::NotFound)?;
+        with_stages(db, m).await
     }
 
     async fn get_default(&self, org: OrganizationId) -> Result<Option<Pipeline>, StoreError> {

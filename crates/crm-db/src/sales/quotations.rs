@@ -2,7 +2,7 @@ use crate::entities::quotation::{self, ActiveModel, Column, Entity};
 use crate::entities::quotation_item as item;
 use crate::error::store_err;
 use crate::keyset::{self, ListColumns};
-use crate::rows::{corrupt, db_version, stale_or_missing};
+use crate::rows::{corrupt, db_version, locked, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -204,6 +204,21 @@ impl QuotationRepository for SqlQuotationRepository {
             .map_err(store_err)?
             .ok_or(StoreError::NotFound)?;
         let items = items_of(&self.db, org, &[m.id])
+            .await?
+            .remove(&m.id)
+            .unwrap_or_default();
+        assemble(m, items)
+    }
+
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: QuotationId,
+    ) -> Result<Quotation, StoreError> {
+        let db = sql(tx)?;
+        let m = locked(db, in_org(org, id)).await?;
+        let items = items_of(db, org, &[m.id])
             .await?
             .remove(&m.id)
             .unwrap_or_default();

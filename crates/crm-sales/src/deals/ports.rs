@@ -27,6 +27,15 @@ pub trait DealRepository: Send + Sync {
     /// The deal `id` of `org`; `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: DealId) -> Result<Deal, StoreError>;
 
+    /// The deal `id` of `org`, read inside `tx` and held until it ends, so a concurrent
+    /// writer of it waits for this one; `NotFound` when missing or of another organization.
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: DealId,
+    ) -> Result<Deal, StoreError>;
+
     /// One page of the deals of `org`; with `owner = Some(u)` only those owned by `u`.
     async fn list(
         &self,

@@ -734,7 +734,6 @@ fn client_from(lead: &Lead, now: chrono::DateTime<chrono::Utc>) -> Client {
 mod tests {
     use super::*;
     use crate::test_support::*;
-    use std::sync::{Arc, Mutex};
 
     fn mail(s: &str) -> crm_domain::identity::EmailAddress {
         crm_domain::identity::EmailAddress::parse(s).unwrap()

@@ -19,6 +19,25 @@ pub trait PipelineRepository: Send + Sync {
     /// The pipeline `id` of `org` with its stages in order; `NotFound` when missing.
     async fn get(&self, org: OrganizationId, id: PipelineId) -> Result<Pipeline, StoreError>;
 
+    /// The pipeline (with its stages) `id` of `org`, read inside `tx` and held until it ends, so a concurrent
+    /// writer of it waits for this one; `NotFound` when missing or of another organization.
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: PipelineId,
+    ) -> Result<Pipeline, StoreError>;
+
+    /// As [`Self::get`], read on `tx`'s connection without a lock: a deal moving stage reads
+    /// its pipeline inside its own transaction rather than wait for a second pool connection
+    /// while holding one.
+    async fn get_in_tx(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: PipelineId,
+    ) -> Result<Pipeline, StoreError>;
+
     /// The organization's default pipeline, `None` before it was first needed.
     async fn get_default(&self, org: OrganizationId) -> Result<Option<Pipeline>, StoreError>;
 

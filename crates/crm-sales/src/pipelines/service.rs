@@ -338,7 +338,12 @@ impl PipelineService {
     ) -> Result<Pipeline, DomainError> {
         require_all(actor, "pipelines", "write")?;
         let org = actor.organization_id;
-        let current = self.p.pipelines.get(org, id).await?;
+        let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .p
+            .pipelines
+            .get_for_update(tx.as_mut(), org, id)
+            .await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let mut errors = Errors::default();
@@ -373,7 +378,6 @@ impl PipelineService {
             version: current.version + 1,
             ..next
         };
-        let mut tx = self.p.tx.begin().await?;
         if next.is_default
             && !current.is_default
             && let Some((previous, _)) = self
@@ -410,14 +414,18 @@ impl PipelineService {
     pub async fn delete(&self, actor: &Actor, id: PipelineId) -> Result<(), DomainError> {
         require_all(actor, "pipelines", "delete")?;
         let org = actor.organization_id;
-        let current = self.p.pipelines.get(org, id).await?;
+        let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .p
+            .pipelines
+            .get_for_update(tx.as_mut(), org, id)
+            .await?;
         if current.is_default {
             return Err(DomainError::conflict(
                 "pipeline-is-default",
                 "the default pipeline cannot be deleted: make another one the default first",
             ));
         }
-        let mut tx = self.p.tx.begin().await?;
         self.p
             .pipelines
             .delete(tx.as_mut(), org, id)
@@ -521,15 +529,17 @@ mod tests {
         let default = pipeline(ORG, true);
         let (cid, did) = (current.id, default.id);
         let (c2, d2) = (current.clone(), default.clone());
-        env.pipelines.expect_get().returning(move |_, id| {
-            if id == cid {
-                Ok(c2.clone())
-            } else if id == did {
-                Ok(d2.clone())
-            } else {
-                Err(StoreError::NotFound)
-            }
-        });
+        env.pipelines
+            .expect_get_for_update()
+            .returning(move |_, _, id| {
+                if id == cid {
+                    Ok(c2.clone())
+                } else if id == did {
+                    Ok(d2.clone())
+                } else {
+                    Err(StoreError::NotFound)
+                }
+            });
         env.pipelines
             .expect_clear_default()
             .times(1)

@@ -20,6 +20,15 @@ pub trait QuotationRepository: Send + Sync {
     /// apply expiry); `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: QuotationId) -> Result<Quotation, StoreError>;
 
+    /// The quotation (with its items) `id` of `org`, read inside `tx` and held until it ends, so a concurrent
+    /// writer of it waits for this one; `NotFound` when missing or of another organization.
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: QuotationId,
+    ) -> Result<Quotation, StoreError>;
+
     /// One page of the quotations of `org` (with their items); with `owner = Some(u)` only
     /// those owned by `u`. A `status` filter means the status as of `today`: `expired` matches
     /// sent quotations whose `valid_until` is before `today`, `sent` only the others.

@@ -7,13 +7,13 @@ use crate::common::{
     Errors, MAX_AMOUNT, audit, check_version, currency, date, in_scope, narrowed, not_found,
     nullable, optional_text, owner_filter, reference, require,
 };
-use crate::deals::DealId;
+use crate::deals::{Deal, DealId};
 use crate::numbering::QUOTATION_COUNTER;
 use crate::ports::SalesPorts;
 use chrono::{Datelike, Duration, NaiveDate};
 use crm_domain::clients::ClientId;
 use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
-use crm_domain::{Actor, DomainError, Scope, UserId};
+use crm_domain::{Actor, DomainError, Scope, StoreError, Tx, UserId};
 use serde::Deserialize;
 
 const QUOTATION_FIELDS: &[FieldSpec] = &[
@@ -299,17 +299,8 @@ impl QuotationService {
         client: ClientId,
         errors: &mut Errors,
     ) -> Result<(), DomainError> {
-        match reference(
-            self.p.deals.get(actor.organization_id, deal).await,
-            not_found("deal_id", "deal"),
-        )? {
-            Ok(d) if d.client_id.is_some_and(|c| c != client) => {
-                errors.add("deal_id", "mismatch", "the deal belongs to another client")
-            }
-            Ok(_) => {}
-            Err(e) => errors.push(e),
-        }
-        Ok(())
+        let found = self.p.deals.get(actor.organization_id, deal).await;
+        deal_of_client(found, client, errors)
     }
 
     fn validity(&self, issue: NaiveDate, valid_until: NaiveDate, errors: &mut Errors) {
@@ -425,13 +416,31 @@ impl QuotationService {
         patch: QuotationPatch,
     ) -> Result<Quotation, DomainError> {
         let scope = require(actor, "quotations", "write")?;
-        let current = self.visible(actor, scope, id).await?;
+        let org = actor.organization_id;
+        // What the patch names is looked up before the transaction, on the pool (a read that
+        // waited for a second connection while holding the transaction's could exhaust it).
+        let mut errors = Errors::default();
+        let mut client_error = None;
+        if let Some(c) = patch.client_id {
+            client_error = self.p.visible_client(actor, c, "client_id").await?.err();
+        }
+        if let Some(owner) = patch.owner_id {
+            self.p
+                .check_owner(actor, "quotations", scope, owner, None, &mut errors)
+                .await?;
+        }
+        let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .p
+            .quotations
+            .get_for_update(tx.as_mut(), org, id)
+            .await?;
+        in_scope(actor, scope, current.owner_id)?;
         check_version(expected_version, current.version)?;
         if current.status != QuotationStatus::Draft {
             return Err(not_draft());
         }
         let mut next = current.clone();
-        let mut errors = Errors::default();
         if let Some(raw) = &patch.issue_date
             && let Some(d) = errors.take("issue_date", date(raw))
         {
@@ -465,7 +474,7 @@ impl QuotationService {
             && c != current.client_id
         {
             next.client_id = c;
-            if let Err(e) = self.p.visible_client(actor, c, "client_id").await? {
+            if let Some(e) = client_error {
                 errors.push(e);
             }
         }
@@ -475,20 +484,11 @@ impl QuotationService {
         if let Some(d) = next.deal_id
             && (next.deal_id != current.deal_id || next.client_id != current.client_id)
         {
-            self.check_deal(actor, d, next.client_id, &mut errors)
-                .await?;
+            // Read on this transaction, and held: the deal's client cannot change meanwhile.
+            let found = self.p.deals.get_for_update(tx.as_mut(), org, d).await;
+            deal_of_client(found, next.client_id, &mut errors)?;
         }
         if let Some(owner) = patch.owner_id {
-            self.p
-                .check_owner(
-                    actor,
-                    "quotations",
-                    scope,
-                    owner,
-                    Some(current.owner_id),
-                    &mut errors,
-                )
-                .await?;
             next.owner_id = owner;
         }
         errors.finish()?;
@@ -500,18 +500,19 @@ impl QuotationService {
             version: current.version + 1,
             ..next
         };
-        self.store(actor, &current, &next, "updated").await?;
+        self.store(tx, actor, &current, &next, "updated").await?;
         Ok(next)
     }
 
+    /// Writes `next` over `current` (read and locked in `tx`) with its audit entry, and commits.
     async fn store(
         &self,
+        mut tx: Box<dyn Tx>,
         actor: &Actor,
         current: &Quotation,
         next: &Quotation,
         action: &'static str,
     ) -> Result<(), DomainError> {
-        let mut tx = self.p.tx.begin().await?;
         self.p
             .quotations
             .update(tx.as_mut(), next, current.version)
@@ -534,11 +535,16 @@ impl QuotationService {
     /// quotation-not-draft`); the number is not reused.
     pub async fn delete(&self, actor: &Actor, id: QuotationId) -> Result<(), DomainError> {
         let scope = require(actor, "quotations", "delete")?;
-        let current = self.visible(actor, scope, id).await?;
+        let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .p
+            .quotations
+            .get_for_update(tx.as_mut(), actor.organization_id, id)
+            .await?;
+        in_scope(actor, scope, current.owner_id)?;
         if current.status != QuotationStatus::Draft {
             return Err(not_draft());
         }
-        let mut tx = self.p.tx.begin().await?;
         self.p
             .quotations
             .delete(tx.as_mut(), actor.organization_id, id)
@@ -600,7 +606,14 @@ impl QuotationService {
         to: QuotationStatus,
     ) -> Result<Quotation, DomainError> {
         let scope = require(actor, "quotations", "write")?;
-        let current = self.visible(actor, scope, id).await?;
+        let mut tx = self.p.tx.begin().await?;
+        // A concurrent transition waits here, then sees its outcome: 409, never 412.
+        let current = self
+            .p
+            .quotations
+            .get_for_update(tx.as_mut(), actor.organization_id, id)
+            .await?;
+        in_scope(actor, scope, current.owner_id)?;
         check_version(expected_version, current.version)?;
         let today = self.p.today();
         let from = current.status_on(today);
@@ -631,9 +644,25 @@ impl QuotationService {
             QuotationStatus::Accepted => "accepted",
             _ => "rejected",
         };
-        self.store(actor, &current, &next, action).await?;
+        self.store(tx, actor, &current, &next, action).await?;
         Ok(next)
     }
+}
+
+/// Records a field error unless `found` is a deal of `client` (or of no client).
+fn deal_of_client(
+    found: Result<Deal, StoreError>,
+    client: ClientId,
+    errors: &mut Errors,
+) -> Result<(), DomainError> {
+    match reference(found, not_found("deal_id", "deal"))? {
+        Ok(d) if d.client_id.is_some_and(|c| c != client) => {
+            errors.add("deal_id", "mismatch", "the deal belongs to another client")
+        }
+        Ok(_) => {}
+        Err(e) => errors.push(e),
+    }
+    Ok(())
 }
 
 /// Field errors of a set of lines, for tests.
@@ -821,12 +850,14 @@ mod tests {
         let sent = quotation(ORG, a.user_id, QuotationStatus::Sent, today());
         let accepted = quotation(ORG, a.user_id, QuotationStatus::Accepted, today());
         let all = [draft.clone(), sent.clone(), accepted.clone()];
-        env.quotations.expect_get().returning(move |_, id| {
-            all.iter()
-                .find(|q| q.id == id)
-                .cloned()
-                .ok_or(StoreError::NotFound)
-        });
+        env.quotations
+            .expect_get_for_update()
+            .returning(move |_, _, id| {
+                all.iter()
+                    .find(|q| q.id == id)
+                    .cloned()
+                    .ok_or(StoreError::NotFound)
+            });
         env.quotations
             .expect_update()
             .times(2)
@@ -887,12 +918,22 @@ mod tests {
         let sent = quotation(ORG, a.user_id, QuotationStatus::Sent, yesterday);
         let late_draft = quotation(ORG, a.user_id, QuotationStatus::Draft, yesterday);
         let all = [sent.clone(), late_draft.clone()];
+        let locked = all.clone();
         env.quotations.expect_get().returning(move |_, id| {
             all.iter()
                 .find(|q| q.id == id)
                 .cloned()
                 .ok_or(StoreError::NotFound)
         });
+        env.quotations
+            .expect_get_for_update()
+            .returning(move |_, _, id| {
+                locked
+                    .iter()
+                    .find(|q| q.id == id)
+                    .cloned()
+                    .ok_or(StoreError::NotFound)
+            });
         let (ports, probe) = env.build();
         let svc = QuotationService::new(ports);
         assert_eq!(
@@ -923,7 +964,8 @@ mod tests {
         // Valid on its last day.
         let on_time = quotation(ORG, a.user_id, QuotationStatus::Sent, today());
         assert_eq!(on_time.status_on(today()), QuotationStatus::Sent);
-        assert_eq!(probe.begins(), 0);
+        assert!(!probe.committed());
+        assert!(probe.audit().is_empty());
     }
 
     #[tokio::test]
@@ -932,9 +974,13 @@ mod tests {
         let a = actor(ORG, &["quotations:read:own", "quotations:write:own"]);
         let theirs = quotation(ORG, UserId::new(), QuotationStatus::Draft, today());
         let id = theirs.id;
+        let stored = theirs.clone();
         env.quotations
             .expect_get()
-            .returning(move |_, _| Ok(theirs.clone()));
+            .returning(move |_, _| Ok(stored.clone()));
+        env.quotations
+            .expect_get_for_update()
+            .returning(move |_, _, _| Ok(theirs.clone()));
         let uid = a.user_id;
         env.quotations
             .expect_list()
