@@ -200,6 +200,9 @@ struct Ctx {
     sample: Vec<(usize, Uuid)>,
     /// One lead per worker for the patch scenario, and the version each is at.
     patch: Vec<(usize, Uuid)>,
+    /// 1,000 leads every worker patches at random without `If-Match`: concurrent edits of one
+    /// lead happen, and each must answer 200 (the last write wins).
+    hot: Vec<(usize, Uuid)>,
     versions: Vec<AtomicI64>,
     deep_cursor: String,
     run: Uuid,
@@ -209,6 +212,11 @@ impl Ctx {
     fn pick(&self, w: usize, i: u64) -> (usize, Uuid) {
         let n = self.sample.len();
         self.sample[(w * 7919 + (i as usize) * 104_729) % n]
+    }
+
+    fn hot(&self, w: usize, i: u64) -> (usize, Uuid) {
+        let n = self.hot.len();
+        self.hot[(w * 7919 + (i as usize) * 104_729) % n]
     }
 
     fn new_lead(&self, w: usize) -> Value {
@@ -395,6 +403,34 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
             })),
             &[200],
         ),
+        "patch lead (shared, no If-Match)" => (
+            call(move |w, i| {
+                let c = c.clone();
+                async move {
+                    let (o, id) = c.hot(w, i);
+                    let body = json!({"score": i % 100, "company": format!("w{w}-{i}")});
+                    let path = format!("/api/v1/leads/{id}");
+                    c.http
+                        .send(w, "PATCH", &path, Some(&c.orgs[o].token), Some(&body), None)
+                        .await
+                        .map(|r| r.status)
+                }
+            }),
+            Some(call(move |w, i| {
+                let d = d.clone();
+                async move {
+                    let (o, id) = d.hot(w, i);
+                    let org = &d.orgs[o];
+                    let patch: LeadPatch = serde_json::from_value(
+                        json!({"score": i % 100, "company": format!("w{w}-{i}")}),
+                    )
+                    .map_err(|e| e.to_string())?;
+                    let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
+                    ok(d.state.leads.update(&actor, LeadId(id), None, patch).await)
+                }
+            })),
+            &[200],
+        ),
         "deal board" => (
             call(move |w, i| {
                 let c = c.clone();
@@ -432,12 +468,13 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
     }
 }
 
-const SCENARIOS: [&str; 7] = [
+const SCENARIOS: [&str; 8] = [
     "get lead by id",
     "list leads (status, 50)",
     "list leads, page 1,000",
     "create lead",
     "patch lead (If-Match)",
+    "patch lead (shared, no If-Match)",
     "deal board",
     "login",
 ];
@@ -584,6 +621,12 @@ pub async fn run(cfg: &Config) -> Result<Report, String> {
             patch.extend(ids.iter().take(max_conns).map(|id| (k, *id)));
         }
     }
+    let hot: Vec<(usize, Uuid)> = sample
+        .iter()
+        .filter(|(k, _)| *k == 0)
+        .take(1000)
+        .copied()
+        .collect();
     let mut versions = Vec::new();
     for (_, id) in &patch {
         let row = db
@@ -614,6 +657,7 @@ pub async fn run(cfg: &Config) -> Result<Report, String> {
         state,
         sample,
         patch,
+        hot,
         versions,
         deep_cursor,
         run: Uuid::now_v7(),
