@@ -10,6 +10,7 @@ mod report;
 mod scenarios;
 mod seed;
 mod server;
+mod sql_ceiling;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -100,6 +100,7 @@ pub struct Report {
     pub clients_per_org: i64,
     pub deals_per_org: i64,
     pub rows: Vec<Row>,
+    pub sql_ceiling: Option<crate::sql_ceiling::SqlCeiling>,
     pub growth: Vec<GrowthRow>,
     pub flood: FloodReport,
     pub peak_rss_hwm_mib: f64,
@@ -268,6 +269,30 @@ impl Report {
                 r.peak_rss_mib,
                 answers(&r.api.statuses)
             );
+        }
+        if let Some(c) = &self.sql_ceiling {
+            let _ = writeln!(
+                s,
+                "\n### Against the database's own ceiling\n\npgbench with prepared statements \
+                 runs only the one statement each read needs, on {} connections (the server's \
+                 pool): the tenant-scoped lead by id, and the status page.\n\n\
+                 | scenario | conns | API req/s | SQL alone, tx/s | API / SQL |\n|---|---:|---:|---:|---:|",
+                c.clients
+            );
+            for (scenario, tps) in [
+                ("get lead by id", c.get_lead_tps),
+                ("list leads (status, 50)", c.list_tps),
+            ] {
+                for r in self.rows.iter().filter(|r| r.scenario == scenario) {
+                    let _ = writeln!(
+                        s,
+                        "| {scenario} | {} | {:.0} | {tps:.0} | {:.0} % |",
+                        r.connections,
+                        r.api.rps,
+                        100.0 * r.api.rps / tps.max(1e-9)
+                    );
+                }
+            }
         }
         s.push_str(
             "\n### Growth: list leads (status, 50) in one organization\n\n\

@@ -702,6 +702,14 @@ pub async fn run(cfg: &Config) -> Result<Report, String> {
         }
     }
 
+    let picks: Vec<(Uuid, Uuid)> = ctx
+        .sample
+        .iter()
+        .map(|(k, id)| (ctx.orgs[*k].id, *id))
+        .collect();
+    let org_ids: Vec<Uuid> = ctx.orgs.iter().map(|o| o.id).collect();
+    let sql_ceiling =
+        crate::sql_ceiling::measure(&db, &cfg.db_url, cfg.pool, cfg.secs, &picks, &org_ids).await;
     let growth = growth_run(cfg, &db, &http, &env, &config_dir, &srv).await?;
     let flood = flood_run(cfg, &ctx, &rows, &srv).await;
     let report = Report {
@@ -714,6 +722,7 @@ pub async fn run(cfg: &Config) -> Result<Report, String> {
         clients_per_org: cfg.clients_per_org,
         deals_per_org: cfg.deals_per_org,
         rows,
+        sql_ceiling,
         growth,
         flood,
         peak_rss_hwm_mib: srv.hwm_mib(),
