@@ -24,11 +24,17 @@ fn typed(kind: FieldKind) -> ObjectBuilder {
     let format = |f| Some(SchemaFormat::KnownFormat(f));
     match kind {
         FieldKind::Text => o.schema_type(Type::String),
-        FieldKind::Uuid => o.schema_type(Type::String).format(format(KnownFormat::Uuid)),
+        FieldKind::Uuid => o
+            .schema_type(Type::String)
+            .format(format(KnownFormat::Uuid)),
         // A bare `YYYY-MM-DD` is accepted too (midnight UTC), so no `date-time` format.
         FieldKind::Timestamp => o.schema_type(Type::String),
-        FieldKind::Date => o.schema_type(Type::String).format(format(KnownFormat::Date)),
-        FieldKind::Integer => o.schema_type(Type::Integer).format(format(KnownFormat::Int64)),
+        FieldKind::Date => o
+            .schema_type(Type::String)
+            .format(format(KnownFormat::Date)),
+        FieldKind::Integer => o
+            .schema_type(Type::Integer)
+            .format(format(KnownFormat::Int64)),
         FieldKind::Bool => o.schema_type(Type::Boolean),
     }
 }
@@ -68,7 +74,11 @@ pub fn parameters(spec: &ListSpec, search: &str) -> Vec<Parameter> {
         for (suffix, bound) in [("from", "lower"), ("to", "upper")] {
             out.push(param(
                 &format!("{}_{suffix}", f.name),
-                format!("Inclusive {bound} bound of `{}`{}", f.name, value_doc(f.kind)),
+                format!(
+                    "Inclusive {bound} bound of `{}`{}",
+                    f.name,
+                    value_doc(f.kind)
+                ),
                 typed(f.kind),
             ));
         }
@@ -208,7 +218,12 @@ mod tests {
             .collect();
         for f in spec.fields {
             assert_eq!(names.contains(&f.name.to_string()), f.filter, "{}", f.name);
-            assert_eq!(names.contains(&format!("{}_from", f.name)), f.range, "{}", f.name);
+            assert_eq!(
+                names.contains(&format!("{}_from", f.name)),
+                f.range,
+                "{}",
+                f.name
+            );
         }
         for n in ["q", "limit", "cursor", "sort", "count"] {
             assert!(names.contains(&n.to_string()), "{n}");
