@@ -20,4 +20,5 @@ mod identity_users;
 mod mailbox;
 mod migrations;
 mod sales;
+mod sorting;
 mod tenancy;
