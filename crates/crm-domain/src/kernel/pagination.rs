@@ -519,6 +519,10 @@ mod tests {
         FieldSpec::new("status", FieldKind::Text).filter().sort(),
         FieldSpec::new("owner_id", FieldKind::Uuid).filter(),
         FieldSpec::new("amount", FieldKind::Integer).range().sort(),
+        FieldSpec::new("company", FieldKind::Text).sort().nullable(),
+        FieldSpec::new("close", FieldKind::Date).sort().nulls_last(),
+        FieldSpec::new("owner", FieldKind::Uuid).sort(),
+        FieldSpec::new("active", FieldKind::Bool).sort(),
     ];
     const SPEC: ListSpec = ListSpec {
         fields: FIELDS,
@@ -638,5 +642,117 @@ mod tests {
             ListQuery::parse(&SPEC, &p(&[("sort", "-created_at"), ("cursor", &raw)])).unwrap_err();
         assert_eq!(e[0].field, "cursor");
         assert!(ListQuery::parse(&SPEC, &p(&[("cursor", "garbage!")])).is_err());
+    }
+
+    #[test]
+    fn sort_takes_declared_fields_in_order_with_directions_and_null_placement() {
+        let q = ListQuery::parse(&SPEC, &p(&[("sort", "company, -amount,+close")])).unwrap();
+        assert_eq!(
+            q.sort,
+            vec![
+                SortKey {
+                    field: "company",
+                    dir: SortDir::Asc,
+                    nulls: Some(Nulls::First),
+                },
+                SortKey {
+                    field: "amount",
+                    dir: SortDir::Desc,
+                    nulls: None,
+                },
+                SortKey {
+                    field: "close",
+                    dir: SortDir::Asc,
+                    nulls: Some(Nulls::Last),
+                },
+            ]
+        );
+        assert_eq!(q.tie_break_dir(), SortDir::Asc);
+    }
+
+    #[test]
+    fn unknown_repeated_or_empty_sorts_are_rejected_on_sort() {
+        for bad in [
+            "nope",
+            "owner_id",
+            "status,-status",
+            ",",
+            "-",
+            "company,nope",
+        ] {
+            let e = ListQuery::parse(&SPEC, &p(&[("sort", bad)])).unwrap_err();
+            assert_eq!(e.len(), 1, "{bad}");
+            assert_eq!(e[0].field, "sort", "{bad}");
+        }
+    }
+
+    #[test]
+    fn spec_lists_its_sortable_filter_and_range_fields() {
+        let names = |it: &mut dyn Iterator<Item = &'static FieldSpec>| {
+            it.map(|f| f.name).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(&mut SPEC.sortable()),
+            [
+                "created_at",
+                "status",
+                "amount",
+                "company",
+                "close",
+                "owner",
+                "active"
+            ]
+        );
+        assert_eq!(names(&mut SPEC.filters()), ["status", "owner_id"]);
+        assert_eq!(names(&mut SPEC.ranges()), ["created_at", "amount"]);
+    }
+
+    #[test]
+    fn every_value_type_round_trips_exactly_through_a_cursor() {
+        let sort = "created_at,status,amount,close,owner,active,company";
+        let q = ListQuery::parse(&SPEC, &p(&[("sort", sort)])).unwrap();
+        let at = DateTime::parse_from_rfc3339("2026-11-02T10:00:00.123456Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let keys = vec![
+            FieldValue::Timestamp(at),
+            FieldValue::Text("naïve \"quoted\" ✓".into()),
+            FieldValue::Integer(i64::MIN),
+            FieldValue::Date(NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()),
+            FieldValue::Uuid(Uuid::now_v7()),
+            FieldValue::Bool(false),
+            FieldValue::Null,
+        ];
+        let id = Uuid::now_v7();
+        let raw = q.cursor_after(keys.clone(), id);
+        let again = ListQuery::parse(&SPEC, &p(&[("sort", sort), ("cursor", &raw)])).unwrap();
+        let c = again.cursor.unwrap();
+        assert_eq!((c.keys, c.id), (keys, id));
+    }
+
+    #[test]
+    fn a_cursor_value_of_the_wrong_type_or_a_null_for_a_required_field_is_rejected() {
+        let q = ListQuery::parse(&SPEC, &p(&[("sort", "amount")])).unwrap();
+        for bad in [FieldValue::Text("7".into()), FieldValue::Null] {
+            let raw = q.cursor_after(vec![bad], Uuid::now_v7());
+            let e =
+                ListQuery::parse(&SPEC, &p(&[("sort", "amount"), ("cursor", &raw)])).unwrap_err();
+            assert_eq!(e[0].field, "cursor");
+        }
+        // NULL is a position on a nullable field.
+        let q = ListQuery::parse(&SPEC, &p(&[("sort", "-company")])).unwrap();
+        let raw = q.cursor_after(vec![FieldValue::Null], Uuid::now_v7());
+        assert!(ListQuery::parse(&SPEC, &p(&[("sort", "-company"), ("cursor", &raw)])).is_ok());
+    }
+
+    #[test]
+    fn a_cursor_of_the_old_format_is_rejected() {
+        // Version 1 had no `v` and stood for NULL by a replacement value.
+        let old = URL_SAFE_NO_PAD.encode(
+            serde_json::json!({"s": "amount", "k": [{"t": "Integer", "v": -1}], "id": Uuid::now_v7()})
+                .to_string(),
+        );
+        let e = ListQuery::parse(&SPEC, &p(&[("sort", "amount"), ("cursor", &old)])).unwrap_err();
+        assert_eq!(e[0].field, "cursor");
     }
 }
