@@ -7,7 +7,6 @@ use crate::helpers::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::cmp::Ordering;
-use std::collections::HashSet;
 
 async fn ok(res: reqwest::Response, status: u16) -> Value {
     let code = res.status().as_u16();
@@ -100,13 +99,13 @@ backend_tests!(leads_sort_by_company_then_name_descending, |b| async move {
 
     // While walking, one lead is inserted before the cursor (no company: sorts first) and one
     // after it (company "zeta": sorts last): the first is never returned, the second once.
-    let late = std::cell::RefCell::new(None::<Value>);
+    let late = std::cell::RefCell::new(Vec::<Value>::new());
     let walked = walk(&app, t, "/api/v1/leads?sort=company,-name&limit=4", |n| {
         let app = &app;
         let late = &late;
         async move {
             if n == 1 {
-                create(app, t, "/api/v1/leads", json!({"name": "n00"})).await;
+                let before = create(app, t, "/api/v1/leads", json!({"name": "n00"})).await;
                 let z = create(
                     app,
                     t,
@@ -114,14 +113,15 @@ backend_tests!(leads_sort_by_company_then_name_descending, |b| async move {
                     json!({"name": "n99", "company": "zeta"}),
                 )
                 .await;
-                *late.borrow_mut() = Some(z);
+                late.borrow_mut().extend([before, z]);
             }
         }
     })
     .await;
+    let late = late.into_inner();
     let mut expected = rows.clone();
     expected.sort_by(by);
-    expected.push(late.borrow().clone().unwrap());
+    expected.push(late[1].clone());
     assert_eq!(ids(&walked), ids(&expected));
     let first: Vec<Option<String>> = walked.iter().take(4).map(|r| text(r, "company")).collect();
     assert_eq!(
@@ -130,7 +130,7 @@ backend_tests!(leads_sort_by_company_then_name_descending, |b| async move {
         "NULL company sorts first ascending"
     );
 
-    // Descending company puts NULL last; a walk still returns every row once.
+    // Descending company puts NULL last (name ascending, id ascending within a company).
     let all = walk(
         &app,
         t,
@@ -138,11 +138,14 @@ backend_tests!(leads_sort_by_company_then_name_descending, |b| async move {
         |_| async {},
     )
     .await;
-    assert_eq!(all.len(), rows.len() + 2);
-    assert_eq!(
-        ids(&all).into_iter().collect::<HashSet<_>>().len(),
-        all.len()
-    );
+    let mut expected = rows.clone();
+    expected.extend(late);
+    expected.sort_by(|a, b| {
+        nulls_first(text(b, "company"), text(a, "company"))
+            .then_with(|| text(a, "name").cmp(&text(b, "name")))
+            .then_with(|| a["id"].as_str().cmp(&b["id"].as_str()))
+    });
+    assert_eq!(ids(&all), ids(&expected));
     assert_eq!(text(&all[0], "company").as_deref(), Some("zeta"));
     assert_eq!(text(all.last().unwrap(), "company"), None);
     app.stop().await;

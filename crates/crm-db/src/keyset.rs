@@ -185,13 +185,15 @@ impl SortExpr {
                 Some(Condition::all().add(e.clone().is_null()))
             }
             FieldValue::Null => None,
-            v => {
-                let at = match self.dir {
-                    SortDir::Asc => e.clone().gte(to_value(v)),
-                    SortDir::Desc => e.clone().lte(to_value(v)),
-                };
-                Some(self.or_null(at))
-            }
+            v => Some(self.or_null(self.within(v))),
+        }
+    }
+
+    /// Non-NULL rows at or after the non-NULL `v`.
+    fn within(&self, v: &FieldValue) -> Expr {
+        match self.dir {
+            SortDir::Asc => self.expr.clone().gte(to_value(v)),
+            SortDir::Desc => self.expr.clone().lte(to_value(v)),
         }
     }
 
@@ -259,44 +261,93 @@ where
         nulls: None,
     });
 
-    let mut select = filtered;
-    if let Some(cursor) = &q.cursor {
-        let mut values: Vec<FieldValue> = cursor.keys.clone();
-        values.push(FieldValue::Uuid(cursor.id));
-        // Rows after the cursor: equal on the first i keys and after it on key i, for some i.
-        let mut after = Condition::any();
-        for (i, key) in order.iter().enumerate() {
-            let Some(past) = key.after(&values[i]) else {
-                continue;
-            };
-            let mut step = Condition::all();
-            for (k, v) in order.iter().zip(&values).take(i) {
-                step = step.add(k.eq(v));
-            }
-            after = after.add(step.add(past));
-        }
-        // The OR of steps alone is no index range: PostgreSQL and MariaDB would scan every
-        // row before the cursor (page 1,000 cost 4× page 1). The redundant bound on the first
-        // sort key lets the index seek to the cursor on every backend.
-        let mut cond = Condition::all();
-        if let Some(bound) = order[0].from(&values[0]) {
-            cond = cond.add(bound);
-        }
-        select = select.filter(cond.add(after));
-    }
     let backend = db.get_database_backend();
-    for key in order {
-        let dir = match key.dir {
-            SortDir::Asc => Order::Asc,
-            SortDir::Desc => Order::Desc,
-        };
-        select = match key.null_ordering(backend) {
-            Some(nulls) => select.order_by_with_nulls(key.expr, dir, nulls),
-            None => select.order_by(key.expr, dir),
-        };
-    }
+    let sorted = |mut select: Select<E>| {
+        for key in &order {
+            let dir = match key.dir {
+                SortDir::Asc => Order::Asc,
+                SortDir::Desc => Order::Desc,
+            };
+            select = match key.null_ordering(backend) {
+                Some(nulls) => select.order_by_with_nulls(key.expr.clone(), dir, nulls),
+                None => select.order_by(key.expr.clone(), dir),
+            };
+        }
+        select
+    };
     let limit = u64::from(q.limit.get());
-    let mut rows = select.limit(limit + 1).all(db).await.map_err(store_err)?;
+    let Some(cursor) = &q.cursor else {
+        let rows = sorted(filtered)
+            .limit(limit + 1)
+            .all(db)
+            .await
+            .map_err(store_err)?;
+        return finish(q, cols, rows, limit, id, total);
+    };
+
+    let mut values: Vec<FieldValue> = cursor.keys.clone();
+    values.push(FieldValue::Uuid(cursor.id));
+    // Rows after the cursor: equal on the first i keys and after it on key i, for some i.
+    let mut after = Condition::any();
+    for (i, key) in order.iter().enumerate() {
+        let Some(past) = key.after(&values[i]) else {
+            continue;
+        };
+        let mut step = Condition::all();
+        for (k, v) in order.iter().zip(&values).take(i) {
+            step = step.add(k.eq(v));
+        }
+        after = after.add(step.add(past));
+    }
+    // The OR of steps alone is no index range: PostgreSQL and MariaDB would scan every row
+    // before the cursor (page 1,000 cost 4× page 1). The redundant bound on the first sort key
+    // lets the index seek to the cursor on every backend.
+    let first = &order[0];
+    if first.null_at_end() && values[0] != FieldValue::Null {
+        // `key <= v OR key IS NULL` is two ranges, which PostgreSQL cannot seek in one ordered
+        // index scan: read the values up to the end of the non-NULL range, then the NULLs.
+        let mut rows = sorted(
+            filtered
+                .clone()
+                .filter(first.within(&values[0]))
+                .filter(after.clone()),
+        )
+        .limit(limit + 1)
+        .all(db)
+        .await
+        .map_err(store_err)?;
+        let missing = limit + 1 - rows.len() as u64;
+        if missing > 0 {
+            let nulls = sorted(filtered.filter(first.expr.clone().is_null()).filter(after))
+                .limit(missing)
+                .all(db)
+                .await
+                .map_err(store_err)?;
+            rows.extend(nulls);
+        }
+        return finish(q, cols, rows, limit, id, total);
+    }
+    let mut cond = Condition::all();
+    if let Some(bound) = first.from(&values[0]) {
+        cond = cond.add(bound);
+    }
+    let rows = sorted(filtered.filter(cond.add(after)))
+        .limit(limit + 1)
+        .all(db)
+        .await
+        .map_err(store_err)?;
+    finish(q, cols, rows, limit, id, total)
+}
+
+/// The page of `rows` (at most `limit + 1`, the extra one telling that a next page exists).
+fn finish<E: EntityTrait>(
+    q: &ListQuery,
+    cols: &ListColumns<'_, E>,
+    mut rows: Vec<E::Model>,
+    limit: u64,
+    id: E::Column,
+    total: Option<u64>,
+) -> Result<Page<E::Model>, StoreError> {
     let next_cursor = if rows.len() as u64 > limit {
         rows.truncate(limit as usize);
         match rows.last() {
