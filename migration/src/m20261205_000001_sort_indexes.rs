@@ -18,7 +18,7 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
 pub struct Migration;
 
 /// (index, table, field, nullable) of each new index.
-const NEW: &[(&str, &'static str, &'static str, bool)] = &[
+const NEW: &[(&str, &str, &str, bool)] = &[
     ("ix_leads_org_company_sort", "leads", "company", true),
     ("ix_leads_org_email_sort", "leads", "email", true),
     ("ix_leads_org_source_sort", "leads", "source", true),
@@ -64,7 +64,7 @@ const NEW: &[(&str, &'static str, &'static str, bool)] = &[
 ];
 
 /// Existing plain indexes on nullable sort fields, rebuilt `NULLS FIRST` on PostgreSQL.
-const REBUILT_ON_POSTGRES: &[(&str, &'static str, &'static str)] = &[
+const REBUILT_ON_POSTGRES: &[(&str, &str, &str)] = &[
     ("ix_leads_org_score", "leads", "score"),
     ("ix_leads_org_amount", "leads", "estimated_amount"),
 ];
