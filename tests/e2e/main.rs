@@ -22,4 +22,5 @@ mod mailbox;
 mod migrations;
 mod round_trips;
 mod sales;
+mod sorting;
 mod tenancy;

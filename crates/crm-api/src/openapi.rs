@@ -3,10 +3,9 @@
 
 use crate::problem::{Problem, ProblemField};
 use crate::routes;
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
-use utoipa::{IntoParams, Modify, OpenApi};
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -69,39 +68,6 @@ use utoipa::{IntoParams, Modify, OpenApi};
     )
 )]
 pub struct ApiDoc;
-
-/// `limit`, `cursor`, `sort`, `count` of every list.
-pub struct ListParams;
-
-impl IntoParams for ListParams {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let p = |name: &str, desc: &str, schema: utoipa::openapi::schema::Type| {
-            ParameterBuilder::new()
-                .name(name)
-                .parameter_in(ParameterIn::Query)
-                .description(Some(desc))
-                .schema(Some(
-                    utoipa::openapi::ObjectBuilder::new().schema_type(schema),
-                ))
-                .build()
-        };
-        use utoipa::openapi::schema::Type;
-        vec![
-            p("limit", "Page size, 1 to 200 (default 50)", Type::Integer),
-            p(
-                "cursor",
-                "Opaque cursor from the previous page's `next_cursor`",
-                Type::String,
-            ),
-            p(
-                "sort",
-                "Comma list of fields, `-` for descending (default `-created_at`)",
-                Type::String,
-            ),
-            p("count", "`true` adds `total` to the page", Type::Boolean),
-        ]
-    }
-}
 
 struct Security;
 

@@ -5,7 +5,7 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::activity::{Activity, ActivityRepository, FieldChange, NewActivity};
 use crm_domain::kernel::clock;
-use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{ActivityId, OrganizationId, StoreError, Tx, UserId};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -18,24 +18,6 @@ pub struct SqlActivityRepository {
 impl SqlActivityRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
-    }
-}
-
-fn column(field: &str) -> Option<Column> {
-    Some(match field {
-        "created_at" => Column::CreatedAt,
-        "entity_type" => Column::EntityType,
-        "entity_id" => Column::EntityId,
-        "actor_id" => Column::ActorId,
-        "action" => Column::Action,
-        _ => return None,
-    })
-}
-
-fn key(m: &activity::Model, field: &str) -> FieldValue {
-    match field {
-        "created_at" => FieldValue::Timestamp(m.created_at),
-        _ => FieldValue::Null,
     }
 }
 
@@ -88,13 +70,7 @@ impl ActivityRepository for SqlActivityRepository {
         org: OrganizationId,
         query: &ListQuery,
     ) -> Result<Page<Activity>, StoreError> {
-        let cols = ListColumns::<Entity> {
-            column: &column,
-            id: Column::Id,
-            search: &[],
-            key: &key,
-            id_of: &|m| m.id,
-        };
+        let cols = ListColumns::<Entity>::search(&[]);
         let base = Entity::find().filter(Column::OrganizationId.eq(org.0));
         let page = keyset::page(&self.db, base, query, &cols).await?;
         let data = page

@@ -100,15 +100,7 @@ pub struct ActivityPage {
 
 /// The organization's audit log, newest first. Needs `activities:read`.
 #[utoipa::path(get, path = "/api/v1/activities", tag = "activities",
-    params(
-        ("entity_type" = Option<String>, Query, description = "Only entries about this kind of entity, e.g. `lead`"),
-        ("entity_id" = Option<Uuid>, Query, description = "Only entries about this entity"),
-        ("actor_id" = Option<Uuid>, Query, description = "Only entries by this user"),
-        ("action" = Option<String>, Query, description = "Only this action, e.g. `updated`"),
-        ("created_at_from" = Option<DateTime<Utc>>, Query, description = "Inclusive lower bound"),
-        ("created_at_to" = Option<DateTime<Utc>>, Query, description = "Inclusive upper bound"),
-        crate::openapi::ListParams,
-    ),
+    params(crate::list_params::Activities),
     responses((status = 200, description = "One page of entries", body = ActivityPage)))]
 pub async fn list(
     auth: Auth<ActivitiesRead>,

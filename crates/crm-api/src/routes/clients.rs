@@ -185,13 +185,7 @@ impl From<&Interaction> for InteractionDto {
 type Query = web::Query<Vec<(String, String)>>;
 
 #[utoipa::path(get, path = "/api/v1/clients", tag = "clients",
-    params(
-        ("kind" = Option<String>, Query), ("status" = Option<String>, Query),
-        ("owner_id" = Option<Uuid>, Query), ("parent_id" = Option<Uuid>, Query),
-        ("lifecycle" = Option<String>, Query), ("industry" = Option<String>, Query),
-        ("q" = Option<String>, Query, description = "Case-insensitive search in name, email, phone"),
-        crate::openapi::ListParams,
-    ),
+    params(crate::list_params::Clients),
     responses((status = 200, description = "One page", body = PageDto<ClientDto>)))]
 pub async fn list(
     auth: Auth<ClientsRead>,
@@ -259,7 +253,7 @@ pub async fn delete(
 
 /// The client's direct children.
 #[utoipa::path(get, path = "/api/v1/clients/{id}/sub-clients", tag = "clients",
-    params(("id" = Uuid, Path), crate::openapi::ListParams),
+    params(("id" = Uuid, Path), crate::list_params::Clients),
     responses((status = 200, description = "One page", body = PageDto<ClientDto>)))]
 pub async fn sub_clients(
     auth: Auth<ClientsRead>,
@@ -276,7 +270,7 @@ pub async fn sub_clients(
 }
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}/contacts", tag = "clients",
-    params(("id" = Uuid, Path), crate::openapi::ListParams),
+    params(("id" = Uuid, Path), crate::list_params::Contacts),
     responses((status = 200, description = "One page", body = PageDto<ContactDto>)))]
 pub async fn list_contacts(
     auth: Auth<ClientsRead>,
@@ -369,9 +363,7 @@ pub async fn delete_contact(
 }
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}/interactions", tag = "clients",
-    params(("id" = Uuid, Path), ("kind" = Option<String>, Query),
-        ("occurred_at_from" = Option<DateTime<Utc>>, Query), ("occurred_at_to" = Option<DateTime<Utc>>, Query),
-        crate::openapi::ListParams),
+    params(("id" = Uuid, Path), crate::list_params::Interactions),
     responses((status = 200, description = "One page", body = PageDto<InteractionDto>)))]
 pub async fn list_interactions(
     auth: Auth<ClientsRead>,

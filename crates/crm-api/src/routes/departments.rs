@@ -98,7 +98,7 @@ impl From<&Designation> for DesignationDto {
 }
 
 #[utoipa::path(get, path = "/api/v1/departments", tag = "departments",
-    params(("parent_id" = Option<Uuid>, Query), ("q" = Option<String>, Query), crate::openapi::ListParams),
+    params(crate::list_params::Departments),
     responses((status = 200, description = "One page", body = PageDto<DepartmentDto>)))]
 pub async fn list(
     auth: Auth<DepartmentsRead>,
@@ -172,7 +172,7 @@ pub async fn delete(
 }
 
 #[utoipa::path(get, path = "/api/v1/designations", tag = "designations",
-    params(("department_id" = Option<Uuid>, Query), ("q" = Option<String>, Query), crate::openapi::ListParams),
+    params(crate::list_params::Designations),
     responses((status = 200, description = "One page", body = PageDto<DesignationDto>)))]
 pub async fn list_designations(
     auth: Auth<DesignationsRead>,

@@ -72,10 +72,7 @@ pub struct PermissionDto {
 }
 
 #[utoipa::path(get, path = "/api/v1/roles", tag = "roles",
-    params(
-        ("name" = Option<String>, Query), ("is_system" = Option<bool>, Query),
-        crate::openapi::ListParams,
-    ),
+    params(crate::list_params::Roles),
     responses((status = 200, description = "One page", body = PageDto<RoleDto>)))]
 pub async fn list(
     auth: Auth<RolesRead>,

@@ -41,14 +41,7 @@ fn parse(
 // ---------------------------------------------------------------- leads
 
 #[utoipa::path(get, path = "/api/v1/leads", tag = "leads",
-    params(
-        ("status" = Option<String>, Query, description = "`new`, `contacted`, `qualified`, `unqualified`, `converted`"),
-        ("source" = Option<String>, Query), ("owner_id" = Option<Uuid>, Query),
-        ("created_at_from" = Option<String>, Query), ("created_at_to" = Option<String>, Query),
-        ("estimated_amount_from" = Option<i64>, Query), ("estimated_amount_to" = Option<i64>, Query),
-        ("q" = Option<String>, Query, description = "Case-insensitive search in name, email, company"),
-        crate::openapi::ListParams,
-    ),
+    params(crate::list_params::Leads),
     responses((status = 200, description = "One page", body = PageDto<Lead>)))]
 pub async fn list_leads(
     auth: Auth<LeadsRead>,
@@ -165,7 +158,7 @@ pub async fn convert_lead(
 
 // ---------------------------------------------------------------- pipelines
 
-#[utoipa::path(get, path = "/api/v1/pipelines", tag = "pipelines", params(crate::openapi::ListParams),
+#[utoipa::path(get, path = "/api/v1/pipelines", tag = "pipelines", params(crate::list_params::Pipelines),
     responses((status = 200, description = "One page (the default pipeline always exists)", body = PageDto<Pipeline>)))]
 pub async fn list_pipelines(
     auth: Auth<PipelinesRead>,
@@ -237,12 +230,7 @@ pub async fn delete_pipeline(
 // ---------------------------------------------------------------- deals
 
 #[utoipa::path(get, path = "/api/v1/deals", tag = "deals",
-    params(
-        ("status" = Option<String>, Query, description = "`open`, `won`, `lost`"),
-        ("pipeline_id" = Option<Uuid>, Query), ("stage_id" = Option<Uuid>, Query),
-        ("client_id" = Option<Uuid>, Query), ("owner_id" = Option<Uuid>, Query),
-        ("q" = Option<String>, Query), crate::openapi::ListParams,
-    ),
+    params(crate::list_params::Deals),
     responses((status = 200, description = "One page", body = PageDto<Deal>)))]
 pub async fn list_deals(
     auth: Auth<DealsRead>,
@@ -414,8 +402,7 @@ pub async fn forecast(
 // ---------------------------------------------------------------- quotations
 
 #[utoipa::path(get, path = "/api/v1/quotations", tag = "quotations",
-    params(("status" = Option<String>, Query), ("client_id" = Option<Uuid>, Query), ("deal_id" = Option<Uuid>, Query),
-        ("owner_id" = Option<Uuid>, Query), crate::openapi::ListParams),
+    params(crate::list_params::Quotations),
     responses((status = 200, description = "One page", body = PageDto<Quotation>)))]
 pub async fn list_quotations(
     auth: Auth<QuotationsRead>,
@@ -556,7 +543,7 @@ pub async fn client_summary(
 /// Interactions, deals, quotations and audit entries of the client, newest first; the audit
 /// entries include those of the client's deals and quotations the caller may read.
 #[utoipa::path(get, path = "/api/v1/clients/{id}/timeline", tag = "clients",
-    params(("id" = Uuid, Path), crate::openapi::ListParams),
+    params(("id" = Uuid, Path), crate::list_params::Timeline),
     responses((status = 200, description = "One page", body = PageDto<TimelineItem>)))]
 pub async fn client_timeline(
     auth: Auth<ClientsRead>,

@@ -43,11 +43,7 @@ pub struct UserRoles {
 
 /// Users of the organization (`users:read:own` sees only itself).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
-    params(
-        ("status" = Option<String>, Query, description = "`pending_verification`, `active`, `invited`, `deactivated`"),
-        ("q" = Option<String>, Query, description = "Case-insensitive search in name and email"),
-        crate::openapi::ListParams,
-    ),
+    params(crate::list_params::Users),
     responses((status = 200, description = "One page", body = PageDto<UserDto>)))]
 pub async fn list(
     auth: Auth<UsersRead>,

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use crm_domain::clients::{Client, ClientId, ClientRepository, Lifecycle};
 use crm_domain::identity::EmailAddress;
 use crm_domain::kernel::clock;
-use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Tx, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -32,40 +32,8 @@ impl SqlClientRepository {
     }
 }
 
-fn column(field: &str) -> Option<Column> {
-    Some(match field {
-        "id" => Column::Id,
-        "created_at" => Column::CreatedAt,
-        "updated_at" => Column::UpdatedAt,
-        "name" => Column::Name,
-        "kind" => Column::Kind,
-        "status" => Column::Status,
-        "owner_id" => Column::OwnerId,
-        "parent_id" => Column::ParentId,
-        "lifecycle" => Column::Lifecycle,
-        "industry" => Column::Industry,
-        _ => return None,
-    })
-}
-
-/// Cursor values of the sortable fields (all NOT NULL).
-fn key(m: &client::Model, field: &str) -> FieldValue {
-    match field {
-        "id" => FieldValue::Uuid(m.id),
-        "created_at" => FieldValue::Timestamp(m.created_at),
-        "updated_at" => FieldValue::Timestamp(m.updated_at),
-        "name" => FieldValue::Text(m.name.clone()),
-        _ => FieldValue::Null,
-    }
-}
-
-const LIST: ListColumns<'static, Entity> = ListColumns {
-    column: &column,
-    id: Column::Id,
-    search: &[Column::Name, Column::Email, Column::Phone],
-    key: &key,
-    id_of: &|m| m.id,
-};
+const LIST: ListColumns<'static, Entity> =
+    ListColumns::search(&[Column::Name, Column::Email, Column::Phone]);
 
 impl TryFrom<client::Model> for Client {
     type Error = StoreError;
@@ -169,7 +137,7 @@ impl ClientRepository for SqlClientRepository {
         query: &ListQuery,
         owner: Option<UserId>,
     ) -> Result<Page<Client>, StoreError> {
-        keyset::page_as(&self.db, scoped(org, owner), query, &LIST, None).await
+        keyset::page_as(&self.db, scoped(org, owner), query, &LIST).await
     }
 
     async fn update(
@@ -262,7 +230,7 @@ impl ClientRepository for SqlClientRepository {
         owner: Option<UserId>,
     ) -> Result<Page<Client>, StoreError> {
         let base = scoped(org, owner).filter(Column::ParentId.eq(parent.0));
-        keyset::page_as(&self.db, base, query, &LIST, None).await
+        keyset::page_as(&self.db, base, query, &LIST).await
     }
 
     async fn ancestor_ids(

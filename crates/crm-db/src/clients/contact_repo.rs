@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use crm_domain::clients::{ClientId, Contact, ContactId, ContactRepository};
 use crm_domain::identity::EmailAddress;
 use crm_domain::kernel::clock;
-use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Tx};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -28,29 +28,8 @@ impl SqlContactRepository {
     }
 }
 
-fn column(field: &str) -> Option<Column> {
-    Some(match field {
-        "id" => Column::Id,
-        "created_at" => Column::CreatedAt,
-        _ => return None,
-    })
-}
-
-fn key(m: &contact::Model, field: &str) -> FieldValue {
-    match field {
-        "id" => FieldValue::Uuid(m.id),
-        "created_at" => FieldValue::Timestamp(m.created_at),
-        _ => FieldValue::Null,
-    }
-}
-
-const LIST: ListColumns<'static, Entity> = ListColumns {
-    column: &column,
-    id: Column::Id,
-    search: &[Column::Name, Column::Email, Column::Phone],
-    key: &key,
-    id_of: &|m| m.id,
-};
+const LIST: ListColumns<'static, Entity> =
+    ListColumns::search(&[Column::Name, Column::Email, Column::Phone]);
 
 impl TryFrom<contact::Model> for Contact {
     type Error = StoreError;
@@ -119,7 +98,7 @@ impl ContactRepository for SqlContactRepository {
         let base = Entity::find()
             .filter(Column::OrganizationId.eq(org.0))
             .filter(Column::ClientId.eq(client.0));
-        keyset::page_as(&self.db, base, query, &LIST, None).await
+        keyset::page_as(&self.db, base, query, &LIST).await
     }
 
     async fn update(

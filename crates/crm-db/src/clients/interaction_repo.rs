@@ -7,7 +7,7 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::clients::{ClientId, ContactId, Interaction, InteractionId, InteractionRepository};
-use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Tx, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -25,32 +25,7 @@ impl SqlInteractionRepository {
     }
 }
 
-fn column(field: &str) -> Option<Column> {
-    Some(match field {
-        "id" => Column::Id,
-        "created_at" => Column::CreatedAt,
-        "occurred_at" => Column::OccurredAt,
-        "kind" => Column::Kind,
-        _ => return None,
-    })
-}
-
-fn key(m: &interaction::Model, field: &str) -> FieldValue {
-    match field {
-        "id" => FieldValue::Uuid(m.id),
-        "created_at" => FieldValue::Timestamp(m.created_at),
-        "occurred_at" => FieldValue::Timestamp(m.occurred_at),
-        _ => FieldValue::Null,
-    }
-}
-
-const LIST: ListColumns<'static, Entity> = ListColumns {
-    column: &column,
-    id: Column::Id,
-    search: &[Column::Summary],
-    key: &key,
-    id_of: &|m| m.id,
-};
+const LIST: ListColumns<'static, Entity> = ListColumns::search(&[Column::Summary]);
 
 impl TryFrom<interaction::Model> for Interaction {
     type Error = StoreError;
@@ -122,7 +97,7 @@ impl InteractionRepository for SqlInteractionRepository {
         client: ClientId,
         query: &ListQuery,
     ) -> Result<Page<Interaction>, StoreError> {
-        keyset::page_as(&self.db, of_client(org, client), query, &LIST, None).await
+        keyset::page_as(&self.db, of_client(org, client), query, &LIST).await
     }
 
     async fn update(

@@ -7,9 +7,9 @@ use crate::rows::stale_or_missing;
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::{Department, DepartmentId, DepartmentRepository};
-use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Tx, UserId};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QuerySelect, Select,
@@ -27,38 +27,6 @@ pub struct SqlDepartmentRepository {
 impl SqlDepartmentRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
-    }
-}
-
-fn column(field: &str) -> Option<Column> {
-    Some(match field {
-        "id" => Column::Id,
-        "created_at" => Column::CreatedAt,
-        "updated_at" => Column::UpdatedAt,
-        "name" => Column::Name,
-        "code" => Column::Code,
-        "parent_id" => Column::ParentId,
-        "head_user_id" => Column::HeadUserId,
-        _ => return None,
-    })
-}
-
-fn key(m: &department::Model, field: &str) -> FieldValue {
-    match field {
-        "id" => FieldValue::Uuid(m.id),
-        "created_at" => FieldValue::Timestamp(m.created_at),
-        "updated_at" => FieldValue::Timestamp(m.updated_at),
-        "name" => FieldValue::Text(m.name.clone()),
-        "code" => FieldValue::Text(m.code.clone().unwrap_or_default()),
-        _ => FieldValue::Null,
-    }
-}
-
-/// Sortable but nullable: a department without a code sorts as the empty code.
-fn nullable_sort(field: &str) -> Option<Expr> {
-    match field {
-        "code" => Some(Func::coalesce([Expr::col(Column::Code), Expr::val("")]).into()),
-        _ => None,
     }
 }
 
@@ -137,15 +105,9 @@ impl DepartmentRepository for SqlDepartmentRepository {
         org: OrganizationId,
         query: &ListQuery,
     ) -> Result<Page<Department>, StoreError> {
-        let cols = ListColumns::<Entity> {
-            column: &column,
-            id: Column::Id,
-            search: &[Column::Name, Column::Code],
-            key: &key,
-            id_of: &|m| m.id,
-        };
+        let cols = ListColumns::<Entity>::search(&[Column::Name, Column::Code]);
         let base = Entity::find().filter(Column::OrganizationId.eq(org.0));
-        keyset::page_as(&self.db, base, query, &cols, Some(&nullable_sort)).await
+        keyset::page_as(&self.db, base, query, &cols).await
     }
 
     async fn update(

@@ -7,9 +7,9 @@ use crate::rows::{db_version, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::{DepartmentId, Designation, DesignationId, DesignationRepository};
-use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Tx};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect, Select,
@@ -23,40 +23,6 @@ pub struct SqlDesignationRepository {
 impl SqlDesignationRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
-    }
-}
-
-fn column(field: &str) -> Option<Column> {
-    Some(match field {
-        "id" => Column::Id,
-        "created_at" => Column::CreatedAt,
-        "updated_at" => Column::UpdatedAt,
-        "title" => Column::Title,
-        "department_id" => Column::DepartmentId,
-        "level" => Column::Level,
-        _ => return None,
-    })
-}
-
-fn key(m: &designation::Model, field: &str) -> FieldValue {
-    match field {
-        "id" => FieldValue::Uuid(m.id),
-        "created_at" => FieldValue::Timestamp(m.created_at),
-        "updated_at" => FieldValue::Timestamp(m.updated_at),
-        "title" => FieldValue::Text(m.title.clone()),
-        "level" => FieldValue::Integer(i64::from(m.level.unwrap_or(NO_LEVEL))),
-        _ => FieldValue::Null,
-    }
-}
-
-/// Where a designation without a level sorts: below every valid level (0..=100).
-const NO_LEVEL: i32 = -1;
-
-/// Sortable but nullable columns, with NULL replaced so the keyset stays exact.
-fn nullable_sort(field: &str) -> Option<Expr> {
-    match field {
-        "level" => Some(Func::coalesce([Expr::col(Column::Level), Expr::val(NO_LEVEL)]).into()),
-        _ => None,
     }
 }
 
@@ -114,15 +80,9 @@ impl DesignationRepository for SqlDesignationRepository {
         org: OrganizationId,
         query: &ListQuery,
     ) -> Result<Page<Designation>, StoreError> {
-        let cols = ListColumns::<Entity> {
-            column: &column,
-            id: Column::Id,
-            search: &[Column::Title],
-            key: &key,
-            id_of: &|m| m.id,
-        };
+        let cols = ListColumns::<Entity>::search(&[Column::Title]);
         let base = Entity::find().filter(Column::OrganizationId.eq(org.0));
-        keyset::page_as(&self.db, base, query, &cols, Some(&nullable_sort)).await
+        keyset::page_as(&self.db, base, query, &cols).await
     }
 
     async fn update(

@@ -7,7 +7,7 @@ use crate::rows::{corrupt, db_version, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::{Role, RoleId, RoleRepository};
-use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Tx, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
@@ -28,28 +28,6 @@ pub struct SqlRoleRepository {
 impl SqlRoleRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
-    }
-}
-
-fn column(field: &str) -> Option<Column> {
-    Some(match field {
-        "id" => Column::Id,
-        "created_at" => Column::CreatedAt,
-        "updated_at" => Column::UpdatedAt,
-        "name" => Column::Name,
-        "is_system" => Column::IsSystem,
-        _ => return None,
-    })
-}
-
-fn key(m: &role::Model, field: &str) -> FieldValue {
-    match field {
-        "id" => FieldValue::Uuid(m.id),
-        "created_at" => FieldValue::Timestamp(m.created_at),
-        "updated_at" => FieldValue::Timestamp(m.updated_at),
-        "name" => FieldValue::Text(m.name.clone()),
-        "is_system" => FieldValue::Bool(m.is_system),
-        _ => FieldValue::Null,
     }
 }
 
@@ -175,15 +153,9 @@ impl RoleRepository for SqlRoleRepository {
     }
 
     async fn list(&self, org: OrganizationId, query: &ListQuery) -> Result<Page<Role>, StoreError> {
-        let cols = ListColumns::<Entity> {
-            column: &column,
-            id: Column::Id,
-            search: &[Column::Name, Column::Description],
-            key: &key,
-            id_of: &|m| m.id,
-        };
+        let cols = ListColumns::<Entity>::search(&[Column::Name, Column::Description]);
         let base = Entity::find().filter(Column::OrganizationId.eq(org.0));
-        keyset::page_as(&self.db, base, query, &cols, None).await
+        keyset::page_as(&self.db, base, query, &cols).await
     }
 
     async fn update(

@@ -11,7 +11,7 @@ use crm_domain::identity::{
     DepartmentId, DesignationId, EmailAddress, PasswordHash, PersonName, Role, User,
     UserRepository, UserStatus,
 };
-use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Tx, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -27,34 +27,6 @@ pub struct SqlUserRepository {
 impl SqlUserRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
-    }
-}
-
-fn column(field: &str) -> Option<Column> {
-    Some(match field {
-        "id" => Column::Id,
-        "created_at" => Column::CreatedAt,
-        "updated_at" => Column::UpdatedAt,
-        "name" => Column::Name,
-        "email" => Column::Email,
-        "status" => Column::Status,
-        "department_id" => Column::DepartmentId,
-        "designation_id" => Column::DesignationId,
-        "last_login_at" => Column::LastLoginAt,
-        _ => return None,
-    })
-}
-
-/// Sort values for the cursor; only NOT NULL columns are sortable.
-fn key(m: &user::Model, field: &str) -> FieldValue {
-    match field {
-        "id" => FieldValue::Uuid(m.id),
-        "created_at" => FieldValue::Timestamp(m.created_at),
-        "updated_at" => FieldValue::Timestamp(m.updated_at),
-        "name" => FieldValue::Text(m.name.clone()),
-        "email" => FieldValue::Text(m.email.clone()),
-        "status" => FieldValue::Text(m.status.clone()),
-        _ => FieldValue::Null,
     }
 }
 
@@ -198,15 +170,9 @@ impl UserRepository for SqlUserRepository {
     }
 
     async fn list(&self, org: OrganizationId, query: &ListQuery) -> Result<Page<User>, StoreError> {
-        let cols = ListColumns::<Entity> {
-            column: &column,
-            id: Column::Id,
-            search: &[Column::Name, Column::Email],
-            key: &key,
-            id_of: &|m| m.id,
-        };
+        let cols = ListColumns::<Entity>::search(&[Column::Name, Column::Email]);
         let base = Entity::find().filter(Column::OrganizationId.eq(org.0));
-        keyset::page_as(&self.db, base, query, &cols, None).await
+        keyset::page_as(&self.db, base, query, &cols).await
     }
 
     async fn update(

@@ -7,10 +7,9 @@ use crate::keyset::ListColumns;
 use crate::rows::{corrupt, db_version, locked, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
-use chrono::NaiveDate;
 use crm_domain::clients::ClientId;
 use crm_domain::kernel::money::div_round_half_away;
-use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Tx, UserId};
 use crm_sales::deals::{
     Deal, DealId, DealRepository, DealStatus, ForecastFilter, ForecastRow, StageChange, StageTotal,
@@ -18,7 +17,7 @@ use crm_sales::deals::{
 use crm_sales::leads::LeadId;
 use crm_sales::pipelines::{PipelineId, StageId};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
@@ -32,53 +31,6 @@ pub struct SqlDealRepository {
 impl SqlDealRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
-    }
-}
-
-fn column(field: &str) -> Option<Column> {
-    Some(match field {
-        "id" => Column::Id,
-        "created_at" => Column::CreatedAt,
-        "updated_at" => Column::UpdatedAt,
-        "title" => Column::Title,
-        "amount" => Column::Amount,
-        "probability" => Column::Probability,
-        "expected_close_date" => Column::ExpectedCloseDate,
-        "status" => Column::Status,
-        "pipeline_id" => Column::PipelineId,
-        "stage_id" => Column::StageId,
-        "client_id" => Column::ClientId,
-        "lead_id" => Column::LeadId,
-        "owner_id" => Column::OwnerId,
-        "currency" => Column::Currency,
-        _ => return None,
-    })
-}
-
-/// What a deal without an expected close date sorts as: after every real date.
-fn undated() -> NaiveDate {
-    NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX)
-}
-
-fn key(m: &deal::Model, field: &str) -> FieldValue {
-    match field {
-        "id" => FieldValue::Uuid(m.id),
-        "created_at" => FieldValue::Timestamp(m.created_at),
-        "updated_at" => FieldValue::Timestamp(m.updated_at),
-        "title" => FieldValue::Text(m.title.clone()),
-        "amount" => FieldValue::Integer(m.amount),
-        "probability" => FieldValue::Integer(i64::from(m.probability)),
-        "expected_close_date" => FieldValue::Date(m.expected_close_date.unwrap_or_else(undated)),
-        _ => FieldValue::Null,
-    }
-}
-
-fn nullable_sort(field: &str) -> Option<Expr> {
-    match field {
-        "expected_close_date" => Some(
-            Func::coalesce([Expr::col(Column::ExpectedCloseDate), Expr::val(undated())]).into(),
-        ),
-        _ => None,
     }
 }
 
@@ -198,18 +150,12 @@ impl DealRepository for SqlDealRepository {
         query: &ListQuery,
         owner: Option<UserId>,
     ) -> Result<Page<Deal>, StoreError> {
-        let cols = ListColumns::<Entity> {
-            column: &column,
-            id: Column::Id,
-            search: &[Column::Title],
-            key: &key,
-            id_of: &|m| m.id,
-        };
+        let cols = ListColumns::<Entity>::search(&[Column::Title]);
         let mut base = Entity::find().filter(Column::OrganizationId.eq(org.0));
         if let Some(u) = owner {
             base = base.filter(Column::OwnerId.eq(u.0));
         }
-        keyset::page_as(&self.db, base, query, &cols, Some(&nullable_sort)).await
+        keyset::page_as(&self.db, base, query, &cols).await
     }
 
     async fn update(

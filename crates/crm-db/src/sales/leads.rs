@@ -7,12 +7,11 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::ClientId;
 use crm_domain::identity::EmailAddress;
-use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Tx, UserId};
 use crm_sales::deals::DealId;
 use crm_sales::leads::{Lead, LeadId, LeadRepository, LeadStatus};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select};
 
 #[derive(Clone)]
@@ -24,45 +23,6 @@ impl SqlLeadRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
-}
-
-fn column(field: &str) -> Option<Column> {
-    Some(match field {
-        "id" => Column::Id,
-        "created_at" => Column::CreatedAt,
-        "updated_at" => Column::UpdatedAt,
-        "name" => Column::Name,
-        "score" => Column::Score,
-        "estimated_amount" => Column::EstimatedAmount,
-        "status" => Column::Status,
-        "source" => Column::Source,
-        "owner_id" => Column::OwnerId,
-        _ => return None,
-    })
-}
-
-/// What a missing score or amount sorts as: below every real one.
-const NULL_SORTS_AS: i64 = -1;
-
-fn key(m: &lead::Model, field: &str) -> FieldValue {
-    match field {
-        "id" => FieldValue::Uuid(m.id),
-        "created_at" => FieldValue::Timestamp(m.created_at),
-        "updated_at" => FieldValue::Timestamp(m.updated_at),
-        "name" => FieldValue::Text(m.name.clone()),
-        "score" => FieldValue::Integer(m.score.map(i64::from).unwrap_or(NULL_SORTS_AS)),
-        "estimated_amount" => FieldValue::Integer(m.estimated_amount.unwrap_or(NULL_SORTS_AS)),
-        _ => FieldValue::Null,
-    }
-}
-
-fn nullable_sort(field: &str) -> Option<Expr> {
-    let col = match field {
-        "score" => Column::Score,
-        "estimated_amount" => Column::EstimatedAmount,
-        _ => return None,
-    };
-    Some(Func::coalesce([Expr::col(col), Expr::val(NULL_SORTS_AS)]).into())
 }
 
 fn status(raw: &str) -> Option<LeadStatus> {
@@ -190,18 +150,12 @@ impl LeadRepository for SqlLeadRepository {
         query: &ListQuery,
         owner: Option<UserId>,
     ) -> Result<Page<Lead>, StoreError> {
-        let cols = ListColumns::<Entity> {
-            column: &column,
-            id: Column::Id,
-            search: &[Column::Name, Column::Email, Column::Company],
-            key: &key,
-            id_of: &|m| m.id,
-        };
+        let cols = ListColumns::<Entity>::search(&[Column::Name, Column::Email, Column::Company]);
         let mut base = Entity::find().filter(Column::OrganizationId.eq(org.0));
         if let Some(u) = owner {
             base = base.filter(Column::OwnerId.eq(u.0));
         }
-        keyset::page_as(&self.db, base, query, &cols, Some(&nullable_sort)).await
+        keyset::page_as(&self.db, base, query, &cols).await
     }
 
     async fn update(

@@ -6,7 +6,7 @@ use crate::rows::{db_version, locked, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crm_domain::kernel::pagination::{FieldValue, ListQuery, Page};
+use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Tx};
 use crm_sales::pipelines::{Pipeline, PipelineId, PipelineRepository, Stage, StageId};
 use sea_orm::ActiveValue::Set;
@@ -26,27 +26,6 @@ pub struct SqlPipelineRepository {
 impl SqlPipelineRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
-    }
-}
-
-fn column(field: &str) -> Option<Column> {
-    Some(match field {
-        "id" => Column::Id,
-        "created_at" => Column::CreatedAt,
-        "updated_at" => Column::UpdatedAt,
-        "name" => Column::Name,
-        "is_default" => Column::IsDefault,
-        _ => return None,
-    })
-}
-
-fn key(m: &pipeline::Model, field: &str) -> FieldValue {
-    match field {
-        "id" => FieldValue::Uuid(m.id),
-        "created_at" => FieldValue::Timestamp(m.created_at),
-        "updated_at" => FieldValue::Timestamp(m.updated_at),
-        "name" => FieldValue::Text(m.name.clone()),
-        _ => FieldValue::Null,
     }
 }
 
@@ -250,13 +229,7 @@ impl PipelineRepository for SqlPipelineRepository {
         org: OrganizationId,
         query: &ListQuery,
     ) -> Result<Page<Pipeline>, StoreError> {
-        let cols = ListColumns::<Entity> {
-            column: &column,
-            id: Column::Id,
-            search: &[Column::Name],
-            key: &key,
-            id_of: &|m| m.id,
-        };
+        let cols = ListColumns::<Entity>::search(&[Column::Name]);
         let base = Entity::find().filter(Column::OrganizationId.eq(org.0));
         let page = keyset::page(&self.db, base, query, &cols).await?;
         let ids: Vec<Uuid> = page.data.iter().map(|m| m.id).collect();

@@ -1,7 +1,7 @@
 use crate::entities::quotation::{self, ActiveModel, Column, Entity};
 use crate::entities::quotation_item as item;
 use crate::error::store_err;
-use crate::keyset::{self, ListColumns};
+use crate::keyset::{self, Computed, ListColumns};
 use crate::rows::{corrupt, db_version, locked, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
@@ -15,6 +15,7 @@ use crm_sales::quotations::{
     Quotation, QuotationId, QuotationItem, QuotationRepository, QuotationStatus,
 };
 use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Select,
@@ -30,37 +31,6 @@ pub struct SqlQuotationRepository {
 impl SqlQuotationRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
-    }
-}
-
-fn column(field: &str) -> Option<Column> {
-    Some(match field {
-        "id" => Column::Id,
-        "created_at" => Column::CreatedAt,
-        "updated_at" => Column::UpdatedAt,
-        "number" => Column::Number,
-        "issue_date" => Column::IssueDate,
-        "valid_until" => Column::ValidUntil,
-        "total" => Column::Total,
-        "status" => Column::Status,
-        "client_id" => Column::ClientId,
-        "deal_id" => Column::DealId,
-        "owner_id" => Column::OwnerId,
-        "currency" => Column::Currency,
-        _ => return None,
-    })
-}
-
-fn key(m: &quotation::Model, field: &str) -> FieldValue {
-    match field {
-        "id" => FieldValue::Uuid(m.id),
-        "created_at" => FieldValue::Timestamp(m.created_at),
-        "updated_at" => FieldValue::Timestamp(m.updated_at),
-        "number" => FieldValue::Text(m.number.clone()),
-        "issue_date" => FieldValue::Date(m.issue_date),
-        "valid_until" => FieldValue::Date(m.valid_until),
-        "total" => FieldValue::Integer(m.total),
-        _ => FieldValue::Null,
     }
 }
 
@@ -232,12 +202,33 @@ impl QuotationRepository for SqlQuotationRepository {
         owner: Option<UserId>,
         today: NaiveDate,
     ) -> Result<Page<Quotation>, StoreError> {
+        // `status` sorts as read on `today`, as it filters: a sent quotation past its
+        // `valid_until` is `expired`.
+        let sent = QuotationStatus::Sent.as_str();
+        let status_read: Expr = Expr::case(
+            Condition::all()
+                .add(Column::Status.eq(sent))
+                .add(Column::ValidUntil.lt(today)),
+            Expr::val(QuotationStatus::Expired.as_str()),
+        )
+        .finally(Expr::col((Entity, Column::Status)))
+        .into();
+        let status_key = move |m: &quotation::Model| {
+            let expired = m.status == sent && m.valid_until < today;
+            FieldValue::Text(if expired {
+                QuotationStatus::Expired.as_str().to_string()
+            } else {
+                m.status.clone()
+            })
+        };
+        let computed = [Computed {
+            field: "status",
+            expr: status_read,
+            key: &status_key,
+        }];
         let cols = ListColumns::<Entity> {
-            column: &column,
-            id: Column::Id,
             search: &[Column::Number],
-            key: &key,
-            id_of: &|m| m.id,
+            computed: &computed,
         };
         let mut base = Entity::find().filter(Column::OrganizationId.eq(org.0));
         if let Some(u) = owner {

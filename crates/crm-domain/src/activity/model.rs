@@ -111,10 +111,21 @@ const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("created_at", FieldKind::Timestamp)
         .range()
         .sort(),
-    FieldSpec::new("entity_type", FieldKind::Text).filter(),
-    FieldSpec::new("entity_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("actor_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("action", FieldKind::Text).filter(),
+    // An audit entry is never changed, so it has no `updated_at` to sort by.
+    FieldSpec::new("entity_type", FieldKind::Text)
+        .filter()
+        .sort()
+        .doc("Only entries about this kind of entity, e.g. `lead`"),
+    FieldSpec::new("entity_id", FieldKind::Uuid)
+        .filter()
+        .doc("Only entries about this entity"),
+    FieldSpec::new("actor_id", FieldKind::Uuid)
+        .filter()
+        .doc("Only entries by this user"),
+    FieldSpec::new("action", FieldKind::Text)
+        .filter()
+        .sort()
+        .doc("Only this action, e.g. `updated`"),
 ];
 
 /// `GET /activities`: newest first by default.

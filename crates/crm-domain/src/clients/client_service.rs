@@ -20,12 +20,20 @@ const CLIENT_FIELDS: &[FieldSpec] = &[
         .sort(),
     FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
     FieldSpec::new("name", FieldKind::Text).sort(),
-    FieldSpec::new("kind", FieldKind::Text).filter(),
-    FieldSpec::new("status", FieldKind::Text).filter(),
+    FieldSpec::new("kind", FieldKind::Text)
+        .filter()
+        .sort()
+        .doc("`company`, `individual`"),
+    FieldSpec::new("email", FieldKind::Text).sort().nullable(),
+    FieldSpec::new("phone", FieldKind::Text).sort().nullable(),
+    FieldSpec::new("status", FieldKind::Text).filter().sort(),
     FieldSpec::new("owner_id", FieldKind::Uuid).filter(),
     FieldSpec::new("parent_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("lifecycle", FieldKind::Text).filter(),
-    FieldSpec::new("industry", FieldKind::Text).filter(),
+    FieldSpec::new("lifecycle", FieldKind::Text).filter().sort(),
+    FieldSpec::new("industry", FieldKind::Text)
+        .filter()
+        .sort()
+        .nullable(),
 ];
 
 /// `GET /clients` and `GET /clients/{id}/sub-clients`: newest first by default; filters

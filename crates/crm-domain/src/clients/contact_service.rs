@@ -14,9 +14,17 @@ use crate::kernel::uow::Tx;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-const CONTACT_FIELDS: &[FieldSpec] = &[FieldSpec::new("created_at", FieldKind::Timestamp)
-    .range()
-    .sort()];
+const CONTACT_FIELDS: &[FieldSpec] = &[
+    FieldSpec::new("created_at", FieldKind::Timestamp)
+        .range()
+        .sort(),
+    FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
+    FieldSpec::new("name", FieldKind::Text).sort(),
+    FieldSpec::new("email", FieldKind::Text).sort().nullable(),
+    FieldSpec::new("phone", FieldKind::Text).sort().nullable(),
+    FieldSpec::new("title", FieldKind::Text).sort().nullable(),
+    FieldSpec::new("is_primary", FieldKind::Bool).sort(),
+];
 
 /// `GET /clients/{id}/contacts`: oldest first by default, sortable by `created_at`; `q`
 /// searches name, email and phone.

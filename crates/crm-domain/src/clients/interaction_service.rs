@@ -15,10 +15,14 @@ use serde::Deserialize;
 
 const INTERACTION_FIELDS: &[FieldSpec] = &[
     FieldSpec::new("created_at", FieldKind::Timestamp).sort(),
+    FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
     FieldSpec::new("occurred_at", FieldKind::Timestamp)
         .range()
         .sort(),
-    FieldSpec::new("kind", FieldKind::Text).filter(),
+    FieldSpec::new("kind", FieldKind::Text)
+        .filter()
+        .sort()
+        .doc("`call`, `email`, `meeting`, `note`"),
 ];
 
 /// `GET /clients/{id}/interactions`: most recent first by default; sorts `occurred_at`,

@@ -17,8 +17,14 @@ const DEPARTMENT_FIELDS: &[FieldSpec] = &[
     FieldSpec::new("created_at", FieldKind::Timestamp)
         .range()
         .sort(),
+    FieldSpec::new("updated_at", FieldKind::Timestamp)
+        .range()
+        .sort(),
     FieldSpec::new("name", FieldKind::Text).sort(),
-    FieldSpec::new("code", FieldKind::Text).filter().sort(),
+    FieldSpec::new("code", FieldKind::Text)
+        .filter()
+        .sort()
+        .nullable(),
     FieldSpec::new("parent_id", FieldKind::Uuid).filter(),
     FieldSpec::new("head_user_id", FieldKind::Uuid).filter(),
 ];
@@ -34,12 +40,16 @@ const DESIGNATION_FIELDS: &[FieldSpec] = &[
     FieldSpec::new("created_at", FieldKind::Timestamp)
         .range()
         .sort(),
+    FieldSpec::new("updated_at", FieldKind::Timestamp)
+        .range()
+        .sort(),
     FieldSpec::new("title", FieldKind::Text).sort(),
     FieldSpec::new("department_id", FieldKind::Uuid).filter(),
     FieldSpec::new("level", FieldKind::Integer)
         .filter()
         .range()
-        .sort(),
+        .sort()
+        .nullable(),
 ];
 
 /// `GET /designations`: by title; `q` searches the title.

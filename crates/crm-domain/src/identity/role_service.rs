@@ -17,8 +17,11 @@ const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("created_at", FieldKind::Timestamp)
         .range()
         .sort(),
+    FieldSpec::new("updated_at", FieldKind::Timestamp)
+        .range()
+        .sort(),
     FieldSpec::new("name", FieldKind::Text).filter().sort(),
-    FieldSpec::new("is_system", FieldKind::Bool).filter(),
+    FieldSpec::new("is_system", FieldKind::Bool).filter().sort(),
 ];
 
 /// `GET /roles`: by name; `q` searches name and description.

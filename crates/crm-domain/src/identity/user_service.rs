@@ -31,11 +31,17 @@ const FIELDS: &[FieldSpec] = &[
         .sort(),
     FieldSpec::new("name", FieldKind::Text).sort(),
     FieldSpec::new("email", FieldKind::Text).filter().sort(),
-    FieldSpec::new("status", FieldKind::Text).filter(),
+    FieldSpec::new("status", FieldKind::Text)
+        .filter()
+        .sort()
+        .doc("`pending_verification`, `active`, `invited`, `deactivated`"),
     FieldSpec::new("department_id", FieldKind::Uuid).filter(),
     FieldSpec::new("designation_id", FieldKind::Uuid).filter(),
-    // Nullable, so a range filter (users who never signed in match no range) but no sort.
-    FieldSpec::new("last_login_at", FieldKind::Timestamp).range(),
+    // Users who never signed in match no range and sort first ascending.
+    FieldSpec::new("last_login_at", FieldKind::Timestamp)
+        .range()
+        .sort()
+        .nullable(),
 ];
 
 /// `GET /users`: `q` searches name and email.

@@ -50,6 +50,20 @@ pub enum SortDir {
 pub struct SortKey {
     pub field: &'static str,
     pub dir: SortDir,
+    /// Where NULL sorts when the field may be NULL (from its [`FieldSpec`]); `None` for a
+    /// NOT NULL field.
+    pub nulls: Option<Nulls>,
+}
+
+/// Where a nullable sort field puts NULL in ascending order; descending order reverses it, so
+/// NULL behaves as one more value (the lowest or the highest) and a cursor at NULL is exact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nulls {
+    /// Below every value: first ascending, last descending. The native order of MySQL/MariaDB
+    /// and SQLite indexes, and of a PostgreSQL index declared `NULLS FIRST`.
+    First,
+    /// Above every value: last ascending, first descending (PostgreSQL's native order).
+    Last,
 }
 
 /// The type of a listable field, which decides how its query value is parsed.
@@ -74,6 +88,10 @@ pub struct FieldSpec {
     pub range: bool,
     /// Allowed in `sort`.
     pub sort: bool,
+    /// The value may be NULL, and where NULL sorts; a cursor may then hold [`FieldValue::Null`].
+    pub nulls: Option<Nulls>,
+    /// What the field's values mean, for the API documentation (e.g. the values of a status).
+    pub doc: Option<&'static str>,
 }
 
 impl FieldSpec {
@@ -84,6 +102,8 @@ impl FieldSpec {
             filter: false,
             range: false,
             sort: false,
+            nulls: None,
+            doc: None,
         }
     }
     pub const fn filter(mut self) -> Self {
@@ -98,6 +118,20 @@ impl FieldSpec {
         self.sort = true;
         self
     }
+    /// The column may be NULL; NULL sorts below every value ([`Nulls::First`]).
+    pub const fn nullable(mut self) -> Self {
+        self.nulls = Some(Nulls::First);
+        self
+    }
+    /// The column may be NULL; NULL sorts above every value ([`Nulls::Last`]).
+    pub const fn nulls_last(mut self) -> Self {
+        self.nulls = Some(Nulls::Last);
+        self
+    }
+    pub const fn doc(mut self, doc: &'static str) -> Self {
+        self.doc = Some(doc);
+        self
+    }
 }
 
 /// What a list route accepts.
@@ -108,6 +142,27 @@ pub struct ListSpec {
     pub default_sort: &'static str,
     /// Whether `q` is accepted.
     pub searchable: bool,
+}
+
+impl ListSpec {
+    /// The fields `sort` accepts, in declaration order.
+    pub fn sortable(&self) -> impl Iterator<Item = &'static FieldSpec> + use<> {
+        self.fields.iter().filter(|f| f.sort)
+    }
+
+    /// The fields with an equality filter.
+    pub fn filters(&self) -> impl Iterator<Item = &'static FieldSpec> + use<> {
+        self.fields.iter().filter(|f| f.filter)
+    }
+
+    /// The fields with a `_from` / `_to` range.
+    pub fn ranges(&self) -> impl Iterator<Item = &'static FieldSpec> + use<> {
+        self.fields.iter().filter(|f| f.range)
+    }
+
+    fn field(&self, name: &str) -> Option<&'static FieldSpec> {
+        self.fields.iter().find(|f| f.name == name)
+    }
 }
 
 /// A typed value of a filter or of a cursor position.
@@ -124,6 +179,19 @@ pub enum FieldValue {
 }
 
 impl FieldValue {
+    /// Whether this value can stand for a field of `spec` in a cursor.
+    fn fits(&self, spec: &FieldSpec) -> bool {
+        matches!(
+            (self, spec.kind),
+            (Self::Text(_), FieldKind::Text)
+                | (Self::Uuid(_), FieldKind::Uuid)
+                | (Self::Timestamp(_), FieldKind::Timestamp)
+                | (Self::Date(_), FieldKind::Date)
+                | (Self::Integer(_), FieldKind::Integer)
+                | (Self::Bool(_), FieldKind::Bool)
+        ) || matches!(self, Self::Null) && spec.nulls.is_some()
+    }
+
     fn parse(kind: FieldKind, raw: &str) -> Result<Self, String> {
         match kind {
             FieldKind::Text => Ok(Self::Text(raw.to_string())),
@@ -169,9 +237,16 @@ pub struct Filter {
     pub value: FieldValue,
 }
 
+/// The cursor format. Version 1 (no `v`) stood for a NULL by a replacement value (`-1`, `""`,
+/// `9999-12-31`); such cursors no longer decode, so a client holding one gets `422 cursor` and
+/// starts again from the first page instead of skipping rows.
+const CURSOR_VERSION: u8 = 2;
+
 /// A position in a sorted list: the sort values and id of the last row returned.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Cursor {
+    #[serde(rename = "v")]
+    pub version: u8,
     /// The sort the cursor was made for; a cursor reused with another sort is rejected.
     #[serde(rename = "s")]
     pub sort: String,
@@ -189,7 +264,8 @@ impl Cursor {
 
     pub fn decode(raw: &str) -> Option<Self> {
         let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        let c: Self = serde_json::from_slice(&bytes).ok()?;
+        (c.version == CURSOR_VERSION).then_some(c)
     }
 }
 
@@ -327,7 +403,16 @@ impl ListQuery {
         let cursor = match cursor_raw {
             None => None,
             Some(raw) => match Cursor::decode(&raw) {
-                Some(c) if c.sort == sort_signature(&sort) && c.keys.len() == sort.len() => Some(c),
+                Some(c)
+                    if c.sort == sort_signature(&sort)
+                        && c.keys.len() == sort.len()
+                        && c.keys
+                            .iter()
+                            .zip(&sort)
+                            .all(|(v, k)| spec.field(k.field).is_some_and(|f| v.fits(f))) =>
+                {
+                    Some(c)
+                }
                 _ => {
                     errors.push(FieldError::new(
                         "cursor",
@@ -377,6 +462,7 @@ impl ListQuery {
             keys.push(SortKey {
                 field: field.name,
                 dir,
+                nulls: field.nulls,
             });
         }
         if keys.is_empty() {
@@ -388,6 +474,7 @@ impl ListQuery {
     /// The cursor that resumes after a row with these sort values and id.
     pub fn cursor_after(&self, keys: Vec<FieldValue>, id: Uuid) -> String {
         Cursor {
+            version: CURSOR_VERSION,
             sort: sort_signature(&self.sort),
             keys,
             id,
@@ -432,6 +519,10 @@ mod tests {
         FieldSpec::new("status", FieldKind::Text).filter().sort(),
         FieldSpec::new("owner_id", FieldKind::Uuid).filter(),
         FieldSpec::new("amount", FieldKind::Integer).range().sort(),
+        FieldSpec::new("company", FieldKind::Text).sort().nullable(),
+        FieldSpec::new("close", FieldKind::Date).sort().nulls_last(),
+        FieldSpec::new("owner", FieldKind::Uuid).sort(),
+        FieldSpec::new("active", FieldKind::Bool).sort(),
     ];
     const SPEC: ListSpec = ListSpec {
         fields: FIELDS,
@@ -454,7 +545,8 @@ mod tests {
             q.sort,
             vec![SortKey {
                 field: "created_at",
-                dir: SortDir::Desc
+                dir: SortDir::Desc,
+                nulls: None,
             }]
         );
         assert!(q.cursor.is_none() && q.filters.is_empty() && q.q.is_none() && !q.count);
@@ -550,5 +642,117 @@ mod tests {
             ListQuery::parse(&SPEC, &p(&[("sort", "-created_at"), ("cursor", &raw)])).unwrap_err();
         assert_eq!(e[0].field, "cursor");
         assert!(ListQuery::parse(&SPEC, &p(&[("cursor", "garbage!")])).is_err());
+    }
+
+    #[test]
+    fn sort_takes_declared_fields_in_order_with_directions_and_null_placement() {
+        let q = ListQuery::parse(&SPEC, &p(&[("sort", "company, -amount,+close")])).unwrap();
+        assert_eq!(
+            q.sort,
+            vec![
+                SortKey {
+                    field: "company",
+                    dir: SortDir::Asc,
+                    nulls: Some(Nulls::First),
+                },
+                SortKey {
+                    field: "amount",
+                    dir: SortDir::Desc,
+                    nulls: None,
+                },
+                SortKey {
+                    field: "close",
+                    dir: SortDir::Asc,
+                    nulls: Some(Nulls::Last),
+                },
+            ]
+        );
+        assert_eq!(q.tie_break_dir(), SortDir::Asc);
+    }
+
+    #[test]
+    fn unknown_repeated_or_empty_sorts_are_rejected_on_sort() {
+        for bad in [
+            "nope",
+            "owner_id",
+            "status,-status",
+            ",",
+            "-",
+            "company,nope",
+        ] {
+            let e = ListQuery::parse(&SPEC, &p(&[("sort", bad)])).unwrap_err();
+            assert_eq!(e.len(), 1, "{bad}");
+            assert_eq!(e[0].field, "sort", "{bad}");
+        }
+    }
+
+    #[test]
+    fn spec_lists_its_sortable_filter_and_range_fields() {
+        let names = |it: &mut dyn Iterator<Item = &'static FieldSpec>| {
+            it.map(|f| f.name).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(&mut SPEC.sortable()),
+            [
+                "created_at",
+                "status",
+                "amount",
+                "company",
+                "close",
+                "owner",
+                "active"
+            ]
+        );
+        assert_eq!(names(&mut SPEC.filters()), ["status", "owner_id"]);
+        assert_eq!(names(&mut SPEC.ranges()), ["created_at", "amount"]);
+    }
+
+    #[test]
+    fn every_value_type_round_trips_exactly_through_a_cursor() {
+        let sort = "created_at,status,amount,close,owner,active,company";
+        let q = ListQuery::parse(&SPEC, &p(&[("sort", sort)])).unwrap();
+        let at = DateTime::parse_from_rfc3339("2026-11-02T10:00:00.123456Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let keys = vec![
+            FieldValue::Timestamp(at),
+            FieldValue::Text("naïve \"quoted\" ✓".into()),
+            FieldValue::Integer(i64::MIN),
+            FieldValue::Date(NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()),
+            FieldValue::Uuid(Uuid::now_v7()),
+            FieldValue::Bool(false),
+            FieldValue::Null,
+        ];
+        let id = Uuid::now_v7();
+        let raw = q.cursor_after(keys.clone(), id);
+        let again = ListQuery::parse(&SPEC, &p(&[("sort", sort), ("cursor", &raw)])).unwrap();
+        let c = again.cursor.unwrap();
+        assert_eq!((c.keys, c.id), (keys, id));
+    }
+
+    #[test]
+    fn a_cursor_value_of_the_wrong_type_or_a_null_for_a_required_field_is_rejected() {
+        let q = ListQuery::parse(&SPEC, &p(&[("sort", "amount")])).unwrap();
+        for bad in [FieldValue::Text("7".into()), FieldValue::Null] {
+            let raw = q.cursor_after(vec![bad], Uuid::now_v7());
+            let e =
+                ListQuery::parse(&SPEC, &p(&[("sort", "amount"), ("cursor", &raw)])).unwrap_err();
+            assert_eq!(e[0].field, "cursor");
+        }
+        // NULL is a position on a nullable field.
+        let q = ListQuery::parse(&SPEC, &p(&[("sort", "-company")])).unwrap();
+        let raw = q.cursor_after(vec![FieldValue::Null], Uuid::now_v7());
+        assert!(ListQuery::parse(&SPEC, &p(&[("sort", "-company"), ("cursor", &raw)])).is_ok());
+    }
+
+    #[test]
+    fn a_cursor_of_the_old_format_is_rejected() {
+        // Version 1 had no `v` and stood for NULL by a replacement value.
+        let old = URL_SAFE_NO_PAD.encode(
+            serde_json::json!({"s": "amount", "k": [{"t": "Integer", "v": -1}], "id": Uuid::now_v7()})
+                .to_string(),
+        );
+        let e = ListQuery::parse(&SPEC, &p(&[("sort", "amount"), ("cursor", &old)])).unwrap_err();
+        assert_eq!(e[0].field, "cursor");
     }
 }

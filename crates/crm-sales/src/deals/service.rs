@@ -27,16 +27,21 @@ const DEAL_FIELDS: &[FieldSpec] = &[
     FieldSpec::new("title", FieldKind::Text).sort(),
     FieldSpec::new("amount", FieldKind::Integer).range().sort(),
     FieldSpec::new("probability", FieldKind::Integer).sort(),
+    // A deal without an expected close date sorts after every dated one.
     FieldSpec::new("expected_close_date", FieldKind::Date)
         .range()
-        .sort(),
-    FieldSpec::new("status", FieldKind::Text).filter(),
+        .sort()
+        .nulls_last(),
+    FieldSpec::new("status", FieldKind::Text)
+        .filter()
+        .sort()
+        .doc("`open`, `won`, `lost`"),
     FieldSpec::new("pipeline_id", FieldKind::Uuid).filter(),
     FieldSpec::new("stage_id", FieldKind::Uuid).filter(),
     FieldSpec::new("client_id", FieldKind::Uuid).filter(),
     FieldSpec::new("lead_id", FieldKind::Uuid).filter(),
     FieldSpec::new("owner_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("currency", FieldKind::Text).filter(),
+    FieldSpec::new("currency", FieldKind::Text).filter().sort(),
 ];
 
 /// `GET /deals`: newest first by default; filters `status`, `pipeline_id`, `stage_id`,

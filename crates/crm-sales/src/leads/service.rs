@@ -20,12 +20,26 @@ const LEAD_FIELDS: &[FieldSpec] = &[
         .sort(),
     FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
     FieldSpec::new("name", FieldKind::Text).sort(),
-    FieldSpec::new("score", FieldKind::Integer).sort(),
+    FieldSpec::new("email", FieldKind::Text).sort().nullable(),
+    FieldSpec::new("company", FieldKind::Text).sort().nullable(),
+    FieldSpec::new("score", FieldKind::Integer)
+        .sort()
+        .nullable(),
     FieldSpec::new("estimated_amount", FieldKind::Integer)
         .range()
-        .sort(),
-    FieldSpec::new("status", FieldKind::Text).filter(),
-    FieldSpec::new("source", FieldKind::Text).filter(),
+        .sort()
+        .nullable(),
+    FieldSpec::new("currency", FieldKind::Text)
+        .sort()
+        .nullable(),
+    FieldSpec::new("status", FieldKind::Text)
+        .filter()
+        .sort()
+        .doc("`new`, `contacted`, `qualified`, `unqualified`, `converted`"),
+    FieldSpec::new("source", FieldKind::Text)
+        .filter()
+        .sort()
+        .nullable(),
     FieldSpec::new("owner_id", FieldKind::Uuid).filter(),
 ];
 

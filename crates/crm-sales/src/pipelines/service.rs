@@ -15,7 +15,9 @@ const PIPELINE_FIELDS: &[FieldSpec] = &[
         .sort(),
     FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
     FieldSpec::new("name", FieldKind::Text).sort(),
-    FieldSpec::new("is_default", FieldKind::Bool).filter(),
+    FieldSpec::new("is_default", FieldKind::Bool)
+        .filter()
+        .sort(),
 ];
 
 /// `GET /pipelines`: by name; filter `is_default`; `q` searches the name.

@@ -26,12 +26,17 @@ const QUOTATION_FIELDS: &[FieldSpec] = &[
     FieldSpec::new("valid_until", FieldKind::Date)
         .range()
         .sort(),
+    FieldSpec::new("subtotal", FieldKind::Integer).sort(),
     FieldSpec::new("total", FieldKind::Integer).range().sort(),
-    FieldSpec::new("status", FieldKind::Text).filter(),
+    // As read: a sent quotation past `valid_until` filters and sorts as `expired`.
+    FieldSpec::new("status", FieldKind::Text)
+        .filter()
+        .sort()
+        .doc("`draft`, `sent`, `accepted`, `rejected`, `expired`"),
     FieldSpec::new("client_id", FieldKind::Uuid).filter(),
     FieldSpec::new("deal_id", FieldKind::Uuid).filter(),
     FieldSpec::new("owner_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("currency", FieldKind::Text).filter(),
+    FieldSpec::new("currency", FieldKind::Text).filter().sort(),
 ];
 
 /// `GET /quotations`: newest first by default; filters `status` (as read: `expired` finds

@@ -14,7 +14,9 @@ const TIMELINE_FIELDS: &[FieldSpec] = &[
     FieldSpec::new("occurred_at", FieldKind::Timestamp)
         .range()
         .sort(),
-    FieldSpec::new("kind", FieldKind::Text).filter(),
+    FieldSpec::new("kind", FieldKind::Text)
+        .filter()
+        .doc("`interaction`, `deal`, `quotation`, `activity`"),
 ];
 
 /// `GET /clients/{id}/timeline`: newest first; filter `kind` (`interaction`, `deal`,

@@ -1,0 +1,232 @@
+//! The query parameters of every list operation in the OpenAPI document, generated from the
+//! list's `ListSpec`: the spec that validates a request also documents it, so a sortable field
+//! or a filter cannot be accepted without being listed (or listed without being accepted).
+//!
+//! A handler names its list's parameter type in `#[utoipa::path(params(...))]`, e.g.
+//! `params(crate::list_params::Leads)`, beside any path parameter.
+
+use crm_domain::kernel::pagination::{FieldKind, FieldSpec, Limit, ListSpec, Nulls};
+use utoipa::openapi::ObjectBuilder;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, SchemaFormat, Type};
+
+fn param(name: &str, description: String, schema: ObjectBuilder) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .description(Some(description))
+        .schema(Some(schema))
+        .build()
+}
+
+fn typed(kind: FieldKind) -> ObjectBuilder {
+    let o = ObjectBuilder::new();
+    let format = |f| Some(SchemaFormat::KnownFormat(f));
+    match kind {
+        FieldKind::Text => o.schema_type(Type::String),
+        FieldKind::Uuid => o
+            .schema_type(Type::String)
+            .format(format(KnownFormat::Uuid)),
+        // A bare `YYYY-MM-DD` is accepted too (midnight UTC), so no `date-time` format.
+        FieldKind::Timestamp => o.schema_type(Type::String),
+        FieldKind::Date => o
+            .schema_type(Type::String)
+            .format(format(KnownFormat::Date)),
+        FieldKind::Integer => o
+            .schema_type(Type::Integer)
+            .format(format(KnownFormat::Int64)),
+        FieldKind::Bool => o.schema_type(Type::Boolean),
+    }
+}
+
+fn value_doc(kind: FieldKind) -> &'static str {
+    match kind {
+        FieldKind::Timestamp => " (RFC 3339 timestamp or `YYYY-MM-DD`)",
+        FieldKind::Date => " (`YYYY-MM-DD`)",
+        _ => "",
+    }
+}
+
+/// The `pattern` of `sort`: a comma list of sortable fields, each optionally prefixed with `-`
+/// (descending) or `+`.
+pub fn sort_pattern(spec: &ListSpec) -> String {
+    let names: Vec<&str> = spec.sortable().map(|f| f.name).collect();
+    let one = format!("[-+]?({})", names.join("|"));
+    format!("^{one}(,{one})*$")
+}
+
+/// Every query parameter of a list under `spec`; `search` says what `q` searches.
+pub fn parameters(spec: &ListSpec, search: &str) -> Vec<Parameter> {
+    let mut out = Vec::new();
+    let filters: Vec<&FieldSpec> = spec.filters().collect();
+    for f in filters {
+        let doc = match f.doc {
+            Some(d) => d.to_string(),
+            None => format!("Only records whose `{}` equals this", f.name),
+        };
+        out.push(param(
+            f.name,
+            format!("{doc}{}", value_doc(f.kind)),
+            typed(f.kind),
+        ));
+    }
+    for f in spec.ranges() {
+        for (suffix, bound) in [("from", "lower"), ("to", "upper")] {
+            out.push(param(
+                &format!("{}_{suffix}", f.name),
+                format!(
+                    "Inclusive {bound} bound of `{}`{}",
+                    f.name,
+                    value_doc(f.kind)
+                ),
+                typed(f.kind),
+            ));
+        }
+    }
+    if spec.searchable {
+        out.push(param(
+            "q",
+            format!("Case-insensitive search in {search}"),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(200)),
+        ));
+    }
+    out.push(param(
+        "limit",
+        format!(
+            "Page size, 1 to {} (default {})",
+            Limit::MAX,
+            Limit::DEFAULT
+        ),
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(Limit::MAX)),
+    ));
+    out.push(param(
+        "cursor",
+        "Opaque cursor from the previous page's `next_cursor`, valid with the same `sort`".into(),
+        ObjectBuilder::new().schema_type(Type::String),
+    ));
+    let sortable: Vec<String> = spec.sortable().map(|f| format!("`{}`", f.name)).collect();
+    let mut sort_doc = format!(
+        "Comma list of fields, `-` for descending (default `{}`); ties are broken by `id`. \
+         Sortable fields: {}.",
+        spec.default_sort,
+        sortable.join(", ")
+    );
+    for (nulls, place) in [(Nulls::First, "first"), (Nulls::Last, "last")] {
+        let names: Vec<String> = spec
+            .sortable()
+            .filter(|f| f.nulls == Some(nulls))
+            .map(|f| format!("`{}`", f.name))
+            .collect();
+        if !names.is_empty() {
+            sort_doc.push_str(&format!(
+                " Empty values sort {place} ascending (and the other way descending): {}.",
+                names.join(", ")
+            ));
+        }
+    }
+    out.push(param(
+        "sort",
+        sort_doc,
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(sort_pattern(spec))),
+    ));
+    out.push(param(
+        "count",
+        "`true` adds `total` to the page".into(),
+        ObjectBuilder::new().schema_type(Type::Boolean),
+    ));
+    out
+}
+
+/// Declares a unit type whose `IntoParams` documents the list of `$spec`.
+macro_rules! list_params {
+    ($($(#[$doc:meta])* $name:ident = $spec:path, search = $search:literal;)+) => {$(
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::IntoParams for $name {
+            fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+                parameters(&$spec, $search)
+            }
+        }
+    )+};
+}
+
+list_params! {
+    /// `GET /users`.
+    Users = crm_domain::identity::USER_LIST_SPEC, search = "name and email";
+    /// `GET /roles`.
+    Roles = crm_domain::identity::ROLE_LIST_SPEC, search = "name and description";
+    /// `GET /departments`.
+    Departments = crm_domain::identity::DEPARTMENT_LIST_SPEC, search = "name and code";
+    /// `GET /designations`.
+    Designations = crm_domain::identity::DESIGNATION_LIST_SPEC, search = "title";
+    /// `GET /activities`.
+    Activities = crm_domain::activity::LIST_SPEC, search = "nothing";
+    /// `GET /clients` and `GET /clients/{id}/sub-clients`.
+    Clients = crm_domain::clients::CLIENT_LIST_SPEC, search = "name, email and phone";
+    /// `GET /clients/{id}/contacts`.
+    Contacts = crm_domain::clients::CONTACT_LIST_SPEC, search = "name, email and phone";
+    /// `GET /clients/{id}/interactions`.
+    Interactions = crm_domain::clients::INTERACTION_LIST_SPEC, search = "summary";
+    /// `GET /leads`.
+    Leads = crm_sales::leads::LEAD_LIST_SPEC, search = "name, email and company";
+    /// `GET /pipelines`.
+    Pipelines = crm_sales::pipelines::PIPELINE_LIST_SPEC, search = "name";
+    /// `GET /deals`.
+    Deals = crm_sales::deals::DEAL_LIST_SPEC, search = "title";
+    /// `GET /quotations`.
+    Quotations = crm_sales::quotations::QUOTATION_LIST_SPEC, search = "number";
+    /// `GET /clients/{id}/timeline`.
+    Timeline = crm_sales::tracking::TIMELINE_LIST_SPEC, search = "nothing";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crm_domain::kernel::pagination::ListQuery;
+
+    #[test]
+    fn sort_pattern_lists_exactly_the_sortable_fields() {
+        let spec = crm_sales::leads::LEAD_LIST_SPEC;
+        let re = sort_pattern(&spec);
+        let group = re
+            .strip_prefix("^[-+]?(")
+            .and_then(|r| r.split(')').next())
+            .unwrap();
+        let names: Vec<&str> = group.split('|').collect();
+        assert_eq!(re, format!("^[-+]?({group})(,[-+]?({group}))*$"));
+        for f in spec.fields {
+            assert_eq!(names.contains(&f.name), f.sort, "{}", f.name);
+            let parsed = ListQuery::parse(&spec, &[("sort".into(), f.name.into())]);
+            assert_eq!(parsed.is_ok(), f.sort, "{}", f.name);
+        }
+    }
+
+    #[test]
+    fn every_filter_and_range_is_a_parameter() {
+        let spec = crm_sales::deals::DEAL_LIST_SPEC;
+        let names: Vec<String> = parameters(&spec, "title")
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        for f in spec.fields {
+            assert_eq!(names.contains(&f.name.to_string()), f.filter, "{}", f.name);
+            assert_eq!(
+                names.contains(&format!("{}_from", f.name)),
+                f.range,
+                "{}",
+                f.name
+            );
+        }
+        for n in ["q", "limit", "cursor", "sort", "count"] {
+            assert!(names.contains(&n.to_string()), "{n}");
+        }
+    }
+}

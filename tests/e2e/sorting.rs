@@ -1,0 +1,352 @@
+//! Every list sorts as a table (contract §2): by each field its spec declares sortable, with
+//! NULLs at one end, multi-field sorts in mixed directions, and a cursor that walks every row
+//! exactly once while rows are inserted.
+
+use crate::backend_tests;
+use crate::helpers::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::cmp::Ordering;
+
+async fn ok(res: reqwest::Response, status: u16) -> Value {
+    let code = res.status().as_u16();
+    let body = res.text().await.unwrap();
+    assert_eq!(code, status, "{body}");
+    serde_json::from_str(&body).unwrap_or(Value::Null)
+}
+
+async fn create(app: &TestApp, t: &str, path: &str, body: Value) -> Value {
+    ok(app.send_as(Method::POST, t, path, Some(&body)).await, 201).await
+}
+
+/// Every page of `path` (which carries its own `?`), following `next_cursor`; `between` runs
+/// after the first page.
+async fn walk<F, Fut>(app: &TestApp, t: &str, path: &str, mut between: F) -> Vec<Value>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut rows = Vec::new();
+    let mut url = path.to_string();
+    for n in 0.. {
+        assert!(n < 500, "{path}: the walk does not end");
+        let page = ok(app.get_as(t, &url).await, 200).await;
+        rows.extend(page["data"].as_array().unwrap().iter().cloned());
+        between(n).await;
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("{path}&cursor={c}"),
+            None => break,
+        }
+    }
+    rows
+}
+
+fn ids(rows: &[Value]) -> Vec<String> {
+    rows.iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Compares two optional values with NULL below every value.
+fn nulls_first<T: Ord>(a: Option<T>, b: Option<T>) -> Ordering {
+    match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(a), Some(b)) => a.cmp(&b),
+    }
+}
+
+fn text(v: &Value, field: &str) -> Option<String> {
+    v[field].as_str().map(str::to_string)
+}
+
+backend_tests!(leads_sort_by_company_then_name_descending, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Sorting Co").await;
+    let t = &admin.access;
+    // Lowercase ASCII only, so every backend's collation orders them alike. Same (company,
+    // name) pairs leave the order to the `id` tie-breaker.
+    let seed: &[(Option<&str>, &str)] = &[
+        (Some("beta"), "n04"),
+        (None, "n01"),
+        (Some("alpha"), "n07"),
+        (Some("beta"), "n09"),
+        (None, "n05"),
+        (Some("alpha"), "n02"),
+        (Some("gamma"), "n03"),
+        (Some("alpha"), "n07"),
+        (None, "n05"),
+        (Some("beta"), "n08"),
+        (Some("gamma"), "n06"),
+        (None, "n10"),
+        (Some("alpha"), "n11"),
+    ];
+    let mut rows = Vec::new();
+    for (company, name) in seed {
+        let mut body = json!({"name": name});
+        if let Some(c) = company {
+            body["company"] = json!(c);
+        }
+        rows.push(create(&app, t, "/api/v1/leads", body).await);
+    }
+    // company ascending (NULL first), name descending, id descending (the last key's way).
+    let by = |a: &Value, b: &Value| {
+        nulls_first(text(a, "company"), text(b, "company"))
+            .then_with(|| text(b, "name").cmp(&text(a, "name")))
+            .then_with(|| b["id"].as_str().cmp(&a["id"].as_str()))
+    };
+
+    // While walking, one lead is inserted before the cursor (no company: sorts first) and one
+    // after it (company "zeta": sorts last): the first is never returned, the second once.
+    let late = std::cell::RefCell::new(Vec::<Value>::new());
+    let walked = walk(&app, t, "/api/v1/leads?sort=company,-name&limit=4", |n| {
+        let app = &app;
+        let late = &late;
+        async move {
+            if n == 1 {
+                let before = create(app, t, "/api/v1/leads", json!({"name": "n00"})).await;
+                let z = create(
+                    app,
+                    t,
+                    "/api/v1/leads",
+                    json!({"name": "n99", "company": "zeta"}),
+                )
+                .await;
+                late.borrow_mut().extend([before, z]);
+            }
+        }
+    })
+    .await;
+    let late = late.into_inner();
+    let mut expected = rows.clone();
+    expected.sort_by(by);
+    expected.push(late[1].clone());
+    assert_eq!(ids(&walked), ids(&expected));
+    let first: Vec<Option<String>> = walked.iter().take(4).map(|r| text(r, "company")).collect();
+    assert_eq!(
+        first,
+        [None, None, None, None],
+        "NULL company sorts first ascending"
+    );
+
+    // Descending company puts NULL last (name ascending, id ascending within a company).
+    let all = walk(
+        &app,
+        t,
+        "/api/v1/leads?sort=-company,name&limit=3",
+        |_| async {},
+    )
+    .await;
+    let mut expected = rows.clone();
+    expected.extend(late);
+    expected.sort_by(|a, b| {
+        nulls_first(text(b, "company"), text(a, "company"))
+            .then_with(|| text(a, "name").cmp(&text(b, "name")))
+            .then_with(|| a["id"].as_str().cmp(&b["id"].as_str()))
+    });
+    assert_eq!(ids(&all), ids(&expected));
+    assert_eq!(text(&all[0], "company").as_deref(), Some("zeta"));
+    assert_eq!(text(all.last().unwrap(), "company"), None);
+    app.stop().await;
+});
+
+backend_tests!(leads_sort_by_nullable_score_both_ways, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Score Co").await;
+    let t = &admin.access;
+    let scores = [
+        Some(40),
+        None,
+        Some(0),
+        Some(90),
+        None,
+        Some(40),
+        Some(7),
+        None,
+        Some(100),
+        Some(0),
+    ];
+    let mut rows = Vec::new();
+    for (i, s) in scores.iter().enumerate() {
+        let mut body = json!({"name": format!("lead{i:02}")});
+        if let Some(s) = s {
+            body["score"] = json!(s);
+        }
+        rows.push(create(&app, t, "/api/v1/leads", body).await);
+    }
+    let score = |v: &Value| v["score"].as_i64();
+    let id = |v: &Value| v["id"].as_str().unwrap().to_string();
+
+    let mut asc = rows.clone();
+    asc.sort_by(|a, b| nulls_first(score(a), score(b)).then_with(|| id(a).cmp(&id(b))));
+    let walked = walk(&app, t, "/api/v1/leads?sort=score&limit=3", |_| async {}).await;
+    assert_eq!(ids(&walked), ids(&asc));
+    assert!(walked.iter().take(3).all(|r| r["score"].is_null()));
+
+    let mut desc = rows.clone();
+    desc.sort_by(|a, b| nulls_first(score(b), score(a)).then_with(|| id(b).cmp(&id(a))));
+    let walked = walk(&app, t, "/api/v1/leads?sort=-score&limit=3", |_| async {}).await;
+    assert_eq!(ids(&walked), ids(&desc));
+    assert!(walked.iter().rev().take(3).all(|r| r["score"].is_null()));
+
+    // A cursor of one sort is refused by another.
+    let page = ok(app.get_as(t, "/api/v1/leads?sort=score&limit=1").await, 200).await;
+    let c = page["next_cursor"].as_str().unwrap();
+    let res = app
+        .get_as(t, &format!("/api/v1/leads?sort=-score&limit=1&cursor={c}"))
+        .await;
+    let body = assert_problem(res, 422).await;
+    assert_eq!(body["errors"][0]["field"], "cursor");
+    app.stop().await;
+});
+
+/// The list operations of the API: every GET with a `sort` parameter in the OpenAPI document.
+const LIST_ROUTES: &[&str] = &[
+    "/api/v1/users",
+    "/api/v1/roles",
+    "/api/v1/departments",
+    "/api/v1/designations",
+    "/api/v1/activities",
+    "/api/v1/clients",
+    "/api/v1/clients/{id}/sub-clients",
+    "/api/v1/clients/{id}/contacts",
+    "/api/v1/clients/{id}/interactions",
+    "/api/v1/clients/{id}/timeline",
+    "/api/v1/leads",
+    "/api/v1/pipelines",
+    "/api/v1/deals",
+    "/api/v1/quotations",
+];
+
+/// The sortable fields of `sort`'s pattern, `^[-+]?(a|b)(,[-+]?(a|b))*$`.
+fn sortable(pattern: &str) -> Vec<String> {
+    let group = pattern
+        .strip_prefix("^[-+]?(")
+        .and_then(|r| r.split(')').next())
+        .unwrap_or_else(|| panic!("sort pattern {pattern}"));
+    group.split('|').map(str::to_string).collect()
+}
+
+backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Tables Co").await;
+    let t = &admin.access;
+    // Two or more rows in every list, with some optional fields empty, so each sort pages
+    // (limit 1) through a cursor holding a value of the field's type, NULL included.
+    let parent = create(&app, t, "/api/v1/clients", json!({"name": "parent", "kind": "company", "email": "p@parent.example", "industry": "retail"})).await;
+    let cid = parent["id"].as_str().unwrap().to_string();
+    for (name, kind) in [("childa", "company"), ("childb", "individual")] {
+        create(
+            &app,
+            t,
+            "/api/v1/clients",
+            json!({"name": name, "kind": kind, "parent_id": cid}),
+        )
+        .await;
+    }
+    for (name, title) in [("ann", Some("cto")), ("bob", None)] {
+        let mut body = json!({"name": name});
+        if let Some(x) = title {
+            body["title"] = json!(x);
+        }
+        create(&app, t, &format!("/api/v1/clients/{cid}/contacts"), body).await;
+    }
+    for (kind, at) in [
+        ("call", "2026-11-01T10:00:00Z"),
+        ("note", "2026-11-02T10:00:00.123456Z"),
+    ] {
+        create(
+            &app,
+            t,
+            &format!("/api/v1/clients/{cid}/interactions"),
+            json!({"kind": kind, "summary": "talk", "occurred_at": at}),
+        )
+        .await;
+    }
+    for (name, score) in [("la", Some(3)), ("lb", None)] {
+        create(
+            &app,
+            t,
+            "/api/v1/leads",
+            json!({"name": name, "score": score, "estimated_amount": score.map(|s| s * 100), "currency": score.map(|_| "USD")}),
+        )
+        .await;
+    }
+    for (title, close) in [("da", Some("2026-12-31")), ("db", None)] {
+        create(&app, t, "/api/v1/deals", json!({"title": title, "client_id": cid, "amount": 500, "currency": "USD", "expected_close_date": close})).await;
+    }
+    for valid in ["2099-12-31", "2026-11-15"] {
+        create(&app, t, "/api/v1/quotations", json!({"client_id": cid, "currency": "USD", "issue_date": "2026-11-01", "valid_until": valid, "items": [{"description": "Setup", "quantity": 1, "unit_price": 1000, "tax_rate": 0}]})).await;
+    }
+    let dept = create(
+        &app,
+        t,
+        "/api/v1/departments",
+        json!({"name": "sales", "code": "S"}),
+    )
+    .await;
+    create(&app, t, "/api/v1/departments", json!({"name": "ops"})).await;
+    create(
+        &app,
+        t,
+        "/api/v1/designations",
+        json!({"title": "lead", "level": 3, "department_id": dept["id"]}),
+    )
+    .await;
+    create(&app, t, "/api/v1/designations", json!({"title": "junior"})).await;
+    create(&app, t, "/api/v1/users", json!({"name": "second", "email": "second@tables.example", "password": "correct horse battery"})).await;
+    create(
+        &app,
+        t,
+        "/api/v1/pipelines",
+        json!({"name": "other", "stages": [{"name": "s1", "probability": 10}]}),
+    )
+    .await;
+
+    let doc = ok(app.get("/api/v1/openapi.json").await, 200).await;
+    let mut seen = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(params) = item["get"]["parameters"].as_array() else {
+            continue;
+        };
+        let Some(sort) = params.iter().find(|p| p["name"] == "sort") else {
+            continue;
+        };
+        seen.push(path.clone());
+        let fields = sortable(sort["schema"]["pattern"].as_str().unwrap());
+        assert!(
+            fields
+                .iter()
+                .any(|f| f == "created_at" || f == "occurred_at"),
+            "{path}: {fields:?}"
+        );
+        let url = path.replace("{id}", &cid);
+        for f in &fields {
+            let desc = format!("-{f}");
+            for s in [f.as_str(), desc.as_str()] {
+                let all = ok(
+                    app.get_as(t, &format!("{url}?sort={s}&limit=200")).await,
+                    200,
+                )
+                .await;
+                let all = ids(all["data"].as_array().unwrap());
+                assert!(all.len() >= 2, "{path} has too few rows to page");
+                let walked = walk(&app, t, &format!("{url}?sort={s}&limit=1"), |_| async {}).await;
+                assert_eq!(
+                    ids(&walked),
+                    all,
+                    "{path}?sort={s}: pages differ from one page"
+                );
+            }
+        }
+        let res = app.get_as(t, &format!("{url}?sort=no_such_field")).await;
+        let body = assert_problem(res, 422).await;
+        assert_eq!(body["errors"][0]["field"], "sort", "{path}");
+    }
+    seen.sort();
+    let mut expected: Vec<String> = LIST_ROUTES.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+    app.stop().await;
+});
