@@ -397,6 +397,7 @@ pub async fn start(
                     .finish()
             })))
             .default_service(web::to(not_found))
+            .wrap(from_fn(crate::request_guard::request_guard))
             .wrap(ErrorHandlers::new().default_handler(to_problem))
             .wrap(cors(&server_settings))
             .wrap(from_fn(request_id))
