@@ -15,6 +15,7 @@ mod m20261122_000001_kernel;
 mod m20261122_000002_identity;
 mod m20261122_000003_clients;
 mod m20261122_000004_sales;
+mod m20261210_000001_code_requests;
 pub mod schema;
 
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_identity::Migration),
             Box::new(m20261122_000003_clients::Migration),
             Box::new(m20261122_000004_sales::Migration),
+            Box::new(m20261210_000001_code_requests::Migration),
         ]
     }
 }
