@@ -144,6 +144,8 @@ pub fn auth_settings(s: &Settings) -> AuthSettings {
         code_ttl_minutes: s.auth.code_ttl_minutes,
         open_registration: s.auth.open_registration,
         refresh_ttl_days: s.auth.refresh_ttl_days,
+        resend_cooldown_secs: s.auth.resend_cooldown_secs,
+        resend_hourly_cap: s.auth.resend_hourly_cap,
         ..AuthSettings::default()
     }
 }
