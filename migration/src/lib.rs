@@ -16,6 +16,7 @@ mod m20261122_000002_identity;
 mod m20261122_000003_clients;
 mod m20261122_000004_sales;
 mod m20261205_000001_sort_indexes;
+mod m20261205_000002_code_requests;
 pub mod schema;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_clients::Migration),
             Box::new(m20261122_000004_sales::Migration),
             Box::new(m20261205_000001_sort_indexes::Migration),
+            Box::new(m20261205_000002_code_requests::Migration),
         ]
     }
 }

@@ -144,6 +144,8 @@ pub fn auth_settings(s: &Settings) -> AuthSettings {
         code_ttl_minutes: s.auth.code_ttl_minutes,
         open_registration: s.auth.open_registration,
         refresh_ttl_days: s.auth.refresh_ttl_days,
+        resend_cooldown_secs: s.auth.resend_cooldown_secs,
+        resend_hourly_cap: s.auth.resend_hourly_cap,
         ..AuthSettings::default()
     }
 }
@@ -399,6 +401,7 @@ pub async fn start(
                     .finish()
             })))
             .default_service(web::to(not_found))
+            .wrap(from_fn(crate::request_guard::request_guard))
             .wrap(ErrorHandlers::new().default_handler(to_problem))
             .wrap(cors(&server_settings))
             .wrap(from_fn(request_id))

@@ -6,7 +6,6 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
-use crm_domain::DomainError;
 use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -34,28 +33,34 @@ pub fn no_content() -> HttpResponse {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IfMatch(pub Option<i64>);
 
+impl IfMatch {
+    /// What a malformed validator stands for: a version no record ever has (they start at 1),
+    /// so the service still answers `404` for a record that is missing or out of scope, and
+    /// `412` only for one that exists.
+    pub const NEVER: IfMatch = IfMatch(Some(0));
+}
+
 impl FromRequest for IfMatch {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(parse_if_match(req.headers().get(header::IF_MATCH)))
+        std::future::ready(Ok(parse_if_match(req.headers().get(header::IF_MATCH))))
     }
 }
 
-fn parse_if_match(v: Option<&HeaderValue>) -> Result<IfMatch, ApiError> {
-    let Some(v) = v else { return Ok(IfMatch(None)) };
+fn parse_if_match(v: Option<&HeaderValue>) -> IfMatch {
+    let Some(v) = v else { return IfMatch(None) };
     let raw = v.to_str().unwrap_or("").trim();
     if raw == "*" {
-        return Ok(IfMatch(None));
+        return IfMatch(None);
     }
     let tag = raw.strip_prefix("W/").unwrap_or(raw);
     tag.strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
         .and_then(|t| t.parse::<i64>().ok())
-        .map(|v| IfMatch(Some(v)))
-        // A tag that names no version can match no current version.
-        .ok_or_else(|| DomainError::Stale.into())
+        .filter(|v| *v >= 1)
+        .map_or(IfMatch::NEVER, |v| IfMatch(Some(v)))
 }
 
 /// The configured largest JSON body.
@@ -82,12 +87,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req.app_data::<BodyLimit>().map(|l| l.0).unwrap_or(1 << 20);
-        let body = actix_web::web::JsonBody::<T>::new(req, payload, None, true).limit(limit);
+        // Read as a JSON value first: a body that is not JSON is `400` whatever its fields,
+        // where reading `T` straight from the bytes stopped at the first unknown field (`422`).
+        let body = actix_web::web::JsonBody::<serde_json::Value>::new(req, payload, None, true)
+            .limit(limit);
         Box::pin(async move {
-            Ok(Body(
-                body.await
-                    .map_err(|e| crate::framework_errors::json_problem(&e)),
-            ))
+            Ok(Body(match body.await {
+                Ok(value) => crate::framework_errors::from_json_value(value),
+                Err(e) => Err(crate::framework_errors::json_problem(&e)),
+            }))
         })
     }
 }
@@ -104,10 +112,13 @@ mod tests {
     #[test]
     fn if_match_forms() {
         let p = |s: &str| parse_if_match(Some(&HeaderValue::from_str(s).unwrap()));
-        assert_eq!(p("\"3\"").unwrap(), IfMatch(Some(3)));
-        assert_eq!(p("W/\"7\"").unwrap(), IfMatch(Some(7)));
-        assert_eq!(p("*").unwrap(), IfMatch(None));
-        assert_eq!(parse_if_match(None).unwrap(), IfMatch(None));
-        assert_eq!(p("\"abc\"").unwrap_err().problem.status, 412);
+        assert_eq!(p("\"3\""), IfMatch(Some(3)));
+        assert_eq!(p("W/\"7\""), IfMatch(Some(7)));
+        assert_eq!(p("*"), IfMatch(None));
+        assert_eq!(parse_if_match(None), IfMatch(None));
+        // Malformed validators never match, and are no error of their own.
+        for bad in ["\"abc\"", "garbage", "\"\"", "3", "\"-1\"", "\"0\""] {
+            assert_eq!(p(bad), IfMatch::NEVER, "{bad}");
+        }
     }
 }

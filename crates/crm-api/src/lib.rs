@@ -12,6 +12,7 @@ pub mod list_params;
 pub mod openapi;
 pub mod problem;
 pub mod rate_limit;
+pub mod request_guard;
 pub mod request_id;
 pub mod routes;
 pub mod settings;

@@ -36,6 +36,8 @@ code_ttl_minutes = 10
 open_registration = true
 password_hash = "argon2"
 rate_limit_per_minute = 30
+resend_cooldown_secs = 60
+resend_hourly_cap = 5
 
 [mail]
 transport = "file"
@@ -128,6 +130,10 @@ pub struct AuthSettings {
     pub password_hash: String,
     /// Requests to `POST /auth/*` per minute per client address and per account; 0 = off.
     pub rate_limit_per_minute: u32,
+    /// One mail with a code per address and purpose within this many seconds (contract: 60).
+    pub resend_cooldown_secs: u64,
+    /// Code requests per address within any hour.
+    pub resend_hourly_cap: u32,
 }
 
 #[derive(Debug, Deserialize, Clone)]

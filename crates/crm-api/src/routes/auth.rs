@@ -161,10 +161,11 @@ pub async fn register(
     _: Public,
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<RegisterInput>,
+    body: Body<RegisterInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     throttle(&state, &req, Some(&body.email))?;
-    let user = state.auth.register(body.into_inner()).await?;
+    let user = state.auth.register(body).await?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/api/v1/users/{}", user.id)))
         .json(Registered {
@@ -186,10 +187,11 @@ pub async fn verify_email(
     _: Public,
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<VerifyEmailInput>,
+    body: Body<VerifyEmailInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     throttle(&state, &req, Some(&body.email))?;
-    let pair = state.auth.verify_email(body.into_inner()).await?;
+    let pair = state.auth.verify_email(body).await?;
     Ok(HttpResponse::Ok().json(Tokens::from(pair)))
 }
 
@@ -200,8 +202,9 @@ pub async fn resend_code(
     _: Public,
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<EmailBody>,
+    body: Body<EmailBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     throttle(&state, &req, Some(&body.email))?;
     state.auth.resend_code(&body.email).await?;
     Ok(accepted())
@@ -218,11 +221,12 @@ pub async fn login(
     _: Public,
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginInput>,
+    body: Body<LoginInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     throttle(&state, &req, Some(&body.email))?;
     let email = body.email.clone();
-    match state.auth.login(body.into_inner()).await {
+    match state.auth.login(body).await {
         Ok(pair) => {
             state.rate_limits.record_success(&email);
             Ok(HttpResponse::Ok().json(Tokens::from(pair)))
@@ -246,8 +250,9 @@ pub async fn refresh(
     _: Public,
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<RefreshBody>,
+    body: Body<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     throttle(&state, &req, None)?;
     let pair = state.auth.refresh(&body.refresh_token).await?;
     Ok(HttpResponse::Ok().json(Tokens::from(pair)))
@@ -260,8 +265,9 @@ pub async fn logout(
     _: Public,
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<RefreshBody>,
+    body: Body<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     throttle(&state, &req, None)?;
     state.auth.logout(&body.refresh_token).await?;
     Ok(no_content())
@@ -274,8 +280,9 @@ pub async fn forgot_password(
     _: Public,
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<EmailBody>,
+    body: Body<EmailBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     throttle(&state, &req, Some(&body.email))?;
     state.auth.forgot_password(&body.email).await?;
     Ok(accepted())
@@ -291,10 +298,11 @@ pub async fn reset_password(
     _: Public,
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<ResetPasswordInput>,
+    body: Body<ResetPasswordInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse()?;
     throttle(&state, &req, Some(&body.email))?;
-    state.auth.reset_password(body.into_inner()).await?;
+    state.auth.reset_password(body).await?;
     Ok(no_content())
 }
 

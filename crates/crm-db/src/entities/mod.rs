@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod client;
+pub mod code_request;
 pub mod contact;
 pub mod deal;
 pub mod deal_stage_history;

@@ -1,10 +1,11 @@
+use crate::entities::code_request as requests;
 use crate::entities::verification_code::{ActiveModel, Column, Entity};
 use crate::error::store_err;
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::identity::{
-    CodePurpose, ConsumeOutcome, EmailAddress, NewVerificationCode, SecretHash,
+    CodePurpose, ConsumeOutcome, EmailAddress, NewVerificationCode, RecentSend, SecretHash,
     VerificationCodeRepository,
 };
 use crm_domain::{StoreError, Tx, UserId};
@@ -157,5 +158,71 @@ impl VerificationCodeRepository for SqlVerificationCodeRepository {
             .await
             .map_err(store_err)?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    async fn recent_sends(
+        &self,
+        email: &EmailAddress,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<RecentSend>, StoreError> {
+        let codes = Entity::find()
+            .filter(Column::Email.eq(email.as_str()))
+            .filter(Column::CreatedAt.gte(since))
+            .all(&self.db)
+            .await
+            .map_err(store_err)?;
+        let requests = requests::Entity::find()
+            .filter(requests::Column::Email.eq(email.as_str()))
+            .filter(requests::Column::RequestedAt.gte(since))
+            .all(&self.db)
+            .await
+            .map_err(store_err)?;
+        let purpose = |raw: &str| {
+            raw.parse::<CodePurpose>()
+                .map_err(|e| StoreError::Unexpected(format!("stored code purpose: {e}")))
+        };
+        let mut sends = Vec::with_capacity(codes.len() + requests.len());
+        for c in codes {
+            sends.push(RecentSend {
+                purpose: purpose(&c.purpose)?,
+                at: c.created_at,
+                // Killed by its wrong tries: the next request mails a fresh code at once.
+                holds_window: c.attempts < c.max_attempts,
+            });
+        }
+        for r in requests {
+            sends.push(RecentSend {
+                purpose: purpose(&r.purpose)?,
+                at: r.requested_at,
+                holds_window: true,
+            });
+        }
+        Ok(sends)
+    }
+
+    async fn record_request(
+        &self,
+        email: &EmailAddress,
+        purpose: CodePurpose,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        // Only the last hour matters to the window and the cap: this address's older rows go.
+        requests::Entity::delete_many()
+            .filter(requests::Column::Email.eq(email.as_str()))
+            .filter(requests::Column::RequestedAt.lt(at - chrono::Duration::hours(1)))
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        let row = requests::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            email: Set(email.as_str().to_string()),
+            purpose: Set(purpose.as_str().to_string()),
+            requested_at: Set(at),
+        };
+        requests::Entity::insert(row)
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(())
     }
 }

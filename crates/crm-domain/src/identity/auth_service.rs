@@ -329,21 +329,21 @@ impl AuthService {
     }
 
     /// Mails a fresh verification code (or, to an invited user, a fresh invitation code).
-    /// Always `Ok` for a well-formed address: unknown addresses, verified accounts, the
-    /// cooldown and the hourly cap are all silent, so the answer reveals nothing. `422` only
-    /// for a malformed address.
+    /// `Ok` (`202`) when the code was queued, and also for an unknown address or an account with
+    /// nothing to verify; `429` within the send window of the address and purpose, for known
+    /// and unknown addresses alike (see [`IdentityPorts::check_send_window`]). `422` only for a
+    /// malformed address.
     pub async fn resend_code(&self, email: &str) -> Result<(), DomainError> {
         let email =
             EmailAddress::parse(email).map_err(|e| invalid([Some(e.into_field("email"))]))?;
-        let Some(user) = self.p.users.find_by_email(&email).await? else {
-            return Ok(());
-        };
-        let purpose = match user.status {
-            UserStatus::PendingVerification => CodePurpose::EmailVerification,
-            UserStatus::Invited => CodePurpose::Invitation,
-            UserStatus::Active | UserStatus::Deactivated => return Ok(()),
-        };
-        self.send_code_quietly(&user, purpose).await
+        let user = self.p.users.find_by_email(&email).await?;
+        let target = user.and_then(|user| match user.status {
+            UserStatus::PendingVerification => Some((user, CodePurpose::EmailVerification)),
+            UserStatus::Invited => Some((user, CodePurpose::Invitation)),
+            UserStatus::Active | UserStatus::Deactivated => None,
+        });
+        self.send_code(&email, target, CodePurpose::EmailVerification)
+            .await
     }
 
     /// Signs in. Unknown email, missing password, wrong password, invited and deactivated
@@ -497,20 +497,22 @@ impl AuthService {
     }
 
     /// Mails a password-reset code (an invitation code to an invited user, since that is what
-    /// `reset_password` accepts from them). Always `Ok` for a well-formed address, as
-    /// [`Self::resend_code`]; `422` only for a malformed one.
+    /// `reset_password` accepts from them). Answers as [`Self::resend_code`]: `Ok` when queued
+    /// or when the address has no (active) account, `429` within the send window, `422` only
+    /// for a malformed address.
     pub async fn forgot_password(&self, email: &str) -> Result<(), DomainError> {
         let email =
             EmailAddress::parse(email).map_err(|e| invalid([Some(e.into_field("email"))]))?;
-        let Some(user) = self.p.users.find_by_email(&email).await? else {
-            return Ok(());
-        };
-        let purpose = match user.status {
-            UserStatus::Active | UserStatus::PendingVerification => CodePurpose::PasswordReset,
-            UserStatus::Invited => CodePurpose::Invitation,
-            UserStatus::Deactivated => return Ok(()),
-        };
-        self.send_code_quietly(&user, purpose).await
+        let user = self.p.users.find_by_email(&email).await?;
+        let target = user.and_then(|user| match user.status {
+            UserStatus::Active | UserStatus::PendingVerification => {
+                Some((user, CodePurpose::PasswordReset))
+            }
+            UserStatus::Invited => Some((user, CodePurpose::Invitation)),
+            UserStatus::Deactivated => None,
+        });
+        self.send_code(&email, target, CodePurpose::PasswordReset)
+            .await
     }
 
     /// Sets a new password with a mailed code: a password-reset code, or the invitation code
@@ -857,23 +859,27 @@ impl AuthService {
         }
     }
 
-    async fn send_code_quietly(
+    /// The send window first, whoever asks; then the code and its mail for `target`, or, when
+    /// there is no one to mail, a record of the request under `fallback` so that it holds the
+    /// window exactly as a mail would.
+    async fn send_code(
         &self,
-        user: &User,
-        purpose: CodePurpose,
+        email: &EmailAddress,
+        target: Option<(User, CodePurpose)>,
+        fallback: CodePurpose,
     ) -> Result<(), DomainError> {
         let now = self.p.clock.now();
-        if !self
-            .p
-            .may_send_code(&self.settings, &user.email, now)
-            .await?
-        {
-            tracing::info!(user_id = %user.id, purpose = %purpose, "code not sent: cooldown or hourly cap");
+        let purpose = target.as_ref().map_or(fallback, |(_, p)| *p);
+        self.p
+            .check_send_window(&self.settings, email, purpose, now)
+            .await?;
+        let Some((user, purpose)) = target else {
+            self.p.codes.record_request(email, purpose, now).await?;
             return Ok(());
-        }
+        };
         let mut tx = self.p.tx.begin().await?;
         self.p
-            .issue_code(&self.settings, tx.as_mut(), user, purpose, None, now)
+            .issue_code(&self.settings, tx.as_mut(), &user, purpose, None, now)
             .await?;
         tx.commit().await?;
         Ok(())
@@ -919,7 +925,7 @@ fn parse_email_and_code(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::codes::ConsumeOutcome;
+    use crate::identity::codes::{ConsumeOutcome, RecentSend};
     use crate::identity::model::Role;
     use crate::identity::password::PasswordHash;
     use crate::identity::permissions::CATALOGUE;
@@ -1716,10 +1722,36 @@ mod tests {
 
     // ---- resend / forgot ------------------------------------------------------------------
 
+    fn sent(purpose: CodePurpose, secs_ago: i64, holds_window: bool) -> RecentSend {
+        RecentSend {
+            purpose,
+            at: now() - Duration::seconds(secs_ago),
+            holds_window,
+        }
+    }
+
     #[tokio::test]
-    async fn resend_is_silent_for_unknown_addresses() {
+    async fn requests_without_an_account_mail_nothing_but_hold_the_window() {
         let mut env = Env::new();
         env.users.expect_find_by_email().returning(|_| Ok(None));
+        env.codes
+            .expect_recent_sends()
+            .withf(|_, since| *since == now() - Duration::hours(1))
+            .returning(|_, _| Ok(vec![]));
+        env.codes
+            .expect_record_request()
+            .withf(|e, p, at| {
+                e.as_str() == "nobody@example.com"
+                    && *p == CodePurpose::EmailVerification
+                    && *at == now()
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        env.codes
+            .expect_record_request()
+            .withf(|_, p, _| *p == CodePurpose::PasswordReset)
+            .times(1)
+            .returning(|_, _, _| Ok(()));
         let (svc, probe) = svc(env);
         svc.resend_code("nobody@example.com").await.unwrap();
         svc.forgot_password("nobody@example.com").await.unwrap();
@@ -1729,10 +1761,25 @@ mod tests {
             svc.resend_code("bad").await,
             Err(DomainError::Invalid(_))
         ));
+
+        // Within the window an unknown address is refused as a known one is.
+        let mut env = Env::new();
+        env.users.expect_find_by_email().returning(|_| Ok(None));
+        env.codes
+            .expect_recent_sends()
+            .returning(|_, _| Ok(vec![sent(CodePurpose::EmailVerification, 15, true)]));
+        env.codes.expect_record_request().never();
+        let (service, _) = self::svc(env);
+        assert_eq!(
+            service.resend_code("nobody@example.com").await.unwrap_err(),
+            DomainError::RateLimited {
+                retry_after_secs: 45
+            }
+        );
     }
 
-    /// `recent` codes in the last minute, `hourly` in the last hour.
-    fn throttled_env(recent: u32, hourly: u32) -> Env {
+    /// A pending user whose address saw `recent` code requests in the last hour.
+    fn pending_env(recent: Vec<RecentSend>) -> Env {
         let mut env = Env::new();
         let pending = user(
             OrganizationId::new(),
@@ -1743,33 +1790,77 @@ mod tests {
             .expect_find_by_email()
             .returning(move |_| Ok(Some(pending.clone())));
         env.codes
-            .expect_issued_since()
-            .withf(|_, since| *since == now() - Duration::seconds(60))
-            .returning(move |_, _| Ok(recent));
-        env.codes
-            .expect_issued_since()
-            .withf(|_, since| *since == now() - Duration::hours(1))
-            .returning(move |_, _| Ok(hourly));
+            .expect_recent_sends()
+            .returning(move |_, _| Ok(recent.clone()));
         env
     }
 
     #[tokio::test]
-    async fn resend_honours_cooldown_and_hourly_cap_silently() {
-        for (recent, hourly) in [(1, 1), (0, 5)] {
-            let (svc, probe) = svc(throttled_env(recent, hourly));
-            svc.resend_code("ann@example.com").await.unwrap();
-            assert!(probe.mails().is_empty(), "recent={recent} hourly={hourly}");
+    async fn resend_is_429_within_the_window_or_over_the_hourly_cap() {
+        use CodePurpose::{EmailVerification as V, PasswordReset as R};
+        let refused = [
+            (vec![sent(V, 10, true)], 50),
+            (vec![sent(V, 59, true), sent(V, 5, false)], 1),
+            (
+                vec![
+                    sent(V, 3000, true),
+                    sent(R, 2000, true),
+                    sent(V, 900, true),
+                    sent(R, 300, true),
+                    sent(V, 200, false),
+                ],
+                600,
+            ),
+        ];
+        for (recent, secs) in refused {
+            let mut env = pending_env(recent.clone());
+            env.codes.expect_issue().never();
+            let (svc, probe) = svc(env);
+            assert_eq!(
+                svc.resend_code("ann@example.com").await.unwrap_err(),
+                DomainError::RateLimited {
+                    retry_after_secs: secs
+                },
+                "{recent:?}"
+            );
+            assert!(probe.mails().is_empty());
         }
-        let mut env = throttled_env(0, 4);
+        // Another purpose's code, an old one, or one killed by its wrong tries: mailed at once.
+        for recent in [
+            vec![sent(R, 1, true)],
+            vec![sent(V, 61, true)],
+            vec![sent(V, 20, false)],
+        ] {
+            let mut env = pending_env(recent.clone());
+            env.codes
+                .expect_issue()
+                .withf(|_, c| c.purpose == CodePurpose::EmailVerification)
+                .times(1)
+                .returning(|_, _| Ok(()));
+            let (svc, probe) = svc(env);
+            svc.resend_code("ann@example.com").await.unwrap();
+            assert_eq!(probe.mails().len(), 1, "{recent:?}");
+            assert!(probe.committed());
+        }
+    }
+
+    #[tokio::test]
+    async fn resend_to_a_verified_account_mails_nothing_and_holds_the_window() {
+        let mut env = Env::new();
+        let active = user(OrganizationId::new(), "ann@example.com", UserStatus::Active);
+        env.users
+            .expect_find_by_email()
+            .returning(move |_| Ok(Some(active.clone())));
+        env.codes.expect_recent_sends().returning(|_, _| Ok(vec![]));
         env.codes
-            .expect_issue()
-            .withf(|_, c| c.purpose == CodePurpose::EmailVerification)
+            .expect_record_request()
+            .withf(|_, p, _| *p == CodePurpose::EmailVerification)
             .times(1)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _, _| Ok(()));
+        env.codes.expect_issue().never();
         let (svc, probe) = svc(env);
         svc.resend_code("ann@example.com").await.unwrap();
-        assert_eq!(probe.mails().len(), 1);
-        assert!(probe.committed());
+        assert!(probe.mails().is_empty());
     }
 
     #[tokio::test]
@@ -1785,7 +1876,11 @@ mod tests {
                 invited.clone()
             }))
         });
-        env.codes.expect_issued_since().returning(|_, _| Ok(0));
+        // A verification code mailed a moment ago (as at registration) holds its own purpose
+        // only: the reset code goes at once.
+        env.codes
+            .expect_recent_sends()
+            .returning(|_, _| Ok(vec![sent(CodePurpose::EmailVerification, 1, true)]));
         env.codes.expect_issue().times(2).returning(|_, _| Ok(()));
         env.organizations
             .expect_get()

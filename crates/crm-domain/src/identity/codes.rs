@@ -96,6 +96,64 @@ pub struct NewVerificationCode {
     pub max_attempts: u32,
 }
 
+/// One earlier code request for an address, as the send window sees it: a mailed code, or a
+/// request that mailed nothing (unknown address, nothing to send).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecentSend {
+    pub purpose: CodePurpose,
+    pub at: DateTime<Utc>,
+    /// `false` for a code killed by its wrong tries: it no longer holds the window of its
+    /// purpose (the next request mails a fresh code at once), though it still counts towards
+    /// the hourly cap.
+    pub holds_window: bool,
+}
+
+/// How long a request for a `purpose` code to an address must wait, in whole seconds (rounded
+/// up), given the address's requests of the last hour; `None` when a code may go now.
+///
+/// The rules (contract §3): one code per address per purpose within `cooldown_secs` (a dead
+/// code excepted), and at most `hourly_cap` requests per address within any hour, whatever
+/// their purpose. Requests that mailed nothing count as mails did, so the answer is the same
+/// for addresses with and without an account.
+pub fn send_wait(
+    recent: &[RecentSend],
+    purpose: CodePurpose,
+    now: DateTime<Utc>,
+    cooldown_secs: u64,
+    hourly_cap: u32,
+) -> Option<u64> {
+    let secs_until = |t: DateTime<Utc>| {
+        let ms = (t - now).num_milliseconds();
+        u64::try_from(ms)
+            .ok()
+            .filter(|ms| *ms > 0)
+            .map(|ms| ms.div_ceil(1000))
+    };
+    let cooldown =
+        chrono::Duration::seconds(i64::try_from(cooldown_secs).unwrap_or(i64::MAX / 1000));
+    let window = recent
+        .iter()
+        .filter(|r| r.purpose == purpose && r.holds_window)
+        .map(|r| r.at)
+        .max()
+        .and_then(|last| secs_until(last + cooldown));
+    let hour = chrono::Duration::hours(1);
+    let mut in_hour: Vec<DateTime<Utc>> = recent
+        .iter()
+        .map(|r| r.at)
+        .filter(|at| *at + hour > now)
+        .collect();
+    in_hour.sort();
+    let cap = usize::try_from(hourly_cap).unwrap_or(usize::MAX);
+    // Over the cap: wait until enough of the hour's requests age out to leave room for one.
+    let capped = (in_hour.len() >= cap)
+        .then(|| in_hour.get(in_hour.len() - cap).copied())
+        .flatten()
+        .and_then(|t| secs_until(t + hour))
+        .or_else(|| (cap == 0).then_some(3600));
+    window.into_iter().chain(capped).max()
+}
+
 /// How one attempt to use a code ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConsumeOutcome {
@@ -202,6 +260,69 @@ mod tests {
         assert_eq!(code_of(ConsumeOutcome::Exhausted), "code-exhausted");
         assert_eq!(code_of(ConsumeOutcome::Missing), "invalid-code");
         assert!(ConsumeOutcome::Consumed.into_error().is_none());
+    }
+
+    #[test]
+    fn the_send_window_is_per_purpose_and_released_by_a_dead_code() {
+        let now = Utc::now();
+        let ago = |s: i64| now - chrono::Duration::seconds(s);
+        let sent = |purpose, secs, holds_window| RecentSend {
+            purpose,
+            at: ago(secs),
+            holds_window,
+        };
+        let (v, r) = (CodePurpose::EmailVerification, CodePurpose::PasswordReset);
+        assert_eq!(send_wait(&[], v, now, 60, 5), None);
+        // A verification code mailed 10 s ago holds verification, not password reset.
+        assert_eq!(send_wait(&[sent(v, 10, true)], v, now, 60, 5), Some(50));
+        assert_eq!(send_wait(&[sent(v, 10, true)], r, now, 60, 5), None);
+        // The window is over after 60 s; a dead code never held it.
+        assert_eq!(send_wait(&[sent(v, 60, true)], v, now, 60, 5), None);
+        assert_eq!(send_wait(&[sent(v, 10, false)], v, now, 60, 5), None);
+        // The newest live code decides; seconds round up.
+        let ms = RecentSend {
+            purpose: v,
+            at: now - chrono::Duration::milliseconds(59_500),
+            holds_window: true,
+        };
+        assert_eq!(send_wait(&[ms], v, now, 60, 5), Some(1));
+        assert_eq!(
+            send_wait(
+                &[sent(v, 50, true), sent(v, 5, false), sent(v, 20, true)],
+                v,
+                now,
+                60,
+                5
+            ),
+            Some(40)
+        );
+        // A cooldown of 0 turns the window off.
+        assert_eq!(send_wait(&[sent(v, 1, true)], v, now, 0, 5), None);
+    }
+
+    #[test]
+    fn the_hourly_cap_counts_every_request_of_the_address() {
+        let now = Utc::now();
+        let at = |secs: i64, purpose| RecentSend {
+            purpose,
+            at: now - chrono::Duration::seconds(secs),
+            holds_window: false,
+        };
+        let (v, r) = (CodePurpose::EmailVerification, CodePurpose::PasswordReset);
+        let four = [at(3000, v), at(2000, r), at(1000, v), at(500, r)];
+        assert_eq!(send_wait(&four, v, now, 60, 5), None);
+        let five = [
+            at(3000, v),
+            at(2000, r),
+            at(1000, v),
+            at(500, r),
+            at(100, v),
+        ];
+        // The oldest of the hour leaves it in 600 s.
+        assert_eq!(send_wait(&five, r, now, 60, 5), Some(600));
+        assert_eq!(send_wait(&five, r, now, 60, 4), Some(1600));
+        // Requests older than an hour do not count.
+        assert_eq!(send_wait(&[at(3600, v); 9], v, now, 60, 5), None);
     }
 
     #[test]

@@ -133,28 +133,31 @@ impl IdentityPorts {
         Ok(self.activities.record(tx, entry).await?)
     }
 
-    /// Whether another code may be mailed to `email` now: not within the cooldown of the last
-    /// one, and not beyond the hourly cap. Callers that refuse stay silent about it, so the
-    /// answer never tells whether the address has an account.
-    pub(crate) async fn may_send_code(
+    /// Refuses a request for a `purpose` code to `email` made within its window (`429` with
+    /// the seconds left): one code per address and purpose per `resend_cooldown_secs`, at most
+    /// `resend_hourly_cap` requests per address and hour ([`super::codes::send_wait`]). The
+    /// same for addresses with and without an account, so the answer reveals nothing.
+    pub(crate) async fn check_send_window(
         &self,
         settings: &AuthSettings,
         email: &EmailAddress,
+        purpose: CodePurpose,
         now: DateTime<Utc>,
-    ) -> Result<bool, DomainError> {
-        let cooldown = Duration::seconds(
-            i64::try_from(settings.resend_cooldown_secs).unwrap_or(i64::MAX / 1000),
-        );
-        if settings.resend_cooldown_secs > 0
-            && self.codes.issued_since(email, now - cooldown).await? > 0
-        {
-            return Ok(false);
-        }
-        Ok(self
+    ) -> Result<(), DomainError> {
+        let recent = self
             .codes
-            .issued_since(email, now - Duration::hours(1))
-            .await?
-            < settings.resend_hourly_cap)
+            .recent_sends(email, now - Duration::hours(1))
+            .await?;
+        match super::codes::send_wait(
+            &recent,
+            purpose,
+            now,
+            settings.resend_cooldown_secs,
+            settings.resend_hourly_cap,
+        ) {
+            Some(retry_after_secs) => Err(DomainError::RateLimited { retry_after_secs }),
+            None => Ok(()),
+        }
     }
 
     /// Issues a fresh code for `purpose` (replacing the user's previous one) and queues its

@@ -33,7 +33,9 @@ pub use auth_service::{
     AuthService, BootstrapAdminInput, BootstrapOutcome, ChangePasswordInput, LoginInput,
     RegisterInput, ResetPasswordInput, VerifyEmailInput,
 };
-pub use codes::{CodePurpose, ConsumeOutcome, NewVerificationCode, OneTimeCode};
+pub use codes::{
+    CodePurpose, ConsumeOutcome, NewVerificationCode, OneTimeCode, RecentSend, send_wait,
+};
 pub use common::effective_permissions;
 pub use department_service::{
     DEPARTMENT_LIST_SPEC, DESIGNATION_LIST_SPEC, DepartmentInput, DepartmentPatch,

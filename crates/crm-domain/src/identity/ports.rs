@@ -306,6 +306,26 @@ pub trait VerificationCodeRepository: Send + Sync {
         email: &EmailAddress,
         since: DateTime<Utc>,
     ) -> Result<u32, StoreError>;
+
+    /// Every code request for `email` at or after `since`: the codes mailed (any purpose and
+    /// state; `holds_window` is false for a code killed by its wrong tries) and the requests
+    /// recorded by [`Self::record_request`]. The basis of the send window and hourly cap
+    /// ([`super::codes::send_wait`]).
+    async fn recent_sends(
+        &self,
+        email: &EmailAddress,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<super::codes::RecentSend>, StoreError>;
+
+    /// Records a code request that mailed nothing (no account, or nothing to send), so that it
+    /// holds the window of `purpose` for `email` as a mailed code would. Requests older than
+    /// an hour of the same address may be forgotten here.
+    async fn record_request(
+        &self,
+        email: &EmailAddress,
+        purpose: CodePurpose,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 }
 
 /// A refresh token to store.

@@ -269,6 +269,25 @@ impl Cursor {
     }
 }
 
+/// The check every query parameter passes, on every route: no NUL character in its name or
+/// value. PostgreSQL refuses the byte in text (a `500` before this check), and no backend
+/// could ever match it, so it is the parameter's `422`.
+pub fn check_query_value(key: &str, raw: &str) -> Result<(), FieldError> {
+    if key.contains('\0') || raw.contains('\0') {
+        let field = if key.is_empty() || key.contains('\0') {
+            "query"
+        } else {
+            key
+        };
+        return Err(FieldError::new(
+            field,
+            "invalid",
+            format!("{field} must not contain a NUL character"),
+        ));
+    }
+    Ok(())
+}
+
 /// A validated list request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ListQuery {
@@ -316,6 +335,10 @@ impl ListQuery {
 
         for (key, raw) in params {
             let key = key.as_str();
+            if let Err(e) = check_query_value(key, raw) {
+                errors.push(e);
+                continue;
+            }
             match key {
                 "limit" => match raw
                     .parse::<i64>()
@@ -550,6 +573,18 @@ mod tests {
             }]
         );
         assert!(q.cursor.is_none() && q.filters.is_empty() && q.q.is_none() && !q.count);
+    }
+
+    #[test]
+    fn a_nul_character_in_any_parameter_is_that_parameters_error() {
+        for key in ["q", "status", "sort", "cursor", "limit"] {
+            let e = ListQuery::parse(&SPEC, &p(&[(key, "a\0b")])).unwrap_err();
+            assert_eq!(e.len(), 1, "{key}: {e:?}");
+            assert_eq!((e[0].field.as_str(), e[0].code.as_str()), (key, "invalid"));
+        }
+        let e = ListQuery::parse(&SPEC, &p(&[("st\0atus", "new")])).unwrap_err();
+        assert_eq!(e[0].field, "query");
+        assert!(check_query_value("q", "plain text").is_ok());
     }
 
     #[test]
