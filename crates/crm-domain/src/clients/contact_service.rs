@@ -197,7 +197,10 @@ impl ContactService {
         };
         let mut tx = self.p.tx.begin().await?;
         if contact.is_primary {
-            self.p.clients.get_for_update(tx.as_mut(), org, client).await?;
+            self.p
+                .clients
+                .get_for_update(tx.as_mut(), org, client)
+                .await?;
             self.take_primary(actor, tx.as_mut(), client, None, now)
                 .await?;
         }
@@ -234,7 +237,10 @@ impl ContactService {
         // does: one lock order (client, then contacts), so the two cannot deadlock, and two
         // concurrent promotions take turns.
         if patch.is_primary == Some(true) {
-            self.p.clients.get_for_update(tx.as_mut(), org, client).await?;
+            self.p
+                .clients
+                .get_for_update(tx.as_mut(), org, client)
+                .await?;
         }
         let current = self.locked(actor, tx.as_mut(), client, id).await?;
         check_version(expected_version, current.version)?;
