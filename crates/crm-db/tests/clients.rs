@@ -280,10 +280,13 @@ async fn lifecycle_changes_once_and_bumps_the_version() {
     }
     let stored = env.clients.get(o, c.id).await.unwrap();
     assert_eq!((stored.lifecycle, stored.version), (Lifecycle::Customer, 2));
+    // Another organization, created before the transaction: SQLite transactions begin
+    // IMMEDIATE, so a second one begun inside the first would wait for it.
+    let stranger = org(&env).await;
     assert_eq!(
         in_tx!(env, |tx| env
             .clients
-            .set_lifecycle(tx.as_mut(), org(&env).await, c.id, Lifecycle::Prospect)
+            .set_lifecycle(tx.as_mut(), stranger, c.id, Lifecycle::Prospect)
             .await),
         Err(StoreError::NotFound)
     );
@@ -457,10 +460,13 @@ async fn sub_clients_ancestry_and_deletion() {
         .await)
     .unwrap();
     assert_eq!(chain, vec![emea.id, root.id]);
+    // Another organization, created before the transaction: SQLite transactions begin
+    // IMMEDIATE, so a second one begun inside the first would wait for it.
+    let stranger = org(&env).await;
     assert_eq!(
         in_tx!(env, |tx| env
             .clients
-            .ancestor_ids(tx.as_mut(), org(&env).await, north.id)
+            .ancestor_ids(tx.as_mut(), stranger, north.id)
             .await),
         Err(StoreError::NotFound)
     );
@@ -477,7 +483,7 @@ async fn sub_clients_ancestry_and_deletion() {
     assert_eq!(
         in_tx!(env, |tx| env
             .clients
-            .delete(tx.as_mut(), org(&env).await, north.id)
+            .delete(tx.as_mut(), stranger, north.id)
             .await),
         Err(StoreError::NotFound)
     );
