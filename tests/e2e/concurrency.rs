@@ -232,3 +232,152 @@ backend_tests!(
         app.stop().await;
     }
 );
+
+backend_tests!(simultaneous_client_patches, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Race Co").await;
+    let t = &admin.access;
+    let id = created(&app, t, "/api/v1/clients", json!({"name": "Racy"})).await;
+    assert_concurrent_patches(
+        &app,
+        t,
+        &format!("/api/v1/clients/{id}"),
+        |v| json!({"industry": v}),
+        text("industry"),
+    )
+    .await;
+    app.stop().await;
+});
+
+backend_tests!(simultaneous_contact_patches, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Race Co").await;
+    let t = &admin.access;
+    let client = created(&app, t, "/api/v1/clients", json!({"name": "Racy"})).await;
+    let contacts = format!("/api/v1/clients/{client}/contacts");
+    let id = created(&app, t, &contacts, json!({"name": "Kim"})).await;
+    assert_concurrent_patches(
+        &app,
+        t,
+        &format!("{contacts}/{id}"),
+        |v| json!({"title": v}),
+        text("title"),
+    )
+    .await;
+    app.stop().await;
+});
+
+backend_tests!(simultaneous_interaction_patches, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Race Co").await;
+    let t = &admin.access;
+    let client = created(&app, t, "/api/v1/clients", json!({"name": "Racy"})).await;
+    let interactions = format!("/api/v1/clients/{client}/interactions");
+    let id = created(
+        &app,
+        t,
+        &interactions,
+        json!({"kind": "note", "summary": "First"}),
+    )
+    .await;
+    assert_concurrent_patches(
+        &app,
+        t,
+        &format!("{interactions}/{id}"),
+        |v| json!({"summary": v}),
+        text("summary"),
+    )
+    .await;
+    app.stop().await;
+});
+
+backend_tests!(simultaneous_user_patches, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Race Co").await;
+    let t = &admin.access;
+    let id = created(
+        &app,
+        t,
+        "/api/v1/users",
+        json!({"name": "Bo", "email": "bo@race.example", "password": "a long enough password"}),
+    )
+    .await;
+    assert_concurrent_patches(
+        &app,
+        t,
+        &format!("/api/v1/users/{id}"),
+        |v| json!({"name": v}),
+        text("name"),
+    )
+    .await;
+    app.stop().await;
+});
+
+backend_tests!(simultaneous_role_patches, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Race Co").await;
+    let t = &admin.access;
+    let id = created(
+        &app,
+        t,
+        "/api/v1/roles",
+        json!({"name": "Racers", "permissions": ["leads:read"]}),
+    )
+    .await;
+    assert_concurrent_patches(
+        &app,
+        t,
+        &format!("/api/v1/roles/{id}"),
+        |v| json!({"description": v}),
+        text("description"),
+    )
+    .await;
+    app.stop().await;
+});
+
+backend_tests!(simultaneous_department_patches, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Race Co").await;
+    let t = &admin.access;
+    let id = created(&app, t, "/api/v1/departments", json!({"name": "Pit"})).await;
+    assert_concurrent_patches(
+        &app,
+        t,
+        &format!("/api/v1/departments/{id}"),
+        |v| json!({"name": v}),
+        text("name"),
+    )
+    .await;
+    app.stop().await;
+});
+
+backend_tests!(simultaneous_designation_patches, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Race Co").await;
+    let t = &admin.access;
+    let id = created(&app, t, "/api/v1/designations", json!({"title": "Driver"})).await;
+    assert_concurrent_patches(
+        &app,
+        t,
+        &format!("/api/v1/designations/{id}"),
+        |v| json!({"title": v}),
+        text("title"),
+    )
+    .await;
+    app.stop().await;
+});
+
+backend_tests!(simultaneous_organization_patches, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Race Co").await;
+    let t = &admin.access;
+    assert_concurrent_patches(
+        &app,
+        t,
+        "/api/v1/organization",
+        |v| json!({"legal_name": v}),
+        text("legal_name"),
+    )
+    .await;
+    app.stop().await;
+});

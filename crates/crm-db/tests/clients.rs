@@ -280,7 +280,8 @@ async fn lifecycle_changes_once_and_bumps_the_version() {
     }
     let stored = env.clients.get(o, c.id).await.unwrap();
     assert_eq!((stored.lifecycle, stored.version), (Lifecycle::Customer, 2));
-    // Made before the transaction below: a second writer inside it would wait for it.
+    // Another organization, created before the transaction: SQLite transactions begin
+    // IMMEDIATE, so a second one begun inside the first would wait for it.
     let stranger = org(&env).await;
     assert_eq!(
         in_tx!(env, |tx| env
@@ -459,7 +460,8 @@ async fn sub_clients_ancestry_and_deletion() {
         .await)
     .unwrap();
     assert_eq!(chain, vec![emea.id, root.id]);
-    // Made before the transaction below: a second writer inside it would wait for it.
+    // Another organization, created before the transaction: SQLite transactions begin
+    // IMMEDIATE, so a second one begun inside the first would wait for it.
     let stranger = org(&env).await;
     assert_eq!(
         in_tx!(env, |tx| env

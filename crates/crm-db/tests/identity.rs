@@ -1028,3 +1028,132 @@ async fn department_and_designation_lists_sort_by_nullable_columns() {
     let q = query_for(&ROLE_LIST_SPEC, &[("is_system", "false"), ("q", "ALP")]);
     assert_eq!(env.roles.list(o.id, &q).await.unwrap().data.len(), 1);
 }
+
+#[tokio::test]
+async fn records_read_for_update_are_scoped_to_their_organization() {
+    let env = env().await;
+    let o = org(&env).await;
+    let other = org(&env).await;
+    let u = user(&env, o.id).await;
+    let r = new_role(o.id, &unique("locked"));
+    in_tx!(env, |tx| env.roles.create(tx.as_mut(), &r).await).unwrap();
+    in_tx!(env, |tx| env
+        .roles
+        .set_user_roles(tx.as_mut(), o.id, u.id, &[r.id])
+        .await)
+    .unwrap();
+    let d = dept(o.id, &unique("d"), None);
+    in_tx!(env, |tx| env.departments.create(tx.as_mut(), &d).await).unwrap();
+    let t = Designation {
+        id: DesignationId::new(),
+        organization_id: o.id,
+        title: "Engineer".into(),
+        department_id: None,
+        level: None,
+        created_at: clock::now(),
+        updated_at: clock::now(),
+        version: 1,
+    };
+    in_tx!(env, |tx| env.designations.create(tx.as_mut(), &t).await).unwrap();
+
+    let mut tx = env.tx.begin().await.unwrap();
+    let got = env.orgs.get_for_update(tx.as_mut(), o.id).await.unwrap();
+    assert_eq!(got.id, o.id);
+    assert_eq!(
+        env.users.get_for_update(tx.as_mut(), o.id, u.id).await,
+        Ok(u.clone())
+    );
+    assert_eq!(
+        env.roles.get_for_update(tx.as_mut(), o.id, r.id).await,
+        Ok(r.clone())
+    );
+    assert_eq!(
+        env.roles.roles_of_user_in_tx(tx.as_mut(), o.id, u.id).await,
+        Ok(vec![r.clone()])
+    );
+    assert_eq!(
+        env.departments
+            .get_for_update(tx.as_mut(), o.id, d.id)
+            .await,
+        Ok(d.clone())
+    );
+    assert_eq!(
+        env.designations
+            .get_for_update(tx.as_mut(), o.id, t.id)
+            .await,
+        Ok(t.clone())
+    );
+    // Another organization's records are as missing as missing ones.
+    assert_eq!(
+        env.users.get_for_update(tx.as_mut(), other.id, u.id).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        env.roles.get_for_update(tx.as_mut(), other.id, r.id).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        env.roles
+            .roles_of_user_in_tx(tx.as_mut(), other.id, u.id)
+            .await,
+        Ok(vec![])
+    );
+    assert_eq!(
+        env.departments
+            .get_for_update(tx.as_mut(), other.id, d.id)
+            .await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        env.designations
+            .get_for_update(tx.as_mut(), other.id, t.id)
+            .await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        env.orgs
+            .get_for_update(tx.as_mut(), OrganizationId::new())
+            .await
+            .map(|_| ()),
+        Err(StoreError::NotFound)
+    );
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_second_writer_of_a_locked_user_waits_and_then_reads_the_first_ones_write() {
+    let env = env().await;
+    let o = org(&env).await;
+    let u = user(&env, o.id).await;
+    let mut first = env.tx.begin().await.unwrap();
+    let current = env
+        .users
+        .get_for_update(first.as_mut(), o.id, u.id)
+        .await
+        .unwrap();
+    let second = async {
+        let mut tx = env.tx.begin().await.unwrap();
+        let seen = env
+            .users
+            .get_for_update(tx.as_mut(), o.id, u.id)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        seen
+    };
+    let renamed = touched(&current, |x| {
+        x.name = PersonName::parse("Ann B. Lee").unwrap();
+        x.version += 1;
+    });
+    let write_first = async {
+        // Long enough for the second writer to reach its lock (or, on SQLite, its BEGIN).
+        tokio::time::sleep(StdDuration::from_millis(300)).await;
+        env.users
+            .update(first.as_mut(), &renamed, current.version)
+            .await
+            .unwrap();
+        first.commit().await.unwrap();
+    };
+    let (seen, ()) = tokio::join!(second, write_first);
+    assert_eq!(seen, renamed, "the waiting writer read the committed write");
+}

@@ -3,7 +3,7 @@ use crate::entities::client::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{corrupt, db_version, stale_or_missing};
+use crate::rows::{corrupt, db_version, locked, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::{Client, ClientId, ClientRepository, Lifecycle};
@@ -121,14 +121,7 @@ impl ClientRepository for SqlClientRepository {
         org: OrganizationId,
         id: ClientId,
     ) -> Result<Client, StoreError> {
-        // `SELECT … FOR UPDATE` on PostgreSQL and MySQL; SQLite serializes writers anyway.
-        in_org(org, id)
-            .lock_exclusive()
-            .one(sql(tx)?)
-            .await
-            .map_err(store_err)?
-            .ok_or(StoreError::NotFound)?
-            .try_into()
+        locked(sql(tx)?, in_org(org, id)).await?.try_into()
     }
 
     async fn list(

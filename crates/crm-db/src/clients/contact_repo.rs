@@ -3,7 +3,7 @@ use crate::entities::interaction;
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{corrupt, db_version, stale_or_missing};
+use crate::rows::{corrupt, db_version, locked, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::{ClientId, Contact, ContactId, ContactRepository};
@@ -87,6 +87,15 @@ impl ContactRepository for SqlContactRepository {
             .map_err(store_err)?
             .ok_or(StoreError::NotFound)?
             .try_into()
+    }
+
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: ContactId,
+    ) -> Result<Contact, StoreError> {
+        locked(sql(tx)?, in_org(org, id)).await?.try_into()
     }
 
     async fn list(

@@ -2,7 +2,7 @@ use crate::entities::interaction::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{corrupt, db_version, stale_or_missing};
+use crate::rows::{corrupt, db_version, locked, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -89,6 +89,15 @@ impl InteractionRepository for SqlInteractionRepository {
             .map_err(store_err)?
             .ok_or(StoreError::NotFound)?
             .try_into()
+    }
+
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: InteractionId,
+    ) -> Result<Interaction, StoreError> {
+        locked(sql(tx)?, in_org(org, id)).await?.try_into()
     }
 
     async fn list(

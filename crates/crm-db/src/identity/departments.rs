@@ -3,7 +3,7 @@ use crate::entities::{designation, user};
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::stale_or_missing;
+use crate::rows::{locked, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::{Department, DepartmentId, DepartmentRepository};
@@ -231,5 +231,14 @@ impl DepartmentRepository for SqlDepartmentRepository {
             next = row.parent_id;
         }
         Ok(chain)
+    }
+
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: DepartmentId,
+    ) -> Result<Department, StoreError> {
+        locked(sql(tx)?, in_org(org, id)).await?.try_into()
     }
 }

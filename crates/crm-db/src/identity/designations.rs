@@ -3,7 +3,7 @@ use crate::entities::user;
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{db_version, stale_or_missing};
+use crate::rows::{db_version, locked, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::{DepartmentId, Designation, DesignationId, DesignationRepository};
@@ -151,5 +151,14 @@ impl DesignationRepository for SqlDesignationRepository {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: DesignationId,
+    ) -> Result<Designation, StoreError> {
+        locked(sql(tx)?, in_org(org, id)).await?.try_into()
     }
 }

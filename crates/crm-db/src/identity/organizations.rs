@@ -1,6 +1,6 @@
 use crate::entities::organization::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
-use crate::rows::{corrupt, db_version, stale_or_missing};
+use crate::rows::{corrupt, db_version, locked, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::Organization;
@@ -127,5 +127,13 @@ impl OrganizationRepository for SqlOrganizationRepository {
             return Err(stale_or_missing(db, Entity::find_by_id(org.id.0)).await);
         }
         Ok(())
+    }
+
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        id: OrganizationId,
+    ) -> Result<Organization, StoreError> {
+        locked(sql(tx)?, Entity::find_by_id(id.0)).await?.try_into()
     }
 }

@@ -3,7 +3,7 @@ use crate::entities::{user, user_role};
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{corrupt, db_version, stale_or_missing};
+use crate::rows::{corrupt, db_version, locked, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::{Role, RoleId, RoleRepository};
@@ -273,5 +273,38 @@ impl RoleRepository for SqlRoleRepository {
             .await
             .map_err(store_err)?;
         Ok(())
+    }
+
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: RoleId,
+    ) -> Result<Role, StoreError> {
+        let row = Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0));
+        locked(sql(tx)?, row).await?.try_into()
+    }
+
+    async fn roles_of_user_in_tx(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        user: UserId,
+    ) -> Result<Vec<Role>, StoreError> {
+        let assigned = Query::select()
+            .column(user_role::Column::RoleId)
+            .from(user_role::Entity)
+            .and_where(user_role::Column::UserId.eq(user.0))
+            .and_where(user_role::Column::OrganizationId.eq(org.0))
+            .to_owned();
+        let rows = Entity::find()
+            .filter(Column::OrganizationId.eq(org.0))
+            .filter(Column::Id.in_subquery(assigned))
+            .order_by_asc(Column::Name)
+            .order_by_asc(Column::Id)
+            .all(sql(tx)?)
+            .await
+            .map_err(store_err)?;
+        into_roles(rows)
     }
 }

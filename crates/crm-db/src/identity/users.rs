@@ -3,7 +3,7 @@ use crate::entities::{role, user_role};
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{corrupt, db_version, stale_or_missing};
+use crate::rows::{corrupt, db_version, locked, stale_or_missing};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -236,5 +236,15 @@ impl UserRepository for SqlUserRepository {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: UserId,
+    ) -> Result<User, StoreError> {
+        let row = Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0));
+        locked(sql(tx)?, row).await?.try_into()
     }
 }

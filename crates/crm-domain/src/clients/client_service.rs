@@ -305,7 +305,27 @@ impl ClientService {
     ) -> Result<Client, DomainError> {
         let scope = require(actor, "write")?;
         let org = actor.organization_id;
-        let current = in_scope(actor, scope, self.p.clients.get(org, id).await?)?;
+        // What the patch names (an owner, a parent) is looked up before the transaction, on
+        // the pool: a read waiting for a second connection while holding the transaction's
+        // could exhaust the pool. Its errors count only if the value is a change, which the
+        // locked record tells.
+        let mut owner_errors = Errors::default();
+        if let Some(owner) = patch.owner_id {
+            self.check_owner(actor, scope, owner, &mut owner_errors)
+                .await?;
+        }
+        let mut parent_errors = Errors::default();
+        if let Some(Some(p)) = patch.parent_id
+            && p != id
+        {
+            self.check_parent(actor, p, &mut parent_errors).await?;
+        }
+        let mut tx = self.p.tx.begin().await?;
+        let current = in_scope(
+            actor,
+            scope,
+            self.p.clients.get_for_update(tx.as_mut(), org, id).await?,
+        )?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let mut errors = Errors::default();
@@ -362,15 +382,13 @@ impl ClientService {
             && owner != current.owner_id
         {
             next.owner_id = owner;
-            self.check_owner(actor, scope, owner, &mut errors).await?;
+            errors.extend(owner_errors);
         }
         if let Some(parent) = patch.parent_id {
             next.parent_id = parent;
             match parent {
                 Some(p) if p == id => errors.push(cycle()),
-                Some(p) if Some(p) != current.parent_id => {
-                    self.check_parent(actor, p, &mut errors).await?;
-                }
+                Some(p) if Some(p) != current.parent_id => errors.extend(parent_errors),
                 _ => {}
             }
         }
@@ -378,7 +396,8 @@ impl ClientService {
         if next == current {
             return Ok(current);
         }
-        let mut tx = self.p.tx.begin().await?;
+        // The chain above the new parent is read (and locked) inside this transaction, so
+        // it is the committed tree, and a concurrent move cannot close a loop with this one.
         if let Some(parent) = next.parent_id.filter(|p| Some(*p) != current.parent_id) {
             let ancestors = match self.p.clients.ancestor_ids(tx.as_mut(), org, parent).await {
                 Ok(a) => a,
@@ -420,8 +439,12 @@ impl ClientService {
     pub async fn delete(&self, actor: &Actor, id: ClientId) -> Result<(), DomainError> {
         let scope = require(actor, "delete")?;
         let org = actor.organization_id;
-        let current = in_scope(actor, scope, self.p.clients.get(org, id).await?)?;
         let mut tx = self.p.tx.begin().await?;
+        let current = in_scope(
+            actor,
+            scope,
+            self.p.clients.get_for_update(tx.as_mut(), org, id).await?,
+        )?;
         self.p
             .clients
             .delete(tx.as_mut(), org, id)
@@ -576,7 +599,7 @@ mod tests {
         let mine = client(org, me.user_id, None);
         let theirs = client(org, UserId::new(), None);
         let (mine_id, theirs_id, my_id) = (mine.id, theirs.id, me.user_id);
-        let mut env = Env::new().with_clients(vec![mine, theirs]);
+        let mut env = Env::new().with_locked_clients(vec![mine, theirs]);
         env.clients
             .expect_list()
             .withf(move |o, _, owner| *o == org && *owner == Some(my_id))
@@ -612,7 +635,9 @@ mod tests {
             svc.get(&stranger, mine_id).await,
             Err(DomainError::NotFound)
         );
-        assert_eq!(probe.begins(), 0);
+        // The refused writes read the client inside their transaction: nothing committed.
+        assert!(!probe.committed());
+        assert!(probe.audit().is_empty());
     }
 
     #[tokio::test]
@@ -638,7 +663,7 @@ mod tests {
     #[tokio::test]
     async fn create_validates_every_field_at_once() {
         let org = OrganizationId::new();
-        let mut env = Env::new().with_clients(vec![]);
+        let mut env = Env::new().with_locked_clients(vec![]);
         env.users
             .expect_get()
             .returning(|_, _| Err(StoreError::NotFound));
@@ -711,7 +736,7 @@ mod tests {
         let own = actor(org, OWN);
         let mine = client(org, own.user_id, None);
         let mine_id = mine.id;
-        let mut env = Env::new().with_clients(vec![mine]);
+        let mut env = Env::new().with_locked_clients(vec![mine]);
         env.users
             .expect_get()
             .returning(move |_, _| Ok(colleague.clone()));
@@ -748,7 +773,8 @@ mod tests {
             ..Default::default()
         };
         svc.update(&own, mine_id, None, same).await.unwrap();
-        assert_eq!(probe.begins(), 0);
+        assert!(!probe.committed());
+        assert!(probe.audit().is_empty());
         // The all-records permission may reassign to a user of the organization.
         let manager = actor(org, ALL);
         let c = svc
@@ -769,7 +795,7 @@ mod tests {
         let emea = client(org, a.user_id, Some(acme.id));
         let north = client(org, a.user_id, Some(emea.id));
         let (acme_id, emea_id, north_id) = (acme.id, emea.id, north.id);
-        let mut env = Env::new().with_clients(vec![acme, emea, north]);
+        let mut env = Env::new().with_locked_clients(vec![acme, emea, north]);
         env.clients
             .expect_ancestor_ids()
             .withf(move |_, o, id| *o == org && *id == north_id)
@@ -814,7 +840,7 @@ mod tests {
         let mut c = client(org, a.user_id, None);
         c.version = 4;
         let id = c.id;
-        let (svc, probe) = svc(Env::new().with_clients(vec![c]));
+        let (svc, probe) = svc(Env::new().with_locked_clients(vec![c]));
         let patch = ClientPatch {
             name: Some("B".into()),
             ..Default::default()
@@ -823,7 +849,8 @@ mod tests {
             svc.update(&a, id, Some(3), patch).await,
             Err(DomainError::Stale)
         );
-        assert_eq!(probe.begins(), 0);
+        assert!(!probe.committed());
+        assert!(probe.audit().is_empty());
     }
 
     #[tokio::test]
@@ -832,7 +859,7 @@ mod tests {
         let a = actor(org, ALL);
         let c = client(org, a.user_id, None);
         let id = c.id;
-        let mut env = Env::new().with_clients(vec![c]);
+        let mut env = Env::new().with_locked_clients(vec![c]);
         env.clients
             .expect_update()
             .returning(|_, _, _| Err(StoreError::Stale));
@@ -854,7 +881,7 @@ mod tests {
         let a = actor(org, ALL);
         let c = client(org, a.user_id, None);
         let id = c.id;
-        let mut env = Env::new().with_clients(vec![c]);
+        let mut env = Env::new().with_locked_clients(vec![c]);
         env.clients.expect_delete().returning(|_, _, _| {
             Err(StoreError::Conflict {
                 constraint: "clients.parent_id".into(),
@@ -878,7 +905,7 @@ mod tests {
         let mut c = client(org, a.user_id, None);
         c.industry = Some("Retail".into());
         let id = c.id;
-        let mut env = Env::new().with_clients(vec![c]);
+        let mut env = Env::new().with_locked_clients(vec![c]);
         env.clients
             .expect_update()
             .withf(|_, c, _| c.industry.is_none())
@@ -887,7 +914,8 @@ mod tests {
         let (svc, probe) = svc(env);
         let noop: ClientPatch = serde_json::from_str(r#"{"name": "Acme"}"#).unwrap();
         assert_eq!(svc.update(&a, id, None, noop).await.unwrap().version, 1);
-        assert_eq!(probe.begins(), 0);
+        assert!(!probe.committed());
+        assert!(probe.audit().is_empty());
         let clear: ClientPatch = serde_json::from_str(r#"{"industry": null}"#).unwrap();
         assert_eq!(clear.industry, Some(None));
         let c = svc.update(&a, id, None, clear).await.unwrap();

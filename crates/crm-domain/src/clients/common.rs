@@ -65,6 +65,11 @@ impl Errors {
         self.0.push(e);
     }
 
+    /// Appends every error `other` recorded.
+    pub(crate) fn extend(&mut self, other: Errors) {
+        self.0.extend(other.0);
+    }
+
     /// `422` with every recorded error, or `Ok` when there is none.
     pub(crate) fn finish(self) -> Result<(), DomainError> {
         if self.0.is_empty() {

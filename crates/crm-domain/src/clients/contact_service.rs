@@ -121,6 +121,26 @@ impl ContactService {
         }
     }
 
+    /// As [`Self::contact`], read inside `tx` and held until it ends.
+    async fn locked(
+        &self,
+        actor: &Actor,
+        tx: &mut (dyn Tx + 'static),
+        client: ClientId,
+        id: ContactId,
+    ) -> Result<Contact, DomainError> {
+        let contact = self
+            .p
+            .contacts
+            .get_for_update(tx, actor.organization_id, id)
+            .await?;
+        if contact.client_id == client {
+            Ok(contact)
+        } else {
+            Err(DomainError::NotFound)
+        }
+    }
+
     /// Needs `clients:read` on the client.
     pub async fn list(
         &self,
@@ -185,6 +205,10 @@ impl ContactService {
         };
         let mut tx = self.p.tx.begin().await?;
         if contact.is_primary {
+            self.p
+                .clients
+                .get_for_update(tx.as_mut(), org, client)
+                .await?;
             self.take_primary(actor, tx.as_mut(), client, None, now)
                 .await?;
         }
@@ -216,7 +240,17 @@ impl ContactService {
     ) -> Result<Contact, DomainError> {
         self.client(actor, "write", client).await?;
         let org = actor.organization_id;
-        let current = self.contact(actor, client, id).await?;
+        let mut tx = self.p.tx.begin().await?;
+        // Making a contact primary locks its client first, as creating a primary contact
+        // does: one lock order (client, then contacts), so the two cannot deadlock, and two
+        // concurrent promotions take turns.
+        if patch.is_primary == Some(true) {
+            self.p
+                .clients
+                .get_for_update(tx.as_mut(), org, client)
+                .await?;
+        }
+        let current = self.locked(actor, tx.as_mut(), client, id).await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let mut errors = Errors::default();
@@ -256,7 +290,6 @@ impl ContactService {
             version: current.version + 1,
             ..next
         };
-        let mut tx = self.p.tx.begin().await?;
         if next.is_primary && !current.is_primary {
             self.take_primary(actor, tx.as_mut(), client, Some(id), now)
                 .await?;
@@ -288,8 +321,8 @@ impl ContactService {
     ) -> Result<(), DomainError> {
         self.client(actor, "delete", client).await?;
         let org = actor.organization_id;
-        let current = self.contact(actor, client, id).await?;
         let mut tx = self.p.tx.begin().await?;
+        let current = self.locked(actor, tx.as_mut(), client, id).await?;
         self.p.contacts.delete(tx.as_mut(), org, id).await?;
         let entry = audit(
             org,
@@ -305,9 +338,9 @@ impl ContactService {
         Ok(())
     }
 
-    /// Clears the primary flag of every other contact of `client`, inside `tx`, after locking
-    /// the client row so two concurrent "make primary" requests cannot both win. Each cleared
-    /// contact gets its own audit entry.
+    /// Clears the primary flag of every other contact of `client`, inside `tx`, whose caller
+    /// has locked the client row, so two concurrent "make primary" requests cannot both win.
+    /// Each cleared contact gets its own audit entry.
     async fn take_primary(
         &self,
         actor: &Actor,
@@ -317,7 +350,6 @@ impl ContactService {
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
         let org = actor.organization_id;
-        self.p.clients.get_for_update(tx, org, client).await?;
         let cleared = self
             .p
             .contacts
@@ -451,8 +483,8 @@ mod tests {
         let (client_id, kim) = (c.id, k.id);
         let mut env = Env::new().with_clients(vec![c.clone()]);
         env.contacts
-            .expect_get()
-            .returning(move |_, _| Ok(k.clone()));
+            .expect_get_for_update()
+            .returning(move |_, _, _| Ok(k.clone()));
         env.clients
             .expect_get_for_update()
             .times(1)
@@ -534,8 +566,8 @@ mod tests {
         let (client_id, kim) = (c.id, k.id);
         let mut env = Env::new().with_clients(vec![c]);
         env.contacts
-            .expect_get()
-            .returning(move |_, _| Ok(k.clone()));
+            .expect_get_for_update()
+            .returning(move |_, _, _| Ok(k.clone()));
         env.contacts
             .expect_update()
             .returning(|_, _, _| Err(StoreError::Stale));
@@ -549,7 +581,9 @@ mod tests {
                 .await,
             Err(DomainError::Stale)
         );
-        assert_eq!(probe.begins(), 0);
+        // Refused after the contact was read inside the transaction: nothing committed.
+        assert!(!probe.committed());
+        assert!(probe.audit().is_empty());
         assert_eq!(
             svc.update(&a, client_id, kim, None, rename).await,
             Err(DomainError::Stale),

@@ -10,6 +10,7 @@ use crate::kernel::clock;
 use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;
 use crate::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
+use crate::kernel::uow::Tx;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Deserialize;
 
@@ -109,6 +110,26 @@ impl InteractionService {
         id: InteractionId,
     ) -> Result<Interaction, DomainError> {
         let i = self.p.interactions.get(actor.organization_id, id).await?;
+        if i.client_id == client {
+            Ok(i)
+        } else {
+            Err(DomainError::NotFound)
+        }
+    }
+
+    /// As [`Self::interaction`], read inside `tx` and held until it ends.
+    async fn locked(
+        &self,
+        actor: &Actor,
+        tx: &mut (dyn Tx + 'static),
+        client: ClientId,
+        id: InteractionId,
+    ) -> Result<Interaction, DomainError> {
+        let i = self
+            .p
+            .interactions
+            .get_for_update(tx, actor.organization_id, id)
+            .await?;
         if i.client_id == client {
             Ok(i)
         } else {
@@ -243,7 +264,16 @@ impl InteractionService {
     ) -> Result<Interaction, DomainError> {
         self.client(actor, "write", client).await?;
         let org = actor.organization_id;
-        let current = self.interaction(actor, client, id).await?;
+        // A named contact is looked up before the transaction, on the pool (a read waiting
+        // for a second connection while holding the transaction's could exhaust the pool);
+        // its error counts only if it is a change, which the locked interaction tells.
+        let mut contact_errors = Errors::default();
+        if let Some(Some(c)) = patch.contact_id {
+            self.check_contact(actor, client, c, &mut contact_errors)
+                .await?;
+        }
+        let mut tx = self.p.tx.begin().await?;
+        let current = self.locked(actor, tx.as_mut(), client, id).await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let mut errors = Errors::default();
@@ -260,8 +290,8 @@ impl InteractionService {
         }
         if let Some(c) = patch.contact_id {
             next.contact_id = c;
-            if let Some(c) = c.filter(|c| Some(*c) != current.contact_id) {
-                self.check_contact(actor, client, c, &mut errors).await?;
+            if c.is_some() && c != current.contact_id {
+                errors.extend(contact_errors);
             }
         }
         errors.finish()?;
@@ -273,7 +303,6 @@ impl InteractionService {
             version: current.version + 1,
             ..next
         };
-        let mut tx = self.p.tx.begin().await?;
         self.p
             .interactions
             .update(tx.as_mut(), &next, current.version)
@@ -301,8 +330,8 @@ impl InteractionService {
     ) -> Result<(), DomainError> {
         self.client(actor, "delete", client).await?;
         let org = actor.organization_id;
-        let current = self.interaction(actor, client, id).await?;
         let mut tx = self.p.tx.begin().await?;
+        let current = self.locked(actor, tx.as_mut(), client, id).await?;
         self.p.interactions.delete(tx.as_mut(), org, id).await?;
         let entry = audit(
             org,
@@ -456,8 +485,8 @@ mod tests {
         let id = i.id;
         let mut env = Env::new().with_clients(vec![c]);
         env.interactions
-            .expect_get()
-            .returning(move |_, _| Ok(i.clone()));
+            .expect_get_for_update()
+            .returning(move |_, _, _| Ok(i.clone()));
         env.interactions
             .expect_update()
             .withf(|_, i, v| i.kind == InteractionKind::Meeting && i.version == 4 && *v == 3)
@@ -472,7 +501,9 @@ mod tests {
             svc.update(&a, client_id, id, Some(2), patch.clone()).await,
             Err(DomainError::Stale)
         );
-        assert_eq!(probe.begins(), 0);
+        // Refused after the interaction was read inside the transaction: nothing committed.
+        assert!(!probe.committed());
+        assert!(probe.audit().is_empty());
         let i = svc.update(&a, client_id, id, Some(3), patch).await.unwrap();
         assert_eq!(i.version, 4);
         assert_eq!(probe.audit()[0].changes[0].field, "kind");

@@ -28,9 +28,9 @@ pub trait ClientRepository: Send + Sync {
     /// The client `id` of `org`; `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: ClientId) -> Result<Client, StoreError>;
 
-    /// As [`Self::get`], read inside `tx` and locking the row where the backend supports it
-    /// (`SELECT … FOR UPDATE`), so writes that depend on the client (its contacts' primary
-    /// flag, its lifecycle) are serialized.
+    /// As [`Self::get`], read inside `tx` and held until it ends (`SELECT … FOR UPDATE`;
+    /// SQLite's write lock), so writes of the client, and writes that depend on it (its
+    /// contacts' primary flag, its lifecycle), are serialized.
     async fn get_for_update(
         &self,
         tx: &mut (dyn Tx + 'static),
@@ -111,6 +111,15 @@ pub trait ContactRepository: Send + Sync {
     /// The contact `id` of `org`; `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: ContactId) -> Result<Contact, StoreError>;
 
+    /// As [`Self::get`], read inside `tx` and held until it ends, so a concurrent writer of
+    /// the contact waits for this one.
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: ContactId,
+    ) -> Result<Contact, StoreError>;
+
     /// One page of the contacts of `client`.
     async fn list(
         &self,
@@ -159,6 +168,15 @@ pub trait InteractionRepository: Send + Sync {
 
     /// The interaction `id` of `org`; `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: InteractionId) -> Result<Interaction, StoreError>;
+
+    /// As [`Self::get`], read inside `tx` and held until it ends, so a concurrent writer of
+    /// the interaction waits for this one.
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: InteractionId,
+    ) -> Result<Interaction, StoreError>;
 
     /// One page of the interactions of `client`.
     async fn list(

@@ -94,6 +94,21 @@ impl Env {
         self
     }
 
+    /// As [`Self::with_clients`], and `clients.get_for_update` answers from `stored` too.
+    pub fn with_locked_clients(self, stored: Vec<Client>) -> Self {
+        let mut env = self.with_clients(stored.clone());
+        env.clients
+            .expect_get_for_update()
+            .returning(move |_, org, id| {
+                stored
+                    .iter()
+                    .find(|c| c.id == id && c.organization_id == org)
+                    .cloned()
+                    .ok_or(StoreError::NotFound)
+            });
+        env
+    }
+
     pub fn build(self) -> (ClientPorts, Probe) {
         let probe = self.probe.clone();
         let ports = ClientPorts {

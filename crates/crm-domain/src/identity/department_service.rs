@@ -292,7 +292,19 @@ impl DepartmentService {
     ) -> Result<Department, DomainError> {
         require_all(actor, "departments", "write")?;
         let org = actor.organization_id;
-        let current = self.p.departments.get(org, id).await?;
+        // A named head is looked up before the transaction, on the pool (a read waiting for a
+        // second connection while holding the transaction's could exhaust the pool); its
+        // error counts only if it is a change, which the locked department tells.
+        let head_error = match patch.head_user_id {
+            Some(h @ Some(_)) => self.check_head(org, h).await?,
+            _ => None,
+        };
+        let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .p
+            .departments
+            .get_for_update(tx.as_mut(), org, id)
+            .await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let mut errors: Vec<Option<FieldError>> = Vec::new();
@@ -311,7 +323,7 @@ impl DepartmentService {
         if let Some(h) = patch.head_user_id {
             next.head_user_id = h;
             if h != current.head_user_id {
-                errors.push(self.check_head(org, h).await?);
+                errors.push(head_error);
             }
         }
         if let Some(p) = patch.parent_id {
@@ -326,7 +338,8 @@ impl DepartmentService {
         if next == current {
             return Ok(current);
         }
-        let mut tx = self.p.tx.begin().await?;
+        // The chain above the new parent is read (and locked) inside this transaction: it is
+        // the committed tree, and a concurrent move cannot close a loop with this one.
         if let Some(parent) = next.parent_id.filter(|p| Some(*p) != current.parent_id) {
             let ancestors = match self
                 .p
@@ -373,8 +386,12 @@ impl DepartmentService {
     pub async fn delete(&self, actor: &Actor, id: DepartmentId) -> Result<(), DomainError> {
         require_all(actor, "departments", "delete")?;
         let org = actor.organization_id;
-        let current = self.p.departments.get(org, id).await?;
         let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .p
+            .departments
+            .get_for_update(tx.as_mut(), org, id)
+            .await?;
         self.p
             .departments
             .delete(tx.as_mut(), org, id)
@@ -493,7 +510,18 @@ impl DesignationService {
     ) -> Result<Designation, DomainError> {
         require_all(actor, "designations", "write")?;
         let org = actor.organization_id;
-        let current = self.p.designations.get(org, id).await?;
+        // A named department is looked up before the transaction, on the pool; its error
+        // counts only if it is a change, which the locked designation tells.
+        let department_error = match patch.department_id {
+            Some(d @ Some(_)) => self.check_department(org, d).await?,
+            _ => None,
+        };
+        let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .p
+            .designations
+            .get_for_update(tx.as_mut(), org, id)
+            .await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let mut errors: Vec<Option<FieldError>> = Vec::new();
@@ -512,7 +540,7 @@ impl DesignationService {
         if let Some(d) = patch.department_id {
             next.department_id = d;
             if d != current.department_id {
-                errors.push(self.check_department(org, d).await?);
+                errors.push(department_error);
             }
         }
         if errors.iter().any(Option::is_some) {
@@ -526,7 +554,6 @@ impl DesignationService {
             version: current.version + 1,
             ..next
         };
-        let mut tx = self.p.tx.begin().await?;
         self.p
             .designations
             .update(tx.as_mut(), &next, current.version)
@@ -549,8 +576,12 @@ impl DesignationService {
     pub async fn delete(&self, actor: &Actor, id: DesignationId) -> Result<(), DomainError> {
         require_all(actor, "designations", "delete")?;
         let org = actor.organization_id;
-        let current = self.p.designations.get(org, id).await?;
         let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .p
+            .designations
+            .get_for_update(tx.as_mut(), org, id)
+            .await?;
         self.p
             .designations
             .delete(tx.as_mut(), org, id)
@@ -626,8 +657,8 @@ mod tests {
         let infra = dept(org, "Infra", Some(platform.id));
         let (eng_id, platform_id, infra_id) = (eng.id, platform.id, infra.id);
         env.departments
-            .expect_get()
-            .returning(move |_, _| Ok(eng.clone()));
+            .expect_get_for_update()
+            .returning(move |_, _, _| Ok(eng.clone()));
         env.departments
             .expect_ancestor_ids()
             .withf(move |_, o, id| *o == org && *id == infra_id)
@@ -666,8 +697,8 @@ mod tests {
         let ops = dept(org, "Ops", None);
         let (sales_id, ops_id) = (sales.id, ops.id);
         env.departments
-            .expect_get()
-            .returning(move |_, _| Ok(sales.clone()));
+            .expect_get_for_update()
+            .returning(move |_, _, _| Ok(sales.clone()));
         env.departments
             .expect_ancestor_ids()
             .returning(|_, _, _| Ok(vec![]));
@@ -739,13 +770,23 @@ mod tests {
         let org = OrganizationId::new();
         let used = dept(org, "Used", None);
         let used_id = used.id;
+        let stored = used.clone();
         env.departments.expect_get().returning(move |_, id| {
             if id == used_id {
-                Ok(used.clone())
+                Ok(stored.clone())
             } else {
                 Err(StoreError::NotFound)
             }
         });
+        env.departments
+            .expect_get_for_update()
+            .returning(move |_, _, id| {
+                if id == used_id {
+                    Ok(used.clone())
+                } else {
+                    Err(StoreError::NotFound)
+                }
+            });
         env.departments.expect_delete().returning(|_, _, _| {
             Err(StoreError::Conflict {
                 constraint: "users_department_id_fkey".into(),

@@ -61,9 +61,10 @@ impl OrganizationService {
     }
 
     /// Changes the caller's organization profile; needs `organization:write`. `412` when
-    /// `expected_version` (`If-Match`) is not the stored version, or when a concurrent change
-    /// wins the race; `422` per bad field. A patch that changes nothing is answered with the
-    /// stored profile, without a new version or an audit entry.
+    /// `expected_version` (`If-Match`) is not the stored version; `422` per bad field. Without
+    /// `If-Match` the patch applies to the profile as stored when its lock is taken, so a
+    /// concurrent change never turns into a `412`. A patch that changes nothing is answered
+    /// with the stored profile, without a new version or an audit entry.
     pub async fn patch(
         &self,
         actor: &Actor,
@@ -71,7 +72,12 @@ impl OrganizationService {
         patch: OrganizationPatch,
     ) -> Result<Organization, DomainError> {
         require_all(actor, "organization", "write")?;
-        let current = self.p.organizations.get(actor.organization_id).await?;
+        let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .p
+            .organizations
+            .get_for_update(tx.as_mut(), actor.organization_id)
+            .await?;
         check_version(expected_version, current.version)?;
         let mut next = apply(&current, patch)?;
         if next == current {
@@ -80,7 +86,6 @@ impl OrganizationService {
         let now = self.p.clock.now();
         next.updated_at = now;
         next.version = current.version + 1;
-        let mut tx = self.p.tx.begin().await?;
         self.p
             .organizations
             .update(tx.as_mut(), &next, current.version)
@@ -213,8 +218,8 @@ mod tests {
         let mut env = Env::new();
         let mine = OrganizationId::new();
         env.organizations
-            .expect_get()
-            .returning(move |o| Ok(org(o)));
+            .expect_get_for_update()
+            .returning(move |_, o| Ok(org(o)));
         env.organizations
             .expect_update()
             .withf(|_, o, expected| {
@@ -254,8 +259,8 @@ mod tests {
         let mut env = Env::new();
         let mine = OrganizationId::new();
         env.organizations
-            .expect_get()
-            .returning(move |o| Ok(org(o)));
+            .expect_get_for_update()
+            .returning(move |_, o| Ok(org(o)));
         env.organizations
             .expect_update()
             .times(1)
@@ -282,8 +287,8 @@ mod tests {
         let mut env = Env::new();
         let mine = OrganizationId::new();
         env.organizations
-            .expect_get()
-            .returning(move |o| Ok(org(o)));
+            .expect_get_for_update()
+            .returning(move |_, o| Ok(org(o)));
         let (svc, _) = svc(env);
         let patch = OrganizationPatch {
             name: Some("".into()),
@@ -317,8 +322,8 @@ mod tests {
         let mut env = Env::new();
         let mine = OrganizationId::new();
         env.organizations
-            .expect_get()
-            .returning(move |o| Ok(org(o)));
+            .expect_get_for_update()
+            .returning(move |_, o| Ok(org(o)));
         let (svc, probe) = svc(env);
         let same = OrganizationPatch {
             name: Some("Acme".into()),
@@ -329,7 +334,8 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(out.version, 4);
-        assert_eq!(probe.begins(), 0);
+        assert!(!probe.committed());
+        assert!(probe.audit().is_empty());
     }
 
     #[test]

@@ -43,6 +43,14 @@ pub trait OrganizationRepository: Send + Sync {
     /// callers pass the organization of their token.
     async fn get(&self, id: OrganizationId) -> Result<Organization, StoreError>;
 
+    /// The organization `id`, read inside `tx` and held until it ends, so a concurrent writer
+    /// of the organization waits for this one; `NotFound` when it does not exist.
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        id: OrganizationId,
+    ) -> Result<Organization, StoreError>;
+
     /// Bootstrap only (`crm admin create`, `CRM__BOOTSTRAP__*`): the organization with exactly
     /// this name, the oldest when several share it; `Ok(None)` when none does.
     async fn find_by_name(&self, name: &str) -> Result<Option<Organization>, StoreError>;
@@ -67,6 +75,16 @@ pub trait UserRepository: Send + Sync {
 
     /// The user `id` of `org`; `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: UserId) -> Result<User, StoreError>;
+
+    /// The user `id` of `org`, read inside `tx` and held until it ends, so a concurrent writer
+    /// of the user (profile, status, roles) waits for this one; `NotFound` when missing or of
+    /// another organization.
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: UserId,
+    ) -> Result<User, StoreError>;
 
     /// The user `id` of `org` and the roles assigned to them, read in one statement:
     /// authentication runs it on every request. `NotFound` when missing or of another
@@ -137,6 +155,15 @@ pub trait RoleRepository: Send + Sync {
     /// The role `id` of `org`; `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: RoleId) -> Result<Role, StoreError>;
 
+    /// The role `id` of `org`, read inside `tx` and held until it ends, so a concurrent writer
+    /// of the role waits for this one; `NotFound` when missing or of another organization.
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: RoleId,
+    ) -> Result<Role, StoreError>;
+
     /// Those of `ids` that exist in `org`, in any order; ids of other organizations are
     /// silently absent, so the caller compares lengths.
     async fn get_many(&self, org: OrganizationId, ids: &[RoleId]) -> Result<Vec<Role>, StoreError>;
@@ -175,6 +202,15 @@ pub trait RoleRepository: Send + Sync {
         user: UserId,
     ) -> Result<Vec<Role>, StoreError>;
 
+    /// As [`Self::roles_of_user`], read on `tx`'s connection (a transaction must not wait for
+    /// a second connection from the pool while it holds one).
+    async fn roles_of_user_in_tx(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        user: UserId,
+    ) -> Result<Vec<Role>, StoreError>;
+
     /// Replaces the roles of `user` with `roles` (all of `org`, checked by the caller).
     /// `NotFound` when the user is not of `org`.
     async fn set_user_roles(
@@ -200,6 +236,15 @@ pub trait DepartmentRepository: Send + Sync {
 
     /// The department `id` of `org`; `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: DepartmentId) -> Result<Department, StoreError>;
+
+    /// The department `id` of `org`, read inside `tx` and held until it ends, so a concurrent
+    /// writer of the department waits for this one; `NotFound` as for [`Self::get`].
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: DepartmentId,
+    ) -> Result<Department, StoreError>;
 
     async fn list(
         &self,
@@ -246,6 +291,16 @@ pub trait DesignationRepository: Send + Sync {
 
     /// `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: DesignationId) -> Result<Designation, StoreError>;
+
+    /// The designation `id` of `org`, read inside `tx` and held until it ends, so a
+    /// concurrent writer of the designation waits for this one; `NotFound` as for
+    /// [`Self::get`].
+    async fn get_for_update(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        org: OrganizationId,
+        id: DesignationId,
+    ) -> Result<Designation, StoreError>;
 
     async fn list(
         &self,

@@ -212,7 +212,12 @@ impl RoleService {
         patch: RolePatch,
     ) -> Result<Role, DomainError> {
         require_all(actor, "roles", "write")?;
-        let current = self.p.roles.get(actor.organization_id, id).await?;
+        let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .p
+            .roles
+            .get_for_update(tx.as_mut(), actor.organization_id, id)
+            .await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let mut errors: Vec<FieldError> = Vec::new();
@@ -267,7 +272,7 @@ impl RoleService {
             version: current.version + 1,
             ..next
         };
-        let mut tx = self.p.tx.begin().await?;
+        // A duplicate name is caught by the write itself (`Conflict`).
         self.p
             .roles
             .update(tx.as_mut(), &next, current.version)
@@ -292,12 +297,16 @@ impl RoleService {
     /// organization.
     pub async fn delete(&self, actor: &Actor, id: RoleId) -> Result<(), DomainError> {
         require_all(actor, "roles", "delete")?;
-        let current = self.p.roles.get(actor.organization_id, id).await?;
+        let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .p
+            .roles
+            .get_for_update(tx.as_mut(), actor.organization_id, id)
+            .await?;
         if current.is_system {
             return Err(system_role_conflict("system roles cannot be deleted"));
         }
         ensure_held(actor, &current.permissions)?;
-        let mut tx = self.p.tx.begin().await?;
         self.p
             .roles
             .delete(tx.as_mut(), actor.organization_id, id)
@@ -345,13 +354,15 @@ mod tests {
         let sales = role(org, "sales", true, &["leads:read:own"]);
         let admin_role = role(org, ADMIN_ROLE, true, &["leads:read"]);
         let (sales_id, admin_id) = (sales.id, admin_role.id);
-        env.roles.expect_get().returning(move |_, id| {
-            Ok(if id == sales_id {
-                sales.clone()
-            } else {
-                admin_role.clone()
-            })
-        });
+        env.roles
+            .expect_get_for_update()
+            .returning(move |_, _, id| {
+                Ok(if id == sales_id {
+                    sales.clone()
+                } else {
+                    admin_role.clone()
+                })
+            });
         env.roles
             .expect_update()
             .withf(|_, r, _| {
@@ -462,6 +473,9 @@ mod tests {
         env.roles
             .expect_get()
             .returning(|_, _| Err(StoreError::NotFound));
+        env.roles
+            .expect_get_for_update()
+            .returning(|_, _, _| Err(StoreError::NotFound));
         let (svc, _) = svc(env);
         let reader = actor(org, &["roles:read"]);
         let input = RoleInput {
@@ -510,8 +524,8 @@ mod tests {
         let custom = role(org, "Auditor", false, &["activities:read"]);
         let id = custom.id;
         env.roles
-            .expect_get()
-            .returning(move |_, _| Ok(custom.clone()));
+            .expect_get_for_update()
+            .returning(move |_, _, _| Ok(custom.clone()));
         env.roles
             .expect_delete()
             .withf(move |_, o, r| *o == org && *r == id)

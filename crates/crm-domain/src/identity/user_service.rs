@@ -271,7 +271,20 @@ impl UserService {
             require_all(actor, "users", "write")?;
         }
         let org = actor.organization_id;
-        let current = self.p.users.get(org, id).await?;
+        // The department and designation the patch names are looked up before the
+        // transaction, on the pool (a read waiting for a second connection while holding the
+        // transaction's could exhaust the pool); their errors count only if they are a change,
+        // which the locked user tells.
+        let department_errors = match patch.department_id {
+            Some(d @ Some(_)) => self.check_refs(org, d, None).await?,
+            _ => Vec::new(),
+        };
+        let designation_errors = match patch.designation_id {
+            Some(d @ Some(_)) => self.check_refs(org, None, d).await?,
+            _ => Vec::new(),
+        };
+        let mut tx = self.p.tx.begin().await?;
+        let current = self.p.users.get_for_update(tx.as_mut(), org, id).await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let mut errors: Vec<Option<FieldError>> = Vec::new();
@@ -293,18 +306,12 @@ impl UserService {
         if let Some(d) = patch.designation_id {
             next.designation_id = d;
         }
-        let changed_dept = (next.department_id != current.department_id)
-            .then_some(next.department_id)
-            .flatten();
-        let changed_desig = (next.designation_id != current.designation_id)
-            .then_some(next.designation_id)
-            .flatten();
-        errors.extend(
-            self.check_refs(org, changed_dept, changed_desig)
-                .await?
-                .into_iter()
-                .map(Some),
-        );
+        if next.department_id != current.department_id {
+            errors.extend(department_errors.into_iter().map(Some));
+        }
+        if next.designation_id != current.designation_id {
+            errors.extend(designation_errors.into_iter().map(Some));
+        }
         if errors.iter().any(Option::is_some) {
             return Err(invalid(errors));
         }
@@ -317,7 +324,7 @@ impl UserService {
             version: current.version + 1,
             ..next
         };
-        let mut tx = self.p.tx.begin().await?;
+        // A taken email is caught by the unique key on the update itself.
         self.p
             .users
             .update(tx.as_mut(), &next, current.version)
@@ -349,7 +356,8 @@ impl UserService {
             ));
         }
         let org = actor.organization_id;
-        let current = self.p.users.get(org, id).await?;
+        let mut tx = self.p.tx.begin().await?;
+        let current = self.p.users.get_for_update(tx.as_mut(), org, id).await?;
         if current.status == UserStatus::Deactivated {
             return Ok(current);
         }
@@ -357,7 +365,6 @@ impl UserService {
         let mut next = current.touched(now);
         next.status = UserStatus::Deactivated;
         next.tokens_valid_after = Some(now);
-        let mut tx = self.p.tx.begin().await?;
         self.p
             .users
             .update(tx.as_mut(), &next, current.version)
@@ -387,7 +394,8 @@ impl UserService {
     pub async fn reactivate(&self, actor: &Actor, id: UserId) -> Result<User, DomainError> {
         require_all(actor, "users", "delete")?;
         let org = actor.organization_id;
-        let current = self.p.users.get(org, id).await?;
+        let mut tx = self.p.tx.begin().await?;
+        let current = self.p.users.get_for_update(tx.as_mut(), org, id).await?;
         if current.status != UserStatus::Deactivated {
             return Ok(current);
         }
@@ -397,7 +405,6 @@ impl UserService {
         } else {
             UserStatus::Invited
         };
-        let mut tx = self.p.tx.begin().await?;
         self.p
             .users
             .update(tx.as_mut(), &next, current.version)
@@ -432,17 +439,24 @@ impl UserService {
     ) -> Result<Vec<RoleSummary>, DomainError> {
         require_all(actor, "users", "write")?;
         let org = actor.organization_id;
-        let user = self.p.users.get(org, id).await?;
         let ids: Vec<RoleId> = role_ids
             .into_iter()
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let roles = self
-            .resolve_roles(org, Some(&ids))
-            .await
-            .map_err(|e| invalid([Some(e)]))?;
-        let before = self.p.roles.roles_of_user(org, id).await?;
+        // The named roles are resolved before the transaction, on the pool; their error is
+        // answered after the user is found (404 before 422).
+        let roles = self.resolve_roles(org, Some(&ids)).await;
+        // The user's lock serializes changes of their roles: what is read as their roles
+        // below is what the write replaces.
+        let mut tx = self.p.tx.begin().await?;
+        let user = self.p.users.get_for_update(tx.as_mut(), org, id).await?;
+        let roles = roles.map_err(|e| invalid([Some(e)]))?;
+        let before = self
+            .p
+            .roles
+            .roles_of_user_in_tx(tx.as_mut(), org, id)
+            .await?;
         ensure_grantable(actor, &roles)?;
         ensure_grantable(actor, &before)?;
         let is_admin = |rs: &[Role]| rs.iter().any(|r| r.is_system && r.name == ADMIN_ROLE);
@@ -453,7 +467,6 @@ impl UserService {
             ));
         }
         let before_ids: Vec<RoleId> = before.iter().map(|r| r.id).collect();
-        let mut tx = self.p.tx.begin().await?;
         self.p
             .roles
             .set_user_roles(tx.as_mut(), org, id, &ids)
@@ -721,9 +734,9 @@ mod tests {
         let target = user(org, "bo@example.com", UserStatus::Active);
         let (tid, version) = (target.id, target.version);
         env.users
-            .expect_get()
-            .withf(move |o, u| *o == org && *u == tid)
-            .returning(move |_, _| Ok(target.clone()));
+            .expect_get_for_update()
+            .withf(move |_, o, u| *o == org && *u == tid)
+            .returning(move |_, _, _| Ok(target.clone()));
         env.users
             .expect_update()
             .withf(move |_, u, expected| {
@@ -763,6 +776,10 @@ mod tests {
             .expect_get()
             .withf(move |o, u| *o == mine && *u == theirs)
             .returning(|_, _| Err(StoreError::NotFound));
+        env.users
+            .expect_get_for_update()
+            .withf(move |_, o, u| *o == mine && *u == theirs)
+            .returning(|_, _, _| Err(StoreError::NotFound));
         let (svc, _) = svc(env);
         assert_eq!(
             svc.get(&admin(mine), theirs).await.unwrap_err(),
@@ -795,8 +812,8 @@ mod tests {
         let me_user = user(org, "ann@example.com", UserStatus::Active);
         let me = Actor::new(me_user.id, org, ["users:read:own".to_string()]);
         env.users
-            .expect_get()
-            .returning(move |_, _| Ok(me_user.clone()));
+            .expect_get_for_update()
+            .returning(move |_, _, _| Ok(me_user.clone()));
         env.users
             .expect_update()
             .withf(|_, u, _| u.name.as_str() == "Ann B. Lee")
@@ -847,8 +864,8 @@ mod tests {
         let sales = role(org, "sales", true, &["leads:read:own"]);
         let (admin_id, sales_id) = (admin_role.id, sales.id);
         env.users
-            .expect_get()
-            .returning(move |_, _| Ok(target.clone()));
+            .expect_get_for_update()
+            .returning(move |_, _, _| Ok(target.clone()));
         let all = [admin_role.clone(), sales.clone()];
         env.roles.expect_get_many().returning(move |_, ids| {
             Ok(all
@@ -859,8 +876,8 @@ mod tests {
         });
         let current_admin = admin_role.clone();
         env.roles
-            .expect_roles_of_user()
-            .returning(move |_, _| Ok(vec![current_admin.clone()]));
+            .expect_roles_of_user_in_tx()
+            .returning(move |_, _, _| Ok(vec![current_admin.clone()]));
         env.roles
             .expect_set_user_roles()
             .withf(move |_, _, u, r| *u == tid && r == [sales_id])
