@@ -75,30 +75,41 @@ pub struct ListParams;
 
 impl IntoParams for ListParams {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let p = |name: &str, desc: &str, schema: utoipa::openapi::schema::Type| {
+        use utoipa::openapi::ObjectBuilder;
+        use utoipa::openapi::schema::Type;
+        let p = |name: &str, desc: &str, schema: ObjectBuilder| {
             ParameterBuilder::new()
                 .name(name)
                 .parameter_in(ParameterIn::Query)
                 .description(Some(desc))
-                .schema(Some(
-                    utoipa::openapi::ObjectBuilder::new().schema_type(schema),
-                ))
+                .schema(Some(schema))
                 .build()
         };
-        use utoipa::openapi::schema::Type;
         vec![
-            p("limit", "Page size, 1 to 200 (default 50)", Type::Integer),
+            p(
+                "limit",
+                "Page size, 1 to 200 (default 50)",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1))
+                    .maximum(Some(crm_domain::Limit::MAX))
+                    .default(Some(crm_domain::Limit::DEFAULT.into())),
+            ),
             p(
                 "cursor",
                 "Opaque cursor from the previous page's `next_cursor`",
-                Type::String,
+                ObjectBuilder::new().schema_type(Type::String),
             ),
             p(
                 "sort",
                 "Comma list of fields, `-` for descending (default `-created_at`)",
-                Type::String,
+                ObjectBuilder::new().schema_type(Type::String),
             ),
-            p("count", "`true` adds `total` to the page", Type::Boolean),
+            p(
+                "count",
+                "`true` adds `total` to the page",
+                ObjectBuilder::new().schema_type(Type::Boolean),
+            ),
         ]
     }
 }
@@ -125,6 +136,12 @@ impl Modify for Security {
     }
 }
 
+/// `If-Match` as [`crate::http::IfMatch`] reads it: `*`, or a (weak) entity tag naming a version.
+pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[0-9]+")$"#;
+
+/// Adds the error answers every route of a kind gives, from what the operation declares:
+/// authentication (`401`/`403` unless public), a body (`400`/`413`/`415`/`422`), a path id
+/// (`404`), an `If-Match` header (`412`, and the header's pattern), a write (`409`).
 struct StandardErrors;
 
 impl Modify for StandardErrors {
@@ -142,15 +159,16 @@ impl Modify for StandardErrors {
                     .build(),
             )
         };
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let has_path_id = path.contains('{');
             let ops = [
                 (&mut item.get, false),
                 (&mut item.post, true),
                 (&mut item.put, true),
                 (&mut item.patch, true),
-                (&mut item.delete, false),
+                (&mut item.delete, true),
             ];
-            for (op, has_body) in ops {
+            for (op, writes) in ops {
                 let Some(op) = op.as_mut() else { continue };
                 let public = op.security.as_ref().is_some_and(|s| {
                     s.iter().all(|r| {
@@ -159,6 +177,23 @@ impl Modify for StandardErrors {
                             .unwrap_or(false)
                     })
                 });
+                let has_body = op.request_body.is_some();
+                let mut reads_if_match = false;
+                for param in op.parameters.iter_mut().flatten() {
+                    let RefOr::T(param) = param else { continue };
+                    if param.name.eq_ignore_ascii_case("If-Match")
+                        && param.parameter_in == ParameterIn::Header
+                    {
+                        reads_if_match = true;
+                        param.schema = Some(
+                            utoipa::openapi::ObjectBuilder::new()
+                                .schema_type(utoipa::openapi::schema::Type::String)
+                                .pattern(Some(IF_MATCH_PATTERN))
+                                .into(),
+                        );
+                    }
+                }
+                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 let mut add = |code: &str, desc: &str| {
                     op.responses
                         .responses
@@ -173,14 +208,141 @@ impl Modify for StandardErrors {
                     add("400", "Malformed JSON");
                     add("413", "Body larger than the configured limit");
                     add("415", "Body is not application/json");
-                    add("422", "Validation failed; one entry per bad field");
-                } else if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
-                    add("422", "A query parameter is invalid");
+                }
+                if has_body || has_params {
+                    add(
+                        "422",
+                        "Validation failed; one entry per bad field (body or query)",
+                    );
+                }
+                if has_path_id {
+                    add(
+                        "404",
+                        "No such record in the caller's organization (or outside its `:own` scope)",
+                    );
+                }
+                if reads_if_match {
+                    add(
+                        "412",
+                        "`If-Match` names a version that is not the current one",
+                    );
+                }
+                if writes && !public {
+                    add(
+                        "409",
+                        "Conflicts with the current state (a taken unique value, a record still in use, an illegal state change); `type` names which",
+                    );
                 }
                 add("429", "Rate limited; see Retry-After");
                 add("500", "Unexpected error (no internals disclosed)");
                 add("503", "Database unreachable; retry later");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// `(METHOD, path)` of every operation in the document.
+    fn operations(doc: &utoipa::openapi::OpenApi) -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        for (path, item) in &doc.paths.paths {
+            let ops = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+                ("HEAD", item.head.is_some()),
+                ("OPTIONS", item.options.is_some()),
+                ("TRACE", item.trace.is_some()),
+            ];
+            for (method, present) in ops {
+                if present {
+                    out.insert((method.to_string(), path.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// `(METHOD, path)` of every route the server registers.
+    fn routes() -> BTreeSet<(String, String)> {
+        [routes::health_routes(), routes::api_routes()]
+            .iter()
+            .flat_map(|r| r.table().iter())
+            .map(|r| (r.method.as_str().to_string(), r.path.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn every_route_is_documented_and_every_operation_is_served() {
+        let doc = ApiDoc::openapi();
+        let documented = operations(&doc);
+        let served = routes();
+        let undocumented: Vec<_> = served.difference(&documented).collect();
+        let unserved: Vec<_> = documented.difference(&served).collect();
+        assert!(
+            undocumented.is_empty(),
+            "routes without an OpenAPI operation (add the handler to `paths(...)` in openapi.rs \
+             and give it a #[utoipa::path] with the same method and path): {undocumented:?}"
+        );
+        assert!(
+            unserved.is_empty(),
+            "OpenAPI operations no route serves (fix the #[utoipa::path] method or path): {unserved:?}"
+        );
+    }
+
+    #[test]
+    fn routes_with_a_path_id_document_404() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let responses = op["responses"].as_object().unwrap();
+                if path.contains('{') {
+                    assert!(responses.contains_key("404"), "{method} {path} lacks 404");
+                }
+                let reads_if_match = op["parameters"]
+                    .as_array()
+                    .is_some_and(|ps| ps.iter().any(|p| p["name"] == "If-Match"));
+                if reads_if_match {
+                    assert!(responses.contains_key("412"), "{method} {path} lacks 412");
+                }
+            }
+        }
+    }
+
+    /// The document as committed in `docs/openapi.json`, so that any change to the API's shape
+    /// (a renamed field, a new status) shows up in review.
+    #[test]
+    fn the_document_matches_the_committed_snapshot() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+        let mut generated = ApiDoc::openapi().to_pretty_json().unwrap();
+        generated.push('\n');
+        if std::env::var_os("CRM_UPDATE_OPENAPI_SNAPSHOT").is_some_and(|v| v == "1") {
+            std::fs::write(&path, &generated).unwrap();
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        if committed != generated {
+            let first_difference = committed
+                .lines()
+                .zip(generated.lines())
+                .enumerate()
+                .find(|(_, (a, b))| a != b)
+                .map(|(i, (a, b))| {
+                    format!("line {}:\n  committed: {a}\n  generated: {b}", i + 1)
+                })
+                .unwrap_or_else(|| "one is a prefix of the other".into());
+            panic!(
+                "docs/openapi.json is not the document the server serves ({first_difference}).\n\
+                 If the API change is intended, rewrite the snapshot and commit it:\n  \
+                 CRM_UPDATE_OPENAPI_SNAPSHOT=1 cargo test -p crm-api --lib openapi::tests\n\
+                 then review `git diff docs/openapi.json`."
+            );
         }
     }
 }
