@@ -100,7 +100,9 @@ set +e
 # writer commits, which the busy timeout does not cover). Run from the temporary folder so
 # schemathesis' cache stays out of the checkout.
 cd "${WORK}"
-SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="${OLDPWD}/scripts${PYTHONPATH:+:${PYTHONPATH}}" \
+DROPPED="${WORK}/dropped.log"
+: >"${DROPPED}"
+SCHEMATHESIS_DROPPED_LOG="${DROPPED}" SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="${OLDPWD}/scripts${PYTHONPATH:+:${PYTHONPATH}}" \
   timeout --kill-after=30 "${RUN_TIMEOUT}" st run "${BASE}/api/v1/openapi.json" \
   --header "Authorization: Bearer ${TOKEN}" \
   --checks all \
@@ -115,6 +117,8 @@ SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="${OLDPWD}/scripts${PYTHONPATH:
   "${seed_args[@]}"
 status=$?
 set -e
+echo "schemathesis: failures dropped by scripts/schemathesis_hooks.py, by reason:"
+sort "${DROPPED}" | uniq -c | sort -rn | sed 's/^/  /'
 echo "schemathesis: finished in $((SECONDS - start))s with exit code ${status}"
 if [ "${status}" -eq 124 ] || [ "${status}" -eq 137 ]; then
   echo "schemathesis: the run exceeded ${RUN_TIMEOUT}s" >&2

@@ -70,6 +70,27 @@ use utoipa::{IntoParams, Modify, OpenApi};
 )]
 pub struct ApiDoc;
 
+/// A list filter bound on a timestamp that also takes a date (`2026-03-01`, read as that
+/// day's start for `_from` and its end for `_to`).
+pub struct DateOrDateTime;
+
+impl utoipa::PartialSchema for DateOrDateTime {
+    fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+        let format = |f| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(f)))
+        };
+        OneOfBuilder::new()
+            .item(format(KnownFormat::DateTime))
+            .item(format(KnownFormat::Date))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DateOrDateTime {}
+
 /// `limit`, `cursor`, `sort`, `count` of every list.
 pub struct ListParams;
 
@@ -137,7 +158,8 @@ impl Modify for Security {
 }
 
 /// `If-Match` as [`crate::http::IfMatch`] reads it: `*`, or a (weak) entity tag naming a version.
-pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[0-9]+")$"#;
+/// At most 18 digits: every such number is a version (`i64`).
+pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[0-9]{1,18}")$"#;
 
 /// Adds the error answers every route of a kind gives, from what the operation declares:
 /// authentication (`401`/`403` unless public), a body (`400`/`413`/`415`/`422`), a path id

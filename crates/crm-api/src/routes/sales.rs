@@ -44,7 +44,7 @@ fn parse(
     params(
         ("status" = Option<String>, Query, description = "`new`, `contacted`, `qualified`, `unqualified`, `converted`"),
         ("source" = Option<String>, Query), ("owner_id" = Option<Uuid>, Query),
-        ("created_at_from" = Option<String>, Query), ("created_at_to" = Option<String>, Query),
+        ("created_at_from" = Option<crate::openapi::DateOrDateTime>, Query, description = "Inclusive lower bound: an RFC 3339 timestamp or a date"), ("created_at_to" = Option<crate::openapi::DateOrDateTime>, Query, description = "Inclusive upper bound: an RFC 3339 timestamp or a date"),
         ("estimated_amount_from" = Option<i64>, Query), ("estimated_amount_to" = Option<i64>, Query),
         ("q" = Option<String>, Query, description = "Case-insensitive search in name, email, company"),
         crate::openapi::ListParams,
@@ -397,7 +397,7 @@ pub async fn board(
 /// Probability-weighted open amount per expected-close month and currency.
 #[utoipa::path(get, path = "/api/v1/deals/forecast", tag = "deals",
     params(("pipeline_id" = Option<Uuid>, Query), ("owner_id" = Option<Uuid>, Query),
-        ("from" = Option<String>, Query, description = "`YYYY-MM`"), ("to" = Option<String>, Query, description = "`YYYY-MM`")),
+        ("from" = Option<String>, Query, description = "`YYYY-MM`", pattern = r"^\s*[0-9]{4}-(0[1-9]|1[0-2])\s*$"), ("to" = Option<String>, Query, description = "`YYYY-MM`", pattern = r"^\s*[0-9]{4}-(0[1-9]|1[0-2])\s*$")),
     responses((status = 200, description = "The forecast", body = Forecast)))]
 pub async fn forecast(
     auth: Auth<DealsRead>,
