@@ -76,7 +76,9 @@ pub struct DateOrDateTime;
 
 impl utoipa::PartialSchema for DateOrDateTime {
     fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+        use utoipa::openapi::schema::{
+            KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+        };
         let format = |f| {
             ObjectBuilder::new()
                 .schema_type(Type::String)
@@ -355,9 +357,7 @@ mod tests {
                 .zip(generated.lines())
                 .enumerate()
                 .find(|(_, (a, b))| a != b)
-                .map(|(i, (a, b))| {
-                    format!("line {}:\n  committed: {a}\n  generated: {b}", i + 1)
-                })
+                .map(|(i, (a, b))| format!("line {}:\n  committed: {a}\n  generated: {b}", i + 1))
                 .unwrap_or_else(|| "one is a prefix of the other".into());
             panic!(
                 "docs/openapi.json is not the document the server serves ({first_difference}).\n\
