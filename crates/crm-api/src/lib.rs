@@ -9,6 +9,8 @@ pub mod cli;
 pub mod framework_errors;
 pub mod http;
 pub mod openapi;
+#[cfg(test)]
+mod openapi_patterns_tests;
 pub mod problem;
 pub mod rate_limit;
 pub mod request_id;

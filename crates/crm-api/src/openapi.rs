@@ -164,8 +164,9 @@ impl Modify for Security {
 pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[0-9]{1,18}")$"#;
 
 /// Adds the error answers every route of a kind gives, from what the operation declares:
-/// authentication (`401`/`403` unless public), a body (`400`/`413`/`415`/`422`), a path id
-/// (`404`), an `If-Match` header (`412`, and the header's pattern), a write (`409`).
+/// authentication (`401`/`403` unless public), a body (`400`/`413`/`415`/`422`), a query
+/// (`422`), a path id (`404`), an `If-Match` header (`412`, and the header's pattern), an
+/// authenticated write (`409`: any write may meet a unique or foreign-key constraint).
 struct StandardErrors;
 
 impl Modify for StandardErrors {
@@ -217,7 +218,13 @@ impl Modify for StandardErrors {
                         );
                     }
                 }
-                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                // A path id that is not a UUID answers 404 (framework_errors::path_error), so
+                // only a body or a query can earn a 422.
+                let has_query = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
                 let mut add = |code: &str, desc: &str| {
                     op.responses
                         .responses
@@ -233,7 +240,7 @@ impl Modify for StandardErrors {
                     add("413", "Body larger than the configured limit");
                     add("415", "Body is not application/json");
                 }
-                if has_body || has_params {
+                if has_body || has_query {
                     add(
                         "422",
                         "Validation failed; one entry per bad field (body or query)",
