@@ -51,7 +51,7 @@ use utoipa::{IntoParams, Modify, OpenApi};
         routes::activities::list,
     ),
     components(schemas(Problem, ProblemField)),
-    modifiers(&Security, &StandardErrors),
+    modifiers(&Security, &StandardErrors, &OperationIds, &Links),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Sign-up with an emailed code, sign-in, tokens, passwords"),
@@ -272,6 +272,119 @@ impl Modify for StandardErrors {
     }
 }
 
+/// Makes every `operationId` unique, as OpenAPI requires: a handler name several modules share
+/// (`list`, `create`, `get`…) is prefixed with the operation's tag (`clients_list`).
+struct OperationIds;
+
+impl Modify for OperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut seen = std::collections::BTreeMap::<String, usize>::new();
+        for item in openapi.paths.paths.values() {
+            for op in operations_of(item) {
+                if let Some(id) = &op.operation_id {
+                    *seen.entry(id.clone()).or_default() += 1;
+                }
+            }
+        }
+        for item in openapi.paths.paths.values_mut() {
+            for op in operations_of_mut(item) {
+                let Some(id) = op.operation_id.clone() else {
+                    continue;
+                };
+                if seen.get(&id).is_some_and(|n| *n > 1) {
+                    let tag = op.tags.iter().flatten().next().cloned().unwrap_or_default();
+                    op.operation_id = Some(format!("{tag}_{id}"));
+                }
+            }
+        }
+    }
+}
+
+fn operations_of(
+    item: &utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &utoipa::openapi::path::Operation> {
+    [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+        .into_iter()
+        .flatten()
+}
+
+fn operations_of_mut(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.post,
+        &mut item.put,
+        &mut item.patch,
+        &mut item.delete,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// OpenAPI links from each create (`POST /things` answering `201` with the record) to the
+/// record's own operations (`GET`/`PATCH`/`DELETE /things/{id}`), so clients and stateful
+/// fuzzers know that the new `id` names it and its `ETag` is the `If-Match` to send.
+struct Links;
+
+impl Modify for Links {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::link::LinkBuilder;
+        let paths: Vec<String> = openapi.paths.paths.keys().cloned().collect();
+        for collection in &paths {
+            // The record path: the collection and one more `{param}` segment.
+            let Some((record, param)) = paths.iter().find_map(|p| {
+                let rest = p.strip_prefix(collection.as_str())?.strip_prefix("/{")?;
+                let name = rest.strip_suffix('}')?;
+                (!name.contains('/')).then(|| (p.clone(), name.to_string()))
+            }) else {
+                continue;
+            };
+            let Some(target) = openapi.paths.paths.get(&record) else {
+                continue;
+            };
+            let methods: Vec<(&str, &str)> = [
+                ("get", "get", target.get.is_some()),
+                ("update", "patch", target.patch.is_some()),
+                ("delete", "delete", target.delete.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(name, method, present)| present.then_some((name, method)))
+            .collect();
+            let escaped = record.replace('~', "~0").replace('/', "~1");
+            // Path parameters of the collection itself (`{id}` of `/clients/{id}/contacts`).
+            let outer: Vec<String> = collection
+                .split('/')
+                .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+                .map(str::to_string)
+                .collect();
+            let Some(item) = openapi.paths.paths.get_mut(collection) else {
+                continue;
+            };
+            let Some(create) = item.post.as_mut() else {
+                continue;
+            };
+            let Some(RefOr::T(created)) = create.responses.responses.get_mut("201") else {
+                continue;
+            };
+            for (name, method) in &methods {
+                let mut link = LinkBuilder::new()
+                    .operation_ref(format!("#/paths/{escaped}/{method}"))
+                    .parameter(param.clone(), "$response.body#/id");
+                for o in &outer {
+                    link = link.parameter(o.clone(), format!("$request.path.{o}"));
+                }
+                if *method == "patch" {
+                    link = link.parameter("If-Match", "$response.header.ETag");
+                }
+                created
+                    .links
+                    .insert((*name).to_string(), RefOr::T(link.build()));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,6 +438,20 @@ mod tests {
             unserved.is_empty(),
             "OpenAPI operations no route serves (fix the #[utoipa::path] method or path): {unserved:?}"
         );
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = ApiDoc::openapi();
+        let mut ids = std::collections::BTreeMap::<String, usize>::new();
+        for item in doc.paths.paths.values() {
+            for op in operations_of(item) {
+                let id = op.operation_id.clone().unwrap_or_default();
+                *ids.entry(id).or_default() += 1;
+            }
+        }
+        let repeated: Vec<_> = ids.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(repeated.is_empty(), "operationIds used twice: {repeated:?}");
     }
 
     #[test]
