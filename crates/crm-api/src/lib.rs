@@ -10,6 +10,8 @@ pub mod framework_errors;
 pub mod http;
 pub mod list_params;
 pub mod openapi;
+#[cfg(test)]
+mod openapi_patterns_tests;
 pub mod problem;
 pub mod rate_limit;
 pub mod request_guard;

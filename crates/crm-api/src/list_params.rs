@@ -6,11 +6,15 @@
 //! `params(crate::list_params::Leads)`, beside any path parameter.
 
 use crm_domain::kernel::pagination::{FieldKind, FieldSpec, Limit, ListSpec, Nulls};
-use utoipa::openapi::ObjectBuilder;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, SchemaFormat, Type};
+use utoipa::openapi::{ObjectBuilder, RefOr};
 
-fn param(name: &str, description: String, schema: ObjectBuilder) -> Parameter {
+fn param(
+    name: &str,
+    description: String,
+    schema: impl Into<RefOr<utoipa::openapi::schema::Schema>>,
+) -> Parameter {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Query)
@@ -19,7 +23,8 @@ fn param(name: &str, description: String, schema: ObjectBuilder) -> Parameter {
         .build()
 }
 
-fn typed(kind: FieldKind) -> ObjectBuilder {
+fn typed(kind: FieldKind) -> RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::PartialSchema;
     let o = ObjectBuilder::new();
     let format = |f| Some(SchemaFormat::KnownFormat(f));
     match kind {
@@ -27,8 +32,8 @@ fn typed(kind: FieldKind) -> ObjectBuilder {
         FieldKind::Uuid => o
             .schema_type(Type::String)
             .format(format(KnownFormat::Uuid)),
-        // A bare `YYYY-MM-DD` is accepted too (midnight UTC), so no `date-time` format.
-        FieldKind::Timestamp => o.schema_type(Type::String),
+        // A bare `YYYY-MM-DD` is accepted too (the day's start for `_from`, its end for `_to`).
+        FieldKind::Timestamp => return crate::openapi::DateOrDateTime::schema(),
         FieldKind::Date => o
             .schema_type(Type::String)
             .format(format(KnownFormat::Date)),
@@ -37,6 +42,7 @@ fn typed(kind: FieldKind) -> ObjectBuilder {
             .format(format(KnownFormat::Int64)),
         FieldKind::Bool => o.schema_type(Type::Boolean),
     }
+    .into()
 }
 
 fn value_doc(kind: FieldKind) -> &'static str {

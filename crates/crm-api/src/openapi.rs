@@ -3,6 +3,7 @@
 
 use crate::problem::{Problem, ProblemField};
 use crate::routes;
+use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -50,7 +51,7 @@ use utoipa::{Modify, OpenApi};
         routes::activities::list,
     ),
     components(schemas(Problem, ProblemField)),
-    modifiers(&Security, &StandardErrors),
+    modifiers(&Security, &StandardErrors, &OperationIds, &Links),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Sign-up with an emailed code, sign-in, tokens, passwords"),
@@ -68,6 +69,29 @@ use utoipa::{Modify, OpenApi};
     )
 )]
 pub struct ApiDoc;
+
+/// A list filter bound on a timestamp that also takes a date (`2026-03-01`, read as that
+/// day's start for `_from` and its end for `_to`).
+pub struct DateOrDateTime;
+
+impl utoipa::PartialSchema for DateOrDateTime {
+    fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+        };
+        let format = |f| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(f)))
+        };
+        OneOfBuilder::new()
+            .item(format(KnownFormat::DateTime))
+            .item(format(KnownFormat::Date))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DateOrDateTime {}
 
 struct Security;
 
@@ -91,6 +115,14 @@ impl Modify for Security {
     }
 }
 
+/// `If-Match` as [`crate::http::IfMatch`] reads it: `*`, or a (weak) entity tag naming a version.
+/// At most 18 digits: every such number is a version (`i64`).
+pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[0-9]{1,18}")$"#;
+
+/// Adds the error answers every route of a kind gives, from what the operation declares:
+/// authentication (`401`/`403` unless public), a body (`400`/`413`/`415`/`422`), a query
+/// (`422`), a path id (`404`), an `If-Match` header (`412`, and the header's pattern), an
+/// authenticated write (`409`: any write may meet a unique or foreign-key constraint).
 struct StandardErrors;
 
 impl Modify for StandardErrors {
@@ -108,15 +140,16 @@ impl Modify for StandardErrors {
                     .build(),
             )
         };
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let has_path_id = path.contains('{');
             let ops = [
                 (&mut item.get, false),
                 (&mut item.post, true),
                 (&mut item.put, true),
                 (&mut item.patch, true),
-                (&mut item.delete, false),
+                (&mut item.delete, true),
             ];
-            for (op, has_body) in ops {
+            for (op, writes) in ops {
                 let Some(op) = op.as_mut() else { continue };
                 let public = op.security.as_ref().is_some_and(|s| {
                     s.iter().all(|r| {
@@ -125,6 +158,29 @@ impl Modify for StandardErrors {
                             .unwrap_or(false)
                     })
                 });
+                let has_body = op.request_body.is_some();
+                let mut reads_if_match = false;
+                for param in op.parameters.iter_mut().flatten() {
+                    let RefOr::T(param) = param else { continue };
+                    if param.name.eq_ignore_ascii_case("If-Match")
+                        && param.parameter_in == ParameterIn::Header
+                    {
+                        reads_if_match = true;
+                        param.schema = Some(
+                            utoipa::openapi::ObjectBuilder::new()
+                                .schema_type(utoipa::openapi::schema::Type::String)
+                                .pattern(Some(IF_MATCH_PATTERN))
+                                .into(),
+                        );
+                    }
+                }
+                // A path id that is not a UUID answers 404 (framework_errors::path_error), so
+                // only a body or a query can earn a 422.
+                let has_query = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
                 let mut add = |code: &str, desc: &str| {
                     op.responses
                         .responses
@@ -139,14 +195,267 @@ impl Modify for StandardErrors {
                     add("400", "Malformed JSON");
                     add("413", "Body larger than the configured limit");
                     add("415", "Body is not application/json");
-                    add("422", "Validation failed; one entry per bad field");
-                } else if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
-                    add("422", "A query parameter is invalid");
                 }
+                if has_body || has_query {
+                    add(
+                        "422",
+                        "Validation failed; one entry per bad field (body or query)",
+                    );
+                }
+                if has_path_id {
+                    add(
+                        "404",
+                        "No such record in the caller's organization (or outside its `:own` scope)",
+                    );
+                }
+                if reads_if_match {
+                    add(
+                        "412",
+                        "`If-Match` names a version that is not the current one",
+                    );
+                }
+                if writes && !public {
+                    add(
+                        "409",
+                        "Conflicts with the current state (a taken unique value, a record still in use, an illegal state change); `type` names which",
+                    );
+                }
+                add("414", "Request target (path and query) longer than 8 KiB");
                 add("429", "Rate limited; see Retry-After");
                 add("500", "Unexpected error (no internals disclosed)");
                 add("503", "Database unreachable; retry later");
             }
+        }
+    }
+}
+
+/// Makes every `operationId` unique, as OpenAPI requires: a handler name several modules share
+/// (`list`, `create`, `get`…) is prefixed with the operation's tag (`clients_list`).
+struct OperationIds;
+
+impl Modify for OperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut seen = std::collections::BTreeMap::<String, usize>::new();
+        for item in openapi.paths.paths.values() {
+            for op in operations_of(item) {
+                if let Some(id) = &op.operation_id {
+                    *seen.entry(id.clone()).or_default() += 1;
+                }
+            }
+        }
+        for item in openapi.paths.paths.values_mut() {
+            for op in operations_of_mut(item) {
+                let Some(id) = op.operation_id.clone() else {
+                    continue;
+                };
+                if seen.get(&id).is_some_and(|n| *n > 1) {
+                    let tag = op.tags.iter().flatten().next().cloned().unwrap_or_default();
+                    op.operation_id = Some(format!("{tag}_{id}"));
+                }
+            }
+        }
+    }
+}
+
+fn operations_of(
+    item: &utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &utoipa::openapi::path::Operation> {
+    [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+        .into_iter()
+        .flatten()
+}
+
+fn operations_of_mut(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.post,
+        &mut item.put,
+        &mut item.patch,
+        &mut item.delete,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// OpenAPI links from each create (`POST /things` answering `201` with the record) to the
+/// record's own operations (`GET`/`PATCH`/`DELETE /things/{id}`), so clients and stateful
+/// fuzzers know that the new `id` names it and its `ETag` is the `If-Match` to send.
+struct Links;
+
+impl Modify for Links {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::link::LinkBuilder;
+        let paths: Vec<String> = openapi.paths.paths.keys().cloned().collect();
+        for collection in &paths {
+            // The record path: the collection and one more `{param}` segment.
+            let Some((record, param)) = paths.iter().find_map(|p| {
+                let rest = p.strip_prefix(collection.as_str())?.strip_prefix("/{")?;
+                let name = rest.strip_suffix('}')?;
+                (!name.contains('/')).then(|| (p.clone(), name.to_string()))
+            }) else {
+                continue;
+            };
+            let Some(target) = openapi.paths.paths.get(&record) else {
+                continue;
+            };
+            let methods: Vec<(&str, &str)> = [
+                ("get", "get", target.get.is_some()),
+                ("update", "patch", target.patch.is_some()),
+                ("delete", "delete", target.delete.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(name, method, present)| present.then_some((name, method)))
+            .collect();
+            let escaped = record.replace('~', "~0").replace('/', "~1");
+            // Path parameters of the collection itself (`{id}` of `/clients/{id}/contacts`).
+            let outer: Vec<String> = collection
+                .split('/')
+                .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+                .map(str::to_string)
+                .collect();
+            let Some(item) = openapi.paths.paths.get_mut(collection) else {
+                continue;
+            };
+            let Some(create) = item.post.as_mut() else {
+                continue;
+            };
+            let Some(RefOr::T(created)) = create.responses.responses.get_mut("201") else {
+                continue;
+            };
+            for (name, method) in &methods {
+                let mut link = LinkBuilder::new()
+                    .operation_ref(format!("#/paths/{escaped}/{method}"))
+                    .parameter(param.clone(), "$response.body#/id");
+                for o in &outer {
+                    link = link.parameter(o.clone(), format!("$request.path.{o}"));
+                }
+                if *method == "patch" {
+                    link = link.parameter("If-Match", "$response.header.ETag");
+                }
+                created
+                    .links
+                    .insert((*name).to_string(), RefOr::T(link.build()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// `(METHOD, path)` of every operation in the document.
+    fn operations(doc: &utoipa::openapi::OpenApi) -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        for (path, item) in &doc.paths.paths {
+            let ops = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+                ("HEAD", item.head.is_some()),
+                ("OPTIONS", item.options.is_some()),
+                ("TRACE", item.trace.is_some()),
+            ];
+            for (method, present) in ops {
+                if present {
+                    out.insert((method.to_string(), path.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// `(METHOD, path)` of every route the server registers.
+    fn routes() -> BTreeSet<(String, String)> {
+        [routes::health_routes(), routes::api_routes()]
+            .iter()
+            .flat_map(|r| r.table().iter())
+            .map(|r| (r.method.as_str().to_string(), r.path.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn every_route_is_documented_and_every_operation_is_served() {
+        let doc = ApiDoc::openapi();
+        let documented = operations(&doc);
+        let served = routes();
+        let undocumented: Vec<_> = served.difference(&documented).collect();
+        let unserved: Vec<_> = documented.difference(&served).collect();
+        assert!(
+            undocumented.is_empty(),
+            "routes without an OpenAPI operation (add the handler to `paths(...)` in openapi.rs \
+             and give it a #[utoipa::path] with the same method and path): {undocumented:?}"
+        );
+        assert!(
+            unserved.is_empty(),
+            "OpenAPI operations no route serves (fix the #[utoipa::path] method or path): {unserved:?}"
+        );
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = ApiDoc::openapi();
+        let mut ids = std::collections::BTreeMap::<String, usize>::new();
+        for item in doc.paths.paths.values() {
+            for op in operations_of(item) {
+                let id = op.operation_id.clone().unwrap_or_default();
+                *ids.entry(id).or_default() += 1;
+            }
+        }
+        let repeated: Vec<_> = ids.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(repeated.is_empty(), "operationIds used twice: {repeated:?}");
+    }
+
+    #[test]
+    fn routes_with_a_path_id_document_404() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let responses = op["responses"].as_object().unwrap();
+                if path.contains('{') {
+                    assert!(responses.contains_key("404"), "{method} {path} lacks 404");
+                }
+                let reads_if_match = op["parameters"]
+                    .as_array()
+                    .is_some_and(|ps| ps.iter().any(|p| p["name"] == "If-Match"));
+                if reads_if_match {
+                    assert!(responses.contains_key("412"), "{method} {path} lacks 412");
+                }
+            }
+        }
+    }
+
+    /// The document as committed in `docs/openapi.json`, so that any change to the API's shape
+    /// (a renamed field, a new status) shows up in review.
+    #[test]
+    fn the_document_matches_the_committed_snapshot() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+        let mut generated = ApiDoc::openapi().to_pretty_json().unwrap();
+        generated.push('\n');
+        if std::env::var_os("CRM_UPDATE_OPENAPI_SNAPSHOT").is_some_and(|v| v == "1") {
+            std::fs::write(&path, &generated).unwrap();
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        if committed != generated {
+            let first_difference = committed
+                .lines()
+                .zip(generated.lines())
+                .enumerate()
+                .find(|(_, (a, b))| a != b)
+                .map(|(i, (a, b))| format!("line {}:\n  committed: {a}\n  generated: {b}", i + 1))
+                .unwrap_or_else(|| "one is a prefix of the other".into());
+            panic!(
+                "docs/openapi.json is not the document the server serves ({first_difference}).\n\
+                 If the API change is intended, rewrite the snapshot and commit it:\n  \
+                 CRM_UPDATE_OPENAPI_SNAPSHOT=1 cargo test -p crm-api --lib openapi::tests\n\
+                 then review `git diff docs/openapi.json`."
+            );
         }
     }
 }

@@ -37,6 +37,7 @@ pub struct Registered {
     "email": "ann@acme.example"
 }))]
 pub struct EmailBody {
+    #[schema(schema_with = crm_domain::kernel::openapi::email)]
     pub email: String,
 }
 

@@ -385,7 +385,7 @@ pub async fn board(
 /// Probability-weighted open amount per expected-close month and currency.
 #[utoipa::path(get, path = "/api/v1/deals/forecast", tag = "deals",
     params(("pipeline_id" = Option<Uuid>, Query), ("owner_id" = Option<Uuid>, Query),
-        ("from" = Option<String>, Query, description = "`YYYY-MM`"), ("to" = Option<String>, Query, description = "`YYYY-MM`")),
+        ("from" = Option<String>, Query, description = "`YYYY-MM`", pattern = r"^\s*[0-9]{4}-(0[1-9]|1[0-2])\s*$"), ("to" = Option<String>, Query, description = "`YYYY-MM`", pattern = r"^\s*[0-9]{4}-(0[1-9]|1[0-2])\s*$")),
     responses((status = 200, description = "The forecast", body = Forecast)))]
 pub async fn forecast(
     auth: Auth<DealsRead>,

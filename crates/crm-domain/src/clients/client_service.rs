@@ -73,21 +73,29 @@ pub const CLIENT_ADDRESS_MAX: usize = 1000;
     "address": "1 Globex Way, Springfield"
 })))]
 pub struct ClientInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line::<{ CLIENT_NAME_MAX }>))]
     pub name: String,
     /// `company` when absent.
     pub kind: Option<ClientKind>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_email))]
     pub email: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_phone))]
     pub phone: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_website))]
     pub website: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_line::<{ CLIENT_INDUSTRY_MAX }>))]
     pub industry: Option<String>,
     /// Makes the new client a sub-client of this one.
     pub parent_id: Option<ClientId>,
     /// The caller when absent; another user needs the all-records `clients:write`.
     pub owner_id: Option<UserId>,
     /// `active` when absent.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<{ CLIENT_STATUS_MAX }>))]
     pub status: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::tags))]
     pub tags: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_text::<{ CLIENT_ADDRESS_MAX }>))]
     pub address: Option<String>,
 }
 
@@ -104,23 +112,31 @@ pub struct ClientInput {
     "phone": null
 })))]
 pub struct ClientPatch {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<{ CLIENT_NAME_MAX }>))]
     pub name: Option<String>,
     pub kind: Option<ClientKind>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_email))]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_phone))]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_website))]
     pub website: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_line::<{ CLIENT_INDUSTRY_MAX }>))]
     pub industry: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub parent_id: Option<Option<ClientId>>,
     /// Reassigning needs the all-records `clients:write` (`422` on `owner_id` otherwise).
     pub owner_id: Option<UserId>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<{ CLIENT_STATUS_MAX }>))]
     pub status: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::tags_or_null))]
     pub tags: Option<Vec<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_text::<{ CLIENT_ADDRESS_MAX }>))]
     pub address: Option<Option<String>>,
 }
 

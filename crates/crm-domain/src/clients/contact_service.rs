@@ -50,10 +50,14 @@ pub const CONTACT_TITLE_MAX: usize = 200;
     "is_primary": true
 })))]
 pub struct ContactInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line::<{ CONTACT_NAME_MAX }>))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_email))]
     pub email: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_phone))]
     pub phone: Option<String>,
     /// Job title at the client.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_line::<{ CONTACT_TITLE_MAX }>))]
     pub title: Option<String>,
     /// Makes this the client's primary contact; the previous primary stops being one.
     #[serde(default)]
@@ -69,12 +73,16 @@ pub struct ContactInput {
     "phone": null
 })))]
 pub struct ContactPatch {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<{ CONTACT_NAME_MAX }>))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_email))]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_phone))]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_line::<{ CONTACT_TITLE_MAX }>))]
     pub title: Option<Option<String>>,
     pub is_primary: Option<bool>,
 }

@@ -49,6 +49,7 @@ pub const SUMMARY_MAX: usize = 10_000;
 })))]
 pub struct InteractionInput {
     pub kind: InteractionKind,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::text::<{ SUMMARY_MAX }>))]
     pub summary: String,
     /// Now when absent.
     pub occurred_at: Option<DateTime<Utc>>,
@@ -66,6 +67,7 @@ pub struct InteractionInput {
 })))]
 pub struct InteractionPatch {
     pub kind: Option<InteractionKind>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::text_or_null::<{ SUMMARY_MAX }>))]
     pub summary: Option<String>,
     pub occurred_at: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "nullable")]

@@ -32,9 +32,13 @@ use serde::Deserialize;
     "organization_name": "Acme Trading"
 })))]
 pub struct RegisterInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line::<200>))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::email))]
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::new_password))]
     pub password: PlainPassword,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<200>))]
     pub organization_name: Option<String>,
 }
 
@@ -47,7 +51,9 @@ pub struct RegisterInput {
     "code": "482913"
 })))]
 pub struct VerifyEmailInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::email))]
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::one_time_code))]
     pub code: String,
 }
 
@@ -75,8 +81,11 @@ pub struct LoginInput {
     "new_password": "a-new-long-passphrase"
 })))]
 pub struct ResetPasswordInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::email))]
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::one_time_code))]
     pub code: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::new_password))]
     pub new_password: PlainPassword,
 }
 
@@ -89,7 +98,9 @@ pub struct ResetPasswordInput {
     "new_password": "a-new-long-passphrase"
 })))]
 pub struct ChangePasswordInput {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password, min_length = 1))]
     pub current_password: PlainPassword,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::new_password))]
     pub new_password: PlainPassword,
 }
 

@@ -73,7 +73,9 @@ pub const MAX_LEVEL: i32 = 100;
     "head_user_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd"
 })))]
 pub struct DepartmentInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line::<200>))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::department_code))]
     pub code: Option<String>,
     pub parent_id: Option<DepartmentId>,
     pub head_user_id: Option<UserId>,
@@ -88,8 +90,10 @@ pub struct DepartmentInput {
     "head_user_id": "019bdaf4-4440-7110-9710-cf5327ac435a"
 })))]
 pub struct DepartmentPatch {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<200>))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::department_code))]
     pub code: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub parent_id: Option<Option<DepartmentId>>,
@@ -107,8 +111,10 @@ pub struct DepartmentPatch {
     "level": 3
 })))]
 pub struct DesignationInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line::<200>))]
     pub title: String,
     pub department_id: Option<DepartmentId>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_int_range::<0, { MAX_LEVEL as i64 }>))]
     pub level: Option<i32>,
 }
 
@@ -121,10 +127,12 @@ pub struct DesignationInput {
     "level": 4
 })))]
 pub struct DesignationPatch {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<200>))]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub department_id: Option<Option<DepartmentId>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_int_range::<0, { MAX_LEVEL as i64 }>))]
     pub level: Option<Option<i32>>,
 }
 

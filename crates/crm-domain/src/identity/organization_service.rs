@@ -24,20 +24,29 @@ use uuid::Uuid;
     "timezone": "America/New_York"
 })))]
 pub struct OrganizationPatch {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<200>))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_text::<200>))]
     pub legal_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_text::<100>))]
     pub tax_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_email))]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_phone))]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_website))]
     pub website: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_text::<1000>))]
     pub address: Option<Option<String>>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::currency_or_null))]
     pub default_currency: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::timezone_or_null))]
     pub timezone: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub logo_file_id: Option<Option<Uuid>>,

@@ -50,9 +50,12 @@ const NAME_MAX: usize = 100;
     ]
 })))]
 pub struct RoleInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line::<{ NAME_MAX }>))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_text::<1000>))]
     pub description: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::permissions))]
     pub permissions: Vec<String>,
 }
 
@@ -70,9 +73,12 @@ pub struct RoleInput {
     ]
 })))]
 pub struct RolePatch {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<{ NAME_MAX }>))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_text::<1000>))]
     pub description: Option<Option<String>>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::permissions_or_null))]
     pub permissions: Option<Vec<String>>,
 }
 

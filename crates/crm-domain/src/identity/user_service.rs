@@ -65,9 +65,12 @@ pub const USER_LIST_SPEC: ListSpec = ListSpec {
     "designation_id": "019bbbc0-4a60-70f3-83e1-b258fd724452"
 })))]
 pub struct CreateUserInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line::<200>))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::email))]
     pub email: String,
     /// With a password the user is active at once; without, invited by mail.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_new_password))]
     pub password: Option<PlainPassword>,
     /// Absent: the `employee` role. Present (even empty): exactly these.
     pub role_ids: Option<Vec<RoleId>>,
@@ -84,7 +87,9 @@ pub struct CreateUserInput {
     "designation_id": "019bbbc0-4a60-70f3-83e1-b258fd724452"
 })))]
 pub struct UserPatch {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<200>))]
     pub name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::email_or_null))]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub department_id: Option<Option<DepartmentId>>,

@@ -22,7 +22,7 @@ pub enum MoneyError {
 }
 
 /// Active ISO 4217 codes with their minor-unit exponent.
-const CURRENCIES: &[(&str, u8)] = &[
+pub(crate) const CURRENCIES: &[(&str, u8)] = &[
     ("AED", 2),
     ("AFN", 2),
     ("ALL", 2),

@@ -74,6 +74,7 @@ const REASON_MAX: usize = 1000;
     "expected_close_date": "2026-06-30"
 })))]
 pub struct DealInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line::<{ TITLE_MAX }>))]
     pub title: String,
     pub client_id: Option<ClientId>,
     pub lead_id: Option<LeadId>,
@@ -82,9 +83,12 @@ pub struct DealInput {
     /// A stage of the pipeline; its first stage when absent.
     pub stage_id: Option<StageId>,
     /// Minor units of `currency`, 0 or more.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, { crate::common::MAX_AMOUNT }>))]
     pub amount: i64,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency))]
     pub currency: String,
     /// The stage's probability when absent.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<0, 100>))]
     pub probability: Option<i32>,
     /// `YYYY-MM-DD`.
     #[cfg_attr(feature = "openapi", schema(format = Date, example = "2026-06-30"))]
@@ -105,6 +109,7 @@ pub struct DealInput {
     "expected_close_date": "2026-07-15"
 })))]
 pub struct DealPatch {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line_or_null::<{ TITLE_MAX }>))]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub client_id: Option<Option<ClientId>>,
@@ -113,8 +118,11 @@ pub struct DealPatch {
     /// Another pipeline: the deal goes to `stage_id`, or to that pipeline's first stage.
     pub pipeline_id: Option<PipelineId>,
     pub stage_id: Option<StageId>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<0, { crate::common::MAX_AMOUNT }>))]
     pub amount: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency_or_null))]
     pub currency: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<0, 100>))]
     pub probability: Option<i32>,
     #[serde(default, deserialize_with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(format = Date))]
@@ -131,6 +139,7 @@ pub struct DealPatch {
     "reason": "Chose a competitor on price"
 })))]
 pub struct LostInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::text::<{ REASON_MAX }>))]
     pub reason: String,
 }
 

@@ -97,7 +97,7 @@ pub struct Lead {
     pub id: LeadId,
     pub organization_id: OrganizationId,
     pub name: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Email))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub email: Option<EmailAddress>,
     pub phone: Option<String>,
     pub company: Option<String>,

@@ -72,19 +72,28 @@ const SOURCE_MAX: usize = 100;
     "score": 40
 })))]
 pub struct LeadInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line::<{ NAME_MAX }>))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_email))]
     pub email: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_phone))]
     pub phone: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_line::<{ NAME_MAX }>))]
     pub company: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_line::<{ SOURCE_MAX }>))]
     pub source: Option<String>,
     /// `new` when absent; `converted` only through conversion.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<LeadStatusInput>))]
     pub status: Option<String>,
     /// The caller when absent; another user needs the all-records `leads:write`.
     pub owner_id: Option<UserId>,
     /// Minor units; needs `currency`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<0, { crate::common::MAX_AMOUNT }>))]
     pub estimated_amount: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency_or_null))]
     pub currency: Option<String>,
     /// 0..=100.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<0, 100>))]
     pub score: Option<i32>,
 }
 
@@ -98,23 +107,32 @@ pub struct LeadInput {
     "phone": null
 })))]
 pub struct LeadPatch {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line_or_null::<{ NAME_MAX }>))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_email))]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_phone))]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_line::<{ NAME_MAX }>))]
     pub company: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_line::<{ SOURCE_MAX }>))]
     pub source: Option<Option<String>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<LeadStatusInput>))]
     pub status: Option<String>,
     /// Reassigning needs the all-records `leads:write` (`422` on `owner_id` otherwise).
     pub owner_id: Option<UserId>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<0, { crate::common::MAX_AMOUNT }>))]
     pub estimated_amount: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency_or_null))]
     pub currency: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<0, 100>))]
     pub score: Option<Option<i32>>,
 }
 
@@ -129,9 +147,12 @@ pub struct LeadPatch {
     "pipeline_id": "019bb138-10c8-7d40-8690-5269ed6f0b09"
 })))]
 pub struct ConvertDealInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line::<{ NAME_MAX }>))]
     pub title: String,
     /// Minor units of `currency`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, { crate::common::MAX_AMOUNT }>))]
     pub amount: i64,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency))]
     pub currency: String,
     /// The default pipeline when absent; the deal starts in the pipeline's first stage.
     pub pipeline_id: Option<PipelineId>,
@@ -161,6 +182,19 @@ pub struct LeadConversion {
     pub lead: Lead,
     pub client: Client,
     pub deal: Option<Deal>,
+}
+
+/// The statuses a request may set (`converted` comes only from `POST /leads/{id}/convert`);
+/// for the OpenAPI document only.
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum LeadStatusInput {
+    New,
+    Contacted,
+    Qualified,
+    Unqualified,
 }
 
 fn status_input(raw: &str) -> Result<LeadStatus, FieldError> {

@@ -41,8 +41,10 @@ pub const MAX_STAGES: usize = 30;
     "probability": 40
 })))]
 pub struct StageInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line::<{ STAGE_NAME_MAX }>))]
     pub name: String,
     /// Win probability in percent, 0..=100.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, 100>))]
     pub probability: i32,
 }
 
@@ -69,11 +71,13 @@ pub struct StageInput {
     ]
 })))]
 pub struct PipelineInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line::<{ STAGE_NAME_MAX }>))]
     pub name: String,
     /// Makes it the organization's default (the flag moves from the previous one).
     #[serde(default)]
     pub is_default: bool,
-    /// At least one, in order.
+    /// At least one, at most 30 (`MAX_STAGES`), in order; names differ (ignoring case).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 30))]
     pub stages: Vec<StageInput>,
 }
 
@@ -90,7 +94,9 @@ pub struct PipelineInput {
 })))]
 pub struct StagePatch {
     pub id: Option<StageId>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line::<{ STAGE_NAME_MAX }>))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, 100>))]
     pub probability: i32,
 }
 
@@ -123,11 +129,13 @@ pub struct StagePatch {
     ]
 })))]
 pub struct PipelinePatch {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line_or_null::<{ STAGE_NAME_MAX }>))]
     pub name: Option<String>,
     /// `true` moves the default flag here; `false` on the default is refused (make another
     /// pipeline the default instead).
     pub is_default: Option<bool>,
     /// The complete new list of stages, in order.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 30))]
     pub stages: Option<Vec<StagePatch>>,
 }
 

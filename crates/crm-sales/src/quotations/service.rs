@@ -66,14 +66,17 @@ const DEFAULT_VALIDITY_DAYS: i64 = 30;
     "tax_rate": 1800
 })))]
 pub struct QuotationItemInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::text::<{ DESCRIPTION_MAX }>))]
     pub description: String,
     /// More than 0, at most three decimals, as a string (`"1.5"`) or a number (`1.5`).
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "1.5"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::quantity))]
     pub quantity: DecimalInput,
     /// Minor units per unit, 0 or more.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, { crate::common::MAX_AMOUNT }>))]
     pub unit_price: i64,
     /// Basis points, 0..=10000 (`1800` = 18 %).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, 10_000>))]
     pub tax_rate: i64,
 }
 
@@ -112,8 +115,10 @@ pub struct QuotationInput {
     /// `YYYY-MM-DD`, not before the issue date; 30 days after it when absent.
     #[cfg_attr(feature = "openapi", schema(format = Date, example = "2026-03-31"))]
     pub valid_until: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency))]
     pub currency: String,
-    /// At least one line.
+    /// At least one line, at most 200 (`MAX_ITEMS`).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 200))]
     pub items: Vec<QuotationItemInput>,
     /// The caller when absent; another user needs the all-records `quotations:write`.
     pub owner_id: Option<UserId>,
@@ -149,7 +154,9 @@ pub struct QuotationPatch {
     pub issue_date: Option<String>,
     #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub valid_until: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency_or_null))]
     pub currency: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 200))]
     pub items: Option<Vec<QuotationItemInput>>,
     /// Reassigning needs the all-records `quotations:write` (`422` on `owner_id` otherwise).
     pub owner_id: Option<UserId>,

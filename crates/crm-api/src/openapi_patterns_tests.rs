@@ -1,0 +1,139 @@
+//! The patterns the OpenAPI document states for input fields (`crm_domain::kernel::openapi`)
+//! accept exactly what the server's validators accept, on a spread of awkward strings.
+
+use crm_domain::identity::EmailAddress;
+use crm_domain::kernel::openapi as schema;
+use crm_domain::kernel::text;
+use utoipa::openapi::{RefOr, Schema};
+
+/// A JSON Schema string schema's pattern and maxLength, as a predicate.
+fn acceptor(schema: &RefOr<Schema>) -> impl Fn(&str) -> bool {
+    let v = serde_json::to_value(schema).unwrap();
+    let re = regex::Regex::new(v["pattern"].as_str().expect("a pattern")).unwrap();
+    let max = v["maxLength"].as_u64();
+    move |s: &str| re.is_match(s) && max.is_none_or(|m| s.chars().count() as u64 <= m)
+}
+
+/// Awkward strings: blanks, control characters, line breaks, non-ASCII, lengths around `max`,
+/// and a deterministic spray of short strings over a small alphabet.
+fn samples(max: usize) -> Vec<String> {
+    let mut out: Vec<String> = [
+        "",
+        " ",
+        "\t",
+        "a",
+        " a ",
+        "\ta\t",
+        "a b",
+        "a\nb",
+        "a\r\nb",
+        "a\tb",
+        "\u{0}",
+        "a\u{0}",
+        "a\u{7f}",
+        "a\u{85}b",
+        "\u{85}",
+        "é",
+        " é ",
+        "\u{a0}a\u{a0}",
+        "a\u{2028}b",
+        "-",
+        "x@y",
+        "a@b.c",
+        " a@b.co ",
+        "A@B.CO",
+        "a@-b.c",
+        "a@b-.c",
+        "a@b..c",
+        "a@@b.c",
+        "@b.c",
+        "a@b",
+        "a b@c.d",
+        "+1 (555) 010-9999",
+        "555",
+        "call me",
+        "+",
+        "https://x",
+        "http://",
+        "https://",
+        "HTTPS://acme.io",
+        "ftp://x",
+        "https://a b",
+        " https://acme.io/x?y=1 ",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for n in [max.saturating_sub(1), max, max + 1] {
+        out.push("x".repeat(n));
+        out.push(format!("  {}  ", "x".repeat(n)));
+        out.push(format!("{}\n", "x".repeat(n)));
+    }
+    let alphabet = [
+        'a', ' ', '\n', '\t', '\u{1}', '@', '.', '-', '1', '(', 'é', '/', ':',
+    ];
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..3000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let len = (seed % 9) as usize;
+        let s: String = (0..len)
+            .map(|i| alphabet[((seed >> (i * 4 + 8)) % alphabet.len() as u64) as usize])
+            .collect();
+        out.push(s);
+    }
+    out
+}
+
+fn agree(name: &str, schema: RefOr<Schema>, max: usize, validator: impl Fn(&str) -> bool) {
+    let accepts = acceptor(&schema);
+    let mut disagree = Vec::new();
+    for s in samples(max) {
+        if accepts(&s) != validator(&s) {
+            disagree.push(s);
+        }
+    }
+    assert!(
+        disagree.is_empty(),
+        "{name}: the document and the validator disagree on {disagree:?}"
+    );
+}
+
+#[test]
+fn text_patterns_match_the_text_validators() {
+    agree("line", schema::line::<10>(), 10, |s| {
+        text::required_text(s, "x", 10).is_ok()
+    });
+    agree("opt_line", schema::opt_line::<10>(), 10, |s| {
+        text::optional_text(Some(s), "x", 10, false).is_ok()
+    });
+    agree("text", schema::text::<10>(), 10, |s| {
+        text::required_multiline(s, "x", 10).is_ok()
+    });
+    agree("opt_text", schema::opt_text::<10>(), 10, |s| {
+        text::optional_text(Some(s), "x", 10, true).is_ok()
+    });
+    // Past the bound a pattern can count, the schema states maxLength on the raw text.
+    agree("text (long)", schema::text::<6000>(), 6000, |s| {
+        text::required_multiline(s, "x", 6000).is_ok() && s.chars().count() <= 6000
+    });
+}
+
+#[test]
+fn phone_website_and_email_patterns_match_their_validators() {
+    // The pattern's bounds are a little tighter than the validators' (see the helpers), which
+    // strings of this length do not reach.
+    agree("phone", schema::opt_phone(), 40, |s| {
+        text::phone(Some(s)).is_ok()
+    });
+    agree("website", schema::opt_website(), 40, |s| {
+        text::website(Some(s)).is_ok()
+    });
+    agree("email", schema::email(), 40, |s| {
+        EmailAddress::parse(s).is_ok()
+    });
+    agree("opt_email", schema::opt_email(), 40, |s| {
+        s.trim().is_empty() || EmailAddress::parse(s).is_ok()
+    });
+}
