@@ -12,11 +12,6 @@ import re
 
 import schemathesis
 
-# A JSON number such as `5053.0` is an integer to JSON Schema, so schemathesis generates it for
-# `type: integer`; serde reads it as a float and the server answers 422. Intended: the API takes
-# integers written as integers.
-FLOAT_FOR_INTEGER = re.compile(r"floating point `-?[0-9]+\.0`, expected [iu][0-9]+")
-
 # As openapi.rs IF_MATCH_PATTERN.
 IF_MATCH = re.compile(r'^(\*|(W/)?"[0-9]{1,18}")$')
 
@@ -78,12 +73,6 @@ def _unfulfillable(error):
         return f"cross-field rule ({field} {code})"
     if code == "out_of_range" and LINE_OVERFLOW.match(field) and "out of range" in message:
         return "quantity x unit price overflow"
-    if FLOAT_FOR_INTEGER.search(message):
-        return "integer written as a float (5053.0)"
-    # TEMPORARY, until the list-sorting work documents each list's sortable fields in the
-    # `sort` parameter's schema; delete this rule then.
-    if field == "sort" and code == "invalid":
-        return "sort field not yet documented per list"
     return None
 
 
@@ -92,26 +81,6 @@ def _if_match(case):
         if name.lower() == "if-match":
             return value
     return None
-
-
-def _sqlite_locked(response):
-    """Whether the server logged SQLite's "database is locked" for this response's request.
-
-    KNOWN SERVER BUG, reported, not fixed here: on SQLite a write transaction that read first
-    fails with SQLITE_BUSY / SQLITE_BUSY_SNAPSHOT ("database is locked", 500) when another
-    writer (another request, or the server's own mail outbox worker) commits in between; the
-    busy timeout does not cover that case. Delete this rule once write transactions begin
-    IMMEDIATE on SQLite.
-    """
-    log = os.environ.get("SCHEMATHESIS_SERVER_LOG")
-    ids = response.headers.get("x-request-id") or []
-    if not log or not ids:
-        return False
-    try:
-        with open(log, encoding="utf-8", errors="replace") as f:
-            return any(ids[0] in line and "database is locked" in line for line in f)
-    except OSError:
-        return False
 
 
 def _drop(rule):
@@ -124,9 +93,6 @@ def filter_failure(context, failure, case, response):
     """Keep (True) every failure but the ones documented above."""
     problem = _problem(response)
     kind = str((problem or {}).get("type", ""))
-
-    if failure.code == "ST101" and response.status_code == 500 and _sqlite_locked(response):
-        return _drop("KNOWN SERVER BUG: SQLite 'database is locked' (500)")
 
     if failure.code == "ST201" and response.status_code == 412:  # invalid request accepted
         # A malformed If-Match names no version, so it is refused like a stale one (RFC 9110

@@ -48,12 +48,13 @@ fn data_error(e: &serde_json::Error) -> FieldError {
 /// syntax error is always `400` whatever the fields; here a wrong type, unknown variant, unknown
 /// or missing field is a `422` naming its field by its JSON path (`items[1].quantity`), and a
 /// NUL character in any string is refused (PostgreSQL cannot store it in text columns).
-pub fn from_json_value<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+pub fn from_json_value<T: DeserializeOwned>(mut value: Value) -> Result<T, ApiError> {
     let mut nul = Vec::new();
     find_nul(&value, &mut String::new(), &mut nul);
     if !nul.is_empty() {
         return Err(ApiError::validation(nul));
     }
+    whole_numbers_as_integers(&mut value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = json_path(e.path());
         ApiError::validation(vec![field_error(&path, &e.inner().to_string())])
@@ -84,6 +85,26 @@ fn join(parent: &str, field: &str) -> String {
         field.to_string()
     } else {
         format!("{parent}.{field}")
+    }
+}
+
+/// `5.0` is the integer 5, as JSON Schema reads it (an integer is a number without a
+/// fractional part), and as the OpenAPI document's `type: integer` promises; serde would
+/// refuse it for an integer field. `5.5` stays a number with a fraction, and is refused.
+fn whole_numbers_as_integers(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f >= i64::MIN as f64
+                && f < i64::MAX as f64
+            {
+                *v = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
     }
 }
 
@@ -357,7 +378,7 @@ mod tests {
                 "must be one of: company, individual",
             ),
             (
-                json!({"name": "a", "score": 5.0}),
+                json!({"name": "a", "score": 5.5}),
                 "score",
                 "invalid",
                 "must be a whole number",

@@ -117,8 +117,8 @@ pub fn parameters(spec: &ListSpec, search: &str) -> Vec<Parameter> {
     ));
     let sortable: Vec<String> = spec.sortable().map(|f| format!("`{}`", f.name)).collect();
     let mut sort_doc = format!(
-        "Comma list of fields, `-` for descending (default `{}`); ties are broken by `id`. \
-         Sortable fields: {}.",
+        "Comma list of fields, `-` for descending (default `{}`); a field named again is \
+         ignored after its first mention; ties are broken by `id`. Sortable fields: {}.",
         spec.default_sort,
         sortable.join(", ")
     );

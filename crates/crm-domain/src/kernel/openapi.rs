@@ -288,10 +288,11 @@ pub fn department_code() -> RefOr<Schema> {
 }
 
 /// `Quantity::parse` as a quotation line takes it (more than 0): a decimal string with at
-/// most three decimals and fifteen integer digits, or a JSON number with at most three decimals.
+/// most three decimals and at most fifteen significant integer digits (leading zeros aside), or a
+/// JSON number with at most three decimals.
 pub fn quantity() -> RefOr<Schema> {
     let text = string(false).pattern(Some(
-        r"^\s*([0-9]{0,14}[1-9][0-9]{0,14}(\.[0-9]{1,3})?|0{0,15}\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))\s*$",
+        r"^\s*(0*[1-9][0-9]{0,14}(\.[0-9]{1,3})?|0*\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))\s*$",
     ));
     let number = ObjectBuilder::new()
         .schema_type(SchemaType::new(Type::Number))

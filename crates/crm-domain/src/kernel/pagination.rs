@@ -475,12 +475,9 @@ impl ListQuery {
                 .ok_or_else(|| {
                     FieldError::new("sort", "invalid", format!("cannot sort by {name}"))
                 })?;
+            // Ordering by a field again cannot change the order: the first mention decides.
             if keys.iter().any(|k| k.field == field.name) {
-                return Err(FieldError::new(
-                    "sort",
-                    "invalid",
-                    format!("{name} appears twice"),
-                ));
+                continue;
             }
             keys.push(SortKey {
                 field: field.name,
@@ -706,19 +703,19 @@ mod tests {
     }
 
     #[test]
-    fn unknown_repeated_or_empty_sorts_are_rejected_on_sort() {
-        for bad in [
-            "nope",
-            "owner_id",
-            "status,-status",
-            ",",
-            "-",
-            "company,nope",
-        ] {
+    fn unknown_or_empty_sorts_are_rejected_on_sort() {
+        for bad in ["nope", "owner_id", ",", "-", "company,nope"] {
             let e = ListQuery::parse(&SPEC, &p(&[("sort", bad)])).unwrap_err();
             assert_eq!(e.len(), 1, "{bad}");
             assert_eq!(e[0].field, "sort", "{bad}");
         }
+    }
+
+    #[test]
+    fn a_field_named_again_in_sort_is_ignored_after_its_first_mention() {
+        let q = ListQuery::parse(&SPEC, &p(&[("sort", "status,-status,+status")])).unwrap();
+        let keys: Vec<_> = q.sort.iter().map(|k| (k.field, k.dir)).collect();
+        assert_eq!(keys, [("status", SortDir::Asc)]);
     }
 
     #[test]
