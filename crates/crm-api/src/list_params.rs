@@ -10,6 +10,9 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, SchemaFormat, Type};
 use utoipa::openapi::{ObjectBuilder, RefOr};
 
+/// Any text without a NUL character.
+const NO_NUL: &str = "^[^\\x00]*$";
+
 fn param(
     name: &str,
     description: String,
@@ -28,7 +31,8 @@ fn typed(kind: FieldKind) -> RefOr<utoipa::openapi::schema::Schema> {
     let o = ObjectBuilder::new();
     let format = |f| Some(SchemaFormat::KnownFormat(f));
     match kind {
-        FieldKind::Text => o.schema_type(Type::String),
+        // NUL never reaches the database: the request guard answers 422 on the parameter.
+        FieldKind::Text => o.schema_type(Type::String).pattern(Some(NO_NUL)),
         FieldKind::Uuid => o
             .schema_type(Type::String)
             .format(format(KnownFormat::Uuid)),
@@ -70,11 +74,14 @@ pub fn parameters(spec: &ListSpec, search: &str) -> Vec<Parameter> {
             Some(d) => d.to_string(),
             None => format!("Only records whose `{}` equals this", f.name),
         };
-        out.push(param(
-            f.name,
-            format!("{doc}{}", value_doc(f.kind)),
-            typed(f.kind),
-        ));
+        let schema = match f.values {
+            Some(values) => ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(values.iter().copied()))
+                .into(),
+            None => typed(f.kind),
+        };
+        out.push(param(f.name, format!("{doc}{}", value_doc(f.kind)), schema));
     }
     for f in spec.ranges() {
         for (suffix, bound) in [("from", "lower"), ("to", "upper")] {
@@ -95,7 +102,8 @@ pub fn parameters(spec: &ListSpec, search: &str) -> Vec<Parameter> {
             format!("Case-insensitive search in {search}"),
             ObjectBuilder::new()
                 .schema_type(Type::String)
-                .max_length(Some(200)),
+                .max_length(Some(200))
+                .pattern(Some(NO_NUL)),
         ));
     }
     out.push(param(

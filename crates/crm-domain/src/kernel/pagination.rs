@@ -92,6 +92,9 @@ pub struct FieldSpec {
     pub nulls: Option<Nulls>,
     /// What the field's values mean, for the API documentation (e.g. the values of a status).
     pub doc: Option<&'static str>,
+    /// The only values an equality filter takes (`422` on the field for others), documented
+    /// as the parameter's `enum`.
+    pub values: Option<&'static [&'static str]>,
 }
 
 impl FieldSpec {
@@ -104,7 +107,12 @@ impl FieldSpec {
             sort: false,
             nulls: None,
             doc: None,
+            values: None,
         }
+    }
+    pub const fn one_of(mut self, values: &'static [&'static str]) -> Self {
+        self.values = Some(values);
+        self
     }
     pub const fn filter(mut self) -> Self {
         self.filter = true;
@@ -395,6 +403,16 @@ impl ListQuery {
                             .map(|f| (f, op)),
                     };
                     match field {
+                        Some((f, _)) if f.values.is_some_and(|v| !v.contains(&raw.as_str())) => {
+                            errors.push(FieldError::new(
+                                key,
+                                "invalid",
+                                format!(
+                                    "{key} must be one of: {}",
+                                    f.values.unwrap_or_default().join(", ")
+                                ),
+                            ))
+                        }
                         Some((f, op)) => match FieldValue::parse(f.kind, raw) {
                             Ok(value) => filters.push(Filter {
                                 field: f.name,
@@ -708,6 +726,28 @@ mod tests {
             let e = ListQuery::parse(&SPEC, &p(&[("sort", bad)])).unwrap_err();
             assert_eq!(e.len(), 1, "{bad}");
             assert_eq!(e[0].field, "sort", "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_filter_with_listed_values_takes_only_those() {
+        const KINDS: &[FieldSpec] = &[FieldSpec::new("kind", FieldKind::Text)
+            .filter()
+            .sort()
+            .one_of(&["call", "note"])];
+        const S: ListSpec = ListSpec {
+            fields: KINDS,
+            default_sort: "kind",
+            searchable: false,
+        };
+        assert!(ListQuery::parse(&S, &p(&[("kind", "note"), ("sort", "kind")])).is_ok());
+        for bad in ["", "Note", "spaceship"] {
+            let e = ListQuery::parse(&S, &p(&[("kind", bad), ("sort", "kind")])).unwrap_err();
+            assert_eq!(
+                (e[0].field.as_str(), e[0].code.as_str()),
+                ("kind", "invalid")
+            );
+            assert!(e[0].message.contains("call, note"), "{}", e[0].message);
         }
     }
 
