@@ -72,3 +72,33 @@ backend_tests!(
         app.stop().await;
     }
 );
+
+backend_tests!(
+    board_and_login_stay_within_their_statement_budget,
+    |b| async move {
+        let app = spawn_app_with(b, &[("CRM__DATABASE__COUNT_STATEMENTS", "true")]).await;
+        let admin = app.register_admin("Budget Board").await;
+        let t = admin.access.clone();
+
+        // The organization's first board makes its default pipeline; the budget is the next one's.
+        assert_eq!(
+            app.get_as(&t, "/api/v1/deals/board")
+                .await
+                .status()
+                .as_u16(),
+            200
+        );
+        let (res, sent) = statements_of(&app, || app.get_as(&t, "/api/v1/deals/board")).await;
+        assert_eq!(res.status().as_u16(), 200);
+        // authenticate; the default pipeline; its stages; the totals; the deals of each of the
+        // three stages (at most 100 each)
+        assert_budget("GET /deals/board", &sent, 7);
+
+        let body = json!({"email": admin.email, "password": admin.password});
+        let (res, sent) = statements_of(&app, || app.post_json("/api/v1/auth/login", &body)).await;
+        assert_eq!(res.status().as_u16(), 200);
+        // the user by email; BEGIN, INSERT refresh token, stamp last_login_at, COMMIT
+        assert_budget("POST /auth/login", &sent, 5);
+        app.stop().await;
+    }
+);
