@@ -95,6 +95,29 @@ fn into_roles(rows: Vec<role::Model>) -> Result<Vec<Role>, StoreError> {
     rows.into_iter().map(Role::try_from).collect()
 }
 
+/// The roles assigned to `user` of `org`, by name.
+async fn roles_of(
+    db: &impl ConnectionTrait,
+    org: OrganizationId,
+    user: UserId,
+) -> Result<Vec<Role>, StoreError> {
+    let assigned = Query::select()
+        .column(user_role::Column::RoleId)
+        .from(user_role::Entity)
+        .and_where(user_role::Column::UserId.eq(user.0))
+        .and_where(user_role::Column::OrganizationId.eq(org.0))
+        .to_owned();
+    let rows = Entity::find()
+        .filter(Column::OrganizationId.eq(org.0))
+        .filter(Column::Id.in_subquery(assigned))
+        .order_by_asc(Column::Name)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await
+        .map_err(store_err)?;
+    into_roles(rows)
+}
+
 #[async_trait]
 impl RoleRepository for SqlRoleRepository {
     async fn create(&self, tx: &mut (dyn Tx + 'static), role: &Role) -> Result<(), StoreError> {
@@ -221,21 +244,7 @@ impl RoleRepository for SqlRoleRepository {
         org: OrganizationId,
         user: UserId,
     ) -> Result<Vec<Role>, StoreError> {
-        let assigned = Query::select()
-            .column(user_role::Column::RoleId)
-            .from(user_role::Entity)
-            .and_where(user_role::Column::UserId.eq(user.0))
-            .and_where(user_role::Column::OrganizationId.eq(org.0))
-            .to_owned();
-        let rows = Entity::find()
-            .filter(Column::OrganizationId.eq(org.0))
-            .filter(Column::Id.in_subquery(assigned))
-            .order_by_asc(Column::Name)
-            .order_by_asc(Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        into_roles(rows)
+        roles_of(&self.db, org, user).await
     }
 
     async fn set_user_roles(
@@ -291,20 +300,6 @@ impl RoleRepository for SqlRoleRepository {
         org: OrganizationId,
         user: UserId,
     ) -> Result<Vec<Role>, StoreError> {
-        let assigned = Query::select()
-            .column(user_role::Column::RoleId)
-            .from(user_role::Entity)
-            .and_where(user_role::Column::UserId.eq(user.0))
-            .and_where(user_role::Column::OrganizationId.eq(org.0))
-            .to_owned();
-        let rows = Entity::find()
-            .filter(Column::OrganizationId.eq(org.0))
-            .filter(Column::Id.in_subquery(assigned))
-            .order_by_asc(Column::Name)
-            .order_by_asc(Column::Id)
-            .all(sql(tx)?)
-            .await
-            .map_err(store_err)?;
-        into_roles(rows)
+        roles_of(sql(tx)?, org, user).await
     }
 }

@@ -137,6 +137,20 @@ async fn insert<C: ConnectionTrait>(db: &C, p: &Pipeline) -> Result<(), StoreErr
     Ok(())
 }
 
+/// The pipeline `id` of `org` with its stages, read on `db`.
+async fn pipeline_of(
+    db: &impl ConnectionTrait,
+    org: OrganizationId,
+    id: PipelineId,
+) -> Result<Pipeline, StoreError> {
+    let m = in_org(org, id)
+        .one(db)
+        .await
+        .map_err(store_err)?
+        .ok_or(StoreError::NotFound)?;
+    with_stages(db, m).await
+}
+
 #[async_trait]
 impl PipelineRepository for SqlPipelineRepository {
     async fn create(
@@ -148,12 +162,7 @@ impl PipelineRepository for SqlPipelineRepository {
     }
 
     async fn get(&self, org: OrganizationId, id: PipelineId) -> Result<Pipeline, StoreError> {
-        let m = in_org(org, id)
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
-            .ok_or(StoreError::NotFound)?;
-        with_stages(&self.db, m).await
+        pipeline_of(&self.db, org, id).await
     }
 
     async fn get_for_update(
@@ -173,13 +182,7 @@ impl PipelineRepository for SqlPipelineRepository {
         org: OrganizationId,
         id: PipelineId,
     ) -> Result<Pipeline, StoreError> {
-        let db = sql(tx)?;
-        let m = in_org(org, id)
-            .one(db)
-            .await
-            .map_err(store_err)?
-            .ok_or(StoreError::NotFound)?;
-        with_stages(db, m).await
+        pipeline_of(sql(tx)?, org, id).await
     }
 
     async fn get_default(&self, org: OrganizationId) -> Result<Option<Pipeline>, StoreError> {
