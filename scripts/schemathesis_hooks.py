@@ -27,6 +27,9 @@ CROSS_FIELD = {
     ("valid_until", "invalid"),
     # The deal named must belong to the quotation's client.
     ("deal_id", "mismatch"),
+    # The default pipeline stays the default until another one is made the default: which
+    # pipeline is the default is stored state, not the request's shape.
+    ("is_default", "required"),
 }
 
 STAGE_NAME = re.compile(r"^stages\[[0-9]+\]\.name$")

@@ -9,18 +9,7 @@ use serde_json::json;
 
 /// `429` problem+json with a `Retry-After` of 1..=60 seconds.
 async fn assert_window(res: reqwest::Response) -> u64 {
-    let secs: u64 = res
-        .headers()
-        .get("retry-after")
-        .expect("429 carries Retry-After")
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=60).contains(&secs), "Retry-After {secs}");
-    let p = assert_problem(res, 429).await;
-    assert_type(&p, "rate-limited");
-    secs
+    assert_rate_limited(res, 60).await
 }
 
 async fn ask(app: &TestApp, path: &str, email: &str) -> reqwest::Response {

@@ -196,3 +196,20 @@ pub async fn age_codes(app: &TestApp, email: &str) {
     .await;
     assert!(n > 0, "no code rows for {email}");
 }
+
+/// `429` problem+json of type `rate-limited` whose `Retry-After` is 1..=`max_secs` seconds,
+/// which it returns.
+pub async fn assert_rate_limited(res: reqwest::Response, max_secs: u64) -> u64 {
+    let secs: u64 = res
+        .headers()
+        .get("retry-after")
+        .expect("429 carries Retry-After")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=max_secs).contains(&secs), "Retry-After {secs}");
+    let p = assert_problem(res, 429).await;
+    assert_type(&p, "rate-limited");
+    secs
+}

@@ -10,8 +10,7 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, SchemaFormat, Type};
 use utoipa::openapi::{ObjectBuilder, RefOr};
 
-/// Any text without a NUL character.
-const NO_NUL: &str = "^[^\\x00]*$";
+use crate::openapi::NO_NUL;
 
 fn param(
     name: &str,

@@ -51,7 +51,7 @@ use utoipa::{Modify, OpenApi};
         routes::activities::list,
     ),
     components(schemas(Problem, ProblemField)),
-    modifiers(&Security, &StandardErrors, &OperationIds, &Links),
+    modifiers(&Security, &StandardErrors, &OperationIds, &Links, &NoNulInText),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Sign-up with an emailed code, sign-in, tokens, passwords"),
@@ -123,6 +123,78 @@ pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[0-9]{1,18}")$"#;
 /// authentication (`401`/`403` unless public), a body (`400`/`413`/`415`/`422`), a query
 /// (`422`), a path id (`404`), an `If-Match` header (`412`, and the header's pattern), an
 /// authenticated write (`409`: any write may meet a unique or foreign-key constraint).
+/// Every text of a body without a pattern of its own is documented as NUL-free: the body
+/// extractor refuses a NUL in any JSON string (`422` on its path), because PostgreSQL text
+/// cannot hold one. The patterns of `crm_domain::kernel::openapi` exclude it already.
+struct NoNulInText;
+
+impl NoNulInText {
+    fn visit(schema: &mut RefOr<utoipa::openapi::schema::Schema>) {
+        use utoipa::openapi::schema::{
+            ArrayItems, KnownFormat, Schema, SchemaFormat, SchemaType, Type,
+        };
+        let RefOr::T(schema) = schema else { return };
+        match schema {
+            Schema::Object(o) => {
+                let text = match &o.schema_type {
+                    SchemaType::Type(t) => *t == Type::String,
+                    SchemaType::Array(ts) => ts.contains(&Type::String),
+                    SchemaType::AnyValue => false,
+                };
+                let free_format = matches!(
+                    o.format,
+                    None | Some(SchemaFormat::KnownFormat(KnownFormat::Password))
+                );
+                if text && free_format && o.pattern.is_none() && o.enum_values.is_none() {
+                    o.pattern = Some(NO_NUL.to_string());
+                }
+                o.properties.values_mut().for_each(Self::visit);
+            }
+            Schema::Array(a) => {
+                if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                    Self::visit(items);
+                }
+            }
+            Schema::OneOf(x) => x.items.iter_mut().for_each(Self::visit),
+            Schema::AllOf(x) => x.items.iter_mut().for_each(Self::visit),
+            Schema::AnyOf(x) => x.items.iter_mut().for_each(Self::visit),
+            _ => {}
+        }
+    }
+}
+
+/// Any text without a NUL character.
+pub const NO_NUL: &str = "^[^\\x00]*$";
+
+impl Modify for NoNulInText {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            // A problem's texts may quote the request (an unknown field's name), NUL included.
+            c.schemas
+                .iter_mut()
+                .filter(|(name, _)| !name.starts_with("Problem"))
+                .for_each(|(_, schema)| Self::visit(schema));
+        }
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.post, &mut item.put, &mut item.patch]
+                .into_iter()
+                .flatten()
+            {
+                let Some(RefOr::T(body)) = op.request_body.as_mut() else {
+                    continue;
+                };
+                for content in body.content.values_mut() {
+                    if let RefOr::T(content) = content
+                        && let Some(schema) = content.schema.as_mut()
+                    {
+                        Self::visit(schema);
+                    }
+                }
+            }
+        }
+    }
+}
+
 struct StandardErrors;
 
 impl Modify for StandardErrors {
