@@ -44,15 +44,3 @@ impl Tx for FakeTx {
         Ok(())
     }
 }
-
-/// A `MockTxManager` whose every `begin` hands out a [`FakeTx`] reporting to `committed`.
-#[cfg(any(test, feature = "mocks"))]
-pub fn fake_tx_manager(committed: std::sync::Arc<std::sync::atomic::AtomicBool>) -> MockTxManager {
-    let mut m = MockTxManager::new();
-    m.expect_begin().returning(move || {
-        Ok(Box::new(FakeTx {
-            committed: committed.clone(),
-        }) as Box<dyn Tx>)
-    });
-    m
-}

@@ -14,7 +14,7 @@ use crate::ports::SalesPorts;
 use chrono::{Datelike, Months, NaiveDate};
 use crm_domain::clients::{ClientId, Lifecycle};
 use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
-use crm_domain::{Actor, DomainError, FieldError, Scope, StoreError, UserId};
+use crm_domain::{Actor, DomainError, FieldError, Scope, StoreError, Tx, UserId};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -221,6 +221,23 @@ impl DealService {
         Ok(deal)
     }
 
+    /// As [`Self::visible`], read and locked inside `tx` (see the port's `get_for_update`).
+    async fn locked(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        actor: &Actor,
+        scope: Scope,
+        id: DealId,
+    ) -> Result<Deal, DomainError> {
+        let deal = self
+            .p
+            .deals
+            .get_for_update(tx, actor.organization_id, id)
+            .await?;
+        in_scope(actor, scope, deal.owner_id)?;
+        Ok(deal)
+    }
+
     /// The stage moves of the deal, oldest first; needs `deals:read` as [`Self::get`].
     pub async fn stage_history(
         &self,
@@ -404,8 +421,7 @@ impl DealService {
             None => None,
         };
         let mut tx = self.p.tx.begin().await?;
-        let current = self.p.deals.get_for_update(tx.as_mut(), org, id).await?;
-        in_scope(actor, scope, current.owner_id)?;
+        let current = self.locked(tx.as_mut(), actor, scope, id).await?;
         check_version(expected_version, current.version)?;
         if patch == DealPatch::default() {
             return Ok(current);
@@ -547,12 +563,7 @@ impl DealService {
     pub async fn delete(&self, actor: &Actor, id: DealId) -> Result<(), DomainError> {
         let scope = require(actor, "deals", "delete")?;
         let mut tx = self.p.tx.begin().await?;
-        let current = self
-            .p
-            .deals
-            .get_for_update(tx.as_mut(), actor.organization_id, id)
-            .await?;
-        in_scope(actor, scope, current.owner_id)?;
+        let current = self.locked(tx.as_mut(), actor, scope, id).await?;
         self.p
             .deals
             .delete(tx.as_mut(), actor.organization_id, id)
@@ -619,8 +630,7 @@ impl DealService {
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
         // A concurrent close waits here, then finds the deal closed: 409, never 412.
-        let current = self.p.deals.get_for_update(tx.as_mut(), org, id).await?;
-        in_scope(actor, scope, current.owner_id)?;
+        let current = self.locked(tx.as_mut(), actor, scope, id).await?;
         check_version(expected_version, current.version)?;
         if current.is_closed() {
             return Err(closed());

@@ -10,7 +10,7 @@ use crate::pipelines::PipelineId;
 use crate::ports::SalesPorts;
 use crm_domain::clients::{Client, ClientId, ClientKind, Lifecycle};
 use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
-use crm_domain::{Actor, DomainError, FieldError, Scope, StoreError, UserId};
+use crm_domain::{Actor, DomainError, FieldError, Scope, StoreError, Tx, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -277,6 +277,23 @@ impl LeadService {
         Ok(lead)
     }
 
+    /// As [`Self::visible`], read and locked inside `tx` (see the port's `get_for_update`).
+    async fn locked(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        actor: &Actor,
+        scope: Scope,
+        id: LeadId,
+    ) -> Result<Lead, DomainError> {
+        let lead = self
+            .p
+            .leads
+            .get_for_update(tx, actor.organization_id, id)
+            .await?;
+        in_scope(actor, scope, lead.owner_id)?;
+        Ok(lead)
+    }
+
     /// A store conflict on a lead write can only be the open-email key (a concurrent insert):
     /// answered as the duplicate it is.
     async fn write_error(&self, e: StoreError, lead: &Lead) -> DomainError {
@@ -418,12 +435,7 @@ impl LeadService {
                 .await?;
         }
         let mut tx = self.p.tx.begin().await?;
-        let current = self
-            .p
-            .leads
-            .get_for_update(tx.as_mut(), actor.organization_id, id)
-            .await?;
-        in_scope(actor, scope, current.owner_id)?;
+        let current = self.locked(tx.as_mut(), actor, scope, id).await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         if let Some(raw) = &patch.name
@@ -538,12 +550,7 @@ impl LeadService {
     pub async fn delete(&self, actor: &Actor, id: LeadId) -> Result<(), DomainError> {
         let scope = require(actor, "leads", "delete")?;
         let mut tx = self.p.tx.begin().await?;
-        let current = self
-            .p
-            .leads
-            .get_for_update(tx.as_mut(), actor.organization_id, id)
-            .await?;
-        in_scope(actor, scope, current.owner_id)?;
+        let current = self.locked(tx.as_mut(), actor, scope, id).await?;
         self.p
             .leads
             .delete(tx.as_mut(), actor.organization_id, id)
@@ -617,8 +624,7 @@ impl LeadService {
             None => None,
         };
         let mut tx = self.p.tx.begin().await?;
-        let lead = self.p.leads.get_for_update(tx.as_mut(), org, id).await?;
-        in_scope(actor, scope, lead.owner_id)?;
+        let lead = self.locked(tx.as_mut(), actor, scope, id).await?;
         check_version(expected_version, lead.version)?;
         if lead.status == LeadStatus::Converted {
             return Err(already_converted());

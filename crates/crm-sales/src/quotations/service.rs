@@ -303,6 +303,23 @@ impl QuotationService {
         Ok(q)
     }
 
+    /// As [`Self::visible`], read and locked inside `tx` (see the port's `get_for_update`).
+    async fn locked(
+        &self,
+        tx: &mut (dyn Tx + 'static),
+        actor: &Actor,
+        scope: Scope,
+        id: QuotationId,
+    ) -> Result<Quotation, DomainError> {
+        let q = self
+            .p
+            .quotations
+            .get_for_update(tx, actor.organization_id, id)
+            .await?;
+        in_scope(actor, scope, q.owner_id)?;
+        Ok(q)
+    }
+
     /// A deal of the organization whose client (if it has one) is `client`.
     async fn check_deal(
         &self,
@@ -442,12 +459,7 @@ impl QuotationService {
                 .await?;
         }
         let mut tx = self.p.tx.begin().await?;
-        let current = self
-            .p
-            .quotations
-            .get_for_update(tx.as_mut(), org, id)
-            .await?;
-        in_scope(actor, scope, current.owner_id)?;
+        let current = self.locked(tx.as_mut(), actor, scope, id).await?;
         check_version(expected_version, current.version)?;
         if current.status != QuotationStatus::Draft {
             return Err(not_draft());
@@ -548,12 +560,7 @@ impl QuotationService {
     pub async fn delete(&self, actor: &Actor, id: QuotationId) -> Result<(), DomainError> {
         let scope = require(actor, "quotations", "delete")?;
         let mut tx = self.p.tx.begin().await?;
-        let current = self
-            .p
-            .quotations
-            .get_for_update(tx.as_mut(), actor.organization_id, id)
-            .await?;
-        in_scope(actor, scope, current.owner_id)?;
+        let current = self.locked(tx.as_mut(), actor, scope, id).await?;
         if current.status != QuotationStatus::Draft {
             return Err(not_draft());
         }
@@ -620,12 +627,7 @@ impl QuotationService {
         let scope = require(actor, "quotations", "write")?;
         let mut tx = self.p.tx.begin().await?;
         // A concurrent transition waits here, then sees its outcome: 409, never 412.
-        let current = self
-            .p
-            .quotations
-            .get_for_update(tx.as_mut(), actor.organization_id, id)
-            .await?;
-        in_scope(actor, scope, current.owner_id)?;
+        let current = self.locked(tx.as_mut(), actor, scope, id).await?;
         check_version(expected_version, current.version)?;
         let today = self.p.today();
         let from = current.status_on(today);
