@@ -38,25 +38,9 @@ impl Access {
     }
 }
 
-/// A permission a route requires, as a type so it can sit in a handler's signature.
-pub trait Requirement: 'static {
-    const RESOURCE: &'static str;
-    const ACTION: &'static str;
-}
-
-/// Declares requirement types: `requirement!(LeadsRead, "leads", "read");`.
-#[macro_export]
-macro_rules! requirement {
-    ($($name:ident = $res:literal : $act:literal;)*) => {
-        $(
-            pub struct $name;
-            impl $crate::access::Requirement for $name {
-                const RESOURCE: &'static str = $res;
-                const ACTION: &'static str = $act;
-            }
-        )*
-    };
-}
+/// A permission a route requires, as a type so it can sit in a handler's signature; the
+/// domain crate that owns the resource declares it.
+pub use crm_domain::kernel::scope::Requirement;
 
 /// An access declaration usable as a handler's first argument.
 pub trait Declared: FromRequest {

@@ -14,5 +14,5 @@ pub use kernel::error::{DomainError, StoreError};
 pub use kernel::ids::*;
 pub use kernel::money::{Currency, Money, MoneyError};
 pub use kernel::pagination::{Cursor, Limit, ListQuery, Page, SortDir, SortKey};
-pub use kernel::uow::{Tx, TxManager};
-pub use kernel::validation::{FieldError, Validator};
+pub use kernel::uow::{Tx, TxManager, Txn};
+pub use kernel::validation::{FieldError, ValueError};

@@ -23,6 +23,7 @@ pub mod numbering;
 pub mod pipelines;
 mod ports;
 pub mod quotations;
+pub mod requirements;
 #[cfg(test)]
 mod test_support;
 pub mod tracking;

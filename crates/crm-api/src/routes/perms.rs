@@ -1,43 +1,13 @@
-//! The permissions routes require, as types for `Auth<P>`.
+//! The permissions routes require, as types for `Auth<P>`: declared by the domain crate that
+//! owns each resource, re-exported here for the handlers.
 
-use crate::requirement;
-
-requirement! {
-    ActivitiesRead = "activities":"read";
-    OrganizationRead = "organization":"read";
-    OrganizationWrite = "organization":"write";
-    UsersRead = "users":"read";
-    UsersWrite = "users":"write";
-    UsersDelete = "users":"delete";
-    RolesRead = "roles":"read";
-    RolesWrite = "roles":"write";
-    RolesDelete = "roles":"delete";
-    PermissionsRead = "permissions":"read";
-    DepartmentsRead = "departments":"read";
-    DepartmentsWrite = "departments":"write";
-    DepartmentsDelete = "departments":"delete";
-    DesignationsRead = "designations":"read";
-    DesignationsWrite = "designations":"write";
-    DesignationsDelete = "designations":"delete";
-}
-
-requirement! {
-    ClientsRead = "clients":"read";
-    ClientsWrite = "clients":"write";
-    ClientsDelete = "clients":"delete";
-}
-
-requirement! {
-    LeadsRead = "leads":"read";
-    LeadsWrite = "leads":"write";
-    LeadsDelete = "leads":"delete";
-    PipelinesRead = "pipelines":"read";
-    PipelinesWrite = "pipelines":"write";
-    PipelinesDelete = "pipelines":"delete";
-    DealsRead = "deals":"read";
-    DealsWrite = "deals":"write";
-    DealsDelete = "deals":"delete";
-    QuotationsRead = "quotations":"read";
-    QuotationsWrite = "quotations":"write";
-    QuotationsDelete = "quotations":"delete";
-}
+pub use crm_domain::clients::requirements::{ClientsDelete, ClientsRead, ClientsWrite};
+pub use crm_domain::identity::requirements::{
+    ActivitiesRead, DepartmentsDelete, DepartmentsRead, DepartmentsWrite, DesignationsDelete,
+    DesignationsRead, DesignationsWrite, OrganizationRead, OrganizationWrite, PermissionsRead,
+    RolesDelete, RolesRead, RolesWrite, UsersDelete, UsersRead, UsersWrite,
+};
+pub use crm_sales::requirements::{
+    DealsDelete, DealsRead, DealsWrite, LeadsDelete, LeadsRead, LeadsWrite, PipelinesDelete,
+    PipelinesRead, PipelinesWrite, QuotationsDelete, QuotationsRead, QuotationsWrite,
+};

@@ -21,6 +21,7 @@ mod contact_service;
 mod interaction_service;
 mod model;
 mod ports;
+pub mod requirements;
 #[cfg(test)]
 mod test_support;
 

@@ -23,6 +23,7 @@ mod organization_service;
 mod password;
 pub mod permissions;
 mod ports;
+pub mod requirements;
 mod role_service;
 mod settings;
 #[cfg(test)]

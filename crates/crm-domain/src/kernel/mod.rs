@@ -2,13 +2,18 @@
 
 pub mod clock;
 pub mod context;
+pub mod enums;
 pub mod error;
 pub mod ids;
+pub mod input;
 pub mod money;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod pagination;
 pub mod rules;
+pub mod scope;
+#[cfg(any(test, feature = "mocks"))]
+pub mod testing;
 pub mod text;
 pub mod uow;
 pub mod validation;

@@ -17,12 +17,18 @@ pub trait Tx: Send {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
+/// An open transaction as use cases hold it; port methods that write take `&mut Txn`.
+///
+/// Not `&mut dyn Tx`: mockall's generated mocks cannot carry the elided object lifetime of
+/// that type (nor of a lifetime-generic alias of it), and `&mut Box<dyn Tx>` needs neither.
+pub type Txn = Box<dyn Tx>;
+
 /// Opens transactions.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait TxManager: Send + Sync {
     /// Fails with `Unavailable` when the database cannot be reached.
-    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
+    async fn begin(&self) -> Result<Txn, StoreError>;
 }
 
 /// A transaction for unit tests with mocked repositories: it only remembers whether it was
