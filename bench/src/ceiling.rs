@@ -26,6 +26,7 @@ pub async fn state(env: &[(String, String)], config_dir: &Path) -> Result<Arc<Ap
 /// What the bearer-token extractor does after verifying the JWT.
 pub async fn authenticate(state: &AppState, user: Uuid, org: Uuid) -> Result<Actor, String> {
     state
+        .identity
         .auth
         .authenticate(&AccessClaims {
             user_id: UserId(user),

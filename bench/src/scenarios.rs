@@ -274,7 +274,7 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
                     let (o, id) = d.pick(w, i);
                     let org = &d.orgs[o];
                     let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
-                    ok(d.state.leads.get(&actor, LeadId(id)).await)
+                    ok(d.state.sales.leads.get(&actor, LeadId(id)).await)
                 }
             })),
             &[200],
@@ -294,7 +294,7 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
                 async move {
                     let org = &d.orgs[(w + i as usize) % d.orgs.len()];
                     let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
-                    ok(d.state.leads.list(&actor, &list_query(None)?).await)
+                    ok(d.state.sales.leads.list(&actor, &list_query(None)?).await)
                 }
             })),
             &[200],
@@ -314,7 +314,7 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
                     let org = &d.orgs[0];
                     let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
                     let q = list_query(Some(&d.deep_cursor))?;
-                    ok(d.state.leads.list(&actor, &q).await)
+                    ok(d.state.sales.leads.list(&actor, &q).await)
                 }
             })),
             &[200],
@@ -346,7 +346,7 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
                     let input: LeadInput =
                         serde_json::from_value(body).map_err(|e| e.to_string())?;
                     let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
-                    answered(d.state.leads.create(&actor, input).await, 201)
+                    answered(d.state.sales.leads.create(&actor, input).await, 201)
                 }
             })),
             &[201],
@@ -392,6 +392,7 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
                     let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
                     let r = d
                         .state
+                        .sales
                         .leads
                         .update(&actor, LeadId(id), Some(v), patch)
                         .await;
@@ -426,7 +427,11 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
                     )
                     .map_err(|e| e.to_string())?;
                     let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
-                    ok(d.state.leads.update(&actor, LeadId(id), None, patch).await)
+                    ok(d.state
+                        .sales
+                        .leads
+                        .update(&actor, LeadId(id), None, patch)
+                        .await)
                 }
             })),
             &[200],
@@ -444,7 +449,7 @@ fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) 
                 async move {
                     let org = &d.orgs[(w + i as usize) % d.orgs.len()];
                     let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
-                    ok(d.state.deals.board(&actor, None).await)
+                    ok(d.state.sales.deals.board(&actor, None).await)
                 }
             })),
             &[200],

@@ -15,20 +15,14 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, web};
 use crm_db::{Database, Migrator, MigratorTrait};
 use crm_domain::activity::ActivityService;
-use crm_domain::clients::{ClientPorts, ClientService, ContactService, InteractionService};
+use crm_domain::clients::{ClientPorts, ClientServices};
 use crm_domain::identity::{
-    AuthService, AuthSettings, BootstrapAdminInput, BootstrapOutcome, DepartmentService,
-    DesignationService, IdentityPorts, OrganizationService, PlainPassword, RoleService,
-    UserService,
+    AuthSettings, BootstrapAdminInput, BootstrapOutcome, IdentityPorts, IdentityServices,
+    PlainPassword,
 };
 use crm_domain::kernel::clock;
 use crm_domain::mail::{OutboxDispatcher, RetryPolicy};
-use crm_sales::SalesPorts;
-use crm_sales::deals::DealService;
-use crm_sales::leads::LeadService;
-use crm_sales::pipelines::PipelineService;
-use crm_sales::quotations::QuotationService;
-use crm_sales::tracking::TrackingService;
+use crm_sales::{SalesPorts, SalesServices};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,20 +36,9 @@ const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 pub struct AppState {
     pub db: Database,
     pub activities: ActivityService,
-    pub auth: AuthService,
-    pub organizations: OrganizationService,
-    pub users: UserService,
-    pub roles: RoleService,
-    pub departments: DepartmentService,
-    pub designations: DesignationService,
-    pub clients: ClientService,
-    pub contacts: ContactService,
-    pub interactions: InteractionService,
-    pub leads: LeadService,
-    pub pipelines: PipelineService,
-    pub deals: DealService,
-    pub quotations: QuotationService,
-    pub tracking: TrackingService,
+    pub identity: IdentityServices,
+    pub clients: ClientServices,
+    pub sales: SalesServices,
     pub rate_limits: Arc<AuthRateLimiter>,
 }
 
@@ -118,21 +101,10 @@ impl AppState {
             clock: ports.clock.clone(),
         };
         Self {
-            leads: LeadService::new(sales.clone()),
-            pipelines: PipelineService::new(sales.clone()),
-            deals: DealService::new(sales.clone()),
-            quotations: QuotationService::new(sales.clone()),
-            tracking: TrackingService::new(sales),
-            clients: ClientService::new(client_ports.clone()),
-            contacts: ContactService::new(client_ports.clone()),
-            interactions: InteractionService::new(client_ports),
+            sales: SalesServices::new(sales),
+            clients: ClientServices::new(client_ports),
             activities: ActivityService::new(ports.activities.clone()),
-            auth: AuthService::new(ports.clone(), auth_settings.clone()),
-            organizations: OrganizationService::new(ports.clone()),
-            users: UserService::new(ports.clone(), auth_settings),
-            roles: RoleService::new(ports.clone()),
-            departments: DepartmentService::new(ports.clone()),
-            designations: DesignationService::new(ports),
+            identity: IdentityServices::new(ports, auth_settings),
             rate_limits: parts.rate_limits.clone(),
             db,
         }
@@ -190,6 +162,7 @@ async fn bootstrap_admin(state: &AppState, s: &Settings) -> Result<(), StartErro
         return Ok(());
     }
     let outcome = state
+        .identity
         .auth
         .bootstrap_admin(BootstrapAdminInput {
             email: s.bootstrap.admin_email.clone(),
@@ -371,7 +344,7 @@ pub async fn start(
             .unwrap_or_else(|| state.clone());
         let auth = web::Data::new(AuthContext {
             keys: keys.clone(),
-            auth: state.auth.clone(),
+            auth: state.identity.auth.clone(),
         });
         App::new()
             .app_data(state)

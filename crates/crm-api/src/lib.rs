@@ -105,6 +105,7 @@ async fn admin(settings: &Settings, action: AdminAction) -> Result<(), String> {
     let state = app::AppState::new(db, settings);
     let organization_name = organization.unwrap_or_else(|| settings.bootstrap.organization.clone());
     let outcome = state
+        .identity
         .auth
         .bootstrap_admin(BootstrapAdminInput {
             email,

@@ -30,3 +30,25 @@ pub mod tracking;
 
 pub use common::MAX_AMOUNT;
 pub use ports::SalesPorts;
+
+/// The services of the sales module, as the server holds them.
+#[derive(Clone)]
+pub struct SalesServices {
+    pub leads: leads::LeadService,
+    pub pipelines: pipelines::PipelineService,
+    pub deals: deals::DealService,
+    pub quotations: quotations::QuotationService,
+    pub tracking: tracking::TrackingService,
+}
+
+impl SalesServices {
+    pub fn new(ports: SalesPorts) -> Self {
+        Self {
+            leads: leads::LeadService::new(ports.clone()),
+            pipelines: pipelines::PipelineService::new(ports.clone()),
+            deals: deals::DealService::new(ports.clone()),
+            quotations: quotations::QuotationService::new(ports.clone()),
+            tracking: tracking::TrackingService::new(ports),
+        }
+    }
+}

@@ -166,7 +166,7 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     throttle(&state, &req, Some(&body.email))?;
-    let user = state.auth.register(body).await?;
+    let user = state.identity.auth.register(body).await?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/api/v1/users/{}", user.id)))
         .json(Registered {
@@ -192,7 +192,7 @@ pub async fn verify_email(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     throttle(&state, &req, Some(&body.email))?;
-    let pair = state.auth.verify_email(body).await?;
+    let pair = state.identity.auth.verify_email(body).await?;
     Ok(HttpResponse::Ok().json(Tokens::from(pair)))
 }
 
@@ -207,7 +207,7 @@ pub async fn resend_code(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     throttle(&state, &req, Some(&body.email))?;
-    state.auth.resend_code(&body.email).await?;
+    state.identity.auth.resend_code(&body.email).await?;
     Ok(accepted())
 }
 
@@ -227,7 +227,7 @@ pub async fn login(
     let body = body.parse()?;
     throttle(&state, &req, Some(&body.email))?;
     let email = body.email.clone();
-    match state.auth.login(body).await {
+    match state.identity.auth.login(body).await {
         Ok(pair) => {
             state.rate_limits.record_success(&email);
             Ok(HttpResponse::Ok().json(Tokens::from(pair)))
@@ -255,7 +255,7 @@ pub async fn refresh(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     throttle(&state, &req, None)?;
-    let pair = state.auth.refresh(&body.refresh_token).await?;
+    let pair = state.identity.auth.refresh(&body.refresh_token).await?;
     Ok(HttpResponse::Ok().json(Tokens::from(pair)))
 }
 
@@ -270,7 +270,7 @@ pub async fn logout(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     throttle(&state, &req, None)?;
-    state.auth.logout(&body.refresh_token).await?;
+    state.identity.auth.logout(&body.refresh_token).await?;
     Ok(no_content())
 }
 
@@ -285,7 +285,7 @@ pub async fn forgot_password(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     throttle(&state, &req, Some(&body.email))?;
-    state.auth.forgot_password(&body.email).await?;
+    state.identity.auth.forgot_password(&body.email).await?;
     Ok(accepted())
 }
 
@@ -303,7 +303,7 @@ pub async fn reset_password(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
     throttle(&state, &req, Some(&body.email))?;
-    state.auth.reset_password(body).await?;
+    state.identity.auth.reset_password(body).await?;
     Ok(no_content())
 }
 
@@ -318,6 +318,7 @@ pub async fn change_password(
 ) -> Result<HttpResponse, ApiError> {
     throttle(&state, &req, None)?;
     state
+        .identity
         .auth
         .change_password(&who.actor, who.session, body.parse()?)
         .await?;
@@ -328,7 +329,7 @@ pub async fn change_password(
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
     responses((status = 200, description = "The caller", body = MeDto)))]
 pub async fn me(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let me = state.auth.me(&who.actor).await?;
+    let me = state.identity.auth.me(&who.actor).await?;
     let u = &me.user;
     Ok(HttpResponse::Ok().json(MeDto {
         id: u.id.0,

@@ -193,7 +193,7 @@ pub async fn list(
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let q = ListQuery::parse(&CLIENT_LIST_SPEC, &query).map_err(ApiError::validation)?;
-    let page = state.clients.list(&auth.actor, &q).await?;
+    let page = state.clients.clients.list(&auth.actor, &q).await?;
     Ok(HttpResponse::Ok().json(PageDto::from_page(page, |c| ClientDto::from(&c))))
 }
 
@@ -204,7 +204,11 @@ pub async fn create(
     state: web::Data<AppState>,
     body: Body<ClientInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = state.clients.create(&auth.actor, body.parse()?).await?;
+    let c = state
+        .clients
+        .clients
+        .create(&auth.actor, body.parse()?)
+        .await?;
     Ok(created(
         format!("/api/v1/clients/{}", c.id),
         c.version,
@@ -219,7 +223,11 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = state.clients.get(&auth.actor, ClientId(*id)).await?;
+    let c = state
+        .clients
+        .clients
+        .get(&auth.actor, ClientId(*id))
+        .await?;
     Ok(ok_etag(c.version, &ClientDto::from(&c)))
 }
 
@@ -235,6 +243,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let c = state
         .clients
+        .clients
         .update(&auth.actor, ClientId(*id), if_match.0, body.parse()?)
         .await?;
     Ok(ok_etag(c.version, &ClientDto::from(&c)))
@@ -247,7 +256,11 @@ pub async fn delete(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    state.clients.delete(&auth.actor, ClientId(*id)).await?;
+    state
+        .clients
+        .clients
+        .delete(&auth.actor, ClientId(*id))
+        .await?;
     Ok(no_content())
 }
 
@@ -264,6 +277,7 @@ pub async fn sub_clients(
     let q = ListQuery::parse(&CLIENT_LIST_SPEC, &query).map_err(ApiError::validation)?;
     let page = state
         .clients
+        .clients
         .sub_clients(&auth.actor, ClientId(*id), &q)
         .await?;
     Ok(HttpResponse::Ok().json(PageDto::from_page(page, |c| ClientDto::from(&c))))
@@ -279,7 +293,11 @@ pub async fn list_contacts(
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let q = ListQuery::parse(&CONTACT_LIST_SPEC, &query).map_err(ApiError::validation)?;
-    let page = state.contacts.list(&auth.actor, ClientId(*id), &q).await?;
+    let page = state
+        .clients
+        .contacts
+        .list(&auth.actor, ClientId(*id), &q)
+        .await?;
     Ok(HttpResponse::Ok().json(PageDto::from_page(page, |c| ContactDto::from(&c))))
 }
 
@@ -294,8 +312,13 @@ pub async fn create_contact(
     body: Body<ContactInput>,
 ) -> Result<HttpResponse, ApiError> {
     // The client first: another organization's client answers 404 whatever the body holds.
-    state.clients.get(&auth.actor, ClientId(*id)).await?;
+    state
+        .clients
+        .clients
+        .get(&auth.actor, ClientId(*id))
+        .await?;
     let c = state
+        .clients
         .contacts
         .create(&auth.actor, ClientId(*id), body.parse()?)
         .await?;
@@ -316,6 +339,7 @@ pub async fn get_contact(
 ) -> Result<HttpResponse, ApiError> {
     let (client, id) = path.into_inner();
     let c = state
+        .clients
         .contacts
         .get(&auth.actor, ClientId(client), ContactId(id))
         .await?;
@@ -334,6 +358,7 @@ pub async fn update_contact(
 ) -> Result<HttpResponse, ApiError> {
     let (client, id) = path.into_inner();
     let c = state
+        .clients
         .contacts
         .update(
             &auth.actor,
@@ -356,6 +381,7 @@ pub async fn delete_contact(
 ) -> Result<HttpResponse, ApiError> {
     let (client, id) = path.into_inner();
     state
+        .clients
         .contacts
         .delete(&auth.actor, ClientId(client), ContactId(id))
         .await?;
@@ -373,6 +399,7 @@ pub async fn list_interactions(
 ) -> Result<HttpResponse, ApiError> {
     let q = ListQuery::parse(&INTERACTION_LIST_SPEC, &query).map_err(ApiError::validation)?;
     let page = state
+        .clients
         .interactions
         .list(&auth.actor, ClientId(*id), &q)
         .await?;
@@ -390,8 +417,13 @@ pub async fn create_interaction(
     body: Body<InteractionInput>,
 ) -> Result<HttpResponse, ApiError> {
     // The client first: another organization's client answers 404 whatever the body holds.
-    state.clients.get(&auth.actor, ClientId(*id)).await?;
+    state
+        .clients
+        .clients
+        .get(&auth.actor, ClientId(*id))
+        .await?;
     let i = state
+        .clients
         .interactions
         .create(&auth.actor, ClientId(*id), body.parse()?)
         .await?;
@@ -412,6 +444,7 @@ pub async fn get_interaction(
 ) -> Result<HttpResponse, ApiError> {
     let (client, id) = path.into_inner();
     let i = state
+        .clients
         .interactions
         .get(&auth.actor, ClientId(client), InteractionId(id))
         .await?;
@@ -430,6 +463,7 @@ pub async fn update_interaction(
 ) -> Result<HttpResponse, ApiError> {
     let (client, id) = path.into_inner();
     let i = state
+        .clients
         .interactions
         .update(
             &auth.actor,
@@ -452,6 +486,7 @@ pub async fn delete_interaction(
 ) -> Result<HttpResponse, ApiError> {
     let (client, id) = path.into_inner();
     state
+        .clients
         .interactions
         .delete(&auth.actor, ClientId(client), InteractionId(id))
         .await?;

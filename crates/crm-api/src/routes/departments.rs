@@ -106,7 +106,7 @@ pub async fn list(
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     let q = ListQuery::parse(&DEPARTMENT_LIST_SPEC, &query).map_err(ApiError::validation)?;
-    let page = state.departments.list(&auth.actor, &q).await?;
+    let page = state.identity.departments.list(&auth.actor, &q).await?;
     Ok(HttpResponse::Ok().json(PageDto::from_page(page, |d| DepartmentDto::from(&d))))
 }
 
@@ -117,7 +117,11 @@ pub async fn create(
     state: web::Data<AppState>,
     body: Body<DepartmentInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let d = state.departments.create(&auth.actor, body.parse()?).await?;
+    let d = state
+        .identity
+        .departments
+        .create(&auth.actor, body.parse()?)
+        .await?;
     Ok(created(
         format!("/api/v1/departments/{}", d.id),
         d.version,
@@ -133,6 +137,7 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let d = state
+        .identity
         .departments
         .get(&auth.actor, DepartmentId(*id))
         .await?;
@@ -151,6 +156,7 @@ pub async fn update(
     body: Body<DepartmentPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let d = state
+        .identity
         .departments
         .update(&auth.actor, DepartmentId(*id), if_match.0, body.parse()?)
         .await?;
@@ -165,6 +171,7 @@ pub async fn delete(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     state
+        .identity
         .departments
         .delete(&auth.actor, DepartmentId(*id))
         .await?;
@@ -180,7 +187,7 @@ pub async fn list_designations(
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     let q = ListQuery::parse(&DESIGNATION_LIST_SPEC, &query).map_err(ApiError::validation)?;
-    let page = state.designations.list(&auth.actor, &q).await?;
+    let page = state.identity.designations.list(&auth.actor, &q).await?;
     Ok(HttpResponse::Ok().json(PageDto::from_page(page, |d| DesignationDto::from(&d))))
 }
 
@@ -192,6 +199,7 @@ pub async fn create_designation(
     body: Body<DesignationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let d = state
+        .identity
         .designations
         .create(&auth.actor, body.parse()?)
         .await?;
@@ -210,6 +218,7 @@ pub async fn get_designation(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let d = state
+        .identity
         .designations
         .get(&auth.actor, DesignationId(*id))
         .await?;
@@ -227,6 +236,7 @@ pub async fn update_designation(
     body: Body<DesignationPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let d = state
+        .identity
         .designations
         .update(&auth.actor, DesignationId(*id), if_match.0, body.parse()?)
         .await?;
@@ -241,6 +251,7 @@ pub async fn delete_designation(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     state
+        .identity
         .designations
         .delete(&auth.actor, DesignationId(*id))
         .await?;

@@ -76,7 +76,7 @@ pub async fn get(
     auth: Auth<OrganizationRead>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let o = state.organizations.get(&auth.actor).await?;
+    let o = state.identity.organizations.get(&auth.actor).await?;
     Ok(ok_etag(o.version, &OrganizationDto::from(&o)))
 }
 
@@ -94,6 +94,7 @@ pub async fn patch(
     body: Body<OrganizationPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let o = state
+        .identity
         .organizations
         .patch(&auth.actor, if_match.0, body.parse()?)
         .await?;

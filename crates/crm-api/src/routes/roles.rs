@@ -80,7 +80,7 @@ pub async fn list(
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     let q = ListQuery::parse(&ROLE_LIST_SPEC, &query).map_err(ApiError::validation)?;
-    let page = state.roles.list(&auth.actor, &q).await?;
+    let page = state.identity.roles.list(&auth.actor, &q).await?;
     Ok(HttpResponse::Ok().json(PageDto::from_page(page, |r| RoleDto::from(&r))))
 }
 
@@ -92,7 +92,11 @@ pub async fn create(
     state: web::Data<AppState>,
     body: Body<RoleInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let r = state.roles.create(&auth.actor, body.parse()?).await?;
+    let r = state
+        .identity
+        .roles
+        .create(&auth.actor, body.parse()?)
+        .await?;
     Ok(created(
         format!("/api/v1/roles/{}", r.id),
         r.version,
@@ -107,7 +111,7 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let r = state.roles.get(&auth.actor, RoleId(*id)).await?;
+    let r = state.identity.roles.get(&auth.actor, RoleId(*id)).await?;
     Ok(ok_etag(r.version, &RoleDto::from(&r)))
 }
 
@@ -122,6 +126,7 @@ pub async fn update(
     body: Body<RolePatch>,
 ) -> Result<HttpResponse, ApiError> {
     let r = state
+        .identity
         .roles
         .update(&auth.actor, RoleId(*id), if_match.0, body.parse()?)
         .await?;
@@ -136,7 +141,11 @@ pub async fn delete(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    state.roles.delete(&auth.actor, RoleId(*id)).await?;
+    state
+        .identity
+        .roles
+        .delete(&auth.actor, RoleId(*id))
+        .await?;
     Ok(no_content())
 }
 
@@ -147,7 +156,7 @@ pub async fn permissions(
     auth: Auth<PermissionsRead>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let all = state.roles.catalogue(&auth.actor)?;
+    let all = state.identity.roles.catalogue(&auth.actor)?;
     Ok(HttpResponse::Ok().json(PageDto {
         data: all
             .iter()

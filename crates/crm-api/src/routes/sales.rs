@@ -49,6 +49,7 @@ pub async fn list_leads(
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let page = state
+        .sales
         .leads
         .list(&auth.actor, &parse(&LEAD_LIST_SPEC, &query)?)
         .await?;
@@ -66,7 +67,7 @@ pub async fn create_lead(
     state: web::Data<AppState>,
     body: Body<LeadInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let l = state.leads.create(&auth.actor, body.parse()?).await?;
+    let l = state.sales.leads.create(&auth.actor, body.parse()?).await?;
     Ok(created(format!("/api/v1/leads/{}", l.id), l.version, &l))
 }
 
@@ -77,7 +78,7 @@ pub async fn get_lead(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let l = state.leads.get(&auth.actor, LeadId(*id)).await?;
+    let l = state.sales.leads.get(&auth.actor, LeadId(*id)).await?;
     Ok(ok_etag(l.version, &l))
 }
 
@@ -92,6 +93,7 @@ pub async fn update_lead(
     body: Body<LeadPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let l = state
+        .sales
         .leads
         .update(&auth.actor, LeadId(*id), if_match.0, body.parse()?)
         .await?;
@@ -105,7 +107,7 @@ pub async fn delete_lead(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    state.leads.delete(&auth.actor, LeadId(*id)).await?;
+    state.sales.leads.delete(&auth.actor, LeadId(*id)).await?;
     Ok(no_content())
 }
 
@@ -146,6 +148,7 @@ pub async fn convert_lead(
     body: Body<ConvertLeadInput>,
 ) -> Result<HttpResponse, ApiError> {
     let c = state
+        .sales
         .leads
         .convert(&auth.actor, LeadId(*id), if_match.0, body.parse()?)
         .await?;
@@ -166,6 +169,7 @@ pub async fn list_pipelines(
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let page = state
+        .sales
         .pipelines
         .list(&auth.actor, &parse(&PIPELINE_LIST_SPEC, &query)?)
         .await?;
@@ -180,7 +184,11 @@ pub async fn create_pipeline(
     state: web::Data<AppState>,
     body: Body<PipelineInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = state.pipelines.create(&auth.actor, body.parse()?).await?;
+    let p = state
+        .sales
+        .pipelines
+        .create(&auth.actor, body.parse()?)
+        .await?;
     Ok(created(
         format!("/api/v1/pipelines/{}", p.id),
         p.version,
@@ -195,7 +203,11 @@ pub async fn get_pipeline(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = state.pipelines.get(&auth.actor, PipelineId(*id)).await?;
+    let p = state
+        .sales
+        .pipelines
+        .get(&auth.actor, PipelineId(*id))
+        .await?;
     Ok(ok_etag(p.version, &p))
 }
 
@@ -210,6 +222,7 @@ pub async fn update_pipeline(
     body: Body<PipelinePatch>,
 ) -> Result<HttpResponse, ApiError> {
     let p = state
+        .sales
         .pipelines
         .update(&auth.actor, PipelineId(*id), if_match.0, body.parse()?)
         .await?;
@@ -223,7 +236,11 @@ pub async fn delete_pipeline(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    state.pipelines.delete(&auth.actor, PipelineId(*id)).await?;
+    state
+        .sales
+        .pipelines
+        .delete(&auth.actor, PipelineId(*id))
+        .await?;
     Ok(no_content())
 }
 
@@ -238,6 +255,7 @@ pub async fn list_deals(
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let page = state
+        .sales
         .deals
         .list(&auth.actor, &parse(&DEAL_LIST_SPEC, &query)?)
         .await?;
@@ -252,7 +270,7 @@ pub async fn create_deal(
     state: web::Data<AppState>,
     body: Body<DealInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let d = state.deals.create(&auth.actor, body.parse()?).await?;
+    let d = state.sales.deals.create(&auth.actor, body.parse()?).await?;
     Ok(created(format!("/api/v1/deals/{}", d.id), d.version, &d))
 }
 
@@ -263,7 +281,7 @@ pub async fn get_deal(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let d = state.deals.get(&auth.actor, DealId(*id)).await?;
+    let d = state.sales.deals.get(&auth.actor, DealId(*id)).await?;
     Ok(ok_etag(d.version, &d))
 }
 
@@ -279,6 +297,7 @@ pub async fn update_deal(
     body: Body<DealPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let d = state
+        .sales
         .deals
         .update(&auth.actor, DealId(*id), if_match.0, body.parse()?)
         .await?;
@@ -292,7 +311,7 @@ pub async fn delete_deal(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    state.deals.delete(&auth.actor, DealId(*id)).await?;
+    state.sales.deals.delete(&auth.actor, DealId(*id)).await?;
     Ok(no_content())
 }
 
@@ -307,6 +326,7 @@ pub async fn won(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let d = state
+        .sales
         .deals
         .won(&auth.actor, DealId(*id), if_match.0)
         .await?;
@@ -324,8 +344,9 @@ pub async fn lost(
     body: Body<LostInput>,
 ) -> Result<HttpResponse, ApiError> {
     // The deal first: another organization's deal answers 404 whatever the body holds.
-    state.deals.get(&auth.actor, DealId(*id)).await?;
+    state.sales.deals.get(&auth.actor, DealId(*id)).await?;
     let d = state
+        .sales
         .deals
         .lost(&auth.actor, DealId(*id), if_match.0, body.parse()?)
         .await?;
@@ -356,7 +377,11 @@ pub async fn stage_history(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let data = state.deals.stage_history(&auth.actor, DealId(*id)).await?;
+    let data = state
+        .sales
+        .deals
+        .stage_history(&auth.actor, DealId(*id))
+        .await?;
     Ok(HttpResponse::Ok().json(StageHistory { data }))
 }
 
@@ -376,6 +401,7 @@ pub async fn board(
     query: web::Query<BoardQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let b = state
+        .sales
         .deals
         .board(&auth.actor, query.pipeline_id.map(PipelineId))
         .await?;
@@ -393,6 +419,7 @@ pub async fn forecast(
     query: web::Query<ForecastQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let f = state
+        .sales
         .deals
         .forecast(&auth.actor, query.into_inner())
         .await?;
@@ -410,6 +437,7 @@ pub async fn list_quotations(
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let page = state
+        .sales
         .quotations
         .list(&auth.actor, &parse(&QUOTATION_LIST_SPEC, &query)?)
         .await?;
@@ -424,7 +452,11 @@ pub async fn create_quotation(
     state: web::Data<AppState>,
     body: Body<QuotationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = state.quotations.create(&auth.actor, body.parse()?).await?;
+    let q = state
+        .sales
+        .quotations
+        .create(&auth.actor, body.parse()?)
+        .await?;
     Ok(created(
         format!("/api/v1/quotations/{}", q.id),
         q.version,
@@ -439,7 +471,11 @@ pub async fn get_quotation(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = state.quotations.get(&auth.actor, QuotationId(*id)).await?;
+    let q = state
+        .sales
+        .quotations
+        .get(&auth.actor, QuotationId(*id))
+        .await?;
     Ok(ok_etag(q.version, &q))
 }
 
@@ -455,6 +491,7 @@ pub async fn update_quotation(
     body: Body<QuotationPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let q = state
+        .sales
         .quotations
         .update(&auth.actor, QuotationId(*id), if_match.0, body.parse()?)
         .await?;
@@ -469,6 +506,7 @@ pub async fn delete_quotation(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     state
+        .sales
         .quotations
         .delete(&auth.actor, QuotationId(*id))
         .await?;
@@ -486,6 +524,7 @@ pub async fn send_quotation(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let q = state
+        .sales
         .quotations
         .send(&auth.actor, QuotationId(*id), if_match.0)
         .await?;
@@ -503,6 +542,7 @@ pub async fn accept_quotation(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let q = state
+        .sales
         .quotations
         .accept(&auth.actor, QuotationId(*id), if_match.0)
         .await?;
@@ -520,6 +560,7 @@ pub async fn reject_quotation(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let q = state
+        .sales
         .quotations
         .reject(&auth.actor, QuotationId(*id), if_match.0)
         .await?;
@@ -536,7 +577,11 @@ pub async fn client_summary(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let s = state.tracking.summary(&auth.actor, ClientId(*id)).await?;
+    let s = state
+        .sales
+        .tracking
+        .summary(&auth.actor, ClientId(*id))
+        .await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
@@ -553,6 +598,7 @@ pub async fn client_timeline(
 ) -> Result<HttpResponse, ApiError> {
     let q = parse(&TIMELINE_LIST_SPEC, &query)?;
     let page = state
+        .sales
         .tracking
         .timeline(&auth.actor, ClientId(*id), &q)
         .await?;

@@ -51,7 +51,7 @@ pub async fn list(
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     let q = ListQuery::parse(&USER_LIST_SPEC, &query).map_err(ApiError::validation)?;
-    let page = state.users.list(&auth.actor, &q).await?;
+    let page = state.identity.users.list(&auth.actor, &q).await?;
     Ok(HttpResponse::Ok().json(PageDto::from_page(page, |u| UserDto::from(&u))))
 }
 
@@ -67,7 +67,11 @@ pub async fn create(
     state: web::Data<AppState>,
     body: Body<CreateUserInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let u = state.users.create(&auth.actor, body.parse()?).await?;
+    let u = state
+        .identity
+        .users
+        .create(&auth.actor, body.parse()?)
+        .await?;
     Ok(created(
         format!("/api/v1/users/{}", u.id),
         u.version,
@@ -83,7 +87,7 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let u = state.users.get(&auth.actor, UserId(*id)).await?;
+    let u = state.identity.users.get(&auth.actor, UserId(*id)).await?;
     Ok(ok_etag(u.version, &UserDto::from(&u)))
 }
 
@@ -99,6 +103,7 @@ pub async fn update(
     body: Body<UserPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let u = state
+        .identity
         .users
         .update(&who.actor, UserId(*id), if_match.0, body.parse()?)
         .await?;
@@ -114,7 +119,11 @@ pub async fn deactivate(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let u = state.users.deactivate(&auth.actor, UserId(*id)).await?;
+    let u = state
+        .identity
+        .users
+        .deactivate(&auth.actor, UserId(*id))
+        .await?;
     Ok(ok_etag(u.version, &UserDto::from(&u)))
 }
 
@@ -126,7 +135,11 @@ pub async fn reactivate(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let u = state.users.reactivate(&auth.actor, UserId(*id)).await?;
+    let u = state
+        .identity
+        .users
+        .reactivate(&auth.actor, UserId(*id))
+        .await?;
     Ok(ok_etag(u.version, &UserDto::from(&u)))
 }
 
@@ -138,7 +151,7 @@ pub async fn roles(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let roles = state.users.roles(&auth.actor, UserId(*id)).await?;
+    let roles = state.identity.users.roles(&auth.actor, UserId(*id)).await?;
     Ok(HttpResponse::Ok().json(UserRoles {
         user_id: *id,
         roles: roles.iter().map(RoleRef::from).collect(),
@@ -156,7 +169,11 @@ pub async fn set_roles(
     body: Body<SetRolesBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = body.parse()?.role_ids.into_iter().map(RoleId).collect();
-    let roles = state.users.set_roles(&auth.actor, UserId(*id), ids).await?;
+    let roles = state
+        .identity
+        .users
+        .set_roles(&auth.actor, UserId(*id), ids)
+        .await?;
     Ok(HttpResponse::Ok().json(UserRoles {
         user_id: *id,
         roles: roles.iter().map(RoleRef::from).collect(),

@@ -41,3 +41,21 @@ pub use model::{
     Lifecycle,
 };
 pub use ports::*;
+
+/// The services of the clients module, as the server holds them.
+#[derive(Clone)]
+pub struct ClientServices {
+    pub clients: ClientService,
+    pub contacts: ContactService,
+    pub interactions: InteractionService,
+}
+
+impl ClientServices {
+    pub fn new(ports: ClientPorts) -> Self {
+        Self {
+            clients: ClientService::new(ports.clone()),
+            contacts: ContactService::new(ports.clone()),
+            interactions: InteractionService::new(ports),
+        }
+    }
+}

@@ -55,3 +55,27 @@ pub use ports::*;
 pub use role_service::{ROLE_LIST_SPEC, RoleInput, RolePatch, RoleService};
 pub use settings::AuthSettings;
 pub use user_service::{CreateUserInput, USER_LIST_SPEC, UserPatch, UserService};
+
+/// The services of identity and access, as the server holds them.
+#[derive(Clone)]
+pub struct IdentityServices {
+    pub auth: AuthService,
+    pub organizations: OrganizationService,
+    pub users: UserService,
+    pub roles: RoleService,
+    pub departments: DepartmentService,
+    pub designations: DesignationService,
+}
+
+impl IdentityServices {
+    pub fn new(ports: IdentityPorts, settings: AuthSettings) -> Self {
+        Self {
+            auth: AuthService::new(ports.clone(), settings.clone()),
+            organizations: OrganizationService::new(ports.clone()),
+            users: UserService::new(ports.clone(), settings),
+            roles: RoleService::new(ports.clone()),
+            departments: DepartmentService::new(ports.clone()),
+            designations: DesignationService::new(ports),
+        }
+    }
+}
