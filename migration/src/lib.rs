@@ -17,6 +17,7 @@ mod m20261122_000003_clients;
 mod m20261122_000004_sales;
 mod m20261205_000001_sort_indexes;
 mod m20261205_000002_code_requests;
+mod m20261206_000001_job_runs;
 pub mod schema;
 
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_sales::Migration),
             Box::new(m20261205_000001_sort_indexes::Migration),
             Box::new(m20261205_000002_code_requests::Migration),
+            Box::new(m20261206_000001_job_runs::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@ mod identity_org;
 mod identity_support;
 mod identity_users;
 mod input_errors;
+mod jobs;
 mod mailbox;
 mod migrations;
 mod round_trips;

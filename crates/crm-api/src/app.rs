@@ -20,6 +20,7 @@ use crm_domain::identity::{
     AuthSettings, BootstrapAdminInput, BootstrapOutcome, IdentityPorts, IdentityServices,
     PlainPassword,
 };
+use crm_domain::jobs::{CleanupJob, Scheduler};
 use crm_domain::kernel::clock;
 use crm_domain::mail::{OutboxDispatcher, RetryPolicy};
 use crm_sales::{SalesPorts, SalesServices};
@@ -222,6 +223,23 @@ async fn drain_outbox(dispatcher: OutboxDispatcher, poll: Duration) {
     }
 }
 
+/// Runs the scheduled jobs for as long as the server runs: at start, then every `poll`. Each
+/// job's period is claimed in the database first, so with several instances one runs it.
+async fn run_jobs(scheduler: Scheduler, poll: Duration) {
+    loop {
+        scheduler.run_due(clock::now()).await;
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// The scheduler of this instance, with every job the server runs.
+pub fn scheduler(db: &Database) -> Scheduler {
+    let holder = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
+    Scheduler::new(Arc::new(crm_db::SqlJobClaims::new(db.conn.clone())), holder).with_job(Arc::new(
+        CleanupJob::new(Arc::new(crm_db::SqlCleanup::new(db.conn.clone()))),
+    ))
+}
+
 fn mail_config(s: &Settings) -> crm_mail::MailConfig {
     use secrecy::ExposeSecret;
     let non_empty = |v: &str| (!v.is_empty()).then(|| v.to_string());
@@ -400,11 +418,16 @@ pub async fn start(
         Duration::from_secs(settings.mail.outbox_poll_secs.max(1)),
     ));
 
+    let jobs_worker = tokio::spawn(run_jobs(
+        scheduler(&db),
+        Duration::from_secs(settings.jobs.poll_secs.max(1)),
+    ));
+
     tracing::info!(port, database = %crm_db::redact_url(&settings.database.url), "crm listening");
     Ok(Running {
         port,
         server,
-        background: vec![outbox_worker, prune_task],
+        background: vec![outbox_worker, prune_task, jobs_worker],
         statements: db.statement_log().cloned(),
     })
 }

@@ -39,6 +39,9 @@ rate_limit_per_minute = 30
 resend_cooldown_secs = 60
 resend_hourly_cap = 5
 
+[jobs]
+poll_secs = 60
+
 [mail]
 transport = "file"
 from = "CRM <no-reply@localhost>"
@@ -79,6 +82,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub mail: MailSettings,
+    pub jobs: JobSettings,
     pub bootstrap: BootstrapSettings,
     pub log: LogSettings,
 }
@@ -144,6 +148,12 @@ pub struct MailSettings {
     pub outbox_poll_secs: u64,
     pub smtp: SmtpSettings,
     pub file: MailFileSettings,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct JobSettings {
+    /// How often every instance looks for due scheduled work (`CRM__JOBS__POLL_SECS`).
+    pub poll_secs: u64,
 }
 
 #[derive(Debug, Deserialize, Clone)]

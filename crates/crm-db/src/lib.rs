@@ -7,6 +7,7 @@ mod connect;
 mod entities;
 mod error;
 mod identity;
+mod jobs_repo;
 mod keyset;
 mod outbox_repo;
 mod rows;
@@ -21,6 +22,7 @@ pub use identity::{
     SqlDepartmentRepository, SqlDesignationRepository, SqlOrganizationRepository,
     SqlRefreshTokenRepository, SqlRoleRepository, SqlUserRepository, SqlVerificationCodeRepository,
 };
+pub use jobs_repo::{SqlCleanup, SqlJobClaims};
 pub use outbox_repo::SqlOutboxRepository;
 pub use sales::{
     SqlClientTrackingRepository, SqlDealRepository, SqlDocumentCounterRepository,

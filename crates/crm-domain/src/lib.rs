@@ -6,6 +6,7 @@
 pub mod activity;
 pub mod clients;
 pub mod identity;
+pub mod jobs;
 pub mod kernel;
 pub mod mail;
 

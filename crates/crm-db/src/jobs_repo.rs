@@ -1,0 +1,194 @@
+//! Claims of scheduled work and the clean-up's batched deletes.
+//!
+//! A claim is a row per (job, period). Taking one is a read, then either an insert (no claim
+//! yet; the primary key makes a concurrent second insert fail, and that caller lost) or a
+//! conditional update that only matches an unfinished claim whose lease has run out (so of two
+//! instances taking over a crashed run, one update matches). Both are single statements the
+//! database serializes, on every backend, without holding a transaction across the job's run.
+
+use crate::entities::{code_request, job_run};
+use crate::error::store_err;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crm_domain::StoreError;
+use crm_domain::jobs::{Cleanup, JobClaims};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+#[derive(Clone)]
+pub struct SqlJobClaims {
+    db: DatabaseConnection,
+}
+
+impl SqlJobClaims {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn key(job: &str, period: &str) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(job_run::Column::Job.eq(job))
+        .add(job_run::Column::Period.eq(period))
+}
+
+#[async_trait]
+impl JobClaims for SqlJobClaims {
+    async fn claim(
+        &self,
+        job: &str,
+        period: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let existing = job_run::Entity::find()
+            .filter(key(job, period))
+            .one(&self.db)
+            .await
+            .map_err(store_err)?;
+        let Some(existing) = existing else {
+            let row = job_run::ActiveModel {
+                job: Set(job.to_string()),
+                period: Set(period.to_string()),
+                holder: Set(holder.to_string()),
+                claimed_until: Set(lease_until),
+                finished_at: Set(None),
+                attempts: Set(1),
+                last_error: Set(None),
+            };
+            return match job_run::Entity::insert(row).exec(&self.db).await {
+                Ok(_) => Ok(true),
+                Err(e) => match store_err(e) {
+                    // Another instance inserted it first.
+                    StoreError::Conflict { .. } => Ok(false),
+                    e => Err(e),
+                },
+            };
+        };
+        if existing.finished_at.is_some() || existing.claimed_until >= now {
+            return Ok(false);
+        }
+        let taken = job_run::Entity::update_many()
+            .col_expr(job_run::Column::Holder, Expr::value(holder))
+            .col_expr(job_run::Column::ClaimedUntil, Expr::value(lease_until))
+            .col_expr(
+                job_run::Column::Attempts,
+                Expr::col(job_run::Column::Attempts).add(1),
+            )
+            .filter(key(job, period))
+            .filter(job_run::Column::FinishedAt.is_null())
+            .filter(job_run::Column::ClaimedUntil.lt(now))
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(taken.rows_affected == 1)
+    }
+
+    async fn finish(
+        &self,
+        job: &str,
+        period: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        job_run::Entity::update_many()
+            .col_expr(job_run::Column::FinishedAt, Expr::value(now))
+            .col_expr(job_run::Column::LastError, Expr::value(None::<String>))
+            .filter(key(job, period))
+            .filter(job_run::Column::Holder.eq(holder))
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn fail(
+        &self,
+        job: &str,
+        period: &str,
+        holder: &str,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let error: String = error.chars().take(2000).collect();
+        job_run::Entity::update_many()
+            .col_expr(job_run::Column::ClaimedUntil, Expr::value(retry_at))
+            .col_expr(job_run::Column::LastError, Expr::value(error))
+            .filter(key(job, period))
+            .filter(job_run::Column::Holder.eq(holder))
+            .filter(job_run::Column::FinishedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+}
+
+/// The clean-up's deletes: ids of one batch first, then a delete by id, because PostgreSQL
+/// has no `DELETE … LIMIT` and MariaDB refuses a `LIMIT` in a subquery of the same table.
+#[derive(Clone)]
+pub struct SqlCleanup {
+    db: DatabaseConnection,
+}
+
+impl SqlCleanup {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl Cleanup for SqlCleanup {
+    async fn code_requests(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError> {
+        use code_request::{Column, Entity};
+        let ids: Vec<uuid::Uuid> = Entity::find()
+            .select_only()
+            .column(Column::Id)
+            .filter(Column::RequestedAt.lt(before))
+            .order_by_asc(Column::RequestedAt)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(store_err)?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let n = ids.len() as u64;
+        Entity::delete_many()
+            .filter(Column::Id.is_in(ids))
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(n)
+    }
+
+    async fn job_runs(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError> {
+        use job_run::{Column, Entity};
+        let keys: Vec<(String, String)> = Entity::find()
+            .select_only()
+            .column(Column::Job)
+            .column(Column::Period)
+            .filter(Column::FinishedAt.is_not_null())
+            .filter(Column::ClaimedUntil.lt(before))
+            .order_by_asc(Column::ClaimedUntil)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(store_err)?;
+        let n = keys.len() as u64;
+        for (job, period) in keys {
+            Entity::delete_many()
+                .filter(key(&job, &period))
+                .exec(&self.db)
+                .await
+                .map_err(store_err)?;
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,230 @@
+//! Job claims and the clean-up against a real database: a fresh SQLite file per test, or the
+//! database named by `CRM_DB_TEST_URL` (PostgreSQL, MariaDB) when set.
+
+// clippy.toml allows these only inside #[test] functions; the helpers here are test code too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use crm_db::{
+    Database, DbSettings, Migrator, MigratorTrait, SqlCleanup, SqlJobClaims,
+    SqlVerificationCodeRepository,
+};
+use crm_domain::identity::{CodePurpose, EmailAddress, VerificationCodeRepository};
+use crm_domain::jobs::{Cleanup, JobClaims};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+struct Env {
+    db: Database,
+    _dir: Option<TempDir>,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+static MIGRATED: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
+
+async fn env() -> Env {
+    let (url, dir) = match std::env::var("CRM_DB_TEST_URL") {
+        Ok(url) if !url.is_empty() => (url, None),
+        _ => {
+            let d = std::env::temp_dir().join(format!("crm-db-jobs-{}", uuid::Uuid::now_v7()));
+            std::fs::create_dir_all(&d).unwrap();
+            (
+                format!("sqlite://{}/x.db?mode=rwc", d.display()),
+                Some(TempDir(d)),
+            )
+        }
+    };
+    let db = Database::connect(&DbSettings {
+        url,
+        max_connections: 10,
+        min_connections: 0,
+        connect_timeout: StdDuration::from_secs(5),
+        acquire_timeout: StdDuration::from_secs(10),
+        startup_timeout: StdDuration::from_secs(5),
+        statements: None,
+    })
+    .await
+    .unwrap();
+    let mut migrated = MIGRATED.lock().await;
+    if dir.is_some() || !*migrated {
+        Migrator::up(&db.conn, None).await.unwrap();
+        *migrated = true;
+    }
+    Env { db, _dir: dir }
+}
+
+fn at(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, day, hour, 0, 0)
+        .single()
+        .unwrap()
+}
+
+/// A job name no other test uses, so tests can share one database.
+fn job() -> String {
+    format!("test-{}", uuid::Uuid::now_v7().simple())
+}
+
+#[tokio::test]
+async fn a_period_is_claimed_once_and_never_again_once_finished() {
+    let env = env().await;
+    let claims = SqlJobClaims::new(env.db.conn.clone());
+    let (j, now) = (job(), at(6, 3));
+    let lease = now + Duration::minutes(10);
+    assert!(claims.claim(&j, "p1", "a", now, lease).await.unwrap());
+    // Held: nobody else, not even after a while within the lease.
+    assert!(!claims.claim(&j, "p1", "b", now, lease).await.unwrap());
+    let later = now + Duration::minutes(5);
+    assert!(!claims.claim(&j, "p1", "b", later, lease).await.unwrap());
+    // Another period is another claim.
+    assert!(claims.claim(&j, "p2", "b", now, lease).await.unwrap());
+    claims.finish(&j, "p1", "a", later).await.unwrap();
+    // Finished: never again, however late.
+    let much_later = now + Duration::days(2);
+    assert!(
+        !claims
+            .claim(
+                &j,
+                "p1",
+                "b",
+                much_later,
+                much_later + Duration::minutes(10)
+            )
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_crashed_or_failed_run_is_taken_over_after_its_lease() {
+    let env = env().await;
+    let claims = SqlJobClaims::new(env.db.conn.clone());
+    let (j, now) = (job(), at(6, 3));
+    assert!(
+        claims
+            .claim(&j, "p", "a", now, now + Duration::minutes(10))
+            .await
+            .unwrap()
+    );
+    // "a" crashed: after its lease, "b" takes the period over.
+    let after = now + Duration::minutes(11);
+    assert!(
+        claims
+            .claim(&j, "p", "b", after, after + Duration::minutes(10))
+            .await
+            .unwrap()
+    );
+    // "a"'s late finish does not mark "b"'s run.
+    claims.finish(&j, "p", "a", after).await.unwrap();
+    assert!(
+        !claims
+            .claim(&j, "p", "c", after, after + Duration::minutes(10))
+            .await
+            .unwrap()
+    );
+    // "b" fails: retried from its retry time, not before.
+    claims
+        .fail(&j, "p", "b", "receiver down", after + Duration::minutes(1))
+        .await
+        .unwrap();
+    let soon = after + Duration::seconds(30);
+    assert!(!claims.claim(&j, "p", "c", soon, soon).await.unwrap());
+    let retry = after + Duration::minutes(2);
+    assert!(
+        claims
+            .claim(&j, "p", "c", retry, retry + Duration::minutes(10))
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn of_many_concurrent_claimers_exactly_one_wins() {
+    let env = env().await;
+    let claims = Arc::new(SqlJobClaims::new(env.db.conn.clone()));
+    let (j, now) = (job(), at(6, 3));
+    // A fresh period (concurrent inserts) and an expired one (concurrent take-overs).
+    for period in ["fresh", "expired"] {
+        if period == "expired" {
+            assert!(claims.claim(&j, period, "x", now, now).await.unwrap());
+        }
+        let later = now + Duration::minutes(1);
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let (claims, j) = (claims.clone(), j.clone());
+                tokio::spawn(async move {
+                    claims
+                        .claim(
+                            &j,
+                            period,
+                            &format!("h{i}"),
+                            later,
+                            later + Duration::hours(1),
+                        )
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut won = 0;
+        for t in tasks {
+            won += usize::from(t.await.unwrap());
+        }
+        assert_eq!(won, 1, "{period}: {won} winners");
+    }
+}
+
+#[tokio::test]
+async fn cleanup_removes_old_code_requests_in_batches_and_keeps_recent_ones() {
+    let env = env().await;
+    let codes = SqlVerificationCodeRepository::new(env.db.conn.clone());
+    let cleanup = SqlCleanup::new(env.db.conn.clone());
+    let address = || EmailAddress::parse(&format!("{}@cleanup.example", job())).unwrap();
+    let old = Utc.with_ymd_and_hms(2001, 1, 1, 0, 0, 0).single().unwrap();
+    // Addresses never seen again (recording a request forgets that address's old ones).
+    let gone: Vec<_> = (0..5).map(|_| address()).collect();
+    for (i, email) in gone.iter().enumerate() {
+        codes
+            .record_request(
+                email,
+                CodePurpose::PasswordReset,
+                old + Duration::minutes(i as i64),
+            )
+            .await
+            .unwrap();
+    }
+    let email = address();
+    codes
+        .record_request(&email, CodePurpose::PasswordReset, Utc::now())
+        .await
+        .unwrap();
+    let cutoff = old + Duration::days(1);
+    let mut removed = Vec::new();
+    loop {
+        let n = cleanup.code_requests(cutoff, 2).await.unwrap();
+        removed.push(n);
+        if n < 2 {
+            break;
+        }
+    }
+    assert_eq!(removed.iter().sum::<u64>(), 5, "{removed:?}");
+    assert_eq!(removed[0], 2);
+    for e in &gone {
+        let left = codes
+            .recent_sends(e, old - Duration::days(1))
+            .await
+            .unwrap();
+        assert!(left.is_empty(), "{left:?}");
+    }
+    let kept = codes
+        .recent_sends(&email, old - Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+}

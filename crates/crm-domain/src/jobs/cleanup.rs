@@ -1,0 +1,120 @@
+//! The hourly clean-up: rows whose purpose has passed are removed in small batches, so that a
+//! large backlog never holds long locks or one huge transaction.
+
+use super::scheduler::{Job, Period};
+use crate::kernel::error::{DomainError, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+
+/// Removal of expired rows, a batch at a time.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Cleanup: Send + Sync {
+    /// Removes up to `limit` code requests made before `before`; how many went.
+    async fn code_requests(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError>;
+    /// Removes up to `limit` finished job claims older than `before`; how many went.
+    async fn job_runs(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError>;
+}
+
+/// How long code requests are kept: they only matter to the send window (at most an hour);
+/// a day leaves room for any configured cooldown.
+pub const CODE_REQUESTS_KEPT: Duration = Duration::days(1);
+/// How long finished job claims are kept, for looking back at what ran.
+pub const JOB_RUNS_KEPT: Duration = Duration::days(30);
+
+pub struct CleanupJob {
+    port: Arc<dyn Cleanup>,
+    batch: u64,
+}
+
+impl CleanupJob {
+    pub fn new(port: Arc<dyn Cleanup>) -> Self {
+        Self { port, batch: 1000 }
+    }
+
+    pub fn with_batch(mut self, batch: u64) -> Self {
+        self.batch = batch.max(1);
+        self
+    }
+}
+
+/// Calls `step` until a batch comes back short; the total removed.
+async fn drain<F, Fut>(batch: u64, mut step: F) -> Result<u64, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<u64, StoreError>>,
+{
+    let mut total = 0;
+    loop {
+        let n = step().await?;
+        total += n;
+        if n < batch {
+            return Ok(total);
+        }
+    }
+}
+
+#[async_trait]
+impl Job for CleanupJob {
+    fn name(&self) -> &'static str {
+        "cleanup"
+    }
+
+    fn period(&self) -> Period {
+        Period::Hourly
+    }
+
+    async fn run(&self, now: DateTime<Utc>) -> Result<String, DomainError> {
+        let b = self.batch;
+        let codes = drain(b, || self.port.code_requests(now - CODE_REQUESTS_KEPT, b)).await?;
+        let runs = drain(b, || self.port.job_runs(now - JOB_RUNS_KEPT, b)).await?;
+        Ok(format!("removed {codes} code requests, {runs} job claims"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use std::sync::Mutex;
+
+    #[tokio::test]
+    async fn removes_in_batches_until_a_short_one() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 12, 6, 3, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let mut port = MockCleanup::new();
+        let left = Arc::new(Mutex::new(5u64));
+        let l = left.clone();
+        port.expect_code_requests()
+            .withf(move |before, limit| *before == now - Duration::days(1) && *limit == 2)
+            .times(3)
+            .returning(move |_, limit| {
+                let mut left = l.lock().unwrap();
+                let n = (*left).min(limit);
+                *left -= n;
+                Ok(n)
+            });
+        port.expect_job_runs().times(1).returning(|before, _| {
+            assert_eq!(before.date_naive().to_string(), "2026-11-06");
+            Ok(0)
+        });
+        let job = CleanupJob::new(Arc::new(port)).with_batch(2);
+        assert_eq!(
+            job.run(now).await.unwrap(),
+            "removed 5 code requests, 0 job claims"
+        );
+        assert_eq!(*left.lock().unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_store_failure_fails_the_run() {
+        let mut port = MockCleanup::new();
+        port.expect_code_requests()
+            .returning(|_, _| Err(StoreError::Unavailable("down".into())));
+        let job = CleanupJob::new(Arc::new(port));
+        assert!(job.run(Utc::now()).await.is_err());
+    }
+}
