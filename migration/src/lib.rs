@@ -18,6 +18,7 @@ mod m20261122_000004_sales;
 mod m20261205_000001_sort_indexes;
 mod m20261205_000002_code_requests;
 mod m20261206_000001_job_runs;
+mod m20261206_000002_events;
 pub mod schema;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_sort_indexes::Migration),
             Box::new(m20261205_000002_code_requests::Migration),
             Box::new(m20261206_000001_job_runs::Migration),
+            Box::new(m20261206_000002_events::Migration),
         ]
     }
 }

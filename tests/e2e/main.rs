@@ -12,6 +12,7 @@ mod chassis;
 mod cli;
 mod clients;
 mod concurrency;
+mod events;
 mod identity;
 mod identity_codes;
 mod identity_limits;

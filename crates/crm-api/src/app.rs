@@ -16,6 +16,7 @@ use actix_web::{App, HttpResponse, HttpServer, dev::Server, web};
 use crm_db::{Database, Migrator, MigratorTrait};
 use crm_domain::activity::ActivityService;
 use crm_domain::clients::{ClientPorts, ClientServices};
+use crm_domain::events::{EventService, EventType};
 use crm_domain::identity::{
     AuthSettings, BootstrapAdminInput, BootstrapOutcome, IdentityPorts, IdentityServices,
     PlainPassword,
@@ -37,6 +38,7 @@ const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 pub struct AppState {
     pub db: Database,
     pub activities: ActivityService,
+    pub events: EventService,
     pub identity: IdentityServices,
     pub clients: ClientServices,
     pub sales: SalesServices,
@@ -105,11 +107,25 @@ impl AppState {
             sales: SalesServices::new(sales),
             clients: ClientServices::new(client_ports),
             activities: ActivityService::new(ports.activities.clone()),
+            events: EventService::new(
+                Arc::new(crm_db::SqlEventRepository::new(db.conn.clone())),
+                event_types(),
+            ),
             identity: IdentityServices::new(ports, auth_settings),
             rate_limits: parts.rate_limits.clone(),
             db,
         }
     }
+}
+
+/// Every module's declared event types.
+pub fn event_types() -> Vec<EventType> {
+    [
+        crm_domain::identity::requirements::EVENT_TYPES,
+        crm_domain::clients::requirements::EVENT_TYPES,
+        crm_sales::requirements::EVENT_TYPES,
+    ]
+    .concat()
 }
 
 pub fn auth_settings(s: &Settings) -> AuthSettings {

@@ -49,6 +49,7 @@ use utoipa::{Modify, OpenApi};
         routes::sales::delete_quotation, routes::sales::send_quotation,
         routes::sales::accept_quotation, routes::sales::reject_quotation,
         routes::activities::list,
+        routes::events::list, routes::events::types,
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&Security, &StandardErrors, &OperationIds, &Links, &NoNulInText),
@@ -66,6 +67,7 @@ use utoipa::{Modify, OpenApi};
         (name = "deals", description = "Deals, board and forecast"),
         (name = "quotations", description = "Quotations with computed totals"),
         (name = "activities", description = "The audit log"),
+        (name = "events", description = "What happened to records, as integrations see it (30 days)"),
     )
 )]
 pub struct ApiDoc;

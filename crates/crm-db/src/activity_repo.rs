@@ -48,6 +48,11 @@ impl ActivityRepository for SqlActivityRepository {
     ) -> Result<(), StoreError> {
         let changes = serde_json::to_value(&entry.changes)
             .map_err(|e| StoreError::Unexpected(e.to_string()))?;
+        // The entry is also the event of the change when it carries the record.
+        let event_type = entry
+            .data
+            .as_ref()
+            .map(|_| format!("{}.{}", entry.entity_type, entry.action));
         let row = activity::ActiveModel {
             id: Set(Uuid::now_v7()),
             organization_id: Set(entry.organization_id.0),
@@ -57,6 +62,8 @@ impl ActivityRepository for SqlActivityRepository {
             action: Set(entry.action.to_string()),
             changes: Set(changes),
             created_at: Set(clock::now()),
+            event_type: Set(event_type),
+            data: Set(entry.data),
         };
         Entity::insert(row)
             .exec_without_returning(sql(tx)?)

@@ -6,7 +6,7 @@
 //! instances taking over a crashed run, one update matches). Both are single statements the
 //! database serializes, on every backend, without holding a transaction across the job's run.
 
-use crate::entities::{code_request, job_run};
+use crate::entities::{activity, code_request, job_run};
 use crate::error::store_err;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -160,6 +160,35 @@ impl Cleanup for SqlCleanup {
         }
         let n = ids.len() as u64;
         Entity::delete_many()
+            .filter(Column::Id.is_in(ids))
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(n)
+    }
+
+    /// Clears the record of events older than `before`: they leave the event list (the
+    /// `events` view), their audit entries stay.
+    async fn events(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError> {
+        use activity::{Column, Entity};
+        let ids: Vec<uuid::Uuid> = Entity::find()
+            .select_only()
+            .column(Column::Id)
+            .filter(Column::CreatedAt.lt(before))
+            .filter(Column::EventType.is_not_null())
+            .order_by_asc(Column::CreatedAt)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(store_err)?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let n = ids.len() as u64;
+        Entity::update_many()
+            .col_expr(Column::Data, Expr::value(None::<serde_json::Value>))
+            .col_expr(Column::EventType, Expr::value(None::<String>))
             .filter(Column::Id.is_in(ids))
             .exec(&self.db)
             .await

@@ -6,6 +6,7 @@ mod clients;
 mod connect;
 mod entities;
 mod error;
+mod events_repo;
 mod identity;
 mod jobs_repo;
 mod keyset;
@@ -18,6 +19,7 @@ mod tx;
 pub use activity_repo::SqlActivityRepository;
 pub use clients::{SqlClientRepository, SqlContactRepository, SqlInteractionRepository};
 pub use connect::{Database, DbSettings, describe_connect_error, redact_url};
+pub use events_repo::SqlEventRepository;
 pub use identity::{
     SqlDepartmentRepository, SqlDesignationRepository, SqlOrganizationRepository,
     SqlRefreshTokenRepository, SqlRoleRepository, SqlUserRepository, SqlVerificationCodeRepository,

@@ -6,11 +6,17 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crm_db::{
-    Database, DbSettings, Migrator, MigratorTrait, SqlCleanup, SqlJobClaims,
-    SqlVerificationCodeRepository,
+    Database, DbSettings, Migrator, MigratorTrait, SqlActivityRepository, SqlCleanup,
+    SqlEventRepository, SqlJobClaims, SqlOrganizationRepository, SqlVerificationCodeRepository,
 };
-use crm_domain::identity::{CodePurpose, EmailAddress, VerificationCodeRepository};
+use crm_domain::activity::{ActivityRepository, LIST_SPEC, change_entry};
+use crm_domain::events::{EVENT_LIST_SPEC, EventRepository};
+use crm_domain::identity::{
+    CodePurpose, EmailAddress, Organization, OrganizationRepository, VerificationCodeRepository,
+};
 use crm_domain::jobs::{Cleanup, JobClaims};
+use crm_domain::{Currency, ListQuery, TxManager};
+use sea_orm::{ConnectionTrait, Statement};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -227,4 +233,81 @@ async fn cleanup_removes_old_code_requests_in_batches_and_keeps_recent_ones() {
         .await
         .unwrap();
     assert_eq!(kept.len(), 1, "{kept:?}");
+}
+
+#[tokio::test]
+async fn events_expire_from_the_list_but_stay_in_the_audit_log() {
+    let env = env().await;
+    let c = env.db.conn.clone();
+    let tx_manager = env.db.tx_manager();
+    let org = Organization::new(job(), Currency::parse("USD").unwrap(), Utc::now());
+    let mut tx = tx_manager.begin().await.unwrap();
+    SqlOrganizationRepository::new(c.clone())
+        .create(tx.as_mut(), &org)
+        .await
+        .unwrap();
+    let record = serde_json::json!({"id": org.id.0, "name": "x", "password_hash": "h"});
+    let entry = change_entry(
+        org.id,
+        None,
+        "organization",
+        org.id.0,
+        "updated",
+        None,
+        Some(&record),
+    );
+    assert_eq!(entry.data.as_ref().unwrap()["password_hash"], "[redacted]");
+    let activities = SqlActivityRepository::new(c.clone());
+    activities.record(tx.as_mut(), entry).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let events = SqlEventRepository::new(c.clone());
+    let q = ListQuery::parse(&EVENT_LIST_SPEC, &[]).unwrap();
+    let long_ago = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single().unwrap();
+    let listed = events.list(org.id, long_ago, &q).await.unwrap();
+    assert_eq!(listed.data.len(), 1);
+    assert_eq!(listed.data[0].r#type, "organization.updated");
+    assert_eq!(listed.data[0].data["name"], "x");
+
+    // Forty days old: the clean-up clears it from the event list.
+    let old = Utc::now() - Duration::days(40);
+    let sql = match c.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            "UPDATE activities SET created_at = $1 WHERE organization_id = $2"
+        }
+        _ => "UPDATE activities SET created_at = ? WHERE organization_id = ?",
+    };
+    c.execute_raw(Statement::from_sql_and_values(
+        c.get_database_backend(),
+        sql,
+        [old.into(), org.id.0.into()],
+    ))
+    .await
+    .unwrap();
+    let cleanup = SqlCleanup::new(c.clone());
+    let mut expired = 0;
+    loop {
+        let n = cleanup
+            .events(Utc::now() - Duration::days(30), 100)
+            .await
+            .unwrap();
+        expired += n;
+        if n < 100 {
+            break;
+        }
+    }
+    assert!(expired >= 1);
+    assert!(
+        events
+            .list(org.id, long_ago, &q)
+            .await
+            .unwrap()
+            .data
+            .is_empty()
+    );
+    let audit = activities
+        .list(org.id, &ListQuery::parse(&LIST_SPEC, &[]).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(audit.data.len(), 1, "the audit entry stays");
 }

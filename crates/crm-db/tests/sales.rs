@@ -1463,6 +1463,7 @@ async fn client_summary_and_timeline_are_computed_by_the_store() {
                 entity_id: c.id.0,
                 action: "updated",
                 changes: vec![],
+                data: None,
             }
         )
         .await)

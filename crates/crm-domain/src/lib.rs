@@ -5,6 +5,7 @@
 
 pub mod activity;
 pub mod clients;
+pub mod events;
 pub mod identity;
 pub mod jobs;
 pub mod kernel;

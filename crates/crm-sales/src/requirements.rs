@@ -27,3 +27,24 @@ mod tests {
         }
     }
 }
+
+crm_domain::event_types! {
+    "lead.created" => "A lead was created",
+    "lead.updated" => "A lead was changed",
+    "lead.deleted" => "A lead was deleted",
+    "lead.converted" => "A lead was converted into a client and a deal",
+    "pipeline.created" => "A pipeline was created",
+    "pipeline.updated" => "A pipeline or its stages were changed",
+    "pipeline.deleted" => "A pipeline was deleted",
+    "deal.created" => "A deal was created",
+    "deal.updated" => "A deal was changed (including a move to another stage)",
+    "deal.deleted" => "A deal was deleted",
+    "deal.won" => "A deal was won",
+    "deal.lost" => "A deal was lost",
+    "quotation.created" => "A quotation was created",
+    "quotation.updated" => "A quotation was changed",
+    "quotation.deleted" => "A quotation was deleted",
+    "quotation.sent" => "A quotation was sent to its client",
+    "quotation.accepted" => "A quotation was accepted",
+    "quotation.rejected" => "A quotation was rejected",
+}

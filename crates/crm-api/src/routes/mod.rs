@@ -7,6 +7,7 @@ pub mod auth;
 pub mod clients;
 pub mod departments;
 pub mod dto;
+pub mod events;
 pub mod health;
 pub mod organization;
 pub mod perms;
@@ -127,6 +128,8 @@ pub fn api_routes() -> Routes {
         .post("/quotations/{id}/accept", sales::accept_quotation)
         .post("/quotations/{id}/reject", sales::reject_quotation)
         .get("/activities", activities::list)
+        .get("/events", events::list)
+        .get("/event-types", events::types)
 }
 
 pub fn health(cfg: &mut web::ServiceConfig) {

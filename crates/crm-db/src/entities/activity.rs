@@ -12,6 +12,10 @@ pub struct Model {
     pub action: String,
     pub changes: Json,
     pub created_at: DateTimeUtc,
+    /// `<entity_type>.<action>` when the entry is also an event (it has `data`).
+    pub event_type: Option<String>,
+    /// The record as the API shows it; cleared after 30 days, when the event expires.
+    pub data: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

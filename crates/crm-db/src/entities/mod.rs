@@ -9,6 +9,7 @@ pub mod deal_stage_history;
 pub mod department;
 pub mod designation;
 pub mod document_counter;
+pub mod event;
 pub mod interaction;
 pub mod job_run;
 pub mod lead;

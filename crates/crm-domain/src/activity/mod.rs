@@ -9,6 +9,8 @@ mod ports;
 mod service;
 
 pub use audit::Audited;
-pub use model::{Activity, FieldChange, LIST_SPEC, NewActivity, change_entry, diff_fields};
+pub use model::{
+    Activity, FieldChange, LIST_SPEC, NewActivity, change_entry, diff_fields, redacted,
+};
 pub use ports::*;
 pub use service::ActivityService;

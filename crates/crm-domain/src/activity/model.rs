@@ -24,6 +24,9 @@ pub struct NewActivity {
     /// `created`, `updated`, `deleted`, or a verb such as `converted`.
     pub action: &'static str,
     pub changes: Vec<FieldChange>,
+    /// The record after the change (before it, for a deletion), secrets redacted: with it the
+    /// entry is also the event `<entity_type>.<action>` (contract section 5).
+    pub data: Option<Value>,
 }
 
 /// A recorded entry.
@@ -97,13 +100,36 @@ pub fn change_entry<T: Serialize>(
         v.and_then(|v| serde_json::to_value(v).ok())
             .unwrap_or(serde_json::Value::Null)
     };
+    let (before, after) = (json(before), json(after));
+    let data = if after.is_null() { &before } else { &after };
     NewActivity {
         organization_id,
         actor_id,
         entity_type,
         entity_id,
         action,
-        changes: diff_fields(&json(before), &json(after)),
+        changes: diff_fields(&before, &after),
+        data: (!data.is_null()).then(|| redacted(data)),
+    }
+}
+
+/// `record` with the value of every secret field hidden, at any depth.
+pub fn redacted(record: &Value) -> Value {
+    match record {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if REDACTED.contains(&k.as_str()) && !v.is_null() {
+                        Value::String("[redacted]".into())
+                    } else {
+                        redacted(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redacted).collect()),
+        other => other.clone(),
     }
 }
 

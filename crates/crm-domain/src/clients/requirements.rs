@@ -18,3 +18,15 @@ mod tests {
         }
     }
 }
+
+crate::event_types! {
+    "client.created" => "A client was created",
+    "client.updated" => "A client was changed (also when a won deal makes it a customer)",
+    "client.deleted" => "A client was deleted",
+    "contact.created" => "A contact was added to a client",
+    "contact.updated" => "A contact was changed",
+    "contact.deleted" => "A contact was deleted",
+    "interaction.created" => "An interaction with a client was recorded",
+    "interaction.updated" => "An interaction was changed",
+    "interaction.deleted" => "An interaction was deleted",
+}

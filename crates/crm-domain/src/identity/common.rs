@@ -340,6 +340,7 @@ mod tests {
                 before: 1.into(),
                 after: 2.into(),
             }],
+            data: None,
         });
         assert_eq!(entry.changes[0].field, "password");
         assert_eq!(entry.changes[0].after, "[redacted]");

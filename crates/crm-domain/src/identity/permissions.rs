@@ -75,6 +75,7 @@ pub const CATALOGUE: &[PermissionDef] = catalogue! {
     "departments", "departments" => [read write delete];
     "designations", "designations" => [read write delete];
     "activities", "the activity log" => [read];
+    "events", "the event log" => [read];
     // sales and clients
     "clients", "clients" => [read write delete read_own write_own delete_own];
     "contacts", "client contacts" => [read write delete];
@@ -301,6 +302,7 @@ mod tests {
         "departments",
         "designations",
         "activities",
+        "events",
         "clients",
         "contacts",
         "interactions",

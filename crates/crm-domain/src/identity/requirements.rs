@@ -31,3 +31,26 @@ mod tests {
         }
     }
 }
+
+crate::event_types! {
+    "organization.created" => "An organization signed up",
+    "organization.updated" => "The organization profile was changed",
+    "user.created" => "A user was invited or created",
+    "user.updated" => "A user profile was changed",
+    "user.deactivated" => "A user was deactivated",
+    "user.reactivated" => "A user was reactivated",
+    "user.roles_changed" => "A user's roles were changed",
+    "user.email_verified" => "A user verified their email address",
+    "user.password_changed" => "A user changed their password",
+    "user.password_reset" => "A user reset their password with an emailed code",
+    "user.invitation_accepted" => "An invited user set their password",
+    "role.created" => "A role was created",
+    "role.updated" => "A role was changed",
+    "role.deleted" => "A role was deleted",
+    "department.created" => "A department was created",
+    "department.updated" => "A department was changed",
+    "department.deleted" => "A department was deleted",
+    "designation.created" => "A designation was created",
+    "designation.updated" => "A designation was changed",
+    "designation.deleted" => "A designation was deleted",
+}

@@ -13,6 +13,8 @@ use std::sync::Arc;
 pub trait Cleanup: Send + Sync {
     /// Removes up to `limit` code requests made before `before`; how many went.
     async fn code_requests(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError>;
+    /// Expires up to `limit` events that occurred before `before`; how many went.
+    async fn events(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError>;
     /// Removes up to `limit` finished job claims older than `before`; how many went.
     async fn job_runs(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError>;
 }
@@ -68,8 +70,12 @@ impl Job for CleanupJob {
     async fn run(&self, now: DateTime<Utc>) -> Result<String, DomainError> {
         let b = self.batch;
         let codes = drain(b, || self.port.code_requests(now - CODE_REQUESTS_KEPT, b)).await?;
+        let events_before = now - Duration::days(crate::events::RETENTION_DAYS);
+        let events = drain(b, || self.port.events(events_before, b)).await?;
         let runs = drain(b, || self.port.job_runs(now - JOB_RUNS_KEPT, b)).await?;
-        Ok(format!("removed {codes} code requests, {runs} job claims"))
+        Ok(format!(
+            "removed {codes} code requests, {runs} job claims; expired {events} events"
+        ))
     }
 }
 
@@ -97,6 +103,10 @@ mod tests {
                 *left -= n;
                 Ok(n)
             });
+        port.expect_events()
+            .withf(move |before, _| *before == now - Duration::days(30))
+            .times(1)
+            .returning(|_, _| Ok(1));
         port.expect_job_runs().times(1).returning(|before, _| {
             assert_eq!(before.date_naive().to_string(), "2026-11-06");
             Ok(0)
@@ -104,7 +114,7 @@ mod tests {
         let job = CleanupJob::new(Arc::new(port)).with_batch(2);
         assert_eq!(
             job.run(now).await.unwrap(),
-            "removed 5 code requests, 0 job claims"
+            "removed 5 code requests, 0 job claims; expired 1 events"
         );
         assert_eq!(*left.lock().unwrap(), 0);
     }

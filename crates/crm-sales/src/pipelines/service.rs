@@ -233,6 +233,8 @@ fn default_moved(
             before: serde_json::Value::Bool(true),
             after: serde_json::Value::Bool(false),
         }],
+        // Without the pipeline as read, this entry is no event (see ARCHITECTURE.md, events).
+        data: None,
     }
 }
 
