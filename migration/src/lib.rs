@@ -19,6 +19,7 @@ mod m20261205_000001_sort_indexes;
 mod m20261205_000002_code_requests;
 mod m20261206_000001_job_runs;
 mod m20261206_000002_events;
+mod m20261206_000003_idempotency_keys;
 pub mod schema;
 
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000002_code_requests::Migration),
             Box::new(m20261206_000001_job_runs::Migration),
             Box::new(m20261206_000002_events::Migration),
+            Box::new(m20261206_000003_idempotency_keys::Migration),
         ]
     }
 }

@@ -368,6 +368,10 @@ pub async fn start(
         serde_json::to_vec(&ApiDoc::openapi()).map_err(|e| StartError::OpenApi(e.to_string()))?,
     );
     let server_settings = settings.clone();
+    let idempotency = web::Data::new(crate::idempotency::Idempotency {
+        store: Arc::new(crm_db::SqlIdempotencyStore::new(db.conn.clone())),
+        max_body_bytes: settings.server.max_body_bytes,
+    });
 
     let server = HttpServer::new(move || {
         // Runs on each worker's thread: its pool's connections are polled by that thread.
@@ -383,6 +387,7 @@ pub async fn start(
         App::new()
             .app_data(state)
             .app_data(auth)
+            .app_data(idempotency.clone())
             .configure(|cfg| configure_extractors(cfg, server_settings.server.max_body_bytes))
             .configure(routes::health)
             // Before the /api/v1 scope, which would otherwise claim /api/v1/openapi.json.
@@ -408,6 +413,7 @@ pub async fn start(
                     .finish()
             })))
             .default_service(web::to(not_found))
+            .wrap(from_fn(crate::idempotency::idempotency))
             .wrap(from_fn(crate::request_guard::request_guard))
             .wrap(ErrorHandlers::new().default_handler(to_problem))
             .wrap(cors(&server_settings))

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cli;
 pub mod framework_errors;
 pub mod http;
+pub mod idempotency;
 pub mod list_params;
 pub mod openapi;
 #[cfg(test)]

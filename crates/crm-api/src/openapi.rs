@@ -52,7 +52,7 @@ use utoipa::{Modify, OpenApi};
         routes::events::list, routes::events::types,
     ),
     components(schemas(Problem, ProblemField)),
-    modifiers(&Security, &StandardErrors, &OperationIds, &Links, &NoNulInText),
+    modifiers(&Security, &StandardErrors, &IdempotencyKeys, &OperationIds, &Links, &NoNulInText),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Sign-up with an emailed code, sign-in, tokens, passwords"),
@@ -197,6 +197,72 @@ impl Modify for NoNulInText {
     }
 }
 
+/// Whether an operation says `security(())`: callable without a token.
+fn is_public(op: &utoipa::openapi::path::Operation) -> bool {
+    op.security.as_ref().is_some_and(|s| {
+        s.iter().all(|r| {
+            serde_json::to_value(r)
+                .map(|v| v.as_object().is_some_and(|o| o.is_empty()))
+                .unwrap_or(false)
+        })
+    })
+}
+
+/// The `Idempotency-Key` header every authenticated `POST` accepts (`crate::idempotency`),
+/// with the `422` of a malformed or reused key.
+struct IdempotencyKeys;
+
+/// 1–255 visible ASCII characters.
+pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
+
+impl Modify for IdempotencyKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        for item in openapi.paths.paths.values_mut() {
+            let Some(op) = item.post.as_mut() else {
+                continue;
+            };
+            if is_public(op) {
+                continue;
+            }
+            op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(
+                ParameterBuilder::new()
+                    .name("Idempotency-Key")
+                    .parameter_in(ParameterIn::Header)
+                    .required(utoipa::openapi::Required::False)
+                    .description(Some(
+                        "Sent again with the same key and body within 24 hours, the request is \
+                         not done twice: the first answer comes back with \
+                         `Idempotent-Replayed: true`. A key reused for another request is `422`; \
+                         while the first is still running, `409`.",
+                    ))
+                    .schema(Some(
+                        utoipa::openapi::ObjectBuilder::new()
+                            .schema_type(utoipa::openapi::schema::Type::String)
+                            .pattern(Some(IDEMPOTENCY_KEY_PATTERN)),
+                    ))
+                    .build(),
+            ));
+            op.responses
+                .responses
+                .entry("422".to_string())
+                .or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description("Validation failed, or the Idempotency-Key was used for another request")
+                            .content(
+                                "application/problem+json",
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("Problem")))
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                });
+        }
+    }
+}
+
 struct StandardErrors;
 
 impl Modify for StandardErrors {
@@ -225,13 +291,7 @@ impl Modify for StandardErrors {
             ];
             for (op, writes) in ops {
                 let Some(op) = op.as_mut() else { continue };
-                let public = op.security.as_ref().is_some_and(|s| {
-                    s.iter().all(|r| {
-                        serde_json::to_value(r)
-                            .map(|v| v.as_object().is_some_and(|o| o.is_empty()))
-                            .unwrap_or(false)
-                    })
-                });
+                let public = is_public(op);
                 let has_body = op.request_body.is_some();
                 let mut reads_if_match = false;
                 for param in op.parameters.iter_mut().flatten() {

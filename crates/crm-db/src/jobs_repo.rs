@@ -6,7 +6,7 @@
 //! instances taking over a crashed run, one update matches). Both are single statements the
 //! database serializes, on every backend, without holding a transaction across the job's run.
 
-use crate::entities::{activity, code_request, job_run};
+use crate::entities::{activity, code_request, idempotency_key, job_run};
 use crate::error::store_err;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -193,6 +193,34 @@ impl Cleanup for SqlCleanup {
             .exec(&self.db)
             .await
             .map_err(store_err)?;
+        Ok(n)
+    }
+
+    async fn idempotency_keys(&self, now: DateTime<Utc>, limit: u64) -> Result<u64, StoreError> {
+        use idempotency_key::{Column, Entity};
+        let keys: Vec<(uuid::Uuid, uuid::Uuid, String)> = Entity::find()
+            .select_only()
+            .column(Column::OrganizationId)
+            .column(Column::UserId)
+            .column(Column::IdempotencyKey)
+            .filter(Column::ExpiresAt.lt(now))
+            .order_by_asc(Column::ExpiresAt)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(store_err)?;
+        let n = keys.len() as u64;
+        for (org, user, key) in keys {
+            Entity::delete_many()
+                .filter(Column::OrganizationId.eq(org))
+                .filter(Column::UserId.eq(user))
+                .filter(Column::IdempotencyKey.eq(key))
+                .filter(Column::ExpiresAt.lt(now))
+                .exec(&self.db)
+                .await
+                .map_err(store_err)?;
+        }
         Ok(n)
     }
 

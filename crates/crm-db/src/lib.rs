@@ -7,6 +7,7 @@ mod connect;
 mod entities;
 mod error;
 mod events_repo;
+mod idempotency_repo;
 mod identity;
 mod jobs_repo;
 mod keyset;
@@ -20,6 +21,7 @@ pub use activity_repo::SqlActivityRepository;
 pub use clients::{SqlClientRepository, SqlContactRepository, SqlInteractionRepository};
 pub use connect::{Database, DbSettings, describe_connect_error, redact_url};
 pub use events_repo::SqlEventRepository;
+pub use idempotency_repo::SqlIdempotencyStore;
 pub use identity::{
     SqlDepartmentRepository, SqlDesignationRepository, SqlOrganizationRepository,
     SqlRefreshTokenRepository, SqlRoleRepository, SqlUserRepository, SqlVerificationCodeRepository,

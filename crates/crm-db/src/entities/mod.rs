@@ -10,6 +10,7 @@ pub mod department;
 pub mod designation;
 pub mod document_counter;
 pub mod event;
+pub mod idempotency_key;
 pub mod interaction;
 pub mod job_run;
 pub mod lead;

@@ -15,6 +15,8 @@ pub trait Cleanup: Send + Sync {
     async fn code_requests(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError>;
     /// Expires up to `limit` events that occurred before `before`; how many went.
     async fn events(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError>;
+    /// Removes up to `limit` idempotency keys that expired before `now`; how many went.
+    async fn idempotency_keys(&self, now: DateTime<Utc>, limit: u64) -> Result<u64, StoreError>;
     /// Removes up to `limit` finished job claims older than `before`; how many went.
     async fn job_runs(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError>;
 }
@@ -72,9 +74,11 @@ impl Job for CleanupJob {
         let codes = drain(b, || self.port.code_requests(now - CODE_REQUESTS_KEPT, b)).await?;
         let events_before = now - Duration::days(crate::events::RETENTION_DAYS);
         let events = drain(b, || self.port.events(events_before, b)).await?;
+        let keys = drain(b, || self.port.idempotency_keys(now, b)).await?;
         let runs = drain(b, || self.port.job_runs(now - JOB_RUNS_KEPT, b)).await?;
         Ok(format!(
-            "removed {codes} code requests, {runs} job claims; expired {events} events"
+            "removed {codes} code requests, {keys} idempotency keys, {runs} job claims; \
+             expired {events} events"
         ))
     }
 }
@@ -107,6 +111,10 @@ mod tests {
             .withf(move |before, _| *before == now - Duration::days(30))
             .times(1)
             .returning(|_, _| Ok(1));
+        port.expect_idempotency_keys()
+            .withf(move |at, _| *at == now)
+            .times(1)
+            .returning(|_, _| Ok(0));
         port.expect_job_runs().times(1).returning(|before, _| {
             assert_eq!(before.date_naive().to_string(), "2026-11-06");
             Ok(0)
@@ -114,7 +122,7 @@ mod tests {
         let job = CleanupJob::new(Arc::new(port)).with_batch(2);
         assert_eq!(
             job.run(now).await.unwrap(),
-            "removed 5 code requests, 0 job claims; expired 1 events"
+            "removed 5 code requests, 0 idempotency keys, 0 job claims; expired 1 events"
         );
         assert_eq!(*left.lock().unwrap(), 0);
     }
