@@ -2,10 +2,9 @@
 
 use crate::error::store_err;
 use crm_domain::{OrganizationId, StoreError};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, Select, UpdateMany,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, Select,
 };
 use std::collections::HashSet;
 use std::fmt::Display;
@@ -63,6 +62,9 @@ pub(crate) trait Tenanted: EntityTrait {
     const ID: Self::Column;
     const ORGANIZATION: Self::Column;
     const VERSION: Self::Column;
+    /// Columns an update never writes besides id and organization (a creation time, the
+    /// parent a record belongs to): left out, the UPDATE is the one the record needs.
+    const FIXED: &'static [Self::Column] = &[];
 }
 
 /// The row `id` of `org` (none for another organization's).
@@ -101,29 +103,36 @@ where
     Ok(())
 }
 
-/// `UPDATE … SET <changes>, version = <version> WHERE id AND organization_id AND version =
-/// <expected>`: the optimistic write every versioned record makes. `Stale` when the row is
-/// there at another version, `NotFound` when it is gone.
-pub(crate) async fn update_versioned<E: Tenanted>(
+/// `UPDATE … SET <the columns of row but id, organization and `FIXED`> WHERE id AND
+/// organization_id AND version = <expected>`: the optimistic write every versioned record
+/// makes, with the new version in `row`. `Stale` when the row is there at another version,
+/// `NotFound` when it is gone.
+pub(crate) async fn update_versioned<A>(
     tx: &DatabaseTransaction,
-    changes: UpdateMany<E>,
+    mut row: A,
     (org, id): (OrganizationId, Uuid),
-    version: i64,
     expected: i64,
 ) -> Result<(), StoreError>
 where
-    E::Model: Sync,
+    A: ActiveModelTrait + Send,
+    A::Entity: Tenanted,
+    <A::Entity as EntityTrait>::Model: Sync,
 {
-    let res = changes
-        .col_expr(E::VERSION, Expr::value(db_version(version)?))
-        .filter(E::ID.eq(id))
-        .filter(E::ORGANIZATION.eq(org.0))
-        .filter(E::VERSION.eq(db_version(expected)?))
+    row.not_set(<A::Entity as Tenanted>::ID);
+    row.not_set(<A::Entity as Tenanted>::ORGANIZATION);
+    for c in <A::Entity as Tenanted>::FIXED {
+        row.not_set(*c);
+    }
+    let res = <A::Entity as EntityTrait>::update_many()
+        .set(row)
+        .filter(<A::Entity as Tenanted>::ID.eq(id))
+        .filter(<A::Entity as Tenanted>::ORGANIZATION.eq(org.0))
+        .filter(<A::Entity as Tenanted>::VERSION.eq(db_version(expected)?))
         .exec(tx)
         .await
         .map_err(store_err)?;
     if res.rows_affected == 0 {
-        return Err(stale_or_missing(tx, in_org::<E>(org, id)).await);
+        return Err(stale_or_missing(tx, in_org::<A::Entity>(org, id)).await);
     }
     Ok(())
 }

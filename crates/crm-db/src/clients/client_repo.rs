@@ -63,10 +63,34 @@ impl TryFrom<client::Model> for Client {
     }
 }
 
+/// `c` as its row: what `create` inserts and `update` writes.
+fn row(c: &Client) -> Result<ActiveModel, StoreError> {
+    Ok(ActiveModel {
+        id: Set(c.id.0),
+        created_at: Set(c.created_at),
+        updated_at: Set(c.updated_at),
+        version: Set(db_version(c.version)?),
+        organization_id: Set(c.organization_id.0),
+        name: Set(c.name.clone()),
+        kind: Set(c.kind.as_str().to_string()),
+        email: Set(c.email.as_ref().map(|e| e.as_str().to_string())),
+        phone: Set(c.phone.clone()),
+        website: Set(c.website.clone()),
+        industry: Set(c.industry.clone()),
+        parent_id: Set(c.parent_id.map(|p| p.0)),
+        owner_id: Set(c.owner_id.0),
+        status: Set(c.status.clone()),
+        tags: Set(serde_json::Value::from(c.tags.clone())),
+        address: Set(c.address.clone()),
+        lifecycle: Set(c.lifecycle.as_str().to_string()),
+    })
+}
+
 impl Tenanted for Entity {
     const ID: Column = Column::Id;
     const ORGANIZATION: Column = Column::OrganizationId;
     const VERSION: Column = Column::Version;
+    const FIXED: &'static [Column] = &[Column::CreatedAt];
 }
 
 impl Tree for Entity {
@@ -94,26 +118,7 @@ fn scoped(org: OrganizationId, owner: Option<UserId>) -> Select<Entity> {
 #[async_trait]
 impl ClientRepository for SqlClientRepository {
     async fn create(&self, tx: &mut Txn, c: &Client) -> Result<(), StoreError> {
-        let row = ActiveModel {
-            id: Set(c.id.0),
-            created_at: Set(c.created_at),
-            updated_at: Set(c.updated_at),
-            version: Set(db_version(c.version)?),
-            organization_id: Set(c.organization_id.0),
-            name: Set(c.name.clone()),
-            kind: Set(c.kind.as_str().to_string()),
-            email: Set(c.email.as_ref().map(|e| e.as_str().to_string())),
-            phone: Set(c.phone.clone()),
-            website: Set(c.website.clone()),
-            industry: Set(c.industry.clone()),
-            parent_id: Set(c.parent_id.map(|p| p.0)),
-            owner_id: Set(c.owner_id.0),
-            status: Set(c.status.clone()),
-            tags: Set(serde_json::Value::from(c.tags.clone())),
-            address: Set(c.address.clone()),
-            lifecycle: Set(c.lifecycle.as_str().to_string()),
-        };
-        insert(sql(tx.as_mut())?, row).await
+        insert(sql(tx.as_mut())?, row(c)?).await
     }
 
     async fn get(&self, org: OrganizationId, id: ClientId) -> Result<Client, StoreError> {
@@ -144,29 +149,8 @@ impl ClientRepository for SqlClientRepository {
         c: &Client,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx.as_mut())?;
-        let changes = Entity::update_many()
-            .col_expr(Column::Name, Expr::value(c.name.clone()))
-            .col_expr(Column::Kind, Expr::value(c.kind.as_str()))
-            .col_expr(
-                Column::Email,
-                Expr::value(c.email.as_ref().map(|e| e.as_str().to_string())),
-            )
-            .col_expr(Column::Phone, Expr::value(c.phone.clone()))
-            .col_expr(Column::Website, Expr::value(c.website.clone()))
-            .col_expr(Column::Industry, Expr::value(c.industry.clone()))
-            .col_expr(Column::ParentId, Expr::value(c.parent_id.map(|p| p.0)))
-            .col_expr(Column::OwnerId, Expr::value(c.owner_id.0))
-            .col_expr(Column::Status, Expr::value(c.status.clone()))
-            .col_expr(
-                Column::Tags,
-                Expr::value(serde_json::Value::from(c.tags.clone())),
-            )
-            .col_expr(Column::Address, Expr::value(c.address.clone()))
-            .col_expr(Column::Lifecycle, Expr::value(c.lifecycle.as_str()))
-            .col_expr(Column::UpdatedAt, Expr::value(c.updated_at));
         let key = (c.organization_id, c.id.0);
-        update_versioned(db, changes, key, c.version, expected_version).await
+        update_versioned(sql(tx.as_mut())?, row(c)?, key, expected_version).await
     }
 
     async fn delete(

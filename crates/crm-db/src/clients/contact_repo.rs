@@ -55,10 +55,28 @@ impl TryFrom<contact::Model> for Contact {
     }
 }
 
+/// `c` as its row: what `create` inserts and `update` writes.
+fn row(c: &Contact) -> Result<ActiveModel, StoreError> {
+    Ok(ActiveModel {
+        id: Set(c.id.0),
+        created_at: Set(c.created_at),
+        updated_at: Set(c.updated_at),
+        version: Set(db_version(c.version)?),
+        organization_id: Set(c.organization_id.0),
+        client_id: Set(c.client_id.0),
+        name: Set(c.name.clone()),
+        email: Set(c.email.as_ref().map(|e| e.as_str().to_string())),
+        phone: Set(c.phone.clone()),
+        title: Set(c.title.clone()),
+        is_primary: Set(c.is_primary),
+    })
+}
+
 impl Tenanted for Entity {
     const ID: Column = Column::Id;
     const ORGANIZATION: Column = Column::OrganizationId;
     const VERSION: Column = Column::Version;
+    const FIXED: &'static [Column] = &[Column::ClientId, Column::CreatedAt];
 }
 
 fn in_org(org: OrganizationId, id: ContactId) -> Select<Entity> {
@@ -68,20 +86,7 @@ fn in_org(org: OrganizationId, id: ContactId) -> Select<Entity> {
 #[async_trait]
 impl ContactRepository for SqlContactRepository {
     async fn create(&self, tx: &mut Txn, c: &Contact) -> Result<(), StoreError> {
-        let row = ActiveModel {
-            id: Set(c.id.0),
-            created_at: Set(c.created_at),
-            updated_at: Set(c.updated_at),
-            version: Set(db_version(c.version)?),
-            organization_id: Set(c.organization_id.0),
-            client_id: Set(c.client_id.0),
-            name: Set(c.name.clone()),
-            email: Set(c.email.as_ref().map(|e| e.as_str().to_string())),
-            phone: Set(c.phone.clone()),
-            title: Set(c.title.clone()),
-            is_primary: Set(c.is_primary),
-        };
-        insert(sql(tx.as_mut())?, row).await
+        insert(sql(tx.as_mut())?, row(c)?).await
     }
 
     async fn get(&self, org: OrganizationId, id: ContactId) -> Result<Contact, StoreError> {
@@ -115,19 +120,8 @@ impl ContactRepository for SqlContactRepository {
         c: &Contact,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx.as_mut())?;
-        let changes = Entity::update_many()
-            .col_expr(Column::Name, Expr::value(c.name.clone()))
-            .col_expr(
-                Column::Email,
-                Expr::value(c.email.as_ref().map(|e| e.as_str().to_string())),
-            )
-            .col_expr(Column::Phone, Expr::value(c.phone.clone()))
-            .col_expr(Column::Title, Expr::value(c.title.clone()))
-            .col_expr(Column::IsPrimary, Expr::value(c.is_primary))
-            .col_expr(Column::UpdatedAt, Expr::value(c.updated_at));
         let key = (c.organization_id, c.id.0);
-        update_versioned(db, changes, key, c.version, expected_version).await
+        update_versioned(sql(tx.as_mut())?, row(c)?, key, expected_version).await
     }
 
     async fn delete(

@@ -11,7 +11,6 @@ use chrono::{DateTime, Utc};
 use crm_domain::clients::{ClientId, ContactId, Interaction, InteractionId, InteractionRepository};
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Txn, UserId};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select,
 };
@@ -51,10 +50,28 @@ impl TryFrom<interaction::Model> for Interaction {
     }
 }
 
+/// `i` as its row: what `create` inserts and `update` writes.
+fn row(i: &Interaction) -> Result<ActiveModel, StoreError> {
+    Ok(ActiveModel {
+        id: Set(i.id.0),
+        created_at: Set(i.created_at),
+        updated_at: Set(i.updated_at),
+        version: Set(db_version(i.version)?),
+        organization_id: Set(i.organization_id.0),
+        client_id: Set(i.client_id.0),
+        kind: Set(i.kind.as_str().to_string()),
+        summary: Set(i.summary.clone()),
+        occurred_at: Set(i.occurred_at),
+        contact_id: Set(i.contact_id.map(|c| c.0)),
+        owner_id: Set(i.owner_id.0),
+    })
+}
+
 impl Tenanted for Entity {
     const ID: Column = Column::Id;
     const ORGANIZATION: Column = Column::OrganizationId;
     const VERSION: Column = Column::Version;
+    const FIXED: &'static [Column] = &[Column::ClientId, Column::OwnerId, Column::CreatedAt];
 }
 
 fn in_org(org: OrganizationId, id: InteractionId) -> Select<Entity> {
@@ -70,20 +87,7 @@ fn of_client(org: OrganizationId, client: ClientId) -> Select<Entity> {
 #[async_trait]
 impl InteractionRepository for SqlInteractionRepository {
     async fn create(&self, tx: &mut Txn, i: &Interaction) -> Result<(), StoreError> {
-        let row = ActiveModel {
-            id: Set(i.id.0),
-            created_at: Set(i.created_at),
-            updated_at: Set(i.updated_at),
-            version: Set(db_version(i.version)?),
-            organization_id: Set(i.organization_id.0),
-            client_id: Set(i.client_id.0),
-            kind: Set(i.kind.as_str().to_string()),
-            summary: Set(i.summary.clone()),
-            occurred_at: Set(i.occurred_at),
-            contact_id: Set(i.contact_id.map(|c| c.0)),
-            owner_id: Set(i.owner_id.0),
-        };
-        insert(sql(tx.as_mut())?, row).await
+        insert(sql(tx.as_mut())?, row(i)?).await
     }
 
     async fn get(&self, org: OrganizationId, id: InteractionId) -> Result<Interaction, StoreError> {
@@ -114,15 +118,8 @@ impl InteractionRepository for SqlInteractionRepository {
         i: &Interaction,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx.as_mut())?;
-        let changes = Entity::update_many()
-            .col_expr(Column::Kind, Expr::value(i.kind.as_str()))
-            .col_expr(Column::Summary, Expr::value(i.summary.clone()))
-            .col_expr(Column::OccurredAt, Expr::value(i.occurred_at))
-            .col_expr(Column::ContactId, Expr::value(i.contact_id.map(|c| c.0)))
-            .col_expr(Column::UpdatedAt, Expr::value(i.updated_at));
         let key = (i.organization_id, i.id.0);
-        update_versioned(db, changes, key, i.version, expected_version).await
+        update_versioned(sql(tx.as_mut())?, row(i)?, key, expected_version).await
     }
 
     async fn delete(
