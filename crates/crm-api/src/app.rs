@@ -15,7 +15,7 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, web};
 use crm_db::{Database, Migrator, MigratorTrait};
 use crm_domain::activity::ActivityService;
-use crm_domain::clients::{ClientPorts, ClientServices};
+use crm_domain::clients::ClientServices;
 use crm_domain::events::{EventService, EventType};
 use crm_domain::identity::{
     AuthSettings, BootstrapAdminInput, BootstrapOutcome, IdentityPorts, IdentityServices,
@@ -82,14 +82,12 @@ impl AppState {
         let ports = identity_ports(&db, settings, parts);
         let auth_settings = auth_settings(settings);
         let conn = db.conn.clone();
-        let client_ports = ClientPorts {
-            tx: ports.tx.clone(),
-            clients: Arc::new(crm_db::SqlClientRepository::new(conn.clone())),
-            contacts: Arc::new(crm_db::SqlContactRepository::new(conn.clone())),
-            interactions: Arc::new(crm_db::SqlInteractionRepository::new(conn.clone())),
-            activities: ports.activities.clone(),
-            users: ports.users.clone(),
-        };
+        let client_ports = crm_db::clients::ports(
+            &conn,
+            ports.tx.clone(),
+            ports.activities.clone(),
+            ports.users.clone(),
+        );
         let sales = SalesPorts {
             tx: ports.tx.clone(),
             leads: Arc::new(crm_db::SqlLeadRepository::new(conn.clone())),

@@ -2,7 +2,7 @@
 //! the outbox. The only crate that knows SQL; sea-orm types never leave it.
 
 mod activity_repo;
-mod clients;
+pub mod clients;
 mod connect;
 mod entities;
 mod error;

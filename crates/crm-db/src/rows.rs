@@ -1,11 +1,14 @@
 //! Conversions and answers every repository shares.
 
 use crate::error::store_err;
-use crm_domain::StoreError;
+use crm_domain::{OrganizationId, StoreError};
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QuerySelect, Select,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, Select,
 };
+use std::collections::HashSet;
 use std::fmt::Display;
+use uuid::Uuid;
 
 /// A domain version (i64) as stored (i32); out of range is a bug, not a panic.
 pub(crate) fn db_version(v: i64) -> Result<i32, StoreError> {
@@ -51,4 +54,154 @@ where
         .await
         .map_err(store_err)?
         .ok_or(StoreError::NotFound)
+}
+
+/// A table whose rows belong to one organization and carry an optimistic `version`: what the
+/// generic writes below need to know of it.
+pub(crate) trait Tenanted: EntityTrait {
+    const ID: Self::Column;
+    const ORGANIZATION: Self::Column;
+    const VERSION: Self::Column;
+    /// Columns an update never writes besides id and organization (a creation time, the
+    /// parent a record belongs to): left out, the UPDATE is the one the record needs.
+    const FIXED: &'static [Self::Column] = &[];
+}
+
+/// The row `id` of `org` (none for another organization's).
+pub(crate) fn in_org<E: Tenanted>(org: OrganizationId, id: Uuid) -> Select<E> {
+    E::find()
+        .filter(E::ID.eq(id))
+        .filter(E::ORGANIZATION.eq(org.0))
+}
+
+/// The one row `select` finds as a domain value; `NotFound` when there is none.
+pub(crate) async fn one<E, T, C>(db: &C, select: Select<E>) -> Result<T, StoreError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    T: TryFrom<E::Model, Error = StoreError>,
+    C: ConnectionTrait,
+{
+    select
+        .one(db)
+        .await
+        .map_err(store_err)?
+        .ok_or(StoreError::NotFound)?
+        .try_into()
+}
+
+/// Inserts `row` inside `tx`.
+pub(crate) async fn insert<A>(tx: &DatabaseTransaction, row: A) -> Result<(), StoreError>
+where
+    A: ActiveModelTrait + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    <A::Entity as EntityTrait>::insert(row)
+        .exec_without_returning(tx)
+        .await
+        .map_err(store_err)?;
+    Ok(())
+}
+
+/// `UPDATE … SET <the columns of row but id, organization and `FIXED`> WHERE id AND
+/// organization_id AND version = <expected>`: the optimistic write every versioned record
+/// makes, with the new version in `row`. `Stale` when the row is there at another version,
+/// `NotFound` when it is gone.
+pub(crate) async fn update_versioned<A>(
+    tx: &DatabaseTransaction,
+    mut row: A,
+    (org, id): (OrganizationId, Uuid),
+    expected: i64,
+) -> Result<(), StoreError>
+where
+    A: ActiveModelTrait + Send,
+    A::Entity: Tenanted,
+    <A::Entity as EntityTrait>::Model: Sync,
+{
+    row.not_set(<A::Entity as Tenanted>::ID);
+    row.not_set(<A::Entity as Tenanted>::ORGANIZATION);
+    for c in <A::Entity as Tenanted>::FIXED {
+        row.not_set(*c);
+    }
+    let res = <A::Entity as EntityTrait>::update_many()
+        .set(row)
+        .filter(<A::Entity as Tenanted>::ID.eq(id))
+        .filter(<A::Entity as Tenanted>::ORGANIZATION.eq(org.0))
+        .filter(<A::Entity as Tenanted>::VERSION.eq(db_version(expected)?))
+        .exec(tx)
+        .await
+        .map_err(store_err)?;
+    if res.rows_affected == 0 {
+        return Err(stale_or_missing(tx, in_org::<A::Entity>(org, id)).await);
+    }
+    Ok(())
+}
+
+/// Deletes the row `id` of `org`; `NotFound` when there is none. `on_error` reads the
+/// database's refusal (a foreign key still pointing at the row, for some tables).
+pub(crate) async fn delete_in_org<E: Tenanted>(
+    tx: &DatabaseTransaction,
+    org: OrganizationId,
+    id: Uuid,
+    on_error: fn(DbErr) -> StoreError,
+) -> Result<(), StoreError> {
+    let res = E::delete_many()
+        .filter(E::ID.eq(id))
+        .filter(E::ORGANIZATION.eq(org.0))
+        .exec(tx)
+        .await
+        .map_err(on_error)?;
+    if res.rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// A table of rows nested through a `parent_id` (clients, departments).
+pub(crate) trait Tree: Tenanted {
+    fn id(row: &Self::Model) -> Uuid;
+    fn parent(row: &Self::Model) -> Option<Uuid>;
+}
+
+/// How far [`ancestors`] climbs before deciding the data loops.
+const MAX_DEPTH: usize = 1000;
+
+/// The chain above the row `id` of `org`: its parent, the parent's parent, … up to a root,
+/// each row read and locked inside `tx` (`FOR UPDATE` on PostgreSQL and MariaDB; SQLite
+/// serializes writers anyway), so a concurrent move of any of them waits for this transaction
+/// and cannot close a cycle with it. Ends at a dangling parent, after [`MAX_DEPTH`] steps, or
+/// where the stored data already loops (every member of the loop listed). `NotFound` when
+/// `id` is not of `org`.
+pub(crate) async fn ancestors<E: Tree>(
+    tx: &DatabaseTransaction,
+    org: OrganizationId,
+    id: Uuid,
+) -> Result<Vec<Uuid>, StoreError>
+where
+    E::Model: Sync,
+{
+    let start = locked(tx, in_org::<E>(org, id)).await?;
+    let mut chain = Vec::new();
+    let mut seen = HashSet::from([E::id(&start)]);
+    let mut next = E::parent(&start);
+    while let Some(parent) = next {
+        if chain.len() >= MAX_DEPTH {
+            break;
+        }
+        let Some(row) = in_org::<E>(org, parent)
+            .lock_exclusive()
+            .one(tx)
+            .await
+            .map_err(store_err)?
+        else {
+            // A dangling parent (deleted, or of another organization): the chain ends.
+            break;
+        };
+        chain.push(E::id(&row));
+        if !seen.insert(E::id(&row)) {
+            break;
+        }
+        next = E::parent(&row);
+    }
+    Ok(chain)
 }

@@ -6,8 +6,8 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use crm_db::{
-    Database, DbSettings, Migrator, MigratorTrait, SqlClientRepository, SqlContactRepository,
-    SqlInteractionRepository, SqlOrganizationRepository, SqlTxManager,
+    Database, DbSettings, Migrator, MigratorTrait, SqlActivityRepository,
+    SqlOrganizationRepository, SqlTxManager, SqlUserRepository,
 };
 use crm_domain::clients::{
     CLIENT_LIST_SPEC, CONTACT_LIST_SPEC, Client, ClientId, ClientKind, ClientRepository, Contact,
@@ -18,15 +18,38 @@ use crm_domain::identity::{EmailAddress, Organization, OrganizationRepository};
 use crm_domain::kernel::clock;
 use crm_domain::kernel::pagination::ListSpec;
 use crm_domain::{Currency, ListQuery, OrganizationId, StoreError, TxManager, UserId};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+/// The repositories as the server wires them (`crm_db::clients::ports`).
 struct Env {
     tx: SqlTxManager,
     orgs: SqlOrganizationRepository,
-    clients: SqlClientRepository,
-    contacts: SqlContactRepository,
-    interactions: SqlInteractionRepository,
+    clients: Arc<dyn ClientRepository>,
+    contacts: Arc<dyn ContactRepository>,
+    interactions: Arc<dyn InteractionRepository>,
     _dir: Option<TempDir>,
+}
+
+impl Env {
+    fn new(c: DatabaseConnection, dir: Option<TempDir>) -> Env {
+        let tx = SqlTxManager::new(c.clone());
+        let ports = crm_db::clients::ports(
+            &c,
+            Arc::new(tx.clone()),
+            Arc::new(SqlActivityRepository::new(c.clone())),
+            Arc::new(SqlUserRepository::new(c.clone())),
+        );
+        Env {
+            tx,
+            orgs: SqlOrganizationRepository::new(c),
+            clients: ports.clients,
+            contacts: ports.contacts,
+            interactions: ports.interactions,
+            _dir: dir,
+        }
+    }
 }
 
 struct TempDir(std::path::PathBuf);
@@ -77,15 +100,7 @@ async fn env() -> Env {
             *migrated = true;
         }
     }
-    let c = db.conn;
-    Env {
-        tx: SqlTxManager::new(c.clone()),
-        orgs: SqlOrganizationRepository::new(c.clone()),
-        clients: SqlClientRepository::new(c.clone()),
-        contacts: SqlContactRepository::new(c.clone()),
-        interactions: SqlInteractionRepository::new(c),
-        _dir: dir,
-    }
+    Env::new(db.conn, dir)
 }
 
 /// Runs `f` in a transaction and commits it when `f` succeeds.
@@ -138,7 +153,7 @@ fn new_client(org: OrganizationId, owner: UserId, name: &str) -> Client {
 }
 
 async fn save(env: &Env, c: &Client) {
-    in_tx!(env, |tx| env.clients.create(tx.as_mut(), c).await).unwrap();
+    in_tx!(env, |tx| env.clients.create(&mut tx, c).await).unwrap();
 }
 
 fn new_contact(c: &Client, name: &str, primary: bool) -> Contact {
@@ -229,16 +244,12 @@ async fn clients_round_trip_tenant_scoped_with_optimistic_concurrency() {
         env.clients.get(other, c.id).await,
         Err(StoreError::NotFound)
     );
-    let locked = in_tx!(env, |tx| env
-        .clients
-        .get_for_update(tx.as_mut(), o, c.id)
-        .await)
-    .unwrap();
+    let locked = in_tx!(env, |tx| env.clients.get_for_update(&mut tx, o, c.id).await).unwrap();
     assert_eq!(locked, c);
     assert_eq!(
         in_tx!(env, |tx| env
             .clients
-            .get_for_update(tx.as_mut(), other, c.id)
+            .get_for_update(&mut tx, other, c.id)
             .await),
         Err(StoreError::NotFound)
     );
@@ -249,18 +260,18 @@ async fn clients_round_trip_tenant_scoped_with_optimistic_concurrency() {
     next.email = None;
     next.version = 2;
     next.updated_at = clock::now();
-    in_tx!(env, |tx| env.clients.update(tx.as_mut(), &next, 1).await).unwrap();
+    in_tx!(env, |tx| env.clients.update(&mut tx, &next, 1).await).unwrap();
     assert_eq!(env.clients.get(o, c.id).await.unwrap(), next);
     // The same expected version again is stale; another organization's row is missing.
     let mut again = next.clone();
     again.version = 3;
     assert_eq!(
-        in_tx!(env, |tx| env.clients.update(tx.as_mut(), &again, 1).await),
+        in_tx!(env, |tx| env.clients.update(&mut tx, &again, 1).await),
         Err(StoreError::Stale)
     );
     again.organization_id = other;
     assert_eq!(
-        in_tx!(env, |tx| env.clients.update(tx.as_mut(), &again, 2).await),
+        in_tx!(env, |tx| env.clients.update(&mut tx, &again, 2).await),
         Err(StoreError::NotFound)
     );
 }
@@ -274,7 +285,7 @@ async fn lifecycle_changes_once_and_bumps_the_version() {
     for _ in 0..2 {
         in_tx!(env, |tx| env
             .clients
-            .set_lifecycle(tx.as_mut(), o, c.id, Lifecycle::Customer)
+            .set_lifecycle(&mut tx, o, c.id, Lifecycle::Customer)
             .await)
         .unwrap();
     }
@@ -286,7 +297,7 @@ async fn lifecycle_changes_once_and_bumps_the_version() {
     assert_eq!(
         in_tx!(env, |tx| env
             .clients
-            .set_lifecycle(tx.as_mut(), stranger, c.id, Lifecycle::Prospect)
+            .set_lifecycle(&mut tx, stranger, c.id, Lifecycle::Prospect)
             .await),
         Err(StoreError::NotFound)
     );
@@ -456,7 +467,7 @@ async fn sub_clients_ancestry_and_deletion() {
 
     let chain = in_tx!(env, |tx| env
         .clients
-        .ancestor_ids(tx.as_mut(), o, north.id)
+        .ancestor_ids(&mut tx, o, north.id)
         .await)
     .unwrap();
     assert_eq!(chain, vec![emea.id, root.id]);
@@ -466,30 +477,30 @@ async fn sub_clients_ancestry_and_deletion() {
     assert_eq!(
         in_tx!(env, |tx| env
             .clients
-            .ancestor_ids(tx.as_mut(), stranger, north.id)
+            .ancestor_ids(&mut tx, stranger, north.id)
             .await),
         Err(StoreError::NotFound)
     );
 
     // A client with sub-clients stays; a leaf goes with its contacts and interactions.
     assert!(matches!(
-        in_tx!(env, |tx| env.clients.delete(tx.as_mut(), o, emea.id).await),
+        in_tx!(env, |tx| env.clients.delete(&mut tx, o, emea.id).await),
         Err(StoreError::Conflict { .. })
     ));
     let k = new_contact(&north, "Kim", true);
-    in_tx!(env, |tx| env.contacts.create(tx.as_mut(), &k).await).unwrap();
+    in_tx!(env, |tx| env.contacts.create(&mut tx, &k).await).unwrap();
     let i = new_interaction(&north, InteractionKind::Call, 3);
-    in_tx!(env, |tx| env.interactions.create(tx.as_mut(), &i).await).unwrap();
+    in_tx!(env, |tx| env.interactions.create(&mut tx, &i).await).unwrap();
     // Made before the transaction below: a second writer inside it would wait for it.
     let stranger = org(&env).await;
     assert_eq!(
         in_tx!(env, |tx| env
             .clients
-            .delete(tx.as_mut(), stranger, north.id)
+            .delete(&mut tx, stranger, north.id)
             .await),
         Err(StoreError::NotFound)
     );
-    in_tx!(env, |tx| env.clients.delete(tx.as_mut(), o, north.id).await).unwrap();
+    in_tx!(env, |tx| env.clients.delete(&mut tx, o, north.id).await).unwrap();
     assert_eq!(
         env.clients.get(o, north.id).await,
         Err(StoreError::NotFound)
@@ -515,7 +526,7 @@ async fn contacts_keep_one_primary_and_unlink_interactions_when_deleted() {
     let second = new_contact(&c, "Second", false);
     let elsewhere = new_contact(&other, "Elsewhere", true);
     for k in [&first, &second, &elsewhere] {
-        in_tx!(env, |tx| env.contacts.create(tx.as_mut(), k).await).unwrap();
+        in_tx!(env, |tx| env.contacts.create(&mut tx, k).await).unwrap();
     }
     assert_eq!(env.contacts.get(o, first.id).await.unwrap(), first);
     assert_eq!(
@@ -527,7 +538,7 @@ async fn contacts_keep_one_primary_and_unlink_interactions_when_deleted() {
     // primary is untouched.
     let cleared = in_tx!(env, |tx| env
         .contacts
-        .clear_primary(tx.as_mut(), o, c.id, Some(second.id))
+        .clear_primary(&mut tx, o, c.id, Some(second.id))
         .await)
     .unwrap();
     assert_eq!(cleared, vec![first.clone()]);
@@ -537,16 +548,9 @@ async fn contacts_keep_one_primary_and_unlink_interactions_when_deleted() {
     let mut promoted = second.clone();
     promoted.is_primary = true;
     promoted.version = 2;
-    in_tx!(env, |tx| env
-        .contacts
-        .update(tx.as_mut(), &promoted, 1)
-        .await)
-    .unwrap();
+    in_tx!(env, |tx| env.contacts.update(&mut tx, &promoted, 1).await).unwrap();
     assert_eq!(
-        in_tx!(env, |tx| env
-            .contacts
-            .update(tx.as_mut(), &promoted, 1)
-            .await),
+        in_tx!(env, |tx| env.contacts.update(&mut tx, &promoted, 1).await),
         Err(StoreError::Stale)
     );
     let listed = all_pages!(CONTACT_LIST_SPEC, "created_at", |q| env
@@ -570,21 +574,14 @@ async fn contacts_keep_one_primary_and_unlink_interactions_when_deleted() {
     with_contact.contact_id = Some(first.id);
     in_tx!(env, |tx| env
         .interactions
-        .create(tx.as_mut(), &with_contact)
+        .create(&mut tx, &with_contact)
         .await)
     .unwrap();
-    in_tx!(env, |tx| env
-        .contacts
-        .delete(tx.as_mut(), o, first.id)
-        .await)
-    .unwrap();
+    in_tx!(env, |tx| env.contacts.delete(&mut tx, o, first.id).await).unwrap();
     let unlinked = env.interactions.get(o, with_contact.id).await.unwrap();
     assert_eq!((unlinked.contact_id, unlinked.version), (None, 2));
     assert_eq!(
-        in_tx!(env, |tx| env
-            .contacts
-            .delete(tx.as_mut(), o, first.id)
-            .await),
+        in_tx!(env, |tx| env.contacts.delete(&mut tx, o, first.id).await),
         Err(StoreError::NotFound)
     );
 }
@@ -605,7 +602,7 @@ async fn interactions_list_newest_first_and_give_the_last_date() {
         (InteractionKind::Call, 2),
     ] {
         let i = new_interaction(&c, kind, day);
-        in_tx!(env, |tx| env.interactions.create(tx.as_mut(), &i).await).unwrap();
+        in_tx!(env, |tx| env.interactions.create(&mut tx, &i).await).unwrap();
         rows.push(i);
     }
     assert_eq!(env.interactions.get(o, rows[0].id).await.unwrap(), rows[0]);
@@ -666,22 +663,15 @@ async fn interactions_list_newest_first_and_give_the_last_date() {
     edited.summary = "Rescheduled".into();
     edited.kind = InteractionKind::Meeting;
     edited.version = 2;
-    in_tx!(env, |tx| env
-        .interactions
-        .update(tx.as_mut(), &edited, 1)
-        .await)
-    .unwrap();
+    in_tx!(env, |tx| env.interactions.update(&mut tx, &edited, 1).await).unwrap();
     assert_eq!(env.interactions.get(o, edited.id).await.unwrap(), edited);
     assert_eq!(
-        in_tx!(env, |tx| env
-            .interactions
-            .update(tx.as_mut(), &edited, 1)
-            .await),
+        in_tx!(env, |tx| env.interactions.update(&mut tx, &edited, 1).await),
         Err(StoreError::Stale)
     );
     in_tx!(env, |tx| env
         .interactions
-        .delete(tx.as_mut(), o, edited.id)
+        .delete(&mut tx, o, edited.id)
         .await)
     .unwrap();
     assert_eq!(
@@ -715,14 +705,7 @@ async fn the_clients_migration_goes_down_and_up_again() {
     let steps = u32::try_from(applied.len() - ours).unwrap();
     Migrator::down(&db.conn, Some(steps)).await.unwrap();
     Migrator::up(&db.conn, None).await.unwrap();
-    let env = Env {
-        tx: SqlTxManager::new(db.conn.clone()),
-        orgs: SqlOrganizationRepository::new(db.conn.clone()),
-        clients: SqlClientRepository::new(db.conn.clone()),
-        contacts: SqlContactRepository::new(db.conn.clone()),
-        interactions: SqlInteractionRepository::new(db.conn),
-        _dir: None,
-    };
+    let env = Env::new(db.conn, None);
     let o = org(&env).await;
     let c = new_client(o, UserId::new(), "Again");
     save(&env, &c).await;

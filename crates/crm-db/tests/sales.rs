@@ -198,7 +198,7 @@ async fn client(env: &Env, org: OrganizationId, owner: UserId) -> Client {
         updated_at: now,
         version: 1,
     };
-    in_tx!(env, |tx| env.clients.create(tx.as_mut(), &c).await).unwrap();
+    in_tx!(env, |tx| env.clients.create(&mut tx, &c).await).unwrap();
     c
 }
 
@@ -964,7 +964,7 @@ async fn deals_move_close_and_make_their_client_a_customer() {
     assert_eq!(e[0].field, "owner_id");
 
     // A client with deals cannot be deleted under them.
-    let r = in_tx!(env, |tx| env.clients.delete(tx.as_mut(), o, c.id).await);
+    let r = in_tx!(env, |tx| env.clients.delete(&mut tx, o, c.id).await);
     assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
 }
 
@@ -1429,7 +1429,7 @@ async fn client_summary_and_timeline_are_computed_by_the_store() {
             updated_at: clock::now(),
             version: 1,
         };
-        in_tx!(env, |tx| env.interactions.create(tx.as_mut(), &it).await).unwrap();
+        in_tx!(env, |tx| env.interactions.create(&mut tx, &it).await).unwrap();
     }
     let quotes = QuotationService::new(env.ports.clone());
     let today = Utc::now().date_naive();

@@ -27,7 +27,7 @@ pub fn health_routes() -> Routes {
 
 /// Every route under `/api/v1`.
 pub fn api_routes() -> Routes {
-    Routes::new("/api/v1")
+    let r = Routes::new("/api/v1")
         .post("/auth/register", auth::register)
         .post("/auth/verify-email", auth::verify_email)
         .post("/auth/resend-code", auth::resend_code)
@@ -63,38 +63,8 @@ pub fn api_routes() -> Routes {
         .post("/designations", departments::create_designation)
         .get("/designations/{id}", departments::get_designation)
         .patch("/designations/{id}", departments::update_designation)
-        .delete("/designations/{id}", departments::delete_designation)
-        .get("/clients", clients::list)
-        .post("/clients", clients::create)
-        .get("/clients/{id}", clients::get)
-        .patch("/clients/{id}", clients::update)
-        .delete("/clients/{id}", clients::delete)
-        .get("/clients/{id}/sub-clients", clients::sub_clients)
-        .get("/clients/{id}/contacts", clients::list_contacts)
-        .post("/clients/{id}/contacts", clients::create_contact)
-        .get("/clients/{id}/contacts/{contact_id}", clients::get_contact)
-        .patch(
-            "/clients/{id}/contacts/{contact_id}",
-            clients::update_contact,
-        )
-        .delete(
-            "/clients/{id}/contacts/{contact_id}",
-            clients::delete_contact,
-        )
-        .get("/clients/{id}/interactions", clients::list_interactions)
-        .post("/clients/{id}/interactions", clients::create_interaction)
-        .get(
-            "/clients/{id}/interactions/{interaction_id}",
-            clients::get_interaction,
-        )
-        .patch(
-            "/clients/{id}/interactions/{interaction_id}",
-            clients::update_interaction,
-        )
-        .delete(
-            "/clients/{id}/interactions/{interaction_id}",
-            clients::delete_interaction,
-        )
+        .delete("/designations/{id}", departments::delete_designation);
+    clients::routes(r)
         .get("/clients/{id}/summary", sales::client_summary)
         .get("/clients/{id}/timeline", sales::client_timeline)
         .get("/leads", sales::list_leads)

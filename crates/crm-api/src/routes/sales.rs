@@ -7,12 +7,11 @@ use crate::access::Auth;
 use crate::app::AppState;
 use crate::http::{Body, IfMatch, created, no_content, ok_etag};
 use crate::problem::ApiError;
-use crate::routes::clients::ClientDto;
 use crate::routes::dto::PageDto;
 use crate::routes::perms::*;
 use actix_web::{HttpResponse, web};
 use crm_domain::ListQuery;
-use crm_domain::clients::ClientId;
+use crm_domain::clients::{Client, ClientId};
 use crm_sales::deals::{
     Board, DEAL_LIST_SPEC, Deal, DealId, DealInput, DealPatch, Forecast, ForecastQuery, LostInput,
     StageChange,
@@ -115,7 +114,7 @@ pub async fn delete_lead(
 #[schema(example = conversion_example)]
 pub struct Conversion {
     pub lead: Lead,
-    pub client: ClientDto,
+    pub client: Client,
     /// Present when `create_deal` was given.
     pub deal: Option<Deal>,
 }
@@ -124,7 +123,7 @@ pub struct Conversion {
 fn conversion_example() -> serde_json::Value {
     use crm_domain::kernel::openapi::example_of;
     let mut lead = example_of::<Lead>();
-    let client = example_of::<ClientDto>();
+    let client = example_of::<Client>();
     let deal = example_of::<Deal>();
     lead["status"] = "converted".into();
     lead["converted_client_id"] = client["id"].clone();
@@ -153,7 +152,7 @@ pub async fn convert_lead(
         .convert(&auth.actor, LeadId(*id), if_match.0, body.parse()?)
         .await?;
     Ok(HttpResponse::Ok().json(Conversion {
-        client: ClientDto::from(&c.client),
+        client: c.client,
         lead: c.lead,
         deal: c.deal,
     }))

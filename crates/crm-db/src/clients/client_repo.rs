@@ -3,23 +3,22 @@ use crate::entities::client::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{corrupt, db_version, locked, stale_or_missing};
+use crate::rows::{
+    Tenanted, Tree, ancestors, corrupt, db_version, delete_in_org, insert, locked, one,
+    update_versioned,
+};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::{Client, ClientId, ClientRepository, Lifecycle};
 use crm_domain::identity::EmailAddress;
 use crm_domain::kernel::clock;
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect, Select,
 };
-use std::collections::HashSet;
-
-/// How far [`ClientRepository::ancestor_ids`] climbs before deciding the data loops.
-const MAX_DEPTH: usize = 1000;
 
 #[derive(Clone)]
 pub struct SqlClientRepository {
@@ -64,8 +63,47 @@ impl TryFrom<client::Model> for Client {
     }
 }
 
+/// `c` as its row: what `create` inserts and `update` writes.
+fn row(c: &Client) -> Result<ActiveModel, StoreError> {
+    Ok(ActiveModel {
+        id: Set(c.id.0),
+        created_at: Set(c.created_at),
+        updated_at: Set(c.updated_at),
+        version: Set(db_version(c.version)?),
+        organization_id: Set(c.organization_id.0),
+        name: Set(c.name.clone()),
+        kind: Set(c.kind.as_str().to_string()),
+        email: Set(c.email.as_ref().map(|e| e.as_str().to_string())),
+        phone: Set(c.phone.clone()),
+        website: Set(c.website.clone()),
+        industry: Set(c.industry.clone()),
+        parent_id: Set(c.parent_id.map(|p| p.0)),
+        owner_id: Set(c.owner_id.0),
+        status: Set(c.status.clone()),
+        tags: Set(serde_json::Value::from(c.tags.clone())),
+        address: Set(c.address.clone()),
+        lifecycle: Set(c.lifecycle.as_str().to_string()),
+    })
+}
+
+impl Tenanted for Entity {
+    const ID: Column = Column::Id;
+    const ORGANIZATION: Column = Column::OrganizationId;
+    const VERSION: Column = Column::Version;
+    const FIXED: &'static [Column] = &[Column::CreatedAt];
+}
+
+impl Tree for Entity {
+    fn id(row: &client::Model) -> uuid::Uuid {
+        row.id
+    }
+    fn parent(row: &client::Model) -> Option<uuid::Uuid> {
+        row.parent_id
+    }
+}
+
 fn in_org(org: OrganizationId, id: ClientId) -> Select<Entity> {
-    Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0))
+    crate::rows::in_org(org, id.0)
 }
 
 /// The clients of `org`, only those of `owner` when given.
@@ -79,49 +117,21 @@ fn scoped(org: OrganizationId, owner: Option<UserId>) -> Select<Entity> {
 
 #[async_trait]
 impl ClientRepository for SqlClientRepository {
-    async fn create(&self, tx: &mut (dyn Tx + 'static), c: &Client) -> Result<(), StoreError> {
-        let row = ActiveModel {
-            id: Set(c.id.0),
-            created_at: Set(c.created_at),
-            updated_at: Set(c.updated_at),
-            version: Set(db_version(c.version)?),
-            organization_id: Set(c.organization_id.0),
-            name: Set(c.name.clone()),
-            kind: Set(c.kind.as_str().to_string()),
-            email: Set(c.email.as_ref().map(|e| e.as_str().to_string())),
-            phone: Set(c.phone.clone()),
-            website: Set(c.website.clone()),
-            industry: Set(c.industry.clone()),
-            parent_id: Set(c.parent_id.map(|p| p.0)),
-            owner_id: Set(c.owner_id.0),
-            status: Set(c.status.clone()),
-            tags: Set(serde_json::Value::from(c.tags.clone())),
-            address: Set(c.address.clone()),
-            lifecycle: Set(c.lifecycle.as_str().to_string()),
-        };
-        Entity::insert(row)
-            .exec_without_returning(sql(tx)?)
-            .await
-            .map_err(store_err)?;
-        Ok(())
+    async fn create(&self, tx: &mut Txn, c: &Client) -> Result<(), StoreError> {
+        insert(sql(tx.as_mut())?, row(c)?).await
     }
 
     async fn get(&self, org: OrganizationId, id: ClientId) -> Result<Client, StoreError> {
-        in_org(org, id)
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
-            .ok_or(StoreError::NotFound)?
-            .try_into()
+        one(&self.db, in_org(org, id)).await
     }
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: ClientId,
     ) -> Result<Client, StoreError> {
-        locked(sql(tx)?, in_org(org, id)).await?.try_into()
+        locked(sql(tx.as_mut())?, in_org(org, id)).await?.try_into()
     }
 
     async fn list(
@@ -135,51 +145,21 @@ impl ClientRepository for SqlClientRepository {
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         c: &Client,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
-        let res = Entity::update_many()
-            .col_expr(Column::Name, Expr::value(c.name.clone()))
-            .col_expr(Column::Kind, Expr::value(c.kind.as_str()))
-            .col_expr(
-                Column::Email,
-                Expr::value(c.email.as_ref().map(|e| e.as_str().to_string())),
-            )
-            .col_expr(Column::Phone, Expr::value(c.phone.clone()))
-            .col_expr(Column::Website, Expr::value(c.website.clone()))
-            .col_expr(Column::Industry, Expr::value(c.industry.clone()))
-            .col_expr(Column::ParentId, Expr::value(c.parent_id.map(|p| p.0)))
-            .col_expr(Column::OwnerId, Expr::value(c.owner_id.0))
-            .col_expr(Column::Status, Expr::value(c.status.clone()))
-            .col_expr(
-                Column::Tags,
-                Expr::value(serde_json::Value::from(c.tags.clone())),
-            )
-            .col_expr(Column::Address, Expr::value(c.address.clone()))
-            .col_expr(Column::Lifecycle, Expr::value(c.lifecycle.as_str()))
-            .col_expr(Column::UpdatedAt, Expr::value(c.updated_at))
-            .col_expr(Column::Version, Expr::value(db_version(c.version)?))
-            .filter(Column::Id.eq(c.id.0))
-            .filter(Column::OrganizationId.eq(c.organization_id.0))
-            .filter(Column::Version.eq(db_version(expected_version)?))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
-        if res.rows_affected == 0 {
-            return Err(stale_or_missing(db, in_org(c.organization_id, c.id)).await);
-        }
-        Ok(())
+        let key = (c.organization_id, c.id.0);
+        update_versioned(sql(tx.as_mut())?, row(c)?, key, expected_version).await
     }
 
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: ClientId,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         if in_org(org, id)
             .lock_exclusive()
             .one(db)
@@ -203,16 +183,7 @@ impl ClientRepository for SqlClientRepository {
         }
         // Contacts and interactions go by ON DELETE CASCADE; records of other modules that
         // still refer to the client make the foreign key refuse, answered as `Conflict`.
-        let res = Entity::delete_many()
-            .filter(Column::Id.eq(id.0))
-            .filter(Column::OrganizationId.eq(org.0))
-            .exec(db)
-            .await
-            .map_err(delete_err)?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        delete_in_org::<Entity>(db, org, id.0, delete_err).await
     }
 
     async fn children(
@@ -228,53 +199,22 @@ impl ClientRepository for SqlClientRepository {
 
     async fn ancestor_ids(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: ClientId,
     ) -> Result<Vec<ClientId>, StoreError> {
-        let db = sql(tx)?;
-        // Every row on the chain is locked (PostgreSQL, MySQL), so a concurrent move of any
-        // of them waits for this transaction and cannot close a cycle with it.
-        let start = in_org(org, id)
-            .lock_exclusive()
-            .one(db)
-            .await
-            .map_err(store_err)?
-            .ok_or(StoreError::NotFound)?;
-        let mut chain = Vec::new();
-        let mut seen = HashSet::from([start.id]);
-        let mut next = start.parent_id;
-        while let Some(parent) = next {
-            if chain.len() >= MAX_DEPTH {
-                break;
-            }
-            let Some(row) = in_org(org, ClientId(parent))
-                .lock_exclusive()
-                .one(db)
-                .await
-                .map_err(store_err)?
-            else {
-                // A dangling parent (deleted, or of another organization): the chain ends.
-                break;
-            };
-            chain.push(ClientId(row.id));
-            if !seen.insert(row.id) {
-                // The stored data already loops; every member of the loop is listed.
-                break;
-            }
-            next = row.parent_id;
-        }
-        Ok(chain)
+        let chain = ancestors::<Entity>(sql(tx.as_mut())?, org, id.0).await?;
+        Ok(chain.into_iter().map(ClientId).collect())
     }
 
     async fn set_lifecycle(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: ClientId,
         lifecycle: Lifecycle,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let res = Entity::update_many()
             .col_expr(Column::Lifecycle, Expr::value(lifecycle.as_str()))
             .col_expr(Column::UpdatedAt, Expr::value(clock::now()))

@@ -3,14 +3,16 @@ use crate::entities::interaction;
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{corrupt, db_version, locked, stale_or_missing};
+use crate::rows::{
+    Tenanted, corrupt, db_version, delete_in_org, insert, locked, one, update_versioned,
+};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::{ClientId, Contact, ContactId, ContactRepository};
 use crm_domain::identity::EmailAddress;
 use crm_domain::kernel::clock;
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx};
+use crm_domain::{OrganizationId, StoreError, Txn};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -53,49 +55,51 @@ impl TryFrom<contact::Model> for Contact {
     }
 }
 
+/// `c` as its row: what `create` inserts and `update` writes.
+fn row(c: &Contact) -> Result<ActiveModel, StoreError> {
+    Ok(ActiveModel {
+        id: Set(c.id.0),
+        created_at: Set(c.created_at),
+        updated_at: Set(c.updated_at),
+        version: Set(db_version(c.version)?),
+        organization_id: Set(c.organization_id.0),
+        client_id: Set(c.client_id.0),
+        name: Set(c.name.clone()),
+        email: Set(c.email.as_ref().map(|e| e.as_str().to_string())),
+        phone: Set(c.phone.clone()),
+        title: Set(c.title.clone()),
+        is_primary: Set(c.is_primary),
+    })
+}
+
+impl Tenanted for Entity {
+    const ID: Column = Column::Id;
+    const ORGANIZATION: Column = Column::OrganizationId;
+    const VERSION: Column = Column::Version;
+    const FIXED: &'static [Column] = &[Column::ClientId, Column::CreatedAt];
+}
+
 fn in_org(org: OrganizationId, id: ContactId) -> Select<Entity> {
-    Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0))
+    crate::rows::in_org(org, id.0)
 }
 
 #[async_trait]
 impl ContactRepository for SqlContactRepository {
-    async fn create(&self, tx: &mut (dyn Tx + 'static), c: &Contact) -> Result<(), StoreError> {
-        let row = ActiveModel {
-            id: Set(c.id.0),
-            created_at: Set(c.created_at),
-            updated_at: Set(c.updated_at),
-            version: Set(db_version(c.version)?),
-            organization_id: Set(c.organization_id.0),
-            client_id: Set(c.client_id.0),
-            name: Set(c.name.clone()),
-            email: Set(c.email.as_ref().map(|e| e.as_str().to_string())),
-            phone: Set(c.phone.clone()),
-            title: Set(c.title.clone()),
-            is_primary: Set(c.is_primary),
-        };
-        Entity::insert(row)
-            .exec_without_returning(sql(tx)?)
-            .await
-            .map_err(store_err)?;
-        Ok(())
+    async fn create(&self, tx: &mut Txn, c: &Contact) -> Result<(), StoreError> {
+        insert(sql(tx.as_mut())?, row(c)?).await
     }
 
     async fn get(&self, org: OrganizationId, id: ContactId) -> Result<Contact, StoreError> {
-        in_org(org, id)
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
-            .ok_or(StoreError::NotFound)?
-            .try_into()
+        one(&self.db, in_org(org, id)).await
     }
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: ContactId,
     ) -> Result<Contact, StoreError> {
-        locked(sql(tx)?, in_org(org, id)).await?.try_into()
+        locked(sql(tx.as_mut())?, in_org(org, id)).await?.try_into()
     }
 
     async fn list(
@@ -112,41 +116,21 @@ impl ContactRepository for SqlContactRepository {
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         c: &Contact,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
-        let res = Entity::update_many()
-            .col_expr(Column::Name, Expr::value(c.name.clone()))
-            .col_expr(
-                Column::Email,
-                Expr::value(c.email.as_ref().map(|e| e.as_str().to_string())),
-            )
-            .col_expr(Column::Phone, Expr::value(c.phone.clone()))
-            .col_expr(Column::Title, Expr::value(c.title.clone()))
-            .col_expr(Column::IsPrimary, Expr::value(c.is_primary))
-            .col_expr(Column::UpdatedAt, Expr::value(c.updated_at))
-            .col_expr(Column::Version, Expr::value(db_version(c.version)?))
-            .filter(Column::Id.eq(c.id.0))
-            .filter(Column::OrganizationId.eq(c.organization_id.0))
-            .filter(Column::Version.eq(db_version(expected_version)?))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
-        if res.rows_affected == 0 {
-            return Err(stale_or_missing(db, in_org(c.organization_id, c.id)).await);
-        }
-        Ok(())
+        let key = (c.organization_id, c.id.0);
+        update_versioned(sql(tx.as_mut())?, row(c)?, key, expected_version).await
     }
 
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: ContactId,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         // `interactions.contact_id` has no foreign key: unlink them here, one version each.
         interaction::Entity::update_many()
             .col_expr(
@@ -163,26 +147,17 @@ impl ContactRepository for SqlContactRepository {
             .exec(db)
             .await
             .map_err(store_err)?;
-        let res = Entity::delete_many()
-            .filter(Column::Id.eq(id.0))
-            .filter(Column::OrganizationId.eq(org.0))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        delete_in_org::<Entity>(db, org, id.0, store_err).await
     }
 
     async fn clear_primary(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         client: ClientId,
         except: Option<ContactId>,
     ) -> Result<Vec<Contact>, StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let mut primaries = Entity::find()
             .filter(Column::OrganizationId.eq(org.0))
             .filter(Column::ClientId.eq(client.0))

@@ -2,14 +2,15 @@ use crate::entities::interaction::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{corrupt, db_version, locked, stale_or_missing};
+use crate::rows::{
+    Tenanted, corrupt, db_version, delete_in_org, insert, locked, one, update_versioned,
+};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::clients::{ClientId, ContactId, Interaction, InteractionId, InteractionRepository};
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx, UserId};
-use sea_orm::sea_query::Expr;
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select,
 };
@@ -49,8 +50,32 @@ impl TryFrom<interaction::Model> for Interaction {
     }
 }
 
+/// `i` as its row: what `create` inserts and `update` writes.
+fn row(i: &Interaction) -> Result<ActiveModel, StoreError> {
+    Ok(ActiveModel {
+        id: Set(i.id.0),
+        created_at: Set(i.created_at),
+        updated_at: Set(i.updated_at),
+        version: Set(db_version(i.version)?),
+        organization_id: Set(i.organization_id.0),
+        client_id: Set(i.client_id.0),
+        kind: Set(i.kind.as_str().to_string()),
+        summary: Set(i.summary.clone()),
+        occurred_at: Set(i.occurred_at),
+        contact_id: Set(i.contact_id.map(|c| c.0)),
+        owner_id: Set(i.owner_id.0),
+    })
+}
+
+impl Tenanted for Entity {
+    const ID: Column = Column::Id;
+    const ORGANIZATION: Column = Column::OrganizationId;
+    const VERSION: Column = Column::Version;
+    const FIXED: &'static [Column] = &[Column::ClientId, Column::OwnerId, Column::CreatedAt];
+}
+
 fn in_org(org: OrganizationId, id: InteractionId) -> Select<Entity> {
-    Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0))
+    crate::rows::in_org(org, id.0)
 }
 
 fn of_client(org: OrganizationId, client: ClientId) -> Select<Entity> {
@@ -61,43 +86,21 @@ fn of_client(org: OrganizationId, client: ClientId) -> Select<Entity> {
 
 #[async_trait]
 impl InteractionRepository for SqlInteractionRepository {
-    async fn create(&self, tx: &mut (dyn Tx + 'static), i: &Interaction) -> Result<(), StoreError> {
-        let row = ActiveModel {
-            id: Set(i.id.0),
-            created_at: Set(i.created_at),
-            updated_at: Set(i.updated_at),
-            version: Set(db_version(i.version)?),
-            organization_id: Set(i.organization_id.0),
-            client_id: Set(i.client_id.0),
-            kind: Set(i.kind.as_str().to_string()),
-            summary: Set(i.summary.clone()),
-            occurred_at: Set(i.occurred_at),
-            contact_id: Set(i.contact_id.map(|c| c.0)),
-            owner_id: Set(i.owner_id.0),
-        };
-        Entity::insert(row)
-            .exec_without_returning(sql(tx)?)
-            .await
-            .map_err(store_err)?;
-        Ok(())
+    async fn create(&self, tx: &mut Txn, i: &Interaction) -> Result<(), StoreError> {
+        insert(sql(tx.as_mut())?, row(i)?).await
     }
 
     async fn get(&self, org: OrganizationId, id: InteractionId) -> Result<Interaction, StoreError> {
-        in_org(org, id)
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
-            .ok_or(StoreError::NotFound)?
-            .try_into()
+        one(&self.db, in_org(org, id)).await
     }
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: InteractionId,
     ) -> Result<Interaction, StoreError> {
-        locked(sql(tx)?, in_org(org, id)).await?.try_into()
+        locked(sql(tx.as_mut())?, in_org(org, id)).await?.try_into()
     }
 
     async fn list(
@@ -111,46 +114,21 @@ impl InteractionRepository for SqlInteractionRepository {
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         i: &Interaction,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
-        let res = Entity::update_many()
-            .col_expr(Column::Kind, Expr::value(i.kind.as_str()))
-            .col_expr(Column::Summary, Expr::value(i.summary.clone()))
-            .col_expr(Column::OccurredAt, Expr::value(i.occurred_at))
-            .col_expr(Column::ContactId, Expr::value(i.contact_id.map(|c| c.0)))
-            .col_expr(Column::UpdatedAt, Expr::value(i.updated_at))
-            .col_expr(Column::Version, Expr::value(db_version(i.version)?))
-            .filter(Column::Id.eq(i.id.0))
-            .filter(Column::OrganizationId.eq(i.organization_id.0))
-            .filter(Column::Version.eq(db_version(expected_version)?))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
-        if res.rows_affected == 0 {
-            return Err(stale_or_missing(db, in_org(i.organization_id, i.id)).await);
-        }
-        Ok(())
+        let key = (i.organization_id, i.id.0);
+        update_versioned(sql(tx.as_mut())?, row(i)?, key, expected_version).await
     }
 
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: InteractionId,
     ) -> Result<(), StoreError> {
-        let res = Entity::delete_many()
-            .filter(Column::Id.eq(id.0))
-            .filter(Column::OrganizationId.eq(org.0))
-            .exec(sql(tx)?)
-            .await
-            .map_err(store_err)?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        delete_in_org::<Entity>(sql(tx.as_mut())?, org, id.0, store_err).await
     }
 
     async fn last_interaction_at(

@@ -9,8 +9,30 @@ pub use contact_repo::SqlContactRepository;
 pub use interaction_repo::SqlInteractionRepository;
 
 use crate::error::store_err;
-use crm_domain::StoreError;
-use sea_orm::DbErr;
+use crm_domain::activity::ActivityRepository;
+use crm_domain::clients::ClientPorts;
+use crm_domain::identity::UserRepository;
+use crm_domain::{StoreError, TxManager};
+use sea_orm::{DatabaseConnection, DbErr};
+use std::sync::Arc;
+
+/// The clients module's ports on `db`, with the transactions, audit log and users the
+/// application shares between modules: what the server wires and the integration tests use.
+pub fn ports(
+    db: &DatabaseConnection,
+    tx: Arc<dyn TxManager>,
+    activities: Arc<dyn ActivityRepository>,
+    users: Arc<dyn UserRepository>,
+) -> ClientPorts {
+    ClientPorts {
+        tx,
+        clients: Arc::new(SqlClientRepository::new(db.clone())),
+        contacts: Arc::new(SqlContactRepository::new(db.clone())),
+        interactions: Arc::new(SqlInteractionRepository::new(db.clone())),
+        activities,
+        users,
+    }
+}
 
 /// As [`store_err`], but a foreign-key violation (rows of other modules still referring to
 /// the one being deleted) is a `Conflict` naming the constraint, not a bug.

@@ -1,109 +1,41 @@
-//! Steps the client services share: permission scope, visibility, value checks, audit.
+//! Rules of the clients module that its aggregates share: contacts and interactions follow
+//! their client, tags, optional email addresses.
 
-use super::model::Client;
-use crate::activity::NewActivity;
+use super::clients::{Client, ClientId};
+use super::ports::ClientPorts;
 use crate::identity::{EmailAddress, ValueError};
-use crate::kernel::context::{Actor, Scope};
-use crate::kernel::error::{DomainError, StoreError};
-use crate::kernel::ids::{OrganizationId, UserId};
-pub(crate) use crate::kernel::rules::{check_version, nullable};
-pub(crate) use crate::kernel::text::{
-    optional_text, phone, required_multiline, required_text, website,
-};
-use crate::kernel::validation::FieldError;
-use serde::Serialize;
-use uuid::Uuid;
+use crate::kernel::context::Actor;
+use crate::kernel::error::DomainError;
+use crate::kernel::scope::{Requirement, in_scope, require};
+use crate::kernel::text::required_text;
 
-/// The permission resource of clients, their contacts and their interactions.
-pub(crate) const RESOURCE: &str = "clients";
-
-/// The caller's scope for `clients:<action>`; `403` when it holds neither form.
-pub(crate) fn require(actor: &Actor, action: &str) -> Result<Scope, DomainError> {
-    crate::kernel::rules::require(actor, RESOURCE, action)
+/// The client `id` when the caller holds `P` over it; `404` when it is missing, of another
+/// organization or (under `:own`) someone else's. Contacts and interactions follow their
+/// client, so their use cases start here, before any field of a body is looked at.
+pub(crate) async fn client_for<P: Requirement>(
+    p: &ClientPorts,
+    actor: &Actor,
+    id: ClientId,
+) -> Result<Client, DomainError> {
+    let scope = require::<P>(actor)?;
+    in_scope(
+        actor,
+        scope,
+        p.clients.get(actor.organization_id, id).await?,
+    )
 }
 
-/// The owner a list is restricted to: the caller under `:own`, nobody otherwise.
-pub(crate) fn owner_filter(actor: &Actor, scope: Scope) -> Option<UserId> {
-    match scope {
-        Scope::All => None,
-        Scope::Own => Some(actor.user_id),
-    }
+/// A record that belongs to one client (a contact, an interaction).
+pub(crate) trait OfClient {
+    fn client_id(&self) -> ClientId;
 }
 
-/// Whether `client` is within the caller's `scope`.
-pub(crate) fn within(actor: &Actor, scope: Scope, client: &Client) -> bool {
-    scope == Scope::All || client.owner_id == actor.user_id
-}
-
-/// `client` when within the caller's `scope`, `404` otherwise: a record outside the scope is
-/// indistinguishable from a missing one.
-pub(crate) fn in_scope(actor: &Actor, scope: Scope, client: Client) -> Result<Client, DomainError> {
-    if within(actor, scope, &client) {
-        Ok(client)
+/// `record` when it belongs to `client`; `404` when reached through another client's path.
+pub(crate) fn of_client<T: OfClient>(client: ClientId, record: T) -> Result<T, DomainError> {
+    if record.client_id() == client {
+        Ok(record)
     } else {
         Err(DomainError::NotFound)
-    }
-}
-
-/// Collects per-field errors while an input is checked.
-#[derive(Default)]
-pub(crate) struct Errors(Vec<FieldError>);
-
-impl Errors {
-    /// The value, or `None` after recording its error under `field`.
-    pub(crate) fn take<T>(&mut self, field: &str, r: Result<T, ValueError>) -> Option<T> {
-        match r {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.0.push(e.into_field(field));
-                None
-            }
-        }
-    }
-
-    pub(crate) fn push(&mut self, e: FieldError) {
-        self.0.push(e);
-    }
-
-    /// Appends every error `other` recorded.
-    pub(crate) fn extend(&mut self, other: Errors) {
-        self.0.extend(other.0);
-    }
-
-    /// `422` with every recorded error, or `Ok` when there is none.
-    pub(crate) fn finish(self) -> Result<(), DomainError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(DomainError::Invalid(self.0))
-        }
-    }
-}
-
-/// `422` with this one field error.
-pub(crate) fn invalid_one(e: FieldError) -> DomainError {
-    DomainError::Invalid(vec![e])
-}
-
-pub(crate) fn not_found(field: &str, what: &str) -> FieldError {
-    FieldError::new(field, "not_found", format!("no such {what}"))
-}
-
-/// A reference to another record: `Ok(Some(value))` when found, `Ok(None)` after recording
-/// `not_found` on `field` when missing, other store failures as errors.
-pub(crate) fn reference<T>(
-    r: Result<T, StoreError>,
-    errors: &mut Errors,
-    field: &str,
-    what: &str,
-) -> Result<Option<T>, DomainError> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(StoreError::NotFound) => {
-            errors.push(not_found(field, what));
-            Ok(None)
-        }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -138,30 +70,10 @@ pub(crate) fn tags(raw: &[String]) -> Result<Vec<String>, ValueError> {
     Ok(out)
 }
 
-/// An audit entry for a change made by `actor_id`.
-pub(crate) fn audit<T: Serialize>(
-    organization_id: OrganizationId,
-    actor_id: UserId,
-    entity_type: &'static str,
-    entity_id: Uuid,
-    action: &'static str,
-    before: Option<&T>,
-    after: Option<&T>,
-) -> NewActivity {
-    crate::activity::change_entry(
-        organization_id,
-        Some(actor_id),
-        entity_type,
-        entity_id,
-        action,
-        before,
-        after,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::text::{optional_text, phone, required_multiline, website};
 
     #[test]
     fn tags_are_trimmed_deduplicated_and_bounded() {

@@ -15,32 +15,20 @@
 //!   transaction, after locking the client row;
 //! - atomicity: every write opens one transaction for the change and its audit entry.
 
-mod client_service;
+#[allow(clippy::module_inception)] // `clients::clients`: the module and its main aggregate
+pub mod clients;
 mod common;
-mod contact_service;
-mod interaction_service;
-mod model;
+pub mod contacts;
+pub mod interactions;
 mod ports;
 pub mod requirements;
 #[cfg(test)]
 mod test_support;
 
-pub use client_service::{
-    CLIENT_ADDRESS_MAX, CLIENT_INDUSTRY_MAX, CLIENT_LIST_SPEC, CLIENT_NAME_MAX, CLIENT_STATUS_MAX,
-    ClientInput, ClientPatch, ClientService,
-};
-pub use contact_service::{
-    CONTACT_LIST_SPEC, CONTACT_NAME_MAX, CONTACT_TITLE_MAX, ContactInput, ContactPatch,
-    ContactService,
-};
-pub use interaction_service::{
-    INTERACTION_LIST_SPEC, InteractionInput, InteractionPatch, InteractionService, SUMMARY_MAX,
-};
-pub use model::{
-    Client, ClientId, ClientKind, Contact, ContactId, Interaction, InteractionId, InteractionKind,
-    Lifecycle,
-};
-pub use ports::*;
+pub use clients::*;
+pub use contacts::*;
+pub use interactions::*;
+pub use ports::ClientPorts;
 
 /// The services of the clients module, as the server holds them.
 #[derive(Clone)]

@@ -1,55 +1,12 @@
-//! Mocks and fakes shared by the client service tests.
+//! The client service tests' environment and fixtures (the scaffolding is `kernel::testing`).
 
-use super::model::{Client, ClientId, ClientKind, Contact, ContactId, Lifecycle};
-use super::ports::*;
-use crate::activity::{MockActivityRepository, NewActivity};
+use super::ports::ClientPorts;
+use super::*;
 use crate::identity::MockUserRepository;
-use crate::kernel::context::Actor;
 use crate::kernel::error::StoreError;
 use crate::kernel::ids::{OrganizationId, UserId};
-use crate::kernel::uow::{FakeTx, Tx, TxManager};
-use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-
-pub fn then() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-/// What a test inspects after the service ran.
-#[derive(Clone, Default)]
-pub struct Probe {
-    pub committed: Arc<AtomicBool>,
-    pub begins: Arc<AtomicUsize>,
-    pub audit: Arc<Mutex<Vec<NewActivity>>>,
-}
-
-impl Probe {
-    pub fn committed(&self) -> bool {
-        self.committed.load(Ordering::SeqCst)
-    }
-    pub fn begins(&self) -> usize {
-        self.begins.load(Ordering::SeqCst)
-    }
-    pub fn audit(&self) -> Vec<NewActivity> {
-        self.audit.lock().unwrap().clone()
-    }
-}
-
-struct CountingTxManager(Probe);
-
-#[async_trait]
-impl TxManager for CountingTxManager {
-    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
-        self.0.begins.fetch_add(1, Ordering::SeqCst);
-        Ok(Box::new(FakeTx {
-            committed: self.0.committed.clone(),
-        }))
-    }
-}
+pub use crate::kernel::testing::{Probe, actor, now};
+use std::sync::Arc;
 
 /// Every port as a strict mock (an unexpected call fails the test), except the audit log,
 /// which accepts anything and keeps it for inspection.
@@ -58,39 +15,26 @@ pub struct Env {
     pub contacts: MockContactRepository,
     pub interactions: MockInteractionRepository,
     pub users: MockUserRepository,
-    pub activities: MockActivityRepository,
-    pub probe: Probe,
+    probe: Probe,
 }
 
 impl Env {
     pub fn new() -> Self {
-        let probe = Probe::default();
-        let mut activities = MockActivityRepository::new();
-        let audit = probe.audit.clone();
-        activities.expect_record().returning(move |_, e| {
-            audit.lock().unwrap().push(e);
-            Ok(())
-        });
         Self {
             clients: MockClientRepository::new(),
             contacts: MockContactRepository::new(),
             interactions: MockInteractionRepository::new(),
             users: MockUserRepository::new(),
-            activities,
-            probe,
+            probe: Probe::default(),
         }
     }
 
     /// `clients.get` answers from `stored` (by id, within the organization), `NotFound`
     /// otherwise.
     pub fn with_clients(mut self, stored: Vec<Client>) -> Self {
-        self.clients.expect_get().returning(move |org, id| {
-            stored
-                .iter()
-                .find(|c| c.id == id && c.organization_id == org)
-                .cloned()
-                .ok_or(StoreError::NotFound)
-        });
+        self.clients
+            .expect_get()
+            .returning(move |org, id| find(&stored, org, id));
         self
     }
 
@@ -99,32 +43,29 @@ impl Env {
         let mut env = self.with_clients(stored.clone());
         env.clients
             .expect_get_for_update()
-            .returning(move |_, org, id| {
-                stored
-                    .iter()
-                    .find(|c| c.id == id && c.organization_id == org)
-                    .cloned()
-                    .ok_or(StoreError::NotFound)
-            });
+            .returning(move |_, org, id| find(&stored, org, id));
         env
     }
 
     pub fn build(self) -> (ClientPorts, Probe) {
-        let probe = self.probe.clone();
         let ports = ClientPorts {
-            tx: Arc::new(CountingTxManager(self.probe)),
+            tx: self.probe.tx_manager(),
             clients: Arc::new(self.clients),
             contacts: Arc::new(self.contacts),
             interactions: Arc::new(self.interactions),
-            activities: Arc::new(self.activities),
+            activities: Arc::new(self.probe.activities()),
             users: Arc::new(self.users),
         };
-        (ports, probe)
+        (ports, self.probe)
     }
 }
 
-pub fn actor(org: OrganizationId, perms: &[&str]) -> Actor {
-    Actor::new(UserId::new(), org, perms.iter().map(|s| s.to_string()))
+fn find(stored: &[Client], org: OrganizationId, id: ClientId) -> Result<Client, StoreError> {
+    stored
+        .iter()
+        .find(|c| c.id == id && c.organization_id == org)
+        .cloned()
+        .ok_or(StoreError::NotFound)
 }
 
 /// All-records permissions on clients.
@@ -152,8 +93,8 @@ pub fn client(org: OrganizationId, owner: UserId, parent: Option<ClientId>) -> C
         tags: vec![],
         address: None,
         lifecycle: Lifecycle::Prospect,
-        created_at: then(),
-        updated_at: then(),
+        created_at: now(),
+        updated_at: now(),
         version: 1,
     }
 }
@@ -168,8 +109,8 @@ pub fn contact(c: &Client, name: &str, primary: bool) -> Contact {
         phone: None,
         title: None,
         is_primary: primary,
-        created_at: then(),
-        updated_at: then(),
+        created_at: now(),
+        updated_at: now(),
         version: 1,
     }
 }

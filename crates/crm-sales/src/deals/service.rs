@@ -666,16 +666,11 @@ impl DealService {
         if status == DealStatus::Won
             && let Some(client_id) = next.client_id
         {
-            match self
-                .p
-                .clients
-                .get_for_update(tx.as_mut(), org, client_id)
-                .await
-            {
+            match self.p.clients.get_for_update(&mut tx, org, client_id).await {
                 Ok(client) if client.lifecycle != Lifecycle::Customer => {
                     self.p
                         .clients
-                        .set_lifecycle(tx.as_mut(), org, client_id, Lifecycle::Customer)
+                        .set_lifecycle(&mut tx, org, client_id, Lifecycle::Customer)
                         .await?;
                     let mut after = client.clone();
                     after.lifecycle = Lifecycle::Customer;

@@ -693,7 +693,7 @@ impl LeadService {
         // The new client first (the lead refers to it), then the lead. A concurrent
         // conversion waited for the lead's lock above and then found it converted.
         if new_client {
-            self.p.clients.create(tx.as_mut(), &client).await?;
+            self.p.clients.create(&mut tx, &client).await?;
         }
         self.p
             .leads

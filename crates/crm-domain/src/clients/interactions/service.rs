@@ -1,82 +1,29 @@
 //! `/clients/{id}/interactions`: calls, emails, meetings and notes with a client.
 
-use super::common::{
-    Errors, audit, check_version, in_scope, not_found, nullable, reference, require,
-    required_multiline,
-};
-use super::model::{Client, ClientId, ContactId, Interaction, InteractionId, InteractionKind};
-use super::ports::ClientPorts;
+use super::model::{Interaction, InteractionId, InteractionInput, InteractionPatch, SUMMARY_MAX};
+use crate::activity::audit;
+use crate::clients::clients::ClientId;
+use crate::clients::common::{client_for, of_client};
+use crate::clients::contacts::ContactId;
+use crate::clients::ports::ClientPorts;
+use crate::clients::requirements::{ClientsDelete, ClientsRead, ClientsWrite};
 use crate::kernel::clock;
 use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;
-use crate::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
-use crate::kernel::uow::Tx;
+use crate::kernel::input::{Errors, not_found};
+use crate::kernel::pagination::{ListQuery, Page};
+use crate::kernel::rules::check_version;
+use crate::kernel::text::required_multiline;
+use crate::kernel::validation::ValueError;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use serde::Deserialize;
-
-const INTERACTION_FIELDS: &[FieldSpec] = &[
-    FieldSpec::new("created_at", FieldKind::Timestamp).sort(),
-    FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
-    FieldSpec::new("occurred_at", FieldKind::Timestamp)
-        .range()
-        .sort(),
-    FieldSpec::new("kind", FieldKind::Text)
-        .filter()
-        .sort()
-        .doc("`call`, `email`, `meeting`, `note`"),
-];
-
-/// `GET /clients/{id}/interactions`: most recent first by default; sorts `occurred_at`,
-/// `created_at`; filter `kind`; range `occurred_at_from/_to`; `q` searches the summary.
-pub const INTERACTION_LIST_SPEC: ListSpec = ListSpec {
-    fields: INTERACTION_FIELDS,
-    default_sort: "-occurred_at",
-    searchable: true,
-};
-
-/// Longest interaction summary.
-pub const SUMMARY_MAX: usize = 10_000;
-
-/// `POST /clients/{id}/interactions`. Who recorded it is the caller.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "kind": "meeting",
-    "summary": "Kick-off: scope and timeline agreed",
-    "occurred_at": "2026-02-10T14:00:00Z",
-    "contact_id": "019c2308-b860-7c79-86d4-ac7a5c3902b3"
-})))]
-pub struct InteractionInput {
-    pub kind: InteractionKind,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::text::<{ SUMMARY_MAX }>))]
-    pub summary: String,
-    /// Now when absent.
-    pub occurred_at: Option<DateTime<Utc>>,
-    /// A contact of the same client.
-    pub contact_id: Option<ContactId>,
-}
-
-/// `PATCH /clients/{id}/interactions/{interaction_id}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "summary": "Kick-off: scope, timeline and budget agreed",
-    "contact_id": null
-})))]
-pub struct InteractionPatch {
-    pub kind: Option<InteractionKind>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::text_or_null::<{ SUMMARY_MAX }>))]
-    pub summary: Option<String>,
-    pub occurred_at: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub contact_id: Option<Option<ContactId>>,
-}
 
 /// Stored precision: microseconds, so a value compares equal after a round trip.
 fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(t)
+}
+
+fn summary(raw: &str) -> Result<String, ValueError> {
+    required_multiline(raw, "summary", SUMMARY_MAX)
 }
 
 /// Interactions with clients. They follow their client: `clients:*` permissions, and under
@@ -91,54 +38,6 @@ impl InteractionService {
         Self { p: ports }
     }
 
-    async fn client(
-        &self,
-        actor: &Actor,
-        action: &str,
-        id: ClientId,
-    ) -> Result<Client, DomainError> {
-        let scope = require(actor, action)?;
-        in_scope(
-            actor,
-            scope,
-            self.p.clients.get(actor.organization_id, id).await?,
-        )
-    }
-
-    async fn interaction(
-        &self,
-        actor: &Actor,
-        client: ClientId,
-        id: InteractionId,
-    ) -> Result<Interaction, DomainError> {
-        let i = self.p.interactions.get(actor.organization_id, id).await?;
-        if i.client_id == client {
-            Ok(i)
-        } else {
-            Err(DomainError::NotFound)
-        }
-    }
-
-    /// As [`Self::interaction`], read inside `tx` and held until it ends.
-    async fn locked(
-        &self,
-        actor: &Actor,
-        tx: &mut (dyn Tx + 'static),
-        client: ClientId,
-        id: InteractionId,
-    ) -> Result<Interaction, DomainError> {
-        let i = self
-            .p
-            .interactions
-            .get_for_update(tx, actor.organization_id, id)
-            .await?;
-        if i.client_id == client {
-            Ok(i)
-        } else {
-            Err(DomainError::NotFound)
-        }
-    }
-
     /// Records `not_found` on `contact_id` unless it is a contact of `client`.
     async fn check_contact(
         &self,
@@ -147,88 +46,76 @@ impl InteractionService {
         contact: ContactId,
         errors: &mut Errors,
     ) -> Result<(), DomainError> {
-        let found = reference(
-            self.p.contacts.get(actor.organization_id, contact).await,
-            errors,
-            "contact_id",
-            "contact of this client",
-        )?;
-        if found.is_some_and(|c| c.client_id != client) {
-            errors.push(not_found("contact_id", "contact of this client"));
+        const WHAT: &str = "contact of this client";
+        let found = self.p.contacts.get(actor.organization_id, contact).await;
+        if errors
+            .reference("contact_id", WHAT, found)?
+            .is_some_and(|c| c.client_id != client)
+        {
+            errors.push(not_found("contact_id", WHAT));
         }
         Ok(())
     }
 
     /// Needs `clients:read` on the client.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %client))]
     pub async fn list(
         &self,
         actor: &Actor,
         client: ClientId,
         query: &ListQuery,
     ) -> Result<Page<Interaction>, DomainError> {
-        self.client(actor, "read", client).await?;
-        Ok(self
-            .p
-            .interactions
-            .list(actor.organization_id, client, query)
-            .await?)
+        client_for::<ClientsRead>(&self.p, actor, client).await?;
+        let org = actor.organization_id;
+        Ok(self.p.interactions.list(org, client, query).await?)
     }
 
     /// Needs `clients:read` on the client.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn get(
         &self,
         actor: &Actor,
         client: ClientId,
         id: InteractionId,
     ) -> Result<Interaction, DomainError> {
-        self.client(actor, "read", client).await?;
-        self.interaction(actor, client, id).await
+        client_for::<ClientsRead>(&self.p, actor, client).await?;
+        of_client(
+            client,
+            self.p.interactions.get(actor.organization_id, id).await?,
+        )
     }
 
     /// When the latest interaction with the client occurred (customer tracking); needs
     /// `clients:read` on the client.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %client))]
     pub async fn last_interaction_at(
         &self,
         actor: &Actor,
         client: ClientId,
     ) -> Result<Option<DateTime<Utc>>, DomainError> {
-        self.client(actor, "read", client).await?;
-        Ok(self
-            .p
-            .interactions
-            .last_interaction_at(actor.organization_id, client)
-            .await?)
+        client_for::<ClientsRead>(&self.p, actor, client).await?;
+        let org = actor.organization_id;
+        Ok(self.p.interactions.last_interaction_at(org, client).await?)
     }
 
-    /// Needs `clients:write` on the client; `422` per bad field (a `contact_id` that is not a
-    /// contact of this client is `not_found`).
+    /// Needs `clients:write` on the client (`404` before any field is looked at); `422` per
+    /// bad field (a `contact_id` that is not a contact of this client is `not_found`).
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %client))]
     pub async fn create(
         &self,
         actor: &Actor,
         client: ClientId,
         input: InteractionInput,
     ) -> Result<Interaction, DomainError> {
-        self.client(actor, "write", client).await?;
-        let org = actor.organization_id;
-        let mut errors = Errors::default();
-        let summary = errors.take(
-            "summary",
-            required_multiline(&input.summary, "summary", SUMMARY_MAX),
-        );
-        if let Some(c) = input.contact_id {
-            self.check_contact(actor, client, c, &mut errors).await?;
-        }
-        errors.finish()?;
-        let Some(summary) = summary else {
-            return Err(DomainError::Unexpected("validation lost a value".into()));
-        };
+        client_for::<ClientsWrite>(&self.p, actor, client).await?;
+        let mut errors = Errors::new();
         let now = clock::now();
         let interaction = Interaction {
             id: InteractionId::new(),
-            organization_id: org,
+            organization_id: actor.organization_id,
             client_id: client,
             kind: input.kind,
-            summary,
+            summary: errors.value("summary", summary(&input.summary)),
             occurred_at: micros(input.occurred_at.unwrap_or(now)),
             contact_id: input.contact_id,
             owner_id: actor.user_id,
@@ -236,26 +123,20 @@ impl InteractionService {
             updated_at: now,
             version: 1,
         };
+        if let Some(c) = input.contact_id {
+            self.check_contact(actor, client, c, &mut errors).await?;
+        }
+        errors.finish()?;
         let mut tx = self.p.tx.begin().await?;
-        self.p
-            .interactions
-            .create(tx.as_mut(), &interaction)
-            .await?;
-        let entry = audit(
-            org,
-            actor.user_id,
-            "interaction",
-            interaction.id.0,
-            "created",
-            None,
-            Some(&interaction),
-        );
+        self.p.interactions.create(&mut tx, &interaction).await?;
+        let entry = audit::created(actor, &interaction);
         self.p.activities.record(tx.as_mut(), entry).await?;
         tx.commit().await?;
         Ok(interaction)
     }
 
     /// Needs `clients:write` on the client; `412` on a stale version, `422` as for create.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn update(
         &self,
         actor: &Actor,
@@ -264,32 +145,29 @@ impl InteractionService {
         expected_version: Option<i64>,
         patch: InteractionPatch,
     ) -> Result<Interaction, DomainError> {
-        self.client(actor, "write", client).await?;
+        client_for::<ClientsWrite>(&self.p, actor, client).await?;
         let org = actor.organization_id;
         // A named contact is looked up before the transaction, on the pool (a read waiting
         // for a second connection while holding the transaction's could exhaust the pool);
         // its error counts only if it is a change, which the locked interaction tells.
-        let mut contact_errors = Errors::default();
+        let mut contact_errors = Errors::new();
         if let Some(Some(c)) = patch.contact_id {
             self.check_contact(actor, client, c, &mut contact_errors)
                 .await?;
         }
         let mut tx = self.p.tx.begin().await?;
-        let current = self.locked(actor, tx.as_mut(), client, id).await?;
+        let current = self.p.interactions.get_for_update(&mut tx, org, id).await?;
+        let current = of_client(client, current)?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
-        let mut errors = Errors::default();
-        if let Some(k) = patch.kind {
-            next.kind = k;
-        }
-        if let Some(raw) = &patch.summary
-            && let Some(v) = errors.take("summary", required_multiline(raw, "summary", SUMMARY_MAX))
-        {
-            next.summary = v;
-        }
-        if let Some(t) = patch.occurred_at {
-            next.occurred_at = micros(t);
-        }
+        let mut errors = Errors::new();
+        next.kind = patch.kind.unwrap_or(next.kind);
+        errors.patch(
+            "summary",
+            &mut next.summary,
+            patch.summary.as_deref().map(summary),
+        );
+        next.occurred_at = patch.occurred_at.map_or(next.occurred_at, micros);
         if let Some(c) = patch.contact_id {
             next.contact_id = c;
             if c.is_some() && c != current.contact_id {
@@ -307,43 +185,29 @@ impl InteractionService {
         };
         self.p
             .interactions
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await?;
-        let entry = audit(
-            org,
-            actor.user_id,
-            "interaction",
-            id.0,
-            "updated",
-            Some(&current),
-            Some(&next),
-        );
+        let entry = audit::updated(actor, &current, &next);
         self.p.activities.record(tx.as_mut(), entry).await?;
         tx.commit().await?;
         Ok(next)
     }
 
     /// Needs `clients:delete` on the client.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn delete(
         &self,
         actor: &Actor,
         client: ClientId,
         id: InteractionId,
     ) -> Result<(), DomainError> {
-        self.client(actor, "delete", client).await?;
+        client_for::<ClientsDelete>(&self.p, actor, client).await?;
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
-        let current = self.locked(actor, tx.as_mut(), client, id).await?;
-        self.p.interactions.delete(tx.as_mut(), org, id).await?;
-        let entry = audit(
-            org,
-            actor.user_id,
-            "interaction",
-            id.0,
-            "deleted",
-            Some(&current),
-            None,
-        );
+        let current = self.p.interactions.get_for_update(&mut tx, org, id).await?;
+        let current = of_client(client, current)?;
+        self.p.interactions.delete(&mut tx, org, id).await?;
+        let entry = audit::deleted(actor, &current);
         self.p.activities.record(tx.as_mut(), entry).await?;
         tx.commit().await?;
         Ok(())
@@ -354,6 +218,7 @@ impl InteractionService {
 mod tests {
     use super::*;
     use crate::clients::test_support::*;
+    use crate::clients::*;
     use crate::kernel::error::StoreError;
     use crate::kernel::ids::{OrganizationId, UserId};
 
@@ -366,7 +231,7 @@ mod tests {
         InteractionInput {
             kind: InteractionKind::Call,
             summary: "Discussed renewal\nNext: send quote".into(),
-            occurred_at: Some(then()),
+            occurred_at: Some(now()),
             contact_id: contact,
         }
     }
@@ -386,7 +251,7 @@ mod tests {
         env.interactions
             .expect_create()
             .withf(move |_, i| {
-                i.owner_id == me && i.occurred_at == then() && i.contact_id == Some(kim)
+                i.owner_id == me && i.occurred_at == now() && i.contact_id == Some(kim)
             })
             .times(1)
             .returning(|_, _| Ok(()));
@@ -477,11 +342,11 @@ mod tests {
             client_id,
             kind: InteractionKind::Note,
             summary: "x".into(),
-            occurred_at: then(),
+            occurred_at: now(),
             contact_id: None,
             owner_id: a.user_id,
-            created_at: then(),
-            updated_at: then(),
+            created_at: now(),
+            updated_at: now(),
             version: 3,
         };
         let id = i.id;

@@ -1,144 +1,23 @@
 //! `/clients` and `/clients/{id}/sub-clients`: a tree of clients without cycles.
 
-use super::common::{
-    Errors, RESOURCE, audit, check_version, email, in_scope, invalid_one, not_found, nullable,
-    optional_text, owner_filter, phone, reference, require, required_text, tags, website, within,
+use super::model::{
+    CLIENT_ADDRESS_MAX, CLIENT_INDUSTRY_MAX, CLIENT_NAME_MAX, CLIENT_STATUS_MAX, Client, ClientId,
+    ClientInput, ClientPatch, Lifecycle,
 };
-use super::model::{Client, ClientId, ClientKind, Lifecycle};
-use super::ports::ClientPorts;
+use crate::activity::audit;
+use crate::clients::common::{email, tags};
+use crate::clients::ports::ClientPorts;
+use crate::clients::requirements::{ClientsDelete, ClientsRead, ClientsWrite};
 use crate::kernel::clock;
 use crate::kernel::context::{Actor, Scope};
 use crate::kernel::error::{DomainError, StoreError};
 use crate::kernel::ids::UserId;
-use crate::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
+use crate::kernel::input::{Errors, not_found};
+use crate::kernel::pagination::{ListQuery, Page};
+use crate::kernel::rules::check_version;
+use crate::kernel::scope::{in_scope, owner_filter, require, within};
+use crate::kernel::text::{optional_text, phone, required_text, website};
 use crate::kernel::validation::FieldError;
-use serde::Deserialize;
-
-const CLIENT_FIELDS: &[FieldSpec] = &[
-    FieldSpec::new("created_at", FieldKind::Timestamp)
-        .range()
-        .sort(),
-    FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
-    FieldSpec::new("name", FieldKind::Text).sort(),
-    FieldSpec::new("kind", FieldKind::Text)
-        .filter()
-        .sort()
-        .doc("`company`, `individual`"),
-    FieldSpec::new("email", FieldKind::Text).sort().nullable(),
-    FieldSpec::new("phone", FieldKind::Text).sort().nullable(),
-    FieldSpec::new("status", FieldKind::Text).filter().sort(),
-    FieldSpec::new("owner_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("parent_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("lifecycle", FieldKind::Text).filter().sort(),
-    FieldSpec::new("industry", FieldKind::Text)
-        .filter()
-        .sort()
-        .nullable(),
-];
-
-/// `GET /clients` and `GET /clients/{id}/sub-clients`: newest first by default; filters
-/// `kind`, `status`, `owner_id`, `parent_id`, `lifecycle`, `industry`, `created_at_from/_to`;
-/// sorts `created_at`, `name`, `updated_at`; `q` searches name, email and phone.
-pub const CLIENT_LIST_SPEC: ListSpec = ListSpec {
-    fields: CLIENT_FIELDS,
-    default_sort: "-created_at",
-    searchable: true,
-};
-
-/// Longest client name.
-pub const CLIENT_NAME_MAX: usize = 200;
-/// Longest status text.
-pub const CLIENT_STATUS_MAX: usize = 50;
-/// Longest industry text.
-pub const CLIENT_INDUSTRY_MAX: usize = 100;
-/// Longest address.
-pub const CLIENT_ADDRESS_MAX: usize = 1000;
-
-/// `POST /clients`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "name": "Globex Corporation",
-    "kind": "company",
-    "email": "accounts@globex.example",
-    "phone": "+1 555 0142",
-    "website": "https://globex.example",
-    "industry": "Manufacturing",
-    "status": "active",
-    "tags": [
-        "enterprise",
-        "east-coast"
-    ],
-    "address": "1 Globex Way, Springfield"
-})))]
-pub struct ClientInput {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line::<{ CLIENT_NAME_MAX }>))]
-    pub name: String,
-    /// `company` when absent.
-    pub kind: Option<ClientKind>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_email))]
-    pub email: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_phone))]
-    pub phone: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_website))]
-    pub website: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_line::<{ CLIENT_INDUSTRY_MAX }>))]
-    pub industry: Option<String>,
-    /// Makes the new client a sub-client of this one.
-    pub parent_id: Option<ClientId>,
-    /// The caller when absent; another user needs the all-records `clients:write`.
-    pub owner_id: Option<UserId>,
-    /// `active` when absent.
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<{ CLIENT_STATUS_MAX }>))]
-    pub status: Option<String>,
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::tags))]
-    pub tags: Vec<String>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_text::<{ CLIENT_ADDRESS_MAX }>))]
-    pub address: Option<String>,
-}
-
-/// `PATCH /clients/{id}`: only the fields present change; `null` clears a clearable field.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "industry": "Industrial automation",
-    "tags": [
-        "enterprise",
-        "key-account"
-    ],
-    "phone": null
-})))]
-pub struct ClientPatch {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<{ CLIENT_NAME_MAX }>))]
-    pub name: Option<String>,
-    pub kind: Option<ClientKind>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_email))]
-    pub email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_phone))]
-    pub phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_website))]
-    pub website: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_line::<{ CLIENT_INDUSTRY_MAX }>))]
-    pub industry: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub parent_id: Option<Option<ClientId>>,
-    /// Reassigning needs the all-records `clients:write` (`422` on `owner_id` otherwise).
-    pub owner_id: Option<UserId>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<{ CLIENT_STATUS_MAX }>))]
-    pub status: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::tags_or_null))]
-    pub tags: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_text::<{ CLIENT_ADDRESS_MAX }>))]
-    pub address: Option<Option<String>>,
-}
 
 fn cycle() -> FieldError {
     FieldError::new(
@@ -178,129 +57,88 @@ impl ClientService {
     }
 
     /// Needs `clients:read` (or `clients:read:own`, which lists only the caller's clients).
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn list(
         &self,
         actor: &Actor,
         query: &ListQuery,
     ) -> Result<Page<Client>, DomainError> {
-        let scope = require(actor, "read")?;
+        let owner = owner_filter(actor, require::<ClientsRead>(actor)?);
         Ok(self
             .p
             .clients
-            .list(actor.organization_id, query, owner_filter(actor, scope))
+            .list(actor.organization_id, query, owner)
             .await?)
     }
 
     /// Needs `clients:read`; `404` when missing, of another organization, or (under `:own`)
     /// owned by someone else.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn get(&self, actor: &Actor, id: ClientId) -> Result<Client, DomainError> {
-        let scope = require(actor, "read")?;
-        let client = self.p.clients.get(actor.organization_id, id).await?;
-        in_scope(actor, scope, client)
+        let scope = require::<ClientsRead>(actor)?;
+        in_scope(
+            actor,
+            scope,
+            self.p.clients.get(actor.organization_id, id).await?,
+        )
     }
 
     /// The direct children of client `id`, under the same rules as [`Self::list`]; `404`
     /// when `id` itself is not visible.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn sub_clients(
         &self,
         actor: &Actor,
         id: ClientId,
         query: &ListQuery,
     ) -> Result<Page<Client>, DomainError> {
-        let scope = require(actor, "read")?;
+        let scope = require::<ClientsRead>(actor)?;
         let org = actor.organization_id;
         in_scope(actor, scope, self.p.clients.get(org, id).await?)?;
-        Ok(self
-            .p
-            .clients
-            .children(org, id, query, owner_filter(actor, scope))
-            .await?)
+        let owner = owner_filter(actor, scope);
+        Ok(self.p.clients.children(org, id, query, owner).await?)
     }
 
     /// Needs `clients:write`. `422` per bad field: a `parent_id` that is not a visible client
     /// of the organization, or an `owner_id` that is not one of its users, is `not_found`; an
     /// `owner_id` other than the caller under `clients:write:own` is `not_allowed`.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn create(&self, actor: &Actor, input: ClientInput) -> Result<Client, DomainError> {
-        let scope = require(actor, "write")?;
-        let org = actor.organization_id;
-        let mut errors = Errors::default();
-        let name = errors.take("name", required_text(&input.name, "name", CLIENT_NAME_MAX));
-        let mail = errors.take("email", email(input.email.as_deref()));
-        let tel = errors.take("phone", phone(input.phone.as_deref()));
-        let web = errors.take("website", website(input.website.as_deref()));
-        let industry = errors.take(
-            "industry",
-            optional_text(
-                input.industry.as_deref(),
-                "industry",
-                CLIENT_INDUSTRY_MAX,
-                false,
-            ),
-        );
-        let status = match input.status.as_deref() {
-            Some(s) => errors.take("status", required_text(s, "status", CLIENT_STATUS_MAX)),
-            None => Some(Client::DEFAULT_STATUS.to_string()),
-        };
-        let tag_list = errors.take("tags", tags(&input.tags));
-        let address = errors.take(
-            "address",
-            optional_text(
-                input.address.as_deref(),
-                "address",
-                CLIENT_ADDRESS_MAX,
-                true,
-            ),
-        );
-        let owner = input.owner_id.unwrap_or(actor.user_id);
-        self.check_owner(actor, scope, owner, &mut errors).await?;
-        if let Some(parent) = input.parent_id {
-            self.check_parent(actor, parent, &mut errors).await?;
-        }
-        errors.finish()?;
-        let (
-            Some(name),
-            Some(email),
-            Some(phone),
-            Some(website),
-            Some(industry),
-            Some(status),
-            Some(tags),
-            Some(address),
-        ) = (name, mail, tel, web, industry, status, tag_list, address)
-        else {
-            return Err(DomainError::Unexpected("validation lost a value".into()));
-        };
+        let scope = require::<ClientsWrite>(actor)?;
+        let mut errors = Errors::new();
         let now = clock::now();
+        let status = input.status.as_deref().map_or_else(
+            || Ok(Client::DEFAULT_STATUS.to_string()),
+            |s| required_text(s, "status", CLIENT_STATUS_MAX),
+        );
         let client = Client {
             id: ClientId::new(),
-            organization_id: org,
-            name,
-            kind: input.kind.unwrap_or(ClientKind::Company),
-            email,
-            phone,
-            website,
-            industry,
+            organization_id: actor.organization_id,
+            name: errors.value("name", required_text(&input.name, "name", CLIENT_NAME_MAX)),
+            kind: input.kind.unwrap_or_default(),
+            email: errors.value("email", email(input.email.as_deref())),
+            phone: errors.value("phone", phone(input.phone.as_deref())),
+            website: errors.value("website", website(input.website.as_deref())),
+            industry: errors.value("industry", industry(input.industry.as_deref())),
             parent_id: input.parent_id,
-            owner_id: owner,
-            status,
-            tags,
-            address,
+            owner_id: input.owner_id.unwrap_or(actor.user_id),
+            status: errors.value("status", status),
+            tags: errors.value("tags", tags(&input.tags)),
+            address: errors.value("address", address(input.address.as_deref())),
             lifecycle: Lifecycle::Prospect,
             created_at: now,
             updated_at: now,
             version: 1,
         };
+        self.check_owner(actor, scope, client.owner_id, &mut errors)
+            .await?;
+        if let Some(parent) = client.parent_id {
+            self.check_parent(actor, parent, &mut errors).await?;
+        }
+        errors.finish()?;
         let mut tx = self.p.tx.begin().await?;
-        self.p.clients.create(tx.as_mut(), &client).await?;
-        let entry = audit(
-            org,
-            actor.user_id,
-            "client",
-            client.id.0,
-            "created",
-            None,
-            Some(&client),
-        );
+        self.p.clients.create(&mut tx, &client).await?;
+        let entry = audit::created(actor, &client);
         self.p.activities.record(tx.as_mut(), entry).await?;
         tx.commit().await?;
         Ok(client)
@@ -312,6 +150,7 @@ impl ClientService {
     /// the ancestry read inside the write's transaction) and an owner change without the
     /// all-records permission (`owner_id`, code `not_allowed`). A patch that changes nothing
     /// answers the client as it is, without a new version.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn update(
         &self,
         actor: &Actor,
@@ -319,88 +158,65 @@ impl ClientService {
         expected_version: Option<i64>,
         patch: ClientPatch,
     ) -> Result<Client, DomainError> {
-        let scope = require(actor, "write")?;
+        let scope = require::<ClientsWrite>(actor)?;
         let org = actor.organization_id;
         // What the patch names (an owner, a parent) is looked up before the transaction, on
         // the pool: a read waiting for a second connection while holding the transaction's
         // could exhaust the pool. Its errors count only if the value is a change, which the
         // locked record tells.
-        let mut owner_errors = Errors::default();
+        let mut owner_errors = Errors::new();
         if let Some(owner) = patch.owner_id {
             self.check_owner(actor, scope, owner, &mut owner_errors)
                 .await?;
         }
-        let mut parent_errors = Errors::default();
+        let mut parent_errors = Errors::new();
         if let Some(Some(p)) = patch.parent_id
             && p != id
         {
             self.check_parent(actor, p, &mut parent_errors).await?;
         }
         let mut tx = self.p.tx.begin().await?;
-        let current = in_scope(
-            actor,
-            scope,
-            self.p.clients.get_for_update(tx.as_mut(), org, id).await?,
-        )?;
+        let current = self.p.clients.get_for_update(&mut tx, org, id).await?;
+        let current = in_scope(actor, scope, current)?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
-        let mut errors = Errors::default();
-        if let Some(raw) = &patch.name
-            && let Some(v) = errors.take("name", required_text(raw, "name", CLIENT_NAME_MAX))
-        {
-            next.name = v;
-        }
-        if let Some(k) = patch.kind {
-            next.kind = k;
-        }
-        if let Some(raw) = &patch.email
-            && let Some(v) = errors.take("email", email(raw.as_deref()))
-        {
-            next.email = v;
-        }
-        if let Some(raw) = &patch.phone
-            && let Some(v) = errors.take("phone", phone(raw.as_deref()))
-        {
-            next.phone = v;
-        }
-        if let Some(raw) = &patch.website
-            && let Some(v) = errors.take("website", website(raw.as_deref()))
-        {
-            next.website = v;
-        }
-        if let Some(raw) = &patch.industry
-            && let Some(v) = errors.take(
-                "industry",
-                optional_text(raw.as_deref(), "industry", CLIENT_INDUSTRY_MAX, false),
-            )
-        {
-            next.industry = v;
-        }
-        if let Some(raw) = &patch.status
-            && let Some(v) = errors.take("status", required_text(raw, "status", CLIENT_STATUS_MAX))
-        {
-            next.status = v;
-        }
-        if let Some(raw) = &patch.tags
-            && let Some(v) = errors.take("tags", tags(raw))
-        {
-            next.tags = v;
-        }
-        if let Some(raw) = &patch.address
-            && let Some(v) = errors.take(
-                "address",
-                optional_text(raw.as_deref(), "address", CLIENT_ADDRESS_MAX, true),
-            )
-        {
-            next.address = v;
-        }
-        if let Some(owner) = patch.owner_id
+        let mut errors = Errors::new();
+        let p = &patch;
+        let name = p
+            .name
+            .as_deref()
+            .map(|v| required_text(v, "name", CLIENT_NAME_MAX));
+        errors.patch("name", &mut next.name, name);
+        next.kind = p.kind.unwrap_or(next.kind);
+        errors.patch(
+            "email",
+            &mut next.email,
+            p.email.as_ref().map(|v| email(v.as_deref())),
+        );
+        errors.patch(
+            "phone",
+            &mut next.phone,
+            p.phone.as_ref().map(|v| phone(v.as_deref())),
+        );
+        let web = p.website.as_ref().map(|v| website(v.as_deref()));
+        errors.patch("website", &mut next.website, web);
+        let ind = p.industry.as_ref().map(|v| industry(v.as_deref()));
+        errors.patch("industry", &mut next.industry, ind);
+        let status = p
+            .status
+            .as_deref()
+            .map(|v| required_text(v, "status", CLIENT_STATUS_MAX));
+        errors.patch("status", &mut next.status, status);
+        errors.patch("tags", &mut next.tags, p.tags.as_deref().map(tags));
+        let addr = p.address.as_ref().map(|v| address(v.as_deref()));
+        errors.patch("address", &mut next.address, addr);
+        if let Some(owner) = p.owner_id
             && owner != current.owner_id
         {
             next.owner_id = owner;
             errors.extend(owner_errors);
         }
-        if let Some(parent) = patch.parent_id {
+        if let Some(parent) = p.parent_id {
             next.parent_id = parent;
             match parent {
                 Some(p) if p == id => errors.push(cycle()),
@@ -415,16 +231,14 @@ impl ClientService {
         // The chain above the new parent is read (and locked) inside this transaction, so
         // it is the committed tree, and a concurrent move cannot close a loop with this one.
         if let Some(parent) = next.parent_id.filter(|p| Some(*p) != current.parent_id) {
-            let ancestors = match self.p.clients.ancestor_ids(tx.as_mut(), org, parent).await {
-                Ok(a) => a,
-                Err(StoreError::NotFound) => {
-                    return Err(invalid_one(not_found("parent_id", "client")));
-                }
-                Err(e) => return Err(e.into()),
-            };
-            if ancestors.contains(&id) {
-                return Err(invalid_one(cycle()));
+            let mut errors = Errors::new();
+            let ancestors = self.p.clients.ancestor_ids(&mut tx, org, parent).await;
+            if let Some(chain) = errors.reference("parent_id", "client", ancestors)?
+                && chain.contains(&id)
+            {
+                errors.push(cycle());
             }
+            errors.finish()?;
         }
         let next = Client {
             updated_at: clock::now(),
@@ -433,17 +247,9 @@ impl ClientService {
         };
         self.p
             .clients
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await?;
-        let entry = audit(
-            org,
-            actor.user_id,
-            "client",
-            id.0,
-            "updated",
-            Some(&current),
-            Some(&next),
-        );
+        let entry = audit::updated(actor, &current, &next);
         self.p.activities.record(tx.as_mut(), entry).await?;
         tx.commit().await?;
         Ok(next)
@@ -452,29 +258,19 @@ impl ClientService {
     /// Needs `clients:delete` (`:own`: only the caller's clients). Contacts and interactions
     /// go with the client. `409 client-in-use` while sub-clients or other records (deals,
     /// quotations, …) refer to it.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn delete(&self, actor: &Actor, id: ClientId) -> Result<(), DomainError> {
-        let scope = require(actor, "delete")?;
+        let scope = require::<ClientsDelete>(actor)?;
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
-        let current = in_scope(
-            actor,
-            scope,
-            self.p.clients.get_for_update(tx.as_mut(), org, id).await?,
-        )?;
+        let current = self.p.clients.get_for_update(&mut tx, org, id).await?;
+        let current = in_scope(actor, scope, current)?;
         self.p
             .clients
-            .delete(tx.as_mut(), org, id)
+            .delete(&mut tx, org, id)
             .await
             .map_err(in_use)?;
-        let entry = audit(
-            org,
-            actor.user_id,
-            "client",
-            id.0,
-            "deleted",
-            Some(&current),
-            None,
-        );
+        let entry = audit::deleted(actor, &current);
         self.p.activities.record(tx.as_mut(), entry).await?;
         tx.commit().await?;
         Ok(())
@@ -496,12 +292,8 @@ impl ClientService {
             errors.push(owner_not_reassignable());
             return Ok(());
         }
-        reference(
-            self.p.users.get(actor.organization_id, owner).await,
-            errors,
-            "owner_id",
-            "user",
-        )?;
+        let user = self.p.users.get(actor.organization_id, owner).await;
+        errors.reference("owner_id", "user", user)?;
         Ok(())
     }
 
@@ -513,16 +305,10 @@ impl ClientService {
         parent: ClientId,
         errors: &mut Errors,
     ) -> Result<(), DomainError> {
-        let found = reference(
-            self.p.clients.get(actor.organization_id, parent).await,
-            errors,
-            "parent_id",
-            "client",
-        )?;
-        if let Some(c) = found {
-            let readable = actor
-                .scope(RESOURCE, "read")
-                .is_some_and(|s| within(actor, s, &c));
+        let found = self.p.clients.get(actor.organization_id, parent).await;
+        if let Some(c) = errors.reference("parent_id", "client", found)? {
+            let readable =
+                require::<ClientsRead>(actor).is_ok_and(|s| within(actor, s, c.owner_id));
             if !readable {
                 errors.push(not_found("parent_id", "client"));
             }
@@ -531,10 +317,19 @@ impl ClientService {
     }
 }
 
+fn industry(raw: Option<&str>) -> Result<Option<String>, crate::kernel::validation::ValueError> {
+    optional_text(raw, "industry", CLIENT_INDUSTRY_MAX, false)
+}
+
+fn address(raw: Option<&str>) -> Result<Option<String>, crate::kernel::validation::ValueError> {
+    optional_text(raw, "address", CLIENT_ADDRESS_MAX, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::clients::test_support::*;
+    use crate::clients::*;
     use crate::identity::{EmailAddress, PersonName, User, UserStatus};
     use crate::kernel::ids::OrganizationId;
 
@@ -571,8 +366,8 @@ mod tests {
             designation_id: None,
             tokens_valid_after: None,
             last_login_at: None,
-            created_at: then(),
-            updated_at: then(),
+            created_at: now(),
+            updated_at: now(),
             version: 1,
         }
     }

@@ -1,90 +1,30 @@
 //! `/clients/{id}/contacts`: the people at a client, at most one of them primary.
 
-use super::common::{
-    Errors, audit, check_version, email, in_scope, nullable, optional_text, phone, require,
-    required_text,
+use super::model::{
+    CONTACT_NAME_MAX, CONTACT_TITLE_MAX, Contact, ContactId, ContactInput, ContactPatch,
 };
-use super::model::{Client, ClientId, Contact, ContactId};
-use super::ports::ClientPorts;
+use crate::activity::audit;
+use crate::clients::clients::ClientId;
+use crate::clients::common::{client_for, email, of_client};
+use crate::clients::ports::ClientPorts;
+use crate::clients::requirements::{ClientsDelete, ClientsRead, ClientsWrite};
 use crate::kernel::clock;
 use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;
-use crate::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
-use crate::kernel::uow::Tx;
+use crate::kernel::input::Errors;
+use crate::kernel::pagination::{ListQuery, Page};
+use crate::kernel::rules::check_version;
+use crate::kernel::text::{optional_text, phone, required_text};
+use crate::kernel::uow::Txn;
+use crate::kernel::validation::ValueError;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 
-const CONTACT_FIELDS: &[FieldSpec] = &[
-    FieldSpec::new("created_at", FieldKind::Timestamp)
-        .range()
-        .sort(),
-    FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
-    FieldSpec::new("name", FieldKind::Text).sort(),
-    FieldSpec::new("email", FieldKind::Text).sort().nullable(),
-    FieldSpec::new("phone", FieldKind::Text).sort().nullable(),
-    FieldSpec::new("title", FieldKind::Text).sort().nullable(),
-    FieldSpec::new("is_primary", FieldKind::Bool).sort(),
-];
-
-/// `GET /clients/{id}/contacts`: oldest first by default, sortable by `created_at`; `q`
-/// searches name, email and phone.
-pub const CONTACT_LIST_SPEC: ListSpec = ListSpec {
-    fields: CONTACT_FIELDS,
-    default_sort: "created_at",
-    searchable: true,
-};
-
-/// Longest contact name and job title.
-pub const CONTACT_NAME_MAX: usize = 200;
-pub const CONTACT_TITLE_MAX: usize = 200;
-
-/// `POST /clients/{id}/contacts`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "name": "Hank Scorpio",
-    "email": "hank@globex.example",
-    "phone": "+1 555 0143",
-    "title": "CEO",
-    "is_primary": true
-})))]
-pub struct ContactInput {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line::<{ CONTACT_NAME_MAX }>))]
-    pub name: String,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_email))]
-    pub email: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_phone))]
-    pub phone: Option<String>,
-    /// Job title at the client.
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_line::<{ CONTACT_TITLE_MAX }>))]
-    pub title: Option<String>,
-    /// Makes this the client's primary contact; the previous primary stops being one.
-    #[serde(default)]
-    pub is_primary: bool,
+fn name(raw: &str) -> Result<String, ValueError> {
+    required_text(raw, "name", CONTACT_NAME_MAX)
 }
 
-/// `PATCH /clients/{id}/contacts/{contact_id}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "title": "Founder and CEO",
-    "phone": null
-})))]
-pub struct ContactPatch {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<{ CONTACT_NAME_MAX }>))]
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_email))]
-    pub email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_phone))]
-    pub phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_line::<{ CONTACT_TITLE_MAX }>))]
-    pub title: Option<Option<String>>,
-    pub is_primary: Option<bool>,
+fn title(raw: Option<&str>) -> Result<Option<String>, ValueError> {
+    optional_text(raw, "title", CONTACT_TITLE_MAX, false)
 }
 
 /// Contacts of clients. They follow their client: `clients:*` permissions, and under `:own`
@@ -99,137 +39,69 @@ impl ContactService {
         Self { p: ports }
     }
 
-    /// The client `id` when the caller may `action` it; `404` otherwise.
-    async fn client(
-        &self,
-        actor: &Actor,
-        action: &str,
-        id: ClientId,
-    ) -> Result<Client, DomainError> {
-        let scope = require(actor, action)?;
-        in_scope(
-            actor,
-            scope,
-            self.p.clients.get(actor.organization_id, id).await?,
-        )
-    }
-
-    /// The contact `id` of `client`; `404` when it belongs to another client.
-    async fn contact(
-        &self,
-        actor: &Actor,
-        client: ClientId,
-        id: ContactId,
-    ) -> Result<Contact, DomainError> {
-        let contact = self.p.contacts.get(actor.organization_id, id).await?;
-        if contact.client_id == client {
-            Ok(contact)
-        } else {
-            Err(DomainError::NotFound)
-        }
-    }
-
-    /// As [`Self::contact`], read inside `tx` and held until it ends.
-    async fn locked(
-        &self,
-        actor: &Actor,
-        tx: &mut (dyn Tx + 'static),
-        client: ClientId,
-        id: ContactId,
-    ) -> Result<Contact, DomainError> {
-        let contact = self
-            .p
-            .contacts
-            .get_for_update(tx, actor.organization_id, id)
-            .await?;
-        if contact.client_id == client {
-            Ok(contact)
-        } else {
-            Err(DomainError::NotFound)
-        }
-    }
-
     /// Needs `clients:read` on the client.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %client))]
     pub async fn list(
         &self,
         actor: &Actor,
         client: ClientId,
         query: &ListQuery,
     ) -> Result<Page<Contact>, DomainError> {
-        self.client(actor, "read", client).await?;
-        Ok(self
-            .p
-            .contacts
-            .list(actor.organization_id, client, query)
-            .await?)
+        client_for::<ClientsRead>(&self.p, actor, client).await?;
+        let org = actor.organization_id;
+        Ok(self.p.contacts.list(org, client, query).await?)
     }
 
     /// Needs `clients:read` on the client.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn get(
         &self,
         actor: &Actor,
         client: ClientId,
         id: ContactId,
     ) -> Result<Contact, DomainError> {
-        self.client(actor, "read", client).await?;
-        self.contact(actor, client, id).await
+        client_for::<ClientsRead>(&self.p, actor, client).await?;
+        of_client(
+            client,
+            self.p.contacts.get(actor.organization_id, id).await?,
+        )
     }
 
-    /// Needs `clients:write` on the client; `422` per bad field. A primary contact takes the
-    /// flag from the previous primary in the same transaction.
+    /// Needs `clients:write` on the client (`404` before any field is looked at); `422` per
+    /// bad field. A primary contact takes the flag from the previous primary in the same
+    /// transaction.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %client))]
     pub async fn create(
         &self,
         actor: &Actor,
         client: ClientId,
         input: ContactInput,
     ) -> Result<Contact, DomainError> {
-        self.client(actor, "write", client).await?;
+        client_for::<ClientsWrite>(&self.p, actor, client).await?;
         let org = actor.organization_id;
-        let mut errors = Errors::default();
-        let name = errors.take("name", required_text(&input.name, "name", CONTACT_NAME_MAX));
-        let mail = errors.take("email", email(input.email.as_deref()));
-        let tel = errors.take("phone", phone(input.phone.as_deref()));
-        let title = errors.take(
-            "title",
-            optional_text(input.title.as_deref(), "title", CONTACT_TITLE_MAX, false),
-        );
-        errors.finish()?;
-        let (Some(name), Some(email), Some(phone), Some(title)) = (name, mail, tel, title) else {
-            return Err(DomainError::Unexpected("validation lost a value".into()));
-        };
+        let mut errors = Errors::new();
         let now = clock::now();
         let contact = Contact {
             id: ContactId::new(),
             organization_id: org,
             client_id: client,
-            name,
-            email,
-            phone,
-            title,
+            name: errors.value("name", name(&input.name)),
+            email: errors.value("email", email(input.email.as_deref())),
+            phone: errors.value("phone", phone(input.phone.as_deref())),
+            title: errors.value("title", title(input.title.as_deref())),
             is_primary: input.is_primary,
             created_at: now,
             updated_at: now,
             version: 1,
         };
+        errors.finish()?;
         let mut tx = self.p.tx.begin().await?;
         if contact.is_primary {
-            self.p
-                .clients
-                .get_for_update(tx.as_mut(), org, client)
-                .await?;
-            self.take_primary(actor, tx.as_mut(), client, None, now)
-                .await?;
+            self.p.clients.get_for_update(&mut tx, org, client).await?;
+            self.take_primary(actor, &mut tx, client, None, now).await?;
         }
-        self.p.contacts.create(tx.as_mut(), &contact).await?;
-        let entry = audit(
-            org,
-            actor.user_id,
-            "contact",
-            contact.id.0,
-            "created",
-            None,
-            Some(&contact),
-        );
+        self.p.contacts.create(&mut tx, &contact).await?;
+        let entry = audit::created(actor, &contact);
         self.p.activities.record(tx.as_mut(), entry).await?;
         tx.commit().await?;
         Ok(contact)
@@ -238,6 +110,7 @@ impl ContactService {
     /// Needs `clients:write` on the client; `412` on a stale version, `422` per bad field.
     /// `is_primary: true` takes the flag from the previous primary in the same transaction;
     /// `false` leaves the client without a primary contact.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn update(
         &self,
         actor: &Actor,
@@ -246,48 +119,28 @@ impl ContactService {
         expected_version: Option<i64>,
         patch: ContactPatch,
     ) -> Result<Contact, DomainError> {
-        self.client(actor, "write", client).await?;
+        client_for::<ClientsWrite>(&self.p, actor, client).await?;
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
         // Making a contact primary locks its client first, as creating a primary contact
         // does: one lock order (client, then contacts), so the two cannot deadlock, and two
         // concurrent promotions take turns.
         if patch.is_primary == Some(true) {
-            self.p
-                .clients
-                .get_for_update(tx.as_mut(), org, client)
-                .await?;
+            self.p.clients.get_for_update(&mut tx, org, client).await?;
         }
-        let current = self.locked(actor, tx.as_mut(), client, id).await?;
+        let current = self.p.contacts.get_for_update(&mut tx, org, id).await?;
+        let current = of_client(client, current)?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
-        let mut errors = Errors::default();
-        if let Some(raw) = &patch.name
-            && let Some(v) = errors.take("name", required_text(raw, "name", CONTACT_NAME_MAX))
-        {
-            next.name = v;
-        }
-        if let Some(raw) = &patch.email
-            && let Some(v) = errors.take("email", email(raw.as_deref()))
-        {
-            next.email = v;
-        }
-        if let Some(raw) = &patch.phone
-            && let Some(v) = errors.take("phone", phone(raw.as_deref()))
-        {
-            next.phone = v;
-        }
-        if let Some(raw) = &patch.title
-            && let Some(v) = errors.take(
-                "title",
-                optional_text(raw.as_deref(), "title", CONTACT_TITLE_MAX, false),
-            )
-        {
-            next.title = v;
-        }
-        if let Some(p) = patch.is_primary {
-            next.is_primary = p;
-        }
+        let mut errors = Errors::new();
+        errors.patch("name", &mut next.name, patch.name.as_deref().map(name));
+        let mail = patch.email.as_ref().map(|v| email(v.as_deref()));
+        errors.patch("email", &mut next.email, mail);
+        let tel = patch.phone.as_ref().map(|v| phone(v.as_deref()));
+        errors.patch("phone", &mut next.phone, tel);
+        let job = patch.title.as_ref().map(|v| title(v.as_deref()));
+        errors.patch("title", &mut next.title, job);
+        next.is_primary = patch.is_primary.unwrap_or(next.is_primary);
         errors.finish()?;
         if next == current {
             return Ok(current);
@@ -299,48 +152,34 @@ impl ContactService {
             ..next
         };
         if next.is_primary && !current.is_primary {
-            self.take_primary(actor, tx.as_mut(), client, Some(id), now)
+            self.take_primary(actor, &mut tx, client, Some(id), now)
                 .await?;
         }
         self.p
             .contacts
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await?;
-        let entry = audit(
-            org,
-            actor.user_id,
-            "contact",
-            id.0,
-            "updated",
-            Some(&current),
-            Some(&next),
-        );
+        let entry = audit::updated(actor, &current, &next);
         self.p.activities.record(tx.as_mut(), entry).await?;
         tx.commit().await?;
         Ok(next)
     }
 
     /// Needs `clients:delete` on the client.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn delete(
         &self,
         actor: &Actor,
         client: ClientId,
         id: ContactId,
     ) -> Result<(), DomainError> {
-        self.client(actor, "delete", client).await?;
+        client_for::<ClientsDelete>(&self.p, actor, client).await?;
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
-        let current = self.locked(actor, tx.as_mut(), client, id).await?;
-        self.p.contacts.delete(tx.as_mut(), org, id).await?;
-        let entry = audit(
-            org,
-            actor.user_id,
-            "contact",
-            id.0,
-            "deleted",
-            Some(&current),
-            None,
-        );
+        let current = self.p.contacts.get_for_update(&mut tx, org, id).await?;
+        let current = of_client(client, current)?;
+        self.p.contacts.delete(&mut tx, org, id).await?;
+        let entry = audit::deleted(actor, &current);
         self.p.activities.record(tx.as_mut(), entry).await?;
         tx.commit().await?;
         Ok(())
@@ -352,7 +191,7 @@ impl ContactService {
     async fn take_primary(
         &self,
         actor: &Actor,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         client: ClientId,
         except: Option<ContactId>,
         now: DateTime<Utc>,
@@ -370,16 +209,8 @@ impl ContactService {
                 version: before.version + 1,
                 ..before.clone()
             };
-            let entry = audit(
-                org,
-                actor.user_id,
-                "contact",
-                before.id.0,
-                "updated",
-                Some(&before),
-                Some(&after),
-            );
-            self.p.activities.record(tx, entry).await?;
+            let entry = audit::updated(actor, &before, &after);
+            self.p.activities.record(tx.as_mut(), entry).await?;
         }
         Ok(())
     }
@@ -389,6 +220,7 @@ impl ContactService {
 mod tests {
     use super::*;
     use crate::clients::test_support::*;
+    use crate::clients::*;
     use crate::kernel::error::StoreError;
     use crate::kernel::ids::{OrganizationId, UserId};
     use std::sync::{Arc, Mutex};
