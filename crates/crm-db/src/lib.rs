@@ -10,7 +10,7 @@ mod identity;
 mod keyset;
 mod outbox_repo;
 mod rows;
-mod sales;
+pub mod sales;
 mod statements;
 mod tx;
 

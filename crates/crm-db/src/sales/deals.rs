@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use crm_domain::clients::ClientId;
 use crm_domain::kernel::money::div_round_half_away;
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use crm_sales::deals::{
     Deal, DealId, DealRepository, DealStatus, ForecastFilter, ForecastRow, StageChange, StageTotal,
 };
@@ -34,16 +34,13 @@ impl SqlDealRepository {
     }
 }
 
-pub(crate) fn status(raw: &str) -> Option<DealStatus> {
-    [DealStatus::Open, DealStatus::Won, DealStatus::Lost]
-        .into_iter()
-        .find(|s| s.as_str() == raw)
-}
-
 impl TryFrom<deal::Model> for Deal {
     type Error = StoreError;
     fn try_from(m: deal::Model) -> Result<Self, StoreError> {
-        let status = status(&m.status)
+        let status = m
+            .status
+            .parse::<DealStatus>()
+            .ok()
             .ok_or_else(|| corrupt("deals", m.id, format!("status {}", m.status)))?;
         Ok(Deal {
             id: DealId(m.id),
@@ -118,9 +115,9 @@ fn month_expr(backend: DbBackend) -> Expr {
 
 #[async_trait]
 impl DealRepository for SqlDealRepository {
-    async fn create(&self, tx: &mut (dyn Tx + 'static), deal: &Deal) -> Result<(), StoreError> {
+    async fn create(&self, tx: &mut Txn, deal: &Deal) -> Result<(), StoreError> {
         Entity::insert(row(deal)?)
-            .exec_without_returning(sql(tx)?)
+            .exec_without_returning(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         Ok(())
@@ -137,11 +134,11 @@ impl DealRepository for SqlDealRepository {
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: DealId,
     ) -> Result<Deal, StoreError> {
-        locked(sql(tx)?, in_org(org, id)).await?.try_into()
+        locked(sql(tx.as_mut())?, in_org(org, id)).await?.try_into()
     }
 
     async fn list(
@@ -160,11 +157,11 @@ impl DealRepository for SqlDealRepository {
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         deal: &Deal,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let mut values = row(deal)?;
         values.id = NotSet;
         values.organization_id = NotSet;
@@ -185,11 +182,11 @@ impl DealRepository for SqlDealRepository {
 
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: DealId,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let quoted = quotation::Entity::find()
             .filter(quotation::Column::OrganizationId.eq(org.0))
             .filter(quotation::Column::DealId.eq(id.0))
@@ -219,11 +216,7 @@ impl DealRepository for SqlDealRepository {
         Ok(())
     }
 
-    async fn record_stage_change(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        c: &StageChange,
-    ) -> Result<(), StoreError> {
+    async fn record_stage_change(&self, tx: &mut Txn, c: &StageChange) -> Result<(), StoreError> {
         let row = history::ActiveModel {
             id: Set(c.id),
             organization_id: Set(c.organization_id.0),
@@ -234,7 +227,7 @@ impl DealRepository for SqlDealRepository {
             changed_by: Set(c.changed_by.map(|u| u.0)),
         };
         history::Entity::insert(row)
-            .exec_without_returning(sql(tx)?)
+            .exec_without_returning(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         Ok(())

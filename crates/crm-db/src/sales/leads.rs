@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use crm_domain::clients::ClientId;
 use crm_domain::identity::EmailAddress;
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use crm_sales::deals::DealId;
 use crm_sales::leads::{Lead, LeadId, LeadRepository, LeadStatus};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -23,10 +23,6 @@ impl SqlLeadRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
-}
-
-fn status(raw: &str) -> Option<LeadStatus> {
-    LeadStatus::ALL.into_iter().find(|s| s.as_str() == raw)
 }
 
 impl TryFrom<lead::Model> for Lead {
@@ -44,7 +40,11 @@ impl TryFrom<lead::Model> for Lead {
             .as_deref()
             .map(|c| super::currency(c, "leads", m.id))
             .transpose()?;
-        let status = status(&m.status).ok_or_else(|| bad(&format!("status {}", m.status)))?;
+        let status = m
+            .status
+            .parse::<LeadStatus>()
+            .ok()
+            .ok_or_else(|| bad(&format!("status {}", m.status)))?;
         Ok(Lead {
             id: LeadId(m.id),
             organization_id: OrganizationId(m.organization_id),
@@ -97,9 +97,9 @@ fn in_org(org: OrganizationId, id: LeadId) -> Select<Entity> {
 
 #[async_trait]
 impl LeadRepository for SqlLeadRepository {
-    async fn create(&self, tx: &mut (dyn Tx + 'static), lead: &Lead) -> Result<(), StoreError> {
+    async fn create(&self, tx: &mut Txn, lead: &Lead) -> Result<(), StoreError> {
         Entity::insert(row(lead)?)
-            .exec_without_returning(sql(tx)?)
+            .exec_without_returning(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         Ok(())
@@ -116,11 +116,11 @@ impl LeadRepository for SqlLeadRepository {
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: LeadId,
     ) -> Result<Lead, StoreError> {
-        locked(sql(tx)?, in_org(org, id)).await?.try_into()
+        locked(sql(tx.as_mut())?, in_org(org, id)).await?.try_into()
     }
 
     async fn find_open_by_email(
@@ -160,11 +160,11 @@ impl LeadRepository for SqlLeadRepository {
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         lead: &Lead,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let mut values = row(lead)?;
         values.id = NotSet;
         values.organization_id = NotSet;
@@ -185,14 +185,14 @@ impl LeadRepository for SqlLeadRepository {
 
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: LeadId,
     ) -> Result<(), StoreError> {
         let res = Entity::delete_many()
             .filter(Column::Id.eq(id.0))
             .filter(Column::OrganizationId.eq(org.0))
-            .exec(sql(tx)?)
+            .exec(sql(tx.as_mut())?)
             .await
             .map_err(super::delete_err)?;
         if res.rows_affected == 0 {

@@ -16,9 +16,40 @@ pub use quotations::SqlQuotationRepository;
 pub use tracking::SqlClientTrackingRepository;
 
 use crate::error::store_err;
-use crm_domain::{Currency, StoreError};
+use crm_domain::activity::ActivityRepository;
+use crm_domain::clients::ClientRepository;
+use crm_domain::identity::{Clock, UserRepository};
+use crm_domain::{Currency, StoreError, TxManager};
+use crm_sales::SalesPorts;
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{DbBackend, DbErr, QueryResult, TryGetable};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, QueryResult, TryGetable};
+use std::sync::Arc;
+
+/// The ports of the sales services on `db`, as the server (`crm-api`'s `app.rs`) and the
+/// integration tests wire them; the transaction manager, the client and user repositories,
+/// the audit log and the clock are the ones the other modules share.
+pub fn ports(
+    db: &DatabaseConnection,
+    tx: Arc<dyn TxManager>,
+    clients: Arc<dyn ClientRepository>,
+    users: Arc<dyn UserRepository>,
+    activities: Arc<dyn ActivityRepository>,
+    clock: Arc<dyn Clock>,
+) -> SalesPorts {
+    SalesPorts {
+        tx,
+        leads: Arc::new(SqlLeadRepository::new(db.clone())),
+        pipelines: Arc::new(SqlPipelineRepository::new(db.clone())),
+        deals: Arc::new(SqlDealRepository::new(db.clone())),
+        quotations: Arc::new(SqlQuotationRepository::new(db.clone())),
+        counters: Arc::new(SqlDocumentCounterRepository::new(db.clone())),
+        tracking: Arc::new(SqlClientTrackingRepository::new(db.clone())),
+        clients,
+        users,
+        activities,
+        clock,
+    }
+}
 
 /// As [`store_err`], but a foreign-key violation (rows still referring to the one being
 /// deleted) is a `Conflict` naming the constraint, not a bug.

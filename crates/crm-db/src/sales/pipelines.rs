@@ -7,7 +7,7 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx};
+use crm_domain::{OrganizationId, StoreError, Txn};
 use crm_sales::pipelines::{Pipeline, PipelineId, PipelineRepository, Stage, StageId};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -153,12 +153,8 @@ async fn pipeline_of(
 
 #[async_trait]
 impl PipelineRepository for SqlPipelineRepository {
-    async fn create(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        pipeline: &Pipeline,
-    ) -> Result<(), StoreError> {
-        insert(sql(tx)?, pipeline).await
+    async fn create(&self, tx: &mut Txn, pipeline: &Pipeline) -> Result<(), StoreError> {
+        insert(sql(tx.as_mut())?, pipeline).await
     }
 
     async fn get(&self, org: OrganizationId, id: PipelineId) -> Result<Pipeline, StoreError> {
@@ -167,22 +163,22 @@ impl PipelineRepository for SqlPipelineRepository {
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: PipelineId,
     ) -> Result<Pipeline, StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let m = locked(db, in_org(org, id)).await?;
         with_stages(db, m).await
     }
 
     async fn get_in_tx(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: PipelineId,
     ) -> Result<Pipeline, StoreError> {
-        pipeline_of(sql(tx)?, org, id).await
+        pipeline_of(sql(tx.as_mut())?, org, id).await
     }
 
     async fn get_default(&self, org: OrganizationId) -> Result<Option<Pipeline>, StoreError> {
@@ -194,11 +190,11 @@ impl PipelineRepository for SqlPipelineRepository {
 
     async fn ensure_default(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         candidate: &Pipeline,
     ) -> Result<(Pipeline, bool), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         // Insert first, read only when that fails: the write comes first in the transaction
         // (on SQLite it then waits for the write lock instead of failing on a stale read
         // snapshot), and the insert runs in a savepoint, because on PostgreSQL a failed
@@ -254,11 +250,11 @@ impl PipelineRepository for SqlPipelineRepository {
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         p: &Pipeline,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let org = p.organization_id;
         let res = Entity::update_many()
             .col_expr(Column::Name, Expr::value(p.name.clone()))
@@ -332,11 +328,11 @@ impl PipelineRepository for SqlPipelineRepository {
 
     async fn clear_default(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         now: DateTime<Utc>,
     ) -> Result<Option<(PipelineId, i64)>, StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let Some(current) = default_of(org)
             .lock_exclusive()
             .one(db)
@@ -360,11 +356,11 @@ impl PipelineRepository for SqlPipelineRepository {
 
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: PipelineId,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let deals = deal::Entity::find()
             .filter(deal::Column::OrganizationId.eq(org.0))
             .filter(deal::Column::PipelineId.eq(id.0))

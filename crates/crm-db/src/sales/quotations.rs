@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use crm_domain::clients::ClientId;
 use crm_domain::kernel::money::Quantity;
 use crm_domain::kernel::pagination::{FieldValue, FilterOp, ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use crm_sales::deals::DealId;
 use crm_sales::quotations::{
     Quotation, QuotationId, QuotationItem, QuotationRepository, QuotationStatus,
@@ -35,7 +35,10 @@ impl SqlQuotationRepository {
 }
 
 fn assemble(m: quotation::Model, items: Vec<item::Model>) -> Result<Quotation, StoreError> {
-    let status = QuotationStatus::parse(&m.status)
+    let status = m
+        .status
+        .parse::<QuotationStatus>()
+        .ok()
         .ok_or_else(|| corrupt("quotations", m.id, format!("status {}", m.status)))?;
     let mut items = items;
     items.sort_by_key(|i| i.position);
@@ -145,7 +148,7 @@ fn in_org(org: OrganizationId, id: QuotationId) -> Select<Entity> {
 /// The condition of a `status` filter on the status as read on `today`.
 fn status_as_of(raw: &str, today: NaiveDate) -> Condition {
     let sent = QuotationStatus::Sent.as_str();
-    match QuotationStatus::parse(raw) {
+    match raw.parse::<QuotationStatus>().ok() {
         Some(QuotationStatus::Expired) => Condition::all()
             .add(Column::Status.eq(sent))
             .add(Column::ValidUntil.lt(today)),
@@ -158,8 +161,8 @@ fn status_as_of(raw: &str, today: NaiveDate) -> Condition {
 
 #[async_trait]
 impl QuotationRepository for SqlQuotationRepository {
-    async fn create(&self, tx: &mut (dyn Tx + 'static), q: &Quotation) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+    async fn create(&self, tx: &mut Txn, q: &Quotation) -> Result<(), StoreError> {
+        let db = sql(tx.as_mut())?;
         Entity::insert(row(q)?)
             .exec_without_returning(db)
             .await
@@ -182,11 +185,11 @@ impl QuotationRepository for SqlQuotationRepository {
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: QuotationId,
     ) -> Result<Quotation, StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let m = locked(db, in_org(org, id)).await?;
         let items = items_of(db, org, &[m.id])
             .await?
@@ -265,11 +268,11 @@ impl QuotationRepository for SqlQuotationRepository {
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         q: &Quotation,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let mut values = row(q)?;
         values.id = NotSet;
         values.organization_id = NotSet;
@@ -297,11 +300,11 @@ impl QuotationRepository for SqlQuotationRepository {
 
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: QuotationId,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         if in_org(org, id).one(db).await.map_err(store_err)?.is_none() {
             return Err(StoreError::NotFound);
         }
