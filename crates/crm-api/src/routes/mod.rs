@@ -26,7 +26,7 @@ pub fn health_routes() -> Routes {
 
 /// Every route under `/api/v1`.
 pub fn api_routes() -> Routes {
-    Routes::new("/api/v1")
+    let r = Routes::new("/api/v1")
         .post("/auth/register", auth::register)
         .post("/auth/verify-email", auth::verify_email)
         .post("/auth/resend-code", auth::resend_code)
@@ -93,40 +93,8 @@ pub fn api_routes() -> Routes {
         .delete(
             "/clients/{id}/interactions/{interaction_id}",
             clients::delete_interaction,
-        )
-        .get("/clients/{id}/summary", sales::client_summary)
-        .get("/clients/{id}/timeline", sales::client_timeline)
-        .get("/leads", sales::list_leads)
-        .post("/leads", sales::create_lead)
-        .get("/leads/{id}", sales::get_lead)
-        .patch("/leads/{id}", sales::update_lead)
-        .delete("/leads/{id}", sales::delete_lead)
-        .post("/leads/{id}/convert", sales::convert_lead)
-        .get("/pipelines", sales::list_pipelines)
-        .post("/pipelines", sales::create_pipeline)
-        .get("/pipelines/{id}", sales::get_pipeline)
-        .patch("/pipelines/{id}", sales::update_pipeline)
-        .delete("/pipelines/{id}", sales::delete_pipeline)
-        // Before /deals/{id}, which would otherwise take `board` for an id.
-        .get("/deals/board", sales::board)
-        .get("/deals/forecast", sales::forecast)
-        .get("/deals", sales::list_deals)
-        .post("/deals", sales::create_deal)
-        .get("/deals/{id}", sales::get_deal)
-        .patch("/deals/{id}", sales::update_deal)
-        .delete("/deals/{id}", sales::delete_deal)
-        .post("/deals/{id}/won", sales::won)
-        .post("/deals/{id}/lost", sales::lost)
-        .get("/deals/{id}/stage-history", sales::stage_history)
-        .get("/quotations", sales::list_quotations)
-        .post("/quotations", sales::create_quotation)
-        .get("/quotations/{id}", sales::get_quotation)
-        .patch("/quotations/{id}", sales::update_quotation)
-        .delete("/quotations/{id}", sales::delete_quotation)
-        .post("/quotations/{id}/send", sales::send_quotation)
-        .post("/quotations/{id}/accept", sales::accept_quotation)
-        .post("/quotations/{id}/reject", sales::reject_quotation)
-        .get("/activities", activities::list)
+        );
+    sales::routes(r).get("/activities", activities::list)
 }
 
 pub fn health(cfg: &mut web::ServiceConfig) {
