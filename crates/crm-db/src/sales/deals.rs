@@ -1,10 +1,11 @@
 use super::{count, count_star, get, sum_i64};
+use super::{delete_children, delete_row, in_org, one, owned, unreferenced, update_row};
 use crate::entities::deal::{self, ActiveModel, Column, Entity};
 use crate::entities::{deal_stage_history as history, quotation};
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{corrupt, db_version, locked, stale_or_missing};
+use crate::rows::{corrupt, db_version, locked};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::ClientId;
@@ -16,11 +17,11 @@ use crm_sales::deals::{
 };
 use crm_sales::leads::LeadId;
 use crm_sales::pipelines::{PipelineId, StageId};
-use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 #[derive(Clone)]
@@ -88,10 +89,6 @@ fn row(d: &Deal) -> Result<ActiveModel, StoreError> {
     })
 }
 
-fn in_org(org: OrganizationId, id: DealId) -> Select<Entity> {
-    Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0))
-}
-
 /// Open deals of `pipeline` in `org`, optionally of `owner`.
 fn open_in(org: OrganizationId, pipeline: PipelineId, owner: Option<UserId>) -> Condition {
     let mut c = Condition::all()
@@ -124,12 +121,7 @@ impl DealRepository for SqlDealRepository {
     }
 
     async fn get(&self, org: OrganizationId, id: DealId) -> Result<Deal, StoreError> {
-        in_org(org, id)
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
-            .ok_or(StoreError::NotFound)?
-            .try_into()
+        one(&self.db, in_org::<Entity>(org, id.0)).await?.try_into()
     }
 
     async fn get_for_update(
@@ -138,7 +130,9 @@ impl DealRepository for SqlDealRepository {
         org: OrganizationId,
         id: DealId,
     ) -> Result<Deal, StoreError> {
-        locked(sql(tx.as_mut())?, in_org(org, id)).await?.try_into()
+        locked(sql(tx.as_mut())?, in_org::<Entity>(org, id.0))
+            .await?
+            .try_into()
     }
 
     async fn list(
@@ -148,10 +142,7 @@ impl DealRepository for SqlDealRepository {
         owner: Option<UserId>,
     ) -> Result<Page<Deal>, StoreError> {
         let cols = ListColumns::<Entity>::search(&[Column::Title]);
-        let mut base = Entity::find().filter(Column::OrganizationId.eq(org.0));
-        if let Some(u) = owner {
-            base = base.filter(Column::OwnerId.eq(u.0));
-        }
+        let base = owned::<Entity>(org, Column::OwnerId, owner);
         keyset::page_as(&self.db, base, query, &cols).await
     }
 
@@ -161,23 +152,8 @@ impl DealRepository for SqlDealRepository {
         deal: &Deal,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx.as_mut())?;
-        let mut values = row(deal)?;
-        values.id = NotSet;
-        values.organization_id = NotSet;
-        values.created_at = NotSet;
-        let res = Entity::update_many()
-            .set(values)
-            .filter(Column::Id.eq(deal.id.0))
-            .filter(Column::OrganizationId.eq(deal.organization_id.0))
-            .filter(Column::Version.eq(db_version(expected_version)?))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
-        if res.rows_affected == 0 {
-            return Err(stale_or_missing(db, in_org(deal.organization_id, deal.id)).await);
-        }
-        Ok(())
+        let (org, id) = (deal.organization_id, deal.id.0);
+        update_row(sql(tx.as_mut())?, row(deal)?, org, id, expected_version).await
     }
 
     async fn delete(
@@ -187,33 +163,13 @@ impl DealRepository for SqlDealRepository {
         id: DealId,
     ) -> Result<(), StoreError> {
         let db = sql(tx.as_mut())?;
-        let quoted = quotation::Entity::find()
+        let quotations = quotation::Entity::find()
             .filter(quotation::Column::OrganizationId.eq(org.0))
-            .filter(quotation::Column::DealId.eq(id.0))
-            .count(db)
-            .await
-            .map_err(store_err)?;
-        if quoted > 0 {
-            return Err(StoreError::Conflict {
-                constraint: "quotations.deal_id".into(),
-            });
-        }
-        history::Entity::delete_many()
-            .filter(history::Column::OrganizationId.eq(org.0))
-            .filter(history::Column::DealId.eq(id.0))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
-        let res = Entity::delete_many()
-            .filter(Column::Id.eq(id.0))
-            .filter(Column::OrganizationId.eq(org.0))
-            .exec(db)
-            .await
-            .map_err(super::delete_err)?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+            .filter(quotation::Column::DealId.eq(id.0));
+        unreferenced(db, quotations, "quotations.deal_id").await?;
+        let (org_column, parent) = (history::Column::OrganizationId, history::Column::DealId);
+        delete_children::<history::Entity>(db, org_column, parent, org, id.0).await?;
+        delete_row::<Entity>(db, org, id.0).await
     }
 
     async fn record_stage_change(&self, tx: &mut Txn, c: &StageChange) -> Result<(), StoreError> {
