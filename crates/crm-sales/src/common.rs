@@ -32,6 +32,32 @@ pub(crate) fn currency(raw: &str) -> Result<Currency, ValueError> {
     Currency::parse(raw).map_err(|e| ValueError::new("invalid", e.to_string()))
 }
 
+/// An optional currency code; absent means none.
+pub(crate) fn optional_currency(raw: Option<&str>) -> Result<Option<Currency>, ValueError> {
+    raw.map(currency).transpose()
+}
+
+/// An optional `YYYY-MM-DD` date; absent means none.
+pub(crate) fn optional_date(raw: Option<&str>) -> Result<Option<NaiveDate>, ValueError> {
+    raw.map(date).transpose()
+}
+
+/// A present patch text field (`null` included) through `parse`.
+pub(crate) fn text<T>(
+    v: &Option<Option<String>>,
+    parse: fn(Option<&str>) -> Result<T, ValueError>,
+) -> Option<Result<T, ValueError>> {
+    v.as_ref().map(|v| parse(v.as_deref()))
+}
+
+/// A present patch field that `null` clears, its value through `parse`.
+pub(crate) fn clearable<T, U>(
+    v: Option<Option<T>>,
+    parse: fn(T) -> Result<U, ValueError>,
+) -> Option<Result<Option<U>, ValueError>> {
+    v.map(|v| v.map(parse).transpose())
+}
+
 /// A `YYYY-MM-DD` date.
 pub(crate) fn date(raw: &str) -> Result<NaiveDate, ValueError> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")

@@ -6,7 +6,7 @@ use crm_domain::clients::ClientId;
 use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListSpec};
 use crm_domain::kernel::rules::nullable;
 use crm_domain::kernel::scope::Owned;
-use crm_domain::{Currency, OrganizationId, UserId};
+use crm_domain::{Currency, OrganizationId, UserId, ValueError};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -271,6 +271,10 @@ pub const DEAL_LIST_SPEC: ListSpec = ListSpec {
 pub const BOARD_DEALS_PER_STAGE: u32 = 100;
 
 pub(crate) const TITLE_MAX: usize = 200;
+
+pub(crate) fn title(raw: &str) -> Result<String, ValueError> {
+    crate::common::required_text(raw, "title", TITLE_MAX)
+}
 pub(crate) const REASON_MAX: usize = 1000;
 
 /// `POST /deals`.

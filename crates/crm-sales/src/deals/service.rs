@@ -2,10 +2,10 @@
 
 use super::model::{
     BOARD_DEALS_PER_STAGE, Board, BoardStage, Deal, DealId, DealInput, DealPatch, DealStatus,
-    Forecast, ForecastQuery, LostInput, MoneyTotal, REASON_MAX, StageChange, TITLE_MAX,
+    Forecast, ForecastQuery, LostInput, MoneyTotal, REASON_MAX, StageChange, title,
 };
 use super::ports::ForecastFilter;
-use crate::common::{amount, currency, date, optional_text, probability, required_text};
+use crate::common::{amount, currency, optional_date, optional_text, probability, text};
 use crate::leads::LeadId;
 use crate::pipelines::{Pipeline, PipelineId, Stage, StageId};
 use crate::ports::SalesPorts;
@@ -143,7 +143,7 @@ impl DealService {
     pub async fn create(&self, actor: &Actor, input: DealInput) -> Result<Deal, DomainError> {
         let scope = require::<DealsWrite>(actor)?;
         let mut errors = Errors::new();
-        let title = errors.value("title", required_text(&input.title, "title", TITLE_MAX));
+        let title = errors.value("title", title(&input.title));
         let amount = errors.value("amount", amount(input.amount));
         let currency = errors.value("currency", currency(&input.currency));
         let chosen = errors.value(
@@ -152,7 +152,7 @@ impl DealService {
         );
         let expected_close_date = errors.value(
             "expected_close_date",
-            input.expected_close_date.as_deref().map(date).transpose(),
+            optional_date(input.expected_close_date.as_deref()),
         );
         if let Some(c) = input.client_id {
             self.p
@@ -272,26 +272,12 @@ impl DealService {
         }
         let mut next = current.clone();
         let p = &patch;
-        errors.patch(
-            "title",
-            &mut next.title,
-            p.title
-                .as_deref()
-                .map(|v| required_text(v, "title", TITLE_MAX)),
-        );
+        errors.patch("title", &mut next.title, p.title.as_deref().map(title));
         errors.patch("amount", &mut next.amount, p.amount.map(amount));
-        errors.patch(
-            "currency",
-            &mut next.currency,
-            p.currency.as_deref().map(currency),
-        );
-        errors.patch(
-            "expected_close_date",
-            &mut next.expected_close_date,
-            p.expected_close_date
-                .as_ref()
-                .map(|v| v.as_deref().map(date).transpose()),
-        );
+        let cur = p.currency.as_deref().map(currency);
+        errors.patch("currency", &mut next.currency, cur);
+        let close = text(&p.expected_close_date, optional_date);
+        errors.patch("expected_close_date", &mut next.expected_close_date, close);
         next.client_id = p.client_id.unwrap_or(next.client_id);
         if next.client_id != current.client_id {
             errors.extend(client_errors);
@@ -326,11 +312,8 @@ impl DealService {
                 }
             }
         }
-        errors.patch(
-            "probability",
-            &mut next.probability,
-            p.probability.map(probability),
-        );
+        let chosen = p.probability.map(probability);
+        errors.patch("probability", &mut next.probability, chosen);
         errors.finish()?;
         if next == current {
             return Ok(current);

@@ -1,3 +1,4 @@
+use crate::common::{optional_text, required_text};
 use crate::deals::{Deal, DealId};
 use crate::pipelines::PipelineId;
 use chrono::{DateTime, Utc};
@@ -7,7 +8,7 @@ use crm_domain::identity::EmailAddress;
 use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListSpec};
 use crm_domain::kernel::rules::nullable;
 use crm_domain::kernel::scope::Owned;
-use crm_domain::{Currency, OrganizationId, UserId};
+use crm_domain::{Currency, OrganizationId, UserId, ValueError};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -138,6 +139,29 @@ pub const LEAD_LIST_SPEC: ListSpec = ListSpec {
 
 pub(crate) const NAME_MAX: usize = 200;
 pub(crate) const SOURCE_MAX: usize = 100;
+
+pub(crate) fn name(raw: &str) -> Result<String, ValueError> {
+    required_text(raw, "name", NAME_MAX)
+}
+
+pub(crate) fn company(raw: Option<&str>) -> Result<Option<String>, ValueError> {
+    optional_text(raw, "company", NAME_MAX, false)
+}
+
+pub(crate) fn source(raw: Option<&str>) -> Result<Option<String>, ValueError> {
+    optional_text(raw, "source", SOURCE_MAX, false)
+}
+
+/// A status a request may set: any but `converted`, which only conversion sets.
+pub(crate) fn status(raw: &str) -> Result<LeadStatus, ValueError> {
+    match raw.parse::<LeadStatus>()? {
+        LeadStatus::Converted => Err(ValueError::new(
+            "not_allowed",
+            "a lead becomes converted only through POST /leads/{id}/convert",
+        )),
+        s => Ok(s),
+    }
+}
 
 /// `POST /leads`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

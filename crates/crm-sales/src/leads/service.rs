@@ -2,9 +2,11 @@
 
 use super::model::{
     ConvertDealInput, ConvertLeadInput, Lead, LeadConversion, LeadId, LeadInput, LeadPatch,
-    LeadStatus, NAME_MAX, SOURCE_MAX,
+    LeadStatus, NAME_MAX, company, name, source, status,
 };
-use crate::common::{amount, currency, email, optional_text, phone, probability, required_text};
+use crate::common::{
+    amount, clearable, currency, email, optional_currency, phone, probability, required_text, text,
+};
 use crate::deals::{Deal, DealId, DealStatus, StageChange};
 use crate::ports::SalesPorts;
 use crate::requirements::{DealsWrite, LeadsDelete, LeadsRead, LeadsWrite};
@@ -14,19 +16,8 @@ use crm_domain::kernel::input::Errors;
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::kernel::rules::check_version;
 use crm_domain::kernel::scope::{in_scope, owner_filter, require};
-use crm_domain::{Actor, DomainError, Scope, StoreError, Txn, ValueError};
+use crm_domain::{Actor, DomainError, Scope, StoreError, Txn};
 use uuid::Uuid;
-
-/// A status a request may set: any but `converted`, which only conversion sets.
-fn status_input(raw: &str) -> Result<LeadStatus, ValueError> {
-    match raw.parse::<LeadStatus>()? {
-        LeadStatus::Converted => Err(ValueError::new(
-            "not_allowed",
-            "a lead becomes converted only through POST /leads/{id}/convert",
-        )),
-        s => Ok(s),
-    }
-}
 
 fn duplicate(existing: Option<LeadId>) -> DomainError {
     DomainError::Conflict {
@@ -132,33 +123,21 @@ impl LeadService {
         let lead = Lead {
             id: LeadId::new(),
             organization_id: actor.organization_id,
-            name: errors.value("name", required_text(&input.name, "name", NAME_MAX)),
+            name: errors.value("name", name(&input.name)),
             email: errors.value("email", email(input.email.as_deref())),
             phone: errors.value("phone", phone(input.phone.as_deref())),
-            company: errors.value(
-                "company",
-                optional_text(input.company.as_deref(), "company", NAME_MAX, false),
-            ),
-            source: errors.value(
-                "source",
-                optional_text(input.source.as_deref(), "source", SOURCE_MAX, false),
-            ),
+            company: errors.value("company", company(input.company.as_deref())),
+            source: errors.value("source", source(input.source.as_deref())),
             status: errors.value(
                 "status",
-                input
-                    .status
-                    .as_deref()
-                    .map_or(Ok(LeadStatus::New), status_input),
+                input.status.as_deref().map_or(Ok(LeadStatus::New), status),
             ),
             owner_id: input.owner_id.unwrap_or(actor.user_id),
             estimated_amount: errors.value(
                 "estimated_amount",
                 input.estimated_amount.map(amount).transpose(),
             ),
-            currency: errors.value(
-                "currency",
-                input.currency.as_deref().map(currency).transpose(),
-            ),
+            currency: errors.value("currency", optional_currency(input.currency.as_deref())),
             score: errors.value("score", input.score.map(probability).transpose()),
             converted_client_id: None,
             converted_deal_id: None,
@@ -213,59 +192,17 @@ impl LeadService {
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let p = &patch;
-        errors.patch(
-            "name",
-            &mut next.name,
-            p.name
-                .as_deref()
-                .map(|v| required_text(v, "name", NAME_MAX)),
-        );
-        errors.patch(
-            "email",
-            &mut next.email,
-            p.email.as_ref().map(|v| email(v.as_deref())),
-        );
-        errors.patch(
-            "phone",
-            &mut next.phone,
-            p.phone.as_ref().map(|v| phone(v.as_deref())),
-        );
-        errors.patch(
-            "company",
-            &mut next.company,
-            p.company
-                .as_ref()
-                .map(|v| optional_text(v.as_deref(), "company", NAME_MAX, false)),
-        );
-        errors.patch(
-            "source",
-            &mut next.source,
-            p.source
-                .as_ref()
-                .map(|v| optional_text(v.as_deref(), "source", SOURCE_MAX, false)),
-        );
-        errors.patch(
-            "status",
-            &mut next.status,
-            p.status.as_deref().map(status_input),
-        );
-        errors.patch(
-            "estimated_amount",
-            &mut next.estimated_amount,
-            p.estimated_amount.map(|v| v.map(amount).transpose()),
-        );
-        errors.patch(
-            "currency",
-            &mut next.currency,
-            p.currency
-                .as_ref()
-                .map(|v| v.as_deref().map(currency).transpose()),
-        );
-        errors.patch(
-            "score",
-            &mut next.score,
-            p.score.map(|v| v.map(probability).transpose()),
-        );
+        errors.patch("name", &mut next.name, p.name.as_deref().map(name));
+        errors.patch("email", &mut next.email, text(&p.email, email));
+        errors.patch("phone", &mut next.phone, text(&p.phone, phone));
+        errors.patch("company", &mut next.company, text(&p.company, company));
+        errors.patch("source", &mut next.source, text(&p.source, source));
+        errors.patch("status", &mut next.status, p.status.as_deref().map(status));
+        let amount = clearable(p.estimated_amount, amount);
+        errors.patch("estimated_amount", &mut next.estimated_amount, amount);
+        let currency = text(&p.currency, optional_currency);
+        errors.patch("currency", &mut next.currency, currency);
+        errors.patch("score", &mut next.score, clearable(p.score, probability));
         next.owner_id = p.owner_id.unwrap_or(next.owner_id);
         if errors.is_empty() {
             check_money(&next, &mut errors);

@@ -11,7 +11,7 @@ use crm_domain::kernel::input::Errors;
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::kernel::rules::check_version;
 use crm_domain::kernel::scope::require_all;
-use crm_domain::{Actor, DomainError, StoreError};
+use crm_domain::{Actor, DomainError, StoreError, ValueError};
 use std::collections::HashSet;
 
 fn stages_from(
@@ -76,6 +76,10 @@ fn in_use(e: StoreError) -> DomainError {
         ),
         other => other.into(),
     }
+}
+
+fn name(raw: &str) -> Result<String, ValueError> {
+    required_text(raw, "name", STAGE_NAME_MAX)
 }
 
 /// The audit entry of the previous default losing its flag.
@@ -151,7 +155,7 @@ impl PipelineService {
         require_all::<PipelinesWrite>(actor)?;
         let org = actor.organization_id;
         let mut errors = Errors::new();
-        let name = errors.value("name", required_text(&input.name, "name", STAGE_NAME_MAX));
+        let name = errors.value("name", name(&input.name));
         let raw: Vec<_> = input
             .stages
             .iter()
@@ -206,12 +210,7 @@ impl PipelineService {
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let mut errors = Errors::new();
-        let name = patch.name.as_deref();
-        errors.patch(
-            "name",
-            &mut next.name,
-            name.map(|v| required_text(v, "name", STAGE_NAME_MAX)),
-        );
+        errors.patch("name", &mut next.name, patch.name.as_deref().map(name));
         match patch.is_default {
             Some(false) if current.is_default => errors.add(
                 "is_default",

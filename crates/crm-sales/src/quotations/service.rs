@@ -274,24 +274,15 @@ impl QuotationService {
         }
         let mut next = current.clone();
         let p = &patch;
-        errors.patch(
-            "issue_date",
-            &mut next.issue_date,
-            p.issue_date.as_deref().map(date),
-        );
-        errors.patch(
-            "valid_until",
-            &mut next.valid_until,
-            p.valid_until.as_deref().map(date),
-        );
+        let issue = p.issue_date.as_deref().map(date);
+        errors.patch("issue_date", &mut next.issue_date, issue);
+        let until = p.valid_until.as_deref().map(date);
+        errors.patch("valid_until", &mut next.valid_until, until);
         if p.issue_date.is_some() || p.valid_until.is_some() {
             validity(next.issue_date, next.valid_until, &mut errors);
         }
-        errors.patch(
-            "currency",
-            &mut next.currency,
-            p.currency.as_deref().map(currency),
-        );
+        let cur = p.currency.as_deref().map(currency);
+        errors.patch("currency", &mut next.currency, cur);
         if let Some(raw) = &p.items {
             next.items = price_items(raw, &mut errors);
             (next.subtotal, next.tax_total, next.total) = errors.value("items", sums(&next.items));
