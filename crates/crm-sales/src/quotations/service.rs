@@ -180,17 +180,18 @@ impl QuotationService {
         let scope = require::<QuotationsWrite>(actor)?;
         let org = actor.organization_id;
         let mut errors = Errors::new();
-        let issue = match input.issue_date.as_deref() {
-            Some(d) => errors.take("issue_date", date(d)),
-            None => Some(self.p.today()),
+        let today = self.p.today();
+        let issue_date = errors.value(
+            "issue_date",
+            input.issue_date.as_deref().map_or(Ok(today), date),
+        );
+        let valid_until = match input.valid_until.as_deref() {
+            Some(d) => errors.value("valid_until", date(d)),
+            None => issue_date + Duration::days(DEFAULT_VALIDITY_DAYS),
         };
-        let until = match (input.valid_until.as_deref(), issue) {
-            (Some(d), _) => errors.take("valid_until", date(d)),
-            (None, Some(i)) => Some(i + Duration::days(DEFAULT_VALIDITY_DAYS)),
-            (None, None) => None,
-        };
-        if let (Some(i), Some(u)) = (issue, until) {
-            validity(i, u, &mut errors);
+        // Compared only when both dates parsed.
+        if errors.is_empty() {
+            validity(issue_date, valid_until, &mut errors);
         }
         let currency = errors.value("currency", currency(&input.currency));
         let items = price_items(&input.items, &mut errors);
@@ -207,8 +208,6 @@ impl QuotationService {
             .await?;
         let (subtotal, tax_total, total) = errors.value("items", sums(&items));
         errors.finish()?;
-        // Both dates parsed (`finish` passed); the defaults are never used.
-        let issue_date = issue.unwrap_or_default();
         let year = issue_date.year();
         let (mut tx, n) = self.p.begin_numbered(org, QUOTATION_COUNTER, year).await?;
         let now = self.p.now();
@@ -220,7 +219,7 @@ impl QuotationService {
             owner_id,
             number: Quotation::format_number(year, n),
             issue_date,
-            valid_until: until.unwrap_or_default(),
+            valid_until,
             currency,
             items,
             subtotal,
