@@ -24,7 +24,7 @@ use crm_domain::identity::{
 use crm_domain::jobs::{CleanupJob, Scheduler};
 use crm_domain::kernel::clock;
 use crm_domain::mail::{OutboxDispatcher, RetryPolicy};
-use crm_sales::{SalesPorts, SalesServices};
+use crm_sales::SalesServices;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,19 +88,14 @@ impl AppState {
             ports.activities.clone(),
             ports.users.clone(),
         );
-        let sales = SalesPorts {
-            tx: ports.tx.clone(),
-            leads: Arc::new(crm_db::SqlLeadRepository::new(conn.clone())),
-            pipelines: Arc::new(crm_db::SqlPipelineRepository::new(conn.clone())),
-            deals: Arc::new(crm_db::SqlDealRepository::new(conn.clone())),
-            quotations: Arc::new(crm_db::SqlQuotationRepository::new(conn.clone())),
-            counters: Arc::new(crm_db::SqlDocumentCounterRepository::new(conn.clone())),
-            tracking: Arc::new(crm_db::SqlClientTrackingRepository::new(conn)),
-            clients: client_ports.clients.clone(),
-            users: ports.users.clone(),
-            activities: ports.activities.clone(),
-            clock: ports.clock.clone(),
-        };
+        let sales = crm_db::sales::ports(
+            &conn,
+            ports.tx.clone(),
+            client_ports.clients.clone(),
+            ports.users.clone(),
+            ports.activities.clone(),
+            ports.clock.clone(),
+        );
         Self {
             sales: SalesServices::new(sales),
             clients: ClientServices::new(client_ports),

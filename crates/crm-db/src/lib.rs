@@ -13,7 +13,7 @@ mod jobs_repo;
 mod keyset;
 mod outbox_repo;
 mod rows;
-mod sales;
+pub mod sales;
 mod statements;
 mod tx;
 

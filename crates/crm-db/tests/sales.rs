@@ -8,9 +8,9 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use crm_db::{
     Database, DbSettings, Migrator, MigratorTrait, SqlActivityRepository, SqlClientRepository,
-    SqlClientTrackingRepository, SqlDealRepository, SqlDocumentCounterRepository,
-    SqlInteractionRepository, SqlLeadRepository, SqlOrganizationRepository, SqlPipelineRepository,
-    SqlQuotationRepository, SqlTxManager, SqlUserRepository,
+    SqlDealRepository, SqlDocumentCounterRepository, SqlInteractionRepository, SqlLeadRepository,
+    SqlOrganizationRepository, SqlPipelineRepository, SqlQuotationRepository, SqlTxManager,
+    SqlUserRepository,
 };
 use crm_domain::activity::{ActivityRepository, NewActivity};
 use crm_domain::clients::{
@@ -104,19 +104,15 @@ async fn env() -> Env {
         }
     }
     let c = db.conn;
-    let ports = SalesPorts {
-        tx: Arc::new(SqlTxManager::new(c.clone())),
-        leads: Arc::new(SqlLeadRepository::new(c.clone())),
-        pipelines: Arc::new(SqlPipelineRepository::new(c.clone())),
-        deals: Arc::new(SqlDealRepository::new(c.clone())),
-        quotations: Arc::new(SqlQuotationRepository::new(c.clone())),
-        counters: Arc::new(SqlDocumentCounterRepository::new(c.clone())),
-        tracking: Arc::new(SqlClientTrackingRepository::new(c.clone())),
-        clients: Arc::new(SqlClientRepository::new(c.clone())),
-        users: Arc::new(SqlUserRepository::new(c.clone())),
-        activities: Arc::new(SqlActivityRepository::new(c.clone())),
-        clock: Arc::new(SystemClock),
-    };
+    // The ports as the server wires them.
+    let ports = crm_db::sales::ports(
+        &c,
+        Arc::new(SqlTxManager::new(c.clone())),
+        Arc::new(SqlClientRepository::new(c.clone())),
+        Arc::new(SqlUserRepository::new(c.clone())),
+        Arc::new(SqlActivityRepository::new(c.clone())),
+        Arc::new(SystemClock),
+    );
     Env {
         db: c.clone(),
         tx: SqlTxManager::new(c.clone()),
@@ -299,7 +295,7 @@ async fn leads_filter_sort_search_and_page_through_every_row() {
             amount,
             at(t0, i as i64),
         );
-        in_tx!(env, |tx| env.leads.create(tx.as_mut(), &l).await).unwrap();
+        in_tx!(env, |tx| env.leads.create(&mut tx, &l).await).unwrap();
         leads.push(l);
     }
     assert_eq!(env.leads.get(o, leads[0].id).await.unwrap(), leads[0]);
@@ -401,7 +397,7 @@ async fn leads_filter_sort_search_and_page_through_every_row() {
             None,
             clock::now(),
         );
-        in_tx!(env, |tx| env.leads.create(tx.as_mut(), &late).await).unwrap();
+        in_tx!(env, |tx| env.leads.create(&mut tx, &late).await).unwrap();
         match page.next_cursor {
             Some(c) => cursor = Some(c),
             None => break,
@@ -427,7 +423,7 @@ async fn an_open_email_belongs_to_one_open_lead() {
         None,
         clock::now(),
     );
-    in_tx!(env, |tx| env.leads.create(tx.as_mut(), &a).await).unwrap();
+    in_tx!(env, |tx| env.leads.create(&mut tx, &a).await).unwrap();
     let b = new_lead(
         o,
         u,
@@ -438,7 +434,7 @@ async fn an_open_email_belongs_to_one_open_lead() {
         None,
         clock::now(),
     );
-    let r = in_tx!(env, |tx| env.leads.create(tx.as_mut(), &b).await);
+    let r = in_tx!(env, |tx| env.leads.create(&mut tx, &b).await);
     assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
     // Another organization may have it; so may a lead that is not open.
     let elsewhere = new_lead(
@@ -451,7 +447,7 @@ async fn an_open_email_belongs_to_one_open_lead() {
         None,
         clock::now(),
     );
-    in_tx!(env, |tx| env.leads.create(tx.as_mut(), &elsewhere).await).unwrap();
+    in_tx!(env, |tx| env.leads.create(&mut tx, &elsewhere).await).unwrap();
     let closed = new_lead(
         o,
         u,
@@ -462,7 +458,7 @@ async fn an_open_email_belongs_to_one_open_lead() {
         None,
         clock::now(),
     );
-    in_tx!(env, |tx| env.leads.create(tx.as_mut(), &closed).await).unwrap();
+    in_tx!(env, |tx| env.leads.create(&mut tx, &closed).await).unwrap();
 
     let email = EmailAddress::parse(&mail).unwrap();
     assert_eq!(
@@ -501,12 +497,12 @@ async fn an_open_email_belongs_to_one_open_lead() {
     let mut done = a.clone();
     done.status = LeadStatus::Unqualified;
     done.version = 2;
-    in_tx!(env, |tx| env.leads.update(tx.as_mut(), &done, 1).await).unwrap();
-    let r = in_tx!(env, |tx| env.leads.update(tx.as_mut(), &done, 1).await);
+    in_tx!(env, |tx| env.leads.update(&mut tx, &done, 1).await).unwrap();
+    let r = in_tx!(env, |tx| env.leads.update(&mut tx, &done, 1).await);
     assert_eq!(r, Err(StoreError::Stale));
     let mut ghost = done.clone();
     ghost.organization_id = OrganizationId::new();
-    let r = in_tx!(env, |tx| env.leads.update(tx.as_mut(), &ghost, 2).await);
+    let r = in_tx!(env, |tx| env.leads.update(&mut tx, &ghost, 2).await);
     assert_eq!(r, Err(StoreError::NotFound));
     let created = svc.create(&admin(o), input).await.unwrap();
     assert_eq!(created.email.unwrap().as_str(), mail);
@@ -1001,7 +997,7 @@ async fn seed_deal(
         updated_at: now,
         version: 1,
     };
-    in_tx!(env, |tx| env.deals.create(tx.as_mut(), &d).await).unwrap();
+    in_tx!(env, |tx| env.deals.create(&mut tx, &d).await).unwrap();
     d
 }
 
@@ -1205,7 +1201,7 @@ async fn quotation_numbers_are_gap_free_under_concurrency_and_rollback() {
     let mut tx = env.tx.begin().await.unwrap();
     let n = env
         .counters
-        .next(tx.as_mut(), o, QUOTATION_COUNTER, 2026)
+        .next(&mut tx, o, QUOTATION_COUNTER, 2026)
         .await
         .unwrap();
     assert_eq!(n, 21);
@@ -1221,7 +1217,7 @@ async fn quotation_numbers_are_gap_free_under_concurrency_and_rollback() {
         .unwrap();
     q.id = QuotationId::new();
     q.number = Quotation::format_number(2026, n);
-    env.quotations.create(tx.as_mut(), &q).await.unwrap();
+    env.quotations.create(&mut tx, &q).await.unwrap();
     drop(tx);
     assert_eq!(env.quotations.get(o, q.id).await, Err(StoreError::NotFound));
     let next = svc
@@ -1303,7 +1299,7 @@ async fn quotations_store_their_lines_and_read_expired_once_past_valid_until() {
     past.version += 1;
     in_tx!(env, |tx| env
         .quotations
-        .update(tx.as_mut(), &past, past.version - 1)
+        .update(&mut tx, &past, past.version - 1)
         .await)
     .unwrap();
     assert_eq!(
@@ -1402,14 +1398,14 @@ async fn client_summary_and_timeline_are_computed_by_the_store() {
         let mut d = seed_deal(&env, &p, 0, owner, amount, cur, 10, None, status).await;
         d.client_id = Some(c.id);
         d.version = 2;
-        in_tx!(env, |tx| env.deals.update(tx.as_mut(), &d, 1).await).unwrap();
+        in_tx!(env, |tx| env.deals.update(&mut tx, &d, 1).await).unwrap();
         deals.push(d);
     }
     // Someone else's client's deal is nowhere in this client's figures.
     let mut d = seed_deal(&env, &p, 0, a.user_id, 5, usd(), 10, None, DealStatus::Open).await;
     d.client_id = Some(other.id);
     d.version = 2;
-    in_tx!(env, |tx| env.deals.update(tx.as_mut(), &d, 1).await).unwrap();
+    in_tx!(env, |tx| env.deals.update(&mut tx, &d, 1).await).unwrap();
 
     let t0 = clock::now() - Duration::days(2);
     for (i, kind) in [InteractionKind::Call, InteractionKind::Meeting]
@@ -1449,7 +1445,7 @@ async fn client_summary_and_timeline_are_computed_by_the_store() {
     past.version += 1;
     in_tx!(env, |tx| env
         .quotations
-        .update(tx.as_mut(), &past, past.version - 1)
+        .update(&mut tx, &past, past.version - 1)
         .await)
     .unwrap();
     in_tx!(env, |tx| env

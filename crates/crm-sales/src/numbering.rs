@@ -7,14 +7,13 @@
 
 use crate::ports::SalesPorts;
 use async_trait::async_trait;
-use crm_domain::{DomainError, OrganizationId, StoreError, Tx};
+use crm_domain::{DomainError, OrganizationId, StoreError, Txn};
 
 /// The counter of quotation numbers.
 pub const QUOTATION_COUNTER: &str = "quotation";
 
 /// Counter rows `(organization, kind, year) → next`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
 #[async_trait]
 pub trait DocumentCounterRepository: Send + Sync {
     /// Creates the counter row of `(org, kind, year)` (next number 1) when it does not exist,
@@ -29,7 +28,7 @@ pub trait DocumentCounterRepository: Send + Sync {
     /// on SQLite it takes the write lock before reading anything.
     async fn next(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         kind: &str,
         year: i32,
@@ -44,11 +43,11 @@ impl SalesPorts {
         org: OrganizationId,
         kind: &str,
         year: i32,
-    ) -> Result<(Box<dyn Tx>, i64), DomainError> {
+    ) -> Result<(Txn, i64), DomainError> {
         let mut ensured = false;
         loop {
             let mut tx = self.tx.begin().await?;
-            match self.counters.next(tx.as_mut(), org, kind, year).await {
+            match self.counters.next(&mut tx, org, kind, year).await {
                 Ok(n) => return Ok((tx, n)),
                 Err(StoreError::NotFound) if !ensured => {
                     // Release this transaction (and, on SQLite, its write lock) first.

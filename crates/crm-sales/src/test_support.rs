@@ -9,68 +9,17 @@ use crate::quotations::{
     MockQuotationRepository, Quotation, QuotationId, QuotationStatus, price_line,
 };
 use crate::tracking::MockClientTrackingRepository;
-use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use crm_domain::activity::{MockActivityRepository, NewActivity};
+use chrono::NaiveDate;
+use crm_domain::activity::MockActivityRepository;
 use crm_domain::clients::{Client, ClientId, ClientKind, Lifecycle, MockClientRepository};
-use crm_domain::identity::{Clock, MockUserRepository};
+use crm_domain::identity::MockUserRepository;
 use crm_domain::kernel::money::Quantity;
-use crm_domain::kernel::uow::FakeTx;
-use crm_domain::{Actor, Currency, OrganizationId, StoreError, Tx, TxManager, UserId};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use uuid::Uuid;
-
-pub const ORG: OrganizationId =
-    OrganizationId(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001));
-
-pub fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
+pub use crm_domain::kernel::testing::{FixedClock, ORG, Probe, actor, now};
+use crm_domain::{Currency, OrganizationId, UserId};
+use std::sync::Arc;
 
 pub fn today() -> NaiveDate {
     now().date_naive()
-}
-
-/// What a test inspects after the service ran.
-#[derive(Clone, Default)]
-pub struct Probe {
-    pub committed: Arc<AtomicBool>,
-    pub begins: Arc<AtomicUsize>,
-    pub audit: Arc<Mutex<Vec<NewActivity>>>,
-}
-
-impl Probe {
-    pub fn committed(&self) -> bool {
-        self.committed.load(Ordering::SeqCst)
-    }
-    pub fn begins(&self) -> usize {
-        self.begins.load(Ordering::SeqCst)
-    }
-    pub fn audit(&self) -> Vec<NewActivity> {
-        self.audit.lock().unwrap().clone()
-    }
-}
-
-struct CountingTxManager(Probe);
-
-#[async_trait]
-impl TxManager for CountingTxManager {
-    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
-        self.0.begins.fetch_add(1, Ordering::SeqCst);
-        Ok(Box::new(FakeTx {
-            committed: self.0.committed.clone(),
-        }))
-    }
-}
-
-struct FixedClock;
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        now()
-    }
 }
 
 /// Every port as a strict mock (an unexpected call fails the test), except the audit log,
@@ -91,12 +40,6 @@ pub struct Env {
 impl Env {
     pub fn new() -> Self {
         let probe = Probe::default();
-        let mut activities = MockActivityRepository::new();
-        let audit = probe.audit.clone();
-        activities.expect_record().returning(move |_, e| {
-            audit.lock().unwrap().push(e);
-            Ok(())
-        });
         Self {
             leads: MockLeadRepository::new(),
             pipelines: MockPipelineRepository::new(),
@@ -106,7 +49,7 @@ impl Env {
             tracking: MockClientTrackingRepository::new(),
             clients: MockClientRepository::new(),
             users: MockUserRepository::new(),
-            activities,
+            activities: probe.activities(),
             probe,
         }
     }
@@ -114,7 +57,7 @@ impl Env {
     pub fn build(self) -> (SalesPorts, Probe) {
         let probe = self.probe.clone();
         let ports = SalesPorts {
-            tx: Arc::new(CountingTxManager(self.probe)),
+            tx: self.probe.tx_manager(),
             leads: Arc::new(self.leads),
             pipelines: Arc::new(self.pipelines),
             deals: Arc::new(self.deals),
@@ -124,14 +67,10 @@ impl Env {
             clients: Arc::new(self.clients),
             users: Arc::new(self.users),
             activities: Arc::new(self.activities),
-            clock: Arc::new(FixedClock),
+            clock: Arc::new(FixedClock::default()),
         };
         (ports, probe)
     }
-}
-
-pub fn actor(org: OrganizationId, perms: &[&str]) -> Actor {
-    Actor::new(UserId::new(), org, perms.iter().map(|s| s.to_string()))
 }
 
 pub fn usd() -> Currency {

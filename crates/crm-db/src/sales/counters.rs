@@ -2,7 +2,7 @@ use crate::entities::document_counter::{ActiveModel, Column, Entity};
 use crate::error::store_err;
 use crate::tx::sql;
 use async_trait::async_trait;
-use crm_domain::{OrganizationId, StoreError, Tx};
+use crm_domain::{OrganizationId, StoreError, Txn};
 use crm_sales::numbering::DocumentCounterRepository;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -45,12 +45,12 @@ impl DocumentCounterRepository for SqlDocumentCounterRepository {
 
     async fn next(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         kind: &str,
         year: i32,
     ) -> Result<i64, StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let res = Entity::update_many()
             .col_expr(Column::Next, Expr::col(Column::Next).add(1))
             .filter(Column::OrganizationId.eq(org.0))

@@ -1,26 +1,27 @@
 use super::{count, count_star, get, sum_i64};
+use super::{delete_children, delete_row, in_org, one, owned, unreferenced, update_row};
 use crate::entities::deal::{self, ActiveModel, Column, Entity};
 use crate::entities::{deal_stage_history as history, quotation};
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{corrupt, db_version, locked, stale_or_missing};
+use crate::rows::{corrupt, db_version, locked};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::ClientId;
 use crm_domain::kernel::money::div_round_half_away;
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use crm_sales::deals::{
     Deal, DealId, DealRepository, DealStatus, ForecastFilter, ForecastRow, StageChange, StageTotal,
 };
 use crm_sales::leads::LeadId;
 use crm_sales::pipelines::{PipelineId, StageId};
-use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 #[derive(Clone)]
@@ -34,16 +35,13 @@ impl SqlDealRepository {
     }
 }
 
-pub(crate) fn status(raw: &str) -> Option<DealStatus> {
-    [DealStatus::Open, DealStatus::Won, DealStatus::Lost]
-        .into_iter()
-        .find(|s| s.as_str() == raw)
-}
-
 impl TryFrom<deal::Model> for Deal {
     type Error = StoreError;
     fn try_from(m: deal::Model) -> Result<Self, StoreError> {
-        let status = status(&m.status)
+        let status = m
+            .status
+            .parse::<DealStatus>()
+            .ok()
             .ok_or_else(|| corrupt("deals", m.id, format!("status {}", m.status)))?;
         Ok(Deal {
             id: DealId(m.id),
@@ -91,10 +89,6 @@ fn row(d: &Deal) -> Result<ActiveModel, StoreError> {
     })
 }
 
-fn in_org(org: OrganizationId, id: DealId) -> Select<Entity> {
-    Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0))
-}
-
 /// Open deals of `pipeline` in `org`, optionally of `owner`.
 fn open_in(org: OrganizationId, pipeline: PipelineId, owner: Option<UserId>) -> Condition {
     let mut c = Condition::all()
@@ -118,30 +112,27 @@ fn month_expr(backend: DbBackend) -> Expr {
 
 #[async_trait]
 impl DealRepository for SqlDealRepository {
-    async fn create(&self, tx: &mut (dyn Tx + 'static), deal: &Deal) -> Result<(), StoreError> {
+    async fn create(&self, tx: &mut Txn, deal: &Deal) -> Result<(), StoreError> {
         Entity::insert(row(deal)?)
-            .exec_without_returning(sql(tx)?)
+            .exec_without_returning(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         Ok(())
     }
 
     async fn get(&self, org: OrganizationId, id: DealId) -> Result<Deal, StoreError> {
-        in_org(org, id)
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
-            .ok_or(StoreError::NotFound)?
-            .try_into()
+        one(&self.db, in_org::<Entity>(org, id.0)).await?.try_into()
     }
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: DealId,
     ) -> Result<Deal, StoreError> {
-        locked(sql(tx)?, in_org(org, id)).await?.try_into()
+        locked(sql(tx.as_mut())?, in_org::<Entity>(org, id.0))
+            .await?
+            .try_into()
     }
 
     async fn list(
@@ -151,79 +142,37 @@ impl DealRepository for SqlDealRepository {
         owner: Option<UserId>,
     ) -> Result<Page<Deal>, StoreError> {
         let cols = ListColumns::<Entity>::search(&[Column::Title]);
-        let mut base = Entity::find().filter(Column::OrganizationId.eq(org.0));
-        if let Some(u) = owner {
-            base = base.filter(Column::OwnerId.eq(u.0));
-        }
+        let base = owned::<Entity>(org, Column::OwnerId, owner);
         keyset::page_as(&self.db, base, query, &cols).await
     }
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         deal: &Deal,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
-        let mut values = row(deal)?;
-        values.id = NotSet;
-        values.organization_id = NotSet;
-        values.created_at = NotSet;
-        let res = Entity::update_many()
-            .set(values)
-            .filter(Column::Id.eq(deal.id.0))
-            .filter(Column::OrganizationId.eq(deal.organization_id.0))
-            .filter(Column::Version.eq(db_version(expected_version)?))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
-        if res.rows_affected == 0 {
-            return Err(stale_or_missing(db, in_org(deal.organization_id, deal.id)).await);
-        }
-        Ok(())
+        let (org, id) = (deal.organization_id, deal.id.0);
+        update_row(sql(tx.as_mut())?, row(deal)?, org, id, expected_version).await
     }
 
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: DealId,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
-        let quoted = quotation::Entity::find()
+        let db = sql(tx.as_mut())?;
+        let quotations = quotation::Entity::find()
             .filter(quotation::Column::OrganizationId.eq(org.0))
-            .filter(quotation::Column::DealId.eq(id.0))
-            .count(db)
-            .await
-            .map_err(store_err)?;
-        if quoted > 0 {
-            return Err(StoreError::Conflict {
-                constraint: "quotations.deal_id".into(),
-            });
-        }
-        history::Entity::delete_many()
-            .filter(history::Column::OrganizationId.eq(org.0))
-            .filter(history::Column::DealId.eq(id.0))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
-        let res = Entity::delete_many()
-            .filter(Column::Id.eq(id.0))
-            .filter(Column::OrganizationId.eq(org.0))
-            .exec(db)
-            .await
-            .map_err(super::delete_err)?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+            .filter(quotation::Column::DealId.eq(id.0));
+        unreferenced(db, quotations, "quotations.deal_id").await?;
+        let (org_column, parent) = (history::Column::OrganizationId, history::Column::DealId);
+        delete_children::<history::Entity>(db, org_column, parent, org, id.0).await?;
+        delete_row::<Entity>(db, org, id.0).await
     }
 
-    async fn record_stage_change(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        c: &StageChange,
-    ) -> Result<(), StoreError> {
+    async fn record_stage_change(&self, tx: &mut Txn, c: &StageChange) -> Result<(), StoreError> {
         let row = history::ActiveModel {
             id: Set(c.id),
             organization_id: Set(c.organization_id.0),
@@ -234,7 +183,7 @@ impl DealRepository for SqlDealRepository {
             changed_by: Set(c.changed_by.map(|u| u.0)),
         };
         history::Entity::insert(row)
-            .exec_without_returning(sql(tx)?)
+            .exec_without_returning(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         Ok(())

@@ -1,18 +1,19 @@
+use super::{delete_row, in_org, one, owned, update_row};
 use crate::entities::lead::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{corrupt, db_version, locked, stale_or_missing};
+use crate::rows::{corrupt, db_version, locked};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::ClientId;
 use crm_domain::identity::EmailAddress;
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use crm_sales::deals::DealId;
 use crm_sales::leads::{Lead, LeadId, LeadRepository, LeadStatus};
-use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 #[derive(Clone)]
 pub struct SqlLeadRepository {
@@ -23,10 +24,6 @@ impl SqlLeadRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
-}
-
-fn status(raw: &str) -> Option<LeadStatus> {
-    LeadStatus::ALL.into_iter().find(|s| s.as_str() == raw)
 }
 
 impl TryFrom<lead::Model> for Lead {
@@ -44,7 +41,11 @@ impl TryFrom<lead::Model> for Lead {
             .as_deref()
             .map(|c| super::currency(c, "leads", m.id))
             .transpose()?;
-        let status = status(&m.status).ok_or_else(|| bad(&format!("status {}", m.status)))?;
+        let status = m
+            .status
+            .parse::<LeadStatus>()
+            .ok()
+            .ok_or_else(|| bad(&format!("status {}", m.status)))?;
         Ok(Lead {
             id: LeadId(m.id),
             organization_id: OrganizationId(m.organization_id),
@@ -91,36 +92,29 @@ fn row(l: &Lead) -> Result<ActiveModel, StoreError> {
     })
 }
 
-fn in_org(org: OrganizationId, id: LeadId) -> Select<Entity> {
-    Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0))
-}
-
 #[async_trait]
 impl LeadRepository for SqlLeadRepository {
-    async fn create(&self, tx: &mut (dyn Tx + 'static), lead: &Lead) -> Result<(), StoreError> {
+    async fn create(&self, tx: &mut Txn, lead: &Lead) -> Result<(), StoreError> {
         Entity::insert(row(lead)?)
-            .exec_without_returning(sql(tx)?)
+            .exec_without_returning(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         Ok(())
     }
 
     async fn get(&self, org: OrganizationId, id: LeadId) -> Result<Lead, StoreError> {
-        in_org(org, id)
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
-            .ok_or(StoreError::NotFound)?
-            .try_into()
+        one(&self.db, in_org::<Entity>(org, id.0)).await?.try_into()
     }
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: LeadId,
     ) -> Result<Lead, StoreError> {
-        locked(sql(tx)?, in_org(org, id)).await?.try_into()
+        locked(sql(tx.as_mut())?, in_org::<Entity>(org, id.0))
+            .await?
+            .try_into()
     }
 
     async fn find_open_by_email(
@@ -151,53 +145,26 @@ impl LeadRepository for SqlLeadRepository {
         owner: Option<UserId>,
     ) -> Result<Page<Lead>, StoreError> {
         let cols = ListColumns::<Entity>::search(&[Column::Name, Column::Email, Column::Company]);
-        let mut base = Entity::find().filter(Column::OrganizationId.eq(org.0));
-        if let Some(u) = owner {
-            base = base.filter(Column::OwnerId.eq(u.0));
-        }
+        let base = owned::<Entity>(org, Column::OwnerId, owner);
         keyset::page_as(&self.db, base, query, &cols).await
     }
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         lead: &Lead,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
-        let mut values = row(lead)?;
-        values.id = NotSet;
-        values.organization_id = NotSet;
-        values.created_at = NotSet;
-        let res = Entity::update_many()
-            .set(values)
-            .filter(Column::Id.eq(lead.id.0))
-            .filter(Column::OrganizationId.eq(lead.organization_id.0))
-            .filter(Column::Version.eq(db_version(expected_version)?))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
-        if res.rows_affected == 0 {
-            return Err(stale_or_missing(db, in_org(lead.organization_id, lead.id)).await);
-        }
-        Ok(())
+        let (org, id) = (lead.organization_id, lead.id.0);
+        update_row(sql(tx.as_mut())?, row(lead)?, org, id, expected_version).await
     }
 
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: LeadId,
     ) -> Result<(), StoreError> {
-        let res = Entity::delete_many()
-            .filter(Column::Id.eq(id.0))
-            .filter(Column::OrganizationId.eq(org.0))
-            .exec(sql(tx)?)
-            .await
-            .map_err(super::delete_err)?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        delete_row::<Entity>(sql(tx.as_mut())?, org, id.0).await
     }
 }

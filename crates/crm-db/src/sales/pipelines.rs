@@ -1,19 +1,22 @@
+use super::{
+    children_of, delete_children, delete_row, one, unreferenced, update_at_version, with_children,
+};
 use crate::entities::pipeline::{self, ActiveModel, Column, Entity};
 use crate::entities::{deal, pipeline_stage};
 use crate::error::store_err;
 use crate::keyset::{self, ListColumns};
-use crate::rows::{db_version, locked, stale_or_missing};
+use crate::rows::{db_version, locked};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx};
+use crm_domain::{OrganizationId, StoreError, Txn};
 use crm_sales::pipelines::{Pipeline, PipelineId, PipelineRepository, Stage, StageId};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, TransactionTrait,
+    QuerySelect, Select, TransactionTrait,
 };
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -83,7 +86,7 @@ fn stage_row(p: &Pipeline, s: &Stage) -> pipeline_stage::ActiveModel {
 }
 
 fn in_org(org: OrganizationId, id: PipelineId) -> Select<Entity> {
-    Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0))
+    super::in_org(org, id.0)
 }
 
 fn default_of(org: OrganizationId) -> Select<Entity> {
@@ -98,21 +101,9 @@ async fn stages_of<C: ConnectionTrait>(
     org: OrganizationId,
     pipelines: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<pipeline_stage::Model>>, StoreError> {
-    let mut out: HashMap<Uuid, Vec<pipeline_stage::Model>> = HashMap::new();
-    if pipelines.is_empty() {
-        return Ok(out);
-    }
-    let rows = pipeline_stage::Entity::find()
-        .filter(pipeline_stage::Column::OrganizationId.eq(org.0))
-        .filter(pipeline_stage::Column::PipelineId.is_in(pipelines.iter().copied()))
-        .order_by_asc(pipeline_stage::Column::Position)
-        .all(db)
-        .await
-        .map_err(store_err)?;
-    for s in rows {
-        out.entry(s.pipeline_id).or_default().push(s);
-    }
-    Ok(out)
+    use pipeline_stage::Column as S;
+    let columns = (S::OrganizationId, S::PipelineId, S::Position);
+    children_of::<pipeline_stage::Entity, _>(db, columns, |s| s.pipeline_id, org, pipelines).await
 }
 
 async fn with_stages<C: ConnectionTrait>(
@@ -143,22 +134,13 @@ async fn pipeline_of(
     org: OrganizationId,
     id: PipelineId,
 ) -> Result<Pipeline, StoreError> {
-    let m = in_org(org, id)
-        .one(db)
-        .await
-        .map_err(store_err)?
-        .ok_or(StoreError::NotFound)?;
-    with_stages(db, m).await
+    with_stages(db, one(db, in_org(org, id)).await?).await
 }
 
 #[async_trait]
 impl PipelineRepository for SqlPipelineRepository {
-    async fn create(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        pipeline: &Pipeline,
-    ) -> Result<(), StoreError> {
-        insert(sql(tx)?, pipeline).await
+    async fn create(&self, tx: &mut Txn, pipeline: &Pipeline) -> Result<(), StoreError> {
+        insert(sql(tx.as_mut())?, pipeline).await
     }
 
     async fn get(&self, org: OrganizationId, id: PipelineId) -> Result<Pipeline, StoreError> {
@@ -167,22 +149,22 @@ impl PipelineRepository for SqlPipelineRepository {
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: PipelineId,
     ) -> Result<Pipeline, StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let m = locked(db, in_org(org, id)).await?;
         with_stages(db, m).await
     }
 
     async fn get_in_tx(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: PipelineId,
     ) -> Result<Pipeline, StoreError> {
-        pipeline_of(sql(tx)?, org, id).await
+        pipeline_of(sql(tx.as_mut())?, org, id).await
     }
 
     async fn get_default(&self, org: OrganizationId) -> Result<Option<Pipeline>, StoreError> {
@@ -194,11 +176,11 @@ impl PipelineRepository for SqlPipelineRepository {
 
     async fn ensure_default(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         candidate: &Pipeline,
     ) -> Result<(Pipeline, bool), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         // Insert first, read only when that fails: the write comes first in the transaction
         // (on SQLite it then waits for the write lock instead of failing on a stale read
         // snapshot), and the insert runs in a savepoint, because on PostgreSQL a failed
@@ -236,31 +218,19 @@ impl PipelineRepository for SqlPipelineRepository {
         let base = Entity::find().filter(Column::OrganizationId.eq(org.0));
         let page = keyset::page(&self.db, base, query, &cols).await?;
         let ids: Vec<Uuid> = page.data.iter().map(|m| m.id).collect();
-        let mut stages = stages_of(&self.db, org, &ids).await?;
-        let data = page
-            .data
-            .into_iter()
-            .map(|m| {
-                let s = stages.remove(&m.id).unwrap_or_default();
-                assemble(m, s)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page {
-            data,
-            next_cursor: page.next_cursor,
-            total: page.total,
-        })
+        let stages = stages_of(&self.db, org, &ids).await?;
+        with_children(page, stages, |m| m.id, assemble)
     }
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         p: &Pipeline,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let org = p.organization_id;
-        let res = Entity::update_many()
+        let update = Entity::update_many()
             .col_expr(Column::Name, Expr::value(p.name.clone()))
             .col_expr(Column::IsDefault, Expr::value(p.is_default))
             .col_expr(
@@ -268,16 +238,8 @@ impl PipelineRepository for SqlPipelineRepository {
                 Expr::value(p.is_default.then_some(org.0)),
             )
             .col_expr(Column::UpdatedAt, Expr::value(p.updated_at))
-            .col_expr(Column::Version, Expr::value(db_version(p.version)?))
-            .filter(Column::Id.eq(p.id.0))
-            .filter(Column::OrganizationId.eq(org.0))
-            .filter(Column::Version.eq(db_version(expected_version)?))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
-        if res.rows_affected == 0 {
-            return Err(stale_or_missing(db, in_org(org, p.id)).await);
-        }
+            .col_expr(Column::Version, Expr::value(db_version(p.version)?));
+        update_at_version(db, update, org, p.id.0, expected_version).await?;
         let stored: HashSet<Uuid> = stages_of(db, org, &[p.id.0])
             .await?
             .remove(&p.id.0)
@@ -332,11 +294,11 @@ impl PipelineRepository for SqlPipelineRepository {
 
     async fn clear_default(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         now: DateTime<Utc>,
     ) -> Result<Option<(PipelineId, i64)>, StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let Some(current) = default_of(org)
             .lock_exclusive()
             .one(db)
@@ -360,37 +322,20 @@ impl PipelineRepository for SqlPipelineRepository {
 
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: PipelineId,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let deals = deal::Entity::find()
             .filter(deal::Column::OrganizationId.eq(org.0))
-            .filter(deal::Column::PipelineId.eq(id.0))
-            .count(db)
-            .await
-            .map_err(store_err)?;
-        if deals > 0 {
-            return Err(StoreError::Conflict {
-                constraint: "deals.pipeline_id".into(),
-            });
-        }
-        let res = Entity::delete_many()
-            .filter(Column::Id.eq(id.0))
-            .filter(Column::OrganizationId.eq(org.0))
-            .exec(db)
-            .await
-            .map_err(super::delete_err)?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
-        pipeline_stage::Entity::delete_many()
-            .filter(pipeline_stage::Column::OrganizationId.eq(org.0))
-            .filter(pipeline_stage::Column::PipelineId.eq(id.0))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
-        Ok(())
+            .filter(deal::Column::PipelineId.eq(id.0));
+        unreferenced(db, deals, "deals.pipeline_id").await?;
+        delete_row::<Entity>(db, org, id.0).await?;
+        let (org_column, parent) = (
+            pipeline_stage::Column::OrganizationId,
+            pipeline_stage::Column::PipelineId,
+        );
+        delete_children::<pipeline_stage::Entity>(db, org_column, parent, org, id.0).await
     }
 }

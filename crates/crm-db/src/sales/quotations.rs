@@ -1,15 +1,16 @@
+use super::{children_of, delete_children, delete_row, one, owned, update_row, with_children};
 use crate::entities::quotation::{self, ActiveModel, Column, Entity};
 use crate::entities::quotation_item as item;
 use crate::error::store_err;
 use crate::keyset::{self, Computed, ListColumns};
-use crate::rows::{corrupt, db_version, locked, stale_or_missing};
+use crate::rows::{corrupt, db_version, locked};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use crm_domain::clients::ClientId;
 use crm_domain::kernel::money::Quantity;
 use crm_domain::kernel::pagination::{FieldValue, FilterOp, ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use crm_sales::deals::DealId;
 use crm_sales::quotations::{
     Quotation, QuotationId, QuotationItem, QuotationRepository, QuotationStatus,
@@ -17,8 +18,8 @@ use crm_sales::quotations::{
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, Select,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -35,7 +36,10 @@ impl SqlQuotationRepository {
 }
 
 fn assemble(m: quotation::Model, items: Vec<item::Model>) -> Result<Quotation, StoreError> {
-    let status = QuotationStatus::parse(&m.status)
+    let status = m
+        .status
+        .parse::<QuotationStatus>()
+        .ok()
         .ok_or_else(|| corrupt("quotations", m.id, format!("status {}", m.status)))?;
     let mut items = items;
     items.sort_by_key(|i| i.position);
@@ -121,31 +125,31 @@ async fn items_of<C: ConnectionTrait>(
     org: OrganizationId,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<item::Model>>, StoreError> {
-    let mut out: HashMap<Uuid, Vec<item::Model>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let rows = item::Entity::find()
-        .filter(item::Column::OrganizationId.eq(org.0))
-        .filter(item::Column::QuotationId.is_in(ids.iter().copied()))
-        .order_by_asc(item::Column::Position)
-        .all(db)
-        .await
-        .map_err(store_err)?;
-    for r in rows {
-        out.entry(r.quotation_id).or_default().push(r);
-    }
-    Ok(out)
+    let columns = (
+        item::Column::OrganizationId,
+        item::Column::QuotationId,
+        item::Column::Position,
+    );
+    children_of::<item::Entity, _>(db, columns, |i| i.quotation_id, org, ids).await
+}
+
+async fn delete_items(
+    db: &DatabaseTransaction,
+    org: OrganizationId,
+    id: QuotationId,
+) -> Result<(), StoreError> {
+    let (org_column, parent) = (item::Column::OrganizationId, item::Column::QuotationId);
+    delete_children::<item::Entity>(db, org_column, parent, org, id.0).await
 }
 
 fn in_org(org: OrganizationId, id: QuotationId) -> Select<Entity> {
-    Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0))
+    super::in_org(org, id.0)
 }
 
 /// The condition of a `status` filter on the status as read on `today`.
 fn status_as_of(raw: &str, today: NaiveDate) -> Condition {
     let sent = QuotationStatus::Sent.as_str();
-    match QuotationStatus::parse(raw) {
+    match raw.parse::<QuotationStatus>().ok() {
         Some(QuotationStatus::Expired) => Condition::all()
             .add(Column::Status.eq(sent))
             .add(Column::ValidUntil.lt(today)),
@@ -158,8 +162,8 @@ fn status_as_of(raw: &str, today: NaiveDate) -> Condition {
 
 #[async_trait]
 impl QuotationRepository for SqlQuotationRepository {
-    async fn create(&self, tx: &mut (dyn Tx + 'static), q: &Quotation) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+    async fn create(&self, tx: &mut Txn, q: &Quotation) -> Result<(), StoreError> {
+        let db = sql(tx.as_mut())?;
         Entity::insert(row(q)?)
             .exec_without_returning(db)
             .await
@@ -168,11 +172,7 @@ impl QuotationRepository for SqlQuotationRepository {
     }
 
     async fn get(&self, org: OrganizationId, id: QuotationId) -> Result<Quotation, StoreError> {
-        let m = in_org(org, id)
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
-            .ok_or(StoreError::NotFound)?;
+        let m = one(&self.db, in_org(org, id)).await?;
         let items = items_of(&self.db, org, &[m.id])
             .await?
             .remove(&m.id)
@@ -182,11 +182,11 @@ impl QuotationRepository for SqlQuotationRepository {
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: QuotationId,
     ) -> Result<Quotation, StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let m = locked(db, in_org(org, id)).await?;
         let items = items_of(db, org, &[m.id])
             .await?
@@ -230,10 +230,7 @@ impl QuotationRepository for SqlQuotationRepository {
             search: &[Column::Number],
             computed: &computed,
         };
-        let mut base = Entity::find().filter(Column::OrganizationId.eq(org.0));
-        if let Some(u) = owner {
-            base = base.filter(Column::OwnerId.eq(u.0));
-        }
+        let mut base = owned::<Entity>(org, Column::OwnerId, owner);
         // `status` means the status as read: expiry is applied here, the rest by keyset.
         let mut q = query.clone();
         q.filters.retain(|f| {
@@ -247,76 +244,35 @@ impl QuotationRepository for SqlQuotationRepository {
         });
         let page = keyset::page(&self.db, base, &q, &cols).await?;
         let ids: Vec<Uuid> = page.data.iter().map(|m| m.id).collect();
-        let mut items = items_of(&self.db, org, &ids).await?;
-        let data = page
-            .data
-            .into_iter()
-            .map(|m| {
-                let i = items.remove(&m.id).unwrap_or_default();
-                assemble(m, i)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page {
-            data,
-            next_cursor: page.next_cursor,
-            total: page.total,
-        })
+        let items = items_of(&self.db, org, &ids).await?;
+        with_children(page, items, |m| m.id, assemble)
     }
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         q: &Quotation,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let mut values = row(q)?;
-        values.id = NotSet;
-        values.organization_id = NotSet;
-        values.created_at = NotSet;
         values.number = NotSet;
-        let res = Entity::update_many()
-            .set(values)
-            .filter(Column::Id.eq(q.id.0))
-            .filter(Column::OrganizationId.eq(q.organization_id.0))
-            .filter(Column::Version.eq(db_version(expected_version)?))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
-        if res.rows_affected == 0 {
-            return Err(stale_or_missing(db, in_org(q.organization_id, q.id)).await);
-        }
-        item::Entity::delete_many()
-            .filter(item::Column::OrganizationId.eq(q.organization_id.0))
-            .filter(item::Column::QuotationId.eq(q.id.0))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
+        update_row(db, values, q.organization_id, q.id.0, expected_version).await?;
+        delete_items(db, q.organization_id, q.id).await?;
         insert_items(db, q).await
     }
 
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: QuotationId,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         if in_org(org, id).one(db).await.map_err(store_err)?.is_none() {
             return Err(StoreError::NotFound);
         }
-        item::Entity::delete_many()
-            .filter(item::Column::OrganizationId.eq(org.0))
-            .filter(item::Column::QuotationId.eq(id.0))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
-        Entity::delete_many()
-            .filter(Column::Id.eq(id.0))
-            .filter(Column::OrganizationId.eq(org.0))
-            .exec(db)
-            .await
-            .map_err(super::delete_err)?;
-        Ok(())
+        delete_items(db, org, id).await?;
+        delete_row::<Entity>(db, org, id.0).await
     }
 }

@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::clients::ClientId;
 use crm_domain::kernel::pagination::{FieldValue, FilterOp, ListQuery, Page, SortDir};
 use crm_domain::{OrganizationId, StoreError};
+use crm_sales::deals::DealStatus;
 use crm_sales::quotations::QuotationStatus;
 use crm_sales::tracking::{
     ClientFigures, ClientTrackingRepository, DealFigure, TimelineItem, TimelineKind, TrackingScope,
@@ -265,7 +266,9 @@ fn branches(
 
 fn item(r: &sea_orm::QueryResult) -> Result<TimelineItem, StoreError> {
     let kind: String = get(r, "kind")?;
-    let kind = TimelineKind::parse(&kind)
+    let kind = kind
+        .parse::<TimelineKind>()
+        .ok()
         .ok_or_else(|| StoreError::Unexpected(format!("timeline kind {kind}")))?;
     let sub: String = get(r, "sub")?;
     let amount: Option<i64> = get(r, "amount")?;
@@ -326,7 +329,7 @@ impl ClientTrackingRepository for SqlClientTrackingRepository {
             for r in self.db.query_all(&q).await.map_err(store_err)? {
                 let status: String = get(&r, "status")?;
                 let code: String = get(&r, "currency")?;
-                let Some(status) = super::deals::status(&status) else {
+                let Some(status) = status.parse::<DealStatus>().ok() else {
                     return Err(StoreError::Unexpected(format!("deal status {status}")));
                 };
                 figures.deals.push(DealFigure {
@@ -372,7 +375,9 @@ impl ClientTrackingRepository for SqlClientTrackingRepository {
                 .to_owned();
             for r in self.db.query_all(&q).await.map_err(store_err)? {
                 let raw: String = get(&r, "status")?;
-                let status = QuotationStatus::parse(&raw)
+                let status = raw
+                    .parse::<QuotationStatus>()
+                    .ok()
                     .ok_or_else(|| StoreError::Unexpected(format!("quotation status {raw}")))?;
                 let n = count(get(&r, "n")?);
                 let past = Ord::min(count(get(&r, "past")?), n);
@@ -401,7 +406,8 @@ impl ClientTrackingRepository for SqlClientTrackingRepository {
         let at = || Expr::col("occurred_at");
         for f in &query.filters {
             match (f.field, f.op, &f.value) {
-                ("kind", FilterOp::Eq, FieldValue::Text(k)) => match TimelineKind::parse(k) {
+                ("kind", FilterOp::Eq, FieldValue::Text(k)) => match k.parse::<TimelineKind>().ok()
+                {
                     Some(k) => kinds.push(k),
                     None => {
                         return Ok(Page {

@@ -213,6 +213,14 @@ impl Currency {
     }
 }
 
+/// `XXX` (ISO 4217: no currency): only the placeholder `Errors::value` holds for a refused
+/// code, which `finish()` keeps from ever being seen.
+impl Default for Currency {
+    fn default() -> Self {
+        Self(*b"XXX")
+    }
+}
+
 impl fmt::Debug for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())

@@ -7,11 +7,9 @@ mod ports;
 mod service;
 
 pub use model::{
-    Board, BoardStage, Deal, DealId, DealStatus, Forecast, ForecastRow, MoneyTotal, StageChange,
+    BOARD_DEALS_PER_STAGE, Board, BoardStage, DEAL_LIST_SPEC, Deal, DealId, DealInput, DealPatch,
+    DealStatus, Forecast, ForecastQuery, ForecastRow, LostInput, MoneyTotal, StageChange,
     StageTotal,
 };
 pub use ports::*;
-pub use service::{
-    BOARD_DEALS_PER_STAGE, DEAL_LIST_SPEC, DealInput, DealPatch, DealService, ForecastQuery,
-    LostInput, month_of,
-};
+pub use service::{DealService, month_of};

@@ -1,11 +1,13 @@
 use crate::leads::LeadId;
 use crate::pipelines::{PipelineId, StageId};
 use chrono::{DateTime, NaiveDate, Utc};
+use crm_domain::activity::audit::Audited;
 use crm_domain::clients::ClientId;
-use crm_domain::{Currency, FieldError, OrganizationId, UserId};
+use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListSpec};
+use crm_domain::kernel::rules::nullable;
+use crm_domain::kernel::scope::Owned;
+use crm_domain::{Currency, OrganizationId, UserId, ValueError};
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 use uuid::Uuid;
 
 crm_domain::typed_id!(
@@ -13,47 +15,10 @@ crm_domain::typed_id!(
     DealId
 );
 
-/// `open` until won or lost; closed deals are final.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum DealStatus {
-    Open,
-    Won,
-    Lost,
-}
-
-impl DealStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Won => "won",
-            Self::Lost => "lost",
-        }
-    }
-}
-
-impl fmt::Display for DealStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for DealStatus {
-    type Err = FieldError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "open" => Ok(Self::Open),
-            "won" => Ok(Self::Won),
-            "lost" => Ok(Self::Lost),
-            _ => Err(FieldError::new(
-                "status",
-                "invalid",
-                "status must be one of open, won, lost",
-            )),
-        }
-    }
-}
+crm_domain::name_enum!(
+    /// `open` until won or lost; closed deals are final.
+    DealStatus, "status" { Open => "open", Won => "won", Lost => "lost" }
+);
 
 /// A sale in progress (or closed).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -107,6 +72,19 @@ pub struct Deal {
 impl Deal {
     pub fn is_closed(&self) -> bool {
         self.status != DealStatus::Open
+    }
+}
+
+impl Audited for Deal {
+    const ENTITY: &'static str = "deal";
+    fn entity_id(&self) -> Uuid {
+        self.id.0
+    }
+}
+
+impl Owned for Deal {
+    fn owner_id(&self) -> UserId {
+        self.owner_id
     }
 }
 
@@ -252,4 +230,147 @@ fn board_example() -> serde_json::Value {
              "count": 0, "totals": [], "deals": []}
         ]
     })
+}
+
+const DEAL_FIELDS: &[FieldSpec] = &[
+    FieldSpec::new("created_at", FieldKind::Timestamp)
+        .range()
+        .sort(),
+    FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
+    FieldSpec::new("title", FieldKind::Text).sort(),
+    FieldSpec::new("amount", FieldKind::Integer).range().sort(),
+    FieldSpec::new("probability", FieldKind::Integer).sort(),
+    // A deal without an expected close date sorts after every dated one.
+    FieldSpec::new("expected_close_date", FieldKind::Date)
+        .range()
+        .sort()
+        .nulls_last(),
+    FieldSpec::new("status", FieldKind::Text)
+        .filter()
+        .sort()
+        .doc("`open`, `won`, `lost`"),
+    FieldSpec::new("pipeline_id", FieldKind::Uuid).filter(),
+    FieldSpec::new("stage_id", FieldKind::Uuid).filter(),
+    FieldSpec::new("client_id", FieldKind::Uuid).filter(),
+    FieldSpec::new("lead_id", FieldKind::Uuid).filter(),
+    FieldSpec::new("owner_id", FieldKind::Uuid).filter(),
+    FieldSpec::new("currency", FieldKind::Text).filter().sort(),
+];
+
+/// `GET /deals`: newest first by default; filters `status`, `pipeline_id`, `stage_id`,
+/// `client_id`, `lead_id`, `owner_id`, `currency`; ranges `created_at`, `amount`,
+/// `expected_close_date`; sorts `created_at`, `updated_at`, `title`, `amount`, `probability`,
+/// `expected_close_date` (undated deals sort last ascending); `q` searches the title.
+pub const DEAL_LIST_SPEC: ListSpec = ListSpec {
+    fields: DEAL_FIELDS,
+    default_sort: "-created_at",
+    searchable: true,
+};
+
+/// How many deals each board column lists (its `count` and `totals` cover all of them).
+pub const BOARD_DEALS_PER_STAGE: u32 = 100;
+
+pub(crate) const TITLE_MAX: usize = 200;
+
+pub(crate) fn title(raw: &str) -> Result<String, ValueError> {
+    crate::common::required_text(raw, "title", TITLE_MAX)
+}
+pub(crate) const REASON_MAX: usize = 1000;
+
+/// `POST /deals`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "title": "Prospect Ltd: onboarding",
+    "client_id": "019c2304-2480-7896-8534-f45738d048ec",
+    "pipeline_id": "019bb138-10c8-7d40-8690-5269ed6f0b09",
+    "stage_id": "019bb138-10d2-742b-8e80-c4b0a4042bb3",
+    "amount": 1250050,
+    "currency": "USD",
+    "expected_close_date": "2026-06-30"
+})))]
+pub struct DealInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line::<{ TITLE_MAX }>))]
+    pub title: String,
+    pub client_id: Option<ClientId>,
+    pub lead_id: Option<LeadId>,
+    /// The default pipeline when absent.
+    pub pipeline_id: Option<PipelineId>,
+    /// A stage of the pipeline; its first stage when absent.
+    pub stage_id: Option<StageId>,
+    /// Minor units of `currency`, 0 or more.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, { crate::common::MAX_AMOUNT }>))]
+    pub amount: i64,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency))]
+    pub currency: String,
+    /// The stage's probability when absent.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<0, 100>))]
+    pub probability: Option<i32>,
+    /// `YYYY-MM-DD`.
+    #[cfg_attr(feature = "openapi", schema(format = Date, example = "2026-06-30"))]
+    pub expected_close_date: Option<String>,
+    /// The caller when absent; another user needs the all-records `deals:write`.
+    pub owner_id: Option<UserId>,
+}
+
+/// `PATCH /deals/{id}`: only the fields present change; `null` clears a clearable field.
+/// Moving to another stage records it in the deal's stage history and, unless `probability`
+/// is given too, takes the new stage's probability. A closed deal cannot be changed (`409`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "stage_id": "019bb138-10dc-7319-8591-42deccea2645",
+    "probability": 40,
+    "expected_close_date": "2026-07-15"
+})))]
+pub struct DealPatch {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line_or_null::<{ TITLE_MAX }>))]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub client_id: Option<Option<ClientId>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub lead_id: Option<Option<LeadId>>,
+    /// Another pipeline: the deal goes to `stage_id`, or to that pipeline's first stage.
+    pub pipeline_id: Option<PipelineId>,
+    pub stage_id: Option<StageId>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<0, { crate::common::MAX_AMOUNT }>))]
+    pub amount: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency_or_null))]
+    pub currency: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<0, 100>))]
+    pub probability: Option<i32>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
+    pub expected_close_date: Option<Option<String>>,
+    /// Reassigning needs the all-records `deals:write` (`422` on `owner_id` otherwise).
+    pub owner_id: Option<UserId>,
+}
+
+/// `POST /deals/{id}/lost`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "reason": "Chose a competitor on price"
+})))]
+pub struct LostInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::text::<{ REASON_MAX }>))]
+    pub reason: String,
+}
+
+/// `GET /deals/forecast` parameters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct ForecastQuery {
+    /// Only deals of this pipeline (all pipelines when absent).
+    pub pipeline_id: Option<PipelineId>,
+    /// Only deals of this owner (`:own` callers always see only theirs).
+    pub owner_id: Option<UserId>,
+    /// First month, `YYYY-MM` (undated deals are then left out).
+    pub from: Option<String>,
+    /// Last month, `YYYY-MM` (undated deals are then left out).
+    pub to: Option<String>,
 }

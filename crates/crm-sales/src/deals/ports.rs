@@ -3,7 +3,7 @@ use crate::pipelines::{PipelineId, StageId};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 
 /// Which open deals a forecast covers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -19,10 +19,9 @@ pub struct ForecastFilter {
 
 /// Deals, their stage history, and the aggregates of the board and the forecast.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
 #[async_trait]
 pub trait DealRepository: Send + Sync {
-    async fn create(&self, tx: &mut (dyn Tx + 'static), deal: &Deal) -> Result<(), StoreError>;
+    async fn create(&self, tx: &mut Txn, deal: &Deal) -> Result<(), StoreError>;
 
     /// The deal `id` of `org`; `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: DealId) -> Result<Deal, StoreError>;
@@ -31,7 +30,7 @@ pub trait DealRepository: Send + Sync {
     /// writer of it waits for this one; `NotFound` when missing or of another organization.
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: DealId,
     ) -> Result<Deal, StoreError>;
@@ -47,24 +46,20 @@ pub trait DealRepository: Send + Sync {
     /// Stores `deal` where the stored version is `expected_version`: `Stale`, `NotFound`.
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         deal: &Deal,
         expected_version: i64,
     ) -> Result<(), StoreError>;
 
     /// Deletes the deal and its stage history. `NotFound`; `Conflict` while quotations refer
     /// to it.
-    async fn delete(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        id: DealId,
-    ) -> Result<(), StoreError>;
+    async fn delete(&self, tx: &mut Txn, org: OrganizationId, id: DealId)
+    -> Result<(), StoreError>;
 
     /// Appends a stage move.
     async fn record_stage_change(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         change: &StageChange,
     ) -> Result<(), StoreError>;
 

@@ -1,174 +1,36 @@
 //! `/deals`, `POST /deals/{id}/won|lost`, `GET /deals/board`, `GET /deals/forecast`.
 
 use super::model::{
-    Board, BoardStage, Deal, DealId, DealStatus, Forecast, MoneyTotal, StageChange,
+    BOARD_DEALS_PER_STAGE, Board, BoardStage, Deal, DealId, DealInput, DealPatch, DealStatus,
+    Forecast, ForecastQuery, LostInput, MoneyTotal, REASON_MAX, StageChange, title,
 };
 use super::ports::ForecastFilter;
-use crate::common::{
-    Errors, amount, audit, check_version, currency, date, in_scope, narrowed, not_found, nullable,
-    optional_text, owner_filter, probability, reference, require, required_text,
-};
+use crate::common::{amount, currency, optional_date, optional_text, probability, text};
 use crate::leads::LeadId;
-use crate::pipelines::{Pipeline, PipelineId, StageId};
+use crate::pipelines::{Pipeline, PipelineId, Stage, StageId};
 use crate::ports::SalesPorts;
+use crate::requirements::{DealsDelete, DealsRead, DealsWrite};
 use chrono::{Datelike, Months, NaiveDate};
-use crm_domain::clients::{ClientId, Lifecycle};
-use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
-use crm_domain::{Actor, DomainError, FieldError, Scope, StoreError, Tx, UserId};
-use serde::Deserialize;
+use crm_domain::activity::{audit, change_entry};
+use crm_domain::clients::{Client, Lifecycle};
+use crm_domain::kernel::input::{Errors, Refusal, invalid, not_found};
+use crm_domain::kernel::pagination::{ListQuery, Page};
+use crm_domain::kernel::rules::check_version;
+use crm_domain::kernel::scope::{in_scope, owner_filter, require};
+use crm_domain::{Actor, DomainError, Scope, StoreError, Txn, ValueError};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-const DEAL_FIELDS: &[FieldSpec] = &[
-    FieldSpec::new("created_at", FieldKind::Timestamp)
-        .range()
-        .sort(),
-    FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
-    FieldSpec::new("title", FieldKind::Text).sort(),
-    FieldSpec::new("amount", FieldKind::Integer).range().sort(),
-    FieldSpec::new("probability", FieldKind::Integer).sort(),
-    // A deal without an expected close date sorts after every dated one.
-    FieldSpec::new("expected_close_date", FieldKind::Date)
-        .range()
-        .sort()
-        .nulls_last(),
-    FieldSpec::new("status", FieldKind::Text)
-        .filter()
-        .sort()
-        .doc("`open`, `won`, `lost`"),
-    FieldSpec::new("pipeline_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("stage_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("client_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("lead_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("owner_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("currency", FieldKind::Text).filter().sort(),
-];
-
-/// `GET /deals`: newest first by default; filters `status`, `pipeline_id`, `stage_id`,
-/// `client_id`, `lead_id`, `owner_id`, `currency`; ranges `created_at`, `amount`,
-/// `expected_close_date`; sorts `created_at`, `updated_at`, `title`, `amount`, `probability`,
-/// `expected_close_date` (undated deals sort last ascending); `q` searches the title.
-pub const DEAL_LIST_SPEC: ListSpec = ListSpec {
-    fields: DEAL_FIELDS,
-    default_sort: "-created_at",
-    searchable: true,
-};
-
-/// How many deals each board column lists (its `count` and `totals` cover all of them).
-pub const BOARD_DEALS_PER_STAGE: u32 = 100;
-
-const TITLE_MAX: usize = 200;
-const REASON_MAX: usize = 1000;
-
-/// `POST /deals`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "title": "Prospect Ltd: onboarding",
-    "client_id": "019c2304-2480-7896-8534-f45738d048ec",
-    "pipeline_id": "019bb138-10c8-7d40-8690-5269ed6f0b09",
-    "stage_id": "019bb138-10d2-742b-8e80-c4b0a4042bb3",
-    "amount": 1250050,
-    "currency": "USD",
-    "expected_close_date": "2026-06-30"
-})))]
-pub struct DealInput {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line::<{ TITLE_MAX }>))]
-    pub title: String,
-    pub client_id: Option<ClientId>,
-    pub lead_id: Option<LeadId>,
-    /// The default pipeline when absent.
-    pub pipeline_id: Option<PipelineId>,
-    /// A stage of the pipeline; its first stage when absent.
-    pub stage_id: Option<StageId>,
-    /// Minor units of `currency`, 0 or more.
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, { crate::common::MAX_AMOUNT }>))]
-    pub amount: i64,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency))]
-    pub currency: String,
-    /// The stage's probability when absent.
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<0, 100>))]
-    pub probability: Option<i32>,
-    /// `YYYY-MM-DD`.
-    #[cfg_attr(feature = "openapi", schema(format = Date, example = "2026-06-30"))]
-    pub expected_close_date: Option<String>,
-    /// The caller when absent; another user needs the all-records `deals:write`.
-    pub owner_id: Option<UserId>,
-}
-
-/// `PATCH /deals/{id}`: only the fields present change; `null` clears a clearable field.
-/// Moving to another stage records it in the deal's stage history and, unless `probability`
-/// is given too, takes the new stage's probability. A closed deal cannot be changed (`409`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "stage_id": "019bb138-10dc-7319-8591-42deccea2645",
-    "probability": 40,
-    "expected_close_date": "2026-07-15"
-})))]
-pub struct DealPatch {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line_or_null::<{ TITLE_MAX }>))]
-    pub title: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub client_id: Option<Option<ClientId>>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub lead_id: Option<Option<LeadId>>,
-    /// Another pipeline: the deal goes to `stage_id`, or to that pipeline's first stage.
-    pub pipeline_id: Option<PipelineId>,
-    pub stage_id: Option<StageId>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<0, { crate::common::MAX_AMOUNT }>))]
-    pub amount: Option<i64>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency_or_null))]
-    pub currency: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<0, 100>))]
-    pub probability: Option<i32>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(format = Date))]
-    pub expected_close_date: Option<Option<String>>,
-    /// Reassigning needs the all-records `deals:write` (`422` on `owner_id` otherwise).
-    pub owner_id: Option<UserId>,
-}
-
-/// `POST /deals/{id}/lost`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "reason": "Chose a competitor on price"
-})))]
-pub struct LostInput {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::text::<{ REASON_MAX }>))]
-    pub reason: String,
-}
-
-/// `GET /deals/forecast` parameters.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
-#[serde(deny_unknown_fields)]
-pub struct ForecastQuery {
-    /// Only deals of this pipeline (all pipelines when absent).
-    pub pipeline_id: Option<PipelineId>,
-    /// Only deals of this owner (`:own` callers always see only theirs).
-    pub owner_id: Option<UserId>,
-    /// First month, `YYYY-MM` (undated deals are then left out).
-    pub from: Option<String>,
-    /// Last month, `YYYY-MM` (undated deals are then left out).
-    pub to: Option<String>,
-}
-
-fn month_start(raw: &str) -> Result<NaiveDate, FieldError> {
+fn month_start(raw: &str) -> Result<NaiveDate, ValueError> {
     NaiveDate::parse_from_str(&format!("{}-01", raw.trim()), "%Y-%m-%d")
-        .map_err(|_| FieldError::new("", "invalid", "must be a YYYY-MM month"))
+        .map_err(|_| ValueError::new("invalid", "must be a YYYY-MM month"))
 }
 
-fn month_end(raw: &str) -> Result<NaiveDate, FieldError> {
-    let start = month_start(raw)?;
-    start
+fn month_end(raw: &str) -> Result<NaiveDate, ValueError> {
+    month_start(raw)?
         .checked_add_months(Months::new(1))
         .and_then(|d| d.pred_opt())
-        .ok_or_else(|| FieldError::new("", "invalid", "month out of range"))
+        .ok_or_else(|| ValueError::new("invalid", "month out of range"))
 }
 
 fn closed() -> DomainError {
@@ -187,6 +49,16 @@ fn in_use(e: StoreError) -> DomainError {
     }
 }
 
+/// The stage a deal moves to in `pipeline`: `stage` when given (it must be of the pipeline),
+/// else the first stage when the pipeline changes.
+fn stage_in(pipeline: &Pipeline, stage: Option<StageId>, pipeline_changed: bool) -> Option<&Stage> {
+    match stage {
+        Some(id) => pipeline.stage(id),
+        None if pipeline_changed => pipeline.first_stage(),
+        None => None,
+    }
+}
+
 /// Deals: CRUD, stage moves, closing, board and forecast.
 #[derive(Clone)]
 pub struct DealService {
@@ -199,32 +71,32 @@ impl DealService {
     }
 
     /// Needs `deals:read` (`:own`: only the caller's deals).
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn list(&self, actor: &Actor, query: &ListQuery) -> Result<Page<Deal>, DomainError> {
-        let scope = require(actor, "deals", "read")?;
-        let owner = owner_filter(actor, scope);
+        let owner = owner_filter(actor, require::<DealsRead>(actor)?);
         Ok(self
             .p
             .deals
-            .list(actor.organization_id, &narrowed(query, owner), owner)
+            .list(actor.organization_id, query, owner)
             .await?)
     }
 
     /// Needs `deals:read`; `404` when missing, of another organization or outside `:own`.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn get(&self, actor: &Actor, id: DealId) -> Result<Deal, DomainError> {
-        let scope = require(actor, "deals", "read")?;
-        self.visible(actor, scope, id).await
+        let scope = require::<DealsRead>(actor)?;
+        in_scope(
+            actor,
+            scope,
+            self.p.deals.get(actor.organization_id, id).await?,
+        )
     }
 
-    async fn visible(&self, actor: &Actor, scope: Scope, id: DealId) -> Result<Deal, DomainError> {
-        let deal = self.p.deals.get(actor.organization_id, id).await?;
-        in_scope(actor, scope, deal.owner_id)?;
-        Ok(deal)
-    }
-
-    /// As [`Self::visible`], read and locked inside `tx` (see the port's `get_for_update`).
+    /// The deal `id` within the caller's `scope`, read and locked inside `tx` (see the port's
+    /// `get_for_update`).
     async fn locked(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         actor: &Actor,
         scope: Scope,
         id: DealId,
@@ -234,18 +106,17 @@ impl DealService {
             .deals
             .get_for_update(tx, actor.organization_id, id)
             .await?;
-        in_scope(actor, scope, deal.owner_id)?;
-        Ok(deal)
+        in_scope(actor, scope, deal)
     }
 
     /// The stage moves of the deal, oldest first; needs `deals:read` as [`Self::get`].
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn stage_history(
         &self,
         actor: &Actor,
         id: DealId,
     ) -> Result<Vec<StageChange>, DomainError> {
-        let scope = require(actor, "deals", "read")?;
-        self.visible(actor, scope, id).await?;
+        self.get(actor, id).await?;
         Ok(self
             .p
             .deals
@@ -253,98 +124,75 @@ impl DealService {
             .await?)
     }
 
+    /// Files `not_found` on `lead_id` unless the lead is one of the organization's.
     async fn check_lead(
         &self,
         actor: &Actor,
         id: LeadId,
         errors: &mut Errors,
     ) -> Result<(), DomainError> {
-        if let Err(e) = reference(
-            self.p.leads.get(actor.organization_id, id).await,
-            not_found("lead_id", "lead"),
-        )? {
-            errors.push(e);
-        }
+        let found = self.p.leads.get(actor.organization_id, id).await;
+        errors.reference("lead_id", "lead", found)?;
         Ok(())
     }
 
     /// Needs `deals:write`. `422` per bad field: a `client_id` (`lead_id`, `pipeline_id`) that
     /// is not one of the organization's (visible) clients (leads, pipelines), a `stage_id` not
     /// of the pipeline, an owner as for leads.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn create(&self, actor: &Actor, input: DealInput) -> Result<Deal, DomainError> {
-        let scope = require(actor, "deals", "write")?;
-        let org = actor.organization_id;
-        let mut errors = Errors::default();
-        let title = errors.take("title", required_text(&input.title, "title", TITLE_MAX));
-        let amt = errors.take("amount", amount(input.amount));
-        let cur = errors.take("currency", currency(&input.currency));
-        let prob = match input.probability {
-            Some(v) => errors.take("probability", probability(v)).map(Some),
-            None => Some(None),
-        };
-        let close = match input.expected_close_date.as_deref() {
-            Some(d) => errors.take("expected_close_date", date(d)).map(Some),
-            None => Some(None),
-        };
-        if let Some(c) = input.client_id
-            && let Err(e) = self.p.visible_client(actor, c, "client_id").await?
-        {
-            errors.push(e);
+        let scope = require::<DealsWrite>(actor)?;
+        let mut errors = Errors::new();
+        let title = errors.value("title", title(&input.title));
+        let amount = errors.value("amount", amount(input.amount));
+        let currency = errors.value("currency", currency(&input.currency));
+        let chosen = errors.value(
+            "probability",
+            input.probability.map(probability).transpose(),
+        );
+        let expected_close_date = errors.value(
+            "expected_close_date",
+            optional_date(input.expected_close_date.as_deref()),
+        );
+        if let Some(c) = input.client_id {
+            self.p
+                .visible_client(actor, c, "client_id", &mut errors)
+                .await?;
         }
         if let Some(l) = input.lead_id {
             self.check_lead(actor, l, &mut errors).await?;
         }
-        let owner = input.owner_id.unwrap_or(actor.user_id);
+        let owner_id = input.owner_id.unwrap_or(actor.user_id);
         self.p
-            .check_owner(actor, "deals", scope, owner, None, &mut errors)
+            .check_owner::<DealsWrite>(actor, scope, owner_id, &mut errors)
             .await?;
-        let pipeline = match self
-            .p
-            .pipeline_or_default(actor, input.pipeline_id, "pipeline_id")
-            .await?
-        {
-            Ok(p) => Some(p),
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        };
-        let stage = pipeline.as_ref().and_then(|p| {
-            let s = match input.stage_id {
-                Some(id) => p.stage(id),
-                None => p.first_stage(),
+        let found = self.p.pipeline_or_default(actor, input.pipeline_id).await?;
+        let start = errors.take("pipeline_id", found).and_then(|pipeline| {
+            let stage = match input.stage_id {
+                Some(id) => pipeline.stage(id),
+                None => pipeline.first_stage(),
             };
-            if s.is_none() {
+            let start = stage.map(|s| (pipeline.id, s.id, s.probability));
+            if start.is_none() {
                 errors.push(not_found("stage_id", "stage in this pipeline"));
             }
-            s.cloned()
+            start
         });
-        let (Some(title), Some(amount), Some(currency), Some(prob), Some(close), Some(stage)) =
-            (title, amt, cur, prob, close, stage)
-        else {
-            return Err(errors
-                .finish()
-                .err()
-                .unwrap_or(DomainError::Unexpected("validation lost a value".into())));
-        };
-        errors.finish()?;
-        let Some(pipeline) = pipeline else {
-            return Err(DomainError::Unexpected("validation lost a value".into()));
-        };
+        let (pipeline_id, stage_id, stage_probability) = start.unwrap_or_default();
         let now = self.p.now();
         let deal = Deal {
             id: DealId::new(),
-            organization_id: org,
+            organization_id: actor.organization_id,
             title,
             client_id: input.client_id,
             lead_id: input.lead_id,
-            pipeline_id: pipeline.id,
-            stage_id: stage.id,
+            pipeline_id,
+            stage_id,
             amount,
             currency,
-            probability: prob.unwrap_or(stage.probability),
-            expected_close_date: close,
-            owner_id: owner,
+            probability: chosen.unwrap_or(stage_probability),
+            expected_close_date,
+            owner_id,
             status: DealStatus::Open,
             lost_reason: None,
             closed_at: None,
@@ -352,22 +200,14 @@ impl DealService {
             updated_at: now,
             version: 1,
         };
+        errors.finish()?;
         let mut tx = self.p.tx.begin().await?;
-        self.p.deals.create(tx.as_mut(), &deal).await?;
+        self.p.deals.create(&mut tx, &deal).await?;
         self.p
             .deals
-            .record_stage_change(tx.as_mut(), &self.change(actor, &deal, None))
+            .record_stage_change(&mut tx, &self.change(actor, &deal, None))
             .await?;
-        let entry = audit(
-            org,
-            Some(actor.user_id),
-            "deal",
-            deal.id.0,
-            "created",
-            None,
-            Some(&deal),
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, audit::created(actor, &deal)).await?;
         tx.commit().await?;
         Ok(deal)
     }
@@ -387,6 +227,7 @@ impl DealService {
     /// Needs `deals:write` (`:own`: only the caller's deals, `404` for others). `409
     /// deal-closed` for a won or lost deal; `412` on a stale version; `422` per bad field. A
     /// stage move is recorded in the stage history in the same transaction.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn update(
         &self,
         actor: &Actor,
@@ -394,34 +235,34 @@ impl DealService {
         expected_version: Option<i64>,
         patch: DealPatch,
     ) -> Result<Deal, DomainError> {
-        let scope = require(actor, "deals", "write")?;
+        let scope = require::<DealsWrite>(actor)?;
         let org = actor.organization_id;
         // What the patch names is looked up before the transaction, on the pool (a read that
         // waited for a second connection while holding the transaction's could exhaust it).
-        let mut errors = Errors::default();
-        // Kept aside: a reference that stays as stored is not checked again.
-        let mut client_error = None;
+        // Client and lead refusals are kept aside: a reference that stays as stored is not
+        // checked again.
+        let mut errors = Errors::new();
+        let mut client_errors = Errors::new();
         if let Some(Some(c)) = patch.client_id {
-            client_error = self.p.visible_client(actor, c, "client_id").await?.err();
+            self.p
+                .visible_client(actor, c, "client_id", &mut client_errors)
+                .await?;
         }
-        let mut lead_error = Errors::default();
+        let mut lead_errors = Errors::new();
         if let Some(Some(l)) = patch.lead_id {
-            self.check_lead(actor, l, &mut lead_error).await?;
+            self.check_lead(actor, l, &mut lead_errors).await?;
         }
         if let Some(owner) = patch.owner_id {
             self.p
-                .check_owner(actor, "deals", scope, owner, None, &mut errors)
+                .check_owner::<DealsWrite>(actor, scope, owner, &mut errors)
                 .await?;
         }
         let named_pipeline = match patch.pipeline_id {
-            Some(p) => Some(reference(
-                self.p.pipelines.get(org, p).await,
-                not_found("pipeline_id", "pipeline"),
-            )?),
+            Some(p) => Some(self.p.pipelines.get(org, p).await),
             None => None,
         };
         let mut tx = self.p.tx.begin().await?;
-        let current = self.locked(tx.as_mut(), actor, scope, id).await?;
+        let current = self.locked(&mut tx, actor, scope, id).await?;
         check_version(expected_version, current.version)?;
         if patch == DealPatch::default() {
             return Ok(current);
@@ -430,82 +271,49 @@ impl DealService {
             return Err(closed());
         }
         let mut next = current.clone();
-        if let Some(raw) = &patch.title
-            && let Some(v) = errors.take("title", required_text(raw, "title", TITLE_MAX))
-        {
-            next.title = v;
+        let p = &patch;
+        errors.patch("title", &mut next.title, p.title.as_deref().map(title));
+        errors.patch("amount", &mut next.amount, p.amount.map(amount));
+        let cur = p.currency.as_deref().map(currency);
+        errors.patch("currency", &mut next.currency, cur);
+        let close = text(&p.expected_close_date, optional_date);
+        errors.patch("expected_close_date", &mut next.expected_close_date, close);
+        next.client_id = p.client_id.unwrap_or(next.client_id);
+        if next.client_id != current.client_id {
+            errors.extend(client_errors);
         }
-        if let Some(v) = patch.amount
-            && let Some(v) = errors.take("amount", amount(v))
-        {
-            next.amount = v;
+        next.lead_id = p.lead_id.unwrap_or(next.lead_id);
+        if next.lead_id != current.lead_id {
+            errors.extend(lead_errors);
         }
-        if let Some(raw) = &patch.currency
-            && let Some(v) = errors.take("currency", currency(raw))
-        {
-            next.currency = v;
-        }
-        if let Some(raw) = &patch.expected_close_date {
-            match raw {
-                None => next.expected_close_date = None,
-                Some(d) => {
-                    if let Some(v) = errors.take("expected_close_date", date(d)) {
-                        next.expected_close_date = Some(v);
-                    }
-                }
-            }
-        }
-        if let Some(c) = patch.client_id {
-            next.client_id = c;
-            if c != current.client_id
-                && let Some(e) = client_error
-            {
-                errors.push(e);
-            }
-        }
-        if let Some(l) = patch.lead_id {
-            next.lead_id = l;
-            if l != current.lead_id {
-                errors.extend(lead_error);
-            }
-        }
-        if let Some(owner) = patch.owner_id {
-            next.owner_id = owner;
-        }
+        next.owner_id = p.owner_id.unwrap_or(next.owner_id);
         // Pipeline and stage.
-        let moved_pipeline = patch.pipeline_id.filter(|p| *p != current.pipeline_id);
-        let target_stage = patch.stage_id.filter(|s| *s != current.stage_id);
+        let moved_pipeline = p.pipeline_id.filter(|p| *p != current.pipeline_id);
+        let target_stage = p.stage_id.filter(|s| *s != current.stage_id);
         if moved_pipeline.is_some() || target_stage.is_some() {
-            let pipeline = match named_pipeline {
+            let found = match named_pipeline {
                 Some(named) => named,
                 // A stage move within the deal's pipeline: read on this transaction.
-                None => reference(
+                None => {
                     self.p
                         .pipelines
-                        .get_in_tx(tx.as_mut(), org, current.pipeline_id)
-                        .await,
-                    not_found("pipeline_id", "pipeline"),
-                )?,
+                        .get_in_tx(&mut tx, org, current.pipeline_id)
+                        .await
+                }
             };
-            match pipeline {
-                Err(e) => errors.push(e),
-                Ok(pipeline) => {
-                    match self.stage_in(&pipeline, patch.stage_id, moved_pipeline.is_some()) {
-                        Some((stage_id, prob)) => {
-                            next.pipeline_id = pipeline.id;
-                            next.stage_id = stage_id;
-                            next.probability = prob;
-                        }
-                        None => errors.push(not_found("stage_id", "stage in this pipeline")),
+            if let Some(pipeline) = errors.reference("pipeline_id", "pipeline", found)? {
+                match stage_in(&pipeline, p.stage_id, moved_pipeline.is_some()) {
+                    Some(stage) => {
+                        next.pipeline_id = pipeline.id;
+                        next.stage_id = stage.id;
+                        next.probability = stage.probability;
                     }
+                    None => errors.push(not_found("stage_id", "stage in this pipeline")),
                 }
             }
         }
-        if let Some(v) = patch.probability
-            && let Some(v) = errors.take("probability", probability(v))
-        {
-            next.probability = v;
-        }
+        let chosen = p.probability.map(probability);
+        errors.patch("probability", &mut next.probability, chosen);
         errors.finish()?;
         if next == current {
             return Ok(current);
@@ -515,70 +323,33 @@ impl DealService {
             version: current.version + 1,
             ..next
         };
-        self.p
-            .deals
-            .update(tx.as_mut(), &next, current.version)
-            .await?;
+        self.p.deals.update(&mut tx, &next, current.version).await?;
         if next.stage_id != current.stage_id {
-            self.p
-                .deals
-                .record_stage_change(
-                    tx.as_mut(),
-                    &self.change(actor, &next, Some(current.stage_id)),
-                )
-                .await?;
+            let change = self.change(actor, &next, Some(current.stage_id));
+            self.p.deals.record_stage_change(&mut tx, &change).await?;
         }
-        let entry = audit(
-            org,
-            Some(actor.user_id),
-            "deal",
-            id.0,
-            "updated",
-            Some(&current),
-            Some(&next),
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p
+            .record(&mut tx, audit::updated(actor, &current, &next))
+            .await?;
         tx.commit().await?;
         Ok(next)
     }
 
-    /// The stage a deal moves to in `pipeline`, with its probability: `stage` when given
-    /// (it must be of the pipeline), else the first stage when the pipeline changes.
-    fn stage_in(
-        &self,
-        pipeline: &Pipeline,
-        stage: Option<StageId>,
-        pipeline_changed: bool,
-    ) -> Option<(StageId, i32)> {
-        let s = match stage {
-            Some(id) => pipeline.stage(id),
-            None if pipeline_changed => pipeline.first_stage(),
-            None => None,
-        };
-        s.map(|s| (s.id, s.probability))
-    }
-
     /// Needs `deals:delete` (`:own`: only the caller's deals). `409 deal-in-use` while
     /// quotations refer to it.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn delete(&self, actor: &Actor, id: DealId) -> Result<(), DomainError> {
-        let scope = require(actor, "deals", "delete")?;
+        let scope = require::<DealsDelete>(actor)?;
         let mut tx = self.p.tx.begin().await?;
-        let current = self.locked(tx.as_mut(), actor, scope, id).await?;
+        let current = self.locked(&mut tx, actor, scope, id).await?;
         self.p
             .deals
-            .delete(tx.as_mut(), actor.organization_id, id)
+            .delete(&mut tx, actor.organization_id, id)
             .await
             .map_err(in_use)?;
-        let entry = audit(
-            actor.organization_id,
-            Some(actor.user_id),
-            "deal",
-            id.0,
-            "deleted",
-            Some(&current),
-            None,
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p
+            .record(&mut tx, audit::deleted(actor, &current))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -586,6 +357,7 @@ impl DealService {
     /// Closes the deal as won (probability 100) and makes its client a `customer`, in one
     /// transaction. Needs `deals:write` as [`Self::update`]; `409 deal-closed` when already
     /// closed.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn won(
         &self,
         actor: &Actor,
@@ -599,6 +371,7 @@ impl DealService {
     /// Closes the deal as lost (probability 0) with its reason (required, `422` on
     /// `reason`). Needs `deals:write` as [`Self::update`]; `409 deal-closed` when already
     /// closed.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn lost(
         &self,
         actor: &Actor,
@@ -607,13 +380,8 @@ impl DealService {
         input: LostInput,
     ) -> Result<Deal, DomainError> {
         let reason = optional_text(Some(&input.reason), "reason", REASON_MAX, true)
-            .map_err(|mut e| {
-                e.field = "reason".into();
-                DomainError::Invalid(vec![e])
-            })?
-            .ok_or_else(|| {
-                DomainError::invalid("reason", "required", "say why the deal was lost")
-            })?;
+            .map_err(|e| DomainError::Invalid(vec![e.at("reason")]))?
+            .ok_or_else(|| invalid("reason", "required", "say why the deal was lost"))?;
         self.close(actor, id, expected_version, DealStatus::Lost, Some(reason))
             .await
     }
@@ -626,55 +394,42 @@ impl DealService {
         status: DealStatus,
         reason: Option<String>,
     ) -> Result<Deal, DomainError> {
-        let scope = require(actor, "deals", "write")?;
+        let scope = require::<DealsWrite>(actor)?;
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
         // A concurrent close waits here, then finds the deal closed: 409, never 412.
-        let current = self.locked(tx.as_mut(), actor, scope, id).await?;
+        let current = self.locked(&mut tx, actor, scope, id).await?;
         check_version(expected_version, current.version)?;
         if current.is_closed() {
             return Err(closed());
         }
         let now = self.p.now();
+        let won = status == DealStatus::Won;
         let next = Deal {
             status,
-            probability: if status == DealStatus::Won { 100 } else { 0 },
+            probability: if won { 100 } else { 0 },
             lost_reason: reason,
             closed_at: Some(now),
             updated_at: now,
             version: current.version + 1,
             ..current.clone()
         };
-        self.p
-            .deals
-            .update(tx.as_mut(), &next, current.version)
-            .await?;
-        let entry = audit(
-            org,
-            Some(actor.user_id),
-            "deal",
-            id.0,
-            if status == DealStatus::Won {
-                "won"
-            } else {
-                "lost"
-            },
-            Some(&current),
-            Some(&next),
-        );
-        self.p.record(tx.as_mut(), entry).await?;
-        if status == DealStatus::Won
-            && let Some(client_id) = next.client_id
-        {
+        self.p.deals.update(&mut tx, &next, current.version).await?;
+        let entry = audit::changed(actor, if won { "won" } else { "lost" }, &current, &next);
+        self.p.record(&mut tx, entry).await?;
+        if won && let Some(client_id) = next.client_id {
             match self.p.clients.get_for_update(&mut tx, org, client_id).await {
                 Ok(client) if client.lifecycle != Lifecycle::Customer => {
                     self.p
                         .clients
                         .set_lifecycle(&mut tx, org, client_id, Lifecycle::Customer)
                         .await?;
-                    let mut after = client.clone();
-                    after.lifecycle = Lifecycle::Customer;
-                    let entry = audit(
+                    let after = Client {
+                        lifecycle: Lifecycle::Customer,
+                        ..client.clone()
+                    };
+                    // `Client` is not `Audited` in this base; the entry is spelled out.
+                    let entry = change_entry(
                         org,
                         Some(actor.user_id),
                         "client",
@@ -683,7 +438,7 @@ impl DealService {
                         Some(&client),
                         Some(&after),
                     );
-                    self.p.record(tx.as_mut(), entry).await?;
+                    self.p.record(&mut tx, entry).await?;
                 }
                 Ok(_) => {}
                 // The client was deleted meanwhile: the deal still closes.
@@ -701,17 +456,17 @@ impl DealService {
     /// with their count and totals per currency aggregated by the store. Needs `deals:read`
     /// (`:own`: only the caller's deals, in the lists and in the figures). An unknown
     /// pipeline is `422` on `pipeline_id`.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn board(
         &self,
         actor: &Actor,
         pipeline_id: Option<PipelineId>,
     ) -> Result<Board, DomainError> {
-        let scope = require(actor, "deals", "read")?;
+        let owner = owner_filter(actor, require::<DealsRead>(actor)?);
         let org = actor.organization_id;
-        let owner = owner_filter(actor, scope);
         let pipeline = self
             .p
-            .pipeline_or_default(actor, pipeline_id, "pipeline_id")
+            .pipeline_or_default(actor, pipeline_id)
             .await?
             .map_err(|e| DomainError::Invalid(vec![e]))?;
         let totals = self.p.deals.board_totals(org, pipeline.id, owner).await?;
@@ -758,34 +513,25 @@ impl DealService {
     /// The probability-weighted open amounts per expected-close month and currency,
     /// computed by the store. Needs `deals:read` (`:own`: only the caller's deals). `422` on
     /// `from` / `to` when not `YYYY-MM`.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn forecast(
         &self,
         actor: &Actor,
         query: ForecastQuery,
     ) -> Result<Forecast, DomainError> {
-        let scope = require(actor, "deals", "read")?;
-        let mut errors = Errors::default();
-        let from = match query.from.as_deref() {
-            Some(m) => errors.take("from", month_start(m)),
-            None => None,
-        };
-        let to = match query.to.as_deref() {
-            Some(m) => errors.take("to", month_end(m)),
-            None => None,
-        };
+        let scope = require::<DealsRead>(actor)?;
+        let mut errors = Errors::new();
+        let from = errors.value("from", query.from.as_deref().map(month_start).transpose());
+        let to = errors.value("to", query.to.as_deref().map(month_end).transpose());
         if let (Some(f), Some(t)) = (from, to)
             && f > t
         {
             errors.add("to", "out_of_range", "to must not be before from");
         }
         errors.finish()?;
-        let owner = match scope {
-            Scope::Own => Some(actor.user_id),
-            Scope::All => query.owner_id,
-        };
         let filter = ForecastFilter {
             pipeline_id: query.pipeline_id,
-            owner_id: owner,
+            owner_id: owner_filter(actor, scope).or(query.owner_id),
             from,
             to,
         };
@@ -809,6 +555,7 @@ mod tests {
     use crate::deals::model::StageTotal;
     use crate::test_support::*;
     use crm_domain::Currency;
+    use crm_domain::UserId;
 
     const RW: &[&str] = &["deals:read", "deals:write", "deals:delete", "clients:read"];
 

@@ -6,9 +6,9 @@ mod model;
 mod ports;
 mod service;
 
-pub use model::{Lead, LeadId, LeadStatus};
-pub use ports::*;
-pub use service::{
-    ConvertDealInput, ConvertLeadInput, LEAD_LIST_SPEC, LeadConversion, LeadInput, LeadPatch,
-    LeadService,
+pub use model::{
+    ConvertDealInput, ConvertLeadInput, LEAD_LIST_SPEC, Lead, LeadConversion, LeadId, LeadInput,
+    LeadPatch, LeadStatus,
 };
+pub use ports::*;
+pub use service::LeadService;

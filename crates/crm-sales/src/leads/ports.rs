@@ -2,16 +2,15 @@ use super::model::{Lead, LeadId};
 use async_trait::async_trait;
 use crm_domain::identity::EmailAddress;
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 
 /// Leads.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
 #[async_trait]
 pub trait LeadRepository: Send + Sync {
     /// Inserts `lead`. `Conflict` when the lead is open and another open lead of the
     /// organization has the same email (a unique key, so concurrent inserts cannot both win).
-    async fn create(&self, tx: &mut (dyn Tx + 'static), lead: &Lead) -> Result<(), StoreError>;
+    async fn create(&self, tx: &mut Txn, lead: &Lead) -> Result<(), StoreError>;
 
     /// The lead `id` of `org`; `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: LeadId) -> Result<Lead, StoreError>;
@@ -20,7 +19,7 @@ pub trait LeadRepository: Send + Sync {
     /// of the lead waits for this one; `NotFound` when missing or of another organization.
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: LeadId,
     ) -> Result<Lead, StoreError>;
@@ -46,16 +45,12 @@ pub trait LeadRepository: Send + Sync {
     /// `Conflict` on a duplicate open email as for [`Self::create`].
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         lead: &Lead,
         expected_version: i64,
     ) -> Result<(), StoreError>;
 
     /// `NotFound` when missing.
-    async fn delete(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        id: LeadId,
-    ) -> Result<(), StoreError>;
+    async fn delete(&self, tx: &mut Txn, org: OrganizationId, id: LeadId)
+    -> Result<(), StoreError>;
 }

@@ -7,9 +7,9 @@ mod model;
 mod ports;
 mod service;
 
-pub use model::{DEFAULT_PIPELINE_NAME, DEFAULT_STAGES, Pipeline, PipelineId, Stage, StageId};
-pub use ports::*;
-pub use service::{
-    PIPELINE_LIST_SPEC, PipelineInput, PipelinePatch, PipelineService, STAGE_NAME_MAX, StageInput,
-    StagePatch,
+pub use model::{
+    DEFAULT_PIPELINE_NAME, DEFAULT_STAGES, MAX_STAGES, PIPELINE_LIST_SPEC, Pipeline, PipelineId,
+    PipelineInput, PipelinePatch, STAGE_NAME_MAX, Stage, StageId, StageInput, StagePatch,
 };
+pub use ports::*;
+pub use service::PipelineService;

@@ -1,20 +1,15 @@
 use super::model::{Pipeline, PipelineId};
 use async_trait::async_trait;
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx};
+use crm_domain::{OrganizationId, StoreError, Txn};
 
 /// Pipelines with their stages.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
 #[async_trait]
 pub trait PipelineRepository: Send + Sync {
     /// Inserts `pipeline` and its stages. When `is_default`, `Conflict` if the organization
     /// already has a default (callers clear it first with [`Self::clear_default`]).
-    async fn create(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        pipeline: &Pipeline,
-    ) -> Result<(), StoreError>;
+    async fn create(&self, tx: &mut Txn, pipeline: &Pipeline) -> Result<(), StoreError>;
 
     /// The pipeline `id` of `org` with its stages in order; `NotFound` when missing.
     async fn get(&self, org: OrganizationId, id: PipelineId) -> Result<Pipeline, StoreError>;
@@ -23,7 +18,7 @@ pub trait PipelineRepository: Send + Sync {
     /// writer of it waits for this one; `NotFound` when missing or of another organization.
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: PipelineId,
     ) -> Result<Pipeline, StoreError>;
@@ -33,7 +28,7 @@ pub trait PipelineRepository: Send + Sync {
     /// while holding one.
     async fn get_in_tx(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: PipelineId,
     ) -> Result<Pipeline, StoreError>;
@@ -47,7 +42,7 @@ pub trait PipelineRepository: Send + Sync {
     /// race answers the winner's pipeline.
     async fn ensure_default(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         candidate: &Pipeline,
     ) -> Result<(Pipeline, bool), StoreError>;
@@ -64,7 +59,7 @@ pub trait PipelineRepository: Send + Sync {
     /// `Conflict` when a removed stage still has deals; `Stale`, `NotFound`.
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         pipeline: &Pipeline,
         expected_version: i64,
     ) -> Result<(), StoreError>;
@@ -74,7 +69,7 @@ pub trait PipelineRepository: Send + Sync {
     /// default.
     async fn clear_default(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<(PipelineId, i64)>, StoreError>;
@@ -82,7 +77,7 @@ pub trait PipelineRepository: Send + Sync {
     /// Deletes the pipeline and its stages. `NotFound`; `Conflict` while deals refer to it.
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: PipelineId,
     ) -> Result<(), StoreError>;

@@ -1,143 +1,18 @@
 //! `/pipelines`.
 
-use super::model::{Pipeline, PipelineId, Stage, StageId};
-use crate::common::{Errors, audit, check_version, probability, require_all, required_text};
-use crate::ports::SalesPorts;
-use crm_domain::activity::{FieldChange, NewActivity};
-use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
-use crm_domain::{Actor, DomainError, StoreError};
-use serde::Deserialize;
-use std::collections::HashSet;
-
-const PIPELINE_FIELDS: &[FieldSpec] = &[
-    FieldSpec::new("created_at", FieldKind::Timestamp)
-        .range()
-        .sort(),
-    FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
-    FieldSpec::new("name", FieldKind::Text).sort(),
-    FieldSpec::new("is_default", FieldKind::Bool)
-        .filter()
-        .sort(),
-];
-
-/// `GET /pipelines`: by name; filter `is_default`; `q` searches the name.
-pub const PIPELINE_LIST_SPEC: ListSpec = ListSpec {
-    fields: PIPELINE_FIELDS,
-    default_sort: "name",
-    searchable: true,
+use super::model::{
+    MAX_STAGES, Pipeline, PipelineId, PipelineInput, PipelinePatch, STAGE_NAME_MAX, Stage, StageId,
 };
-
-/// Longest pipeline or stage name.
-pub const STAGE_NAME_MAX: usize = 100;
-/// Most stages a pipeline may have.
-pub const MAX_STAGES: usize = 30;
-
-/// One stage of `POST /pipelines`; its position is its place in the list.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "name": "Proposal",
-    "probability": 40
-})))]
-pub struct StageInput {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line::<{ STAGE_NAME_MAX }>))]
-    pub name: String,
-    /// Win probability in percent, 0..=100.
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, 100>))]
-    pub probability: i32,
-}
-
-/// `POST /pipelines`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "name": "Enterprise",
-    "is_default": false,
-    "stages": [
-        {
-            "name": "Discovery",
-            "probability": 10
-        },
-        {
-            "name": "Proposal",
-            "probability": 40
-        },
-        {
-            "name": "Negotiation",
-            "probability": 70
-        }
-    ]
-})))]
-pub struct PipelineInput {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line::<{ STAGE_NAME_MAX }>))]
-    pub name: String,
-    /// Makes it the organization's default (the flag moves from the previous one).
-    #[serde(default)]
-    pub is_default: bool,
-    /// At least one, at most 30 (`MAX_STAGES`), in order; names differ (ignoring case).
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 30))]
-    pub stages: Vec<StageInput>,
-}
-
-/// One stage of `PATCH /pipelines/{id}`: with the `id` of an existing stage it renames or
-/// moves that stage; without, it adds one. Stages left out are removed (`409` while deals are
-/// in them).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "id": "019bb138-10dc-7319-8591-42deccea2645",
-    "name": "Proposal sent",
-    "probability": 45
-})))]
-pub struct StagePatch {
-    pub id: Option<StageId>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line::<{ STAGE_NAME_MAX }>))]
-    pub name: String,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, 100>))]
-    pub probability: i32,
-}
-
-/// `PATCH /pipelines/{id}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "name": "Sales (2026)",
-    "stages": [
-        {
-            "id": "019bb138-10d2-742b-8e80-c4b0a4042bb3",
-            "name": "Qualification",
-            "probability": 10
-        },
-        {
-            "id": "019bb138-10dc-7319-8591-42deccea2645",
-            "name": "Proposal sent",
-            "probability": 45
-        },
-        {
-            "name": "Legal review",
-            "probability": 60
-        },
-        {
-            "id": "019bb138-10e6-74a1-8f52-53a02a318785",
-            "name": "Negotiation",
-            "probability": 70
-        }
-    ]
-})))]
-pub struct PipelinePatch {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line_or_null::<{ STAGE_NAME_MAX }>))]
-    pub name: Option<String>,
-    /// `true` moves the default flag here; `false` on the default is refused (make another
-    /// pipeline the default instead).
-    pub is_default: Option<bool>,
-    /// The complete new list of stages, in order.
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 30))]
-    pub stages: Option<Vec<StagePatch>>,
-}
+use crate::common::{probability, required_text};
+use crate::ports::SalesPorts;
+use crate::requirements::{PipelinesDelete, PipelinesRead, PipelinesWrite};
+use crm_domain::activity::{FieldChange, NewActivity, audit};
+use crm_domain::kernel::input::Errors;
+use crm_domain::kernel::pagination::{ListQuery, Page};
+use crm_domain::kernel::rules::check_version;
+use crm_domain::kernel::scope::require_all;
+use crm_domain::{Actor, DomainError, StoreError, ValueError};
+use std::collections::HashSet;
 
 fn stages_from(
     raw: &[(Option<StageId>, &str, i32)],
@@ -157,51 +32,38 @@ fn stages_from(
     let mut ids = HashSet::new();
     let mut out = Vec::with_capacity(raw.len());
     for (i, (id, name, prob)) in raw.iter().enumerate() {
-        let name = errors.take(
-            &format!("stages[{i}].name"),
+        let field = |f: &str| format!("stages[{i}].{f}");
+        let name = errors.value(
+            &field("name"),
             required_text(name, "stage name", STAGE_NAME_MAX),
         );
-        if let Some(n) = &name
-            && !names.insert(n.to_lowercase())
-        {
+        // A refused name is empty, and not compared.
+        if !name.is_empty() && !names.insert(name.to_lowercase()) {
             errors.add(
-                &format!("stages[{i}].name"),
+                &field("name"),
                 "duplicate",
                 "stage names must differ within a pipeline",
             );
         }
-        let prob = errors.take(&format!("stages[{i}].probability"), probability(*prob));
-        let stage_id = match id {
-            None => Some(StageId::new()),
-            Some(id) => {
-                let known = existing.is_some_and(|p| p.stage(*id).is_some());
-                if !known {
-                    errors.add(
-                        &format!("stages[{i}].id"),
-                        "not_found",
-                        "no such stage in this pipeline",
-                    );
-                    None
-                } else if !ids.insert(*id) {
-                    errors.add(
-                        &format!("stages[{i}].id"),
-                        "duplicate",
-                        "a stage appears twice",
-                    );
-                    None
-                } else {
-                    Some(*id)
-                }
+        let probability = errors.value(&field("probability"), probability(*prob));
+        let id = match id {
+            None => StageId::new(),
+            Some(id) if existing.is_none_or(|p| p.stage(*id).is_none()) => {
+                errors.add(&field("id"), "not_found", "no such stage in this pipeline");
+                *id
             }
+            Some(id) if !ids.insert(*id) => {
+                errors.add(&field("id"), "duplicate", "a stage appears twice");
+                *id
+            }
+            Some(id) => *id,
         };
-        if let (Some(id), Some(name), Some(probability)) = (stage_id, name, prob) {
-            out.push(Stage {
-                id,
-                name,
-                position: i32::try_from(i).unwrap_or(i32::MAX),
-                probability,
-            });
-        }
+        out.push(Stage {
+            id,
+            name,
+            position: i32::try_from(i).unwrap_or(i32::MAX),
+            probability,
+        });
     }
     out
 }
@@ -214,6 +76,10 @@ fn in_use(e: StoreError) -> DomainError {
         ),
         other => other.into(),
     }
+}
+
+fn name(raw: &str) -> Result<String, ValueError> {
+    required_text(raw, "name", STAGE_NAME_MAX)
 }
 
 /// The audit entry of the previous default losing its flag.
@@ -251,12 +117,13 @@ impl PipelineService {
 
     /// Needs `pipelines:read`. The default pipeline is created first if the organization has
     /// none yet, so every organization lists at least one.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn list(
         &self,
         actor: &Actor,
         query: &ListQuery,
     ) -> Result<Page<Pipeline>, DomainError> {
-        require_all(actor, "pipelines", "read")?;
+        require_all::<PipelinesRead>(actor)?;
         self.p
             .default_pipeline(actor.organization_id, Some(actor.user_id))
             .await?;
@@ -264,14 +131,16 @@ impl PipelineService {
     }
 
     /// Needs `pipelines:read`; `404` when missing or of another organization.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn get(&self, actor: &Actor, id: PipelineId) -> Result<Pipeline, DomainError> {
-        require_all(actor, "pipelines", "read")?;
+        require_all::<PipelinesRead>(actor)?;
         Ok(self.p.pipelines.get(actor.organization_id, id).await?)
     }
 
     /// The organization's default pipeline (created on first need); needs `pipelines:read`.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn default_pipeline(&self, actor: &Actor) -> Result<Pipeline, DomainError> {
-        require_all(actor, "pipelines", "read")?;
+        require_all::<PipelinesRead>(actor)?;
         self.p
             .default_pipeline(actor.organization_id, Some(actor.user_id))
             .await
@@ -279,15 +148,16 @@ impl PipelineService {
 
     /// Needs `pipelines:write`. `422` per bad field (`name`, `stages`, `stages[i].name`,
     /// `stages[i].probability`).
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn create(
         &self,
         actor: &Actor,
         input: PipelineInput,
     ) -> Result<Pipeline, DomainError> {
-        require_all(actor, "pipelines", "write")?;
+        require_all::<PipelinesWrite>(actor)?;
         let org = actor.organization_id;
-        let mut errors = Errors::default();
-        let name = errors.take("name", required_text(&input.name, "name", STAGE_NAME_MAX));
+        let mut errors = Errors::new();
+        let name = errors.value("name", name(&input.name));
         let raw: Vec<_> = input
             .stages
             .iter()
@@ -295,9 +165,6 @@ impl PipelineService {
             .collect();
         let stages = stages_from(&raw, None, &mut errors);
         errors.finish()?;
-        let Some(name) = name else {
-            return Err(DomainError::Unexpected("validation lost a value".into()));
-        };
         // The organization starts with its default pipeline, whatever it creates first.
         self.p.default_pipeline(org, Some(actor.user_id)).await?;
         let now = self.p.now();
@@ -313,27 +180,16 @@ impl PipelineService {
         };
         let mut tx = self.p.tx.begin().await?;
         if pipeline.is_default
-            && let Some((previous, _)) = self
-                .p
-                .pipelines
-                .clear_default(tx.as_mut(), org, now)
-                .await?
+            && let Some((previous, _)) = self.p.pipelines.clear_default(&mut tx, org, now).await?
         {
             self.p
-                .record(tx.as_mut(), default_moved(org, actor, previous))
+                .record(&mut tx, default_moved(org, actor, previous))
                 .await?;
         }
-        self.p.pipelines.create(tx.as_mut(), &pipeline).await?;
-        let entry = audit(
-            org,
-            Some(actor.user_id),
-            "pipeline",
-            pipeline.id.0,
-            "created",
-            None,
-            Some(&pipeline),
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.pipelines.create(&mut tx, &pipeline).await?;
+        self.p
+            .record(&mut tx, audit::created(actor, &pipeline))
+            .await?;
         tx.commit().await?;
         Ok(pipeline)
     }
@@ -341,6 +197,7 @@ impl PipelineService {
     /// Needs `pipelines:write`. `412` on a stale version; `422` per bad field (`is_default:
     /// false` on the default is `is_default` / `required`); `409 pipeline-in-use` when a
     /// removed stage still has deals.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn update(
         &self,
         actor: &Actor,
@@ -348,22 +205,14 @@ impl PipelineService {
         expected_version: Option<i64>,
         patch: PipelinePatch,
     ) -> Result<Pipeline, DomainError> {
-        require_all(actor, "pipelines", "write")?;
+        require_all::<PipelinesWrite>(actor)?;
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
-        let current = self
-            .p
-            .pipelines
-            .get_for_update(tx.as_mut(), org, id)
-            .await?;
+        let current = self.p.pipelines.get_for_update(&mut tx, org, id).await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
-        let mut errors = Errors::default();
-        if let Some(raw) = &patch.name
-            && let Some(n) = errors.take("name", required_text(raw, "name", STAGE_NAME_MAX))
-        {
-            next.name = n;
-        }
+        let mut errors = Errors::new();
+        errors.patch("name", &mut next.name, patch.name.as_deref().map(name));
         match patch.is_default {
             Some(false) if current.is_default => errors.add(
                 "is_default",
@@ -392,46 +241,32 @@ impl PipelineService {
         };
         if next.is_default
             && !current.is_default
-            && let Some((previous, _)) = self
-                .p
-                .pipelines
-                .clear_default(tx.as_mut(), org, now)
-                .await?
+            && let Some((previous, _)) = self.p.pipelines.clear_default(&mut tx, org, now).await?
         {
             self.p
-                .record(tx.as_mut(), default_moved(org, actor, previous))
+                .record(&mut tx, default_moved(org, actor, previous))
                 .await?;
         }
         self.p
             .pipelines
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await
             .map_err(in_use)?;
-        let entry = audit(
-            org,
-            Some(actor.user_id),
-            "pipeline",
-            id.0,
-            "updated",
-            Some(&current),
-            Some(&next),
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p
+            .record(&mut tx, audit::updated(actor, &current, &next))
+            .await?;
         tx.commit().await?;
         Ok(next)
     }
 
     /// Needs `pipelines:delete`. `409 pipeline-is-default` for the default pipeline,
     /// `409 pipeline-in-use` while deals refer to it.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn delete(&self, actor: &Actor, id: PipelineId) -> Result<(), DomainError> {
-        require_all(actor, "pipelines", "delete")?;
+        require_all::<PipelinesDelete>(actor)?;
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
-        let current = self
-            .p
-            .pipelines
-            .get_for_update(tx.as_mut(), org, id)
-            .await?;
+        let current = self.p.pipelines.get_for_update(&mut tx, org, id).await?;
         if current.is_default {
             return Err(DomainError::conflict(
                 "pipeline-is-default",
@@ -440,19 +275,12 @@ impl PipelineService {
         }
         self.p
             .pipelines
-            .delete(tx.as_mut(), org, id)
+            .delete(&mut tx, org, id)
             .await
             .map_err(in_use)?;
-        let entry = audit(
-            org,
-            Some(actor.user_id),
-            "pipeline",
-            id.0,
-            "deleted",
-            Some(&current),
-            None,
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p
+            .record(&mut tx, audit::deleted(actor, &current))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -475,6 +303,7 @@ fn stage_errors(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipelines::StageInput;
     use crate::test_support::*;
 
     #[test]

@@ -7,10 +7,8 @@ mod ports;
 mod service;
 
 pub use model::{
-    DecimalInput, Quotation, QuotationId, QuotationItem, QuotationStatus, price_line, totals,
+    DecimalInput, MAX_ITEMS, QUOTATION_LIST_SPEC, Quotation, QuotationId, QuotationInput,
+    QuotationItem, QuotationItemInput, QuotationPatch, QuotationStatus, price_line, totals,
 };
 pub use ports::*;
-pub use service::{
-    MAX_ITEMS, QUOTATION_LIST_SPEC, QuotationInput, QuotationItemInput, QuotationPatch,
-    QuotationService,
-};
+pub use service::QuotationService;

@@ -1,56 +1,42 @@
 use crate::deals::DealId;
 use chrono::{DateTime, NaiveDate, Utc};
+use crm_domain::activity::audit::Audited;
 use crm_domain::clients::ClientId;
 use crm_domain::kernel::money::{MoneyError, Quantity, line_amounts};
+use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListSpec};
+use crm_domain::kernel::rules::nullable;
+use crm_domain::kernel::scope::Owned;
 use crm_domain::{Currency, OrganizationId, UserId};
 use serde::{Deserialize, Serialize, Serializer};
-use std::fmt;
+use uuid::Uuid;
 
 crm_domain::typed_id!(
     /// A quotation of one organization.
     QuotationId
 );
 
-/// Where a quotation stands. `expired` is never chosen: a `sent` quotation whose
-/// `valid_until` has passed reads as `expired`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum QuotationStatus {
-    Draft,
-    Sent,
-    Accepted,
-    Rejected,
-    Expired,
-}
-
-impl QuotationStatus {
-    pub const ALL: [Self; 5] = [
-        Self::Draft,
-        Self::Sent,
-        Self::Accepted,
-        Self::Rejected,
-        Self::Expired,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Sent => "sent",
-            Self::Accepted => "accepted",
-            Self::Rejected => "rejected",
-            Self::Expired => "expired",
-        }
+crm_domain::name_enum!(
+    /// Where a quotation stands. `expired` is never chosen: a `sent` quotation whose
+    /// `valid_until` has passed reads as `expired`.
+    QuotationStatus, "status" {
+        Draft => "draft",
+        Sent => "sent",
+        Accepted => "accepted",
+        Rejected => "rejected",
+        Expired => "expired",
     }
+);
 
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
+/// In declaration order (a summary lists its counts by status in it).
+impl Ord for QuotationStatus {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (*self as u8).cmp(&(*other as u8))
     }
 }
 
-impl fmt::Display for QuotationStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+impl PartialOrd for QuotationStatus {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -231,4 +217,163 @@ pub fn totals(items: &[QuotationItem]) -> Result<(i64, i64, i64), MoneyError> {
     }
     let total = sub.checked_add(tax).ok_or(MoneyError::Overflow)?;
     Ok((sub, tax, total))
+}
+
+impl Audited for Quotation {
+    const ENTITY: &'static str = "quotation";
+    fn entity_id(&self) -> Uuid {
+        self.id.0
+    }
+}
+
+impl Owned for Quotation {
+    fn owner_id(&self) -> UserId {
+        self.owner_id
+    }
+}
+
+const QUOTATION_FIELDS: &[FieldSpec] = &[
+    FieldSpec::new("created_at", FieldKind::Timestamp)
+        .range()
+        .sort(),
+    FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
+    FieldSpec::new("number", FieldKind::Text).sort(),
+    FieldSpec::new("issue_date", FieldKind::Date).range().sort(),
+    FieldSpec::new("valid_until", FieldKind::Date)
+        .range()
+        .sort(),
+    FieldSpec::new("subtotal", FieldKind::Integer).sort(),
+    FieldSpec::new("total", FieldKind::Integer).range().sort(),
+    // As read: a sent quotation past `valid_until` filters and sorts as `expired`.
+    FieldSpec::new("status", FieldKind::Text)
+        .filter()
+        .sort()
+        .doc("`draft`, `sent`, `accepted`, `rejected`, `expired`"),
+    FieldSpec::new("client_id", FieldKind::Uuid).filter(),
+    FieldSpec::new("deal_id", FieldKind::Uuid).filter(),
+    FieldSpec::new("owner_id", FieldKind::Uuid).filter(),
+    FieldSpec::new("currency", FieldKind::Text).filter().sort(),
+];
+
+/// `GET /quotations`: newest first by default; filters `status` (as read: `expired` finds
+/// sent quotations past `valid_until`), `client_id`, `deal_id`, `owner_id`, `currency`;
+/// ranges `created_at`, `issue_date`, `valid_until`, `total`; sorts `created_at`,
+/// `updated_at`, `number`, `issue_date`, `valid_until`, `total`; `q` searches the number.
+pub const QUOTATION_LIST_SPEC: ListSpec = ListSpec {
+    fields: QUOTATION_FIELDS,
+    default_sort: "-created_at",
+    searchable: true,
+};
+
+/// Most lines a quotation may have.
+pub const MAX_ITEMS: usize = 200;
+pub(crate) const DESCRIPTION_MAX: usize = 1000;
+/// `valid_until` when a request names none: this many days after the issue date.
+pub(crate) const DEFAULT_VALIDITY_DAYS: i64 = 30;
+
+/// One line of a quotation request. Its amounts are computed, never sent.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "description": "Support hours",
+    "quantity": "10.5",
+    "unit_price": 9500,
+    "tax_rate": 1800
+})))]
+pub struct QuotationItemInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::text::<{ DESCRIPTION_MAX }>))]
+    pub description: String,
+    /// More than 0, at most three decimals, as a string (`"1.5"`) or a number (`1.5`).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::quantity))]
+    pub quantity: DecimalInput,
+    /// Minor units per unit, 0 or more.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, { crate::common::MAX_AMOUNT }>))]
+    pub unit_price: i64,
+    /// Basis points, 0..=10000 (`1800` = 18 %).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, 10_000>))]
+    pub tax_rate: i64,
+}
+
+/// `POST /quotations`. `number`, `status` and the totals are assigned, never sent.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "client_id": "019c2304-2480-7896-8534-f45738d048ec",
+    "deal_id": "019c2d75-7b80-7bb7-9e08-caa1a0817910",
+    "issue_date": "2026-03-01",
+    "valid_until": "2026-03-31",
+    "currency": "USD",
+    "items": [
+        {
+            "description": "Implementation workshop",
+            "quantity": "2",
+            "unit_price": 125000,
+            "tax_rate": 1800
+        },
+        {
+            "description": "Support hours",
+            "quantity": "10.5",
+            "unit_price": 9500,
+            "tax_rate": 1800
+        }
+    ]
+})))]
+pub struct QuotationInput {
+    pub client_id: ClientId,
+    /// A deal of the same client.
+    pub deal_id: Option<DealId>,
+    /// `YYYY-MM-DD`; today when absent. Its year is the number's year.
+    #[cfg_attr(feature = "openapi", schema(format = Date, example = "2026-03-01"))]
+    pub issue_date: Option<String>,
+    /// `YYYY-MM-DD`, not before the issue date; 30 days after it when absent.
+    #[cfg_attr(feature = "openapi", schema(format = Date, example = "2026-03-31"))]
+    pub valid_until: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency))]
+    pub currency: String,
+    /// At least one line, at most 200 (`MAX_ITEMS`).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 200))]
+    pub items: Vec<QuotationItemInput>,
+    /// The caller when absent; another user needs the all-records `quotations:write`.
+    pub owner_id: Option<UserId>,
+}
+
+/// `PATCH /quotations/{id}` (drafts only): only the fields present change; `items` replaces
+/// every line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "valid_until": "2026-04-15",
+    "items": [
+        {
+            "description": "Implementation workshop",
+            "quantity": "2",
+            "unit_price": 125000,
+            "tax_rate": 1800
+        },
+        {
+            "description": "Support hours",
+            "quantity": "12",
+            "unit_price": 9500,
+            "tax_rate": 1800
+        }
+    ]
+})))]
+pub struct QuotationPatch {
+    pub client_id: Option<ClientId>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub deal_id: Option<Option<DealId>>,
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
+    pub issue_date: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
+    pub valid_until: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency_or_null))]
+    pub currency: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 200))]
+    pub items: Option<Vec<QuotationItemInput>>,
+    /// Reassigning needs the all-records `quotations:write` (`422` on `owner_id` otherwise).
+    pub owner_id: Option<UserId>,
 }

@@ -2,19 +2,14 @@ use super::model::{Quotation, QuotationId};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 
 /// Quotations with their items.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
 #[async_trait]
 pub trait QuotationRepository: Send + Sync {
     /// Inserts `quotation` and its items. `Conflict` on a duplicate number.
-    async fn create(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        quotation: &Quotation,
-    ) -> Result<(), StoreError>;
+    async fn create(&self, tx: &mut Txn, quotation: &Quotation) -> Result<(), StoreError>;
 
     /// The quotation `id` of `org` with its items in order, with its stored status (callers
     /// apply expiry); `NotFound` when missing or of another organization.
@@ -24,7 +19,7 @@ pub trait QuotationRepository: Send + Sync {
     /// writer of it waits for this one; `NotFound` when missing or of another organization.
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: QuotationId,
     ) -> Result<Quotation, StoreError>;
@@ -44,7 +39,7 @@ pub trait QuotationRepository: Send + Sync {
     /// `expected_version`: `Stale`, `NotFound`.
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         quotation: &Quotation,
         expected_version: i64,
     ) -> Result<(), StoreError>;
@@ -52,7 +47,7 @@ pub trait QuotationRepository: Send + Sync {
     /// Deletes the quotation and its items. `NotFound` when missing.
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: QuotationId,
     ) -> Result<(), StoreError>;

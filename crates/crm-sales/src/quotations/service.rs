@@ -1,166 +1,22 @@
 //! `/quotations` and `POST /quotations/{id}/send|accept|reject`.
 
 use super::model::{
-    DecimalInput, Quotation, QuotationId, QuotationItem, QuotationStatus, price_line, totals,
+    DEFAULT_VALIDITY_DAYS, DESCRIPTION_MAX, MAX_ITEMS, Quotation, QuotationId, QuotationInput,
+    QuotationItem, QuotationItemInput, QuotationPatch, QuotationStatus, price_line, totals,
 };
-use crate::common::{
-    Errors, MAX_AMOUNT, audit, check_version, currency, date, in_scope, narrowed, not_found,
-    nullable, optional_text, owner_filter, reference, require,
-};
-use crate::deals::{Deal, DealId};
+use crate::common::{MAX_AMOUNT, currency, date, optional_text};
+use crate::deals::Deal;
 use crate::numbering::QUOTATION_COUNTER;
 use crate::ports::SalesPorts;
+use crate::requirements::{QuotationsDelete, QuotationsRead, QuotationsWrite};
 use chrono::{Datelike, Duration, NaiveDate};
+use crm_domain::activity::{NewActivity, audit};
 use crm_domain::clients::ClientId;
-use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
-use crm_domain::{Actor, DomainError, Scope, StoreError, Tx, UserId};
-use serde::Deserialize;
-
-const QUOTATION_FIELDS: &[FieldSpec] = &[
-    FieldSpec::new("created_at", FieldKind::Timestamp)
-        .range()
-        .sort(),
-    FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
-    FieldSpec::new("number", FieldKind::Text).sort(),
-    FieldSpec::new("issue_date", FieldKind::Date).range().sort(),
-    FieldSpec::new("valid_until", FieldKind::Date)
-        .range()
-        .sort(),
-    FieldSpec::new("subtotal", FieldKind::Integer).sort(),
-    FieldSpec::new("total", FieldKind::Integer).range().sort(),
-    // As read: a sent quotation past `valid_until` filters and sorts as `expired`.
-    FieldSpec::new("status", FieldKind::Text)
-        .filter()
-        .sort()
-        .doc("`draft`, `sent`, `accepted`, `rejected`, `expired`"),
-    FieldSpec::new("client_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("deal_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("owner_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("currency", FieldKind::Text).filter().sort(),
-];
-
-/// `GET /quotations`: newest first by default; filters `status` (as read: `expired` finds
-/// sent quotations past `valid_until`), `client_id`, `deal_id`, `owner_id`, `currency`;
-/// ranges `created_at`, `issue_date`, `valid_until`, `total`; sorts `created_at`,
-/// `updated_at`, `number`, `issue_date`, `valid_until`, `total`; `q` searches the number.
-pub const QUOTATION_LIST_SPEC: ListSpec = ListSpec {
-    fields: QUOTATION_FIELDS,
-    default_sort: "-created_at",
-    searchable: true,
-};
-
-/// Most lines a quotation may have.
-pub const MAX_ITEMS: usize = 200;
-const DESCRIPTION_MAX: usize = 1000;
-/// `valid_until` when a request names none: this many days after the issue date.
-const DEFAULT_VALIDITY_DAYS: i64 = 30;
-
-/// One line of a quotation request. Its amounts are computed, never sent.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "description": "Support hours",
-    "quantity": "10.5",
-    "unit_price": 9500,
-    "tax_rate": 1800
-})))]
-pub struct QuotationItemInput {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::text::<{ DESCRIPTION_MAX }>))]
-    pub description: String,
-    /// More than 0, at most three decimals, as a string (`"1.5"`) or a number (`1.5`).
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::quantity))]
-    pub quantity: DecimalInput,
-    /// Minor units per unit, 0 or more.
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, { crate::common::MAX_AMOUNT }>))]
-    pub unit_price: i64,
-    /// Basis points, 0..=10000 (`1800` = 18 %).
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, 10_000>))]
-    pub tax_rate: i64,
-}
-
-/// `POST /quotations`. `number`, `status` and the totals are assigned, never sent.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "client_id": "019c2304-2480-7896-8534-f45738d048ec",
-    "deal_id": "019c2d75-7b80-7bb7-9e08-caa1a0817910",
-    "issue_date": "2026-03-01",
-    "valid_until": "2026-03-31",
-    "currency": "USD",
-    "items": [
-        {
-            "description": "Implementation workshop",
-            "quantity": "2",
-            "unit_price": 125000,
-            "tax_rate": 1800
-        },
-        {
-            "description": "Support hours",
-            "quantity": "10.5",
-            "unit_price": 9500,
-            "tax_rate": 1800
-        }
-    ]
-})))]
-pub struct QuotationInput {
-    pub client_id: ClientId,
-    /// A deal of the same client.
-    pub deal_id: Option<DealId>,
-    /// `YYYY-MM-DD`; today when absent. Its year is the number's year.
-    #[cfg_attr(feature = "openapi", schema(format = Date, example = "2026-03-01"))]
-    pub issue_date: Option<String>,
-    /// `YYYY-MM-DD`, not before the issue date; 30 days after it when absent.
-    #[cfg_attr(feature = "openapi", schema(format = Date, example = "2026-03-31"))]
-    pub valid_until: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency))]
-    pub currency: String,
-    /// At least one line, at most 200 (`MAX_ITEMS`).
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 200))]
-    pub items: Vec<QuotationItemInput>,
-    /// The caller when absent; another user needs the all-records `quotations:write`.
-    pub owner_id: Option<UserId>,
-}
-
-/// `PATCH /quotations/{id}` (drafts only): only the fields present change; `items` replaces
-/// every line.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "valid_until": "2026-04-15",
-    "items": [
-        {
-            "description": "Implementation workshop",
-            "quantity": "2",
-            "unit_price": 125000,
-            "tax_rate": 1800
-        },
-        {
-            "description": "Support hours",
-            "quantity": "12",
-            "unit_price": 9500,
-            "tax_rate": 1800
-        }
-    ]
-})))]
-pub struct QuotationPatch {
-    pub client_id: Option<ClientId>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub deal_id: Option<Option<DealId>>,
-    #[cfg_attr(feature = "openapi", schema(format = Date))]
-    pub issue_date: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(format = Date))]
-    pub valid_until: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency_or_null))]
-    pub currency: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 200))]
-    pub items: Option<Vec<QuotationItemInput>>,
-    /// Reassigning needs the all-records `quotations:write` (`422` on `owner_id` otherwise).
-    pub owner_id: Option<UserId>,
-}
+use crm_domain::kernel::input::Errors;
+use crm_domain::kernel::pagination::{ListQuery, Page};
+use crm_domain::kernel::rules::check_version;
+use crm_domain::kernel::scope::{in_scope, owner_filter, require};
+use crm_domain::{Actor, DomainError, Scope, StoreError, Txn, ValueError};
 
 /// Prices the lines of a request; errors name `items[i].field`.
 pub(crate) fn price_items(raw: &[QuotationItemInput], errors: &mut Errors) -> Vec<QuotationItem> {
@@ -268,45 +124,36 @@ impl QuotationService {
     }
 
     /// Needs `quotations:read` (`:own`: only the caller's quotations).
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn list(
         &self,
         actor: &Actor,
         query: &ListQuery,
     ) -> Result<Page<Quotation>, DomainError> {
-        let scope = require(actor, "quotations", "read")?;
-        let owner = owner_filter(actor, scope);
+        let owner = owner_filter(actor, require::<QuotationsRead>(actor)?);
         let today = self.p.today();
         let page = self
             .p
             .quotations
-            .list(actor.organization_id, &narrowed(query, owner), owner, today)
+            .list(actor.organization_id, query, owner, today)
             .await?;
         Ok(page.map(|q| q.as_of(today)))
     }
 
     /// Needs `quotations:read`; `404` when missing, of another organization or outside
     /// `:own`. A sent quotation past `valid_until` reads as `expired`.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn get(&self, actor: &Actor, id: QuotationId) -> Result<Quotation, DomainError> {
-        let scope = require(actor, "quotations", "read")?;
-        Ok(self.visible(actor, scope, id).await?.as_of(self.p.today()))
-    }
-
-    /// The stored quotation (status not adjusted for expiry) when within the caller's scope.
-    async fn visible(
-        &self,
-        actor: &Actor,
-        scope: Scope,
-        id: QuotationId,
-    ) -> Result<Quotation, DomainError> {
+        let scope = require::<QuotationsRead>(actor)?;
         let q = self.p.quotations.get(actor.organization_id, id).await?;
-        in_scope(actor, scope, q.owner_id)?;
-        Ok(q)
+        Ok(in_scope(actor, scope, q)?.as_of(self.p.today()))
     }
 
-    /// As [`Self::visible`], read and locked inside `tx` (see the port's `get_for_update`).
+    /// The stored quotation `id` (status not adjusted for expiry) within the caller's
+    /// `scope`, read and locked inside `tx` (see the port's `get_for_update`).
     async fn locked(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         actor: &Actor,
         scope: Scope,
         id: QuotationId,
@@ -316,30 +163,7 @@ impl QuotationService {
             .quotations
             .get_for_update(tx, actor.organization_id, id)
             .await?;
-        in_scope(actor, scope, q.owner_id)?;
-        Ok(q)
-    }
-
-    /// A deal of the organization whose client (if it has one) is `client`.
-    async fn check_deal(
-        &self,
-        actor: &Actor,
-        deal: DealId,
-        client: ClientId,
-        errors: &mut Errors,
-    ) -> Result<(), DomainError> {
-        let found = self.p.deals.get(actor.organization_id, deal).await;
-        deal_of_client(found, client, errors)
-    }
-
-    fn validity(&self, issue: NaiveDate, valid_until: NaiveDate, errors: &mut Errors) {
-        if valid_until < issue {
-            errors.add(
-                "valid_until",
-                "out_of_range",
-                "valid_until must not be before issue_date",
-            );
-        }
+        in_scope(actor, scope, q)
     }
 
     /// Needs `quotations:write`. Prices the lines (quantity × unit price, then tax, each
@@ -347,55 +171,42 @@ impl QuotationService {
     /// of the organization and issue year in the creating transaction, and starts as
     /// `draft`. `422` per bad field (`items[i].quantity`, …; a client the caller cannot see
     /// or a deal of another client are `client_id` / `deal_id`).
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn create(
         &self,
         actor: &Actor,
         input: QuotationInput,
     ) -> Result<Quotation, DomainError> {
-        let scope = require(actor, "quotations", "write")?;
+        let scope = require::<QuotationsWrite>(actor)?;
         let org = actor.organization_id;
-        let mut errors = Errors::default();
-        let issue = match input.issue_date.as_deref() {
-            Some(d) => errors.take("issue_date", date(d)),
-            None => Some(self.p.today()),
+        let mut errors = Errors::new();
+        let today = self.p.today();
+        let issue_date = errors.value(
+            "issue_date",
+            input.issue_date.as_deref().map_or(Ok(today), date),
+        );
+        let valid_until = match input.valid_until.as_deref() {
+            Some(d) => errors.value("valid_until", date(d)),
+            None => issue_date + Duration::days(DEFAULT_VALIDITY_DAYS),
         };
-        let until = match (input.valid_until.as_deref(), issue) {
-            (Some(d), _) => errors.take("valid_until", date(d)),
-            (None, Some(i)) => Some(i + Duration::days(DEFAULT_VALIDITY_DAYS)),
-            (None, None) => None,
-        };
-        if let (Some(i), Some(u)) = (issue, until) {
-            self.validity(i, u, &mut errors);
+        // Compared only when both dates parsed.
+        if errors.is_empty() {
+            validity(issue_date, valid_until, &mut errors);
         }
-        let cur = errors.take("currency", currency(&input.currency));
+        let currency = errors.value("currency", currency(&input.currency));
         let items = price_items(&input.items, &mut errors);
-        if let Err(e) = self
-            .p
-            .visible_client(actor, input.client_id, "client_id")
-            .await?
-        {
-            errors.push(e);
-        }
-        if let Some(d) = input.deal_id {
-            self.check_deal(actor, d, input.client_id, &mut errors)
-                .await?;
-        }
-        let owner = input.owner_id.unwrap_or(actor.user_id);
         self.p
-            .check_owner(actor, "quotations", scope, owner, None, &mut errors)
+            .visible_client(actor, input.client_id, "client_id", &mut errors)
             .await?;
-        let sums = totals(&items);
-        if let Err(e) = &sums {
-            errors.add("items", "out_of_range", e.to_string());
+        if let Some(d) = input.deal_id {
+            let found = self.p.deals.get(org, d).await;
+            deal_of_client(found, input.client_id, &mut errors)?;
         }
-        let (Some(issue_date), Some(valid_until), Some(currency), Ok((subtotal, tax_total, total))) =
-            (issue, until, cur, sums)
-        else {
-            return Err(errors
-                .finish()
-                .err()
-                .unwrap_or(DomainError::Unexpected("validation lost a value".into())));
-        };
+        let owner_id = input.owner_id.unwrap_or(actor.user_id);
+        self.p
+            .check_owner::<QuotationsWrite>(actor, scope, owner_id, &mut errors)
+            .await?;
+        let (subtotal, tax_total, total) = errors.value("items", sums(&items));
         errors.finish()?;
         let year = issue_date.year();
         let (mut tx, n) = self.p.begin_numbered(org, QUOTATION_COUNTER, year).await?;
@@ -405,7 +216,7 @@ impl QuotationService {
             organization_id: org,
             client_id: input.client_id,
             deal_id: input.deal_id,
-            owner_id: owner,
+            owner_id,
             number: Quotation::format_number(year, n),
             issue_date,
             valid_until,
@@ -419,17 +230,10 @@ impl QuotationService {
             updated_at: now,
             version: 1,
         };
-        self.p.quotations.create(tx.as_mut(), &quotation).await?;
-        let entry = audit(
-            org,
-            Some(actor.user_id),
-            "quotation",
-            quotation.id.0,
-            "created",
-            None,
-            Some(&quotation),
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.quotations.create(&mut tx, &quotation).await?;
+        self.p
+            .record(&mut tx, audit::created(actor, &quotation))
+            .await?;
         tx.commit().await?;
         Ok(quotation)
     }
@@ -437,6 +241,7 @@ impl QuotationService {
     /// Needs `quotations:write` (`:own`: only the caller's, `404` for others). Drafts only
     /// (`409 quotation-not-draft`); `412` on a stale version; `422` per bad field. Changed
     /// lines are priced again; the number stays.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn update(
         &self,
         actor: &Actor,
@@ -444,77 +249,58 @@ impl QuotationService {
         expected_version: Option<i64>,
         patch: QuotationPatch,
     ) -> Result<Quotation, DomainError> {
-        let scope = require(actor, "quotations", "write")?;
+        let scope = require::<QuotationsWrite>(actor)?;
         let org = actor.organization_id;
         // What the patch names is looked up before the transaction, on the pool (a read that
         // waited for a second connection while holding the transaction's could exhaust it).
-        let mut errors = Errors::default();
-        let mut client_error = None;
+        let mut errors = Errors::new();
+        let mut client_errors = Errors::new();
         if let Some(c) = patch.client_id {
-            client_error = self.p.visible_client(actor, c, "client_id").await?.err();
+            self.p
+                .visible_client(actor, c, "client_id", &mut client_errors)
+                .await?;
         }
         if let Some(owner) = patch.owner_id {
             self.p
-                .check_owner(actor, "quotations", scope, owner, None, &mut errors)
+                .check_owner::<QuotationsWrite>(actor, scope, owner, &mut errors)
                 .await?;
         }
         let mut tx = self.p.tx.begin().await?;
-        let current = self.locked(tx.as_mut(), actor, scope, id).await?;
+        let current = self.locked(&mut tx, actor, scope, id).await?;
         check_version(expected_version, current.version)?;
         if current.status != QuotationStatus::Draft {
             return Err(not_draft());
         }
         let mut next = current.clone();
-        if let Some(raw) = &patch.issue_date
-            && let Some(d) = errors.take("issue_date", date(raw))
-        {
-            next.issue_date = d;
+        let p = &patch;
+        let issue = p.issue_date.as_deref().map(date);
+        errors.patch("issue_date", &mut next.issue_date, issue);
+        let until = p.valid_until.as_deref().map(date);
+        errors.patch("valid_until", &mut next.valid_until, until);
+        if p.issue_date.is_some() || p.valid_until.is_some() {
+            validity(next.issue_date, next.valid_until, &mut errors);
         }
-        if let Some(raw) = &patch.valid_until
-            && let Some(d) = errors.take("valid_until", date(raw))
-        {
-            next.valid_until = d;
-        }
-        if patch.issue_date.is_some() || patch.valid_until.is_some() {
-            self.validity(next.issue_date, next.valid_until, &mut errors);
-        }
-        if let Some(raw) = &patch.currency
-            && let Some(c) = errors.take("currency", currency(raw))
-        {
-            next.currency = c;
-        }
-        if let Some(raw) = &patch.items {
+        let cur = p.currency.as_deref().map(currency);
+        errors.patch("currency", &mut next.currency, cur);
+        if let Some(raw) = &p.items {
             next.items = price_items(raw, &mut errors);
-            match totals(&next.items) {
-                Ok((s, t, total)) => {
-                    next.subtotal = s;
-                    next.tax_total = t;
-                    next.total = total;
-                }
-                Err(e) => errors.add("items", "out_of_range", e.to_string()),
-            }
+            (next.subtotal, next.tax_total, next.total) = errors.value("items", sums(&next.items));
         }
-        if let Some(c) = patch.client_id
+        if let Some(c) = p.client_id
             && c != current.client_id
         {
             next.client_id = c;
-            if let Some(e) = client_error {
-                errors.push(e);
-            }
+            errors.extend(client_errors);
         }
-        if let Some(d) = patch.deal_id {
-            next.deal_id = d;
-        }
+        next.deal_id = p.deal_id.unwrap_or(next.deal_id);
         if let Some(d) = next.deal_id
             && (next.deal_id != current.deal_id || next.client_id != current.client_id)
         {
             // Read on this transaction, and held: the deal's client cannot change meanwhile.
-            let found = self.p.deals.get_for_update(tx.as_mut(), org, d).await;
+            let found = self.p.deals.get_for_update(&mut tx, org, d).await;
             deal_of_client(found, next.client_id, &mut errors)?;
         }
-        if let Some(owner) = patch.owner_id {
-            next.owner_id = owner;
-        }
+        next.owner_id = p.owner_id.unwrap_or(next.owner_id);
         errors.finish()?;
         if next == current {
             return Ok(current);
@@ -524,66 +310,52 @@ impl QuotationService {
             version: current.version + 1,
             ..next
         };
-        self.store(tx, actor, &current, &next, "updated").await?;
+        let entry = audit::updated(actor, &current, &next);
+        self.store(tx, &current, &next, entry).await?;
         Ok(next)
     }
 
     /// Writes `next` over `current` (read and locked in `tx`) with its audit entry, and commits.
     async fn store(
         &self,
-        mut tx: Box<dyn Tx>,
-        actor: &Actor,
+        mut tx: Txn,
         current: &Quotation,
         next: &Quotation,
-        action: &'static str,
+        entry: NewActivity,
     ) -> Result<(), DomainError> {
         self.p
             .quotations
-            .update(tx.as_mut(), next, current.version)
+            .update(&mut tx, next, current.version)
             .await?;
-        let entry = audit(
-            actor.organization_id,
-            Some(actor.user_id),
-            "quotation",
-            next.id.0,
-            action,
-            Some(current),
-            Some(next),
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Needs `quotations:delete` (`:own`: only the caller's). Drafts only (`409
     /// quotation-not-draft`); the number is not reused.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn delete(&self, actor: &Actor, id: QuotationId) -> Result<(), DomainError> {
-        let scope = require(actor, "quotations", "delete")?;
+        let scope = require::<QuotationsDelete>(actor)?;
         let mut tx = self.p.tx.begin().await?;
-        let current = self.locked(tx.as_mut(), actor, scope, id).await?;
+        let current = self.locked(&mut tx, actor, scope, id).await?;
         if current.status != QuotationStatus::Draft {
             return Err(not_draft());
         }
         self.p
             .quotations
-            .delete(tx.as_mut(), actor.organization_id, id)
+            .delete(&mut tx, actor.organization_id, id)
             .await?;
-        let entry = audit(
-            actor.organization_id,
-            Some(actor.user_id),
-            "quotation",
-            id.0,
-            "deleted",
-            Some(&current),
-            None,
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p
+            .record(&mut tx, audit::deleted(actor, &current))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// `draft → sent`. `409 quotation-status` from any other state, `409 quotation-expired`
     /// when `valid_until` has already passed (edit it first).
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn send(
         &self,
         actor: &Actor,
@@ -596,6 +368,7 @@ impl QuotationService {
 
     /// `sent → accepted`. `409 quotation-expired` once `valid_until` has passed, `409
     /// quotation-status` from any other state.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn accept(
         &self,
         actor: &Actor,
@@ -607,6 +380,7 @@ impl QuotationService {
     }
 
     /// `sent → rejected`, under the same rules as [`Self::accept`].
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn reject(
         &self,
         actor: &Actor,
@@ -624,10 +398,10 @@ impl QuotationService {
         expected_version: Option<i64>,
         to: QuotationStatus,
     ) -> Result<Quotation, DomainError> {
-        let scope = require(actor, "quotations", "write")?;
+        let scope = require::<QuotationsWrite>(actor)?;
         let mut tx = self.p.tx.begin().await?;
         // A concurrent transition waits here, then sees its outcome: 409, never 412.
-        let current = self.locked(tx.as_mut(), actor, scope, id).await?;
+        let current = self.locked(&mut tx, actor, scope, id).await?;
         check_version(expected_version, current.version)?;
         let today = self.p.today();
         let from = current.status_on(today);
@@ -658,23 +432,38 @@ impl QuotationService {
             QuotationStatus::Accepted => "accepted",
             _ => "rejected",
         };
-        self.store(tx, actor, &current, &next, action).await?;
+        let entry = audit::changed(actor, action, &current, &next);
+        self.store(tx, &current, &next, entry).await?;
         Ok(next)
     }
 }
 
-/// Records a field error unless `found` is a deal of `client` (or of no client).
+/// `valid_until` must not come before the issue date.
+fn validity(issue: NaiveDate, valid_until: NaiveDate, errors: &mut Errors) {
+    if valid_until < issue {
+        errors.add(
+            "valid_until",
+            "out_of_range",
+            "valid_until must not be before issue_date",
+        );
+    }
+}
+
+/// The totals of priced lines, refused when they overflow.
+fn sums(items: &[QuotationItem]) -> Result<(i64, i64, i64), ValueError> {
+    totals(items).map_err(|e| ValueError::new("out_of_range", e.to_string()))
+}
+
+/// Files a refusal under `deal_id` unless `found` is a deal of `client` (or of no client).
 fn deal_of_client(
     found: Result<Deal, StoreError>,
     client: ClientId,
     errors: &mut Errors,
 ) -> Result<(), DomainError> {
-    match reference(found, not_found("deal_id", "deal"))? {
-        Ok(d) if d.client_id.is_some_and(|c| c != client) => {
-            errors.add("deal_id", "mismatch", "the deal belongs to another client")
-        }
-        Ok(_) => {}
-        Err(e) => errors.push(e),
+    if let Some(d) = errors.reference("deal_id", "deal", found)?
+        && d.client_id.is_some_and(|c| c != client)
+    {
+        errors.add("deal_id", "mismatch", "the deal belongs to another client");
     }
     Ok(())
 }
@@ -693,8 +482,10 @@ fn item_errors(raw: &[QuotationItemInput]) -> Vec<crm_domain::FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::quotations::{DecimalInput, QUOTATION_LIST_SPEC};
     use crate::test_support::*;
     use crm_domain::StoreError;
+    use crm_domain::UserId;
 
     const RW: &[&str] = &[
         "quotations:read",

@@ -110,38 +110,15 @@ fn summary_example() -> serde_json::Value {
     })
 }
 
-/// What a timeline entry is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum TimelineKind {
-    Interaction,
-    Deal,
-    Quotation,
-    Activity,
-}
-
-impl TimelineKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Interaction => "interaction",
-            Self::Deal => "deal",
-            Self::Quotation => "quotation",
-            Self::Activity => "activity",
-        }
+crm_domain::name_enum!(
+    /// What a timeline entry is.
+    TimelineKind, "kind" {
+        Interaction => "interaction",
+        Deal => "deal",
+        Quotation => "quotation",
+        Activity => "activity",
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Interaction,
-            Self::Deal,
-            Self::Quotation,
-            Self::Activity,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-}
+);
 
 /// One entry of a client's timeline.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -1,12 +1,14 @@
 //! `GET /clients/{id}/summary` and `GET /clients/{id}/timeline`.
 
 use super::model::{ClientSummary, OpenDeals, TimelineItem, TrackingScope, Visibility};
-use crate::common::{in_scope, require};
 use crate::deals::{DealStatus, MoneyTotal};
 use crate::ports::SalesPorts;
 use crate::quotations::QuotationStatus;
+use crate::requirements::{DealsRead, QuotationsRead};
 use crm_domain::clients::ClientId;
+use crm_domain::clients::requirements::ClientsRead;
 use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
+use crm_domain::kernel::scope::{Requirement, require, within};
 use crm_domain::{Actor, DomainError, Scope};
 use std::collections::BTreeMap;
 
@@ -30,8 +32,8 @@ pub const TIMELINE_LIST_SPEC: ListSpec = ListSpec {
     searchable: false,
 };
 
-fn visibility(actor: &Actor, resource: &str) -> Visibility {
-    match actor.scope(resource, "read") {
+fn visibility<P: Requirement>(actor: &Actor) -> Visibility {
+    match actor.scope(P::RESOURCE, P::ACTION) {
         Some(Scope::All) => Visibility::All,
         Some(Scope::Own) => Visibility::Own(actor.user_id),
         None => Visibility::Hidden,
@@ -63,13 +65,15 @@ impl TrackingService {
         actor: &Actor,
         id: ClientId,
     ) -> Result<(crm_domain::clients::Client, TrackingScope), DomainError> {
-        let scope = require(actor, "clients", "read")?;
+        let scope = require::<ClientsRead>(actor)?;
         let client = self.p.clients.get(actor.organization_id, id).await?;
-        in_scope(actor, scope, client.owner_id)?;
+        if !within(actor, scope, client.owner_id) {
+            return Err(DomainError::NotFound);
+        }
         let ts = TrackingScope {
             interactions: true,
-            deals: visibility(actor, "deals"),
-            quotations: visibility(actor, "quotations"),
+            deals: visibility::<DealsRead>(actor),
+            quotations: visibility::<QuotationsRead>(actor),
             activities: actor.can_all("activities", "read"),
         };
         Ok((client, ts))
@@ -79,6 +83,7 @@ impl TrackingService {
     /// interaction's time and the number of quotations per status (as of today), computed by
     /// the store. Needs `clients:read` (`:own`: only the caller's clients); deals and
     /// quotations the caller may not read are left out of the figures.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn summary(&self, actor: &Actor, id: ClientId) -> Result<ClientSummary, DomainError> {
         let (client, scope) = self.scope(actor, id).await?;
         let figures = self
@@ -108,7 +113,7 @@ impl TrackingService {
         }
         open.totals = sorted(open.totals);
         let mut by_status: BTreeMap<QuotationStatus, u64> =
-            QuotationStatus::ALL.into_iter().map(|s| (s, 0)).collect();
+            QuotationStatus::ALL.iter().map(|s| (*s, 0)).collect();
         for (s, n) in figures.quotations {
             *by_status.entry(s).or_default() += n;
         }
@@ -126,6 +131,7 @@ impl TrackingService {
     /// The client's interactions, deals, quotations and audit entries, newest first,
     /// cursor-paginated ([`TIMELINE_LIST_SPEC`]). Needs `clients:read` as [`Self::summary`],
     /// which also decides what it includes. An unknown `kind` filter is `422` (the list spec).
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn timeline(
         &self,
         actor: &Actor,
