@@ -2,14 +2,14 @@
 
 use super::codes::{CodePurpose, code_material};
 use super::email::EmailAddress;
-use super::model::{FamilyId, RefreshTokenId, Role, RoleId, TokenPair, User};
+use super::model::{FamilyId, RefreshTokenId, Role, RoleId, TokenPair, User, audit};
 use super::permissions::{self, ADMIN_ROLE, CATALOGUE};
 use super::ports::{HashError, IdentityPorts, NewRefreshToken};
 use super::settings::AuthSettings;
 use crate::activity::{FieldChange, NewActivity};
 use crate::kernel::context::Actor;
 use crate::kernel::error::{DomainError, StoreError};
-use crate::kernel::ids::OrganizationId;
+use crate::kernel::ids::{OrganizationId, UserId};
 pub(crate) use crate::kernel::rules::{check_version, nullable, require, require_all};
 use crate::kernel::uow::Tx;
 use crate::kernel::validation::FieldError;
@@ -264,6 +264,29 @@ impl IdentityPorts {
             user: user.clone(),
         })
     }
+}
+
+/// The audit entry of a change of a user's roles.
+pub(crate) fn roles_changed(
+    actor_id: Option<UserId>,
+    user: &User,
+    before: &[super::model::RoleId],
+    after: &[super::model::RoleId],
+) -> crate::activity::NewActivity {
+    let ids = |v: &[super::model::RoleId]| {
+        let mut v: Vec<String> = v.iter().map(ToString::to_string).collect();
+        v.sort();
+        v
+    };
+    audit(
+        user.organization_id,
+        actor_id,
+        "user",
+        user.id.0,
+        "roles_changed",
+        Some(&serde_json::json!({ "role_ids": ids(before) })),
+        Some(&serde_json::json!({ "role_ids": ids(after) })),
+    )
 }
 
 #[cfg(test)]

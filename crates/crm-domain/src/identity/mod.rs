@@ -13,7 +13,7 @@
 //! - secrets: codes and refresh tokens are stored only as keyed hashes, passwords only as
 //!   slow hashes; none of their types prints its content.
 
-mod auth_service;
+mod auth;
 mod codes;
 mod common;
 mod department_service;
@@ -30,7 +30,7 @@ mod settings;
 mod test_support;
 mod user_service;
 
-pub use auth_service::{
+pub use auth::{
     AuthService, BootstrapAdminInput, BootstrapOutcome, ChangePasswordInput, LoginInput,
     RegisterInput, ResetPasswordInput, VerifyEmailInput,
 };

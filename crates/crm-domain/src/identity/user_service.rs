@@ -1,10 +1,9 @@
 //! `/users`: members of the caller's organization.
 
-use super::auth_service::roles_changed;
 use super::codes::CodePurpose;
 use super::common::{
     check_version, effective_permissions, email_taken, ensure_held, hash_error, invalid, nullable,
-    require, require_all, user_write_error,
+    require, require_all, roles_changed, user_write_error,
 };
 use super::email::EmailAddress;
 use super::model::{
