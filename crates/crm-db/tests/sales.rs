@@ -160,7 +160,7 @@ fn eur() -> Currency {
 
 async fn org(env: &Env) -> OrganizationId {
     let o = Organization::new(unique("Acme"), usd(), clock::now());
-    in_tx!(env, |tx| env.orgs.create(tx.as_mut(), &o).await).unwrap();
+    in_tx!(env, |tx| env.orgs.create(&mut tx, &o).await).unwrap();
     o.id
 }
 

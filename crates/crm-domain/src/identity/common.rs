@@ -11,7 +11,7 @@ use crate::kernel::context::Actor;
 use crate::kernel::error::{DomainError, StoreError};
 use crate::kernel::ids::{OrganizationId, UserId};
 pub(crate) use crate::kernel::rules::{check_version, nullable, require, require_all};
-use crate::kernel::uow::Tx;
+use crate::kernel::uow::Txn;
 use crate::kernel::validation::FieldError;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeSet;
@@ -125,12 +125,8 @@ pub(crate) fn seed_roles(org: OrganizationId, now: DateTime<Utc>) -> Vec<Role> {
 }
 
 impl IdentityPorts {
-    pub(crate) async fn record(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        entry: NewActivity,
-    ) -> Result<(), DomainError> {
-        Ok(self.activities.record(tx, entry).await?)
+    pub(crate) async fn record(&self, tx: &mut Txn, entry: NewActivity) -> Result<(), DomainError> {
+        Ok(self.activities.record(tx.as_mut(), entry).await?)
     }
 
     /// Refuses a request for a `purpose` code to `email` made within its window (`429` with
@@ -166,7 +162,7 @@ impl IdentityPorts {
     pub(crate) async fn issue_code(
         &self,
         settings: &AuthSettings,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         user: &User,
         purpose: CodePurpose,
         organization_name: Option<&str>,
@@ -209,7 +205,7 @@ impl IdentityPorts {
             }
         };
         self.outbox
-            .enqueue(tx, Some(user.organization_id), mail)
+            .enqueue(tx.as_mut(), Some(user.organization_id), mail)
             .await?;
         Ok(())
     }
@@ -219,7 +215,7 @@ impl IdentityPorts {
     pub(crate) async fn start_session(
         &self,
         settings: &AuthSettings,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         user: &User,
         now: DateTime<Utc>,
     ) -> Result<TokenPair, DomainError> {

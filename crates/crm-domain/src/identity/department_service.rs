@@ -271,7 +271,7 @@ impl DepartmentService {
         let mut tx = self.p.tx.begin().await?;
         self.p
             .departments
-            .create(tx.as_mut(), &dept)
+            .create(&mut tx, &dept)
             .await
             .map_err(code_taken)?;
         let entry = audit(
@@ -283,7 +283,7 @@ impl DepartmentService {
             None,
             Some(&dept),
         );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(dept)
     }
@@ -308,11 +308,7 @@ impl DepartmentService {
             _ => None,
         };
         let mut tx = self.p.tx.begin().await?;
-        let current = self
-            .p
-            .departments
-            .get_for_update(tx.as_mut(), org, id)
-            .await?;
+        let current = self.p.departments.get_for_update(&mut tx, org, id).await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let mut errors: Vec<Option<FieldError>> = Vec::new();
@@ -349,12 +345,7 @@ impl DepartmentService {
         // The chain above the new parent is read (and locked) inside this transaction: it is
         // the committed tree, and a concurrent move cannot close a loop with this one.
         if let Some(parent) = next.parent_id.filter(|p| Some(*p) != current.parent_id) {
-            let ancestors = match self
-                .p
-                .departments
-                .ancestor_ids(tx.as_mut(), org, parent)
-                .await
-            {
+            let ancestors = match self.p.departments.ancestor_ids(&mut tx, org, parent).await {
                 Ok(a) => a,
                 Err(StoreError::NotFound) => {
                     return Err(invalid([Some(not_found("parent_id", "department"))]));
@@ -372,7 +363,7 @@ impl DepartmentService {
         };
         self.p
             .departments
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await
             .map_err(code_taken)?;
         let entry = audit(
@@ -384,7 +375,7 @@ impl DepartmentService {
             Some(&current),
             Some(&next),
         );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -395,14 +386,10 @@ impl DepartmentService {
         require_all(actor, "departments", "delete")?;
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
-        let current = self
-            .p
-            .departments
-            .get_for_update(tx.as_mut(), org, id)
-            .await?;
+        let current = self.p.departments.get_for_update(&mut tx, org, id).await?;
         self.p
             .departments
-            .delete(tx.as_mut(), org, id)
+            .delete(&mut tx, org, id)
             .await
             .map_err(in_use("department-in-use", "department"))?;
         let entry = audit(
@@ -414,7 +401,7 @@ impl DepartmentService {
             Some(&current),
             None,
         );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -493,7 +480,7 @@ impl DesignationService {
             version: 1,
         };
         let mut tx = self.p.tx.begin().await?;
-        self.p.designations.create(tx.as_mut(), &d).await?;
+        self.p.designations.create(&mut tx, &d).await?;
         let entry = audit(
             org,
             Some(actor.user_id),
@@ -503,7 +490,7 @@ impl DesignationService {
             None,
             Some(&d),
         );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(d)
     }
@@ -525,11 +512,7 @@ impl DesignationService {
             _ => None,
         };
         let mut tx = self.p.tx.begin().await?;
-        let current = self
-            .p
-            .designations
-            .get_for_update(tx.as_mut(), org, id)
-            .await?;
+        let current = self.p.designations.get_for_update(&mut tx, org, id).await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let mut errors: Vec<Option<FieldError>> = Vec::new();
@@ -564,7 +547,7 @@ impl DesignationService {
         };
         self.p
             .designations
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await?;
         let entry = audit(
             org,
@@ -575,7 +558,7 @@ impl DesignationService {
             Some(&current),
             Some(&next),
         );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -585,14 +568,10 @@ impl DesignationService {
         require_all(actor, "designations", "delete")?;
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
-        let current = self
-            .p
-            .designations
-            .get_for_update(tx.as_mut(), org, id)
-            .await?;
+        let current = self.p.designations.get_for_update(&mut tx, org, id).await?;
         self.p
             .designations
-            .delete(tx.as_mut(), org, id)
+            .delete(&mut tx, org, id)
             .await
             .map_err(in_use("designation-in-use", "designation"))?;
         let entry = audit(
@@ -604,7 +583,7 @@ impl DesignationService {
             Some(&current),
             None,
         );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -85,7 +85,7 @@ impl OrganizationService {
         let current = self
             .p
             .organizations
-            .get_for_update(tx.as_mut(), actor.organization_id)
+            .get_for_update(&mut tx, actor.organization_id)
             .await?;
         check_version(expected_version, current.version)?;
         let mut next = apply(&current, patch)?;
@@ -97,7 +97,7 @@ impl OrganizationService {
         next.version = current.version + 1;
         self.p
             .organizations
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await?;
         let entry = audit(
             next.id,
@@ -108,7 +108,7 @@ impl OrganizationService {
             Some(&current),
             Some(&next),
         );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(next)
     }

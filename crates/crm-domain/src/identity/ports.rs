@@ -19,7 +19,7 @@ use crate::activity::ActivityRepository;
 use crate::kernel::error::StoreError;
 use crate::kernel::ids::{OrganizationId, UserId};
 use crate::kernel::pagination::{ListQuery, Page};
-use crate::kernel::uow::{Tx, TxManager};
+use crate::kernel::uow::{TxManager, Txn};
 use crate::mail::{MailTemplates, OutboxRepository};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -29,15 +29,10 @@ use thiserror::Error;
 
 /// Organizations (tenants).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
 #[async_trait]
 pub trait OrganizationRepository: Send + Sync {
     /// Inserts a new organization. `Conflict` only on a duplicate id.
-    async fn create(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: &Organization,
-    ) -> Result<(), StoreError>;
+    async fn create(&self, tx: &mut Txn, org: &Organization) -> Result<(), StoreError>;
 
     /// The organization `id`; `NotFound` when it does not exist. The id is the tenant itself, so
     /// callers pass the organization of their token.
@@ -47,7 +42,7 @@ pub trait OrganizationRepository: Send + Sync {
     /// of the organization waits for this one; `NotFound` when it does not exist.
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         id: OrganizationId,
     ) -> Result<Organization, StoreError>;
 
@@ -59,7 +54,7 @@ pub trait OrganizationRepository: Send + Sync {
     /// `expected_version`. `Stale` when the stored version differs, `NotFound` when the row is gone.
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: &Organization,
         expected_version: i64,
     ) -> Result<(), StoreError>;
@@ -67,11 +62,10 @@ pub trait OrganizationRepository: Send + Sync {
 
 /// Users.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
 #[async_trait]
 pub trait UserRepository: Send + Sync {
     /// Inserts `user`. `Conflict` when the email is taken (system-wide unique).
-    async fn create(&self, tx: &mut (dyn Tx + 'static), user: &User) -> Result<(), StoreError>;
+    async fn create(&self, tx: &mut Txn, user: &User) -> Result<(), StoreError>;
 
     /// The user `id` of `org`; `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: UserId) -> Result<User, StoreError>;
@@ -81,7 +75,7 @@ pub trait UserRepository: Send + Sync {
     /// another organization.
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: UserId,
     ) -> Result<User, StoreError>;
@@ -100,7 +94,7 @@ pub trait UserRepository: Send + Sync {
     /// connection held that way, the waits would only end in the acquire timeout).
     async fn get_in_tx(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: UserId,
     ) -> Result<User, StoreError>;
@@ -117,7 +111,7 @@ pub trait UserRepository: Send + Sync {
     /// `Conflict` when a changed email is taken.
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         user: &User,
         expected_version: i64,
     ) -> Result<(), StoreError>;
@@ -126,7 +120,7 @@ pub trait UserRepository: Send + Sync {
     /// the hash algorithm at sign-in is not a change of the resource. `NotFound` when gone.
     async fn set_password_hash(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: UserId,
         hash: &PasswordHash,
@@ -136,7 +130,7 @@ pub trait UserRepository: Send + Sync {
     /// when gone.
     async fn record_sign_in(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: UserId,
         at: DateTime<Utc>,
@@ -145,12 +139,11 @@ pub trait UserRepository: Send + Sync {
 
 /// Roles and their assignment to users.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
 #[async_trait]
 pub trait RoleRepository: Send + Sync {
     /// Inserts `role`. `Conflict` when the organization already has a role of that name
     /// (compared case-insensitively).
-    async fn create(&self, tx: &mut (dyn Tx + 'static), role: &Role) -> Result<(), StoreError>;
+    async fn create(&self, tx: &mut Txn, role: &Role) -> Result<(), StoreError>;
 
     /// The role `id` of `org`; `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: RoleId) -> Result<Role, StoreError>;
@@ -159,7 +152,7 @@ pub trait RoleRepository: Send + Sync {
     /// of the role waits for this one; `NotFound` when missing or of another organization.
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: RoleId,
     ) -> Result<Role, StoreError>;
@@ -182,18 +175,14 @@ pub trait RoleRepository: Send + Sync {
     /// `Stale`, `NotFound`, or `Conflict` on a duplicate name.
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         role: &Role,
         expected_version: i64,
     ) -> Result<(), StoreError>;
 
     /// Deletes the role and its assignments. `NotFound` when missing or of another organization.
-    async fn delete(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        id: RoleId,
-    ) -> Result<(), StoreError>;
+    async fn delete(&self, tx: &mut Txn, org: OrganizationId, id: RoleId)
+    -> Result<(), StoreError>;
 
     /// The roles assigned to `user` in `org` (empty for a user of another organization).
     async fn roles_of_user(
@@ -206,7 +195,7 @@ pub trait RoleRepository: Send + Sync {
     /// a second connection from the pool while it holds one).
     async fn roles_of_user_in_tx(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         user: UserId,
     ) -> Result<Vec<Role>, StoreError>;
@@ -215,7 +204,7 @@ pub trait RoleRepository: Send + Sync {
     /// `NotFound` when the user is not of `org`.
     async fn set_user_roles(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         user: UserId,
         roles: &[RoleId],
@@ -224,15 +213,10 @@ pub trait RoleRepository: Send + Sync {
 
 /// Departments.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
 #[async_trait]
 pub trait DepartmentRepository: Send + Sync {
     /// Inserts `dept`. `Conflict` when its `code` is taken in the organization.
-    async fn create(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        dept: &Department,
-    ) -> Result<(), StoreError>;
+    async fn create(&self, tx: &mut Txn, dept: &Department) -> Result<(), StoreError>;
 
     /// The department `id` of `org`; `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: DepartmentId) -> Result<Department, StoreError>;
@@ -241,7 +225,7 @@ pub trait DepartmentRepository: Send + Sync {
     /// writer of the department waits for this one; `NotFound` as for [`Self::get`].
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: DepartmentId,
     ) -> Result<Department, StoreError>;
@@ -256,7 +240,7 @@ pub trait DepartmentRepository: Send + Sync {
     /// `Conflict` on a duplicate code.
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         dept: &Department,
         expected_version: i64,
     ) -> Result<(), StoreError>;
@@ -265,7 +249,7 @@ pub trait DepartmentRepository: Send + Sync {
     /// designations or users still refer to it.
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: DepartmentId,
     ) -> Result<(), StoreError>;
@@ -276,7 +260,7 @@ pub trait DepartmentRepository: Send + Sync {
     /// `NotFound` when `id` is not of `org`.
     async fn ancestor_ids(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: DepartmentId,
     ) -> Result<Vec<DepartmentId>, StoreError>;
@@ -284,10 +268,9 @@ pub trait DepartmentRepository: Send + Sync {
 
 /// Designations (job titles).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
 #[async_trait]
 pub trait DesignationRepository: Send + Sync {
-    async fn create(&self, tx: &mut (dyn Tx + 'static), d: &Designation) -> Result<(), StoreError>;
+    async fn create(&self, tx: &mut Txn, d: &Designation) -> Result<(), StoreError>;
 
     /// `NotFound` when missing or of another organization.
     async fn get(&self, org: OrganizationId, id: DesignationId) -> Result<Designation, StoreError>;
@@ -297,7 +280,7 @@ pub trait DesignationRepository: Send + Sync {
     /// [`Self::get`].
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: DesignationId,
     ) -> Result<Designation, StoreError>;
@@ -311,7 +294,7 @@ pub trait DesignationRepository: Send + Sync {
     /// `Stale` or `NotFound` as for the other repositories.
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         d: &Designation,
         expected_version: i64,
     ) -> Result<(), StoreError>;
@@ -319,7 +302,7 @@ pub trait DesignationRepository: Send + Sync {
     /// `NotFound` when missing; `Conflict` while users hold the designation.
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: DesignationId,
     ) -> Result<(), StoreError>;
@@ -327,17 +310,12 @@ pub trait DesignationRepository: Send + Sync {
 
 /// One-time codes, stored only as keyed hashes.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
 #[async_trait]
 pub trait VerificationCodeRepository: Send + Sync {
     /// Stores `code` as the live code of its user and purpose. Any earlier live code of that
     /// user and purpose stops working, but its row stays (marked superseded) so that
     /// [`Self::issued_since`] still counts it.
-    async fn issue(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        code: &NewVerificationCode,
-    ) -> Result<(), StoreError>;
+    async fn issue(&self, tx: &mut Txn, code: &NewVerificationCode) -> Result<(), StoreError>;
 
     /// One attempt at the live code of `user` for `purpose`, as a single conditional update
     /// (`… SET consumed_at = now WHERE live AND hash = ? AND expires_at > now AND attempts <
@@ -347,7 +325,7 @@ pub trait VerificationCodeRepository: Send + Sync {
     /// Store failures are `Unavailable`/`Unexpected`; every rule outcome is `Ok`.
     async fn consume(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         user: UserId,
         purpose: CodePurpose,
         code_hash: &SecretHash,
@@ -423,15 +401,10 @@ pub enum RotateOutcome {
 
 /// Refresh tokens, stored only as keyed hashes and grouped in families.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
 #[async_trait]
 pub trait RefreshTokenRepository: Send + Sync {
     /// Stores the first token of a new family.
-    async fn create(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        token: &NewRefreshToken,
-    ) -> Result<(), StoreError>;
+    async fn create(&self, tx: &mut Txn, token: &NewRefreshToken) -> Result<(), StoreError>;
 
     /// Retires the token whose hash is `presented` and stores `next` in its family, as one
     /// conditional update (`… WHERE hash = ? AND retired_at IS NULL AND revoked_at IS NULL AND
@@ -439,7 +412,7 @@ pub trait RefreshTokenRepository: Send + Sync {
     /// A global lookup: the token is the credential, its row names the organization.
     async fn rotate(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         presented: &SecretHash,
         next: &RotatedToken,
         now: DateTime<Utc>,
@@ -449,7 +422,7 @@ pub trait RefreshTokenRepository: Send + Sync {
     /// current or retired. `Ok(None)` when no token has that hash.
     async fn revoke_by_token(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         presented: &SecretHash,
         now: DateTime<Utc>,
     ) -> Result<Option<FamilyId>, StoreError>;
@@ -457,7 +430,7 @@ pub trait RefreshTokenRepository: Send + Sync {
     /// Revokes every token of `family` (idempotent).
     async fn revoke_family(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         family: FamilyId,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
@@ -466,7 +439,7 @@ pub trait RefreshTokenRepository: Send + Sync {
     /// is to survive). Idempotent.
     async fn revoke_all_for_user(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         user: UserId,
         except: Option<FamilyId>,

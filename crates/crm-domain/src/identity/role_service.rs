@@ -190,7 +190,7 @@ impl RoleService {
         let mut tx = self.p.tx.begin().await?;
         self.p
             .roles
-            .create(tx.as_mut(), &role)
+            .create(&mut tx, &role)
             .await
             .map_err(role_write_error)?;
         let entry = audit(
@@ -202,7 +202,7 @@ impl RoleService {
             None,
             Some(&role),
         );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(role)
     }
@@ -222,7 +222,7 @@ impl RoleService {
         let current = self
             .p
             .roles
-            .get_for_update(tx.as_mut(), actor.organization_id, id)
+            .get_for_update(&mut tx, actor.organization_id, id)
             .await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
@@ -281,7 +281,7 @@ impl RoleService {
         // A duplicate name is caught by the write itself (`Conflict`).
         self.p
             .roles
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await
             .map_err(role_write_error)?;
         let entry = audit(
@@ -293,7 +293,7 @@ impl RoleService {
             Some(&current),
             Some(&next),
         );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -307,7 +307,7 @@ impl RoleService {
         let current = self
             .p
             .roles
-            .get_for_update(tx.as_mut(), actor.organization_id, id)
+            .get_for_update(&mut tx, actor.organization_id, id)
             .await?;
         if current.is_system {
             return Err(system_role_conflict("system roles cannot be deleted"));
@@ -315,7 +315,7 @@ impl RoleService {
         ensure_held(actor, &current.permissions)?;
         self.p
             .roles
-            .delete(tx.as_mut(), actor.organization_id, id)
+            .delete(&mut tx, actor.organization_id, id)
             .await?;
         let entry = audit(
             current.organization_id,
@@ -326,7 +326,7 @@ impl RoleService {
             Some(&current),
             None,
         );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(())
     }

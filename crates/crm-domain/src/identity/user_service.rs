@@ -225,30 +225,30 @@ impl UserService {
         let mut tx = self.p.tx.begin().await?;
         self.p
             .users
-            .create(tx.as_mut(), &user)
+            .create(&mut tx, &user)
             .await
             .map_err(user_write_error)?;
         if !role_ids.is_empty() {
             self.p
                 .roles
-                .set_user_roles(tx.as_mut(), org, user.id, &role_ids)
+                .set_user_roles(&mut tx, org, user.id, &role_ids)
                 .await?;
         }
         let by = Some(actor.user_id);
         self.p
             .record(
-                tx.as_mut(),
+                &mut tx,
                 audit(org, by, "user", user.id.0, "created", None, Some(&user)),
             )
             .await?;
         self.p
-            .record(tx.as_mut(), roles_changed(by, &user, &[], &role_ids))
+            .record(&mut tx, roles_changed(by, &user, &[], &role_ids))
             .await?;
         if let Some(org_name) = organization_name {
             self.p
                 .issue_code(
                     &self.settings,
-                    tx.as_mut(),
+                    &mut tx,
                     &user,
                     CodePurpose::Invitation,
                     Some(&org_name),
@@ -288,7 +288,7 @@ impl UserService {
             _ => Vec::new(),
         };
         let mut tx = self.p.tx.begin().await?;
-        let current = self.p.users.get_for_update(tx.as_mut(), org, id).await?;
+        let current = self.p.users.get_for_update(&mut tx, org, id).await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let mut errors: Vec<Option<FieldError>> = Vec::new();
@@ -331,7 +331,7 @@ impl UserService {
         // A taken email is caught by the unique key on the update itself.
         self.p
             .users
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await
             .map_err(user_write_error)?;
         let entry = audit(
@@ -343,7 +343,7 @@ impl UserService {
             Some(&current),
             Some(&next),
         );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -361,7 +361,7 @@ impl UserService {
         }
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
-        let current = self.p.users.get_for_update(tx.as_mut(), org, id).await?;
+        let current = self.p.users.get_for_update(&mut tx, org, id).await?;
         if current.status == UserStatus::Deactivated {
             return Ok(current);
         }
@@ -371,12 +371,12 @@ impl UserService {
         next.tokens_valid_after = Some(now);
         self.p
             .users
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await
             .map_err(user_write_error)?;
         self.p
             .refresh_tokens
-            .revoke_all_for_user(tx.as_mut(), org, id, None, now)
+            .revoke_all_for_user(&mut tx, org, id, None, now)
             .await?;
         let entry = audit(
             org,
@@ -387,7 +387,7 @@ impl UserService {
             Some(&current),
             Some(&next),
         );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -399,7 +399,7 @@ impl UserService {
         require_all(actor, "users", "delete")?;
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
-        let current = self.p.users.get_for_update(tx.as_mut(), org, id).await?;
+        let current = self.p.users.get_for_update(&mut tx, org, id).await?;
         if current.status != UserStatus::Deactivated {
             return Ok(current);
         }
@@ -411,7 +411,7 @@ impl UserService {
         };
         self.p
             .users
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await
             .map_err(user_write_error)?;
         let entry = audit(
@@ -423,7 +423,7 @@ impl UserService {
             Some(&current),
             Some(&next),
         );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -454,13 +454,9 @@ impl UserService {
         // The user's lock serializes changes of their roles: what is read as their roles
         // below is what the write replaces.
         let mut tx = self.p.tx.begin().await?;
-        let user = self.p.users.get_for_update(tx.as_mut(), org, id).await?;
+        let user = self.p.users.get_for_update(&mut tx, org, id).await?;
         let roles = roles.map_err(|e| invalid([Some(e)]))?;
-        let before = self
-            .p
-            .roles
-            .roles_of_user_in_tx(tx.as_mut(), org, id)
-            .await?;
+        let before = self.p.roles.roles_of_user_in_tx(&mut tx, org, id).await?;
         ensure_grantable(actor, &roles)?;
         ensure_grantable(actor, &before)?;
         let is_admin = |rs: &[Role]| rs.iter().any(|r| r.is_system && r.name == ADMIN_ROLE);
@@ -471,13 +467,10 @@ impl UserService {
             ));
         }
         let before_ids: Vec<RoleId> = before.iter().map(|r| r.id).collect();
-        self.p
-            .roles
-            .set_user_roles(tx.as_mut(), org, id, &ids)
-            .await?;
+        self.p.roles.set_user_roles(&mut tx, org, id, &ids).await?;
         self.p
             .record(
-                tx.as_mut(),
+                &mut tx,
                 roles_changed(Some(actor.user_id), &user, &before_ids, &ids),
             )
             .await?;

@@ -64,7 +64,7 @@ impl AuthService {
         let now = self.p.clock.now();
         let existing_org = self.p.organizations.find_by_name(&org_name).await?;
         let mut boxed = self.p.tx.begin().await?;
-        let tx = boxed.as_mut();
+        let tx = &mut boxed;
         let (org, admin) = match existing_org {
             Some(org) => {
                 let admin = self

@@ -8,7 +8,18 @@ use crate::identity::model::{FamilyId, User, UserStatus, audit};
 use crate::identity::password::{NewPassword, PlainPassword};
 use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;
+use serde::Deserialize;
 
+/// `POST /auth/reset-password`: a password-reset code, or an invitation code for an invited
+/// user.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "email": "ann@acme.example",
+    "code": "482913",
+    "new_password": "a-new-long-passphrase"
+})))]
 pub struct ResetPasswordInput {
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::email))]
     pub email: String,
@@ -18,6 +29,14 @@ pub struct ResetPasswordInput {
     pub new_password: PlainPassword,
 }
 
+/// `POST /auth/change-password`.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "current_password": "correct-horse-battery",
+    "new_password": "a-new-long-passphrase"
+})))]
 pub struct ChangePasswordInput {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password, min_length = 1))]
     pub current_password: PlainPassword,
@@ -96,7 +115,7 @@ impl AuthService {
         let outcome = self
             .p
             .codes
-            .consume(tx.as_mut(), user.id, purpose, &hash, now)
+            .consume(&mut tx, user.id, purpose, &hash, now)
             .await?;
         if let Some(err) = outcome.into_error() {
             tx.commit().await?;
@@ -108,12 +127,12 @@ impl AuthService {
         updated.tokens_valid_after = Some(now);
         self.p
             .users
-            .update(tx.as_mut(), &updated, user.version)
+            .update(&mut tx, &updated, user.version)
             .await
             .map_err(user_write_error)?;
         self.p
             .refresh_tokens
-            .revoke_all_for_user(tx.as_mut(), user.organization_id, user.id, None, now)
+            .revoke_all_for_user(&mut tx, user.organization_id, user.id, None, now)
             .await?;
         let action = if purpose == CodePurpose::Invitation {
             "invitation_accepted"
@@ -129,9 +148,7 @@ impl AuthService {
             Some(&user),
             Some(&updated),
         );
-        self.p
-            .record(tx.as_mut(), with_password_change(entry))
-            .await?;
+        self.p.record(&mut tx, with_password_change(entry)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -196,12 +213,12 @@ impl AuthService {
         let mut tx = self.p.tx.begin().await?;
         self.p
             .users
-            .update(tx.as_mut(), &updated, user.version)
+            .update(&mut tx, &updated, user.version)
             .await
             .map_err(user_write_error)?;
         self.p
             .refresh_tokens
-            .revoke_all_for_user(tx.as_mut(), user.organization_id, user.id, session, now)
+            .revoke_all_for_user(&mut tx, user.organization_id, user.id, session, now)
             .await?;
         let entry = audit(
             user.organization_id,
@@ -212,9 +229,7 @@ impl AuthService {
             Some(&user),
             Some(&updated),
         );
-        self.p
-            .record(tx.as_mut(), with_password_change(entry))
-            .await?;
+        self.p.record(&mut tx, with_password_change(entry)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -239,7 +254,7 @@ impl AuthService {
         };
         let mut tx = self.p.tx.begin().await?;
         self.p
-            .issue_code(&self.settings, tx.as_mut(), &user, purpose, None, now)
+            .issue_code(&self.settings, &mut tx, &user, purpose, None, now)
             .await?;
         tx.commit().await?;
         Ok(())

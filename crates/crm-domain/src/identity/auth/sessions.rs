@@ -7,7 +7,16 @@ use crate::identity::model::{RefreshTokenId, TokenPair, UserStatus};
 use crate::identity::password::PlainPassword;
 use crate::identity::ports::{RotateOutcome, RotatedToken};
 use crate::kernel::error::{DomainError, StoreError};
+use serde::Deserialize;
 
+/// `POST /auth/login`.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "email": "ann@acme.example",
+    "password": "correct-horse-battery"
+})))]
 pub struct LoginInput {
     pub email: String,
     pub password: PlainPassword,
@@ -89,13 +98,13 @@ impl AuthService {
         if let Some(fresh) = fresh {
             self.p
                 .users
-                .set_password_hash(tx.as_mut(), user.organization_id, user.id, &fresh)
+                .set_password_hash(&mut tx, user.organization_id, user.id, &fresh)
                 .await?;
             user.password_hash = Some(fresh);
         }
         let pair = self
             .p
-            .start_session(&self.settings, tx.as_mut(), &user, now)
+            .start_session(&self.settings, &mut tx, &user, now)
             .await?;
         tx.commit().await?;
         Ok(pair)
@@ -121,7 +130,7 @@ impl AuthService {
         match self
             .p
             .refresh_tokens
-            .rotate(tx.as_mut(), &presented, &next, now)
+            .rotate(&mut tx, &presented, &next, now)
             .await?
         {
             RotateOutcome::Rotated {
@@ -132,14 +141,14 @@ impl AuthService {
                 let user = match self
                     .p
                     .users
-                    .get_in_tx(tx.as_mut(), organization_id, user_id)
+                    .get_in_tx(&mut tx, organization_id, user_id)
                     .await
                 {
                     Ok(u) if u.status == UserStatus::Active => u,
                     Ok(_) | Err(StoreError::NotFound) => {
                         self.p
                             .refresh_tokens
-                            .revoke_family(tx.as_mut(), family_id, now)
+                            .revoke_family(&mut tx, family_id, now)
                             .await?;
                         tx.commit().await?;
                         return Err(bad_refresh_token());
@@ -154,7 +163,7 @@ impl AuthService {
                 tracing::warn!(family_id = %family_id, "refresh token reuse; revoking its family");
                 self.p
                     .refresh_tokens
-                    .revoke_family(tx.as_mut(), family_id, now)
+                    .revoke_family(&mut tx, family_id, now)
                     .await?;
                 tx.commit().await?;
                 Err(bad_refresh_token())
@@ -174,7 +183,7 @@ impl AuthService {
         let mut tx = self.p.tx.begin().await?;
         self.p
             .refresh_tokens
-            .revoke_by_token(tx.as_mut(), &presented, now)
+            .revoke_by_token(&mut tx, &presented, now)
             .await?;
         tx.commit().await?;
         Ok(())

@@ -15,7 +15,18 @@ use crate::identity::permissions::ADMIN_ROLE;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::UserId;
 use crate::kernel::money::Currency;
+use serde::Deserialize;
 
+/// `POST /auth/register`.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Ann Lee",
+    "email": "ann@acme.example",
+    "password": "correct-horse-battery",
+    "organization_name": "Acme Trading"
+})))]
 pub struct RegisterInput {
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line::<200>))]
     pub name: String,
@@ -27,6 +38,14 @@ pub struct RegisterInput {
     pub organization_name: Option<String>,
 }
 
+/// `POST /auth/verify-email`.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "email": "ann@acme.example",
+    "code": "482913"
+})))]
 pub struct VerifyEmailInput {
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::email))]
     pub email: String,
@@ -101,7 +120,7 @@ impl AuthService {
         };
 
         let mut boxed = self.p.tx.begin().await?;
-        let tx = boxed.as_mut();
+        let tx = &mut boxed;
         self.p.organizations.create(tx, &org).await?;
         for role in &roles {
             self.p.roles.create(tx, role).await?;
@@ -182,7 +201,7 @@ impl AuthService {
         let outcome = self
             .p
             .codes
-            .consume(tx.as_mut(), user.id, purpose, &hash, now)
+            .consume(&mut tx, user.id, purpose, &hash, now)
             .await?;
         if let Some(err) = outcome.into_error() {
             tx.commit().await?;
@@ -192,7 +211,7 @@ impl AuthService {
         verified.status = UserStatus::Active;
         self.p
             .users
-            .update(tx.as_mut(), &verified, user.version)
+            .update(&mut tx, &verified, user.version)
             .await
             .map_err(user_write_error)?;
         let entry = audit(
@@ -204,10 +223,10 @@ impl AuthService {
             Some(&user),
             Some(&verified),
         );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, entry).await?;
         let pair = self
             .p
-            .start_session(&self.settings, tx.as_mut(), &verified, now)
+            .start_session(&self.settings, &mut tx, &verified, now)
             .await?;
         tx.commit().await?;
         Ok(pair)
