@@ -1,18 +1,21 @@
-//! Steps several identity services share: sessions, codes, seeding, error shaping.
+//! Rules of the identity module that several of its use cases share: no escalation of
+//! permissions, effective permissions and seeded roles, sessions, codes and their mails, the
+//! audit entries of role assignments and password changes, and how store conflicts read.
 
 use super::codes::{CodePurpose, code_material};
 use super::email::EmailAddress;
-use super::model::{FamilyId, RefreshTokenId, Role, RoleId, TokenPair, User, audit};
+use super::model::{FamilyId, RefreshTokenId, RoleId, TokenPair};
 use super::permissions::{self, ADMIN_ROLE, CATALOGUE};
 use super::ports::{HashError, IdentityPorts, NewRefreshToken};
+use super::roles::Role;
 use super::settings::AuthSettings;
+use super::users::User;
+use crate::activity::change_entry as audit;
 use crate::activity::{FieldChange, NewActivity};
 use crate::kernel::context::Actor;
 use crate::kernel::error::{DomainError, StoreError};
 use crate::kernel::ids::{OrganizationId, UserId};
-pub(crate) use crate::kernel::rules::{check_version, nullable, require, require_all};
 use crate::kernel::uow::Txn;
-use crate::kernel::validation::FieldError;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeSet;
 
@@ -38,9 +41,13 @@ pub(crate) fn ensure_held(actor: &Actor, codes: &[String]) -> Result<(), DomainE
     }
 }
 
-/// `422` with every field error that occurred.
-pub(crate) fn invalid(errors: impl IntoIterator<Item = Option<FieldError>>) -> DomainError {
-    DomainError::Invalid(errors.into_iter().flatten().collect())
+/// A delete refused while other records still refer to the record (`409 code`).
+pub(crate) fn in_use(code: &'static str, what: &str) -> impl Fn(StoreError) -> DomainError {
+    let message = format!("the {what} is still in use");
+    move |e| match e {
+        StoreError::Conflict { .. } => DomainError::conflict(code, message.clone()),
+        other => other.into(),
+    }
 }
 
 /// A saturated hashing pool is a momentary overload of this server, not the client's fault:
@@ -260,6 +267,12 @@ impl IdentityPorts {
             user: user.clone(),
         })
     }
+}
+
+/// `user` acting on their own account without a token (sign-up, codes), as the audit log
+/// names them.
+pub(crate) fn as_self(user: &User) -> Actor {
+    Actor::new(user.id, user.organization_id, Vec::<String>::new())
 }
 
 /// The audit entry of a change of a user's roles.

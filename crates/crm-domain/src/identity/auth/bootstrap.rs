@@ -1,14 +1,17 @@
 //! The first administrator: `crm admin create` and `CRM__BOOTSTRAP__*`.
 
-use super::AuthService;
-use crate::identity::common::{hash_error, invalid, roles_changed, seed_roles, user_write_error};
+use super::{AuthService, founded, new_user};
+use crate::activity::audit::Audited;
+use crate::activity::{NewActivity, change_entry};
+use crate::identity::common::{hash_error, roles_changed, user_write_error};
 use crate::identity::email::EmailAddress;
-use crate::identity::model::{Organization, PersonName, User, UserStatus, audit, required_text};
+use crate::identity::model::{PersonName, required_text};
+use crate::identity::organization::Organization;
 use crate::identity::password::{NewPassword, PlainPassword};
 use crate::identity::permissions::ADMIN_ROLE;
+use crate::identity::users::{User, UserStatus};
 use crate::kernel::error::DomainError;
-use crate::kernel::ids::UserId;
-use crate::kernel::money::Currency;
+use crate::kernel::input::Errors;
 use serde::Deserialize;
 
 /// `crm admin create` and `CRM__BOOTSTRAP__*`.
@@ -34,24 +37,22 @@ impl AuthService {
     /// its system roles when missing), unless a user with that email exists, which is reported
     /// and left alone (the server's start-up bootstrap is idempotent; the CLI reports it).
     /// Audited as a system change (no actor).
+    #[tracing::instrument(skip_all)]
     pub async fn bootstrap_admin(
         &self,
         input: BootstrapAdminInput,
     ) -> Result<BootstrapOutcome, DomainError> {
-        let name = PersonName::parse(&input.name).map_err(|e| e.into_field("name"));
-        let email = EmailAddress::parse(&input.email).map_err(|e| e.into_field("email"));
-        let password =
-            NewPassword::parse(input.password.expose()).map_err(|e| e.into_field("password"));
+        let mut errors = Errors::new();
+        let name = errors.value("name", PersonName::parse(&input.name));
+        let email = errors.value("email", EmailAddress::parse(&input.email));
+        let password = errors.value("password", NewPassword::parse(input.password.expose()));
         let org_name = required_text(
             &input.organization_name,
             "organization",
             Organization::NAME_MAX,
-        )
-        .map_err(|e| e.into_field("organization"));
-        let (name, email, password, org_name) = match (name, email, password, org_name) {
-            (Ok(n), Ok(e), Ok(p), Ok(o)) => (n, e, p, o),
-            (n, e, p, o) => return Err(invalid([n.err(), e.err(), p.err(), o.err()])),
-        };
+        );
+        let org_name = errors.value("organization", org_name);
+        errors.finish()?;
         if let Some(existing) = self.p.users.find_by_email(&email).await? {
             return Ok(BootstrapOutcome::AlreadyExists(existing));
         }
@@ -63,8 +64,7 @@ impl AuthService {
             .map_err(hash_error)?;
         let now = self.p.clock.now();
         let existing_org = self.p.organizations.find_by_name(&org_name).await?;
-        let mut boxed = self.p.tx.begin().await?;
-        let tx = &mut boxed;
+        let mut tx = self.p.tx.begin().await?;
         let (org, admin) = match existing_org {
             Some(org) => {
                 let admin = self
@@ -82,88 +82,39 @@ impl AuthService {
                 (org, admin.id)
             }
             None => {
-                let currency =
-                    Currency::parse("USD").map_err(|e| DomainError::Unexpected(e.to_string()))?;
-                let org = Organization::new(org_name, currency, now);
-                let roles = seed_roles(org.id, now);
-                self.p.organizations.create(tx, &org).await?;
-                self.p
-                    .record(
-                        tx,
-                        audit(
-                            org.id,
-                            None,
-                            "organization",
-                            org.id.0,
-                            "created",
-                            None,
-                            Some(&org),
-                        ),
-                    )
-                    .await?;
+                let (org, roles, admin) = founded(org_name, now)?;
+                self.p.organizations.create(&mut tx, &org).await?;
+                self.p.record(&mut tx, system_created(&org, &org)).await?;
                 for role in &roles {
-                    self.p.roles.create(tx, role).await?;
-                    self.p
-                        .record(
-                            tx,
-                            audit(org.id, None, "role", role.id.0, "created", None, Some(role)),
-                        )
-                        .await?;
+                    self.p.roles.create(&mut tx, role).await?;
+                    self.p.record(&mut tx, system_created(&org, role)).await?;
                 }
-                let admin = roles
-                    .iter()
-                    .find(|r| r.name == ADMIN_ROLE)
-                    .map(|r| r.id)
-                    .ok_or_else(|| {
-                        DomainError::Unexpected("no admin among the system roles".into())
-                    })?;
                 (org, admin)
             }
         };
-        let user = User {
-            id: UserId::new(),
-            organization_id: org.id,
-            name,
-            email,
-            password_hash: Some(hash),
-            status: UserStatus::Active,
-            department_id: None,
-            designation_id: None,
-            tokens_valid_after: None,
-            last_login_at: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
+        let user = new_user(org.id, name, email, hash, UserStatus::Active, now);
         self.p
             .users
-            .create(tx, &user)
+            .create(&mut tx, &user)
             .await
             .map_err(user_write_error)?;
         self.p
             .roles
-            .set_user_roles(tx, org.id, user.id, &[admin])
+            .set_user_roles(&mut tx, org.id, user.id, &[admin])
             .await?;
+        self.p.record(&mut tx, system_created(&org, &user)).await?;
         self.p
-            .record(
-                tx,
-                audit(
-                    org.id,
-                    None,
-                    "user",
-                    user.id.0,
-                    "created",
-                    None,
-                    Some(&user),
-                ),
-            )
+            .record(&mut tx, roles_changed(None, &user, &[], &[admin]))
             .await?;
-        self.p
-            .record(tx, roles_changed(None, &user, &[], &[admin]))
-            .await?;
-        boxed.commit().await?;
+        tx.commit().await?;
         Ok(BootstrapOutcome::Created(user))
     }
+}
+
+/// The audit entry of a record the bootstrap created: a system change, without an actor.
+fn system_created<T: Audited>(org: &Organization, record: &T) -> NewActivity {
+    let id = record.entity_id();
+    change_entry(org.id, None, T::ENTITY, id, "created", None, Some(record))
 }
 
 #[cfg(test)]

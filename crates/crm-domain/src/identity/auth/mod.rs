@@ -11,14 +11,21 @@ pub use recovery::{ChangePasswordInput, ResetPasswordInput};
 pub use sessions::LoginInput;
 pub use signup::{RegisterInput, VerifyEmailInput};
 
-use crate::identity::common::effective_permissions;
-use crate::identity::model::User;
+use crate::identity::common::{effective_permissions, seed_roles};
+use crate::identity::email::EmailAddress;
+use crate::identity::model::{Me, PersonName, RoleId};
+use crate::identity::organization::Organization;
+use crate::identity::password::PasswordHash;
+use crate::identity::permissions::ADMIN_ROLE;
+use crate::identity::ports::{AccessClaims, IdentityPorts};
+use crate::identity::roles::{Role, RoleSummary};
+use crate::identity::settings::AuthSettings;
+use crate::identity::users::{User, UserStatus};
 use crate::kernel::context::Actor;
 use crate::kernel::error::{DomainError, StoreError};
-
-use crate::identity::model::{Me, RoleSummary};
-use crate::identity::ports::{AccessClaims, IdentityPorts};
-use crate::identity::settings::AuthSettings;
+use crate::kernel::ids::{OrganizationId, UserId};
+use crate::kernel::money::Currency;
+use chrono::{DateTime, Utc};
 
 fn bad_access_token() -> DomainError {
     DomainError::Unauthorized {
@@ -44,6 +51,7 @@ impl AuthService {
     }
 
     /// `GET /auth/me`: the caller, their roles (by name) and effective permissions (sorted).
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn me(&self, actor: &Actor) -> Result<Me, DomainError> {
         let user = self.caller(actor).await?;
         let roles = self
@@ -65,6 +73,8 @@ impl AuthService {
     /// grant right now (role changes apply to the next request, not the next sign-in).
     /// `401 invalid-token` when the user is gone, not active, or the token was issued before
     /// the user's `tokens_valid_after`.
+    // A debug-level span: this runs on every request, and the request span already names it.
+    #[tracing::instrument(level = "debug", skip_all, fields(org = %claims.organization_id))]
     pub async fn authenticate(&self, claims: &AccessClaims) -> Result<Actor, DomainError> {
         // One statement: it runs on every request.
         let (user, roles) = match self
@@ -97,15 +107,58 @@ impl AuthService {
     }
 }
 
+/// A new organization named `name` (in USD, UTC), its system roles, and the id of its
+/// `admin` role.
+fn founded(
+    name: String,
+    now: DateTime<Utc>,
+) -> Result<(Organization, Vec<Role>, RoleId), DomainError> {
+    let currency = Currency::parse("USD").map_err(|e| DomainError::Unexpected(e.to_string()))?;
+    let org = Organization::new(name, currency, now);
+    let roles = seed_roles(org.id, now);
+    let admin = roles
+        .iter()
+        .find(|r| r.name == ADMIN_ROLE)
+        .map(|r| r.id)
+        .ok_or_else(|| DomainError::Unexpected("no admin among the system roles".into()))?;
+    Ok((org, roles, admin))
+}
+
+/// The first user of an organization, with a password, at version 1.
+fn new_user(
+    org: OrganizationId,
+    name: PersonName,
+    email: EmailAddress,
+    hash: PasswordHash,
+    status: UserStatus,
+    now: DateTime<Utc>,
+) -> User {
+    User {
+        id: UserId::new(),
+        organization_id: org,
+        name,
+        email,
+        password_hash: Some(hash),
+        status,
+        department_id: None,
+        designation_id: None,
+        tokens_valid_after: None,
+        last_login_at: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::testkit::*;
     use super::*;
-    use crate::identity::model::UserStatus;
     use crate::identity::permissions::ADMIN_ROLE;
+    use crate::identity::users::UserStatus;
     use crate::kernel::ids::UserId;
 
-    use crate::identity::model::Role;
+    use crate::identity::roles::Role;
 
     use crate::identity::permissions::CATALOGUE;
 

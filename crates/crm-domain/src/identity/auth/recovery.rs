@@ -1,13 +1,16 @@
 //! Codes and passwords: resending codes, forgotten and changed passwords.
 
 use super::AuthService;
+use crate::activity::audit;
 use crate::identity::codes::{CodePurpose, OneTimeCode, code_material, invalid_code};
-use crate::identity::common::{hash_error, invalid, user_write_error, with_password_change};
+use crate::identity::common::{as_self, hash_error, user_write_error, with_password_change};
 use crate::identity::email::EmailAddress;
-use crate::identity::model::{FamilyId, User, UserStatus, audit};
+use crate::identity::model::FamilyId;
 use crate::identity::password::{NewPassword, PlainPassword};
+use crate::identity::users::{User, UserStatus};
 use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;
+use crate::kernel::input::Errors;
 use serde::Deserialize;
 
 /// `POST /auth/reset-password`: a password-reset code, or an invitation code for an invited
@@ -48,11 +51,13 @@ impl AuthService {
     /// Mails a fresh verification code (or, to an invited user, a fresh invitation code).
     /// `Ok` (`202`) when the code was queued, and also for an unknown address or an account with
     /// nothing to verify; `429` within the send window of the address and purpose, for known
-    /// and unknown addresses alike (see [`IdentityPorts::check_send_window`]). `422` only for a
+    /// and unknown addresses alike (see `IdentityPorts::check_send_window`). `422` only for a
     /// malformed address.
+    #[tracing::instrument(skip_all)]
     pub async fn resend_code(&self, email: &str) -> Result<(), DomainError> {
-        let email =
-            EmailAddress::parse(email).map_err(|e| invalid([Some(e.into_field("email"))]))?;
+        let mut errors = Errors::new();
+        let email = errors.value("email", EmailAddress::parse(email));
+        errors.finish()?;
         let user = self.p.users.find_by_email(&email).await?;
         let target = user.and_then(|user| match user.status {
             UserStatus::PendingVerification => Some((user, CodePurpose::EmailVerification)),
@@ -67,9 +72,11 @@ impl AuthService {
     /// `reset_password` accepts from them). Answers as [`Self::resend_code`]: `Ok` when queued
     /// or when the address has no (active) account, `429` within the send window, `422` only
     /// for a malformed address.
+    #[tracing::instrument(skip_all)]
     pub async fn forgot_password(&self, email: &str) -> Result<(), DomainError> {
-        let email =
-            EmailAddress::parse(email).map_err(|e| invalid([Some(e.into_field("email"))]))?;
+        let mut errors = Errors::new();
+        let email = errors.value("email", EmailAddress::parse(email));
+        errors.finish()?;
         let user = self.p.users.find_by_email(&email).await?;
         let target = user.and_then(|user| match user.status {
             UserStatus::Active | UserStatus::PendingVerification => {
@@ -86,15 +93,14 @@ impl AuthService {
     /// of an invited user. Invited and unverified users become `active` (the code proves the
     /// mailbox is theirs). Every refresh token of the user is revoked and access tokens issued
     /// before now die. `422` per bad field, `400` as for [`Self::verify_email`].
+    #[tracing::instrument(skip_all)]
     pub async fn reset_password(&self, input: ResetPasswordInput) -> Result<(), DomainError> {
-        let email = EmailAddress::parse(&input.email).map_err(|e| e.into_field("email"));
-        let code = OneTimeCode::parse(&input.code).map_err(|e| e.into_field("code"));
-        let password = NewPassword::parse(input.new_password.expose())
-            .map_err(|e| e.into_field("new_password"));
-        let (email, code, password) = match (email, code, password) {
-            (Ok(e), Ok(c), Ok(p)) => (e, c, p),
-            (e, c, p) => return Err(invalid([e.err(), c.err(), p.err()])),
-        };
+        let mut errors = Errors::new();
+        let email = errors.value("email", EmailAddress::parse(&input.email));
+        let code = errors.value("code", OneTimeCode::parse(&input.code));
+        let new_password = NewPassword::parse(input.new_password.expose());
+        let password = errors.value("new_password", new_password);
+        errors.finish()?;
         let Some(user) = self.p.users.find_by_email(&email).await? else {
             return Err(invalid_code());
         };
@@ -139,15 +145,7 @@ impl AuthService {
         } else {
             "password_reset"
         };
-        let entry = audit(
-            user.organization_id,
-            Some(user.id),
-            "user",
-            user.id.0,
-            action,
-            Some(&user),
-            Some(&updated),
-        );
+        let entry = audit::changed(&as_self(&user), action, &user, &updated);
         self.p.record(&mut tx, with_password_change(entry)).await?;
         tx.commit().await?;
         Ok(())
@@ -162,26 +160,24 @@ impl AuthService {
     /// the answer (`204`) carries no new one; other sessions lose their refresh token now and
     /// their access token within its short lifetime (15 minutes). A suspected compromise is
     /// better served by reset or deactivation, which do bump it.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn change_password(
         &self,
         actor: &Actor,
         session: Option<FamilyId>,
         input: ChangePasswordInput,
     ) -> Result<(), DomainError> {
-        let current = if input.current_password.is_empty() {
-            Err(
-                crate::identity::model::ValueError::new("required", "current_password is required")
-                    .into_field("current_password"),
-            )
-        } else {
-            Ok(())
-        };
-        let password = NewPassword::parse(input.new_password.expose())
-            .map_err(|e| e.into_field("new_password"));
-        let password = match (current, password) {
-            (Ok(()), Ok(p)) => p,
-            (c, p) => return Err(invalid([c.err(), p.err()])),
-        };
+        let mut errors = Errors::new();
+        if input.current_password.is_empty() {
+            errors.add(
+                "current_password",
+                "required",
+                "current_password is required",
+            );
+        }
+        let new_password = NewPassword::parse(input.new_password.expose());
+        let password = errors.value("new_password", new_password);
+        errors.finish()?;
         let user = self.caller(actor).await?;
         let matches = match &user.password_hash {
             Some(h) => {
@@ -220,15 +216,7 @@ impl AuthService {
             .refresh_tokens
             .revoke_all_for_user(&mut tx, user.organization_id, user.id, session, now)
             .await?;
-        let entry = audit(
-            user.organization_id,
-            Some(user.id),
-            "user",
-            user.id.0,
-            "password_changed",
-            Some(&user),
-            Some(&updated),
-        );
+        let entry = audit::changed(actor, "password_changed", &user, &updated);
         self.p.record(&mut tx, with_password_change(entry)).await?;
         tx.commit().await?;
         Ok(())
@@ -266,7 +254,7 @@ mod tests {
     use super::*;
     use crate::identity::auth::testkit::*;
     use crate::identity::codes::{ConsumeOutcome, RecentSend};
-    use crate::identity::model::Organization;
+    use crate::identity::organization::Organization;
     use crate::kernel::money::Currency;
 
     use crate::identity::password::PasswordHash;

@@ -3,9 +3,10 @@
 use super::AuthService;
 use crate::identity::common::{hash_error, refresh_material};
 use crate::identity::email::EmailAddress;
-use crate::identity::model::{RefreshTokenId, TokenPair, UserStatus};
+use crate::identity::model::{RefreshTokenId, TokenPair};
 use crate::identity::password::PlainPassword;
 use crate::identity::ports::{RotateOutcome, RotatedToken};
+use crate::identity::users::UserStatus;
 use crate::kernel::error::{DomainError, StoreError};
 use serde::Deserialize;
 
@@ -45,6 +46,7 @@ impl AuthService {
     /// answers `403 email-not-verified`, which only the password's owner can learn.
     /// A hash the hasher flags `needs_rehash` is replaced with a fresh one. `503` when
     /// hashing is saturated.
+    #[tracing::instrument(skip_all)]
     pub async fn login(&self, input: LoginInput) -> Result<TokenPair, DomainError> {
         // A malformed address cannot have an account: same path as an unknown one.
         let user = match EmailAddress::parse(&input.email) {
@@ -114,6 +116,7 @@ impl AuthService {
     /// presented a second time revokes its whole family (both the thief's and the owner's
     /// sessions end). Unknown, revoked, expired or reused tokens, and tokens of users no
     /// longer active, answer `401 invalid-refresh-token`.
+    #[tracing::instrument(skip_all)]
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, DomainError> {
         if refresh_token.is_empty() {
             return Err(bad_refresh_token());
@@ -174,6 +177,7 @@ impl AuthService {
 
     /// Ends the session of `refresh_token` (its whole family). Always `Ok`, also for an
     /// unknown token: logging out twice is not an error.
+    #[tracing::instrument(skip_all)]
     pub async fn logout(&self, refresh_token: &str) -> Result<(), DomainError> {
         if refresh_token.is_empty() {
             return Ok(());

@@ -1,20 +1,17 @@
 //! Sign-up: registration of a new organization and its first user, and the email check
 //! that activates them.
 
-use super::AuthService;
+use super::{AuthService, founded, new_user};
+use crate::activity::audit;
 use crate::identity::codes::{CodePurpose, OneTimeCode, code_material, invalid_code};
-use crate::identity::common::{
-    email_taken, hash_error, invalid, roles_changed, seed_roles, user_write_error,
-};
+use crate::identity::common::{as_self, email_taken, hash_error, roles_changed, user_write_error};
 use crate::identity::email::EmailAddress;
-use crate::identity::model::{
-    Organization, PersonName, TokenPair, User, UserStatus, audit, required_text,
-};
+use crate::identity::model::{PersonName, TokenPair, required_text};
+use crate::identity::organization::Organization;
 use crate::identity::password::{NewPassword, PlainPassword};
-use crate::identity::permissions::ADMIN_ROLE;
+use crate::identity::users::{User, UserStatus};
 use crate::kernel::error::DomainError;
-use crate::kernel::ids::UserId;
-use crate::kernel::money::Currency;
+use crate::kernel::input::Errors;
 use serde::Deserialize;
 
 /// `POST /auth/register`.
@@ -58,6 +55,7 @@ impl AuthService {
     /// verification), the verification code and its mail, and their audit entries, in one
     /// transaction. `403 registration-closed` when sign-up is off, `422` per bad field,
     /// `409 email-taken` when the address has an account, `503` when hashing is saturated.
+    #[tracing::instrument(skip_all)]
     pub async fn register(&self, input: RegisterInput) -> Result<User, DomainError> {
         if !self.settings.open_registration {
             return Err(DomainError::Forbidden {
@@ -65,20 +63,16 @@ impl AuthService {
                 message: "public registration is disabled".into(),
             });
         }
-        let name = PersonName::parse(&input.name).map_err(|e| e.into_field("name"));
-        let email = EmailAddress::parse(&input.email).map_err(|e| e.into_field("email"));
-        let password =
-            NewPassword::parse(input.password.expose()).map_err(|e| e.into_field("password"));
+        let mut errors = Errors::new();
+        let name = errors.value("name", PersonName::parse(&input.name));
+        let email = errors.value("email", EmailAddress::parse(&input.email));
+        let password = errors.value("password", NewPassword::parse(input.password.expose()));
         let org_name = input
             .organization_name
             .as_deref()
-            .map(|raw| required_text(raw, "organization_name", Organization::NAME_MAX))
-            .transpose()
-            .map_err(|e| e.into_field("organization_name"));
-        let (name, email, password, org_name) = match (name, email, password, org_name) {
-            (Ok(n), Ok(e), Ok(p), Ok(o)) => (n, e, p, o),
-            (n, e, p, o) => return Err(invalid([n.err(), e.err(), p.err(), o.err()])),
-        };
+            .map(|raw| required_text(raw, "organization_name", Organization::NAME_MAX));
+        let org_name = errors.value("organization_name", org_name.transpose());
+        errors.finish()?;
         if self.p.users.find_by_email(&email).await?.is_some() {
             return Err(email_taken());
         }
@@ -90,95 +84,53 @@ impl AuthService {
             .await
             .map_err(hash_error)?;
         let now = self.p.clock.now();
-        let currency =
-            Currency::parse("USD").map_err(|e| DomainError::Unexpected(e.to_string()))?;
-        let org = Organization::new(
-            org_name.unwrap_or_else(|| name.as_str().to_string()),
-            currency,
-            now,
-        );
-        let roles = seed_roles(org.id, now);
-        let admin = roles
-            .iter()
-            .find(|r| r.name == ADMIN_ROLE)
-            .map(|r| r.id)
-            .ok_or_else(|| DomainError::Unexpected("no admin among the system roles".into()))?;
-        let user = User {
-            id: UserId::new(),
-            organization_id: org.id,
+        let org_name = org_name.unwrap_or_else(|| name.as_str().to_string());
+        let (org, roles, admin) = founded(org_name, now)?;
+        let user = new_user(
+            org.id,
             name,
             email,
-            password_hash: Some(hash),
-            status: UserStatus::PendingVerification,
-            department_id: None,
-            designation_id: None,
-            tokens_valid_after: None,
-            last_login_at: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
+            hash,
+            UserStatus::PendingVerification,
+            now,
+        );
 
-        let mut boxed = self.p.tx.begin().await?;
-        let tx = &mut boxed;
-        self.p.organizations.create(tx, &org).await?;
+        let mut tx = self.p.tx.begin().await?;
+        self.p.organizations.create(&mut tx, &org).await?;
         for role in &roles {
-            self.p.roles.create(tx, role).await?;
+            self.p.roles.create(&mut tx, role).await?;
         }
         // A concurrent registration with the same address loses here, on the unique index.
         self.p
             .users
-            .create(tx, &user)
+            .create(&mut tx, &user)
             .await
             .map_err(user_write_error)?;
         self.p
             .roles
-            .set_user_roles(tx, org.id, user.id, &[admin])
+            .set_user_roles(&mut tx, org.id, user.id, &[admin])
             .await?;
         // Audit entries after the rows they name, so an actor reference is never dangling.
-        let by = Some(user.id);
-        self.p
-            .record(
-                tx,
-                audit(
-                    org.id,
-                    by,
-                    "organization",
-                    org.id.0,
-                    "created",
-                    None,
-                    Some(&org),
-                ),
-            )
-            .await?;
+        let by = as_self(&user);
+        self.p.record(&mut tx, audit::created(&by, &org)).await?;
         for role in &roles {
-            self.p
-                .record(
-                    tx,
-                    audit(org.id, by, "role", role.id.0, "created", None, Some(role)),
-                )
-                .await?;
+            self.p.record(&mut tx, audit::created(&by, role)).await?;
         }
+        self.p.record(&mut tx, audit::created(&by, &user)).await?;
         self.p
-            .record(
-                tx,
-                audit(org.id, by, "user", user.id.0, "created", None, Some(&user)),
-            )
-            .await?;
-        self.p
-            .record(tx, roles_changed(by, &user, &[], &[admin]))
+            .record(&mut tx, roles_changed(Some(user.id), &user, &[], &[admin]))
             .await?;
         self.p
             .issue_code(
                 &self.settings,
-                tx,
+                &mut tx,
                 &user,
                 CodePurpose::EmailVerification,
                 Some(&org.name),
                 now,
             )
             .await?;
-        boxed.commit().await?;
+        tx.commit().await?;
         Ok(user)
     }
 
@@ -186,8 +138,12 @@ impl AuthService {
     /// `422` for a malformed email or code; `400` (`invalid-code`, `code-expired`,
     /// `code-exhausted`) for an unknown address, a wrong, used, replaced or expired code.
     /// A wrong try is committed (it counts) even though the request fails.
+    #[tracing::instrument(skip_all)]
     pub async fn verify_email(&self, input: VerifyEmailInput) -> Result<TokenPair, DomainError> {
-        let (email, code) = parse_email_and_code(&input.email, &input.code)?;
+        let mut errors = Errors::new();
+        let email = errors.value("email", EmailAddress::parse(&input.email));
+        let code = errors.value("code", OneTimeCode::parse(&input.code));
+        errors.finish()?;
         let Some(user) = self.p.users.find_by_email(&email).await? else {
             return Err(invalid_code());
         };
@@ -214,15 +170,7 @@ impl AuthService {
             .update(&mut tx, &verified, user.version)
             .await
             .map_err(user_write_error)?;
-        let entry = audit(
-            user.organization_id,
-            Some(user.id),
-            "user",
-            user.id.0,
-            "email_verified",
-            Some(&user),
-            Some(&verified),
-        );
+        let entry = audit::changed(&as_self(&user), "email_verified", &user, &verified);
         self.p.record(&mut tx, entry).await?;
         let pair = self
             .p
@@ -230,19 +178,6 @@ impl AuthService {
             .await?;
         tx.commit().await?;
         Ok(pair)
-    }
-}
-
-fn parse_email_and_code(
-    email: &str,
-    code: &str,
-) -> Result<(EmailAddress, OneTimeCode), DomainError> {
-    match (EmailAddress::parse(email), OneTimeCode::parse(code)) {
-        (Ok(e), Ok(c)) => Ok((e, c)),
-        (e, c) => Err(invalid([
-            e.err().map(|e| e.into_field("email")),
-            c.err().map(|e| e.into_field("code")),
-        ])),
     }
 }
 
