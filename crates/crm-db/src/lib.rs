@@ -6,7 +6,7 @@ mod clients;
 mod connect;
 mod entities;
 mod error;
-mod identity;
+pub mod identity;
 mod keyset;
 mod outbox_repo;
 mod rows;

@@ -4,11 +4,13 @@
 // clippy.toml allows these only inside #[test] functions; the helpers here are test code too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use crm_db::{
-    Database, DbSettings, Migrator, MigratorTrait, SqlDepartmentRepository,
-    SqlDesignationRepository, SqlOrganizationRepository, SqlRefreshTokenRepository,
-    SqlRoleRepository, SqlTxManager, SqlUserRepository, SqlVerificationCodeRepository,
+use crm_db::identity::IdentityParts;
+use crm_db::{Database, DbSettings, Migrator, MigratorTrait};
+use crm_domain::identity::{
+    AccessToken, Clock, HashError, OneTimeCode, PasswordCheck, PasswordHasher, PlainPassword,
+    SecretGenerator, SecretHasher, TokenError, TokenIssuer,
 };
 use crm_domain::identity::{
     CodePurpose, ConsumeOutcome, DEPARTMENT_LIST_SPEC, DESIGNATION_LIST_SPEC, Department,
@@ -21,19 +23,91 @@ use crm_domain::identity::{
 };
 use crm_domain::kernel::clock;
 use crm_domain::kernel::pagination::ListSpec;
+use crm_domain::mail::{MailTemplates, OutgoingMail};
 use crm_domain::{Currency, ListQuery, OrganizationId, StoreError, TxManager, UserId};
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+/// The identity ports these tests exercise, wired by `crm_db::identity::ports` as the server
+/// wires them.
 struct Env {
-    tx: SqlTxManager,
-    orgs: SqlOrganizationRepository,
-    users: SqlUserRepository,
-    roles: SqlRoleRepository,
-    departments: SqlDepartmentRepository,
-    designations: SqlDesignationRepository,
-    codes: SqlVerificationCodeRepository,
-    tokens: SqlRefreshTokenRepository,
+    tx: Arc<dyn TxManager>,
+    orgs: Arc<dyn OrganizationRepository>,
+    users: Arc<dyn UserRepository>,
+    roles: Arc<dyn RoleRepository>,
+    departments: Arc<dyn DepartmentRepository>,
+    designations: Arc<dyn DesignationRepository>,
+    codes: Arc<dyn VerificationCodeRepository>,
+    tokens: Arc<dyn RefreshTokenRepository>,
     _dir: Option<TempDir>,
+}
+
+/// The non-database parts, which these tests never reach: inert stand-ins.
+struct Inert;
+
+#[async_trait]
+impl PasswordHasher for Inert {
+    async fn hash(&self, _: &PlainPassword) -> Result<PasswordHash, HashError> {
+        Err(HashError::Failed("not wired in these tests".into()))
+    }
+    async fn verify(
+        &self,
+        _: &PlainPassword,
+        _: &PasswordHash,
+    ) -> Result<PasswordCheck, HashError> {
+        Err(HashError::Failed("not wired in these tests".into()))
+    }
+    async fn verify_dummy(&self, _: &PlainPassword) -> Result<(), HashError> {
+        Err(HashError::Failed("not wired in these tests".into()))
+    }
+}
+
+impl SecretHasher for Inert {
+    fn hash(&self, secret: &str) -> SecretHash {
+        SecretHash::new(secret)
+    }
+}
+
+impl SecretGenerator for Inert {
+    fn six_digit_code(&self) -> OneTimeCode {
+        OneTimeCode::parse("000000").unwrap()
+    }
+    fn refresh_token(&self) -> String {
+        "inert".into()
+    }
+}
+
+impl TokenIssuer for Inert {
+    fn issue(&self, _: &User, _: FamilyId, _: DateTime<Utc>) -> Result<AccessToken, TokenError> {
+        Err(TokenError("not wired in these tests".into()))
+    }
+}
+
+impl Clock for Inert {
+    fn now(&self) -> DateTime<Utc> {
+        clock::now()
+    }
+}
+
+impl MailTemplates for Inert {
+    fn verification_code(&self, to: &str, _: &str, _: &str, _: u32) -> OutgoingMail {
+        inert_mail(to)
+    }
+    fn password_reset_code(&self, to: &str, _: &str, _: &str, _: u32) -> OutgoingMail {
+        inert_mail(to)
+    }
+    fn invitation(&self, to: &str, _: &str, _: &str, _: &str, _: u32) -> OutgoingMail {
+        inert_mail(to)
+    }
+}
+
+fn inert_mail(to: &str) -> OutgoingMail {
+    OutgoingMail {
+        to: to.into(),
+        subject: String::new(),
+        text: String::new(),
+        html: None,
+    }
 }
 
 struct TempDir(std::path::PathBuf);
@@ -78,16 +152,26 @@ async fn env() -> Env {
             *migrated = true;
         }
     }
-    let c = db.conn;
+    let p = crm_db::identity::ports(
+        &db,
+        IdentityParts {
+            mail: Arc::new(Inert),
+            passwords: Arc::new(Inert),
+            secrets: Arc::new(Inert),
+            generator: Arc::new(Inert),
+            tokens: Arc::new(Inert),
+            clock: Arc::new(Inert),
+        },
+    );
     Env {
-        tx: SqlTxManager::new(c.clone()),
-        orgs: SqlOrganizationRepository::new(c.clone()),
-        users: SqlUserRepository::new(c.clone()),
-        roles: SqlRoleRepository::new(c.clone()),
-        departments: SqlDepartmentRepository::new(c.clone()),
-        designations: SqlDesignationRepository::new(c.clone()),
-        codes: SqlVerificationCodeRepository::new(c.clone()),
-        tokens: SqlRefreshTokenRepository::new(c),
+        tx: p.tx,
+        orgs: p.organizations,
+        users: p.users,
+        roles: p.roles,
+        departments: p.departments,
+        designations: p.designations,
+        codes: p.codes,
+        tokens: p.refresh_tokens,
         _dir: dir,
     }
 }

@@ -71,7 +71,7 @@ pub struct PermissionDto {
     pub description: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/roles", tag = "roles",
+#[utoipa::path(get, path = "/roles", tag = "roles",
     params(crate::list_params::Roles),
     responses((status = 200, description = "One page", body = PageDto<RoleDto>)))]
 pub async fn list(
@@ -85,7 +85,7 @@ pub async fn list(
 }
 
 /// A custom role. The caller must hold every permission it grants.
-#[utoipa::path(post, path = "/api/v1/roles", tag = "roles", request_body = RoleInput,
+#[utoipa::path(post, path = "/roles", tag = "roles", request_body = RoleInput,
     responses((status = 201, description = "Created", body = RoleDto)))]
 pub async fn create(
     auth: Auth<RolesWrite>,
@@ -104,7 +104,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/roles/{id}", tag = "roles", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/roles/{id}", tag = "roles", params(("id" = Uuid, Path)),
     responses((status = 200, description = "The role (with ETag)", body = RoleDto)))]
 pub async fn get(
     auth: Auth<RolesRead>,
@@ -115,7 +115,7 @@ pub async fn get(
     Ok(ok_etag(r.version, &RoleDto::from(&r)))
 }
 
-#[utoipa::path(patch, path = "/api/v1/roles/{id}", tag = "roles", request_body = RolePatch,
+#[utoipa::path(patch, path = "/roles/{id}", tag = "roles", request_body = RolePatch,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`")),
     responses((status = 200, description = "The updated role", body = RoleDto)))]
 pub async fn update(
@@ -134,7 +134,7 @@ pub async fn update(
 }
 
 /// Delete a custom role (system roles answer 409).
-#[utoipa::path(delete, path = "/api/v1/roles/{id}", tag = "roles", params(("id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/roles/{id}", tag = "roles", params(("id" = Uuid, Path)),
     responses((status = 204, description = "Deleted")))]
 pub async fn delete(
     auth: Auth<RolesDelete>,
@@ -150,7 +150,7 @@ pub async fn delete(
 }
 
 /// Every permission code a role can grant.
-#[utoipa::path(get, path = "/api/v1/permissions", tag = "roles",
+#[utoipa::path(get, path = "/permissions", tag = "roles",
     responses((status = 200, description = "The whole catalogue on one page", body = PageDto<PermissionDto>)))]
 pub async fn permissions(
     auth: Auth<PermissionsRead>,

@@ -1,0 +1,134 @@
+//! `/designations`: job titles.
+
+use crate::access::Auth;
+use crate::app::AppState;
+use crate::http::{Body, IfMatch, created, no_content, ok_etag};
+use crate::problem::ApiError;
+use crate::routes::dto::PageDto;
+use crate::routes::perms::{DesignationsDelete, DesignationsRead, DesignationsWrite};
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use crm_domain::ListQuery;
+use crm_domain::identity::{
+    DESIGNATION_LIST_SPEC, Designation, DesignationId, DesignationInput, DesignationPatch,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019bbbc0-4a60-70f3-83e1-b258fd724452",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "title": "Account Executive",
+    "department_id": "019bbbbb-b680-7ccd-8a14-876aeaff1a09",
+    "level": 3,
+    "created_at": "2026-01-14T09:05:00.000000Z",
+    "updated_at": "2026-01-14T09:05:00.000000Z",
+    "version": 1
+}))]
+pub struct DesignationDto {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub title: String,
+    pub department_id: Option<Uuid>,
+    pub level: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<&Designation> for DesignationDto {
+    fn from(d: &Designation) -> Self {
+        Self {
+            id: d.id.0,
+            organization_id: d.organization_id.0,
+            title: d.title.clone(),
+            department_id: d.department_id.map(|p| p.0),
+            level: d.level,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+            version: d.version,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/designations", tag = "designations",
+    params(crate::list_params::Designations),
+    responses((status = 200, description = "One page", body = PageDto<DesignationDto>)))]
+pub async fn list_designations(
+    auth: Auth<DesignationsRead>,
+    state: web::Data<AppState>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let q = ListQuery::parse(&DESIGNATION_LIST_SPEC, &query).map_err(ApiError::validation)?;
+    let page = state.identity.designations.list(&auth.actor, &q).await?;
+    Ok(HttpResponse::Ok().json(PageDto::from_page(page, |d| DesignationDto::from(&d))))
+}
+
+#[utoipa::path(post, path = "/designations", tag = "designations", request_body = DesignationInput,
+    responses((status = 201, description = "Created", body = DesignationDto)))]
+pub async fn create_designation(
+    auth: Auth<DesignationsWrite>,
+    state: web::Data<AppState>,
+    body: Body<DesignationInput>,
+) -> Result<HttpResponse, ApiError> {
+    let d = state
+        .identity
+        .designations
+        .create(&auth.actor, body.parse()?)
+        .await?;
+    Ok(created(
+        format!("/api/v1/designations/{}", d.id),
+        d.version,
+        &DesignationDto::from(&d),
+    ))
+}
+
+#[utoipa::path(get, path = "/designations/{id}", tag = "designations", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The designation (with ETag)", body = DesignationDto)))]
+pub async fn get_designation(
+    auth: Auth<DesignationsRead>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let d = state
+        .identity
+        .designations
+        .get(&auth.actor, DesignationId(*id))
+        .await?;
+    Ok(ok_etag(d.version, &DesignationDto::from(&d)))
+}
+
+#[utoipa::path(patch, path = "/designations/{id}", tag = "designations", request_body = DesignationPatch,
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`")),
+    responses((status = 200, description = "The updated designation", body = DesignationDto)))]
+pub async fn update_designation(
+    auth: Auth<DesignationsWrite>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Body<DesignationPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let d = state
+        .identity
+        .designations
+        .update(&auth.actor, DesignationId(*id), if_match.0, body.parse()?)
+        .await?;
+    Ok(ok_etag(d.version, &DesignationDto::from(&d)))
+}
+
+#[utoipa::path(delete, path = "/designations/{id}", tag = "designations", params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted")))]
+pub async fn delete_designation(
+    auth: Auth<DesignationsDelete>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .identity
+        .designations
+        .delete(&auth.actor, DesignationId(*id))
+        .await?;
+    Ok(no_content())
+}
