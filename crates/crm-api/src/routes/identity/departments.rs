@@ -56,83 +56,24 @@ impl From<&Department> for DepartmentDto {
     }
 }
 
-#[utoipa::path(get, path = "/departments", tag = "departments",
-    params(crate::list_params::Departments),
-    responses((status = 200, description = "One page", body = PageDto<DepartmentDto>)))]
-pub async fn list(
-    auth: Auth<DepartmentsRead>,
-    state: web::Data<AppState>,
-    query: web::Query<Vec<(String, String)>>,
-) -> Result<HttpResponse, ApiError> {
-    let q = ListQuery::parse(&DEPARTMENT_LIST_SPEC, &query).map_err(ApiError::validation)?;
-    let page = state.identity.departments.list(&auth.actor, &q).await?;
-    Ok(HttpResponse::Ok().json(PageDto::from_page(page, |d| DepartmentDto::from(&d))))
-}
-
-#[utoipa::path(post, path = "/departments", tag = "departments", request_body = DepartmentInput,
-    responses((status = 201, description = "Created", body = DepartmentDto)))]
-pub async fn create(
-    auth: Auth<DepartmentsWrite>,
-    state: web::Data<AppState>,
-    body: Body<DepartmentInput>,
-) -> Result<HttpResponse, ApiError> {
-    let d = state
-        .identity
-        .departments
-        .create(&auth.actor, body.parse()?)
-        .await?;
-    Ok(created(
-        format!("/api/v1/departments/{}", d.id),
-        d.version,
-        &DepartmentDto::from(&d),
-    ))
-}
-
-#[utoipa::path(get, path = "/departments/{id}", tag = "departments", params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The department (with ETag)", body = DepartmentDto)))]
-pub async fn get(
-    auth: Auth<DepartmentsRead>,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let d = state
-        .identity
-        .departments
-        .get(&auth.actor, DepartmentId(*id))
-        .await?;
-    Ok(ok_etag(d.version, &DepartmentDto::from(&d)))
-}
-
-/// Moving a department under itself or one of its descendants answers 422.
-#[utoipa::path(patch, path = "/departments/{id}", tag = "departments", request_body = DepartmentPatch,
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`")),
-    responses((status = 200, description = "The updated department", body = DepartmentDto)))]
-pub async fn update(
-    auth: Auth<DepartmentsWrite>,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    if_match: IfMatch,
-    body: Body<DepartmentPatch>,
-) -> Result<HttpResponse, ApiError> {
-    let d = state
-        .identity
-        .departments
-        .update(&auth.actor, DepartmentId(*id), if_match.0, body.parse()?)
-        .await?;
-    Ok(ok_etag(d.version, &DepartmentDto::from(&d)))
-}
-
-#[utoipa::path(delete, path = "/departments/{id}", tag = "departments", params(("id" = Uuid, Path)),
-    responses((status = 204, description = "Deleted")))]
-pub async fn delete(
-    auth: Auth<DepartmentsDelete>,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    state
-        .identity
-        .departments
-        .delete(&auth.actor, DepartmentId(*id))
-        .await?;
-    Ok(no_content())
+super::resource_handlers! {
+    service: departments, id: DepartmentId, dto: DepartmentDto, location: "/api/v1/departments";
+    #[utoipa::path(get, path = "/departments", tag = "departments",
+        params(crate::list_params::Departments),
+        responses((status = 200, description = "One page", body = PageDto<DepartmentDto>)))]
+    fn list(DepartmentsRead, DEPARTMENT_LIST_SPEC);
+    #[utoipa::path(post, path = "/departments", tag = "departments", request_body = DepartmentInput,
+        responses((status = 201, description = "Created", body = DepartmentDto)))]
+    fn create(DepartmentsWrite, DepartmentInput);
+    #[utoipa::path(get, path = "/departments/{id}", tag = "departments", params(("id" = Uuid, Path)),
+        responses((status = 200, description = "The department (with ETag)", body = DepartmentDto)))]
+    fn get;
+    /// Moving a department under itself or one of its descendants answers 422.
+    #[utoipa::path(patch, path = "/departments/{id}", tag = "departments", request_body = DepartmentPatch,
+        params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`")),
+        responses((status = 200, description = "The updated department", body = DepartmentDto)))]
+    fn update(DepartmentPatch);
+    #[utoipa::path(delete, path = "/departments/{id}", tag = "departments", params(("id" = Uuid, Path)),
+        responses((status = 204, description = "Deleted")))]
+    fn delete(DepartmentsDelete);
 }

@@ -53,82 +53,23 @@ impl From<&Designation> for DesignationDto {
     }
 }
 
-#[utoipa::path(get, path = "/designations", tag = "designations",
-    params(crate::list_params::Designations),
-    responses((status = 200, description = "One page", body = PageDto<DesignationDto>)))]
-pub async fn list_designations(
-    auth: Auth<DesignationsRead>,
-    state: web::Data<AppState>,
-    query: web::Query<Vec<(String, String)>>,
-) -> Result<HttpResponse, ApiError> {
-    let q = ListQuery::parse(&DESIGNATION_LIST_SPEC, &query).map_err(ApiError::validation)?;
-    let page = state.identity.designations.list(&auth.actor, &q).await?;
-    Ok(HttpResponse::Ok().json(PageDto::from_page(page, |d| DesignationDto::from(&d))))
-}
-
-#[utoipa::path(post, path = "/designations", tag = "designations", request_body = DesignationInput,
-    responses((status = 201, description = "Created", body = DesignationDto)))]
-pub async fn create_designation(
-    auth: Auth<DesignationsWrite>,
-    state: web::Data<AppState>,
-    body: Body<DesignationInput>,
-) -> Result<HttpResponse, ApiError> {
-    let d = state
-        .identity
-        .designations
-        .create(&auth.actor, body.parse()?)
-        .await?;
-    Ok(created(
-        format!("/api/v1/designations/{}", d.id),
-        d.version,
-        &DesignationDto::from(&d),
-    ))
-}
-
-#[utoipa::path(get, path = "/designations/{id}", tag = "designations", params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The designation (with ETag)", body = DesignationDto)))]
-pub async fn get_designation(
-    auth: Auth<DesignationsRead>,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let d = state
-        .identity
-        .designations
-        .get(&auth.actor, DesignationId(*id))
-        .await?;
-    Ok(ok_etag(d.version, &DesignationDto::from(&d)))
-}
-
-#[utoipa::path(patch, path = "/designations/{id}", tag = "designations", request_body = DesignationPatch,
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`")),
-    responses((status = 200, description = "The updated designation", body = DesignationDto)))]
-pub async fn update_designation(
-    auth: Auth<DesignationsWrite>,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    if_match: IfMatch,
-    body: Body<DesignationPatch>,
-) -> Result<HttpResponse, ApiError> {
-    let d = state
-        .identity
-        .designations
-        .update(&auth.actor, DesignationId(*id), if_match.0, body.parse()?)
-        .await?;
-    Ok(ok_etag(d.version, &DesignationDto::from(&d)))
-}
-
-#[utoipa::path(delete, path = "/designations/{id}", tag = "designations", params(("id" = Uuid, Path)),
-    responses((status = 204, description = "Deleted")))]
-pub async fn delete_designation(
-    auth: Auth<DesignationsDelete>,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    state
-        .identity
-        .designations
-        .delete(&auth.actor, DesignationId(*id))
-        .await?;
-    Ok(no_content())
+super::resource_handlers! {
+    service: designations, id: DesignationId, dto: DesignationDto, location: "/api/v1/designations";
+    #[utoipa::path(get, path = "/designations", tag = "designations",
+        params(crate::list_params::Designations),
+        responses((status = 200, description = "One page", body = PageDto<DesignationDto>)))]
+    fn list_designations(DesignationsRead, DESIGNATION_LIST_SPEC);
+    #[utoipa::path(post, path = "/designations", tag = "designations", request_body = DesignationInput,
+        responses((status = 201, description = "Created", body = DesignationDto)))]
+    fn create_designation(DesignationsWrite, DesignationInput);
+    #[utoipa::path(get, path = "/designations/{id}", tag = "designations", params(("id" = Uuid, Path)),
+        responses((status = 200, description = "The designation (with ETag)", body = DesignationDto)))]
+    fn get_designation;
+    #[utoipa::path(patch, path = "/designations/{id}", tag = "designations", request_body = DesignationPatch,
+        params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`")),
+        responses((status = 200, description = "The updated designation", body = DesignationDto)))]
+    fn update_designation(DesignationPatch);
+    #[utoipa::path(delete, path = "/designations/{id}", tag = "designations", params(("id" = Uuid, Path)),
+        responses((status = 204, description = "Deleted")))]
+    fn delete_designation(DesignationsDelete);
 }

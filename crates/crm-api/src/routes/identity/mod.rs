@@ -1,6 +1,80 @@
 //! Identity and access over HTTP: sign-up and sessions, the organization profile, users,
 //! roles and the permission catalogue, departments and designations.
 
+/// The five handlers of a plain identity resource (`list`, `create`, `get`, `update`,
+/// `delete`), each under its own OpenAPI annotation, calling `state.identity.<service>` and
+/// answering `<dto>`. Expanded in the resource's file, whose imports it uses, so a resource
+/// states only what differs: its annotations, permissions, inputs and types.
+macro_rules! resource_handlers {
+    (
+        service: $svc:ident, id: $id:ident, dto: $dto:ident, location: $loc:literal;
+        $(#[$lm:meta])* fn $list:ident($read:ty, $spec:ident);
+        $(#[$cm:meta])* fn $create:ident($write:ty, $input:ty);
+        $(#[$gm:meta])* fn $get:ident;
+        $(#[$um:meta])* fn $update:ident($patch:ty);
+        $(#[$dm:meta])* fn $delete:ident($del:ty);
+    ) => {
+        $(#[$lm])*
+        pub async fn $list(
+            auth: Auth<$read>,
+            state: web::Data<AppState>,
+            query: web::Query<Vec<(String, String)>>,
+        ) -> Result<HttpResponse, ApiError> {
+            let q = ListQuery::parse(&$spec, &query).map_err(ApiError::validation)?;
+            let page = state.identity.$svc.list(&auth.actor, &q).await?;
+            Ok(HttpResponse::Ok().json(PageDto::from_page(page, |r| $dto::from(&r))))
+        }
+
+        $(#[$cm])*
+        pub async fn $create(
+            auth: Auth<$write>,
+            state: web::Data<AppState>,
+            body: Body<$input>,
+        ) -> Result<HttpResponse, ApiError> {
+            let r = state.identity.$svc.create(&auth.actor, body.parse()?).await?;
+            let location = format!(concat!($loc, "/{}"), r.id);
+            Ok(created(location, r.version, &$dto::from(&r)))
+        }
+
+        $(#[$gm])*
+        pub async fn $get(
+            auth: Auth<$read>,
+            state: web::Data<AppState>,
+            id: web::Path<Uuid>,
+        ) -> Result<HttpResponse, ApiError> {
+            let r = state.identity.$svc.get(&auth.actor, $id(*id)).await?;
+            Ok(ok_etag(r.version, &$dto::from(&r)))
+        }
+
+        $(#[$um])*
+        pub async fn $update(
+            auth: Auth<$write>,
+            state: web::Data<AppState>,
+            id: web::Path<Uuid>,
+            if_match: IfMatch,
+            body: Body<$patch>,
+        ) -> Result<HttpResponse, ApiError> {
+            let r = state
+                .identity
+                .$svc
+                .update(&auth.actor, $id(*id), if_match.0, body.parse()?)
+                .await?;
+            Ok(ok_etag(r.version, &$dto::from(&r)))
+        }
+
+        $(#[$dm])*
+        pub async fn $delete(
+            auth: Auth<$del>,
+            state: web::Data<AppState>,
+            id: web::Path<Uuid>,
+        ) -> Result<HttpResponse, ApiError> {
+            state.identity.$svc.delete(&auth.actor, $id(*id)).await?;
+            Ok(no_content())
+        }
+    };
+}
+pub(crate) use resource_handlers;
+
 pub mod auth;
 pub mod departments;
 pub mod designations;

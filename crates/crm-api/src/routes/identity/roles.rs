@@ -71,82 +71,27 @@ pub struct PermissionDto {
     pub description: String,
 }
 
-#[utoipa::path(get, path = "/roles", tag = "roles",
-    params(crate::list_params::Roles),
-    responses((status = 200, description = "One page", body = PageDto<RoleDto>)))]
-pub async fn list(
-    auth: Auth<RolesRead>,
-    state: web::Data<AppState>,
-    query: web::Query<Vec<(String, String)>>,
-) -> Result<HttpResponse, ApiError> {
-    let q = ListQuery::parse(&ROLE_LIST_SPEC, &query).map_err(ApiError::validation)?;
-    let page = state.identity.roles.list(&auth.actor, &q).await?;
-    Ok(HttpResponse::Ok().json(PageDto::from_page(page, |r| RoleDto::from(&r))))
-}
-
-/// A custom role. The caller must hold every permission it grants.
-#[utoipa::path(post, path = "/roles", tag = "roles", request_body = RoleInput,
-    responses((status = 201, description = "Created", body = RoleDto)))]
-pub async fn create(
-    auth: Auth<RolesWrite>,
-    state: web::Data<AppState>,
-    body: Body<RoleInput>,
-) -> Result<HttpResponse, ApiError> {
-    let r = state
-        .identity
-        .roles
-        .create(&auth.actor, body.parse()?)
-        .await?;
-    Ok(created(
-        format!("/api/v1/roles/{}", r.id),
-        r.version,
-        &RoleDto::from(&r),
-    ))
-}
-
-#[utoipa::path(get, path = "/roles/{id}", tag = "roles", params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The role (with ETag)", body = RoleDto)))]
-pub async fn get(
-    auth: Auth<RolesRead>,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let r = state.identity.roles.get(&auth.actor, RoleId(*id)).await?;
-    Ok(ok_etag(r.version, &RoleDto::from(&r)))
-}
-
-#[utoipa::path(patch, path = "/roles/{id}", tag = "roles", request_body = RolePatch,
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`")),
-    responses((status = 200, description = "The updated role", body = RoleDto)))]
-pub async fn update(
-    auth: Auth<RolesWrite>,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    if_match: IfMatch,
-    body: Body<RolePatch>,
-) -> Result<HttpResponse, ApiError> {
-    let r = state
-        .identity
-        .roles
-        .update(&auth.actor, RoleId(*id), if_match.0, body.parse()?)
-        .await?;
-    Ok(ok_etag(r.version, &RoleDto::from(&r)))
-}
-
-/// Delete a custom role (system roles answer 409).
-#[utoipa::path(delete, path = "/roles/{id}", tag = "roles", params(("id" = Uuid, Path)),
-    responses((status = 204, description = "Deleted")))]
-pub async fn delete(
-    auth: Auth<RolesDelete>,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    state
-        .identity
-        .roles
-        .delete(&auth.actor, RoleId(*id))
-        .await?;
-    Ok(no_content())
+super::resource_handlers! {
+    service: roles, id: RoleId, dto: RoleDto, location: "/api/v1/roles";
+    #[utoipa::path(get, path = "/roles", tag = "roles",
+        params(crate::list_params::Roles),
+        responses((status = 200, description = "One page", body = PageDto<RoleDto>)))]
+    fn list(RolesRead, ROLE_LIST_SPEC);
+    /// A custom role. The caller must hold every permission it grants.
+    #[utoipa::path(post, path = "/roles", tag = "roles", request_body = RoleInput,
+        responses((status = 201, description = "Created", body = RoleDto)))]
+    fn create(RolesWrite, RoleInput);
+    #[utoipa::path(get, path = "/roles/{id}", tag = "roles", params(("id" = Uuid, Path)),
+        responses((status = 200, description = "The role (with ETag)", body = RoleDto)))]
+    fn get;
+    #[utoipa::path(patch, path = "/roles/{id}", tag = "roles", request_body = RolePatch,
+        params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`")),
+        responses((status = 200, description = "The updated role", body = RoleDto)))]
+    fn update(RolePatch);
+    /// Delete a custom role (system roles answer 409).
+    #[utoipa::path(delete, path = "/roles/{id}", tag = "roles", params(("id" = Uuid, Path)),
+        responses((status = 204, description = "Deleted")))]
+    fn delete(RolesDelete);
 }
 
 /// Every permission code a role can grant.
