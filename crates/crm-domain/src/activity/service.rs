@@ -1,8 +1,8 @@
 use super::model::Activity;
 use super::ports::ActivityRepository;
+use crate::identity::requirements::ActivitiesRead;
 use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;
-use crate::identity::requirements::ActivitiesRead;
 use crate::kernel::pagination::{ListQuery, Page};
 use crate::kernel::scope::require_all;
 use std::sync::Arc;

@@ -212,7 +212,7 @@ impl IdentityPorts {
             }
         };
         self.outbox
-            .enqueue(tx.as_mut(), Some(user.organization_id), mail)
+            .enqueue(tx, Some(user.organization_id), mail)
             .await?;
         Ok(())
     }
