@@ -143,25 +143,17 @@ pub fn jwt_keys(s: &Settings) -> JwtKeys {
 
 /// Every port identity needs, backed by this database.
 pub fn identity_ports(db: &Database, s: &Settings, parts: &SharedParts) -> IdentityPorts {
-    let conn = db.conn.clone();
-    IdentityPorts {
-        tx: Arc::new(db.tx_manager()),
-        organizations: Arc::new(crm_db::SqlOrganizationRepository::new(conn.clone())),
-        users: Arc::new(crm_db::SqlUserRepository::new(conn.clone())),
-        roles: Arc::new(crm_db::SqlRoleRepository::new(conn.clone())),
-        departments: Arc::new(crm_db::SqlDepartmentRepository::new(conn.clone())),
-        designations: Arc::new(crm_db::SqlDesignationRepository::new(conn.clone())),
-        codes: Arc::new(crm_db::SqlVerificationCodeRepository::new(conn.clone())),
-        refresh_tokens: Arc::new(crm_db::SqlRefreshTokenRepository::new(conn.clone())),
-        activities: Arc::new(crm_db::SqlActivityRepository::new(conn.clone())),
-        outbox: Arc::new(crm_db::SqlOutboxRepository::new(conn)),
-        mail: Arc::new(crm_mail::Templates::new("CRM")),
-        passwords: parts.passwords.clone(),
-        secrets: Arc::new(HmacSecretHasher::new(&s.auth.jwt_secret)),
-        generator: Arc::new(RandomSecrets),
-        tokens: Arc::new(jwt_keys(s)),
-        clock: Arc::new(StoreClock),
-    }
+    crm_db::identity::ports(
+        db,
+        crm_db::identity::IdentityParts {
+            mail: Arc::new(crm_mail::Templates::new("CRM")),
+            passwords: parts.passwords.clone(),
+            secrets: Arc::new(HmacSecretHasher::new(&s.auth.jwt_secret)),
+            generator: Arc::new(RandomSecrets),
+            tokens: Arc::new(jwt_keys(s)),
+            clock: Arc::new(StoreClock),
+        },
+    )
 }
 
 /// Creates the first admin from `CRM__BOOTSTRAP__*` when both email and password are set.

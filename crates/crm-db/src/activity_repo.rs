@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use crm_domain::activity::{Activity, ActivityRepository, FieldChange, NewActivity};
 use crm_domain::kernel::clock;
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{ActivityId, OrganizationId, StoreError, Tx, UserId};
+use crm_domain::{ActivityId, OrganizationId, StoreError, Txn, UserId};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -41,11 +41,7 @@ impl TryFrom<activity::Model> for Activity {
 
 #[async_trait]
 impl ActivityRepository for SqlActivityRepository {
-    async fn record(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        entry: NewActivity,
-    ) -> Result<(), StoreError> {
+    async fn record(&self, tx: &mut Txn, entry: NewActivity) -> Result<(), StoreError> {
         let changes = serde_json::to_value(&entry.changes)
             .map_err(|e| StoreError::Unexpected(e.to_string()))?;
         // The entry is also the event of the change when it carries the record.
@@ -66,7 +62,7 @@ impl ActivityRepository for SqlActivityRepository {
             data: Set(entry.data),
         };
         Entity::insert(row)
-            .exec_without_returning(sql(tx)?)
+            .exec_without_returning(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         Ok(())

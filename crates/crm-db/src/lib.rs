@@ -8,7 +8,7 @@ mod entities;
 mod error;
 mod events_repo;
 mod idempotency_repo;
-mod identity;
+pub mod identity;
 mod jobs_repo;
 mod keyset;
 mod outbox_repo;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::kernel::clock;
 use crm_domain::mail::{OutboxMessage, OutboxRepository, OutgoingMail};
-use crm_domain::{OrganizationId, OutboxId, StoreError, Tx};
+use crm_domain::{OrganizationId, OutboxId, StoreError, Txn};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait,
@@ -37,7 +37,7 @@ fn free_at(now: DateTime<Utc>) -> Condition {
 impl OutboxRepository for SqlOutboxRepository {
     async fn enqueue(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         organization_id: Option<OrganizationId>,
         mail: OutgoingMail,
     ) -> Result<OutboxId, StoreError> {
@@ -60,7 +60,7 @@ impl OutboxRepository for SqlOutboxRepository {
             sent_at: Set(None),
         };
         Entity::insert(row)
-            .exec_without_returning(sql(tx)?)
+            .exec_without_returning(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         Ok(id)

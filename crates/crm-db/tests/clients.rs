@@ -125,7 +125,7 @@ async fn org(env: &Env) -> OrganizationId {
         Currency::parse("USD").unwrap(),
         clock::now(),
     );
-    in_tx!(env, |tx| env.orgs.create(tx.as_mut(), &o).await).unwrap();
+    in_tx!(env, |tx| env.orgs.create(&mut tx, &o).await).unwrap();
     o.id
 }
 

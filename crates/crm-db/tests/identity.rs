@@ -4,11 +4,13 @@
 // clippy.toml allows these only inside #[test] functions; the helpers here are test code too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use crm_db::{
-    Database, DbSettings, Migrator, MigratorTrait, SqlDepartmentRepository,
-    SqlDesignationRepository, SqlOrganizationRepository, SqlRefreshTokenRepository,
-    SqlRoleRepository, SqlTxManager, SqlUserRepository, SqlVerificationCodeRepository,
+use crm_db::identity::IdentityParts;
+use crm_db::{Database, DbSettings, Migrator, MigratorTrait};
+use crm_domain::identity::{
+    AccessToken, Clock, HashError, OneTimeCode, PasswordCheck, PasswordHasher, PlainPassword,
+    SecretGenerator, SecretHasher, TokenError, TokenIssuer,
 };
 use crm_domain::identity::{
     CodePurpose, ConsumeOutcome, DEPARTMENT_LIST_SPEC, DESIGNATION_LIST_SPEC, Department,
@@ -21,19 +23,91 @@ use crm_domain::identity::{
 };
 use crm_domain::kernel::clock;
 use crm_domain::kernel::pagination::ListSpec;
+use crm_domain::mail::{MailTemplates, OutgoingMail};
 use crm_domain::{Currency, ListQuery, OrganizationId, StoreError, TxManager, UserId};
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+/// The identity ports these tests exercise, wired by `crm_db::identity::ports` as the server
+/// wires them.
 struct Env {
-    tx: SqlTxManager,
-    orgs: SqlOrganizationRepository,
-    users: SqlUserRepository,
-    roles: SqlRoleRepository,
-    departments: SqlDepartmentRepository,
-    designations: SqlDesignationRepository,
-    codes: SqlVerificationCodeRepository,
-    tokens: SqlRefreshTokenRepository,
+    tx: Arc<dyn TxManager>,
+    orgs: Arc<dyn OrganizationRepository>,
+    users: Arc<dyn UserRepository>,
+    roles: Arc<dyn RoleRepository>,
+    departments: Arc<dyn DepartmentRepository>,
+    designations: Arc<dyn DesignationRepository>,
+    codes: Arc<dyn VerificationCodeRepository>,
+    tokens: Arc<dyn RefreshTokenRepository>,
     _dir: Option<TempDir>,
+}
+
+/// The non-database parts, which these tests never reach: inert stand-ins.
+struct Inert;
+
+#[async_trait]
+impl PasswordHasher for Inert {
+    async fn hash(&self, _: &PlainPassword) -> Result<PasswordHash, HashError> {
+        Err(HashError::Failed("not wired in these tests".into()))
+    }
+    async fn verify(
+        &self,
+        _: &PlainPassword,
+        _: &PasswordHash,
+    ) -> Result<PasswordCheck, HashError> {
+        Err(HashError::Failed("not wired in these tests".into()))
+    }
+    async fn verify_dummy(&self, _: &PlainPassword) -> Result<(), HashError> {
+        Err(HashError::Failed("not wired in these tests".into()))
+    }
+}
+
+impl SecretHasher for Inert {
+    fn hash(&self, secret: &str) -> SecretHash {
+        SecretHash::new(secret)
+    }
+}
+
+impl SecretGenerator for Inert {
+    fn six_digit_code(&self) -> OneTimeCode {
+        OneTimeCode::parse("000000").unwrap()
+    }
+    fn refresh_token(&self) -> String {
+        "inert".into()
+    }
+}
+
+impl TokenIssuer for Inert {
+    fn issue(&self, _: &User, _: FamilyId, _: DateTime<Utc>) -> Result<AccessToken, TokenError> {
+        Err(TokenError("not wired in these tests".into()))
+    }
+}
+
+impl Clock for Inert {
+    fn now(&self) -> DateTime<Utc> {
+        clock::now()
+    }
+}
+
+impl MailTemplates for Inert {
+    fn verification_code(&self, to: &str, _: &str, _: &str, _: u32) -> OutgoingMail {
+        inert_mail(to)
+    }
+    fn password_reset_code(&self, to: &str, _: &str, _: &str, _: u32) -> OutgoingMail {
+        inert_mail(to)
+    }
+    fn invitation(&self, to: &str, _: &str, _: &str, _: &str, _: u32) -> OutgoingMail {
+        inert_mail(to)
+    }
+}
+
+fn inert_mail(to: &str) -> OutgoingMail {
+    OutgoingMail {
+        to: to.into(),
+        subject: String::new(),
+        text: String::new(),
+        html: None,
+    }
 }
 
 struct TempDir(std::path::PathBuf);
@@ -78,16 +152,26 @@ async fn env() -> Env {
             *migrated = true;
         }
     }
-    let c = db.conn;
+    let p = crm_db::identity::ports(
+        &db,
+        IdentityParts {
+            mail: Arc::new(Inert),
+            passwords: Arc::new(Inert),
+            secrets: Arc::new(Inert),
+            generator: Arc::new(Inert),
+            tokens: Arc::new(Inert),
+            clock: Arc::new(Inert),
+        },
+    );
     Env {
-        tx: SqlTxManager::new(c.clone()),
-        orgs: SqlOrganizationRepository::new(c.clone()),
-        users: SqlUserRepository::new(c.clone()),
-        roles: SqlRoleRepository::new(c.clone()),
-        departments: SqlDepartmentRepository::new(c.clone()),
-        designations: SqlDesignationRepository::new(c.clone()),
-        codes: SqlVerificationCodeRepository::new(c.clone()),
-        tokens: SqlRefreshTokenRepository::new(c),
+        tx: p.tx,
+        orgs: p.organizations,
+        users: p.users,
+        roles: p.roles,
+        departments: p.departments,
+        designations: p.designations,
+        codes: p.codes,
+        tokens: p.refresh_tokens,
         _dir: dir,
     }
 }
@@ -114,7 +198,7 @@ async fn org(env: &Env) -> Organization {
         Currency::parse("USD").unwrap(),
         clock::now(),
     );
-    in_tx!(env, |tx| env.orgs.create(tx.as_mut(), &o).await).unwrap();
+    in_tx!(env, |tx| env.orgs.create(&mut tx, &o).await).unwrap();
     o
 }
 
@@ -139,7 +223,7 @@ fn new_user(org: OrganizationId, email: &str) -> User {
 
 async fn user(env: &Env, org: OrganizationId) -> User {
     let u = new_user(org, &format!("{}@example.com", unique("ann")));
-    in_tx!(env, |tx| env.users.create(tx.as_mut(), &u).await).unwrap();
+    in_tx!(env, |tx| env.users.create(&mut tx, &u).await).unwrap();
     u
 }
 
@@ -205,13 +289,13 @@ async fn organizations_round_trip_with_optimistic_concurrency() {
         x.updated_at = clock::now();
         x.version = 2;
     });
-    in_tx!(env, |tx| env.orgs.update(tx.as_mut(), &v2, 1).await).unwrap();
+    in_tx!(env, |tx| env.orgs.update(&mut tx, &v2, 1).await).unwrap();
     assert_eq!(env.orgs.get(o.id).await.unwrap(), v2);
     // A second writer that read version 1.
-    let r = in_tx!(env, |tx| env.orgs.update(tx.as_mut(), &v2, 1).await);
+    let r = in_tx!(env, |tx| env.orgs.update(&mut tx, &v2, 1).await);
     assert_eq!(r, Err(StoreError::Stale));
     let gone = Organization::new("Gone".into(), Currency::parse("USD").unwrap(), clock::now());
-    let r = in_tx!(env, |tx| env.orgs.update(tx.as_mut(), &gone, 1).await);
+    let r = in_tx!(env, |tx| env.orgs.update(&mut tx, &gone, 1).await);
     assert_eq!(r, Err(StoreError::NotFound));
 }
 
@@ -238,7 +322,7 @@ async fn users_are_tenant_scoped_versioned_and_unique_by_email() {
 
     // The address is unique across organizations.
     let dup = new_user(other.id, u.email.as_str());
-    let r = in_tx!(env, |tx| env.users.create(tx.as_mut(), &dup).await);
+    let r = in_tx!(env, |tx| env.users.create(&mut tx, &dup).await);
     assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
 
     let v2 = touched(&u, |x| {
@@ -248,13 +332,13 @@ async fn users_are_tenant_scoped_versioned_and_unique_by_email() {
         x.updated_at = clock::now();
         x.version = 2;
     });
-    in_tx!(env, |tx| env.users.update(tx.as_mut(), &v2, 1).await).unwrap();
+    in_tx!(env, |tx| env.users.update(&mut tx, &v2, 1).await).unwrap();
     assert_eq!(env.users.get(o.id, u.id).await.unwrap(), v2);
-    let r = in_tx!(env, |tx| env.users.update(tx.as_mut(), &v2, 1).await);
+    let r = in_tx!(env, |tx| env.users.update(&mut tx, &v2, 1).await);
     assert_eq!(r, Err(StoreError::Stale));
     // Another organization's caller cannot learn the row exists.
     let foreign = touched(&v2, |x| x.organization_id = other.id);
-    let r = in_tx!(env, |tx| env.users.update(tx.as_mut(), &foreign, 2).await);
+    let r = in_tx!(env, |tx| env.users.update(&mut tx, &foreign, 2).await);
     assert_eq!(r, Err(StoreError::NotFound));
 
     // Taking someone else's address on update.
@@ -263,14 +347,14 @@ async fn users_are_tenant_scoped_versioned_and_unique_by_email() {
         x.email = u.email.clone();
         x.version = 2;
     });
-    let r = in_tx!(env, |tx| env.users.update(tx.as_mut(), &steal, 1).await);
+    let r = in_tx!(env, |tx| env.users.update(&mut tx, &steal, 1).await);
     assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
 
     // A rehash is not a change of the resource.
     let h = PasswordHash::new("$argon2id$new");
     in_tx!(env, |tx| env
         .users
-        .set_password_hash(tx.as_mut(), o.id, u.id, &h)
+        .set_password_hash(&mut tx, o.id, u.id, &h)
         .await)
     .unwrap();
     let after = env.users.get(o.id, u.id).await.unwrap();
@@ -278,7 +362,7 @@ async fn users_are_tenant_scoped_versioned_and_unique_by_email() {
     assert_eq!((after.version, after.updated_at), (2, v2.updated_at));
     let r = in_tx!(env, |tx| env
         .users
-        .set_password_hash(tx.as_mut(), other.id, u.id, &h)
+        .set_password_hash(&mut tx, other.id, u.id, &h)
         .await);
     assert_eq!(r, Err(StoreError::NotFound));
 }
@@ -294,7 +378,7 @@ async fn a_sign_in_is_stamped_without_a_new_version_and_survives_edits() {
     let at = clock::now();
     in_tx!(env, |tx| env
         .users
-        .record_sign_in(tx.as_mut(), o.id, u.id, at)
+        .record_sign_in(&mut tx, o.id, u.id, at)
         .await)
     .unwrap();
     let signed_in = env.users.get(o.id, u.id).await.unwrap();
@@ -308,7 +392,7 @@ async fn a_sign_in_is_stamped_without_a_new_version_and_survives_edits() {
     let later = at + Duration::seconds(5);
     let r = in_tx!(env, |tx| env
         .users
-        .record_sign_in(tx.as_mut(), other.id, u.id, later)
+        .record_sign_in(&mut tx, other.id, u.id, later)
         .await);
     assert_eq!(r, Err(StoreError::NotFound));
     assert_eq!(
@@ -321,7 +405,7 @@ async fn a_sign_in_is_stamped_without_a_new_version_and_survives_edits() {
         x.name = PersonName::parse("Ann Renamed").unwrap();
         x.version = 2;
     });
-    in_tx!(env, |tx| env.users.update(tx.as_mut(), &renamed, 1).await).unwrap();
+    in_tx!(env, |tx| env.users.update(&mut tx, &renamed, 1).await).unwrap();
     let after = env.users.get(o.id, u.id).await.unwrap();
     assert_eq!(after.name.as_str(), "Ann Renamed");
     assert_eq!(after.last_login_at, Some(at));
@@ -341,7 +425,7 @@ async fn user_lists_page_by_keyset_filter_and_search() {
             u.status = UserStatus::Invited;
             u.name = PersonName::parse("Zoë Needle").unwrap();
         }
-        in_tx!(env, |tx| env.users.create(tx.as_mut(), &u).await).unwrap();
+        in_tx!(env, |tx| env.users.create(&mut tx, &u).await).unwrap();
         ids.push(u.id);
     }
 
@@ -423,12 +507,12 @@ async fn roles_names_assignments_and_deletion() {
     let sales = new_role(o.id, "Sales");
     let admin = new_role(o.id, "Admin");
     for r in [&sales, &admin] {
-        in_tx!(env, |tx| env.roles.create(tx.as_mut(), r).await).unwrap();
+        in_tx!(env, |tx| env.roles.create(&mut tx, r).await).unwrap();
     }
     // Another organization may use the same name.
     in_tx!(env, |tx| env
         .roles
-        .create(tx.as_mut(), &new_role(other.id, "Sales"))
+        .create(&mut tx, &new_role(other.id, "Sales"))
         .await)
     .unwrap();
 
@@ -439,7 +523,7 @@ async fn roles_names_assignments_and_deletion() {
     );
     let r = in_tx!(env, |tx| env
         .roles
-        .create(tx.as_mut(), &new_role(o.id, "sALES"))
+        .create(&mut tx, &new_role(o.id, "sALES"))
         .await);
     assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
     assert_eq!(
@@ -454,14 +538,14 @@ async fn roles_names_assignments_and_deletion() {
         r.name = "SALES".into();
         r.version = 2;
     });
-    let r = in_tx!(env, |tx| env.roles.update(tx.as_mut(), &renamed, 1).await);
+    let r = in_tx!(env, |tx| env.roles.update(&mut tx, &renamed, 1).await);
     assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
     let v2 = touched(&admin, |r| {
         r.permissions = vec!["users.write".into()];
         r.version = 2;
     });
-    in_tx!(env, |tx| env.roles.update(tx.as_mut(), &v2, 1).await).unwrap();
-    let r = in_tx!(env, |tx| env.roles.update(tx.as_mut(), &v2, 1).await);
+    in_tx!(env, |tx| env.roles.update(&mut tx, &v2, 1).await).unwrap();
+    let r = in_tx!(env, |tx| env.roles.update(&mut tx, &v2, 1).await);
     assert_eq!(r, Err(StoreError::Stale));
 
     let many = env
@@ -473,7 +557,7 @@ async fn roles_names_assignments_and_deletion() {
 
     in_tx!(env, |tx| env
         .roles
-        .set_user_roles(tx.as_mut(), o.id, u.id, &[sales.id, admin.id, sales.id])
+        .set_user_roles(&mut tx, o.id, u.id, &[sales.id, admin.id, sales.id])
         .await)
     .unwrap();
     let names: Vec<String> = env
@@ -504,38 +588,34 @@ async fn roles_names_assignments_and_deletion() {
     );
     in_tx!(env, |tx| env
         .roles
-        .set_user_roles(tx.as_mut(), o.id, u.id, &[sales.id])
+        .set_user_roles(&mut tx, o.id, u.id, &[sales.id])
         .await)
     .unwrap();
     assert_eq!(env.roles.roles_of_user(o.id, u.id).await.unwrap().len(), 1);
     in_tx!(env, |tx| env
         .roles
-        .set_user_roles(tx.as_mut(), o.id, u.id, &[])
+        .set_user_roles(&mut tx, o.id, u.id, &[])
         .await)
     .unwrap();
     let (_, none) = env.users.get_with_roles(o.id, u.id).await.unwrap();
     assert!(none.is_empty(), "a user without roles is found, with none");
     in_tx!(env, |tx| env
         .roles
-        .set_user_roles(tx.as_mut(), o.id, u.id, &[sales.id])
+        .set_user_roles(&mut tx, o.id, u.id, &[sales.id])
         .await)
     .unwrap();
     let r = in_tx!(env, |tx| env
         .roles
-        .set_user_roles(tx.as_mut(), other.id, u.id, &[])
+        .set_user_roles(&mut tx, other.id, u.id, &[])
         .await);
     assert_eq!(r, Err(StoreError::NotFound));
 
     let r = in_tx!(env, |tx| env
         .roles
-        .delete(tx.as_mut(), other.id, sales.id)
+        .delete(&mut tx, other.id, sales.id)
         .await);
     assert_eq!(r, Err(StoreError::NotFound));
-    in_tx!(env, |tx| env
-        .roles
-        .delete(tx.as_mut(), o.id, sales.id)
-        .await)
-    .unwrap();
+    in_tx!(env, |tx| env.roles.delete(&mut tx, o.id, sales.id).await).unwrap();
     assert!(
         env.roles
             .roles_of_user(o.id, u.id)
@@ -543,10 +623,7 @@ async fn roles_names_assignments_and_deletion() {
             .unwrap()
             .is_empty()
     );
-    let r = in_tx!(env, |tx| env
-        .roles
-        .delete(tx.as_mut(), o.id, sales.id)
-        .await);
+    let r = in_tx!(env, |tx| env.roles.delete(&mut tx, o.id, sales.id).await);
     assert_eq!(r, Err(StoreError::NotFound));
 }
 
@@ -574,11 +651,11 @@ async fn departments_and_designations() {
     let eng = dept(o.id, "eng", Some(root.id));
     let web = dept(o.id, "web", Some(eng.id));
     for d in [&root, &eng, &web] {
-        in_tx!(env, |tx| env.departments.create(tx.as_mut(), d).await).unwrap();
+        in_tx!(env, |tx| env.departments.create(&mut tx, d).await).unwrap();
     }
     let r = in_tx!(env, |tx| env
         .departments
-        .create(tx.as_mut(), &dept(o.id, "eng", None))
+        .create(&mut tx, &dept(o.id, "eng", None))
         .await);
     assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
     assert_eq!(env.departments.get(o.id, web.id).await.unwrap(), web);
@@ -589,40 +666,29 @@ async fn departments_and_designations() {
 
     let up = in_tx!(env, |tx| env
         .departments
-        .ancestor_ids(tx.as_mut(), o.id, web.id)
+        .ancestor_ids(&mut tx, o.id, web.id)
         .await)
     .unwrap();
     assert_eq!(up, vec![eng.id, root.id]);
     let r = in_tx!(env, |tx| env
         .departments
-        .ancestor_ids(tx.as_mut(), other.id, web.id)
+        .ancestor_ids(&mut tx, other.id, web.id)
         .await);
     assert_eq!(r, Err(StoreError::NotFound));
 
     // Corrupt data that loops ends the walk instead of hanging it.
     let looped = touched(&root, |d| d.parent_id = Some(web.id));
-    in_tx!(env, |tx| env
-        .departments
-        .update(tx.as_mut(), &looped, 1)
-        .await)
-    .unwrap();
+    in_tx!(env, |tx| env.departments.update(&mut tx, &looped, 1).await).unwrap();
     let up = in_tx!(env, |tx| env
         .departments
-        .ancestor_ids(tx.as_mut(), o.id, web.id)
+        .ancestor_ids(&mut tx, o.id, web.id)
         .await)
     .unwrap();
     assert!(up.contains(&web.id) && up.len() <= 4, "{up:?}");
     assert_eq!(env.departments.get(o.id, root.id).await.unwrap().version, 2);
-    let r = in_tx!(env, |tx| env
-        .departments
-        .update(tx.as_mut(), &looped, 1)
-        .await);
+    let r = in_tx!(env, |tx| env.departments.update(&mut tx, &looped, 1).await);
     assert_eq!(r, Err(StoreError::Stale));
-    in_tx!(env, |tx| env
-        .departments
-        .update(tx.as_mut(), &root, 2)
-        .await)
-    .unwrap();
+    in_tx!(env, |tx| env.departments.update(&mut tx, &root, 2).await).unwrap();
 
     let title = Designation {
         id: DesignationId::new(),
@@ -634,7 +700,7 @@ async fn departments_and_designations() {
         updated_at: clock::now(),
         version: 1,
     };
-    in_tx!(env, |tx| env.designations.create(tx.as_mut(), &title).await).unwrap();
+    in_tx!(env, |tx| env.designations.create(&mut tx, &title).await).unwrap();
     assert_eq!(env.designations.get(o.id, title.id).await.unwrap(), title);
     assert_eq!(
         env.designations.get(other.id, title.id).await,
@@ -644,46 +710,46 @@ async fn departments_and_designations() {
     // Still referred to: a sub-department, a designation.
     let r = in_tx!(env, |tx| env
         .departments
-        .delete(tx.as_mut(), o.id, eng.id)
+        .delete(&mut tx, o.id, eng.id)
         .await);
     assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
     let r = in_tx!(env, |tx| env
         .departments
-        .delete(tx.as_mut(), o.id, web.id)
+        .delete(&mut tx, o.id, web.id)
         .await);
     assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
 
     let mut holder = new_user(o.id, &format!("{}@example.com", unique("h")));
     holder.designation_id = Some(title.id);
-    in_tx!(env, |tx| env.users.create(tx.as_mut(), &holder).await).unwrap();
+    in_tx!(env, |tx| env.users.create(&mut tx, &holder).await).unwrap();
     let r = in_tx!(env, |tx| env
         .designations
-        .delete(tx.as_mut(), o.id, title.id)
+        .delete(&mut tx, o.id, title.id)
         .await);
     assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
     let freed = touched(&holder, |u| {
         u.designation_id = None;
         u.version = 2;
     });
-    in_tx!(env, |tx| env.users.update(tx.as_mut(), &freed, 1).await).unwrap();
+    in_tx!(env, |tx| env.users.update(&mut tx, &freed, 1).await).unwrap();
     let r = in_tx!(env, |tx| env
         .designations
-        .delete(tx.as_mut(), other.id, title.id)
+        .delete(&mut tx, other.id, title.id)
         .await);
     assert_eq!(r, Err(StoreError::NotFound));
     in_tx!(env, |tx| env
         .designations
-        .delete(tx.as_mut(), o.id, title.id)
+        .delete(&mut tx, o.id, title.id)
         .await)
     .unwrap();
     in_tx!(env, |tx| env
         .departments
-        .delete(tx.as_mut(), o.id, web.id)
+        .delete(&mut tx, o.id, web.id)
         .await)
     .unwrap();
     let r = in_tx!(env, |tx| env
         .departments
-        .delete(tx.as_mut(), o.id, web.id)
+        .delete(&mut tx, o.id, web.id)
         .await);
     assert_eq!(r, Err(StoreError::NotFound));
 }
@@ -710,13 +776,7 @@ fn code(
 async fn consume(env: &Env, u: &User, purpose: CodePurpose, hash: &str) -> ConsumeOutcome {
     in_tx!(env, |tx| env
         .codes
-        .consume(
-            tx.as_mut(),
-            u.id,
-            purpose,
-            &SecretHash::new(hash),
-            clock::now()
-        )
+        .consume(&mut tx, u.id, purpose, &SecretHash::new(hash), clock::now())
         .await)
     .unwrap()
 }
@@ -733,13 +793,13 @@ async fn codes_are_consumed_once_and_count_wrong_tries() {
     assert_eq!(consume(&env, &u, p, "right").await, ConsumeOutcome::Missing);
     in_tx!(env, |tx| env
         .codes
-        .issue(tx.as_mut(), &code(&u, p, "first", later))
+        .issue(&mut tx, &code(&u, p, "first", later))
         .await)
     .unwrap();
     // A newer code replaces it.
     in_tx!(env, |tx| env
         .codes
-        .issue(tx.as_mut(), &code(&u, p, "right", later))
+        .issue(&mut tx, &code(&u, p, "right", later))
         .await)
     .unwrap();
     assert_eq!(
@@ -760,7 +820,7 @@ async fn codes_are_consumed_once_and_count_wrong_tries() {
     // Wrong tries run out.
     in_tx!(env, |tx| env
         .codes
-        .issue(tx.as_mut(), &code(&u, p, "right2", later))
+        .issue(&mut tx, &code(&u, p, "right2", later))
         .await)
     .unwrap();
     for left in [2, 1, 0] {
@@ -784,7 +844,7 @@ async fn codes_are_consumed_once_and_count_wrong_tries() {
     let past = clock::now() - Duration::seconds(1);
     in_tx!(env, |tx| env
         .codes
-        .issue(tx.as_mut(), &code(&u, p, "old", past))
+        .issue(&mut tx, &code(&u, p, "old", past))
         .await)
     .unwrap();
     assert_eq!(consume(&env, &u, p, "old").await, ConsumeOutcome::Expired);
@@ -810,7 +870,7 @@ async fn two_concurrent_submits_of_the_right_code_consume_it_once() {
     let p = CodePurpose::PasswordReset;
     for _ in 0..5 {
         let c = code(&u, p, "right", clock::now() + Duration::minutes(15));
-        in_tx!(env, |tx| env.codes.issue(tx.as_mut(), &c).await).unwrap();
+        in_tx!(env, |tx| env.codes.issue(&mut tx, &c).await).unwrap();
         let (a, b) = tokio::join!(consume(&env, &u, p, "right"), consume(&env, &u, p, "right"));
         let mut outcomes = [a, b];
         outcomes.sort_by_key(|o| format!("{o:?}"));
@@ -842,12 +902,7 @@ async fn rotate(env: &Env, presented: &str, next: &str) -> RotateOutcome {
     };
     in_tx!(env, |tx| env
         .tokens
-        .rotate(
-            tx.as_mut(),
-            &SecretHash::new(presented),
-            &next,
-            clock::now()
-        )
+        .rotate(&mut tx, &SecretHash::new(presented), &next, clock::now())
         .await)
     .unwrap()
 }
@@ -860,7 +915,7 @@ async fn refresh_tokens_rotate_detect_reuse_and_revoke() {
     let h = |s: &str| unique(s);
     let (t1, t2, t3) = (h("t1"), h("t2"), h("t3"));
     let first = token(&u, &t1, clock::now() + Duration::days(30));
-    in_tx!(env, |tx| env.tokens.create(tx.as_mut(), &first).await).unwrap();
+    in_tx!(env, |tx| env.tokens.create(&mut tx, &first).await).unwrap();
 
     let rotated = RotateOutcome::Rotated {
         organization_id: o.id,
@@ -883,14 +938,14 @@ async fn refresh_tokens_rotate_detect_reuse_and_revoke() {
     // Logout revokes the whole family, from a retired token too.
     let fam = in_tx!(env, |tx| env
         .tokens
-        .revoke_by_token(tx.as_mut(), &SecretHash::new(&t1), clock::now())
+        .revoke_by_token(&mut tx, &SecretHash::new(&t1), clock::now())
         .await)
     .unwrap();
     assert_eq!(fam, Some(first.family_id));
     assert_eq!(rotate(&env, &t3, &h("x")).await, RotateOutcome::Invalid);
     let none = in_tx!(env, |tx| env
         .tokens
-        .revoke_by_token(tx.as_mut(), &SecretHash::new("nope"), clock::now())
+        .revoke_by_token(&mut tx, &SecretHash::new("nope"), clock::now())
         .await)
     .unwrap();
     assert_eq!(none, None);
@@ -898,7 +953,7 @@ async fn refresh_tokens_rotate_detect_reuse_and_revoke() {
     // Past the family's absolute lifetime.
     let (e1, e2) = (h("e1"), h("e2"));
     let expired = token(&u, &e1, clock::now() - Duration::seconds(1));
-    in_tx!(env, |tx| env.tokens.create(tx.as_mut(), &expired).await).unwrap();
+    in_tx!(env, |tx| env.tokens.create(&mut tx, &expired).await).unwrap();
     assert_eq!(rotate(&env, &e1, &e2).await, RotateOutcome::Invalid);
 
     // Revoking every session but one.
@@ -906,11 +961,11 @@ async fn refresh_tokens_rotate_detect_reuse_and_revoke() {
     let keep = token(&u, &k1, clock::now() + Duration::days(1));
     let drop = token(&u, &d1, clock::now() + Duration::days(1));
     for t in [&keep, &drop] {
-        in_tx!(env, |tx| env.tokens.create(tx.as_mut(), t).await).unwrap();
+        in_tx!(env, |tx| env.tokens.create(&mut tx, t).await).unwrap();
     }
     in_tx!(env, |tx| env
         .tokens
-        .revoke_all_for_user(tx.as_mut(), o.id, u.id, Some(keep.family_id), clock::now())
+        .revoke_all_for_user(&mut tx, o.id, u.id, Some(keep.family_id), clock::now())
         .await)
     .unwrap();
     assert_eq!(rotate(&env, &d1, &d2).await, RotateOutcome::Invalid);
@@ -920,7 +975,7 @@ async fn refresh_tokens_rotate_detect_reuse_and_revoke() {
     ));
     in_tx!(env, |tx| env
         .tokens
-        .revoke_family(tx.as_mut(), keep.family_id, clock::now())
+        .revoke_family(&mut tx, keep.family_id, clock::now())
         .await)
     .unwrap();
     assert_eq!(rotate(&env, &k2, &h("x")).await, RotateOutcome::Invalid);
@@ -933,7 +988,7 @@ async fn two_concurrent_rotations_give_one_rotated_and_one_reused() {
     let u = user(&env, o.id).await;
     let t = unique("t");
     let first = token(&u, &t, clock::now() + Duration::days(1));
-    in_tx!(env, |tx| env.tokens.create(tx.as_mut(), &first).await).unwrap();
+    in_tx!(env, |tx| env.tokens.create(&mut tx, &first).await).unwrap();
     let (n1, n2) = (unique("n1"), unique("n2"));
     let (a, b) = tokio::join!(rotate(&env, &t, &n1), rotate(&env, &t, &n2));
     let rotated = [a, b]
@@ -960,7 +1015,7 @@ async fn department_and_designation_lists_sort_by_nullable_columns() {
     ] {
         let mut d = dept(o.id, name, None);
         d.code = code.map(str::to_string);
-        in_tx!(env, |tx| env.departments.create(tx.as_mut(), &d).await).unwrap();
+        in_tx!(env, |tx| env.departments.create(&mut tx, &d).await).unwrap();
         depts.push(d);
     }
     let names = |rows: Vec<Department>| rows.into_iter().map(|d| d.name).collect::<Vec<_>>();
@@ -994,7 +1049,7 @@ async fn department_and_designation_lists_sort_by_nullable_columns() {
             updated_at: clock::now(),
             version: 1,
         };
-        in_tx!(env, |tx| env.designations.create(tx.as_mut(), &d).await).unwrap();
+        in_tx!(env, |tx| env.designations.create(&mut tx, &d).await).unwrap();
     }
     let titles = |rows: Vec<Designation>| rows.into_iter().map(|d| d.title).collect::<Vec<_>>();
     let by_level = all_pages!(DESIGNATION_LIST_SPEC, "-level", |q| env
@@ -1018,7 +1073,7 @@ async fn department_and_designation_lists_sort_by_nullable_columns() {
     for r in roles {
         in_tx!(env, |tx| env
             .roles
-            .create(tx.as_mut(), &new_role(o.id, r))
+            .create(&mut tx, &new_role(o.id, r))
             .await)
         .unwrap();
     }
@@ -1036,14 +1091,14 @@ async fn records_read_for_update_are_scoped_to_their_organization() {
     let other = org(&env).await;
     let u = user(&env, o.id).await;
     let r = new_role(o.id, &unique("locked"));
-    in_tx!(env, |tx| env.roles.create(tx.as_mut(), &r).await).unwrap();
+    in_tx!(env, |tx| env.roles.create(&mut tx, &r).await).unwrap();
     in_tx!(env, |tx| env
         .roles
-        .set_user_roles(tx.as_mut(), o.id, u.id, &[r.id])
+        .set_user_roles(&mut tx, o.id, u.id, &[r.id])
         .await)
     .unwrap();
     let d = dept(o.id, &unique("d"), None);
-    in_tx!(env, |tx| env.departments.create(tx.as_mut(), &d).await).unwrap();
+    in_tx!(env, |tx| env.departments.create(&mut tx, &d).await).unwrap();
     let t = Designation {
         id: DesignationId::new(),
         organization_id: o.id,
@@ -1054,65 +1109,59 @@ async fn records_read_for_update_are_scoped_to_their_organization() {
         updated_at: clock::now(),
         version: 1,
     };
-    in_tx!(env, |tx| env.designations.create(tx.as_mut(), &t).await).unwrap();
+    in_tx!(env, |tx| env.designations.create(&mut tx, &t).await).unwrap();
 
     let mut tx = env.tx.begin().await.unwrap();
-    let got = env.orgs.get_for_update(tx.as_mut(), o.id).await.unwrap();
+    let got = env.orgs.get_for_update(&mut tx, o.id).await.unwrap();
     assert_eq!(got.id, o.id);
     assert_eq!(
-        env.users.get_for_update(tx.as_mut(), o.id, u.id).await,
+        env.users.get_for_update(&mut tx, o.id, u.id).await,
         Ok(u.clone())
     );
     assert_eq!(
-        env.roles.get_for_update(tx.as_mut(), o.id, r.id).await,
+        env.roles.get_for_update(&mut tx, o.id, r.id).await,
         Ok(r.clone())
     );
     assert_eq!(
-        env.roles.roles_of_user_in_tx(tx.as_mut(), o.id, u.id).await,
+        env.roles.roles_of_user_in_tx(&mut tx, o.id, u.id).await,
         Ok(vec![r.clone()])
     );
     assert_eq!(
-        env.departments
-            .get_for_update(tx.as_mut(), o.id, d.id)
-            .await,
+        env.departments.get_for_update(&mut tx, o.id, d.id).await,
         Ok(d.clone())
     );
     assert_eq!(
-        env.designations
-            .get_for_update(tx.as_mut(), o.id, t.id)
-            .await,
+        env.designations.get_for_update(&mut tx, o.id, t.id).await,
         Ok(t.clone())
     );
     // Another organization's records are as missing as missing ones.
     assert_eq!(
-        env.users.get_for_update(tx.as_mut(), other.id, u.id).await,
+        env.users.get_for_update(&mut tx, other.id, u.id).await,
         Err(StoreError::NotFound)
     );
     assert_eq!(
-        env.roles.get_for_update(tx.as_mut(), other.id, r.id).await,
+        env.roles.get_for_update(&mut tx, other.id, r.id).await,
         Err(StoreError::NotFound)
     );
     assert_eq!(
-        env.roles
-            .roles_of_user_in_tx(tx.as_mut(), other.id, u.id)
-            .await,
+        env.roles.roles_of_user_in_tx(&mut tx, other.id, u.id).await,
         Ok(vec![])
     );
     assert_eq!(
         env.departments
-            .get_for_update(tx.as_mut(), other.id, d.id)
+            .get_for_update(&mut tx, other.id, d.id)
             .await,
         Err(StoreError::NotFound)
     );
     assert_eq!(
         env.designations
-            .get_for_update(tx.as_mut(), other.id, t.id)
+            .get_for_update(&mut tx, other.id, t.id)
             .await,
         Err(StoreError::NotFound)
     );
     assert_eq!(
         env.orgs
-            .get_for_update(tx.as_mut(), OrganizationId::new())
+            .get_for_update(&mut tx, OrganizationId::new())
             .await
             .map(|_| ()),
         Err(StoreError::NotFound)
@@ -1128,16 +1177,12 @@ async fn a_second_writer_of_a_locked_user_waits_and_then_reads_the_first_ones_wr
     let mut first = env.tx.begin().await.unwrap();
     let current = env
         .users
-        .get_for_update(first.as_mut(), o.id, u.id)
+        .get_for_update(&mut first, o.id, u.id)
         .await
         .unwrap();
     let second = async {
         let mut tx = env.tx.begin().await.unwrap();
-        let seen = env
-            .users
-            .get_for_update(tx.as_mut(), o.id, u.id)
-            .await
-            .unwrap();
+        let seen = env.users.get_for_update(&mut tx, o.id, u.id).await.unwrap();
         tx.commit().await.unwrap();
         seen
     };
@@ -1149,7 +1194,7 @@ async fn a_second_writer_of_a_locked_user_waits_and_then_reads_the_first_ones_wr
         // Long enough for the second writer to reach its lock (or, on SQLite, its BEGIN).
         tokio::time::sleep(StdDuration::from_millis(300)).await;
         env.users
-            .update(first.as_mut(), &renamed, current.version)
+            .update(&mut first, &renamed, current.version)
             .await
             .unwrap();
         first.commit().await.unwrap();

@@ -243,7 +243,7 @@ async fn events_expire_from_the_list_but_stay_in_the_audit_log() {
     let org = Organization::new(job(), Currency::parse("USD").unwrap(), Utc::now());
     let mut tx = tx_manager.begin().await.unwrap();
     SqlOrganizationRepository::new(c.clone())
-        .create(tx.as_mut(), &org)
+        .create(&mut tx, &org)
         .await
         .unwrap();
     let record = serde_json::json!({"id": org.id.0, "name": "x", "password_hash": "h"});
@@ -258,7 +258,7 @@ async fn events_expire_from_the_list_but_stay_in_the_audit_log() {
     );
     assert_eq!(entry.data.as_ref().unwrap()["password_hash"], "[redacted]");
     let activities = SqlActivityRepository::new(c.clone());
-    activities.record(tx.as_mut(), entry).await.unwrap();
+    activities.record(&mut tx, entry).await.unwrap();
     tx.commit().await.unwrap();
 
     let events = SqlEventRepository::new(c.clone());

@@ -156,7 +156,7 @@ fn eur() -> Currency {
 
 async fn org(env: &Env) -> OrganizationId {
     let o = Organization::new(unique("Acme"), usd(), clock::now());
-    in_tx!(env, |tx| env.orgs.create(tx.as_mut(), &o).await).unwrap();
+    in_tx!(env, |tx| env.orgs.create(&mut tx, &o).await).unwrap();
     o.id
 }
 
@@ -1451,7 +1451,7 @@ async fn client_summary_and_timeline_are_computed_by_the_store() {
     in_tx!(env, |tx| env
         .activities
         .record(
-            tx.as_mut(),
+            &mut tx,
             NewActivity {
                 organization_id: o,
                 actor_id: Some(a.user_id),

@@ -107,7 +107,7 @@ impl SalesPorts {
     }
 
     pub(crate) async fn record(&self, tx: &mut Txn, entry: NewActivity) -> Result<(), DomainError> {
-        Ok(self.activities.record(tx.as_mut(), entry).await?)
+        Ok(self.activities.record(tx, entry).await?)
     }
 
     /// Checks the owner of a record the caller writes under `P` with `scope`: under `:own`

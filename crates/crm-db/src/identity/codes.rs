@@ -8,7 +8,7 @@ use crm_domain::identity::{
     CodePurpose, ConsumeOutcome, EmailAddress, NewVerificationCode, RecentSend, SecretHash,
     VerificationCodeRepository,
 };
-use crm_domain::{StoreError, Tx, UserId};
+use crm_domain::{StoreError, Txn, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -35,12 +35,8 @@ impl SqlVerificationCodeRepository {
 
 #[async_trait]
 impl VerificationCodeRepository for SqlVerificationCodeRepository {
-    async fn issue(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        code: &NewVerificationCode,
-    ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+    async fn issue(&self, tx: &mut Txn, code: &NewVerificationCode) -> Result<(), StoreError> {
+        let db = sql(tx.as_mut())?;
         let max_attempts = i32::try_from(code.max_attempts)
             .map_err(|_| StoreError::Unexpected("max_attempts out of range".into()))?;
         Entity::update_many()
@@ -74,13 +70,13 @@ impl VerificationCodeRepository for SqlVerificationCodeRepository {
 
     async fn consume(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         user: UserId,
         purpose: CodePurpose,
         code_hash: &SecretHash,
         now: DateTime<Utc>,
     ) -> Result<ConsumeOutcome, StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         // The one statement that decides success: of two concurrent submits of the right code,
         // the second waits for the first's row lock, re-checks `status` and matches nothing.
         let used = Entity::update_many()

@@ -8,7 +8,7 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::{Department, DepartmentId, DepartmentRepository};
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -68,11 +68,7 @@ where
 
 #[async_trait]
 impl DepartmentRepository for SqlDepartmentRepository {
-    async fn create(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        dept: &Department,
-    ) -> Result<(), StoreError> {
+    async fn create(&self, tx: &mut Txn, dept: &Department) -> Result<(), StoreError> {
         let row = ActiveModel {
             id: Set(dept.id.0),
             created_at: Set(dept.created_at),
@@ -85,7 +81,7 @@ impl DepartmentRepository for SqlDepartmentRepository {
             head_user_id: Set(dept.head_user_id.map(|u| u.0)),
         };
         Entity::insert(row)
-            .exec_without_returning(sql(tx)?)
+            .exec_without_returning(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         Ok(())
@@ -112,11 +108,11 @@ impl DepartmentRepository for SqlDepartmentRepository {
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         dept: &Department,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let res = Entity::update_many()
             .col_expr(Column::Name, Expr::value(dept.name.clone()))
             .col_expr(Column::Code, Expr::value(dept.code.clone()))
@@ -141,11 +137,11 @@ impl DepartmentRepository for SqlDepartmentRepository {
 
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: DepartmentId,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         if in_org(org, id)
             .lock_exclusive()
             .one(db)
@@ -194,11 +190,11 @@ impl DepartmentRepository for SqlDepartmentRepository {
 
     async fn ancestor_ids(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: DepartmentId,
     ) -> Result<Vec<DepartmentId>, StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         // `SELECT … FOR UPDATE` on PostgreSQL and MySQL (SQLite serializes writers anyway), so
         // a concurrent move of any department on the chain waits for this transaction.
         let start = in_org(org, id)
@@ -235,10 +231,10 @@ impl DepartmentRepository for SqlDepartmentRepository {
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: DepartmentId,
     ) -> Result<Department, StoreError> {
-        locked(sql(tx)?, in_org(org, id)).await?.try_into()
+        locked(sql(tx.as_mut())?, in_org(org, id)).await?.try_into()
     }
 }

@@ -8,7 +8,7 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::{DepartmentId, Designation, DesignationId, DesignationRepository};
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx};
+use crm_domain::{OrganizationId, StoreError, Txn};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -48,7 +48,7 @@ fn in_org(org: OrganizationId, id: DesignationId) -> Select<Entity> {
 
 #[async_trait]
 impl DesignationRepository for SqlDesignationRepository {
-    async fn create(&self, tx: &mut (dyn Tx + 'static), d: &Designation) -> Result<(), StoreError> {
+    async fn create(&self, tx: &mut Txn, d: &Designation) -> Result<(), StoreError> {
         let row = ActiveModel {
             id: Set(d.id.0),
             created_at: Set(d.created_at),
@@ -60,7 +60,7 @@ impl DesignationRepository for SqlDesignationRepository {
             level: Set(d.level),
         };
         Entity::insert(row)
-            .exec_without_returning(sql(tx)?)
+            .exec_without_returning(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         Ok(())
@@ -87,11 +87,11 @@ impl DesignationRepository for SqlDesignationRepository {
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         d: &Designation,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let res = Entity::update_many()
             .col_expr(Column::Title, Expr::value(d.title.clone()))
             .col_expr(
@@ -115,11 +115,11 @@ impl DesignationRepository for SqlDesignationRepository {
 
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: DesignationId,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         if in_org(org, id)
             .lock_exclusive()
             .one(db)
@@ -155,10 +155,10 @@ impl DesignationRepository for SqlDesignationRepository {
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: DesignationId,
     ) -> Result<Designation, StoreError> {
-        locked(sql(tx)?, in_org(org, id)).await?.try_into()
+        locked(sql(tx.as_mut())?, in_org(org, id)).await?.try_into()
     }
 }

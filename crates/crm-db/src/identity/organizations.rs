@@ -5,7 +5,7 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::Organization;
 use crm_domain::identity::{EmailAddress, OrganizationRepository};
-use crm_domain::{Currency, OrganizationId, StoreError, Tx};
+use crm_domain::{Currency, OrganizationId, StoreError, Txn};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -70,16 +70,12 @@ fn changes(org: &Organization) -> Result<ActiveModel, StoreError> {
 
 #[async_trait]
 impl OrganizationRepository for SqlOrganizationRepository {
-    async fn create(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: &Organization,
-    ) -> Result<(), StoreError> {
+    async fn create(&self, tx: &mut Txn, org: &Organization) -> Result<(), StoreError> {
         let mut row = changes(org)?;
         row.id = Set(org.id.0);
         row.created_at = Set(org.created_at);
         Entity::insert(row)
-            .exec_without_returning(sql(tx)?)
+            .exec_without_returning(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         Ok(())
@@ -111,11 +107,11 @@ impl OrganizationRepository for SqlOrganizationRepository {
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: &Organization,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let res = Entity::update_many()
             .set(changes(org)?)
             .filter(Column::Id.eq(org.id.0))
@@ -131,9 +127,11 @@ impl OrganizationRepository for SqlOrganizationRepository {
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         id: OrganizationId,
     ) -> Result<Organization, StoreError> {
-        locked(sql(tx)?, Entity::find_by_id(id.0)).await?.try_into()
+        locked(sql(tx.as_mut())?, Entity::find_by_id(id.0))
+            .await?
+            .try_into()
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crm_domain::identity::{
     FamilyId, NewRefreshToken, RefreshTokenRepository, RotateOutcome, RotatedToken, SecretHash,
 };
-use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, UpdateMany,
@@ -33,11 +33,7 @@ fn revoke(now: DateTime<Utc>) -> UpdateMany<Entity> {
 
 #[async_trait]
 impl RefreshTokenRepository for SqlRefreshTokenRepository {
-    async fn create(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        token: &NewRefreshToken,
-    ) -> Result<(), StoreError> {
+    async fn create(&self, tx: &mut Txn, token: &NewRefreshToken) -> Result<(), StoreError> {
         let row = ActiveModel {
             id: Set(token.id.0),
             organization_id: Set(token.organization_id.0),
@@ -50,7 +46,7 @@ impl RefreshTokenRepository for SqlRefreshTokenRepository {
             revoked_at: Set(None),
         };
         Entity::insert(row)
-            .exec_without_returning(sql(tx)?)
+            .exec_without_returning(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         Ok(())
@@ -58,12 +54,12 @@ impl RefreshTokenRepository for SqlRefreshTokenRepository {
 
     async fn rotate(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         presented: &SecretHash,
         next: &RotatedToken,
         now: DateTime<Utc>,
     ) -> Result<RotateOutcome, StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         // The one statement that decides: of two concurrent uses, the second waits for the
         // first's row lock, re-checks `used_at` and matches nothing.
         let retired = Entity::update_many()
@@ -124,11 +120,11 @@ impl RefreshTokenRepository for SqlRefreshTokenRepository {
 
     async fn revoke_by_token(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         presented: &SecretHash,
         now: DateTime<Utc>,
     ) -> Result<Option<FamilyId>, StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let Some(row) = Entity::find()
             .filter(Column::TokenHash.eq(presented.as_str()))
             .one(db)
@@ -147,13 +143,13 @@ impl RefreshTokenRepository for SqlRefreshTokenRepository {
 
     async fn revoke_family(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         family: FamilyId,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         revoke(now)
             .filter(Column::FamilyId.eq(family.0))
-            .exec(sql(tx)?)
+            .exec(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         Ok(())
@@ -161,7 +157,7 @@ impl RefreshTokenRepository for SqlRefreshTokenRepository {
 
     async fn revoke_all_for_user(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         user: UserId,
         except: Option<FamilyId>,
@@ -173,7 +169,7 @@ impl RefreshTokenRepository for SqlRefreshTokenRepository {
         if let Some(keep) = except {
             q = q.filter(Column::FamilyId.ne(keep.0));
         }
-        q.exec(sql(tx)?).await.map_err(store_err)?;
+        q.exec(sql(tx.as_mut())?).await.map_err(store_err)?;
         Ok(())
     }
 }

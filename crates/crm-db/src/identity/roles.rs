@@ -8,7 +8,7 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::{Role, RoleId, RoleRepository};
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -120,8 +120,8 @@ async fn roles_of(
 
 #[async_trait]
 impl RoleRepository for SqlRoleRepository {
-    async fn create(&self, tx: &mut (dyn Tx + 'static), role: &Role) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+    async fn create(&self, tx: &mut Txn, role: &Role) -> Result<(), StoreError> {
+        let db = sql(tx.as_mut())?;
         ensure_name_free(db, role.organization_id, &role.name, None).await?;
         let mut row = changes(role)?;
         row.id = Set(role.id.0);
@@ -183,11 +183,11 @@ impl RoleRepository for SqlRoleRepository {
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         role: &Role,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let row =
             Entity::find_by_id(role.id.0).filter(Column::OrganizationId.eq(role.organization_id.0));
         ensure_name_free(db, role.organization_id, &role.name, Some(role.id.0)).await?;
@@ -207,11 +207,11 @@ impl RoleRepository for SqlRoleRepository {
 
     async fn delete(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: RoleId,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let exists = Entity::find_by_id(id.0)
             .filter(Column::OrganizationId.eq(org.0))
             .count(db)
@@ -249,12 +249,12 @@ impl RoleRepository for SqlRoleRepository {
 
     async fn set_user_roles(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         user: UserId,
         roles: &[RoleId],
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let user_exists = user::Entity::find_by_id(user.0)
             .filter(user::Column::OrganizationId.eq(org.0))
             .count(db)
@@ -286,20 +286,20 @@ impl RoleRepository for SqlRoleRepository {
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: RoleId,
     ) -> Result<Role, StoreError> {
         let row = Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0));
-        locked(sql(tx)?, row).await?.try_into()
+        locked(sql(tx.as_mut())?, row).await?.try_into()
     }
 
     async fn roles_of_user_in_tx(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         user: UserId,
     ) -> Result<Vec<Role>, StoreError> {
-        roles_of(sql(tx)?, org, user).await
+        roles_of(sql(tx.as_mut())?, org, user).await
     }
 }

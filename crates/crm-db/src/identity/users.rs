@@ -12,7 +12,7 @@ use crm_domain::identity::{
     UserRepository, UserStatus,
 };
 use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Tx, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -85,14 +85,14 @@ async fn user_of(
 
 #[async_trait]
 impl UserRepository for SqlUserRepository {
-    async fn create(&self, tx: &mut (dyn Tx + 'static), user: &User) -> Result<(), StoreError> {
+    async fn create(&self, tx: &mut Txn, user: &User) -> Result<(), StoreError> {
         let mut row = changes(user)?;
         row.id = Set(user.id.0);
         row.organization_id = Set(user.organization_id.0);
         row.created_at = Set(user.created_at);
         row.last_login_at = Set(user.last_login_at);
         Entity::insert(row)
-            .exec_without_returning(sql(tx)?)
+            .exec_without_returning(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         Ok(())
@@ -149,11 +149,11 @@ impl UserRepository for SqlUserRepository {
 
     async fn get_in_tx(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: UserId,
     ) -> Result<User, StoreError> {
-        user_of(sql(tx)?, org, id).await
+        user_of(sql(tx.as_mut())?, org, id).await
     }
 
     async fn find_by_email(&self, email: &EmailAddress) -> Result<Option<User>, StoreError> {
@@ -177,11 +177,11 @@ impl UserRepository for SqlUserRepository {
 
     async fn update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         user: &User,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let db = sql(tx)?;
+        let db = sql(tx.as_mut())?;
         let res = Entity::update_many()
             .set(changes(user)?)
             .filter(Column::Id.eq(user.id.0))
@@ -200,7 +200,7 @@ impl UserRepository for SqlUserRepository {
 
     async fn set_password_hash(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: UserId,
         hash: &PasswordHash,
@@ -209,7 +209,7 @@ impl UserRepository for SqlUserRepository {
             .col_expr(Column::PasswordHash, Expr::value(hash.as_str()))
             .filter(Column::Id.eq(id.0))
             .filter(Column::OrganizationId.eq(org.0))
-            .exec(sql(tx)?)
+            .exec(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         if res.rows_affected == 0 {
@@ -220,7 +220,7 @@ impl UserRepository for SqlUserRepository {
 
     async fn record_sign_in(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: UserId,
         at: DateTime<Utc>,
@@ -229,7 +229,7 @@ impl UserRepository for SqlUserRepository {
             .col_expr(Column::LastLoginAt, Expr::value(at))
             .filter(Column::Id.eq(id.0))
             .filter(Column::OrganizationId.eq(org.0))
-            .exec(sql(tx)?)
+            .exec(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
         if res.rows_affected == 0 {
@@ -240,11 +240,11 @@ impl UserRepository for SqlUserRepository {
 
     async fn get_for_update(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         id: UserId,
     ) -> Result<User, StoreError> {
         let row = Entity::find_by_id(id.0).filter(Column::OrganizationId.eq(org.0));
-        locked(sql(tx)?, row).await?.try_into()
+        locked(sql(tx.as_mut())?, row).await?.try_into()
     }
 }

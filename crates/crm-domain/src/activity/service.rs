@@ -1,8 +1,10 @@
 use super::model::Activity;
 use super::ports::ActivityRepository;
+use crate::identity::requirements::ActivitiesRead;
 use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;
 use crate::kernel::pagination::{ListQuery, Page};
+use crate::kernel::scope::require_all;
 use std::sync::Arc;
 
 /// Reading the activity log.
@@ -17,14 +19,13 @@ impl ActivityService {
     }
 
     /// The caller's organization's entries; needs `activities:read`.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn list(
         &self,
         actor: &Actor,
         query: &ListQuery,
     ) -> Result<Page<Activity>, DomainError> {
-        if !actor.can_all("activities", "read") {
-            return Err(DomainError::forbidden("activities:read is required"));
-        }
+        require_all::<ActivitiesRead>(actor)?;
         Ok(self.repo.list(actor.organization_id, query).await?)
     }
 }

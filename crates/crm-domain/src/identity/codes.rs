@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// Six decimal digits, as mailed and as typed back.
-#[derive(Clone, PartialEq, Eq)]
+/// Six decimal digits, as mailed and as typed back. `Default` (empty) only stands in for a code
+/// that failed to parse (see [`crate::kernel::input::Errors`]).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct OneTimeCode(String);
 
 impl OneTimeCode {

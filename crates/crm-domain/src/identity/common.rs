@@ -1,18 +1,21 @@
-//! Steps several identity services share: sessions, codes, seeding, error shaping.
+//! Rules of the identity module that several of its use cases share: no escalation of
+//! permissions, effective permissions and seeded roles, sessions, codes and their mails, the
+//! audit entries of role assignments and password changes, and how store conflicts read.
 
 use super::codes::{CodePurpose, code_material};
 use super::email::EmailAddress;
-use super::model::{FamilyId, RefreshTokenId, Role, RoleId, TokenPair, User};
+use super::model::{FamilyId, RefreshTokenId, RoleId, TokenPair};
 use super::permissions::{self, ADMIN_ROLE, CATALOGUE};
 use super::ports::{HashError, IdentityPorts, NewRefreshToken};
+use super::roles::Role;
 use super::settings::AuthSettings;
+use super::users::User;
+use crate::activity::change_entry as audit;
 use crate::activity::{FieldChange, NewActivity};
 use crate::kernel::context::Actor;
 use crate::kernel::error::{DomainError, StoreError};
-use crate::kernel::ids::OrganizationId;
-pub(crate) use crate::kernel::rules::{check_version, nullable, require, require_all};
-use crate::kernel::uow::Tx;
-use crate::kernel::validation::FieldError;
+use crate::kernel::ids::{OrganizationId, UserId};
+use crate::kernel::uow::Txn;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeSet;
 
@@ -38,9 +41,13 @@ pub(crate) fn ensure_held(actor: &Actor, codes: &[String]) -> Result<(), DomainE
     }
 }
 
-/// `422` with every field error that occurred.
-pub(crate) fn invalid(errors: impl IntoIterator<Item = Option<FieldError>>) -> DomainError {
-    DomainError::Invalid(errors.into_iter().flatten().collect())
+/// A delete refused while other records still refer to the record (`409 code`).
+pub(crate) fn in_use(code: &'static str, what: &str) -> impl Fn(StoreError) -> DomainError {
+    let message = format!("the {what} is still in use");
+    move |e| match e {
+        StoreError::Conflict { .. } => DomainError::conflict(code, message.clone()),
+        other => other.into(),
+    }
 }
 
 /// A saturated hashing pool is a momentary overload of this server, not the client's fault:
@@ -125,11 +132,7 @@ pub(crate) fn seed_roles(org: OrganizationId, now: DateTime<Utc>) -> Vec<Role> {
 }
 
 impl IdentityPorts {
-    pub(crate) async fn record(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        entry: NewActivity,
-    ) -> Result<(), DomainError> {
+    pub(crate) async fn record(&self, tx: &mut Txn, entry: NewActivity) -> Result<(), DomainError> {
         Ok(self.activities.record(tx, entry).await?)
     }
 
@@ -166,7 +169,7 @@ impl IdentityPorts {
     pub(crate) async fn issue_code(
         &self,
         settings: &AuthSettings,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         user: &User,
         purpose: CodePurpose,
         organization_name: Option<&str>,
@@ -219,7 +222,7 @@ impl IdentityPorts {
     pub(crate) async fn start_session(
         &self,
         settings: &AuthSettings,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         user: &User,
         now: DateTime<Utc>,
     ) -> Result<TokenPair, DomainError> {
@@ -264,6 +267,35 @@ impl IdentityPorts {
             user: user.clone(),
         })
     }
+}
+
+/// `user` acting on their own account without a token (sign-up, codes), as the audit log
+/// names them.
+pub(crate) fn as_self(user: &User) -> Actor {
+    Actor::new(user.id, user.organization_id, Vec::<String>::new())
+}
+
+/// The audit entry of a change of a user's roles.
+pub(crate) fn roles_changed(
+    actor_id: Option<UserId>,
+    user: &User,
+    before: &[super::model::RoleId],
+    after: &[super::model::RoleId],
+) -> crate::activity::NewActivity {
+    let ids = |v: &[super::model::RoleId]| {
+        let mut v: Vec<String> = v.iter().map(ToString::to_string).collect();
+        v.sort();
+        v
+    };
+    audit(
+        user.organization_id,
+        actor_id,
+        "user",
+        user.id.0,
+        "roles_changed",
+        Some(&serde_json::json!({ "role_ids": ids(before) })),
+        Some(&serde_json::json!({ "role_ids": ids(after) })),
+    )
 }
 
 #[cfg(test)]

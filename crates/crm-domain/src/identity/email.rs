@@ -8,7 +8,9 @@ use std::fmt;
 ///
 /// Lower-casing the whole address (not only the domain) is deliberate: login is by email and
 /// an address is unique across the system, so `Ann@X.io` and `ann@x.io` must be one account.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// `Default` (empty) only stands in for an address that failed to parse, which
+/// [`crate::kernel::input::Errors::finish`] keeps from being used.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct EmailAddress(String);
 

@@ -13,24 +13,25 @@
 //! - secrets: codes and refresh tokens are stored only as keyed hashes, passwords only as
 //!   slow hashes; none of their types prints its content.
 
-mod auth_service;
+mod auth;
 mod codes;
 mod common;
-mod department_service;
+mod departments;
+mod designations;
 mod email;
 mod model;
-mod organization_service;
+mod organization;
 mod password;
 pub mod permissions;
 mod ports;
 pub mod requirements;
-mod role_service;
+mod roles;
 mod settings;
 #[cfg(test)]
 mod test_support;
-mod user_service;
+mod users;
 
-pub use auth_service::{
+pub use auth::{
     AuthService, BootstrapAdminInput, BootstrapOutcome, ChangePasswordInput, LoginInput,
     RegisterInput, ResetPasswordInput, VerifyEmailInput,
 };
@@ -38,23 +39,20 @@ pub use codes::{
     CodePurpose, ConsumeOutcome, NewVerificationCode, OneTimeCode, RecentSend, send_wait,
 };
 pub use common::effective_permissions;
-pub use department_service::{
-    DEPARTMENT_LIST_SPEC, DESIGNATION_LIST_SPEC, DepartmentInput, DepartmentPatch,
-    DepartmentService, DesignationInput, DesignationPatch, DesignationService, MAX_LEVEL,
-};
+pub use departments::*;
+pub use designations::*;
 pub use email::EmailAddress;
 pub use model::{
-    Department, DepartmentId, Designation, DesignationId, FamilyId, Me, Organization, PersonName,
-    RefreshTokenId, Role, RoleId, RoleSummary, TokenPair, User, UserStatus, ValueError,
-    VerificationCodeId,
+    DepartmentId, DesignationId, FamilyId, Me, PersonName, RefreshTokenId, RoleId, TokenPair,
+    ValueError, VerificationCodeId,
 };
-pub use organization_service::{OrganizationPatch, OrganizationService};
+pub use organization::*;
 pub use password::{NewPassword, PasswordHash, PlainPassword};
 pub use permissions::{CATALOGUE, PermissionDef, SystemRole, system_roles};
 pub use ports::*;
-pub use role_service::{ROLE_LIST_SPEC, RoleInput, RolePatch, RoleService};
+pub use roles::*;
 pub use settings::AuthSettings;
-pub use user_service::{CreateUserInput, USER_LIST_SPEC, UserPatch, UserService};
+pub use users::*;
 
 /// The services of identity and access, as the server holds them.
 #[derive(Clone)]

@@ -9,7 +9,7 @@ use std::fmt;
 
 /// A password as the client sent it, unchecked (login, current password). It is not trimmed:
 /// whitespace is part of a password.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
 #[serde(transparent)]
@@ -51,7 +51,9 @@ impl fmt::Debug for PlainPassword {
 /// characters (counted as Unicode scalar values, so a passphrase in any script counts fairly).
 ///
 /// The upper bound exists only so a request cannot make the hasher chew on megabytes.
-#[derive(Clone, PartialEq, Eq)]
+/// `Default` (empty) only stands in for a password that failed the policy (see
+/// [`crate::kernel::input::Errors`]).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct NewPassword(PlainPassword);
 
 impl NewPassword {

@@ -9,17 +9,18 @@
 //! and its outbox mail commit together.
 
 use super::codes::{CodePurpose, ConsumeOutcome, NewVerificationCode};
+use super::departments::DepartmentRepository;
+use super::designations::DesignationRepository;
 use super::email::EmailAddress;
-use super::model::{
-    Department, DepartmentId, Designation, DesignationId, FamilyId, Organization, RefreshTokenId,
-    Role, RoleId, User,
-};
+use super::model::{FamilyId, RefreshTokenId};
+use super::organization::OrganizationRepository;
 use super::password::{PasswordHash, PlainPassword};
+use super::roles::RoleRepository;
+use super::users::{User, UserRepository};
 use crate::activity::ActivityRepository;
 use crate::kernel::error::StoreError;
 use crate::kernel::ids::{OrganizationId, UserId};
-use crate::kernel::pagination::{ListQuery, Page};
-use crate::kernel::uow::{Tx, TxManager};
+use crate::kernel::uow::{TxManager, Txn};
 use crate::mail::{MailTemplates, OutboxRepository};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -27,317 +28,14 @@ use std::fmt;
 use std::sync::Arc;
 use thiserror::Error;
 
-/// Organizations (tenants).
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
-#[async_trait]
-pub trait OrganizationRepository: Send + Sync {
-    /// Inserts a new organization. `Conflict` only on a duplicate id.
-    async fn create(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: &Organization,
-    ) -> Result<(), StoreError>;
-
-    /// The organization `id`; `NotFound` when it does not exist. The id is the tenant itself, so
-    /// callers pass the organization of their token.
-    async fn get(&self, id: OrganizationId) -> Result<Organization, StoreError>;
-
-    /// The organization `id`, read inside `tx` and held until it ends, so a concurrent writer
-    /// of the organization waits for this one; `NotFound` when it does not exist.
-    async fn get_for_update(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        id: OrganizationId,
-    ) -> Result<Organization, StoreError>;
-
-    /// Bootstrap only (`crm admin create`, `CRM__BOOTSTRAP__*`): the organization with exactly
-    /// this name, the oldest when several share it; `Ok(None)` when none does.
-    async fn find_by_name(&self, name: &str) -> Result<Option<Organization>, StoreError>;
-
-    /// Stores `org` (whose `version` is already the new one) where the stored version is
-    /// `expected_version`. `Stale` when the stored version differs, `NotFound` when the row is gone.
-    async fn update(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: &Organization,
-        expected_version: i64,
-    ) -> Result<(), StoreError>;
-}
-
-/// Users.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
-#[async_trait]
-pub trait UserRepository: Send + Sync {
-    /// Inserts `user`. `Conflict` when the email is taken (system-wide unique).
-    async fn create(&self, tx: &mut (dyn Tx + 'static), user: &User) -> Result<(), StoreError>;
-
-    /// The user `id` of `org`; `NotFound` when missing or of another organization.
-    async fn get(&self, org: OrganizationId, id: UserId) -> Result<User, StoreError>;
-
-    /// The user `id` of `org`, read inside `tx` and held until it ends, so a concurrent writer
-    /// of the user (profile, status, roles) waits for this one; `NotFound` when missing or of
-    /// another organization.
-    async fn get_for_update(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        id: UserId,
-    ) -> Result<User, StoreError>;
-
-    /// The user `id` of `org` and the roles assigned to them, read in one statement:
-    /// authentication runs it on every request. `NotFound` when missing or of another
-    /// organization.
-    async fn get_with_roles(
-        &self,
-        org: OrganizationId,
-        id: UserId,
-    ) -> Result<(User, Vec<Role>), StoreError>;
-
-    /// As [`Self::get`], read on `tx`'s connection: a transaction that needs the user must
-    /// not wait for a second connection from the pool while it holds one (with every
-    /// connection held that way, the waits would only end in the acquire timeout).
-    async fn get_in_tx(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        id: UserId,
-    ) -> Result<User, StoreError>;
-
-    /// Global lookup by (already normalised) address, for sign-in and codes; `Ok(None)` when no
-    /// user has it. Adapters compare case-insensitively so rows written by older software match.
-    async fn find_by_email(&self, email: &EmailAddress) -> Result<Option<User>, StoreError>;
-
-    /// One page of the users of `org`.
-    async fn list(&self, org: OrganizationId, query: &ListQuery) -> Result<Page<User>, StoreError>;
-
-    /// Stores `user` (new version already set) where the stored version is `expected_version`,
-    /// within `user.organization_id`. `Stale` on a version mismatch, `NotFound` when gone,
-    /// `Conflict` when a changed email is taken.
-    async fn update(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        user: &User,
-        expected_version: i64,
-    ) -> Result<(), StoreError>;
-
-    /// Replaces the password hash without touching `version` or `updated_at`: an upgrade of
-    /// the hash algorithm at sign-in is not a change of the resource. `NotFound` when gone.
-    async fn set_password_hash(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        id: UserId,
-        hash: &PasswordHash,
-    ) -> Result<(), StoreError>;
-
-    /// Stamps `last_login_at`, again without touching `version` or `updated_at`. `NotFound`
-    /// when gone.
-    async fn record_sign_in(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        id: UserId,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
-}
-
-/// Roles and their assignment to users.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
-#[async_trait]
-pub trait RoleRepository: Send + Sync {
-    /// Inserts `role`. `Conflict` when the organization already has a role of that name
-    /// (compared case-insensitively).
-    async fn create(&self, tx: &mut (dyn Tx + 'static), role: &Role) -> Result<(), StoreError>;
-
-    /// The role `id` of `org`; `NotFound` when missing or of another organization.
-    async fn get(&self, org: OrganizationId, id: RoleId) -> Result<Role, StoreError>;
-
-    /// The role `id` of `org`, read inside `tx` and held until it ends, so a concurrent writer
-    /// of the role waits for this one; `NotFound` when missing or of another organization.
-    async fn get_for_update(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        id: RoleId,
-    ) -> Result<Role, StoreError>;
-
-    /// Those of `ids` that exist in `org`, in any order; ids of other organizations are
-    /// silently absent, so the caller compares lengths.
-    async fn get_many(&self, org: OrganizationId, ids: &[RoleId]) -> Result<Vec<Role>, StoreError>;
-
-    /// The role of `org` named `name` (case-insensitive); `Ok(None)` when none.
-    async fn find_by_name(
-        &self,
-        org: OrganizationId,
-        name: &str,
-    ) -> Result<Option<Role>, StoreError>;
-
-    /// One page of the roles of `org`.
-    async fn list(&self, org: OrganizationId, query: &ListQuery) -> Result<Page<Role>, StoreError>;
-
-    /// Stores `role` (new version already set) where the stored version is `expected_version`.
-    /// `Stale`, `NotFound`, or `Conflict` on a duplicate name.
-    async fn update(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        role: &Role,
-        expected_version: i64,
-    ) -> Result<(), StoreError>;
-
-    /// Deletes the role and its assignments. `NotFound` when missing or of another organization.
-    async fn delete(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        id: RoleId,
-    ) -> Result<(), StoreError>;
-
-    /// The roles assigned to `user` in `org` (empty for a user of another organization).
-    async fn roles_of_user(
-        &self,
-        org: OrganizationId,
-        user: UserId,
-    ) -> Result<Vec<Role>, StoreError>;
-
-    /// As [`Self::roles_of_user`], read on `tx`'s connection (a transaction must not wait for
-    /// a second connection from the pool while it holds one).
-    async fn roles_of_user_in_tx(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        user: UserId,
-    ) -> Result<Vec<Role>, StoreError>;
-
-    /// Replaces the roles of `user` with `roles` (all of `org`, checked by the caller).
-    /// `NotFound` when the user is not of `org`.
-    async fn set_user_roles(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        user: UserId,
-        roles: &[RoleId],
-    ) -> Result<(), StoreError>;
-}
-
-/// Departments.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
-#[async_trait]
-pub trait DepartmentRepository: Send + Sync {
-    /// Inserts `dept`. `Conflict` when its `code` is taken in the organization.
-    async fn create(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        dept: &Department,
-    ) -> Result<(), StoreError>;
-
-    /// The department `id` of `org`; `NotFound` when missing or of another organization.
-    async fn get(&self, org: OrganizationId, id: DepartmentId) -> Result<Department, StoreError>;
-
-    /// The department `id` of `org`, read inside `tx` and held until it ends, so a concurrent
-    /// writer of the department waits for this one; `NotFound` as for [`Self::get`].
-    async fn get_for_update(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        id: DepartmentId,
-    ) -> Result<Department, StoreError>;
-
-    async fn list(
-        &self,
-        org: OrganizationId,
-        query: &ListQuery,
-    ) -> Result<Page<Department>, StoreError>;
-
-    /// Stores `dept` where the stored version is `expected_version`: `Stale`, `NotFound`, or
-    /// `Conflict` on a duplicate code.
-    async fn update(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        dept: &Department,
-        expected_version: i64,
-    ) -> Result<(), StoreError>;
-
-    /// Deletes the department. `NotFound` when missing; `Conflict` while sub-departments,
-    /// designations or users still refer to it.
-    async fn delete(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        id: DepartmentId,
-    ) -> Result<(), StoreError>;
-
-    /// The chain above `id`: its parent, the parent's parent, … up to a root, read inside `tx`
-    /// (adapters lock the rows, or use a serializable read, so two concurrent moves cannot
-    /// close a cycle between them). Stops after 1000 steps if the stored data already loops.
-    /// `NotFound` when `id` is not of `org`.
-    async fn ancestor_ids(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        id: DepartmentId,
-    ) -> Result<Vec<DepartmentId>, StoreError>;
-}
-
-/// Designations (job titles).
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
-#[async_trait]
-pub trait DesignationRepository: Send + Sync {
-    async fn create(&self, tx: &mut (dyn Tx + 'static), d: &Designation) -> Result<(), StoreError>;
-
-    /// `NotFound` when missing or of another organization.
-    async fn get(&self, org: OrganizationId, id: DesignationId) -> Result<Designation, StoreError>;
-
-    /// The designation `id` of `org`, read inside `tx` and held until it ends, so a
-    /// concurrent writer of the designation waits for this one; `NotFound` as for
-    /// [`Self::get`].
-    async fn get_for_update(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        id: DesignationId,
-    ) -> Result<Designation, StoreError>;
-
-    async fn list(
-        &self,
-        org: OrganizationId,
-        query: &ListQuery,
-    ) -> Result<Page<Designation>, StoreError>;
-
-    /// `Stale` or `NotFound` as for the other repositories.
-    async fn update(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        d: &Designation,
-        expected_version: i64,
-    ) -> Result<(), StoreError>;
-
-    /// `NotFound` when missing; `Conflict` while users hold the designation.
-    async fn delete(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        org: OrganizationId,
-        id: DesignationId,
-    ) -> Result<(), StoreError>;
-}
-
 /// One-time codes, stored only as keyed hashes.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
 #[async_trait]
 pub trait VerificationCodeRepository: Send + Sync {
     /// Stores `code` as the live code of its user and purpose. Any earlier live code of that
     /// user and purpose stops working, but its row stays (marked superseded) so that
     /// [`Self::issued_since`] still counts it.
-    async fn issue(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        code: &NewVerificationCode,
-    ) -> Result<(), StoreError>;
+    async fn issue(&self, tx: &mut Txn, code: &NewVerificationCode) -> Result<(), StoreError>;
 
     /// One attempt at the live code of `user` for `purpose`, as a single conditional update
     /// (`… SET consumed_at = now WHERE live AND hash = ? AND expires_at > now AND attempts <
@@ -347,7 +45,7 @@ pub trait VerificationCodeRepository: Send + Sync {
     /// Store failures are `Unavailable`/`Unexpected`; every rule outcome is `Ok`.
     async fn consume(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         user: UserId,
         purpose: CodePurpose,
         code_hash: &SecretHash,
@@ -423,15 +121,10 @@ pub enum RotateOutcome {
 
 /// Refresh tokens, stored only as keyed hashes and grouped in families.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
 #[async_trait]
 pub trait RefreshTokenRepository: Send + Sync {
     /// Stores the first token of a new family.
-    async fn create(
-        &self,
-        tx: &mut (dyn Tx + 'static),
-        token: &NewRefreshToken,
-    ) -> Result<(), StoreError>;
+    async fn create(&self, tx: &mut Txn, token: &NewRefreshToken) -> Result<(), StoreError>;
 
     /// Retires the token whose hash is `presented` and stores `next` in its family, as one
     /// conditional update (`… WHERE hash = ? AND retired_at IS NULL AND revoked_at IS NULL AND
@@ -439,7 +132,7 @@ pub trait RefreshTokenRepository: Send + Sync {
     /// A global lookup: the token is the credential, its row names the organization.
     async fn rotate(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         presented: &SecretHash,
         next: &RotatedToken,
         now: DateTime<Utc>,
@@ -449,7 +142,7 @@ pub trait RefreshTokenRepository: Send + Sync {
     /// current or retired. `Ok(None)` when no token has that hash.
     async fn revoke_by_token(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         presented: &SecretHash,
         now: DateTime<Utc>,
     ) -> Result<Option<FamilyId>, StoreError>;
@@ -457,7 +150,7 @@ pub trait RefreshTokenRepository: Send + Sync {
     /// Revokes every token of `family` (idempotent).
     async fn revoke_family(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         family: FamilyId,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
@@ -466,7 +159,7 @@ pub trait RefreshTokenRepository: Send + Sync {
     /// is to survive). Idempotent.
     async fn revoke_all_for_user(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         org: OrganizationId,
         user: UserId,
         except: Option<FamilyId>,

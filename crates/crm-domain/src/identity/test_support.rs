@@ -1,63 +1,43 @@
 //! Mocks and fakes shared by the identity service tests.
 
 use super::codes::OneTimeCode;
+use super::departments::MockDepartmentRepository;
+use super::designations::MockDesignationRepository;
 use super::email::EmailAddress;
-use super::model::{PersonName, Role, RoleId, User, UserStatus};
+use super::model::{PersonName, RoleId};
+use super::organization::MockOrganizationRepository;
 use super::password::PasswordHash;
 use super::ports::*;
-use crate::activity::{MockActivityRepository, NewActivity};
-use crate::kernel::context::Actor;
-use crate::kernel::error::StoreError;
+use super::roles::{MockRoleRepository, Role};
+use super::users::{MockUserRepository, User, UserStatus};
+use crate::activity::MockActivityRepository;
 use crate::kernel::ids::{OrganizationId, OutboxId, UserId};
-use crate::kernel::uow::{FakeTx, Tx, TxManager};
+pub use crate::kernel::testing::{FixedClock, actor, now};
 use crate::mail::{MailTemplates, MockOutboxRepository, OutgoingMail};
-use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use chrono::{DateTime, Utc};
 use std::sync::{Arc, Mutex};
 
 pub const CODE: &str = "123456";
 pub const NEW_REFRESH: &str = "rt-new";
 
-pub fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-/// What a test inspects after the service ran.
+/// What a test inspects after the service ran: the kernel's probe (transactions, audit
+/// entries) and the mails queued in the outbox.
 #[derive(Clone, Default)]
 pub struct Probe {
-    pub committed: Arc<AtomicBool>,
-    pub begins: Arc<AtomicUsize>,
-    pub audit: Arc<Mutex<Vec<NewActivity>>>,
+    pub kernel: crate::kernel::testing::Probe,
     pub mails: Arc<Mutex<Vec<OutgoingMail>>>,
 }
 
-impl Probe {
-    pub fn committed(&self) -> bool {
-        self.committed.load(Ordering::SeqCst)
-    }
-    pub fn begins(&self) -> usize {
-        self.begins.load(Ordering::SeqCst)
-    }
-    pub fn audit(&self) -> Vec<NewActivity> {
-        self.audit.lock().unwrap().clone()
-    }
-    pub fn mails(&self) -> Vec<OutgoingMail> {
-        self.mails.lock().unwrap().clone()
+impl std::ops::Deref for Probe {
+    type Target = crate::kernel::testing::Probe;
+    fn deref(&self) -> &Self::Target {
+        &self.kernel
     }
 }
 
-struct CountingTxManager(Probe);
-
-#[async_trait]
-impl TxManager for CountingTxManager {
-    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
-        self.0.begins.fetch_add(1, Ordering::SeqCst);
-        Ok(Box::new(FakeTx {
-            committed: self.0.committed.clone(),
-        }))
+impl Probe {
+    pub fn mails(&self) -> Vec<OutgoingMail> {
+        self.mails.lock().unwrap().clone()
     }
 }
 
@@ -94,13 +74,6 @@ impl TokenIssuer for FakeTokens {
             token: format!("at:{}:{session}", user.id),
             expires_in: 900,
         })
-    }
-}
-
-struct FixedClock(DateTime<Utc>);
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.0
     }
 }
 
@@ -152,12 +125,7 @@ pub struct Env {
 impl Env {
     pub fn new() -> Self {
         let probe = Probe::default();
-        let mut activities = MockActivityRepository::new();
-        let audit = probe.audit.clone();
-        activities.expect_record().returning(move |_, e| {
-            audit.lock().unwrap().push(e);
-            Ok(())
-        });
+        let activities = probe.kernel.activities();
         let mut outbox = MockOutboxRepository::new();
         let mails = probe.mails.clone();
         outbox.expect_enqueue().returning(move |_, _, m| {
@@ -182,7 +150,7 @@ impl Env {
     pub fn build(self) -> (IdentityPorts, Probe) {
         let probe = self.probe.clone();
         let ports = IdentityPorts {
-            tx: Arc::new(CountingTxManager(self.probe)),
+            tx: self.probe.kernel.tx_manager(),
             organizations: Arc::new(self.organizations),
             users: Arc::new(self.users),
             roles: Arc::new(self.roles),
@@ -197,7 +165,7 @@ impl Env {
             secrets: Arc::new(FakeSecrets),
             generator: Arc::new(FakeGenerator),
             tokens: Arc::new(FakeTokens),
-            clock: Arc::new(FixedClock(now())),
+            clock: Arc::new(FixedClock::default()),
         };
         (ports, probe)
     }
@@ -221,10 +189,6 @@ pub fn user(org: OrganizationId, email: &str, status: UserStatus) -> User {
         updated_at: t,
         version: 3,
     }
-}
-
-pub fn actor(org: OrganizationId, perms: &[&str]) -> Actor {
-    Actor::new(UserId::new(), org, perms.iter().map(|s| s.to_string()))
 }
 
 pub fn role(org: OrganizationId, name: &str, system: bool, perms: &[&str]) -> Role {

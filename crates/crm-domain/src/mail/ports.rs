@@ -1,6 +1,6 @@
 use crate::kernel::error::StoreError;
 use crate::kernel::ids::{OrganizationId, OutboxId};
-use crate::kernel::uow::Tx;
+use crate::kernel::uow::Txn;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -44,13 +44,12 @@ pub struct OutboxMessage {
 
 /// Storage of the outbox.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[allow(unused_parens)] // mockall copies the parenthesised trait-object type
 #[async_trait]
 pub trait OutboxRepository: Send + Sync {
     /// Queues a message inside the transaction of the change that causes it.
     async fn enqueue(
         &self,
-        tx: &mut (dyn Tx + 'static),
+        tx: &mut Txn,
         organization_id: Option<OrganizationId>,
         mail: OutgoingMail,
     ) -> Result<OutboxId, StoreError>;

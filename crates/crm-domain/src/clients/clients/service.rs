@@ -139,7 +139,7 @@ impl ClientService {
         let mut tx = self.p.tx.begin().await?;
         self.p.clients.create(&mut tx, &client).await?;
         let entry = audit::created(actor, &client);
-        self.p.activities.record(tx.as_mut(), entry).await?;
+        self.p.activities.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(client)
     }
@@ -250,7 +250,7 @@ impl ClientService {
             .update(&mut tx, &next, current.version)
             .await?;
         let entry = audit::updated(actor, &current, &next);
-        self.p.activities.record(tx.as_mut(), entry).await?;
+        self.p.activities.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -271,7 +271,7 @@ impl ClientService {
             .await
             .map_err(in_use)?;
         let entry = audit::deleted(actor, &current);
-        self.p.activities.record(tx.as_mut(), entry).await?;
+        self.p.activities.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(())
     }

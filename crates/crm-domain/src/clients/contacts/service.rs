@@ -102,7 +102,7 @@ impl ContactService {
         }
         self.p.contacts.create(&mut tx, &contact).await?;
         let entry = audit::created(actor, &contact);
-        self.p.activities.record(tx.as_mut(), entry).await?;
+        self.p.activities.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(contact)
     }
@@ -160,7 +160,7 @@ impl ContactService {
             .update(&mut tx, &next, current.version)
             .await?;
         let entry = audit::updated(actor, &current, &next);
-        self.p.activities.record(tx.as_mut(), entry).await?;
+        self.p.activities.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -180,7 +180,7 @@ impl ContactService {
         let current = of_client(client, current)?;
         self.p.contacts.delete(&mut tx, org, id).await?;
         let entry = audit::deleted(actor, &current);
-        self.p.activities.record(tx.as_mut(), entry).await?;
+        self.p.activities.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -210,7 +210,7 @@ impl ContactService {
                 ..before.clone()
             };
             let entry = audit::updated(actor, &before, &after);
-            self.p.activities.record(tx.as_mut(), entry).await?;
+            self.p.activities.record(tx, entry).await?;
         }
         Ok(())
     }

@@ -130,7 +130,7 @@ impl InteractionService {
         let mut tx = self.p.tx.begin().await?;
         self.p.interactions.create(&mut tx, &interaction).await?;
         let entry = audit::created(actor, &interaction);
-        self.p.activities.record(tx.as_mut(), entry).await?;
+        self.p.activities.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(interaction)
     }
@@ -188,7 +188,7 @@ impl InteractionService {
             .update(&mut tx, &next, current.version)
             .await?;
         let entry = audit::updated(actor, &current, &next);
-        self.p.activities.record(tx.as_mut(), entry).await?;
+        self.p.activities.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -208,7 +208,7 @@ impl InteractionService {
         let current = of_client(client, current)?;
         self.p.interactions.delete(&mut tx, org, id).await?;
         let entry = audit::deleted(actor, &current);
-        self.p.activities.record(tx.as_mut(), entry).await?;
+        self.p.activities.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(())
     }

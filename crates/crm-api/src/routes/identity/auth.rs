@@ -153,7 +153,7 @@ fn throttle(state: &AppState, req: &HttpRequest, account: Option<&str>) -> Resul
 }
 
 /// Create an organization and its first user (its admin); mails a 6-digit code.
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", security(()), request_body = RegisterInput,
+#[utoipa::path(post, path = "/auth/register", tag = "auth", security(()), request_body = RegisterInput,
     responses(
         (status = 201, description = "Registered; verify the emailed code next", body = Registered),
         (status = 409, description = "The email is taken", body = crate::problem::Problem, content_type = "application/problem+json"),
@@ -179,7 +179,7 @@ pub async fn register(
 }
 
 /// Confirm the emailed code; the account becomes active and a token pair is returned.
-#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "auth", security(()), request_body = VerifyEmailInput,
+#[utoipa::path(post, path = "/auth/verify-email", tag = "auth", security(()), request_body = VerifyEmailInput,
     responses(
         (status = 200, description = "Verified and signed in", body = Tokens),
         (status = 400, description = "Wrong, used or expired code", body = crate::problem::Problem, content_type = "application/problem+json"),
@@ -197,7 +197,7 @@ pub async fn verify_email(
 }
 
 /// Mail a new verification code (answers the same whether or not the address is known).
-#[utoipa::path(post, path = "/api/v1/auth/resend-code", tag = "auth", security(()), request_body = EmailBody,
+#[utoipa::path(post, path = "/auth/resend-code", tag = "auth", security(()), request_body = EmailBody,
     responses((status = 202, description = "If the address awaits verification, a new code is on its way")))]
 pub async fn resend_code(
     _: Public,
@@ -212,7 +212,7 @@ pub async fn resend_code(
 }
 
 /// Sign in.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()), request_body = LoginInput,
+#[utoipa::path(post, path = "/auth/login", tag = "auth", security(()), request_body = LoginInput,
     responses(
         (status = 200, description = "Signed in", body = Tokens),
         (status = 401, description = "Wrong email or password (the same answer for both)", body = crate::problem::Problem, content_type = "application/problem+json"),
@@ -242,7 +242,7 @@ pub async fn login(
 }
 
 /// Exchange a refresh token for a new pair; the old refresh token stops working.
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", security(()), request_body = RefreshBody,
+#[utoipa::path(post, path = "/auth/refresh", tag = "auth", security(()), request_body = RefreshBody,
     responses(
         (status = 200, description = "A new token pair", body = Tokens),
         (status = 401, description = "Invalid, expired, retired or revoked refresh token", body = crate::problem::Problem, content_type = "application/problem+json"),
@@ -260,7 +260,7 @@ pub async fn refresh(
 }
 
 /// End the session of this refresh token.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(()), request_body = RefreshBody,
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", security(()), request_body = RefreshBody,
     responses((status = 204, description = "Signed out")))]
 pub async fn logout(
     _: Public,
@@ -275,7 +275,7 @@ pub async fn logout(
 }
 
 /// Mail a password-reset code (answers the same whether or not the address is known).
-#[utoipa::path(post, path = "/api/v1/auth/forgot-password", tag = "auth", security(()), request_body = EmailBody,
+#[utoipa::path(post, path = "/auth/forgot-password", tag = "auth", security(()), request_body = EmailBody,
     responses((status = 202, description = "If the address has an account, a code is on its way")))]
 pub async fn forgot_password(
     _: Public,
@@ -290,7 +290,7 @@ pub async fn forgot_password(
 }
 
 /// Set a new password with a reset code (or an invitation code); signs out every session.
-#[utoipa::path(post, path = "/api/v1/auth/reset-password", tag = "auth", security(()), request_body = ResetPasswordInput,
+#[utoipa::path(post, path = "/auth/reset-password", tag = "auth", security(()), request_body = ResetPasswordInput,
     responses(
         (status = 204, description = "Password set"),
         (status = 400, description = "Wrong, used or expired code", body = crate::problem::Problem, content_type = "application/problem+json"),
@@ -308,7 +308,7 @@ pub async fn reset_password(
 }
 
 /// Change the caller's password; other sessions are signed out.
-#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = "auth", request_body = ChangePasswordInput,
+#[utoipa::path(post, path = "/auth/change-password", tag = "auth", request_body = ChangePasswordInput,
     responses((status = 204, description = "Password changed")))]
 pub async fn change_password(
     who: SignedIn,
@@ -326,7 +326,7 @@ pub async fn change_password(
 }
 
 /// The caller, its roles and effective permissions.
-#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
+#[utoipa::path(get, path = "/auth/me", tag = "auth",
     responses((status = 200, description = "The caller", body = MeDto)))]
 pub async fn me(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let me = state.identity.auth.me(&who.actor).await?;

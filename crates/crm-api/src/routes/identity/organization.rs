@@ -70,7 +70,7 @@ impl From<&Organization> for OrganizationDto {
 }
 
 /// The caller's organization.
-#[utoipa::path(get, path = "/api/v1/organization", tag = "organization",
+#[utoipa::path(get, path = "/organization", tag = "organization",
     responses((status = 200, description = "The organization (with ETag)", body = OrganizationDto)))]
 pub async fn get(
     auth: Auth<OrganizationRead>,
@@ -81,7 +81,7 @@ pub async fn get(
 }
 
 /// Edit the caller's organization; send only the fields to change (`null` clears).
-#[utoipa::path(patch, path = "/api/v1/organization", tag = "organization", request_body = OrganizationPatch,
+#[utoipa::path(patch, path = "/organization", tag = "organization", request_body = OrganizationPatch,
     params(("If-Match" = Option<String>, Header, description = "`\"<version>\"`; a stale one answers 412")),
     responses(
         (status = 200, description = "The updated organization", body = OrganizationDto),

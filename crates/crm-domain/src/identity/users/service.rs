@@ -1,108 +1,28 @@
 //! `/users`: members of the caller's organization.
 
-use super::auth_service::roles_changed;
-use super::codes::CodePurpose;
-use super::common::{
-    check_version, effective_permissions, email_taken, ensure_held, hash_error, invalid, nullable,
-    require, require_all, user_write_error,
+use super::model::{CreateUserInput, User, UserPatch, UserStatus};
+use crate::activity::audit;
+use crate::identity::codes::CodePurpose;
+use crate::identity::common::{
+    effective_permissions, email_taken, ensure_held, hash_error, roles_changed, user_write_error,
 };
-use super::email::EmailAddress;
-use super::model::{
-    DepartmentId, DesignationId, PersonName, Role, RoleId, RoleSummary, User, UserStatus, audit,
-};
-use super::password::{NewPassword, PlainPassword};
-use super::permissions::{ADMIN_ROLE, EMPLOYEE_ROLE};
-use super::ports::IdentityPorts;
-use super::settings::AuthSettings;
+use crate::identity::email::EmailAddress;
+use crate::identity::model::{DepartmentId, DesignationId, PersonName, RoleId, ValueError};
+use crate::identity::password::NewPassword;
+use crate::identity::permissions::{ADMIN_ROLE, EMPLOYEE_ROLE};
+use crate::identity::ports::IdentityPorts;
+use crate::identity::requirements::{UsersDelete, UsersRead, UsersWrite};
+use crate::identity::roles::{Role, RoleSummary};
+use crate::identity::settings::AuthSettings;
 use crate::kernel::context::{Actor, Scope};
 use crate::kernel::error::{DomainError, StoreError};
 use crate::kernel::ids::{OrganizationId, UserId};
-use crate::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
+use crate::kernel::input::Errors;
+use crate::kernel::pagination::{ListQuery, Page};
+use crate::kernel::rules::check_version;
+use crate::kernel::scope::{require, require_all};
 use crate::kernel::validation::FieldError;
-use serde::Deserialize;
 use std::collections::BTreeSet;
-
-const FIELDS: &[FieldSpec] = &[
-    FieldSpec::new("created_at", FieldKind::Timestamp)
-        .range()
-        .sort(),
-    FieldSpec::new("updated_at", FieldKind::Timestamp)
-        .range()
-        .sort(),
-    FieldSpec::new("name", FieldKind::Text).sort(),
-    FieldSpec::new("email", FieldKind::Text).filter().sort(),
-    FieldSpec::new("status", FieldKind::Text)
-        .filter()
-        .sort()
-        .doc("`pending_verification`, `active`, `invited`, `deactivated`"),
-    FieldSpec::new("department_id", FieldKind::Uuid).filter(),
-    FieldSpec::new("designation_id", FieldKind::Uuid).filter(),
-    // Users who never signed in match no range and sort first ascending.
-    FieldSpec::new("last_login_at", FieldKind::Timestamp)
-        .range()
-        .sort()
-        .nullable(),
-];
-
-/// `GET /users`: `q` searches name and email.
-pub const USER_LIST_SPEC: ListSpec = ListSpec {
-    fields: FIELDS,
-    default_sort: "-created_at",
-    searchable: true,
-};
-
-/// `POST /users`.
-#[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "name": "Bo Chen",
-    "email": "bo@acme.example",
-    "role_ids": [
-        "019bb138-11f4-78c9-a6ce-ab360512bd13"
-    ],
-    "department_id": "019bbbbb-b680-7ccd-8a14-876aeaff1a09",
-    "designation_id": "019bbbc0-4a60-70f3-83e1-b258fd724452"
-})))]
-pub struct CreateUserInput {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line::<200>))]
-    pub name: String,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::email))]
-    pub email: String,
-    /// With a password the user is active at once; without, invited by mail.
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_new_password))]
-    pub password: Option<PlainPassword>,
-    /// Absent: the `employee` role. Present (even empty): exactly these.
-    pub role_ids: Option<Vec<RoleId>>,
-    pub department_id: Option<DepartmentId>,
-    pub designation_id: Option<DesignationId>,
-}
-
-/// `PATCH /users/{id}`; absent fields stay, `null` clears the nullable ones.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "name": "Bo Chen-Martin",
-    "designation_id": "019bbbc0-4a60-70f3-83e1-b258fd724452"
-})))]
-pub struct UserPatch {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<200>))]
-    pub name: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::email_or_null))]
-    pub email: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub department_id: Option<Option<DepartmentId>>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub designation_id: Option<Option<DesignationId>>,
-}
-
-impl UserPatch {
-    /// Only the name: what any user may change on their own profile.
-    fn is_name_only(&self) -> bool {
-        self.email.is_none() && self.department_id.is_none() && self.designation_id.is_none()
-    }
-}
 
 #[derive(Clone)]
 pub struct UserService {
@@ -115,10 +35,11 @@ impl UserService {
         Self { p: ports, settings }
     }
 
-    /// The organization's users with `users:read`; with only `users:read:own`, a page holding
-    /// just the caller.
+    /// The organization's users with `users:read` (sorted and filtered by
+    /// `USER_LIST_SPEC`); with only `users:read:own`, a page holding just the caller.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn list(&self, actor: &Actor, query: &ListQuery) -> Result<Page<User>, DomainError> {
-        match require(actor, "users", "read")? {
+        match require::<UsersRead>(actor)? {
             Scope::All => Ok(self.p.users.list(actor.organization_id, query).await?),
             Scope::Own => {
                 let me = self
@@ -137,12 +58,14 @@ impl UserService {
 
     /// One user. `403` without any `users:read`; `404` when missing, of another organization,
     /// or not the caller under `users:read:own`. The caller's own profile is always readable.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn get(&self, actor: &Actor, id: UserId) -> Result<User, DomainError> {
         self.visible(actor, id)?;
         Ok(self.p.users.get(actor.organization_id, id).await?)
     }
 
     /// The roles of a visible user.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn roles(&self, actor: &Actor, id: UserId) -> Result<Vec<RoleSummary>, DomainError> {
         self.visible(actor, id)?;
         self.p.users.get(actor.organization_id, id).await?;
@@ -160,30 +83,25 @@ impl UserService {
     /// `POST /auth/reset-password` accepts. `422` per bad field (unknown role, department or
     /// designation ids included), `409 email-taken`, `403` when the roles would grant
     /// permissions the caller does not hold.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn create(&self, actor: &Actor, input: CreateUserInput) -> Result<User, DomainError> {
-        require_all(actor, "users", "write")?;
+        require_all::<UsersWrite>(actor)?;
         let org = actor.organization_id;
-        let name = PersonName::parse(&input.name).map_err(|e| e.into_field("name"));
-        let email = EmailAddress::parse(&input.email).map_err(|e| e.into_field("email"));
+        let mut errors = Errors::new();
+        let name = errors.value("name", PersonName::parse(&input.name));
+        let email = errors.value("email", EmailAddress::parse(&input.email));
         let password = input
             .password
             .as_ref()
-            .map(|p| NewPassword::parse(p.expose()))
-            .transpose()
-            .map_err(|e| e.into_field("password"));
+            .map(|p| NewPassword::parse(p.expose()));
+        let password = errors.value("password", password.transpose());
         let roles = self.resolve_roles(org, input.role_ids.as_deref()).await;
-        let refs = self
-            .check_refs(org, input.department_id, input.designation_id)
-            .await?;
-        let (name, email, password, roles) = match (name, email, password, roles) {
-            (Ok(n), Ok(e), Ok(p), Ok(r)) if refs.is_empty() => (n, e, p, r),
-            (n, e, p, r) => {
-                let fields = [n.err(), e.err(), p.err(), r.err()];
-                return Err(invalid(
-                    fields.into_iter().chain(refs.into_iter().map(Some)),
-                ));
-            }
-        };
+        let roles = errors.value("role_ids", roles);
+        errors.extend(
+            self.reference_errors(org, input.department_id, input.designation_id)
+                .await?,
+        );
+        errors.finish()?;
         ensure_grantable(actor, &roles)?;
         if self.p.users.find_by_email(&email).await?.is_some() {
             return Err(email_taken());
@@ -226,30 +144,27 @@ impl UserService {
         let mut tx = self.p.tx.begin().await?;
         self.p
             .users
-            .create(tx.as_mut(), &user)
+            .create(&mut tx, &user)
             .await
             .map_err(user_write_error)?;
         if !role_ids.is_empty() {
             self.p
                 .roles
-                .set_user_roles(tx.as_mut(), org, user.id, &role_ids)
+                .set_user_roles(&mut tx, org, user.id, &role_ids)
                 .await?;
         }
-        let by = Some(actor.user_id);
+        self.p.record(&mut tx, audit::created(actor, &user)).await?;
         self.p
             .record(
-                tx.as_mut(),
-                audit(org, by, "user", user.id.0, "created", None, Some(&user)),
+                &mut tx,
+                roles_changed(Some(actor.user_id), &user, &[], &role_ids),
             )
-            .await?;
-        self.p
-            .record(tx.as_mut(), roles_changed(by, &user, &[], &role_ids))
             .await?;
         if let Some(org_name) = organization_name {
             self.p
                 .issue_code(
                     &self.settings,
-                    tx.as_mut(),
+                    &mut tx,
                     &user,
                     CodePurpose::Invitation,
                     Some(&org_name),
@@ -264,6 +179,7 @@ impl UserService {
     /// Edits a user. Anyone may change their own `name`; everything else, and anyone else,
     /// needs `users:write`. `412` on a stale `expected_version`, `409 email-taken`, `422` per
     /// bad field, `404` as for [`Self::get`].
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn update(
         &self,
         actor: &Actor,
@@ -273,78 +189,69 @@ impl UserService {
     ) -> Result<User, DomainError> {
         self.visible(actor, id)?;
         if !(id == actor.user_id && patch.is_name_only()) {
-            require_all(actor, "users", "write")?;
+            require_all::<UsersWrite>(actor)?;
         }
         let org = actor.organization_id;
         // The department and designation the patch names are looked up before the
         // transaction, on the pool (a read waiting for a second connection while holding the
         // transaction's could exhaust the pool); their errors count only if they are a change,
         // which the locked user tells.
-        let department_errors = match patch.department_id {
-            Some(d @ Some(_)) => self.check_refs(org, d, None).await?,
-            _ => Vec::new(),
-        };
-        let designation_errors = match patch.designation_id {
-            Some(d @ Some(_)) => self.check_refs(org, None, d).await?,
-            _ => Vec::new(),
-        };
+        let department_errors = self
+            .reference_errors(org, patch.department_id.flatten(), None)
+            .await?;
+        let designation_errors = self
+            .reference_errors(org, None, patch.designation_id.flatten())
+            .await?;
         let mut tx = self.p.tx.begin().await?;
-        let current = self.p.users.get_for_update(tx.as_mut(), org, id).await?;
+        let current = self.p.users.get_for_update(&mut tx, org, id).await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
-        let mut errors: Vec<Option<FieldError>> = Vec::new();
-        if let Some(raw) = &patch.name {
-            match PersonName::parse(raw) {
-                Ok(n) => next.name = n,
-                Err(e) => errors.push(Some(e.into_field("name"))),
-            }
-        }
-        if let Some(raw) = &patch.email {
-            match EmailAddress::parse(raw) {
-                Ok(e) => next.email = e,
-                Err(e) => errors.push(Some(e.into_field("email"))),
-            }
-        }
-        if let Some(d) = patch.department_id {
-            next.department_id = d;
-        }
-        if let Some(d) = patch.designation_id {
-            next.designation_id = d;
-        }
+        let mut errors = Errors::new();
+        let p = patch;
+        errors.patch(
+            "name",
+            &mut next.name,
+            p.name.map(|v| PersonName::parse(&v)),
+        );
+        errors.patch(
+            "email",
+            &mut next.email,
+            p.email.map(|v| EmailAddress::parse(&v)),
+        );
+        errors.patch(
+            "department_id",
+            &mut next.department_id,
+            p.department_id.map(Ok::<_, ValueError>),
+        );
+        errors.patch(
+            "designation_id",
+            &mut next.designation_id,
+            p.designation_id.map(Ok::<_, ValueError>),
+        );
         if next.department_id != current.department_id {
-            errors.extend(department_errors.into_iter().map(Some));
+            errors.extend(department_errors);
         }
         if next.designation_id != current.designation_id {
-            errors.extend(designation_errors.into_iter().map(Some));
+            errors.extend(designation_errors);
         }
-        if errors.iter().any(Option::is_some) {
-            return Err(invalid(errors));
-        }
+        errors.finish()?;
         if next == current {
             return Ok(current);
         }
-        let now = self.p.clock.now();
         let next = User {
-            updated_at: now,
+            updated_at: self.p.clock.now(),
             version: current.version + 1,
             ..next
         };
         // A taken email is caught by the unique key on the update itself.
         self.p
             .users
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await
             .map_err(user_write_error)?;
-        let entry = audit(
-            org,
-            Some(actor.user_id),
-            "user",
-            id.0,
-            "updated",
-            Some(&current),
-            Some(&next),
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p
+            .record(&mut tx, audit::updated(actor, &current, &next))
+            .await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -352,8 +259,9 @@ impl UserService {
     /// Switches a user off; needs `users:delete`. Their refresh tokens are revoked and their
     /// live access tokens die at once (`tokens_valid_after` = now). Idempotent. `409` for the
     /// caller themself, so an organization cannot lose its last admin this way.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn deactivate(&self, actor: &Actor, id: UserId) -> Result<User, DomainError> {
-        require_all(actor, "users", "delete")?;
+        require_all::<UsersDelete>(actor)?;
         if id == actor.user_id {
             return Err(DomainError::conflict(
                 "cannot-deactivate-self",
@@ -362,7 +270,7 @@ impl UserService {
         }
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
-        let current = self.p.users.get_for_update(tx.as_mut(), org, id).await?;
+        let current = self.p.users.get_for_update(&mut tx, org, id).await?;
         if current.status == UserStatus::Deactivated {
             return Ok(current);
         }
@@ -372,23 +280,19 @@ impl UserService {
         next.tokens_valid_after = Some(now);
         self.p
             .users
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await
             .map_err(user_write_error)?;
         self.p
             .refresh_tokens
-            .revoke_all_for_user(tx.as_mut(), org, id, None, now)
+            .revoke_all_for_user(&mut tx, org, id, None, now)
             .await?;
-        let entry = audit(
-            org,
-            Some(actor.user_id),
-            "user",
-            id.0,
-            "deactivated",
-            Some(&current),
-            Some(&next),
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p
+            .record(
+                &mut tx,
+                audit::changed(actor, "deactivated", &current, &next),
+            )
+            .await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -396,11 +300,12 @@ impl UserService {
     /// Switches a deactivated user back on (`active`, or `invited` when they never set a
     /// password); needs `users:delete`. Tokens from before the deactivation stay dead.
     /// Idempotent for users that are not deactivated.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn reactivate(&self, actor: &Actor, id: UserId) -> Result<User, DomainError> {
-        require_all(actor, "users", "delete")?;
+        require_all::<UsersDelete>(actor)?;
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
-        let current = self.p.users.get_for_update(tx.as_mut(), org, id).await?;
+        let current = self.p.users.get_for_update(&mut tx, org, id).await?;
         if current.status != UserStatus::Deactivated {
             return Ok(current);
         }
@@ -412,19 +317,15 @@ impl UserService {
         };
         self.p
             .users
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await
             .map_err(user_write_error)?;
-        let entry = audit(
-            org,
-            Some(actor.user_id),
-            "user",
-            id.0,
-            "reactivated",
-            Some(&current),
-            Some(&next),
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p
+            .record(
+                &mut tx,
+                audit::changed(actor, "reactivated", &current, &next),
+            )
+            .await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -436,13 +337,14 @@ impl UserService {
     /// The caller cannot drop the system `admin` role from themself (`409`), so an
     /// organization always keeps an admin. `422` for ids that are not roles of the
     /// organization; `404` for a user outside it.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn set_roles(
         &self,
         actor: &Actor,
         id: UserId,
         role_ids: Vec<RoleId>,
     ) -> Result<Vec<RoleSummary>, DomainError> {
-        require_all(actor, "users", "write")?;
+        require_all::<UsersWrite>(actor)?;
         let org = actor.organization_id;
         let ids: Vec<RoleId> = role_ids
             .into_iter()
@@ -455,13 +357,11 @@ impl UserService {
         // The user's lock serializes changes of their roles: what is read as their roles
         // below is what the write replaces.
         let mut tx = self.p.tx.begin().await?;
-        let user = self.p.users.get_for_update(tx.as_mut(), org, id).await?;
-        let roles = roles.map_err(|e| invalid([Some(e)]))?;
-        let before = self
-            .p
-            .roles
-            .roles_of_user_in_tx(tx.as_mut(), org, id)
-            .await?;
+        let user = self.p.users.get_for_update(&mut tx, org, id).await?;
+        let mut errors = Errors::new();
+        let roles = errors.value("role_ids", roles);
+        errors.finish()?;
+        let before = self.p.roles.roles_of_user_in_tx(&mut tx, org, id).await?;
         ensure_grantable(actor, &roles)?;
         ensure_grantable(actor, &before)?;
         let is_admin = |rs: &[Role]| rs.iter().any(|r| r.is_system && r.name == ADMIN_ROLE);
@@ -472,13 +372,10 @@ impl UserService {
             ));
         }
         let before_ids: Vec<RoleId> = before.iter().map(|r| r.id).collect();
-        self.p
-            .roles
-            .set_user_roles(tx.as_mut(), org, id, &ids)
-            .await?;
+        self.p.roles.set_user_roles(&mut tx, org, id, &ids).await?;
         self.p
             .record(
-                tx.as_mut(),
+                &mut tx,
                 roles_changed(Some(actor.user_id), &user, &before_ids, &ids),
             )
             .await?;
@@ -490,7 +387,7 @@ impl UserService {
         if id == actor.user_id {
             return Ok(());
         }
-        match require(actor, "users", "read")? {
+        match require::<UsersRead>(actor)? {
             Scope::All => Ok(()),
             Scope::Own => Err(DomainError::NotFound),
         }
@@ -530,35 +427,21 @@ impl UserService {
         }
     }
 
-    /// One field error per referenced department or designation that is not of `org`.
-    async fn check_refs(
+    /// A `not_found` error per referenced department or designation that is not of `org`.
+    async fn reference_errors(
         &self,
         org: OrganizationId,
         department: Option<DepartmentId>,
         designation: Option<DesignationId>,
-    ) -> Result<Vec<FieldError>, DomainError> {
-        let mut errors = Vec::new();
+    ) -> Result<Errors, DomainError> {
+        let mut errors = Errors::new();
         if let Some(d) = department {
-            match self.p.departments.get(org, d).await {
-                Ok(_) => {}
-                Err(StoreError::NotFound) => errors.push(FieldError::new(
-                    "department_id",
-                    "not_found",
-                    "no such department",
-                )),
-                Err(e) => return Err(e.into()),
-            }
+            let found = self.p.departments.get(org, d).await;
+            errors.reference("department_id", "department", found)?;
         }
         if let Some(d) = designation {
-            match self.p.designations.get(org, d).await {
-                Ok(_) => {}
-                Err(StoreError::NotFound) => errors.push(FieldError::new(
-                    "designation_id",
-                    "not_found",
-                    "no such designation",
-                )),
-                Err(e) => return Err(e.into()),
-            }
+            let found = self.p.designations.get(org, d).await;
+            errors.reference("designation_id", "designation", found)?;
         }
         Ok(errors)
     }
@@ -578,8 +461,8 @@ fn ensure_grantable(actor: &Actor, roles: &[Role]) -> Result<(), DomainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::model::Organization;
-    use crate::identity::password::PasswordHash;
+    use crate::identity::organization::Organization;
+    use crate::identity::password::{PasswordHash, PlainPassword};
     use crate::identity::permissions::CATALOGUE;
     use crate::identity::test_support::*;
     use crate::kernel::money::Currency;

@@ -1,86 +1,18 @@
 //! `/roles` and `/permissions`.
 
-use super::common::{
-    check_version, effective_permissions, ensure_held, invalid, nullable, require_all,
-};
-use super::model::{Role, RoleId, ValueError, audit, optional_text, required_text};
-use super::permissions::{self, ADMIN_ROLE, CATALOGUE, PermissionDef, SYSTEM_ROLE_NAMES};
-use super::ports::IdentityPorts;
+use super::model::{Role, RoleInput, RolePatch, parse_name, permission_codes};
+use crate::activity::audit;
+use crate::identity::common::{effective_permissions, ensure_held};
+use crate::identity::model::{RoleId, optional_text};
+use crate::identity::permissions::{ADMIN_ROLE, CATALOGUE, PermissionDef, SYSTEM_ROLE_NAMES};
+use crate::identity::ports::IdentityPorts;
+use crate::identity::requirements::{PermissionsRead, RolesDelete, RolesRead, RolesWrite};
 use crate::kernel::context::Actor;
 use crate::kernel::error::{DomainError, StoreError};
-use crate::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
-use crate::kernel::validation::FieldError;
-use serde::Deserialize;
-use std::collections::BTreeSet;
-
-const FIELDS: &[FieldSpec] = &[
-    FieldSpec::new("created_at", FieldKind::Timestamp)
-        .range()
-        .sort(),
-    FieldSpec::new("updated_at", FieldKind::Timestamp)
-        .range()
-        .sort(),
-    FieldSpec::new("name", FieldKind::Text).filter().sort(),
-    FieldSpec::new("is_system", FieldKind::Bool).filter().sort(),
-];
-
-/// `GET /roles`: by name; `q` searches name and description.
-pub const ROLE_LIST_SPEC: ListSpec = ListSpec {
-    fields: FIELDS,
-    default_sort: "name",
-    searchable: true,
-};
-
-const NAME_MAX: usize = 100;
-
-/// `POST /roles`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "name": "Account manager",
-    "description": "Runs client accounts end to end",
-    "permissions": [
-        "clients:read",
-        "clients:write",
-        "deals:read:own",
-        "deals:write:own",
-        "quotations:read:own",
-        "quotations:write:own"
-    ]
-})))]
-pub struct RoleInput {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line::<{ NAME_MAX }>))]
-    pub name: String,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_text::<1000>))]
-    pub description: Option<String>,
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::permissions))]
-    pub permissions: Vec<String>,
-}
-
-/// `PATCH /roles/{id}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "description": "Runs client accounts; reads every deal",
-    "permissions": [
-        "clients:read",
-        "clients:write",
-        "deals:read",
-        "deals:write:own"
-    ]
-})))]
-pub struct RolePatch {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<{ NAME_MAX }>))]
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_text::<1000>))]
-    pub description: Option<Option<String>>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::permissions_or_null))]
-    pub permissions: Option<Vec<String>>,
-}
+use crate::kernel::input::Errors;
+use crate::kernel::pagination::{ListQuery, Page};
+use crate::kernel::rules::check_version;
+use crate::kernel::scope::require_all;
 
 fn system_role_conflict(message: &str) -> DomainError {
     DomainError::conflict("system-role", message)
@@ -97,36 +29,6 @@ fn role_write_error(e: StoreError) -> DomainError {
     }
 }
 
-/// Catalogue codes, sorted and deduplicated; one field error per unknown code.
-fn parse_codes(raw: &[String]) -> Result<Vec<String>, Vec<FieldError>> {
-    let errors: Vec<FieldError> = raw
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !permissions::is_known(c))
-        .map(|(i, c)| {
-            FieldError::new(
-                format!("permissions[{i}]"),
-                "unknown_permission",
-                format!("{c} is not a permission"),
-            )
-        })
-        .collect();
-    if errors.is_empty() {
-        Ok(raw
-            .iter()
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect())
-    } else {
-        Err(errors)
-    }
-}
-
-fn parse_name(raw: &str) -> Result<String, ValueError> {
-    required_text(raw, "name", NAME_MAX)
-}
-
 #[derive(Clone)]
 pub struct RoleService {
     p: IdentityPorts,
@@ -138,71 +40,58 @@ impl RoleService {
     }
 
     /// `GET /permissions`: the catalogue; needs `permissions:read`.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub fn catalogue(&self, actor: &Actor) -> Result<&'static [PermissionDef], DomainError> {
-        require_all(actor, "permissions", "read")?;
+        require_all::<PermissionsRead>(actor)?;
         Ok(CATALOGUE)
     }
 
-    /// Needs `roles:read`.
+    /// Needs `roles:read`; sorted and filtered by `ROLE_LIST_SPEC`.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn list(&self, actor: &Actor, query: &ListQuery) -> Result<Page<Role>, DomainError> {
-        require_all(actor, "roles", "read")?;
+        require_all::<RolesRead>(actor)?;
         Ok(self.p.roles.list(actor.organization_id, query).await?)
     }
 
     /// Needs `roles:read`; `404` when missing or of another organization.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn get(&self, actor: &Actor, id: RoleId) -> Result<Role, DomainError> {
-        require_all(actor, "roles", "read")?;
+        require_all::<RolesRead>(actor)?;
         Ok(self.p.roles.get(actor.organization_id, id).await?)
     }
 
     /// A custom role; needs `roles:write` and every permission it grants. `422` per bad field
     /// (unknown codes as `permissions[i]`), `409 role-name-taken` for a duplicate or a system
     /// role's name.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn create(&self, actor: &Actor, input: RoleInput) -> Result<Role, DomainError> {
-        require_all(actor, "roles", "write")?;
-        let name = parse_name(&input.name).map_err(|e| vec![e.into_field("name")]);
-        let description = optional_text(input.description.as_deref(), "description", 1000)
-            .map_err(|e| vec![e.into_field("description")]);
-        let codes = parse_codes(&input.permissions);
-        let (name, description, codes) = match (name, description, codes) {
-            (Ok(n), Ok(d), Ok(c)) => (n, d, c),
-            (n, d, c) => {
-                let all = [n.err(), d.err(), c.err()].into_iter().flatten().flatten();
-                return Err(invalid(all.map(Some)));
-            }
-        };
-        if is_reserved(&name) {
-            return Err(name_taken());
-        }
-        ensure_held(actor, &codes)?;
+        require_all::<RolesWrite>(actor)?;
         let now = self.p.clock.now();
+        let mut errors = Errors::new();
+        let description = optional_text(input.description.as_deref(), "description", 1000);
         let role = Role {
             id: RoleId::new(),
             organization_id: actor.organization_id,
-            name,
-            description,
-            permissions: codes,
+            name: errors.value("name", parse_name(&input.name)),
+            description: errors.value("description", description),
+            permissions: permission_codes(&mut errors, &input.permissions),
             is_system: false,
             created_at: now,
             updated_at: now,
             version: 1,
         };
+        errors.finish()?;
+        if is_reserved(&role.name) {
+            return Err(name_taken());
+        }
+        ensure_held(actor, &role.permissions)?;
         let mut tx = self.p.tx.begin().await?;
         self.p
             .roles
-            .create(tx.as_mut(), &role)
+            .create(&mut tx, &role)
             .await
             .map_err(role_write_error)?;
-        let entry = audit(
-            role.organization_id,
-            Some(actor.user_id),
-            "role",
-            role.id.0,
-            "created",
-            None,
-            Some(&role),
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p.record(&mut tx, audit::created(actor, &role)).await?;
         tx.commit().await?;
         Ok(role)
     }
@@ -210,6 +99,7 @@ impl RoleService {
     /// Edits a role; needs `roles:write`, and every permission of both the old and the new set
     /// (no one widens or narrows a role beyond their own powers). System roles keep their name,
     /// and `admin` keeps its permissions (`409 system-role`). `412` on a stale version.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn update(
         &self,
         actor: &Actor,
@@ -217,37 +107,28 @@ impl RoleService {
         expected_version: Option<i64>,
         patch: RolePatch,
     ) -> Result<Role, DomainError> {
-        require_all(actor, "roles", "write")?;
+        require_all::<RolesWrite>(actor)?;
         let mut tx = self.p.tx.begin().await?;
         let current = self
             .p
             .roles
-            .get_for_update(tx.as_mut(), actor.organization_id, id)
+            .get_for_update(&mut tx, actor.organization_id, id)
             .await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
-        let mut errors: Vec<FieldError> = Vec::new();
-        if let Some(raw) = &patch.name {
-            match parse_name(raw) {
-                Ok(n) => next.name = n,
-                Err(e) => errors.push(e.into_field("name")),
-            }
+        let mut errors = Errors::new();
+        let p = patch;
+        errors.patch("name", &mut next.name, p.name.map(|v| parse_name(&v)));
+        errors.patch(
+            "description",
+            &mut next.description,
+            p.description
+                .map(|v| optional_text(v.as_deref(), "description", 1000)),
+        );
+        if let Some(raw) = &p.permissions {
+            next.permissions = permission_codes(&mut errors, raw);
         }
-        if let Some(raw) = &patch.description {
-            match optional_text(raw.as_deref(), "description", 1000) {
-                Ok(d) => next.description = d,
-                Err(e) => errors.push(e.into_field("description")),
-            }
-        }
-        if let Some(raw) = &patch.permissions {
-            match parse_codes(raw) {
-                Ok(c) => next.permissions = c,
-                Err(e) => errors.extend(e),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(invalid(errors.into_iter().map(Some)));
-        }
+        errors.finish()?;
         if current.is_system && next.name != current.name {
             return Err(system_role_conflict("system roles cannot be renamed"));
         }
@@ -281,19 +162,12 @@ impl RoleService {
         // A duplicate name is caught by the write itself (`Conflict`).
         self.p
             .roles
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await
             .map_err(role_write_error)?;
-        let entry = audit(
-            next.organization_id,
-            Some(actor.user_id),
-            "role",
-            id.0,
-            "updated",
-            Some(&current),
-            Some(&next),
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p
+            .record(&mut tx, audit::updated(actor, &current, &next))
+            .await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -301,13 +175,14 @@ impl RoleService {
     /// Deletes a custom role and its assignments; needs `roles:delete` and every permission
     /// the role grants. `409 system-role` for a system role; `404` when missing or of another
     /// organization.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn delete(&self, actor: &Actor, id: RoleId) -> Result<(), DomainError> {
-        require_all(actor, "roles", "delete")?;
+        require_all::<RolesDelete>(actor)?;
         let mut tx = self.p.tx.begin().await?;
         let current = self
             .p
             .roles
-            .get_for_update(tx.as_mut(), actor.organization_id, id)
+            .get_for_update(&mut tx, actor.organization_id, id)
             .await?;
         if current.is_system {
             return Err(system_role_conflict("system roles cannot be deleted"));
@@ -315,18 +190,11 @@ impl RoleService {
         ensure_held(actor, &current.permissions)?;
         self.p
             .roles
-            .delete(tx.as_mut(), actor.organization_id, id)
+            .delete(&mut tx, actor.organization_id, id)
             .await?;
-        let entry = audit(
-            current.organization_id,
-            Some(actor.user_id),
-            "role",
-            id.0,
-            "deleted",
-            Some(&current),
-            None,
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p
+            .record(&mut tx, audit::deleted(actor, &current))
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -42,7 +42,7 @@ pub struct UserRoles {
 }
 
 /// Users of the organization (`users:read:own` sees only itself).
-#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+#[utoipa::path(get, path = "/users", tag = "users",
     params(crate::list_params::Users),
     responses((status = 200, description = "One page", body = PageDto<UserDto>)))]
 pub async fn list(
@@ -57,7 +57,7 @@ pub async fn list(
 
 /// Add a user. With a password the user is active at once; without one the user is invited
 /// and mailed a code that `POST /auth/reset-password` accepts.
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUserInput,
+#[utoipa::path(post, path = "/users", tag = "users", request_body = CreateUserInput,
     responses(
         (status = 201, description = "Created", body = UserDto),
         (status = 409, description = "The email is taken", body = crate::problem::Problem, content_type = "application/problem+json"),
@@ -79,7 +79,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+#[utoipa::path(get, path = "/users/{id}", tag = "users",
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The user (with ETag)", body = UserDto)))]
 pub async fn get(
@@ -92,7 +92,7 @@ pub async fn get(
 }
 
 /// Edit a user. Anyone may change their own name; everything else needs `users:write`.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch,
+#[utoipa::path(patch, path = "/users/{id}", tag = "users", request_body = UserPatch,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`")),
     responses((status = 200, description = "The updated user", body = UserDto)))]
 pub async fn update(
@@ -111,7 +111,7 @@ pub async fn update(
 }
 
 /// Switch a user off: sign-in refused, live tokens rejected at once.
-#[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "users",
+#[utoipa::path(post, path = "/users/{id}/deactivate", tag = "users",
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The deactivated user", body = UserDto)))]
 pub async fn deactivate(
@@ -127,7 +127,7 @@ pub async fn deactivate(
     Ok(ok_etag(u.version, &UserDto::from(&u)))
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/reactivate", tag = "users",
+#[utoipa::path(post, path = "/users/{id}/reactivate", tag = "users",
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The reactivated user", body = UserDto)))]
 pub async fn reactivate(
@@ -143,7 +143,7 @@ pub async fn reactivate(
     Ok(ok_etag(u.version, &UserDto::from(&u)))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}/roles", tag = "users",
+#[utoipa::path(get, path = "/users/{id}/roles", tag = "users",
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The user's roles", body = UserRoles)))]
 pub async fn roles(
@@ -159,7 +159,7 @@ pub async fn roles(
 }
 
 /// Replace the user's roles.
-#[utoipa::path(put, path = "/api/v1/users/{id}/roles", tag = "users", request_body = SetRolesBody,
+#[utoipa::path(put, path = "/users/{id}/roles", tag = "users", request_body = SetRolesBody,
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The user's roles now", body = UserRoles)))]
 pub async fn set_roles(

@@ -1,56 +1,15 @@
 //! `GET /organization` and `PATCH /organization`: the caller's own tenant profile.
 
-use super::common::{check_version, invalid, nullable, require, require_all};
-use super::email::EmailAddress;
-use super::model::{Organization, audit, optional_text, phone, required_text, timezone, website};
-use super::ports::IdentityPorts;
+use super::model::{Organization, OrganizationPatch, currency, optional_email, timezone};
+use crate::activity::audit;
+use crate::identity::model::{ValueError, optional_text, phone, required_text, website};
+use crate::identity::ports::IdentityPorts;
+use crate::identity::requirements::{OrganizationRead, OrganizationWrite};
 use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;
-use crate::kernel::money::Currency;
-use crate::kernel::validation::FieldError;
-use serde::Deserialize;
-use uuid::Uuid;
-
-/// The fields to change; absent fields stay as they are. Nullable fields are
-/// `Some(None)` when the client sent `null`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "legal_name": "Acme Trading LLC",
-    "tax_id": "US-47-1234567",
-    "website": "https://acme.example",
-    "default_currency": "USD",
-    "timezone": "America/New_York"
-})))]
-pub struct OrganizationPatch {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<200>))]
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_text::<200>))]
-    pub legal_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_text::<100>))]
-    pub tax_id: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_email))]
-    pub email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_phone))]
-    pub phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_website))]
-    pub website: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_text::<1000>))]
-    pub address: Option<Option<String>>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::currency_or_null))]
-    pub default_currency: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::timezone_or_null))]
-    pub timezone: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub logo_file_id: Option<Option<Uuid>>,
-}
+use crate::kernel::input::Errors;
+use crate::kernel::rules::check_version;
+use crate::kernel::scope::{require, require_all};
 
 #[derive(Clone)]
 pub struct OrganizationService {
@@ -64,8 +23,9 @@ impl OrganizationService {
 
     /// The caller's organization; needs `organization:read`. There is no way to name another
     /// organization: the id comes from the caller's token.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn get(&self, actor: &Actor) -> Result<Organization, DomainError> {
-        require(actor, "organization", "read")?;
+        require::<OrganizationRead>(actor)?;
         Ok(self.p.organizations.get(actor.organization_id).await?)
     }
 
@@ -74,109 +34,92 @@ impl OrganizationService {
     /// `If-Match` the patch applies to the profile as stored when its lock is taken, so a
     /// concurrent change never turns into a `412`. A patch that changes nothing is answered
     /// with the stored profile, without a new version or an audit entry.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn patch(
         &self,
         actor: &Actor,
         expected_version: Option<i64>,
         patch: OrganizationPatch,
     ) -> Result<Organization, DomainError> {
-        require_all(actor, "organization", "write")?;
+        require_all::<OrganizationWrite>(actor)?;
         let mut tx = self.p.tx.begin().await?;
         let current = self
             .p
             .organizations
-            .get_for_update(tx.as_mut(), actor.organization_id)
+            .get_for_update(&mut tx, actor.organization_id)
             .await?;
         check_version(expected_version, current.version)?;
-        let mut next = apply(&current, patch)?;
+        let mut next = current.clone();
+        let mut errors = Errors::new();
+        let max = Organization::NAME_MAX;
+        let p = patch;
+        errors.patch(
+            "name",
+            &mut next.name,
+            p.name.map(|v| required_text(&v, "name", max)),
+        );
+        errors.patch(
+            "legal_name",
+            &mut next.legal_name,
+            p.legal_name
+                .map(|v| optional_text(v.as_deref(), "legal_name", 200)),
+        );
+        errors.patch(
+            "tax_id",
+            &mut next.tax_id,
+            p.tax_id.map(|v| optional_text(v.as_deref(), "tax_id", 100)),
+        );
+        errors.patch(
+            "email",
+            &mut next.email,
+            p.email.map(|v| optional_email(v.as_deref())),
+        );
+        errors.patch(
+            "phone",
+            &mut next.phone,
+            p.phone.map(|v| phone(v.as_deref())),
+        );
+        errors.patch(
+            "website",
+            &mut next.website,
+            p.website.map(|v| website(v.as_deref())),
+        );
+        errors.patch(
+            "address",
+            &mut next.address,
+            p.address
+                .map(|v| optional_text(v.as_deref(), "address", 1000)),
+        );
+        errors.patch(
+            "default_currency",
+            &mut next.default_currency,
+            p.default_currency.map(|v| currency(&v)),
+        );
+        errors.patch(
+            "timezone",
+            &mut next.timezone,
+            p.timezone.map(|v| timezone(&v)),
+        );
+        errors.patch(
+            "logo_file_id",
+            &mut next.logo_file_id,
+            p.logo_file_id.map(Ok::<_, ValueError>),
+        );
+        errors.finish()?;
         if next == current {
             return Ok(current);
         }
-        let now = self.p.clock.now();
-        next.updated_at = now;
+        next.updated_at = self.p.clock.now();
         next.version = current.version + 1;
         self.p
             .organizations
-            .update(tx.as_mut(), &next, current.version)
+            .update(&mut tx, &next, current.version)
             .await?;
-        let entry = audit(
-            next.id,
-            Some(actor.user_id),
-            "organization",
-            next.id.0,
-            "updated",
-            Some(&current),
-            Some(&next),
-        );
-        self.p.record(tx.as_mut(), entry).await?;
+        self.p
+            .record(&mut tx, audit::updated(actor, &current, &next))
+            .await?;
         tx.commit().await?;
         Ok(next)
-    }
-}
-
-fn apply(current: &Organization, patch: OrganizationPatch) -> Result<Organization, DomainError> {
-    let mut next = current.clone();
-    let mut errors: Vec<FieldError> = Vec::new();
-    let mut set = |field: &str, r: Result<(), super::model::ValueError>| {
-        if let Err(e) = r {
-            errors.push(e.into_field(field));
-        }
-    };
-    if let Some(v) = patch.name {
-        set(
-            "name",
-            required_text(&v, "name", Organization::NAME_MAX).map(|v| next.name = v),
-        );
-    }
-    if let Some(v) = patch.legal_name {
-        set(
-            "legal_name",
-            optional_text(v.as_deref(), "legal_name", 200).map(|v| next.legal_name = v),
-        );
-    }
-    if let Some(v) = patch.tax_id {
-        set(
-            "tax_id",
-            optional_text(v.as_deref(), "tax_id", 100).map(|v| next.tax_id = v),
-        );
-    }
-    if let Some(v) = patch.email {
-        let parsed = match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(raw) => EmailAddress::parse(raw).map(Some),
-            None => Ok(None),
-        };
-        set("email", parsed.map(|v| next.email = v));
-    }
-    if let Some(v) = patch.phone {
-        set("phone", phone(v.as_deref()).map(|v| next.phone = v));
-    }
-    if let Some(v) = patch.website {
-        set("website", website(v.as_deref()).map(|v| next.website = v));
-    }
-    if let Some(v) = patch.address {
-        set(
-            "address",
-            optional_text(v.as_deref(), "address", 1000).map(|v| next.address = v),
-        );
-    }
-    if let Some(v) = patch.default_currency {
-        let parsed = Currency::parse(&v)
-            .map_err(|e| super::model::ValueError::new("invalid", e.to_string()));
-        set(
-            "default_currency",
-            parsed.map(|c| next.default_currency = c),
-        );
-    }
-    if let Some(v) = patch.timezone {
-        set("timezone", timezone(&v).map(|v| next.timezone = v));
-    }
-    if let Some(v) = patch.logo_file_id {
-        next.logo_file_id = v;
-    }
-    if errors.is_empty() {
-        Ok(next)
-    } else {
-        Err(invalid(errors.into_iter().map(Some)))
     }
 }
 
@@ -186,6 +129,7 @@ mod tests {
     use crate::identity::test_support::*;
     use crate::kernel::error::StoreError;
     use crate::kernel::ids::OrganizationId;
+    use crate::kernel::money::Currency;
 
     fn org(id: OrganizationId) -> Organization {
         let mut o = Organization::new("Acme".into(), Currency::parse("USD").unwrap(), now());

@@ -1,0 +1,9 @@
+//! Departments: the organization chart, a tree without cycles.
+
+mod model;
+mod ports;
+mod service;
+
+pub use model::{DEPARTMENT_LIST_SPEC, Department, DepartmentInput, DepartmentPatch};
+pub use ports::*;
+pub use service::DepartmentService;
