@@ -25,13 +25,17 @@ import json, sys, statistics as st
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 rows = [r for r in rows if r["label"].startswith(sys.argv[2] + ":")]
 keys = sorted({(r["scenario"], r["connections"]) for r in rows}, key=lambda k: (k[0], k[1]))
-print(f"{'scenario':34} {'conns':>5} {'old req/s (rounds)':>34} {'new req/s (rounds)':>34} {'new/old':>7}")
+print(f"{'scenario':26} {'old req/s (rounds)':>28} {'new req/s (rounds)':>28} {'new/old':>7}  server µs/req old→new  postgres µs/req old→new")
 for k in keys:
-    side = lambda s: [r["rps"] for r in rows if (r["scenario"], r["connections"]) == k and r["label"].split(":")[1] == s]
-    o, n = side("old"), side("new")
+    pick = lambda s: [r for r in rows if (r["scenario"], r["connections"]) == k and r["label"].split(":")[1] == s]
+    o, n = pick("old"), pick("new")
     if not o or not n: continue
-    fmt = lambda v: " ".join(f"{x:.0f}" for x in v)
-    mo, mn = st.median(o), st.median(n)
-    errs = sum(r["errors"] for r in rows if (r["scenario"], r["connections"]) == k)
-    print(f"{k[0]:34} {k[1]:>5} {mo:>8.0f} ({fmt(o)}) {mn:>8.0f} ({fmt(n)}) {mn/mo:>6.2f}x  errors {errs}")
+    fmt = lambda v: " ".join(f"{x['rps']:.0f}" for x in v)
+    med = lambda v, f: st.median([x.get(f, 0) for x in v])
+    mo, mn = med(o, "rps"), med(n, "rps")
+    errs = sum(r["errors"] for r in o + n)
+    print(f"{k[0][:22]+' @'+str(k[1]):26} {mo:>6.0f} ({fmt(o)}) {mn:>6.0f} ({fmt(n)}) {mn/mo:>6.2f}x  "
+          f"{med(o, 'server_us_per_req'):>6.0f} → {med(n, 'server_us_per_req'):<6.0f} "
+          f"({med(n, 'server_us_per_req')/max(med(o, 'server_us_per_req'),1e-9):.2f}x)  "
+          f"{med(o, 'postgres_us_per_req'):>6.0f} → {med(n, 'postgres_us_per_req'):<6.0f}  errors {errs}")
 PY

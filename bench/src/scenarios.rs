@@ -680,7 +680,17 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
             let (api, direct, expected) = scenario(&ctx, name);
             srv.reset_peak();
             println!("bench: {name} at {conns} connections");
+            let (cpu0, pg0, t0) = (
+                srv.cpu_secs(),
+                server::postgres_cpu_secs(),
+                std::time::Instant::now(),
+            );
             let api = drive(cfg, conns, expected, &api).await;
+            let wall = t0.elapsed().as_secs_f64();
+            let cpu = (
+                (srv.cpu_secs() - cpu0) / wall,
+                (server::postgres_cpu_secs() - pg0) / wall,
+            );
             let peak = srv.peak_mib();
             let ceiling = match direct {
                 Some(d) if cfg.quick.is_none() => Some(drive(cfg, conns, expected, &d).await),
@@ -703,6 +713,7 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
                 api,
                 ceiling,
                 peak_rss_mib: peak,
+                cpu,
             });
         }
     }
@@ -761,6 +772,10 @@ fn quick_lines(cfg: &Config, label: &str, rows: &[Row]) -> Result<(), String> {
             "p50_ms": r.api.p50_ms,
             "p99_ms": r.api.p99_ms,
             "errors": r.api.errors,
+            "server_cores": r.cpu.0,
+            "postgres_cores": r.cpu.1,
+            "server_us_per_req": r.cpu.0 / r.api.rps * 1e6,
+            "postgres_us_per_req": r.cpu.1 / r.api.rps * 1e6,
         });
         writeln!(f, "{line}").map_err(|e| e.to_string())?;
     }
