@@ -54,7 +54,8 @@ pub fn postgres_cpu_secs() -> f64 {
     dir.filter_map(Result::ok)
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres")
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
         })
         .filter_map(cpu_secs)
         .sum()
@@ -149,12 +150,12 @@ impl Server {
         *p = rss_kib(self.pid, "VmRSS:").unwrap_or(0);
     }
 
-    /// The highest resident set seen since the last reset, in MiB.
     /// CPU seconds (user and system) the server has used so far.
     pub fn cpu_secs(&self) -> f64 {
         cpu_secs(self.pid).unwrap_or(0.0)
     }
 
+    /// The highest resident set seen since the last reset, in MiB.
     pub fn peak_mib(&self) -> f64 {
         *lock(&self.peak_kib) as f64 / 1024.0
     }
