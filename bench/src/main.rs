@@ -35,6 +35,10 @@ pub struct Config {
     pub connections: Vec<usize>,
     pub pool: u32,
     pub reseed: bool,
+    /// `CRM_BENCH_QUICK=1`: the HTTP scenarios only (no in-process or SQL ceiling, growth or
+    /// flood), one line per scenario appended to `target/bench/quick.jsonl` under
+    /// `CRM_BENCH_LABEL`, and no report: for interleaved A/B runs of two binaries.
+    pub quick: Option<String>,
     pub binary: PathBuf,
     pub root: PathBuf,
 }
@@ -70,6 +74,9 @@ impl Config {
             connections: list("CRM_BENCH_CONNECTIONS", "16,64"),
             pool: var("CRM_BENCH_POOL", 10),
             reseed: std::env::var("CRM_BENCH_RESEED").is_ok_and(|v| v == "1"),
+            quick: std::env::var("CRM_BENCH_QUICK")
+                .is_ok_and(|v| v == "1")
+                .then(|| std::env::var("CRM_BENCH_LABEL").unwrap_or_default()),
             binary: std::env::var("CRM_BENCH_BINARY")
                 .map(PathBuf::from)
                 .unwrap_or_else(|_| root.join("target/release/crm")),
@@ -86,7 +93,8 @@ impl Config {
 async fn main() {
     let cfg = Config::from_env();
     match scenarios::run(&cfg).await {
-        Ok(report) => {
+        Ok(None) => {}
+        Ok(Some(report)) => {
             let out = cfg.root.join("target/bench");
             match report::write(&report, &out, &cfg.root.join("docs/PERFORMANCE.md")) {
                 Ok(()) => println!(

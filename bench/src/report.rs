@@ -64,6 +64,9 @@ pub struct Row {
     pub api: Figures,
     pub ceiling: Option<Figures>,
     pub peak_rss_mib: f64,
+    /// Cores the server and PostgreSQL kept busy while the scenario ran (warm-up included).
+    #[serde(skip)]
+    pub cpu: (f64, f64),
 }
 
 #[derive(Serialize)]

@@ -565,7 +565,7 @@ async fn cursor_at(http: &Http, token: &str, page: usize) -> Result<String, Stri
     cursor.ok_or_else(|| "page must be at least 2".into())
 }
 
-pub async fn run(cfg: &Config) -> Result<Report, String> {
+pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
     if !cfg.binary.exists() {
         return Err(format!(
             "{} is missing: build it with `cargo build --release --bin crm` (make bench does)",
@@ -680,11 +680,21 @@ pub async fn run(cfg: &Config) -> Result<Report, String> {
             let (api, direct, expected) = scenario(&ctx, name);
             srv.reset_peak();
             println!("bench: {name} at {conns} connections");
+            let (cpu0, pg0, t0) = (
+                srv.cpu_secs(),
+                server::postgres_cpu_secs(),
+                std::time::Instant::now(),
+            );
             let api = drive(cfg, conns, expected, &api).await;
+            let wall = t0.elapsed().as_secs_f64();
+            let cpu = (
+                (srv.cpu_secs() - cpu0) / wall,
+                (server::postgres_cpu_secs() - pg0) / wall,
+            );
             let peak = srv.peak_mib();
             let ceiling = match direct {
-                Some(d) => Some(drive(cfg, conns, expected, &d).await),
-                None => None,
+                Some(d) if cfg.quick.is_none() => Some(drive(cfg, conns, expected, &d).await),
+                _ => None,
             };
             println!(
                 "  {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {}{}",
@@ -703,10 +713,16 @@ pub async fn run(cfg: &Config) -> Result<Report, String> {
                 api,
                 ceiling,
                 peak_rss_mib: peak,
+                cpu,
             });
         }
     }
 
+    if let Some(label) = &cfg.quick {
+        srv.stop().await;
+        quick_lines(cfg, label, &rows)?;
+        return Ok(None);
+    }
     let picks: Vec<(Uuid, Uuid)> = ctx
         .sample
         .iter()
@@ -733,7 +749,37 @@ pub async fn run(cfg: &Config) -> Result<Report, String> {
         peak_rss_hwm_mib: srv.hwm_mib(),
     };
     srv.stop().await;
-    Ok(report)
+    Ok(Some(report))
+}
+
+/// One JSON line per scenario of a quick run, appended to `target/bench/quick.jsonl`.
+fn quick_lines(cfg: &Config, label: &str, rows: &[Row]) -> Result<(), String> {
+    use std::io::Write as _;
+    let dir = cfg.root.join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("quick.jsonl"))
+        .map_err(|e| e.to_string())?;
+    for r in rows {
+        let line = json!({
+            "label": label,
+            "binary": cfg.binary.display().to_string(),
+            "scenario": r.scenario,
+            "connections": r.connections,
+            "rps": r.api.rps,
+            "p50_ms": r.api.p50_ms,
+            "p99_ms": r.api.p99_ms,
+            "errors": r.api.errors,
+            "server_cores": r.cpu.0,
+            "postgres_cores": r.cpu.1,
+            "server_us_per_req": r.cpu.0 / r.api.rps * 1e6,
+            "postgres_us_per_req": r.cpu.1 / r.api.rps * 1e6,
+        });
+        writeln!(f, "{line}").map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 async fn growth_run(

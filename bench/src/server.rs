@@ -35,6 +35,32 @@ pub fn server_env(db_url: &str, port: u16, pool: u32, secret: &str) -> Vec<(Stri
     .collect()
 }
 
+/// CPU seconds (user and system) of process `pid`, from `/proc/<pid>/stat`.
+fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// CPU seconds used so far by every process named `postgres` on this machine (the database
+/// under the bench, when it is local).
+pub fn postgres_cpu_secs() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .filter_map(cpu_secs)
+        .sum()
+}
+
 fn lock(m: &Mutex<u64>) -> MutexGuard<'_, u64> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -122,6 +148,11 @@ impl Server {
     pub fn reset_peak(&self) {
         let mut p = lock(&self.peak_kib);
         *p = rss_kib(self.pid, "VmRSS:").unwrap_or(0);
+    }
+
+    /// CPU seconds (user and system) the server has used so far.
+    pub fn cpu_secs(&self) -> f64 {
+        cpu_secs(self.pid).unwrap_or(0.0)
     }
 
     /// The highest resident set seen since the last reset, in MiB.

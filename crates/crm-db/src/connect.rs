@@ -157,6 +157,9 @@ impl Database {
     }
 }
 
+/// How long a pooled connection may have sat idle before it is pinged on checkout.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 fn options(s: &DbSettings) -> ConnectOptions {
     let mut opt = ConnectOptions::new(s.url.clone());
     opt.max_connections(s.max_connections)
@@ -164,6 +167,12 @@ fn options(s: &DbSettings) -> ConnectOptions {
         .connect_timeout(s.connect_timeout)
         .acquire_timeout(s.acquire_timeout)
         .idle_timeout(Duration::from_secs(600))
+        // sqlx pings every connection it hands out by default: a full round trip before each
+        // statement, not counted as one (a `Sync` on PostgreSQL, `COM_PING` on MariaDB), so a
+        // get-lead took four round trips for its two statements. A connection that was busy
+        // moments ago is alive; one idle for a second or more (after a quiet spell, when a
+        // database restart or a proxy may have dropped it) is still checked before use.
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             // WAL lets readers run beside the writer; the busy timeout makes concurrent
