@@ -14,8 +14,8 @@ use crm_domain::StoreError;
 use crm_domain::jobs::{Cleanup, JobClaims};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 #[derive(Clone)]
@@ -29,8 +29,8 @@ impl SqlJobClaims {
     }
 }
 
-fn key(job: &str, period: &str) -> sea_orm::Condition {
-    sea_orm::Condition::all()
+fn key(job: &str, period: &str) -> Condition {
+    Condition::all()
         .add(job_run::Column::Job.eq(job))
         .add(job_run::Column::Period.eq(period))
 }
@@ -141,81 +141,91 @@ impl SqlCleanup {
     }
 }
 
+/// The key columns of the `limit` oldest rows matching `cond`, oldest first by `age`.
+async fn oldest<E, T>(
+    db: &DatabaseConnection,
+    keys: &[E::Column],
+    cond: Condition,
+    age: E::Column,
+    limit: u64,
+) -> Result<Vec<T>, StoreError>
+where
+    E: EntityTrait,
+    T: sea_orm::TryGetableMany,
+{
+    let mut q = E::find().select_only();
+    for c in keys {
+        q = q.column(*c);
+    }
+    q.filter(cond)
+        .order_by_asc(age)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(store_err)
+}
+
 #[async_trait]
 impl Cleanup for SqlCleanup {
     async fn code_requests(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError> {
         use code_request::{Column, Entity};
-        let ids: Vec<uuid::Uuid> = Entity::find()
-            .select_only()
-            .column(Column::Id)
-            .filter(Column::RequestedAt.lt(before))
-            .order_by_asc(Column::RequestedAt)
-            .limit(limit)
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        if ids.is_empty() {
-            return Ok(0);
+        let cond = Condition::all().add(Column::RequestedAt.lt(before));
+        let ids: Vec<uuid::Uuid> =
+            oldest::<Entity, _>(&self.db, &[Column::Id], cond, Column::RequestedAt, limit).await?;
+        if !ids.is_empty() {
+            Entity::delete_many()
+                .filter(Column::Id.is_in(ids.clone()))
+                .exec(&self.db)
+                .await
+                .map_err(store_err)?;
         }
-        let n = ids.len() as u64;
-        Entity::delete_many()
-            .filter(Column::Id.is_in(ids))
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(n)
+        Ok(ids.len() as u64)
     }
 
     /// Clears the record of events older than `before`: they leave the event list (the
     /// `events` view), their audit entries stay.
     async fn events(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError> {
         use activity::{Column, Entity};
-        let ids: Vec<uuid::Uuid> = Entity::find()
-            .select_only()
-            .column(Column::Id)
-            .filter(Column::CreatedAt.lt(before))
-            .filter(Column::EventType.is_not_null())
-            .order_by_asc(Column::CreatedAt)
-            .limit(limit)
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        if ids.is_empty() {
-            return Ok(0);
+        let cond = Condition::all()
+            .add(Column::CreatedAt.lt(before))
+            .add(Column::EventType.is_not_null());
+        let ids: Vec<uuid::Uuid> =
+            oldest::<Entity, _>(&self.db, &[Column::Id], cond, Column::CreatedAt, limit).await?;
+        if !ids.is_empty() {
+            Entity::update_many()
+                .col_expr(Column::Data, Expr::value(None::<serde_json::Value>))
+                .col_expr(Column::EventType, Expr::value(None::<String>))
+                .filter(Column::Id.is_in(ids.clone()))
+                .exec(&self.db)
+                .await
+                .map_err(store_err)?;
         }
-        let n = ids.len() as u64;
-        Entity::update_many()
-            .col_expr(Column::Data, Expr::value(None::<serde_json::Value>))
-            .col_expr(Column::EventType, Expr::value(None::<String>))
-            .filter(Column::Id.is_in(ids))
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(n)
+        Ok(ids.len() as u64)
     }
 
     async fn idempotency_keys(&self, now: DateTime<Utc>, limit: u64) -> Result<u64, StoreError> {
         use idempotency_key::{Column, Entity};
-        let keys: Vec<(uuid::Uuid, uuid::Uuid, String)> = Entity::find()
-            .select_only()
-            .column(Column::OrganizationId)
-            .column(Column::UserId)
-            .column(Column::IdempotencyKey)
-            .filter(Column::ExpiresAt.lt(now))
-            .order_by_asc(Column::ExpiresAt)
-            .limit(limit)
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
+        let cols = [
+            Column::OrganizationId,
+            Column::UserId,
+            Column::IdempotencyKey,
+        ];
+        let cond = Condition::all().add(Column::ExpiresAt.lt(now));
+        let keys: Vec<(uuid::Uuid, uuid::Uuid, String)> =
+            oldest::<Entity, _>(&self.db, &cols, cond, Column::ExpiresAt, limit).await?;
         let n = keys.len() as u64;
-        for (org, user, key) in keys {
+        if n > 0 {
+            let any = keys.into_iter().fold(Condition::any(), |any, (o, u, k)| {
+                any.add(
+                    Condition::all()
+                        .add(Column::OrganizationId.eq(o))
+                        .add(Column::UserId.eq(u))
+                        .add(Column::IdempotencyKey.eq(k)),
+                )
+            });
             Entity::delete_many()
-                .filter(Column::OrganizationId.eq(org))
-                .filter(Column::UserId.eq(user))
-                .filter(Column::IdempotencyKey.eq(key))
+                .filter(any)
                 .filter(Column::ExpiresAt.lt(now))
                 .exec(&self.db)
                 .await
@@ -226,22 +236,24 @@ impl Cleanup for SqlCleanup {
 
     async fn job_runs(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError> {
         use job_run::{Column, Entity};
-        let keys: Vec<(String, String)> = Entity::find()
-            .select_only()
-            .column(Column::Job)
-            .column(Column::Period)
-            .filter(Column::FinishedAt.is_not_null())
-            .filter(Column::ClaimedUntil.lt(before))
-            .order_by_asc(Column::ClaimedUntil)
-            .limit(limit)
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
+        let cond = Condition::all()
+            .add(Column::FinishedAt.is_not_null())
+            .add(Column::ClaimedUntil.lt(before));
+        let keys: Vec<(String, String)> = oldest::<Entity, _>(
+            &self.db,
+            &[Column::Job, Column::Period],
+            cond,
+            Column::ClaimedUntil,
+            limit,
+        )
+        .await?;
         let n = keys.len() as u64;
-        for (job, period) in keys {
+        if n > 0 {
+            let any = keys
+                .iter()
+                .fold(Condition::any(), |any, (j, p)| any.add(key(j, p)));
             Entity::delete_many()
-                .filter(key(&job, &period))
+                .filter(any)
                 .exec(&self.db)
                 .await
                 .map_err(store_err)?;

@@ -7,10 +7,12 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crm_db::{
     Database, DbSettings, Migrator, MigratorTrait, SqlActivityRepository, SqlCleanup,
-    SqlEventRepository, SqlJobClaims, SqlOrganizationRepository, SqlVerificationCodeRepository,
+    SqlEventRepository, SqlIdempotencyStore, SqlJobClaims, SqlOrganizationRepository,
+    SqlVerificationCodeRepository,
 };
 use crm_domain::activity::{ActivityRepository, LIST_SPEC, change_entry};
 use crm_domain::events::{EVENT_LIST_SPEC, EventRepository};
+use crm_domain::idempotency::{Claim, IdempotencyStore, KeyScope, StoredAnswer};
 use crm_domain::identity::{
     CodePurpose, EmailAddress, Organization, OrganizationRepository, VerificationCodeRepository,
 };
@@ -310,4 +312,80 @@ async fn events_expire_from_the_list_but_stay_in_the_audit_log() {
         .await
         .unwrap();
     assert_eq!(audit.data.len(), 1, "the audit entry stays");
+}
+
+#[tokio::test]
+async fn idempotency_keys_expire_and_finished_claims_are_removed() {
+    let env = env().await;
+    let c = env.db.conn.clone();
+    let org = Organization::new(job(), Currency::parse("USD").unwrap(), Utc::now());
+    let mut tx = env.db.tx_manager().begin().await.unwrap();
+    SqlOrganizationRepository::new(c.clone())
+        .create(&mut tx, &org)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let store = SqlIdempotencyStore::new(c.clone());
+    let scope = |key: &str| KeyScope {
+        organization_id: org.id,
+        user_id: crm_domain::UserId::new(),
+        key: key.to_string(),
+    };
+    let answer = StoredAnswer {
+        status: 201,
+        body: "{}".into(),
+        content_type: Some("application/json".into()),
+        location: None,
+        etag: None,
+    };
+    let now = Utc::now();
+    let (old, fresh) = (scope("old"), scope("fresh"));
+    let two_days_ago = now - Duration::days(2);
+    assert_eq!(
+        store.claim(&old, "h", two_days_ago).await.unwrap(),
+        Claim::Run
+    );
+    store.complete(&old, &answer, two_days_ago).await.unwrap();
+    assert_eq!(store.claim(&fresh, "h", now).await.unwrap(), Claim::Run);
+    store.complete(&fresh, &answer, now).await.unwrap();
+    let cleanup = SqlCleanup::new(c.clone());
+    assert!(cleanup.idempotency_keys(now, 1000).await.unwrap() >= 1);
+    // The expired key starts afresh; the fresh one still replays.
+    assert_eq!(store.claim(&old, "other", now).await.unwrap(), Claim::Run);
+    assert_eq!(
+        store.claim(&fresh, "h", now).await.unwrap(),
+        Claim::Answered(answer)
+    );
+
+    let claims = SqlJobClaims::new(c.clone());
+    let (j, long_ago) = (job(), now - Duration::days(40));
+    assert!(
+        claims
+            .claim(&j, "done", "a", long_ago, long_ago)
+            .await
+            .unwrap()
+    );
+    claims.finish(&j, "done", "a", long_ago).await.unwrap();
+    assert!(
+        claims
+            .claim(&j, "open", "a", long_ago, long_ago)
+            .await
+            .unwrap()
+    );
+    assert!(
+        cleanup
+            .job_runs(now - Duration::days(30), 1000)
+            .await
+            .unwrap()
+            >= 1
+    );
+    // The finished claim is gone (its period could be claimed again); the open one stays.
+    assert!(claims.claim(&j, "done", "b", now, now).await.unwrap());
+    assert!(
+        claims
+            .claim(&j, "open", "b", now, now + Duration::minutes(1))
+            .await
+            .unwrap(),
+        "an expired unfinished claim is taken over, not removed"
+    );
 }
