@@ -208,6 +208,7 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/departments",
     "/api/v1/designations",
     "/api/v1/activities",
+    "/api/v1/events",
     "/api/v1/clients",
     "/api/v1/clients/{id}/sub-clients",
     "/api/v1/clients/{id}/contacts",
