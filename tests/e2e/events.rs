@@ -133,6 +133,48 @@ backend_tests!(changes_are_events_with_their_record, |b| async move {
     .await;
     assert!(none.is_empty());
 
+    // A deal's stage move is published as `deal.stage_changed` (audited as `updated`).
+    let pipelines = expect_json(app.get_as(&a.access, "/api/v1/pipelines").await, 200).await;
+    let stages = pipelines["data"][0]["stages"].as_array().unwrap().clone();
+    let deal = create_as(
+        &app,
+        &a.access,
+        "/api/v1/deals",
+        json!({"title": "Moving", "amount": 1000, "currency": "USD"}),
+    )
+    .await;
+    let deal_id = deal["id"].as_str().unwrap().to_string();
+    let moved = expect_json(
+        app.send_as(
+            Method::PATCH,
+            &a.access,
+            &format!("/api/v1/deals/{deal_id}"),
+            Some(&json!({"stage_id": stages[1]["id"]})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let renamed = expect_json(
+        app.send_as(
+            Method::PATCH,
+            &a.access,
+            &format!("/api/v1/deals/{deal_id}"),
+            Some(&json!({"title": "Moved"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let about = events(&app, &a.access, &format!("&record_id={deal_id}")).await;
+    let kinds: Vec<&str> = about.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["deal.updated", "deal.stage_changed", "deal.created"]
+    );
+    assert_eq!(about[1]["data"], moved);
+    assert_eq!(about[0]["data"], renamed);
+
     // Older than 30 days: no longer an event, though still in the audit log.
     let old = chrono::Utc::now() - chrono::Duration::days(31);
     db_exec(

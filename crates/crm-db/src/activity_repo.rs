@@ -45,10 +45,7 @@ impl ActivityRepository for SqlActivityRepository {
         let changes = serde_json::to_value(&entry.changes)
             .map_err(|e| StoreError::Unexpected(e.to_string()))?;
         // The entry is also the event of the change when it carries the record.
-        let event_type = entry
-            .data
-            .as_ref()
-            .map(|_| format!("{}.{}", entry.entity_type, entry.action));
+        let event_type = entry.event_type();
         let row = activity::ActiveModel {
             id: Set(Uuid::now_v7()),
             organization_id: Set(entry.organization_id.0),

@@ -1460,6 +1460,7 @@ async fn client_summary_and_timeline_are_computed_by_the_store() {
                 action: "updated",
                 changes: vec![],
                 data: None,
+                event_verb: None,
             }
         )
         .await)

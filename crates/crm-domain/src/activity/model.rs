@@ -27,6 +27,28 @@ pub struct NewActivity {
     /// The record after the change (before it, for a deletion), secrets redacted: with it the
     /// entry is also the event `<entity_type>.<action>` (contract section 5).
     pub data: Option<Value>,
+    /// The event's verb when it is more precise than the audit action (a deal's stage move is
+    /// audited as `updated` and published as `deal.stage_changed`).
+    pub event_verb: Option<&'static str>,
+}
+
+impl NewActivity {
+    /// The entry published as the event `<entity_type>.<verb>`.
+    pub fn as_event(mut self, verb: &'static str) -> Self {
+        self.event_verb = Some(verb);
+        self
+    }
+
+    /// The event type this entry is published as, when it is an event.
+    pub fn event_type(&self) -> Option<String> {
+        self.data.as_ref().map(|_| {
+            format!(
+                "{}.{}",
+                self.entity_type,
+                self.event_verb.unwrap_or(self.action)
+            )
+        })
+    }
 }
 
 /// A recorded entry.
@@ -110,6 +132,7 @@ pub fn change_entry<T: Serialize>(
         action,
         changes: diff_fields(&before, &after),
         data: (!data.is_null()).then(|| redacted(data)),
+        event_verb: None,
     }
 }
 

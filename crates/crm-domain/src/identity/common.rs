@@ -373,6 +373,7 @@ mod tests {
                 after: 2.into(),
             }],
             data: None,
+            event_verb: None,
         });
         assert_eq!(entry.changes[0].field, "password");
         assert_eq!(entry.changes[0].after, "[redacted]");

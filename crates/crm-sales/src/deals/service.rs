@@ -328,9 +328,11 @@ impl DealService {
             let change = self.change(actor, &next, Some(current.stage_id));
             self.p.deals.record_stage_change(&mut tx, &change).await?;
         }
-        self.p
-            .record(&mut tx, audit::updated(actor, &current, &next))
-            .await?;
+        let mut entry = audit::updated(actor, &current, &next);
+        if next.stage_id != current.stage_id {
+            entry = entry.as_event("stage_changed");
+        }
+        self.p.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(next)
     }

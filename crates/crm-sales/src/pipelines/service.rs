@@ -101,6 +101,7 @@ fn default_moved(
         }],
         // Without the pipeline as read, this entry is no event (see ARCHITECTURE.md, events).
         data: None,
+        event_verb: None,
     }
 }
 
