@@ -6,11 +6,12 @@ use super::model::{
 use crate::common::{probability, required_text};
 use crate::ports::SalesPorts;
 use crate::requirements::{PipelinesDelete, PipelinesRead, PipelinesWrite};
-use crm_domain::activity::{FieldChange, NewActivity, audit};
+use crm_domain::activity::audit;
 use crm_domain::kernel::input::Errors;
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::kernel::rules::check_version;
 use crm_domain::kernel::scope::require_all;
+use crm_domain::kernel::uow::Txn;
 use crm_domain::{Actor, DomainError, StoreError, ValueError};
 use std::collections::HashSet;
 
@@ -82,29 +83,6 @@ fn name(raw: &str) -> Result<String, ValueError> {
     required_text(raw, "name", STAGE_NAME_MAX)
 }
 
-/// The audit entry of the previous default losing its flag.
-fn default_moved(
-    org: crm_domain::OrganizationId,
-    actor: &Actor,
-    previous: PipelineId,
-) -> NewActivity {
-    NewActivity {
-        organization_id: org,
-        actor_id: Some(actor.user_id),
-        entity_type: "pipeline",
-        entity_id: previous.0,
-        action: "updated",
-        changes: vec![FieldChange {
-            field: "is_default".into(),
-            before: serde_json::Value::Bool(true),
-            after: serde_json::Value::Bool(false),
-        }],
-        // Without the pipeline as read, this entry is no event (see ARCHITECTURE.md, events).
-        data: None,
-        event_verb: None,
-    }
-}
-
 /// Pipelines and their stages.
 #[derive(Clone)]
 pub struct PipelineService {
@@ -112,6 +90,30 @@ pub struct PipelineService {
 }
 
 impl PipelineService {
+    /// The audit entry (and event) of the previous default losing its flag, with the
+    /// pipeline as read after the change.
+    async fn default_moved(
+        &self,
+        tx: &mut Txn,
+        actor: &Actor,
+        previous: PipelineId,
+        version_before: i64,
+    ) -> Result<(), DomainError> {
+        let after = self
+            .p
+            .pipelines
+            .get_in_tx(tx, actor.organization_id, previous)
+            .await?;
+        let before = Pipeline {
+            is_default: true,
+            version: version_before,
+            ..after.clone()
+        };
+        self.p
+            .record(tx, audit::updated(actor, &before, &after))
+            .await
+    }
+
     pub fn new(ports: SalesPorts) -> Self {
         Self { p: ports }
     }
@@ -181,10 +183,10 @@ impl PipelineService {
         };
         let mut tx = self.p.tx.begin().await?;
         if pipeline.is_default
-            && let Some((previous, _)) = self.p.pipelines.clear_default(&mut tx, org, now).await?
+            && let Some((previous, version)) =
+                self.p.pipelines.clear_default(&mut tx, org, now).await?
         {
-            self.p
-                .record(&mut tx, default_moved(org, actor, previous))
+            self.default_moved(&mut tx, actor, previous, version)
                 .await?;
         }
         self.p.pipelines.create(&mut tx, &pipeline).await?;
@@ -242,10 +244,10 @@ impl PipelineService {
         };
         if next.is_default
             && !current.is_default
-            && let Some((previous, _)) = self.p.pipelines.clear_default(&mut tx, org, now).await?
+            && let Some((previous, version)) =
+                self.p.pipelines.clear_default(&mut tx, org, now).await?
         {
-            self.p
-                .record(&mut tx, default_moved(org, actor, previous))
+            self.default_moved(&mut tx, actor, previous, version)
                 .await?;
         }
         self.p
@@ -386,6 +388,16 @@ mod tests {
             .expect_clear_default()
             .times(1)
             .returning(move |_, _, _| Ok(Some((did, 1))));
+        let cleared = Pipeline {
+            is_default: false,
+            version: 2,
+            ..default.clone()
+        };
+        env.pipelines
+            .expect_get_in_tx()
+            .withf(move |_, _, id| *id == did)
+            .times(1)
+            .returning(move |_, _, _| Ok(cleared.clone()));
         env.pipelines
             .expect_update()
             .withf(move |_, p, v| p.id == cid && p.is_default && p.version == 2 && *v == 1)
@@ -404,6 +416,9 @@ mod tests {
         let audit = probe.audit();
         assert_eq!(audit.len(), 2);
         assert_eq!(audit[0].entity_id, did.0);
+        assert_eq!(audit[0].changes.len(), 1, "{:?}", audit[0].changes);
+        assert_eq!(audit[0].changes[0].field, "is_default");
+        assert_eq!(audit[0].data.as_ref().unwrap()["is_default"], false);
 
         let drop = PipelinePatch {
             is_default: Some(false),
