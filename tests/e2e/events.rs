@@ -175,6 +175,20 @@ backend_tests!(changes_are_events_with_their_record, |b| async move {
     assert_eq!(about[1]["data"], moved);
     assert_eq!(about[0]["data"], renamed);
 
+    // A new default pipeline: the previous default's loss of the flag is an event too.
+    let previous = pipelines["data"][0]["id"].as_str().unwrap().to_string();
+    create_as(
+        &app,
+        &a.access,
+        "/api/v1/pipelines",
+        json!({"name": "New default", "is_default": true, "stages": [{"name": "Only", "probability": 50}]}),
+    )
+    .await;
+    let about = events(&app, &a.access, &format!("&record_id={previous}")).await;
+    assert_eq!(about[0]["type"], "pipeline.updated", "{about:?}");
+    assert_eq!(about[0]["data"]["is_default"], false);
+    assert_eq!(about[0]["data"]["id"], previous.as_str());
+
     // Older than 30 days: no longer an event, though still in the audit log.
     let old = chrono::Utc::now() - chrono::Duration::days(31);
     db_exec(
