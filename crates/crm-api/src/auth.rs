@@ -118,21 +118,24 @@ pub struct Authenticated {
     pub session: Option<FamilyId>,
 }
 
+/// The bearer token of an `Authorization` header (scheme in either case), trimmed.
+pub fn bearer_token(headers: &actix_web::http::header::HeaderMap) -> Option<&str> {
+    let v = headers
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    v.strip_prefix("Bearer ")
+        .or_else(|| v.strip_prefix("bearer "))
+        .map(str::trim)
+}
+
 impl FromRequest for Authenticated {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let ctx = req.app_data::<web::Data<AuthContext>>().cloned();
-        let token = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(|t| t.trim().to_string());
+        let token = bearer_token(req.headers()).map(str::to_string);
         Box::pin(async move {
             let ctx = ctx.ok_or_else(ApiError::internal)?;
             let token =

@@ -42,14 +42,7 @@ fn problem(req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
 /// The key's owner, from a valid access token.
 fn caller(req: &ServiceRequest) -> Option<(OrganizationId, UserId)> {
     let ctx = req.app_data::<web::Data<AuthContext>>()?;
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")?
-        .trim();
-    let claims = ctx.keys.verify(token)?;
+    let claims = ctx.keys.verify(crate::auth::bearer_token(req.headers())?)?;
     Some((OrganizationId(claims.org), UserId(claims.sub)))
 }
 
