@@ -46,27 +46,17 @@ fn string(nullable: bool) -> ObjectBuilder {
     ObjectBuilder::new().schema_type(ty)
 }
 
-/// The longest text whose length a pattern states; longer bounds exceed the regex size limits
-/// of JSON Schema validators, so those texts state `maxLength` instead (see [`trimmed`]).
-const PATTERN_BOUND_MAX: usize = 5000;
-
-/// A text that the server trims before checking it: surrounding whitespace is free, and the
-/// trimmed text has 1..=MAX characters of `inner`, neither first nor last one blank. The length
-/// is part of the pattern because `maxLength` would count the whitespace the server drops.
+/// A text that the server trims before checking its shape: at most `max` characters as sent
+/// (`maxLength`), and after trimming, characters of `inner` with neither the first nor the
+/// last one blank (or nothing at all when `blank_ok`).
 fn trimmed(b: ObjectBuilder, inner: &str, max: usize, blank_ok: bool) -> ObjectBuilder {
-    let (body, b) = match max {
-        0 | 1 => (EDGE.to_string(), b),
-        m if m <= PATTERN_BOUND_MAX => (format!("{EDGE}({inner}{{0,{}}}{EDGE})?", m - 2), b),
-        // Too long for a counted pattern: `maxLength` counts the raw string, so a text padded
-        // with whitespace past MAX is refused here and accepted by the server.
-        m => (format!("{EDGE}({inner}*{EDGE})?"), b.max_length(Some(m))),
-    };
+    let body = format!("{EDGE}({inner}*{EDGE})?");
     let pattern = if blank_ok {
         format!(r"^\s*({body}\s*)?$")
     } else {
         format!(r"^\s*{body}\s*$")
     };
-    b.pattern(Some(pattern))
+    b.max_length(Some(max)).pattern(Some(pattern))
 }
 
 fn done(b: ObjectBuilder) -> RefOr<Schema> {
@@ -104,19 +94,20 @@ pub fn opt_text<const MAX: usize>() -> RefOr<Schema> {
 }
 
 /// `kernel::text::phone`: null or blank is none; else digits, spaces and `+ - ( ) . /`, with
-/// at least one digit. The pattern allows at most 49 characters around the first digit, one
-/// less than the server's 50: a pattern cannot count a length around a required character.
+/// at least one digit; at most 50 characters as sent.
 pub fn opt_phone() -> RefOr<Schema> {
-    done(string(true).pattern(Some(
-        r"^\s*([0-9 +().\/-]{0,24}[0-9][0-9 +().\/-]{0,24}\s*)?$",
-    )))
+    done(
+        string(true)
+            .max_length(Some(50))
+            .pattern(Some(r"^\s*([0-9 +().\/-]*[0-9][0-9 +().\/-]*\s*)?$")),
+    )
 }
 
 /// `kernel::text::website`: null or blank is none; else `http://` or `https://` and a host,
-/// no spaces, at most 2048 characters (2047 for `http://` here).
+/// no spaces; at most 2048 characters as sent.
 pub fn opt_website() -> RefOr<Schema> {
-    done(string(true).pattern(Some(
-        r"^\s*([hH][tT][tT][pP][sS]?://[^\s\x00-\x1F\x7F-\x9F]{1,2040}\s*)?$",
+    done(string(true).max_length(Some(2048)).pattern(Some(
+        r"^\s*([hH][tT][tT][pP][sS]?://[^\s\x00-\x1F\x7F-\x9F]+\s*)?$",
     )))
 }
 

@@ -369,7 +369,8 @@ impl ListQuery {
                 },
                 "q" if spec.searchable => {
                     let t = raw.trim();
-                    if t.chars().count() > 200 {
+                    // Counted as sent, as the document's maxLength is.
+                    if raw.chars().count() > 200 {
                         errors.push(FieldError::new(
                             "q",
                             "too_long",

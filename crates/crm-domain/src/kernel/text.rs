@@ -3,18 +3,19 @@
 
 use crate::kernel::validation::ValueError;
 
-fn check_length_and_controls(
-    t: &str,
-    what: &str,
-    max: usize,
-    newlines: bool,
-) -> Result<(), ValueError> {
-    if t.chars().count() > max {
+/// The length is counted on the text as sent, surrounding whitespace included, so that the
+/// limit is the `maxLength` a client reads in the OpenAPI document.
+fn check_length(raw: &str, what: &str, max: usize) -> Result<(), ValueError> {
+    if raw.chars().count() > max {
         return Err(ValueError::new(
             "too_long",
             format!("{what} is at most {max} characters"),
         ));
     }
+    Ok(())
+}
+
+fn check_controls(t: &str, what: &str, newlines: bool) -> Result<(), ValueError> {
     let bad = |c: char| c.is_control() && !(newlines && matches!(c, '\n' | '\r' | '\t'));
     if t.chars().any(bad) {
         return Err(ValueError::new(
@@ -25,38 +26,42 @@ fn check_length_and_controls(
     Ok(())
 }
 
-/// A required one-line text: trimmed, 1..=`max` characters, no control characters.
+fn required(raw: &str, what: &str, max: usize, newlines: bool) -> Result<String, ValueError> {
+    check_length(raw, what, max)?;
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err(ValueError::new("required", format!("{what} is required")));
+    }
+    check_controls(t, what, newlines)?;
+    Ok(t.to_string())
+}
+
+/// A required one-line text: at most `max` characters as sent, trimmed, not blank, no control
+/// characters.
 pub fn required_text(raw: &str, what: &str, max: usize) -> Result<String, ValueError> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Err(ValueError::new("required", format!("{what} is required")));
-    }
-    check_length_and_controls(t, what, max, false)?;
-    Ok(t.to_string())
+    required(raw, what, max, false)
 }
 
-/// A required text that may span lines (summaries): trimmed, 1..=`max` characters.
+/// A required text that may span lines (summaries): as [`required_text`], line breaks allowed.
 pub fn required_multiline(raw: &str, what: &str, max: usize) -> Result<String, ValueError> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Err(ValueError::new("required", format!("{what} is required")));
-    }
-    check_length_and_controls(t, what, max, true)?;
-    Ok(t.to_string())
+    required(raw, what, max, true)
 }
 
-/// An optional text: trimmed; empty means absent. With `newlines`, line breaks and tabs are
-/// allowed (addresses); other control characters never are.
+/// An optional text: at most `max` characters as sent, trimmed; blank means absent. With
+/// `newlines`, line breaks and tabs are allowed (addresses); other control characters never are.
 pub fn optional_text(
     raw: Option<&str>,
     what: &str,
     max: usize,
     newlines: bool,
 ) -> Result<Option<String>, ValueError> {
+    if let Some(raw) = raw {
+        check_length(raw, what, max)?;
+    }
     let Some(t) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    check_length_and_controls(t, what, max, newlines)?;
+    check_controls(t, what, newlines)?;
     Ok(Some(t.to_string()))
 }
 
@@ -93,5 +98,25 @@ pub fn website(raw: Option<&str>) -> Result<Option<String>, ValueError> {
             "invalid",
             "website must be an http:// or https:// address",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_is_counted_as_sent_and_the_text_is_kept_trimmed() {
+        assert_eq!(required_text(" ab ", "x", 4).unwrap(), "ab");
+        let padded = required_text(" abcd ", "x", 4).unwrap_err();
+        assert_eq!(padded.code, "too_long");
+        assert_eq!(
+            optional_text(Some("     "), "x", 4, false)
+                .unwrap_err()
+                .code,
+            "too_long"
+        );
+        assert_eq!(optional_text(Some("    "), "x", 4, false).unwrap(), None);
+        assert_eq!(required_multiline("a\nb", "x", 3).unwrap(), "a\nb");
     }
 }
