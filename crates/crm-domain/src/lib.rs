@@ -12,7 +12,7 @@ pub mod jobs;
 pub mod kernel;
 pub mod mail;
 
-pub use kernel::context::{Actor, Permission, Scope};
+pub use kernel::context::{Actor, Permission, PermissionSet, Scope};
 pub use kernel::error::{DomainError, StoreError};
 pub use kernel::ids::*;
 pub use kernel::money::{Currency, Money, MoneyError};

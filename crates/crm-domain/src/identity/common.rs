@@ -12,12 +12,13 @@ use super::settings::AuthSettings;
 use super::users::User;
 use crate::activity::change_entry as audit;
 use crate::activity::{FieldChange, NewActivity};
-use crate::kernel::context::Actor;
+use crate::kernel::context::{Actor, PermissionSet};
 use crate::kernel::error::{DomainError, StoreError};
 use crate::kernel::ids::{OrganizationId, UserId};
 use crate::kernel::uow::Txn;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 /// `403 permission-escalation` unless the caller holds every one of `codes`: nobody grants,
 /// or takes away, powers they do not have themselves.
@@ -93,23 +94,28 @@ pub(crate) fn with_password_change(mut entry: NewActivity) -> NewActivity {
 /// The permissions a set of roles grants. Codes outside today's catalogue are dropped (a
 /// permission retired from the catalogue stops working everywhere at once), and the system
 /// `admin` role grants the whole catalogue as it is now, so codes added by a later release
-/// reach existing organizations' admins without a data migration.
-pub fn effective_permissions(roles: &[Role]) -> Vec<String> {
+/// reach existing organizations' admins without a data migration. Runs on every request:
+/// the admin's set is built once and shared.
+pub fn effective_permission_set(roles: &[Role]) -> PermissionSet {
+    static WHOLE_CATALOGUE: LazyLock<PermissionSet> =
+        LazyLock::new(|| PermissionSet::new(CATALOGUE.iter().map(|p| p.code.to_string())));
     if roles.iter().any(|r| r.is_system && r.name == ADMIN_ROLE) {
-        return CATALOGUE
-            .iter()
-            .map(|p| p.code.to_string())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        return WHOLE_CATALOGUE.clone();
     }
-    roles
+    PermissionSet::new(
+        roles
+            .iter()
+            .flat_map(|r| r.permissions.iter())
+            .filter(|c| permissions::is_known(c))
+            .cloned(),
+    )
+}
+
+/// [`effective_permission_set`] as sorted codes.
+pub fn effective_permissions(roles: &[Role]) -> Vec<String> {
+    effective_permission_set(roles)
         .iter()
-        .flat_map(|r| r.permissions.iter())
-        .filter(|c| permissions::is_known(c))
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
+        .map(String::from)
         .collect()
 }
 

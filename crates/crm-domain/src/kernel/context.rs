@@ -5,8 +5,9 @@
 //! repository method takes the `Actor` (or its organization id) so no query can forget the tenant.
 
 use crate::kernel::ids::{OrganizationId, UserId};
-use std::collections::BTreeSet;
+use std::cmp::Ordering;
 use std::fmt;
+use std::sync::Arc;
 
 /// A permission code `resource:action`, optionally scoped `resource:action:own`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -61,12 +62,48 @@ pub enum Scope {
     Own,
 }
 
+/// The permission codes a caller holds: sorted, without duplicates, shared. It is built on
+/// every request, so a set that many callers hold (the admin's whole catalogue) is one shared
+/// allocation, and a lookup formats no string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PermissionSet(Arc<[String]>);
+
+impl PermissionSet {
+    pub fn new(codes: impl IntoIterator<Item = String>) -> Self {
+        let mut codes: Vec<String> = codes.into_iter().collect();
+        codes.sort_unstable();
+        codes.dedup();
+        Self(codes.into())
+    }
+
+    /// Whether the set holds `resource:action`, or `resource:action:own` when `own`.
+    pub fn holds(&self, resource: &str, action: &str, own: bool) -> bool {
+        let parts: &[&str] = if own {
+            &[resource, ":", action, ":own"]
+        } else {
+            &[resource, ":", action]
+        };
+        self.0
+            .binary_search_by(|code| compare_joined(code, parts))
+            .is_ok()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+}
+
+/// `code` compared with the concatenation of `parts`, without building it.
+fn compare_joined(code: &str, parts: &[&str]) -> Ordering {
+    code.bytes().cmp(parts.iter().flat_map(|p| p.bytes()))
+}
+
 /// The authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {
     pub user_id: UserId,
     pub organization_id: OrganizationId,
-    permissions: BTreeSet<String>,
+    permissions: PermissionSet,
 }
 
 impl Actor {
@@ -75,20 +112,27 @@ impl Actor {
         organization_id: OrganizationId,
         permissions: impl IntoIterator<Item = String>,
     ) -> Self {
+        Self::with_permissions(user_id, organization_id, PermissionSet::new(permissions))
+    }
+
+    pub fn with_permissions(
+        user_id: UserId,
+        organization_id: OrganizationId,
+        permissions: PermissionSet,
+    ) -> Self {
         Self {
             user_id,
             organization_id,
-            permissions: permissions.into_iter().collect(),
+            permissions,
         }
     }
 
     /// The widest scope the caller holds for `resource:action`, or `None` when it holds neither
     /// the all-records nor the `:own` form.
     pub fn scope(&self, resource: &str, action: &str) -> Option<Scope> {
-        let code = format!("{resource}:{action}");
-        if self.permissions.contains(&code) {
+        if self.permissions.holds(resource, action, false) {
             Some(Scope::All)
-        } else if self.permissions.contains(&format!("{code}:own")) {
+        } else if self.permissions.holds(resource, action, true) {
             Some(Scope::Own)
         } else {
             None
@@ -101,7 +145,7 @@ impl Actor {
     }
 
     pub fn permissions(&self) -> impl Iterator<Item = &str> {
-        self.permissions.iter().map(String::as_str)
+        self.permissions.iter()
     }
 }
 
@@ -147,5 +191,27 @@ mod tests {
         assert_eq!(a.scope("deals", "read"), Some(Scope::All));
         assert_eq!(a.scope("invoices", "read"), None);
         assert!(!a.can_all("leads", "read"));
+    }
+
+    #[test]
+    fn lookups_match_whole_codes_only() {
+        let set = PermissionSet::new(
+            [
+                "leads:read",
+                "leads:readx",
+                "lead:read:own",
+                "b:c",
+                "leads:read",
+            ]
+            .map(String::from),
+        );
+        assert_eq!(set.iter().count(), 4);
+        assert!(set.holds("leads", "read", false));
+        assert!(!set.holds("leads", "read", true));
+        assert!(set.holds("lead", "read", true));
+        assert!(!set.holds("lead", "read", false));
+        assert!(!set.holds("leads", "rea", false));
+        assert!(set.holds("b", "c", false));
+        assert!(!set.holds("", "", false));
     }
 }

@@ -11,7 +11,7 @@ pub use recovery::{ChangePasswordInput, ResetPasswordInput};
 pub use sessions::LoginInput;
 pub use signup::{RegisterInput, VerifyEmailInput};
 
-use crate::identity::common::{effective_permissions, seed_roles};
+use crate::identity::common::{effective_permission_set, effective_permissions, seed_roles};
 use crate::identity::email::EmailAddress;
 use crate::identity::model::{Me, PersonName, RoleId};
 use crate::identity::organization::Organization;
@@ -90,10 +90,10 @@ impl AuthService {
         if !user.accepts_token_issued_at(claims.issued_at) {
             return Err(bad_access_token());
         }
-        Ok(Actor::new(
+        Ok(Actor::with_permissions(
             user.id,
             user.organization_id,
-            effective_permissions(&roles),
+            effective_permission_set(&roles),
         ))
     }
 
