@@ -4,36 +4,37 @@
 // clippy.toml allows these only inside #[test] functions; the helpers here are test code too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+use support::{TestDb, all_pages, in_tx, query_for, settings, temp_sqlite};
+
 use chrono::{Duration, TimeZone, Utc};
 use crm_db::{
-    Database, DbSettings, Migrator, MigratorTrait, SqlActivityRepository,
-    SqlOrganizationRepository, SqlTxManager, SqlUserRepository,
+    Database, DbSettings, Migrator, MigratorTrait, SqlActivityRepository, SqlTxManager,
+    SqlUserRepository,
 };
 use crm_domain::clients::{
     CLIENT_LIST_SPEC, CONTACT_LIST_SPEC, Client, ClientId, ClientKind, ClientRepository, Contact,
     ContactId, ContactRepository, INTERACTION_LIST_SPEC, Interaction, InteractionId,
     InteractionKind, InteractionRepository, Lifecycle,
 };
-use crm_domain::identity::{EmailAddress, Organization, OrganizationRepository};
+use crm_domain::identity::EmailAddress;
 use crm_domain::kernel::clock;
-use crm_domain::kernel::pagination::ListSpec;
-use crm_domain::{Currency, ListQuery, OrganizationId, StoreError, TxManager, UserId};
-use sea_orm::DatabaseConnection;
+use crm_domain::{ListQuery, OrganizationId, StoreError, TxManager, UserId};
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
 /// The repositories as the server wires them (`crm_db::clients::ports`).
 struct Env {
     tx: SqlTxManager,
-    orgs: SqlOrganizationRepository,
     clients: Arc<dyn ClientRepository>,
     contacts: Arc<dyn ContactRepository>,
     interactions: Arc<dyn InteractionRepository>,
-    _dir: Option<TempDir>,
+    db: TestDb,
 }
 
 impl Env {
-    fn new(c: DatabaseConnection, dir: Option<TempDir>) -> Env {
+    fn new(db: TestDb) -> Env {
+        let c = db.conn();
         let tx = SqlTxManager::new(c.clone());
         let ports = crm_db::clients::ports(
             &c,
@@ -43,90 +44,20 @@ impl Env {
         );
         Env {
             tx,
-            orgs: SqlOrganizationRepository::new(c),
             clients: ports.clients,
             contacts: ports.contacts,
             interactions: ports.interactions,
-            _dir: dir,
+            db,
         }
     }
-}
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-static MIGRATED: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
-
-fn settings(url: String) -> DbSettings {
-    DbSettings {
-        url,
-        max_connections: 5,
-        min_connections: 0,
-        connect_timeout: StdDuration::from_secs(5),
-        acquire_timeout: StdDuration::from_secs(10),
-        startup_timeout: StdDuration::from_secs(5),
-        statements: None,
-    }
-}
-
-fn temp_sqlite() -> (String, TempDir) {
-    let dir = std::env::temp_dir().join(format!("crm-db-clients-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}/x.db?mode=rwc", dir.display());
-    (url, TempDir(dir))
 }
 
 async fn env() -> Env {
-    let (url, dir) = match std::env::var("CRM_DB_TEST_URL") {
-        Ok(url) if !url.is_empty() => (url, None),
-        _ => {
-            let (url, dir) = temp_sqlite();
-            (url, Some(dir))
-        }
-    };
-    let db = Database::connect(&settings(url)).await.unwrap();
-    if dir.is_some() {
-        Migrator::up(&db.conn, None).await.unwrap();
-    } else {
-        // The tests share the external database: migrate it once, not concurrently.
-        let mut migrated = MIGRATED.lock().await;
-        if !*migrated {
-            Migrator::up(&db.conn, None).await.unwrap();
-            *migrated = true;
-        }
-    }
-    Env::new(db.conn, dir)
-}
-
-/// Runs `f` in a transaction and commits it when `f` succeeds.
-macro_rules! in_tx {
-    ($env:expr, |$tx:ident| $body:expr) => {{
-        let mut $tx = $env.tx.begin().await.unwrap();
-        let r = $body;
-        if r.is_ok() {
-            $tx.commit().await.unwrap();
-        }
-        r
-    }};
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::now_v7().simple())
+    Env::new(support::database().await)
 }
 
 async fn org(env: &Env) -> OrganizationId {
-    let o = Organization::new(
-        unique("Acme"),
-        Currency::parse("USD").unwrap(),
-        clock::now(),
-    );
-    in_tx!(env, |tx| env.orgs.create(&mut tx, &o).await).unwrap();
-    o.id
+    support::organization(&env.db).await.id
 }
 
 fn new_client(org: OrganizationId, owner: UserId, name: &str) -> Client {
@@ -190,38 +121,8 @@ fn new_interaction(c: &Client, kind: InteractionKind, day: u32) -> Interaction {
     }
 }
 
-fn query_for(spec: &ListSpec, params: &[(&str, &str)]) -> ListQuery {
-    let params: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    ListQuery::parse(spec, &params).unwrap()
-}
-
 fn query(params: &[(&str, &str)]) -> ListQuery {
     query_for(&CLIENT_LIST_SPEC, params)
-}
-
-/// Every row of a list, page by page (`limit=1`), through the cursors.
-macro_rules! all_pages {
-    ($spec:expr, $sort:expr, |$q:ident| $fetch:expr) => {{
-        let mut rows = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut params = vec![("limit", "1"), ("sort", $sort)];
-            if let Some(c) = &cursor {
-                params.push(("cursor", c.as_str()));
-            }
-            let $q = query_for(&$spec, &params);
-            let page = $fetch.await.unwrap();
-            rows.extend(page.data);
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-        rows
-    }};
 }
 
 #[tokio::test]
@@ -333,11 +234,11 @@ async fn client_lists_page_filter_search_and_respect_the_owner() {
     }
 
     // Keyset pages visit every row once, in order, and count them.
-    let all = all_pages!(CLIENT_LIST_SPEC, "created_at", |q| env
+    let all = all_pages!(CLIENT_LIST_SPEC, &[("sort", "created_at")], |q| env
         .clients
         .list(o, &q, None));
     assert_eq!(all.iter().map(|c| c.id).collect::<Vec<_>>(), ids);
-    let newest_first = all_pages!(CLIENT_LIST_SPEC, "-created_at", |q| env
+    let newest_first = all_pages!(CLIENT_LIST_SPEC, &[("sort", "-created_at")], |q| env
         .clients
         .list(o, &q, None));
     assert_eq!(
@@ -353,7 +254,7 @@ async fn client_lists_page_filter_search_and_respect_the_owner() {
     assert!(counted.next_cursor.is_some());
 
     // `:own` callers see their own clients only.
-    let mine = all_pages!(CLIENT_LIST_SPEC, "name", |q| env.clients.list(
+    let mine = all_pages!(CLIENT_LIST_SPEC, &[("sort", "name")], |q| env.clients.list(
         o,
         &q,
         Some(ann)
@@ -362,9 +263,11 @@ async fn client_lists_page_filter_search_and_respect_the_owner() {
         mine.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![ids[0], ids[2], ids[4]]
     );
-    let by_name = all_pages!(CLIENT_LIST_SPEC, "-name", |q| env.clients.list(o, &q, None));
+    let by_name = all_pages!(CLIENT_LIST_SPEC, &[("sort", "-name")], |q| env
+        .clients
+        .list(o, &q, None));
     assert_eq!(by_name[0].name, "Haystack Needle Ltd");
-    let by_updated = all_pages!(CLIENT_LIST_SPEC, "updated_at", |q| env
+    let by_updated = all_pages!(CLIENT_LIST_SPEC, &[("sort", "updated_at")], |q| env
         .clients
         .list(o, &q, None));
     assert_eq!(by_updated.len(), 6);
@@ -444,7 +347,7 @@ async fn sub_clients_ancestry_and_deletion() {
         save(&env, c).await;
     }
 
-    let kids = all_pages!(CLIENT_LIST_SPEC, "name", |q| env
+    let kids = all_pages!(CLIENT_LIST_SPEC, &[("sort", "name")], |q| env
         .clients
         .children(o, emea.id, &q, None));
     assert_eq!(
@@ -553,7 +456,7 @@ async fn contacts_keep_one_primary_and_unlink_interactions_when_deleted() {
         in_tx!(env, |tx| env.contacts.update(&mut tx, &promoted, 1).await),
         Err(StoreError::Stale)
     );
-    let listed = all_pages!(CONTACT_LIST_SPEC, "created_at", |q| env
+    let listed = all_pages!(CONTACT_LIST_SPEC, &[("sort", "created_at")], |q| env
         .contacts
         .list(o, c.id, &q));
     assert_eq!(
@@ -607,7 +510,7 @@ async fn interactions_list_newest_first_and_give_the_last_date() {
     }
     assert_eq!(env.interactions.get(o, rows[0].id).await.unwrap(), rows[0]);
 
-    let newest = all_pages!(INTERACTION_LIST_SPEC, "-occurred_at", |q| env
+    let newest = all_pages!(INTERACTION_LIST_SPEC, &[("sort", "-occurred_at")], |q| env
         .interactions
         .list(o, c.id, &q));
     assert_eq!(
@@ -686,7 +589,7 @@ async fn the_clients_migration_goes_down_and_up_again() {
         // A shared database is not ours to tear down.
         return;
     }
-    let (url, _dir) = temp_sqlite();
+    let (url, dir) = temp_sqlite();
     // One connection: schema changes made on one pooled SQLite connection are not always
     // seen at once by another, which would make a rerun of `up` trip over its own leftovers.
     let db = Database::connect(&DbSettings {
@@ -705,7 +608,7 @@ async fn the_clients_migration_goes_down_and_up_again() {
     let steps = u32::try_from(applied.len() - ours).unwrap();
     Migrator::down(&db.conn, Some(steps)).await.unwrap();
     Migrator::up(&db.conn, None).await.unwrap();
-    let env = Env::new(db.conn, None);
+    let env = Env::new(TestDb { db, dir: Some(dir) });
     let o = org(&env).await;
     let c = new_client(o, UserId::new(), "Again");
     save(&env, &c).await;

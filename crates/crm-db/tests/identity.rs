@@ -4,10 +4,13 @@
 // clippy.toml allows these only inside #[test] functions; the helpers here are test code too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+use support::{TestDb, all_pages, in_tx, query_for, unique};
+
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use crm_db::identity::IdentityParts;
-use crm_db::{Database, DbSettings, Migrator, MigratorTrait};
 use crm_domain::identity::{
     AccessToken, Clock, HashError, OneTimeCode, PasswordCheck, PasswordHasher, PlainPassword,
     SecretGenerator, SecretHasher, TokenError, TokenIssuer,
@@ -22,7 +25,6 @@ use crm_domain::identity::{
     VerificationCodeRepository,
 };
 use crm_domain::kernel::clock;
-use crm_domain::kernel::pagination::ListSpec;
 use crm_domain::mail::{MailTemplates, OutgoingMail};
 use crm_domain::{Currency, ListQuery, OrganizationId, StoreError, TxManager, UserId};
 use std::sync::Arc;
@@ -39,7 +41,7 @@ struct Env {
     designations: Arc<dyn DesignationRepository>,
     codes: Arc<dyn VerificationCodeRepository>,
     tokens: Arc<dyn RefreshTokenRepository>,
-    _dir: Option<TempDir>,
+    _db: TestDb,
 }
 
 /// The non-database parts, which these tests never reach: inert stand-ins.
@@ -110,50 +112,10 @@ fn inert_mail(to: &str) -> OutgoingMail {
     }
 }
 
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-static MIGRATED: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
-
 async fn env() -> Env {
-    let (url, dir) = match std::env::var("CRM_DB_TEST_URL") {
-        Ok(url) if !url.is_empty() => (url, None),
-        _ => {
-            let dir =
-                std::env::temp_dir().join(format!("crm-db-identity-{}", uuid::Uuid::now_v7()));
-            std::fs::create_dir_all(&dir).unwrap();
-            let url = format!("sqlite://{}/x.db?mode=rwc", dir.display());
-            (url, Some(TempDir(dir)))
-        }
-    };
-    let db = Database::connect(&DbSettings {
-        url,
-        max_connections: 5,
-        min_connections: 0,
-        connect_timeout: StdDuration::from_secs(5),
-        acquire_timeout: StdDuration::from_secs(10),
-        startup_timeout: StdDuration::from_secs(5),
-        statements: None,
-    })
-    .await
-    .unwrap();
-    if dir.is_some() {
-        Migrator::up(&db.conn, None).await.unwrap();
-    } else {
-        // The tests share the external database: migrate it once, not concurrently.
-        let mut migrated = MIGRATED.lock().await;
-        if !*migrated {
-            Migrator::up(&db.conn, None).await.unwrap();
-            *migrated = true;
-        }
-    }
+    let db = support::database().await;
     let p = crm_db::identity::ports(
-        &db,
+        &db.db,
         IdentityParts {
             mail: Arc::new(Inert),
             passwords: Arc::new(Inert),
@@ -172,24 +134,8 @@ async fn env() -> Env {
         designations: p.designations,
         codes: p.codes,
         tokens: p.refresh_tokens,
-        _dir: dir,
+        _db: db,
     }
-}
-
-/// Runs `f` in a transaction and commits it when `f` succeeds.
-macro_rules! in_tx {
-    ($env:expr, |$tx:ident| $body:expr) => {{
-        let mut $tx = $env.tx.begin().await.unwrap();
-        let r = $body;
-        if r.is_ok() {
-            $tx.commit().await.unwrap();
-        }
-        r
-    }};
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::now_v7().simple())
 }
 
 async fn org(env: &Env) -> Organization {
@@ -233,38 +179,8 @@ fn touched<T: Clone>(v: &T, f: impl FnOnce(&mut T)) -> T {
     c
 }
 
-fn query_for(spec: &ListSpec, params: &[(&str, &str)]) -> ListQuery {
-    let params: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    ListQuery::parse(spec, &params).unwrap()
-}
-
 fn query(params: &[(&str, &str)]) -> ListQuery {
     query_for(&USER_LIST_SPEC, params)
-}
-
-/// Every row of a list, page by page (`limit=1`), through the cursors.
-macro_rules! all_pages {
-    ($spec:expr, $sort:expr, |$q:ident| $fetch:expr) => {{
-        let mut rows = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut params = vec![("limit", "1"), ("sort", $sort)];
-            if let Some(c) = &cursor {
-                params.push(("cursor", c.as_str()));
-            }
-            let $q = query_for(&$spec, &params);
-            let page = $fetch.await.unwrap();
-            rows.extend(page.data);
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-        rows
-    }};
 }
 
 #[tokio::test]
@@ -1019,16 +935,16 @@ async fn department_and_designation_lists_sort_by_nullable_columns() {
         depts.push(d);
     }
     let names = |rows: Vec<Department>| rows.into_iter().map(|d| d.name).collect::<Vec<_>>();
-    let by_name = all_pages!(DEPARTMENT_LIST_SPEC, "name", |q| env
+    let by_name = all_pages!(DEPARTMENT_LIST_SPEC, &[("sort", "name")], |q| env
         .departments
         .list(o.id, &q));
     assert_eq!(names(by_name), ["a", "b", "c", "d"]);
     // No code sorts first, ties by id.
-    let by_code = all_pages!(DEPARTMENT_LIST_SPEC, "code", |q| env
+    let by_code = all_pages!(DEPARTMENT_LIST_SPEC, &[("sort", "code")], |q| env
         .departments
         .list(o.id, &q));
     assert_eq!(names(by_code), ["a", "d", "c", "b"]);
-    let by_code_desc = all_pages!(DEPARTMENT_LIST_SPEC, "-code", |q| env
+    let by_code_desc = all_pages!(DEPARTMENT_LIST_SPEC, &[("sort", "-code")], |q| env
         .departments
         .list(o.id, &q));
     assert_eq!(names(by_code_desc), ["b", "c", "d", "a"]);
@@ -1052,11 +968,11 @@ async fn department_and_designation_lists_sort_by_nullable_columns() {
         in_tx!(env, |tx| env.designations.create(&mut tx, &d).await).unwrap();
     }
     let titles = |rows: Vec<Designation>| rows.into_iter().map(|d| d.title).collect::<Vec<_>>();
-    let by_level = all_pages!(DESIGNATION_LIST_SPEC, "-level", |q| env
+    let by_level = all_pages!(DESIGNATION_LIST_SPEC, &[("sort", "-level")], |q| env
         .designations
         .list(o.id, &q));
     assert_eq!(titles(by_level), ["x", "z", "y"]);
-    let by_title = all_pages!(DESIGNATION_LIST_SPEC, "title", |q| env
+    let by_title = all_pages!(DESIGNATION_LIST_SPEC, &[("sort", "title")], |q| env
         .designations
         .list(o.id, &q));
     assert_eq!(titles(by_title), ["x", "y", "z"]);
@@ -1077,7 +993,9 @@ async fn department_and_designation_lists_sort_by_nullable_columns() {
             .await)
         .unwrap();
     }
-    let listed = all_pages!(ROLE_LIST_SPEC, "-created_at", |q| env.roles.list(o.id, &q));
+    let listed = all_pages!(ROLE_LIST_SPEC, &[("sort", "-created_at")], |q| env
+        .roles
+        .list(o.id, &q));
     let listed: Vec<String> = listed.into_iter().map(|r| r.name).collect();
     assert_eq!(listed, ["Mid", "alpha", "Zeta"]);
     let q = query_for(&ROLE_LIST_SPEC, &[("is_system", "false"), ("q", "ALP")]);

@@ -4,11 +4,14 @@
 // clippy.toml allows these only inside #[test] functions; the helpers here are test code too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+use support::TestDb;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crm_db::{
-    Database, DbSettings, Migrator, MigratorTrait, SqlActivityRepository, SqlCleanup,
-    SqlEventRepository, SqlIdempotencyStore, SqlJobClaims, SqlOrganizationRepository,
-    SqlVerificationCodeRepository,
+    SqlActivityRepository, SqlCleanup, SqlEventRepository, SqlIdempotencyStore, SqlJobClaims,
+    SqlOrganizationRepository, SqlVerificationCodeRepository,
 };
 use crm_domain::activity::{ActivityRepository, LIST_SPEC, change_entry};
 use crm_domain::events::{EVENT_LIST_SPEC, EventRepository};
@@ -20,52 +23,9 @@ use crm_domain::jobs::{Cleanup, JobClaims};
 use crm_domain::{Currency, ListQuery, TxManager};
 use sea_orm::{ConnectionTrait, Statement};
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
-struct Env {
-    db: Database,
-    _dir: Option<TempDir>,
-}
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-static MIGRATED: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
-
-async fn env() -> Env {
-    let (url, dir) = match std::env::var("CRM_DB_TEST_URL") {
-        Ok(url) if !url.is_empty() => (url, None),
-        _ => {
-            let d = std::env::temp_dir().join(format!("crm-db-jobs-{}", uuid::Uuid::now_v7()));
-            std::fs::create_dir_all(&d).unwrap();
-            (
-                format!("sqlite://{}/x.db?mode=rwc", d.display()),
-                Some(TempDir(d)),
-            )
-        }
-    };
-    let db = Database::connect(&DbSettings {
-        url,
-        max_connections: 10,
-        min_connections: 0,
-        connect_timeout: StdDuration::from_secs(5),
-        acquire_timeout: StdDuration::from_secs(10),
-        startup_timeout: StdDuration::from_secs(5),
-        statements: None,
-    })
-    .await
-    .unwrap();
-    let mut migrated = MIGRATED.lock().await;
-    if dir.is_some() || !*migrated {
-        Migrator::up(&db.conn, None).await.unwrap();
-        *migrated = true;
-    }
-    Env { db, _dir: dir }
+async fn env() -> TestDb {
+    support::database().await
 }
 
 fn at(day: u32, hour: u32) -> DateTime<Utc> {

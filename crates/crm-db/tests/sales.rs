@@ -5,25 +5,25 @@
 // clippy.toml allows these only inside #[test] functions; the helpers here are test code too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+use support::{TestDb, all_pages, in_tx, query_for, unique};
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use crm_db::{
-    Database, DbSettings, Migrator, MigratorTrait, SqlActivityRepository, SqlClientRepository,
-    SqlDealRepository, SqlDocumentCounterRepository, SqlInteractionRepository, SqlLeadRepository,
-    SqlOrganizationRepository, SqlPipelineRepository, SqlQuotationRepository, SqlTxManager,
-    SqlUserRepository,
+    Migrator, MigratorTrait, SqlActivityRepository, SqlClientRepository, SqlDealRepository,
+    SqlDocumentCounterRepository, SqlInteractionRepository, SqlLeadRepository,
+    SqlPipelineRepository, SqlQuotationRepository, SqlTxManager, SqlUserRepository,
 };
 use crm_domain::activity::{ActivityRepository, NewActivity};
 use crm_domain::clients::{
     Client, ClientId, ClientKind, ClientRepository, Interaction, InteractionId, InteractionKind,
     InteractionRepository, Lifecycle,
 };
-use crm_domain::identity::{EmailAddress, Organization, OrganizationRepository, SystemClock};
+use crm_domain::identity::{EmailAddress, SystemClock};
 use crm_domain::kernel::clock;
 use crm_domain::kernel::money::Quantity;
-use crm_domain::kernel::pagination::ListSpec;
-use crm_domain::{
-    Actor, Currency, DomainError, ListQuery, OrganizationId, StoreError, TxManager, UserId,
-};
+use crm_domain::{Actor, Currency, DomainError, OrganizationId, StoreError, TxManager, UserId};
 use crm_sales::SalesPorts;
 use crm_sales::deals::{
     DEAL_LIST_SPEC, Deal, DealId, DealInput, DealPatch, DealRepository, DealService, DealStatus,
@@ -44,12 +44,10 @@ use crm_sales::quotations::{
 use crm_sales::tracking::{TIMELINE_LIST_SPEC, TimelineKind, TrackingService};
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
 struct Env {
     db: sea_orm::DatabaseConnection,
     tx: SqlTxManager,
-    orgs: SqlOrganizationRepository,
     clients: SqlClientRepository,
     interactions: SqlInteractionRepository,
     activities: SqlActivityRepository,
@@ -59,51 +57,12 @@ struct Env {
     quotations: SqlQuotationRepository,
     counters: SqlDocumentCounterRepository,
     ports: SalesPorts,
-    _dir: Option<TempDir>,
+    test_db: TestDb,
 }
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-static MIGRATED: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
 
 async fn env() -> Env {
-    let (url, dir) = match std::env::var("CRM_DB_TEST_URL") {
-        Ok(url) if !url.is_empty() => (url, None),
-        _ => {
-            let dir = std::env::temp_dir().join(format!("crm-db-sales-{}", uuid::Uuid::now_v7()));
-            std::fs::create_dir_all(&dir).unwrap();
-            let url = format!("sqlite://{}/x.db?mode=rwc", dir.display());
-            (url, Some(TempDir(dir)))
-        }
-    };
-    let db = Database::connect(&DbSettings {
-        url,
-        max_connections: 5,
-        min_connections: 0,
-        connect_timeout: StdDuration::from_secs(5),
-        acquire_timeout: StdDuration::from_secs(30),
-        startup_timeout: StdDuration::from_secs(5),
-        statements: None,
-    })
-    .await
-    .unwrap();
-    if dir.is_some() {
-        Migrator::up(&db.conn, None).await.unwrap();
-    } else {
-        // The tests share the external database: migrate it once, not concurrently.
-        let mut migrated = MIGRATED.lock().await;
-        if !*migrated {
-            Migrator::up(&db.conn, None).await.unwrap();
-            *migrated = true;
-        }
-    }
-    let c = db.conn;
+    let test_db = support::database().await;
+    let c = test_db.conn();
     // The ports as the server wires them.
     let ports = crm_db::sales::ports(
         &c,
@@ -116,7 +75,6 @@ async fn env() -> Env {
     Env {
         db: c.clone(),
         tx: SqlTxManager::new(c.clone()),
-        orgs: SqlOrganizationRepository::new(c.clone()),
         clients: SqlClientRepository::new(c.clone()),
         interactions: SqlInteractionRepository::new(c.clone()),
         activities: SqlActivityRepository::new(c.clone()),
@@ -126,24 +84,8 @@ async fn env() -> Env {
         quotations: SqlQuotationRepository::new(c.clone()),
         counters: SqlDocumentCounterRepository::new(c),
         ports,
-        _dir: dir,
+        test_db,
     }
-}
-
-/// Runs `f` in a transaction and commits it when `f` succeeds.
-macro_rules! in_tx {
-    ($env:expr, |$tx:ident| $body:expr) => {{
-        let mut $tx = $env.tx.begin().await.unwrap();
-        let r = $body;
-        if r.is_ok() {
-            $tx.commit().await.unwrap();
-        }
-        r
-    }};
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::now_v7().simple())
 }
 
 fn usd() -> Currency {
@@ -155,9 +97,7 @@ fn eur() -> Currency {
 }
 
 async fn org(env: &Env) -> OrganizationId {
-    let o = Organization::new(unique("Acme"), usd(), clock::now());
-    in_tx!(env, |tx| env.orgs.create(&mut tx, &o).await).unwrap();
-    o.id
+    support::organization(&env.test_db).await.id
 }
 
 /// Everything the sales module offers, for `org`.
@@ -196,37 +136,6 @@ async fn client(env: &Env, org: OrganizationId, owner: UserId) -> Client {
     };
     in_tx!(env, |tx| env.clients.create(&mut tx, &c).await).unwrap();
     c
-}
-
-fn query_for(spec: &ListSpec, params: &[(&str, &str)]) -> ListQuery {
-    let params: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    ListQuery::parse(spec, &params).unwrap()
-}
-
-/// Every row of a list, page by page (`limit=1`), through the cursors.
-macro_rules! all_pages {
-    ($spec:expr, $extra:expr, |$q:ident| $fetch:expr) => {{
-        let mut rows = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut params: Vec<(&str, &str)> = vec![("limit", "1")];
-            params.extend_from_slice($extra);
-            if let Some(c) = &cursor {
-                params.push(("cursor", c.as_str()));
-            }
-            let $q = query_for(&$spec, &params);
-            let page = $fetch.await.unwrap();
-            rows.extend(page.data);
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-        rows
-    }};
 }
 
 fn at(base: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
@@ -1588,7 +1497,7 @@ async fn client_summary_and_timeline_are_computed_by_the_store() {
 #[tokio::test]
 async fn the_sales_migration_goes_down_and_up_again() {
     let env = env().await;
-    if env._dir.is_none() && std::env::var("CRM_DB_TEST_DOWN").as_deref() != Ok("1") {
+    if env.test_db.dir.is_none() && std::env::var("CRM_DB_TEST_DOWN").as_deref() != Ok("1") {
         return;
     }
     let db = env.db.clone();
