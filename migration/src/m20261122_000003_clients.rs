@@ -32,16 +32,7 @@ fn client_fk(table: &'static str) -> ForeignKeyCreateStatement {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let b = m.get_database_backend();
-        let resource = |name: &'static str| {
-            let mut t = Table::create();
-            t.table(name).if_not_exists();
-            for c in resource_columns(b) {
-                t.col(c);
-            }
-            t.col(uuid("organization_id"))
-                .foreign_key(&mut org_fk(name));
-            t
-        };
+        let resource = |name: &'static str| resource_table(b, name);
 
         let mut clients = resource("clients");
         clients

@@ -87,6 +87,19 @@ pub fn resource_columns(backend: DatabaseBackend) -> Vec<ColumnDef> {
     ]
 }
 
+/// A resource table of an organization: [`resource_columns`], `organization_id` with its
+/// foreign key ([`org_fk`]); the caller adds the resource's own columns.
+pub fn resource_table(backend: DatabaseBackend, name: &'static str) -> TableCreateStatement {
+    let mut t = Table::create();
+    t.table(name).if_not_exists();
+    for c in resource_columns(backend) {
+        t.col(c);
+    }
+    t.col(uuid("organization_id"))
+        .foreign_key(&mut org_fk(name));
+    t
+}
+
 pub fn boolean(name: &'static str, default: bool) -> ColumnDef {
     let mut c = ColumnDef::new(name);
     c.boolean().not_null().default(default);
