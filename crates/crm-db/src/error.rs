@@ -13,15 +13,32 @@ pub fn store_err(e: DbErr) -> StoreError {
         };
     }
     match &e {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => StoreError::Unavailable(e.to_string()),
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => StoreError::Unavailable(causes(&e)),
         DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s))
             if is_connection_error(s) =>
         {
-            StoreError::Unavailable(e.to_string())
+            StoreError::Unavailable(causes(&e))
         }
         DbErr::RecordNotFound(_) | DbErr::RecordNotUpdated => StoreError::NotFound,
-        _ => StoreError::Unexpected(e.to_string()),
+        _ => StoreError::Unexpected(causes(&e)),
     }
+}
+
+/// The error and each of its sources, `outer: inner: innermost`, skipping a source whose text
+/// its wrapper already shows. The port's error is a plain value (compared in tests, cloned
+/// into retries), so the chain travels as text to the log line of the `500` or `503`.
+pub fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
 }
 
 fn is_connection_error(e: &sea_orm::sqlx::Error) -> bool {
@@ -48,4 +65,37 @@ fn constraint_name(e: &DbErr) -> Option<String> {
         return Some(key.rsplit('.').next().unwrap_or(key).to_string());
     }
     msg.split("constraint failed: ").nth(1).map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::causes;
+    use std::fmt;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl fmt::Display for Layer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|l| l as _)
+        }
+    }
+
+    #[test]
+    fn the_chain_is_written_out_without_repeating_what_a_wrapper_already_says() {
+        let e = Layer(
+            "query failed",
+            Some(Box::new(Layer(
+                "io error: reset",
+                Some(Box::new(Layer("reset", None))),
+            ))),
+        );
+        assert_eq!(causes(&e), "query failed: io error: reset");
+    }
 }
