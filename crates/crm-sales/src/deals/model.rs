@@ -356,7 +356,10 @@ pub struct DealPatch {
     "reason": "Chose a competitor on price"
 })))]
 pub struct LostInput {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::text::<{ REASON_MAX }>))]
+    /// Required: a missing one is refused like a blank one, by the service after it has found
+    /// the deal, so a deal the caller cannot see is `404` whatever the body says.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, schema_with = crm_domain::kernel::openapi::text::<{ REASON_MAX }>))]
     pub reason: String,
 }
 

@@ -11,7 +11,7 @@ use crate::pipelines::{Pipeline, PipelineId, Stage, StageId};
 use crate::ports::SalesPorts;
 use crate::requirements::{DealsDelete, DealsRead, DealsWrite};
 use chrono::{Datelike, Months, NaiveDate};
-use crm_domain::activity::{audit, change_entry};
+use crm_domain::activity::audit;
 use crm_domain::clients::{Client, Lifecycle};
 use crm_domain::kernel::input::{Errors, Refusal, invalid, not_found};
 use crm_domain::kernel::pagination::{ListQuery, Page};
@@ -381,10 +381,7 @@ impl DealService {
         expected_version: Option<i64>,
         input: LostInput,
     ) -> Result<Deal, DomainError> {
-        let reason = optional_text(Some(&input.reason), "reason", REASON_MAX, true)
-            .map_err(|e| DomainError::Invalid(vec![e.at("reason")]))?
-            .ok_or_else(|| invalid("reason", "required", "say why the deal was lost"))?;
-        self.close(actor, id, expected_version, DealStatus::Lost, Some(reason))
+        self.close(actor, id, expected_version, DealStatus::Lost, Some(input))
             .await
     }
 
@@ -394,7 +391,7 @@ impl DealService {
         id: DealId,
         expected_version: Option<i64>,
         status: DealStatus,
-        reason: Option<String>,
+        lost: Option<LostInput>,
     ) -> Result<Deal, DomainError> {
         let scope = require::<DealsWrite>(actor)?;
         let org = actor.organization_id;
@@ -402,6 +399,14 @@ impl DealService {
         // A concurrent close waits here, then finds the deal closed: 409, never 412.
         let current = self.locked(&mut tx, actor, scope, id).await?;
         check_version(expected_version, current.version)?;
+        let reason = match lost {
+            Some(input) => Some(
+                optional_text(Some(&input.reason), "reason", REASON_MAX, true)
+                    .map_err(|e| DomainError::Invalid(vec![e.at("reason")]))?
+                    .ok_or_else(|| invalid("reason", "required", "say why the deal was lost"))?,
+            ),
+            None => None,
+        };
         if current.is_closed() {
             return Err(closed());
         }
@@ -430,17 +435,9 @@ impl DealService {
                         lifecycle: Lifecycle::Customer,
                         ..client.clone()
                     };
-                    // `Client` is not `Audited` in this base; the entry is spelled out.
-                    let entry = change_entry(
-                        org,
-                        Some(actor.user_id),
-                        "client",
-                        client_id.0,
-                        "updated",
-                        Some(&client),
-                        Some(&after),
-                    );
-                    self.p.record(&mut tx, entry).await?;
+                    self.p
+                        .record(&mut tx, audit::updated(actor, &client, &after))
+                        .await?;
                 }
                 Ok(_) => {}
                 // The client was deleted meanwhile: the deal still closes.
@@ -733,12 +730,19 @@ mod tests {
 
     #[tokio::test]
     async fn lost_needs_a_reason() {
-        let (ports, _) = Env::new().build();
+        let mut env = Env::new();
+        let a = actor(ORG, RW);
+        let d = deal(ORG, a.user_id, &pipeline(ORG, true));
+        let id = d.id;
+        env.deals
+            .expect_get_for_update()
+            .returning(move |_, _, _| Ok(d.clone()));
+        let (ports, probe) = env.build();
         let svc = DealService::new(ports);
         let Err(DomainError::Invalid(e)) = svc
             .lost(
-                &actor(ORG, RW),
-                DealId::new(),
+                &a,
+                id,
                 None,
                 LostInput {
                     reason: "  ".into(),
@@ -749,6 +753,20 @@ mod tests {
             panic!("expected 422")
         };
         assert_eq!(e[0].field, "reason");
+        assert!(!probe.committed());
+    }
+
+    #[tokio::test]
+    async fn losing_a_missing_deal_is_404_whatever_the_reason() {
+        let mut env = Env::new();
+        env.deals
+            .expect_get_for_update()
+            .returning(|_, _, _| Err(StoreError::NotFound));
+        let (ports, _) = env.build();
+        let svc = DealService::new(ports);
+        let lost = LostInput { reason: " ".into() };
+        let r = svc.lost(&actor(ORG, RW), DealId::new(), None, lost).await;
+        assert_eq!(r.unwrap_err(), DomainError::NotFound);
     }
 
     #[tokio::test]
