@@ -15,6 +15,11 @@ use utoipa::{Modify, OpenApi};
         routes::health::live, routes::health::ready,
         routes::activities::list,
         routes::events::list, routes::events::types,
+        routes::notifications::list, routes::notifications::unread_count,
+        routes::notifications::read, routes::notifications::read_all,
+        routes::notifications::delete, routes::notifications::preferences,
+        routes::notifications::set_preferences, routes::notifications::create_ticket,
+        routes::notifications::stream,
     ),
     nest(
         (path = "/api/v1", api = routes::identity::Api),
@@ -38,6 +43,7 @@ use utoipa::{Modify, OpenApi};
         (name = "quotations", description = "Quotations with computed totals"),
         (name = "activities", description = "The audit log"),
         (name = "events", description = "What happened to records, as integrations see it (30 days)"),
+        (name = "notifications", description = "The caller's notifications, preferences and live stream"),
     )
 )]
 pub struct ApiDoc;
