@@ -469,3 +469,69 @@ backend_tests!(
         app.stop().await;
     }
 );
+
+/// Median, min and max of `samples`.
+fn summary(mut samples: Vec<Duration>) -> String {
+    samples.sort();
+    format!(
+        "median {:?}, min {:?}, max {:?} over {}",
+        samples[samples.len() / 2],
+        samples[0],
+        samples[samples.len() - 1],
+        samples.len()
+    )
+}
+
+backend_tests!(
+    a_notification_made_on_one_instance_reaches_a_stream_on_another,
+    |b| async move {
+        // Default poll interval (1 s) on SQLite and MariaDB; PostgreSQL pushes.
+        let extra = [("CRM__NOTIFICATIONS__KEEPALIVE_SECS", "1")];
+        let one = spawn_app_with(b, &extra).await;
+        // Signed up before the second instance starts: its outbox worker could otherwise deliver
+        // the sign-up code into its own mail folder.
+        let admin = one.register_admin("Notify Two").await;
+        let bea = one.user_with_roles(&admin, &["sales"]).await;
+        let two_db = one.db.shared();
+        let settings = test_settings(&two_db.url, two_db.dir(), &extra);
+        let two = start_on(two_db, settings).await;
+        let mut on_two = Sse::new(&two, &bea.access, None).await;
+        let (mut from_request, mut from_commit) = (Vec::new(), Vec::new());
+        for i in 0..5u64 {
+            // Spread the writes over the poll period, or every sample would land just after a
+            // poll (the previous frame came with one) and measure the whole period.
+            tokio::time::sleep(Duration::from_millis(i * 190)).await;
+            let t0 = std::time::Instant::now();
+            let lead = lead_for(&one, &admin.access, &bea.user_id, &format!("Across {i}")).await;
+            let committed = t0.elapsed();
+            let f = on_two
+                .frame(Duration::from_secs(10))
+                .await
+                .expect("the frame reaches the other instance");
+            let total = t0.elapsed();
+            assert_eq!(f.data["record_id"], lead["id"]);
+            from_request.push(total);
+            from_commit.push(total.saturating_sub(committed));
+        }
+        println!(
+            "cross-instance delivery {b:?}: request start to frame {}; response to frame {}",
+            summary(from_request),
+            summary(from_commit)
+        );
+        // A graceful stop does not wait for the open stream: the stream ends, the stop is quick.
+        let took = two.stop_gracefully().await;
+        assert!(took < Duration::from_secs(5), "graceful stop took {took:?}");
+        let ended = tokio::time::timeout(Duration::from_secs(5), async {
+            while on_two
+                .res
+                .chunk()
+                .await
+                .map(|c| c.is_some())
+                .unwrap_or(false)
+            {}
+        })
+        .await;
+        assert!(ended.is_ok(), "the stream ended with the server");
+        one.stop().await;
+    }
+);
