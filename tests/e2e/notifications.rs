@@ -535,3 +535,51 @@ backend_tests!(
         one.stop().await;
     }
 );
+
+backend_tests!(
+    a_decision_on_someone_elses_quotation_notifies_its_owner,
+    |b| async move {
+        let app = spawn_app_with(b, FAST).await;
+        let admin = app.register_admin("Notify Q").await;
+        let bea = app.user_with_roles(&admin, &["sales"]).await;
+        let client = create_as(
+            &app,
+            &admin.access,
+            "/api/v1/clients",
+            json!({"name": "Quoted Co", "kind": "company"}),
+        )
+        .await;
+        let q = create_as(
+            &app,
+            &admin.access,
+            "/api/v1/quotations",
+            json!({"client_id": client["id"], "currency": "USD", "owner_id": bea.user_id,
+               "items": [{"description": "x", "quantity": 1, "unit_price": 100}]}),
+        )
+        .await;
+        let id = q["id"].as_str().unwrap();
+        for verb in ["send", "accept"] {
+            let res = app
+                .send_as(
+                    Method::POST,
+                    &admin.access,
+                    &format!("/api/v1/quotations/{id}/{verb}"),
+                    None,
+                )
+                .await;
+            assert_eq!(res.status(), 200, "{verb}");
+        }
+        let types: Vec<Value> = mine(&app, &bea.access, "")
+            .await
+            .iter()
+            .map(|n| n["type"].clone())
+            .collect();
+        // Newest first; sending is the admin's own step, not a decision for Bea.
+        assert_eq!(
+            types,
+            [json!("quotation.accepted"), json!("quotation.assigned")]
+        );
+        assert!(mine(&app, &admin.access, "").await.is_empty());
+        app.stop().await;
+    }
+);

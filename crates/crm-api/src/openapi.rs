@@ -27,7 +27,7 @@ use utoipa::{Modify, OpenApi};
         (path = "/api/v1", api = routes::sales::Api),
     ),
     components(schemas(Problem, ProblemField)),
-    modifiers(&Security, &StandardErrors, &IdempotencyKeys, &OperationIds, &Links, &NoNulInText),
+    modifiers(&Security, &StandardErrors, &IdempotencyKeys, &OperationIds, &Links, &NotificationTypes, &NoNulInText),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Sign-up with an emailed code, sign-in, tokens, passwords"),
@@ -137,6 +137,30 @@ impl NoNulInText {
             Schema::AllOf(x) => x.items.iter_mut().for_each(Self::visit),
             Schema::AnyOf(x) => x.items.iter_mut().for_each(Self::visit),
             _ => {}
+        }
+    }
+}
+
+/// The notification types a preference may name: every module's, as `app::notifier` gathers
+/// them (the server answers `422` on any other).
+struct NotificationTypes;
+
+impl Modify for NotificationTypes {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::Schema;
+        let Some(c) = api.components.as_mut() else {
+            return;
+        };
+        if let Some(RefOr::T(Schema::Object(o))) = c.schemas.get_mut("PreferenceItem")
+            && let Some(RefOr::T(Schema::Object(t))) = o.properties.get_mut("type")
+        {
+            t.enum_values = Some(
+                crate::app::notifier()
+                    .types()
+                    .iter()
+                    .map(|t| serde_json::Value::from(t.r#type))
+                    .collect(),
+            );
         }
     }
 }

@@ -148,18 +148,21 @@ impl NotificationService {
                     "unknown",
                     "not a notification type",
                 );
-            } else if input.items[..i].iter().any(|o| o.r#type == item.r#type) {
-                errors.add(
-                    &format!("items[{i}].type"),
-                    "duplicate",
-                    "this type is already listed",
-                );
             }
         }
         errors.finish()?;
+        // A type listed twice: the last choice counts, as if the items were applied in order.
+        let n = input.items.len();
         let items: Vec<Preference> = input
             .items
-            .into_iter()
+            .iter()
+            .enumerate()
+            .filter(|(i, item)| {
+                !input.items[i + 1..n]
+                    .iter()
+                    .any(|o| o.r#type == item.r#type)
+            })
+            .map(|(_, i)| i.clone())
             .map(|i| Preference {
                 r#type: i.r#type,
                 in_app: i.in_app,
@@ -280,7 +283,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn unknown_and_repeated_types_are_refused_by_position() {
+    async fn unknown_types_are_refused_by_position() {
         let mut repo = MockNotificationRepository::new();
         repo.expect_set_preferences().never();
         let item = |t: &str| PreferenceItem {
@@ -292,7 +295,7 @@ mod tests {
             .set_preferences(
                 &actor(ORG, &[]),
                 Preferences {
-                    items: vec![item("lead.assigned"), item("nope"), item("lead.assigned")],
+                    items: vec![item("lead.assigned"), item("nope"), item("nor.this")],
                 },
                 now(),
             )
@@ -306,6 +309,38 @@ mod tests {
             .map(|f: &FieldError| f.field.as_str())
             .collect();
         assert_eq!(names, ["items[1].type", "items[2].type"]);
+    }
+
+    #[tokio::test]
+    async fn a_type_listed_twice_keeps_its_last_choice() {
+        let mut repo = MockNotificationRepository::new();
+        repo.expect_set_preferences()
+            .withf(|_, _, items, _| {
+                items
+                    == &vec![Preference {
+                        r#type: "lead.assigned".into(),
+                        in_app: false,
+                        email: true,
+                    }]
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(()));
+        repo.expect_preferences().returning(|_, _| Ok(vec![]));
+        let item = |email: bool| PreferenceItem {
+            r#type: "lead.assigned".into(),
+            in_app: !email,
+            email,
+        };
+        service(repo)
+            .set_preferences(
+                &actor(ORG, &[]),
+                Preferences {
+                    items: vec![item(false), item(true)],
+                },
+                now(),
+            )
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
