@@ -92,6 +92,8 @@ fi
 # Every phase (examples, coverage, fuzzing, stateful via the document's links) and every check.
 # --generation-database none: no .hypothesis folder in the checkout, every run starts afresh.
 # scripts/schemathesis_hooks.py drops only the failures no document can prevent (each with its reason).
+# The notification stream is excluded: a live Server-Sent Events response never ends, so a
+# request/response fuzzer can only time out on it (tests/e2e/notifications.rs covers it).
 echo "schemathesis: running (max ${MAX_EXAMPLES} examples per operation, at most ${RUN_TIMEOUT}s)"
 start=${SECONDS}
 set +e
@@ -103,6 +105,7 @@ DROPPED="${WORK}/dropped.log"
 SCHEMATHESIS_DROPPED_LOG="${DROPPED}" SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="${OLDPWD}/scripts${PYTHONPATH:+:${PYTHONPATH}}" \
   timeout --kill-after=30 "${RUN_TIMEOUT}" python3 -m schemathesis.cli run "${BASE}/api/v1/openapi.json" \
   --header "Authorization: Bearer ${TOKEN}" \
+  --exclude-path /api/v1/notifications/stream \
   --checks all \
   --phases examples,coverage,fuzzing,stateful \
   --max-examples "${MAX_EXAMPLES}" \

@@ -99,6 +99,21 @@ impl TestDb {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 
+    /// The same database for a second server instance, with a folder of its own (mail
+    /// files); dropping it leaves the database to its first holder.
+    pub fn shared(&self) -> TestDb {
+        let name = format!("crm_test_{}", Uuid::now_v7().simple());
+        let dir = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(&dir).unwrap();
+        TestDb {
+            backend: self.backend,
+            url: self.url.clone(),
+            admin_url: None,
+            name,
+            dir,
+        }
+    }
+
     /// A folder private to this test (mail files, …).
     pub fn dir(&self) -> &PathBuf {
         &self.dir
@@ -122,6 +137,8 @@ pub struct TestApp {
     background: Vec<tokio::task::JoinHandle<()>>,
     /// Every statement the server sent, with `CRM__DATABASE__COUNT_STATEMENTS=true`.
     pub statements: Option<crm_db::StatementLog>,
+    /// The instance's live notification streams.
+    pub streams: std::sync::Arc<crm_api::notification_streams::Streams>,
 }
 
 /// Settings for a test server: test environment, the given database, mail to files, plus `extra`.
@@ -176,6 +193,7 @@ pub async fn start_on(db: TestDb, settings: Settings) -> TestApp {
     let server = running.server.handle();
     let background = running.background;
     let statements = running.statements;
+    let streams = running.streams;
     tokio::spawn(running.server);
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -188,6 +206,7 @@ pub async fn start_on(db: TestDb, settings: Settings) -> TestApp {
         server,
         background,
         statements,
+        streams,
     }
 }
 
@@ -198,6 +217,20 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// What `crm serve` does on SIGTERM: end the notification streams, then stop gracefully
+    /// (open connections may finish). How long the stop took.
+    pub async fn stop_gracefully(self) -> std::time::Duration {
+        let t = std::time::Instant::now();
+        self.streams.close();
+        self.server.stop(true).await;
+        let took = t.elapsed();
+        for task in &self.background {
+            task.abort();
+        }
+        self.db.drop_db().await;
+        took
     }
 
     pub async fn stop(self) {

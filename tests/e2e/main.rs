@@ -25,6 +25,7 @@ mod input_errors;
 mod jobs;
 mod mailbox;
 mod migrations;
+mod notifications;
 mod round_trips;
 mod sales;
 mod sorting;

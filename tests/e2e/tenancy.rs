@@ -175,6 +175,19 @@ impl Records {
             nested.insert(res, format!("{client_path}/{res}/{id}"));
             ids.insert(res, id);
         }
+        // A notification of A's user: a lead given to them by A's admin.
+        create_as(
+            app,
+            &admin.access,
+            "/api/v1/leads",
+            json!({"name": "Their Lead", "email": "their@a.example", "owner_id": user.user_id}),
+        )
+        .await;
+        let mine = expect_json(app.get_as(&user.access, "/api/v1/notifications").await, 200).await;
+        ids.insert(
+            "notifications",
+            mine["data"][0]["id"].as_str().unwrap().to_string(),
+        );
         Records { ids, nested }
     }
 
@@ -207,6 +220,10 @@ impl Records {
     /// Each record still exists, unchanged (version 1), for A's admin.
     async fn assert_untouched(&self, app: &TestApp, admin: &Session) {
         for (res, id) in &self.ids {
+            // A notification has no version; the user's own list shows it is still there.
+            if *res == "notifications" {
+                continue;
+            }
             let path = self
                 .nested
                 .get(res)

@@ -5,6 +5,7 @@ use crate::adapters::passwords::{PooledHasher, Scheme};
 use crate::adapters::secrets::{HmacSecretHasher, RandomSecrets};
 use crate::auth::{AuthContext, JwtKeys};
 use crate::framework_errors::{configure_extractors, not_found, to_problem};
+use crate::notification_streams::Streams;
 use crate::openapi::ApiDoc;
 use crate::rate_limit::AuthRateLimiter;
 use crate::request_id::request_id;
@@ -24,6 +25,7 @@ use crm_domain::identity::{
 use crm_domain::jobs::{CleanupJob, Scheduler};
 use crm_domain::kernel::clock;
 use crm_domain::mail::{OutboxDispatcher, RetryPolicy};
+use crm_domain::notifications::{NotificationCleanupJob, NotificationService, Notifier};
 use crm_sales::SalesServices;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -42,6 +44,11 @@ pub struct AppState {
     pub identity: IdentityServices,
     pub clients: ClientServices,
     pub sales: SalesServices,
+    pub notifications: NotificationService,
+    /// This instance's live notification streams, shared by every worker.
+    pub streams: Arc<Streams>,
+    /// How often an idle stream gets a comment line.
+    pub keepalive: Duration,
     pub rate_limits: Arc<AuthRateLimiter>,
 }
 
@@ -51,6 +58,7 @@ pub struct AppState {
 pub struct SharedParts {
     pub passwords: Arc<PooledHasher>,
     pub rate_limits: Arc<AuthRateLimiter>,
+    pub streams: Arc<Streams>,
 }
 
 impl SharedParts {
@@ -67,6 +75,7 @@ impl SharedParts {
             // Hashing runs one per core; a short queue absorbs bursts, the rest is refused fast.
             passwords: Arc::new(PooledHasher::new(scheme, cores, cores * 8)),
             rate_limits: Arc::new(AuthRateLimiter::new(s.auth.rate_limit_per_minute)),
+            streams: Streams::new(s.notifications.max_streams_per_user),
         }
     }
 }
@@ -79,9 +88,19 @@ impl AppState {
 
     /// Services on `db` that share `parts` with every other state built from them.
     pub fn with_parts(db: Database, settings: &Settings, parts: &SharedParts) -> Self {
-        let ports = identity_ports(&db, settings, parts);
+        let mut ports = identity_ports(&db, settings, parts);
         let auth_settings = auth_settings(settings);
         let conn = db.conn.clone();
+        // The audit log also writes the notifications of each entry, in its transaction.
+        let notifier = notifier();
+        ports.activities =
+            Arc::new(crm_db::SqlActivityRepository::new(conn.clone()).notifying(notifier.clone()));
+        let notifications = NotificationService::new(
+            Arc::new(crm_db::SqlNotificationRepository::new(conn.clone())),
+            notifier,
+            ports.secrets.clone(),
+            ports.generator.clone(),
+        );
         let client_ports = crm_db::clients::ports(
             &conn,
             ports.tx.clone(),
@@ -105,6 +124,11 @@ impl AppState {
                 event_types(),
             ),
             identity: IdentityServices::new(ports, auth_settings),
+            notifications,
+            streams: parts.streams.clone(),
+            keepalive: crate::routes::notifications::keepalive(
+                settings.notifications.keepalive_secs,
+            ),
             rate_limits: parts.rate_limits.clone(),
             db,
         }
@@ -119,6 +143,18 @@ pub fn event_types() -> Vec<EventType> {
         crm_sales::requirements::EVENT_TYPES,
     ]
     .concat()
+}
+
+/// Every module's notification types, with the mail templates.
+pub fn notifier() -> Notifier {
+    Notifier::new(
+        [
+            crm_domain::clients::requirements::NOTIFICATION_TYPES,
+            crm_sales::requirements::NOTIFICATION_TYPES,
+        ]
+        .concat(),
+        Arc::new(crm_mail::Templates::new("CRM")),
+    )
 }
 
 pub fn auth_settings(s: &Settings) -> AuthSettings {
@@ -208,6 +244,8 @@ pub struct Running {
     pub background: Vec<tokio::task::JoinHandle<()>>,
     /// Every statement sent, when `database.count_statements` is on.
     pub statements: Option<crm_db::StatementLog>,
+    /// The live notification streams; [`Streams::close`] ends them for a graceful stop.
+    pub streams: Arc<Streams>,
 }
 
 /// Delivers queued mail for as long as the server runs. Several instances may run this at once:
@@ -236,9 +274,13 @@ async fn run_jobs(scheduler: Scheduler, poll: Duration) {
 /// The scheduler of this instance, with every job the server runs.
 pub fn scheduler(db: &Database) -> Scheduler {
     let holder = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
-    Scheduler::new(Arc::new(crm_db::SqlJobClaims::new(db.conn.clone())), holder).with_job(Arc::new(
-        CleanupJob::new(Arc::new(crm_db::SqlCleanup::new(db.conn.clone()))),
-    ))
+    Scheduler::new(Arc::new(crm_db::SqlJobClaims::new(db.conn.clone())), holder)
+        .with_job(Arc::new(CleanupJob::new(Arc::new(
+            crm_db::SqlCleanup::new(db.conn.clone()),
+        ))))
+        .with_job(Arc::new(NotificationCleanupJob::new(Arc::new(
+            crm_db::SqlNotificationRepository::new(db.conn.clone()),
+        ))))
 }
 
 fn mail_config(s: &Settings) -> crm_mail::MailConfig {
@@ -337,6 +379,7 @@ pub async fn start(
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
 
     let parts = SharedParts::new(&settings);
+    let parts_streams = parts.streams.clone();
     let state = web::Data::new(AppState::with_parts(db.clone(), &settings, &parts));
     bootstrap_admin(&state, &settings).await?;
     let keys = jwt_keys(&settings);
@@ -430,12 +473,20 @@ pub async fn start(
         Duration::from_secs(settings.jobs.poll_secs.max(1)),
     ));
 
+    let streams = parts_streams;
+    let feed_worker = tokio::spawn(crate::notification_streams::feed(
+        crm_db::SqlNotificationFeed::new(db.conn.clone(), &settings.database.url),
+        streams.clone(),
+        Duration::from_millis(settings.notifications.poll_millis.max(50)),
+    ));
+
     tracing::info!(port, database = %crm_db::redact_url(&settings.database.url), "crm listening");
     Ok(Running {
         port,
         server,
-        background: vec![outbox_worker, prune_task, jobs_worker],
+        background: vec![outbox_worker, prune_task, jobs_worker, feed_worker],
         statements: db.statement_log().cloned(),
+        streams,
     })
 }
 

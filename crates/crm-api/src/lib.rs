@@ -10,6 +10,7 @@ pub mod framework_errors;
 pub mod http;
 pub mod idempotency;
 pub mod list_params;
+pub mod notification_streams;
 pub mod openapi;
 #[cfg(test)]
 mod openapi_patterns_tests;
@@ -55,11 +56,39 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     // actix handles SIGTERM/SIGINT: it stops accepting and lets in-flight requests finish.
+    // Notification streams never finish by themselves: the same signals end them, so the
+    // graceful stop does not wait for them.
+    let streams = running.streams.clone();
+    let stream_closer = tokio::spawn(async move {
+        shutdown_signal().await;
+        streams.close();
+    });
     let result = running.server.await.map_err(|e| e.to_string());
+    stream_closer.abort();
     for task in running.background {
         task.abort();
     }
     result
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), String> {

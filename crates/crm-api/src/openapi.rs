@@ -15,6 +15,11 @@ use utoipa::{Modify, OpenApi};
         routes::health::live, routes::health::ready,
         routes::activities::list,
         routes::events::list, routes::events::types,
+        routes::notifications::list, routes::notifications::unread_count,
+        routes::notifications::read, routes::notifications::read_all,
+        routes::notifications::delete, routes::notifications::preferences,
+        routes::notifications::set_preferences, routes::notifications::create_ticket,
+        routes::notifications::stream,
     ),
     nest(
         (path = "/api/v1", api = routes::identity::Api),
@@ -22,7 +27,7 @@ use utoipa::{Modify, OpenApi};
         (path = "/api/v1", api = routes::sales::Api),
     ),
     components(schemas(Problem, ProblemField)),
-    modifiers(&Security, &StandardErrors, &IdempotencyKeys, &OperationIds, &Links, &NoNulInText),
+    modifiers(&Security, &StandardErrors, &IdempotencyKeys, &OperationIds, &Links, &NotificationTypes, &NoNulInText),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Sign-up with an emailed code, sign-in, tokens, passwords"),
@@ -38,6 +43,7 @@ use utoipa::{Modify, OpenApi};
         (name = "quotations", description = "Quotations with computed totals"),
         (name = "activities", description = "The audit log"),
         (name = "events", description = "What happened to records, as integrations see it (30 days)"),
+        (name = "notifications", description = "The caller's notifications, preferences and live stream"),
     )
 )]
 pub struct ApiDoc;
@@ -131,6 +137,30 @@ impl NoNulInText {
             Schema::AllOf(x) => x.items.iter_mut().for_each(Self::visit),
             Schema::AnyOf(x) => x.items.iter_mut().for_each(Self::visit),
             _ => {}
+        }
+    }
+}
+
+/// The notification types a preference may name: every module's, as `app::notifier` gathers
+/// them (the server answers `422` on any other).
+struct NotificationTypes;
+
+impl Modify for NotificationTypes {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::Schema;
+        let Some(c) = api.components.as_mut() else {
+            return;
+        };
+        if let Some(RefOr::T(Schema::Object(o))) = c.schemas.get_mut("PreferenceItem")
+            && let Some(RefOr::T(Schema::Object(t))) = o.properties.get_mut("type")
+        {
+            t.enum_values = Some(
+                crate::app::notifier()
+                    .types()
+                    .iter()
+                    .map(|t| serde_json::Value::from(t.r#type))
+                    .collect(),
+            );
         }
     }
 }

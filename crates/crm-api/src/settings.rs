@@ -42,6 +42,11 @@ resend_hourly_cap = 5
 [jobs]
 poll_secs = 60
 
+[notifications]
+keepalive_secs = 15
+poll_millis = 1000
+max_streams_per_user = 5
+
 [mail]
 transport = "file"
 from = "CRM <no-reply@localhost>"
@@ -83,6 +88,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub mail: MailSettings,
     pub jobs: JobSettings,
+    pub notifications: NotificationSettings,
     pub bootstrap: BootstrapSettings,
     pub log: LogSettings,
 }
@@ -154,6 +160,18 @@ pub struct MailSettings {
 pub struct JobSettings {
     /// How often every instance looks for due scheduled work (`CRM__JOBS__POLL_SECS`).
     pub poll_secs: u64,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct NotificationSettings {
+    /// Seconds between the comment lines that keep an idle stream open
+    /// (`CRM__NOTIFICATIONS__KEEPALIVE_SECS`, at most 20).
+    pub keepalive_secs: u64,
+    /// How often, in milliseconds, an instance on SQLite or MariaDB reads new notifications
+    /// for its streams (`CRM__NOTIFICATIONS__POLL_MILLIS`); PostgreSQL pushes them instead.
+    pub poll_millis: u64,
+    /// Open streams per user; one more is `429` (`CRM__NOTIFICATIONS__MAX_STREAMS_PER_USER`).
+    pub max_streams_per_user: usize,
 }
 
 #[derive(Debug, Deserialize, Clone)]

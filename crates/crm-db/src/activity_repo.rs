@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use crm_domain::activity::{Activity, ActivityRepository, FieldChange, NewActivity};
 use crm_domain::kernel::clock;
 use crm_domain::kernel::pagination::{ListQuery, Page};
+use crm_domain::notifications::Notifier;
 use crm_domain::{ActivityId, OrganizationId, StoreError, Txn, UserId};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -13,11 +14,22 @@ use uuid::Uuid;
 #[derive(Clone)]
 pub struct SqlActivityRepository {
     db: DatabaseConnection,
+    notifier: Notifier,
 }
 
 impl SqlActivityRepository {
+    /// An audit log that notifies nobody.
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            notifier: Notifier::none(),
+        }
+    }
+
+    /// The same log, also writing the notifications `notifier` finds for each entry.
+    pub fn notifying(mut self, notifier: Notifier) -> Self {
+        self.notifier = notifier;
+        self
     }
 }
 
@@ -46,6 +58,8 @@ impl ActivityRepository for SqlActivityRepository {
             .map_err(|e| StoreError::Unexpected(e.to_string()))?;
         // The entry is also the event of the change when it carries the record.
         let event_type = entry.event_type();
+        // Who is told of it; nobody (no statement more) for most writes.
+        let notices = self.notifier.notices(&entry);
         let row = activity::ActiveModel {
             id: Set(Uuid::now_v7()),
             organization_id: Set(entry.organization_id.0),
@@ -62,6 +76,9 @@ impl ActivityRepository for SqlActivityRepository {
             .exec_without_returning(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
+        if !notices.is_empty() {
+            crate::notifications_repo::write(sql(tx.as_mut())?, &self.notifier, notices).await?;
+        }
         Ok(())
     }
 

@@ -11,6 +11,7 @@ mod idempotency_repo;
 pub mod identity;
 mod jobs_repo;
 mod keyset;
+mod notifications_repo;
 mod outbox_repo;
 mod rows;
 pub mod sales;
@@ -27,6 +28,7 @@ pub use identity::{
     SqlRefreshTokenRepository, SqlRoleRepository, SqlUserRepository, SqlVerificationCodeRepository,
 };
 pub use jobs_repo::{SqlCleanup, SqlJobClaims};
+pub use notifications_repo::{Delivery, SqlNotificationFeed, SqlNotificationRepository};
 pub use outbox_repo::SqlOutboxRepository;
 pub use sales::{
     SqlClientTrackingRepository, SqlDealRepository, SqlDocumentCounterRepository,

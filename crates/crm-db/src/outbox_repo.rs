@@ -33,6 +33,31 @@ fn free_at(now: DateTime<Utc>) -> Condition {
         .add(Column::LockedUntil.lte(now))
 }
 
+/// A message due now, as a row (also written by the notifications in their transaction).
+pub(crate) fn pending_row(
+    id: OutboxId,
+    organization_id: Option<OrganizationId>,
+    mail: OutgoingMail,
+    now: DateTime<Utc>,
+) -> outbox::ActiveModel {
+    outbox::ActiveModel {
+        id: Set(id.0),
+        organization_id: Set(organization_id.map(|o| o.0)),
+        recipient: Set(mail.to),
+        subject: Set(mail.subject),
+        body_text: Set(mail.text),
+        body_html: Set(mail.html),
+        status: Set(PENDING.into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        sent_at: Set(None),
+    }
+}
+
 #[async_trait]
 impl OutboxRepository for SqlOutboxRepository {
     async fn enqueue(
@@ -42,23 +67,7 @@ impl OutboxRepository for SqlOutboxRepository {
         mail: OutgoingMail,
     ) -> Result<OutboxId, StoreError> {
         let id = OutboxId::new();
-        let now = clock::now();
-        let row = outbox::ActiveModel {
-            id: Set(id.0),
-            organization_id: Set(organization_id.map(|o| o.0)),
-            recipient: Set(mail.to),
-            subject: Set(mail.subject),
-            body_text: Set(mail.text),
-            body_html: Set(mail.html),
-            status: Set(PENDING.into()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            locked_until: Set(None),
-            last_error: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            sent_at: Set(None),
-        };
+        let row = pending_row(id, organization_id, mail, clock::now());
         Entity::insert(row)
             .exec_without_returning(sql(tx.as_mut())?)
             .await

@@ -101,6 +101,9 @@ impl MailTemplates for Inert {
     fn invitation(&self, to: &str, _: &str, _: &str, _: &str, _: u32) -> OutgoingMail {
         inert_mail(to)
     }
+    fn notification(&self, to: &str, _: &str, _: &str, _: &str) -> OutgoingMail {
+        inert_mail(to)
+    }
 }
 
 fn inert_mail(to: &str) -> OutgoingMail {

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod jobs;
 pub mod kernel;
 pub mod mail;
+pub mod notifications;
 
 pub use kernel::context::{Actor, Permission, PermissionSet, Scope};
 pub use kernel::error::{DomainError, StoreError};

@@ -105,6 +105,32 @@ impl MailTemplates for Templates {
             ignore: "If you did not expect this invitation, you can ignore this email: no account is activated without the code.".to_owned(),
         })
     }
+
+    fn notification(&self, to: &str, name: &str, title: &str, body: &str) -> OutgoingMail {
+        let product = &self.product_name;
+        let greeting = match name.trim() {
+            "" => "Hello,".to_owned(),
+            name => format!("Hello {name},"),
+        };
+        let footer = format!(
+            "You receive this mail because your {product} notification preferences ask for it."
+        );
+        let text = format!("{greeting}\n\n{title}:\n\n    {body}\n\n{footer}\n\n-- \n{product}\n");
+        let html = format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\n<body style=\"font-family:Arial,Helvetica,sans-serif;color:#1f2933;\">\n<p>{g}</p>\n<p><strong>{t}</strong>: {b}</p>\n<p style=\"font-size:13px;color:#6b7280;\">{f}</p>\n<p style=\"font-size:12px;color:#9ca3af;\">{p}</p>\n</body></html>\n",
+            t = escape_html(title),
+            g = escape_html(&greeting),
+            b = escape_html(body),
+            f = escape_html(&footer),
+            p = escape_html(product),
+        );
+        OutgoingMail {
+            to: to.to_owned(),
+            subject: format!("{title}: {body}"),
+            text,
+            html: Some(html),
+        }
+    }
 }
 
 impl Templates {
@@ -261,6 +287,21 @@ mod tests {
         let mail = Templates::default().verification_code("a@example.com", "  ", "000111", 1);
         assert!(mail.text.starts_with("Hello,\n"));
         assert!(mail.text.contains("valid for 1 minute "));
+    }
+
+    #[test]
+    fn notification_names_title_and_record_and_escapes_html() {
+        let m = Templates::new("CRM").notification(
+            "b@x.io",
+            "Bea",
+            "A lead was assigned to you",
+            "<Acme>",
+        );
+        assert_eq!(m.to, "b@x.io");
+        assert_eq!(m.subject, "A lead was assigned to you: <Acme>");
+        assert!(m.text.contains("Hello Bea,") && m.text.contains("<Acme>"));
+        let html = m.html.unwrap();
+        assert!(html.contains("&lt;Acme&gt;") && !html.contains("<Acme>"));
     }
 
     #[test]

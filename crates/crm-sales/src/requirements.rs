@@ -49,3 +49,13 @@ crm_domain::event_types! {
     "quotation.accepted" => "A quotation was accepted",
     "quotation.rejected" => "A quotation was rejected",
 }
+
+// Something given to the owner or decided for them by someone else; never the actor's own.
+crm_domain::notification_types! {
+    "lead.assigned" => "A lead was assigned to you": assigned("lead");
+    "lead.converted" => "Your lead was converted into a client and a deal": decided("lead", "converted");
+    "deal.assigned" => "A deal was assigned to you": assigned("deal");
+    "quotation.assigned" => "A quotation was assigned to you": assigned("quotation");
+    "quotation.accepted" => "Your quotation was accepted": decided("quotation", "accepted");
+    "quotation.rejected" => "Your quotation was rejected": decided("quotation", "rejected");
+}

@@ -8,6 +8,7 @@ pub mod dto;
 pub mod events;
 pub mod health;
 pub mod identity;
+pub mod notifications;
 pub mod perms;
 pub mod sales;
 
@@ -27,6 +28,18 @@ pub fn api_routes() -> Routes {
         .get("/activities", activities::list)
         .get("/events", events::list)
         .get("/event-types", events::types)
+        .get("/notifications", notifications::list)
+        .get("/notifications/unread-count", notifications::unread_count)
+        .get("/notifications/stream", notifications::stream)
+        .post(
+            "/notifications/stream-tickets",
+            notifications::create_ticket,
+        )
+        .post("/notifications/read-all", notifications::read_all)
+        .post("/notifications/{id}/read", notifications::read)
+        .delete("/notifications/{id}", notifications::delete)
+        .get("/notification-preferences", notifications::preferences)
+        .put("/notification-preferences", notifications::set_preferences)
 }
 
 pub fn health(cfg: &mut web::ServiceConfig) {

@@ -30,3 +30,7 @@ crate::event_types! {
     "interaction.updated" => "An interaction was changed",
     "interaction.deleted" => "An interaction was deleted",
 }
+
+crate::notification_types! {
+    "client.assigned" => "A client was assigned to you": assigned("client");
+}

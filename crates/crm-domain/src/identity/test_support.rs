@@ -95,6 +95,9 @@ impl MailTemplates for FakeTemplates {
     ) -> OutgoingMail {
         mail(to, &format!("invitation to {organization}"), code, minutes)
     }
+    fn notification(&self, to: &str, _name: &str, title: &str, body: &str) -> OutgoingMail {
+        mail(to, title, body, 0)
+    }
 }
 
 fn mail(to: &str, subject: &str, code: &str, minutes: u32) -> OutgoingMail {

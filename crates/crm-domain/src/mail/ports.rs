@@ -103,4 +103,6 @@ pub trait MailTemplates: Send + Sync {
         code: &str,
         valid_minutes: u32,
     ) -> OutgoingMail;
+    /// A notification (contract section 5) for a user whose preference asks for mail.
+    fn notification(&self, to: &str, name: &str, title: &str, body: &str) -> OutgoingMail;
 }

@@ -1,0 +1,153 @@
+//! The rules of [`notification_types!`](crate::notification_types): who is notified of an
+//! audit entry. The actor is never among them ([`Notifier`](super::Notifier) removes them).
+
+use super::model::Rule;
+use crate::activity::NewActivity;
+use crate::kernel::ids::UserId;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// A record of `entity` assigned to someone: on creation, or by a change of its `owner_id`.
+pub const fn assigned(entity: &'static str) -> Rule {
+    Rule::Assigned { entity }
+}
+
+/// `<entity>.<verb>` happened to a record: its owner is told.
+pub const fn decided(entity: &'static str, verb: &'static str) -> Rule {
+    Rule::Decided { entity, verb }
+}
+
+/// A module's own rule.
+pub const fn custom(rule: fn(&NewActivity) -> Vec<UserId>) -> Rule {
+    Rule::Custom(rule)
+}
+
+fn user(v: &Value) -> Option<UserId> {
+    v.as_str().and_then(|s| Uuid::parse_str(s).ok()).map(UserId)
+}
+
+/// Whom `rule` names for `entry`, before the actor is removed.
+pub fn recipients(rule: &Rule, entry: &NewActivity) -> Vec<UserId> {
+    match *rule {
+        Rule::Assigned { entity } => {
+            if entry.entity_type != entity || entry.data.is_none() {
+                return Vec::new();
+            }
+            // A creation lists every field from null; an update only the changed ones. A
+            // deletion's `after` is null.
+            entry
+                .changes
+                .iter()
+                .find(|c| c.field == "owner_id")
+                .and_then(|c| user(&c.after))
+                .into_iter()
+                .collect()
+        }
+        Rule::Decided { entity, verb } => {
+            let event_verb = entry.event_verb.unwrap_or(entry.action);
+            if entry.entity_type != entity || event_verb != verb {
+                return Vec::new();
+            }
+            entry
+                .data
+                .as_ref()
+                .and_then(|d| d.get("owner_id"))
+                .and_then(user)
+                .into_iter()
+                .collect()
+        }
+        Rule::Custom(f) => f(entry),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activity::{FieldChange, change_entry};
+    use crate::kernel::ids::OrganizationId;
+    use serde_json::json;
+
+    #[derive(serde::Serialize)]
+    struct Lead {
+        id: Uuid,
+        name: &'static str,
+        owner_id: UserId,
+    }
+
+    fn lead(owner: UserId) -> Lead {
+        Lead {
+            id: Uuid::from_u128(1),
+            name: "Ann",
+            owner_id: owner,
+        }
+    }
+
+    fn entry(
+        actor: UserId,
+        action: &'static str,
+        b: Option<&Lead>,
+        a: Option<&Lead>,
+    ) -> NewActivity {
+        change_entry(
+            OrganizationId(Uuid::from_u128(9)),
+            Some(actor),
+            "lead",
+            Uuid::from_u128(1),
+            action,
+            b,
+            a,
+        )
+    }
+
+    #[test]
+    fn assigned_names_the_owner_set_by_a_creation_or_a_change() {
+        let (me, other) = (UserId(Uuid::from_u128(2)), UserId(Uuid::from_u128(3)));
+        let rule = assigned("lead");
+        let created = entry(me, "created", None, Some(&lead(other)));
+        assert_eq!(recipients(&rule, &created), vec![other]);
+        let moved = entry(me, "updated", Some(&lead(me)), Some(&lead(other)));
+        assert_eq!(recipients(&rule, &moved), vec![other]);
+        // Another change than the owner's: nobody.
+        let mut renamed = lead(other);
+        renamed.name = "Bob";
+        let same_owner = entry(me, "updated", Some(&lead(other)), Some(&renamed));
+        assert!(recipients(&rule, &same_owner).is_empty());
+        // Deleted: the owner becomes null, nobody is given anything.
+        let deleted = entry(me, "deleted", Some(&lead(other)), None);
+        assert!(recipients(&rule, &deleted).is_empty());
+        // Another entity: not this rule's.
+        assert!(recipients(&assigned("deal"), &created).is_empty());
+    }
+
+    #[test]
+    fn decided_names_the_owner_of_the_record_for_that_verb_only() {
+        let (me, other) = (UserId(Uuid::from_u128(2)), UserId(Uuid::from_u128(3)));
+        let rule = decided("lead", "converted");
+        let converted = entry(me, "converted", Some(&lead(other)), Some(&lead(other)));
+        assert_eq!(recipients(&rule, &converted), vec![other]);
+        let updated = entry(me, "updated", Some(&lead(other)), Some(&lead(other)));
+        assert!(recipients(&rule, &updated).is_empty());
+        // The event verb counts when the audit action is less precise.
+        let as_event = updated.clone().as_event("converted");
+        assert_eq!(recipients(&rule, &as_event), vec![other]);
+    }
+
+    #[test]
+    fn custom_rules_see_the_entry() {
+        fn watchers(e: &NewActivity) -> Vec<UserId> {
+            e.changes
+                .iter()
+                .filter(|c| c.field == "watcher_id")
+                .filter_map(|c| user(&c.after))
+                .collect()
+        }
+        let w = UserId(Uuid::from_u128(5));
+        let mut e = entry(w, "updated", None, None);
+        e.changes = vec![FieldChange {
+            field: "watcher_id".into(),
+            before: Value::Null,
+            after: json!(w.0.to_string()),
+        }];
+        assert_eq!(recipients(&custom(watchers), &e), vec![w]);
+    }
+}
