@@ -22,6 +22,7 @@ mod identity_org;
 mod identity_support;
 mod identity_users;
 mod input_errors;
+mod instances;
 mod jobs;
 mod mailbox;
 mod migrations;
