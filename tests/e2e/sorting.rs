@@ -218,6 +218,7 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/pipelines",
     "/api/v1/deals",
     "/api/v1/quotations",
+    "/api/v1/notifications",
 ];
 
 /// The sortable fields of `sort`'s pattern, `^[-+]?(a|b)(,[-+]?(a|b))*$`.
@@ -297,6 +298,17 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
     .await;
     create(&app, t, "/api/v1/designations", json!({"title": "junior"})).await;
     create(&app, t, "/api/v1/users", json!({"name": "second", "email": "second@tables.example", "password": "correct horse battery"})).await;
+    // Two notifications for the caller: leads a colleague gives them.
+    let colleague = app.user_with_roles(&admin, &["manager"]).await;
+    for name in ["given one", "given two"] {
+        create(
+            &app,
+            &colleague.access,
+            "/api/v1/leads",
+            json!({"name": name, "owner_id": admin.user_id}),
+        )
+        .await;
+    }
     create(
         &app,
         t,

@@ -80,6 +80,7 @@ pub struct Notification {
 /// `GET /notifications/unread-count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"count": 3})))]
 pub struct UnreadCount {
     pub count: u64,
 }
@@ -87,6 +88,7 @@ pub struct UnreadCount {
 /// `POST /notifications/read-all`: how many were marked read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"updated": 3})))]
 pub struct Updated {
     pub updated: u64,
 }
@@ -103,6 +105,7 @@ pub struct Preference {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"type": "lead.assigned", "in_app": true, "email": false})))]
 pub struct PreferenceItem {
     /// A notification type.
     #[serde(rename = "type")]
@@ -117,6 +120,10 @@ pub struct PreferenceItem {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"items": [
+    {"type": "deal.assigned", "in_app": true, "email": false},
+    {"type": "lead.assigned", "in_app": true, "email": true}
+]})))]
 pub struct Preferences {
     pub items: Vec<PreferenceItem>,
 }
@@ -124,6 +131,7 @@ pub struct Preferences {
 /// `POST /notifications/stream-tickets`: a single-use ticket for `?ticket=`, valid 60 s.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"ticket": "hT3y0n8gqQm1P0rX4c2v9bLkWzA7sDfE6uJiOpN5aYc"})))]
 pub struct StreamTicket {
     pub ticket: String,
 }
