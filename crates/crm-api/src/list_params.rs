@@ -184,6 +184,8 @@ list_params! {
     Activities = crm_domain::activity::LIST_SPEC, search = "nothing";
     /// `GET /events`.
     Events = crm_domain::events::EVENT_LIST_SPEC, search = "nothing";
+    /// `GET /files`.
+    Files = crm_domain::files::FILE_LIST_SPEC, search = "name and description";
     /// `GET /clients` and `GET /clients/{id}/sub-clients`.
     Clients = crm_domain::clients::CLIENT_LIST_SPEC, search = "name, email and phone";
     /// `GET /clients/{id}/contacts`.

@@ -1,0 +1,548 @@
+//! `/files`: uploads, metadata, downloads and the clean-up of blobs nothing refers to.
+
+use super::model::{
+    DESCRIPTION_MAX, FileId, FilePatch, RecordRef, StoredFile, UploadMeta, content_type,
+    sanitize_name,
+};
+use super::ports::{
+    BlobRepository, BlobStore, ByteStream, FileRepository, FileVisibility, RecordAccess,
+};
+use super::upload::Upload;
+use super::{FilesDelete, FilesRead, FilesWrite};
+use crate::activity::{ActivityRepository, audit};
+use crate::kernel::clock;
+use crate::kernel::context::{Actor, Scope};
+use crate::kernel::error::{DomainError, StoreError};
+use crate::kernel::ids::OrganizationId;
+use crate::kernel::input::Errors;
+use crate::kernel::pagination::{FieldValue, FilterOp, ListQuery, Page};
+use crate::kernel::rules::check_version;
+use crate::kernel::scope::{owner_filter, require, within};
+use crate::kernel::text::optional_text;
+use crate::kernel::uow::TxManager;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Every port the file service uses.
+#[derive(Clone)]
+pub struct FilePorts {
+    pub tx: Arc<dyn TxManager>,
+    pub files: Arc<dyn FileRepository>,
+    pub blobs: Arc<dyn BlobRepository>,
+    pub store: Arc<dyn BlobStore>,
+    pub activities: Arc<dyn ActivityRepository>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct FileSettings {
+    /// Largest upload, in bytes (`CRM__FILES__MAX_BYTES`).
+    pub max_bytes: u64,
+}
+
+/// Files and their blobs. A file attached to a record follows that record: visible and
+/// changeable only by whoever may read the record (`404` for everybody else); a file without
+/// one follows `files:*` (`:own`: its uploader).
+#[derive(Clone)]
+pub struct FileService {
+    p: FilePorts,
+    settings: FileSettings,
+    access: Arc<BTreeMap<&'static str, Arc<dyn RecordAccess>>>,
+}
+
+/// How long an unreferenced blob stays before the clean-up job deletes it (a deletion deletes
+/// its blob at once; the job catches what a failure left).
+const UNREFERENCED_GRACE_MINUTES: i64 = 5;
+/// How long a temporary object may exist before it counts as abandoned.
+const TEMPORARY_KEPT_HOURS: i64 = 6;
+
+impl FileService {
+    /// `access`: one entry per record type files may be attached to.
+    pub fn new(
+        p: FilePorts,
+        settings: FileSettings,
+        access: Vec<(&'static str, Arc<dyn RecordAccess>)>,
+    ) -> Self {
+        Self {
+            p,
+            settings,
+            access: Arc::new(access.into_iter().collect()),
+        }
+    }
+
+    /// The record types files may be attached to, sorted.
+    pub fn record_types(&self) -> Vec<&'static str> {
+        self.access.keys().copied().collect()
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.settings.max_bytes
+    }
+
+    /// Whether `id` is a file of `org` (for `*_file_id` fields of other records).
+    pub async fn exists(&self, org: OrganizationId, id: FileId) -> Result<bool, StoreError> {
+        self.p.files.exists(org, id).await
+    }
+
+    /// `Ok` when the caller may see `file`, `404` otherwise.
+    async fn visible(
+        &self,
+        actor: &Actor,
+        scope: Scope,
+        file: &StoredFile,
+    ) -> Result<(), DomainError> {
+        match file.record() {
+            Some(r) => {
+                let Some(access) = self.access.get(r.record_type.as_str()) else {
+                    return Err(DomainError::NotFound);
+                };
+                match access.readable(actor, r.record_id).await {
+                    Ok(()) => Ok(()),
+                    Err(DomainError::Forbidden { .. }) => Err(DomainError::NotFound),
+                    Err(e) => Err(e),
+                }
+            }
+            None if within(actor, scope, file.uploaded_by) => Ok(()),
+            None => Err(DomainError::NotFound),
+        }
+    }
+
+    /// The record `record_type`/`record_id` name, checked: a known type (`422 record_type`),
+    /// an id (`422 record_id`) of a record the caller may read (`422 record_id` otherwise).
+    /// Both absent: no record.
+    async fn attachment(
+        &self,
+        actor: &Actor,
+        record_type: Option<&str>,
+        record_id: Option<Uuid>,
+        errors: &mut Errors,
+    ) -> Result<Option<RecordRef>, DomainError> {
+        let (t, id) = match (record_type, record_id) {
+            (None, None) => return Ok(None),
+            (Some(_), None) => {
+                errors.add("record_id", "required", "record_type needs a record_id");
+                return Ok(None);
+            }
+            (None, Some(_)) => {
+                errors.add("record_type", "required", "record_id needs a record_type");
+                return Ok(None);
+            }
+            (Some(t), Some(id)) => (t, id),
+        };
+        let Some((name, access)) = self.access.get_key_value(t) else {
+            let known = self.record_types().join(", ");
+            errors.add("record_type", "invalid", format!("must be one of: {known}"));
+            return Ok(None);
+        };
+        match access.readable(actor, id).await {
+            Ok(()) => Ok(Some(RecordRef {
+                record_type: (*name).to_string(),
+                record_id: id,
+            })),
+            Err(DomainError::NotFound | DomainError::Forbidden { .. }) => {
+                errors.add("record_id", "not_found", format!("no such {t}"));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Needs `files:write`; checked before a byte is stored.
+    pub async fn start_upload(&self, actor: &Actor) -> Result<Upload, DomainError> {
+        require::<FilesWrite>(actor)?;
+        let writer = self.p.store.start().await?;
+        Ok(Upload::new(writer, self.settings.max_bytes))
+    }
+
+    /// Stores a completed upload: checks the text parts (`422`, the upload discarded), takes a
+    /// reference to the blob, moves the bytes to `<org>/<sha256>` (or discards them when the
+    /// blob is already there), then writes the row and its audit entry in one transaction.
+    /// `upload: None` (no file part) is `422` on `file`.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
+    pub async fn finish_upload(
+        &self,
+        actor: &Actor,
+        upload: Option<Upload>,
+        meta: UploadMeta,
+    ) -> Result<StoredFile, DomainError> {
+        let checked = self.check_upload(actor, upload.is_some(), &meta).await;
+        let (mut upload, (name, description, record)) = match (upload, checked) {
+            (Some(u), Ok(c)) => (u, c),
+            (u, Err(e)) => {
+                if let Some(u) = u {
+                    u.abort().await;
+                }
+                return Err(e);
+            }
+            (None, Ok(_)) => {
+                return Err(crate::kernel::input::invalid(
+                    "file",
+                    "required",
+                    "a file part is required",
+                ));
+            }
+        };
+        let org = actor.organization_id;
+        let sha256 = upload.digest();
+        let size = i64::try_from(upload.size).unwrap_or(i64::MAX);
+        let kind = content_type(upload.sniffed(), meta.client_type.as_deref());
+        if let Err(e) = upload.writer.close().await {
+            upload.abort().await;
+            return Err(e.into());
+        }
+        let now = clock::now();
+        if let Err(e) = self.hold(org, &sha256, size, now).await {
+            upload.abort().await;
+            return Err(e.into());
+        }
+        if let Err(e) = upload.writer.place(org, &sha256).await {
+            self.release(org, &sha256).await;
+            return Err(e.into());
+        }
+        let file = StoredFile {
+            id: FileId::new(),
+            organization_id: org,
+            name,
+            content_type: kind,
+            size,
+            sha256: sha256.clone(),
+            record_type: record.as_ref().map(|r| r.record_type.clone()),
+            record_id: record.as_ref().map(|r| r.record_id),
+            description,
+            uploaded_by: actor.user_id,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        if let Err(e) = self.insert(actor, &file).await {
+            self.release(org, &sha256).await;
+            return Err(e);
+        }
+        Ok(file)
+    }
+
+    async fn check_upload(
+        &self,
+        actor: &Actor,
+        has_file: bool,
+        meta: &UploadMeta,
+    ) -> Result<(String, Option<String>, Option<RecordRef>), DomainError> {
+        let mut errors = Errors::new();
+        let name = if has_file {
+            errors.value(
+                "file",
+                sanitize_name(meta.name.as_deref().unwrap_or_default()),
+            )
+        } else {
+            errors.add("file", "required", "a file part is required");
+            String::new()
+        };
+        let description = errors.value(
+            "description",
+            optional_text(
+                meta.description.as_deref(),
+                "description",
+                DESCRIPTION_MAX,
+                true,
+            ),
+        );
+        let record_type = meta
+            .record_type
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let raw_id = meta
+            .record_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let record_id = match raw_id.map(Uuid::parse_str) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => {
+                errors.add("record_id", "invalid", "must be a UUID");
+                None
+            }
+        };
+        let record = if raw_id.is_some() && record_id.is_none() {
+            None
+        } else {
+            self.attachment(actor, record_type, record_id, &mut errors)
+                .await?
+        };
+        errors.finish()?;
+        Ok((name, description, record))
+    }
+
+    async fn hold(
+        &self,
+        org: OrganizationId,
+        sha256: &str,
+        size: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.p.tx.begin().await?;
+        self.p.blobs.hold(&mut tx, org, sha256, size, now).await?;
+        tx.commit().await
+    }
+
+    async fn insert(&self, actor: &Actor, file: &StoredFile) -> Result<(), DomainError> {
+        let mut tx = self.p.tx.begin().await?;
+        self.p.files.create(&mut tx, file).await?;
+        self.p
+            .activities
+            .record(&mut tx, audit::created(actor, file))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Gives back a reference an upload took and could not use; best effort (the clean-up
+    /// job finds what this misses only if the count reached zero, so failures are logged).
+    async fn release(&self, org: OrganizationId, sha256: &str) {
+        let released = async {
+            let mut tx = self.p.tx.begin().await?;
+            let left = self
+                .p
+                .blobs
+                .release(&mut tx, org, sha256, clock::now())
+                .await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(left)
+        }
+        .await;
+        match released {
+            Ok(0) => {
+                if let Err(e) = self.collect(org, sha256).await {
+                    tracing::warn!(error = %e, "files: an unreferenced blob is left to the clean-up");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, sha256, "files: a blob reference could not be released")
+            }
+        }
+    }
+
+    /// Deletes the blob if nothing refers to it, holding its row's lock meanwhile: an upload
+    /// of the same bytes waits for the lock and then stores them again.
+    async fn collect(&self, org: OrganizationId, sha256: &str) -> Result<bool, StoreError> {
+        let mut tx = self.p.tx.begin().await?;
+        if !self.p.blobs.lock_unreferenced(&mut tx, org, sha256).await? {
+            return Ok(false);
+        }
+        self.p.store.delete(org, sha256).await?;
+        self.p.blobs.forget(&mut tx, org, sha256).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Needs `files:read`; `404` unless the caller may see the file.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
+    pub async fn get(&self, actor: &Actor, id: FileId) -> Result<StoredFile, DomainError> {
+        let scope = require::<FilesRead>(actor)?;
+        let file = self.p.files.get(actor.organization_id, id).await?;
+        self.visible(actor, scope, &file).await?;
+        Ok(file)
+    }
+
+    /// The bytes of `file` (obtained from [`Self::get`]), or of `range` of them.
+    pub async fn content(
+        &self,
+        file: &StoredFile,
+        range: Option<Range<u64>>,
+    ) -> Result<ByteStream, DomainError> {
+        Ok(self
+            .p
+            .store
+            .read(file.organization_id, &file.sha256, range)
+            .await?)
+    }
+
+    /// Needs `files:read`. Filtered by a record (`record_type` and `record_id`): that record's
+    /// files when the caller may read it (none otherwise). Unfiltered: unattached files in the
+    /// caller's scope and the files of record types the caller reads entirely.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        query: &ListQuery,
+    ) -> Result<Page<StoredFile>, DomainError> {
+        let scope = require::<FilesRead>(actor)?;
+        let eq = |field: &str| {
+            query
+                .filters
+                .iter()
+                .find(|f| f.field == field && f.op == FilterOp::Eq)
+                .map(|f| f.value.clone())
+        };
+        let org = actor.organization_id;
+        if let (Some(FieldValue::Text(t)), Some(FieldValue::Uuid(id))) =
+            (eq("record_type"), eq("record_id"))
+        {
+            let mut errors = Errors::new();
+            let record = self
+                .attachment(actor, Some(&t), Some(id), &mut errors)
+                .await?;
+            if record.is_none() {
+                let unknown = errors.finish().err().is_some_and(|e| {
+                    matches!(&e, DomainError::Invalid(v) if v.iter().any(|f| f.field == "record_type"))
+                });
+                if unknown {
+                    let known = self.record_types().join(", ");
+                    return Err(crate::kernel::input::invalid(
+                        "record_type",
+                        "invalid",
+                        format!("must be one of: {known}"),
+                    ));
+                }
+                return Ok(Page {
+                    data: vec![],
+                    next_cursor: None,
+                    total: query.count.then_some(0),
+                });
+            }
+            return Ok(self.p.files.list(org, None, query).await?);
+        }
+        let visible = FileVisibility {
+            uploader: owner_filter(actor, scope),
+            record_types: self
+                .access
+                .iter()
+                .filter(|(_, a)| a.reads_all(actor))
+                .map(|(t, _)| (*t).to_string())
+                .collect(),
+        };
+        Ok(self.p.files.list(org, Some(visible), query).await?)
+    }
+
+    /// Needs `files:write` and sight of the file; `412` on a stale version; `422` per bad
+    /// field (a record to attach to is checked as on upload).
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: FileId,
+        expected_version: Option<i64>,
+        patch: FilePatch,
+    ) -> Result<StoredFile, DomainError> {
+        let scope = require::<FilesWrite>(actor)?;
+        let org = actor.organization_id;
+        let seen = self.p.files.get(org, id).await?;
+        self.visible(actor, scope, &seen).await?;
+        let mut errors = Errors::new();
+        let moves = patch.record_type.is_some() || patch.record_id.is_some();
+        let target = if moves {
+            let t = match &patch.record_type {
+                Some(t) => t.as_deref().map(str::trim).filter(|t| !t.is_empty()),
+                None => seen.record_type.as_deref(),
+            };
+            let rid = patch.record_id.unwrap_or(seen.record_id);
+            let t = t.map(str::to_string);
+            self.attachment(actor, t.as_deref(), rid, &mut errors)
+                .await?
+        } else {
+            seen.record()
+        };
+        let mut tx = self.p.tx.begin().await?;
+        let current = self.p.files.get_for_update(&mut tx, org, id).await?;
+        if current.record() != seen.record() {
+            // Moved by someone else since it was checked: answer as for what was checked.
+            return Err(DomainError::NotFound);
+        }
+        check_version(expected_version, current.version)?;
+        let mut next = current.clone();
+        let name = patch.name.as_deref().map(sanitize_name);
+        errors.patch("name", &mut next.name, name);
+        let description = patch
+            .description
+            .as_ref()
+            .map(|d| optional_text(d.as_deref(), "description", DESCRIPTION_MAX, true));
+        errors.patch("description", &mut next.description, description);
+        errors.finish()?;
+        next.record_type = target.as_ref().map(|r| r.record_type.clone());
+        next.record_id = target.as_ref().map(|r| r.record_id);
+        if next == current {
+            return Ok(current);
+        }
+        let next = StoredFile {
+            updated_at: clock::now(),
+            version: current.version + 1,
+            ..next
+        };
+        self.p.files.update(&mut tx, &next, current.version).await?;
+        self.p
+            .activities
+            .record(&mut tx, audit::updated(actor, &current, &next))
+            .await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Needs `files:delete` and sight of the file. The blob goes when no other file of the
+    /// organization has the same bytes.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
+    pub async fn delete(&self, actor: &Actor, id: FileId) -> Result<(), DomainError> {
+        let scope = require::<FilesDelete>(actor)?;
+        let org = actor.organization_id;
+        let seen = self.p.files.get(org, id).await?;
+        self.visible(actor, scope, &seen).await?;
+        let mut tx = self.p.tx.begin().await?;
+        let current = self.p.files.get_for_update(&mut tx, org, id).await?;
+        self.p.files.delete(&mut tx, org, id).await?;
+        let left = self
+            .p
+            .blobs
+            .release(&mut tx, org, &current.sha256, clock::now())
+            .await?;
+        self.p
+            .activities
+            .record(&mut tx, audit::deleted(actor, &current))
+            .await?;
+        tx.commit().await?;
+        if left == 0
+            && let Err(e) = self.collect(org, &current.sha256).await
+        {
+            tracing::warn!(error = %e, "files: an unreferenced blob is left to the clean-up");
+        }
+        Ok(())
+    }
+
+    /// The clean-up: blobs unreferenced for a few minutes (a deletion whose blob removal
+    /// failed) and temporary objects abandoned by a crash.
+    pub async fn collect_garbage(&self, now: DateTime<Utc>) -> Result<String, StoreError> {
+        let before = now - Duration::minutes(UNREFERENCED_GRACE_MINUTES);
+        let mut blobs = 0;
+        for (org, sha) in self.p.blobs.unreferenced(before, 1000).await? {
+            if self.collect(org, &sha).await? {
+                blobs += 1;
+            }
+        }
+        let temps = self
+            .p
+            .store
+            .remove_temporaries(now - Duration::hours(TEMPORARY_KEPT_HOURS))
+            .await?;
+        Ok(format!("{blobs} blobs, {temps} temporary objects removed"))
+    }
+}
+
+/// The files clean-up as a scheduled job (every 15 minutes).
+pub struct FileCleanupJob(pub FileService);
+
+#[async_trait::async_trait]
+impl crate::jobs::Job for FileCleanupJob {
+    fn name(&self) -> &'static str {
+        "files_cleanup"
+    }
+
+    fn period(&self) -> crate::jobs::Period {
+        crate::jobs::Period::Minutes(15)
+    }
+
+    async fn run(&self, now: DateTime<Utc>) -> Result<String, DomainError> {
+        Ok(self.0.collect_garbage(now).await?)
+    }
+}
