@@ -734,3 +734,45 @@ backend_tests!(s3_storage_round_trip, |b| async move {
     assert_eq!(s3_keys(&base).await, Vec::<String>::new());
     app.stop().await;
 });
+
+backend_tests!(the_logo_names_a_file_of_the_organization, |b| async move {
+    let app = spawn_app(b).await;
+    let a = app.register_admin("Logo A").await;
+    let other = app.register_admin("Logo B").await;
+    let theirs = upload(&app, &other.access, "b.png", &png()).await;
+    let ours = upload(&app, &a.access, "a.png", &png()).await;
+    for bad in [
+        theirs["id"].clone(),
+        json!(uuid::Uuid::now_v7().to_string()),
+    ] {
+        let res = app
+            .send_as(
+                Method::PATCH,
+                &a.access,
+                "/api/v1/organization",
+                Some(&json!({"logo_file_id": bad})),
+            )
+            .await;
+        let p = assert_problem(res, 422).await;
+        assert_eq!(p["errors"][0]["field"], "logo_file_id", "{p}");
+    }
+    let res = app
+        .send_as(
+            Method::PATCH,
+            &a.access,
+            "/api/v1/organization",
+            Some(&json!({"logo_file_id": ours["id"]})),
+        )
+        .await;
+    assert_eq!(expect_json(res, 200).await["logo_file_id"], ours["id"]);
+    let res = app
+        .send_as(
+            Method::PATCH,
+            &a.access,
+            "/api/v1/organization",
+            Some(&json!({"logo_file_id": null})),
+        )
+        .await;
+    assert!(expect_json(res, 200).await["logo_file_id"].is_null());
+    app.stop().await;
+});
