@@ -546,3 +546,295 @@ impl crate::jobs::Job for FileCleanupJob {
         Ok(self.0.collect_garbage(now).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::{MockBlobRepository, MockFileRepository};
+    use crate::kernel::ids::UserId;
+    use crate::kernel::testing::{ORG, Probe, actor};
+    use bytes::Bytes;
+    use std::sync::Mutex;
+
+    /// What the fake store saw: (event, detail).
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    struct FakeStore(Log);
+    struct FakeWriter(Log);
+
+    #[async_trait::async_trait]
+    impl BlobStore for FakeStore {
+        async fn start(&self) -> Result<Box<dyn super::super::BlobWriter>, StoreError> {
+            self.0.lock().unwrap().push("start".into());
+            Ok(Box::new(FakeWriter(self.0.clone())))
+        }
+        async fn read(
+            &self,
+            _: OrganizationId,
+            _: &str,
+            _: Option<Range<u64>>,
+        ) -> Result<ByteStream, StoreError> {
+            Err(StoreError::NotFound)
+        }
+        async fn delete(&self, _: OrganizationId, sha: &str) -> Result<(), StoreError> {
+            self.0.lock().unwrap().push(format!("delete {sha}"));
+            Ok(())
+        }
+        async fn remove_temporaries(&self, _: DateTime<Utc>) -> Result<u64, StoreError> {
+            Ok(0)
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl super::super::BlobWriter for FakeWriter {
+        async fn write(&mut self, c: Bytes) -> Result<(), StoreError> {
+            self.0.lock().unwrap().push(format!("write {}", c.len()));
+            Ok(())
+        }
+        async fn close(&mut self) -> Result<(), StoreError> {
+            self.0.lock().unwrap().push("close".into());
+            Ok(())
+        }
+        async fn place(self: Box<Self>, _: OrganizationId, sha: &str) -> Result<(), StoreError> {
+            self.0.lock().unwrap().push(format!("place {sha}"));
+            Ok(())
+        }
+        async fn abort(self: Box<Self>) {
+            self.0.lock().unwrap().push("abort".into());
+        }
+    }
+
+    struct Leads(UserId);
+
+    #[async_trait::async_trait]
+    impl RecordAccess for Leads {
+        async fn readable(&self, actor: &Actor, id: Uuid) -> Result<(), DomainError> {
+            // The record `id` belongs to user `id` in this fake: `:own` readers see their own.
+            if actor.can_all("leads", "read") || (id == self.0.0 && actor.user_id == self.0) {
+                Ok(())
+            } else {
+                Err(DomainError::NotFound)
+            }
+        }
+        fn reads_all(&self, actor: &Actor) -> bool {
+            actor.can_all("leads", "read")
+        }
+    }
+
+    fn service(
+        files: MockFileRepository,
+        blobs: MockBlobRepository,
+        owner: UserId,
+    ) -> (FileService, Probe, Log) {
+        let probe = Probe::default();
+        let log: Log = Arc::default();
+        let ports = FilePorts {
+            tx: probe.tx_manager(),
+            files: Arc::new(files),
+            blobs: Arc::new(blobs),
+            store: Arc::new(FakeStore(log.clone())),
+            activities: Arc::new(probe.activities()),
+        };
+        let access: Arc<dyn RecordAccess> = Arc::new(Leads(owner));
+        let s = FileService::new(
+            ports,
+            FileSettings { max_bytes: 10 },
+            vec![("lead", access)],
+        );
+        (s, probe, log)
+    }
+
+    fn meta(record: Option<Uuid>) -> UploadMeta {
+        UploadMeta {
+            name: Some("a.txt".into()),
+            client_type: Some("text/plain".into()),
+            record_type: record.map(|_| "lead".into()),
+            record_id: record.map(|r| r.to_string()),
+            description: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn over_the_limit_the_upload_is_aborted_before_anything_is_counted() {
+        let (svc, probe, log) = service(
+            MockFileRepository::new(),
+            MockBlobRepository::new(),
+            UserId::new(),
+        );
+        let a = actor(ORG, &["files:write"]);
+        let u = svc.start_upload(&a).await.unwrap();
+        let u = u.write(Bytes::from_static(b"12345678")).await.unwrap();
+        let err = u.write(Bytes::from_static(b"abc")).await.err();
+        assert_eq!(err, Some(crate::files::UploadError::TooLarge(10)));
+        assert_eq!(*log.lock().unwrap(), ["start", "write 8", "abort"]);
+        assert_eq!(probe.begins(), 0);
+        // Reading is not uploading.
+        let reader = actor(ORG, &["files:read"]);
+        assert!(matches!(
+            svc.start_upload(&reader).await,
+            Err(DomainError::Forbidden { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_upload_holds_the_blob_before_placing_it_then_writes_row_and_audit() {
+        let order: Log = Arc::default();
+        let mut blobs = MockBlobRepository::new();
+        let o = order.clone();
+        blobs
+            .expect_hold()
+            .times(1)
+            .returning(move |_, org, _, size, _| {
+                assert_eq!((org, size), (ORG, 3));
+                o.lock().unwrap().push("hold".into());
+                Ok(())
+            });
+        let mut files = MockFileRepository::new();
+        files
+            .expect_create()
+            .withf(|_, f| f.content_type == "text/plain" && f.record_type.is_none())
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let (svc, probe, log) = service(files, blobs, UserId::new());
+        let a = actor(ORG, &["files:write"]);
+        let u = svc.start_upload(&a).await.unwrap();
+        let u = u.write(Bytes::from_static(b"abc")).await.unwrap();
+        let f = svc.finish_upload(&a, Some(u), meta(None)).await.unwrap();
+        assert_eq!(
+            f.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let log = log.lock().unwrap().clone();
+        assert_eq!(
+            log,
+            [
+                "start",
+                "write 3",
+                "close",
+                format!("place {}", f.sha256).as_str()
+            ]
+        );
+        assert_eq!(*order.lock().unwrap(), ["hold"]);
+        assert_eq!(
+            probe.begins(),
+            2,
+            "the hold commits before the bytes are placed"
+        );
+        let audit = probe.audit();
+        assert_eq!((audit[0].entity_type, audit[0].action), ("file", "created"));
+    }
+
+    #[tokio::test]
+    async fn attaching_needs_sight_of_the_record_and_a_refusal_discards_the_upload() {
+        let owner = UserId::new();
+        let (svc, probe, log) =
+            service(MockFileRepository::new(), MockBlobRepository::new(), owner);
+        let seller = actor(ORG, &["files:write:own", "leads:read:own"]);
+        let u = svc.start_upload(&seller).await.unwrap();
+        let someone_elses = Uuid::now_v7();
+        let Err(DomainError::Invalid(errors)) = svc
+            .finish_upload(&seller, Some(u), meta(Some(someone_elses)))
+            .await
+        else {
+            panic!("expected 422")
+        };
+        assert_eq!(errors[0].field, "record_id");
+        assert_eq!(*log.lock().unwrap(), ["start", "abort"]);
+        assert_eq!(probe.begins(), 0);
+        let mut bad = meta(None);
+        bad.record_type = Some("spaceship".into());
+        bad.record_id = Some(Uuid::now_v7().to_string());
+        let u = svc.start_upload(&seller).await.unwrap();
+        let Err(DomainError::Invalid(errors)) = svc.finish_upload(&seller, Some(u), bad).await
+        else {
+            panic!("expected 422")
+        };
+        assert_eq!(errors[0].field, "record_type");
+    }
+
+    fn stored(uploaded_by: UserId, record: Option<Uuid>) -> StoredFile {
+        let now = crate::kernel::testing::now();
+        StoredFile {
+            id: FileId::new(),
+            organization_id: ORG,
+            name: "a.txt".into(),
+            content_type: "text/plain".into(),
+            size: 3,
+            sha256: "abc".into(),
+            record_type: record.map(|_| "lead".into()),
+            record_id: record,
+            description: None,
+            uploaded_by,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn visibility_follows_the_record_or_the_uploader() {
+        let me = actor(ORG, &["files:read:own"]);
+        let someone = UserId::new();
+        let loose = stored(someone, None);
+        let on_theirs = stored(me.user_id, Some(Uuid::now_v7()));
+        let on_mine = stored(someone, Some(me.user_id.0));
+        let all = [loose.clone(), on_theirs.clone(), on_mine.clone()];
+        let mut files = MockFileRepository::new();
+        files.expect_get().returning(move |_, id| {
+            all.iter()
+                .find(|f| f.id == id)
+                .cloned()
+                .ok_or(StoreError::NotFound)
+        });
+        let mut me_leads = me.clone();
+        me_leads = Actor::new(
+            me_leads.user_id,
+            ORG,
+            ["files:read:own".to_string(), "leads:read:own".to_string()],
+        );
+        let (svc, _, _) = service(files, MockBlobRepository::new(), me_leads.user_id);
+        // Someone else's unattached file: not under `:own`.
+        assert_eq!(
+            svc.get(&me_leads, loose.id).await,
+            Err(DomainError::NotFound)
+        );
+        // My upload on a lead I cannot read: hidden from me too.
+        assert_eq!(
+            svc.get(&me_leads, on_theirs.id).await,
+            Err(DomainError::NotFound)
+        );
+        // Someone's file on my lead: visible.
+        assert!(svc.get(&me_leads, on_mine.id).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn deleting_the_last_file_of_a_blob_collects_it_after_the_commit() {
+        let file = stored(UserId::new(), None);
+        let id = file.id;
+        let mut files = MockFileRepository::new();
+        let f = file.clone();
+        files.expect_get().returning(move |_, _| Ok(f.clone()));
+        let f = file.clone();
+        files
+            .expect_get_for_update()
+            .returning(move |_, _, _| Ok(f.clone()));
+        files.expect_delete().times(1).returning(|_, _, _| Ok(()));
+        let mut blobs = MockBlobRepository::new();
+        blobs
+            .expect_release()
+            .times(1)
+            .returning(|_, _, _, _| Ok(0));
+        blobs
+            .expect_lock_unreferenced()
+            .times(1)
+            .returning(|_, _, _| Ok(true));
+        blobs.expect_forget().times(1).returning(|_, _, _| Ok(()));
+        let (svc, probe, log) = service(files, blobs, UserId::new());
+        svc.delete(&actor(ORG, &["files:delete"]), id)
+            .await
+            .unwrap();
+        assert_eq!(*log.lock().unwrap(), ["delete abc"]);
+        assert_eq!(probe.begins(), 2, "the deletion, then the collection");
+        assert_eq!(probe.audit()[0].action, "deleted");
+    }
+}
