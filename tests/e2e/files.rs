@@ -776,3 +776,19 @@ backend_tests!(the_logo_names_a_file_of_the_organization, |b| async move {
     assert!(expect_json(res, 200).await["logo_file_id"].is_null());
     app.stop().await;
 });
+
+backend_tests!(concurrent_patches_of_a_file, |b| async move {
+    let app = spawn_app(b).await;
+    let a = app.register_admin("Files Concurrency").await;
+    let f = upload(&app, &a.access, "c.txt", b"concurrent").await;
+    let path = format!("/api/v1/files/{}", f["id"].as_str().unwrap());
+    crate::concurrency::assert_concurrent_patches(
+        &app,
+        &a.access,
+        &path,
+        |v| json!({"description": v}),
+        |r| r["description"].as_str().unwrap_or_default().to_string(),
+    )
+    .await;
+    app.stop().await;
+});

@@ -42,43 +42,61 @@ where
     Arc::new(Via { resource, get })
 }
 
-/// Every record type files may be attached to today.
+/// Every record type files may be attached to: one adapter per name of
+/// `crm_domain::files::RECORD_TYPES` (the list the OpenAPI document shows).
 pub fn record_types(
     clients: &ClientServices,
     sales: &SalesServices,
 ) -> Vec<(&'static str, Arc<dyn RecordAccess>)> {
-    let c = clients.clients.clone();
-    let l = sales.leads.clone();
-    let d = sales.deals.clone();
-    let q = sales.quotations.clone();
-    vec![
-        (
-            "client",
+    crm_domain::files::RECORD_TYPES
+        .iter()
+        .filter_map(|name| match access_for(name, clients, sales) {
+            Some(a) => Some((*name, a)),
+            None => {
+                tracing::error!(
+                    record_type = name,
+                    "files: no access adapter for this record type"
+                );
+                None
+            }
+        })
+        .collect()
+}
+
+fn access_for(
+    name: &str,
+    clients: &ClientServices,
+    sales: &SalesServices,
+) -> Option<Arc<dyn RecordAccess>> {
+    Some(match name {
+        "client" => {
+            let c = clients.clients.clone();
             via("clients", move |a, id| {
                 let s = c.clone();
                 async move { s.get(&a, ClientId(id)).await.map(|_| ()) }
-            }),
-        ),
-        (
-            "lead",
+            })
+        }
+        "lead" => {
+            let l = sales.leads.clone();
             via("leads", move |a, id| {
                 let s = l.clone();
                 async move { s.get(&a, LeadId(id)).await.map(|_| ()) }
-            }),
-        ),
-        (
-            "deal",
+            })
+        }
+        "deal" => {
+            let d = sales.deals.clone();
             via("deals", move |a, id| {
                 let s = d.clone();
                 async move { s.get(&a, DealId(id)).await.map(|_| ()) }
-            }),
-        ),
-        (
-            "quotation",
+            })
+        }
+        "quotation" => {
+            let q = sales.quotations.clone();
             via("quotations", move |a, id| {
                 let s = q.clone();
                 async move { s.get(&a, QuotationId(id)).await.map(|_| ()) }
-            }),
-        ),
-    ]
+            })
+        }
+        _ => return None,
+    })
 }

@@ -21,19 +21,38 @@ use std::ops::Range;
 use uuid::Uuid;
 
 /// The `multipart/form-data` body of `POST /files`, for the document.
-#[derive(utoipa::ToSchema)]
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct FileUpload {
     /// The file; its part's `filename` is the stored name.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
-    /// `client`, `lead`, `deal`, `quotation`, … (with `record_id`).
-    #[schema(max_length = 64)]
+    /// The kind of record to attach the file to (with `record_id`).
+    #[schema(schema_with = crm_domain::files::record_type_schema)]
     record_type: Option<String>,
-    #[schema(max_length = 64)]
+    #[schema(schema_with = uuid_part)]
     record_id: Option<String>,
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = description_part)]
     description: Option<String>,
+}
+
+fn uuid_part() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+        .into()
+}
+
+/// As the patch's description, but a text part is never `null`.
+fn description_part() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    let mut s = crm_domain::kernel::openapi::opt_text::<{ DESCRIPTION_MAX }>();
+    if let utoipa::openapi::RefOr::T(utoipa::openapi::Schema::Object(o)) = &mut s {
+        o.schema_type =
+            utoipa::openapi::schema::SchemaType::new(utoipa::openapi::schema::Type::String);
+    }
+    s
 }
 
 fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
@@ -315,9 +334,9 @@ fn disposition(name: &str) -> String {
         ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`"),
         ("If-None-Match" = Option<String>, Header, description = "The `ETag` of a copy the client holds")),
     responses(
-        (status = 200, description = "The bytes", content_type = "application/octet-stream", body = Vec<u8>,
+        (status = 200, description = "The bytes, with the file's content type", content_type = "*/*", body = Vec<u8>,
             headers(("Content-Disposition" = String), ("ETag" = String), ("X-Content-Type-Options" = String))),
-        (status = 206, description = "The requested range", content_type = "application/octet-stream", body = Vec<u8>,
+        (status = 206, description = "The requested range", content_type = "*/*", body = Vec<u8>,
             headers(("Content-Range" = String))),
         (status = 304, description = "The client's copy is current"),
         (status = 416, description = "The range lies beyond the end of the file", body = crate::problem::Problem,

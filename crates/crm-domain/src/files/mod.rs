@@ -12,9 +12,11 @@ mod service;
 mod upload;
 
 pub use model::{
-    DESCRIPTION_MAX, FILE_LIST_SPEC, FileId, FilePatch, NAME_MAX, RecordRef, StoredFile,
-    UploadMeta, content_type, sanitize_name,
+    DESCRIPTION_MAX, FILE_LIST_SPEC, FileId, FilePatch, NAME_MAX, RECORD_TYPES, RecordRef,
+    StoredFile, UploadMeta, content_type, sanitize_name,
 };
+#[cfg(feature = "openapi")]
+pub use model::{record_type_or_null, record_type_schema};
 pub use ports::*;
 pub use service::{FileCleanupJob, FilePorts, FileService, FileSettings};
 pub use upload::{Upload, UploadError};

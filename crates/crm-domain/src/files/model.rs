@@ -15,6 +15,23 @@ crate::typed_id!(
     FileId
 );
 
+/// The record types files may be attached to today, as the OpenAPI document lists them. The
+/// server registers one `RecordAccess` per entry (`crm-api/src/adapters/record_access.rs`); a
+/// module that adds a record type adds it here and its adapter there.
+pub const RECORD_TYPES: &[&str] = &["client", "deal", "lead", "quotation"];
+
+/// `record_type` in a patch: one of [`RECORD_TYPES`] or `null`.
+#[cfg(feature = "openapi")]
+pub fn record_type_or_null() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::kernel::openapi::one_of(RECORD_TYPES, true)
+}
+
+/// `record_type` of an upload: one of [`RECORD_TYPES`].
+#[cfg(feature = "openapi")]
+pub fn record_type_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::kernel::openapi::one_of(RECORD_TYPES, false)
+}
+
 /// Longest file name and description, in characters.
 pub const NAME_MAX: usize = 255;
 pub const DESCRIPTION_MAX: usize = 2000;
@@ -119,12 +136,12 @@ pub struct FilePatch {
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<{ NAME_MAX }>))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_line::<{ DESCRIPTION_MAX }>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_text::<{ DESCRIPTION_MAX }>))]
     pub description: Option<Option<String>>,
     /// The kind of record to attach the file to (`client`, `lead`, `deal`, `quotation`, …);
     /// `null` with `record_id: null` detaches it.
     #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_line::<64>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = record_type_or_null))]
     pub record_type: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub record_id: Option<Option<Uuid>>,
