@@ -60,6 +60,7 @@ CRM_ENV=test \
   CRM__AUTH__ACCESS_TTL_SECS=7200 \
   CRM__MAIL__TRANSPORT=file \
   CRM__MAIL__FILE__DIR="${WORK}/mail" \
+  CRM__FILES__DIR="${WORK}/files" \
   CRM__LOG__FORMAT=json \
   "${BIN}" serve >"${REPORT_DIR}/server.log" 2>&1 &
 SERVER_PID=$!

@@ -30,6 +30,9 @@ CROSS_FIELD = {
     # The default pipeline stays the default until another one is made the default: which
     # pipeline is the default is stored state, not the request's shape.
     ("is_default", "required"),
+    # A file's record_type and record_id go together (attach needs both, detach clears both).
+    ("record_id", "required"),
+    ("record_type", "required"),
 }
 
 STAGE_NAME = re.compile(r"^stages\[[0-9]+\]\.name$")

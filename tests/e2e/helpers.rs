@@ -156,6 +156,10 @@ pub fn test_settings(db_url: &str, dir: &std::path::Path, extra: &[(&str, &str)]
         ),
         ("CRM__MAIL__OUTBOX_POLL_SECS".into(), "1".into()),
         (
+            "CRM__FILES__DIR".into(),
+            dir.join("files").display().to_string(),
+        ),
+        (
             "CRM__AUTH__JWT_SECRET".into(),
             "test-secret-long-enough-for-hs256-0123456789".into(),
         ),

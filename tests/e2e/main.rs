@@ -13,6 +13,7 @@ mod cli;
 mod clients;
 mod concurrency;
 mod events;
+mod files;
 mod idempotency;
 mod identity;
 mod identity_codes;

@@ -140,8 +140,11 @@ impl Records {
             json!({"client_id": client["id"], "currency": "USD", "items": [{"description": "x", "quantity": 1, "unit_price": 100}]}),
         )
         .await;
+        // Section 5: files.
+        let file = crate::files::upload(app, &admin.access, "a.txt", b"A's file").await;
         let mut ids = HashMap::new();
         for (res, v) in [
+            ("files", &file),
             ("clients", &client),
             ("leads", &lead),
             ("pipelines", &pipeline),

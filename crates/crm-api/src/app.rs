@@ -18,6 +18,7 @@ use crm_db::{Database, Migrator, MigratorTrait};
 use crm_domain::activity::ActivityService;
 use crm_domain::clients::ClientServices;
 use crm_domain::events::{EventService, EventType};
+use crm_domain::files::{BlobStore, FileCleanupJob, FilePorts, FileService, FileSettings};
 use crm_domain::identity::{
     AuthSettings, BootstrapAdminInput, BootstrapOutcome, IdentityPorts, IdentityServices,
     PlainPassword,
@@ -49,6 +50,7 @@ pub struct AppState {
     pub streams: Arc<Streams>,
     /// How often an idle stream gets a comment line.
     pub keepalive: Duration,
+    pub files: FileService,
     pub rate_limits: Arc<AuthRateLimiter>,
 }
 
@@ -59,6 +61,8 @@ pub struct SharedParts {
     pub passwords: Arc<PooledHasher>,
     pub rate_limits: Arc<AuthRateLimiter>,
     pub streams: Arc<Streams>,
+    /// File storage: one client (and connection pool, for S3) for every worker.
+    pub blobs: Arc<dyn BlobStore>,
 }
 
 impl SharedParts {
@@ -76,8 +80,55 @@ impl SharedParts {
             passwords: Arc::new(PooledHasher::new(scheme, cores, cores * 8)),
             rate_limits: Arc::new(AuthRateLimiter::new(s.auth.rate_limit_per_minute)),
             streams: Streams::new(s.notifications.max_streams_per_user),
+            blobs: match crm_storage::open(&storage_config(s)) {
+                Ok(store) => Arc::new(store),
+                Err(e) => Arc::new(crm_storage::Unopened(e)),
+            },
         }
     }
+}
+
+/// `CRM__FILES__*` as the storage adapter's configuration.
+pub fn storage_config(s: &Settings) -> crm_storage::StorageConfig {
+    use secrecy::ExposeSecret;
+    let f = &s.files;
+    if f.storage == "s3" {
+        crm_storage::StorageConfig::S3(crm_storage::S3Config {
+            bucket: f.s3.bucket.clone(),
+            endpoint: f.s3.endpoint.clone(),
+            region: f.s3.region.clone(),
+            access_key_id: f.s3.access_key_id.clone(),
+            secret_access_key: f.s3.secret_access_key.expose_secret().to_string(),
+            path_style: f.s3.path_style,
+        })
+    } else {
+        crm_storage::StorageConfig::Local { dir: f.dir.clone() }
+    }
+}
+
+/// The file service on `db` and the shared blob store, attached records read through `clients`
+/// and `sales`.
+fn file_service(
+    db: &Database,
+    ports: &IdentityPorts,
+    parts: &SharedParts,
+    s: &Settings,
+    clients: &ClientServices,
+    sales: &SalesServices,
+) -> FileService {
+    FileService::new(
+        FilePorts {
+            tx: ports.tx.clone(),
+            files: Arc::new(crm_db::SqlFileRepository::new(db.conn.clone())),
+            blobs: Arc::new(crm_db::SqlBlobRepository::new(db.conn.clone())),
+            store: parts.blobs.clone(),
+            activities: ports.activities.clone(),
+        },
+        FileSettings {
+            max_bytes: s.files.max_bytes,
+        },
+        crate::adapters::record_access::record_types(clients, sales),
+    )
 }
 
 impl AppState {
@@ -115,9 +166,13 @@ impl AppState {
             ports.activities.clone(),
             ports.clock.clone(),
         );
+        let sales = SalesServices::new(sales);
+        let clients = ClientServices::new(client_ports);
+        let files = file_service(&db, &ports, parts, settings, &clients, &sales);
         Self {
-            sales: SalesServices::new(sales),
-            clients: ClientServices::new(client_ports),
+            sales,
+            clients,
+            files,
             activities: ActivityService::new(ports.activities.clone()),
             events: EventService::new(
                 Arc::new(crm_db::SqlEventRepository::new(db.conn.clone())),
@@ -141,6 +196,7 @@ pub fn event_types() -> Vec<EventType> {
         crm_domain::identity::requirements::EVENT_TYPES,
         crm_domain::clients::requirements::EVENT_TYPES,
         crm_sales::requirements::EVENT_TYPES,
+        crm_domain::files::EVENT_TYPES,
     ]
     .concat()
 }
@@ -225,6 +281,8 @@ pub enum StartError {
     Migration(String),
     #[error("bootstrap admin: {0}")]
     Bootstrap(String),
+    #[error("file storage: {0}")]
+    Storage(String),
     #[error("mail settings: {0}")]
     Mail(String),
     #[error("cannot build the OpenAPI document: {0}")]
@@ -272,7 +330,7 @@ async fn run_jobs(scheduler: Scheduler, poll: Duration) {
 }
 
 /// The scheduler of this instance, with every job the server runs.
-pub fn scheduler(db: &Database) -> Scheduler {
+pub fn scheduler(db: &Database, files: FileService) -> Scheduler {
     let holder = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
     Scheduler::new(Arc::new(crm_db::SqlJobClaims::new(db.conn.clone())), holder)
         .with_job(Arc::new(CleanupJob::new(Arc::new(
@@ -281,6 +339,7 @@ pub fn scheduler(db: &Database) -> Scheduler {
         .with_job(Arc::new(NotificationCleanupJob::new(Arc::new(
             crm_db::SqlNotificationRepository::new(db.conn.clone()),
         ))))
+        .with_job(Arc::new(FileCleanupJob(files)))
 }
 
 fn mail_config(s: &Settings) -> crm_mail::MailConfig {
@@ -378,11 +437,13 @@ pub async fn start(
     };
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
 
+    crm_storage::open(&storage_config(&settings)).map_err(StartError::Storage)?;
     let parts = SharedParts::new(&settings);
     let parts_streams = parts.streams.clone();
     let state = web::Data::new(AppState::with_parts(db.clone(), &settings, &parts));
     bootstrap_admin(&state, &settings).await?;
     let keys = jwt_keys(&settings);
+    let files = state.files.clone();
     let pruner = state.clone();
     let prune_task = tokio::spawn(async move {
         loop {
@@ -399,6 +460,8 @@ pub async fn start(
     let idempotency = web::Data::new(crate::idempotency::Idempotency {
         store: Arc::new(crm_db::SqlIdempotencyStore::new(db.conn.clone())),
         max_body_bytes: settings.server.max_body_bytes,
+        // An upload at the limit plus its multipart framing and text parts.
+        max_spool_bytes: settings.files.max_bytes.saturating_add(1 << 20),
     });
 
     let server = HttpServer::new(move || {
@@ -469,7 +532,7 @@ pub async fn start(
     ));
 
     let jobs_worker = tokio::spawn(run_jobs(
-        scheduler(&db),
+        scheduler(&db, files),
         Duration::from_secs(settings.jobs.poll_secs.max(1)),
     ));
 

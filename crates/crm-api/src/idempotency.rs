@@ -31,8 +31,120 @@ pub const REPLAYED: &str = "idempotent-replayed";
 #[derive(Clone)]
 pub struct Idempotency {
     pub store: Arc<dyn IdempotencyStore>,
-    /// Requests with a larger body are refused (`413`), as the body extractor would.
+    /// Requests with a larger body are refused (`413`), as the body extractor would...
     pub max_body_bytes: usize,
+    /// ...but for `multipart/form-data` (file uploads), whose bodies up to this size are
+    /// spooled to a temporary file while hashed, and handed on from there: memory stays flat
+    /// whatever the size of the upload.
+    pub max_spool_bytes: u64,
+}
+
+/// A body read by the middleware: in memory, or (multipart bodies over the JSON limit) in an
+/// unlinked temporary file.
+enum Held {
+    Memory(Bytes),
+    Spooled(tokio::fs::File),
+}
+
+fn too_large(max: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload-too-large",
+        format!("the body is larger than {max} bytes"),
+    )
+}
+
+fn is_multipart(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
+/// Reads the body while hashing it: `Err` is the answer to give instead.
+async fn read_body(
+    payload: &mut Payload,
+    hasher: &mut Sha256,
+    memory_max: usize,
+    spool_max: Option<u64>,
+) -> Result<Held, ApiError> {
+    use tokio::io::AsyncWriteExt;
+    let io = |e: std::io::Error| {
+        tracing::error!(error = %e, "idempotency: cannot spool the body");
+        ApiError::internal()
+    };
+    let mut body = BytesMut::new();
+    let mut spool: Option<(tokio::fs::File, tokio::fs::File)> = None;
+    let mut total: u64 = 0;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request(e.to_string()))?;
+        total += chunk.len() as u64;
+        hasher.update(&chunk);
+        if let Some((writer, _)) = spool.as_mut() {
+            let max = spool_max.unwrap_or_default();
+            if total > max {
+                return Err(too_large(max));
+            }
+            writer.write_all(&chunk).await.map_err(io)?;
+            continue;
+        }
+        if body.len() + chunk.len() <= memory_max {
+            body.extend_from_slice(&chunk);
+            continue;
+        }
+        let Some(max) = spool_max else {
+            return Err(too_large(memory_max as u64));
+        };
+        if total > max {
+            return Err(too_large(max));
+        }
+        let path = std::env::temp_dir().join(format!("crm-body-{}", uuid::Uuid::now_v7()));
+        let mut writer = tokio::fs::File::create(&path).await.map_err(io)?;
+        let reader = tokio::fs::File::open(&path).await;
+        // Unlinked at once: the open handles keep the bytes, and neither an error nor a crash
+        // leaves the file behind.
+        let _ = tokio::fs::remove_file(&path).await;
+        let reader = reader.map_err(io)?;
+        writer.write_all(&body).await.map_err(io)?;
+        writer.write_all(&chunk).await.map_err(io)?;
+        body = BytesMut::new();
+        spool = Some((writer, reader));
+    }
+    match spool {
+        Some((mut writer, reader)) => {
+            writer.flush().await.map_err(io)?;
+            Ok(Held::Spooled(reader))
+        }
+        None => Ok(Held::Memory(body.freeze())),
+    }
+}
+
+/// The held body as the handler's payload.
+fn payload_of(held: Held) -> Payload {
+    match held {
+        Held::Memory(b) => Payload::from(b),
+        Held::Spooled(file) => {
+            use tokio::io::AsyncReadExt;
+            let stream = futures_util::stream::unfold(file, |mut f| async move {
+                let mut buf = BytesMut::zeroed(64 * 1024);
+                match f.read(&mut buf).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Some((Ok(buf.freeze()), f))
+                    }
+                    Err(e) => Some((Err(actix_web::error::PayloadError::Io(e)), f)),
+                }
+            });
+            Payload::Stream {
+                payload: Box::pin(stream.fuse()),
+            }
+        }
+    }
 }
 
 fn problem(req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
@@ -46,13 +158,19 @@ fn caller(req: &ServiceRequest) -> Option<(OrganizationId, UserId)> {
     Some((OrganizationId(claims.org), UserId(claims.sub)))
 }
 
-/// The request as the key promises it: method, path with query, and body.
-fn request_hash(method: &Method, target: &str, body: &[u8]) -> String {
+/// The request as the key promises it: method, path with query, and (fed as it is read) body.
+fn request_hasher(method: &Method, target: &str) -> Sha256 {
     let mut h = Sha256::new();
     h.update(method.as_str().as_bytes());
     h.update(b" ");
     h.update(target.as_bytes());
     h.update(b"\n");
+    h
+}
+
+#[cfg(test)]
+fn request_hash(method: &Method, target: &str, body: &[u8]) -> String {
+    let mut h = request_hasher(method, target);
     h.update(body);
     hex(&h.finalize())
 }
@@ -110,26 +228,18 @@ pub async fn idempotency(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     // The body, read once here and handed on to the handler unchanged.
-    let mut payload = req.take_payload();
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk?;
-        if body.len() + chunk.len() > cfg.max_body_bytes {
-            let e = ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                format!("the body is larger than {} bytes", cfg.max_body_bytes),
-            );
-            return Ok(problem(req, e));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let body: Bytes = body.freeze();
     let target = req
         .uri()
         .path_and_query()
         .map_or_else(|| req.path().to_string(), |pq| pq.as_str().to_string());
-    let hash = request_hash(req.method(), &target, &body);
+    let mut hasher = request_hasher(req.method(), &target);
+    let spool_max = is_multipart(&req).then_some(cfg.max_spool_bytes);
+    let mut payload = req.take_payload();
+    let held = match read_body(&mut payload, &mut hasher, cfg.max_body_bytes, spool_max).await {
+        Ok(h) => h,
+        Err(e) => return Ok(problem(req, e)),
+    };
+    let hash = hex(&hasher.finalize());
     let scope = KeyScope {
         organization_id: org,
         user_id: user,
@@ -164,7 +274,7 @@ pub async fn idempotency(
         }
         Claim::Answered(a) => return Ok(replay(req, a)),
     }
-    req.set_payload(Payload::from(body));
+    req.set_payload(payload_of(held));
     let res = next.call(req).await?.map_into_boxed_body();
     let (req, res) = res.into_parts();
     let status = res.status();

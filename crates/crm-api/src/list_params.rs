@@ -186,6 +186,8 @@ list_params! {
     Events = crm_domain::events::EVENT_LIST_SPEC, search = "nothing";
     /// `GET /notifications`.
     Notifications = crm_domain::notifications::NOTIFICATION_LIST_SPEC, search = "nothing";
+    /// `GET /files`.
+    Files = crm_domain::files::FILE_LIST_SPEC, search = "name and description";
     /// `GET /clients` and `GET /clients/{id}/sub-clients`.
     Clients = crm_domain::clients::CLIENT_LIST_SPEC, search = "name, email and phone";
     /// `GET /clients/{id}/contacts`.

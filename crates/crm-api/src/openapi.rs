@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (path = "/api/v1", api = routes::identity::Api),
         (path = "/api/v1", api = routes::clients::Api),
         (path = "/api/v1", api = routes::sales::Api),
+        (path = "/api/v1", api = routes::files::Api),
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&Security, &StandardErrors, &IdempotencyKeys, &OperationIds, &Links, &NotificationTypes, &NoNulInText),
@@ -44,6 +45,7 @@ use utoipa::{Modify, OpenApi};
         (name = "activities", description = "The audit log"),
         (name = "events", description = "What happened to records, as integrations see it (30 days)"),
         (name = "notifications", description = "The caller's notifications, preferences and live stream"),
+        (name = "files", description = "Uploads stored once per organization, attached to records"),
     )
 )]
 pub struct ApiDoc;

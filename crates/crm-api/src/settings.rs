@@ -46,6 +46,18 @@ poll_secs = 60
 keepalive_secs = 15
 poll_millis = 1000
 max_streams_per_user = 5
+[files]
+storage = "local"
+dir = "data/files"
+max_bytes = 26214400
+
+[files.s3]
+bucket = ""
+endpoint = ""
+region = "us-east-1"
+access_key_id = ""
+secret_access_key = ""
+path_style = false
 
 [mail]
 transport = "file"
@@ -89,6 +101,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub jobs: JobSettings,
     pub notifications: NotificationSettings,
+    pub files: FileStorageSettings,
     pub bootstrap: BootstrapSettings,
     pub log: LogSettings,
 }
@@ -172,6 +185,28 @@ pub struct NotificationSettings {
     pub poll_millis: u64,
     /// Open streams per user; one more is `429` (`CRM__NOTIFICATIONS__MAX_STREAMS_PER_USER`).
     pub max_streams_per_user: usize,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct FileStorageSettings {
+    /// `local` (`CRM__FILES__DIR`) or `s3` (`CRM__FILES__S3__*`).
+    pub storage: String,
+    pub dir: String,
+    /// Largest upload in bytes (`CRM__FILES__MAX_BYTES`, 25 MiB).
+    pub max_bytes: u64,
+    pub s3: S3Settings,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// Empty for AWS; the service's URL for any other S3-compatible one.
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    /// Path-style addressing (`host/bucket/key`), which most self-hosted services need.
+    pub path_style: bool,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -309,6 +344,16 @@ impl Settings {
         if !matches!(self.mail.smtp.tls.as_str(), "none" | "starttls" | "tls") {
             return Err(SettingsError::Invalid(
                 "CRM__MAIL__SMTP__TLS must be none, starttls or tls".into(),
+            ));
+        }
+        if !matches!(self.files.storage.as_str(), "local" | "s3") {
+            return Err(SettingsError::Invalid(
+                "CRM__FILES__STORAGE must be local or s3".into(),
+            ));
+        }
+        if self.files.storage == "s3" && self.files.s3.bucket.len() < 3 {
+            return Err(SettingsError::Invalid(
+                "CRM__FILES__S3__BUCKET must name the bucket when CRM__FILES__STORAGE=s3".into(),
             ));
         }
         if !matches!(self.log.format.as_str(), "auto" | "pretty" | "json") {

@@ -7,6 +7,7 @@ mod connect;
 mod entities;
 mod error;
 mod events_repo;
+mod files_repo;
 mod idempotency_repo;
 pub mod identity;
 mod jobs_repo;
@@ -22,6 +23,7 @@ pub use activity_repo::SqlActivityRepository;
 pub use clients::{SqlClientRepository, SqlContactRepository, SqlInteractionRepository};
 pub use connect::{Database, DbSettings, describe_connect_error, redact_url};
 pub use events_repo::SqlEventRepository;
+pub use files_repo::{SqlBlobRepository, SqlFileRepository};
 pub use idempotency_repo::SqlIdempotencyStore;
 pub use identity::{
     SqlDepartmentRepository, SqlDesignationRepository, SqlOrganizationRepository,

@@ -6,6 +6,7 @@
 pub mod activity;
 pub mod clients;
 pub mod events;
+pub mod files;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;

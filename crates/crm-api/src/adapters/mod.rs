@@ -4,4 +4,5 @@
 mod argon2id;
 pub mod clock;
 pub mod passwords;
+pub mod record_access;
 pub mod secrets;

@@ -6,6 +6,7 @@ pub mod activities;
 pub mod clients;
 pub mod dto;
 pub mod events;
+pub mod files;
 pub mod health;
 pub mod identity;
 pub mod notifications;
@@ -40,6 +41,12 @@ pub fn api_routes() -> Routes {
         .delete("/notifications/{id}", notifications::delete)
         .get("/notification-preferences", notifications::preferences)
         .put("/notification-preferences", notifications::set_preferences)
+        .post("/files", files::upload)
+        .get("/files", files::list)
+        .get("/files/{id}", files::get)
+        .patch("/files/{id}", files::update)
+        .delete("/files/{id}", files::delete)
+        .get("/files/{id}/content", files::content)
 }
 
 pub fn health(cfg: &mut web::ServiceConfig) {

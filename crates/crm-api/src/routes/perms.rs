@@ -2,6 +2,7 @@
 //! owns each resource, re-exported here for the handlers.
 
 pub use crm_domain::clients::requirements::{ClientsDelete, ClientsRead, ClientsWrite};
+pub use crm_domain::files::{FilesDelete, FilesRead, FilesWrite};
 pub use crm_domain::identity::requirements::{
     ActivitiesRead, DepartmentsDelete, DepartmentsRead, DepartmentsWrite, DesignationsDelete,
     DesignationsRead, DesignationsWrite, OrganizationRead, OrganizationWrite, PermissionsRead,

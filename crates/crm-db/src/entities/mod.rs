@@ -10,6 +10,8 @@ pub mod department;
 pub mod designation;
 pub mod document_counter;
 pub mod event;
+pub mod file;
+pub mod file_blob;
 pub mod idempotency_key;
 pub mod interaction;
 pub mod job_run;

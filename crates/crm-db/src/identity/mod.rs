@@ -57,5 +57,6 @@ pub fn ports(db: &Database, parts: IdentityParts) -> IdentityPorts {
         generator: parts.generator,
         tokens: parts.tokens,
         clock: parts.clock,
+        files: Arc::new(crate::SqlFileRepository::new(conn.clone())),
     }
 }

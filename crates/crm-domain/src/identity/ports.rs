@@ -329,4 +329,6 @@ pub struct IdentityPorts {
     pub generator: Arc<dyn SecretGenerator>,
     pub tokens: Arc<dyn TokenIssuer>,
     pub clock: Arc<dyn Clock>,
+    /// To check that `logo_file_id` names a file of the organization.
+    pub files: Arc<dyn crate::files::FileRepository>,
 }

@@ -122,6 +122,7 @@ pub struct Env {
     pub activities: MockActivityRepository,
     pub outbox: MockOutboxRepository,
     pub passwords: MockPasswordHasher,
+    pub files: crate::files::MockFileRepository,
     pub probe: Probe,
 }
 
@@ -146,6 +147,7 @@ impl Env {
             activities,
             outbox,
             passwords: MockPasswordHasher::new(),
+            files: crate::files::MockFileRepository::new(),
             probe,
         }
     }
@@ -169,6 +171,7 @@ impl Env {
             generator: Arc::new(FakeGenerator),
             tokens: Arc::new(FakeTokens),
             clock: Arc::new(FixedClock::default()),
+            files: Arc::new(self.files),
         };
         (ports, probe)
     }

@@ -297,3 +297,9 @@ pub fn quantity() -> RefOr<Schema> {
             .build(),
     ))
 }
+
+/// One of `values`; with `nullable`, also `null` (a patch that clears the field).
+pub fn one_of(values: &'static [&'static str], nullable: bool) -> RefOr<Schema> {
+    let nulls = nullable.then_some(Value::Null);
+    done(string(nullable).enum_values(Some(values.iter().map(|v| Value::from(*v)).chain(nulls))))
+}

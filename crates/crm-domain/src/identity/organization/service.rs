@@ -2,12 +2,13 @@
 
 use super::model::{Organization, OrganizationPatch, currency, optional_email, timezone};
 use crate::activity::audit;
+use crate::files::FileId;
 use crate::identity::model::{ValueError, optional_text, phone, required_text, website};
 use crate::identity::ports::IdentityPorts;
 use crate::identity::requirements::{OrganizationRead, OrganizationWrite};
 use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;
-use crate::kernel::input::Errors;
+use crate::kernel::input::{Errors, not_found};
 use crate::kernel::rules::check_version;
 use crate::kernel::scope::{require, require_all};
 
@@ -42,6 +43,17 @@ impl OrganizationService {
         patch: OrganizationPatch,
     ) -> Result<Organization, DomainError> {
         require_all::<OrganizationWrite>(actor)?;
+        // What the body names is looked up before the transaction, on the pool.
+        let mut named = Errors::new();
+        if let Some(Some(id)) = patch.logo_file_id
+            && !self
+                .p
+                .files
+                .exists(actor.organization_id, FileId(id))
+                .await?
+        {
+            named.push(not_found("logo_file_id", "file"));
+        }
         let mut tx = self.p.tx.begin().await?;
         let current = self
             .p
@@ -51,6 +63,7 @@ impl OrganizationService {
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let mut errors = Errors::new();
+        errors.extend(named);
         let max = Organization::NAME_MAX;
         let p = patch;
         errors.patch(
@@ -164,6 +177,38 @@ mod tests {
             svc.get(&actor(mine, &["leads:read"])).await,
             Err(DomainError::Forbidden { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn the_logo_must_be_a_file_of_the_organization() {
+        let mut env = Env::new();
+        let mine = OrganizationId::new();
+        let (theirs, ours) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        env.files
+            .expect_exists()
+            .withf(move |o, _| *o == mine)
+            .returning(move |_, id| Ok(id.0 == ours));
+        env.organizations
+            .expect_get_for_update()
+            .returning(move |_, o| Ok(org(o)));
+        env.organizations
+            .expect_update()
+            .withf(move |_, o, _| o.logo_file_id == Some(ours))
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let (svc, _) = svc(env);
+        let admin = actor(mine, &["organization:write"]);
+        let logo = |id| OrganizationPatch {
+            logo_file_id: Some(id),
+            ..Default::default()
+        };
+        let Err(DomainError::Invalid(errors)) = svc.patch(&admin, None, logo(Some(theirs))).await
+        else {
+            panic!("expected 422")
+        };
+        assert_eq!(errors[0].field, "logo_file_id");
+        let ok = svc.patch(&admin, None, logo(Some(ours))).await.unwrap();
+        assert_eq!(ok.logo_file_id, Some(ours));
     }
 
     #[tokio::test]
