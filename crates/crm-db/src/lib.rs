@@ -16,6 +16,7 @@ mod rows;
 pub mod sales;
 mod statements;
 mod tx;
+mod webhook_repo;
 
 pub use activity_repo::SqlActivityRepository;
 pub use clients::{SqlClientRepository, SqlContactRepository, SqlInteractionRepository};
@@ -34,5 +35,6 @@ pub use sales::{
 };
 pub use statements::StatementLog;
 pub use tx::SqlTxManager;
+pub use webhook_repo::{SqlDeliveryRepository, SqlWebhookRepository};
 
 pub use migration::{Migrator, MigratorTrait};

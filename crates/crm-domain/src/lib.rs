@@ -11,6 +11,7 @@ pub mod identity;
 pub mod jobs;
 pub mod kernel;
 pub mod mail;
+pub mod webhooks;
 
 pub use kernel::context::{Actor, Permission, Scope};
 pub use kernel::error::{DomainError, StoreError};
