@@ -184,6 +184,10 @@ list_params! {
     Activities = crm_domain::activity::LIST_SPEC, search = "nothing";
     /// `GET /events`.
     Events = crm_domain::events::EVENT_LIST_SPEC, search = "nothing";
+    /// `GET /webhooks`.
+    Webhooks = crm_domain::webhooks::WEBHOOK_LIST_SPEC, search = "url and description";
+    /// `GET /webhooks/{id}/deliveries`.
+    Deliveries = crm_domain::webhooks::DELIVERY_LIST_SPEC, search = "nothing";
     /// `GET /clients` and `GET /clients/{id}/sub-clients`.
     Clients = crm_domain::clients::CLIENT_LIST_SPEC, search = "name, email and phone";
     /// `GET /clients/{id}/contacts`.

@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         (path = "/api/v1", api = routes::identity::Api),
         (path = "/api/v1", api = routes::clients::Api),
         (path = "/api/v1", api = routes::sales::Api),
+        (path = "/api/v1", api = routes::webhooks::Api),
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&Security, &StandardErrors, &IdempotencyKeys, &OperationIds, &Links, &NoNulInText),
@@ -38,6 +39,7 @@ use utoipa::{Modify, OpenApi};
         (name = "quotations", description = "Quotations with computed totals"),
         (name = "activities", description = "The audit log"),
         (name = "events", description = "What happened to records, as integrations see it (30 days)"),
+        (name = "webhooks", description = "Signed deliveries of events to subscribed urls (Standard Webhooks)"),
     )
 )]
 pub struct ApiDoc;

@@ -5,3 +5,4 @@ mod argon2id;
 pub mod clock;
 pub mod passwords;
 pub mod secrets;
+pub mod webhooks;

@@ -10,6 +10,7 @@ pub mod health;
 pub mod identity;
 pub mod perms;
 pub mod sales;
+pub mod webhooks;
 
 use crate::access::Routes;
 use actix_web::web;
@@ -23,10 +24,12 @@ pub fn health_routes() -> Routes {
 
 /// Every route under `/api/v1`.
 pub fn api_routes() -> Routes {
-    sales::routes(clients::routes(identity::routes(Routes::new("/api/v1"))))
-        .get("/activities", activities::list)
-        .get("/events", events::list)
-        .get("/event-types", events::types)
+    webhooks::routes(sales::routes(clients::routes(identity::routes(
+        Routes::new("/api/v1"),
+    ))))
+    .get("/activities", activities::list)
+    .get("/events", events::list)
+    .get("/event-types", events::types)
 }
 
 pub fn health(cfg: &mut web::ServiceConfig) {
