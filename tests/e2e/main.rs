@@ -29,3 +29,4 @@ mod round_trips;
 mod sales;
 mod sorting;
 mod tenancy;
+mod webhooks;
