@@ -17,13 +17,18 @@ pub mod signing;
 
 pub use delivery::{DispatchReport, WebhookDispatcher};
 pub use model::{
-    DELIVERY_LIST_SPEC, Delivery, DeliveryId, DeliveryStatus, WEBHOOK_DESCRIPTION_MAX,
-    WEBHOOK_LIST_SPEC, WEBHOOK_URL_MAX, Webhook, WebhookId, WebhookInput, WebhookPatch,
-    WebhookWithSecret,
+    DELIVERY_LIST_SPEC, Delivery, DeliveryId, DeliveryStatus, EVENT_PATTERN_PATTERN,
+    WEBHOOK_DESCRIPTION_MAX, WEBHOOK_LIST_SPEC, WEBHOOK_URL_MAX, WEBHOOK_URL_PATTERN, Webhook,
+    WebhookId, WebhookInput, WebhookPatch, WebhookWithSecret,
 };
 pub use ports::*;
 pub use retry::RetrySchedule;
 pub use service::{WebhookPorts, WebhookService};
+
+/// The url shape check the service applies (for the OpenAPI pattern test).
+pub fn check_url_shape(url: &str) -> Result<String, crate::kernel::validation::ValueError> {
+    service::url_shape(url)
+}
 pub use signing::WebhookSecret;
 
 crate::requirements! {

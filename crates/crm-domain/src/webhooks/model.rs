@@ -15,6 +15,65 @@ crate::typed_id!(
     DeliveryId
 );
 
+/// The shape of a webhook url, as the OpenAPI document states it and `url_shape` checks it:
+/// `http(s)://`, a host name (its last label starting with a letter) or a dotted-quad IPv4
+/// address, an optional port (up to 65535), then printable
+/// ASCII without spaces.
+pub const WEBHOOK_URL_PATTERN: &str = "^[Hh][Tt][Tt][Pp][Ss]?://(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*)(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?([/?#][!-~]*)?$";
+/// The shape of an event-type pattern (`patterns::check` then asks the catalogue).
+pub const EVENT_PATTERN_PATTERN: &str =
+    "^(\\*|[a-z0-9_]+(\\.[a-z0-9_]+)*\\.\\*|[a-z0-9_]+(\\.[a-z0-9_]+)+)$";
+
+#[cfg(feature = "openapi")]
+fn url_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(WEBHOOK_URL_PATTERN))
+        .max_length(Some(WEBHOOK_URL_MAX))
+        .into()
+}
+
+#[cfg(feature = "openapi")]
+fn url_or_null() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            utoipa::openapi::schema::Type::String,
+            utoipa::openapi::schema::Type::Null,
+        ]))
+        .pattern(Some(WEBHOOK_URL_PATTERN))
+        .max_length(Some(WEBHOOK_URL_MAX))
+        .into()
+}
+
+#[cfg(feature = "openapi")]
+fn patterns_schema(nullable: bool) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    let item = utoipa::openapi::ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(EVENT_PATTERN_PATTERN));
+    let ty = if nullable {
+        SchemaType::from_iter([Type::Array, Type::Null])
+    } else {
+        SchemaType::new(Type::Array)
+    };
+    utoipa::openapi::ArrayBuilder::new()
+        .schema_type(ty)
+        .items(item)
+        .min_items(Some(1))
+        .max_items(Some(super::patterns::MAX_PATTERNS))
+        .into()
+}
+
+#[cfg(feature = "openapi")]
+fn patterns_required() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    patterns_schema(false)
+}
+
+#[cfg(feature = "openapi")]
+fn patterns_or_null() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    patterns_schema(true)
+}
+
 /// Longest url and description.
 pub const WEBHOOK_URL_MAX: usize = 2048;
 pub const WEBHOOK_DESCRIPTION_MAX: usize = 500;
@@ -27,7 +86,7 @@ pub const WEBHOOK_DESCRIPTION_MAX: usize = 500;
     "id": "019c2308-b860-7c79-86d4-ac7a5c3902b3",
     "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
     "url": "https://hooks.example.com/crm",
-    "event_types": ["lead.created", "invoice.*"],
+    "event_types": ["lead.created", "deal.*"],
     "description": "Sync to the data warehouse",
     "is_active": true,
     "created_at": "2026-02-03T10:25:00.000000Z",
@@ -73,17 +132,17 @@ pub struct WebhookWithSecret {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", schema(example = json!({
     "url": "https://hooks.example.com/crm",
-    "event_types": ["lead.created", "invoice.*"],
+    "event_types": ["lead.created", "deal.*"],
     "description": "Sync to the data warehouse"
 })))]
 pub struct WebhookInput {
     /// `http` or `https`; must not resolve to a loopback, private or link-local address.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2048))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = url_schema))]
     pub url: String,
     /// Event types from `GET /event-types`, `<resource>.*` or `*`; at least one.
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = patterns_required))]
     pub event_types: Vec<String>,
-    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_line::<{ WEBHOOK_DESCRIPTION_MAX }>))]
     pub description: Option<String>,
     /// Default `true`.
     pub is_active: Option<bool>,
@@ -95,12 +154,12 @@ pub struct WebhookInput {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", schema(example = json!({"is_active": false})))]
 pub struct WebhookPatch {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2048))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = url_or_null))]
     pub url: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = patterns_or_null))]
     pub event_types: Option<Vec<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 500))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_line::<{ WEBHOOK_DESCRIPTION_MAX }>))]
     pub description: Option<Option<String>>,
     pub is_active: Option<bool>,
 }

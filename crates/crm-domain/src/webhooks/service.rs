@@ -41,9 +41,10 @@ pub struct WebhookService {
     types: Arc<Vec<&'static str>>,
 }
 
-/// The url's shape; whether it may be reached is the sender's check.
-fn url_shape(raw: &str) -> Result<String, ValueError> {
-    let url = raw.trim();
+/// The url's shape, exactly [`super::model::WEBHOOK_URL_PATTERN`] (the OpenAPI document
+/// states it); whether it may be reached is the sender's check.
+pub(crate) fn url_shape(url: &str) -> Result<String, ValueError> {
+    let bad = |m: &str| Err(ValueError::new("invalid", m.to_string()));
     if url.is_empty() {
         return Err(ValueError::new("required", "url is required"));
     }
@@ -54,14 +55,50 @@ fn url_shape(raw: &str) -> Result<String, ValueError> {
         ));
     }
     let lower = url.to_ascii_lowercase();
-    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
-        return Err(ValueError::new(
-            "invalid",
-            "url must start with http:// or https://",
-        ));
+    let Some(rest) = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+    else {
+        return bad("url must start with http:// or https://");
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    if !tail.chars().all(|c| c.is_ascii_graphic()) {
+        return bad("url must be printable ASCII without spaces (percent-encode the rest)");
     }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ValueError::new("invalid", "url must not contain spaces"));
+    let (host, port) = match authority.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    let label_ok =
+        |l: &str| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let octet = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 3
+            && l.chars().all(|c| c.is_ascii_digit())
+            && (l == "0" || !l.starts_with('0'))
+            && l.parse::<u16>().is_ok_and(|n| n <= 255)
+    };
+    let labels: Vec<&str> = host.split('.').collect();
+    let quad = labels.len() == 4 && labels.iter().all(|l| octet(l));
+    // A name's last label starts with a letter: one that is a number would make the host an
+    // IPv4 address in URL parsing (`1.2.3.4.5`, `127.1`).
+    let name = labels.iter().all(|l| label_ok(l))
+        && labels
+            .last()
+            .is_some_and(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()));
+    if !(quad || name) {
+        return bad(
+            "url must name a host (a name whose last label starts with a letter, or an IPv4 address)",
+        );
+    }
+    if let Some(p) = port {
+        let digits = !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit());
+        let in_range =
+            p.len() < 5 || (!p.starts_with('0') && p.parse::<u32>().is_ok_and(|n| n <= 65535));
+        if !(digits && in_range) {
+            return bad("url port must be 0 to 65535");
+        }
     }
     Ok(url.to_string())
 }
