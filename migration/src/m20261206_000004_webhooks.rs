@@ -129,7 +129,10 @@ impl MigrationTrait for Migration {
         let db = m.get_connection();
         let relay_index = match b {
             DatabaseBackend::MySql => "CREATE INDEX ix_activities_relay ON activities (relay, id)",
-            _ => "CREATE INDEX ix_activities_relay ON activities (id) WHERE relay",
+            // `relay = TRUE` in the index and, literally, in the relay's query: SQLite uses a
+            // partial index only for a term written the same way (PostgreSQL reads both as
+            // `relay`).
+            _ => "CREATE INDEX ix_activities_relay ON activities (id) WHERE relay = TRUE",
         };
         db.execute_unprepared(relay_index).await?;
         Ok(())

@@ -267,7 +267,8 @@ impl DeliveryRepository for SqlDeliveryRepository {
             .column(activity::Column::Id)
             .column(activity::Column::OrganizationId)
             .column(activity::Column::EventType)
-            .filter(activity::Column::Relay.eq(true))
+            // A literal, not a parameter: it is the partial index's own condition.
+            .filter(Expr::col(activity::Column::Relay).eq(Expr::cust("TRUE")))
             .order_by_asc(activity::Column::Id)
             .limit(u64::from(limit));
         let marked: Vec<(Uuid, Uuid, Option<String>)> = self
