@@ -119,6 +119,18 @@ impl Audited for Webhook {
 /// its secret, shown this once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "019c2308-b860-7c79-86d4-ac7a5c3902b3",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "url": "https://hooks.example.com/crm",
+    "event_types": ["lead.created", "deal.*"],
+    "description": "Sync to the data warehouse",
+    "is_active": true,
+    "created_at": "2026-02-03T10:25:00.000000Z",
+    "updated_at": "2026-02-03T10:25:00.000000Z",
+    "version": 1,
+    "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwK2mIvHdT9Ys="
+})))]
 pub struct WebhookWithSecret {
     #[serde(flatten)]
     pub webhook: Webhook,
