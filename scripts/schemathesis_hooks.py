@@ -75,6 +75,13 @@ def _unfulfillable(error):
     # A stage name may appear once per pipeline, ignoring case.
     if code == "duplicate" and STAGE_NAME.match(field):
         return "stage names repeat within a pipeline"
+    # Whether a webhook url may be delivered to depends on what its host resolves to here
+    # (DNS, and the loopback/private refusal), not on the request's shape.
+    if field == "url" and code in ("unresolvable", "forbidden_target"):
+        return "webhook url not resolvable here, or internal"
+    # Webhook patterns name the server's event catalogue (GET /event-types).
+    if field.startswith("event_types[") and code == "unknown":
+        return "event type not in the catalogue"
     if (field, code) in CROSS_FIELD:
         return f"cross-field rule ({field} {code})"
     if code == "out_of_range" and LINE_OVERFLOW.match(field) and "out of range" in message:

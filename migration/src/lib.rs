@@ -20,6 +20,7 @@ mod m20261205_000002_code_requests;
 mod m20261206_000001_job_runs;
 mod m20261206_000002_events;
 mod m20261206_000003_idempotency_keys;
+mod m20261206_000004_webhooks;
 mod m20261206_000005_notifications;
 mod m20261206_000006_files;
 pub mod schema;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_job_runs::Migration),
             Box::new(m20261206_000002_events::Migration),
             Box::new(m20261206_000003_idempotency_keys::Migration),
+            Box::new(m20261206_000004_webhooks::Migration),
             Box::new(m20261206_000005_notifications::Migration),
             Box::new(m20261206_000006_files::Migration),
         ]

@@ -32,3 +32,4 @@ mod round_trips;
 mod sales;
 mod sorting;
 mod tenancy;
+mod webhooks;

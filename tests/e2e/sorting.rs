@@ -219,6 +219,8 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/deals",
     "/api/v1/quotations",
     "/api/v1/notifications",
+    "/api/v1/webhooks",
+    "/api/v1/webhooks/{id}/deliveries",
 ];
 
 /// The sortable fields of `sort`'s pattern, `^[-+]?(a|b)(,[-+]?(a|b))*$`.
@@ -231,9 +233,34 @@ fn sortable(pattern: &str) -> Vec<String> {
 }
 
 backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
-    let app = spawn_app(b).await;
+    // Webhooks on loopback, each delivery failing once for good (no retries), so the delivery
+    // log is still while it is walked.
+    let app = spawn_app_with(
+        b,
+        &[
+            ("CRM__WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true"),
+            ("CRM__WEBHOOKS__RETRY_SCHEDULE_SECS", ""),
+            ("CRM__WEBHOOKS__POLL_MILLIS", "100"),
+        ],
+    )
+    .await;
     let admin = app.register_admin("Tables Co").await;
     let t = &admin.access;
+    let hook = create(
+        &app,
+        t,
+        "/api/v1/webhooks",
+        json!({"url": "http://127.0.0.1:9/all", "event_types": ["*"], "description": "all"}),
+    )
+    .await;
+    let hook_id = hook["id"].as_str().unwrap().to_string();
+    create(
+        &app,
+        t,
+        "/api/v1/webhooks",
+        json!({"url": "http://127.0.0.1:9/leads", "event_types": ["lead.*"]}),
+    )
+    .await;
     // Two or more rows in every list, with some optional fields empty, so each sort pages
     // (limit 1) through a cursor holding a value of the field's type, NULL included.
     let parent = create(&app, t, "/api/v1/clients", json!({"name": "parent", "kind": "company", "email": "p@parent.example", "industry": "retail"})).await;
@@ -317,6 +344,22 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
     )
     .await;
 
+    // Every delivery attempted (and failed) before the log is walked.
+    for _ in 0..300 {
+        let pending = ok(
+            app.get_as(
+                t,
+                &format!("/api/v1/webhooks/{hook_id}/deliveries?status=pending&limit=1"),
+            )
+            .await,
+            200,
+        )
+        .await;
+        if pending["data"].as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let doc = ok(app.get("/api/v1/openapi.json").await, 200).await;
     let mut seen = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -334,7 +377,11 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
                 .any(|f| f == "created_at" || f == "occurred_at"),
             "{path}: {fields:?}"
         );
-        let url = path.replace("{id}", &cid);
+        let url = if path.starts_with("/api/v1/webhooks/") {
+            path.replace("{id}", &hook_id)
+        } else {
+            path.replace("{id}", &cid)
+        };
         for f in &fields {
             let desc = format!("-{f}");
             for s in [f.as_str(), desc.as_str()] {

@@ -78,6 +78,8 @@ struct Records {
     ids: HashMap<&'static str, String>,
     /// Where each record is read, for the records that nest under another.
     nested: HashMap<&'static str, String>,
+    /// Records that only fill paths (no route reads one alone): webhook deliveries.
+    path_only: HashMap<&'static str, String>,
 }
 
 impl Records {
@@ -191,7 +193,42 @@ impl Records {
             "notifications",
             mine["data"][0]["id"].as_str().unwrap().to_string(),
         );
-        Records { ids, nested }
+        // Section 5: a webhook (its creation is its first event, delivered to it) and that
+        // delivery.
+        let hook = create_as(
+            app,
+            &admin.access,
+            "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/hook", "event_types": ["*"]}),
+        )
+        .await;
+        let hook_id = hook["id"].as_str().unwrap().to_string();
+        ids.insert("webhooks", hook_id.clone());
+        let mut delivery = None;
+        for _ in 0..100 {
+            let page = expect_json(
+                app.get_as(
+                    &admin.access,
+                    &format!("/api/v1/webhooks/{hook_id}/deliveries"),
+                )
+                .await,
+                200,
+            )
+            .await;
+            if let Some(d) = page["data"][0]["id"].as_str() {
+                delivery = Some(d.to_string());
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let mut path_only = HashMap::new();
+        // `{delivery_id}` is filled from the kind `deliverys`.
+        path_only.insert("deliverys", delivery.expect("the webhook's first delivery"));
+        Records {
+            ids,
+            nested,
+            path_only,
+        }
     }
 
     /// `path` with every `{param}` replaced by A's record of that kind: `{id}` by the
@@ -209,7 +246,11 @@ impl Records {
             } else {
                 format!("{}s", param.trim_end_matches("_id"))
             };
-            let Some(id) = self.ids.get(kind.as_str()) else {
+            let Some(id) = self
+                .ids
+                .get(kind.as_str())
+                .or_else(|| self.path_only.get(kind.as_str()))
+            else {
                 panic!("no fixture for {kind} (route {path}): add one to Records::create");
             };
             out.push_str(&rest[..start]);
@@ -251,7 +292,8 @@ impl Records {
 backend_tests!(
     second_organization_and_missing_permissions,
     |b| async move {
-        let app = spawn_app(b).await;
+        // The webhook fixture's url is on loopback.
+        let app = spawn_app_with(b, &[("CRM__WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true")]).await;
         let a = app.register_admin("Tenant A").await;
         let bb = app.register_admin("Tenant B").await;
         assert_ne!(a.organization_id, bb.organization_id);

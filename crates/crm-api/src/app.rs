@@ -3,6 +3,7 @@
 use crate::adapters::clock::StoreClock;
 use crate::adapters::passwords::{PooledHasher, Scheme};
 use crate::adapters::secrets::{HmacSecretHasher, RandomSecrets};
+use crate::adapters::webhooks::{HttpWebhookSender, SealedSecrets, UnavailableSender};
 use crate::auth::{AuthContext, JwtKeys};
 use crate::framework_errors::{configure_extractors, not_found, to_problem};
 use crate::notification_streams::Streams;
@@ -27,6 +28,9 @@ use crm_domain::jobs::{CleanupJob, Scheduler};
 use crm_domain::kernel::clock;
 use crm_domain::mail::{OutboxDispatcher, RetryPolicy};
 use crm_domain::notifications::{NotificationCleanupJob, NotificationService, Notifier};
+use crm_domain::webhooks::{
+    SecretVault, WebhookDispatcher, WebhookPorts, WebhookSender, WebhookService,
+};
 use crm_sales::SalesServices;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -51,6 +55,7 @@ pub struct AppState {
     /// How often an idle stream gets a comment line.
     pub keepalive: Duration,
     pub files: FileService,
+    pub webhooks: WebhookService,
     pub rate_limits: Arc<AuthRateLimiter>,
 }
 
@@ -63,6 +68,9 @@ pub struct SharedParts {
     pub streams: Arc<Streams>,
     /// File storage: one client (and connection pool, for S3) for every worker.
     pub blobs: Arc<dyn BlobStore>,
+    /// The webhook HTTP client (one connection pool for the instance) and secret vault.
+    pub webhook_sender: Arc<dyn WebhookSender>,
+    pub webhook_vault: Arc<dyn SecretVault>,
 }
 
 impl SharedParts {
@@ -84,6 +92,14 @@ impl SharedParts {
                 Ok(store) => Arc::new(store),
                 Err(e) => Arc::new(crm_storage::Unopened(e)),
             },
+            webhook_sender: match HttpWebhookSender::new(s.webhooks.allow_private_targets) {
+                Ok(sender) => Arc::new(sender),
+                Err(e) => {
+                    tracing::error!(error = %e, "webhooks cannot be delivered");
+                    Arc::new(UnavailableSender(e))
+                }
+            },
+            webhook_vault: Arc::new(SealedSecrets::new(&s.auth.jwt_secret)),
         }
     }
 }
@@ -166,10 +182,22 @@ impl AppState {
             ports.activities.clone(),
             ports.clock.clone(),
         );
+        let webhooks = WebhookService::new(
+            WebhookPorts {
+                tx: ports.tx.clone(),
+                webhooks: Arc::new(crm_db::SqlWebhookRepository::new(conn.clone())),
+                deliveries: Arc::new(crm_db::SqlDeliveryRepository::new(conn.clone())),
+                activities: ports.activities.clone(),
+                sender: parts.webhook_sender.clone(),
+                vault: parts.webhook_vault.clone(),
+            },
+            event_types().iter().map(|t| t.r#type).collect(),
+        );
         let sales = SalesServices::new(sales);
         let clients = ClientServices::new(client_ports);
         let files = file_service(&db, &ports, parts, settings, &clients, &sales);
         Self {
+            webhooks,
             sales,
             clients,
             files,
@@ -197,6 +225,7 @@ pub fn event_types() -> Vec<EventType> {
         crm_domain::clients::requirements::EVENT_TYPES,
         crm_sales::requirements::EVENT_TYPES,
         crm_domain::files::EVENT_TYPES,
+        crm_domain::webhooks::EVENT_TYPES,
     ]
     .concat()
 }
@@ -320,6 +349,45 @@ async fn drain_outbox(dispatcher: OutboxDispatcher, poll: Duration) {
     }
 }
 
+/// Relays events to webhook deliveries and attempts the due ones, for as long as the server
+/// runs. Several instances may run this at once: claims are exclusive. Attempts run
+/// concurrently (each at most 10 s); a full batch is followed at once by the next.
+async fn deliver_webhooks(dispatcher: WebhookDispatcher, poll: Duration) {
+    const BATCH: u32 = 50;
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        let now = clock::now();
+        let relayed = match dispatcher.relay(now, BATCH).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "webhook relay failed; will retry");
+                0
+            }
+        };
+        let claimed = match dispatcher.claim(now, BATCH).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "webhook claim failed; will retry");
+                vec![]
+            }
+        };
+        let full = relayed >= BATCH || claimed.len() >= BATCH as usize;
+        for d in claimed {
+            let dispatcher = dispatcher.clone();
+            running.spawn(async move {
+                if let Err(e) = dispatcher.attempt(d, clock::now()).await {
+                    // The claim runs out and the delivery is attempted again.
+                    tracing::warn!(error = %e, "recording a webhook attempt failed");
+                }
+            });
+        }
+        while running.try_join_next().is_some() {}
+        if !full {
+            tokio::time::sleep(poll).await;
+        }
+    }
+}
+
 /// Runs the scheduled jobs for as long as the server runs: at start, then every `poll`. Each
 /// job's period is claimed in the database first, so with several instances one runs it.
 async fn run_jobs(scheduler: Scheduler, poll: Duration) {
@@ -413,6 +481,7 @@ pub async fn start(
     settings: Settings,
     listener: Option<TcpListener>,
 ) -> Result<Running, StartError> {
+    crate::adapters::webhooks::install_crypto_provider();
     let workers = match settings.server.workers {
         0 => std::thread::available_parallelism()
             .map(|n| n.get())
@@ -456,6 +525,8 @@ pub async fn start(
     let openapi_json = web::Bytes::from(
         serde_json::to_vec(&ApiDoc::openapi()).map_err(|e| StartError::OpenApi(e.to_string()))?,
     );
+    let (webhook_sender, webhook_vault) =
+        (parts.webhook_sender.clone(), parts.webhook_vault.clone());
     let server_settings = settings.clone();
     let idempotency = web::Data::new(crate::idempotency::Idempotency {
         store: Arc::new(crm_db::SqlIdempotencyStore::new(db.conn.clone())),
@@ -531,6 +602,29 @@ pub async fn start(
         Duration::from_secs(settings.mail.outbox_poll_secs.max(1)),
     ));
 
+    // The webhook workers poll on a pool of their own (at most two connections): their polling
+    // never waits for, nor shows up in, the request pools (and their statement log).
+    let mut hooks_db = main_db.clone();
+    hooks_db.statements = None;
+    hooks_db.max_connections = hooks_db.max_connections.min(2);
+    hooks_db.min_connections = 0;
+    let hooks_db = Database::connect(&hooks_db)
+        .await
+        .map_err(|e| StartError::Database(e.to_string()))?;
+    let schedule = settings
+        .webhooks
+        .schedule()
+        .map_err(|e| StartError::Database(format!("webhook retry schedule: {e}")))?;
+    let webhook_worker = tokio::spawn(deliver_webhooks(
+        WebhookDispatcher::new(
+            Arc::new(crm_db::SqlDeliveryRepository::new(hooks_db.conn.clone())),
+            webhook_sender,
+            webhook_vault,
+            schedule,
+        ),
+        Duration::from_millis(settings.webhooks.poll_millis.max(50)),
+    ));
+
     let jobs_worker = tokio::spawn(run_jobs(
         scheduler(&db, files),
         Duration::from_secs(settings.jobs.poll_secs.max(1)),
@@ -547,7 +641,13 @@ pub async fn start(
     Ok(Running {
         port,
         server,
-        background: vec![outbox_worker, prune_task, jobs_worker, feed_worker],
+        background: vec![
+            outbox_worker,
+            prune_task,
+            jobs_worker,
+            feed_worker,
+            webhook_worker,
+        ],
         statements: db.statement_log().cloned(),
         streams,
     })

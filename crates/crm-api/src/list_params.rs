@@ -188,6 +188,10 @@ list_params! {
     Notifications = crm_domain::notifications::NOTIFICATION_LIST_SPEC, search = "nothing";
     /// `GET /files`.
     Files = crm_domain::files::FILE_LIST_SPEC, search = "name and description";
+    /// `GET /webhooks`.
+    Webhooks = crm_domain::webhooks::WEBHOOK_LIST_SPEC, search = "url and description";
+    /// `GET /webhooks/{id}/deliveries`.
+    Deliveries = crm_domain::webhooks::DELIVERY_LIST_SPEC, search = "nothing";
     /// `GET /clients` and `GET /clients/{id}/sub-clients`.
     Clients = crm_domain::clients::CLIENT_LIST_SPEC, search = "name, email and phone";
     /// `GET /clients/{id}/contacts`.

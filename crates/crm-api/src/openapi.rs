@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         (path = "/api/v1", api = routes::clients::Api),
         (path = "/api/v1", api = routes::sales::Api),
         (path = "/api/v1", api = routes::files::Api),
+        (path = "/api/v1", api = routes::webhooks::Api),
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&Security, &StandardErrors, &IdempotencyKeys, &OperationIds, &Links, &NotificationTypes, &NoNulInText),
@@ -46,6 +47,7 @@ use utoipa::{Modify, OpenApi};
         (name = "events", description = "What happened to records, as integrations see it (30 days)"),
         (name = "notifications", description = "The caller's notifications, preferences and live stream"),
         (name = "files", description = "Uploads stored once per organization, attached to records"),
+        (name = "webhooks", description = "Signed deliveries of events to subscribed urls (Standard Webhooks)"),
     )
 )]
 pub struct ApiDoc;

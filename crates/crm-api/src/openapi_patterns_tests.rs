@@ -143,3 +143,79 @@ fn phone_website_and_email_patterns_match_their_validators() {
         s.trim().is_empty() || EmailAddress::parse(s).is_ok()
     });
 }
+
+#[test]
+fn webhook_url_and_pattern_shapes_match_the_validators() {
+    use crm_domain::webhooks::{EVENT_PATTERN_PATTERN, WEBHOOK_URL_PATTERN, patterns};
+    let url = regex::Regex::new(WEBHOOK_URL_PATTERN).unwrap();
+    let mut urls: Vec<String> = samples(60);
+    for s in [
+        "http://a",
+        "https://hooks.example.com/x?y=1#z",
+        "HTTP://A.B:65535/",
+        "http://a:65536",
+        "http://a:00080",
+        "http://a:0",
+        "http://a:",
+        "http://a..b/",
+        "http://.a",
+        "http://a/ b",
+        "http://a/é",
+        "ftp://a",
+        "http://",
+        "http://a:99999",
+        "http://a:6553",
+        "http://1.2.3.4:80/p",
+        " http://a",
+        "http://a ",
+        "http://a/\u{0}",
+        "http://[::1]/",
+        "http://a_b/",
+        "http://a-b/~",
+        "https://a:12345",
+        "http://a?x",
+        "http://a#",
+        "http://a:60000/",
+        "HTTP://0uxyntj1k.0.0.0.0.0",
+        "http://127.1",
+        "http://1.2.3.256",
+        "http://01.2.3.4",
+        "http://0.0.0.0",
+        "http://255.255.255.255:1",
+        "http://a.0x1",
+        "http://a.b1",
+        "http://1a.b",
+        "http://0x7f000001",
+        "http://10.0.0.1/x",
+    ] {
+        urls.push(s.to_string());
+    }
+    for s in &urls {
+        let server = crm_domain::webhooks::check_url_shape(s).is_ok();
+        assert_eq!(url.is_match(s), server, "url {s:?}");
+    }
+    let pat = regex::Regex::new(EVENT_PATTERN_PATTERN).unwrap();
+    let mut pats: Vec<String> = samples(20);
+    for s in [
+        "*",
+        "lead.*",
+        "lead.created",
+        "a.b.c",
+        "lead",
+        "lead*",
+        "*.x",
+        ".*",
+        "a..b",
+        "A.b",
+        "a.b ",
+        "**",
+        "a_1.b_2",
+    ] {
+        pats.push(s.to_string());
+    }
+    for s in &pats {
+        // Shape only: a well-formed pattern is `unknown` (not `malformed`) against no types.
+        let shaped = patterns::check(s, &[]).map_or_else(|e| e.code != "malformed", |_| true);
+        assert_eq!(pat.is_match(s), shaped, "pattern {s:?}");
+    }
+}

@@ -46,6 +46,7 @@ poll_secs = 60
 keepalive_secs = 15
 poll_millis = 1000
 max_streams_per_user = 5
+
 [files]
 storage = "local"
 dir = "data/files"
@@ -58,6 +59,11 @@ region = "us-east-1"
 access_key_id = ""
 secret_access_key = ""
 path_style = false
+
+[webhooks]
+retry_schedule_secs = "5,300,1800,7200,18000,36000,36000"
+allow_private_targets = false
+poll_millis = 1000
 
 [mail]
 transport = "file"
@@ -102,6 +108,7 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub notifications: NotificationSettings,
     pub files: FileStorageSettings,
+    pub webhooks: WebhookSettings,
     pub bootstrap: BootstrapSettings,
     pub log: LogSettings,
 }
@@ -207,6 +214,23 @@ pub struct S3Settings {
     pub secret_access_key: SecretString,
     /// Path-style addressing (`host/bucket/key`), which most self-hosted services need.
     pub path_style: bool,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct WebhookSettings {
+    /// Seconds to wait after each failed attempt, comma-separated (`CRM__WEBHOOKS__RETRY_SCHEDULE_SECS`);
+    /// after the last a delivery is `failed`.
+    pub retry_schedule_secs: String,
+    /// Lets webhooks reach loopback, private and link-local addresses (tests, closed networks).
+    pub allow_private_targets: bool,
+    /// How often every instance looks for events to relay and deliveries that are due.
+    pub poll_millis: u64,
+}
+
+impl WebhookSettings {
+    pub fn schedule(&self) -> Result<crm_domain::webhooks::RetrySchedule, String> {
+        crm_domain::webhooks::RetrySchedule::parse(&self.retry_schedule_secs)
+    }
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -360,6 +384,11 @@ impl Settings {
             return Err(SettingsError::Invalid(
                 "CRM__LOG__FORMAT must be auto, pretty or json".into(),
             ));
+        }
+        if let Err(e) = self.webhooks.schedule() {
+            return Err(SettingsError::Invalid(format!(
+                "CRM__WEBHOOKS__RETRY_SCHEDULE_SECS: {e}"
+            )));
         }
         if self.database.max_connections == 0 {
             return Err(SettingsError::Invalid(
@@ -592,6 +621,26 @@ mod tests {
         for secret in ["super-secret-value", "smtp-pass-xyz", "dbpass123"] {
             assert!(!dbg.contains(secret), "{secret} leaked in {dbg}");
         }
+    }
+
+    #[test]
+    fn webhook_retry_schedules_parse_from_the_environment() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.webhooks.schedule().unwrap().max_attempts(), 8);
+        assert!(!s.webhooks.allow_private_targets);
+        let s = load(&[
+            ("CRM__WEBHOOKS__RETRY_SCHEDULE_SECS", "1,2,4"),
+            ("CRM__WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true"),
+        ])
+        .unwrap();
+        assert_eq!(s.webhooks.schedule().unwrap().max_attempts(), 4);
+        assert!(s.webhooks.allow_private_targets);
+        let one = load(&[("CRM__WEBHOOKS__RETRY_SCHEDULE_SECS", "7")]).unwrap();
+        assert_eq!(one.webhooks.schedule().unwrap().max_attempts(), 2);
+        let e = load(&[("CRM__WEBHOOKS__RETRY_SCHEDULE_SECS", "1,soon")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("CRM__WEBHOOKS__RETRY_SCHEDULE_SECS"), "{e}");
     }
 
     #[test]

@@ -1,4 +1,5 @@
 use crate::entities::activity::{self, Column, Entity};
+use crate::entities::webhook;
 use crate::error::store_err;
 use crate::keyset::{self, ListColumns};
 use crate::tx::sql;
@@ -8,7 +9,8 @@ use crm_domain::kernel::clock;
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::notifications::Notifier;
 use crm_domain::{ActivityId, OrganizationId, StoreError, Txn, UserId};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 #[derive(Clone)]
@@ -60,20 +62,52 @@ impl ActivityRepository for SqlActivityRepository {
         let event_type = entry.event_type();
         // Who is told of it; nobody (no statement more) for most writes.
         let notices = self.notifier.notices(&entry);
-        let row = activity::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            organization_id: Set(entry.organization_id.0),
-            actor_id: Set(entry.actor_id.map(|u| u.0)),
-            entity_type: Set(entry.entity_type.to_string()),
-            entity_id: Set(entry.entity_id),
-            action: Set(entry.action.to_string()),
-            changes: Set(changes),
-            created_at: Set(clock::now()),
-            event_type: Set(event_type),
-            data: Set(entry.data),
+        // Marked for the webhook relay in the same statement when the organization has an
+        // active webhook: no extra round trip, and nothing at all without webhooks.
+        let relay = if event_type.is_some() {
+            Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(webhook::Entity)
+                    .and_where(webhook::Column::OrganizationId.eq(entry.organization_id.0))
+                    .and_where(webhook::Column::IsActive.eq(true))
+                    .to_owned(),
+            )
+        } else {
+            Expr::val(false)
         };
-        Entity::insert(row)
-            .exec_without_returning(sql(tx.as_mut())?)
+        let insert = Query::insert()
+            .into_table(Entity)
+            .columns([
+                Column::Id,
+                Column::OrganizationId,
+                Column::ActorId,
+                Column::EntityType,
+                Column::EntityId,
+                Column::Action,
+                Column::Changes,
+                Column::CreatedAt,
+                Column::EventType,
+                Column::Data,
+                Column::Relay,
+            ])
+            .values([
+                Expr::val(Uuid::now_v7()),
+                Expr::val(entry.organization_id.0),
+                Expr::val(entry.actor_id.map(|u| u.0)),
+                Expr::val(entry.entity_type.to_string()),
+                Expr::val(entry.entity_id),
+                Expr::val(entry.action.to_string()),
+                Expr::val(changes),
+                Expr::val(clock::now()),
+                Expr::val(event_type),
+                Expr::val(entry.data),
+                relay,
+            ])
+            .map_err(|e| StoreError::Unexpected(e.to_string()))?
+            .to_owned();
+        sql(tx.as_mut())?
+            .execute(&insert)
             .await
             .map_err(store_err)?;
         if !notices.is_empty() {

@@ -6,7 +6,7 @@
 //! instances taking over a crashed run, one update matches). Both are single statements the
 //! database serializes, on every backend, without holding a transaction across the job's run.
 
-use crate::entities::{activity, code_request, idempotency_key, job_run};
+use crate::entities::{activity, code_request, idempotency_key, job_run, webhook_delivery};
 use crate::error::store_err;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -259,5 +259,27 @@ impl Cleanup for SqlCleanup {
                 .map_err(store_err)?;
         }
         Ok(n)
+    }
+
+    /// Finished deliveries only: a pending one is still someone's work.
+    async fn webhook_deliveries(
+        &self,
+        before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<u64, StoreError> {
+        use webhook_delivery::{Column, Entity};
+        let cond = Condition::all()
+            .add(Column::Status.is_in(["succeeded", "failed"]))
+            .add(Column::CreatedAt.lt(before));
+        let ids: Vec<uuid::Uuid> =
+            oldest::<Entity, _>(&self.db, &[Column::Id], cond, Column::CreatedAt, limit).await?;
+        if !ids.is_empty() {
+            Entity::delete_many()
+                .filter(Column::Id.is_in(ids.clone()))
+                .exec(&self.db)
+                .await
+                .map_err(store_err)?;
+        }
+        Ok(ids.len() as u64)
     }
 }

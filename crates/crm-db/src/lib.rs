@@ -18,6 +18,7 @@ mod rows;
 pub mod sales;
 mod statements;
 mod tx;
+mod webhook_repo;
 
 pub use activity_repo::SqlActivityRepository;
 pub use clients::{SqlClientRepository, SqlContactRepository, SqlInteractionRepository};
@@ -38,5 +39,6 @@ pub use sales::{
 };
 pub use statements::StatementLog;
 pub use tx::SqlTxManager;
+pub use webhook_repo::{SqlDeliveryRepository, SqlWebhookRepository};
 
 pub use migration::{Migrator, MigratorTrait};

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod kernel;
 pub mod mail;
 pub mod notifications;
+pub mod webhooks;
 
 pub use kernel::context::{Actor, Permission, PermissionSet, Scope};
 pub use kernel::error::{DomainError, StoreError};

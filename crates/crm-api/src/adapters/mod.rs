@@ -6,3 +6,4 @@ pub mod clock;
 pub mod passwords;
 pub mod record_access;
 pub mod secrets;
+pub mod webhooks;

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod notifications;
 pub mod perms;
 pub mod sales;
+pub mod webhooks;
 
 use crate::access::Routes;
 use actix_web::web;
@@ -25,28 +26,30 @@ pub fn health_routes() -> Routes {
 
 /// Every route under `/api/v1`.
 pub fn api_routes() -> Routes {
-    sales::routes(clients::routes(identity::routes(Routes::new("/api/v1"))))
-        .get("/activities", activities::list)
-        .get("/events", events::list)
-        .get("/event-types", events::types)
-        .get("/notifications", notifications::list)
-        .get("/notifications/unread-count", notifications::unread_count)
-        .get("/notifications/stream", notifications::stream)
-        .post(
-            "/notifications/stream-tickets",
-            notifications::create_ticket,
-        )
-        .post("/notifications/read-all", notifications::read_all)
-        .post("/notifications/{id}/read", notifications::read)
-        .delete("/notifications/{id}", notifications::delete)
-        .get("/notification-preferences", notifications::preferences)
-        .put("/notification-preferences", notifications::set_preferences)
-        .post("/files", files::upload)
-        .get("/files", files::list)
-        .get("/files/{id}", files::get)
-        .patch("/files/{id}", files::update)
-        .delete("/files/{id}", files::delete)
-        .get("/files/{id}/content", files::content)
+    webhooks::routes(sales::routes(clients::routes(identity::routes(
+        Routes::new("/api/v1"),
+    ))))
+    .get("/activities", activities::list)
+    .get("/events", events::list)
+    .get("/event-types", events::types)
+    .get("/notifications", notifications::list)
+    .get("/notifications/unread-count", notifications::unread_count)
+    .get("/notifications/stream", notifications::stream)
+    .post(
+        "/notifications/stream-tickets",
+        notifications::create_ticket,
+    )
+    .post("/notifications/read-all", notifications::read_all)
+    .post("/notifications/{id}/read", notifications::read)
+    .delete("/notifications/{id}", notifications::delete)
+    .get("/notification-preferences", notifications::preferences)
+    .put("/notification-preferences", notifications::set_preferences)
+    .post("/files", files::upload)
+    .get("/files", files::list)
+    .get("/files/{id}", files::get)
+    .patch("/files/{id}", files::update)
+    .delete("/files/{id}", files::delete)
+    .get("/files/{id}/content", files::content)
 }
 
 pub fn health(cfg: &mut web::ServiceConfig) {

@@ -8,6 +8,7 @@ pub use crm_domain::identity::requirements::{
     DesignationsRead, DesignationsWrite, OrganizationRead, OrganizationWrite, PermissionsRead,
     RolesDelete, RolesRead, RolesWrite, UsersDelete, UsersRead, UsersWrite,
 };
+pub use crm_domain::webhooks::{WebhooksDelete, WebhooksRead, WebhooksWrite};
 pub use crm_sales::requirements::{
     DealsDelete, DealsRead, DealsWrite, LeadsDelete, LeadsRead, LeadsWrite, PipelinesDelete,
     PipelinesRead, PipelinesWrite, QuotationsDelete, QuotationsRead, QuotationsWrite,

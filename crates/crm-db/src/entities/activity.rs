@@ -16,6 +16,9 @@ pub struct Model {
     pub event_type: Option<String>,
     /// The record as the API shows it; cleared after 30 days, when the event expires.
     pub data: Option<Json>,
+    /// Set by the INSERT when the organization had an active webhook: the relay worker fans
+    /// the event out to deliveries and clears it.
+    pub relay: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -30,3 +30,5 @@ pub mod role;
 pub mod user;
 pub mod user_role;
 pub mod verification_code;
+pub mod webhook;
+pub mod webhook_delivery;

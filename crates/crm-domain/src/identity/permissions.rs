@@ -77,6 +77,7 @@ pub const CATALOGUE: &[PermissionDef] = catalogue! {
     "designations", "designations" => [read write delete];
     "activities", "the activity log" => [read];
     "events", "the event log" => [read];
+    "webhooks", "webhook subscriptions" => [read write delete];
     // sales and clients
     "clients", "clients" => [read write delete read_own write_own delete_own];
     "contacts", "client contacts" => [read write delete];
@@ -307,6 +308,7 @@ mod tests {
         "designations",
         "activities",
         "events",
+        "webhooks",
         "clients",
         "contacts",
         "interactions",

@@ -19,6 +19,13 @@ pub trait Cleanup: Send + Sync {
     async fn idempotency_keys(&self, now: DateTime<Utc>, limit: u64) -> Result<u64, StoreError>;
     /// Removes up to `limit` finished job claims older than `before`; how many went.
     async fn job_runs(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError>;
+    /// Removes up to `limit` finished (succeeded or failed) webhook deliveries created before
+    /// `before`; how many went.
+    async fn webhook_deliveries(
+        &self,
+        before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<u64, StoreError>;
 }
 
 /// How long code requests are kept: they only matter to the send window (at most an hour);
@@ -26,6 +33,8 @@ pub trait Cleanup: Send + Sync {
 pub const CODE_REQUESTS_KEPT: Duration = Duration::days(1);
 /// How long finished job claims are kept, for looking back at what ran.
 pub const JOB_RUNS_KEPT: Duration = Duration::days(30);
+/// How long finished webhook deliveries stay in the delivery log.
+pub const DELIVERIES_KEPT: Duration = Duration::days(30);
 
 pub struct CleanupJob {
     port: Arc<dyn Cleanup>,
@@ -76,9 +85,11 @@ impl Job for CleanupJob {
         let events = drain(b, || self.port.events(events_before, b)).await?;
         let keys = drain(b, || self.port.idempotency_keys(now, b)).await?;
         let runs = drain(b, || self.port.job_runs(now - JOB_RUNS_KEPT, b)).await?;
+        let deliveries =
+            drain(b, || self.port.webhook_deliveries(now - DELIVERIES_KEPT, b)).await?;
         Ok(format!(
-            "removed {codes} code requests, {keys} idempotency keys, {runs} job claims; \
-             expired {events} events"
+            "removed {codes} code requests, {keys} idempotency keys, {runs} job claims, \
+             {deliveries} webhook deliveries; expired {events} events"
         ))
     }
 }
@@ -119,10 +130,21 @@ mod tests {
             assert_eq!(before.date_naive().to_string(), "2026-11-06");
             Ok(0)
         });
+        port.expect_webhook_deliveries()
+            .withf(move |before, _| *before == now - Duration::days(30))
+            .times(2)
+            .returning({
+                let mut calls = 0;
+                move |_, limit| {
+                    calls += 1;
+                    Ok(if calls == 1 { limit } else { 1 })
+                }
+            });
         let job = CleanupJob::new(Arc::new(port)).with_batch(2);
         assert_eq!(
             job.run(now).await.unwrap(),
-            "removed 5 code requests, 0 idempotency keys, 0 job claims; expired 1 events"
+            "removed 5 code requests, 0 idempotency keys, 0 job claims, 3 webhook deliveries; \
+             expired 1 events"
         );
         assert_eq!(*left.lock().unwrap(), 0);
     }

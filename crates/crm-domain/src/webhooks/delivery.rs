@@ -1,0 +1,239 @@
+//! The two workers' steps. Every instance runs them: the relay turns events marked for relay
+//! into one delivery per matching webhook, the dispatcher claims due deliveries and makes one
+//! attempt each. Claims are exclusive in the database, so N instances make each attempt once.
+
+use super::ports::{
+    AttemptRecord, DeliveryRepository, DueDelivery, SecretVault, SendOutcome, WebhookSender,
+};
+use super::retry::{RetrySchedule, jitter_for};
+use crate::kernel::error::StoreError;
+use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+
+/// How long a claim holds: longer than one attempt may take (10 s), so a live claimer is
+/// never overtaken, short enough that a crashed one's deliveries come back soon.
+pub const LEASE: Duration = Duration::seconds(60);
+
+/// What one poll did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    pub relayed: u32,
+    pub claimed: u32,
+}
+
+/// Relays events and attempts deliveries.
+#[derive(Clone)]
+pub struct WebhookDispatcher {
+    deliveries: Arc<dyn DeliveryRepository>,
+    sender: Arc<dyn WebhookSender>,
+    vault: Arc<dyn SecretVault>,
+    schedule: RetrySchedule,
+}
+
+impl WebhookDispatcher {
+    pub fn new(
+        deliveries: Arc<dyn DeliveryRepository>,
+        sender: Arc<dyn WebhookSender>,
+        vault: Arc<dyn SecretVault>,
+        schedule: RetrySchedule,
+    ) -> Self {
+        Self {
+            deliveries,
+            sender,
+            vault,
+            schedule,
+        }
+    }
+
+    /// Fans out up to `batch` marked events; how many.
+    pub async fn relay(&self, now: DateTime<Utc>, batch: u32) -> Result<u32, StoreError> {
+        self.deliveries.relay(batch, now).await
+    }
+
+    /// Claims up to `batch` due deliveries for this instance.
+    pub async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        batch: u32,
+    ) -> Result<Vec<DueDelivery>, StoreError> {
+        self.deliveries.claim_due(now, now + LEASE, batch).await
+    }
+
+    /// One attempt of a claimed delivery, recorded: `2xx` succeeded; anything else waits for
+    /// the next attempt of the schedule, or fails after the last.
+    pub async fn attempt(&self, d: DueDelivery, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let attempts = d.attempts.saturating_add(1);
+        let (status_code, error) = self.send(&d, now).await;
+        let succeeded = status_code.is_some_and(|c| (200..300).contains(&c));
+        let final_error = !d.is_active || d.event.is_none();
+        let next_attempt_at = if succeeded || final_error {
+            None
+        } else {
+            self.schedule
+                .delay_after(attempts, jitter_for(d.id.0, attempts))
+                .map(|wait| now + wait)
+        };
+        if !succeeded {
+            tracing::info!(delivery = %d.id, webhook = %d.webhook_id, attempts, ?status_code,
+                retry = next_attempt_at.is_some(), "webhook attempt failed");
+        }
+        let record = AttemptRecord {
+            status_code: status_code.map(i32::from),
+            error,
+            succeeded,
+            next_attempt_at,
+            at: now,
+        };
+        self.deliveries.record_attempt(d.id, record).await
+    }
+
+    async fn send(&self, d: &DueDelivery, now: DateTime<Utc>) -> (Option<u16>, Option<String>) {
+        if !d.is_active {
+            return (None, Some("the webhook is inactive".into()));
+        }
+        let Some(event) = &d.event else {
+            return (None, Some("the event has expired".into()));
+        };
+        let secret = match self.vault.open(&d.sealed_secret) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(webhook = %d.webhook_id, error = %e, "cannot open a webhook secret");
+                return (None, Some("the webhook's secret cannot be read".into()));
+            }
+        };
+        let body = match serde_json::to_vec(event) {
+            Ok(b) => b,
+            Err(e) => return (None, Some(format!("cannot serialize the event: {e}"))),
+        };
+        let id = event.id.to_string();
+        let ts = now.timestamp();
+        let headers = vec![
+            ("content-type".to_string(), "application/json".to_string()),
+            ("webhook-id".to_string(), id.clone()),
+            ("webhook-timestamp".to_string(), ts.to_string()),
+            ("webhook-signature".to_string(), secret.sign(&id, ts, &body)),
+        ];
+        match self.sender.send(&d.url, headers, body).await {
+            SendOutcome::Answered(code) if (200..300).contains(&code) => (Some(code), None),
+            SendOutcome::Answered(code) => {
+                (Some(code), Some(format!("the receiver answered {code}")))
+            }
+            SendOutcome::Failed(e) => (None, Some(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Event;
+    use crate::kernel::testing::{ORG, now};
+    use crate::webhooks::{
+        DeliveryId, MockDeliveryRepository, MockSecretVault, MockWebhookSender, WebhookId,
+        WebhookSecret,
+    };
+    use std::sync::Mutex;
+
+    fn due(attempts: u32) -> DueDelivery {
+        DueDelivery {
+            id: DeliveryId::new(),
+            organization_id: ORG,
+            webhook_id: WebhookId::new(),
+            attempts,
+            url: "https://hooks.example.com/x".into(),
+            is_active: true,
+            sealed_secret: "sealed".into(),
+            event: Some(Event {
+                id: uuid::Uuid::now_v7(),
+                r#type: "lead.created".into(),
+                occurred_at: now(),
+                organization_id: ORG,
+                actor_id: None,
+                record_type: "lead".into(),
+                record_id: uuid::Uuid::now_v7(),
+                data: serde_json::json!({"name": "Ann"}),
+            }),
+        }
+    }
+
+    /// The headers of every request the mock sender was given.
+    type Sent = Arc<Mutex<Vec<Vec<(String, String)>>>>;
+
+    fn dispatcher(
+        answer: SendOutcome,
+        sent: Sent,
+        recorded: Arc<Mutex<Vec<AttemptRecord>>>,
+    ) -> WebhookDispatcher {
+        let mut sender = MockWebhookSender::new();
+        sender.expect_send().returning(move |_, h, _| {
+            sent.lock().unwrap().push(h);
+            answer.clone()
+        });
+        let mut repo = MockDeliveryRepository::new();
+        repo.expect_record_attempt().returning(move |_, r| {
+            recorded.lock().unwrap().push(r);
+            Ok(())
+        });
+        let mut vault = MockSecretVault::new();
+        vault
+            .expect_open()
+            .returning(|_| Ok(WebhookSecret::from_key(vec![9; 32])));
+        WebhookDispatcher::new(
+            Arc::new(repo),
+            Arc::new(sender),
+            Arc::new(vault),
+            RetrySchedule::new(vec![1, 2]),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_2xx_succeeds_and_the_headers_are_signed_with_the_event_id() {
+        let sent = Arc::new(Mutex::new(vec![]));
+        let rec = Arc::new(Mutex::new(vec![]));
+        let d = dispatcher(SendOutcome::Answered(204), sent.clone(), rec.clone());
+        let job = due(0);
+        let event_id = job.event.as_ref().unwrap().id.to_string();
+        d.attempt(job, now()).await.unwrap();
+        let r = rec.lock().unwrap()[0].clone();
+        assert!(r.succeeded && r.next_attempt_at.is_none() && r.error.is_none());
+        assert_eq!(r.status_code, Some(204));
+        let h = &sent.lock().unwrap()[0];
+        let get = |k: &str| h.iter().find(|(n, _)| n == k).unwrap().1.clone();
+        assert_eq!(get("webhook-id"), event_id);
+        assert_eq!(get("webhook-timestamp"), now().timestamp().to_string());
+        assert!(get("webhook-signature").starts_with("v1,"));
+    }
+
+    #[tokio::test]
+    async fn failures_wait_for_the_schedule_then_fail() {
+        let rec = Arc::new(Mutex::new(vec![]));
+        let d = dispatcher(SendOutcome::Answered(500), Arc::default(), rec.clone());
+        d.attempt(due(0), now()).await.unwrap();
+        d.attempt(due(1), now()).await.unwrap();
+        d.attempt(due(2), now()).await.unwrap();
+        let r = rec.lock().unwrap().clone();
+        let first = r[0].next_attempt_at.unwrap() - now();
+        assert!((900..=1100).contains(&first.num_milliseconds()), "{first}");
+        let second = r[1].next_attempt_at.unwrap() - now();
+        assert!(
+            (1800..=2200).contains(&second.num_milliseconds()),
+            "{second}"
+        );
+        assert_eq!(r[2].next_attempt_at, None);
+        assert!(!r[2].succeeded);
+        assert_eq!(r[2].error.as_deref(), Some("the receiver answered 500"));
+    }
+
+    #[tokio::test]
+    async fn an_inactive_webhook_is_never_sent_to() {
+        let sent = Arc::new(Mutex::new(vec![]));
+        let rec = Arc::new(Mutex::new(vec![]));
+        let d = dispatcher(SendOutcome::Answered(200), sent.clone(), rec.clone());
+        let mut job = due(0);
+        job.is_active = false;
+        d.attempt(job, now()).await.unwrap();
+        assert!(sent.lock().unwrap().is_empty());
+        let r = rec.lock().unwrap()[0].clone();
+        assert!(!r.succeeded && r.next_attempt_at.is_none());
+    }
+}
