@@ -6,12 +6,15 @@
 use crate::backend_tests;
 use crate::helpers::*;
 use crate::mailbox;
+use crate::webhooks::{FAST, Receiver, deliveries, lead, subscribe};
+use serde_json::json;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// A second server on `one`'s database, with its own mail folder.
-async fn second(one: &TestApp) -> TestApp {
+async fn second(one: &TestApp, extra: &[(&str, &str)]) -> TestApp {
     let db = one.db.shared();
-    let settings = test_settings(&db.url, db.dir(), &[]);
+    let settings = test_settings(&db.url, db.dir(), extra);
     start_on(db, settings).await
 }
 
@@ -24,7 +27,7 @@ fn all_mail(apps: &[&TestApp]) -> Vec<String> {
 
 backend_tests!(two_instances_send_each_outbox_mail_once, |b| async move {
     let one = spawn_app(b).await;
-    let two = second(&one).await;
+    let two = second(&one, &[]).await;
     // Sign-ups through both instances, each queueing one verification mail in its transaction;
     // both instances' outbox workers poll the same table every second.
     let mut emails = Vec::new();
@@ -59,3 +62,56 @@ backend_tests!(two_instances_send_each_outbox_mail_once, |b| async move {
     two.stop().await;
     one.stop().await;
 });
+
+backend_tests!(
+    two_instances_make_each_webhook_attempt_once,
+    |b| async move {
+        let one = spawn_app_with(b, FAST).await;
+        let admin = one.register_admin("Hooks Twice").await;
+        let two = second(&one, FAST).await;
+        // The first three attempts fail, so retries (1 s apart) are claimed by either instance too.
+        let receiver = Receiver::start(&[500, 500, 500], 204).await;
+        let hook = subscribe(&one, &admin, &receiver.url, json!(["lead.*"])).await;
+        let secret = hook["secret"].as_str().unwrap().to_string();
+        let mut leads = Vec::new();
+        for i in 0..10 {
+            let app = if i % 2 == 0 { &one } else { &two };
+            leads.push(lead(app, &admin, &format!("Twice{i}")).await["id"].clone());
+        }
+        receiver
+            .wait_until(|hits| {
+                leads.iter().all(|id| {
+                    hits.iter()
+                        .any(|h| h.status == 204 && h.json()["record_id"] == *id)
+                })
+            })
+            .await;
+        // More polls of both instances' workers: nothing may be delivered again.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let hits = receiver.hits();
+        let mut by_id: HashMap<String, Vec<u16>> = HashMap::new();
+        for h in &hits {
+            assert!(h.verifies_with(&secret), "a signature did not verify");
+            by_id
+                .entry(h.header("webhook-id"))
+                .or_default()
+                .push(h.status);
+        }
+        assert_eq!(by_id.len(), leads.len(), "one event per lead: {by_id:?}");
+        for (id, statuses) in &by_id {
+            let ok = statuses.iter().filter(|s| **s == 204).count();
+            assert_eq!(ok, 1, "event {id} delivered {ok} times: {statuses:?}");
+        }
+        // The delivery log counts exactly the attempts the receiver saw.
+        let hook_id = hook["id"].as_str().unwrap();
+        let log = deliveries(&one, &admin, hook_id).await;
+        assert_eq!(log.len(), leads.len());
+        for d in &log {
+            let seen = by_id[d["event_id"].as_str().unwrap()].len();
+            assert_eq!(d["attempts"], seen, "{d}");
+            assert_eq!(d["status"], "succeeded", "{d}");
+        }
+        two.stop().await;
+        one.stop().await;
+    }
+);

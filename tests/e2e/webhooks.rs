@@ -14,13 +14,15 @@ use std::time::Duration;
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]
-struct Hit {
+pub(crate) struct Hit {
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+    /// What the receiver answered.
+    pub(crate) status: u16,
 }
 
 impl Hit {
-    fn header(&self, name: &str) -> String {
+    pub(crate) fn header(&self, name: &str) -> String {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
@@ -28,12 +30,12 @@ impl Hit {
             .unwrap_or_default()
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap()
     }
 
     /// Whether the published Standard Webhooks verifier accepts it under `secret`.
-    fn verifies_with(&self, secret: &str) -> bool {
+    pub(crate) fn verifies_with(&self, secret: &str) -> bool {
         let wh = standardwebhooks::Webhook::new(secret).unwrap();
         let mut h = HeaderMap::new();
         for (k, v) in &self.headers {
@@ -49,15 +51,15 @@ impl Hit {
 /// A real HTTP server on 127.0.0.1 that records every request and answers the scripted
 /// statuses in turn, then `fallback`.
 #[derive(Clone)]
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     hits: Arc<Mutex<Vec<Hit>>>,
     script: Arc<Mutex<VecDeque<u16>>>,
     fallback: Arc<Mutex<u16>>,
 }
 
 impl Receiver {
-    async fn start(script: &[u16], fallback: u16) -> Receiver {
+    pub(crate) async fn start(script: &[u16], fallback: u16) -> Receiver {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let r = Receiver {
@@ -78,16 +80,17 @@ impl Receiver {
                             .iter()
                             .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").into()))
                             .collect();
-                        state.hits.lock().unwrap().push(Hit {
-                            headers,
-                            body: body.to_vec(),
-                        });
                         let code = state
                             .script
                             .lock()
                             .unwrap()
                             .pop_front()
                             .unwrap_or(*state.fallback.lock().unwrap());
+                        state.hits.lock().unwrap().push(Hit {
+                            headers,
+                            body: body.to_vec(),
+                            status: code,
+                        });
                         HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap())
                             .body("ok")
                     }
@@ -102,7 +105,7 @@ impl Receiver {
         r
     }
 
-    fn hits(&self) -> Vec<Hit> {
+    pub(crate) fn hits(&self) -> Vec<Hit> {
         self.hits.lock().unwrap().clone()
     }
 
@@ -112,7 +115,7 @@ impl Receiver {
     }
 
     /// Waits (up to 20 s) until the requests so far satisfy `done`.
-    async fn wait_until(&self, done: impl Fn(&[Hit]) -> bool) -> Vec<Hit> {
+    pub(crate) async fn wait_until(&self, done: impl Fn(&[Hit]) -> bool) -> Vec<Hit> {
         for _ in 0..200 {
             let hits = self.hits();
             if done(&hits) {
@@ -127,13 +130,13 @@ impl Receiver {
     }
 }
 
-const FAST: &[(&str, &str)] = &[
+pub(crate) const FAST: &[(&str, &str)] = &[
     ("CRM__WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true"),
     ("CRM__WEBHOOKS__RETRY_SCHEDULE_SECS", "1,1"),
     ("CRM__WEBHOOKS__POLL_MILLIS", "100"),
 ];
 
-async fn subscribe(app: &TestApp, s: &Session, url: &str, types: Value) -> Value {
+pub(crate) async fn subscribe(app: &TestApp, s: &Session, url: &str, types: Value) -> Value {
     create_as(
         app,
         &s.access,
@@ -143,7 +146,7 @@ async fn subscribe(app: &TestApp, s: &Session, url: &str, types: Value) -> Value
     .await
 }
 
-async fn deliveries(app: &TestApp, s: &Session, hook: &str) -> Vec<Value> {
+pub(crate) async fn deliveries(app: &TestApp, s: &Session, hook: &str) -> Vec<Value> {
     let page = expect_json(
         app.get_as(&s.access, &format!("/api/v1/webhooks/{hook}/deliveries"))
             .await,
@@ -167,7 +170,7 @@ async fn wait_status(app: &TestApp, s: &Session, hook: &str, status: &str) -> Va
     panic!("no {status} delivery: {:?}", deliveries(app, s, hook).await);
 }
 
-async fn lead(app: &TestApp, s: &Session, name: &str) -> Value {
+pub(crate) async fn lead(app: &TestApp, s: &Session, name: &str) -> Value {
     create_as(
         app,
         &s.access,
