@@ -8,6 +8,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
+const JSON: &str = "application/json";
+
 pub struct Conn {
     stream: BufReader<TcpStream>,
 }
@@ -126,6 +128,7 @@ impl Pool {
         token: Option<&str>,
         body: &[u8],
         if_match: Option<i64>,
+        content_type: &str,
     ) -> String {
         let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {}\r\n", self.addr);
         if let Some(t) = token {
@@ -138,7 +141,7 @@ impl Pool {
         }
         if !body.is_empty() {
             head.push_str(&format!(
-                "content-type: application/json\r\ncontent-length: {}\r\n",
+                "content-type: {content_type}\r\ncontent-length: {}\r\n",
                 body.len()
             ));
         }
@@ -193,8 +196,32 @@ impl Pool {
         body: Option<&[u8]>,
         if_match: Option<i64>,
     ) -> io::Result<Response> {
-        let body = body.unwrap_or_default();
-        let head = self.head(method, path, token, body, if_match);
+        let head = self.head(
+            method,
+            path,
+            token,
+            body.unwrap_or_default(),
+            if_match,
+            JSON,
+        );
+        self.send_head(slot, &head, body.unwrap_or_default()).await
+    }
+
+    /// As [`Pool::send`], with the body's own content type.
+    pub async fn send_typed(
+        &self,
+        slot: usize,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: &[u8],
+    ) -> io::Result<Response> {
+        let head = self.head(method, path, token, body, None, content_type);
+        self.send_head(slot, &head, body).await
+    }
+
+    async fn send_head(&self, slot: usize, head: &str, body: &[u8]) -> io::Result<Response> {
         let mut guard = self.slots[slot % self.slots.len()].lock().await;
         self.exchange(&mut guard, head.as_bytes(), body).await
     }
@@ -207,7 +234,7 @@ impl Pool {
         body: Option<&[u8]>,
     ) -> io::Result<Response> {
         let body = body.unwrap_or_default();
-        let head = self.head(method, path, None, body, None);
+        let head = self.head(method, path, None, body, None, JSON);
         let mut conn = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let answer = self.exchange(&mut conn, head.as_bytes(), body).await;
         if let Some(c) = conn {

@@ -6,6 +6,7 @@
 mod ceiling;
 mod http1;
 mod load;
+mod platform;
 mod report;
 mod scenarios;
 mod seed;

@@ -106,6 +106,7 @@ pub struct Report {
     pub sql_ceiling: Option<crate::sql_ceiling::SqlCeiling>,
     pub growth: Vec<GrowthRow>,
     pub flood: FloodReport,
+    pub platform: Option<crate::platform::PlatformReport>,
     pub peak_rss_hwm_mib: f64,
 }
 
@@ -209,7 +210,50 @@ impl Report {
             ),
             peak * 1.048_576 <= 60.0,
         ));
+        if let Some(p) = &self.platform {
+            for direction in ["upload", "download"] {
+                let rows: Vec<_> = p
+                    .files
+                    .iter()
+                    .filter(|f| f.direction == direction)
+                    .collect();
+                if let (Some(small), Some(large)) = (rows.first(), rows.last()) {
+                    let growth = large.peak_rss_mib - small.peak_rss_mib;
+                    t.push((
+                        format!(
+                            "{direction} peak RSS flat with file size ({} MiB vs {} MiB files, \
+                             within 8 MiB)",
+                            large.size_mib, small.size_mib
+                        ),
+                        format!(
+                            "{:.1} MiB vs {:.1} MiB",
+                            large.peak_rss_mib, small.peak_rss_mib
+                        ),
+                        growth <= 8.0,
+                    ));
+                }
+            }
+            if let Some(w) = &p.webhooks {
+                let ratio = w.with.rps / w.without.rps.max(1e-9);
+                t.push((
+                    "create lead with webhooks subscribed ≥ 90 % of without".into(),
+                    format!("{:.0} %", ratio * 100.0),
+                    ratio >= 0.9,
+                ));
+                t.push((
+                    "every lead created with webhooks subscribed delivered".into(),
+                    format!("{} of {}", w.delivered, w.created),
+                    w.delivered >= w.created,
+                ));
+            }
+        }
         let errors: u64 = self.rows.iter().map(|r| r.api.errors).sum::<u64>()
+            + self.platform.as_ref().map_or(0, |p| {
+                p.files.iter().map(|f| f.transfer.errors).sum::<u64>()
+                    + p.webhooks
+                        .as_ref()
+                        .map_or(0, |w| w.with.errors + w.without.errors)
+            })
             + self.growth.iter().map(|g| g.list.errors).sum::<u64>()
             + self.flood.get_lead_during.errors;
         t.push((
@@ -314,6 +358,9 @@ impl Report {
                 g.list.max_ms,
                 g.list.errors
             );
+        }
+        if let Some(p) = &self.platform {
+            s.push_str(&p.markdown());
         }
         let f = &self.flood;
         let _ = writeln!(

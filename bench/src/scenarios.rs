@@ -32,7 +32,7 @@ pub struct Org {
 /// Every request of the bench: the setup's (slot 0, one at a time) and the workers' (slot =
 /// worker), over keep-alive connections of [`Pool`].
 #[derive(Clone)]
-struct Http {
+pub(crate) struct Http {
     pool: Arc<Pool>,
 }
 
@@ -43,7 +43,7 @@ impl Http {
         }
     }
 
-    async fn send(
+    pub(crate) async fn send(
         &self,
         slot: usize,
         method: &str,
@@ -58,6 +58,22 @@ impl Http {
             .map_err(|e| e.to_string())?;
         self.pool
             .send(slot, method, path, token, bytes.as_deref(), if_match)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Sends `body` as it is, with its own content type (a multipart upload).
+    pub(crate) async fn send_raw(
+        &self,
+        slot: usize,
+        method: &str,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<Response, String> {
+        self.pool
+            .send_typed(slot, method, path, Some(token), content_type, body)
             .await
             .map_err(|e| e.to_string())
     }
@@ -78,7 +94,7 @@ impl Http {
     }
 
     /// A setup call whose JSON answer is needed; anything but 2xx is an error.
-    async fn json(
+    pub(crate) async fn json(
         &self,
         method: &str,
         path: &str,
@@ -159,9 +175,10 @@ async fn prepare_database(cfg: &Config) -> Result<bool, String> {
     Ok(false)
 }
 
-type Call = Arc<dyn Fn(usize, u64) -> Pin<Box<dyn Future<Output = Answer> + Send>> + Send + Sync>;
+pub(crate) type Call =
+    Arc<dyn Fn(usize, u64) -> Pin<Box<dyn Future<Output = Answer> + Send>> + Send + Sync>;
 
-fn call<F, Fut>(f: F) -> Call
+pub(crate) fn call<F, Fut>(f: F) -> Call
 where
     F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Answer> + Send + 'static,
@@ -169,7 +186,12 @@ where
     Arc::new(move |w, i| Box::pin(f(w, i)))
 }
 
-async fn drive(cfg: &Config, conns: usize, expected: &'static [u16], c: &Call) -> Figures {
+pub(crate) async fn drive(
+    cfg: &Config,
+    conns: usize,
+    expected: &'static [u16],
+    c: &Call,
+) -> Figures {
     let warm = c.clone();
     load::closed_loop(
         conns,
@@ -187,14 +209,14 @@ async fn drive(cfg: &Config, conns: usize, expected: &'static [u16], c: &Call) -
 }
 
 /// Everything the scenarios share.
-struct Ctx {
+pub(crate) struct Ctx {
     /// The scenarios' connections: one per worker.
-    http: Http,
+    pub(crate) http: Http,
     /// The login flood's connections: as many as requests are in flight, each reused once free.
     flood: Http,
     /// Makes every created lead's email unique across runs of the scenario.
     seq: AtomicU64,
-    orgs: Vec<Org>,
+    pub(crate) orgs: Vec<Org>,
     state: Arc<AppState>,
     /// (organization index, lead id) picked at random.
     sample: Vec<(usize, Uuid)>,
@@ -254,7 +276,7 @@ fn list_query(cursor: Option<&str>) -> Result<ListQuery, String> {
 }
 
 /// The HTTP call and the direct call of one scenario.
-fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) {
+pub(crate) fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'static [u16]) {
     let c = ctx.clone();
     let d = ctx.clone();
     match name {
@@ -731,6 +753,11 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
     let org_ids: Vec<Uuid> = ctx.orgs.iter().map(|o| o.id).collect();
     let sql_ceiling =
         crate::sql_ceiling::measure(&db, &cfg.db_url, cfg.pool, cfg.secs, &picks, &org_ids).await;
+    let platform = if std::env::var("CRM_BENCH_PLATFORM").is_ok_and(|v| v == "0") {
+        None
+    } else {
+        Some(crate::platform::run(cfg, &ctx, &srv).await?)
+    };
     let growth = growth_run(cfg, &db, &http, &env, &config_dir, &srv).await?;
     let flood = flood_run(cfg, &ctx, &rows, &srv).await;
     let report = Report {
@@ -746,6 +773,7 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         sql_ceiling,
         growth,
         flood,
+        platform,
         peak_rss_hwm_mib: srv.hwm_mib(),
     };
     srv.stop().await;

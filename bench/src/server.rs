@@ -29,10 +29,20 @@ pub fn server_env(db_url: &str, port: u16, pool: u32, secret: &str) -> Vec<(Stri
         // budget is measured apart (the flood answers are hashing admission, see the report).
         ("CRM__AUTH__RATE_LIMIT_PER_MINUTE", "0".to_string()),
         ("CRM__MAIL__TRANSPORT", "log".to_string()),
+        // The platform run: files up to 40 MiB in a scratch folder, webhooks to a receiver
+        // on loopback.
+        ("CRM__FILES__MAX_BYTES", (64u64 << 20).to_string()),
+        ("CRM__FILES__DIR", files_dir().display().to_string()),
+        ("CRM__WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true".to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
+}
+
+/// Where the bench server keeps uploaded files (emptied when the server stops).
+pub fn files_dir() -> PathBuf {
+    std::env::temp_dir().join("crm-bench-files")
 }
 
 /// CPU seconds (user and system) of process `pid`, from `/proc/<pid>/stat`.
@@ -169,6 +179,7 @@ impl Server {
         self.sampler.abort();
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
+        let _ = std::fs::remove_dir_all(files_dir());
     }
 }
 

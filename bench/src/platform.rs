@@ -1,0 +1,364 @@
+//! The platform scenarios of issue #12: files uploaded and downloaded (throughput, and a peak
+//! RSS that must not grow with the file's size, since bodies are streamed), and leads created
+//! with webhooks subscribed (the events' fan-out must not cut create throughput by more than
+//! 10 %).
+
+use crate::Config;
+use crate::load::{Answer, Figures};
+use crate::scenarios::{Ctx, Http, call, drive, scenario};
+use crate::server::Server;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use uuid::Uuid;
+
+/// Concurrent transfers: files are disk- and copy-bound, not request-bound.
+const FILE_CONNECTIONS: usize = 4;
+/// The file sizes measured; the largest is under the server's limit the bench sets.
+const FILE_SIZES_MIB: [usize; 3] = [1, 10, 40];
+const BOUNDARY: &str = "crm-bench-boundary-7d4f0c";
+
+#[derive(Serialize)]
+pub struct FileRow {
+    pub direction: &'static str,
+    pub size_mib: usize,
+    pub connections: usize,
+    pub transfer: Figures,
+    pub mib_per_sec: f64,
+    pub peak_rss_mib: f64,
+}
+
+#[derive(Serialize)]
+pub struct WebhookRow {
+    pub connections: usize,
+    pub without: Figures,
+    pub with: Figures,
+    /// Deliveries the receiver got for the leads created with webhooks subscribed.
+    pub delivered: u64,
+    pub created: u64,
+    /// Seconds after the run until every created lead was delivered (`None`: not within 60 s).
+    pub caught_up_secs: Option<f64>,
+}
+
+#[derive(Serialize, Default)]
+pub struct PlatformReport {
+    pub files: Vec<FileRow>,
+    pub webhooks: Option<WebhookRow>,
+}
+
+/// A multipart body with one `file` part of `size` bytes; `stamp` makes every upload's bytes
+/// (and so its sha256) different, so each one is stored rather than found.
+fn multipart(size: usize) -> (Vec<u8>, usize) {
+    let head = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bench.bin\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    );
+    let mut body = Vec::with_capacity(size + head.len() + 64);
+    body.extend_from_slice(head.as_bytes());
+    let offset = body.len();
+    body.extend((0..size).map(|i| (i % 251) as u8));
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    (body, offset)
+}
+
+async fn files_run(cfg: &Config, ctx: &Arc<Ctx>, srv: &Server) -> Result<Vec<FileRow>, String> {
+    let mut rows = Vec::new();
+    let stamp = Arc::new(AtomicU64::new(0));
+    for size_mib in FILE_SIZES_MIB {
+        let size = size_mib << 20;
+        let (template, offset) = multipart(size);
+        let template = Arc::new(template);
+        let uploaded = Arc::new(Mutex::new(Vec::<(usize, Uuid)>::new()));
+        let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+
+        let (c, t, u, s) = (
+            ctx.clone(),
+            template.clone(),
+            uploaded.clone(),
+            stamp.clone(),
+        );
+        let ct = content_type.clone();
+        let upload = call(move |w, _| {
+            let (c, t, u, s, ct) = (c.clone(), t.clone(), u.clone(), s.clone(), ct.clone());
+            async move {
+                let o = w % c.orgs.len();
+                let mut body = t.as_ref().clone();
+                let n = s.fetch_add(1, Ordering::Relaxed);
+                body[offset..offset + 8].copy_from_slice(&n.to_le_bytes());
+                let r = c
+                    .http
+                    .send_raw(w, "POST", "/api/v1/files", &c.orgs[o].token, &ct, &body)
+                    .await?;
+                if r.status == 201
+                    && let Some(id) = serde_json::from_slice::<Value>(&r.body)
+                        .ok()
+                        .and_then(|v| v.get("id")?.as_str()?.parse::<Uuid>().ok())
+                {
+                    u.lock().unwrap_or_else(|p| p.into_inner()).push((o, id));
+                }
+                Ok(r.status)
+            }
+        });
+        srv.reset_peak();
+        println!("bench: upload {size_mib} MiB files at {FILE_CONNECTIONS} connections");
+        let up = drive(cfg, FILE_CONNECTIONS, &[201], &upload).await;
+        rows.push(file_row("upload", size_mib, up, srv));
+
+        let ids: Vec<(usize, Uuid)> = uploaded.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if ids.is_empty() {
+            return Err(format!("no {size_mib} MiB upload succeeded"));
+        }
+        let (c, ids) = (ctx.clone(), Arc::new(ids));
+        let picks = ids.clone();
+        let download = call(move |w, i| {
+            let (c, picks) = (c.clone(), picks.clone());
+            async move {
+                let (o, id) = picks[(w + i as usize) % picks.len()];
+                let path = format!("/api/v1/files/{id}/content");
+                let r = c.http.get(w, &path, &c.orgs[o].token).await?;
+                if r.status == 200 && r.body.len() != size {
+                    return Err(format!("{path}: {} bytes, not {size}", r.body.len()));
+                }
+                Ok(r.status)
+            }
+        });
+        srv.reset_peak();
+        println!("bench: download {size_mib} MiB files at {FILE_CONNECTIONS} connections");
+        let down = drive(cfg, FILE_CONNECTIONS, &[200], &download).await;
+        rows.push(file_row("download", size_mib, down, srv));
+
+        // The bench database is reused between runs: leave no file behind.
+        for (o, id) in ids.iter() {
+            let path = format!("/api/v1/files/{id}");
+            ctx.http
+                .send(0, "DELETE", &path, Some(&ctx.orgs[*o].token), None, None)
+                .await?;
+        }
+    }
+    Ok(rows)
+}
+
+fn file_row(direction: &'static str, size_mib: usize, f: Figures, srv: &Server) -> FileRow {
+    println!(
+        "  {:.1} files/s, {:.0} MiB/s, p99 {:.0} ms, errors {}, peak RSS {:.1} MiB",
+        f.rps,
+        f.rps * size_mib as f64,
+        f.p99_ms,
+        f.errors,
+        srv.peak_mib()
+    );
+    FileRow {
+        direction,
+        size_mib,
+        connections: FILE_CONNECTIONS,
+        mib_per_sec: f.rps * size_mib as f64,
+        transfer: f,
+        peak_rss_mib: srv.peak_mib(),
+    }
+}
+
+/// A webhook receiver on loopback that answers every request `204` at once and counts them.
+async fn receiver() -> Result<(u16, Arc<AtomicU64>), String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let count = Arc::new(AtomicU64::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut conn = BufReader::new(tcp);
+                loop {
+                    let mut length = 0usize;
+                    let mut line = String::new();
+                    let mut started = false;
+                    loop {
+                        line.clear();
+                        match conn.read_line(&mut line).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) => {}
+                        }
+                        let l = line.trim_end();
+                        if l.is_empty() && started {
+                            break;
+                        }
+                        started = true;
+                        if let Some((k, v)) = l.split_once(':')
+                            && k.eq_ignore_ascii_case("content-length")
+                        {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if conn.read_exact(&mut body).await.is_err() {
+                        return;
+                    }
+                    seen.fetch_add(1, Ordering::Relaxed);
+                    let answer = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n";
+                    if conn.get_mut().write_all(answer).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok((port, count))
+}
+
+async fn webhooks_run(cfg: &Config, ctx: &Arc<Ctx>) -> Result<WebhookRow, String> {
+    let conns = cfg.connections.iter().copied().max().unwrap_or(64);
+    let (api, _, expected) = scenario(ctx, "create lead");
+    println!("bench: create lead without webhooks at {conns} connections");
+    let without = drive(cfg, conns, expected, &api).await;
+    println!("  {:.0} req/s", without.rps);
+
+    let (port, delivered) = receiver().await?;
+    let mut hooks = Vec::new();
+    for org in &ctx.orgs {
+        let v = ctx
+            .http
+            .json(
+                "POST",
+                "/api/v1/webhooks",
+                Some(&org.token),
+                Some(&json!({
+                    "url": format!("http://127.0.0.1:{port}/hook"),
+                    "event_types": ["lead.*"],
+                    "description": "crm-bench receiver"
+                })),
+            )
+            .await?;
+        let id = v
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or("webhook answer without id")?
+            .to_string();
+        hooks.push((org.token.clone(), id));
+    }
+    let before = delivered.load(Ordering::Relaxed);
+    let created = Arc::new(AtomicU64::new(0));
+    let counted = created.clone();
+    let inner = api.clone();
+    let counting = call(move |w, i| {
+        let (inner, counted) = (inner.clone(), counted.clone());
+        async move {
+            let a: Answer = inner(w, i).await;
+            if a == Ok(201) {
+                counted.fetch_add(1, Ordering::Relaxed);
+            }
+            a
+        }
+    });
+    println!("bench: create lead with a webhook per organization at {conns} connections");
+    let with = drive(cfg, conns, expected, &counting).await;
+    let t = Instant::now();
+    let created = created.load(Ordering::Relaxed);
+    let mut caught_up = None;
+    while t.elapsed() < Duration::from_secs(60) {
+        if delivered.load(Ordering::Relaxed) - before >= created {
+            caught_up = Some(t.elapsed().as_secs_f64());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for (token, id) in &hooks {
+        let path = format!("/api/v1/webhooks/{id}");
+        ctx.http
+            .send(0, "DELETE", &path, Some(token), None, None)
+            .await?;
+    }
+    let row = WebhookRow {
+        connections: conns,
+        delivered: delivered.load(Ordering::Relaxed) - before,
+        created,
+        caught_up_secs: caught_up,
+        without,
+        with,
+    };
+    println!(
+        "  {:.0} req/s ({:.0} % of without), {} of {} created delivered{}",
+        row.with.rps,
+        100.0 * row.with.rps / row.without.rps.max(1e-9),
+        row.delivered,
+        row.created,
+        row.caught_up_secs
+            .map(|s| format!(", all {s:.1} s after the run"))
+            .unwrap_or_default()
+    );
+    Ok(row)
+}
+
+pub async fn run(cfg: &Config, ctx: &Arc<Ctx>, srv: &Server) -> Result<PlatformReport, String> {
+    Ok(PlatformReport {
+        files: files_run(cfg, ctx, srv).await?,
+        webhooks: Some(webhooks_run(cfg, ctx).await?),
+    })
+}
+
+impl Http {
+    async fn get(
+        &self,
+        slot: usize,
+        path: &str,
+        token: &str,
+    ) -> Result<crate::http1::Response, String> {
+        self.send(slot, "GET", path, Some(token), None, None).await
+    }
+}
+
+impl PlatformReport {
+    pub fn markdown(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::from(
+            "\n### Files\n\nUploads (multipart, every file's bytes different) and downloads of \
+             the same files, on local disk.\n\n\
+             | what | size MiB | conns | files/s | MiB/s | p50 ms | p99 ms | errors | peak RSS MiB |\n\
+             |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        );
+        for f in &self.files {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {:.1} | {:.0} | {:.1} | {:.1} | {} | {:.1} |",
+                f.direction,
+                f.size_mib,
+                f.connections,
+                f.transfer.rps,
+                f.mib_per_sec,
+                f.transfer.p50_ms,
+                f.transfer.p99_ms,
+                f.transfer.errors,
+                f.peak_rss_mib
+            );
+        }
+        if let Some(w) = &self.webhooks {
+            let _ = writeln!(
+                s,
+                "\n### Create lead with webhooks subscribed\n\nOne webhook per organization \
+                 (`lead.*`) to a receiver on loopback answering `204`.\n\n\
+                 | run | conns | req/s | p50 ms | p99 ms | errors |\n|---|---:|---:|---:|---:|---:|"
+            );
+            for (label, f) in [("without webhooks", &w.without), ("with webhooks", &w.with)] {
+                let _ = writeln!(
+                    s,
+                    "| {label} | {} | {:.0} | {:.2} | {:.2} | {} |",
+                    w.connections, f.rps, f.p50_ms, f.p99_ms, f.errors
+                );
+            }
+            let _ = writeln!(
+                s,
+                "\n{} of the {} leads created with webhooks subscribed were delivered{}.",
+                w.delivered,
+                w.created,
+                w.caught_up_secs
+                    .map(|t| format!(", the last {t:.1} s after the run ended"))
+                    .unwrap_or_else(|| ", not all of them within 60 s of the run's end".into())
+            );
+        }
+        s
+    }
+}
