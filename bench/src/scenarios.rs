@@ -741,6 +741,11 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
     }
 
     if let Some(label) = &cfg.quick {
+        // `CRM_BENCH_PLATFORM=1` adds the platform run to a quick run, printed only.
+        if std::env::var("CRM_BENCH_PLATFORM").is_ok_and(|v| v == "1") {
+            let p = crate::platform::run(cfg, &ctx, &srv).await?;
+            println!("{}", p.markdown());
+        }
         srv.stop().await;
         quick_lines(cfg, label, &rows)?;
         return Ok(None);
