@@ -20,21 +20,14 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let b = m.get_database_backend();
-        let mut webhooks = Table::create();
-        webhooks.table("webhooks").if_not_exists();
-        for c in resource_columns(b) {
-            webhooks.col(c);
-        }
         m.create_table(
-            webhooks
-                .col(uuid("organization_id"))
+            resource_table(b, "webhooks")
                 .col(text("url"))
                 .col(json("event_types"))
                 .col(string_null("description", 500))
                 .col(boolean("is_active", true))
                 // The signing key, sealed with a key derived from the server secret.
                 .col(text("secret"))
-                .foreign_key(&mut org_fk("webhooks"))
                 .to_owned(),
         )
         .await?;

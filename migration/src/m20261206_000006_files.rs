@@ -18,14 +18,8 @@ fn big(name: &'static str) -> ColumnDef {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let b = m.get_database_backend();
-        let mut files = Table::create();
-        files.table("files").if_not_exists();
-        for c in resource_columns(b) {
-            files.col(c);
-        }
         m.create_table(
-            files
-                .col(uuid("organization_id"))
+            resource_table(b, "files")
                 .col(string("name", 255))
                 .col(string("content_type", 191))
                 .col(big("size"))
@@ -34,7 +28,6 @@ impl MigrationTrait for Migration {
                 .col(uuid_null("record_id"))
                 .col(text_null("description"))
                 .col(uuid("uploaded_by"))
-                .foreign_key(&mut org_fk("files"))
                 .to_owned(),
         )
         .await?;

@@ -24,6 +24,12 @@ use uuid::Uuid;
 #[derive(utoipa::ToSchema, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
+#[schema(example = json!({
+    "file": "(the file's bytes)",
+    "record_type": "lead",
+    "record_id": "019c2304-2480-7896-8534-f45738d04900",
+    "description": "Signed offer"
+}))]
 pub struct FileUpload {
     /// The file; its part's `filename` is the stored name.
     #[schema(value_type = String, format = Binary)]
