@@ -219,6 +219,7 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/deals",
     "/api/v1/quotations",
     "/api/v1/notifications",
+    "/api/v1/files",
     "/api/v1/webhooks",
     "/api/v1/webhooks/{id}/deliveries",
 ];
@@ -343,6 +344,9 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
         json!({"name": "other", "stages": [{"name": "s1", "probability": 10}]}),
     )
     .await;
+    // Two files of different names, sizes and types.
+    crate::files::upload(&app, t, "b-notes.txt", b"plain words").await;
+    crate::files::upload(&app, t, "a-data.bin", &[0u8, 1, 2, 3, 4, 5, 6, 7, 8]).await;
 
     // Every delivery attempted (and failed) before the log is walked.
     for _ in 0..300 {
