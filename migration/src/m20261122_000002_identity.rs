@@ -59,20 +59,8 @@ impl MigrationTrait for Migration {
                 .col(uuid("role_id"))
                 .primary_key(Index::create().col("user_id").col("role_id"))
                 .foreign_key(&mut org_fk("user_roles"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_user_roles_user")
-                        .from("user_roles", "user_id")
-                        .to("users", "id")
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_user_roles_role")
-                        .from("user_roles", "role_id")
-                        .to("roles", "id")
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade_fk("user_roles", "user_id", "users"))
+                .foreign_key(&mut cascade_fk("user_roles", "role_id", "roles"))
                 .to_owned(),
         )
         .await?;
@@ -95,13 +83,7 @@ impl MigrationTrait for Migration {
                 .col(ts(b, "expires_at"))
                 .col(ts_null(b, "used_at"))
                 .foreign_key(&mut org_fk("verification_codes"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_verification_codes_user")
-                        .from("verification_codes", "user_id")
-                        .to("users", "id")
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade_fk("verification_codes", "user_id", "users"))
                 .to_owned(),
         )
         .await?;
@@ -137,13 +119,7 @@ impl MigrationTrait for Migration {
                 .col(ts_null(b, "used_at"))
                 .col(ts_null(b, "revoked_at"))
                 .foreign_key(&mut org_fk("refresh_tokens"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_refresh_tokens_user")
-                        .from("refresh_tokens", "user_id")
-                        .to("users", "id")
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade_fk("refresh_tokens", "user_id", "users"))
                 .to_owned(),
         )
         .await?;

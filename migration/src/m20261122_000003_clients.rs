@@ -20,12 +20,7 @@ const TRGM_INDEXES: &[(&str, &str)] = &[
 ];
 
 fn client_fk(table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{table}_client"))
-        .from(table, "client_id")
-        .to("clients", "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
+    cascade_fk(table, "client_id", "clients")
 }
 
 #[async_trait::async_trait]

@@ -67,13 +67,11 @@ impl MigrationTrait for Migration {
                 .col(ts(b, "created_at"))
                 .col(ts(b, "updated_at"))
                 .foreign_key(&mut org_fk("webhook_deliveries"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_webhook_deliveries_webhook")
-                        .from("webhook_deliveries", "webhook_id")
-                        .to("webhooks", "id")
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade_fk(
+                    "webhook_deliveries",
+                    "webhook_id",
+                    "webhooks",
+                ))
                 .to_owned(),
         )
         .await?;

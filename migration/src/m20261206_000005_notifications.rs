@@ -26,13 +26,7 @@ impl MigrationTrait for Migration {
                 .col(ts_null(b, "read_at"))
                 .col(ts(b, "created_at"))
                 .foreign_key(&mut org_fk("notifications"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_notifications_user")
-                        .from("notifications", "user_id")
-                        .to("users", "id")
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade_fk("notifications", "user_id", "users"))
                 .to_owned(),
         )
         .await?;
@@ -81,13 +75,11 @@ impl MigrationTrait for Migration {
                         .col("type"),
                 )
                 .foreign_key(&mut org_fk("notification_preferences"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_notification_preferences_user")
-                        .from("notification_preferences", "user_id")
-                        .to("users", "id")
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade_fk(
+                    "notification_preferences",
+                    "user_id",
+                    "users",
+                ))
                 .to_owned(),
         )
         .await?;

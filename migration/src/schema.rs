@@ -122,6 +122,24 @@ pub fn org_fk(table: &'static str) -> ForeignKeyCreateStatement {
         .to_owned()
 }
 
+/// A foreign key from `table.column` to `parent.id`, deleting with the parent, named
+/// `fk_<table>_<column without _id>` (`fk_notifications_user`).
+pub fn cascade_fk(
+    table: &'static str,
+    column: &'static str,
+    parent: &'static str,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!(
+            "fk_{table}_{}",
+            column.strip_suffix("_id").unwrap_or(column)
+        ))
+        .from(table, column)
+        .to(parent, "id")
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
 /// Creates an index, unique or not, over `cols` of `table`.
 pub async fn index(
     manager: &SchemaManager<'_>,
