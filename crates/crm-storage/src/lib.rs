@@ -9,7 +9,7 @@
 //! complete, so even the temporary name never holds half a file.
 
 use async_trait::async_trait;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
 use crm_domain::files::{BlobStore, BlobWriter, ByteStream};
 use crm_domain::{OrganizationId, StoreError};
@@ -111,6 +111,8 @@ impl BlobStore for ObjectBlobStore {
             store: self.store.clone(),
             tmp,
             writer,
+            pending: BytesMut::new(),
+            part: self.part,
         }))
     }
 
@@ -192,15 +194,40 @@ struct ObjectWriter {
     store: Arc<dyn ObjectStore>,
     tmp: Path,
     writer: BufWriter,
+    /// The part being filled. Chunks are copied into it rather than handed on: a chunk of the
+    /// request body shares the HTTP layer's read buffer, and holding a part's worth of them
+    /// kept many of those buffers alive, so an upload's memory grew with its length.
+    pending: BytesMut,
+    part: usize,
+}
+
+impl ObjectWriter {
+    async fn flush_part(&mut self) -> Result<(), StoreError> {
+        let full = std::mem::take(&mut self.pending);
+        self.writer.put(full.freeze()).await.map_err(err)
+    }
 }
 
 #[async_trait]
 impl BlobWriter for ObjectWriter {
-    async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError> {
-        self.writer.put(chunk).await.map_err(err)
+    async fn write(&mut self, mut chunk: Bytes) -> Result<(), StoreError> {
+        while !chunk.is_empty() {
+            if self.pending.capacity() == 0 {
+                self.pending.reserve(self.part);
+            }
+            let take = (self.part - self.pending.len()).min(chunk.len());
+            self.pending.extend_from_slice(&chunk.split_to(take));
+            if self.pending.len() >= self.part {
+                self.flush_part().await?;
+            }
+        }
+        Ok(())
     }
 
     async fn close(&mut self) -> Result<(), StoreError> {
+        if !self.pending.is_empty() {
+            self.flush_part().await?;
+        }
         self.writer
             .shutdown()
             .await
