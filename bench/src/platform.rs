@@ -5,7 +5,7 @@
 
 use crate::Config;
 use crate::load::{Answer, Figures};
-use crate::scenarios::{Ctx, Http, call, drive, scenario};
+use crate::scenarios::{Call, Ctx, Http, call, drive, scenario};
 use crate::server::Server;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -31,16 +31,38 @@ pub struct FileRow {
     pub peak_rss_mib: f64,
 }
 
+/// One create-lead run, with the CPU the server and PostgreSQL spent per request.
+#[derive(Serialize)]
+pub struct CreateRun {
+    pub figures: Figures,
+    pub server_us_per_req: f64,
+    pub postgres_us_per_req: f64,
+}
+
 #[derive(Serialize)]
 pub struct WebhookRow {
     pub connections: usize,
-    pub without: Figures,
-    pub with: Figures,
+    /// Alternating rounds: without, with, without, with …
+    pub without: Vec<CreateRun>,
+    pub with: Vec<CreateRun>,
     /// Deliveries the receiver got for the leads created with webhooks subscribed.
     pub delivered: u64,
     pub created: u64,
-    /// Seconds after the run until every created lead was delivered (`None`: not within 60 s).
-    pub caught_up_secs: Option<f64>,
+    /// Seconds after each run with webhooks until every created lead was delivered (`None`:
+    /// not within 60 s).
+    pub caught_up_secs: Vec<Option<f64>>,
+}
+
+impl WebhookRow {
+    fn mean(runs: &[CreateRun], f: impl Fn(&CreateRun) -> f64) -> f64 {
+        runs.iter().map(f).sum::<f64>() / runs.len().max(1) as f64
+    }
+
+    /// Create throughput with webhooks as a share of without, over all rounds.
+    pub fn ratio(&self) -> f64 {
+        Self::mean(&self.with, |r| r.figures.rps)
+            / Self::mean(&self.without, |r| r.figures.rps).max(1e-9)
+    }
 }
 
 #[derive(Serialize, Default)]
@@ -210,14 +232,33 @@ async fn receiver() -> Result<(u16, Arc<AtomicU64>), String> {
     Ok((port, count))
 }
 
-async fn webhooks_run(cfg: &Config, ctx: &Arc<Ctx>) -> Result<WebhookRow, String> {
-    let conns = cfg.connections.iter().copied().max().unwrap_or(64);
-    let (api, _, expected) = scenario(ctx, "create lead");
-    println!("bench: create lead without webhooks at {conns} connections");
-    let without = drive(cfg, conns, expected, &api).await;
-    println!("  {:.0} req/s", without.rps);
+/// Rounds of the create-lead comparison (each one run without and one with webhooks).
+fn webhook_rounds() -> usize {
+    std::env::var("CRM_BENCH_WEBHOOK_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(2)
+}
 
-    let (port, delivered) = receiver().await?;
+async fn measured(
+    cfg: &Config,
+    conns: usize,
+    expected: &'static [u16],
+    api: &Call,
+    srv: &Server,
+) -> CreateRun {
+    let (cpu0, pg0) = (srv.cpu_secs(), crate::server::postgres_cpu_secs());
+    let figures = drive(cfg, conns, expected, api).await;
+    let per_req = |secs: f64| secs / (figures.requests.max(1) as f64) * 1e6;
+    CreateRun {
+        server_us_per_req: per_req(srv.cpu_secs() - cpu0),
+        postgres_us_per_req: per_req(crate::server::postgres_cpu_secs() - pg0),
+        figures,
+    }
+}
+
+async fn subscribe(ctx: &Ctx, port: u16) -> Result<Vec<(String, String)>, String> {
     let mut hooks = Vec::new();
     for org in &ctx.orgs {
         let v = ctx
@@ -240,7 +281,13 @@ async fn webhooks_run(cfg: &Config, ctx: &Arc<Ctx>) -> Result<WebhookRow, String
             .to_string();
         hooks.push((org.token.clone(), id));
     }
-    let before = delivered.load(Ordering::Relaxed);
+    Ok(hooks)
+}
+
+async fn webhooks_run(cfg: &Config, ctx: &Arc<Ctx>, srv: &Server) -> Result<WebhookRow, String> {
+    let conns = cfg.connections.iter().copied().max().unwrap_or(64);
+    let (api, _, expected) = scenario(ctx, "create lead");
+    let (port, delivered) = receiver().await?;
     let created = Arc::new(AtomicU64::new(0));
     let counted = created.clone();
     let inner = api.clone();
@@ -254,49 +301,66 @@ async fn webhooks_run(cfg: &Config, ctx: &Arc<Ctx>) -> Result<WebhookRow, String
             a
         }
     });
-    println!("bench: create lead with a webhook per organization at {conns} connections");
-    let with = drive(cfg, conns, expected, &counting).await;
-    let t = Instant::now();
-    let created = created.load(Ordering::Relaxed);
-    let mut caught_up = None;
-    while t.elapsed() < Duration::from_secs(60) {
-        if delivered.load(Ordering::Relaxed) - before >= created {
-            caught_up = Some(t.elapsed().as_secs_f64());
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    for (token, id) in &hooks {
-        let path = format!("/api/v1/webhooks/{id}");
-        ctx.http
-            .send(0, "DELETE", &path, Some(token), None, None)
-            .await?;
-    }
-    let row = WebhookRow {
+    let mut row = WebhookRow {
         connections: conns,
-        delivered: delivered.load(Ordering::Relaxed) - before,
-        created,
-        caught_up_secs: caught_up,
-        without,
-        with,
+        without: vec![],
+        with: vec![],
+        delivered: 0,
+        created: 0,
+        caught_up_secs: vec![],
     };
-    println!(
-        "  {:.0} req/s ({:.0} % of without), {} of {} created delivered{}",
-        row.with.rps,
-        100.0 * row.with.rps / row.without.rps.max(1e-9),
-        row.delivered,
-        row.created,
-        row.caught_up_secs
-            .map(|s| format!(", all {s:.1} s after the run"))
-            .unwrap_or_default()
-    );
+    for round in 1..=webhook_rounds() {
+        println!("bench: create lead without webhooks at {conns} connections (round {round})");
+        let without = measured(cfg, conns, expected, &api, srv).await;
+        println!("  {:.0} req/s", without.figures.rps);
+        row.without.push(without);
+
+        let hooks = subscribe(ctx, port).await?;
+        let before = (
+            delivered.load(Ordering::Relaxed),
+            created.load(Ordering::Relaxed),
+        );
+        println!(
+            "bench: create lead with a webhook per organization at {conns} connections (round {round})"
+        );
+        let with = measured(cfg, conns, expected, &counting, srv).await;
+        let t = Instant::now();
+        let made = created.load(Ordering::Relaxed) - before.1;
+        let mut caught_up = None;
+        while t.elapsed() < Duration::from_secs(60) {
+            if delivered.load(Ordering::Relaxed) - before.0 >= made {
+                caught_up = Some(t.elapsed().as_secs_f64());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for (token, id) in &hooks {
+            let path = format!("/api/v1/webhooks/{id}");
+            ctx.http
+                .send(0, "DELETE", &path, Some(token), None, None)
+                .await?;
+        }
+        println!(
+            "  {:.0} req/s, {} of {made} created delivered{}",
+            with.figures.rps,
+            delivered.load(Ordering::Relaxed) - before.0,
+            caught_up
+                .map(|s| format!(", all {s:.1} s after the run"))
+                .unwrap_or_default()
+        );
+        row.with.push(with);
+        row.caught_up_secs.push(caught_up);
+    }
+    row.delivered = delivered.load(Ordering::Relaxed);
+    row.created = created.load(Ordering::Relaxed);
+    println!("  with webhooks: {:.0} % of without", 100.0 * row.ratio());
     Ok(row)
 }
 
 pub async fn run(cfg: &Config, ctx: &Arc<Ctx>, srv: &Server) -> Result<PlatformReport, String> {
     Ok(PlatformReport {
         files: files_run(cfg, ctx, srv).await?,
-        webhooks: Some(webhooks_run(cfg, ctx).await?),
+        webhooks: Some(webhooks_run(cfg, ctx, srv).await?),
     })
 }
 
@@ -339,24 +403,42 @@ impl PlatformReport {
             let _ = writeln!(
                 s,
                 "\n### Create lead with webhooks subscribed\n\nOne webhook per organization \
-                 (`lead.*`) to a receiver on loopback answering `204`.\n\n\
-                 | run | conns | req/s | p50 ms | p99 ms | errors |\n|---|---:|---:|---:|---:|---:|"
+                 (`lead.*`) to a receiver on loopback answering `204`, in alternating rounds.\n\n\
+                 | run | conns | req/s | p50 ms | p99 ms | errors | server µs/req | postgres µs/req |\n\
+                 |---|---:|---:|---:|---:|---:|---:|---:|"
             );
-            for (label, f) in [("without webhooks", &w.without), ("with webhooks", &w.with)] {
-                let _ = writeln!(
-                    s,
-                    "| {label} | {} | {:.0} | {:.2} | {:.2} | {} |",
-                    w.connections, f.rps, f.p50_ms, f.p99_ms, f.errors
-                );
+            let rounds = w.without.iter().zip(&w.with).enumerate();
+            for (i, (a, b)) in rounds {
+                for (label, r) in [("without webhooks", a), ("with webhooks", b)] {
+                    let f = &r.figures;
+                    let _ = writeln!(
+                        s,
+                        "| {label} ({}) | {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.0} |",
+                        i + 1,
+                        w.connections,
+                        f.rps,
+                        f.p50_ms,
+                        f.p99_ms,
+                        f.errors,
+                        r.server_us_per_req,
+                        r.postgres_us_per_req
+                    );
+                }
             }
+            let caught: Vec<String> = w
+                .caught_up_secs
+                .iter()
+                .map(|c| c.map_or("not within 60 s".into(), |t| format!("{t:.1} s")))
+                .collect();
             let _ = writeln!(
                 s,
-                "\n{} of the {} leads created with webhooks subscribed were delivered{}.",
+                "\nWith webhooks, creates ran at {:.0} % of the rate without. {} of the {} leads \
+                 created with webhooks subscribed were delivered; the last of each round {} after \
+                 its run ended.",
+                100.0 * w.ratio(),
                 w.delivered,
                 w.created,
-                w.caught_up_secs
-                    .map(|t| format!(", the last {t:.1} s after the run ended"))
-                    .unwrap_or_else(|| ", not all of them within 60 s of the run's end".into())
+                caught.join(", ")
             );
         }
         s

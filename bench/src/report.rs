@@ -234,7 +234,7 @@ impl Report {
                 }
             }
             if let Some(w) = &p.webhooks {
-                let ratio = w.with.rps / w.without.rps.max(1e-9);
+                let ratio = w.ratio();
                 t.push((
                     "create lead with webhooks subscribed ≥ 90 % of without".into(),
                     format!("{:.0} %", ratio * 100.0),
@@ -250,9 +250,13 @@ impl Report {
         let errors: u64 = self.rows.iter().map(|r| r.api.errors).sum::<u64>()
             + self.platform.as_ref().map_or(0, |p| {
                 p.files.iter().map(|f| f.transfer.errors).sum::<u64>()
-                    + p.webhooks
-                        .as_ref()
-                        .map_or(0, |w| w.with.errors + w.without.errors)
+                    + p.webhooks.as_ref().map_or(0, |w| {
+                        w.with
+                            .iter()
+                            .chain(&w.without)
+                            .map(|r| r.figures.errors)
+                            .sum::<u64>()
+                    })
             })
             + self.growth.iter().map(|g| g.list.errors).sum::<u64>()
             + self.flood.get_lead_during.errors;

@@ -29,7 +29,7 @@ use crm_domain::kernel::clock;
 use crm_domain::mail::{OutboxDispatcher, RetryPolicy};
 use crm_domain::notifications::{NotificationCleanupJob, NotificationService, Notifier};
 use crm_domain::webhooks::{
-    SecretVault, WebhookDispatcher, WebhookPorts, WebhookSender, WebhookService,
+    DueDelivery, SecretVault, WebhookDispatcher, WebhookPorts, WebhookSender, WebhookService,
 };
 use crm_sales::SalesServices;
 use std::net::TcpListener;
@@ -350,36 +350,54 @@ async fn drain_outbox(dispatcher: OutboxDispatcher, poll: Duration) {
 }
 
 /// Relays events to webhook deliveries and attempts the due ones, for as long as the server
-/// runs. Several instances may run this at once: claims are exclusive. Attempts run
-/// concurrently (each at most 10 s); a full batch is followed at once by the next.
+/// runs. Several instances may run this at once: claims are exclusive. A batch's attempts run
+/// concurrently (each at most 10 s) and are recorded together; a full batch is followed at
+/// once by the next, unless `IN_FLIGHT` batches are still being sent (slow receivers hold
+/// back the relay, not the memory). Retries are looked for when the relay is idle, and at
+/// least every `poll`.
 async fn deliver_webhooks(dispatcher: WebhookDispatcher, poll: Duration) {
-    const BATCH: u32 = 50;
+    const BATCH: u32 = 100;
+    const IN_FLIGHT: usize = 4;
     let mut running = tokio::task::JoinSet::new();
+    let attempt = |running: &mut tokio::task::JoinSet<()>, due: Vec<DueDelivery>| {
+        if due.is_empty() {
+            return;
+        }
+        let dispatcher = dispatcher.clone();
+        running.spawn(async move {
+            if let Err(e) = dispatcher.attempt_all(due, clock::now()).await {
+                // The claims run out and the deliveries are attempted again.
+                tracing::warn!(error = %e, "recording webhook attempts failed");
+            }
+        });
+    };
+    let mut claimed_at: Option<std::time::Instant> = None;
     loop {
+        while running.len() >= IN_FLIGHT {
+            running.join_next().await;
+        }
         let now = clock::now();
         let relayed = match dispatcher.relay(now, BATCH).await {
-            Ok(n) => n,
+            Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "webhook relay failed; will retry");
-                0
+                Default::default()
             }
         };
-        let claimed = match dispatcher.claim(now, BATCH).await {
-            Ok(due) => due,
-            Err(e) => {
-                tracing::warn!(error = %e, "webhook claim failed; will retry");
-                vec![]
-            }
-        };
-        let full = relayed >= BATCH || claimed.len() >= BATCH as usize;
-        for d in claimed {
-            let dispatcher = dispatcher.clone();
-            running.spawn(async move {
-                if let Err(e) = dispatcher.attempt(d, clock::now()).await {
-                    // The claim runs out and the delivery is attempted again.
-                    tracing::warn!(error = %e, "recording a webhook attempt failed");
+        let mut full = relayed.events >= BATCH;
+        attempt(&mut running, relayed.due);
+        // Retries, and deliveries whose claimer stopped before recording them.
+        if !full || claimed_at.is_none_or(|t| t.elapsed() >= poll) {
+            claimed_at = Some(std::time::Instant::now());
+            let claimed = match dispatcher.claim(now, BATCH).await {
+                Ok(due) => due,
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook claim failed; will retry");
+                    vec![]
                 }
-            });
+            };
+            full = full || claimed.len() >= BATCH as usize;
+            attempt(&mut running, claimed);
         }
         while running.try_join_next().is_some() {}
         if !full {

@@ -14,6 +14,7 @@ mod jobs_repo;
 mod keyset;
 mod notifications_repo;
 mod outbox_repo;
+mod queue;
 mod rows;
 pub mod sales;
 mod statements;

@@ -1,36 +1,42 @@
 use crate::entities::outbox::{self, Column, Entity};
 use crate::error::store_err;
-use crate::tx::sql;
+use crate::queue::PENDING;
+use crate::tx::{SqlTxManager, sql};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::kernel::clock;
 use crm_domain::mail::{OutboxMessage, OutboxRepository, OutgoingMail};
 use crm_domain::{OrganizationId, OutboxId, StoreError, Txn};
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-const PENDING: &str = "pending";
 const SENT: &str = "sent";
 const DEAD: &str = "dead";
 
 #[derive(Clone)]
 pub struct SqlOutboxRepository {
     db: DatabaseConnection,
+    tx: SqlTxManager,
 }
 
 impl SqlOutboxRepository {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            tx: SqlTxManager::new(db.clone()),
+            db,
+        }
     }
 }
 
-fn free_at(now: DateTime<Utc>) -> Condition {
-    Condition::any()
-        .add(Column::LockedUntil.is_null())
-        .add(Column::LockedUntil.lte(now))
+impl crate::queue::Queue for Entity {
+    const ID: Column = Column::Id;
+    const STATUS: Column = Column::Status;
+    const NEXT_ATTEMPT_AT: Column = Column::NextAttemptAt;
+    const LOCKED_UNTIL: Column = Column::LockedUntil;
+
+    fn id_of(m: &outbox::Model) -> sea_orm::Value {
+        m.id.into()
+    }
 }
 
 /// A message due now, as a row (also written by the notifications in their transaction).
@@ -81,46 +87,21 @@ impl OutboxRepository for SqlOutboxRepository {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        let txn = self.db.begin().await.map_err(store_err)?;
-        let mut candidates = Entity::find()
-            .filter(Column::Status.eq(PENDING))
-            .filter(Column::NextAttemptAt.lte(now))
-            .filter(free_at(now))
-            .order_by_asc(Column::NextAttemptAt)
-            .limit(u64::from(limit));
-        // Several instances may poll at once: each skips the rows another is claiming instead
-        // of waiting for it. SQLite has one writer and no row locks.
-        if self.db.get_database_backend() != DatabaseBackend::Sqlite {
-            candidates = candidates.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let rows = candidates.all(&txn).await.map_err(store_err)?;
-        let mut claimed = Vec::with_capacity(rows.len());
-        for row in rows {
-            // The conditional update is what makes a claim exclusive on every backend.
-            let res = Entity::update_many()
-                .col_expr(Column::LockedUntil, Expr::value(lease_until))
-                .filter(Column::Id.eq(row.id))
-                .filter(Column::Status.eq(PENDING))
-                .filter(free_at(now))
-                .exec(&txn)
-                .await
-                .map_err(store_err)?;
-            if res.rows_affected == 1 {
-                claimed.push(OutboxMessage {
-                    id: OutboxId(row.id),
-                    organization_id: row.organization_id.map(OrganizationId),
-                    attempts: u32::try_from(row.attempts).unwrap_or(0),
-                    mail: OutgoingMail {
-                        to: row.recipient,
-                        subject: row.subject,
-                        text: row.body_text,
-                        html: row.body_html,
-                    },
-                });
-            }
-        }
-        txn.commit().await.map_err(store_err)?;
-        Ok(claimed)
+        let rows = crate::queue::claim_due::<Entity>(&self.tx, now, lease_until, limit).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| OutboxMessage {
+                id: OutboxId(row.id),
+                organization_id: row.organization_id.map(OrganizationId),
+                attempts: u32::try_from(row.attempts).unwrap_or(0),
+                mail: OutgoingMail {
+                    to: row.recipient,
+                    subject: row.subject,
+                    text: row.body_text,
+                    html: row.body_html,
+                },
+            })
+            .collect())
     }
 
     async fn mark_sent(&self, id: OutboxId, at: DateTime<Utc>) -> Result<(), StoreError> {

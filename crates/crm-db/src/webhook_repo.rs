@@ -10,6 +10,7 @@
 use crate::entities::{activity, event, webhook, webhook_delivery};
 use crate::error::store_err;
 use crate::keyset::{self, ListColumns};
+use crate::queue::{PENDING, skip_locked};
 use crate::rows::{
     Tenanted, corrupt, db_version, delete_in_org, insert, locked, one, update_versioned,
 };
@@ -19,19 +20,18 @@ use chrono::{DateTime, Utc};
 use crm_domain::events::Event;
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::webhooks::{
-    AttemptRecord, Delivery, DeliveryId, DeliveryRepository, DeliveryStatus, DueDelivery, Webhook,
-    WebhookId, WebhookRepository, patterns,
+    AttemptRecord, Delivery, DeliveryId, DeliveryRepository, DeliveryStatus, DueDelivery, Relayed,
+    Webhook, WebhookId, WebhookRepository, patterns,
 };
 use crm_domain::{OrganizationId, StoreError, TxManager, Txn};
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
-const PENDING: &str = "pending";
 const SUCCEEDED: &str = "succeeded";
 const FAILED: &str = "failed";
 
@@ -201,20 +201,14 @@ impl TryFrom<webhook_delivery::Model> for Delivery {
     }
 }
 
-fn free_at(now: DateTime<Utc>) -> Condition {
-    Condition::any()
-        .add(webhook_delivery::Column::LockedUntil.is_null())
-        .add(webhook_delivery::Column::LockedUntil.lte(now))
-}
+impl crate::queue::Queue for webhook_delivery::Entity {
+    const ID: webhook_delivery::Column = webhook_delivery::Column::Id;
+    const STATUS: webhook_delivery::Column = webhook_delivery::Column::Status;
+    const NEXT_ATTEMPT_AT: webhook_delivery::Column = webhook_delivery::Column::NextAttemptAt;
+    const LOCKED_UNTIL: webhook_delivery::Column = webhook_delivery::Column::LockedUntil;
 
-impl SqlDeliveryRepository {
-    fn skip_locked<E: EntityTrait>(&self, q: Select<E>) -> Select<E> {
-        // SQLite has one writer (the transaction began IMMEDIATE) and no row locks.
-        if self.db.get_database_backend() == DatabaseBackend::Sqlite {
-            q
-        } else {
-            q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        }
+    fn id_of(m: &webhook_delivery::Model) -> sea_orm::Value {
+        m.id.into()
     }
 }
 
@@ -259,69 +253,105 @@ impl DeliveryRepository for SqlDeliveryRepository {
         Ok(())
     }
 
-    async fn relay(&self, limit: u32, now: DateTime<Utc>) -> Result<u32, StoreError> {
+    async fn relay(
+        &self,
+        limit: u32,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Relayed, StoreError> {
+        use activity::Column as A;
         let mut tx = self.tx.begin().await?;
         let db = sql(tx.as_mut())?;
         let marked = activity::Entity::find()
             .select_only()
-            .column(activity::Column::Id)
-            .column(activity::Column::OrganizationId)
-            .column(activity::Column::EventType)
+            .columns([A::Id, A::OrganizationId, A::ActorId, A::EventType])
+            .columns([A::EntityType, A::EntityId, A::CreatedAt, A::Data])
             // A literal, not a parameter: it is the partial index's own condition.
-            .filter(Expr::col(activity::Column::Relay).eq(Expr::cust("TRUE")))
-            .order_by_asc(activity::Column::Id)
+            .filter(Expr::col(A::Relay).eq(Expr::cust("TRUE")))
+            .order_by_asc(A::Id)
             .limit(u64::from(limit));
-        let marked: Vec<(Uuid, Uuid, Option<String>)> = self
-            .skip_locked(marked)
+        type Marked = (
+            Uuid,
+            Uuid,
+            Option<Uuid>,
+            Option<String>,
+            String,
+            Uuid,
+            DateTime<Utc>,
+            Option<serde_json::Value>,
+        );
+        let marked: Vec<Marked> = skip_locked(marked, self.db.get_database_backend())
             .into_tuple()
             .all(db)
             .await
             .map_err(store_err)?;
         if marked.is_empty() {
             tx.commit().await?;
-            return Ok(0);
+            return Ok(Relayed::default());
         }
-        let orgs: BTreeSet<Uuid> = marked.iter().map(|(_, o, _)| *o).collect();
-        let hooks: Vec<(Uuid, Uuid, serde_json::Value)> = webhook::Entity::find()
-            .select_only()
-            .column(webhook::Column::Id)
-            .column(webhook::Column::OrganizationId)
-            .column(webhook::Column::EventTypes)
+        let orgs: BTreeSet<Uuid> = marked.iter().map(|m| m.1).collect();
+        let mut by_org: HashMap<Uuid, Vec<(webhook::Model, Vec<String>)>> = HashMap::new();
+        for hook in webhook::Entity::find()
             .filter(webhook::Column::OrganizationId.is_in(orgs))
             .filter(webhook::Column::IsActive.eq(true))
-            .into_tuple()
             .all(db)
             .await
-            .map_err(store_err)?;
-        let mut by_org: HashMap<Uuid, Vec<(Uuid, Vec<String>)>> = HashMap::new();
-        for (id, org, types) in hooks {
-            let types: Vec<String> =
-                serde_json::from_value(types).map_err(|e| corrupt("webhooks", id, e))?;
-            by_org.entry(org).or_default().push((id, types));
+            .map_err(store_err)?
+        {
+            let types: Vec<String> = serde_json::from_value(hook.event_types.clone())
+                .map_err(|e| corrupt("webhooks", hook.id, e))?;
+            by_org
+                .entry(hook.organization_id)
+                .or_default()
+                .push((hook, types));
         }
-        let mut rows = Vec::new();
-        for (event_id, org, event_type) in &marked {
+        let (mut rows, mut due) = (Vec::new(), Vec::new());
+        for (id, org, actor, event_type, record_type, record_id, at, data) in &marked {
             let Some(event_type) = event_type else {
                 continue;
             };
+            let event = Event {
+                id: *id,
+                r#type: event_type.clone(),
+                occurred_at: *at,
+                organization_id: OrganizationId(*org),
+                actor_id: actor.map(crm_domain::UserId),
+                record_type: record_type.clone(),
+                record_id: *record_id,
+                data: data.clone().unwrap_or_default(),
+            };
             for (hook, types) in by_org.get(org).into_iter().flatten() {
-                if patterns::matches_any(types, event_type) {
-                    rows.push(webhook_delivery::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        organization_id: Set(*org),
-                        webhook_id: Set(*hook),
-                        event_id: Set(*event_id),
-                        event_type: Set(event_type.clone()),
-                        status: Set(PENDING.into()),
-                        attempts: Set(0),
-                        last_status_code: Set(None),
-                        last_error: Set(None),
-                        next_attempt_at: Set(Some(now)),
-                        locked_until: Set(None),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                    });
+                if !patterns::matches_any(types, event_type) {
+                    continue;
                 }
+                let delivery = Uuid::now_v7();
+                // Born claimed by this relay: its first attempt follows at once, and should
+                // this instance stop first, the claim runs out and another makes it.
+                rows.push(webhook_delivery::ActiveModel {
+                    id: Set(delivery),
+                    organization_id: Set(*org),
+                    webhook_id: Set(hook.id),
+                    event_id: Set(*id),
+                    event_type: Set(event_type.clone()),
+                    status: Set(PENDING.into()),
+                    attempts: Set(0),
+                    last_status_code: Set(None),
+                    last_error: Set(None),
+                    next_attempt_at: Set(Some(now)),
+                    locked_until: Set(Some(lease_until)),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                });
+                due.push(DueDelivery {
+                    id: DeliveryId(delivery),
+                    organization_id: OrganizationId(*org),
+                    webhook_id: WebhookId(hook.id),
+                    attempts: 0,
+                    url: hook.url.clone(),
+                    is_active: true,
+                    sealed_secret: hook.secret.clone(),
+                    event: Some(event.clone()),
+                });
             }
         }
         if !rows.is_empty() {
@@ -330,15 +360,18 @@ impl DeliveryRepository for SqlDeliveryRepository {
                 .await
                 .map_err(store_err)?;
         }
-        let ids: Vec<Uuid> = marked.iter().map(|(id, _, _)| *id).collect();
+        let ids: Vec<Uuid> = marked.iter().map(|m| m.0).collect();
         activity::Entity::update_many()
-            .col_expr(activity::Column::Relay, Expr::value(false))
-            .filter(activity::Column::Id.is_in(ids))
+            .col_expr(A::Relay, Expr::value(false))
+            .filter(A::Id.is_in(ids))
             .exec(db)
             .await
             .map_err(store_err)?;
         tx.commit().await?;
-        Ok(u32::try_from(marked.len()).unwrap_or(u32::MAX))
+        Ok(Relayed {
+            events: u32::try_from(marked.len()).unwrap_or(u32::MAX),
+            due,
+        })
     }
 
     async fn claim_due(
@@ -347,36 +380,9 @@ impl DeliveryRepository for SqlDeliveryRepository {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<DueDelivery>, StoreError> {
-        use webhook_delivery::{Column, Entity};
-        let mut tx = self.tx.begin().await?;
-        let db = sql(tx.as_mut())?;
-        let candidates = Entity::find()
-            .filter(Column::Status.eq(PENDING))
-            .filter(Column::NextAttemptAt.lte(now))
-            .filter(free_at(now))
-            .order_by_asc(Column::NextAttemptAt)
-            .limit(u64::from(limit));
-        let rows = self
-            .skip_locked(candidates)
-            .all(db)
-            .await
-            .map_err(store_err)?;
-        let mut claimed = Vec::with_capacity(rows.len());
-        for r in rows {
-            // The conditional update is what makes a claim exclusive on every backend.
-            let res = Entity::update_many()
-                .col_expr(Column::LockedUntil, Expr::value(Some(lease_until)))
-                .filter(Column::Id.eq(r.id))
-                .filter(Column::Status.eq(PENDING))
-                .filter(free_at(now))
-                .exec(db)
-                .await
-                .map_err(store_err)?;
-            if res.rows_affected == 1 {
-                claimed.push(r);
-            }
-        }
-        tx.commit().await?;
+        let claimed =
+            crate::queue::claim_due::<webhook_delivery::Entity>(&self.tx, now, lease_until, limit)
+                .await?;
         if claimed.is_empty() {
             return Ok(vec![]);
         }
@@ -416,28 +422,38 @@ impl DeliveryRepository for SqlDeliveryRepository {
         Ok(due)
     }
 
-    async fn record_attempt(&self, id: DeliveryId, r: AttemptRecord) -> Result<(), StoreError> {
+    async fn record_attempts(
+        &self,
+        records: Vec<(DeliveryId, AttemptRecord)>,
+    ) -> Result<(), StoreError> {
         use webhook_delivery::{Column, Entity};
-        let status = if r.succeeded {
-            SUCCEEDED
-        } else if r.next_attempt_at.is_some() {
-            PENDING
-        } else {
-            FAILED
-        };
-        let error = r.error.map(|e| e.chars().take(2000).collect::<String>());
-        Entity::update_many()
-            .col_expr(Column::Status, Expr::value(status))
-            .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
-            .col_expr(Column::LastStatusCode, Expr::value(r.status_code))
-            .col_expr(Column::LastError, Expr::value(error))
-            .col_expr(Column::NextAttemptAt, Expr::value(r.next_attempt_at))
-            .col_expr(Column::LockedUntil, Expr::value(None::<DateTime<Utc>>))
-            .col_expr(Column::UpdatedAt, Expr::value(r.at))
-            .filter(Column::Id.eq(id.0))
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
+        // Grouped by what is written, so a batch that succeeded is one statement.
+        let mut groups: HashMap<AttemptRecord, Vec<Uuid>> = HashMap::new();
+        for (id, mut r) in records {
+            r.error = r.error.map(|e| e.chars().take(2000).collect());
+            groups.entry(r).or_default().push(id.0);
+        }
+        for (r, ids) in groups {
+            let status = if r.succeeded {
+                SUCCEEDED
+            } else if r.next_attempt_at.is_some() {
+                PENDING
+            } else {
+                FAILED
+            };
+            Entity::update_many()
+                .col_expr(Column::Status, Expr::value(status))
+                .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+                .col_expr(Column::LastStatusCode, Expr::value(r.status_code))
+                .col_expr(Column::LastError, Expr::value(r.error))
+                .col_expr(Column::NextAttemptAt, Expr::value(r.next_attempt_at))
+                .col_expr(Column::LockedUntil, Expr::value(None::<DateTime<Utc>>))
+                .col_expr(Column::UpdatedAt, Expr::value(r.at))
+                .filter(Column::Id.is_in(ids))
+                .exec(&self.db)
+                .await
+                .map_err(store_err)?;
+        }
         Ok(())
     }
 }

@@ -3,11 +3,14 @@
 //! attempt each. Claims are exclusive in the database, so N instances make each attempt once.
 
 use super::ports::{
-    AttemptRecord, DeliveryRepository, DueDelivery, SecretVault, SendOutcome, WebhookSender,
+    AttemptRecord, DeliveryRepository, DueDelivery, Relayed, SecretVault, SendOutcome,
+    WebhookSender,
 };
 use super::retry::{RetrySchedule, jitter_for};
+use super::signing::WebhookSecret;
 use crate::kernel::error::StoreError;
 use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// How long a claim holds: longer than one attempt may take (10 s), so a live claimer is
@@ -45,9 +48,9 @@ impl WebhookDispatcher {
         }
     }
 
-    /// Fans out up to `batch` marked events; how many.
-    pub async fn relay(&self, now: DateTime<Utc>, batch: u32) -> Result<u32, StoreError> {
-        self.deliveries.relay(batch, now).await
+    /// Fans out up to `batch` marked events into deliveries claimed for this instance.
+    pub async fn relay(&self, now: DateTime<Utc>, batch: u32) -> Result<Relayed, StoreError> {
+        self.deliveries.relay(batch, now, now + LEASE).await
     }
 
     /// Claims up to `batch` due deliveries for this instance.
@@ -59,11 +62,53 @@ impl WebhookDispatcher {
         self.deliveries.claim_due(now, now + LEASE, batch).await
     }
 
-    /// One attempt of a claimed delivery, recorded: `2xx` succeeded; anything else waits for
-    /// the next attempt of the schedule, or fails after the last.
+    /// One attempt of each claimed delivery, sent concurrently and recorded together: `2xx`
+    /// succeeded; anything else waits for the next attempt of the schedule, or fails after the
+    /// last. A crash between the sends and the record sends them again when the claims run
+    /// out (at least once, with the same `webhook-id`, as receivers expect).
+    pub async fn attempt_all(
+        &self,
+        due: Vec<DueDelivery>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        // Each webhook's secret opened once for the batch, not once per delivery.
+        let mut secrets: HashMap<&str, Option<WebhookSecret>> = HashMap::new();
+        for d in &due {
+            secrets.entry(&d.sealed_secret).or_insert_with(|| {
+                self.vault
+                    .open(&d.sealed_secret)
+                    .inspect_err(|e| {
+                        tracing::error!(webhook = %d.webhook_id, error = %e,
+                            "cannot open a webhook secret");
+                    })
+                    .ok()
+            });
+        }
+        let sends = due
+            .iter()
+            .map(|d| self.send(d, secrets[d.sealed_secret.as_str()].as_ref(), now));
+        let outcomes = futures_util::future::join_all(sends).await;
+        let records = due
+            .iter()
+            .zip(outcomes)
+            .map(|(d, (status_code, error))| (d.id, self.record(d, status_code, error, now)))
+            .collect();
+        self.deliveries.record_attempts(records).await
+    }
+
+    /// One attempt of a claimed delivery, recorded.
     pub async fn attempt(&self, d: DueDelivery, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.attempt_all(vec![d], now).await
+    }
+
+    fn record(
+        &self,
+        d: &DueDelivery,
+        status_code: Option<u16>,
+        error: Option<String>,
+        now: DateTime<Utc>,
+    ) -> AttemptRecord {
         let attempts = d.attempts.saturating_add(1);
-        let (status_code, error) = self.send(&d, now).await;
         let succeeded = status_code.is_some_and(|c| (200..300).contains(&c));
         let final_error = !d.is_active || d.event.is_none();
         let next_attempt_at = if succeeded || final_error {
@@ -77,29 +122,29 @@ impl WebhookDispatcher {
             tracing::info!(delivery = %d.id, webhook = %d.webhook_id, attempts, ?status_code,
                 retry = next_attempt_at.is_some(), "webhook attempt failed");
         }
-        let record = AttemptRecord {
+        AttemptRecord {
             status_code: status_code.map(i32::from),
             error,
             succeeded,
             next_attempt_at,
             at: now,
-        };
-        self.deliveries.record_attempt(d.id, record).await
+        }
     }
 
-    async fn send(&self, d: &DueDelivery, now: DateTime<Utc>) -> (Option<u16>, Option<String>) {
+    async fn send(
+        &self,
+        d: &DueDelivery,
+        secret: Option<&WebhookSecret>,
+        now: DateTime<Utc>,
+    ) -> (Option<u16>, Option<String>) {
         if !d.is_active {
             return (None, Some("the webhook is inactive".into()));
         }
         let Some(event) = &d.event else {
             return (None, Some("the event has expired".into()));
         };
-        let secret = match self.vault.open(&d.sealed_secret) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(webhook = %d.webhook_id, error = %e, "cannot open a webhook secret");
-                return (None, Some("the webhook's secret cannot be read".into()));
-            }
+        let Some(secret) = secret else {
+            return (None, Some("the webhook's secret cannot be read".into()));
         };
         let body = match serde_json::to_vec(event) {
             Ok(b) => b,
@@ -170,8 +215,11 @@ mod tests {
             answer.clone()
         });
         let mut repo = MockDeliveryRepository::new();
-        repo.expect_record_attempt().returning(move |_, r| {
-            recorded.lock().unwrap().push(r);
+        repo.expect_record_attempts().returning(move |rs| {
+            recorded
+                .lock()
+                .unwrap()
+                .extend(rs.into_iter().map(|(_, r)| r));
             Ok(())
         });
         let mut vault = MockSecretVault::new();
@@ -235,5 +283,45 @@ mod tests {
         assert!(sent.lock().unwrap().is_empty());
         let r = rec.lock().unwrap()[0].clone();
         assert!(!r.succeeded && r.next_attempt_at.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_sent_concurrently_and_recorded_in_one_call() {
+        let mut sender = MockWebhookSender::new();
+        sender.expect_send().times(3).returning(|url, _, _| {
+            if url.ends_with("/down") {
+                SendOutcome::Failed("connection refused".into())
+            } else {
+                SendOutcome::Answered(200)
+            }
+        });
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let seen = calls.clone();
+        let mut repo = MockDeliveryRepository::new();
+        repo.expect_record_attempts().times(1).returning(move |rs| {
+            seen.lock().unwrap().push(rs);
+            Ok(())
+        });
+        let mut vault = MockSecretVault::new();
+        vault
+            .expect_open()
+            .returning(|_| Ok(WebhookSecret::from_key(vec![9; 32])));
+        let d = WebhookDispatcher::new(
+            Arc::new(repo),
+            Arc::new(sender),
+            Arc::new(vault),
+            RetrySchedule::new(vec![1, 2]),
+        );
+        let (a, b, mut c) = (due(0), due(3), due(0));
+        c.url = "https://hooks.example.com/down".into();
+        let ids = [a.id, b.id, c.id];
+        d.attempt_all(vec![a, b, c], now()).await.unwrap();
+        let calls = calls.lock().unwrap();
+        let recorded = &calls[0];
+        assert_eq!(recorded.iter().map(|(id, _)| *id).collect::<Vec<_>>(), ids);
+        assert!(recorded[0].1.succeeded && recorded[1].1.succeeded);
+        let failed = &recorded[2].1;
+        assert!(!failed.succeeded && failed.next_attempt_at.is_some());
+        assert_eq!(failed.error.as_deref(), Some("connection refused"));
     }
 }

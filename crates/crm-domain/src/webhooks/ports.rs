@@ -66,8 +66,16 @@ pub struct DueDelivery {
     pub event: Option<Event>,
 }
 
+/// What one relay took: how many events, and the deliveries it made, claimed for their first
+/// attempt.
+#[derive(Clone, Debug, Default)]
+pub struct Relayed {
+    pub events: u32,
+    pub due: Vec<DueDelivery>,
+}
+
 /// What an attempt came to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AttemptRecord {
     pub status_code: Option<i32>,
     pub error: Option<String>,
@@ -101,8 +109,14 @@ pub trait DeliveryRepository: Send + Sync {
 
     /// Fans out up to `limit` events marked for relay: one delivery per matching active
     /// webhook of the event's organization, the mark cleared, in one transaction whose claim of
-    /// the marked rows is exclusive. How many events it took.
-    async fn relay(&self, limit: u32, now: DateTime<Utc>) -> Result<u32, StoreError>;
+    /// the marked rows is exclusive. The new deliveries are claimed until `lease_until` by
+    /// this caller, which makes their first attempt at once.
+    async fn relay(
+        &self,
+        limit: u32,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Relayed, StoreError>;
 
     /// Claims up to `limit` due deliveries until `lease_until` (a crashed claimer's deliveries
     /// come back after it), each claim exclusive across instances.
@@ -113,9 +127,12 @@ pub trait DeliveryRepository: Send + Sync {
         limit: u32,
     ) -> Result<Vec<DueDelivery>, StoreError>;
 
-    /// Records one attempt of a claimed delivery and releases the claim.
-    async fn record_attempt(&self, id: DeliveryId, record: AttemptRecord)
-    -> Result<(), StoreError>;
+    /// Records the attempts of claimed deliveries and releases their claims; the attempts
+    /// that came to the same answer (most often: all succeeded) in one statement.
+    async fn record_attempts(
+        &self,
+        records: Vec<(DeliveryId, AttemptRecord)>,
+    ) -> Result<(), StoreError>;
 }
 
 /// Why a url may not be used.
