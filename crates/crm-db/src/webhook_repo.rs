@@ -30,6 +30,7 @@ use sea_orm::{
     QuerySelect, Select,
 };
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use uuid::Uuid;
 
 const SUCCEEDED: &str = "succeeded";
@@ -306,22 +307,24 @@ impl DeliveryRepository for SqlDeliveryRepository {
                 .push((hook, types));
         }
         let (mut rows, mut due) = (Vec::new(), Vec::new());
-        for (id, org, actor, event_type, record_type, record_id, at, data) in &marked {
+        let ids: Vec<Uuid> = marked.iter().map(|m| m.0).collect();
+        let events = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+        for (id, org, actor, event_type, record_type, record_id, at, data) in marked {
             let Some(event_type) = event_type else {
                 continue;
             };
-            let event = Event {
-                id: *id,
+            let event = Arc::new(Event {
+                id,
                 r#type: event_type.clone(),
-                occurred_at: *at,
-                organization_id: OrganizationId(*org),
+                occurred_at: at,
+                organization_id: OrganizationId(org),
                 actor_id: actor.map(crm_domain::UserId),
-                record_type: record_type.clone(),
-                record_id: *record_id,
-                data: data.clone().unwrap_or_default(),
-            };
-            for (hook, types) in by_org.get(org).into_iter().flatten() {
-                if !patterns::matches_any(types, event_type) {
+                record_type,
+                record_id,
+                data: data.unwrap_or_default(),
+            });
+            for (hook, types) in by_org.get(&org).into_iter().flatten() {
+                if !patterns::matches_any(types, &event_type) {
                     continue;
                 }
                 let delivery = Uuid::now_v7();
@@ -329,9 +332,9 @@ impl DeliveryRepository for SqlDeliveryRepository {
                 // this instance stop first, the claim runs out and another makes it.
                 rows.push(webhook_delivery::ActiveModel {
                     id: Set(delivery),
-                    organization_id: Set(*org),
+                    organization_id: Set(org),
                     webhook_id: Set(hook.id),
-                    event_id: Set(*id),
+                    event_id: Set(id),
                     event_type: Set(event_type.clone()),
                     status: Set(PENDING.into()),
                     attempts: Set(0),
@@ -344,7 +347,7 @@ impl DeliveryRepository for SqlDeliveryRepository {
                 });
                 due.push(DueDelivery {
                     id: DeliveryId(delivery),
-                    organization_id: OrganizationId(*org),
+                    organization_id: OrganizationId(org),
                     webhook_id: WebhookId(hook.id),
                     attempts: 0,
                     url: hook.url.clone(),
@@ -360,7 +363,6 @@ impl DeliveryRepository for SqlDeliveryRepository {
                 .await
                 .map_err(store_err)?;
         }
-        let ids: Vec<Uuid> = marked.iter().map(|m| m.0).collect();
         activity::Entity::update_many()
             .col_expr(A::Relay, Expr::value(false))
             .filter(A::Id.is_in(ids))
@@ -368,10 +370,7 @@ impl DeliveryRepository for SqlDeliveryRepository {
             .await
             .map_err(store_err)?;
         tx.commit().await?;
-        Ok(Relayed {
-            events: u32::try_from(marked.len()).unwrap_or(u32::MAX),
-            due,
-        })
+        Ok(Relayed { events, due })
     }
 
     async fn claim_due(
@@ -397,13 +396,13 @@ impl DeliveryRepository for SqlDeliveryRepository {
             .map(|h| (h.id, h))
             .collect();
         let event_ids: BTreeSet<Uuid> = claimed.iter().map(|r| r.event_id).collect();
-        let events: HashMap<Uuid, Event> = event::Entity::find()
+        let events: HashMap<Uuid, Arc<Event>> = event::Entity::find()
             .filter(event::Column::Id.is_in(event_ids))
             .all(&self.db)
             .await
             .map_err(store_err)?
             .into_iter()
-            .map(|e| (e.id, Event::from(e)))
+            .map(|e| (e.id, Arc::new(Event::from(e))))
             .collect();
         let mut due = Vec::with_capacity(claimed.len());
         for r in claimed {

@@ -188,7 +188,7 @@ mod tests {
             url: "https://hooks.example.com/x".into(),
             is_active: true,
             sealed_secret: "sealed".into(),
-            event: Some(Event {
+            event: Some(Arc::new(Event {
                 id: uuid::Uuid::now_v7(),
                 r#type: "lead.created".into(),
                 occurred_at: now(),
@@ -197,7 +197,7 @@ mod tests {
                 record_type: "lead".into(),
                 record_id: uuid::Uuid::now_v7(),
                 data: serde_json::json!({"name": "Ann"}),
-            }),
+            })),
         }
     }
 

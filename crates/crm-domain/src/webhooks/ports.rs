@@ -62,8 +62,9 @@ pub struct DueDelivery {
     pub is_active: bool,
     /// The sealed secret, opened by the dispatcher.
     pub sealed_secret: String,
-    /// `None` when the event has expired (older than the event retention).
-    pub event: Option<Event>,
+    /// `None` when the event has expired (older than the event retention); shared by the
+    /// deliveries of one event to several webhooks.
+    pub event: Option<std::sync::Arc<Event>>,
 }
 
 /// What one relay took: how many events, and the deliveries it made, claimed for their first
