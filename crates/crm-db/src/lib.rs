@@ -14,6 +14,7 @@ mod jobs_repo;
 mod keyset;
 mod notifications_repo;
 mod outbox_repo;
+mod records;
 mod rows;
 pub mod sales;
 mod statements;
@@ -33,6 +34,7 @@ pub use identity::{
 pub use jobs_repo::{SqlCleanup, SqlJobClaims};
 pub use notifications_repo::{Delivery, SqlNotificationFeed, SqlNotificationRepository};
 pub use outbox_repo::SqlOutboxRepository;
+pub use records::SqlRecords;
 pub use sales::{
     SqlClientTrackingRepository, SqlDealRepository, SqlDocumentCounterRepository,
     SqlLeadRepository, SqlPipelineRepository, SqlQuotationRepository,

@@ -58,7 +58,7 @@ where
 
 /// A table whose rows belong to one organization and carry an optimistic `version`: what the
 /// generic writes below need to know of it.
-pub(crate) trait Tenanted: EntityTrait {
+pub trait Tenanted: EntityTrait {
     const ID: Self::Column;
     const ORGANIZATION: Self::Column;
     const VERSION: Self::Column;
@@ -153,6 +153,21 @@ pub(crate) async fn delete_in_org<E: Tenanted>(
         .map_err(on_error)?;
     if res.rows_affected == 0 {
         return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// `Conflict` naming `what` when `rows` is not empty.
+pub(crate) async fn ensure_none<E, C>(db: &C, rows: Select<E>, what: &str) -> Result<(), StoreError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    if rows.count(db).await.map_err(store_err)? > 0 {
+        return Err(StoreError::Conflict {
+            constraint: what.into(),
+        });
     }
     Ok(())
 }

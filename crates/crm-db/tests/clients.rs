@@ -15,11 +15,12 @@ use crm_db::{
 };
 use crm_domain::clients::{
     CLIENT_LIST_SPEC, CONTACT_LIST_SPEC, Client, ClientId, ClientKind, ClientRepository, Contact,
-    ContactId, ContactRepository, INTERACTION_LIST_SPEC, Interaction, InteractionId,
-    InteractionKind, InteractionRepository, Lifecycle,
+    ContactId, INTERACTION_LIST_SPEC, Interaction, InteractionId, InteractionKind,
+    InteractionRepository, Lifecycle, PrimaryContacts,
 };
 use crm_domain::identity::EmailAddress;
 use crm_domain::kernel::clock;
+use crm_domain::kernel::records::Records;
 use crm_domain::{ListQuery, OrganizationId, StoreError, TxManager, UserId};
 use std::sync::Arc;
 
@@ -27,8 +28,10 @@ use std::sync::Arc;
 struct Env {
     tx: SqlTxManager,
     clients: Arc<dyn ClientRepository>,
-    contacts: Arc<dyn ContactRepository>,
-    interactions: Arc<dyn InteractionRepository>,
+    contacts: Arc<dyn Records<Contact>>,
+    primaries: Arc<dyn PrimaryContacts>,
+    interactions: Arc<dyn Records<Interaction>>,
+    last_interactions: Arc<dyn InteractionRepository>,
     db: TestDb,
 }
 
@@ -46,7 +49,9 @@ impl Env {
             tx,
             clients: ports.clients,
             contacts: ports.contacts,
+            primaries: ports.primaries,
             interactions: ports.interactions,
+            last_interactions: ports.last_interactions,
             db,
         }
     }
@@ -440,7 +445,7 @@ async fn contacts_keep_one_primary_and_unlink_interactions_when_deleted() {
     // Promote the second: the first loses the flag (one version later), the other client's
     // primary is untouched.
     let cleared = in_tx!(env, |tx| env
-        .contacts
+        .primaries
         .clear_primary(&mut tx, o, c.id, Some(second.id))
         .await)
     .unwrap();
@@ -544,18 +549,21 @@ async fn interactions_list_newest_first_and_give_the_last_date() {
     );
 
     assert_eq!(
-        env.interactions.last_interaction_at(o, c.id).await.unwrap(),
+        env.last_interactions
+            .last_interaction_at(o, c.id)
+            .await
+            .unwrap(),
         Some(rows[1].occurred_at)
     );
     assert_eq!(
-        env.interactions
+        env.last_interactions
             .last_interaction_at(o, quiet.id)
             .await
             .unwrap(),
         None
     );
     assert_eq!(
-        env.interactions
+        env.last_interactions
             .last_interaction_at(org(&env).await, c.id)
             .await
             .unwrap(),

@@ -5,8 +5,10 @@ mod contact_repo;
 mod interaction_repo;
 
 pub use client_repo::SqlClientRepository;
-pub use contact_repo::SqlContactRepository;
-pub use interaction_repo::SqlInteractionRepository;
+/// Contacts, with their `PrimaryContacts` queries.
+pub type SqlContactRepository = crate::SqlRecords<crate::entities::contact::Entity>;
+/// Interactions, with their `InteractionRepository` queries.
+pub type SqlInteractionRepository = crate::SqlRecords<crate::entities::interaction::Entity>;
 
 use crate::error::store_err;
 use crm_domain::activity::ActivityRepository;
@@ -28,7 +30,9 @@ pub fn ports(
         tx,
         clients: Arc::new(SqlClientRepository::new(db.clone())),
         contacts: Arc::new(SqlContactRepository::new(db.clone())),
+        primaries: Arc::new(SqlContactRepository::new(db.clone())),
         interactions: Arc::new(SqlInteractionRepository::new(db.clone())),
+        last_interactions: Arc::new(SqlInteractionRepository::new(db.clone())),
         activities,
         users,
     }

@@ -7,10 +7,11 @@
 //! version is `expected_version`: `Stale` on a mismatch, `NotFound` when the row is gone.
 
 use super::clients::ClientRepository;
-use super::contacts::ContactRepository;
-use super::interactions::InteractionRepository;
+use super::contacts::{Contact, PrimaryContacts};
+use super::interactions::{Interaction, InteractionRepository};
 use crate::activity::ActivityRepository;
 use crate::identity::UserRepository;
+use crate::kernel::records::Records;
 use crate::kernel::uow::TxManager;
 use std::sync::Arc;
 
@@ -18,8 +19,10 @@ use std::sync::Arc;
 pub struct ClientPorts {
     pub tx: Arc<dyn TxManager>,
     pub clients: Arc<dyn ClientRepository>,
-    pub contacts: Arc<dyn ContactRepository>,
-    pub interactions: Arc<dyn InteractionRepository>,
+    pub contacts: Arc<dyn Records<Contact>>,
+    pub primaries: Arc<dyn PrimaryContacts>,
+    pub interactions: Arc<dyn Records<Interaction>>,
+    pub last_interactions: Arc<dyn InteractionRepository>,
     pub activities: Arc<dyn ActivityRepository>,
     /// To check that an `owner_id` is a user of the organization.
     pub users: Arc<dyn UserRepository>,

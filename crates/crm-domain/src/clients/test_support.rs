@@ -5,6 +5,7 @@ use super::*;
 use crate::identity::MockUserRepository;
 use crate::kernel::error::StoreError;
 use crate::kernel::ids::{OrganizationId, UserId};
+use crate::kernel::records::MockRecords;
 pub use crate::kernel::testing::{Probe, actor, now};
 use std::sync::Arc;
 
@@ -12,8 +13,10 @@ use std::sync::Arc;
 /// which accepts anything and keeps it for inspection.
 pub struct Env {
     pub clients: MockClientRepository,
-    pub contacts: MockContactRepository,
-    pub interactions: MockInteractionRepository,
+    pub contacts: MockRecords<Contact>,
+    pub primaries: MockPrimaryContacts,
+    pub interactions: MockRecords<Interaction>,
+    pub last_interactions: MockInteractionRepository,
     pub users: MockUserRepository,
     probe: Probe,
 }
@@ -22,8 +25,10 @@ impl Env {
     pub fn new() -> Self {
         Self {
             clients: MockClientRepository::new(),
-            contacts: MockContactRepository::new(),
-            interactions: MockInteractionRepository::new(),
+            contacts: MockRecords::new(),
+            primaries: MockPrimaryContacts::new(),
+            interactions: MockRecords::new(),
+            last_interactions: MockInteractionRepository::new(),
             users: MockUserRepository::new(),
             probe: Probe::default(),
         }
@@ -52,7 +57,9 @@ impl Env {
             tx: self.probe.tx_manager(),
             clients: Arc::new(self.clients),
             contacts: Arc::new(self.contacts),
+            primaries: Arc::new(self.primaries),
             interactions: Arc::new(self.interactions),
+            last_interactions: Arc::new(self.last_interactions),
             activities: Arc::new(self.probe.activities()),
             users: Arc::new(self.users),
         };
