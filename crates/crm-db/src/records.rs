@@ -12,10 +12,10 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::kernel::records::{Record, Records};
-use crm_domain::{OrganizationId, StoreError, Txn};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, IntoActiveModel,
-    QueryFilter, Select,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, Select,
 };
 use std::marker::PhantomData;
 use uuid::Uuid;
@@ -107,8 +107,8 @@ where
     async fn list(
         &self,
         org: OrganizationId,
-        scope: <E::Record as Record>::Scope,
         query: &ListQuery,
+        scope: <E::Record as Record>::Scope,
     ) -> Result<Page<E::Record>, StoreError> {
         let base = E::scoped(E::find().filter(E::ORGANIZATION.eq(org.0)), scope);
         keyset::page_as(&self.db, base, query, &E::LIST).await
@@ -136,5 +136,17 @@ where
         let db = sql(tx.as_mut())?;
         E::before_delete(db, org, id.into()).await?;
         delete_in_org::<E>(db, org, id.into(), E::DELETE_ERR).await
+    }
+}
+
+/// `select` narrowed to the rows whose `column` is `owner`, when given (`:own` callers).
+pub(crate) fn owned<E: EntityTrait>(
+    select: Select<E>,
+    column: E::Column,
+    owner: Option<UserId>,
+) -> Select<E> {
+    match owner {
+        Some(u) => select.filter(column.eq(u.0)),
+        None => select,
     }
 }

@@ -67,6 +67,21 @@ pub trait Tenanted: EntityTrait {
     const FIXED: &'static [Self::Column] = &[];
 }
 
+/// `impl Tenanted` for the entity module `$entity` (columns `id`, `organization_id`, `version`),
+/// with the columns an update never writes: `tenanted!(contact: [ClientId, CreatedAt]);`.
+macro_rules! tenanted {
+    ($entity:ident: [$($fixed:ident),*]) => {
+        impl $crate::rows::Tenanted for $crate::entities::$entity::Entity {
+            const ID: Self::Column = $crate::entities::$entity::Column::Id;
+            const ORGANIZATION: Self::Column = $crate::entities::$entity::Column::OrganizationId;
+            const VERSION: Self::Column = $crate::entities::$entity::Column::Version;
+            const FIXED: &'static [Self::Column] =
+                &[$($crate::entities::$entity::Column::$fixed),*];
+        }
+    };
+}
+pub(crate) use tenanted;
+
 /// The row `id` of `org` (none for another organization's).
 pub(crate) fn in_org<E: Tenanted>(org: OrganizationId, id: Uuid) -> Select<E> {
     E::find()

@@ -463,7 +463,7 @@ async fn contacts_keep_one_primary_and_unlink_interactions_when_deleted() {
     );
     let listed = all_pages!(CONTACT_LIST_SPEC, &[("sort", "created_at")], |q| env
         .contacts
-        .list(o, c.id, &q));
+        .list(o, &q, c.id));
     assert_eq!(
         listed
             .iter()
@@ -473,7 +473,7 @@ async fn contacts_keep_one_primary_and_unlink_interactions_when_deleted() {
     );
     let found = env
         .contacts
-        .list(o, c.id, &query_for(&CONTACT_LIST_SPEC, &[("q", "FIRST@")]))
+        .list(o, &query_for(&CONTACT_LIST_SPEC, &[("q", "FIRST@")]), c.id)
         .await
         .unwrap();
     assert_eq!(found.data.len(), 1);
@@ -517,7 +517,7 @@ async fn interactions_list_newest_first_and_give_the_last_date() {
 
     let newest = all_pages!(INTERACTION_LIST_SPEC, &[("sort", "-occurred_at")], |q| env
         .interactions
-        .list(o, c.id, &q));
+        .list(o, &q, c.id));
     assert_eq!(
         newest.iter().map(|i| i.id).collect::<Vec<_>>(),
         vec![rows[1].id, rows[2].id, rows[0].id, rows[3].id]
@@ -525,7 +525,7 @@ async fn interactions_list_newest_first_and_give_the_last_date() {
     let spec = &INTERACTION_LIST_SPEC;
     let calls = env
         .interactions
-        .list(o, c.id, &query_for(spec, &[("kind", "call")]))
+        .list(o, &query_for(spec, &[("kind", "call")]), c.id)
         .await
         .unwrap();
     assert_eq!(calls.data.len(), 2);
@@ -533,15 +533,15 @@ async fn interactions_list_newest_first_and_give_the_last_date() {
         .interactions
         .list(
             o,
-            c.id,
             &query_for(spec, &[("occurred_at_to", "2026-02-10"), ("count", "true")]),
+            c.id,
         )
         .await
         .unwrap();
     assert_eq!(early.total, Some(2));
     assert!(
         env.interactions
-            .list(o, quiet.id, &query_for(spec, &[]))
+            .list(o, &query_for(spec, &[]), quiet.id)
             .await
             .unwrap()
             .data

@@ -942,20 +942,20 @@ async fn department_and_designation_lists_sort_by_nullable_columns() {
     let names = |rows: Vec<Department>| rows.into_iter().map(|d| d.name).collect::<Vec<_>>();
     let by_name = all_pages!(DEPARTMENT_LIST_SPEC, &[("sort", "name")], |q| env
         .departments
-        .list(o.id, (), &q));
+        .list(o.id, &q, ()));
     assert_eq!(names(by_name), ["a", "b", "c", "d"]);
     // No code sorts first, ties by id.
     let by_code = all_pages!(DEPARTMENT_LIST_SPEC, &[("sort", "code")], |q| env
         .departments
-        .list(o.id, (), &q));
+        .list(o.id, &q, ()));
     assert_eq!(names(by_code), ["a", "d", "c", "b"]);
     let by_code_desc = all_pages!(DEPARTMENT_LIST_SPEC, &[("sort", "-code")], |q| env
         .departments
-        .list(o.id, (), &q));
+        .list(o.id, &q, ()));
     assert_eq!(names(by_code_desc), ["b", "c", "d", "a"]);
     let q = query_for(&DEPARTMENT_LIST_SPEC, &[("q", "a1")]);
     assert_eq!(
-        names(env.departments.list(o.id, (), &q).await.unwrap().data),
+        names(env.departments.list(o.id, &q, ()).await.unwrap().data),
         ["c"]
     );
 
@@ -975,18 +975,18 @@ async fn department_and_designation_lists_sort_by_nullable_columns() {
     let titles = |rows: Vec<Designation>| rows.into_iter().map(|d| d.title).collect::<Vec<_>>();
     let by_level = all_pages!(DESIGNATION_LIST_SPEC, &[("sort", "-level")], |q| env
         .designations
-        .list(o.id, (), &q));
+        .list(o.id, &q, ()));
     assert_eq!(titles(by_level), ["x", "z", "y"]);
     let by_title = all_pages!(DESIGNATION_LIST_SPEC, &[("sort", "title")], |q| env
         .designations
-        .list(o.id, (), &q));
+        .list(o.id, &q, ()));
     assert_eq!(titles(by_title), ["x", "y", "z"]);
     let q = query_for(
         &DESIGNATION_LIST_SPEC,
         &[("level_from", "1"), ("count", "true")],
     );
     assert_eq!(
-        env.designations.list(o.id, (), &q).await.unwrap().total,
+        env.designations.list(o.id, &q, ()).await.unwrap().total,
         Some(1)
     );
 

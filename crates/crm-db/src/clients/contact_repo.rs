@@ -3,7 +3,7 @@ use crate::entities::interaction;
 use crate::error::store_err;
 use crate::keyset::ListColumns;
 use crate::records::{SqlRecords, Stored};
-use crate::rows::{Tenanted, corrupt, db_version};
+use crate::rows::{corrupt, db_version};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::{ClientId, Contact, ContactId, PrimaryContacts};
@@ -38,12 +38,7 @@ impl TryFrom<contact::Model> for Contact {
     }
 }
 
-impl Tenanted for Entity {
-    const ID: Column = Column::Id;
-    const ORGANIZATION: Column = Column::OrganizationId;
-    const VERSION: Column = Column::Version;
-    const FIXED: &'static [Column] = &[Column::ClientId, Column::CreatedAt];
-}
+crate::rows::tenanted!(contact: [ClientId, CreatedAt]);
 
 impl Stored for Entity {
     type Record = Contact;

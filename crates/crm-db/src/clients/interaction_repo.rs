@@ -2,7 +2,7 @@ use crate::entities::interaction::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
 use crate::keyset::ListColumns;
 use crate::records::{SqlRecords, Stored};
-use crate::rows::{Tenanted, corrupt, db_version};
+use crate::rows::{corrupt, db_version};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::clients::{ClientId, ContactId, Interaction, InteractionId, InteractionRepository};
@@ -31,12 +31,7 @@ impl TryFrom<interaction::Model> for Interaction {
     }
 }
 
-impl Tenanted for Entity {
-    const ID: Column = Column::Id;
-    const ORGANIZATION: Column = Column::OrganizationId;
-    const VERSION: Column = Column::Version;
-    const FIXED: &'static [Column] = &[Column::ClientId, Column::OwnerId, Column::CreatedAt];
-}
+crate::rows::tenanted!(interaction: [ClientId, OwnerId, CreatedAt]);
 
 impl Stored for Entity {
     type Record = Interaction;

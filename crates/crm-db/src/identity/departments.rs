@@ -2,7 +2,7 @@ use crate::entities::department::{self, ActiveModel, Column, Entity};
 use crate::entities::{designation, user};
 use crate::keyset::ListColumns;
 use crate::records::{SqlRecords, Stored};
-use crate::rows::{Tenanted, Tree, ancestors, db_version, ensure_none};
+use crate::rows::{Tree, ancestors, db_version, ensure_none};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::{Department, DepartmentId, DepartmentRepository};
@@ -28,12 +28,7 @@ impl TryFrom<department::Model> for Department {
     }
 }
 
-impl Tenanted for Entity {
-    const ID: Column = Column::Id;
-    const ORGANIZATION: Column = Column::OrganizationId;
-    const VERSION: Column = Column::Version;
-    const FIXED: &'static [Column] = &[Column::CreatedAt];
-}
+crate::rows::tenanted!(department: [CreatedAt]);
 
 impl Tree for Entity {
     fn id(row: &department::Model) -> uuid::Uuid {

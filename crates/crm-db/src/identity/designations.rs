@@ -2,7 +2,7 @@ use crate::entities::designation::{self, ActiveModel, Column, Entity};
 use crate::entities::user;
 use crate::keyset::ListColumns;
 use crate::records::Stored;
-use crate::rows::{Tenanted, db_version};
+use crate::rows::db_version;
 use crm_domain::OrganizationId;
 use crm_domain::StoreError;
 use crm_domain::identity::{DepartmentId, Designation, DesignationId};
@@ -26,12 +26,7 @@ impl TryFrom<designation::Model> for Designation {
     }
 }
 
-impl Tenanted for Entity {
-    const ID: Column = Column::Id;
-    const ORGANIZATION: Column = Column::OrganizationId;
-    const VERSION: Column = Column::Version;
-    const FIXED: &'static [Column] = &[Column::CreatedAt];
-}
+crate::rows::tenanted!(designation: [CreatedAt]);
 
 impl Stored for Entity {
     type Record = Designation;

@@ -9,8 +9,10 @@ mod quotations;
 mod tracking;
 
 pub use counters::SqlDocumentCounterRepository;
-pub use deals::SqlDealRepository;
-pub use leads::SqlLeadRepository;
+/// Deals, with their `DealRepository` queries.
+pub type SqlDealRepository = crate::SqlRecords<crate::entities::deal::Entity>;
+/// Leads, with their `LeadRepository` queries.
+pub type SqlLeadRepository = crate::SqlRecords<crate::entities::lead::Entity>;
 pub use pipelines::SqlPipelineRepository;
 pub use quotations::SqlQuotationRepository;
 pub use tracking::SqlClientTrackingRepository;
@@ -47,8 +49,10 @@ pub fn ports(
     SalesPorts {
         tx,
         leads: Arc::new(SqlLeadRepository::new(db.clone())),
+        lead_emails: Arc::new(SqlLeadRepository::new(db.clone())),
         pipelines: Arc::new(SqlPipelineRepository::new(db.clone())),
         deals: Arc::new(SqlDealRepository::new(db.clone())),
+        deal_stages: Arc::new(SqlDealRepository::new(db.clone())),
         quotations: Arc::new(SqlQuotationRepository::new(db.clone())),
         counters: Arc::new(SqlDocumentCounterRepository::new(db.clone())),
         tracking: Arc::new(SqlClientTrackingRepository::new(db.clone())),
@@ -78,7 +82,7 @@ macro_rules! org_tables {
         }
     )*};
 }
-org_tables!(lead, deal, pipeline, quotation);
+org_tables!(pipeline, quotation);
 
 /// The row `id` of `org`.
 pub(crate) fn in_org<E: OrgTable>(org: OrganizationId, id: Uuid) -> Select<E> {

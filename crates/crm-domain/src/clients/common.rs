@@ -61,7 +61,7 @@ macro_rules! client_record_use_cases {
             use $crate::clients::requirements::ClientsRead;
             $crate::clients::common::client_for::<ClientsRead>(&self.p, actor, client).await?;
             let org = actor.organization_id;
-            Ok(self.p.$records.list(org, client, query).await?)
+            Ok(self.p.$records.list(org, query, client).await?)
         }
 
         /// Needs `clients:read` on the client.

@@ -89,8 +89,8 @@ pub trait Records<T: Record>: Send + Sync {
     async fn list(
         &self,
         org: OrganizationId,
-        scope: T::Scope,
         query: &ListQuery,
+        scope: T::Scope,
     ) -> Result<Page<T>, StoreError>;
 
     /// Stores `record`, whose `version` is already the new one, where the stored version is

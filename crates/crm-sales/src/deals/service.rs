@@ -119,7 +119,7 @@ impl DealService {
         self.get(actor, id).await?;
         Ok(self
             .p
-            .deals
+            .deal_stages
             .stage_history(actor.organization_id, id)
             .await?)
     }
@@ -204,7 +204,7 @@ impl DealService {
         let mut tx = self.p.tx.begin().await?;
         self.p.deals.create(&mut tx, &deal).await?;
         self.p
-            .deals
+            .deal_stages
             .record_stage_change(&mut tx, &self.change(actor, &deal, None))
             .await?;
         self.p.record(&mut tx, audit::created(actor, &deal)).await?;
@@ -326,7 +326,10 @@ impl DealService {
         self.p.deals.update(&mut tx, &next, current.version).await?;
         if next.stage_id != current.stage_id {
             let change = self.change(actor, &next, Some(current.stage_id));
-            self.p.deals.record_stage_change(&mut tx, &change).await?;
+            self.p
+                .deal_stages
+                .record_stage_change(&mut tx, &change)
+                .await?;
         }
         let mut entry = audit::updated(actor, &current, &next);
         if next.stage_id != current.stage_id {
@@ -468,11 +471,15 @@ impl DealService {
             .pipeline_or_default(actor, pipeline_id)
             .await?
             .map_err(|e| DomainError::Invalid(vec![e]))?;
-        let totals = self.p.deals.board_totals(org, pipeline.id, owner).await?;
+        let totals = self
+            .p
+            .deal_stages
+            .board_totals(org, pipeline.id, owner)
+            .await?;
         let stage_ids: Vec<StageId> = pipeline.stages.iter().map(|s| s.id).collect();
         let deals = self
             .p
-            .deals
+            .deal_stages
             .board_deals(org, pipeline.id, &stage_ids, owner, BOARD_DEALS_PER_STAGE)
             .await?;
         let mut by_stage: BTreeMap<StageId, Vec<Deal>> = BTreeMap::new();
@@ -536,7 +543,7 @@ impl DealService {
         };
         let rows = self
             .p
-            .deals
+            .deal_stages
             .forecast(actor.organization_id, &filter)
             .await?;
         Ok(Forecast { rows })
@@ -576,7 +583,7 @@ mod tests {
             .withf(move |_, d| d.stage_id == fid && d.probability == 10)
             .times(1)
             .returning(|_, _| Ok(()));
-        env.deals
+        env.deal_stages
             .expect_record_stage_change()
             .withf(move |_, c| c.from_stage_id.is_none() && c.to_stage_id == fid)
             .times(1)
@@ -625,7 +632,7 @@ mod tests {
             .withf(move |_, d, v| d.stage_id == to_id && d.probability == 70 && *v == 1)
             .times(1)
             .returning(|_, _, _| Ok(()));
-        env.deals
+        env.deal_stages
             .expect_record_stage_change()
             .withf(move |_, c| c.from_stage_id == Some(from) && c.to_stage_id == to_id)
             .times(1)
@@ -789,7 +796,7 @@ mod tests {
             .returning(move |_| Ok(Some(pc.clone())));
         let uid = a.user_id;
         let s0 = p.stages[0].id;
-        env.deals
+        env.deal_stages
             .expect_board_totals()
             .withf(move |_, _, o| *o == Some(uid))
             .returning(move |_, _, _| {
@@ -808,11 +815,11 @@ mod tests {
                     },
                 ])
             });
-        env.deals
+        env.deal_stages
             .expect_board_deals()
             .withf(move |_, _, stages, o, n| stages.len() == 3 && *o == Some(uid) && *n == 100)
             .returning(|_, _, _, _, _| Ok(vec![]));
-        env.deals
+        env.deal_stages
             .expect_forecast()
             .withf(move |_, f| f.owner_id == Some(uid))
             .returning(|_, _| Ok(vec![]));

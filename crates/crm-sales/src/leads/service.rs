@@ -101,7 +101,7 @@ impl LeadService {
         let existing = match &lead.email {
             Some(m) => self
                 .p
-                .leads
+                .lead_emails
                 .find_open_by_email(lead.organization_id, m, Some(lead.id))
                 .await
                 .ok()
@@ -401,7 +401,10 @@ impl LeadService {
                 changed_at: now,
                 changed_by: Some(actor.user_id),
             };
-            self.p.deals.record_stage_change(&mut tx, &change).await?;
+            self.p
+                .deal_stages
+                .record_stage_change(&mut tx, &change)
+                .await?;
             self.p.record(&mut tx, audit::created(actor, d)).await?;
         }
         let entry = audit::changed(actor, "converted", &lead, &converted);
@@ -475,7 +478,7 @@ mod tests {
     #[tokio::test]
     async fn a_lead_is_created_owned_by_the_caller_and_audited() {
         let mut env = Env::new();
-        env.leads
+        env.lead_emails
             .expect_find_open_by_email()
             .returning(|_, _, _| Ok(None));
         env.leads
@@ -510,7 +513,7 @@ mod tests {
                 constraint: "ux_leads_open_email".into(),
             })
         });
-        env.leads
+        env.lead_emails
             .expect_find_open_by_email()
             .withf(|o, e, _| *o == ORG && e.as_str() == "ann@acme.io")
             .times(1)
@@ -699,7 +702,7 @@ mod tests {
             })
             .times(1)
             .returning(|_, _| Ok(()));
-        env.deals
+        env.deal_stages
             .expect_record_stage_change()
             .withf(move |_, c| c.from_stage_id.is_none() && c.to_stage_id == first_id)
             .times(1)

@@ -40,7 +40,7 @@ impl DepartmentService {
     ) -> Result<Page<Department>, DomainError> {
         require_all::<DepartmentsRead>(actor)?;
         let org = actor.organization_id;
-        Ok(self.p.departments.list(org, (), query).await?)
+        Ok(self.p.departments.list(org, query, ()).await?)
     }
 
     /// Needs `departments:read`; `404` when missing or of another organization.

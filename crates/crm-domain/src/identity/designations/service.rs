@@ -35,7 +35,7 @@ impl DesignationService {
     ) -> Result<Page<Designation>, DomainError> {
         require_all::<DesignationsRead>(actor)?;
         let org = actor.organization_id;
-        Ok(self.p.designations.list(org, (), query).await?)
+        Ok(self.p.designations.list(org, query, ()).await?)
     }
 
     /// Needs `designations:read`; `404` when missing or of another organization.
