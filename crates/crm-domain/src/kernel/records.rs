@@ -8,10 +8,12 @@
 use crate::activity::ActivityRepository;
 use crate::activity::audit::{self, Audited};
 use crate::kernel::context::Actor;
+use crate::kernel::context::Scope;
 use crate::kernel::error::{DomainError, StoreError};
-use crate::kernel::ids::OrganizationId;
+use crate::kernel::ids::{OrganizationId, UserId};
 use crate::kernel::pagination::{ListQuery, Page};
 use crate::kernel::rules::check_version;
+use crate::kernel::scope::{Owned, Requirement, in_scope, owner_filter, require, require_all};
 use crate::kernel::uow::{TxManager, Txn};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -64,6 +66,54 @@ macro_rules! record {
     };
 }
 
+/// The use cases every record read and deleted organization-wide repeats, as methods of its
+/// service (whose ports `self.p` hold `tx`, `activities` and the records `$records`):
+/// `crud()`, the record's write steps; `list` and `get`, which need `$read` over all records
+/// (`404` for a missing record); `delete`, which needs `$delete` and answers a store conflict
+/// (records still referring to it) as `409 $in_use`.
+#[macro_export]
+macro_rules! record_use_cases {
+    ($records:ident: $ty:ty, $id:ty, read: $read:ty, delete: $delete:ty,
+     in_use: $code:literal, $message:literal) => {
+        fn crud(&self) -> $crate::kernel::records::Crud<'_, $ty> {
+            let p = &self.p;
+            $crate::kernel::records::Crud::new(&*p.tx, &*p.$records, &*p.activities)
+        }
+
+        /// Needs the read permission over all records; sorted and filtered by the list spec.
+        #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
+        pub async fn list(
+            &self,
+            actor: &$crate::kernel::context::Actor,
+            query: &$crate::kernel::pagination::ListQuery,
+        ) -> Result<$crate::kernel::pagination::Page<$ty>, $crate::kernel::error::DomainError> {
+            $crate::kernel::records::list_all::<$read, _>(&*self.p.$records, actor, query).await
+        }
+
+        /// Needs the read permission; `404` when missing or of another organization.
+        #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
+        pub async fn get(
+            &self,
+            actor: &$crate::kernel::context::Actor,
+            id: $id,
+        ) -> Result<$ty, $crate::kernel::error::DomainError> {
+            $crate::kernel::records::get_all::<$read, _>(&*self.p.$records, actor, id).await
+        }
+
+        /// Needs the delete permission; `409` while other records still refer to it.
+        #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
+        pub async fn delete(
+            &self,
+            actor: &$crate::kernel::context::Actor,
+            id: $id,
+        ) -> Result<(), $crate::kernel::error::DomainError> {
+            $crate::kernel::scope::require_all::<$delete>(actor)?;
+            let in_use = $crate::kernel::records::conflict($code, $message);
+            self.crud().delete(actor, id, Ok).await.map_err(in_use)
+        }
+    };
+}
+
 /// The records `T` of every organization. Tenancy as everywhere: reads take the organization
 /// and answer `NotFound` for another organization's record as for a missing one; writes take
 /// the caller's transaction, so a change and its audit entry commit together.
@@ -105,6 +155,62 @@ pub trait Records<T: Record>: Send + Sync {
 
     /// `NotFound` when missing; `Conflict` while other records still refer to it.
     async fn delete(&self, tx: &mut Txn, org: OrganizationId, id: T::Id) -> Result<(), StoreError>;
+}
+
+/// `GET` of a list of records every holder of `P` reads whole (`403` otherwise).
+pub async fn list_all<P: Requirement, T: Record<Scope = ()>>(
+    records: &dyn Records<T>,
+    actor: &Actor,
+    query: &ListQuery,
+) -> Result<Page<T>, DomainError> {
+    require_all::<P>(actor)?;
+    Ok(records.list(actor.organization_id, query, ()).await?)
+}
+
+/// `GET` of one record every holder of `P` reads (`403` otherwise, `404` when missing).
+pub async fn get_all<P: Requirement, T: Record>(
+    records: &dyn Records<T>,
+    actor: &Actor,
+    id: T::Id,
+) -> Result<T, DomainError> {
+    require_all::<P>(actor)?;
+    Ok(records.get(actor.organization_id, id).await?)
+}
+
+/// `GET` of a list of owned records: needs `P`; under `:own` only the caller's.
+pub async fn list_owned<P: Requirement, T: Record<Scope = Option<UserId>>>(
+    records: &dyn Records<T>,
+    actor: &Actor,
+    query: &ListQuery,
+) -> Result<Page<T>, DomainError> {
+    let owner = owner_filter(actor, require::<P>(actor)?);
+    Ok(records.list(actor.organization_id, query, owner).await?)
+}
+
+/// `GET` of one owned record: needs `P`; `404` when missing, of another organization or
+/// outside `:own`.
+pub async fn get_owned<P: Requirement, T: Record + Owned>(
+    records: &dyn Records<T>,
+    actor: &Actor,
+    id: T::Id,
+) -> Result<T, DomainError> {
+    let scope = require::<P>(actor)?;
+    in_scope(actor, scope, records.get(actor.organization_id, id).await?)
+}
+
+/// The owned record `id` within the caller's `scope`, read and locked inside `tx` (see the
+/// port's `get_for_update`); `404` outside it.
+pub async fn locked_owned<T: Record + Owned>(
+    records: &dyn Records<T>,
+    tx: &mut Txn,
+    actor: &Actor,
+    scope: Scope,
+    id: T::Id,
+) -> Result<T, DomainError> {
+    let record = records
+        .get_for_update(tx, actor.organization_id, id)
+        .await?;
+    in_scope(actor, scope, record)
 }
 
 /// The write steps of a record's use cases, over its port, the transactions and the audit log.

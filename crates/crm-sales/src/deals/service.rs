@@ -15,9 +15,10 @@ use crm_domain::activity::audit;
 use crm_domain::clients::{Client, Lifecycle};
 use crm_domain::kernel::input::{Errors, Refusal, invalid, not_found};
 use crm_domain::kernel::pagination::{ListQuery, Page};
+use crm_domain::kernel::records::{get_owned, list_owned, locked_owned};
 use crm_domain::kernel::rules::check_version;
-use crm_domain::kernel::scope::{in_scope, owner_filter, require};
-use crm_domain::{Actor, DomainError, Scope, StoreError, Txn, ValueError};
+use crm_domain::kernel::scope::{owner_filter, require};
+use crm_domain::{Actor, DomainError, StoreError, ValueError};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -73,40 +74,13 @@ impl DealService {
     /// Needs `deals:read` (`:own`: only the caller's deals).
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn list(&self, actor: &Actor, query: &ListQuery) -> Result<Page<Deal>, DomainError> {
-        let owner = owner_filter(actor, require::<DealsRead>(actor)?);
-        Ok(self
-            .p
-            .deals
-            .list(actor.organization_id, query, owner)
-            .await?)
+        list_owned::<DealsRead, _>(&*self.p.deals, actor, query).await
     }
 
     /// Needs `deals:read`; `404` when missing, of another organization or outside `:own`.
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn get(&self, actor: &Actor, id: DealId) -> Result<Deal, DomainError> {
-        let scope = require::<DealsRead>(actor)?;
-        in_scope(
-            actor,
-            scope,
-            self.p.deals.get(actor.organization_id, id).await?,
-        )
-    }
-
-    /// The deal `id` within the caller's `scope`, read and locked inside `tx` (see the port's
-    /// `get_for_update`).
-    async fn locked(
-        &self,
-        tx: &mut Txn,
-        actor: &Actor,
-        scope: Scope,
-        id: DealId,
-    ) -> Result<Deal, DomainError> {
-        let deal = self
-            .p
-            .deals
-            .get_for_update(tx, actor.organization_id, id)
-            .await?;
-        in_scope(actor, scope, deal)
+        get_owned::<DealsRead, _>(&*self.p.deals, actor, id).await
     }
 
     /// The stage moves of the deal, oldest first; needs `deals:read` as [`Self::get`].
@@ -262,7 +236,7 @@ impl DealService {
             None => None,
         };
         let mut tx = self.p.tx.begin().await?;
-        let current = self.locked(&mut tx, actor, scope, id).await?;
+        let current = locked_owned(&*self.p.deals, &mut tx, actor, scope, id).await?;
         check_version(expected_version, current.version)?;
         if patch == DealPatch::default() {
             return Ok(current);
@@ -346,7 +320,7 @@ impl DealService {
     pub async fn delete(&self, actor: &Actor, id: DealId) -> Result<(), DomainError> {
         let scope = require::<DealsDelete>(actor)?;
         let mut tx = self.p.tx.begin().await?;
-        let current = self.locked(&mut tx, actor, scope, id).await?;
+        let current = locked_owned(&*self.p.deals, &mut tx, actor, scope, id).await?;
         self.p
             .deals
             .delete(&mut tx, actor.organization_id, id)
@@ -400,7 +374,7 @@ impl DealService {
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
         // A concurrent close waits here, then finds the deal closed: 409, never 412.
-        let current = self.locked(&mut tx, actor, scope, id).await?;
+        let current = locked_owned(&*self.p.deals, &mut tx, actor, scope, id).await?;
         check_version(expected_version, current.version)?;
         let reason = match lost {
             Some(input) => Some(

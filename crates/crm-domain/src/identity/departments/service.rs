@@ -8,8 +8,7 @@ use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{OrganizationId, UserId};
 use crate::kernel::input::Errors;
-use crate::kernel::pagination::{ListQuery, Page};
-use crate::kernel::records::{Crud, conflict};
+use crate::kernel::records::conflict;
 use crate::kernel::scope::require_all;
 
 /// A department code is unique within the organization.
@@ -27,28 +26,10 @@ impl DepartmentService {
         Self { p: ports }
     }
 
-    fn crud(&self) -> Crud<'_, Department> {
-        Crud::new(&*self.p.tx, &*self.p.departments, &*self.p.activities)
-    }
-
-    /// Needs `departments:read`; sorted and filtered by `DEPARTMENT_LIST_SPEC`.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
-    pub async fn list(
-        &self,
-        actor: &Actor,
-        query: &ListQuery,
-    ) -> Result<Page<Department>, DomainError> {
-        require_all::<DepartmentsRead>(actor)?;
-        let org = actor.organization_id;
-        Ok(self.p.departments.list(org, query, ()).await?)
-    }
-
-    /// Needs `departments:read`; `404` when missing or of another organization.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
-    pub async fn get(&self, actor: &Actor, id: DepartmentId) -> Result<Department, DomainError> {
-        require_all::<DepartmentsRead>(actor)?;
-        Ok(self.p.departments.get(actor.organization_id, id).await?)
-    }
+    crate::record_use_cases!(
+        departments: Department, DepartmentId, read: DepartmentsRead, delete: DepartmentsDelete,
+        in_use: "department-in-use", "the department is still in use"
+    );
 
     /// Needs `departments:write`. `422` per bad field (a parent or head user outside the
     /// organization is `not_found`), `409 department-code-taken`.
@@ -149,15 +130,6 @@ impl DepartmentService {
         crud.save(actor, tx, current, next, now)
             .await
             .map_err(code_taken)
-    }
-
-    /// Needs `departments:delete`. `409 department-in-use` while sub-departments,
-    /// designations or users refer to it.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
-    pub async fn delete(&self, actor: &Actor, id: DepartmentId) -> Result<(), DomainError> {
-        require_all::<DepartmentsDelete>(actor)?;
-        let in_use = conflict("department-in-use", "the department is still in use");
-        self.crud().delete(actor, id, Ok).await.map_err(in_use)
     }
 
     /// A `not_found` error on `head_user_id` unless `head` is a user of `org`.

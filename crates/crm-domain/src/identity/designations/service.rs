@@ -8,8 +8,7 @@ use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::OrganizationId;
 use crate::kernel::input::Errors;
-use crate::kernel::pagination::{ListQuery, Page};
-use crate::kernel::records::{Crud, conflict};
+
 use crate::kernel::scope::require_all;
 
 #[derive(Clone)]
@@ -22,28 +21,10 @@ impl DesignationService {
         Self { p: ports }
     }
 
-    fn crud(&self) -> Crud<'_, Designation> {
-        Crud::new(&*self.p.tx, &*self.p.designations, &*self.p.activities)
-    }
-
-    /// Needs `designations:read`; sorted and filtered by `DESIGNATION_LIST_SPEC`.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
-    pub async fn list(
-        &self,
-        actor: &Actor,
-        query: &ListQuery,
-    ) -> Result<Page<Designation>, DomainError> {
-        require_all::<DesignationsRead>(actor)?;
-        let org = actor.organization_id;
-        Ok(self.p.designations.list(org, query, ()).await?)
-    }
-
-    /// Needs `designations:read`; `404` when missing or of another organization.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
-    pub async fn get(&self, actor: &Actor, id: DesignationId) -> Result<Designation, DomainError> {
-        require_all::<DesignationsRead>(actor)?;
-        Ok(self.p.designations.get(actor.organization_id, id).await?)
-    }
+    crate::record_use_cases!(
+        designations: Designation, DesignationId, read: DesignationsRead, delete: DesignationsDelete,
+        in_use: "designation-in-use", "the designation is still in use"
+    );
 
     /// Needs `designations:write`; `422` per bad field (a department outside the organization
     /// is `not_found`, a level outside 0..=100 `out_of_range`).
@@ -115,14 +96,6 @@ impl DesignationService {
         errors.finish()?;
         crud.save(actor, tx, current, next, self.p.clock.now())
             .await
-    }
-
-    /// Needs `designations:delete`; `409 designation-in-use` while users hold it.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
-    pub async fn delete(&self, actor: &Actor, id: DesignationId) -> Result<(), DomainError> {
-        require_all::<DesignationsDelete>(actor)?;
-        let in_use = conflict("designation-in-use", "the designation is still in use");
-        self.crud().delete(actor, id, Ok).await.map_err(in_use)
     }
 
     /// A `not_found` error on `department_id` unless `dept` is a department of `org`.
