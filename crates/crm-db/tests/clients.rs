@@ -27,7 +27,8 @@ use std::sync::Arc;
 /// The repositories as the server wires them (`crm_db::clients::ports`).
 struct Env {
     tx: SqlTxManager,
-    clients: Arc<dyn ClientRepository>,
+    clients: Arc<dyn Records<Client>>,
+    client_tree: Arc<dyn ClientRepository>,
     contacts: Arc<dyn Records<Contact>>,
     primaries: Arc<dyn PrimaryContacts>,
     interactions: Arc<dyn Records<Interaction>>,
@@ -48,6 +49,7 @@ impl Env {
         Env {
             tx,
             clients: ports.clients,
+            client_tree: ports.client_tree,
             contacts: ports.contacts,
             primaries: ports.primaries,
             interactions: ports.interactions,
@@ -190,7 +192,7 @@ async fn lifecycle_changes_once_and_bumps_the_version() {
     save(&env, &c).await;
     for _ in 0..2 {
         in_tx!(env, |tx| env
-            .clients
+            .client_tree
             .set_lifecycle(&mut tx, o, c.id, Lifecycle::Customer)
             .await)
         .unwrap();
@@ -202,7 +204,7 @@ async fn lifecycle_changes_once_and_bumps_the_version() {
     let stranger = org(&env).await;
     assert_eq!(
         in_tx!(env, |tx| env
-            .clients
+            .client_tree
             .set_lifecycle(&mut tx, stranger, c.id, Lifecycle::Prospect)
             .await),
         Err(StoreError::NotFound)
@@ -353,14 +355,14 @@ async fn sub_clients_ancestry_and_deletion() {
     }
 
     let kids = all_pages!(CLIENT_LIST_SPEC, &[("sort", "name")], |q| env
-        .clients
+        .client_tree
         .children(o, emea.id, &q, None));
     assert_eq!(
         kids.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![north.id, south.id]
     );
     let own_kids = env
-        .clients
+        .client_tree
         .children(o, emea.id, &query(&[]), Some(owner))
         .await
         .unwrap();
@@ -374,7 +376,7 @@ async fn sub_clients_ancestry_and_deletion() {
     assert_eq!(filtered.data.len(), 2);
 
     let chain = in_tx!(env, |tx| env
-        .clients
+        .client_tree
         .ancestor_ids(&mut tx, o, north.id)
         .await)
     .unwrap();
@@ -384,7 +386,7 @@ async fn sub_clients_ancestry_and_deletion() {
     let stranger = org(&env).await;
     assert_eq!(
         in_tx!(env, |tx| env
-            .clients
+            .client_tree
             .ancestor_ids(&mut tx, stranger, north.id)
             .await),
         Err(StoreError::NotFound)

@@ -17,8 +17,7 @@ use crm_db::{
 };
 use crm_domain::activity::{ActivityRepository, NewActivity};
 use crm_domain::clients::{
-    Client, ClientId, ClientKind, ClientRepository, Interaction, InteractionId, InteractionKind,
-    Lifecycle,
+    Client, ClientId, ClientKind, Interaction, InteractionId, InteractionKind, Lifecycle,
 };
 use crm_domain::identity::{EmailAddress, SystemClock};
 use crm_domain::kernel::clock;

@@ -15,7 +15,7 @@ use crate::quotations::QuotationRepository;
 use crate::tracking::ClientTrackingRepository;
 use crm_domain::TxManager;
 use crm_domain::activity::ActivityRepository;
-use crm_domain::clients::ClientRepository;
+use crm_domain::clients::{Client, ClientRepository};
 use crm_domain::identity::{Clock, UserRepository};
 use crm_domain::kernel::records::Records;
 use std::sync::Arc;
@@ -36,7 +36,9 @@ pub struct SalesPorts {
     /// Client summary and timeline, computed by the store.
     pub tracking: Arc<dyn ClientTrackingRepository>,
     /// Clients created by lead conversion, checked as references, made customers by won deals.
-    pub clients: Arc<dyn ClientRepository>,
+    pub clients: Arc<dyn Records<Client>>,
+    /// A won deal makes its client a customer.
+    pub client_lifecycle: Arc<dyn ClientRepository>,
     /// To check that an `owner_id` is a user of the organization.
     pub users: Arc<dyn UserRepository>,
     pub activities: Arc<dyn ActivityRepository>,

@@ -4,7 +4,8 @@ mod client_repo;
 mod contact_repo;
 mod interaction_repo;
 
-pub use client_repo::SqlClientRepository;
+/// Clients, with their `ClientRepository` queries.
+pub type SqlClientRepository = crate::SqlRecords<crate::entities::client::Entity>;
 /// Contacts, with their `PrimaryContacts` queries.
 pub type SqlContactRepository = crate::SqlRecords<crate::entities::contact::Entity>;
 /// Interactions, with their `InteractionRepository` queries.
@@ -29,6 +30,7 @@ pub fn ports(
     ClientPorts {
         tx,
         clients: Arc::new(SqlClientRepository::new(db.clone())),
+        client_tree: Arc::new(SqlClientRepository::new(db.clone())),
         contacts: Arc::new(SqlContactRepository::new(db.clone())),
         primaries: Arc::new(SqlContactRepository::new(db.clone())),
         interactions: Arc::new(SqlInteractionRepository::new(db.clone())),

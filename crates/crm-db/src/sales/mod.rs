@@ -20,9 +20,10 @@ pub use tracking::SqlClientTrackingRepository;
 use crate::error::store_err;
 use crate::rows::{db_version, stale_or_missing};
 use crm_domain::activity::ActivityRepository;
-use crm_domain::clients::ClientRepository;
+use crm_domain::clients::Client;
 use crm_domain::identity::{Clock, UserRepository};
 use crm_domain::kernel::pagination::Page;
+use crm_domain::kernel::records::Records;
 use crm_domain::{Currency, OrganizationId, StoreError, TxManager, UserId};
 use crm_sales::SalesPorts;
 use sea_orm::sea_query::{Expr, Func};
@@ -41,7 +42,7 @@ use uuid::Uuid;
 pub fn ports(
     db: &DatabaseConnection,
     tx: Arc<dyn TxManager>,
-    clients: Arc<dyn ClientRepository>,
+    clients: Arc<dyn Records<Client>>,
     users: Arc<dyn UserRepository>,
     activities: Arc<dyn ActivityRepository>,
     clock: Arc<dyn Clock>,
@@ -57,6 +58,7 @@ pub fn ports(
         counters: Arc::new(SqlDocumentCounterRepository::new(db.clone())),
         tracking: Arc::new(SqlClientTrackingRepository::new(db.clone())),
         clients,
+        client_lifecycle: Arc::new(crate::SqlClientRepository::new(db.clone())),
         users,
         activities,
         clock,

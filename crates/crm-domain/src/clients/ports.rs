@@ -6,7 +6,7 @@
 //! together. Updates store a record whose `version` is already the new one, where the stored
 //! version is `expected_version`: `Stale` on a mismatch, `NotFound` when the row is gone.
 
-use super::clients::ClientRepository;
+use super::clients::{Client, ClientRepository};
 use super::contacts::{Contact, PrimaryContacts};
 use super::interactions::{Interaction, InteractionRepository};
 use crate::activity::ActivityRepository;
@@ -18,7 +18,9 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct ClientPorts {
     pub tx: Arc<dyn TxManager>,
-    pub clients: Arc<dyn ClientRepository>,
+    pub clients: Arc<dyn Records<Client>>,
+    /// The hierarchy and lifecycle of clients.
+    pub client_tree: Arc<dyn ClientRepository>,
     pub contacts: Arc<dyn Records<Contact>>,
     pub primaries: Arc<dyn PrimaryContacts>,
     pub interactions: Arc<dyn Records<Interaction>>,

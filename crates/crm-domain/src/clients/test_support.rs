@@ -12,7 +12,8 @@ use std::sync::Arc;
 /// Every port as a strict mock (an unexpected call fails the test), except the audit log,
 /// which accepts anything and keeps it for inspection.
 pub struct Env {
-    pub clients: MockClientRepository,
+    pub clients: MockRecords<Client>,
+    pub client_tree: MockClientRepository,
     pub contacts: MockRecords<Contact>,
     pub primaries: MockPrimaryContacts,
     pub interactions: MockRecords<Interaction>,
@@ -24,7 +25,8 @@ pub struct Env {
 impl Env {
     pub fn new() -> Self {
         Self {
-            clients: MockClientRepository::new(),
+            clients: MockRecords::new(),
+            client_tree: MockClientRepository::new(),
             contacts: MockRecords::new(),
             primaries: MockPrimaryContacts::new(),
             interactions: MockRecords::new(),
@@ -56,6 +58,7 @@ impl Env {
         let ports = ClientPorts {
             tx: self.probe.tx_manager(),
             clients: Arc::new(self.clients),
+            client_tree: Arc::new(self.client_tree),
             contacts: Arc::new(self.contacts),
             primaries: Arc::new(self.primaries),
             interactions: Arc::new(self.interactions),

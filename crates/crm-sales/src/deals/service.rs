@@ -405,7 +405,7 @@ impl DealService {
             match self.p.clients.get_for_update(&mut tx, org, client_id).await {
                 Ok(client) if client.lifecycle != Lifecycle::Customer => {
                     self.p
-                        .clients
+                        .client_lifecycle
                         .set_lifecycle(&mut tx, org, client_id, Lifecycle::Customer)
                         .await?;
                     let after = Client {
@@ -691,7 +691,7 @@ mod tests {
         env.clients
             .expect_get_for_update()
             .returning(move |_, _, _| Ok(c.clone()));
-        env.clients
+        env.client_lifecycle
             .expect_set_lifecycle()
             .withf(move |_, o, c, l| *o == ORG && *c == cid && *l == Lifecycle::Customer)
             .times(1)
