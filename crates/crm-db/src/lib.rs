@@ -18,6 +18,7 @@ mod records;
 mod rows;
 pub mod sales;
 mod statements;
+mod stored;
 mod tx;
 mod webhook_repo;
 

@@ -1,13 +1,17 @@
 //! Conversions and answers every repository shares.
 
 use crate::error::store_err;
+use crm_domain::kernel::clock;
 use crm_domain::{OrganizationId, StoreError};
+use sea_orm::UpdateMany;
+use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
     IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, Select,
 };
 use std::collections::HashSet;
 use std::fmt::Display;
+use std::str::FromStr;
 use uuid::Uuid;
 
 /// A domain version (i64) as stored (i32); out of range is a bug, not a panic.
@@ -184,6 +188,32 @@ where
             constraint: what.into(),
         });
     }
+    Ok(())
+}
+
+/// `UPDATE … SET <set>, updated_at = now, version = version + 1 WHERE organization_id = org
+/// AND <condition>`: a change many rows take at once (a flag cleared, a reference unlinked),
+/// each row one version on.
+pub(crate) async fn touch_where<E>(
+    db: &DatabaseTransaction,
+    org: OrganizationId,
+    condition: impl IntoCondition,
+    set: impl FnOnce(UpdateMany<E>) -> UpdateMany<E>,
+) -> Result<(), StoreError>
+where
+    E: Tenanted,
+    E::Column: FromStr,
+{
+    let updated_at = E::Column::from_str("updated_at")
+        .map_err(|_| StoreError::Unexpected("a table without updated_at".into()))?;
+    set(E::update_many())
+        .col_expr(updated_at, Expr::value(clock::now()))
+        .col_expr(E::VERSION, Expr::col(E::VERSION).add(1))
+        .filter(E::ORGANIZATION.eq(org.0))
+        .filter(condition)
+        .exec(db)
+        .await
+        .map_err(store_err)?;
     Ok(())
 }
 

@@ -1,42 +1,23 @@
-use crate::entities::contact::{self, ActiveModel, Column, Entity};
+use crate::entities::contact::{ActiveModel, Column, Entity};
 use crate::entities::interaction;
 use crate::error::store_err;
 use crate::keyset::ListColumns;
 use crate::records::{SqlRecords, Stored};
-use crate::rows::{corrupt, db_version};
+use crate::rows::touch_where;
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::{ClientId, Contact, ContactId, PrimaryContacts};
-use crm_domain::identity::EmailAddress;
-use crm_domain::kernel::clock;
 use crm_domain::{OrganizationId, StoreError, Txn};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    UpdateMany,
 };
 
-impl TryFrom<contact::Model> for Contact {
-    type Error = StoreError;
-    fn try_from(m: contact::Model) -> Result<Self, StoreError> {
-        Ok(Contact {
-            id: ContactId(m.id),
-            organization_id: OrganizationId(m.organization_id),
-            client_id: ClientId(m.client_id),
-            email: match &m.email {
-                Some(e) => Some(EmailAddress::parse(e).map_err(|e| corrupt("contact", m.id, e))?),
-                None => None,
-            },
-            name: m.name,
-            phone: m.phone,
-            title: m.title,
-            is_primary: m.is_primary,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            version: i64::from(m.version),
-        })
-    }
-}
+crate::stored::stored_record!(Contact, contact, "contact" {
+    id, organization_id, client_id, name, email, phone, title, is_primary, created_at,
+    updated_at, version,
+});
 
 crate::rows::tenanted!(contact: [ClientId, CreatedAt]);
 
@@ -46,19 +27,7 @@ impl Stored for Entity {
         ListColumns::search(&[Column::Name, Column::Email, Column::Phone]);
 
     fn row(c: &Contact) -> Result<ActiveModel, StoreError> {
-        Ok(ActiveModel {
-            id: Set(c.id.0),
-            created_at: Set(c.created_at),
-            updated_at: Set(c.updated_at),
-            version: Set(db_version(c.version)?),
-            organization_id: Set(c.organization_id.0),
-            client_id: Set(c.client_id.0),
-            name: Set(c.name.clone()),
-            email: Set(c.email.as_ref().map(|e| e.as_str().to_string())),
-            phone: Set(c.phone.clone()),
-            title: Set(c.title.clone()),
-            is_primary: Set(c.is_primary),
-        })
+        to_row(c)
     }
 
     fn scoped(select: Select<Entity>, client: ClientId) -> Select<Entity> {
@@ -72,16 +41,8 @@ impl Stored for Entity {
         id: uuid::Uuid,
     ) -> Result<(), StoreError> {
         use interaction::Column as I;
-        interaction::Entity::update_many()
-            .col_expr(I::ContactId, Expr::value(Option::<uuid::Uuid>::None))
-            .col_expr(I::UpdatedAt, Expr::value(clock::now()))
-            .col_expr(I::Version, Expr::col(I::Version).add(1))
-            .filter(I::OrganizationId.eq(org.0))
-            .filter(I::ContactId.eq(id))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
-        Ok(())
+        let unlink = |u: UpdateMany<_>| u.col_expr(I::ContactId, Expr::value(None::<uuid::Uuid>));
+        touch_where::<interaction::Entity>(db, org, I::ContactId.eq(id), unlink).await
     }
 }
 
@@ -108,19 +69,11 @@ impl PrimaryContacts for SqlRecords<Entity> {
             .all(db)
             .await
             .map_err(store_err)?;
-        if rows.is_empty() {
-            return Ok(Vec::new());
+        if !rows.is_empty() {
+            let ids = rows.iter().map(|r| r.id);
+            let clear = |u: UpdateMany<_>| u.col_expr(Column::IsPrimary, Expr::value(false));
+            touch_where::<Entity>(db, org, Column::Id.is_in(ids), clear).await?;
         }
-        let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
-        Entity::update_many()
-            .col_expr(Column::IsPrimary, Expr::value(false))
-            .col_expr(Column::UpdatedAt, Expr::value(clock::now()))
-            .col_expr(Column::Version, Expr::col(Column::Version).add(1))
-            .filter(Column::OrganizationId.eq(org.0))
-            .filter(Column::Id.is_in(ids))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
         rows.into_iter().map(Contact::try_from).collect()
     }
 }

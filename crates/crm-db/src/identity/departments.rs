@@ -2,31 +2,16 @@ use crate::entities::department::{self, ActiveModel, Column, Entity};
 use crate::entities::{designation, user};
 use crate::keyset::ListColumns;
 use crate::records::{SqlRecords, Stored};
-use crate::rows::{Tree, ancestors, db_version, ensure_none};
+use crate::rows::{Tree, ancestors, ensure_none};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::{Department, DepartmentId, DepartmentRepository};
-use crm_domain::{OrganizationId, StoreError, Txn, UserId};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Select,
-};
+use crm_domain::{OrganizationId, StoreError, Txn};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Select};
 
-impl TryFrom<department::Model> for Department {
-    type Error = StoreError;
-    fn try_from(m: department::Model) -> Result<Self, StoreError> {
-        Ok(Department {
-            id: DepartmentId(m.id),
-            organization_id: OrganizationId(m.organization_id),
-            name: m.name,
-            code: m.code,
-            parent_id: m.parent_id.map(DepartmentId),
-            head_user_id: m.head_user_id.map(UserId),
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            version: i64::from(m.version),
-        })
-    }
-}
+crate::stored::stored_record!(Department, department, "department" {
+    id, organization_id, name, code, parent_id, head_user_id, created_at, updated_at, version,
+});
 
 crate::rows::tenanted!(department: [CreatedAt]);
 
@@ -44,17 +29,7 @@ impl Stored for Entity {
     const LIST: ListColumns<'static, Entity> = ListColumns::search(&[Column::Name, Column::Code]);
 
     fn row(dept: &Department) -> Result<ActiveModel, StoreError> {
-        Ok(ActiveModel {
-            id: Set(dept.id.0),
-            created_at: Set(dept.created_at),
-            updated_at: Set(dept.updated_at),
-            version: Set(db_version(dept.version)?),
-            organization_id: Set(dept.organization_id.0),
-            name: Set(dept.name.clone()),
-            code: Set(dept.code.clone()),
-            parent_id: Set(dept.parent_id.map(|p| p.0)),
-            head_user_id: Set(dept.head_user_id.map(|u| u.0)),
-        })
+        to_row(dept)
     }
 
     fn scoped(select: Select<Entity>, _: ()) -> Select<Entity> {

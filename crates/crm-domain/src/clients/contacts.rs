@@ -238,12 +238,9 @@ impl ContactService {
         let mut errors = Errors::new();
         let name = |v: &str| required_text(v, "name", CONTACT_NAME_MAX);
         errors.patch("name", &mut next.name, patch.name.as_deref().map(name));
-        let mail = patch.email.as_ref().map(|v| email(v.as_deref()));
-        errors.patch("email", &mut next.email, mail);
-        let tel = patch.phone.as_ref().map(|v| phone(v.as_deref()));
-        errors.patch("phone", &mut next.phone, tel);
-        let job = patch.title.as_ref().map(|v| title(v.as_deref()));
-        errors.patch("title", &mut next.title, job);
+        errors.patch_nullable("email", &mut next.email, patch.email, email);
+        errors.patch_nullable("phone", &mut next.phone, patch.phone, phone);
+        errors.patch_nullable("title", &mut next.title, patch.title, title);
         next.is_primary = patch.is_primary.unwrap_or(next.is_primary);
         errors.finish()?;
         if next.is_primary && !current.is_primary {
@@ -262,21 +259,16 @@ impl ContactService {
         except: Option<ContactId>,
     ) -> Result<(), DomainError> {
         let org = actor.organization_id;
-        let cleared = self
+        for before in self
             .p
             .primaries
             .clear_primary(tx, org, client, except)
-            .await?;
-        for before in cleared {
-            let after = Contact {
-                is_primary: false,
-                ..before.clone()
-            }
-            .touched(clock::now());
-            self.p
-                .activities
-                .record(tx, audit::updated(actor, &before, &after))
-                .await?;
+            .await?
+        {
+            let mut after = before.clone().touched(clock::now());
+            after.is_primary = false;
+            let entry = audit::updated(actor, &before, &after);
+            self.p.activities.record(tx, entry).await?;
         }
         Ok(())
     }
