@@ -3,9 +3,8 @@
 
 use crate::rows::db_version;
 use chrono::{DateTime, Utc};
-use crm_domain::clients::{ClientId, ContactId};
-use crm_domain::identity::{DepartmentId, DesignationId, EmailAddress};
-use crm_domain::{OrganizationId, StoreError, UserId};
+use crm_domain::StoreError;
+use crm_domain::identity::EmailAddress;
 use uuid::Uuid;
 
 /// A domain value kept in a column of type `S`: `load` reads it back (stored data can break
@@ -36,39 +35,34 @@ as_is!(
     Option<i32>,
     i64,
     Option<i64>,
-    Uuid,
     DateTime<Utc>
 );
 
-/// Typed ids, stored as their UUID (or NULL).
-macro_rules! ids {
-    ($($t:ty),*) => {$(
-        impl StoredAs<Uuid> for $t {
-            fn load(stored: Uuid) -> Result<Self, String> {
-                Ok(Self(stored))
-            }
-            fn store(&self) -> Result<Uuid, StoreError> {
-                Ok(self.0)
-            }
-        }
-        impl StoredAs<Option<Uuid>> for Option<$t> {
-            fn load(stored: Option<Uuid>) -> Result<Self, String> {
-                Ok(stored.map(<$t>::from))
-            }
-            fn store(&self) -> Result<Option<Uuid>, StoreError> {
-                Ok(self.map(Uuid::from))
-            }
-        }
-    )*};
+/// UUIDs and typed ids (every `typed_id!` converts both ways), stored as their UUID.
+impl<T: From<Uuid> + Copy> StoredAs<Uuid> for T
+where
+    Uuid: From<T>,
+{
+    fn load(stored: Uuid) -> Result<Self, String> {
+        Ok(T::from(stored))
+    }
+    fn store(&self) -> Result<Uuid, StoreError> {
+        Ok(Uuid::from(*self))
+    }
 }
-ids!(
-    OrganizationId,
-    UserId,
-    ClientId,
-    ContactId,
-    DepartmentId,
-    DesignationId
-);
+
+/// An optional UUID or typed id, stored as its UUID or NULL.
+impl<T: From<Uuid> + Copy> StoredAs<Option<Uuid>> for Option<T>
+where
+    Uuid: From<T>,
+{
+    fn load(stored: Option<Uuid>) -> Result<Self, String> {
+        Ok(stored.map(T::from))
+    }
+    fn store(&self) -> Result<Option<Uuid>, StoreError> {
+        Ok(self.map(Uuid::from))
+    }
+}
 
 /// The optimistic version: `i64` in the domain, `INT` in the tables.
 impl StoredAs<i32> for i64 {
