@@ -7,8 +7,7 @@
 
 use crate::activity::ActivityRepository;
 use crate::activity::audit::{self, Audited};
-use crate::kernel::context::Actor;
-use crate::kernel::context::Scope;
+use crate::kernel::context::{Actor, Scope};
 use crate::kernel::error::{DomainError, StoreError};
 use crate::kernel::ids::{OrganizationId, UserId};
 use crate::kernel::pagination::{ListQuery, Page};
