@@ -15,9 +15,11 @@ mod keyset;
 mod notifications_repo;
 mod outbox_repo;
 mod queue;
+mod records;
 mod rows;
 pub mod sales;
 mod statements;
+mod stored;
 mod tx;
 mod webhook_repo;
 
@@ -34,6 +36,7 @@ pub use identity::{
 pub use jobs_repo::{SqlCleanup, SqlJobClaims};
 pub use notifications_repo::{Delivery, SqlNotificationFeed, SqlNotificationRepository};
 pub use outbox_repo::SqlOutboxRepository;
+pub use records::SqlRecords;
 pub use sales::{
     SqlClientTrackingRepository, SqlDealRepository, SqlDocumentCounterRepository,
     SqlLeadRepository, SqlPipelineRepository, SqlQuotationRepository,

@@ -1,13 +1,17 @@
 //! Conversions and answers every repository shares.
 
 use crate::error::store_err;
+use crm_domain::kernel::clock;
 use crm_domain::{OrganizationId, StoreError};
+use sea_orm::UpdateMany;
+use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
     IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, Select,
 };
 use std::collections::HashSet;
 use std::fmt::Display;
+use std::str::FromStr;
 use uuid::Uuid;
 
 /// A domain version (i64) as stored (i32); out of range is a bug, not a panic.
@@ -58,7 +62,7 @@ where
 
 /// A table whose rows belong to one organization and carry an optimistic `version`: what the
 /// generic writes below need to know of it.
-pub(crate) trait Tenanted: EntityTrait {
+pub trait Tenanted: EntityTrait {
     const ID: Self::Column;
     const ORGANIZATION: Self::Column;
     const VERSION: Self::Column;
@@ -66,6 +70,21 @@ pub(crate) trait Tenanted: EntityTrait {
     /// parent a record belongs to): left out, the UPDATE is the one the record needs.
     const FIXED: &'static [Self::Column] = &[];
 }
+
+/// `impl Tenanted` for the entity module `$entity` (columns `id`, `organization_id`, `version`),
+/// with the columns an update never writes: `tenanted!(contact: [ClientId, CreatedAt]);`.
+macro_rules! tenanted {
+    ($entity:ident: [$($fixed:ident),*]) => {
+        impl $crate::rows::Tenanted for $crate::entities::$entity::Entity {
+            const ID: Self::Column = $crate::entities::$entity::Column::Id;
+            const ORGANIZATION: Self::Column = $crate::entities::$entity::Column::OrganizationId;
+            const VERSION: Self::Column = $crate::entities::$entity::Column::Version;
+            const FIXED: &'static [Self::Column] =
+                &[$($crate::entities::$entity::Column::$fixed),*];
+        }
+    };
+}
+pub(crate) use tenanted;
 
 /// The row `id` of `org` (none for another organization's).
 pub(crate) fn in_org<E: Tenanted>(org: OrganizationId, id: Uuid) -> Select<E> {
@@ -154,6 +173,47 @@ pub(crate) async fn delete_in_org<E: Tenanted>(
     if res.rows_affected == 0 {
         return Err(StoreError::NotFound);
     }
+    Ok(())
+}
+
+/// `Conflict` naming `what` when `rows` is not empty.
+pub(crate) async fn ensure_none<E, C>(db: &C, rows: Select<E>, what: &str) -> Result<(), StoreError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    if rows.count(db).await.map_err(store_err)? > 0 {
+        return Err(StoreError::Conflict {
+            constraint: what.into(),
+        });
+    }
+    Ok(())
+}
+
+/// `UPDATE … SET <set>, updated_at = now, version = version + 1 WHERE organization_id = org
+/// AND <condition>`: a change many rows take at once (a flag cleared, a reference unlinked),
+/// each row one version on.
+pub(crate) async fn touch_where<E>(
+    db: &DatabaseTransaction,
+    org: OrganizationId,
+    condition: impl IntoCondition,
+    set: impl FnOnce(UpdateMany<E>) -> UpdateMany<E>,
+) -> Result<(), StoreError>
+where
+    E: Tenanted,
+    E::Column: FromStr,
+{
+    let updated_at = E::Column::from_str("updated_at")
+        .map_err(|_| StoreError::Unexpected("a table without updated_at".into()))?;
+    set(E::update_many())
+        .col_expr(updated_at, Expr::value(clock::now()))
+        .col_expr(E::VERSION, Expr::col(E::VERSION).add(1))
+        .filter(E::ORGANIZATION.eq(org.0))
+        .filter(condition)
+        .exec(db)
+        .await
+        .map_err(store_err)?;
     Ok(())
 }
 

@@ -15,20 +15,24 @@ use crm_db::{
 };
 use crm_domain::clients::{
     CLIENT_LIST_SPEC, CONTACT_LIST_SPEC, Client, ClientId, ClientKind, ClientRepository, Contact,
-    ContactId, ContactRepository, INTERACTION_LIST_SPEC, Interaction, InteractionId,
-    InteractionKind, InteractionRepository, Lifecycle,
+    ContactId, INTERACTION_LIST_SPEC, Interaction, InteractionId, InteractionKind,
+    InteractionRepository, Lifecycle, PrimaryContacts,
 };
 use crm_domain::identity::EmailAddress;
 use crm_domain::kernel::clock;
+use crm_domain::kernel::records::Records;
 use crm_domain::{ListQuery, OrganizationId, StoreError, TxManager, UserId};
 use std::sync::Arc;
 
 /// The repositories as the server wires them (`crm_db::clients::ports`).
 struct Env {
     tx: SqlTxManager,
-    clients: Arc<dyn ClientRepository>,
-    contacts: Arc<dyn ContactRepository>,
-    interactions: Arc<dyn InteractionRepository>,
+    clients: Arc<dyn Records<Client>>,
+    client_tree: Arc<dyn ClientRepository>,
+    contacts: Arc<dyn Records<Contact>>,
+    primaries: Arc<dyn PrimaryContacts>,
+    interactions: Arc<dyn Records<Interaction>>,
+    last_interactions: Arc<dyn InteractionRepository>,
     db: TestDb,
 }
 
@@ -45,8 +49,11 @@ impl Env {
         Env {
             tx,
             clients: ports.clients,
+            client_tree: ports.client_tree,
             contacts: ports.contacts,
+            primaries: ports.primaries,
             interactions: ports.interactions,
+            last_interactions: ports.last_interactions,
             db,
         }
     }
@@ -185,7 +192,7 @@ async fn lifecycle_changes_once_and_bumps_the_version() {
     save(&env, &c).await;
     for _ in 0..2 {
         in_tx!(env, |tx| env
-            .clients
+            .client_tree
             .set_lifecycle(&mut tx, o, c.id, Lifecycle::Customer)
             .await)
         .unwrap();
@@ -197,7 +204,7 @@ async fn lifecycle_changes_once_and_bumps_the_version() {
     let stranger = org(&env).await;
     assert_eq!(
         in_tx!(env, |tx| env
-            .clients
+            .client_tree
             .set_lifecycle(&mut tx, stranger, c.id, Lifecycle::Prospect)
             .await),
         Err(StoreError::NotFound)
@@ -348,14 +355,14 @@ async fn sub_clients_ancestry_and_deletion() {
     }
 
     let kids = all_pages!(CLIENT_LIST_SPEC, &[("sort", "name")], |q| env
-        .clients
+        .client_tree
         .children(o, emea.id, &q, None));
     assert_eq!(
         kids.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![north.id, south.id]
     );
     let own_kids = env
-        .clients
+        .client_tree
         .children(o, emea.id, &query(&[]), Some(owner))
         .await
         .unwrap();
@@ -369,7 +376,7 @@ async fn sub_clients_ancestry_and_deletion() {
     assert_eq!(filtered.data.len(), 2);
 
     let chain = in_tx!(env, |tx| env
-        .clients
+        .client_tree
         .ancestor_ids(&mut tx, o, north.id)
         .await)
     .unwrap();
@@ -379,7 +386,7 @@ async fn sub_clients_ancestry_and_deletion() {
     let stranger = org(&env).await;
     assert_eq!(
         in_tx!(env, |tx| env
-            .clients
+            .client_tree
             .ancestor_ids(&mut tx, stranger, north.id)
             .await),
         Err(StoreError::NotFound)
@@ -440,7 +447,7 @@ async fn contacts_keep_one_primary_and_unlink_interactions_when_deleted() {
     // Promote the second: the first loses the flag (one version later), the other client's
     // primary is untouched.
     let cleared = in_tx!(env, |tx| env
-        .contacts
+        .primaries
         .clear_primary(&mut tx, o, c.id, Some(second.id))
         .await)
     .unwrap();
@@ -458,7 +465,7 @@ async fn contacts_keep_one_primary_and_unlink_interactions_when_deleted() {
     );
     let listed = all_pages!(CONTACT_LIST_SPEC, &[("sort", "created_at")], |q| env
         .contacts
-        .list(o, c.id, &q));
+        .list(o, &q, c.id));
     assert_eq!(
         listed
             .iter()
@@ -468,7 +475,7 @@ async fn contacts_keep_one_primary_and_unlink_interactions_when_deleted() {
     );
     let found = env
         .contacts
-        .list(o, c.id, &query_for(&CONTACT_LIST_SPEC, &[("q", "FIRST@")]))
+        .list(o, &query_for(&CONTACT_LIST_SPEC, &[("q", "FIRST@")]), c.id)
         .await
         .unwrap();
     assert_eq!(found.data.len(), 1);
@@ -512,7 +519,7 @@ async fn interactions_list_newest_first_and_give_the_last_date() {
 
     let newest = all_pages!(INTERACTION_LIST_SPEC, &[("sort", "-occurred_at")], |q| env
         .interactions
-        .list(o, c.id, &q));
+        .list(o, &q, c.id));
     assert_eq!(
         newest.iter().map(|i| i.id).collect::<Vec<_>>(),
         vec![rows[1].id, rows[2].id, rows[0].id, rows[3].id]
@@ -520,7 +527,7 @@ async fn interactions_list_newest_first_and_give_the_last_date() {
     let spec = &INTERACTION_LIST_SPEC;
     let calls = env
         .interactions
-        .list(o, c.id, &query_for(spec, &[("kind", "call")]))
+        .list(o, &query_for(spec, &[("kind", "call")]), c.id)
         .await
         .unwrap();
     assert_eq!(calls.data.len(), 2);
@@ -528,15 +535,15 @@ async fn interactions_list_newest_first_and_give_the_last_date() {
         .interactions
         .list(
             o,
-            c.id,
             &query_for(spec, &[("occurred_at_to", "2026-02-10"), ("count", "true")]),
+            c.id,
         )
         .await
         .unwrap();
     assert_eq!(early.total, Some(2));
     assert!(
         env.interactions
-            .list(o, quiet.id, &query_for(spec, &[]))
+            .list(o, &query_for(spec, &[]), quiet.id)
             .await
             .unwrap()
             .data
@@ -544,18 +551,21 @@ async fn interactions_list_newest_first_and_give_the_last_date() {
     );
 
     assert_eq!(
-        env.interactions.last_interaction_at(o, c.id).await.unwrap(),
+        env.last_interactions
+            .last_interaction_at(o, c.id)
+            .await
+            .unwrap(),
         Some(rows[1].occurred_at)
     );
     assert_eq!(
-        env.interactions
+        env.last_interactions
             .last_interaction_at(o, quiet.id)
             .await
             .unwrap(),
         None
     );
     assert_eq!(
-        env.interactions
+        env.last_interactions
             .last_interaction_at(org(&env).await, c.id)
             .await
             .unwrap(),

@@ -17,14 +17,14 @@ use crm_domain::identity::{
 };
 use crm_domain::identity::{
     CodePurpose, ConsumeOutcome, DEPARTMENT_LIST_SPEC, DESIGNATION_LIST_SPEC, Department,
-    DepartmentId, DepartmentRepository, Designation, DesignationId, DesignationRepository,
-    EmailAddress, FamilyId, NewRefreshToken, NewVerificationCode, Organization,
-    OrganizationRepository, PasswordHash, PersonName, ROLE_LIST_SPEC, RefreshTokenId,
-    RefreshTokenRepository, Role, RoleId, RoleRepository, RotateOutcome, RotatedToken, SecretHash,
-    USER_LIST_SPEC, User, UserRepository, UserStatus, VerificationCodeId,
-    VerificationCodeRepository,
+    DepartmentId, DepartmentRepository, Designation, DesignationId, EmailAddress, FamilyId,
+    NewRefreshToken, NewVerificationCode, Organization, OrganizationRepository, PasswordHash,
+    PersonName, ROLE_LIST_SPEC, RefreshTokenId, RefreshTokenRepository, Role, RoleId,
+    RoleRepository, RotateOutcome, RotatedToken, SecretHash, USER_LIST_SPEC, User, UserRepository,
+    UserStatus, VerificationCodeId, VerificationCodeRepository,
 };
 use crm_domain::kernel::clock;
+use crm_domain::kernel::records::Records;
 use crm_domain::mail::{MailTemplates, OutgoingMail};
 use crm_domain::{Currency, ListQuery, OrganizationId, StoreError, TxManager, UserId};
 use std::sync::Arc;
@@ -37,8 +37,9 @@ struct Env {
     orgs: Arc<dyn OrganizationRepository>,
     users: Arc<dyn UserRepository>,
     roles: Arc<dyn RoleRepository>,
-    departments: Arc<dyn DepartmentRepository>,
-    designations: Arc<dyn DesignationRepository>,
+    departments: Arc<dyn Records<Department>>,
+    department_tree: Arc<dyn DepartmentRepository>,
+    designations: Arc<dyn Records<Designation>>,
     codes: Arc<dyn VerificationCodeRepository>,
     tokens: Arc<dyn RefreshTokenRepository>,
     _db: TestDb,
@@ -134,6 +135,7 @@ async fn env() -> Env {
         users: p.users,
         roles: p.roles,
         departments: p.departments,
+        department_tree: p.department_tree,
         designations: p.designations,
         codes: p.codes,
         tokens: p.refresh_tokens,
@@ -584,13 +586,13 @@ async fn departments_and_designations() {
     );
 
     let up = in_tx!(env, |tx| env
-        .departments
+        .department_tree
         .ancestor_ids(&mut tx, o.id, web.id)
         .await)
     .unwrap();
     assert_eq!(up, vec![eng.id, root.id]);
     let r = in_tx!(env, |tx| env
-        .departments
+        .department_tree
         .ancestor_ids(&mut tx, other.id, web.id)
         .await);
     assert_eq!(r, Err(StoreError::NotFound));
@@ -599,7 +601,7 @@ async fn departments_and_designations() {
     let looped = touched(&root, |d| d.parent_id = Some(web.id));
     in_tx!(env, |tx| env.departments.update(&mut tx, &looped, 1).await).unwrap();
     let up = in_tx!(env, |tx| env
-        .departments
+        .department_tree
         .ancestor_ids(&mut tx, o.id, web.id)
         .await)
     .unwrap();
@@ -940,20 +942,20 @@ async fn department_and_designation_lists_sort_by_nullable_columns() {
     let names = |rows: Vec<Department>| rows.into_iter().map(|d| d.name).collect::<Vec<_>>();
     let by_name = all_pages!(DEPARTMENT_LIST_SPEC, &[("sort", "name")], |q| env
         .departments
-        .list(o.id, &q));
+        .list(o.id, &q, ()));
     assert_eq!(names(by_name), ["a", "b", "c", "d"]);
     // No code sorts first, ties by id.
     let by_code = all_pages!(DEPARTMENT_LIST_SPEC, &[("sort", "code")], |q| env
         .departments
-        .list(o.id, &q));
+        .list(o.id, &q, ()));
     assert_eq!(names(by_code), ["a", "d", "c", "b"]);
     let by_code_desc = all_pages!(DEPARTMENT_LIST_SPEC, &[("sort", "-code")], |q| env
         .departments
-        .list(o.id, &q));
+        .list(o.id, &q, ()));
     assert_eq!(names(by_code_desc), ["b", "c", "d", "a"]);
     let q = query_for(&DEPARTMENT_LIST_SPEC, &[("q", "a1")]);
     assert_eq!(
-        names(env.departments.list(o.id, &q).await.unwrap().data),
+        names(env.departments.list(o.id, &q, ()).await.unwrap().data),
         ["c"]
     );
 
@@ -973,18 +975,18 @@ async fn department_and_designation_lists_sort_by_nullable_columns() {
     let titles = |rows: Vec<Designation>| rows.into_iter().map(|d| d.title).collect::<Vec<_>>();
     let by_level = all_pages!(DESIGNATION_LIST_SPEC, &[("sort", "-level")], |q| env
         .designations
-        .list(o.id, &q));
+        .list(o.id, &q, ()));
     assert_eq!(titles(by_level), ["x", "z", "y"]);
     let by_title = all_pages!(DESIGNATION_LIST_SPEC, &[("sort", "title")], |q| env
         .designations
-        .list(o.id, &q));
+        .list(o.id, &q, ()));
     assert_eq!(titles(by_title), ["x", "y", "z"]);
     let q = query_for(
         &DESIGNATION_LIST_SPEC,
         &[("level_from", "1"), ("count", "true")],
     );
     assert_eq!(
-        env.designations.list(o.id, &q).await.unwrap().total,
+        env.designations.list(o.id, &q, ()).await.unwrap().total,
         Some(1)
     );
 

@@ -17,12 +17,12 @@ use crm_db::{
 };
 use crm_domain::activity::{ActivityRepository, NewActivity};
 use crm_domain::clients::{
-    Client, ClientId, ClientKind, ClientRepository, Interaction, InteractionId, InteractionKind,
-    InteractionRepository, Lifecycle,
+    Client, ClientId, ClientKind, Interaction, InteractionId, InteractionKind, Lifecycle,
 };
 use crm_domain::identity::{EmailAddress, SystemClock};
 use crm_domain::kernel::clock;
 use crm_domain::kernel::money::Quantity;
+use crm_domain::kernel::records::Records;
 use crm_domain::{Actor, Currency, DomainError, OrganizationId, StoreError, TxManager, UserId};
 use crm_sales::SalesPorts;
 use crm_sales::deals::{

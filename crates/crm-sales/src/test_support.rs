@@ -14,6 +14,7 @@ use crm_domain::activity::MockActivityRepository;
 use crm_domain::clients::{Client, ClientId, ClientKind, Lifecycle, MockClientRepository};
 use crm_domain::identity::MockUserRepository;
 use crm_domain::kernel::money::Quantity;
+use crm_domain::kernel::records::MockRecords;
 pub use crm_domain::kernel::testing::{FixedClock, ORG, Probe, actor, now};
 use crm_domain::{Currency, OrganizationId, UserId};
 use std::sync::Arc;
@@ -25,13 +26,16 @@ pub fn today() -> NaiveDate {
 /// Every port as a strict mock (an unexpected call fails the test), except the audit log,
 /// which accepts anything and keeps it for inspection.
 pub struct Env {
-    pub leads: MockLeadRepository,
+    pub leads: MockRecords<Lead>,
+    pub lead_emails: MockLeadRepository,
     pub pipelines: MockPipelineRepository,
-    pub deals: MockDealRepository,
+    pub deals: MockRecords<Deal>,
+    pub deal_stages: MockDealRepository,
     pub quotations: MockQuotationRepository,
     pub counters: MockDocumentCounterRepository,
     pub tracking: MockClientTrackingRepository,
-    pub clients: MockClientRepository,
+    pub clients: MockRecords<Client>,
+    pub client_lifecycle: MockClientRepository,
     pub users: MockUserRepository,
     activities: MockActivityRepository,
     probe: Probe,
@@ -41,13 +45,16 @@ impl Env {
     pub fn new() -> Self {
         let probe = Probe::default();
         Self {
-            leads: MockLeadRepository::new(),
+            leads: MockRecords::new(),
+            lead_emails: MockLeadRepository::new(),
             pipelines: MockPipelineRepository::new(),
-            deals: MockDealRepository::new(),
+            deals: MockRecords::new(),
+            deal_stages: MockDealRepository::new(),
             quotations: MockQuotationRepository::new(),
             counters: MockDocumentCounterRepository::new(),
             tracking: MockClientTrackingRepository::new(),
-            clients: MockClientRepository::new(),
+            clients: MockRecords::new(),
+            client_lifecycle: MockClientRepository::new(),
             users: MockUserRepository::new(),
             activities: probe.activities(),
             probe,
@@ -59,12 +66,15 @@ impl Env {
         let ports = SalesPorts {
             tx: self.probe.tx_manager(),
             leads: Arc::new(self.leads),
+            lead_emails: Arc::new(self.lead_emails),
             pipelines: Arc::new(self.pipelines),
             deals: Arc::new(self.deals),
+            deal_stages: Arc::new(self.deal_stages),
             quotations: Arc::new(self.quotations),
             counters: Arc::new(self.counters),
             tracking: Arc::new(self.tracking),
             clients: Arc::new(self.clients),
+            client_lifecycle: Arc::new(self.client_lifecycle),
             users: Arc::new(self.users),
             activities: Arc::new(self.activities),
             clock: Arc::new(FixedClock::default()),

@@ -1,155 +1,53 @@
-use crate::entities::contact::{self, ActiveModel, Column, Entity};
+use crate::entities::contact::{ActiveModel, Column, Entity};
 use crate::entities::interaction;
 use crate::error::store_err;
-use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{
-    Tenanted, corrupt, db_version, delete_in_org, insert, locked, one, update_versioned,
-};
+use crate::records::{SqlRecords, Stored};
+use crate::rows::touch_where;
 use crate::tx::sql;
 use async_trait::async_trait;
-use crm_domain::clients::{ClientId, Contact, ContactId, ContactRepository};
-use crm_domain::identity::EmailAddress;
-use crm_domain::kernel::clock;
-use crm_domain::kernel::pagination::{ListQuery, Page};
+use crm_domain::clients::{ClientId, Contact, ContactId, PrimaryContacts};
 use crm_domain::{OrganizationId, StoreError, Txn};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    UpdateMany,
 };
 
-#[derive(Clone)]
-pub struct SqlContactRepository {
-    db: DatabaseConnection,
-}
+crate::stored::stored_record!(Contact, contact, "contact" {
+    id, organization_id, client_id, name, email, phone, title, is_primary, created_at,
+    updated_at, version,
+});
 
-impl SqlContactRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+crate::rows::tenanted!(contact: [ClientId, CreatedAt]);
+
+impl Stored for Entity {
+    type Record = Contact;
+    const LIST: ListColumns<'static, Entity> =
+        ListColumns::search(&[Column::Name, Column::Email, Column::Phone]);
+
+    fn row(c: &Contact) -> Result<ActiveModel, StoreError> {
+        to_row(c)
     }
-}
 
-const LIST: ListColumns<'static, Entity> =
-    ListColumns::search(&[Column::Name, Column::Email, Column::Phone]);
-
-impl TryFrom<contact::Model> for Contact {
-    type Error = StoreError;
-    fn try_from(m: contact::Model) -> Result<Self, StoreError> {
-        Ok(Contact {
-            id: ContactId(m.id),
-            organization_id: OrganizationId(m.organization_id),
-            client_id: ClientId(m.client_id),
-            email: match &m.email {
-                Some(e) => Some(EmailAddress::parse(e).map_err(|e| corrupt("contact", m.id, e))?),
-                None => None,
-            },
-            name: m.name,
-            phone: m.phone,
-            title: m.title,
-            is_primary: m.is_primary,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            version: i64::from(m.version),
-        })
+    fn scoped(select: Select<Entity>, client: ClientId) -> Select<Entity> {
+        select.filter(Column::ClientId.eq(client.0))
     }
-}
 
-/// `c` as its row: what `create` inserts and `update` writes.
-fn row(c: &Contact) -> Result<ActiveModel, StoreError> {
-    Ok(ActiveModel {
-        id: Set(c.id.0),
-        created_at: Set(c.created_at),
-        updated_at: Set(c.updated_at),
-        version: Set(db_version(c.version)?),
-        organization_id: Set(c.organization_id.0),
-        client_id: Set(c.client_id.0),
-        name: Set(c.name.clone()),
-        email: Set(c.email.as_ref().map(|e| e.as_str().to_string())),
-        phone: Set(c.phone.clone()),
-        title: Set(c.title.clone()),
-        is_primary: Set(c.is_primary),
-    })
-}
-
-impl Tenanted for Entity {
-    const ID: Column = Column::Id;
-    const ORGANIZATION: Column = Column::OrganizationId;
-    const VERSION: Column = Column::Version;
-    const FIXED: &'static [Column] = &[Column::ClientId, Column::CreatedAt];
-}
-
-fn in_org(org: OrganizationId, id: ContactId) -> Select<Entity> {
-    crate::rows::in_org(org, id.0)
+    /// `interactions.contact_id` has no foreign key: unlink them here, one version each.
+    async fn before_delete(
+        db: &DatabaseTransaction,
+        org: OrganizationId,
+        id: uuid::Uuid,
+    ) -> Result<(), StoreError> {
+        use interaction::Column as I;
+        let unlink = |u: UpdateMany<_>| u.col_expr(I::ContactId, Expr::value(None::<uuid::Uuid>));
+        touch_where::<interaction::Entity>(db, org, I::ContactId.eq(id), unlink).await
+    }
 }
 
 #[async_trait]
-impl ContactRepository for SqlContactRepository {
-    async fn create(&self, tx: &mut Txn, c: &Contact) -> Result<(), StoreError> {
-        insert(sql(tx.as_mut())?, row(c)?).await
-    }
-
-    async fn get(&self, org: OrganizationId, id: ContactId) -> Result<Contact, StoreError> {
-        one(&self.db, in_org(org, id)).await
-    }
-
-    async fn get_for_update(
-        &self,
-        tx: &mut Txn,
-        org: OrganizationId,
-        id: ContactId,
-    ) -> Result<Contact, StoreError> {
-        locked(sql(tx.as_mut())?, in_org(org, id)).await?.try_into()
-    }
-
-    async fn list(
-        &self,
-        org: OrganizationId,
-        client: ClientId,
-        query: &ListQuery,
-    ) -> Result<Page<Contact>, StoreError> {
-        let base = Entity::find()
-            .filter(Column::OrganizationId.eq(org.0))
-            .filter(Column::ClientId.eq(client.0));
-        keyset::page_as(&self.db, base, query, &LIST).await
-    }
-
-    async fn update(
-        &self,
-        tx: &mut Txn,
-        c: &Contact,
-        expected_version: i64,
-    ) -> Result<(), StoreError> {
-        let key = (c.organization_id, c.id.0);
-        update_versioned(sql(tx.as_mut())?, row(c)?, key, expected_version).await
-    }
-
-    async fn delete(
-        &self,
-        tx: &mut Txn,
-        org: OrganizationId,
-        id: ContactId,
-    ) -> Result<(), StoreError> {
-        let db = sql(tx.as_mut())?;
-        // `interactions.contact_id` has no foreign key: unlink them here, one version each.
-        interaction::Entity::update_many()
-            .col_expr(
-                interaction::Column::ContactId,
-                Expr::value(Option::<uuid::Uuid>::None),
-            )
-            .col_expr(interaction::Column::UpdatedAt, Expr::value(clock::now()))
-            .col_expr(
-                interaction::Column::Version,
-                Expr::col(interaction::Column::Version).add(1),
-            )
-            .filter(interaction::Column::OrganizationId.eq(org.0))
-            .filter(interaction::Column::ContactId.eq(id.0))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
-        delete_in_org::<Entity>(db, org, id.0, store_err).await
-    }
-
+impl PrimaryContacts for SqlRecords<Entity> {
     async fn clear_primary(
         &self,
         tx: &mut Txn,
@@ -171,19 +69,11 @@ impl ContactRepository for SqlContactRepository {
             .all(db)
             .await
             .map_err(store_err)?;
-        if rows.is_empty() {
-            return Ok(Vec::new());
+        if !rows.is_empty() {
+            let ids = rows.iter().map(|r| r.id);
+            let clear = |u: UpdateMany<_>| u.col_expr(Column::IsPrimary, Expr::value(false));
+            touch_where::<Entity>(db, org, Column::Id.is_in(ids), clear).await?;
         }
-        let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
-        Entity::update_many()
-            .col_expr(Column::IsPrimary, Expr::value(false))
-            .col_expr(Column::UpdatedAt, Expr::value(clock::now()))
-            .col_expr(Column::Version, Expr::col(Column::Version).add(1))
-            .filter(Column::OrganizationId.eq(org.0))
-            .filter(Column::Id.is_in(ids))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
         rows.into_iter().map(Contact::try_from).collect()
     }
 }

@@ -4,9 +4,12 @@ mod client_repo;
 mod contact_repo;
 mod interaction_repo;
 
-pub use client_repo::SqlClientRepository;
-pub use contact_repo::SqlContactRepository;
-pub use interaction_repo::SqlInteractionRepository;
+/// Clients, with their `ClientRepository` queries.
+pub type SqlClientRepository = crate::SqlRecords<crate::entities::client::Entity>;
+/// Contacts, with their `PrimaryContacts` queries.
+pub type SqlContactRepository = crate::SqlRecords<crate::entities::contact::Entity>;
+/// Interactions, with their `InteractionRepository` queries.
+pub type SqlInteractionRepository = crate::SqlRecords<crate::entities::interaction::Entity>;
 
 use crate::error::store_err;
 use crm_domain::activity::ActivityRepository;
@@ -27,8 +30,11 @@ pub fn ports(
     ClientPorts {
         tx,
         clients: Arc::new(SqlClientRepository::new(db.clone())),
+        client_tree: Arc::new(SqlClientRepository::new(db.clone())),
         contacts: Arc::new(SqlContactRepository::new(db.clone())),
+        primaries: Arc::new(SqlContactRepository::new(db.clone())),
         interactions: Arc::new(SqlInteractionRepository::new(db.clone())),
+        last_interactions: Arc::new(SqlInteractionRepository::new(db.clone())),
         activities,
         users,
     }

@@ -10,8 +10,10 @@ mod roles;
 mod users;
 
 pub use codes::SqlVerificationCodeRepository;
-pub use departments::SqlDepartmentRepository;
-pub use designations::SqlDesignationRepository;
+/// Departments, with their `DepartmentRepository` queries.
+pub type SqlDepartmentRepository = crate::SqlRecords<crate::entities::department::Entity>;
+/// Designations.
+pub type SqlDesignationRepository = crate::SqlRecords<crate::entities::designation::Entity>;
 pub use organizations::SqlOrganizationRepository;
 pub use refresh_tokens::SqlRefreshTokenRepository;
 pub use roles::SqlRoleRepository;
@@ -46,6 +48,7 @@ pub fn ports(db: &Database, parts: IdentityParts) -> IdentityPorts {
         users: Arc::new(SqlUserRepository::new(conn.clone())),
         roles: Arc::new(SqlRoleRepository::new(conn.clone())),
         departments: Arc::new(SqlDepartmentRepository::new(conn.clone())),
+        department_tree: Arc::new(SqlDepartmentRepository::new(conn.clone())),
         designations: Arc::new(SqlDesignationRepository::new(conn.clone())),
         codes: Arc::new(SqlVerificationCodeRepository::new(conn.clone())),
         refresh_tokens: Arc::new(SqlRefreshTokenRepository::new(conn.clone())),

@@ -1,16 +1,15 @@
 use super::{count, count_star, get, sum_i64};
-use super::{delete_children, delete_row, in_org, one, owned, unreferenced, update_row};
+use super::{delete_children, delete_err, unreferenced};
 use crate::entities::deal::{self, ActiveModel, Column, Entity};
 use crate::entities::{deal_stage_history as history, quotation};
 use crate::error::store_err;
-use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{corrupt, db_version, locked};
+use crate::records::{SqlRecords, Stored, owned};
+use crate::rows::{corrupt, db_version};
 use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::ClientId;
 use crm_domain::kernel::money::div_round_half_away;
-use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use crm_sales::deals::{
     Deal, DealId, DealRepository, DealStatus, ForecastFilter, ForecastRow, StageChange, StageTotal,
@@ -20,20 +19,9 @@ use crm_sales::pipelines::{PipelineId, StageId};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
-
-#[derive(Clone)]
-pub struct SqlDealRepository {
-    db: DatabaseConnection,
-}
-
-impl SqlDealRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
-    }
-}
 
 impl TryFrom<deal::Model> for Deal {
     type Error = StoreError;
@@ -66,27 +54,53 @@ impl TryFrom<deal::Model> for Deal {
     }
 }
 
-fn row(d: &Deal) -> Result<ActiveModel, StoreError> {
-    Ok(ActiveModel {
-        id: Set(d.id.0),
-        created_at: Set(d.created_at),
-        updated_at: Set(d.updated_at),
-        version: Set(db_version(d.version)?),
-        organization_id: Set(d.organization_id.0),
-        title: Set(d.title.clone()),
-        client_id: Set(d.client_id.map(|c| c.0)),
-        lead_id: Set(d.lead_id.map(|l| l.0)),
-        pipeline_id: Set(d.pipeline_id.0),
-        stage_id: Set(d.stage_id.0),
-        amount: Set(d.amount),
-        currency: Set(d.currency.code().to_string()),
-        probability: Set(d.probability),
-        expected_close_date: Set(d.expected_close_date),
-        owner_id: Set(d.owner_id.0),
-        status: Set(d.status.as_str().to_string()),
-        lost_reason: Set(d.lost_reason.clone()),
-        closed_at: Set(d.closed_at),
-    })
+crate::rows::tenanted!(deal: [CreatedAt]);
+
+impl Stored for Entity {
+    type Record = Deal;
+    const LIST: ListColumns<'static, Entity> = ListColumns::search(&[Column::Title]);
+    const DELETE_ERR: fn(DbErr) -> StoreError = delete_err;
+
+    fn row(d: &Deal) -> Result<ActiveModel, StoreError> {
+        Ok(ActiveModel {
+            id: Set(d.id.0),
+            created_at: Set(d.created_at),
+            updated_at: Set(d.updated_at),
+            version: Set(db_version(d.version)?),
+            organization_id: Set(d.organization_id.0),
+            title: Set(d.title.clone()),
+            client_id: Set(d.client_id.map(|c| c.0)),
+            lead_id: Set(d.lead_id.map(|l| l.0)),
+            pipeline_id: Set(d.pipeline_id.0),
+            stage_id: Set(d.stage_id.0),
+            amount: Set(d.amount),
+            currency: Set(d.currency.code().to_string()),
+            probability: Set(d.probability),
+            expected_close_date: Set(d.expected_close_date),
+            owner_id: Set(d.owner_id.0),
+            status: Set(d.status.as_str().to_string()),
+            lost_reason: Set(d.lost_reason.clone()),
+            closed_at: Set(d.closed_at),
+        })
+    }
+
+    fn scoped(select: Select<Entity>, owner: Option<UserId>) -> Select<Entity> {
+        owned(select, Column::OwnerId, owner)
+    }
+
+    /// Quotations refer to a deal; its stage history goes with it.
+    async fn before_delete(
+        db: &DatabaseTransaction,
+        org: OrganizationId,
+        id: uuid::Uuid,
+    ) -> Result<(), StoreError> {
+        let quotations = quotation::Entity::find()
+            .filter(quotation::Column::OrganizationId.eq(org.0))
+            .filter(quotation::Column::DealId.eq(id));
+        unreferenced(db, quotations, "quotations.deal_id").await?;
+        let (org_column, parent) = (history::Column::OrganizationId, history::Column::DealId);
+        delete_children::<history::Entity>(db, org_column, parent, org, id).await
+    }
 }
 
 /// Open deals of `pipeline` in `org`, optionally of `owner`.
@@ -111,67 +125,7 @@ fn month_expr(backend: DbBackend) -> Expr {
 }
 
 #[async_trait]
-impl DealRepository for SqlDealRepository {
-    async fn create(&self, tx: &mut Txn, deal: &Deal) -> Result<(), StoreError> {
-        Entity::insert(row(deal)?)
-            .exec_without_returning(sql(tx.as_mut())?)
-            .await
-            .map_err(store_err)?;
-        Ok(())
-    }
-
-    async fn get(&self, org: OrganizationId, id: DealId) -> Result<Deal, StoreError> {
-        one(&self.db, in_org::<Entity>(org, id.0)).await?.try_into()
-    }
-
-    async fn get_for_update(
-        &self,
-        tx: &mut Txn,
-        org: OrganizationId,
-        id: DealId,
-    ) -> Result<Deal, StoreError> {
-        locked(sql(tx.as_mut())?, in_org::<Entity>(org, id.0))
-            .await?
-            .try_into()
-    }
-
-    async fn list(
-        &self,
-        org: OrganizationId,
-        query: &ListQuery,
-        owner: Option<UserId>,
-    ) -> Result<Page<Deal>, StoreError> {
-        let cols = ListColumns::<Entity>::search(&[Column::Title]);
-        let base = owned::<Entity>(org, Column::OwnerId, owner);
-        keyset::page_as(&self.db, base, query, &cols).await
-    }
-
-    async fn update(
-        &self,
-        tx: &mut Txn,
-        deal: &Deal,
-        expected_version: i64,
-    ) -> Result<(), StoreError> {
-        let (org, id) = (deal.organization_id, deal.id.0);
-        update_row(sql(tx.as_mut())?, row(deal)?, org, id, expected_version).await
-    }
-
-    async fn delete(
-        &self,
-        tx: &mut Txn,
-        org: OrganizationId,
-        id: DealId,
-    ) -> Result<(), StoreError> {
-        let db = sql(tx.as_mut())?;
-        let quotations = quotation::Entity::find()
-            .filter(quotation::Column::OrganizationId.eq(org.0))
-            .filter(quotation::Column::DealId.eq(id.0));
-        unreferenced(db, quotations, "quotations.deal_id").await?;
-        let (org_column, parent) = (history::Column::OrganizationId, history::Column::DealId);
-        delete_children::<history::Entity>(db, org_column, parent, org, id.0).await?;
-        delete_row::<Entity>(db, org, id.0).await
-    }
-
+impl DealRepository for SqlRecords<Entity> {
     async fn record_stage_change(&self, tx: &mut Txn, c: &StageChange) -> Result<(), StoreError> {
         let row = history::ActiveModel {
             id: Set(c.id),
@@ -199,7 +153,7 @@ impl DealRepository for SqlDealRepository {
             .filter(history::Column::DealId.eq(id.0))
             .order_by_asc(history::Column::ChangedAt)
             .order_by_asc(history::Column::Id)
-            .all(&self.db)
+            .all(self.db())
             .await
             .map_err(store_err)?;
         Ok(rows
@@ -222,7 +176,7 @@ impl DealRepository for SqlDealRepository {
         pipeline: PipelineId,
         owner: Option<UserId>,
     ) -> Result<Vec<StageTotal>, StoreError> {
-        let backend = self.db.get_database_backend();
+        let backend = self.db().get_database_backend();
         let q = Query::select()
             .column(Column::StageId)
             .column(Column::Currency)
@@ -233,7 +187,7 @@ impl DealRepository for SqlDealRepository {
             .group_by_col(Column::StageId)
             .group_by_col(Column::Currency)
             .to_owned();
-        let rows = self.db.query_all(&q).await.map_err(store_err)?;
+        let rows = self.db().query_all(&q).await.map_err(store_err)?;
         rows.iter()
             .map(|r| {
                 let stage: uuid::Uuid = get(r, "stage_id")?;
@@ -266,7 +220,7 @@ impl DealRepository for SqlDealRepository {
                 .order_by_desc(Column::UpdatedAt)
                 .order_by_desc(Column::Id)
                 .limit(u64::from(per_stage))
-                .all(&self.db)
+                .all(self.db())
                 .await
                 .map_err(store_err)?;
             for r in rows {
@@ -281,7 +235,7 @@ impl DealRepository for SqlDealRepository {
         org: OrganizationId,
         f: &ForecastFilter,
     ) -> Result<Vec<ForecastRow>, StoreError> {
-        let backend = self.db.get_database_backend();
+        let backend = self.db().get_database_backend();
         let mut cond = Condition::all()
             .add(Column::OrganizationId.eq(org.0))
             .add(Column::Status.eq(DealStatus::Open.as_str()));
@@ -313,7 +267,7 @@ impl DealRepository for SqlDealRepository {
             .cond_where(cond)
             .add_group_by([month_expr(backend), Expr::col(Column::Currency)])
             .to_owned();
-        let rows = self.db.query_all(&q).await.map_err(store_err)?;
+        let rows = self.db().query_all(&q).await.map_err(store_err)?;
         let mut out = rows
             .iter()
             .map(|r| {

@@ -1,30 +1,17 @@
-use super::{delete_row, in_org, one, owned, update_row};
+use super::delete_err;
 use crate::entities::lead::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
-use crate::keyset;
 use crate::keyset::ListColumns;
-use crate::rows::{corrupt, db_version, locked};
-use crate::tx::sql;
+use crate::records::{SqlRecords, Stored, owned};
+use crate::rows::{corrupt, db_version};
 use async_trait::async_trait;
 use crm_domain::clients::ClientId;
 use crm_domain::identity::EmailAddress;
-use crm_domain::kernel::pagination::{ListQuery, Page};
-use crm_domain::{OrganizationId, StoreError, Txn, UserId};
+use crm_domain::{OrganizationId, StoreError, UserId};
 use crm_sales::deals::DealId;
 use crm_sales::leads::{Lead, LeadId, LeadRepository, LeadStatus};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
-
-#[derive(Clone)]
-pub struct SqlLeadRepository {
-    db: DatabaseConnection,
-}
-
-impl SqlLeadRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
-    }
-}
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Select};
 
 impl TryFrom<lead::Model> for Lead {
     type Error = StoreError;
@@ -68,55 +55,45 @@ impl TryFrom<lead::Model> for Lead {
     }
 }
 
-fn row(l: &Lead) -> Result<ActiveModel, StoreError> {
-    let email = l.email.as_ref().map(|e| e.as_str().to_string());
-    Ok(ActiveModel {
-        id: Set(l.id.0),
-        created_at: Set(l.created_at),
-        updated_at: Set(l.updated_at),
-        version: Set(db_version(l.version)?),
-        organization_id: Set(l.organization_id.0),
-        name: Set(l.name.clone()),
-        open_email: Set(email.clone().filter(|_| l.status.is_open())),
-        email: Set(email),
-        phone: Set(l.phone.clone()),
-        company: Set(l.company.clone()),
-        source: Set(l.source.clone()),
-        status: Set(l.status.as_str().to_string()),
-        owner_id: Set(l.owner_id.0),
-        estimated_amount: Set(l.estimated_amount),
-        currency: Set(l.currency.map(|c| c.code().to_string())),
-        score: Set(l.score),
-        converted_client_id: Set(l.converted_client_id.map(|c| c.0)),
-        converted_deal_id: Set(l.converted_deal_id.map(|d| d.0)),
-    })
+crate::rows::tenanted!(lead: [CreatedAt]);
+
+impl Stored for Entity {
+    type Record = Lead;
+    const LIST: ListColumns<'static, Entity> =
+        ListColumns::search(&[Column::Name, Column::Email, Column::Company]);
+    const DELETE_ERR: fn(DbErr) -> StoreError = delete_err;
+
+    fn row(l: &Lead) -> Result<ActiveModel, StoreError> {
+        let email = l.email.as_ref().map(|e| e.as_str().to_string());
+        Ok(ActiveModel {
+            id: Set(l.id.0),
+            created_at: Set(l.created_at),
+            updated_at: Set(l.updated_at),
+            version: Set(db_version(l.version)?),
+            organization_id: Set(l.organization_id.0),
+            name: Set(l.name.clone()),
+            open_email: Set(email.clone().filter(|_| l.status.is_open())),
+            email: Set(email),
+            phone: Set(l.phone.clone()),
+            company: Set(l.company.clone()),
+            source: Set(l.source.clone()),
+            status: Set(l.status.as_str().to_string()),
+            owner_id: Set(l.owner_id.0),
+            estimated_amount: Set(l.estimated_amount),
+            currency: Set(l.currency.map(|c| c.code().to_string())),
+            score: Set(l.score),
+            converted_client_id: Set(l.converted_client_id.map(|c| c.0)),
+            converted_deal_id: Set(l.converted_deal_id.map(|d| d.0)),
+        })
+    }
+
+    fn scoped(select: Select<Entity>, owner: Option<UserId>) -> Select<Entity> {
+        owned(select, Column::OwnerId, owner)
+    }
 }
 
 #[async_trait]
-impl LeadRepository for SqlLeadRepository {
-    async fn create(&self, tx: &mut Txn, lead: &Lead) -> Result<(), StoreError> {
-        Entity::insert(row(lead)?)
-            .exec_without_returning(sql(tx.as_mut())?)
-            .await
-            .map_err(store_err)?;
-        Ok(())
-    }
-
-    async fn get(&self, org: OrganizationId, id: LeadId) -> Result<Lead, StoreError> {
-        one(&self.db, in_org::<Entity>(org, id.0)).await?.try_into()
-    }
-
-    async fn get_for_update(
-        &self,
-        tx: &mut Txn,
-        org: OrganizationId,
-        id: LeadId,
-    ) -> Result<Lead, StoreError> {
-        locked(sql(tx.as_mut())?, in_org::<Entity>(org, id.0))
-            .await?
-            .try_into()
-    }
-
+impl LeadRepository for SqlRecords<Entity> {
     async fn find_open_by_email(
         &self,
         org: OrganizationId,
@@ -132,39 +109,9 @@ impl LeadRepository for SqlLeadRepository {
             q = q.filter(Column::Id.ne(id.0));
         }
         Ok(q.into_tuple::<uuid::Uuid>()
-            .one(&self.db)
+            .one(self.db())
             .await
             .map_err(store_err)?
             .map(LeadId))
-    }
-
-    async fn list(
-        &self,
-        org: OrganizationId,
-        query: &ListQuery,
-        owner: Option<UserId>,
-    ) -> Result<Page<Lead>, StoreError> {
-        let cols = ListColumns::<Entity>::search(&[Column::Name, Column::Email, Column::Company]);
-        let base = owned::<Entity>(org, Column::OwnerId, owner);
-        keyset::page_as(&self.db, base, query, &cols).await
-    }
-
-    async fn update(
-        &self,
-        tx: &mut Txn,
-        lead: &Lead,
-        expected_version: i64,
-    ) -> Result<(), StoreError> {
-        let (org, id) = (lead.organization_id, lead.id.0);
-        update_row(sql(tx.as_mut())?, row(lead)?, org, id, expected_version).await
-    }
-
-    async fn delete(
-        &self,
-        tx: &mut Txn,
-        org: OrganizationId,
-        id: LeadId,
-    ) -> Result<(), StoreError> {
-        delete_row::<Entity>(sql(tx.as_mut())?, org, id.0).await
     }
 }

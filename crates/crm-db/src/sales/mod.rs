@@ -9,8 +9,10 @@ mod quotations;
 mod tracking;
 
 pub use counters::SqlDocumentCounterRepository;
-pub use deals::SqlDealRepository;
-pub use leads::SqlLeadRepository;
+/// Deals, with their `DealRepository` queries.
+pub type SqlDealRepository = crate::SqlRecords<crate::entities::deal::Entity>;
+/// Leads, with their `LeadRepository` queries.
+pub type SqlLeadRepository = crate::SqlRecords<crate::entities::lead::Entity>;
 pub use pipelines::SqlPipelineRepository;
 pub use quotations::SqlQuotationRepository;
 pub use tracking::SqlClientTrackingRepository;
@@ -18,9 +20,10 @@ pub use tracking::SqlClientTrackingRepository;
 use crate::error::store_err;
 use crate::rows::{db_version, stale_or_missing};
 use crm_domain::activity::ActivityRepository;
-use crm_domain::clients::ClientRepository;
+use crm_domain::clients::Client;
 use crm_domain::identity::{Clock, UserRepository};
 use crm_domain::kernel::pagination::Page;
+use crm_domain::kernel::records::Records;
 use crm_domain::{Currency, OrganizationId, StoreError, TxManager, UserId};
 use crm_sales::SalesPorts;
 use sea_orm::sea_query::{Expr, Func};
@@ -39,7 +42,7 @@ use uuid::Uuid;
 pub fn ports(
     db: &DatabaseConnection,
     tx: Arc<dyn TxManager>,
-    clients: Arc<dyn ClientRepository>,
+    clients: Arc<dyn Records<Client>>,
     users: Arc<dyn UserRepository>,
     activities: Arc<dyn ActivityRepository>,
     clock: Arc<dyn Clock>,
@@ -47,12 +50,15 @@ pub fn ports(
     SalesPorts {
         tx,
         leads: Arc::new(SqlLeadRepository::new(db.clone())),
+        lead_emails: Arc::new(SqlLeadRepository::new(db.clone())),
         pipelines: Arc::new(SqlPipelineRepository::new(db.clone())),
         deals: Arc::new(SqlDealRepository::new(db.clone())),
+        deal_stages: Arc::new(SqlDealRepository::new(db.clone())),
         quotations: Arc::new(SqlQuotationRepository::new(db.clone())),
         counters: Arc::new(SqlDocumentCounterRepository::new(db.clone())),
         tracking: Arc::new(SqlClientTrackingRepository::new(db.clone())),
         clients,
+        client_lifecycle: Arc::new(crate::SqlClientRepository::new(db.clone())),
         users,
         activities,
         clock,
@@ -78,7 +84,7 @@ macro_rules! org_tables {
         }
     )*};
 }
-org_tables!(lead, deal, pipeline, quotation);
+org_tables!(pipeline, quotation);
 
 /// The row `id` of `org`.
 pub(crate) fn in_org<E: OrgTable>(org: OrganizationId, id: Uuid) -> Select<E> {

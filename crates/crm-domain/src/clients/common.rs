@@ -39,6 +39,62 @@ pub(crate) fn of_client<T: OfClient>(client: ClientId, record: T) -> Result<T, D
     }
 }
 
+/// The use cases every record of a client shares, as methods of its service (whose ports are
+/// `self.p`, the records `self.p.$records`): `list` and `get` need `clients:read` on the
+/// client, `delete` `clients:delete`; a record reached through another client's path is `404`.
+/// Also `crud()`, the record's write steps.
+macro_rules! client_record_use_cases {
+    ($records:ident: $ty:ty, $id:ty) => {
+        fn crud(&self) -> $crate::kernel::records::Crud<'_, $ty> {
+            let p = &self.p;
+            $crate::kernel::records::Crud::new(&*p.tx, &*p.$records, &*p.activities)
+        }
+
+        /// Needs `clients:read` on the client.
+        #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %client))]
+        pub async fn list(
+            &self,
+            actor: &$crate::kernel::context::Actor,
+            client: $crate::clients::ClientId,
+            query: &$crate::kernel::pagination::ListQuery,
+        ) -> Result<$crate::kernel::pagination::Page<$ty>, $crate::kernel::error::DomainError> {
+            use $crate::clients::requirements::ClientsRead;
+            $crate::clients::common::client_for::<ClientsRead>(&self.p, actor, client).await?;
+            let org = actor.organization_id;
+            Ok(self.p.$records.list(org, query, client).await?)
+        }
+
+        /// Needs `clients:read` on the client.
+        #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
+        pub async fn get(
+            &self,
+            actor: &$crate::kernel::context::Actor,
+            client: $crate::clients::ClientId,
+            id: $id,
+        ) -> Result<$ty, $crate::kernel::error::DomainError> {
+            use $crate::clients::requirements::ClientsRead;
+            $crate::clients::common::client_for::<ClientsRead>(&self.p, actor, client).await?;
+            let found = self.p.$records.get(actor.organization_id, id).await?;
+            $crate::clients::common::of_client(client, found)
+        }
+
+        /// Needs `clients:delete` on the client.
+        #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
+        pub async fn delete(
+            &self,
+            actor: &$crate::kernel::context::Actor,
+            client: $crate::clients::ClientId,
+            id: $id,
+        ) -> Result<(), $crate::kernel::error::DomainError> {
+            use $crate::clients::requirements::ClientsDelete;
+            $crate::clients::common::client_for::<ClientsDelete>(&self.p, actor, client).await?;
+            let scope = |r| $crate::clients::common::of_client(client, r);
+            self.crud().delete(actor, id, scope).await
+        }
+    };
+}
+pub(crate) use client_record_use_cases;
+
 /// An optional email address; empty means absent.
 pub(crate) fn email(raw: Option<&str>) -> Result<Option<EmailAddress>, ValueError> {
     match raw.map(str::trim).filter(|t| !t.is_empty()) {

@@ -5,15 +5,19 @@ use super::*;
 use crate::identity::MockUserRepository;
 use crate::kernel::error::StoreError;
 use crate::kernel::ids::{OrganizationId, UserId};
+use crate::kernel::records::MockRecords;
 pub use crate::kernel::testing::{Probe, actor, now};
 use std::sync::Arc;
 
 /// Every port as a strict mock (an unexpected call fails the test), except the audit log,
 /// which accepts anything and keeps it for inspection.
 pub struct Env {
-    pub clients: MockClientRepository,
-    pub contacts: MockContactRepository,
-    pub interactions: MockInteractionRepository,
+    pub clients: MockRecords<Client>,
+    pub client_tree: MockClientRepository,
+    pub contacts: MockRecords<Contact>,
+    pub primaries: MockPrimaryContacts,
+    pub interactions: MockRecords<Interaction>,
+    pub last_interactions: MockInteractionRepository,
     pub users: MockUserRepository,
     probe: Probe,
 }
@@ -21,9 +25,12 @@ pub struct Env {
 impl Env {
     pub fn new() -> Self {
         Self {
-            clients: MockClientRepository::new(),
-            contacts: MockContactRepository::new(),
-            interactions: MockInteractionRepository::new(),
+            clients: MockRecords::new(),
+            client_tree: MockClientRepository::new(),
+            contacts: MockRecords::new(),
+            primaries: MockPrimaryContacts::new(),
+            interactions: MockRecords::new(),
+            last_interactions: MockInteractionRepository::new(),
             users: MockUserRepository::new(),
             probe: Probe::default(),
         }
@@ -51,8 +58,11 @@ impl Env {
         let ports = ClientPorts {
             tx: self.probe.tx_manager(),
             clients: Arc::new(self.clients),
+            client_tree: Arc::new(self.client_tree),
             contacts: Arc::new(self.contacts),
+            primaries: Arc::new(self.primaries),
             interactions: Arc::new(self.interactions),
+            last_interactions: Arc::new(self.last_interactions),
             activities: Arc::new(self.probe.activities()),
             users: Arc::new(self.users),
         };

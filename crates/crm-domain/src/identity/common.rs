@@ -42,15 +42,6 @@ pub(crate) fn ensure_held(actor: &Actor, codes: &[String]) -> Result<(), DomainE
     }
 }
 
-/// A delete refused while other records still refer to the record (`409 code`).
-pub(crate) fn in_use(code: &'static str, what: &str) -> impl Fn(StoreError) -> DomainError {
-    let message = format!("the {what} is still in use");
-    move |e| match e {
-        StoreError::Conflict { .. } => DomainError::conflict(code, message.clone()),
-        other => other.into(),
-    }
-}
-
 /// A saturated hashing pool is a momentary overload of this server, not the client's fault:
 /// `503`, which the API answers with `Retry-After`.
 pub(crate) fn hash_error(e: HashError) -> DomainError {

@@ -9,8 +9,8 @@
 //! and its outbox mail commit together.
 
 use super::codes::{CodePurpose, ConsumeOutcome, NewVerificationCode};
-use super::departments::DepartmentRepository;
-use super::designations::DesignationRepository;
+use super::departments::{Department, DepartmentRepository};
+use super::designations::Designation;
 use super::email::EmailAddress;
 use super::model::{FamilyId, RefreshTokenId};
 use super::organization::OrganizationRepository;
@@ -20,6 +20,7 @@ use super::users::{User, UserRepository};
 use crate::activity::ActivityRepository;
 use crate::kernel::error::StoreError;
 use crate::kernel::ids::{OrganizationId, UserId};
+use crate::kernel::records::Records;
 use crate::kernel::uow::{TxManager, Txn};
 use crate::mail::{MailTemplates, OutboxRepository};
 use async_trait::async_trait;
@@ -317,8 +318,10 @@ pub struct IdentityPorts {
     pub organizations: Arc<dyn OrganizationRepository>,
     pub users: Arc<dyn UserRepository>,
     pub roles: Arc<dyn RoleRepository>,
-    pub departments: Arc<dyn DepartmentRepository>,
-    pub designations: Arc<dyn DesignationRepository>,
+    pub departments: Arc<dyn Records<Department>>,
+    /// The ancestry of departments.
+    pub department_tree: Arc<dyn DepartmentRepository>,
+    pub designations: Arc<dyn Records<Designation>>,
     pub codes: Arc<dyn VerificationCodeRepository>,
     pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
     pub activities: Arc<dyn ActivityRepository>,

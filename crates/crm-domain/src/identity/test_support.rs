@@ -1,8 +1,9 @@
 //! Mocks and fakes shared by the identity service tests.
 
 use super::codes::OneTimeCode;
+use super::departments::Department;
 use super::departments::MockDepartmentRepository;
-use super::designations::MockDesignationRepository;
+use super::designations::Designation;
 use super::email::EmailAddress;
 use super::model::{PersonName, RoleId};
 use super::organization::MockOrganizationRepository;
@@ -12,6 +13,7 @@ use super::roles::{MockRoleRepository, Role};
 use super::users::{MockUserRepository, User, UserStatus};
 use crate::activity::MockActivityRepository;
 use crate::kernel::ids::{OrganizationId, OutboxId, UserId};
+use crate::kernel::records::MockRecords;
 pub use crate::kernel::testing::{FixedClock, actor, now};
 use crate::mail::{MailTemplates, MockOutboxRepository, OutgoingMail};
 use chrono::{DateTime, Utc};
@@ -115,8 +117,9 @@ pub struct Env {
     pub organizations: MockOrganizationRepository,
     pub users: MockUserRepository,
     pub roles: MockRoleRepository,
-    pub departments: MockDepartmentRepository,
-    pub designations: MockDesignationRepository,
+    pub departments: MockRecords<Department>,
+    pub department_tree: MockDepartmentRepository,
+    pub designations: MockRecords<Designation>,
     pub codes: MockVerificationCodeRepository,
     pub refresh_tokens: MockRefreshTokenRepository,
     pub activities: MockActivityRepository,
@@ -140,8 +143,9 @@ impl Env {
             organizations: MockOrganizationRepository::new(),
             users: MockUserRepository::new(),
             roles: MockRoleRepository::new(),
-            departments: MockDepartmentRepository::new(),
-            designations: MockDesignationRepository::new(),
+            departments: MockRecords::new(),
+            department_tree: MockDepartmentRepository::new(),
+            designations: MockRecords::new(),
             codes: MockVerificationCodeRepository::new(),
             refresh_tokens: MockRefreshTokenRepository::new(),
             activities,
@@ -160,6 +164,7 @@ impl Env {
             users: Arc::new(self.users),
             roles: Arc::new(self.roles),
             departments: Arc::new(self.departments),
+            department_tree: Arc::new(self.department_tree),
             designations: Arc::new(self.designations),
             codes: Arc::new(self.codes),
             refresh_tokens: Arc::new(self.refresh_tokens),

@@ -65,6 +65,18 @@ impl Errors {
         }
     }
 
+    /// A nullable patch field (`Option<Option<_>>`: absent, `null`, a value): as [`Self::patch`],
+    /// the value (or its absence) read by `parse`.
+    pub fn patch_nullable<T, E: Refusal>(
+        &mut self,
+        field: &str,
+        slot: &mut T,
+        raw: Option<Option<String>>,
+        parse: impl FnOnce(Option<&str>) -> Result<T, E>,
+    ) {
+        self.patch(field, slot, raw.map(|v| parse(v.as_deref())));
+    }
+
     /// A record another field names: `Some` when found; `None` after recording `not_found`
     /// under `field` when missing; other store failures are errors of the request.
     pub fn reference<T>(

@@ -10,6 +10,7 @@ pub mod money;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod pagination;
+pub mod records;
 pub mod rules;
 pub mod scope;
 #[cfg(any(test, feature = "mocks"))]

@@ -1,7 +1,6 @@
 use crate::leads::LeadId;
 use crate::pipelines::{PipelineId, StageId};
 use chrono::{DateTime, NaiveDate, Utc};
-use crm_domain::activity::audit::Audited;
 use crm_domain::clients::ClientId;
 use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListSpec};
 use crm_domain::kernel::rules::nullable;
@@ -75,12 +74,7 @@ impl Deal {
     }
 }
 
-impl Audited for Deal {
-    const ENTITY: &'static str = "deal";
-    fn entity_id(&self) -> Uuid {
-        self.id.0
-    }
-}
+crm_domain::record!(Deal, DealId, "deal", scope: Option<UserId>);
 
 impl Owned for Deal {
     fn owner_id(&self) -> UserId {

@@ -2,7 +2,6 @@ use super::model::{Deal, DealId, ForecastRow, StageChange, StageTotal};
 use crate::pipelines::{PipelineId, StageId};
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 
 /// Which open deals a forecast covers.
@@ -17,45 +16,11 @@ pub struct ForecastFilter {
     pub to: Option<NaiveDate>,
 }
 
-/// Deals, their stage history, and the aggregates of the board and the forecast.
+/// What deals store besides their `Records<Deal>`: their stage history, and the aggregates
+/// of the board and the forecast.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait DealRepository: Send + Sync {
-    async fn create(&self, tx: &mut Txn, deal: &Deal) -> Result<(), StoreError>;
-
-    /// The deal `id` of `org`; `NotFound` when missing or of another organization.
-    async fn get(&self, org: OrganizationId, id: DealId) -> Result<Deal, StoreError>;
-
-    /// The deal `id` of `org`, read inside `tx` and held until it ends, so a concurrent
-    /// writer of it waits for this one; `NotFound` when missing or of another organization.
-    async fn get_for_update(
-        &self,
-        tx: &mut Txn,
-        org: OrganizationId,
-        id: DealId,
-    ) -> Result<Deal, StoreError>;
-
-    /// One page of the deals of `org`; with `owner = Some(u)` only those owned by `u`.
-    async fn list(
-        &self,
-        org: OrganizationId,
-        query: &ListQuery,
-        owner: Option<UserId>,
-    ) -> Result<Page<Deal>, StoreError>;
-
-    /// Stores `deal` where the stored version is `expected_version`: `Stale`, `NotFound`.
-    async fn update(
-        &self,
-        tx: &mut Txn,
-        deal: &Deal,
-        expected_version: i64,
-    ) -> Result<(), StoreError>;
-
-    /// Deletes the deal and its stage history. `NotFound`; `Conflict` while quotations refer
-    /// to it.
-    async fn delete(&self, tx: &mut Txn, org: OrganizationId, id: DealId)
-    -> Result<(), StoreError>;
-
     /// Appends a stage move.
     async fn record_stage_change(
         &self,

@@ -15,9 +15,10 @@ use crm_domain::activity::audit;
 use crm_domain::clients::{Client, Lifecycle};
 use crm_domain::kernel::input::{Errors, Refusal, invalid, not_found};
 use crm_domain::kernel::pagination::{ListQuery, Page};
+use crm_domain::kernel::records::{get_owned, list_owned, locked_owned};
 use crm_domain::kernel::rules::check_version;
-use crm_domain::kernel::scope::{in_scope, owner_filter, require};
-use crm_domain::{Actor, DomainError, Scope, StoreError, Txn, ValueError};
+use crm_domain::kernel::scope::{owner_filter, require};
+use crm_domain::{Actor, DomainError, StoreError, ValueError};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -73,40 +74,13 @@ impl DealService {
     /// Needs `deals:read` (`:own`: only the caller's deals).
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn list(&self, actor: &Actor, query: &ListQuery) -> Result<Page<Deal>, DomainError> {
-        let owner = owner_filter(actor, require::<DealsRead>(actor)?);
-        Ok(self
-            .p
-            .deals
-            .list(actor.organization_id, query, owner)
-            .await?)
+        list_owned::<DealsRead, _>(&*self.p.deals, actor, query).await
     }
 
     /// Needs `deals:read`; `404` when missing, of another organization or outside `:own`.
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn get(&self, actor: &Actor, id: DealId) -> Result<Deal, DomainError> {
-        let scope = require::<DealsRead>(actor)?;
-        in_scope(
-            actor,
-            scope,
-            self.p.deals.get(actor.organization_id, id).await?,
-        )
-    }
-
-    /// The deal `id` within the caller's `scope`, read and locked inside `tx` (see the port's
-    /// `get_for_update`).
-    async fn locked(
-        &self,
-        tx: &mut Txn,
-        actor: &Actor,
-        scope: Scope,
-        id: DealId,
-    ) -> Result<Deal, DomainError> {
-        let deal = self
-            .p
-            .deals
-            .get_for_update(tx, actor.organization_id, id)
-            .await?;
-        in_scope(actor, scope, deal)
+        get_owned::<DealsRead, _>(&*self.p.deals, actor, id).await
     }
 
     /// The stage moves of the deal, oldest first; needs `deals:read` as [`Self::get`].
@@ -119,7 +93,7 @@ impl DealService {
         self.get(actor, id).await?;
         Ok(self
             .p
-            .deals
+            .deal_stages
             .stage_history(actor.organization_id, id)
             .await?)
     }
@@ -204,7 +178,7 @@ impl DealService {
         let mut tx = self.p.tx.begin().await?;
         self.p.deals.create(&mut tx, &deal).await?;
         self.p
-            .deals
+            .deal_stages
             .record_stage_change(&mut tx, &self.change(actor, &deal, None))
             .await?;
         self.p.record(&mut tx, audit::created(actor, &deal)).await?;
@@ -262,7 +236,7 @@ impl DealService {
             None => None,
         };
         let mut tx = self.p.tx.begin().await?;
-        let current = self.locked(&mut tx, actor, scope, id).await?;
+        let current = locked_owned(&*self.p.deals, &mut tx, actor, scope, id).await?;
         check_version(expected_version, current.version)?;
         if patch == DealPatch::default() {
             return Ok(current);
@@ -326,7 +300,10 @@ impl DealService {
         self.p.deals.update(&mut tx, &next, current.version).await?;
         if next.stage_id != current.stage_id {
             let change = self.change(actor, &next, Some(current.stage_id));
-            self.p.deals.record_stage_change(&mut tx, &change).await?;
+            self.p
+                .deal_stages
+                .record_stage_change(&mut tx, &change)
+                .await?;
         }
         let mut entry = audit::updated(actor, &current, &next);
         if next.stage_id != current.stage_id {
@@ -343,7 +320,7 @@ impl DealService {
     pub async fn delete(&self, actor: &Actor, id: DealId) -> Result<(), DomainError> {
         let scope = require::<DealsDelete>(actor)?;
         let mut tx = self.p.tx.begin().await?;
-        let current = self.locked(&mut tx, actor, scope, id).await?;
+        let current = locked_owned(&*self.p.deals, &mut tx, actor, scope, id).await?;
         self.p
             .deals
             .delete(&mut tx, actor.organization_id, id)
@@ -397,7 +374,7 @@ impl DealService {
         let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
         // A concurrent close waits here, then finds the deal closed: 409, never 412.
-        let current = self.locked(&mut tx, actor, scope, id).await?;
+        let current = locked_owned(&*self.p.deals, &mut tx, actor, scope, id).await?;
         check_version(expected_version, current.version)?;
         let reason = match lost {
             Some(input) => Some(
@@ -428,7 +405,7 @@ impl DealService {
             match self.p.clients.get_for_update(&mut tx, org, client_id).await {
                 Ok(client) if client.lifecycle != Lifecycle::Customer => {
                     self.p
-                        .clients
+                        .client_lifecycle
                         .set_lifecycle(&mut tx, org, client_id, Lifecycle::Customer)
                         .await?;
                     let after = Client {
@@ -468,11 +445,15 @@ impl DealService {
             .pipeline_or_default(actor, pipeline_id)
             .await?
             .map_err(|e| DomainError::Invalid(vec![e]))?;
-        let totals = self.p.deals.board_totals(org, pipeline.id, owner).await?;
+        let totals = self
+            .p
+            .deal_stages
+            .board_totals(org, pipeline.id, owner)
+            .await?;
         let stage_ids: Vec<StageId> = pipeline.stages.iter().map(|s| s.id).collect();
         let deals = self
             .p
-            .deals
+            .deal_stages
             .board_deals(org, pipeline.id, &stage_ids, owner, BOARD_DEALS_PER_STAGE)
             .await?;
         let mut by_stage: BTreeMap<StageId, Vec<Deal>> = BTreeMap::new();
@@ -536,7 +517,7 @@ impl DealService {
         };
         let rows = self
             .p
-            .deals
+            .deal_stages
             .forecast(actor.organization_id, &filter)
             .await?;
         Ok(Forecast { rows })
@@ -576,7 +557,7 @@ mod tests {
             .withf(move |_, d| d.stage_id == fid && d.probability == 10)
             .times(1)
             .returning(|_, _| Ok(()));
-        env.deals
+        env.deal_stages
             .expect_record_stage_change()
             .withf(move |_, c| c.from_stage_id.is_none() && c.to_stage_id == fid)
             .times(1)
@@ -625,7 +606,7 @@ mod tests {
             .withf(move |_, d, v| d.stage_id == to_id && d.probability == 70 && *v == 1)
             .times(1)
             .returning(|_, _, _| Ok(()));
-        env.deals
+        env.deal_stages
             .expect_record_stage_change()
             .withf(move |_, c| c.from_stage_id == Some(from) && c.to_stage_id == to_id)
             .times(1)
@@ -710,7 +691,7 @@ mod tests {
         env.clients
             .expect_get_for_update()
             .returning(move |_, _, _| Ok(c.clone()));
-        env.clients
+        env.client_lifecycle
             .expect_set_lifecycle()
             .withf(move |_, o, c, l| *o == ORG && *c == cid && *l == Lifecycle::Customer)
             .times(1)
@@ -789,7 +770,7 @@ mod tests {
             .returning(move |_| Ok(Some(pc.clone())));
         let uid = a.user_id;
         let s0 = p.stages[0].id;
-        env.deals
+        env.deal_stages
             .expect_board_totals()
             .withf(move |_, _, o| *o == Some(uid))
             .returning(move |_, _, _| {
@@ -808,11 +789,11 @@ mod tests {
                     },
                 ])
             });
-        env.deals
+        env.deal_stages
             .expect_board_deals()
             .withf(move |_, _, stages, o, n| stages.len() == 3 && *o == Some(uid) && *n == 100)
             .returning(|_, _, _, _, _| Ok(vec![]));
-        env.deals
+        env.deal_stages
             .expect_forecast()
             .withf(move |_, f| f.owner_id == Some(uid))
             .returning(|_, _| Ok(vec![]));

@@ -2,7 +2,6 @@ use crate::common::{optional_text, required_text};
 use crate::deals::{Deal, DealId};
 use crate::pipelines::PipelineId;
 use chrono::{DateTime, Utc};
-use crm_domain::activity::audit::Audited;
 use crm_domain::clients::{Client, ClientId};
 use crm_domain::identity::EmailAddress;
 use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListSpec};
@@ -10,7 +9,6 @@ use crm_domain::kernel::rules::nullable;
 use crm_domain::kernel::scope::Owned;
 use crm_domain::{Currency, OrganizationId, UserId, ValueError};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 crm_domain::typed_id!(
     /// A lead of one organization.
@@ -85,12 +83,7 @@ pub struct Lead {
     pub version: i64,
 }
 
-impl Audited for Lead {
-    const ENTITY: &'static str = "lead";
-    fn entity_id(&self) -> Uuid {
-        self.id.0
-    }
-}
+crm_domain::record!(Lead, LeadId, "lead", scope: Option<UserId>);
 
 impl Owned for Lead {
     fn owner_id(&self) -> UserId {

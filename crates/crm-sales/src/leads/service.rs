@@ -14,9 +14,10 @@ use crm_domain::activity::{audit, change_entry};
 use crm_domain::clients::{Client, ClientId, ClientKind, Lifecycle};
 use crm_domain::kernel::input::Errors;
 use crm_domain::kernel::pagination::{ListQuery, Page};
+use crm_domain::kernel::records::{get_owned, list_owned, locked_owned};
 use crm_domain::kernel::rules::check_version;
-use crm_domain::kernel::scope::{in_scope, owner_filter, require};
-use crm_domain::{Actor, DomainError, Scope, StoreError, Txn};
+use crm_domain::kernel::scope::require;
+use crm_domain::{Actor, DomainError, Scope, StoreError};
 use uuid::Uuid;
 
 fn duplicate(existing: Option<LeadId>) -> DomainError {
@@ -56,40 +57,13 @@ impl LeadService {
     /// Needs `leads:read` (`:own`: only the caller's leads).
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn list(&self, actor: &Actor, query: &ListQuery) -> Result<Page<Lead>, DomainError> {
-        let owner = owner_filter(actor, require::<LeadsRead>(actor)?);
-        Ok(self
-            .p
-            .leads
-            .list(actor.organization_id, query, owner)
-            .await?)
+        list_owned::<LeadsRead, _>(&*self.p.leads, actor, query).await
     }
 
     /// Needs `leads:read`; `404` when missing, of another organization or outside `:own`.
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn get(&self, actor: &Actor, id: LeadId) -> Result<Lead, DomainError> {
-        let scope = require::<LeadsRead>(actor)?;
-        in_scope(
-            actor,
-            scope,
-            self.p.leads.get(actor.organization_id, id).await?,
-        )
-    }
-
-    /// The lead `id` within the caller's `scope`, read and locked inside `tx` (see the port's
-    /// `get_for_update`).
-    async fn locked(
-        &self,
-        tx: &mut Txn,
-        actor: &Actor,
-        scope: Scope,
-        id: LeadId,
-    ) -> Result<Lead, DomainError> {
-        let lead = self
-            .p
-            .leads
-            .get_for_update(tx, actor.organization_id, id)
-            .await?;
-        in_scope(actor, scope, lead)
+        get_owned::<LeadsRead, _>(&*self.p.leads, actor, id).await
     }
 
     /// A store conflict on a lead write can only be the open-email key (a concurrent insert):
@@ -101,7 +75,7 @@ impl LeadService {
         let existing = match &lead.email {
             Some(m) => self
                 .p
-                .leads
+                .lead_emails
                 .find_open_by_email(lead.organization_id, m, Some(lead.id))
                 .await
                 .ok()
@@ -188,7 +162,7 @@ impl LeadService {
                 .await?;
         }
         let mut tx = self.p.tx.begin().await?;
-        let current = self.locked(&mut tx, actor, scope, id).await?;
+        let current = locked_owned(&*self.p.leads, &mut tx, actor, scope, id).await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let p = &patch;
@@ -236,7 +210,7 @@ impl LeadService {
     pub async fn delete(&self, actor: &Actor, id: LeadId) -> Result<(), DomainError> {
         let scope = require::<LeadsDelete>(actor)?;
         let mut tx = self.p.tx.begin().await?;
-        let current = self.locked(&mut tx, actor, scope, id).await?;
+        let current = locked_owned(&*self.p.leads, &mut tx, actor, scope, id).await?;
         self.p
             .leads
             .delete(&mut tx, actor.organization_id, id)
@@ -333,7 +307,7 @@ impl LeadService {
             None => None,
         };
         let mut tx = self.p.tx.begin().await?;
-        let lead = self.locked(&mut tx, actor, scope, id).await?;
+        let lead = locked_owned(&*self.p.leads, &mut tx, actor, scope, id).await?;
         check_version(expected_version, lead.version)?;
         if lead.status == LeadStatus::Converted {
             return Err(already_converted());
@@ -401,7 +375,10 @@ impl LeadService {
                 changed_at: now,
                 changed_by: Some(actor.user_id),
             };
-            self.p.deals.record_stage_change(&mut tx, &change).await?;
+            self.p
+                .deal_stages
+                .record_stage_change(&mut tx, &change)
+                .await?;
             self.p.record(&mut tx, audit::created(actor, d)).await?;
         }
         let entry = audit::changed(actor, "converted", &lead, &converted);
@@ -475,7 +452,7 @@ mod tests {
     #[tokio::test]
     async fn a_lead_is_created_owned_by_the_caller_and_audited() {
         let mut env = Env::new();
-        env.leads
+        env.lead_emails
             .expect_find_open_by_email()
             .returning(|_, _, _| Ok(None));
         env.leads
@@ -510,7 +487,7 @@ mod tests {
                 constraint: "ux_leads_open_email".into(),
             })
         });
-        env.leads
+        env.lead_emails
             .expect_find_open_by_email()
             .withf(|o, e, _| *o == ORG && e.as_str() == "ann@acme.io")
             .times(1)
@@ -699,7 +676,7 @@ mod tests {
             })
             .times(1)
             .returning(|_, _| Ok(()));
-        env.deals
+        env.deal_stages
             .expect_record_stage_change()
             .withf(move |_, c| c.from_stage_id.is_none() && c.to_stage_id == first_id)
             .times(1)

@@ -1,6 +1,5 @@
 //! A client: a company or person the organization sells to, nested as sub-clients.
 
-use crate::activity::audit::Audited;
 use crate::identity::EmailAddress;
 use crate::kernel::ids::{OrganizationId, UserId};
 use crate::kernel::pagination::{FieldKind, FieldSpec, ListSpec};
@@ -96,12 +95,7 @@ impl Client {
     pub const DEFAULT_STATUS: &'static str = "active";
 }
 
-impl Audited for Client {
-    const ENTITY: &'static str = "client";
-    fn entity_id(&self) -> uuid::Uuid {
-        self.id.0
-    }
-}
+crate::record!(Client, ClientId, "client", scope: Option<UserId>);
 
 impl Owned for Client {
     fn owner_id(&self) -> UserId {

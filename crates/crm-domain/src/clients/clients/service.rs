@@ -96,7 +96,7 @@ impl ClientService {
         let org = actor.organization_id;
         in_scope(actor, scope, self.p.clients.get(org, id).await?)?;
         let owner = owner_filter(actor, scope);
-        Ok(self.p.clients.children(org, id, query, owner).await?)
+        Ok(self.p.client_tree.children(org, id, query, owner).await?)
     }
 
     /// Needs `clients:write`. `422` per bad field: a `parent_id` that is not a visible client
@@ -232,7 +232,7 @@ impl ClientService {
         // it is the committed tree, and a concurrent move cannot close a loop with this one.
         if let Some(parent) = next.parent_id.filter(|p| Some(*p) != current.parent_id) {
             let mut errors = Errors::new();
-            let ancestors = self.p.clients.ancestor_ids(&mut tx, org, parent).await;
+            let ancestors = self.p.client_tree.ancestor_ids(&mut tx, org, parent).await;
             if let Some(chain) = errors.reference("parent_id", "client", ancestors)?
                 && chain.contains(&id)
             {
@@ -607,7 +607,7 @@ mod tests {
         let north = client(org, a.user_id, Some(emea.id));
         let (acme_id, emea_id, north_id) = (acme.id, emea.id, north.id);
         let mut env = Env::new().with_locked_clients(vec![acme, emea, north]);
-        env.clients
+        env.client_tree
             .expect_ancestor_ids()
             .withf(move |_, o, id| *o == org && *id == north_id)
             .returning(move |_, _, _| Ok(vec![emea_id, acme_id]));

@@ -1,6 +1,5 @@
 //! An interaction: a call, email, meeting or note with a client.
 
-use crate::activity::audit::Audited;
 use crate::clients::clients::ClientId;
 use crate::clients::common::OfClient;
 use crate::clients::contacts::ContactId;
@@ -65,12 +64,7 @@ pub struct Interaction {
     pub version: i64,
 }
 
-impl Audited for Interaction {
-    const ENTITY: &'static str = "interaction";
-    fn entity_id(&self) -> uuid::Uuid {
-        self.id.0
-    }
-}
+crate::record!(Interaction, InteractionId, "interaction", scope: ClientId);
 
 impl OfClient for Interaction {
     fn client_id(&self) -> ClientId {

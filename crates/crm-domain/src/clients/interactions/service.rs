@@ -1,18 +1,15 @@
 //! `/clients/{id}/interactions`: calls, emails, meetings and notes with a client.
 
 use super::model::{Interaction, InteractionId, InteractionInput, InteractionPatch, SUMMARY_MAX};
-use crate::activity::audit;
 use crate::clients::clients::ClientId;
-use crate::clients::common::{client_for, of_client};
+use crate::clients::common::{client_for, client_record_use_cases, of_client};
 use crate::clients::contacts::ContactId;
 use crate::clients::ports::ClientPorts;
-use crate::clients::requirements::{ClientsDelete, ClientsRead, ClientsWrite};
+use crate::clients::requirements::{ClientsRead, ClientsWrite};
 use crate::kernel::clock;
 use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;
 use crate::kernel::input::{Errors, not_found};
-use crate::kernel::pagination::{ListQuery, Page};
-use crate::kernel::rules::check_version;
 use crate::kernel::text::required_multiline;
 use crate::kernel::validation::ValueError;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
@@ -38,6 +35,8 @@ impl InteractionService {
         Self { p: ports }
     }
 
+    client_record_use_cases!(interactions: Interaction, InteractionId);
+
     /// Records `not_found` on `contact_id` unless it is a contact of `client`.
     async fn check_contact(
         &self,
@@ -57,34 +56,6 @@ impl InteractionService {
         Ok(())
     }
 
-    /// Needs `clients:read` on the client.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %client))]
-    pub async fn list(
-        &self,
-        actor: &Actor,
-        client: ClientId,
-        query: &ListQuery,
-    ) -> Result<Page<Interaction>, DomainError> {
-        client_for::<ClientsRead>(&self.p, actor, client).await?;
-        let org = actor.organization_id;
-        Ok(self.p.interactions.list(org, client, query).await?)
-    }
-
-    /// Needs `clients:read` on the client.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
-    pub async fn get(
-        &self,
-        actor: &Actor,
-        client: ClientId,
-        id: InteractionId,
-    ) -> Result<Interaction, DomainError> {
-        client_for::<ClientsRead>(&self.p, actor, client).await?;
-        of_client(
-            client,
-            self.p.interactions.get(actor.organization_id, id).await?,
-        )
-    }
-
     /// When the latest interaction with the client occurred (customer tracking); needs
     /// `clients:read` on the client.
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %client))]
@@ -95,7 +66,11 @@ impl InteractionService {
     ) -> Result<Option<DateTime<Utc>>, DomainError> {
         client_for::<ClientsRead>(&self.p, actor, client).await?;
         let org = actor.organization_id;
-        Ok(self.p.interactions.last_interaction_at(org, client).await?)
+        Ok(self
+            .p
+            .last_interactions
+            .last_interaction_at(org, client)
+            .await?)
     }
 
     /// Needs `clients:write` on the client (`404` before any field is looked at); `422` per
@@ -127,12 +102,7 @@ impl InteractionService {
             self.check_contact(actor, client, c, &mut errors).await?;
         }
         errors.finish()?;
-        let mut tx = self.p.tx.begin().await?;
-        self.p.interactions.create(&mut tx, &interaction).await?;
-        let entry = audit::created(actor, &interaction);
-        self.p.activities.record(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(interaction)
+        self.crud().create(actor, interaction).await
     }
 
     /// Needs `clients:write` on the client; `412` on a stale version, `422` as for create.
@@ -146,7 +116,6 @@ impl InteractionService {
         patch: InteractionPatch,
     ) -> Result<Interaction, DomainError> {
         client_for::<ClientsWrite>(&self.p, actor, client).await?;
-        let org = actor.organization_id;
         // A named contact is looked up before the transaction, on the pool (a read waiting
         // for a second connection while holding the transaction's could exhaust the pool);
         // its error counts only if it is a change, which the locked interaction tells.
@@ -156,9 +125,11 @@ impl InteractionService {
                 .await?;
         }
         let mut tx = self.p.tx.begin().await?;
-        let current = self.p.interactions.get_for_update(&mut tx, org, id).await?;
-        let current = of_client(client, current)?;
-        check_version(expected_version, current.version)?;
+        let crud = self.crud();
+        let scope = |i| of_client(client, i);
+        let current = crud
+            .locked(&mut tx, actor, id, expected_version, scope)
+            .await?;
         let mut next = current.clone();
         let mut errors = Errors::new();
         next.kind = patch.kind.unwrap_or(next.kind);
@@ -175,42 +146,7 @@ impl InteractionService {
             }
         }
         errors.finish()?;
-        if next == current {
-            return Ok(current);
-        }
-        let next = Interaction {
-            updated_at: clock::now(),
-            version: current.version + 1,
-            ..next
-        };
-        self.p
-            .interactions
-            .update(&mut tx, &next, current.version)
-            .await?;
-        let entry = audit::updated(actor, &current, &next);
-        self.p.activities.record(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(next)
-    }
-
-    /// Needs `clients:delete` on the client.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
-    pub async fn delete(
-        &self,
-        actor: &Actor,
-        client: ClientId,
-        id: InteractionId,
-    ) -> Result<(), DomainError> {
-        client_for::<ClientsDelete>(&self.p, actor, client).await?;
-        let org = actor.organization_id;
-        let mut tx = self.p.tx.begin().await?;
-        let current = self.p.interactions.get_for_update(&mut tx, org, id).await?;
-        let current = of_client(client, current)?;
-        self.p.interactions.delete(&mut tx, org, id).await?;
-        let entry = audit::deleted(actor, &current);
-        self.p.activities.record(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(())
+        crud.save(actor, tx, current, next, clock::now()).await
     }
 }
 

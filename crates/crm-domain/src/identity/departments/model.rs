@@ -1,6 +1,5 @@
 //! A department, its list fields and its inputs.
 
-use crate::activity::audit::Audited;
 use crate::identity::model::{DepartmentId, ValueError, optional_text};
 use crate::kernel::ids::{OrganizationId, UserId};
 use crate::kernel::pagination::{FieldKind, FieldSpec, ListSpec};
@@ -8,7 +7,6 @@ use crate::kernel::rules::nullable;
 use crate::kernel::validation::FieldError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// A unit of the organization chart; departments nest through `parent_id`, without cycles.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -25,12 +23,7 @@ pub struct Department {
     pub version: i64,
 }
 
-impl Audited for Department {
-    const ENTITY: &'static str = "department";
-    fn entity_id(&self) -> Uuid {
-        self.id.0
-    }
-}
+crate::record!(Department, DepartmentId, "department", scope: ());
 
 /// Longest department name.
 pub(crate) const NAME_MAX: usize = 200;

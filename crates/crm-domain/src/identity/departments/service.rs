@@ -1,26 +1,19 @@
 //! `/departments`: a tree without cycles.
 
 use super::model::{Department, DepartmentInput, DepartmentPatch, NAME_MAX, code, cycle};
-use crate::activity::audit;
-use crate::identity::common::in_use;
 use crate::identity::model::{DepartmentId, ValueError, required_text};
 use crate::identity::ports::IdentityPorts;
 use crate::identity::requirements::{DepartmentsDelete, DepartmentsRead, DepartmentsWrite};
 use crate::kernel::context::Actor;
-use crate::kernel::error::{DomainError, StoreError};
+use crate::kernel::error::DomainError;
 use crate::kernel::ids::{OrganizationId, UserId};
 use crate::kernel::input::Errors;
-use crate::kernel::pagination::{ListQuery, Page};
-use crate::kernel::rules::check_version;
+use crate::kernel::records::conflict;
 use crate::kernel::scope::require_all;
 
-fn code_taken(e: StoreError) -> DomainError {
-    match e {
-        StoreError::Conflict { .. } => {
-            DomainError::conflict("department-code-taken", "another department has this code")
-        }
-        other => other.into(),
-    }
+/// A department code is unique within the organization.
+fn code_taken(e: DomainError) -> DomainError {
+    conflict("department-code-taken", "another department has this code")(e)
 }
 
 #[derive(Clone)]
@@ -33,27 +26,10 @@ impl DepartmentService {
         Self { p: ports }
     }
 
-    /// Needs `departments:read`; sorted and filtered by `DEPARTMENT_LIST_SPEC`.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
-    pub async fn list(
-        &self,
-        actor: &Actor,
-        query: &ListQuery,
-    ) -> Result<Page<Department>, DomainError> {
-        require_all::<DepartmentsRead>(actor)?;
-        Ok(self
-            .p
-            .departments
-            .list(actor.organization_id, query)
-            .await?)
-    }
-
-    /// Needs `departments:read`; `404` when missing or of another organization.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
-    pub async fn get(&self, actor: &Actor, id: DepartmentId) -> Result<Department, DomainError> {
-        require_all::<DepartmentsRead>(actor)?;
-        Ok(self.p.departments.get(actor.organization_id, id).await?)
-    }
+    crate::record_use_cases!(
+        departments: Department, DepartmentId, read: DepartmentsRead, delete: DepartmentsDelete,
+        in_use: "department-in-use", "the department is still in use"
+    );
 
     /// Needs `departments:write`. `422` per bad field (a parent or head user outside the
     /// organization is `not_found`), `409 department-code-taken`.
@@ -84,15 +60,7 @@ impl DepartmentService {
         }
         errors.extend(self.head_errors(org, input.head_user_id).await?);
         errors.finish()?;
-        let mut tx = self.p.tx.begin().await?;
-        self.p
-            .departments
-            .create(&mut tx, &dept)
-            .await
-            .map_err(code_taken)?;
-        self.p.record(&mut tx, audit::created(actor, &dept)).await?;
-        tx.commit().await?;
-        Ok(dept)
+        self.crud().create(actor, dept).await.map_err(code_taken)
     }
 
     /// Needs `departments:write`. Moving a department under itself or one of its descendants
@@ -113,8 +81,10 @@ impl DepartmentService {
         // error counts only if it is a change, which the locked department tells.
         let head_errors = self.head_errors(org, patch.head_user_id.flatten()).await?;
         let mut tx = self.p.tx.begin().await?;
-        let current = self.p.departments.get_for_update(&mut tx, org, id).await?;
-        check_version(expected_version, current.version)?;
+        let crud = self.crud();
+        let current = crud
+            .locked(&mut tx, actor, id, expected_version, Ok)
+            .await?;
         let mut next = current.clone();
         let mut errors = Errors::new();
         let p = patch;
@@ -140,14 +110,15 @@ impl DepartmentService {
             p.parent_id.map(under_itself),
         );
         errors.finish()?;
-        if next == current {
-            return Ok(current);
-        }
         // The chain above the new parent is read (and locked) inside this transaction: it is
         // the committed tree, and a concurrent move cannot close a loop with this one.
         if let Some(parent) = next.parent_id.filter(|p| Some(*p) != current.parent_id) {
             let mut errors = Errors::new();
-            let ancestors = self.p.departments.ancestor_ids(&mut tx, org, parent).await;
+            let ancestors = self
+                .p
+                .department_tree
+                .ancestor_ids(&mut tx, org, parent)
+                .await;
             if let Some(chain) = errors.reference("parent_id", "department", ancestors)?
                 && chain.contains(&id)
             {
@@ -155,41 +126,10 @@ impl DepartmentService {
             }
             errors.finish()?;
         }
-        let next = Department {
-            updated_at: self.p.clock.now(),
-            version: current.version + 1,
-            ..next
-        };
-        self.p
-            .departments
-            .update(&mut tx, &next, current.version)
+        let now = self.p.clock.now();
+        crud.save(actor, tx, current, next, now)
             .await
-            .map_err(code_taken)?;
-        self.p
-            .record(&mut tx, audit::updated(actor, &current, &next))
-            .await?;
-        tx.commit().await?;
-        Ok(next)
-    }
-
-    /// Needs `departments:delete`. `409 department-in-use` while sub-departments,
-    /// designations or users refer to it.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
-    pub async fn delete(&self, actor: &Actor, id: DepartmentId) -> Result<(), DomainError> {
-        require_all::<DepartmentsDelete>(actor)?;
-        let org = actor.organization_id;
-        let mut tx = self.p.tx.begin().await?;
-        let current = self.p.departments.get_for_update(&mut tx, org, id).await?;
-        self.p
-            .departments
-            .delete(&mut tx, org, id)
-            .await
-            .map_err(in_use("department-in-use", "department"))?;
-        self.p
-            .record(&mut tx, audit::deleted(actor, &current))
-            .await?;
-        tx.commit().await?;
-        Ok(())
+            .map_err(code_taken)
     }
 
     /// A `not_found` error on `head_user_id` unless `head` is a user of `org`.
@@ -211,6 +151,7 @@ mod tests {
     use super::*;
     use crate::identity::test_support::*;
     use crate::identity::users::UserStatus;
+    use crate::kernel::error::StoreError;
 
     fn dept(org: OrganizationId, name: &str, parent: Option<DepartmentId>) -> Department {
         Department {
@@ -249,7 +190,7 @@ mod tests {
         env.departments
             .expect_get_for_update()
             .returning(move |_, _, _| Ok(eng.clone()));
-        env.departments
+        env.department_tree
             .expect_ancestor_ids()
             .withf(move |_, o, id| *o == org && *id == infra_id)
             .returning(move |_, _, _| Ok(vec![platform_id, eng_id]));
@@ -289,7 +230,7 @@ mod tests {
         env.departments
             .expect_get_for_update()
             .returning(move |_, _, _| Ok(sales.clone()));
-        env.departments
+        env.department_tree
             .expect_ancestor_ids()
             .returning(|_, _, _| Ok(vec![]));
         env.departments

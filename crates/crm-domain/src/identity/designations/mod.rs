@@ -1,11 +1,9 @@
 //! Designations: job titles, optionally tied to a department, with a seniority level.
 
 mod model;
-mod ports;
 mod service;
 
 pub use model::{
     DESIGNATION_LIST_SPEC, Designation, DesignationInput, DesignationPatch, MAX_LEVEL,
 };
-pub use ports::*;
 pub use service::DesignationService;

@@ -1,13 +1,11 @@
 //! A designation, its list fields and its inputs.
 
-use crate::activity::audit::Audited;
 use crate::identity::model::{DepartmentId, DesignationId, ValueError};
 use crate::kernel::ids::OrganizationId;
 use crate::kernel::pagination::{FieldKind, FieldSpec, ListSpec};
 use crate::kernel::rules::nullable;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// A job title, optionally tied to a department, with a seniority level.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -22,12 +20,7 @@ pub struct Designation {
     pub version: i64,
 }
 
-impl Audited for Designation {
-    const ENTITY: &'static str = "designation";
-    fn entity_id(&self) -> Uuid {
-        self.id.0
-    }
-}
+crate::record!(Designation, DesignationId, "designation", scope: ());
 
 /// Longest title.
 pub(crate) const TITLE_MAX: usize = 200;

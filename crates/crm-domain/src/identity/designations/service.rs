@@ -1,8 +1,6 @@
 //! `/designations`: job titles.
 
 use super::model::{Designation, DesignationInput, DesignationPatch, TITLE_MAX, level};
-use crate::activity::audit;
-use crate::identity::common::in_use;
 use crate::identity::model::{DepartmentId, DesignationId, ValueError, required_text};
 use crate::identity::ports::IdentityPorts;
 use crate::identity::requirements::{DesignationsDelete, DesignationsRead, DesignationsWrite};
@@ -10,8 +8,7 @@ use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::OrganizationId;
 use crate::kernel::input::Errors;
-use crate::kernel::pagination::{ListQuery, Page};
-use crate::kernel::rules::check_version;
+
 use crate::kernel::scope::require_all;
 
 #[derive(Clone)]
@@ -24,27 +21,10 @@ impl DesignationService {
         Self { p: ports }
     }
 
-    /// Needs `designations:read`; sorted and filtered by `DESIGNATION_LIST_SPEC`.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
-    pub async fn list(
-        &self,
-        actor: &Actor,
-        query: &ListQuery,
-    ) -> Result<Page<Designation>, DomainError> {
-        require_all::<DesignationsRead>(actor)?;
-        Ok(self
-            .p
-            .designations
-            .list(actor.organization_id, query)
-            .await?)
-    }
-
-    /// Needs `designations:read`; `404` when missing or of another organization.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
-    pub async fn get(&self, actor: &Actor, id: DesignationId) -> Result<Designation, DomainError> {
-        require_all::<DesignationsRead>(actor)?;
-        Ok(self.p.designations.get(actor.organization_id, id).await?)
-    }
+    crate::record_use_cases!(
+        designations: Designation, DesignationId, read: DesignationsRead, delete: DesignationsDelete,
+        in_use: "designation-in-use", "the designation is still in use"
+    );
 
     /// Needs `designations:write`; `422` per bad field (a department outside the organization
     /// is `not_found`, a level outside 0..=100 `out_of_range`).
@@ -72,11 +52,7 @@ impl DesignationService {
             updated_at: now,
             version: 1,
         };
-        let mut tx = self.p.tx.begin().await?;
-        self.p.designations.create(&mut tx, &d).await?;
-        self.p.record(&mut tx, audit::created(actor, &d)).await?;
-        tx.commit().await?;
-        Ok(d)
+        self.crud().create(actor, d).await
     }
 
     /// Needs `designations:write`; `412` on a stale version, `422` as for create.
@@ -96,8 +72,10 @@ impl DesignationService {
             .department_errors(org, patch.department_id.flatten())
             .await?;
         let mut tx = self.p.tx.begin().await?;
-        let current = self.p.designations.get_for_update(&mut tx, org, id).await?;
-        check_version(expected_version, current.version)?;
+        let crud = self.crud();
+        let current = crud
+            .locked(&mut tx, actor, id, expected_version, Ok)
+            .await?;
         let mut next = current.clone();
         let mut errors = Errors::new();
         let p = patch;
@@ -116,42 +94,8 @@ impl DesignationService {
             errors.extend(department_errors);
         }
         errors.finish()?;
-        if next == current {
-            return Ok(current);
-        }
-        let next = Designation {
-            updated_at: self.p.clock.now(),
-            version: current.version + 1,
-            ..next
-        };
-        self.p
-            .designations
-            .update(&mut tx, &next, current.version)
-            .await?;
-        self.p
-            .record(&mut tx, audit::updated(actor, &current, &next))
-            .await?;
-        tx.commit().await?;
-        Ok(next)
-    }
-
-    /// Needs `designations:delete`; `409 designation-in-use` while users hold it.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
-    pub async fn delete(&self, actor: &Actor, id: DesignationId) -> Result<(), DomainError> {
-        require_all::<DesignationsDelete>(actor)?;
-        let org = actor.organization_id;
-        let mut tx = self.p.tx.begin().await?;
-        let current = self.p.designations.get_for_update(&mut tx, org, id).await?;
-        self.p
-            .designations
-            .delete(&mut tx, org, id)
+        crud.save(actor, tx, current, next, self.p.clock.now())
             .await
-            .map_err(in_use("designation-in-use", "designation"))?;
-        self.p
-            .record(&mut tx, audit::deleted(actor, &current))
-            .await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// A `not_found` error on `department_id` unless `dept` is a department of `org`.

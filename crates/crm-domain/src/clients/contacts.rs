@@ -1,30 +1,161 @@
 //! `/clients/{id}/contacts`: the people at a client, at most one of them primary.
 
-use super::model::{
-    CONTACT_NAME_MAX, CONTACT_TITLE_MAX, Contact, ContactId, ContactInput, ContactPatch,
-};
 use crate::activity::audit;
 use crate::clients::clients::ClientId;
-use crate::clients::common::{client_for, email, of_client};
+use crate::clients::common::{OfClient, client_for, client_record_use_cases, email, of_client};
 use crate::clients::ports::ClientPorts;
-use crate::clients::requirements::{ClientsDelete, ClientsRead, ClientsWrite};
+use crate::clients::requirements::ClientsWrite;
+use crate::identity::EmailAddress;
 use crate::kernel::clock;
 use crate::kernel::context::Actor;
-use crate::kernel::error::DomainError;
+use crate::kernel::error::{DomainError, StoreError};
+use crate::kernel::ids::OrganizationId;
 use crate::kernel::input::Errors;
-use crate::kernel::pagination::{ListQuery, Page};
-use crate::kernel::rules::check_version;
+use crate::kernel::pagination::{FieldKind, FieldSpec, ListSpec};
+use crate::kernel::records::Record;
+use crate::kernel::rules::nullable;
 use crate::kernel::text::{optional_text, phone, required_text};
 use crate::kernel::uow::Txn;
 use crate::kernel::validation::ValueError;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
-fn name(raw: &str) -> Result<String, ValueError> {
-    required_text(raw, "name", CONTACT_NAME_MAX)
+crate::typed_id!(
+    /// A contact person of a client.
+    ContactId
+);
+
+// A person at a client. At most one contact per client is primary. (Plain comments: doc
+// comments would become the response schema's descriptions.)
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "019c2308-b860-7c79-86d4-ac7a5c3902b3",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "client_id": "019c2304-2480-7896-8534-f45738d048ec",
+    "name": "Hank Scorpio",
+    "email": "hank@globex.example",
+    "phone": "+1 555 0143",
+    "title": "CEO",
+    "is_primary": true,
+    "created_at": "2026-02-03T10:25:00.000000Z",
+    "updated_at": "2026-02-03T10:25:00.000000Z",
+    "version": 1
+})))]
+pub struct Contact {
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub id: ContactId,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub organization_id: OrganizationId,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub client_id: ClientId,
+    pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub email: Option<EmailAddress>,
+    pub phone: Option<String>,
+    // Job title at the client.
+    pub title: Option<String>,
+    pub is_primary: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
 }
 
-fn title(raw: Option<&str>) -> Result<Option<String>, ValueError> {
-    optional_text(raw, "title", CONTACT_TITLE_MAX, false)
+crate::record!(Contact, ContactId, "contact", scope: ClientId);
+
+impl OfClient for Contact {
+    fn client_id(&self) -> ClientId {
+        self.client_id
+    }
+}
+
+/// Longest contact name and job title.
+pub const CONTACT_NAME_MAX: usize = 200;
+pub const CONTACT_TITLE_MAX: usize = 200;
+
+/// `POST /clients/{id}/contacts`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Hank Scorpio",
+    "email": "hank@globex.example",
+    "phone": "+1 555 0143",
+    "title": "CEO",
+    "is_primary": true
+})))]
+pub struct ContactInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line::<{ CONTACT_NAME_MAX }>))]
+    pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_email))]
+    pub email: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_phone))]
+    pub phone: Option<String>,
+    /// Job title at the client.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_line::<{ CONTACT_TITLE_MAX }>))]
+    pub title: Option<String>,
+    /// Makes this the client's primary contact; the previous primary stops being one.
+    #[serde(default)]
+    pub is_primary: bool,
+}
+
+/// `PATCH /clients/{id}/contacts/{contact_id}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "title": "Founder and CEO",
+    "phone": null
+})))]
+pub struct ContactPatch {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::line_or_null::<{ CONTACT_NAME_MAX }>))]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_email))]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_phone))]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::kernel::openapi::opt_line::<{ CONTACT_TITLE_MAX }>))]
+    pub title: Option<Option<String>>,
+    pub is_primary: Option<bool>,
+}
+
+const CONTACT_FIELDS: &[FieldSpec] = &[
+    FieldSpec::new("created_at", FieldKind::Timestamp)
+        .range()
+        .sort(),
+    FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
+    FieldSpec::new("name", FieldKind::Text).sort(),
+    FieldSpec::new("email", FieldKind::Text).sort().nullable(),
+    FieldSpec::new("phone", FieldKind::Text).sort().nullable(),
+    FieldSpec::new("title", FieldKind::Text).sort().nullable(),
+    FieldSpec::new("is_primary", FieldKind::Bool).sort(),
+];
+
+/// `GET /clients/{id}/contacts`: oldest first by default, sortable by `created_at`; `q`
+/// searches name, email and phone.
+pub const CONTACT_LIST_SPEC: ListSpec = ListSpec {
+    fields: CONTACT_FIELDS,
+    default_sort: "created_at",
+    searchable: true,
+};
+
+/// What contacts store besides their `Records<Contact>`.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PrimaryContacts: Send + Sync {
+    /// Takes the primary flag off every contact of `client` but `except` (each cleared one
+    /// rises one version) and answers the contacts it changed, as they were before.
+    async fn clear_primary(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        client: ClientId,
+        except: Option<ContactId>,
+    ) -> Result<Vec<Contact>, StoreError>;
 }
 
 /// Contacts of clients. They follow their client: `clients:*` permissions, and under `:own`
@@ -39,33 +170,7 @@ impl ContactService {
         Self { p: ports }
     }
 
-    /// Needs `clients:read` on the client.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %client))]
-    pub async fn list(
-        &self,
-        actor: &Actor,
-        client: ClientId,
-        query: &ListQuery,
-    ) -> Result<Page<Contact>, DomainError> {
-        client_for::<ClientsRead>(&self.p, actor, client).await?;
-        let org = actor.organization_id;
-        Ok(self.p.contacts.list(org, client, query).await?)
-    }
-
-    /// Needs `clients:read` on the client.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
-    pub async fn get(
-        &self,
-        actor: &Actor,
-        client: ClientId,
-        id: ContactId,
-    ) -> Result<Contact, DomainError> {
-        client_for::<ClientsRead>(&self.p, actor, client).await?;
-        of_client(
-            client,
-            self.p.contacts.get(actor.organization_id, id).await?,
-        )
-    }
+    client_record_use_cases!(contacts: Contact, ContactId);
 
     /// Needs `clients:write` on the client (`404` before any field is looked at); `422` per
     /// bad field. A primary contact takes the flag from the previous primary in the same
@@ -78,14 +183,13 @@ impl ContactService {
         input: ContactInput,
     ) -> Result<Contact, DomainError> {
         client_for::<ClientsWrite>(&self.p, actor, client).await?;
-        let org = actor.organization_id;
         let mut errors = Errors::new();
         let now = clock::now();
         let contact = Contact {
             id: ContactId::new(),
-            organization_id: org,
+            organization_id: actor.organization_id,
             client_id: client,
-            name: errors.value("name", name(&input.name)),
+            name: errors.value("name", required_text(&input.name, "name", CONTACT_NAME_MAX)),
             email: errors.value("email", email(input.email.as_deref())),
             phone: errors.value("phone", phone(input.phone.as_deref())),
             title: errors.value("title", title(input.title.as_deref())),
@@ -97,14 +201,11 @@ impl ContactService {
         errors.finish()?;
         let mut tx = self.p.tx.begin().await?;
         if contact.is_primary {
+            let org = actor.organization_id;
             self.p.clients.get_for_update(&mut tx, org, client).await?;
-            self.take_primary(actor, &mut tx, client, None, now).await?;
+            self.clear_others(actor, &mut tx, client, None).await?;
         }
-        self.p.contacts.create(&mut tx, &contact).await?;
-        let entry = audit::created(actor, &contact);
-        self.p.activities.record(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(contact)
+        self.crud().create_in(actor, tx, contact).await
     }
 
     /// Needs `clients:write` on the client; `412` on a stale version, `422` per bad field.
@@ -120,95 +221,52 @@ impl ContactService {
         patch: ContactPatch,
     ) -> Result<Contact, DomainError> {
         client_for::<ClientsWrite>(&self.p, actor, client).await?;
-        let org = actor.organization_id;
         let mut tx = self.p.tx.begin().await?;
         // Making a contact primary locks its client first, as creating a primary contact
         // does: one lock order (client, then contacts), so the two cannot deadlock, and two
         // concurrent promotions take turns.
         if patch.is_primary == Some(true) {
+            let org = actor.organization_id;
             self.p.clients.get_for_update(&mut tx, org, client).await?;
         }
-        let current = self.p.contacts.get_for_update(&mut tx, org, id).await?;
-        let current = of_client(client, current)?;
-        check_version(expected_version, current.version)?;
+        let crud = self.crud();
+        let scope = |c| of_client(client, c);
+        let current = crud
+            .locked(&mut tx, actor, id, expected_version, scope)
+            .await?;
         let mut next = current.clone();
         let mut errors = Errors::new();
+        let name = |v: &str| required_text(v, "name", CONTACT_NAME_MAX);
         errors.patch("name", &mut next.name, patch.name.as_deref().map(name));
-        let mail = patch.email.as_ref().map(|v| email(v.as_deref()));
-        errors.patch("email", &mut next.email, mail);
-        let tel = patch.phone.as_ref().map(|v| phone(v.as_deref()));
-        errors.patch("phone", &mut next.phone, tel);
-        let job = patch.title.as_ref().map(|v| title(v.as_deref()));
-        errors.patch("title", &mut next.title, job);
+        errors.patch_nullable("email", &mut next.email, patch.email, email);
+        errors.patch_nullable("phone", &mut next.phone, patch.phone, phone);
+        errors.patch_nullable("title", &mut next.title, patch.title, title);
         next.is_primary = patch.is_primary.unwrap_or(next.is_primary);
         errors.finish()?;
-        if next == current {
-            return Ok(current);
-        }
-        let now = clock::now();
-        let next = Contact {
-            updated_at: now,
-            version: current.version + 1,
-            ..next
-        };
         if next.is_primary && !current.is_primary {
-            self.take_primary(actor, &mut tx, client, Some(id), now)
-                .await?;
+            self.clear_others(actor, &mut tx, client, Some(id)).await?;
         }
-        self.p
-            .contacts
-            .update(&mut tx, &next, current.version)
-            .await?;
-        let entry = audit::updated(actor, &current, &next);
-        self.p.activities.record(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(next)
+        crud.save(actor, tx, current, next, clock::now()).await
     }
 
-    /// Needs `clients:delete` on the client.
-    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
-    pub async fn delete(
-        &self,
-        actor: &Actor,
-        client: ClientId,
-        id: ContactId,
-    ) -> Result<(), DomainError> {
-        client_for::<ClientsDelete>(&self.p, actor, client).await?;
-        let org = actor.organization_id;
-        let mut tx = self.p.tx.begin().await?;
-        let current = self.p.contacts.get_for_update(&mut tx, org, id).await?;
-        let current = of_client(client, current)?;
-        self.p.contacts.delete(&mut tx, org, id).await?;
-        let entry = audit::deleted(actor, &current);
-        self.p.activities.record(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Clears the primary flag of every other contact of `client`, inside `tx`, whose caller
-    /// has locked the client row, so two concurrent "make primary" requests cannot both win.
-    /// Each cleared contact gets its own audit entry.
-    async fn take_primary(
+    /// Clears the primary flag of every contact of `client` but `except`, inside `tx` (whose
+    /// caller has locked the client row); each cleared contact gets its own audit entry.
+    async fn clear_others(
         &self,
         actor: &Actor,
         tx: &mut Txn,
         client: ClientId,
         except: Option<ContactId>,
-        now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
         let org = actor.organization_id;
-        let cleared = self
+        for before in self
             .p
-            .contacts
+            .primaries
             .clear_primary(tx, org, client, except)
-            .await?;
-        for before in cleared {
-            let after = Contact {
-                is_primary: false,
-                updated_at: now,
-                version: before.version + 1,
-                ..before.clone()
-            };
+            .await?
+        {
+            let mut after = before.clone().touched(clock::now());
+            after.is_primary = false;
             let entry = audit::updated(actor, &before, &after);
             self.p.activities.record(tx, entry).await?;
         }
@@ -216,13 +274,16 @@ impl ContactService {
     }
 }
 
+fn title(raw: Option<&str>) -> Result<Option<String>, ValueError> {
+    optional_text(raw, "title", CONTACT_TITLE_MAX, false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::clients::test_support::*;
-    use crate::clients::*;
-    use crate::kernel::error::StoreError;
-    use crate::kernel::ids::{OrganizationId, UserId};
+    use crate::kernel::ids::UserId;
+    use crate::kernel::pagination::ListQuery;
     use std::sync::{Arc, Mutex};
 
     fn svc(env: Env) -> (ContactService, Probe) {
@@ -259,7 +320,7 @@ mod tests {
                 Ok(c.clone())
             });
         let log = calls.clone();
-        env.contacts
+        env.primaries
             .expect_clear_primary()
             .withf(move |_, o, cl, except| *o == org && *cl == client_id && except.is_none())
             .times(1)
@@ -329,7 +390,7 @@ mod tests {
             .expect_get_for_update()
             .times(1)
             .returning(move |_, _, _| Ok(c.clone()));
-        env.contacts
+        env.primaries
             .expect_clear_primary()
             .withf(move |_, _, _, except| *except == Some(kim))
             .times(1)
