@@ -23,6 +23,7 @@ mod m20261206_000003_idempotency_keys;
 mod m20261206_000004_webhooks;
 mod m20261206_000005_notifications;
 mod m20261206_000006_files;
+mod m20261206_000007_delivery_indexes;
 pub mod schema;
 
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000004_webhooks::Migration),
             Box::new(m20261206_000005_notifications::Migration),
             Box::new(m20261206_000006_files::Migration),
+            Box::new(m20261206_000007_delivery_indexes::Migration),
         ]
     }
 }

@@ -11,7 +11,7 @@ use crate::error::store_err;
 use crate::tx::{SqlTxManager, sql};
 use chrono::{DateTime, Utc};
 use crm_domain::{StoreError, TxManager};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Select, Value,
@@ -56,7 +56,9 @@ pub(crate) async fn claim_due<E: Queue>(
     let mut txn = tx.begin().await?;
     let db = sql(txn.as_mut())?;
     let due = E::find()
-        .filter(E::STATUS.eq(PENDING))
+        // A literal, not a parameter: it is the partial index's own condition (SQLite uses a
+        // partial index only for a term written the same way).
+        .filter(Expr::col(E::STATUS).eq(Expr::cust("'pending'")))
         .filter(E::NEXT_ATTEMPT_AT.lte(now))
         .filter(free_at::<E>(now))
         .order_by_asc(E::NEXT_ATTEMPT_AT)
