@@ -164,6 +164,14 @@ pub fn sanitize_name(raw: &str) -> Result<String, ValueError> {
     Ok(clean.chars().take(NAME_MAX).collect())
 }
 
+/// A new name sent in `PATCH /files/{id}`: unlike a file part's `filename`, which browsers
+/// send as they find it and which is cleaned, it is one line of text as the document says
+/// (control characters refused, not removed), and then stored as [`sanitize_name`] makes it.
+pub fn patched_name(raw: &str) -> Result<String, ValueError> {
+    crate::kernel::text::required_text(raw, "name", NAME_MAX)?;
+    sanitize_name(raw)
+}
+
 /// Types a client may declare for bytes that carry no magic number: none of them is run or
 /// rendered as active content by a browser.
 const SAFE_HINTS: &[&str] = &[
@@ -222,6 +230,14 @@ pub const FILE_LIST_SPEC: ListSpec = ListSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_patched_name_with_control_characters_is_refused() {
+        assert_eq!(patched_name("report.pdf").unwrap(), "report.pdf");
+        assert_eq!(patched_name(" a/b/report.pdf ").unwrap(), "report.pdf");
+        assert_eq!(patched_name("\n\r\u{a6}\t*").unwrap_err().code, "invalid");
+        assert_eq!(patched_name("   ").unwrap_err().code, "required");
+    }
 
     #[test]
     fn names_lose_paths_controls_and_leading_dots() {

@@ -2,7 +2,7 @@
 
 use super::model::{
     DESCRIPTION_MAX, FileId, FilePatch, RecordRef, StoredFile, UploadMeta, content_type,
-    sanitize_name,
+    patched_name, sanitize_name,
 };
 use super::ports::{
     BlobRepository, BlobStore, ByteStream, FileRepository, FileVisibility, RecordAccess,
@@ -445,7 +445,7 @@ impl FileService {
         }
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
-        let name = patch.name.as_deref().map(sanitize_name);
+        let name = patch.name.as_deref().map(patched_name);
         errors.patch("name", &mut next.name, name);
         let description = patch
             .description

@@ -146,7 +146,7 @@ impl WebhookDispatcher {
         let Some(secret) = secret else {
             return (None, Some("the webhook's secret cannot be read".into()));
         };
-        let body = match serde_json::to_vec(event) {
+        let body = match serde_json::to_vec(event.as_ref()) {
             Ok(b) => b,
             Err(e) => return (None, Some(format!("cannot serialize the event: {e}"))),
         };
