@@ -17,13 +17,6 @@ use std::sync::Arc;
 /// never overtaken, short enough that a crashed one's deliveries come back soon.
 pub const LEASE: Duration = Duration::seconds(60);
 
-/// What one poll did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DispatchReport {
-    pub relayed: u32,
-    pub claimed: u32,
-}
-
 /// Relays events and attempts deliveries.
 #[derive(Clone)]
 pub struct WebhookDispatcher {

@@ -15,7 +15,7 @@ pub mod retry;
 mod service;
 pub mod signing;
 
-pub use delivery::{DispatchReport, WebhookDispatcher};
+pub use delivery::WebhookDispatcher;
 pub use model::{
     DELIVERY_LIST_SPEC, Delivery, DeliveryId, DeliveryStatus, EVENT_PATTERN_PATTERN,
     WEBHOOK_DESCRIPTION_MAX, WEBHOOK_LIST_SPEC, WEBHOOK_URL_MAX, WEBHOOK_URL_PATTERN, Webhook,
