@@ -99,17 +99,6 @@ impl Streams {
     }
 }
 
-/// The smallest UUIDv7 of the millisecond `at`: ids of notifications made from then on are
-/// above it.
-fn v7_floor(at: chrono::DateTime<chrono::Utc>) -> Uuid {
-    let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
-    let mut b = [0u8; 16];
-    b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
-    b[6] = 0x70;
-    b[8] = 0x80;
-    Uuid::from_bytes(b)
-}
-
 /// How far back each poll looks: a transaction that took its id earlier but committed later
 /// is still found, and `seen` keeps it from being sent twice.
 const LOOK_BACK: chrono::Duration = chrono::Duration::seconds(5);
@@ -130,7 +119,7 @@ pub async fn feed(feed: SqlNotificationFeed, streams: Arc<Streams>, poll: Durati
         if !streams.has_subscribers() {
             continue;
         }
-        let from = v7_floor(crm_domain::kernel::clock::now() - LOOK_BACK);
+        let from = crm_domain::kernel::ids::v7_floor(crm_domain::kernel::clock::now() - LOOK_BACK);
         let mut after = from;
         loop {
             match feed.since(after, PAGE).await {
@@ -207,13 +196,5 @@ mod tests {
         assert!(theirs.rx.try_recv().is_err());
         s.close();
         assert!(*mine.closing.borrow_and_update());
-    }
-
-    #[test]
-    fn the_floor_is_below_every_id_of_its_millisecond_and_above_earlier_ones() {
-        let now = crm_domain::kernel::clock::now();
-        let floor = v7_floor(now);
-        assert!(Uuid::now_v7() >= floor);
-        assert!(v7_floor(now - chrono::Duration::milliseconds(1)) < floor);
     }
 }

@@ -141,16 +141,6 @@ impl SqlCleanup {
     }
 }
 
-/// The smallest UUIDv7 of the millisecond `t`: every v7 id made before `t` sorts below it.
-fn v7_floor(t: DateTime<Utc>) -> uuid::Uuid {
-    let ms = u64::try_from(t.timestamp_millis()).unwrap_or(0);
-    let mut b = [0u8; 16];
-    b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
-    b[6] = 0x70;
-    b[8] = 0x80;
-    uuid::Uuid::from_bytes(b)
-}
-
 /// The key columns of the `limit` oldest rows matching `cond`, oldest first by `age`.
 async fn oldest<E, T>(
     db: &DatabaseConnection,
@@ -280,7 +270,7 @@ impl Cleanup for SqlCleanup {
     ) -> Result<u64, StoreError> {
         use webhook_delivery::{Column, Entity};
         let cond = Condition::all()
-            .add(Column::Id.lt(v7_floor(before)))
+            .add(Column::Id.lt(crm_domain::kernel::ids::v7_floor(before)))
             .add(Column::Status.is_in(["succeeded", "failed"]));
         let ids: Vec<uuid::Uuid> =
             oldest::<Entity, _>(&self.db, &[Column::Id], cond, Column::Id, limit).await?;
@@ -292,23 +282,5 @@ impl Cleanup for SqlCleanup {
                 .map_err(store_err)?;
         }
         Ok(ids.len() as u64)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::v7_floor;
-    use chrono::{Duration, Utc};
-
-    #[test]
-    fn the_v7_floor_of_a_moment_sorts_between_the_ids_made_before_and_after_it() {
-        let before = uuid::Uuid::now_v7();
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        let floor = v7_floor(Utc::now());
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        let after = uuid::Uuid::now_v7();
-        assert!(before < floor && floor < after, "{before} {floor} {after}");
-        assert_eq!(floor.get_version_num(), 7);
-        assert!(v7_floor(Utc::now() - Duration::days(30)) < before);
     }
 }

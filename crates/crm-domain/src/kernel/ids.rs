@@ -98,8 +98,31 @@ impl FromStr for EntityId {
     }
 }
 
+/// The smallest UUIDv7 of the millisecond `at`: every v7 id made before `at` sorts below it,
+/// every one made from then on at or above it. Ids are v7, so a range of them is a range of
+/// creation times on the primary key (clean-ups, look-backs) without an index on a timestamp.
+pub fn v7_floor(at: chrono::DateTime<chrono::Utc>) -> Uuid {
+    let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    let mut b = [0u8; 16];
+    b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+    b[6] = 0x70;
+    b[8] = 0x80;
+    Uuid::from_bytes(b)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_v7_floor_sorts_between_the_ids_made_before_and_after_it() {
+        let before = Uuid::now_v7();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let now = chrono::Utc::now();
+        let floor = super::v7_floor(now);
+        assert!(before < floor && floor <= Uuid::now_v7());
+        assert_eq!(floor.get_version_num(), 7);
+        assert!(super::v7_floor(now - chrono::Duration::milliseconds(1)) < floor);
+    }
+
     use super::*;
 
     #[test]
