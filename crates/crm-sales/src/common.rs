@@ -3,10 +3,10 @@
 //! Scope, input and audit steps are the kernel's (`kernel::scope`, `kernel::input`,
 //! `activity::audit`).
 
+use crate::SalesPorts;
 use crate::pipelines::{
     DEFAULT_PIPELINE_NAME, DEFAULT_STAGES, Pipeline, PipelineId, Stage, StageId,
 };
-use crate::ports::SalesPorts;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::activity::{NewActivity, change_entry};
 use crm_domain::clients::requirements::ClientsRead;

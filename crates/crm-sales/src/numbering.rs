@@ -5,7 +5,7 @@
 //!
 //! Not a database sequence: sequences skip values on rollback.
 
-use crate::ports::SalesPorts;
+use crate::SalesPorts;
 use async_trait::async_trait;
 use crm_domain::{DomainError, OrganizationId, StoreError, Txn};
 

@@ -1,10 +1,10 @@
 //! Mocks and fixtures shared by the sales service tests.
 
+use crate::SalesPorts;
 use crate::deals::{Deal, DealId, DealStatus, MockDealRepository};
 use crate::leads::{Lead, LeadId, LeadStatus, MockLeadRepository};
 use crate::numbering::MockDocumentCounterRepository;
 use crate::pipelines::{MockPipelineRepository, Pipeline, PipelineId, Stage, StageId};
-use crate::ports::SalesPorts;
 use crate::quotations::{
     MockQuotationRepository, Quotation, QuotationId, QuotationStatus, price_line,
 };

@@ -1,8 +1,8 @@
 //! Rules of the clients module that its aggregates share: contacts and interactions follow
 //! their client, tags, optional email addresses.
 
+use super::ClientPorts;
 use super::clients::{Client, ClientId};
-use super::ports::ClientPorts;
 use crate::identity::{EmailAddress, ValueError};
 use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;

@@ -1,9 +1,9 @@
 //! `/clients/{id}/contacts`: the people at a client, at most one of them primary.
 
 use crate::activity::audit;
+use crate::clients::ClientPorts;
 use crate::clients::clients::ClientId;
 use crate::clients::common::{OfClient, client_for, client_record_use_cases, email, of_client};
-use crate::clients::ports::ClientPorts;
 use crate::clients::requirements::ClientsWrite;
 use crate::identity::EmailAddress;
 use crate::kernel::clock;

@@ -20,15 +20,18 @@ pub mod clients;
 mod common;
 pub mod contacts;
 pub mod interactions;
-mod ports;
-pub mod requirements;
 #[cfg(test)]
 mod test_support;
 
 pub use clients::*;
 pub use contacts::*;
 pub use interactions::*;
-pub use ports::ClientPorts;
+
+use crate::activity::ActivityRepository;
+use crate::identity::UserRepository;
+use crate::kernel::records::Records;
+use crate::kernel::uow::TxManager;
+use std::sync::Arc;
 
 /// The services of the clients module, as the server holds them.
 #[derive(Clone)]
@@ -45,5 +48,67 @@ impl ClientServices {
             contacts: ContactService::new(ports.clone()),
             interactions: InteractionService::new(ports),
         }
+    }
+}
+
+/// Every port the client services use, wired once by the composition root.
+///
+/// Tenancy rule, as everywhere: every method takes the organization of the caller's token and
+/// answers `StoreError::NotFound` for a record of another organization exactly as for a
+/// missing one. Writes take the caller's transaction so a change and its audit entry commit
+/// together. Updates store a record whose `version` is already the new one, where the stored
+/// version is `expected_version`: `Stale` on a mismatch, `NotFound` when the row is gone.
+#[derive(Clone)]
+pub struct ClientPorts {
+    pub tx: Arc<dyn TxManager>,
+    pub clients: Arc<dyn Records<Client>>,
+    /// The hierarchy and lifecycle of clients.
+    pub client_tree: Arc<dyn ClientRepository>,
+    pub contacts: Arc<dyn Records<Contact>>,
+    pub primaries: Arc<dyn PrimaryContacts>,
+    pub interactions: Arc<dyn Records<Interaction>>,
+    pub last_interactions: Arc<dyn InteractionRepository>,
+    pub activities: Arc<dyn ActivityRepository>,
+    /// To check that an `owner_id` is a user of the organization.
+    pub users: Arc<dyn UserRepository>,
+}
+
+/// The permissions of clients, their contacts and interactions, as types.
+/// Declared here, with the module's event and notification types, so that a new resource
+/// of the module registers in this one file.
+pub mod requirements {
+    crate::requirements! {
+        ClientsRead = "clients":"read";
+        ClientsWrite = "clients":"write";
+        ClientsDelete = "clients":"delete";
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn every_declared_permission_is_in_the_catalogue() {
+            for (res, act) in super::DECLARED {
+                assert!(
+                    crate::identity::permissions::is_known(&format!("{res}:{act}")),
+                    "{res}:{act}"
+                );
+            }
+        }
+    }
+
+    crate::event_types! {
+        "client.created" => "A client was created",
+        "client.updated" => "A client was changed (also when a won deal makes it a customer)",
+        "client.deleted" => "A client was deleted",
+        "contact.created" => "A contact was added to a client",
+        "contact.updated" => "A contact was changed",
+        "contact.deleted" => "A contact was deleted",
+        "interaction.created" => "An interaction with a client was recorded",
+        "interaction.updated" => "An interaction was changed",
+        "interaction.deleted" => "An interaction was deleted",
+    }
+
+    crate::notification_types! {
+        "client.assigned" => "A client was assigned to you": assigned("client");
     }
 }

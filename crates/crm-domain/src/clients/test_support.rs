@@ -1,6 +1,6 @@
 //! The client service tests' environment and fixtures (the scaffolding is `kernel::testing`).
 
-use super::ports::ClientPorts;
+use super::ClientPorts;
 use super::*;
 use crate::identity::MockUserRepository;
 use crate::kernel::error::StoreError;

@@ -2,11 +2,12 @@
 //! permissions, effective permissions and seeded roles, sessions, codes and their mails, the
 //! audit entries of role assignments and password changes, and how store conflicts read.
 
+use super::IdentityPorts;
 use super::codes::{CodePurpose, code_material};
 use super::email::EmailAddress;
 use super::model::{FamilyId, RefreshTokenId, RoleId, TokenPair};
 use super::permissions::{self, ADMIN_ROLE, CATALOGUE};
-use super::ports::{HashError, IdentityPorts, NewRefreshToken};
+use super::ports::{HashError, NewRefreshToken};
 use super::roles::Role;
 use super::settings::AuthSettings;
 use super::users::User;

@@ -24,7 +24,6 @@ mod organization;
 mod password;
 pub mod permissions;
 mod ports;
-pub mod requirements;
 mod roles;
 mod settings;
 #[cfg(test)]
@@ -54,6 +53,12 @@ pub use roles::*;
 pub use settings::AuthSettings;
 pub use users::*;
 
+use crate::activity::ActivityRepository;
+use crate::kernel::records::Records;
+use crate::kernel::uow::TxManager;
+use crate::mail::{MailTemplates, OutboxRepository};
+use std::sync::Arc;
+
 /// The services of identity and access, as the server holds them.
 #[derive(Clone)]
 pub struct IdentityServices {
@@ -75,5 +80,91 @@ impl IdentityServices {
             departments: DepartmentService::new(ports.clone()),
             designations: DesignationService::new(ports),
         }
+    }
+}
+
+/// Every port the identity services use, wired once by the composition root and shared by
+/// all of them (each service uses the subset it needs).
+#[derive(Clone)]
+pub struct IdentityPorts {
+    pub tx: Arc<dyn TxManager>,
+    pub organizations: Arc<dyn OrganizationRepository>,
+    pub users: Arc<dyn UserRepository>,
+    pub roles: Arc<dyn RoleRepository>,
+    pub departments: Arc<dyn Records<Department>>,
+    /// The ancestry of departments.
+    pub department_tree: Arc<dyn DepartmentRepository>,
+    pub designations: Arc<dyn Records<Designation>>,
+    pub codes: Arc<dyn VerificationCodeRepository>,
+    pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
+    pub activities: Arc<dyn ActivityRepository>,
+    pub outbox: Arc<dyn OutboxRepository>,
+    pub mail: Arc<dyn MailTemplates>,
+    pub passwords: Arc<dyn PasswordHasher>,
+    pub secrets: Arc<dyn SecretHasher>,
+    pub generator: Arc<dyn SecretGenerator>,
+    pub tokens: Arc<dyn TokenIssuer>,
+    pub clock: Arc<dyn Clock>,
+    /// To check that `logo_file_id` names a file of the organization.
+    pub files: Arc<dyn crate::files::FileRepository>,
+}
+
+/// The permissions identity's routes and services require, as types.
+/// Declared here, with the module's event and notification types, so that a new resource
+/// of the module registers in this one file.
+pub mod requirements {
+    crate::requirements! {
+        ActivitiesRead = "activities":"read";
+        OrganizationRead = "organization":"read";
+        OrganizationWrite = "organization":"write";
+        UsersRead = "users":"read";
+        UsersWrite = "users":"write";
+        UsersDelete = "users":"delete";
+        RolesRead = "roles":"read";
+        RolesWrite = "roles":"write";
+        RolesDelete = "roles":"delete";
+        PermissionsRead = "permissions":"read";
+        DepartmentsRead = "departments":"read";
+        DepartmentsWrite = "departments":"write";
+        DepartmentsDelete = "departments":"delete";
+        DesignationsRead = "designations":"read";
+        DesignationsWrite = "designations":"write";
+        DesignationsDelete = "designations":"delete";
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn every_declared_permission_is_in_the_catalogue() {
+            for (res, act) in super::DECLARED {
+                assert!(
+                    super::super::permissions::is_known(&format!("{res}:{act}")),
+                    "{res}:{act}"
+                );
+            }
+        }
+    }
+
+    crate::event_types! {
+        "organization.created" => "An organization signed up",
+        "organization.updated" => "The organization profile was changed",
+        "user.created" => "A user was invited or created",
+        "user.updated" => "A user profile was changed",
+        "user.deactivated" => "A user was deactivated",
+        "user.reactivated" => "A user was reactivated",
+        "user.roles_changed" => "A user's roles were changed",
+        "user.email_verified" => "A user verified their email address",
+        "user.password_changed" => "A user changed their password",
+        "user.password_reset" => "A user reset their password with an emailed code",
+        "user.invitation_accepted" => "An invited user set their password",
+        "role.created" => "A role was created",
+        "role.updated" => "A role was changed",
+        "role.deleted" => "A role was deleted",
+        "department.created" => "A department was created",
+        "department.updated" => "A department was changed",
+        "department.deleted" => "A department was deleted",
+        "designation.created" => "A designation was created",
+        "designation.updated" => "A designation was changed",
+        "designation.deleted" => "A designation was deleted",
     }
 }

@@ -9,24 +9,16 @@
 //! and its outbox mail commit together.
 
 use super::codes::{CodePurpose, ConsumeOutcome, NewVerificationCode};
-use super::departments::{Department, DepartmentRepository};
-use super::designations::Designation;
 use super::email::EmailAddress;
 use super::model::{FamilyId, RefreshTokenId};
-use super::organization::OrganizationRepository;
 use super::password::{PasswordHash, PlainPassword};
-use super::roles::RoleRepository;
-use super::users::{User, UserRepository};
-use crate::activity::ActivityRepository;
+use super::users::User;
 use crate::kernel::error::StoreError;
 use crate::kernel::ids::{OrganizationId, UserId};
-use crate::kernel::records::Records;
-use crate::kernel::uow::{TxManager, Txn};
-use crate::mail::{MailTemplates, OutboxRepository};
+use crate::kernel::uow::Txn;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::fmt;
-use std::sync::Arc;
 use thiserror::Error;
 
 /// One-time codes, stored only as keyed hashes.
@@ -308,30 +300,4 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
-}
-
-/// Every port the identity services use, wired once by the composition root and shared by
-/// all of them (each service uses the subset it needs).
-#[derive(Clone)]
-pub struct IdentityPorts {
-    pub tx: Arc<dyn TxManager>,
-    pub organizations: Arc<dyn OrganizationRepository>,
-    pub users: Arc<dyn UserRepository>,
-    pub roles: Arc<dyn RoleRepository>,
-    pub departments: Arc<dyn Records<Department>>,
-    /// The ancestry of departments.
-    pub department_tree: Arc<dyn DepartmentRepository>,
-    pub designations: Arc<dyn Records<Designation>>,
-    pub codes: Arc<dyn VerificationCodeRepository>,
-    pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
-    pub activities: Arc<dyn ActivityRepository>,
-    pub outbox: Arc<dyn OutboxRepository>,
-    pub mail: Arc<dyn MailTemplates>,
-    pub passwords: Arc<dyn PasswordHasher>,
-    pub secrets: Arc<dyn SecretHasher>,
-    pub generator: Arc<dyn SecretGenerator>,
-    pub tokens: Arc<dyn TokenIssuer>,
-    pub clock: Arc<dyn Clock>,
-    /// To check that `logo_file_id` names a file of the organization.
-    pub files: Arc<dyn crate::files::FileRepository>,
 }

@@ -1,5 +1,6 @@
 //! Mocks and fakes shared by the identity service tests.
 
+use super::IdentityPorts;
 use super::codes::OneTimeCode;
 use super::departments::Department;
 use super::departments::MockDepartmentRepository;

@@ -5,10 +5,10 @@ use super::model::{
     Forecast, ForecastQuery, LostInput, MoneyTotal, REASON_MAX, StageChange, title,
 };
 use super::ports::ForecastFilter;
+use crate::SalesPorts;
 use crate::common::{amount, currency, optional_date, optional_text, probability, text};
 use crate::leads::LeadId;
 use crate::pipelines::{Pipeline, PipelineId, Stage, StageId};
-use crate::ports::SalesPorts;
 use crate::requirements::{DealsDelete, DealsRead, DealsWrite};
 use chrono::{Datelike, Months, NaiveDate};
 use crm_domain::activity::audit;

@@ -4,11 +4,11 @@ use super::model::{
     ConvertDealInput, ConvertLeadInput, Lead, LeadConversion, LeadId, LeadInput, LeadPatch,
     LeadStatus, NAME_MAX, company, name, source, status,
 };
+use crate::SalesPorts;
 use crate::common::{
     amount, clearable, currency, email, optional_currency, phone, probability, required_text, text,
 };
 use crate::deals::{Deal, DealId, DealStatus, StageChange};
-use crate::ports::SalesPorts;
 use crate::requirements::{DealsWrite, LeadsDelete, LeadsRead, LeadsWrite};
 use crm_domain::activity::{audit, change_entry};
 use crm_domain::clients::{Client, ClientId, ClientKind, Lifecycle};

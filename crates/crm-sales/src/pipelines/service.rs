@@ -3,8 +3,8 @@
 use super::model::{
     MAX_STAGES, Pipeline, PipelineId, PipelineInput, PipelinePatch, STAGE_NAME_MAX, Stage, StageId,
 };
+use crate::SalesPorts;
 use crate::common::{probability, required_text};
-use crate::ports::SalesPorts;
 use crate::requirements::{PipelinesDelete, PipelinesRead, PipelinesWrite};
 use crm_domain::activity::audit;
 use crm_domain::kernel::input::Errors;

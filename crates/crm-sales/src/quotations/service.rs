@@ -4,10 +4,10 @@ use super::model::{
     DEFAULT_VALIDITY_DAYS, DESCRIPTION_MAX, MAX_ITEMS, Quotation, QuotationId, QuotationInput,
     QuotationItem, QuotationItemInput, QuotationPatch, QuotationStatus, price_line, totals,
 };
+use crate::SalesPorts;
 use crate::common::{MAX_AMOUNT, currency, date, optional_text};
 use crate::deals::Deal;
 use crate::numbering::QUOTATION_COUNTER;
-use crate::ports::SalesPorts;
 use crate::requirements::{QuotationsDelete, QuotationsRead, QuotationsWrite};
 use chrono::{Datelike, Duration, NaiveDate};
 use crm_domain::activity::{NewActivity, audit};

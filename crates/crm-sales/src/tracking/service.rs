@@ -1,8 +1,8 @@
 //! `GET /clients/{id}/summary` and `GET /clients/{id}/timeline`.
 
 use super::model::{ClientSummary, OpenDeals, TimelineItem, TrackingScope, Visibility};
+use crate::SalesPorts;
 use crate::deals::{DealStatus, MoneyTotal};
-use crate::ports::SalesPorts;
 use crate::quotations::QuotationStatus;
 use crate::requirements::{DealsRead, QuotationsRead};
 use crm_domain::clients::ClientId;

@@ -5,8 +5,8 @@ use super::model::{
     ClientInput, ClientPatch, Lifecycle,
 };
 use crate::activity::audit;
+use crate::clients::ClientPorts;
 use crate::clients::common::{email, tags};
-use crate::clients::ports::ClientPorts;
 use crate::clients::requirements::{ClientsDelete, ClientsRead, ClientsWrite};
 use crate::kernel::clock;
 use crate::kernel::context::{Actor, Scope};

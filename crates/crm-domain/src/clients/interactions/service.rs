@@ -1,10 +1,10 @@
 //! `/clients/{id}/interactions`: calls, emails, meetings and notes with a client.
 
 use super::model::{Interaction, InteractionId, InteractionInput, InteractionPatch, SUMMARY_MAX};
+use crate::clients::ClientPorts;
 use crate::clients::clients::ClientId;
 use crate::clients::common::{client_for, client_record_use_cases, of_client};
 use crate::clients::contacts::ContactId;
-use crate::clients::ports::ClientPorts;
 use crate::clients::requirements::{ClientsRead, ClientsWrite};
 use crate::kernel::clock;
 use crate::kernel::context::Actor;

@@ -11,13 +11,14 @@ pub use recovery::{ChangePasswordInput, ResetPasswordInput};
 pub use sessions::LoginInput;
 pub use signup::{RegisterInput, VerifyEmailInput};
 
+use crate::identity::IdentityPorts;
 use crate::identity::common::{effective_permission_set, effective_permissions, seed_roles};
 use crate::identity::email::EmailAddress;
 use crate::identity::model::{Me, PersonName, RoleId};
 use crate::identity::organization::Organization;
 use crate::identity::password::PasswordHash;
 use crate::identity::permissions::ADMIN_ROLE;
-use crate::identity::ports::{AccessClaims, IdentityPorts};
+use crate::identity::ports::AccessClaims;
 use crate::identity::roles::{Role, RoleSummary};
 use crate::identity::settings::AuthSettings;
 use crate::identity::users::{User, UserStatus};

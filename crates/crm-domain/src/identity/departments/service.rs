@@ -1,8 +1,8 @@
 //! `/departments`: a tree without cycles.
 
 use super::model::{Department, DepartmentInput, DepartmentPatch, NAME_MAX, code, cycle};
+use crate::identity::IdentityPorts;
 use crate::identity::model::{DepartmentId, ValueError, required_text};
-use crate::identity::ports::IdentityPorts;
 use crate::identity::requirements::{DepartmentsDelete, DepartmentsRead, DepartmentsWrite};
 use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;

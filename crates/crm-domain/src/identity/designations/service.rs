@@ -1,8 +1,8 @@
 //! `/designations`: job titles.
 
 use super::model::{Designation, DesignationInput, DesignationPatch, TITLE_MAX, level};
+use crate::identity::IdentityPorts;
 use crate::identity::model::{DepartmentId, DesignationId, ValueError, required_text};
-use crate::identity::ports::IdentityPorts;
 use crate::identity::requirements::{DesignationsDelete, DesignationsRead, DesignationsWrite};
 use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;

@@ -3,8 +3,8 @@
 use super::model::{Organization, OrganizationPatch, currency, optional_email, timezone};
 use crate::activity::audit;
 use crate::files::FileId;
+use crate::identity::IdentityPorts;
 use crate::identity::model::{ValueError, optional_text, phone, required_text, website};
-use crate::identity::ports::IdentityPorts;
 use crate::identity::requirements::{OrganizationRead, OrganizationWrite};
 use crate::kernel::context::Actor;
 use crate::kernel::error::DomainError;

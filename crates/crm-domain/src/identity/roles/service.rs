@@ -2,10 +2,10 @@
 
 use super::model::{Role, RoleInput, RolePatch, parse_name, permission_codes};
 use crate::activity::audit;
+use crate::identity::IdentityPorts;
 use crate::identity::common::{effective_permissions, ensure_held};
 use crate::identity::model::{RoleId, optional_text};
 use crate::identity::permissions::{ADMIN_ROLE, CATALOGUE, PermissionDef, SYSTEM_ROLE_NAMES};
-use crate::identity::ports::IdentityPorts;
 use crate::identity::requirements::{PermissionsRead, RolesDelete, RolesRead, RolesWrite};
 use crate::kernel::context::Actor;
 use crate::kernel::error::{DomainError, StoreError};

@@ -2,6 +2,7 @@
 
 use super::model::{CreateUserInput, User, UserPatch, UserStatus};
 use crate::activity::audit;
+use crate::identity::IdentityPorts;
 use crate::identity::codes::CodePurpose;
 use crate::identity::common::{
     effective_permissions, email_taken, ensure_held, hash_error, roles_changed, user_write_error,
@@ -10,7 +11,6 @@ use crate::identity::email::EmailAddress;
 use crate::identity::model::{DepartmentId, DesignationId, PersonName, RoleId, ValueError};
 use crate::identity::password::NewPassword;
 use crate::identity::permissions::{ADMIN_ROLE, EMPLOYEE_ROLE};
-use crate::identity::ports::IdentityPorts;
 use crate::identity::requirements::{UsersDelete, UsersRead, UsersWrite};
 use crate::identity::roles::{Role, RoleSummary};
 use crate::identity::settings::AuthSettings;
