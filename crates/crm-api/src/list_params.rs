@@ -157,58 +157,23 @@ pub fn parameters(spec: &ListSpec, search: &str) -> Vec<Parameter> {
     out
 }
 
-/// Declares a unit type whose `IntoParams` documents the list of `$spec`.
+/// Declares a unit type whose `IntoParams` documents the list of `$spec`, beside the handler
+/// that names it in `#[utoipa::path(params(...))]`.
 macro_rules! list_params {
-    ($($(#[$doc:meta])* $name:ident = $spec:path, search = $search:literal;)+) => {$(
+    ($($(#[$doc:meta])* $name:ident = $spec:expr, search = $search:literal;)+) => {$(
         $(#[$doc])*
         pub struct $name;
 
         impl utoipa::IntoParams for $name {
-            fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-                parameters(&$spec, $search)
+            fn into_params(
+                _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+            ) -> Vec<utoipa::openapi::path::Parameter> {
+                $crate::list_params::parameters(&$spec, $search)
             }
         }
     )+};
 }
-
-list_params! {
-    /// `GET /users`.
-    Users = crm_domain::identity::USER_LIST_SPEC, search = "name and email";
-    /// `GET /roles`.
-    Roles = crm_domain::identity::ROLE_LIST_SPEC, search = "name and description";
-    /// `GET /departments`.
-    Departments = crm_domain::identity::DEPARTMENT_LIST_SPEC, search = "name and code";
-    /// `GET /designations`.
-    Designations = crm_domain::identity::DESIGNATION_LIST_SPEC, search = "title";
-    /// `GET /activities`.
-    Activities = crm_domain::activity::LIST_SPEC, search = "nothing";
-    /// `GET /events`.
-    Events = crm_domain::events::EVENT_LIST_SPEC, search = "nothing";
-    /// `GET /notifications`.
-    Notifications = crm_domain::notifications::NOTIFICATION_LIST_SPEC, search = "nothing";
-    /// `GET /files`.
-    Files = crm_domain::files::FILE_LIST_SPEC, search = "name and description";
-    /// `GET /webhooks`.
-    Webhooks = crm_domain::webhooks::WEBHOOK_LIST_SPEC, search = "url and description";
-    /// `GET /webhooks/{id}/deliveries`.
-    Deliveries = crm_domain::webhooks::DELIVERY_LIST_SPEC, search = "nothing";
-    /// `GET /clients` and `GET /clients/{id}/sub-clients`.
-    Clients = crm_domain::clients::CLIENT_LIST_SPEC, search = "name, email and phone";
-    /// `GET /clients/{id}/contacts`.
-    Contacts = crm_domain::clients::CONTACT_LIST_SPEC, search = "name, email and phone";
-    /// `GET /clients/{id}/interactions`.
-    Interactions = crm_domain::clients::INTERACTION_LIST_SPEC, search = "summary";
-    /// `GET /leads`.
-    Leads = crm_sales::leads::LEAD_LIST_SPEC, search = "name, email and company";
-    /// `GET /pipelines`.
-    Pipelines = crm_sales::pipelines::PIPELINE_LIST_SPEC, search = "name";
-    /// `GET /deals`.
-    Deals = crm_sales::deals::DEAL_LIST_SPEC, search = "title";
-    /// `GET /quotations`.
-    Quotations = crm_sales::quotations::QUOTATION_LIST_SPEC, search = "number";
-    /// `GET /clients/{id}/timeline`.
-    Timeline = crm_sales::tracking::TIMELINE_LIST_SPEC, search = "nothing";
-}
+pub(crate) use list_params;
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+crate::list_params::list_params! {
+    /// `GET /activities`.
+    Activities = crm_domain::activity::LIST_SPEC, search = "nothing";
+}
+
 /// One changed field of an audited write.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({
@@ -100,7 +105,7 @@ pub struct ActivityPage {
 
 /// The organization's audit log, newest first. Needs `activities:read`.
 #[utoipa::path(get, path = "/api/v1/activities", tag = "activities",
-    params(crate::list_params::Activities),
+    params(Activities),
     responses((status = 200, description = "One page of entries", body = ActivityPage)))]
 pub async fn list(
     auth: Auth<ActivitiesRead>,

@@ -9,9 +9,14 @@ use crm_domain::ListQuery;
 use crm_domain::events::{EVENT_LIST_SPEC, Event, EventType, EventsRead};
 use crm_domain::kernel::clock;
 
+crate::list_params::list_params! {
+    /// `GET /events`.
+    Events = crm_domain::events::EVENT_LIST_SPEC, search = "nothing";
+}
+
 /// The organization's events of the last 30 days.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events",
-    params(crate::list_params::Events),
+    params(Events),
     responses((status = 200, description = "One page", body = PageDto<Event>)))]
 pub async fn list(
     auth: Auth<EventsRead>,

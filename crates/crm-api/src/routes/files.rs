@@ -20,6 +20,11 @@ use futures_util::{StreamExt, TryStreamExt};
 use std::ops::Range;
 use uuid::Uuid;
 
+crate::list_params::list_params! {
+    /// `GET /files`.
+    Files = crm_domain::files::FILE_LIST_SPEC, search = "name and description";
+}
+
 /// The `multipart/form-data` body of `POST /files`, for the document.
 #[derive(utoipa::ToSchema, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -211,7 +216,7 @@ pub async fn upload(
 
 /// Files the caller may see: filtered by `record_type` and `record_id`, that record's files.
 #[utoipa::path(get, path = "/files", tag = "files",
-    params(crate::list_params::Files),
+    params(Files),
     responses((status = 200, description = "One page", body = PageDto<StoredFile>)))]
 pub async fn list(
     auth: Auth<FilesRead>,

@@ -22,9 +22,14 @@ use std::collections::VecDeque;
 use std::time::Duration;
 use uuid::Uuid;
 
+crate::list_params::list_params! {
+    /// `GET /notifications`.
+    Notifications = crm_domain::notifications::NOTIFICATION_LIST_SPEC, search = "nothing";
+}
+
 /// The caller's notifications, newest first; `unread=true` keeps the unread ones.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
-    params(crate::list_params::Notifications,
+    params(Notifications,
         ("unread" = Option<bool>, Query, description = "`true`: only unread notifications")),
     responses((status = 200, description = "One page", body = PageDto<Notification>)))]
 pub async fn list(

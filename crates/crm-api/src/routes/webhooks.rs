@@ -15,11 +15,21 @@ use crm_domain::webhooks::{
 };
 use uuid::Uuid;
 
+crate::list_params::list_params! {
+    /// `GET /webhooks/{id}/deliveries`.
+    Deliveries = crm_domain::webhooks::DELIVERY_LIST_SPEC, search = "nothing";
+}
+
+crate::list_params::list_params! {
+    /// `GET /webhooks`.
+    Webhooks = crm_domain::webhooks::WEBHOOK_LIST_SPEC, search = "url and description";
+}
+
 type Query = web::Query<Vec<(String, String)>>;
 
 /// The organization's webhooks (never their secrets).
 #[utoipa::path(get, path = "/webhooks", tag = "webhooks",
-    params(crate::list_params::Webhooks),
+    params(Webhooks),
     responses((status = 200, description = "One page", body = PageDto<Webhook>)))]
 pub async fn list(
     auth: Auth<WebhooksRead>,
@@ -104,7 +114,7 @@ pub async fn rotate_secret(
 
 /// The webhook's deliveries and how their attempts went.
 #[utoipa::path(get, path = "/webhooks/{id}/deliveries", tag = "webhooks",
-    params(("id" = Uuid, Path), crate::list_params::Deliveries),
+    params(("id" = Uuid, Path), Deliveries),
     responses((status = 200, description = "One page", body = PageDto<Delivery>)))]
 pub async fn deliveries(
     auth: Auth<WebhooksRead>,

@@ -11,8 +11,13 @@ use actix_web::{HttpResponse, web};
 use crm_domain::clients::{CLIENT_LIST_SPEC, Client, ClientId, ClientInput, ClientPatch};
 use uuid::Uuid;
 
+crate::list_params::list_params! {
+    /// `GET /clients` and `GET /clients/{id}/sub-clients`.
+    Clients = crm_domain::clients::CLIENT_LIST_SPEC, search = "name, email and phone";
+}
+
 #[utoipa::path(get, path = "/clients", tag = "clients",
-    params(crate::list_params::Clients),
+    params(Clients),
     responses((status = 200, description = "One page", body = PageDto<Client>)))]
 pub async fn list(
     auth: Auth<ClientsRead>,
@@ -86,7 +91,7 @@ pub async fn delete(
 
 /// The client's direct children.
 #[utoipa::path(get, path = "/clients/{id}/sub-clients", tag = "clients",
-    params(("id" = Uuid, Path), crate::list_params::Clients),
+    params(("id" = Uuid, Path), Clients),
     responses((status = 200, description = "One page", body = PageDto<Client>)))]
 pub async fn sub_clients(
     auth: Auth<ClientsRead>,

@@ -5,7 +5,7 @@ use crm_domain::clients::{CONTACT_LIST_SPEC, Contact, ContactId, ContactInput, C
 super::client_records! {
     service: contacts, handlers: [list_contacts, create_contact, get_contact, update_contact, delete_contact],
     id: ContactId, record: Contact, input: ContactInput, patch: ContactPatch,
-    spec: CONTACT_LIST_SPEC, params: crate::list_params::Contacts,
+    spec: CONTACT_LIST_SPEC, search: "name, email and phone",
     collection: "/clients/{id}/contacts", item: "/clients/{id}/contacts/{contact_id}",
     item_id: "contact_id",
     create_doc: "Add a contact; `is_primary: true` makes it the one primary contact.",

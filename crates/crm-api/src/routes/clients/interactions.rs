@@ -8,7 +8,7 @@ super::client_records! {
     service: interactions,
     handlers: [list_interactions, create_interaction, get_interaction, update_interaction, delete_interaction],
     id: InteractionId, record: Interaction, input: InteractionInput,
-    patch: InteractionPatch, spec: INTERACTION_LIST_SPEC, params: crate::list_params::Interactions,
+    patch: InteractionPatch, spec: INTERACTION_LIST_SPEC, search: "summary",
     collection: "/clients/{id}/interactions",
     item: "/clients/{id}/interactions/{interaction_id}", item_id: "interaction_id",
     create_doc: "Record a call, email, meeting or note with the client.",

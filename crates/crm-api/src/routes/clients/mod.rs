@@ -88,7 +88,7 @@ macro_rules! client_records {
     (
         service: $svc:ident, handlers: [$list:ident, $create:ident, $get:ident, $update:ident, $delete:ident],
         id: $id:ident, record: $rec:ty, input: $input:ty, patch: $patch:ty,
-        spec: $spec:expr, params: $params:path,
+        spec: $spec:expr, search: $search:literal,
         collection: $coll:tt, item: $item:tt, item_id: $item_id:tt,
         create_doc: $create_doc:tt, what: $what:tt, got: $got:tt, updated: $updated:tt,
     ) => {
@@ -102,8 +102,13 @@ macro_rules! client_records {
         use crm_domain::clients::ClientId;
         use uuid::Uuid;
 
+        crate::list_params::list_params! {
+            /// The query parameters of the list.
+            ListParams = $spec, search = $search;
+        }
+
         #[utoipa::path(get, path = $coll, tag = "clients",
-            params(("id" = Uuid, Path), $params),
+            params(("id" = Uuid, Path), ListParams),
             responses((status = 200, description = "One page", body = PageDto<$rec>)))]
         pub async fn $list(
             auth: Auth<ClientsRead>,

@@ -16,6 +16,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+crate::list_params::list_params! {
+    /// `GET /departments`.
+    Departments = crm_domain::identity::DEPARTMENT_LIST_SPEC, search = "name and code";
+}
+
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "019bbbbb-b680-7ccd-8a14-876aeaff1a09",
@@ -59,7 +64,7 @@ impl From<&Department> for DepartmentDto {
 super::resource_handlers! {
     service: departments, id: DepartmentId, dto: DepartmentDto, location: "/api/v1/departments";
     #[utoipa::path(get, path = "/departments", tag = "departments",
-        params(crate::list_params::Departments),
+        params(Departments),
         responses((status = 200, description = "One page", body = PageDto<DepartmentDto>)))]
     fn list(DepartmentsRead, DEPARTMENT_LIST_SPEC);
     #[utoipa::path(post, path = "/departments", tag = "departments", request_body = DepartmentInput,

@@ -16,6 +16,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+crate::list_params::list_params! {
+    /// `GET /designations`.
+    Designations = crm_domain::identity::DESIGNATION_LIST_SPEC, search = "title";
+}
+
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "019bbbc0-4a60-70f3-83e1-b258fd724452",
@@ -56,7 +61,7 @@ impl From<&Designation> for DesignationDto {
 super::resource_handlers! {
     service: designations, id: DesignationId, dto: DesignationDto, location: "/api/v1/designations";
     #[utoipa::path(get, path = "/designations", tag = "designations",
-        params(crate::list_params::Designations),
+        params(Designations),
         responses((status = 200, description = "One page", body = PageDto<DesignationDto>)))]
     fn list_designations(DesignationsRead, DESIGNATION_LIST_SPEC);
     #[utoipa::path(post, path = "/designations", tag = "designations", request_body = DesignationInput,

@@ -14,6 +14,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+crate::list_params::list_params! {
+    /// `GET /roles`.
+    Roles = crm_domain::identity::ROLE_LIST_SPEC, search = "name and description";
+}
+
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "019bb138-11f4-78c9-a6ce-ab360512bd13",
@@ -74,7 +79,7 @@ pub struct PermissionDto {
 super::resource_handlers! {
     service: roles, id: RoleId, dto: RoleDto, location: "/api/v1/roles";
     #[utoipa::path(get, path = "/roles", tag = "roles",
-        params(crate::list_params::Roles),
+        params(Roles),
         responses((status = 200, description = "One page", body = PageDto<RoleDto>)))]
     fn list(RolesRead, ROLE_LIST_SPEC);
     /// A custom role. The caller must hold every permission it grants.

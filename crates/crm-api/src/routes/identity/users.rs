@@ -14,6 +14,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+crate::list_params::list_params! {
+    /// `GET /users`.
+    Users = crm_domain::identity::USER_LIST_SPEC, search = "name and email";
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
@@ -43,7 +48,7 @@ pub struct UserRoles {
 
 /// Users of the organization (`users:read:own` sees only itself).
 #[utoipa::path(get, path = "/users", tag = "users",
-    params(crate::list_params::Users),
+    params(Users),
     responses((status = 200, description = "One page", body = PageDto<UserDto>)))]
 pub async fn list(
     auth: Auth<UsersRead>,

@@ -18,9 +18,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+crate::list_params::list_params! {
+    /// `GET /deals`.
+    Deals = crm_sales::deals::DEAL_LIST_SPEC, search = "title";
+}
+
 handlers! { service: deals, id: DealId, location: "/api/v1/deals";
     #[utoipa::path(get, path = "/deals", tag = "deals",
-        params(crate::list_params::Deals),
+        params(Deals),
         responses((status = 200, description = "One page", body = PageDto<Deal>)))]
     list list_deals(DealsRead, DEAL_LIST_SPEC);
 

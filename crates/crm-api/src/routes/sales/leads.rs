@@ -15,9 +15,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+crate::list_params::list_params! {
+    /// `GET /leads`.
+    Leads = crm_sales::leads::LEAD_LIST_SPEC, search = "name, email and company";
+}
+
 handlers! { service: leads, id: LeadId, location: "/api/v1/leads";
     #[utoipa::path(get, path = "/leads", tag = "leads",
-        params(crate::list_params::Leads),
+        params(Leads),
         responses((status = 200, description = "One page", body = PageDto<Lead>)))]
     list list_leads(LeadsRead, LEAD_LIST_SPEC);
 

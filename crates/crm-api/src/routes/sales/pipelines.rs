@@ -13,8 +13,13 @@ use crm_sales::pipelines::{
 };
 use uuid::Uuid;
 
+crate::list_params::list_params! {
+    /// `GET /pipelines`.
+    Pipelines = crm_sales::pipelines::PIPELINE_LIST_SPEC, search = "name";
+}
+
 handlers! { service: pipelines, id: PipelineId, location: "/api/v1/pipelines";
-    #[utoipa::path(get, path = "/pipelines", tag = "pipelines", params(crate::list_params::Pipelines),
+    #[utoipa::path(get, path = "/pipelines", tag = "pipelines", params(Pipelines),
         responses((status = 200, description = "One page (the default pipeline always exists)", body = PageDto<Pipeline>)))]
     list list_pipelines(PipelinesRead, PIPELINE_LIST_SPEC);
 

@@ -13,9 +13,14 @@ use crm_sales::quotations::{
 };
 use uuid::Uuid;
 
+crate::list_params::list_params! {
+    /// `GET /quotations`.
+    Quotations = crm_sales::quotations::QUOTATION_LIST_SPEC, search = "number";
+}
+
 handlers! { service: quotations, id: QuotationId, location: "/api/v1/quotations";
     #[utoipa::path(get, path = "/quotations", tag = "quotations",
-        params(crate::list_params::Quotations),
+        params(Quotations),
         responses((status = 200, description = "One page", body = PageDto<Quotation>)))]
     list list_quotations(QuotationsRead, QUOTATION_LIST_SPEC);
 

@@ -10,6 +10,11 @@ use crm_domain::clients::ClientId;
 use crm_sales::tracking::{ClientSummary, TIMELINE_LIST_SPEC, TimelineItem};
 use uuid::Uuid;
 
+crate::list_params::list_params! {
+    /// `GET /clients/{id}/timeline`.
+    Timeline = crm_sales::tracking::TIMELINE_LIST_SPEC, search = "nothing";
+}
+
 /// Open deals (count and value per currency), won value, last interaction, quotations by status.
 #[utoipa::path(get, path = "/clients/{id}/summary", tag = "clients", params(("id" = Uuid, Path)),
     responses((status = 200, description = "The client's figures", body = ClientSummary)))]
@@ -29,7 +34,7 @@ pub async fn client_summary(
 /// Interactions, deals, quotations and audit entries of the client, newest first; the audit
 /// entries include those of the client's deals and quotations the caller may read.
 #[utoipa::path(get, path = "/clients/{id}/timeline", tag = "clients",
-    params(("id" = Uuid, Path), crate::list_params::Timeline),
+    params(("id" = Uuid, Path), Timeline),
     responses((status = 200, description = "One page", body = PageDto<TimelineItem>)))]
 pub async fn client_timeline(
     auth: Auth<ClientsRead>,
