@@ -24,22 +24,21 @@ mod tx;
 mod webhook_repo;
 
 pub use activity_repo::SqlActivityRepository;
-pub use clients::{SqlClientRepository, SqlContactRepository, SqlInteractionRepository};
 pub use connect::{Database, DbSettings, describe_connect_error, redact_url};
 pub use events_repo::SqlEventRepository;
 pub use files_repo::{SqlBlobRepository, SqlFileRepository};
 pub use idempotency_repo::SqlIdempotencyStore;
 pub use identity::{
-    SqlDepartmentRepository, SqlDesignationRepository, SqlOrganizationRepository,
-    SqlRefreshTokenRepository, SqlRoleRepository, SqlUserRepository, SqlVerificationCodeRepository,
+    SqlOrganizationRepository, SqlRefreshTokenRepository, SqlRoleRepository, SqlUserRepository,
+    SqlVerificationCodeRepository,
 };
 pub use jobs_repo::{SqlCleanup, SqlJobClaims};
 pub use notifications_repo::{Delivery, SqlNotificationFeed, SqlNotificationRepository};
 pub use outbox_repo::SqlOutboxRepository;
 pub use records::SqlRecords;
 pub use sales::{
-    SqlClientTrackingRepository, SqlDealRepository, SqlDocumentCounterRepository,
-    SqlLeadRepository, SqlPipelineRepository, SqlQuotationRepository,
+    SqlClientTrackingRepository, SqlDocumentCounterRepository, SqlPipelineRepository,
+    SqlQuotationRepository,
 };
 pub use statements::StatementLog;
 pub use tx::SqlTxManager;

@@ -1,7 +1,7 @@
 //! `Records<T>` (the domain's per-organization record port) implemented once, for every table
 //! that declares itself [`Stored`]: create, get, get for update, list, versioned update and
 //! delete are the helpers of `rows.rs` and `keyset.rs`, so a resource's repository declares
-//! only its conversions and what is special about it.
+//! only its entity, its conversions and what is special about it.
 
 use crate::error::store_err;
 use crate::keyset::{self, ListColumns};

@@ -71,16 +71,16 @@ pub trait Tenanted: EntityTrait {
     const FIXED: &'static [Self::Column] = &[];
 }
 
-/// `impl Tenanted` for the entity module `$entity` (columns `id`, `organization_id`, `version`),
-/// with the columns an update never writes: `tenanted!(contact: [ClientId, CreatedAt]);`.
+/// In a repository file that declares its entity (columns `id`, `organization_id`, `version`):
+/// `impl Tenanted for Entity`, with the columns an update never writes:
+/// `tenanted!([ClientId, CreatedAt]);`.
 macro_rules! tenanted {
-    ($entity:ident: [$($fixed:ident),*]) => {
-        impl $crate::rows::Tenanted for $crate::entities::$entity::Entity {
-            const ID: Self::Column = $crate::entities::$entity::Column::Id;
-            const ORGANIZATION: Self::Column = $crate::entities::$entity::Column::OrganizationId;
-            const VERSION: Self::Column = $crate::entities::$entity::Column::Version;
-            const FIXED: &'static [Self::Column] =
-                &[$($crate::entities::$entity::Column::$fixed),*];
+    ([$($fixed:ident),*]) => {
+        impl $crate::rows::Tenanted for Entity {
+            const ID: Self::Column = Column::Id;
+            const ORGANIZATION: Self::Column = Column::OrganizationId;
+            const VERSION: Self::Column = Column::Version;
+            const FIXED: &'static [Self::Column] = &[$(Column::$fixed),*];
         }
     };
 }

@@ -86,14 +86,15 @@ impl StoredAs<Option<String>> for Option<EmailAddress> {
     }
 }
 
-/// A row of the table `$table` (entity module `$entity`) read as the record `$record`, field
-/// by field with [`StoredAs`] (`TryFrom<Model>`; a value that no longer makes a valid field is
-/// a corrupt row), and the record as its row (`to_row`, for [`crate::records::Stored::row`]).
+/// In a repository file that declares its entity (`Model`, `ActiveModel`): a row of the table
+/// `$table` read as the record `$record`, field by field with [`StoredAs`] (`TryFrom<Model>`; a
+/// value that no longer makes a valid field is a corrupt row), and the record as its row
+/// (`to_row`, for [`crate::records::Stored::row`]).
 macro_rules! stored_record {
-    ($record:ident, $entity:ident, $table:literal { $($field:ident),* $(,)? }) => {
-        impl TryFrom<$crate::entities::$entity::Model> for $record {
+    ($record:ident, $table:literal { $($field:ident),* $(,)? }) => {
+        impl TryFrom<Model> for $record {
             type Error = crm_domain::StoreError;
-            fn try_from(m: $crate::entities::$entity::Model) -> Result<Self, Self::Error> {
+            fn try_from(m: Model) -> Result<Self, Self::Error> {
                 use $crate::stored::StoredAs;
                 let id = m.id;
                 Ok($record {
@@ -104,11 +105,9 @@ macro_rules! stored_record {
         }
 
         /// The record as its row: what `create` inserts and `update` writes.
-        fn to_row(
-            r: &$record,
-        ) -> Result<$crate::entities::$entity::ActiveModel, crm_domain::StoreError> {
+        fn to_row(r: &$record) -> Result<ActiveModel, crm_domain::StoreError> {
             use $crate::stored::StoredAs;
-            Ok($crate::entities::$entity::ActiveModel {
+            Ok(ActiveModel {
                 $($field: sea_orm::ActiveValue::Set(StoredAs::store(&r.$field)?),)*
             })
         }

@@ -10,9 +10,10 @@ mod support;
 use support::{TestDb, all_pages, in_tx, query_for, unique};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use crm_db::clients::{SqlClientRepository, SqlInteractionRepository};
+use crm_db::sales::{SqlDealRepository, SqlLeadRepository};
 use crm_db::{
-    Migrator, MigratorTrait, SqlActivityRepository, SqlClientRepository, SqlDealRepository,
-    SqlDocumentCounterRepository, SqlInteractionRepository, SqlLeadRepository,
+    Migrator, MigratorTrait, SqlActivityRepository, SqlDocumentCounterRepository,
     SqlPipelineRepository, SqlQuotationRepository, SqlTxManager, SqlUserRepository,
 };
 use crm_domain::activity::{ActivityRepository, NewActivity};

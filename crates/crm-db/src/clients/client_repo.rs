@@ -1,5 +1,4 @@
 use super::delete_err;
-use crate::entities::client::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
@@ -12,15 +11,44 @@ use crm_domain::identity::EmailAddress;
 use crm_domain::kernel::clock;
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Txn, UserId};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, Select,
-};
+use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{ActiveValue::Set, DatabaseTransaction};
 
-impl TryFrom<client::Model> for Client {
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "clients")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub organization_id: Uuid,
+    pub name: String,
+    /// `company` or `individual`.
+    pub kind: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub industry: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub owner_id: Uuid,
+    pub status: String,
+    /// A JSON array of strings.
+    pub tags: Json,
+    pub address: Option<String>,
+    /// `prospect` or `customer`.
+    pub lifecycle: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl TryFrom<Model> for Client {
     type Error = StoreError;
-    fn try_from(m: client::Model) -> Result<Self, StoreError> {
+    fn try_from(m: Model) -> Result<Self, StoreError> {
         let bad = |e: &dyn std::fmt::Display| corrupt("client", m.id, e);
         Ok(Client {
             id: ClientId(m.id),
@@ -47,13 +75,13 @@ impl TryFrom<client::Model> for Client {
     }
 }
 
-crate::rows::tenanted!(client: [CreatedAt]);
+crate::rows::tenanted!([CreatedAt]);
 
 impl Tree for Entity {
-    fn id(row: &client::Model) -> uuid::Uuid {
+    fn id(row: &Model) -> uuid::Uuid {
         row.id
     }
-    fn parent(row: &client::Model) -> Option<uuid::Uuid> {
+    fn parent(row: &Model) -> Option<uuid::Uuid> {
         row.parent_id
     }
 }

@@ -1,5 +1,4 @@
-use crate::entities::contact::{ActiveModel, Column, Entity};
-use crate::entities::interaction;
+use crate::clients::interaction_repo as interaction;
 use crate::error::store_err;
 use crate::keyset::ListColumns;
 use crate::records::{SqlRecords, Stored};
@@ -8,18 +7,37 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::{ClientId, Contact, ContactId, PrimaryContacts};
 use crm_domain::{OrganizationId, StoreError, Txn};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-    UpdateMany,
-};
+use sea_orm::entity::prelude::*;
+use sea_orm::{DatabaseTransaction, QueryOrder, QuerySelect, UpdateMany};
 
-crate::stored::stored_record!(Contact, contact, "contact" {
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "contacts")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub organization_id: Uuid,
+    pub client_id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    pub is_primary: bool,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+crate::stored::stored_record!(Contact, "contact" {
     id, organization_id, client_id, name, email, phone, title, is_primary, created_at,
     updated_at, version,
 });
 
-crate::rows::tenanted!(contact: [ClientId, CreatedAt]);
+crate::rows::tenanted!([ClientId, CreatedAt]);
 
 impl Stored for Entity {
     type Record = Contact;

@@ -1,4 +1,3 @@
-use crate::entities::interaction::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
 use crate::keyset::ListColumns;
 use crate::records::{SqlRecords, Stored};
@@ -7,11 +6,35 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::clients::{ClientId, ContactId, Interaction, InteractionId, InteractionRepository};
 use crm_domain::{OrganizationId, StoreError, UserId};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue::Set, QueryOrder};
 
-impl TryFrom<interaction::Model> for Interaction {
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "interactions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub organization_id: Uuid,
+    pub client_id: Uuid,
+    /// `call`, `email`, `meeting` or `note`.
+    pub kind: String,
+    pub summary: String,
+    pub occurred_at: DateTimeUtc,
+    pub contact_id: Option<Uuid>,
+    pub owner_id: Uuid,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl TryFrom<Model> for Interaction {
     type Error = StoreError;
-    fn try_from(m: interaction::Model) -> Result<Self, StoreError> {
+    fn try_from(m: Model) -> Result<Self, StoreError> {
         Ok(Interaction {
             id: InteractionId(m.id),
             organization_id: OrganizationId(m.organization_id),
@@ -31,7 +54,7 @@ impl TryFrom<interaction::Model> for Interaction {
     }
 }
 
-crate::rows::tenanted!(interaction: [ClientId, OwnerId, CreatedAt]);
+crate::rows::tenanted!([ClientId, OwnerId, CreatedAt]);
 
 impl Stored for Entity {
     type Record = Interaction;

@@ -2,14 +2,14 @@
 
 mod client_repo;
 mod contact_repo;
-mod interaction_repo;
+pub(crate) mod interaction_repo;
 
 /// Clients, with their `ClientRepository` queries.
-pub type SqlClientRepository = crate::SqlRecords<crate::entities::client::Entity>;
+pub type SqlClientRepository = crate::SqlRecords<client_repo::Entity>;
 /// Contacts, with their `PrimaryContacts` queries.
-pub type SqlContactRepository = crate::SqlRecords<crate::entities::contact::Entity>;
+pub type SqlContactRepository = crate::SqlRecords<contact_repo::Entity>;
 /// Interactions, with their `InteractionRepository` queries.
-pub type SqlInteractionRepository = crate::SqlRecords<crate::entities::interaction::Entity>;
+pub type SqlInteractionRepository = crate::SqlRecords<interaction_repo::Entity>;
 
 use crate::error::store_err;
 use crm_domain::activity::ActivityRepository;

@@ -1,21 +1,18 @@
-//! sea-orm entities. Private to this crate: rows become domain types in the repositories.
+//! sea-orm entities of the tables that are not one `Stored` record's: tables several
+//! repositories share (activities, users, the outbox, webhooks, …) and those with a repository
+//! of their own. A `Stored` record's entity is declared in its repository file
+//! (`clients/contact_repo.rs`, …). Private to this crate: rows become domain types in the
+//! repositories.
 
 pub mod activity;
-pub mod client;
 pub mod code_request;
-pub mod contact;
-pub mod deal;
 pub mod deal_stage_history;
-pub mod department;
-pub mod designation;
 pub mod document_counter;
 pub mod event;
 pub mod file;
 pub mod file_blob;
 pub mod idempotency_key;
-pub mod interaction;
 pub mod job_run;
-pub mod lead;
 pub mod notification;
 pub mod notification_preference;
 pub mod notification_stream_ticket;

@@ -1,5 +1,5 @@
-use crate::entities::department::{self, ActiveModel, Column, Entity};
-use crate::entities::{designation, user};
+use crate::entities::user;
+use crate::identity::designations as designation;
 use crate::keyset::ListColumns;
 use crate::records::{SqlRecords, Stored};
 use crate::rows::{Tree, ancestors, ensure_none};
@@ -7,19 +7,40 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::identity::{Department, DepartmentId, DepartmentRepository};
 use crm_domain::{OrganizationId, StoreError, Txn};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Select};
+use sea_orm::DatabaseTransaction;
+use sea_orm::entity::prelude::*;
 
-crate::stored::stored_record!(Department, department, "department" {
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "departments")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub organization_id: Uuid,
+    pub name: String,
+    pub code: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub head_user_id: Option<Uuid>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+crate::stored::stored_record!(Department, "department" {
     id, organization_id, name, code, parent_id, head_user_id, created_at, updated_at, version,
 });
 
-crate::rows::tenanted!(department: [CreatedAt]);
+crate::rows::tenanted!([CreatedAt]);
 
 impl Tree for Entity {
-    fn id(row: &department::Model) -> uuid::Uuid {
+    fn id(row: &Model) -> uuid::Uuid {
         row.id
     }
-    fn parent(row: &department::Model) -> Option<uuid::Uuid> {
+    fn parent(row: &Model) -> Option<uuid::Uuid> {
         row.parent_id
     }
 }

@@ -1,17 +1,36 @@
-use crate::entities::designation::{ActiveModel, Column, Entity};
 use crate::entities::user;
 use crate::keyset::ListColumns;
 use crate::records::Stored;
 use crm_domain::OrganizationId;
 use crm_domain::StoreError;
 use crm_domain::identity::Designation;
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Select};
+use sea_orm::DatabaseTransaction;
+use sea_orm::entity::prelude::*;
 
-crate::stored::stored_record!(Designation, designation, "designation" {
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "designations")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub organization_id: Uuid,
+    pub title: String,
+    pub department_id: Option<Uuid>,
+    pub level: Option<i32>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+crate::stored::stored_record!(Designation, "designation" {
     id, organization_id, title, department_id, level, created_at, updated_at, version,
 });
 
-crate::rows::tenanted!(designation: [CreatedAt]);
+crate::rows::tenanted!([CreatedAt]);
 
 impl Stored for Entity {
     type Record = Designation;

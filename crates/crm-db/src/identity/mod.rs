@@ -11,9 +11,9 @@ mod users;
 
 pub use codes::SqlVerificationCodeRepository;
 /// Departments, with their `DepartmentRepository` queries.
-pub type SqlDepartmentRepository = crate::SqlRecords<crate::entities::department::Entity>;
+pub type SqlDepartmentRepository = crate::SqlRecords<departments::Entity>;
 /// Designations.
-pub type SqlDesignationRepository = crate::SqlRecords<crate::entities::designation::Entity>;
+pub type SqlDesignationRepository = crate::SqlRecords<designations::Entity>;
 pub use organizations::SqlOrganizationRepository;
 pub use refresh_tokens::SqlRefreshTokenRepository;
 pub use roles::SqlRoleRepository;

@@ -1,6 +1,5 @@
 use super::{count, count_star, get, sum_i64};
 use super::{delete_children, delete_err, unreferenced};
-use crate::entities::deal::{self, ActiveModel, Column, Entity};
 use crate::entities::{deal_stage_history as history, quotation};
 use crate::error::store_err;
 use crate::keyset::ListColumns;
@@ -17,15 +16,43 @@ use crm_sales::deals::{
 use crm_sales::leads::LeadId;
 use crm_sales::pipelines::{PipelineId, StageId};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
-};
+use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::{ExprTrait, Query};
+use sea_orm::{Condition, DatabaseTransaction, DbBackend, QueryOrder, QuerySelect};
 
-impl TryFrom<deal::Model> for Deal {
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "deals")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub organization_id: Uuid,
+    pub title: String,
+    pub client_id: Option<Uuid>,
+    pub lead_id: Option<Uuid>,
+    pub pipeline_id: Uuid,
+    pub stage_id: Uuid,
+    pub amount: i64,
+    pub currency: String,
+    pub probability: i32,
+    pub expected_close_date: Option<Date>,
+    pub owner_id: Uuid,
+    /// `open`, `won` or `lost`.
+    pub status: String,
+    pub lost_reason: Option<String>,
+    pub closed_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl TryFrom<Model> for Deal {
     type Error = StoreError;
-    fn try_from(m: deal::Model) -> Result<Self, StoreError> {
+    fn try_from(m: Model) -> Result<Self, StoreError> {
         let status = m
             .status
             .parse::<DealStatus>()
@@ -54,7 +81,7 @@ impl TryFrom<deal::Model> for Deal {
     }
 }
 
-crate::rows::tenanted!(deal: [CreatedAt]);
+crate::rows::tenanted!([CreatedAt]);
 
 impl Stored for Entity {
     type Record = Deal;

@@ -1,5 +1,4 @@
 use super::delete_err;
-use crate::entities::lead::{self, ActiveModel, Column, Entity};
 use crate::error::store_err;
 use crate::keyset::ListColumns;
 use crate::records::{SqlRecords, Stored, owned};
@@ -11,11 +10,42 @@ use crm_domain::{OrganizationId, StoreError, UserId};
 use crm_sales::deals::DealId;
 use crm_sales::leads::{Lead, LeadId, LeadRepository, LeadStatus};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Select};
+use sea_orm::QuerySelect;
+use sea_orm::entity::prelude::*;
 
-impl TryFrom<lead::Model> for Lead {
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "leads")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+    pub organization_id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    /// The email while the lead is open, NULL otherwise (unique per organization).
+    pub open_email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub source: Option<String>,
+    pub status: String,
+    pub owner_id: Uuid,
+    pub estimated_amount: Option<i64>,
+    pub currency: Option<String>,
+    pub score: Option<i32>,
+    pub converted_client_id: Option<Uuid>,
+    pub converted_deal_id: Option<Uuid>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl TryFrom<Model> for Lead {
     type Error = StoreError;
-    fn try_from(m: lead::Model) -> Result<Self, StoreError> {
+    fn try_from(m: Model) -> Result<Self, StoreError> {
         let bad = |e: &dyn std::fmt::Display| corrupt("leads", m.id, e);
         let email = m
             .email
@@ -55,7 +85,7 @@ impl TryFrom<lead::Model> for Lead {
     }
 }
 
-crate::rows::tenanted!(lead: [CreatedAt]);
+crate::rows::tenanted!([CreatedAt]);
 
 impl Stored for Entity {
     type Record = Lead;

@@ -10,9 +10,9 @@ mod tracking;
 
 pub use counters::SqlDocumentCounterRepository;
 /// Deals, with their `DealRepository` queries.
-pub type SqlDealRepository = crate::SqlRecords<crate::entities::deal::Entity>;
+pub type SqlDealRepository = crate::SqlRecords<deals::Entity>;
 /// Leads, with their `LeadRepository` queries.
-pub type SqlLeadRepository = crate::SqlRecords<crate::entities::lead::Entity>;
+pub type SqlLeadRepository = crate::SqlRecords<leads::Entity>;
 pub use pipelines::SqlPipelineRepository;
 pub use quotations::SqlQuotationRepository;
 pub use tracking::SqlClientTrackingRepository;
@@ -58,7 +58,7 @@ pub fn ports(
         counters: Arc::new(SqlDocumentCounterRepository::new(db.clone())),
         tracking: Arc::new(SqlClientTrackingRepository::new(db.clone())),
         clients,
-        client_lifecycle: Arc::new(crate::SqlClientRepository::new(db.clone())),
+        client_lifecycle: Arc::new(crate::clients::SqlClientRepository::new(db.clone())),
         users,
         activities,
         clock,

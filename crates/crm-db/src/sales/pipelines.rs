@@ -2,10 +2,11 @@ use super::{
     children_of, delete_children, delete_row, one, unreferenced, update_at_version, with_children,
 };
 use crate::entities::pipeline::{self, ActiveModel, Column, Entity};
-use crate::entities::{deal, pipeline_stage};
+use crate::entities::pipeline_stage;
 use crate::error::store_err;
 use crate::keyset::{self, ListColumns};
 use crate::rows::{db_version, locked};
+use crate::sales::deals as deal;
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -3,9 +3,11 @@
 //! client and of its deals and quotations) for the timeline.
 
 use super::{count, count_star, get, sum_i64};
-use crate::entities::{activity, deal, interaction, quotation};
+use crate::clients::interaction_repo as interaction;
+use crate::entities::{activity, quotation};
 use crate::error::store_err;
 use crate::keyset::to_value;
+use crate::sales::deals as deal;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::clients::ClientId;
