@@ -9,8 +9,11 @@ use crm_domain::kernel::clock;
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::notifications::Notifier;
 use crm_domain::{ActivityId, OrganizationId, StoreError, Txn, UserId};
-use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, PostgresQueryBuilder, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
+    Statement,
+};
 use uuid::Uuid;
 
 #[derive(Clone)]
@@ -62,9 +65,13 @@ impl ActivityRepository for SqlActivityRepository {
         let event_type = entry.event_type();
         // Who is told of it; nobody (no statement more) for most writes.
         let notices = self.notifier.notices(&entry);
-        // Marked for the webhook relay in the same statement when the organization has an
-        // active webhook: no extra round trip, and nothing at all without webhooks.
-        let relay = if event_type.is_some() {
+        // Queued for the webhook relay by the same statement when the organization has an
+        // active webhook: no extra round trip, and nothing at all without webhooks. On
+        // PostgreSQL the statement also writes the `event_relay` row (migration
+        // `relay_queue`); elsewhere the entry carries the `relay` mark.
+        let queued =
+            event_type.is_some() && self.db.get_database_backend() == DatabaseBackend::Postgres;
+        let relay = if event_type.is_some() && !queued {
             Expr::exists(
                 Query::select()
                     .expr(Expr::val(1))
@@ -106,10 +113,21 @@ impl ActivityRepository for SqlActivityRepository {
             ])
             .map_err(|e| StoreError::Unexpected(e.to_string()))?
             .to_owned();
-        sql(tx.as_mut())?
-            .execute(&insert)
-            .await
-            .map_err(store_err)?;
+        let db = sql(tx.as_mut())?;
+        if queued {
+            let (audit, values) = insert.build(PostgresQueryBuilder);
+            let statement = format!(
+                "WITH a AS ({audit} RETURNING id, organization_id) \
+                 INSERT INTO event_relay (activity_id) SELECT a.id FROM a WHERE EXISTS \
+                 (SELECT 1 FROM webhooks w WHERE w.organization_id = a.organization_id \
+                 AND w.is_active)"
+            );
+            let statement =
+                Statement::from_sql_and_values(DatabaseBackend::Postgres, statement, values);
+            db.execute_raw(statement).await.map_err(store_err)?;
+        } else {
+            db.execute(&insert).await.map_err(store_err)?;
+        }
         if !notices.is_empty() {
             crate::notifications_repo::write(sql(tx.as_mut())?, &self.notifier, notices).await?;
         }

@@ -26,8 +26,8 @@ use crm_domain::webhooks::{
 use crm_domain::{OrganizationId, StoreError, TxManager, Txn};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Statement, TryGetableMany,
 };
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -263,14 +263,6 @@ impl DeliveryRepository for SqlDeliveryRepository {
         use activity::Column as A;
         let mut tx = self.tx.begin().await?;
         let db = sql(tx.as_mut())?;
-        let marked = activity::Entity::find()
-            .select_only()
-            .columns([A::Id, A::OrganizationId, A::ActorId, A::EventType])
-            .columns([A::EntityType, A::EntityId, A::CreatedAt, A::Data])
-            // A literal, not a parameter: it is the partial index's own condition.
-            .filter(Expr::col(A::Relay).eq(Expr::cust("TRUE")))
-            .order_by_asc(A::Id)
-            .limit(u64::from(limit));
         type Marked = (
             Uuid,
             Uuid,
@@ -281,11 +273,41 @@ impl DeliveryRepository for SqlDeliveryRepository {
             DateTime<Utc>,
             Option<serde_json::Value>,
         );
-        let marked: Vec<Marked> = skip_locked(marked, self.db.get_database_backend())
-            .into_tuple()
-            .all(db)
-            .await
-            .map_err(store_err)?;
+        let backend = self.db.get_database_backend();
+        let marked: Vec<Marked> = if backend == DatabaseBackend::Postgres {
+            // The queue rows are claimed and removed by one statement (`= ANY(ARRAY(…))` keeps
+            // the removal on the primary key); it commits with the deliveries, so a crash
+            // before that leaves them for the next relay.
+            let claim = Statement::from_sql_and_values(
+                backend,
+                "WITH q AS (DELETE FROM event_relay WHERE activity_id = ANY(ARRAY( \
+                 SELECT activity_id FROM event_relay ORDER BY activity_id LIMIT $1 \
+                 FOR UPDATE SKIP LOCKED)) RETURNING activity_id) \
+                 SELECT a.id, a.organization_id, a.actor_id, a.event_type, a.entity_type, \
+                 a.entity_id, a.created_at, a.data FROM activities a \
+                 JOIN q ON a.id = q.activity_id ORDER BY a.id",
+                [i64::from(limit).into()],
+            );
+            let rows = db.query_all_raw(claim).await.map_err(store_err)?;
+            rows.iter()
+                .map(Marked::try_get_many_by_index)
+                .collect::<Result<_, _>>()
+                .map_err(|e| store_err(e.into()))?
+        } else {
+            let marked = activity::Entity::find()
+                .select_only()
+                .columns([A::Id, A::OrganizationId, A::ActorId, A::EventType])
+                .columns([A::EntityType, A::EntityId, A::CreatedAt, A::Data])
+                // A literal, not a parameter: it is the partial index's own condition.
+                .filter(Expr::col(A::Relay).eq(Expr::cust("TRUE")))
+                .order_by_asc(A::Id)
+                .limit(u64::from(limit));
+            skip_locked(marked, backend)
+                .into_tuple()
+                .all(db)
+                .await
+                .map_err(store_err)?
+        };
         if marked.is_empty() {
             tx.commit().await?;
             return Ok(Relayed::default());
@@ -363,12 +385,14 @@ impl DeliveryRepository for SqlDeliveryRepository {
                 .await
                 .map_err(store_err)?;
         }
-        activity::Entity::update_many()
-            .col_expr(A::Relay, Expr::value(false))
-            .filter(A::Id.is_in(ids))
-            .exec(db)
-            .await
-            .map_err(store_err)?;
+        if backend != DatabaseBackend::Postgres {
+            activity::Entity::update_many()
+                .col_expr(A::Relay, Expr::value(false))
+                .filter(A::Id.is_in(ids))
+                .exec(db)
+                .await
+                .map_err(store_err)?;
+        }
         tx.commit().await?;
         Ok(Relayed { events, due })
     }
