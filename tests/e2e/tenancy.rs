@@ -75,11 +75,29 @@ fn minimal_body(method: &Method, path: &str) -> Option<Value> {
 
 /// Organization A's records, one per kind with an id route.
 struct Records {
-    ids: HashMap<&'static str, String>,
+    ids: HashMap<String, String>,
     /// Where each record is read, for the records that nest under another.
-    nested: HashMap<&'static str, String>,
+    nested: HashMap<String, String>,
     /// Records that only fill paths (no route reads one alone): webhook deliveries.
-    path_only: HashMap<&'static str, String>,
+    path_only: HashMap<String, String>,
+}
+
+/// The kinds of record `path` needs, one per `{param}`: `{id}` is the resource the path
+/// starts with, `{contact_id}` a contact (`contacts`), and so on.
+fn kinds_of(path: &str) -> Vec<String> {
+    let mut kinds = Vec::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..].find('}').map(|e| start + e).unwrap();
+        let param = &rest[start + 1..end];
+        kinds.push(if param == "id" {
+            resource_of(path).to_string()
+        } else {
+            format!("{}s", param.trim_end_matches("_id"))
+        });
+        rest = &rest[end + 1..];
+    }
+    kinds
 }
 
 impl Records {
@@ -153,12 +171,18 @@ impl Records {
             ("deals", &deal),
             ("quotations", &quotation),
         ] {
-            ids.insert(res, v["id"].as_str().unwrap().to_string());
+            ids.insert(res.into(), v["id"].as_str().unwrap().to_string());
         }
-        ids.insert("users", user.user_id.clone());
-        ids.insert("roles", role["id"].as_str().unwrap().to_string());
-        ids.insert("departments", dept["id"].as_str().unwrap().to_string());
-        ids.insert("designations", desig["id"].as_str().unwrap().to_string());
+        ids.insert("users".into(), user.user_id.clone());
+        ids.insert("roles".into(), role["id"].as_str().unwrap().to_string());
+        ids.insert(
+            "departments".into(),
+            dept["id"].as_str().unwrap().to_string(),
+        );
+        ids.insert(
+            "designations".into(),
+            desig["id"].as_str().unwrap().to_string(),
+        );
         let client_path = format!("/api/v1/clients/{}", ids["clients"]);
         let contact = create_as(
             app,
@@ -177,8 +201,8 @@ impl Records {
         let mut nested = HashMap::new();
         for (res, v) in [("contacts", &contact), ("interactions", &interaction)] {
             let id = v["id"].as_str().unwrap().to_string();
-            nested.insert(res, format!("{client_path}/{res}/{id}"));
-            ids.insert(res, id);
+            nested.insert(res.into(), format!("{client_path}/{res}/{id}"));
+            ids.insert(res.into(), id);
         }
         // A notification of A's user: a lead given to them by A's admin.
         create_as(
@@ -190,7 +214,7 @@ impl Records {
         .await;
         let mine = expect_json(app.get_as(&user.access, "/api/v1/notifications").await, 200).await;
         ids.insert(
-            "notifications",
+            "notifications".into(),
             mine["data"][0]["id"].as_str().unwrap().to_string(),
         );
         // Section 5: a webhook (its creation is its first event, delivered to it) and that
@@ -203,7 +227,7 @@ impl Records {
         )
         .await;
         let hook_id = hook["id"].as_str().unwrap().to_string();
-        ids.insert("webhooks", hook_id.clone());
+        ids.insert("webhooks".into(), hook_id.clone());
         let mut delivery = None;
         for _ in 0..100 {
             let page = expect_json(
@@ -223,7 +247,10 @@ impl Records {
         }
         let mut path_only = HashMap::new();
         // `{delivery_id}` is filled from the kind `deliverys`.
-        path_only.insert("deliverys", delivery.expect("the webhook's first delivery"));
+        path_only.insert(
+            "deliverys".into(),
+            delivery.expect("the webhook's first delivery"),
+        );
         Records {
             ids,
             nested,
@@ -236,29 +263,88 @@ impl Records {
     /// record has no fixture here fails the test, so a new module cannot be walked with ids
     /// that exist nowhere (which would prove nothing about tenancy).
     fn fill(&self, path: &str) -> String {
+        self.try_fill(path).unwrap_or_else(|kind| {
+            panic!("no fixture for {kind} (route {path}): add one to Records::create")
+        })
+    }
+
+    /// As [`Self::fill`], or the first kind without a record.
+    fn try_fill(&self, path: &str) -> Result<String, String> {
         let mut out = String::new();
         let mut rest = path;
-        while let Some(start) = rest.find('{') {
+        for kind in kinds_of(path) {
+            let start = rest.find('{').unwrap();
             let end = rest[start..].find('}').map(|e| start + e).unwrap();
-            let param = &rest[start + 1..end];
-            let kind = if param == "id" {
-                resource_of(path).to_string()
-            } else {
-                format!("{}s", param.trim_end_matches("_id"))
-            };
-            let Some(id) = self
+            let id = self
                 .ids
-                .get(kind.as_str())
-                .or_else(|| self.path_only.get(kind.as_str()))
-            else {
-                panic!("no fixture for {kind} (route {path}): add one to Records::create");
-            };
+                .get(&kind)
+                .or_else(|| self.path_only.get(&kind))
+                .ok_or(kind)?;
             out.push_str(&rest[..start]);
             out.push_str(id);
             rest = &rest[end + 1..];
         }
         out.push_str(rest);
-        out
+        Ok(out)
+    }
+
+    /// A record of each kind an id route needs that no fixture above made, created by POSTing
+    /// its collection the request example of the OpenAPI document with the references (`*_id`
+    /// fields) left out: a plain resource needs no fixture of its own, and its documented
+    /// example is shown to create a record. One that does not must have a fixture.
+    async fn create_documented(&mut self, app: &TestApp, admin: &Session, routes: &[Route]) {
+        let doc = expect_json(app.get("/api/v1/openapi.json").await, 200).await;
+        for r in routes {
+            for kind in kinds_of(&r.path) {
+                if self.ids.contains_key(&kind) || self.path_only.contains_key(&kind) {
+                    continue;
+                }
+                let suffix = format!("/{kind}");
+                let Some(collection) = routes
+                    .iter()
+                    .find(|c| c.method == Method::POST && c.path.ends_with(&suffix))
+                else {
+                    continue;
+                };
+                let body = &doc["paths"][&collection.path]["post"]["requestBody"];
+                let schema = &body["content"]["application/json"]["schema"];
+                let example = match schema["$ref"].as_str() {
+                    Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap()],
+                    None => schema,
+                }["example"]
+                    .clone();
+                let Value::Object(mut example) = example else {
+                    continue;
+                };
+                example.retain(|field, _| !field.ends_with("_id"));
+                let Ok(url) = self.try_fill(&collection.path) else {
+                    continue;
+                };
+                let res = app
+                    .send_as(
+                        Method::POST,
+                        &admin.access,
+                        &url,
+                        Some(&Value::Object(example)),
+                    )
+                    .await;
+                let status = res.status().as_u16();
+                let text = res.text().await.unwrap();
+                assert_eq!(
+                    status, 201,
+                    "no fixture for {kind}, and POST {url} with its documented example (references \
+                     left out) answered {text}: add one to Records::create"
+                );
+                let id = serde_json::from_str::<Value>(&text).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                if collection.path.contains('{') {
+                    self.nested.insert(kind.clone(), format!("{url}/{id}"));
+                }
+                self.ids.insert(kind, id);
+            }
+        }
     }
 
     /// Each record still exists, unchanged (version 1), for A's admin.
@@ -297,8 +383,9 @@ backend_tests!(
         let a = app.register_admin("Tenant A").await;
         let bb = app.register_admin("Tenant B").await;
         assert_ne!(a.organization_id, bb.organization_id);
-        let records = Records::create(&app, &a).await;
         let routes = route_table();
+        let mut records = Records::create(&app, &a).await;
+        records.create_documented(&app, &a, &routes).await;
         // Every route with an id, filled with A's records (a route without a fixture fails).
         let id_routes: Vec<_> = routes.iter().filter(|r| r.path.contains('{')).collect();
         assert!(id_routes.len() >= 40, "{} id routes", id_routes.len());
