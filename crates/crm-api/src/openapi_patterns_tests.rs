@@ -134,14 +134,48 @@ fn phone_website_and_email_patterns_match_their_validators() {
     agree("website", schema::opt_website(), 2048, |s| {
         text::website(Some(s)).is_ok()
     });
-    // The email pattern bounds its parts below the validator's 254 characters, which strings
-    // of this length do not reach.
-    agree("email", schema::email(), 40, |s| {
+    agree("email", schema::email(), 300, |s| {
         EmailAddress::parse(s).is_ok()
     });
-    agree("opt_email", schema::opt_email(), 40, |s| {
-        s.trim().is_empty() || EmailAddress::parse(s).is_ok()
+    agree("opt_email", schema::opt_email(), 300, |s| {
+        EmailAddress::parse_optional(s).is_ok()
     });
+}
+
+/// Addresses at each of the email rule's limits (64-character local part, 63-character label,
+/// 254 characters as sent), on both sides of them, and the shapes a fuzzer found.
+#[test]
+fn email_limits_are_the_documented_ones() {
+    let (required, optional) = (schema::email(), schema::opt_email());
+    let (accepts, accepts_opt) = (acceptor(&required), acceptor(&optional));
+    let label = |n: usize| "d".repeat(n);
+    let mut cases = vec![
+        format!("{}@x.io", "a".repeat(64)),
+        format!("{}@x.io", "a".repeat(65)),
+        format!("a@{}.io", label(63)),
+        format!("a@{}.io", label(64)),
+        format!(
+            "a@{}.{}.{}.{}.io",
+            label(10),
+            label(10),
+            label(10),
+            label(10)
+        ),
+        // A label of 41 characters, some outside the basic plane (found by Schemathesis).
+        format!("\u{c}Z\u{405cc}{{@\u{5d292}.{}😍", "é\u{bfaea}".repeat(20)),
+        "İ@x.io".to_string(),
+        format!(" {} ", " ".repeat(260)),
+    ];
+    // 254 and 255 characters in all, whitespace included.
+    for pad in [0, 1, 2] {
+        let body = format!("a@{}.{}.{}.{}", label(63), label(63), label(63), label(60));
+        cases.push(format!("{}{body}", " ".repeat(pad)));
+    }
+    for s in &cases {
+        assert_eq!(accepts(s), EmailAddress::parse(s).is_ok(), "email {s:?}");
+        let optional = EmailAddress::parse_optional(s).is_ok();
+        assert_eq!(accepts_opt(s), optional, "opt_email {s:?}");
+    }
 }
 
 #[test]

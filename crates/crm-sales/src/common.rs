@@ -22,10 +22,7 @@ use crm_domain::{
 
 /// An optional email address, normalised; blank means absent.
 pub(crate) fn email(raw: Option<&str>) -> Result<Option<EmailAddress>, ValueError> {
-    match raw.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => EmailAddress::parse(t).map(Some),
-    }
+    raw.map_or(Ok(None), EmailAddress::parse_optional)
 }
 
 pub(crate) fn currency(raw: &str) -> Result<Currency, ValueError> {

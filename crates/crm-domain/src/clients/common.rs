@@ -97,10 +97,7 @@ pub(crate) use client_record_use_cases;
 
 /// An optional email address; empty means absent.
 pub(crate) fn email(raw: Option<&str>) -> Result<Option<EmailAddress>, ValueError> {
-    match raw.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => EmailAddress::parse(t).map(Some),
-        None => Ok(None),
-    }
+    raw.map_or(Ok(None), EmailAddress::parse_optional)
 }
 
 /// Most tags a client may carry, and the longest tag.

@@ -15,40 +15,52 @@ use std::fmt;
 pub struct EmailAddress(String);
 
 impl EmailAddress {
-    /// RFC 5321 limit of a forward path.
+    /// RFC 5321 limit of a forward path, counted on the value as sent (surrounding whitespace
+    /// included), so that the OpenAPI document can state it as `maxLength`.
     pub const MAX_LEN: usize = 254;
+    /// RFC 5321 limit of a local part.
+    pub const MAX_LOCAL: usize = 64;
+    /// DNS limit of a label.
+    pub const MAX_LABEL: usize = 63;
 
-    /// Accepts `local@domain.tld`: one `@`, a non-empty local part, a domain of at least two
-    /// non-empty dot-separated labels, no whitespace or control characters, at most 254
-    /// characters once trimmed.
+    /// Accepts `local@domain.tld`: one `@`, a local part of 1 to 64 characters, a domain of at
+    /// least two dot-separated labels of 1 to 63 characters not starting or ending with `-`,
+    /// no whitespace or control characters inside, at most 254 characters as sent. Every
+    /// rule is one the OpenAPI document states (`kernel::openapi::email`).
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
-        let s = raw.trim().to_lowercase();
-        if s.is_empty() {
-            return Err(ValueError::new("required", "email is required"));
-        }
-        if s.chars().count() > Self::MAX_LEN {
+        Self::parse_optional(raw)?.ok_or_else(|| ValueError::new("required", "email is required"))
+    }
+
+    /// As [`Self::parse`], but blank is `None`.
+    pub fn parse_optional(raw: &str) -> Result<Option<Self>, ValueError> {
+        if raw.chars().count() > Self::MAX_LEN {
             return Err(ValueError::new(
                 "too_long",
                 "email is at most 254 characters",
             ));
+        }
+        let s = raw.trim();
+        if s.is_empty() {
+            return Ok(None);
         }
         let invalid = || ValueError::new("invalid", "email is not a valid address");
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
         let (local, domain) = s.split_once('@').ok_or_else(invalid)?;
-        if local.is_empty() || domain.contains('@') {
+        let length = |part: &str, max: usize| (1..=max).contains(&part.chars().count());
+        if !length(local, Self::MAX_LOCAL) || domain.contains('@') {
             return Err(invalid());
         }
         let labels: Vec<&str> = domain.split('.').collect();
         if labels.len() < 2
             || labels
                 .iter()
-                .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'))
+                .any(|l| !length(l, Self::MAX_LABEL) || l.starts_with('-') || l.ends_with('-'))
         {
             return Err(invalid());
         }
-        Ok(Self(s))
+        Ok(Some(Self(s.to_lowercase())))
     }
 
     pub fn as_str(&self) -> &str {
@@ -121,14 +133,32 @@ mod tests {
     }
 
     #[test]
-    fn length_limit_is_254() {
-        let local = "a".repeat(64);
-        let domain = format!("{}.io", "d".repeat(254 - 64 - 1 - 3));
+    fn length_limits_are_254_as_sent_64_per_local_part_and_63_per_label() {
+        let (local, label) = ("a".repeat(64), "d".repeat(63));
+        let domain = format!("{label}.{label}.{}.io", "d".repeat(58));
         let ok = format!("{local}@{domain}");
         assert_eq!(ok.len(), 254);
         assert!(EmailAddress::parse(&ok).is_ok());
-        let too_long = format!("{local}a@{domain}");
+        // The limit counts what was sent, surrounding whitespace included.
+        assert_eq!(
+            EmailAddress::parse(&format!(" {ok}")).unwrap_err().code,
+            "too_long"
+        );
+        let too_long = format!("{local}@{domain}a");
         assert_eq!(EmailAddress::parse(&too_long).unwrap_err().code, "too_long");
+        let long_local = format!("{local}a@x.io");
+        assert_eq!(
+            EmailAddress::parse(&long_local).unwrap_err().code,
+            "invalid"
+        );
+        let long_label = format!("ann@{label}d.io");
+        assert_eq!(
+            EmailAddress::parse(&long_label).unwrap_err().code,
+            "invalid"
+        );
+        assert!(EmailAddress::parse(&format!("ann@{label}.io")).is_ok());
+        assert!(EmailAddress::parse("ann@a.b.c.d.e.example.co.uk").is_ok());
+        assert_eq!(EmailAddress::parse_optional("  ").unwrap(), None);
     }
 
     #[test]

@@ -111,16 +111,16 @@ pub fn opt_website() -> RefOr<Schema> {
     )))
 }
 
-/// `EmailAddress::parse`: one `@`, a local part, a domain of at least two labels, none empty
-/// or starting or ending with `-`; no spaces or control characters. The server allows 254
-/// characters; the pattern bounds the parts (local part 64, up to four labels of 40) to stay
-/// under that, since `maxLength` would count the whitespace the server trims.
+/// `EmailAddress::parse`: one `@`, a local part of 1 to 64 characters, a domain of at least
+/// two labels of 1 to 63 characters, none starting or ending with `-`; no spaces or control
+/// characters inside; at most 254 characters as sent (`maxLength`, which counts the
+/// surrounding whitespace the server trims, as the server does).
 fn email_pattern(blank_ok: bool) -> String {
     let c = r"[^\s@.\x00-\x1F\x7F-\x9F]";
     let edge = r"[^\s@.\x00-\x1F\x7F-\x9F-]";
-    let label = format!("{edge}({c}{{0,38}}{edge})?");
+    let label = format!("{edge}({c}{{0,61}}{edge})?");
     let local = r"[^\s@\x00-\x1F\x7F-\x9F]{1,64}";
-    let address = format!(r"{local}@({label}\.){{1,3}}{label}");
+    let address = format!(r"{local}@({label}\.)+{label}");
     if blank_ok {
         format!(r"^\s*({address}\s*)?$")
     } else {
@@ -128,19 +128,27 @@ fn email_pattern(blank_ok: bool) -> String {
     }
 }
 
+fn email_string(nullable: bool, blank_ok: bool) -> RefOr<Schema> {
+    done(
+        string(nullable)
+            .max_length(Some(crate::identity::EmailAddress::MAX_LEN))
+            .pattern(Some(email_pattern(blank_ok))),
+    )
+}
+
 /// A required email address.
 pub fn email() -> RefOr<Schema> {
-    done(string(false).pattern(Some(email_pattern(false))))
+    email_string(false, false)
 }
 
 /// An email address where `null` leaves the field unchanged (a patch).
 pub fn email_or_null() -> RefOr<Schema> {
-    done(string(true).pattern(Some(email_pattern(false))))
+    email_string(true, false)
 }
 
 /// An email address where null or blank is none.
 pub fn opt_email() -> RefOr<Schema> {
-    done(string(true).pattern(Some(email_pattern(true))))
+    email_string(true, true)
 }
 
 /// `NewPassword::parse`: 8 to 1024 characters, taken as given.
