@@ -116,19 +116,6 @@ pub mod requirements {
         QuotationsDelete = "quotations":"delete";
     }
 
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn every_declared_permission_is_in_the_catalogue() {
-            for (res, act) in super::DECLARED {
-                assert!(
-                    crm_domain::identity::permissions::is_known(&format!("{res}:{act}")),
-                    "{res}:{act}"
-                );
-            }
-        }
-    }
-
     crm_domain::event_types! {
         "lead.created" => "A lead was created",
         "lead.updated" => "A lead was changed",

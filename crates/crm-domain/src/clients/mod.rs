@@ -83,19 +83,6 @@ pub mod requirements {
         ClientsDelete = "clients":"delete";
     }
 
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn every_declared_permission_is_in_the_catalogue() {
-            for (res, act) in super::DECLARED {
-                assert!(
-                    crate::identity::permissions::is_known(&format!("{res}:{act}")),
-                    "{res}:{act}"
-                );
-            }
-        }
-    }
-
     crate::event_types! {
         "client.created" => "A client was created",
         "client.updated" => "A client was changed (also when a won deal makes it a customer)",

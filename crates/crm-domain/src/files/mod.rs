@@ -32,16 +32,3 @@ crate::event_types! {
     "file.updated" => "A file's name, description or attachment was changed",
     "file.deleted" => "A file was deleted",
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_declared_permission_is_in_the_catalogue() {
-        for (res, act) in super::DECLARED {
-            assert!(
-                crate::identity::permissions::is_known(&format!("{res}:{act}")),
-                "{res}:{act}"
-            );
-        }
-    }
-}

@@ -132,19 +132,6 @@ pub mod requirements {
         DesignationsDelete = "designations":"delete";
     }
 
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn every_declared_permission_is_in_the_catalogue() {
-            for (res, act) in super::DECLARED {
-                assert!(
-                    super::super::permissions::is_known(&format!("{res}:{act}")),
-                    "{res}:{act}"
-                );
-            }
-        }
-    }
-
     crate::event_types! {
         "organization.created" => "An organization signed up",
         "organization.updated" => "The organization profile was changed",

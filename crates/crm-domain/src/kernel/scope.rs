@@ -39,6 +39,19 @@ macro_rules! requirements {
         )*
         /// Every `resource:action` this module declares, for the catalogue test.
         pub const DECLARED: &[(&str, &str)] = &[$(($res, $act)),*];
+
+        #[cfg(test)]
+        mod declared_permissions {
+            #[test]
+            fn every_declared_permission_is_in_the_catalogue() {
+                for (res, act) in super::DECLARED {
+                    assert!(
+                        $crate::identity::permissions::is_known(&format!("{res}:{act}")),
+                        "{res}:{act}"
+                    );
+                }
+            }
+        }
     };
 }
 
@@ -86,8 +99,8 @@ mod tests {
     use crate::kernel::ids::OrganizationId;
 
     requirements! {
-        ThingsRead = "things":"read";
-        ThingsWrite = "things":"write";
+        ThingsRead = "leads":"read";
+        ThingsWrite = "leads":"write";
     }
 
     struct Thing(UserId);
@@ -100,7 +113,7 @@ mod tests {
     #[test]
     fn own_scope_narrows_to_the_callers_records() {
         let org = OrganizationId::new();
-        let a = Actor::new(UserId::new(), org, ["things:read:own".to_string()]);
+        let a = Actor::new(UserId::new(), org, ["leads:read:own".to_string()]);
         assert_eq!(require::<ThingsRead>(&a).unwrap(), Scope::Own);
         assert!(require::<ThingsWrite>(&a).is_err());
         assert!(require_all::<ThingsRead>(&a).is_err());
@@ -112,7 +125,7 @@ mod tests {
             Some(DomainError::NotFound)
         );
         assert!(in_scope(&a, Scope::All, Thing(UserId::new())).is_ok());
-        assert_eq!(DECLARED, &[("things", "read"), ("things", "write")]);
-        assert_eq!(ThingsWrite::code(), "things:write");
+        assert_eq!(DECLARED, &[("leads", "read"), ("leads", "write")]);
+        assert_eq!(ThingsWrite::code(), "leads:write");
     }
 }

@@ -43,16 +43,3 @@ crate::event_types! {
     "webhook.deleted" => "A webhook subscription was deleted",
     "webhook.secret_rotated" => "A webhook's signing secret was replaced",
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_declared_permission_is_in_the_catalogue() {
-        for (res, act) in super::DECLARED {
-            assert!(
-                crate::identity::permissions::is_known(&format!("{res}:{act}")),
-                "{res}:{act}"
-            );
-        }
-    }
-}
