@@ -4,4 +4,5 @@
 //! Architecture invariant: no sea-orm, sqlx, actix or lettre in this crate's dependency tree.
 
 pub mod balance;
+pub mod document;
 pub mod schedule;
