@@ -277,6 +277,21 @@ backend_tests!(upload_and_download_round_trip, |b| async move {
     .await;
     let p = assert_problem(res, 422).await;
     assert_eq!(p["errors"][0]["field"], "record_type", "{p}");
+    // A part that is sent must hold its documented value: empty is neither a UUID nor a kind.
+    for (part, value) in [("record_id", ""), ("record_id", " "), ("record_type", "")] {
+        let res = post_parts(
+            &app,
+            &a.access,
+            &[
+                ("file", Some("a.txt"), None, b"a"),
+                (part, None, None, value.as_bytes()),
+            ],
+            None,
+        )
+        .await;
+        let p = assert_problem(res, 422).await;
+        assert_eq!(p["errors"][0]["field"], part, "{part}={value:?}: {p}");
+    }
     let missing = uuid::Uuid::now_v7().to_string();
     let res = post_parts(
         &app,

@@ -119,6 +119,11 @@ impl FileService {
         record_id: Option<Uuid>,
         errors: &mut Errors,
     ) -> Result<Option<RecordRef>, DomainError> {
+        if record_type.is_some_and(|t| !self.access.contains_key(t)) {
+            let known = self.record_types().join(", ");
+            errors.add("record_type", "invalid", format!("must be one of: {known}"));
+            return Ok(None);
+        }
         let (t, id) = match (record_type, record_id) {
             (None, None) => return Ok(None),
             (Some(_), None) => {
@@ -132,8 +137,6 @@ impl FileService {
             (Some(t), Some(id)) => (t, id),
         };
         let Some((name, access)) = self.access.get_key_value(t) else {
-            let known = self.record_types().join(", ");
-            errors.add("record_type", "invalid", format!("must be one of: {known}"));
             return Ok(None);
         };
         match access.readable(actor, id).await {
@@ -248,16 +251,10 @@ impl FileService {
                 true,
             ),
         );
-        let record_type = meta
-            .record_type
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty());
-        let raw_id = meta
-            .record_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty());
+        // A part that is sent is held to its documented form: an empty `record_id` is not a
+        // UUID, an empty `record_type` not one of the kinds; leaving the part out detaches.
+        let record_type = meta.record_type.as_deref();
+        let raw_id = meta.record_id.as_deref();
         let record_id = match raw_id.map(Uuid::parse_str) {
             None => None,
             Some(Ok(id)) => Some(id),
