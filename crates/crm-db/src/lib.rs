@@ -4,6 +4,7 @@
 mod activity_repo;
 pub mod clients;
 mod connect;
+mod counters_repo;
 mod entities;
 mod error;
 mod events_repo;
@@ -25,6 +26,7 @@ mod webhook_repo;
 
 pub use activity_repo::SqlActivityRepository;
 pub use connect::{Database, DbSettings, describe_connect_error, redact_url};
+pub use counters_repo::SqlDocumentCounterRepository;
 pub use events_repo::SqlEventRepository;
 pub use files_repo::{SqlBlobRepository, SqlFileRepository};
 pub use idempotency_repo::SqlIdempotencyStore;
@@ -36,10 +38,7 @@ pub use jobs_repo::{SqlCleanup, SqlJobClaims};
 pub use notifications_repo::{Delivery, SqlNotificationFeed, SqlNotificationRepository};
 pub use outbox_repo::SqlOutboxRepository;
 pub use records::SqlRecords;
-pub use sales::{
-    SqlClientTrackingRepository, SqlDocumentCounterRepository, SqlPipelineRepository,
-    SqlQuotationRepository,
-};
+pub use sales::{SqlClientTrackingRepository, SqlPipelineRepository, SqlQuotationRepository};
 pub use statements::StatementLog;
 pub use tx::SqlTxManager;
 pub use webhook_repo::{SqlDeliveryRepository, SqlWebhookRepository};

@@ -22,7 +22,9 @@ use crm_domain::clients::{
 };
 use crm_domain::identity::{EmailAddress, SystemClock};
 use crm_domain::kernel::clock;
+use crm_domain::kernel::lines::{LineItemInput, price_line, totals};
 use crm_domain::kernel::money::Quantity;
+use crm_domain::kernel::numbering::DocumentCounterRepository;
 use crm_domain::kernel::records::Records;
 use crm_domain::{Actor, Currency, DomainError, OrganizationId, StoreError, TxManager, UserId};
 use crm_sales::SalesPorts;
@@ -34,13 +36,12 @@ use crm_sales::leads::{
     ConvertDealInput, ConvertLeadInput, LEAD_LIST_SPEC, Lead, LeadId, LeadInput, LeadRepository,
     LeadService, LeadStatus,
 };
-use crm_sales::numbering::{DocumentCounterRepository, QUOTATION_COUNTER};
 use crm_sales::pipelines::{
     Pipeline, PipelinePatch, PipelineRepository, PipelineService, StagePatch,
 };
 use crm_sales::quotations::{
-    QUOTATION_LIST_SPEC, Quotation, QuotationId, QuotationInput, QuotationItemInput,
-    QuotationRepository, QuotationService, QuotationStatus, price_line, totals,
+    QUOTATION_COUNTER, QUOTATION_LIST_SPEC, Quotation, QuotationId, QuotationInput,
+    QuotationRepository, QuotationService, QuotationStatus,
 };
 use crm_sales::tracking::{TIMELINE_LIST_SPEC, TimelineKind, TrackingService};
 use std::collections::HashSet;
@@ -1065,8 +1066,8 @@ async fn board_and_forecast_are_aggregated_on_known_data() {
     assert_eq!(env.deals.list(o, &q, None).await.unwrap().data.len(), 1);
 }
 
-fn item(q: &str, unit_price: i64, tax_rate: i64) -> QuotationItemInput {
-    QuotationItemInput {
+fn item(q: &str, unit_price: i64, tax_rate: i64) -> LineItemInput {
+    LineItemInput {
         description: "Consulting".into(),
         quantity: q.into(),
         unit_price,

@@ -101,7 +101,7 @@ mod tests {
         assert_eq!(format_money(125_050, usd), "1,250.50 USD");
         assert_eq!(format_money(-300, usd), "-3.00 USD");
         assert_eq!(format_money(5, usd), "0.05 USD");
-        assert_eq!(format_money(123_456_789_00, usd), "123,456,789.00 USD");
+        assert_eq!(format_money(12_345_678_900, usd), "123,456,789.00 USD");
         let jpy = Currency::parse("JPY").unwrap();
         assert_eq!(format_money(1000, jpy), "1,000 JPY");
         let bhd = Currency::parse("BHD").unwrap();

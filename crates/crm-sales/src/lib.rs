@@ -19,7 +19,6 @@
 mod common;
 pub mod deals;
 pub mod leads;
-pub mod numbering;
 pub mod pipelines;
 pub mod quotations;
 #[cfg(test)]
@@ -30,7 +29,6 @@ pub use common::MAX_AMOUNT;
 
 use crate::deals::{Deal, DealRepository};
 use crate::leads::{Lead, LeadRepository};
-use crate::numbering::DocumentCounterRepository;
 use crate::pipelines::PipelineRepository;
 use crate::quotations::QuotationRepository;
 use crate::tracking::ClientTrackingRepository;
@@ -38,6 +36,7 @@ use crm_domain::TxManager;
 use crm_domain::activity::ActivityRepository;
 use crm_domain::clients::{Client, ClientRepository};
 use crm_domain::identity::{Clock, UserRepository};
+use crm_domain::kernel::numbering::DocumentCounterRepository;
 use crm_domain::kernel::records::Records;
 use std::sync::Arc;
 

@@ -3,17 +3,16 @@
 use crate::SalesPorts;
 use crate::deals::{Deal, DealId, DealStatus, MockDealRepository};
 use crate::leads::{Lead, LeadId, LeadStatus, MockLeadRepository};
-use crate::numbering::MockDocumentCounterRepository;
 use crate::pipelines::{MockPipelineRepository, Pipeline, PipelineId, Stage, StageId};
-use crate::quotations::{
-    MockQuotationRepository, Quotation, QuotationId, QuotationStatus, price_line,
-};
+use crate::quotations::{MockQuotationRepository, Quotation, QuotationId, QuotationStatus};
 use crate::tracking::MockClientTrackingRepository;
 use chrono::NaiveDate;
 use crm_domain::activity::MockActivityRepository;
 use crm_domain::clients::{Client, ClientId, ClientKind, Lifecycle, MockClientRepository};
 use crm_domain::identity::MockUserRepository;
+use crm_domain::kernel::lines::price_line;
 use crm_domain::kernel::money::Quantity;
+use crm_domain::kernel::numbering::MockDocumentCounterRepository;
 use crm_domain::kernel::records::MockRecords;
 pub use crm_domain::kernel::testing::{FixedClock, ORG, Probe, actor, now};
 use crm_domain::{Currency, OrganizationId, UserId};

@@ -1,14 +1,12 @@
 //! sea-orm adapters of the sales ports: leads, pipelines, deals (with their board and
-//! forecast), quotations, document counters and customer tracking.
+//! forecast), quotations and customer tracking.
 
-mod counters;
 mod deals;
 mod leads;
 mod pipelines;
 mod quotations;
 mod tracking;
 
-pub use counters::SqlDocumentCounterRepository;
 /// Deals, with their `DealRepository` queries.
 pub type SqlDealRepository = crate::SqlRecords<deals::Entity>;
 /// Leads, with their `LeadRepository` queries.
@@ -55,7 +53,7 @@ pub fn ports(
         deals: Arc::new(SqlDealRepository::new(db.clone())),
         deal_stages: Arc::new(SqlDealRepository::new(db.clone())),
         quotations: Arc::new(SqlQuotationRepository::new(db.clone())),
-        counters: Arc::new(SqlDocumentCounterRepository::new(db.clone())),
+        counters: Arc::new(crate::SqlDocumentCounterRepository::new(db.clone())),
         tracking: Arc::new(SqlClientTrackingRepository::new(db.clone())),
         clients,
         client_lifecycle: Arc::new(crate::clients::SqlClientRepository::new(db.clone())),

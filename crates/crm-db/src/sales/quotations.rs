@@ -8,13 +8,12 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use crm_domain::clients::ClientId;
+use crm_domain::kernel::lines::LineItem;
 use crm_domain::kernel::money::Quantity;
 use crm_domain::kernel::pagination::{FieldValue, FilterOp, ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use crm_sales::deals::DealId;
-use crm_sales::quotations::{
-    Quotation, QuotationId, QuotationItem, QuotationRepository, QuotationStatus,
-};
+use crm_sales::quotations::{Quotation, QuotationId, QuotationRepository, QuotationStatus};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -55,7 +54,7 @@ fn assemble(m: quotation::Model, items: Vec<item::Model>) -> Result<Quotation, S
         valid_until: m.valid_until,
         items: items
             .into_iter()
-            .map(|i| QuotationItem {
+            .map(|i| LineItem {
                 description: i.description,
                 quantity: Quantity::from_thousandths(i.quantity_thousandths),
                 unit_price: i.unit_price,

@@ -104,6 +104,10 @@ pub const CATALOGUE: &[PermissionDef] = catalogue! {
     "payments", "payments" => [read write delete];
     "expenses", "expenses" => [read write delete read_own write_own delete_own approve];
     "contracts", "contracts" => [read write delete];
+    "credit_notes", "credit notes" => [read write];
+    "recurring_invoices", "recurring invoice templates" => [read write delete];
+    "proposals", "proposals" => [read write delete read_own write_own delete_own];
+    "reports", "finance reports" => [read];
     // collaboration
     "files", "files" => [read write delete read_own write_own delete_own];
     "notifications", "notifications" => [read write delete read_own write_own delete_own];
@@ -160,7 +164,16 @@ const HR: &[&str] = &[
     "applications",
     "interviews",
 ];
-const FINANCE: &[&str] = &["invoices", "payments", "expenses", "contracts"];
+const FINANCE: &[&str] = &[
+    "invoices",
+    "payments",
+    "expenses",
+    "contracts",
+    "credit_notes",
+    "recurring_invoices",
+    "proposals",
+    "reports",
+];
 
 /// What every seeded role below admin carries: the employee's self-service and the shared
 /// reference data everyone needs to work (organization profile, org chart, catalogue).
@@ -178,6 +191,9 @@ const EMPLOYEE: &[&str] = &[
     "leave_requests:read:own",
     "leave_requests:write:own",
     "leave_requests:delete:own",
+    "expenses:read:own",
+    "expenses:write:own",
+    "expenses:delete:own",
     "tasks:read:own",
     "tasks:write:own",
     "files:read:own",
@@ -247,6 +263,7 @@ pub fn system_roles() -> Vec<SystemRole> {
                 .chain(read_of(HR))
                 .chain(read_of(FINANCE))
                 .chain([
+                    "expenses:approve",
                     "users:read",
                     "activities:read",
                     "files:read",
@@ -331,6 +348,10 @@ mod tests {
         "payments",
         "expenses",
         "contracts",
+        "credit_notes",
+        "recurring_invoices",
+        "proposals",
+        "reports",
         "files",
         "notifications",
         "messages",
@@ -443,12 +464,18 @@ mod tests {
             "milestones:write",
             "employees:read",
             "invoices:read",
+            "credit_notes:read",
+            "reports:read",
+            // Approves expenses (of their reports, once HR gives the reporting line).
+            "expenses:approve",
         ] {
             assert!(has("manager", c), "manager lacks {c}");
         }
         for c in [
             "invoices:write",
             "invoices:approve",
+            "payments:write",
+            "credit_notes:write",
             "employees:write",
             "users:write",
             "roles:write",
@@ -470,6 +497,7 @@ mod tests {
             "users:read:own",
             "attendance:write:own",
             "leave_requests:write:own",
+            "expenses:write:own",
             "tasks:read:own",
         ] {
             assert!(has("employee", c), "employee lacks {c}");
@@ -480,6 +508,8 @@ mod tests {
             "leave_requests:approve",
             "tasks:read",
             "leads:read:own",
+            "expenses:read",
+            "expenses:approve",
         ] {
             assert!(!has("employee", c), "employee must not hold {c}");
         }

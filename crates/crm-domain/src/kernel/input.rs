@@ -132,6 +132,22 @@ pub fn not_found(field: &str, what: &str) -> FieldError {
     FieldError::new(field, "not_found", format!("no such {what}"))
 }
 
+/// A present patch text field (`null` included) through `parse`.
+pub fn text<T>(
+    v: &Option<Option<String>>,
+    parse: fn(Option<&str>) -> Result<T, ValueError>,
+) -> Option<Result<T, ValueError>> {
+    v.as_ref().map(|v| parse(v.as_deref()))
+}
+
+/// A present patch field that `null` clears, its value through `parse`.
+pub fn clearable<T, U>(
+    v: Option<Option<T>>,
+    parse: fn(T) -> Result<U, ValueError>,
+) -> Option<Result<Option<U>, ValueError>> {
+    v.map(|v| v.map(parse).transpose())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

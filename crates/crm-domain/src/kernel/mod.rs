@@ -6,7 +6,9 @@ pub mod enums;
 pub mod error;
 pub mod ids;
 pub mod input;
+pub mod lines;
 pub mod money;
+pub mod numbering;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod pagination;
@@ -18,3 +20,4 @@ pub mod testing;
 pub mod text;
 pub mod uow;
 pub mod validation;
+pub mod values;

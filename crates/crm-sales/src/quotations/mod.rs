@@ -7,8 +7,8 @@ mod ports;
 mod service;
 
 pub use model::{
-    DecimalInput, MAX_ITEMS, QUOTATION_LIST_SPEC, Quotation, QuotationId, QuotationInput,
-    QuotationItem, QuotationItemInput, QuotationPatch, QuotationStatus, price_line, totals,
+    QUOTATION_COUNTER, QUOTATION_LIST_SPEC, Quotation, QuotationId, QuotationInput, QuotationPatch,
+    QuotationStatus,
 };
 pub use ports::*;
 pub use service::QuotationService;

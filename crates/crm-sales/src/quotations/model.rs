@@ -2,12 +2,12 @@ use crate::deals::DealId;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::activity::audit::Audited;
 use crm_domain::clients::ClientId;
-use crm_domain::kernel::money::{MoneyError, Quantity, line_amounts};
+use crm_domain::kernel::lines::{LineItem, LineItemInput};
 use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListSpec};
 use crm_domain::kernel::rules::nullable;
 use crm_domain::kernel::scope::Owned;
 use crm_domain::{Currency, OrganizationId, UserId};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 crm_domain::typed_id!(
@@ -40,65 +40,6 @@ impl PartialOrd for QuotationStatus {
     }
 }
 
-fn quantity_as_string<S: Serializer>(q: &Quantity, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&q.to_string())
-}
-
-/// A quantity as a request sends it: a decimal string (`"1.5"`) or a JSON number (`1.5`),
-/// with at most three decimals (checked by [`DecimalInput::quantity`]).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
-pub enum DecimalInput {
-    Text(String),
-    Number(serde_json::Number),
-}
-
-impl DecimalInput {
-    pub fn quantity(&self) -> Result<Quantity, MoneyError> {
-        match self {
-            Self::Text(s) => Quantity::parse(s),
-            // A JSON number prints as its shortest exact decimal form (`1.5`, `0.125`, `3`).
-            Self::Number(n) => Quantity::parse(&n.to_string()),
-        }
-    }
-}
-
-impl From<&str> for DecimalInput {
-    fn from(s: &str) -> Self {
-        Self::Text(s.to_string())
-    }
-}
-
-/// One priced line.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "description": "Support hours",
-    "quantity": "10.5",
-    "unit_price": 9500,
-    "tax_rate": 1800,
-    "subtotal": 99750,
-    "tax": 17955,
-    "total": 117705
-})))]
-pub struct QuotationItem {
-    pub description: String,
-    /// A decimal string with at most three decimals (`"1.5"`).
-    #[serde(serialize_with = "quantity_as_string")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "1.5"))]
-    pub quantity: Quantity,
-    /// Minor units per unit.
-    pub unit_price: i64,
-    /// Basis points (`1800` = 18 %).
-    pub tax_rate: i32,
-    /// quantity × unit price, rounded half away from zero to the minor unit.
-    pub subtotal: i64,
-    /// subtotal × tax rate / 10000, rounded half away from zero.
-    pub tax: i64,
-    /// subtotal + tax.
-    pub total: i64,
-}
-
 /// A priced offer to a client.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -116,7 +57,7 @@ pub struct Quotation {
     pub valid_until: NaiveDate,
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "USD"))]
     pub currency: Currency,
-    pub items: Vec<QuotationItem>,
+    pub items: Vec<LineItem>,
     /// Σ line subtotals.
     pub subtotal: i64,
     /// Σ line taxes.
@@ -152,7 +93,7 @@ fn quotation_example() -> serde_json::Value {
                 "tax": 45000,
                 "total": 295000
             },
-            crm_domain::kernel::openapi::example_of::<QuotationItem>()
+            crm_domain::kernel::openapi::example_of::<LineItem>()
         ],
         "subtotal": 349750,
         "tax_total": 62955,
@@ -167,7 +108,7 @@ fn quotation_example() -> serde_json::Value {
 impl Quotation {
     /// `Q-2026-0001`: at least four digits, more when needed.
     pub fn format_number(year: i32, n: i64) -> String {
-        format!("Q-{year:04}-{n:04}")
+        crm_domain::kernel::numbering::format_number("Q", year, n)
     }
 
     /// The status as of `today`: a sent quotation past its `valid_until` is expired.
@@ -184,39 +125,6 @@ impl Quotation {
         self.status = self.status_on(today);
         self
     }
-}
-
-/// Prices one line with the contract's arithmetic (kernel [`line_amounts`]).
-pub fn price_line(
-    description: String,
-    quantity: Quantity,
-    unit_price: i64,
-    tax_rate: i32,
-) -> Result<QuotationItem, MoneyError> {
-    let rate = u32::try_from(tax_rate).map_err(|_| MoneyError::BadRate)?;
-    let (subtotal, tax) = line_amounts(quantity, unit_price, rate)?;
-    let total = subtotal.checked_add(tax).ok_or(MoneyError::Overflow)?;
-    Ok(QuotationItem {
-        description,
-        quantity,
-        unit_price,
-        tax_rate,
-        subtotal,
-        tax,
-        total,
-    })
-}
-
-/// `(subtotal, tax_total, total)`: sums of the lines.
-pub fn totals(items: &[QuotationItem]) -> Result<(i64, i64, i64), MoneyError> {
-    let mut sub: i64 = 0;
-    let mut tax: i64 = 0;
-    for i in items {
-        sub = sub.checked_add(i.subtotal).ok_or(MoneyError::Overflow)?;
-        tax = tax.checked_add(i.tax).ok_or(MoneyError::Overflow)?;
-    }
-    let total = sub.checked_add(tax).ok_or(MoneyError::Overflow)?;
-    Ok((sub, tax, total))
 }
 
 impl Audited for Quotation {
@@ -265,36 +173,11 @@ pub const QUOTATION_LIST_SPEC: ListSpec = ListSpec {
     searchable: true,
 };
 
-/// Most lines a quotation may have.
-pub const MAX_ITEMS: usize = 200;
-pub(crate) const DESCRIPTION_MAX: usize = 1000;
 /// `valid_until` when a request names none: this many days after the issue date.
-pub(crate) const DEFAULT_VALIDITY_DAYS: i64 = 30;
+/// The counter of quotation numbers.
+pub const QUOTATION_COUNTER: &str = "quotation";
 
-/// One line of a quotation request. Its amounts are computed, never sent.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "description": "Support hours",
-    "quantity": "10.5",
-    "unit_price": 9500,
-    "tax_rate": 1800
-})))]
-pub struct QuotationItemInput {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::text::<{ DESCRIPTION_MAX }>))]
-    pub description: String,
-    /// More than 0, at most three decimals, as a string (`"1.5"`) or a number (`1.5`).
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::quantity))]
-    pub quantity: DecimalInput,
-    /// Minor units per unit, 0 or more.
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, { crate::common::MAX_AMOUNT }>))]
-    pub unit_price: i64,
-    /// Basis points, 0..=10000 (`1800` = 18 %).
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::int_range::<0, 10_000>))]
-    pub tax_rate: i64,
-}
+pub(crate) const DEFAULT_VALIDITY_DAYS: i64 = 30;
 
 /// `POST /quotations`. `number`, `status` and the totals are assigned, never sent.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -335,7 +218,7 @@ pub struct QuotationInput {
     pub currency: String,
     /// At least one line, at most 200 (`MAX_ITEMS`).
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 200))]
-    pub items: Vec<QuotationItemInput>,
+    pub items: Vec<LineItemInput>,
     /// The caller when absent; another user needs the all-records `quotations:write`.
     pub owner_id: Option<UserId>,
 }
@@ -373,7 +256,7 @@ pub struct QuotationPatch {
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::currency_or_null))]
     pub currency: Option<String>,
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 200))]
-    pub items: Option<Vec<QuotationItemInput>>,
+    pub items: Option<Vec<LineItemInput>>,
     /// Reassigning needs the all-records `quotations:write` (`422` on `owner_id` otherwise).
     pub owner_id: Option<UserId>,
 }

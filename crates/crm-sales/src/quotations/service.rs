@@ -1,95 +1,22 @@
 //! `/quotations` and `POST /quotations/{id}/send|accept|reject`.
 
 use super::model::{
-    DEFAULT_VALIDITY_DAYS, DESCRIPTION_MAX, MAX_ITEMS, Quotation, QuotationId, QuotationInput,
-    QuotationItem, QuotationItemInput, QuotationPatch, QuotationStatus, price_line, totals,
+    DEFAULT_VALIDITY_DAYS, QUOTATION_COUNTER, Quotation, QuotationId, QuotationInput,
+    QuotationPatch, QuotationStatus,
 };
 use crate::SalesPorts;
-use crate::common::{MAX_AMOUNT, currency, date, optional_text};
+use crate::common::{currency, date};
 use crate::deals::Deal;
-use crate::numbering::QUOTATION_COUNTER;
 use crate::requirements::{QuotationsDelete, QuotationsRead, QuotationsWrite};
 use chrono::{Datelike, Duration, NaiveDate};
 use crm_domain::activity::{NewActivity, audit};
 use crm_domain::clients::ClientId;
 use crm_domain::kernel::input::Errors;
+use crm_domain::kernel::lines::{price_items, sums};
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::kernel::rules::check_version;
 use crm_domain::kernel::scope::{in_scope, owner_filter, require};
-use crm_domain::{Actor, DomainError, Scope, StoreError, Txn, ValueError};
-
-/// Prices the lines of a request; errors name `items[i].field`.
-pub(crate) fn price_items(raw: &[QuotationItemInput], errors: &mut Errors) -> Vec<QuotationItem> {
-    if raw.is_empty() {
-        errors.add("items", "required", "a quotation needs at least one line");
-    } else if raw.len() > MAX_ITEMS {
-        errors.add(
-            "items",
-            "too_many",
-            format!("a quotation has at most {MAX_ITEMS} lines"),
-        );
-    }
-    let mut out = Vec::with_capacity(raw.len());
-    for (i, item) in raw.iter().enumerate() {
-        let f = |name: &str| format!("items[{i}].{name}");
-        let description = match optional_text(
-            Some(&item.description),
-            "description",
-            DESCRIPTION_MAX,
-            true,
-        ) {
-            Ok(Some(d)) => Some(d),
-            Ok(None) => {
-                errors.add(&f("description"), "required", "description is required");
-                None
-            }
-            Err(e) => errors.take(&f("description"), Err(e)),
-        };
-        let quantity = match item.quantity.quantity() {
-            Ok(q) if q.thousandths() > 0 => Some(q),
-            Ok(_) => {
-                errors.add(
-                    &f("quantity"),
-                    "out_of_range",
-                    "quantity must be more than 0",
-                );
-                None
-            }
-            Err(e) => {
-                errors.add(&f("quantity"), "invalid", e.to_string());
-                None
-            }
-        };
-        let unit_price = if (0..=MAX_AMOUNT).contains(&item.unit_price) {
-            Some(item.unit_price)
-        } else {
-            errors.add(
-                &f("unit_price"),
-                "out_of_range",
-                format!("unit_price must be between 0 and {MAX_AMOUNT} minor units"),
-            );
-            None
-        };
-        let rate = match i32::try_from(item.tax_rate) {
-            Ok(r) if (0..=10_000).contains(&r) => Some(r),
-            _ => {
-                errors.add(
-                    &f("tax_rate"),
-                    "out_of_range",
-                    "tax_rate must be between 0 and 10000 basis points",
-                );
-                None
-            }
-        };
-        if let (Some(d), Some(q), Some(p), Some(r)) = (description, quantity, unit_price, rate) {
-            match price_line(d, q, p, r) {
-                Ok(line) => out.push(line),
-                Err(e) => errors.add(&f("quantity"), "out_of_range", e.to_string()),
-            }
-        }
-    }
-    out
-}
+use crm_domain::{Actor, DomainError, Scope, StoreError, Txn};
 
 fn not_draft() -> DomainError {
     DomainError::conflict(
@@ -194,7 +121,7 @@ impl QuotationService {
             validity(issue_date, valid_until, &mut errors);
         }
         let currency = errors.value("currency", currency(&input.currency));
-        let items = price_items(&input.items, &mut errors);
+        let items = price_items(&input.items, true, &mut errors);
         self.p
             .visible_client(actor, input.client_id, "client_id", &mut errors)
             .await?;
@@ -209,7 +136,14 @@ impl QuotationService {
         let (subtotal, tax_total, total) = errors.value("items", sums(&items));
         errors.finish()?;
         let year = issue_date.year();
-        let (mut tx, n) = self.p.begin_numbered(org, QUOTATION_COUNTER, year).await?;
+        let (mut tx, n) = crm_domain::kernel::numbering::begin_numbered(
+            &*self.p.tx,
+            &*self.p.counters,
+            org,
+            QUOTATION_COUNTER,
+            year,
+        )
+        .await?;
         let now = self.p.now();
         let quotation = Quotation {
             id: QuotationId::new(),
@@ -283,7 +217,7 @@ impl QuotationService {
         let cur = p.currency.as_deref().map(currency);
         errors.patch("currency", &mut next.currency, cur);
         if let Some(raw) = &p.items {
-            next.items = price_items(raw, &mut errors);
+            next.items = price_items(raw, true, &mut errors);
             (next.subtotal, next.tax_total, next.total) = errors.value("items", sums(&next.items));
         }
         if let Some(c) = p.client_id
@@ -449,11 +383,6 @@ fn validity(issue: NaiveDate, valid_until: NaiveDate, errors: &mut Errors) {
     }
 }
 
-/// The totals of priced lines, refused when they overflow.
-fn sums(items: &[QuotationItem]) -> Result<(i64, i64, i64), ValueError> {
-    totals(items).map_err(|e| ValueError::new("out_of_range", e.to_string()))
-}
-
 /// Files a refusal under `deal_id` unless `found` is a deal of `client` (or of no client).
 fn deal_of_client(
     found: Result<Deal, StoreError>,
@@ -468,24 +397,14 @@ fn deal_of_client(
     Ok(())
 }
 
-/// Field errors of a set of lines, for tests.
-#[cfg(test)]
-fn item_errors(raw: &[QuotationItemInput]) -> Vec<crm_domain::FieldError> {
-    let mut e = Errors::default();
-    price_items(raw, &mut e);
-    match e.finish() {
-        Err(DomainError::Invalid(list)) => list,
-        _ => vec![],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quotations::{DecimalInput, QUOTATION_LIST_SPEC};
+    use crate::quotations::QUOTATION_LIST_SPEC;
     use crate::test_support::*;
     use crm_domain::StoreError;
     use crm_domain::UserId;
+    use crm_domain::kernel::lines::LineItemInput;
 
     const RW: &[&str] = &[
         "quotations:read",
@@ -494,8 +413,8 @@ mod tests {
         "clients:read",
     ];
 
-    fn line(q: &str, price: i64, rate: i64) -> QuotationItemInput {
-        QuotationItemInput {
+    fn line(q: &str, price: i64, rate: i64) -> LineItemInput {
+        LineItemInput {
             description: "Work".into(),
             quantity: q.into(),
             unit_price: price,
@@ -503,91 +422,12 @@ mod tests {
         }
     }
 
-    fn priced(raw: &[QuotationItemInput]) -> (Vec<QuotationItem>, (i64, i64, i64)) {
-        let mut e = Errors::default();
-        let items = price_items(raw, &mut e);
-        assert!(e.is_empty(), "{e:?}");
-        let t = totals(&items).unwrap();
-        (items, t)
-    }
-
     #[test]
-    fn lines_follow_the_contract_rounding_including_half_way_cases() {
-        // 1.5 × 3.33 = 4.995 → 5.00; 18 % of 500 = 90.
-        let (items, t) = priced(&[line("1.5", 333, 1800)]);
-        assert_eq!(
-            (items[0].subtotal, items[0].tax, items[0].total),
-            (500, 90, 590)
-        );
-        assert_eq!(t, (500, 90, 590));
-        // Subtotal half-way: 0.5 × 1 = 0.5 → 1; tax half-way: 125 × 2 % = 2.5 → 3.
-        let (items, _) = priced(&[line("0.5", 1, 0), line("1", 125, 200)]);
-        assert_eq!((items[0].subtotal, items[1].tax), (1, 3));
-        // Just below half-way rounds down: 0.499 × 1 = 0.499 → 0; 124 × 2 % = 2.48 → 2.
-        let (items, _) = priced(&[line("0.499", 1, 0), line("1", 124, 200)]);
-        assert_eq!((items[0].subtotal, items[1].tax), (0, 2));
-        // Tax is computed on the rounded subtotal: 2.5 × 0.99 = 2.475 → 2.48 (248);
-        // 248 × 12.5 % = 31.0 → 31 (and not 2.475 × 12.5 % = 0.309 → 0.31).
-        let (items, _) = priced(&[line("2.5", 99, 1250)]);
-        assert_eq!((items[0].subtotal, items[0].tax), (248, 31));
-        // Document totals are sums of rounded lines, not rounded sums: 3 × (0.333 × 1 → 0).
-        let (_, t) = priced(&[
-            line("0.333", 1, 0),
-            line("0.333", 1, 0),
-            line("0.333", 1, 0),
-        ]);
-        assert_eq!(t, (0, 0, 0));
-        // 18 % of 1250.50 USD.
-        let (_, t) = priced(&[line("1", 125_050, 1800)]);
-        assert_eq!(t, (125_050, 22_509, 147_559));
-    }
-
-    #[test]
-    fn quantities_are_strings_or_numbers_with_three_decimals_at_most() {
-        let json = r#"{"description":"x","quantity":1.5,"unit_price":333,"tax_rate":1800}"#;
-        let item: QuotationItemInput = serde_json::from_str(json).unwrap();
-        assert_eq!(item.quantity.quantity().unwrap().thousandths(), 1500);
-        let json = r#"{"description":"x","quantity":"0.125","unit_price":1}"#;
-        let item: QuotationItemInput = serde_json::from_str(json).unwrap();
-        assert_eq!(item.quantity.quantity().unwrap().thousandths(), 125);
-        let json = r#"{"description":"x","quantity":2,"unit_price":1}"#;
-        let item: QuotationItemInput = serde_json::from_str(json).unwrap();
-        assert_eq!(item.quantity.quantity().unwrap().thousandths(), 2000);
-        // Computed fields are not accepted.
-        let json = r#"{"description":"x","quantity":2,"unit_price":1,"subtotal":2}"#;
-        assert!(serde_json::from_str::<QuotationItemInput>(json).is_err());
+    fn computed_fields_are_not_accepted() {
         let json = r#"{"client_id":"0190c0d8-0000-7000-8000-000000000001","currency":"USD","items":[],"total":5}"#;
         assert!(serde_json::from_str::<QuotationInput>(json).is_err());
         let json = r#"{"client_id":"0190c0d8-0000-7000-8000-000000000001","currency":"USD","items":[],"number":"Q-1"}"#;
         assert!(serde_json::from_str::<QuotationInput>(json).is_err());
-
-        let fields: Vec<(String, String)> = item_errors(&[
-            line("1.2345", 1, 0),
-            line("0", 1, 0),
-            line("1", -1, 10_001),
-            QuotationItemInput {
-                description: " ".into(),
-                quantity: DecimalInput::Number(serde_json::Number::from(1)),
-                unit_price: 1,
-                tax_rate: 0,
-            },
-        ])
-        .into_iter()
-        .map(|e| (e.field, e.code))
-        .collect();
-        let expect = [
-            ("items[0].quantity", "invalid"),
-            ("items[1].quantity", "out_of_range"),
-            ("items[2].unit_price", "out_of_range"),
-            ("items[2].tax_rate", "out_of_range"),
-            ("items[3].description", "required"),
-        ];
-        assert_eq!(fields, expect.map(|(a, b)| (a.to_string(), b.to_string())));
-        assert_eq!(item_errors(&[])[0].field, "items");
-        // Item amounts serialize with the quantity as a decimal string.
-        let (items, _) = priced(&[line("1.500", 100, 0)]);
-        let v = serde_json::to_value(&items[0]).unwrap();
-        assert_eq!(v["quantity"], "1.5");
     }
 
     #[tokio::test]

@@ -1,0 +1,348 @@
+//! Finance, first part (contract section 6): invoices and their lines, credit notes and
+//! their lines, payments with their allocations and refunds; and the new finance permission
+//! codes granted to the seeded roles of organizations that already exist.
+//!
+//! - Money is `BIGINT` minor units, quantities `BIGINT` thousandths (as quotations).
+//! - `invoices.amount_paid`, `amount_credited`, `balance_due` and `payment_status`, and
+//!   `payments.allocated_amount`, `refunded_amount` and `unapplied_amount`, are sums of their
+//!   allocation, credit-note and refund rows, rewritten from those rows by the statement that
+//!   changes them, in the same transaction; they exist as columns so that lists filter and
+//!   sort on them with an index.
+//! - Numbers (`INV-`, `CN-`) come from `document_counters`; `(organization_id, number)` is
+//!   unique, drafts hold NULL (NULLs never collide).
+//! - An invoice made from a quotation keeps `quotation_id`, unique per organization, so a
+//!   quotation is invoiced once; a recurring template's invoice keeps
+//!   `(recurring_invoice_id, period_start)`, unique, so a period is invoiced once.
+//! - Allocations and credit notes restrict the deletion of their invoice; a payment's
+//!   allocations and refunds go with it.
+
+use crate::schema::*;
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, JsonValue, Statement};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+fn big(name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.big_integer().not_null();
+    c
+}
+
+fn big_zero(name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.big_integer().not_null().default(0);
+    c
+}
+
+fn date(name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.date().not_null();
+    c
+}
+
+fn date_null(name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.date().null();
+    c
+}
+
+/// A foreign key that refuses to delete the parent while rows point at it.
+fn restrict(
+    table: &'static str,
+    column: &'static str,
+    parent: &'static str,
+) -> ForeignKeyCreateStatement {
+    let mut fk = cascade_fk(table, column, parent);
+    fk.on_delete(ForeignKeyAction::NoAction);
+    fk
+}
+
+/// The lines of a document table, in order.
+fn items_table(table: &'static str, parent_column: &'static str, parent: &'static str) -> TableCreateStatement {
+    Table::create()
+        .table(table)
+        .if_not_exists()
+        .col(uuid("organization_id"))
+        .col(uuid(parent_column))
+        .col(integer("position", 0))
+        .col(text("description"))
+        .col(big("quantity_thousandths"))
+        .col(big("unit_price"))
+        .col(integer("tax_rate", 0))
+        .col(big("subtotal"))
+        .col(big("tax"))
+        .col(big("total"))
+        .primary_key(Index::create().col(parent_column).col("position"))
+        .foreign_key(&mut org_fk(table))
+        .foreign_key(&mut cascade_fk(table, parent_column, parent))
+        .to_owned()
+}
+
+/// Permission codes this release adds, and the seeded roles that get them in organizations
+/// created before it (new organizations are seeded with them).
+const GRANTS: &[(&str, &[&str])] = &[
+    (
+        "finance",
+        &[
+            "credit_notes:read",
+            "credit_notes:write",
+            "recurring_invoices:read",
+            "recurring_invoices:write",
+            "recurring_invoices:delete",
+            "proposals:read",
+            "proposals:write",
+            "proposals:delete",
+            "proposals:read:own",
+            "proposals:write:own",
+            "proposals:delete:own",
+            "reports:read",
+        ],
+    ),
+    (
+        "manager",
+        &[
+            "credit_notes:read",
+            "recurring_invoices:read",
+            "proposals:read",
+            "reports:read",
+            "expenses:approve",
+        ],
+    ),
+];
+
+/// What every seeded role below admin gains: an employee's own expenses.
+const EVERY_ROLE: &[&str] = &["expenses:read:own", "expenses:write:own", "expenses:delete:own"];
+
+async fn grant(m: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let db = m.get_connection();
+    let backend = m.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT id, name, permissions FROM roles WHERE is_system = TRUE AND name <> 'admin'",
+        ))
+        .await?;
+    for row in rows {
+        let id: sea_orm_migration::sea_orm::prelude::Uuid = row.try_get("", "id")?;
+        let name: String = row.try_get("", "name")?;
+        let permissions: JsonValue = row.try_get("", "permissions")?;
+        let mut codes: Vec<String> = permissions
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        let extra = GRANTS
+            .iter()
+            .filter(|(role, _)| *role == name)
+            .flat_map(|(_, c)| c.iter())
+            .chain(EVERY_ROLE.iter());
+        let before = codes.len();
+        for c in extra {
+            if !codes.iter().any(|have| have == c) {
+                codes.push((*c).to_string());
+            }
+        }
+        if codes.len() == before {
+            continue;
+        }
+        codes.sort();
+        let value = JsonValue::from(codes);
+        let update = Query::update()
+            .table("roles")
+            .value("permissions", value)
+            .and_where(Expr::col("id").eq(id))
+            .to_owned();
+        m.exec_stmt(update).await?;
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let b = m.get_database_backend();
+        m.create_table(
+            resource_table(b, "invoices")
+                .col(uuid("client_id"))
+                .col(uuid_null("deal_id"))
+                .col(uuid_null("project_id"))
+                .col(uuid_null("quotation_id"))
+                .col(uuid_null("recurring_invoice_id"))
+                .col(date_null("period_start"))
+                .col(uuid("owner_id"))
+                .col(string_null("number", 32))
+                .col(string("status", 16))
+                .col(string("payment_status", 16))
+                .col(date_null("issue_date"))
+                .col(integer("payment_terms_days", 30))
+                .col(date_null("due_date"))
+                .col(string("currency", 3))
+                .col(big("subtotal"))
+                .col(big("tax_total"))
+                .col(big("total"))
+                .col(big_zero("amount_paid"))
+                .col(big_zero("amount_credited"))
+                .col(big("balance_due"))
+                .col(text_null("notes"))
+                .col(text_null("terms"))
+                .col(ts_null(b, "issued_at"))
+                .col(ts_null(b, "sent_at"))
+                .col(text_null("void_reason"))
+                .col(boolean("overdue_notified", false))
+                .foreign_key(&mut restrict("invoices", "client_id", "clients"))
+                .foreign_key(&mut restrict("invoices", "deal_id", "deals"))
+                .foreign_key(&mut restrict("invoices", "quotation_id", "quotations"))
+                .to_owned(),
+        )
+        .await?;
+        for (name, cols, unique) in [
+            ("ux_invoices_number", &["organization_id", "number"][..], true),
+            ("ux_invoices_quotation", &["organization_id", "quotation_id"], true),
+            ("ux_invoices_period", &["recurring_invoice_id", "period_start"], true),
+            ("ix_invoices_created", &["organization_id", "created_at", "id"], false),
+            ("ix_invoices_updated", &["organization_id", "updated_at", "id"], false),
+            ("ix_invoices_issue", &["organization_id", "issue_date", "id"], false),
+            ("ix_invoices_due", &["organization_id", "due_date", "id"], false),
+            ("ix_invoices_total", &["organization_id", "total", "id"], false),
+            ("ix_invoices_balance", &["organization_id", "balance_due", "id"], false),
+            ("ix_invoices_status", &["organization_id", "status", "created_at", "id"], false),
+            (
+                "ix_invoices_payment_status",
+                &["organization_id", "payment_status", "created_at", "id"],
+                false,
+            ),
+            // `is_overdue`: issued, unpaid or partly paid, due before today.
+            (
+                "ix_invoices_overdue",
+                &["organization_id", "status", "payment_status", "due_date"],
+                false,
+            ),
+            ("ix_invoices_client", &["organization_id", "client_id", "created_at"], false),
+            ("ix_invoices_project", &["organization_id", "project_id", "created_at"], false),
+            ("ix_invoices_currency", &["organization_id", "currency", "created_at"], false),
+            ("ix_invoices_owner", &["organization_id", "owner_id", "created_at", "id"], false),
+            ("ix_invoices_deal", &["organization_id", "deal_id"], false),
+        ] {
+            index(m, name, "invoices", cols, unique).await?;
+        }
+        m.create_table(items_table("invoice_items", "invoice_id", "invoices"))
+            .await?;
+
+        m.create_table(
+            resource_table(b, "credit_notes")
+                .col(uuid("invoice_id"))
+                .col(uuid("client_id"))
+                .col(string("number", 32))
+                .col(date("issue_date"))
+                .col(text("reason"))
+                .col(string("currency", 3))
+                .col(big("subtotal"))
+                .col(big("tax_total"))
+                .col(big("total"))
+                .col(uuid("created_by"))
+                .foreign_key(&mut restrict("credit_notes", "invoice_id", "invoices"))
+                .foreign_key(&mut restrict("credit_notes", "client_id", "clients"))
+                .to_owned(),
+        )
+        .await?;
+        for (name, cols, unique) in [
+            ("ux_credit_notes_number", &["organization_id", "number"][..], true),
+            ("ix_credit_notes_created", &["organization_id", "created_at", "id"], false),
+            ("ix_credit_notes_updated", &["organization_id", "updated_at", "id"], false),
+            ("ix_credit_notes_issue", &["organization_id", "issue_date", "id"], false),
+            ("ix_credit_notes_total", &["organization_id", "total", "id"], false),
+            ("ix_credit_notes_invoice", &["organization_id", "invoice_id", "created_at"], false),
+            ("ix_credit_notes_client", &["organization_id", "client_id", "created_at"], false),
+            ("ix_credit_notes_currency", &["organization_id", "currency", "created_at"], false),
+        ] {
+            index(m, name, "credit_notes", cols, unique).await?;
+        }
+        m.create_table(items_table("credit_note_items", "credit_note_id", "credit_notes"))
+            .await?;
+
+        m.create_table(
+            resource_table(b, "payments")
+                .col(uuid("client_id"))
+                .col(big("amount"))
+                .col(string("currency", 3))
+                .col(date("received_on"))
+                .col(string("method", 16))
+                .col(string_null("reference", 191))
+                .col(text_null("notes"))
+                .col(big_zero("allocated_amount"))
+                .col(big_zero("refunded_amount"))
+                .col(big("unapplied_amount"))
+                .col(uuid("created_by"))
+                .foreign_key(&mut restrict("payments", "client_id", "clients"))
+                .to_owned(),
+        )
+        .await?;
+        for (name, cols) in [
+            ("ix_payments_created", &["organization_id", "created_at", "id"][..]),
+            ("ix_payments_updated", &["organization_id", "updated_at", "id"]),
+            ("ix_payments_received", &["organization_id", "received_on", "id"]),
+            ("ix_payments_amount", &["organization_id", "amount", "id"]),
+            ("ix_payments_unapplied", &["organization_id", "unapplied_amount", "id"]),
+            ("ix_payments_method", &["organization_id", "method", "created_at", "id"]),
+            ("ix_payments_client", &["organization_id", "client_id", "created_at"]),
+            ("ix_payments_currency", &["organization_id", "currency", "created_at"]),
+            ("ix_payments_reference", &["organization_id", "reference"]),
+        ] {
+            index(m, name, "payments", cols, false).await?;
+        }
+        m.create_table(
+            Table::create()
+                .table("payment_allocations")
+                .if_not_exists()
+                .col(id())
+                .col(uuid("organization_id"))
+                .col(uuid("payment_id"))
+                .col(uuid("invoice_id"))
+                .col(big("amount"))
+                .col(ts(b, "created_at"))
+                .foreign_key(&mut org_fk("payment_allocations"))
+                .foreign_key(&mut cascade_fk("payment_allocations", "payment_id", "payments"))
+                .foreign_key(&mut restrict("payment_allocations", "invoice_id", "invoices"))
+                .to_owned(),
+        )
+        .await?;
+        index(m, "ix_payment_allocations_payment", "payment_allocations", &["payment_id", "created_at"], false).await?;
+        index(m, "ix_payment_allocations_invoice", "payment_allocations", &["organization_id", "invoice_id"], false).await?;
+        m.create_table(
+            Table::create()
+                .table("payment_refunds")
+                .if_not_exists()
+                .col(id())
+                .col(uuid("organization_id"))
+                .col(uuid("payment_id"))
+                .col(big("amount"))
+                .col(date("refunded_on"))
+                .col(string_null("reference", 191))
+                .col(uuid("created_by"))
+                .col(ts(b, "created_at"))
+                .foreign_key(&mut org_fk("payment_refunds"))
+                .foreign_key(&mut cascade_fk("payment_refunds", "payment_id", "payments"))
+                .to_owned(),
+        )
+        .await?;
+        index(m, "ix_payment_refunds_payment", "payment_refunds", &["payment_id", "created_at"], false).await?;
+        index(m, "ix_payment_refunds_org_date", "payment_refunds", &["organization_id", "refunded_on"], false).await?;
+        grant(m).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "payment_refunds",
+            "payment_allocations",
+            "payments",
+            "credit_note_items",
+            "credit_notes",
+            "invoice_items",
+            "invoices",
+        ] {
+            m.drop_table(Table::drop().table(t).if_exists().to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
