@@ -169,7 +169,7 @@ impl MigrationTrait for Migration {
                 .col(uuid_null("quotation_id"))
                 .col(uuid_null("recurring_invoice_id"))
                 .col(date_null("period_start"))
-                .col(uuid("owner_id"))
+                .col(uuid("created_by"))
                 .col(string_null("number", 32))
                 .col(string("status", 16))
                 .col(string("payment_status", 16))
@@ -220,7 +220,6 @@ impl MigrationTrait for Migration {
             ("ix_invoices_client", &["organization_id", "client_id", "created_at"], false),
             ("ix_invoices_project", &["organization_id", "project_id", "created_at"], false),
             ("ix_invoices_currency", &["organization_id", "currency", "created_at"], false),
-            ("ix_invoices_owner", &["organization_id", "owner_id", "created_at", "id"], false),
             ("ix_invoices_deal", &["organization_id", "deal_id"], false),
         ] {
             index(m, name, "invoices", cols, unique).await?;

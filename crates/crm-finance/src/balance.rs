@@ -3,16 +3,15 @@
 //! notes, and everything else follows from them and the total.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
 
-/// `payment_status` of an invoice.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentStatus {
-    Unpaid,
-    PartiallyPaid,
-    Paid,
-}
+crm_domain::name_enum!(
+    /// `payment_status` of an invoice.
+    PaymentStatus, "payment_status" {
+        Unpaid => "unpaid",
+        PartiallyPaid => "partially_paid",
+        Paid => "paid",
+    }
+);
 
 /// An invoice's amounts in minor units of its currency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

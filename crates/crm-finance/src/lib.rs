@@ -1,8 +1,141 @@
-//! Domain crate for the finance module (entities, rules and ports), built up by issue #13:
-//! so far the recurrence schedule of recurring invoices and the derived payment state.
+//! The finance module: invoices, credit notes, payments with allocations (and, as #13 goes
+//! on, recurring invoices, expenses, contracts, proposals and reports) — entities, rules and
+//! ports. Adapters (crm-db, crm-api, crm-pdf) implement and call them.
 //!
 //! Architecture invariant: no sea-orm, sqlx, actix or lettre in this crate's dependency tree.
+//!
+//! Rules and where they are enforced:
+//! - tenancy: every repository method takes the organization of the caller's token; another
+//!   organization's record is `NotFound` → `404`;
+//! - permissions: `invoices`, `credit_notes`, `payments` `:read|write|delete`, all records
+//!   (finance has no `:own` form); a client the caller cannot see is `422 client_id`;
+//! - derived state: an invoice's `amount_paid`, `amount_credited`, `balance_due` and
+//!   `payment_status`, and a payment's allocated, refunded and unapplied amounts, are sums of
+//!   their allocation, credit-note and refund rows, written in the transaction that writes
+//!   those rows, from the row it holds locked; never edited by a request;
+//! - money moves under locks: every write that moves money locks the payment, then the
+//!   invoices it touches in id order, and checks balances on the locked rows, so two payments
+//!   racing for the last part of one invoice never both win, and two writers never deadlock;
+//! - numbers: `INV-` and `CN-` numbers come from the kernel's gap-free counters, taken in the
+//!   transaction that issues (a rollback gives the number back; drafts hold none).
 
 pub mod balance;
+pub mod credit_notes;
 pub mod document;
+pub mod invoices;
+pub mod payments;
 pub mod schedule;
+#[cfg(test)]
+mod test_support;
+
+use crate::credit_notes::CreditNoteRepository;
+use crate::document::DocumentRenderer;
+use crate::invoices::InvoiceRepository;
+use crate::payments::PaymentRepository;
+use chrono::{DateTime, NaiveDate, Utc};
+use crm_domain::activity::{ActivityRepository, NewActivity};
+use crm_domain::clients::Client;
+use crm_domain::identity::{Clock, OrganizationRepository, UserRepository};
+use crm_domain::kernel::numbering::DocumentCounterRepository;
+use crm_domain::kernel::records::Records;
+use crm_domain::{DomainError, OrganizationId, TxManager, Txn};
+use crm_sales::deals::Deal;
+use crm_sales::quotations::QuotationRepository;
+use std::sync::Arc;
+
+/// The services of the finance module, as the server holds them.
+#[derive(Clone)]
+pub struct FinanceServices {
+    pub invoices: invoices::InvoiceService,
+    pub credit_notes: credit_notes::CreditNoteService,
+    pub payments: payments::PaymentService,
+}
+
+impl FinanceServices {
+    pub fn new(ports: FinancePorts) -> Self {
+        Self {
+            invoices: invoices::InvoiceService::new(ports.clone()),
+            credit_notes: credit_notes::CreditNoteService::new(ports.clone()),
+            payments: payments::PaymentService::new(ports),
+        }
+    }
+}
+
+/// Every port the finance services use, wired once by the composition root. Tenancy and
+/// writes as in every module: each method takes the caller's organization, writes take the
+/// caller's transaction, updates are conditional on the stored version.
+#[derive(Clone)]
+pub struct FinancePorts {
+    pub tx: Arc<dyn TxManager>,
+    pub invoices: Arc<dyn InvoiceRepository>,
+    pub credit_notes: Arc<dyn CreditNoteRepository>,
+    pub payments: Arc<dyn PaymentRepository>,
+    /// Gap-free document numbers (`INV-2026-0001`, `CN-2026-0001`).
+    pub counters: Arc<dyn DocumentCounterRepository>,
+    pub clients: Arc<dyn Records<Client>>,
+    pub deals: Arc<dyn Records<Deal>>,
+    /// Invoices made from accepted quotations.
+    pub quotations: Arc<dyn QuotationRepository>,
+    /// The organization's currency, time zone and the seller block of documents.
+    pub organizations: Arc<dyn OrganizationRepository>,
+    pub users: Arc<dyn UserRepository>,
+    pub activities: Arc<dyn ActivityRepository>,
+    pub clock: Arc<dyn Clock>,
+    /// Invoices as PDF.
+    pub renderer: Arc<dyn DocumentRenderer>,
+}
+
+impl FinancePorts {
+    /// Now, as stored.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        crm_domain::kernel::clock::stored(self.clock.now())
+    }
+
+    /// Today's date in the organization's time zone (what invoices fall overdue against).
+    pub(crate) async fn today(&self, org: OrganizationId) -> Result<NaiveDate, DomainError> {
+        let o = self.organizations.get(org).await?;
+        Ok(crm_domain::kernel::clock::local_date(
+            self.clock.now(),
+            &o.timezone,
+        ))
+    }
+
+    pub(crate) async fn record(&self, tx: &mut Txn, entry: NewActivity) -> Result<(), DomainError> {
+        Ok(self.activities.record(tx, entry).await?)
+    }
+}
+
+/// The permissions of the finance routes and services, as types, with the module's event
+/// and notification types.
+pub mod requirements {
+    crm_domain::requirements! {
+        InvoicesRead = "invoices":"read";
+        InvoicesWrite = "invoices":"write";
+        InvoicesDelete = "invoices":"delete";
+        CreditNotesRead = "credit_notes":"read";
+        CreditNotesWrite = "credit_notes":"write";
+        PaymentsRead = "payments":"read";
+        PaymentsWrite = "payments":"write";
+        PaymentsDelete = "payments":"delete";
+    }
+
+    crm_domain::event_types! {
+        "invoice.created" => "An invoice was created (as a draft)",
+        "invoice.updated" => "A draft invoice was changed",
+        "invoice.deleted" => "A draft invoice was deleted",
+        "invoice.issued" => "An invoice was issued and numbered",
+        "invoice.voided" => "An issued invoice was voided",
+        "invoice.sent" => "An invoice was mailed to its client",
+        "invoice.paid" => "An invoice's balance due reached 0, by payments, credit notes or both",
+        "invoice.overdue" => "An issued invoice passed its due date with a balance due",
+        "credit_note.created" => "A credit note was issued against an invoice",
+        "payment.created" => "A payment was recorded",
+        "payment.updated" => "A payment's details were changed",
+        "payment.deleted" => "A payment was deleted, with its allocations",
+        "payment.allocated" => "Part of a payment was allocated to an invoice",
+        "payment.deallocated" => "An allocation of a payment was removed",
+        "payment.refunded" => "Part of a payment was refunded",
+    }
+
+    crm_domain::notification_types! {}
+}

@@ -9,12 +9,12 @@ use crate::pipelines::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::activity::{NewActivity, change_entry};
-use crm_domain::clients::requirements::ClientsRead;
 use crm_domain::clients::{Client, ClientId};
 use crm_domain::identity::EmailAddress;
 use crm_domain::kernel::input::{Errors, not_found};
 pub(crate) use crm_domain::kernel::input::{clearable, text};
-use crm_domain::kernel::scope::{Requirement, within};
+use crm_domain::kernel::references;
+use crm_domain::kernel::scope::Requirement;
 pub(crate) use crm_domain::kernel::text::{optional_text, phone, required_text};
 pub use crm_domain::kernel::values::MAX_AMOUNT;
 pub(crate) use crm_domain::kernel::values::{
@@ -38,11 +38,7 @@ pub(crate) fn probability(v: i32) -> Result<i32, ValueError> {
     }
 }
 
-/// The time as stored: truncated to microseconds so it compares equal after a round trip.
-pub(crate) fn stored_time(t: DateTime<Utc>) -> DateTime<Utc> {
-    use chrono::{DurationRound, TimeDelta};
-    t.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(t)
-}
+pub(crate) use crm_domain::kernel::clock::stored as stored_time;
 
 impl SalesPorts {
     /// Now, as stored.
@@ -59,9 +55,8 @@ impl SalesPorts {
         Ok(self.activities.record(tx, entry).await?)
     }
 
-    /// Checks the owner of a record the caller writes under `P` with `scope`: under `:own`
-    /// only the caller itself (`422 not_allowed`), and always a user of the organization
-    /// (`422 not_found`). Files the refusal in `errors`.
+    /// Checks the owner of a record the caller writes under `P` with `scope`
+    /// ([`crm_domain::kernel::references::check_owner`]).
     pub(crate) async fn check_owner<P: Requirement>(
         &self,
         actor: &Actor,
@@ -69,25 +64,11 @@ impl SalesPorts {
         owner: UserId,
         errors: &mut Errors,
     ) -> Result<(), DomainError> {
-        if scope == Scope::Own && owner != actor.user_id {
-            errors.push(FieldError::new(
-                "owner_id",
-                "not_allowed",
-                format!(
-                    "assigning a record to another owner needs the {}:write permission",
-                    P::RESOURCE
-                ),
-            ));
-        } else if owner != actor.user_id {
-            let users = self.users.get(actor.organization_id, owner).await;
-            errors.reference("owner_id", "user", users)?;
-        }
-        Ok(())
+        references::check_owner::<P>(&*self.users, actor, scope, owner, errors).await
     }
 
-    /// The client `id` when it is a client of the organization the caller may see (all
-    /// clients with `clients:read`, its own with `clients:read:own`); `None` after filing
-    /// `not_found` under `field` otherwise.
+    /// The client `id` when the caller may see it
+    /// ([`crm_domain::kernel::references::visible_client`]).
     pub(crate) async fn visible_client(
         &self,
         actor: &Actor,
@@ -95,19 +76,7 @@ impl SalesPorts {
         field: &str,
         errors: &mut Errors,
     ) -> Result<Option<Client>, DomainError> {
-        let Some(scope) = actor.scope(ClientsRead::RESOURCE, ClientsRead::ACTION) else {
-            errors.push(not_found(field, "client"));
-            return Ok(None);
-        };
-        let found = self.clients.get(actor.organization_id, id).await;
-        Ok(match errors.reference(field, "client", found)? {
-            Some(c) if within(actor, scope, c.owner_id) => Some(c),
-            Some(_) => {
-                errors.push(not_found(field, "client"));
-                None
-            }
-            None => None,
-        })
+        references::visible_client(&*self.clients, actor, id, field, errors).await
     }
 
     /// The organization's default pipeline, created (in its own short transaction, with its

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod dto;
 pub mod events;
 pub mod files;
+pub mod handlers;
 pub mod health;
 pub mod identity;
 pub mod notifications;

@@ -13,6 +13,7 @@ pub mod numbering;
 pub mod openapi;
 pub mod pagination;
 pub mod records;
+pub mod references;
 pub mod rules;
 pub mod scope;
 #[cfg(any(test, feature = "mocks"))]

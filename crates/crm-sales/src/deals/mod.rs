@@ -9,7 +9,7 @@ mod service;
 pub use model::{
     BOARD_DEALS_PER_STAGE, Board, BoardStage, DEAL_LIST_SPEC, Deal, DealId, DealInput, DealPatch,
     DealStatus, Forecast, ForecastQuery, ForecastRow, LostInput, MoneyTotal, StageChange,
-    StageTotal,
+    StageTotal, deal_of_client,
 };
 pub use ports::*;
 pub use service::{DealService, month_of};

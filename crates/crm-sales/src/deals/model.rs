@@ -371,3 +371,18 @@ pub struct ForecastQuery {
     /// Last month, `YYYY-MM` (undated deals are then left out).
     pub to: Option<String>,
 }
+
+/// Files a refusal under `deal_id` unless `found` is a deal of `client` (or of no client):
+/// what a document that names a client and a deal (quotation, invoice) checks.
+pub fn deal_of_client(
+    found: Result<Deal, crm_domain::StoreError>,
+    client: ClientId,
+    errors: &mut crm_domain::kernel::input::Errors,
+) -> Result<(), crm_domain::DomainError> {
+    if let Some(d) = errors.reference("deal_id", "deal", found)?
+        && d.client_id.is_some_and(|c| c != client)
+    {
+        errors.add("deal_id", "mismatch", "the deal belongs to another client");
+    }
+    Ok(())
+}

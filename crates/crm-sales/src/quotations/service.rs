@@ -6,17 +6,16 @@ use super::model::{
 };
 use crate::SalesPorts;
 use crate::common::{currency, date};
-use crate::deals::Deal;
+use crate::deals::deal_of_client;
 use crate::requirements::{QuotationsDelete, QuotationsRead, QuotationsWrite};
 use chrono::{Datelike, Duration, NaiveDate};
 use crm_domain::activity::{NewActivity, audit};
-use crm_domain::clients::ClientId;
 use crm_domain::kernel::input::Errors;
 use crm_domain::kernel::lines::{price_items, sums};
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::kernel::rules::check_version;
 use crm_domain::kernel::scope::{in_scope, owner_filter, require};
-use crm_domain::{Actor, DomainError, Scope, StoreError, Txn};
+use crm_domain::{Actor, DomainError, Scope, Txn};
 
 fn not_draft() -> DomainError {
     DomainError::conflict(
@@ -383,20 +382,6 @@ fn validity(issue: NaiveDate, valid_until: NaiveDate, errors: &mut Errors) {
     }
 }
 
-/// Files a refusal under `deal_id` unless `found` is a deal of `client` (or of no client).
-fn deal_of_client(
-    found: Result<Deal, StoreError>,
-    client: ClientId,
-    errors: &mut Errors,
-) -> Result<(), DomainError> {
-    if let Some(d) = errors.reference("deal_id", "deal", found)?
-        && d.client_id.is_some_and(|c| c != client)
-    {
-        errors.add("deal_id", "mismatch", "the deal belongs to another client");
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -656,7 +641,7 @@ mod tests {
             .returning(move |_, _| Ok(c.clone()));
         let p = pipeline(ORG, true);
         let mut d = deal(ORG, a.user_id, &p);
-        d.client_id = Some(ClientId::new());
+        d.client_id = Some(crm_domain::clients::ClientId::new());
         let did = d.id;
         env.deals.expect_get().returning(move |_, _| Ok(d.clone()));
         let (ports, _) = env.build();

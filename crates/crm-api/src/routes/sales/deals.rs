@@ -1,12 +1,12 @@
 //! `/deals`, `POST /deals/{id}/won|lost`, `GET /deals/{id}/stage-history`, `GET /deals/board`
 //! and `GET /deals/forecast`.
 
-use super::handlers;
 use crate::access::Auth;
 use crate::app::AppState;
 use crate::http::{Body, IfMatch, created, no_content, ok_etag};
 use crate::problem::ApiError;
 use crate::routes::dto::PageDto;
+use crate::routes::handlers::handlers;
 use crate::routes::perms::{DealsDelete, DealsRead, DealsWrite};
 use actix_web::{HttpResponse, web};
 use crm_sales::deals::{
@@ -23,7 +23,7 @@ crate::list_params::list_params! {
     Deals = crm_sales::deals::DEAL_LIST_SPEC, search = "title";
 }
 
-handlers! { service: deals, id: DealId, location: "/api/v1/deals";
+handlers! { service: sales.deals, id: DealId, location: "/api/v1/deals";
     #[utoipa::path(get, path = "/deals", tag = "deals",
         params(Deals),
         responses((status = 200, description = "One page", body = PageDto<Deal>)))]

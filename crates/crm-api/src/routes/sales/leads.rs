@@ -1,11 +1,11 @@
 //! `/leads` and `POST /leads/{id}/convert`.
 
-use super::handlers;
 use crate::access::Auth;
 use crate::app::AppState;
 use crate::http::{Body, IfMatch, created, no_content, ok_etag};
 use crate::problem::ApiError;
 use crate::routes::dto::PageDto;
+use crate::routes::handlers::handlers;
 use crate::routes::perms::{LeadsDelete, LeadsRead, LeadsWrite};
 use actix_web::{HttpResponse, web};
 use crm_domain::clients::Client;
@@ -20,7 +20,7 @@ crate::list_params::list_params! {
     Leads = crm_sales::leads::LEAD_LIST_SPEC, search = "name, email and company";
 }
 
-handlers! { service: leads, id: LeadId, location: "/api/v1/leads";
+handlers! { service: sales.leads, id: LeadId, location: "/api/v1/leads";
     #[utoipa::path(get, path = "/leads", tag = "leads",
         params(Leads),
         responses((status = 200, description = "One page", body = PageDto<Lead>)))]

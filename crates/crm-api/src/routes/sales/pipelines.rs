@@ -1,11 +1,11 @@
 //! `/pipelines`.
 
-use super::handlers;
 use crate::access::Auth;
 use crate::app::AppState;
 use crate::http::{Body, IfMatch, created, no_content, ok_etag};
 use crate::problem::ApiError;
 use crate::routes::dto::PageDto;
+use crate::routes::handlers::handlers;
 use crate::routes::perms::{PipelinesDelete, PipelinesRead, PipelinesWrite};
 use actix_web::{HttpResponse, web};
 use crm_sales::pipelines::{
@@ -18,7 +18,7 @@ crate::list_params::list_params! {
     Pipelines = crm_sales::pipelines::PIPELINE_LIST_SPEC, search = "name";
 }
 
-handlers! { service: pipelines, id: PipelineId, location: "/api/v1/pipelines";
+handlers! { service: sales.pipelines, id: PipelineId, location: "/api/v1/pipelines";
     #[utoipa::path(get, path = "/pipelines", tag = "pipelines", params(Pipelines),
         responses((status = 200, description = "One page (the default pipeline always exists)", body = PageDto<Pipeline>)))]
     list list_pipelines(PipelinesRead, PIPELINE_LIST_SPEC);

@@ -1,11 +1,11 @@
 //! `/quotations` and `POST /quotations/{id}/send|accept|reject`.
 
-use super::handlers;
 use crate::access::Auth;
 use crate::app::AppState;
 use crate::http::{Body, IfMatch, created, no_content, ok_etag};
 use crate::problem::ApiError;
 use crate::routes::dto::PageDto;
+use crate::routes::handlers::handlers;
 use crate::routes::perms::{QuotationsDelete, QuotationsRead, QuotationsWrite};
 use actix_web::{HttpResponse, web};
 use crm_sales::quotations::{
@@ -18,7 +18,7 @@ crate::list_params::list_params! {
     Quotations = crm_sales::quotations::QUOTATION_LIST_SPEC, search = "number";
 }
 
-handlers! { service: quotations, id: QuotationId, location: "/api/v1/quotations";
+handlers! { service: sales.quotations, id: QuotationId, location: "/api/v1/quotations";
     #[utoipa::path(get, path = "/quotations", tag = "quotations",
         params(Quotations),
         responses((status = 200, description = "One page", body = PageDto<Quotation>)))]

@@ -1,0 +1,66 @@
+//! Invoices: drafts priced like quotations, issued with a gap-free `INV-YYYY-NNNN` number,
+//! voided while nothing is paid; made by hand or from an accepted quotation. Their payment
+//! state is derived from the allocations and credit notes written against them.
+
+mod model;
+mod service;
+#[cfg(test)]
+mod tests;
+
+pub use model::{
+    DEFAULT_TERMS_DAYS, INVOICE_COUNTER, INVOICE_LIST_SPEC, Invoice, InvoiceId, InvoiceInput,
+    InvoicePatch, InvoiceStatus, MAX_TERMS_DAYS, VoidInput,
+};
+pub use service::InvoiceService;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use crm_domain::kernel::pagination::{ListQuery, Page};
+use crm_domain::{OrganizationId, StoreError, Txn};
+
+/// Invoices with their lines.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait InvoiceRepository: Send + Sync {
+    /// Inserts `invoice` and its lines. `Conflict` on a duplicate number, or a second
+    /// invoice of one quotation or of one recurring period.
+    async fn create(&self, tx: &mut Txn, invoice: &Invoice) -> Result<(), StoreError>;
+
+    /// The invoice `id` of `org` with its lines in order (`is_overdue` left false: callers
+    /// apply their today); `NotFound` when missing or of another organization.
+    async fn get(&self, org: OrganizationId, id: InvoiceId) -> Result<Invoice, StoreError>;
+
+    /// As [`Self::get`], read inside `tx` and held until it ends, so a concurrent writer of
+    /// the invoice (an issue, a payment, a credit note) waits for this one.
+    async fn get_for_update(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        id: InvoiceId,
+    ) -> Result<Invoice, StoreError>;
+
+    /// One page of the invoices of `org`. `is_overdue=true|false` filters as read on `today`.
+    async fn list(
+        &self,
+        org: OrganizationId,
+        query: &ListQuery,
+        today: NaiveDate,
+    ) -> Result<Page<Invoice>, StoreError>;
+
+    /// Stores `invoice` (its lines replace the stored ones) where the stored version is
+    /// `expected_version`: `Stale`, `NotFound`; `Conflict` on a duplicate number.
+    async fn update(
+        &self,
+        tx: &mut Txn,
+        invoice: &Invoice,
+        expected_version: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes the invoice and its lines. `NotFound` when missing.
+    async fn delete(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        id: InvoiceId,
+    ) -> Result<(), StoreError>;
+}

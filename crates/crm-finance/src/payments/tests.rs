@@ -1,0 +1,1 @@
+//! Unit tests of the service, with mocked ports (see test_support).

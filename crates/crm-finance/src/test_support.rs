@@ -1,0 +1,1 @@
+//! Mocks and fixtures shared by the finance service tests.
