@@ -21,7 +21,6 @@ pub mod outbox;
 pub mod pipeline;
 pub mod pipeline_stage;
 pub mod quotation;
-pub mod quotation_item;
 pub mod refresh_token;
 pub mod role;
 pub mod user;

@@ -1,26 +1,21 @@
-use super::{children_of, delete_children, delete_row, one, owned, update_row, with_children};
+use super::{delete_row, one, owned, update_row, with_children};
 use crate::entities::quotation::{self, ActiveModel, Column, Entity};
-use crate::entities::quotation_item as item;
 use crate::error::store_err;
 use crate::keyset::{self, Computed, ListColumns};
+use crate::line_items::{self, quotation_items as item};
 use crate::rows::{corrupt, db_version, locked};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use crm_domain::clients::ClientId;
 use crm_domain::kernel::lines::LineItem;
-use crm_domain::kernel::money::Quantity;
 use crm_domain::kernel::pagination::{FieldValue, FilterOp, ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use crm_sales::deals::DealId;
 use crm_sales::quotations::{Quotation, QuotationId, QuotationRepository, QuotationStatus};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, Select,
-};
-use std::collections::HashMap;
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
 
 #[derive(Clone)]
@@ -34,14 +29,12 @@ impl SqlQuotationRepository {
     }
 }
 
-fn assemble(m: quotation::Model, items: Vec<item::Model>) -> Result<Quotation, StoreError> {
+fn assemble(m: quotation::Model, items: Vec<LineItem>) -> Result<Quotation, StoreError> {
     let status = m
         .status
         .parse::<QuotationStatus>()
         .ok()
         .ok_or_else(|| corrupt("quotations", m.id, format!("status {}", m.status)))?;
-    let mut items = items;
-    items.sort_by_key(|i| i.position);
     Ok(Quotation {
         id: QuotationId(m.id),
         organization_id: OrganizationId(m.organization_id),
@@ -52,18 +45,7 @@ fn assemble(m: quotation::Model, items: Vec<item::Model>) -> Result<Quotation, S
         number: m.number,
         issue_date: m.issue_date,
         valid_until: m.valid_until,
-        items: items
-            .into_iter()
-            .map(|i| LineItem {
-                description: i.description,
-                quantity: Quantity::from_thousandths(i.quantity_thousandths),
-                unit_price: i.unit_price,
-                tax_rate: i.tax_rate,
-                subtotal: i.subtotal,
-                tax: i.tax,
-                total: i.total,
-            })
-            .collect(),
+        items,
         subtotal: m.subtotal,
         tax_total: m.tax_total,
         total: m.total,
@@ -95,52 +77,6 @@ fn row(q: &Quotation) -> Result<ActiveModel, StoreError> {
     })
 }
 
-async fn insert_items<C: ConnectionTrait>(db: &C, q: &Quotation) -> Result<(), StoreError> {
-    if q.items.is_empty() {
-        return Ok(());
-    }
-    let rows = q.items.iter().enumerate().map(|(i, it)| item::ActiveModel {
-        organization_id: Set(q.organization_id.0),
-        quotation_id: Set(q.id.0),
-        position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
-        description: Set(it.description.clone()),
-        quantity_thousandths: Set(it.quantity.thousandths()),
-        unit_price: Set(it.unit_price),
-        tax_rate: Set(it.tax_rate),
-        subtotal: Set(it.subtotal),
-        tax: Set(it.tax),
-        total: Set(it.total),
-    });
-    item::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await
-        .map_err(store_err)?;
-    Ok(())
-}
-
-/// The items of `quotations` (all of `org`), grouped by quotation.
-async fn items_of<C: ConnectionTrait>(
-    db: &C,
-    org: OrganizationId,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<item::Model>>, StoreError> {
-    let columns = (
-        item::Column::OrganizationId,
-        item::Column::QuotationId,
-        item::Column::Position,
-    );
-    children_of::<item::Entity, _>(db, columns, |i| i.quotation_id, org, ids).await
-}
-
-async fn delete_items(
-    db: &DatabaseTransaction,
-    org: OrganizationId,
-    id: QuotationId,
-) -> Result<(), StoreError> {
-    let (org_column, parent) = (item::Column::OrganizationId, item::Column::QuotationId);
-    delete_children::<item::Entity>(db, org_column, parent, org, id.0).await
-}
-
 fn in_org(org: OrganizationId, id: QuotationId) -> Select<Entity> {
     super::in_org(org, id.0)
 }
@@ -167,15 +103,12 @@ impl QuotationRepository for SqlQuotationRepository {
             .exec_without_returning(db)
             .await
             .map_err(store_err)?;
-        insert_items(db, q).await
+        line_items::insert::<item::Entity, _>(db, q.organization_id, q.id.0, &q.items).await
     }
 
     async fn get(&self, org: OrganizationId, id: QuotationId) -> Result<Quotation, StoreError> {
         let m = one(&self.db, in_org(org, id)).await?;
-        let items = items_of(&self.db, org, &[m.id])
-            .await?
-            .remove(&m.id)
-            .unwrap_or_default();
+        let items = line_items::of_one::<item::Entity, _>(&self.db, org, m.id).await?;
         assemble(m, items)
     }
 
@@ -187,10 +120,7 @@ impl QuotationRepository for SqlQuotationRepository {
     ) -> Result<Quotation, StoreError> {
         let db = sql(tx.as_mut())?;
         let m = locked(db, in_org(org, id)).await?;
-        let items = items_of(db, org, &[m.id])
-            .await?
-            .remove(&m.id)
-            .unwrap_or_default();
+        let items = line_items::of_one::<item::Entity, _>(db, org, m.id).await?;
         assemble(m, items)
     }
 
@@ -243,7 +173,7 @@ impl QuotationRepository for SqlQuotationRepository {
         });
         let page = keyset::page(&self.db, base, &q, &cols).await?;
         let ids: Vec<Uuid> = page.data.iter().map(|m| m.id).collect();
-        let items = items_of(&self.db, org, &ids).await?;
+        let items = line_items::of::<item::Entity, _>(&self.db, org, &ids).await?;
         with_children(page, items, |m| m.id, assemble)
     }
 
@@ -257,8 +187,7 @@ impl QuotationRepository for SqlQuotationRepository {
         let mut values = row(q)?;
         values.number = NotSet;
         update_row(db, values, q.organization_id, q.id.0, expected_version).await?;
-        delete_items(db, q.organization_id, q.id).await?;
-        insert_items(db, q).await
+        line_items::replace::<item::Entity, _>(db, q.organization_id, q.id.0, &q.items).await
     }
 
     async fn delete(
@@ -271,7 +200,7 @@ impl QuotationRepository for SqlQuotationRepository {
         if in_org(org, id).one(db).await.map_err(store_err)?.is_none() {
             return Err(StoreError::NotFound);
         }
-        delete_items(db, org, id).await?;
+        line_items::delete::<item::Entity, _>(db, org, id.0).await?;
         delete_row::<Entity>(db, org, id.0).await
     }
 }

@@ -1,0 +1,51 @@
+//! sea-orm adapters of the finance ports: invoices, credit notes, payments with their
+//! allocations and refunds.
+
+mod credit_notes;
+mod invoices;
+mod payments;
+
+pub use credit_notes::SqlCreditNoteRepository;
+pub use invoices::SqlInvoiceRepository;
+pub use payments::SqlPaymentRepository;
+
+use crm_domain::TxManager;
+use crm_domain::activity::ActivityRepository;
+use crm_domain::clients::Client;
+use crm_domain::identity::{Clock, OrganizationRepository, UserRepository};
+use crm_domain::kernel::records::Records;
+use crm_finance::FinancePorts;
+use crm_finance::document::DocumentRenderer;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// What the finance ports share with the other modules.
+pub struct Shared {
+    pub tx: Arc<dyn TxManager>,
+    pub clients: Arc<dyn Records<Client>>,
+    pub organizations: Arc<dyn OrganizationRepository>,
+    pub users: Arc<dyn UserRepository>,
+    pub activities: Arc<dyn ActivityRepository>,
+    pub clock: Arc<dyn Clock>,
+    pub renderer: Arc<dyn DocumentRenderer>,
+}
+
+/// The ports of the finance services on `db`, as the server (`crm-api`'s `app.rs`) and the
+/// integration tests wire them.
+pub fn ports(db: &DatabaseConnection, shared: Shared) -> FinancePorts {
+    FinancePorts {
+        tx: shared.tx,
+        invoices: Arc::new(SqlInvoiceRepository::new(db.clone())),
+        credit_notes: Arc::new(SqlCreditNoteRepository::new(db.clone())),
+        payments: Arc::new(SqlPaymentRepository::new(db.clone())),
+        counters: Arc::new(crate::SqlDocumentCounterRepository::new(db.clone())),
+        clients: shared.clients,
+        deals: Arc::new(crate::sales::SqlDealRepository::new(db.clone())),
+        quotations: Arc::new(crate::SqlQuotationRepository::new(db.clone())),
+        organizations: shared.organizations,
+        users: shared.users,
+        activities: shared.activities,
+        clock: shared.clock,
+        renderer: shared.renderer,
+    }
+}
