@@ -31,6 +31,8 @@ use crm_domain::notifications::{NotificationCleanupJob, NotificationService, Not
 use crm_domain::webhooks::{
     DueDelivery, SecretVault, WebhookDispatcher, WebhookPorts, WebhookSender, WebhookService,
 };
+use crm_finance::FinanceServices;
+use crm_finance::document::DocumentRenderer;
 use crm_sales::SalesServices;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -49,6 +51,7 @@ pub struct AppState {
     pub identity: IdentityServices,
     pub clients: ClientServices,
     pub sales: SalesServices,
+    pub finance: FinanceServices,
     pub notifications: NotificationService,
     /// This instance's live notification streams, shared by every worker.
     pub streams: Arc<Streams>,
@@ -71,6 +74,8 @@ pub struct SharedParts {
     /// The webhook HTTP client (one connection pool for the instance) and secret vault.
     pub webhook_sender: Arc<dyn WebhookSender>,
     pub webhook_vault: Arc<dyn SecretVault>,
+    /// Invoices as PDF.
+    pub renderer: Arc<dyn DocumentRenderer>,
 }
 
 impl SharedParts {
@@ -100,6 +105,7 @@ impl SharedParts {
                 }
             },
             webhook_vault: Arc::new(SealedSecrets::new(&s.auth.jwt_secret)),
+            renderer: Arc::new(crm_pdf::PdfRenderer::new()),
         }
     }
 }
@@ -182,6 +188,18 @@ impl AppState {
             ports.activities.clone(),
             ports.clock.clone(),
         );
+        let finance = crm_db::finance::ports(
+            &conn,
+            crm_db::finance::Shared {
+                tx: ports.tx.clone(),
+                clients: client_ports.clients.clone(),
+                organizations: ports.organizations.clone(),
+                users: ports.users.clone(),
+                activities: ports.activities.clone(),
+                clock: ports.clock.clone(),
+                renderer: parts.renderer.clone(),
+            },
+        );
         let webhooks = WebhookService::new(
             WebhookPorts {
                 tx: ports.tx.clone(),
@@ -199,6 +217,7 @@ impl AppState {
         Self {
             webhooks,
             sales,
+            finance: FinanceServices::new(finance),
             clients,
             files,
             activities: ActivityService::new(ports.activities.clone()),
@@ -224,6 +243,7 @@ pub fn event_types() -> Vec<EventType> {
         crm_domain::identity::requirements::EVENT_TYPES,
         crm_domain::clients::requirements::EVENT_TYPES,
         crm_sales::requirements::EVENT_TYPES,
+        crm_finance::requirements::EVENT_TYPES,
         crm_domain::files::EVENT_TYPES,
         crm_domain::webhooks::EVENT_TYPES,
     ]
@@ -236,6 +256,7 @@ pub fn notifier() -> Notifier {
         [
             crm_domain::clients::requirements::NOTIFICATION_TYPES,
             crm_sales::requirements::NOTIFICATION_TYPES,
+            crm_finance::requirements::NOTIFICATION_TYPES,
         ]
         .concat(),
         Arc::new(crm_mail::Templates::new("CRM")),

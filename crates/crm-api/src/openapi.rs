@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (path = "/api/v1", api = routes::identity::Api),
         (path = "/api/v1", api = routes::clients::Api),
         (path = "/api/v1", api = routes::sales::Api),
+        (path = "/api/v1", api = routes::finance::Api),
         (path = "/api/v1", api = routes::files::Api),
         (path = "/api/v1", api = routes::webhooks::Api),
     ),

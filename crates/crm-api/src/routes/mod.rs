@@ -7,6 +7,7 @@ pub mod clients;
 pub mod dto;
 pub mod events;
 pub mod files;
+pub mod finance;
 pub mod handlers;
 pub mod health;
 pub mod identity;
@@ -27,8 +28,8 @@ pub fn health_routes() -> Routes {
 
 /// Every route under `/api/v1`.
 pub fn api_routes() -> Routes {
-    webhooks::routes(sales::routes(clients::routes(identity::routes(
-        Routes::new("/api/v1"),
+    webhooks::routes(finance::routes(sales::routes(clients::routes(
+        identity::routes(Routes::new("/api/v1")),
     ))))
     .get("/activities", activities::list)
     .get("/events", events::list)

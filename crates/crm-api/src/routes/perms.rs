@@ -9,6 +9,10 @@ pub use crm_domain::identity::requirements::{
     RolesDelete, RolesRead, RolesWrite, UsersDelete, UsersRead, UsersWrite,
 };
 pub use crm_domain::webhooks::{WebhooksDelete, WebhooksRead, WebhooksWrite};
+pub use crm_finance::requirements::{
+    CreditNotesRead, CreditNotesWrite, InvoicesDelete, InvoicesRead, InvoicesWrite, PaymentsDelete,
+    PaymentsRead, PaymentsWrite,
+};
 pub use crm_sales::requirements::{
     DealsDelete, DealsRead, DealsWrite, LeadsDelete, LeadsRead, LeadsWrite, PipelinesDelete,
     PipelinesRead, PipelinesWrite, QuotationsDelete, QuotationsRead, QuotationsWrite,

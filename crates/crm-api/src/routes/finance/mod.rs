@@ -1,0 +1,62 @@
+//! Finance: `/invoices` (issue, void, PDF, credit notes), `/credit-notes`, `/payments` (with
+//! allocations and refunds), and `POST /quotations/{id}/invoice`: the module's routes and
+//! their OpenAPI operations. The finance domain types are the response bodies.
+
+mod credit_notes;
+mod invoices;
+mod payments;
+
+use crate::access::Routes;
+
+/// The module's routes, in the order they are matched.
+pub fn routes(r: Routes) -> Routes {
+    r.get("/invoices", invoices::list_invoices)
+        .post("/invoices", invoices::create_invoice)
+        .get("/invoices/{id}", invoices::get_invoice)
+        .patch("/invoices/{id}", invoices::update_invoice)
+        .delete("/invoices/{id}", invoices::delete_invoice)
+        .post("/invoices/{id}/issue", invoices::issue_invoice)
+        .post("/invoices/{id}/void", invoices::void_invoice)
+        .get("/invoices/{id}/pdf", invoices::invoice_pdf)
+        .post("/invoices/{id}/credit-notes", invoices::create_credit_note)
+        .post("/quotations/{id}/invoice", invoices::invoice_quotation)
+        .get("/credit-notes", credit_notes::list_credit_notes)
+        .get("/credit-notes/{id}", credit_notes::get_credit_note)
+        .get("/payments", payments::list_payments)
+        .post("/payments", payments::create_payment)
+        .get("/payments/{id}", payments::get_payment)
+        .patch("/payments/{id}", payments::update_payment)
+        .delete("/payments/{id}", payments::delete_payment)
+        .post("/payments/{id}/allocations", payments::allocate)
+        .delete(
+            "/payments/{id}/allocations/{allocation_id}",
+            payments::deallocate,
+        )
+        .post("/payments/{id}/refunds", payments::refund)
+}
+
+/// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    invoices::list_invoices,
+    invoices::create_invoice,
+    invoices::get_invoice,
+    invoices::update_invoice,
+    invoices::delete_invoice,
+    invoices::issue_invoice,
+    invoices::void_invoice,
+    invoices::invoice_pdf,
+    invoices::create_credit_note,
+    invoices::invoice_quotation,
+    credit_notes::list_credit_notes,
+    credit_notes::get_credit_note,
+    payments::list_payments,
+    payments::create_payment,
+    payments::get_payment,
+    payments::update_payment,
+    payments::delete_payment,
+    payments::allocate,
+    payments::deallocate,
+    payments::refund,
+))]
+pub struct Api;
