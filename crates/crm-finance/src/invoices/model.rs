@@ -150,7 +150,12 @@ impl Invoice {
         self.amount_credited = credited;
         let b = self.balance();
         self.balance_due = b.due();
-        self.payment_status = b.status();
+        // A draft owes nothing yet: unpaid until issued, whatever its total.
+        self.payment_status = if self.status == InvoiceStatus::Draft {
+            PaymentStatus::Unpaid
+        } else {
+            b.status()
+        };
         self
     }
 

@@ -159,7 +159,7 @@ impl InvoiceService {
             is_overdue: false,
             issue_date,
             payment_terms_days: terms,
-            due_date: due_set,
+            due_date: due_of(issue_date, terms, due_set),
             currency,
             items,
             subtotal,

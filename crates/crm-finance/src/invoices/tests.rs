@@ -198,7 +198,6 @@ async fn bad_fields_are_422_each_under_its_own_name() {
 }
 
 #[tokio::test]
-#[ignore = "bug: create leaves due_date null when issue_date is set and due_date is not (update and issue derive it)"]
 async fn a_draft_with_an_issue_date_gets_its_due_date_from_the_terms() {
     let a = actor(ORG, ALL);
     let c = client(ORG, a.user_id);
