@@ -14,6 +14,7 @@ mod clients;
 mod concurrency;
 mod events;
 mod files;
+mod finance;
 mod idempotency;
 mod identity;
 mod identity_codes;

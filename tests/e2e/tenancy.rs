@@ -160,6 +160,32 @@ impl Records {
             json!({"client_id": client["id"], "currency": "USD", "items": [{"description": "x", "quantity": 1, "unit_price": 100}]}),
         )
         .await;
+        // Section 6: a draft invoice (version 1), and a credit note and a payment with an
+        // allocation against issued invoices of their own.
+        let invoice_of = |amount: i64| json!({"client_id": client["id"], "currency": "USD", "items": [{"description": "x", "quantity": 1, "unit_price": amount}]});
+        let invoice = create_as(app, &admin.access, "/api/v1/invoices", invoice_of(1000)).await;
+        let mut issued = Vec::new();
+        for _ in 0..2 {
+            let i = create_as(app, &admin.access, "/api/v1/invoices", invoice_of(1000)).await;
+            let path = format!("/api/v1/invoices/{}/issue", i["id"].as_str().unwrap());
+            let res = app.send_as(Method::POST, &admin.access, &path, None).await;
+            issued.push(expect_json(res, 200).await);
+        }
+        let credit_note = create_as(
+            app,
+            &admin.access,
+            &format!("/api/v1/invoices/{}/credit-notes", issued[0]["id"].as_str().unwrap()),
+            json!({"reason": "r", "items": [{"description": "c", "quantity": 1, "unit_price": 100}]}),
+        )
+        .await;
+        let payment = create_as(
+            app,
+            &admin.access,
+            "/api/v1/payments",
+            json!({"client_id": client["id"], "amount": 500, "currency": "USD", "method": "cash",
+                   "allocations": [{"invoice_id": issued[1]["id"], "amount": 500}]}),
+        )
+        .await;
         // Section 5: files.
         let file = crate::files::upload(app, &admin.access, "a.txt", b"A's file").await;
         let mut ids = HashMap::new();
@@ -170,6 +196,9 @@ impl Records {
             ("pipelines", &pipeline),
             ("deals", &deal),
             ("quotations", &quotation),
+            ("invoices", &invoice),
+            ("credit-notes", &credit_note),
+            ("payments", &payment),
         ] {
             ids.insert(res.into(), v["id"].as_str().unwrap().to_string());
         }
@@ -246,6 +275,13 @@ impl Records {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         let mut path_only = HashMap::new();
+        path_only.insert(
+            "allocations".into(),
+            payment["allocations"][0]["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
         // `{delivery_id}` is filled from the kind `deliverys`.
         path_only.insert(
             "deliverys".into(),

@@ -111,6 +111,14 @@ impl InvoiceService {
         Ok(i.as_of(today))
     }
 
+    /// `404` unless the invoice `id` is one of the caller's organization: what an action
+    /// route checks before it reads its body, so that another organization's invoice answers
+    /// `404` whatever the body holds. The action checks its permission itself.
+    pub async fn exists(&self, actor: &Actor, id: InvoiceId) -> Result<(), DomainError> {
+        self.p.invoices.get(actor.organization_id, id).await?;
+        Ok(())
+    }
+
     /// Needs `invoices:write`. A draft, priced with the contract's arithmetic; no number
     /// yet. `422` per bad field (a client the caller cannot see, a deal of another client).
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]

@@ -110,6 +110,13 @@ impl PaymentService {
         Ok(self.p.payments.get(actor.organization_id, id).await?)
     }
 
+    /// `404` unless the payment `id` is one of the caller's organization (see
+    /// `InvoiceService::exists`).
+    pub async fn exists(&self, actor: &Actor, id: PaymentId) -> Result<(), DomainError> {
+        self.p.payments.get(actor.organization_id, id).await?;
+        Ok(())
+    }
+
     /// The invoice `id` read locked in `tx`; a missing one is `422 not_found` on `field`.
     async fn locked_invoice(
         &self,

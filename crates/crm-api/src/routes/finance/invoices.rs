@@ -66,10 +66,13 @@ pub async fn void_invoice(
     if_match: IfMatch,
     body: Body<VoidInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = InvoiceId(*id);
+    // The invoice before the body: another organization's answers 404 whatever it holds.
+    state.finance.invoices.exists(&auth.actor, id).await?;
     let r = state
         .finance
         .invoices
-        .void(&auth.actor, InvoiceId(*id), if_match.0, body.parse()?)
+        .void(&auth.actor, id, if_match.0, body.parse()?)
         .await?;
     Ok(ok_etag(r.version, &r))
 }
@@ -90,7 +93,9 @@ pub async fn invoice_pdf(
         .await?;
     let name = format!(
         "{}.pdf",
-        doc.number.clone().unwrap_or_else(|| format!("draft-{}", *id))
+        doc.number
+            .clone()
+            .unwrap_or_else(|| format!("draft-{}", *id))
     );
     let service = state.finance.invoices.clone();
     // Layout is CPU work: off the async workers.
@@ -125,12 +130,18 @@ pub async fn create_credit_note(
     id: web::Path<Uuid>,
     body: Body<CreditNoteInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = InvoiceId(*id);
+    state.finance.invoices.exists(&auth.actor, id).await?;
     let n = state
         .finance
         .credit_notes
-        .create(&auth.actor, InvoiceId(*id), body.parse()?)
+        .create(&auth.actor, id, body.parse()?)
         .await?;
-    Ok(created(format!("/api/v1/credit-notes/{}", n.id), n.version, &n))
+    Ok(created(
+        format!("/api/v1/credit-notes/{}", n.id),
+        n.version,
+        &n,
+    ))
 }
 
 /// A draft invoice with the accepted quotation's client, deal, currency and lines; once per

@@ -60,10 +60,13 @@ pub async fn allocate(
     id: web::Path<Uuid>,
     body: Body<AllocationInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = PaymentId(*id);
+    // The payment before the body: another organization's answers 404 whatever it holds.
+    state.finance.payments.exists(&auth.actor, id).await?;
     let p = state
         .finance
         .payments
-        .allocate(&auth.actor, PaymentId(*id), body.parse()?)
+        .allocate(&auth.actor, id, body.parse()?)
         .await?;
     Ok(created(format!("/api/v1/payments/{}", p.id), p.version, &p))
 }
@@ -97,10 +100,13 @@ pub async fn refund(
     id: web::Path<Uuid>,
     body: Body<RefundInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = PaymentId(*id);
+    // The payment before the body: another organization's answers 404 whatever it holds.
+    state.finance.payments.exists(&auth.actor, id).await?;
     let p = state
         .finance
         .payments
-        .refund(&auth.actor, PaymentId(*id), body.parse()?)
+        .refund(&auth.actor, id, body.parse()?)
         .await?;
     Ok(created(format!("/api/v1/payments/{}", p.id), p.version, &p))
 }

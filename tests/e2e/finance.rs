@@ -1,0 +1,800 @@
+//! Finance (contract section 6): invoices with their lifecycle, numbers and PDF; credit
+//! notes; payments with allocations, refunds and deletion; invoices from quotations.
+
+use crate::backend_tests;
+use crate::concurrency::{assert_concurrent_patches, json_of};
+use crate::helpers::*;
+use crate::identity_support::create_as;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("an id").to_string()
+}
+
+async fn client(app: &TestApp, t: &str, name: &str) -> String {
+    id(&create_as(
+        app,
+        t,
+        "/api/v1/clients",
+        json!({"name": name, "kind": "company"}),
+    )
+    .await)
+}
+
+/// A draft invoice of `client` with one line of `amount` (no tax) in `currency`.
+async fn draft(app: &TestApp, t: &str, client: &str, amount: i64, currency: &str) -> Value {
+    create_as(
+        app,
+        t,
+        "/api/v1/invoices",
+        json!({"client_id": client, "currency": currency,
+               "items": [{"description": "Work", "quantity": 1, "unit_price": amount}]}),
+    )
+    .await
+}
+
+async fn post(app: &TestApp, t: &str, path: &str, body: Option<Value>) -> reqwest::Response {
+    app.send_as(Method::POST, t, path, body.as_ref()).await
+}
+
+/// An issued invoice of `client` with one line of `amount`.
+async fn issued(app: &TestApp, t: &str, client: &str, amount: i64, currency: &str) -> Value {
+    let d = draft(app, t, client, amount, currency).await;
+    let path = format!("/api/v1/invoices/{}/issue", id(&d));
+    json_of(post(app, t, &path, None).await, 200).await
+}
+
+async fn invoice(app: &TestApp, t: &str, id: &str) -> Value {
+    json_of(app.get_as(t, &format!("/api/v1/invoices/{id}")).await, 200).await
+}
+
+/// The text of a PDF, through `pdftotext` (poppler-utils; CI installs it). `None` where it
+/// is not installed and CI does not require it.
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let dir = std::env::temp_dir().join(format!("crm-pdf-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("invoice.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", file.to_str().unwrap(), "-"])
+        .output();
+    let _ = std::fs::remove_dir_all(&dir);
+    match out {
+        Ok(o) => {
+            assert!(o.status.success(), "pdftotext failed on the invoice");
+            Some(String::from_utf8_lossy(&o.stdout).into_owned())
+        }
+        Err(e) if std::env::var("CRM_TEST_REQUIRE_ALL_BACKENDS").as_deref() == Ok("1") => {
+            panic!("pdftotext is needed to read the invoice PDF: {e}")
+        }
+        Err(e) => {
+            eprintln!("pdftotext not available ({e}): the PDF's text is not checked here");
+            None
+        }
+    }
+}
+
+backend_tests!(invoice_lifecycle_numbers_and_pdf, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Billing Co").await;
+    let t = admin.access.as_str();
+    let c = client(&app, t, "Northwind Traders").await;
+    // A draft: priced like a quotation, no number, due 30 days after its issue date.
+    let d = create_as(
+        &app,
+        t,
+        "/api/v1/invoices",
+        json!({
+            "client_id": c, "currency": "USD", "issue_date": "2026-03-01", "notes": "Thanks",
+            "items": [
+                {"description": "Widget", "quantity": "1.5", "unit_price": 333, "tax_rate": 1800},
+                {"description": "Gadget", "quantity": 1, "unit_price": 125, "tax_rate": 200}
+            ]
+        }),
+    )
+    .await;
+    assert_eq!(
+        (
+            d["subtotal"].as_i64(),
+            d["tax_total"].as_i64(),
+            d["total"].as_i64()
+        ),
+        (Some(625), Some(93), Some(718))
+    );
+    assert_eq!(d["status"], "draft");
+    assert_eq!(d["payment_status"], "unpaid");
+    assert!(d["number"].is_null());
+    assert_eq!(d["due_date"], "2026-03-31");
+    assert_eq!(d["balance_due"], 718);
+    assert_eq!(d["is_overdue"], false);
+    let did = id(&d);
+    let path = format!("/api/v1/invoices/{did}");
+    // Computed fields are refused, not ignored.
+    for body in [
+        json!({"total": 1}),
+        json!({"number": "INV-1"}),
+        json!({"amount_paid": 5}),
+    ] {
+        let res = app.send_as(Method::PATCH, t, &path, Some(&body)).await;
+        assert_problem(res, 422).await;
+    }
+    // The due date follows the terms while it was not set by hand.
+    let p = json_of(
+        app.send_as(
+            Method::PATCH,
+            t,
+            &path,
+            Some(&json!({"payment_terms_days": 14})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(p["due_date"], "2026-03-15");
+    let res = app
+        .send_as(
+            Method::PATCH,
+            t,
+            &path,
+            Some(&json!({"due_date": "2026-02-01"})),
+        )
+        .await;
+    let prob = assert_problem(res, 422).await;
+    assert_eq!(prob["errors"][0]["field"], "due_date", "{prob}");
+    // A draft without lines cannot be issued, and gives no number away.
+    let empty = create_as(
+        &app,
+        t,
+        "/api/v1/invoices",
+        json!({"client_id": c, "currency": "USD"}),
+    )
+    .await;
+    let prob = assert_problem(
+        post(
+            &app,
+            t,
+            &format!("/api/v1/invoices/{}/issue", id(&empty)),
+            None,
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(prob["errors"][0]["field"], "items", "{prob}");
+    // Issue: the first number of the issue date's year.
+    let i = json_of(post(&app, t, &format!("{path}/issue"), None).await, 200).await;
+    assert_eq!(i["number"], "INV-2026-0001");
+    assert_eq!(i["status"], "issued");
+    assert!(i["issued_at"].is_string());
+    // Past its due date with everything due: overdue.
+    assert_eq!(i["is_overdue"], true, "{i}");
+    let overdue = json_of(app.get_as(t, "/api/v1/invoices?is_overdue=true").await, 200).await;
+    let ids: Vec<&str> = overdue["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [did.as_str()]);
+    let not_overdue = json_of(
+        app.get_as(t, "/api/v1/invoices?is_overdue=false&status=draft")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(not_overdue["data"].as_array().unwrap().len(), 1);
+    // Issued: no edits, no deletion, no second issue.
+    assert_problem(
+        app.send_as(Method::PATCH, t, &path, Some(&json!({"notes": "x"})))
+            .await,
+        409,
+    )
+    .await;
+    assert_problem(app.send_as(Method::DELETE, t, &path, None).await, 409).await;
+    assert_problem(post(&app, t, &format!("{path}/issue"), None).await, 409).await;
+    // The PDF shows number, dates, parties, lines, totals and balance due.
+    let res = app.get_as(t, &format!("{path}/pdf")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let pdf = res.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    if let Some(text) = pdf_text(&pdf) {
+        for needle in [
+            "INV-2026-0001",
+            "2026-03-01",
+            "2026-03-15",
+            "Billing Co",
+            "Northwind Traders",
+            "Widget",
+            "Gadget",
+            "7.18 USD",
+            "Balance due",
+            "Thanks",
+        ] {
+            assert!(
+                text.contains(needle),
+                "{needle} missing from the PDF:\n{text}"
+            );
+        }
+    }
+    // Void: a reason is needed; the number stays; a void invoice cannot be voided again.
+    let prob = assert_problem(
+        post(
+            &app,
+            t,
+            &format!("{path}/void"),
+            Some(json!({"reason": " "})),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(prob["errors"][0]["field"], "reason", "{prob}");
+    let v = json_of(
+        post(
+            &app,
+            t,
+            &format!("{path}/void"),
+            Some(json!({"reason": "Billed twice"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (
+            v["status"].as_str(),
+            v["number"].as_str(),
+            v["void_reason"].as_str()
+        ),
+        (Some("void"), Some("INV-2026-0001"), Some("Billed twice"))
+    );
+    assert_eq!(v["is_overdue"], false);
+    assert_problem(
+        post(
+            &app,
+            t,
+            &format!("{path}/void"),
+            Some(json!({"reason": "again"})),
+        )
+        .await,
+        409,
+    )
+    .await;
+    // Drafts can be deleted; the next issue takes the next number, none skipped.
+    let res = app
+        .send_as(
+            Method::DELETE,
+            t,
+            &format!("/api/v1/invoices/{}", id(&empty)),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    let next = issued(&app, t, &c, 100, "USD").await;
+    assert!(
+        next["number"].as_str().unwrap().ends_with("-0002"),
+        "{next}"
+    );
+    // Events of the lifecycle.
+    let ev = json_of(
+        app.get_as(t, &format!("/api/v1/events?record_id={did}&limit=200"))
+            .await,
+        200,
+    )
+    .await;
+    let types: BTreeSet<&str> = ev["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    for ty in [
+        "invoice.created",
+        "invoice.updated",
+        "invoice.issued",
+        "invoice.voided",
+    ] {
+        assert!(types.contains(ty), "{ty} missing: {types:?}");
+    }
+    assert_concurrent_patches(
+        &app,
+        t,
+        &format!(
+            "/api/v1/invoices/{}",
+            id(&draft(&app, t, &c, 100, "USD").await)
+        ),
+        |v| json!({"notes": v}),
+        |r| r["notes"].as_str().unwrap_or_default().to_string(),
+    )
+    .await;
+    app.stop().await;
+});
+
+backend_tests!(concurrent_issues_take_consecutive_numbers, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Numbers Co").await;
+    let t = admin.access.clone();
+    let c = client(&app, &t, "Many Invoices").await;
+    let mut drafts = Vec::new();
+    for _ in 0..20 {
+        drafts.push(id(&draft(&app, &t, &c, 100, "USD").await));
+    }
+    let issues = drafts.iter().map(|d| {
+        let (app_url, t) = (app.url(&format!("/api/v1/invoices/{d}/issue")), t.clone());
+        async move {
+            let res = reqwest::Client::new()
+                .post(app_url)
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap();
+            json_of(res, 200).await
+        }
+    });
+    let issued = futures_util::future::join_all(issues).await;
+    let numbers: BTreeSet<String> = issued
+        .iter()
+        .map(|i| i["number"].as_str().unwrap().to_string())
+        .collect();
+    let year = issued[0]["issue_date"].as_str().unwrap()[..4].to_string();
+    let expected: BTreeSet<String> = (1..=20).map(|n| format!("INV-{year}-{n:04}")).collect();
+    assert_eq!(numbers, expected);
+    app.stop().await;
+});
+
+backend_tests!(racing_payments_never_over_allocate, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Race Co").await;
+    let t = admin.access.clone();
+    let c = client(&app, &t, "Racer").await;
+    let inv = issued(&app, &t, &c, 10_000, "USD").await;
+    let iid = id(&inv);
+    // 20 payments of 600 each race for an invoice of 10,000: 16 fit, the rest are refused.
+    let pays = (0..20).map(|_| {
+        let (url, t) = (app.url("/api/v1/payments"), t.clone());
+        let body = json!({"client_id": c, "amount": 600, "currency": "USD", "method": "bank_transfer",
+                          "allocations": [{"invoice_id": iid, "amount": 600}]});
+        async move {
+            let res = reqwest::Client::new().post(url).bearer_auth(t).json(&body).send().await.unwrap();
+            res.status().as_u16()
+        }
+    });
+    let codes = futures_util::future::join_all(pays).await;
+    let won = codes.iter().filter(|c| **c == 201).count();
+    let refused = codes.iter().filter(|c| **c == 409).count();
+    assert_eq!((won, refused), (16, 4), "{codes:?}");
+    let after = invoice(&app, &t, &iid).await;
+    assert_eq!(after["amount_paid"], 9_600);
+    assert_eq!(after["balance_due"], 400);
+    assert_eq!(after["payment_status"], "partially_paid");
+    // The stored sum is the sum of the allocation rows.
+    let list = json_of(app.get_as(&t, "/api/v1/payments?limit=200").await, 200).await;
+    let allocated: i64 = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["allocations"].as_array().unwrap().clone())
+        .filter(|a| a["invoice_id"] == iid.as_str())
+        .map(|a| a["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(allocated, 9_600);
+    // The last 400 settles it: paid, with its event.
+    let p = create_as(&app, &t, "/api/v1/payments", json!({"client_id": c, "amount": 400, "currency": "USD", "method": "card", "allocations": [{"invoice_id": iid, "amount": 400}]})).await;
+    assert_eq!(p["unapplied_amount"], 0);
+    let after = invoice(&app, &t, &iid).await;
+    assert_eq!(
+        (
+            after["payment_status"].as_str(),
+            after["balance_due"].as_i64()
+        ),
+        (Some("paid"), Some(0))
+    );
+    let ev = json_of(
+        app.get_as(
+            &t,
+            &format!("/api/v1/events?type=invoice.paid&record_id={iid}"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(ev["data"].as_array().unwrap().len(), 1, "{ev}");
+    app.stop().await;
+});
+
+backend_tests!(payments_allocations_refunds_and_deletion, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Ledger Co").await;
+    let t = admin.access.as_str();
+    let c = client(&app, t, "Payer").await;
+    let other = client(&app, t, "Someone Else").await;
+    let a = issued(&app, t, &c, 3_000, "USD").await;
+    let bi = issued(&app, t, &c, 2_000, "USD").await;
+    let eur = issued(&app, t, &c, 1_000, "EUR").await;
+    let theirs = issued(&app, t, &other, 1_000, "USD").await;
+    let dr = draft(&app, t, &c, 1_000, "USD").await;
+    let pay = |allocations: Value, amount: i64| json!({"client_id": c, "amount": amount, "currency": "USD", "method": "bank_transfer", "reference": "TRX-1", "allocations": allocations});
+    // Refusals, each naming what is wrong.
+    let prob = assert_problem(post(&app, t, "/api/v1/payments", Some(pay(json!([{"invoice_id": id(&a), "amount": 600}, {"invoice_id": id(&bi), "amount": 600}]), 1_000))).await, 422).await;
+    assert_eq!(prob["errors"][0]["field"], "allocations", "{prob}");
+    let prob = assert_problem(post(&app, t, "/api/v1/payments", Some(pay(json!([{"invoice_id": id(&a), "amount": 100}, {"invoice_id": id(&eur), "amount": 100}]), 1_000))).await, 422).await;
+    assert_eq!(
+        prob["errors"][0]["field"], "allocations[1].invoice_id",
+        "{prob}"
+    );
+    let prob = assert_problem(
+        post(
+            &app,
+            t,
+            "/api/v1/payments",
+            Some(pay(
+                json!([{"invoice_id": id(&theirs), "amount": 100}]),
+                1_000,
+            )),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(
+        prob["errors"][0]["field"], "allocations[0].invoice_id",
+        "{prob}"
+    );
+    assert_problem(
+        post(
+            &app,
+            t,
+            "/api/v1/payments",
+            Some(pay(json!([{"invoice_id": id(&dr), "amount": 100}]), 1_000)),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert_problem(
+        post(
+            &app,
+            t,
+            "/api/v1/payments",
+            Some(pay(json!([{"invoice_id": id(&a), "amount": 3_001}]), 5_000)),
+        )
+        .await,
+        409,
+    )
+    .await;
+    // Nothing moved.
+    assert_eq!(invoice(&app, t, &id(&a)).await["amount_paid"], 0);
+    // A payment of 5,000: 1,000 to A now, more later.
+    let p = create_as(
+        &app,
+        t,
+        "/api/v1/payments",
+        pay(json!([{"invoice_id": id(&a), "amount": 1_000}]), 5_000),
+    )
+    .await;
+    let pid = id(&p);
+    assert_eq!(
+        (
+            p["allocated_amount"].as_i64(),
+            p["unapplied_amount"].as_i64()
+        ),
+        (Some(1_000), Some(4_000))
+    );
+    let p2 = json_of(
+        post(
+            &app,
+            t,
+            &format!("/api/v1/payments/{pid}/allocations"),
+            Some(json!({"invoice_id": id(&bi), "amount": 2_000})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(p2["unapplied_amount"], 2_000);
+    assert_eq!(invoice(&app, t, &id(&bi)).await["payment_status"], "paid");
+    let prob = assert_problem(
+        post(
+            &app,
+            t,
+            &format!("/api/v1/payments/{pid}/allocations"),
+            Some(json!({"invoice_id": id(&a), "amount": 2_001})),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(prob["errors"][0]["field"], "amount", "{prob}");
+    // An invoice with payments cannot be voided.
+    assert_problem(
+        post(
+            &app,
+            t,
+            &format!("/api/v1/invoices/{}/void", id(&bi)),
+            Some(json!({"reason": "no"})),
+        )
+        .await,
+        409,
+    )
+    .await;
+    // Deallocation puts the money back.
+    let alloc = p2["allocations"][1]["id"].as_str().unwrap().to_string();
+    let res = app
+        .send_as(
+            Method::DELETE,
+            t,
+            &format!("/api/v1/payments/{pid}/allocations/{alloc}"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    let b_after = invoice(&app, t, &id(&bi)).await;
+    assert_eq!(
+        (
+            b_after["payment_status"].as_str(),
+            b_after["balance_due"].as_i64()
+        ),
+        (Some("unpaid"), Some(2_000))
+    );
+    let res = app
+        .send_as(
+            Method::DELETE,
+            t,
+            &format!("/api/v1/payments/{pid}/allocations/{alloc}"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    // Refunds: at most the unapplied amount (4,000 now).
+    let prob = assert_problem(
+        post(
+            &app,
+            t,
+            &format!("/api/v1/payments/{pid}/refunds"),
+            Some(json!({"amount": 4_001, "refunded_on": "2026-03-20"})),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(prob["errors"][0]["field"], "amount", "{prob}");
+    let r = json_of(
+        post(
+            &app,
+            t,
+            &format!("/api/v1/payments/{pid}/refunds"),
+            Some(json!({"amount": 1_500, "refunded_on": "2026-03-20", "reference": "RF-1"})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        (
+            r["refunded_amount"].as_i64(),
+            r["unapplied_amount"].as_i64()
+        ),
+        (Some(1_500), Some(2_500))
+    );
+    assert_eq!(r["refunds"][0]["reference"], "RF-1");
+    // Details can change; money fields cannot.
+    assert_problem(
+        app.send_as(
+            Method::PATCH,
+            t,
+            &format!("/api/v1/payments/{pid}"),
+            Some(&json!({"amount": 1})),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_concurrent_patches(
+        &app,
+        t,
+        &format!("/api/v1/payments/{pid}"),
+        |v| json!({"reference": v}),
+        |r| r["reference"].as_str().unwrap_or_default().to_string(),
+    )
+    .await;
+    // Filters.
+    let l = json_of(
+        app.get_as(
+            t,
+            &format!("/api/v1/payments?client_id={c}&method=bank_transfer"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(l["data"].as_array().unwrap().len(), 1);
+    // Deleting the payment restores every balance.
+    let res = app
+        .send_as(Method::DELETE, t, &format!("/api/v1/payments/{pid}"), None)
+        .await;
+    assert_eq!(res.status(), 204);
+    let a_after = invoice(&app, t, &id(&a)).await;
+    assert_eq!(
+        (
+            a_after["amount_paid"].as_i64(),
+            a_after["balance_due"].as_i64(),
+            a_after["payment_status"].as_str()
+        ),
+        (Some(0), Some(3_000), Some("unpaid"))
+    );
+    assert_eq!(
+        app.get_as(t, &format!("/api/v1/payments/{pid}"))
+            .await
+            .status(),
+        404
+    );
+    app.stop().await;
+});
+
+backend_tests!(credit_notes_lower_the_balance, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Credit Co").await;
+    let t = admin.access.as_str();
+    let c = client(&app, t, "Credited").await;
+    let inv = issued(&app, t, &c, 10_000, "USD").await;
+    let iid = id(&inv);
+    let line = |amount: i64| json!([{"description": "Refund of work", "quantity": 1, "unit_price": amount}]);
+    let prob = assert_problem(
+        post(
+            &app,
+            t,
+            &format!("/api/v1/invoices/{iid}/credit-notes"),
+            Some(json!({"reason": "too much", "items": line(10_001)})),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(prob["errors"][0]["field"], "items", "{prob}");
+    let d = draft(&app, t, &c, 100, "USD").await;
+    assert_problem(
+        post(
+            &app,
+            t,
+            &format!("/api/v1/invoices/{}/credit-notes", id(&d)),
+            Some(json!({"reason": "draft", "items": line(10)})),
+        )
+        .await,
+        409,
+    )
+    .await;
+    let cn = json_of(
+        post(
+            &app,
+            t,
+            &format!("/api/v1/invoices/{iid}/credit-notes"),
+            Some(json!({"reason": "Two hours not delivered", "items": line(4_000)})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert!(cn["number"].as_str().unwrap().starts_with("CN-"), "{cn}");
+    assert!(cn["number"].as_str().unwrap().ends_with("-0001"), "{cn}");
+    assert_eq!(
+        (
+            cn["total"].as_i64(),
+            cn["invoice_id"].as_str(),
+            cn["client_id"].as_str()
+        ),
+        (Some(4_000), Some(iid.as_str()), Some(c.as_str()))
+    );
+    let after = invoice(&app, t, &iid).await;
+    assert_eq!(
+        (
+            after["amount_credited"].as_i64(),
+            after["balance_due"].as_i64(),
+            after["payment_status"].as_str()
+        ),
+        (Some(4_000), Some(6_000), Some("partially_paid"))
+    );
+    // A payment for the rest settles it: paid by payments and credit notes together.
+    create_as(&app, t, "/api/v1/payments", json!({"client_id": c, "amount": 6_000, "currency": "USD", "method": "cash", "allocations": [{"invoice_id": iid, "amount": 6_000}]})).await;
+    let after = invoice(&app, t, &iid).await;
+    assert_eq!(
+        (
+            after["balance_due"].as_i64(),
+            after["payment_status"].as_str()
+        ),
+        (Some(0), Some("paid"))
+    );
+    assert_problem(
+        post(
+            &app,
+            t,
+            &format!("/api/v1/invoices/{iid}/credit-notes"),
+            Some(json!({"reason": "more", "items": line(1)})),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let got = json_of(
+        app.get_as(t, &format!("/api/v1/credit-notes/{}", id(&cn)))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(got["reason"], "Two hours not delivered");
+    let list = json_of(
+        app.get_as(t, &format!("/api/v1/credit-notes?invoice_id={iid}"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    app.stop().await;
+});
+
+backend_tests!(invoices_from_accepted_quotations_once, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Quote To Cash").await;
+    let t = admin.access.as_str();
+    let c = client(&app, t, "Buyer").await;
+    let q = create_as(
+        &app,
+        t,
+        "/api/v1/quotations",
+        json!({"client_id": c, "currency": "EUR", "valid_until": "2099-12-31", "items": [
+            {"description": "Setup", "quantity": 2, "unit_price": 5_000, "tax_rate": 2000},
+            {"description": "Hours", "quantity": "1.5", "unit_price": 333, "tax_rate": 1800}
+        ]}),
+    )
+    .await;
+    let qid = id(&q);
+    let path = format!("/api/v1/quotations/{qid}/invoice");
+    assert_problem(post(&app, t, &path, None).await, 409).await;
+    json_of(
+        post(&app, t, &format!("/api/v1/quotations/{qid}/send"), None).await,
+        200,
+    )
+    .await;
+    json_of(
+        post(&app, t, &format!("/api/v1/quotations/{qid}/accept"), None).await,
+        200,
+    )
+    .await;
+    let res = post(&app, t, &path, None).await;
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/api/v1/invoices/")
+    );
+    let inv = json_of(res, 201).await;
+    assert_eq!(
+        (
+            inv["status"].as_str(),
+            inv["quotation_id"].as_str(),
+            inv["client_id"].as_str(),
+            inv["currency"].as_str()
+        ),
+        (
+            Some("draft"),
+            Some(qid.as_str()),
+            Some(c.as_str()),
+            Some("EUR")
+        )
+    );
+    assert_eq!(inv["items"], q["items"]);
+    assert_eq!(inv["total"], q["total"]);
+    assert_problem(post(&app, t, &path, None).await, 409).await;
+    // The quotation stays readable; a missing one is 404.
+    let missing = format!("/api/v1/quotations/{}/invoice", uuid::Uuid::now_v7());
+    assert_problem(post(&app, t, &missing, None).await, 404).await;
+    app.stop().await;
+});
