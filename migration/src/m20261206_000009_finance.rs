@@ -23,61 +23,10 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, JsonValue, Statement};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-fn big(name: &'static str) -> ColumnDef {
-    let mut c = ColumnDef::new(name);
-    c.big_integer().not_null();
-    c
-}
 
-fn big_zero(name: &'static str) -> ColumnDef {
-    let mut c = ColumnDef::new(name);
-    c.big_integer().not_null().default(0);
-    c
-}
 
-fn date(name: &'static str) -> ColumnDef {
-    let mut c = ColumnDef::new(name);
-    c.date().not_null();
-    c
-}
 
-fn date_null(name: &'static str) -> ColumnDef {
-    let mut c = ColumnDef::new(name);
-    c.date().null();
-    c
-}
 
-/// A foreign key that refuses to delete the parent while rows point at it.
-fn restrict(
-    table: &'static str,
-    column: &'static str,
-    parent: &'static str,
-) -> ForeignKeyCreateStatement {
-    let mut fk = cascade_fk(table, column, parent);
-    fk.on_delete(ForeignKeyAction::NoAction);
-    fk
-}
-
-/// The lines of a document table, in order.
-fn items_table(table: &'static str, parent_column: &'static str, parent: &'static str) -> TableCreateStatement {
-    Table::create()
-        .table(table)
-        .if_not_exists()
-        .col(uuid("organization_id"))
-        .col(uuid(parent_column))
-        .col(integer("position", 0))
-        .col(text("description"))
-        .col(big("quantity_thousandths"))
-        .col(big("unit_price"))
-        .col(integer("tax_rate", 0))
-        .col(big("subtotal"))
-        .col(big("tax"))
-        .col(big("total"))
-        .primary_key(Index::create().col(parent_column).col("position"))
-        .foreign_key(&mut org_fk(table))
-        .foreign_key(&mut cascade_fk(table, parent_column, parent))
-        .to_owned()
-}
 
 /// Permission codes this release adds, and the seeded roles that get them in organizations
 /// created before it (new organizations are seeded with them).
@@ -189,9 +138,9 @@ impl MigrationTrait for Migration {
                 .col(ts_null(b, "sent_at"))
                 .col(text_null("void_reason"))
                 .col(boolean("overdue_notified", false))
-                .foreign_key(&mut restrict("invoices", "client_id", "clients"))
-                .foreign_key(&mut restrict("invoices", "deal_id", "deals"))
-                .foreign_key(&mut restrict("invoices", "quotation_id", "quotations"))
+                .foreign_key(&mut restrict_fk("invoices", "client_id", "clients"))
+                .foreign_key(&mut restrict_fk("invoices", "deal_id", "deals"))
+                .foreign_key(&mut restrict_fk("invoices", "quotation_id", "quotations"))
                 .to_owned(),
         )
         .await?;
@@ -224,7 +173,7 @@ impl MigrationTrait for Migration {
         ] {
             index(m, name, "invoices", cols, unique).await?;
         }
-        m.create_table(items_table("invoice_items", "invoice_id", "invoices"))
+        m.create_table(line_items_table("invoice_items", "invoice_id", "invoices"))
             .await?;
 
         m.create_table(
@@ -239,8 +188,8 @@ impl MigrationTrait for Migration {
                 .col(big("tax_total"))
                 .col(big("total"))
                 .col(uuid("created_by"))
-                .foreign_key(&mut restrict("credit_notes", "invoice_id", "invoices"))
-                .foreign_key(&mut restrict("credit_notes", "client_id", "clients"))
+                .foreign_key(&mut restrict_fk("credit_notes", "invoice_id", "invoices"))
+                .foreign_key(&mut restrict_fk("credit_notes", "client_id", "clients"))
                 .to_owned(),
         )
         .await?;
@@ -256,7 +205,7 @@ impl MigrationTrait for Migration {
         ] {
             index(m, name, "credit_notes", cols, unique).await?;
         }
-        m.create_table(items_table("credit_note_items", "credit_note_id", "credit_notes"))
+        m.create_table(line_items_table("credit_note_items", "credit_note_id", "credit_notes"))
             .await?;
 
         m.create_table(
@@ -272,7 +221,7 @@ impl MigrationTrait for Migration {
                 .col(big_zero("refunded_amount"))
                 .col(big("unapplied_amount"))
                 .col(uuid("created_by"))
-                .foreign_key(&mut restrict("payments", "client_id", "clients"))
+                .foreign_key(&mut restrict_fk("payments", "client_id", "clients"))
                 .to_owned(),
         )
         .await?;
@@ -301,7 +250,7 @@ impl MigrationTrait for Migration {
                 .col(ts(b, "created_at"))
                 .foreign_key(&mut org_fk("payment_allocations"))
                 .foreign_key(&mut cascade_fk("payment_allocations", "payment_id", "payments"))
-                .foreign_key(&mut restrict("payment_allocations", "invoice_id", "invoices"))
+                .foreign_key(&mut restrict_fk("payment_allocations", "invoice_id", "invoices"))
                 .to_owned(),
         )
         .await?;

@@ -158,3 +158,68 @@ pub async fn index(
     }
     manager.create_index(i).await
 }
+
+/// A `BIGINT NOT NULL` (money in minor units, quantities in thousandths).
+pub fn big(name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.big_integer().not_null();
+    c
+}
+
+/// A `BIGINT NOT NULL DEFAULT 0`.
+pub fn big_zero(name: &'static str) -> ColumnDef {
+    let mut c = big(name);
+    c.default(0);
+    c
+}
+
+/// A `DATE NOT NULL`.
+pub fn date(name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.date().not_null();
+    c
+}
+
+/// A nullable `DATE`.
+pub fn date_null(name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.date().null();
+    c
+}
+
+/// The lines of a commercial document (`quotation_items`, `invoice_items`, …): keyed by
+/// `(parent_column, position)`, deleted with their document.
+pub fn line_items_table(
+    table: &'static str,
+    parent_column: &'static str,
+    parent: &'static str,
+) -> TableCreateStatement {
+    Table::create()
+        .table(table)
+        .if_not_exists()
+        .col(uuid("organization_id"))
+        .col(uuid(parent_column))
+        .col(integer("position", 0))
+        .col(text("description"))
+        .col(big("quantity_thousandths"))
+        .col(big("unit_price"))
+        .col(integer("tax_rate", 0))
+        .col(big("subtotal"))
+        .col(big("tax"))
+        .col(big("total"))
+        .primary_key(Index::create().col(parent_column).col("position"))
+        .foreign_key(&mut org_fk(table))
+        .foreign_key(&mut cascade_fk(table, parent_column, parent))
+        .to_owned()
+}
+
+/// As [`cascade_fk`], but refusing to delete the parent while rows point at it.
+pub fn restrict_fk(
+    table: &'static str,
+    column: &'static str,
+    parent: &'static str,
+) -> ForeignKeyCreateStatement {
+    let mut fk = cascade_fk(table, column, parent);
+    fk.on_delete(ForeignKeyAction::NoAction);
+    fk
+}

@@ -798,3 +798,101 @@ backend_tests!(invoices_from_accepted_quotations_once, |b| async move {
     assert_problem(post(&app, t, &missing, None).await, 404).await;
     app.stop().await;
 });
+
+/// The invoices made from template `id`, oldest period first.
+async fn made_by(app: &TestApp, t: &str, id: &str) -> Vec<Value> {
+    let page = json_of(
+        app.get_as(t, &format!("/api/v1/invoices?recurring_invoice_id={id}&sort=issue_date&limit=200"))
+            .await,
+        200,
+    )
+    .await;
+    page["data"].as_array().unwrap().clone()
+}
+
+/// Polls until template `id` made `n` invoices (10 s at most).
+async fn wait_for(app: &TestApp, t: &str, id: &str, n: usize) -> Vec<Value> {
+    for _ in 0..100 {
+        let made = made_by(app, t, id).await;
+        if made.len() >= n {
+            return made;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    made_by(app, t, id).await
+}
+
+backend_tests!(recurring_invoices_catch_up_once_and_keep_their_anchor_day, |b| async move {
+    let app = spawn_app_with(b, &[("CRM__JOBS__POLL_SECS", "1")]).await;
+    let admin = app.register_admin("Retainers").await;
+    // A second instance on the same database polls too: still one invoice per date. (Started
+    // after the registration, whose code mail either instance's outbox could send.)
+    let db = app.db.shared();
+    let settings = test_settings(&db.url, db.dir(), &[("CRM__JOBS__POLL_SECS", "1")]);
+    let two = start_on(db, settings).await;
+    let t = admin.access.as_str();
+    let c = client(&app, t, "Subscriber").await;
+    let today = chrono::Utc::now().date_naive();
+    let start = today.checked_sub_months(chrono::Months::new(3)).unwrap();
+    let line = json!([{"description": "Retainer", "quantity": 1, "unit_price": 250_000, "tax_rate": 1000}]);
+    // Started three periods ago: the start and three more dates are due, each its own invoice.
+    let tpl = create_as(&app, t, "/api/v1/recurring-invoices", json!({
+        "client_id": c, "currency": "USD", "frequency": "monthly", "start_date": start.to_string(),
+        "payment_terms_days": 14, "items": line
+    })).await;
+    assert_eq!((tpl["status"].as_str(), tpl["next_issue_date"].as_str(), tpl["auto_issue"].as_bool()), (Some("active"), Some(start.to_string().as_str()), Some(true)));
+    let tid = id(&tpl);
+    let made = wait_for(&app, t, &tid, 4).await;
+    // Several more polls of both instances make nothing more.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let made_after = made_by(&app, t, &tid).await;
+    assert_eq!(made_after.len(), 4, "{made_after:?}");
+    assert_eq!(made.len(), 4);
+    let expected: Vec<String> = (0..4).map(|n| start.checked_add_months(chrono::Months::new(n)).unwrap().to_string()).collect();
+    let periods: Vec<String> = made_after.iter().map(|i| i["period_start"].as_str().unwrap().to_string()).collect();
+    assert_eq!(periods, expected);
+    for i in &made_after {
+        assert_eq!(i["status"], "issued", "{i}");
+        assert_eq!(i["issue_date"], i["period_start"]);
+        assert_eq!(i["total"], 275_000);
+        assert!(i["number"].as_str().unwrap().starts_with("INV-"));
+    }
+    let numbers: BTreeSet<&str> = made_after.iter().map(|i| i["number"].as_str().unwrap()).collect();
+    assert_eq!(numbers.len(), 4);
+    let tpl = json_of(app.get_as(t, &format!("/api/v1/recurring-invoices/{tid}")).await, 200).await;
+    assert_eq!(tpl["occurrences_done"], 4);
+    assert_eq!(tpl["next_issue_date"], start.checked_add_months(chrono::Months::new(4)).unwrap().to_string());
+    // The schedule is fixed once invoices were made.
+    let res = app.send_as(Method::PATCH, t, &format!("/api/v1/recurring-invoices/{tid}"), Some(&json!({"frequency": "weekly"}))).await;
+    assert_problem(res, 409).await;
+
+    // Months keep their day: from Jan 31, Feb 28 and Mar 31; three occurrences, then completed.
+    let anchored = create_as(&app, t, "/api/v1/recurring-invoices", json!({
+        "client_id": c, "currency": "USD", "frequency": "monthly", "start_date": "2026-01-31",
+        "max_occurrences": 3, "auto_issue": false, "items": line
+    })).await;
+    let aid = id(&anchored);
+    let made = wait_for(&app, t, &aid, 3).await;
+    let periods: Vec<&str> = made.iter().map(|i| i["period_start"].as_str().unwrap()).collect();
+    assert_eq!(periods, ["2026-01-31", "2026-02-28", "2026-03-31"]);
+    assert!(made.iter().all(|i| i["status"] == "draft" && i["number"].is_null()), "{made:?}");
+    let done = json_of(app.get_as(t, &format!("/api/v1/recurring-invoices/{aid}")).await, 200).await;
+    assert_eq!((done["status"].as_str(), done["next_issue_date"].is_null()), (Some("completed"), true));
+    assert_problem(post(&app, t, &format!("/api/v1/recurring-invoices/{aid}/pause"), None).await, 409).await;
+
+    // Paused templates make nothing; resuming skips what fell due meanwhile.
+    let weekly = create_as(&app, t, "/api/v1/recurring-invoices", json!({
+        "client_id": c, "frequency": "weekly", "start_date": (today + chrono::Duration::days(7)).to_string(), "items": line
+    })).await;
+    let wid = id(&weekly);
+    let p = json_of(post(&app, t, &format!("/api/v1/recurring-invoices/{wid}/pause"), None).await, 200).await;
+    assert_eq!(p["status"], "paused");
+    let r = json_of(post(&app, t, &format!("/api/v1/recurring-invoices/{wid}/resume"), None).await, 200).await;
+    assert_eq!((r["status"].as_str(), r["occurrences_done"].as_i64()), (Some("active"), Some(0)));
+    let res = app.send_as(Method::PATCH, t, &format!("/api/v1/recurring-invoices/{wid}"), Some(&json!({"end_date": "2020-01-01"}))).await;
+    let prob = assert_problem(res, 422).await;
+    assert_eq!(prob["errors"][0]["field"], "end_date", "{prob}");
+    assert_concurrent_patches(&app, t, &format!("/api/v1/recurring-invoices/{wid}"), |v| json!({"notes": v}), |r| r["notes"].as_str().unwrap_or_default().to_string()).await;
+    two.stop().await;
+    app.stop().await;
+});

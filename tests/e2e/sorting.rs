@@ -218,6 +218,10 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/pipelines",
     "/api/v1/deals",
     "/api/v1/quotations",
+    "/api/v1/invoices",
+    "/api/v1/credit-notes",
+    "/api/v1/payments",
+    "/api/v1/recurring-invoices",
     "/api/v1/notifications",
     "/api/v1/files",
     "/api/v1/webhooks",
@@ -308,6 +312,31 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
     }
     for valid in ["2099-12-31", "2026-11-15"] {
         create(&app, t, "/api/v1/quotations", json!({"client_id": cid, "currency": "USD", "issue_date": "2026-11-01", "valid_until": valid, "items": [{"description": "Setup", "quantity": 1, "unit_price": 1000, "tax_rate": 0}]})).await;
+    }
+    // Finance: an issued invoice and a draft (no number, no dates), two credit notes, two
+    // payments (one with a reference), two recurring templates.
+    let issued = create(&app, t, "/api/v1/invoices", json!({"client_id": cid, "currency": "USD", "issue_date": "2026-11-02", "items": [{"description": "Work", "quantity": 2, "unit_price": 5000}]})).await;
+    let inv = issued["id"].as_str().unwrap().to_string();
+    ok(
+        app.send_as(
+            Method::POST,
+            t,
+            &format!("/api/v1/invoices/{inv}/issue"),
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    create(&app, t, "/api/v1/invoices", json!({"client_id": cid, "currency": "EUR", "items": [{"description": "Draft", "quantity": 1, "unit_price": 300}]})).await;
+    for (amount, date) in [(100, "2026-11-03"), (250, "2026-11-04")] {
+        create(&app, t, &format!("/api/v1/invoices/{inv}/credit-notes"), json!({"reason": "r", "issue_date": date, "items": [{"description": "c", "quantity": 1, "unit_price": amount}]})).await;
+    }
+    for (amount, reference, method) in [(700, Some("TRX-2"), "cash"), (300, None, "card")] {
+        create(&app, t, "/api/v1/payments", json!({"client_id": cid, "amount": amount, "currency": "USD", "method": method, "reference": reference, "received_on": "2026-11-05", "allocations": [{"invoice_id": inv, "amount": 100}]})).await;
+    }
+    for (frequency, start) in [("monthly", "2099-01-31"), ("weekly", "2099-02-01")] {
+        create(&app, t, "/api/v1/recurring-invoices", json!({"client_id": cid, "currency": "USD", "frequency": frequency, "start_date": start, "items": [{"description": "Retainer", "quantity": 1, "unit_price": 1000}]})).await;
     }
     let dept = create(
         &app,

@@ -186,6 +186,14 @@ impl Records {
                    "allocations": [{"invoice_id": issued[1]["id"], "amount": 500}]}),
         )
         .await;
+        let recurring = create_as(
+            app,
+            &admin.access,
+            "/api/v1/recurring-invoices",
+            json!({"client_id": client["id"], "frequency": "monthly", "start_date": "2099-01-01",
+                   "items": [{"description": "x", "quantity": 1, "unit_price": 100}]}),
+        )
+        .await;
         // Section 5: files.
         let file = crate::files::upload(app, &admin.access, "a.txt", b"A's file").await;
         let mut ids = HashMap::new();
@@ -199,6 +207,7 @@ impl Records {
             ("invoices", &invoice),
             ("credit-notes", &credit_note),
             ("payments", &payment),
+            ("recurring-invoices", &recurring),
         ] {
             ids.insert(res.into(), v["id"].as_str().unwrap().to_string());
         }

@@ -437,9 +437,13 @@ async fn run_jobs(scheduler: Scheduler, poll: Duration) {
 }
 
 /// The scheduler of this instance, with every job the server runs.
-pub fn scheduler(db: &Database, files: FileService) -> Scheduler {
+pub fn scheduler(db: &Database, files: FileService, finance: &FinanceServices) -> Scheduler {
     let holder = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
-    Scheduler::new(Arc::new(crm_db::SqlJobClaims::new(db.conn.clone())), holder)
+    let scheduler = Scheduler::new(Arc::new(crm_db::SqlJobClaims::new(db.conn.clone())), holder);
+    finance
+        .jobs()
+        .into_iter()
+        .fold(scheduler, Scheduler::with_job)
         .with_job(Arc::new(CleanupJob::new(Arc::new(
             crm_db::SqlCleanup::new(db.conn.clone()),
         ))))
@@ -552,6 +556,7 @@ pub async fn start(
     bootstrap_admin(&state, &settings).await?;
     let keys = jwt_keys(&settings);
     let files = state.files.clone();
+    let finance = state.finance.clone();
     let pruner = state.clone();
     let prune_task = tokio::spawn(async move {
         loop {
@@ -665,7 +670,7 @@ pub async fn start(
     ));
 
     let jobs_worker = tokio::spawn(run_jobs(
-        scheduler(&db, files),
+        scheduler(&db, files, &finance),
         Duration::from_secs(settings.jobs.poll_secs.max(1)),
     ));
 

@@ -204,3 +204,9 @@ line_table!(
     credit_note_id,
     CreditNoteId
 );
+line_table!(
+    recurring_invoice_items,
+    "recurring_invoice_items",
+    recurring_invoice_id,
+    RecurringInvoiceId
+);

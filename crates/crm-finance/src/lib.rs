@@ -24,6 +24,7 @@ pub mod credit_notes;
 pub mod document;
 pub mod invoices;
 pub mod payments;
+pub mod recurring;
 pub mod schedule;
 #[cfg(test)]
 mod test_support;
@@ -32,6 +33,7 @@ use crate::credit_notes::CreditNoteRepository;
 use crate::document::DocumentRenderer;
 use crate::invoices::InvoiceRepository;
 use crate::payments::PaymentRepository;
+use crate::recurring::RecurringInvoiceRepository;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::activity::{ActivityRepository, NewActivity};
 use crm_domain::clients::Client;
@@ -49,6 +51,9 @@ pub struct FinanceServices {
     pub invoices: invoices::InvoiceService,
     pub credit_notes: credit_notes::CreditNoteService,
     pub payments: payments::PaymentService,
+    pub recurring: recurring::RecurringInvoiceService,
+    /// What the module's scheduled jobs run on.
+    ports: FinancePorts,
 }
 
 impl FinanceServices {
@@ -56,8 +61,17 @@ impl FinanceServices {
         Self {
             invoices: invoices::InvoiceService::new(ports.clone()),
             credit_notes: credit_notes::CreditNoteService::new(ports.clone()),
-            payments: payments::PaymentService::new(ports),
+            recurring: recurring::RecurringInvoiceService::new(ports.clone()),
+            payments: payments::PaymentService::new(ports.clone()),
+            ports,
         }
+    }
+
+    /// The module's scheduled work, for the server's scheduler.
+    pub fn jobs(&self) -> Vec<std::sync::Arc<dyn crm_domain::jobs::Job>> {
+        vec![std::sync::Arc::new(recurring::RecurringInvoiceJob::new(
+            self.ports.clone(),
+        ))]
     }
 }
 
@@ -70,6 +84,7 @@ pub struct FinancePorts {
     pub invoices: Arc<dyn InvoiceRepository>,
     pub credit_notes: Arc<dyn CreditNoteRepository>,
     pub payments: Arc<dyn PaymentRepository>,
+    pub recurring: Arc<dyn RecurringInvoiceRepository>,
     /// Gap-free document numbers (`INV-2026-0001`, `CN-2026-0001`).
     pub counters: Arc<dyn DocumentCounterRepository>,
     pub clients: Arc<dyn Records<Client>>,
@@ -117,6 +132,9 @@ pub mod requirements {
         PaymentsRead = "payments":"read";
         PaymentsWrite = "payments":"write";
         PaymentsDelete = "payments":"delete";
+        RecurringInvoicesRead = "recurring_invoices":"read";
+        RecurringInvoicesWrite = "recurring_invoices":"write";
+        RecurringInvoicesDelete = "recurring_invoices":"delete";
     }
 
     crm_domain::event_types! {
@@ -135,6 +153,11 @@ pub mod requirements {
         "payment.allocated" => "Part of a payment was allocated to an invoice",
         "payment.deallocated" => "An allocation of a payment was removed",
         "payment.refunded" => "Part of a payment was refunded",
+        "recurring_invoice.created" => "A recurring invoice template was created",
+        "recurring_invoice.updated" => "A recurring invoice template was changed",
+        "recurring_invoice.deleted" => "A recurring invoice template was deleted",
+        "recurring_invoice.paused" => "A recurring invoice template was paused",
+        "recurring_invoice.resumed" => "A recurring invoice template was resumed",
     }
 
     crm_domain::notification_types! {}

@@ -6,30 +6,18 @@
 //! per template and period start, so making the due ones again is a no-op, never a duplicate.
 
 use chrono::{Days, Months, NaiveDate};
-use serde::{Deserialize, Serialize};
 
-/// How far apart occurrences are, times the template's `interval`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Frequency {
-    Weekly,
-    Monthly,
-    Quarterly,
-    Yearly,
-}
+crm_domain::name_enum!(
+    /// How far apart occurrences are, times the template's `interval`.
+    Frequency, "frequency" {
+        Weekly => "weekly",
+        Monthly => "monthly",
+        Quarterly => "quarterly",
+        Yearly => "yearly",
+    }
+);
 
 impl Frequency {
-    pub const ALL: [Frequency; 4] = [Self::Weekly, Self::Monthly, Self::Quarterly, Self::Yearly];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Weekly => "weekly",
-            Self::Monthly => "monthly",
-            Self::Quarterly => "quarterly",
-            Self::Yearly => "yearly",
-        }
-    }
-
     /// Months per step, or `None` for weekly.
     fn months(self) -> Option<u32> {
         match self {
@@ -38,13 +26,6 @@ impl Frequency {
             Self::Quarterly => Some(3),
             Self::Yearly => Some(12),
         }
-    }
-}
-
-impl std::str::FromStr for Frequency {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        Self::ALL.into_iter().find(|f| f.as_str() == s).ok_or(())
     }
 }
 

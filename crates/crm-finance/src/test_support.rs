@@ -8,6 +8,7 @@ use crate::invoices::{Invoice, InvoiceId, InvoiceStatus, MockInvoiceRepository};
 use crate::payments::{
     Allocation, AllocationId, MockPaymentRepository, Payment, PaymentId, PaymentMethod,
 };
+use crate::recurring::MockRecurringInvoiceRepository;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::activity::MockActivityRepository;
 use crm_domain::clients::{Client, ClientId, ClientKind, Lifecycle};
@@ -42,6 +43,7 @@ pub struct Env {
     pub invoices: MockInvoiceRepository,
     pub credit_notes: MockCreditNoteRepository,
     pub payments: MockPaymentRepository,
+    pub recurring: MockRecurringInvoiceRepository,
     pub counters: MockDocumentCounterRepository,
     pub clients: MockRecords<Client>,
     pub deals: MockRecords<Deal>,
@@ -62,6 +64,7 @@ impl Env {
             invoices: MockInvoiceRepository::new(),
             credit_notes: MockCreditNoteRepository::new(),
             payments: MockPaymentRepository::new(),
+            recurring: MockRecurringInvoiceRepository::new(),
             counters: MockDocumentCounterRepository::new(),
             clients: MockRecords::new(),
             deals: MockRecords::new(),
@@ -114,6 +117,7 @@ impl Env {
             invoices: Arc::new(self.invoices),
             credit_notes: Arc::new(self.credit_notes),
             payments: Arc::new(self.payments),
+            recurring: Arc::new(self.recurring),
             counters: Arc::new(self.counters),
             clients: Arc::new(self.clients),
             deals: Arc::new(self.deals),

@@ -11,7 +11,8 @@ pub use crm_domain::identity::requirements::{
 pub use crm_domain::webhooks::{WebhooksDelete, WebhooksRead, WebhooksWrite};
 pub use crm_finance::requirements::{
     CreditNotesRead, CreditNotesWrite, InvoicesDelete, InvoicesRead, InvoicesWrite, PaymentsDelete,
-    PaymentsRead, PaymentsWrite,
+    PaymentsRead, PaymentsWrite, RecurringInvoicesDelete, RecurringInvoicesRead,
+    RecurringInvoicesWrite,
 };
 pub use crm_sales::requirements::{
     DealsDelete, DealsRead, DealsWrite, LeadsDelete, LeadsRead, LeadsWrite, PipelinesDelete,

@@ -15,7 +15,7 @@ use crm_finance::invoices::{Invoice, InvoiceId, InvoiceRepository, InvoiceStatus
 use crm_sales::deals::DealId;
 use crm_sales::quotations::QuotationId;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 pub(crate) mod entity {
@@ -244,6 +244,27 @@ impl InvoiceRepository for SqlInvoiceRepository {
             line_items::replace::<item::Entity, _>(db, i.organization_id, i.id.0, &i.items).await?;
         }
         Ok(())
+    }
+
+    async fn period_made(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        template: Uuid,
+        period_start: NaiveDate,
+    ) -> Result<bool, StoreError> {
+        let db = sql(tx.as_mut())?;
+        let found = Entity::find()
+            .select_only()
+            .column(Column::Id)
+            .filter(Column::OrganizationId.eq(org.0))
+            .filter(Column::RecurringInvoiceId.eq(template))
+            .filter(Column::PeriodStart.eq(period_start))
+            .into_tuple::<Uuid>()
+            .one(db)
+            .await
+            .map_err(store_err)?;
+        Ok(found.is_some())
     }
 
     async fn delete(

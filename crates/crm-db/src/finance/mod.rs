@@ -1,13 +1,15 @@
 //! sea-orm adapters of the finance ports: invoices, credit notes, payments with their
-//! allocations and refunds.
+//! allocations and refunds, recurring invoice templates.
 
 mod credit_notes;
 mod invoices;
 mod payments;
+mod recurring;
 
 pub use credit_notes::SqlCreditNoteRepository;
 pub use invoices::SqlInvoiceRepository;
 pub use payments::SqlPaymentRepository;
+pub use recurring::SqlRecurringInvoiceRepository;
 
 use crm_domain::TxManager;
 use crm_domain::activity::ActivityRepository;
@@ -38,6 +40,7 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> FinancePorts {
         invoices: Arc::new(SqlInvoiceRepository::new(db.clone())),
         credit_notes: Arc::new(SqlCreditNoteRepository::new(db.clone())),
         payments: Arc::new(SqlPaymentRepository::new(db.clone())),
+        recurring: Arc::new(SqlRecurringInvoiceRepository::new(db.clone())),
         counters: Arc::new(crate::SqlDocumentCounterRepository::new(db.clone())),
         clients: shared.clients,
         deals: Arc::new(crate::sales::SqlDealRepository::new(db.clone())),

@@ -12,6 +12,10 @@ pub enum Period {
     Minutes(u32),
     Hourly,
     Daily,
+    /// On every poll, unclaimed: for work keyed per row in the database (the rows a job
+    /// makes carry their own unique key, and the job claims each source row itself), where
+    /// a claim per period would only delay it.
+    EveryPoll,
 }
 
 impl Period {
@@ -26,6 +30,7 @@ impl Period {
             }
             Period::Hourly => now.format("%Y-%m-%dT%H").to_string(),
             Period::Daily => now.format("%Y-%m-%d").to_string(),
+            Period::EveryPoll => now.format("%Y-%m-%dT%H:%M:%S").to_string(),
         }
     }
 }
@@ -130,6 +135,8 @@ impl Scheduler {
         for job in &self.jobs {
             let report = self.run_one(job.as_ref(), now).await;
             match &report {
+                // A job with nothing to do says nothing.
+                JobReport::Ran(what) if what.is_empty() => {}
                 JobReport::Ran(what) => tracing::info!(job = job.name(), %what, "job ran"),
                 JobReport::Failed(e) => {
                     tracing::warn!(job = job.name(), error = %e, "job failed; will retry")
@@ -142,6 +149,12 @@ impl Scheduler {
     }
 
     async fn run_one(&self, job: &dyn Job, now: DateTime<Utc>) -> JobReport {
+        if job.period() == Period::EveryPoll {
+            return match job.run(now).await {
+                Ok(what) => JobReport::Ran(what),
+                Err(e) => JobReport::Failed(e.to_string()),
+            };
+        }
         let (name, period) = (job.name(), job.period().key(now));
         match self
             .claims
@@ -202,6 +215,23 @@ mod tests {
         assert_eq!(Period::Minutes(15).key(at(14, 44)), "2026-12-06T14:30");
         assert_eq!(Period::Minutes(1).key(at(14, 44)), "2026-12-06T14:44");
         assert_eq!(Period::Minutes(0).key(at(14, 44)), "2026-12-06T14:44");
+    }
+
+    #[tokio::test]
+    async fn an_every_poll_job_runs_on_each_poll_without_a_claim() {
+        // A strict mock: any claim, finish or fail call fails the test.
+        let claims = MockJobClaims::new();
+        let mut j = MockJob::new();
+        j.expect_name().return_const("rows");
+        j.expect_period().return_const(Period::EveryPoll);
+        j.expect_run().times(2).returning(|_| Ok("made 1".into()));
+        let s = Scheduler::new(Arc::new(claims), "me").with_job(Arc::new(j));
+        for m in [5, 5] {
+            assert_eq!(
+                s.run_due(at(14, m)).await,
+                [("rows", JobReport::Ran("made 1".into()))]
+            );
+        }
     }
 
     #[tokio::test]

@@ -9,7 +9,7 @@ mod tests;
 
 pub use model::{
     DEFAULT_TERMS_DAYS, INVOICE_COUNTER, INVOICE_LIST_SPEC, Invoice, InvoiceId, InvoiceInput,
-    InvoicePatch, InvoiceStatus, MAX_TERMS_DAYS, VoidInput,
+    InvoicePatch, InvoiceStatus, MAX_TERMS_DAYS, NewDraft, VoidInput,
 };
 pub use service::InvoiceService;
 
@@ -55,6 +55,16 @@ pub trait InvoiceRepository: Send + Sync {
         invoice: &Invoice,
         expected_version: i64,
     ) -> Result<(), StoreError>;
+
+    /// Whether the recurring template `template` already made its invoice of `period_start`
+    /// (read in `tx`, which holds the template locked).
+    async fn period_made(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        template: uuid::Uuid,
+        period_start: NaiveDate,
+    ) -> Result<bool, StoreError>;
 
     /// Deletes the invoice and its lines. `NotFound` when missing.
     async fn delete(

@@ -130,7 +130,59 @@ fn invoice_example() -> serde_json::Value {
     })
 }
 
+/// What every new draft is made of; the rest starts empty.
+pub struct NewDraft {
+    pub organization_id: OrganizationId,
+    pub client_id: ClientId,
+    pub currency: Currency,
+    pub items: Vec<LineItem>,
+    /// `(subtotal, tax_total, total)` of `items`.
+    pub totals: (i64, i64, i64),
+    pub payment_terms_days: i32,
+    pub created_by: UserId,
+    pub now: DateTime<Utc>,
+}
+
 impl Invoice {
+    /// A new draft: no number, nothing paid, version 1.
+    pub fn draft(d: NewDraft) -> Self {
+        let (subtotal, tax_total, total) = d.totals;
+        Invoice {
+            id: InvoiceId::new(),
+            organization_id: d.organization_id,
+            client_id: d.client_id,
+            deal_id: None,
+            project_id: None,
+            quotation_id: None,
+            recurring_invoice_id: None,
+            period_start: None,
+            number: None,
+            status: InvoiceStatus::Draft,
+            payment_status: PaymentStatus::Unpaid,
+            is_overdue: false,
+            issue_date: None,
+            payment_terms_days: d.payment_terms_days,
+            due_date: None,
+            currency: d.currency,
+            items: d.items,
+            subtotal,
+            tax_total,
+            total,
+            amount_paid: 0,
+            amount_credited: 0,
+            balance_due: total,
+            notes: None,
+            terms: None,
+            issued_at: None,
+            sent_at: None,
+            void_reason: None,
+            created_by: d.created_by,
+            created_at: d.now,
+            updated_at: d.now,
+            version: 1,
+        }
+    }
+
     /// `INV-2026-0001`.
     pub fn format_number(year: i32, n: i64) -> String {
         crm_domain::kernel::numbering::format_number("INV", year, n)
@@ -181,9 +233,15 @@ const INVOICE_FIELDS: &[FieldSpec] = &[
         .range()
         .sort(),
     FieldSpec::new("updated_at", FieldKind::Timestamp).sort(),
-    FieldSpec::new("number", FieldKind::Text).sort(),
-    FieldSpec::new("issue_date", FieldKind::Date).range().sort(),
-    FieldSpec::new("due_date", FieldKind::Date).range().sort(),
+    FieldSpec::new("number", FieldKind::Text).sort().nullable(),
+    FieldSpec::new("issue_date", FieldKind::Date)
+        .range()
+        .sort()
+        .nullable(),
+    FieldSpec::new("due_date", FieldKind::Date)
+        .range()
+        .sort()
+        .nullable(),
     FieldSpec::new("total", FieldKind::Integer).range().sort(),
     FieldSpec::new("balance_due", FieldKind::Integer)
         .range()

@@ -3,7 +3,7 @@
 
 use super::model::{
     DEFAULT_TERMS_DAYS, INVOICE_COUNTER, Invoice, InvoiceId, InvoiceInput, InvoicePatch,
-    InvoiceStatus, MAX_TERMS_DAYS, NOTES_MAX, REASON_MAX, VoidInput,
+    InvoiceStatus, MAX_TERMS_DAYS, NOTES_MAX, NewDraft, REASON_MAX, VoidInput,
 };
 use crate::FinancePorts;
 use crate::balance::PaymentStatus;
@@ -151,42 +151,24 @@ impl InvoiceService {
         self.check_client(actor, input.client_id, input.deal_id, &mut errors)
             .await?;
         errors.finish()?;
-        let now = self.p.now();
         let invoice = Invoice {
-            id: InvoiceId::new(),
-            organization_id: org,
-            client_id: input.client_id,
             deal_id: input.deal_id,
             project_id: input.project_id,
-            quotation_id: None,
-            recurring_invoice_id: None,
-            period_start: None,
-            number: None,
-            status: InvoiceStatus::Draft,
-            payment_status: PaymentStatus::Unpaid,
-            is_overdue: false,
             issue_date,
-            payment_terms_days: terms,
             due_date: due_of(issue_date, terms, due_set),
-            currency,
-            items,
-            subtotal,
-            tax_total,
-            total,
-            amount_paid: 0,
-            amount_credited: 0,
-            balance_due: total,
             notes: notes_v,
             terms: terms_v,
-            issued_at: None,
-            sent_at: None,
-            void_reason: None,
-            created_by: actor.user_id,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        }
-        .with_balance(0, 0);
+            ..Invoice::draft(NewDraft {
+                organization_id: org,
+                client_id: input.client_id,
+                currency,
+                items,
+                totals: (subtotal, tax_total, total),
+                payment_terms_days: terms,
+                created_by: actor.user_id,
+                now: self.p.now(),
+            })
+        };
         let mut tx = self.p.tx.begin().await?;
         self.p.invoices.create(&mut tx, &invoice).await?;
         self.p
@@ -490,42 +472,20 @@ impl InvoiceService {
                 "only an accepted quotation can be invoiced",
             ));
         }
-        let now = self.p.now();
         let invoice = Invoice {
-            id: InvoiceId::new(),
-            organization_id: org,
-            client_id: q.client_id,
             deal_id: q.deal_id,
-            project_id: None,
             quotation_id: Some(q.id),
-            recurring_invoice_id: None,
-            period_start: None,
-            number: None,
-            status: InvoiceStatus::Draft,
-            payment_status: PaymentStatus::Unpaid,
-            is_overdue: false,
-            issue_date: None,
-            payment_terms_days: DEFAULT_TERMS_DAYS,
-            due_date: None,
-            currency: q.currency,
-            items: q.items.clone(),
-            subtotal: q.subtotal,
-            tax_total: q.tax_total,
-            total: q.total,
-            amount_paid: 0,
-            amount_credited: 0,
-            balance_due: q.total,
-            notes: None,
-            terms: None,
-            issued_at: None,
-            sent_at: None,
-            void_reason: None,
-            created_by: actor.user_id,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        }
-        .with_balance(0, 0);
+            ..Invoice::draft(NewDraft {
+                organization_id: org,
+                client_id: q.client_id,
+                currency: q.currency,
+                items: q.items.clone(),
+                totals: (q.subtotal, q.tax_total, q.total),
+                payment_terms_days: DEFAULT_TERMS_DAYS,
+                created_by: actor.user_id,
+                now: self.p.now(),
+            })
+        };
         let mut tx = self.p.tx.begin().await?;
         match self.p.invoices.create(&mut tx, &invoice).await {
             Ok(()) => {}

@@ -156,7 +156,10 @@ const PAYMENT_FIELDS: &[FieldSpec] = &[
         .doc("`bank_transfer`, `card`, `cash`, `cheque`, `other`"),
     FieldSpec::new("client_id", FieldKind::Uuid).filter(),
     FieldSpec::new("currency", FieldKind::Text).filter().sort(),
-    FieldSpec::new("reference", FieldKind::Text).filter().sort(),
+    FieldSpec::new("reference", FieldKind::Text)
+        .filter()
+        .sort()
+        .nullable(),
 ];
 
 /// `GET /payments`: newest first; filters `client_id`, `currency`, `method`, `reference`;

@@ -1,10 +1,11 @@
 //! Finance: `/invoices` (issue, void, PDF, credit notes), `/credit-notes`, `/payments` (with
-//! allocations and refunds), and `POST /quotations/{id}/invoice`: the module's routes and
+//! allocations and refunds), `/recurring-invoices`, and `POST /quotations/{id}/invoice`: the module's routes and
 //! their OpenAPI operations. The finance domain types are the response bodies.
 
 mod credit_notes;
 mod invoices;
 mod payments;
+mod recurring;
 
 use crate::access::Routes;
 
@@ -33,6 +34,16 @@ pub fn routes(r: Routes) -> Routes {
             payments::deallocate,
         )
         .post("/payments/{id}/refunds", payments::refund)
+        .get("/recurring-invoices", recurring::list_recurring)
+        .post("/recurring-invoices", recurring::create_recurring)
+        .get("/recurring-invoices/{id}", recurring::get_recurring)
+        .patch("/recurring-invoices/{id}", recurring::update_recurring)
+        .delete("/recurring-invoices/{id}", recurring::delete_recurring)
+        .post("/recurring-invoices/{id}/pause", recurring::pause_recurring)
+        .post(
+            "/recurring-invoices/{id}/resume",
+            recurring::resume_recurring,
+        )
 }
 
 /// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
@@ -58,5 +69,12 @@ pub fn routes(r: Routes) -> Routes {
     payments::allocate,
     payments::deallocate,
     payments::refund,
+    recurring::list_recurring,
+    recurring::create_recurring,
+    recurring::get_recurring,
+    recurring::update_recurring,
+    recurring::delete_recurring,
+    recurring::pause_recurring,
+    recurring::resume_recurring,
 ))]
 pub struct Api;

@@ -1,0 +1,1 @@
+//! Unit tests of the recurring templates and their job, with mocked ports.
