@@ -802,8 +802,11 @@ backend_tests!(invoices_from_accepted_quotations_once, |b| async move {
 /// The invoices made from template `id`, oldest period first.
 async fn made_by(app: &TestApp, t: &str, id: &str) -> Vec<Value> {
     let page = json_of(
-        app.get_as(t, &format!("/api/v1/invoices?recurring_invoice_id={id}&sort=issue_date&limit=200"))
-            .await,
+        app.get_as(
+            t,
+            &format!("/api/v1/invoices?recurring_invoice_id={id}&sort=issue_date&limit=200"),
+        )
+        .await,
         200,
     )
     .await;
@@ -822,77 +825,343 @@ async fn wait_for(app: &TestApp, t: &str, id: &str, n: usize) -> Vec<Value> {
     made_by(app, t, id).await
 }
 
-backend_tests!(recurring_invoices_catch_up_once_and_keep_their_anchor_day, |b| async move {
-    let app = spawn_app_with(b, &[("CRM__JOBS__POLL_SECS", "1")]).await;
-    let admin = app.register_admin("Retainers").await;
-    // A second instance on the same database polls too: still one invoice per date. (Started
-    // after the registration, whose code mail either instance's outbox could send.)
-    let db = app.db.shared();
-    let settings = test_settings(&db.url, db.dir(), &[("CRM__JOBS__POLL_SECS", "1")]);
-    let two = start_on(db, settings).await;
-    let t = admin.access.as_str();
-    let c = client(&app, t, "Subscriber").await;
-    let today = chrono::Utc::now().date_naive();
-    let start = today.checked_sub_months(chrono::Months::new(3)).unwrap();
-    let line = json!([{"description": "Retainer", "quantity": 1, "unit_price": 250_000, "tax_rate": 1000}]);
-    // Started three periods ago: the start and three more dates are due, each its own invoice.
-    let tpl = create_as(&app, t, "/api/v1/recurring-invoices", json!({
+backend_tests!(
+    recurring_invoices_catch_up_once_and_keep_their_anchor_day,
+    |b| async move {
+        let app = spawn_app_with(b, &[("CRM__JOBS__POLL_SECS", "1")]).await;
+        let admin = app.register_admin("Retainers").await;
+        // A second instance on the same database polls too: still one invoice per date. (Started
+        // after the registration, whose code mail either instance's outbox could send.)
+        let db = app.db.shared();
+        let settings = test_settings(&db.url, db.dir(), &[("CRM__JOBS__POLL_SECS", "1")]);
+        let two = start_on(db, settings).await;
+        let t = admin.access.as_str();
+        let c = client(&app, t, "Subscriber").await;
+        let today = chrono::Utc::now().date_naive();
+        let start = today.checked_sub_months(chrono::Months::new(3)).unwrap();
+        let line = json!([{"description": "Retainer", "quantity": 1, "unit_price": 250_000, "tax_rate": 1000}]);
+        // Started three periods ago: the start and three more dates are due, each its own invoice.
+        let tpl = create_as(&app, t, "/api/v1/recurring-invoices", json!({
         "client_id": c, "currency": "USD", "frequency": "monthly", "start_date": start.to_string(),
         "payment_terms_days": 14, "items": line
     })).await;
-    assert_eq!((tpl["status"].as_str(), tpl["next_issue_date"].as_str(), tpl["auto_issue"].as_bool()), (Some("active"), Some(start.to_string().as_str()), Some(true)));
-    let tid = id(&tpl);
-    let made = wait_for(&app, t, &tid, 4).await;
-    // Several more polls of both instances make nothing more.
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    let made_after = made_by(&app, t, &tid).await;
-    assert_eq!(made_after.len(), 4, "{made_after:?}");
-    assert_eq!(made.len(), 4);
-    let expected: Vec<String> = (0..4).map(|n| start.checked_add_months(chrono::Months::new(n)).unwrap().to_string()).collect();
-    let periods: Vec<String> = made_after.iter().map(|i| i["period_start"].as_str().unwrap().to_string()).collect();
-    assert_eq!(periods, expected);
-    for i in &made_after {
-        assert_eq!(i["status"], "issued", "{i}");
-        assert_eq!(i["issue_date"], i["period_start"]);
-        assert_eq!(i["total"], 275_000);
-        assert!(i["number"].as_str().unwrap().starts_with("INV-"));
-    }
-    let numbers: BTreeSet<&str> = made_after.iter().map(|i| i["number"].as_str().unwrap()).collect();
-    assert_eq!(numbers.len(), 4);
-    let tpl = json_of(app.get_as(t, &format!("/api/v1/recurring-invoices/{tid}")).await, 200).await;
-    assert_eq!(tpl["occurrences_done"], 4);
-    assert_eq!(tpl["next_issue_date"], start.checked_add_months(chrono::Months::new(4)).unwrap().to_string());
-    // The schedule is fixed once invoices were made.
-    let res = app.send_as(Method::PATCH, t, &format!("/api/v1/recurring-invoices/{tid}"), Some(&json!({"frequency": "weekly"}))).await;
-    assert_problem(res, 409).await;
+        assert_eq!(
+            (
+                tpl["status"].as_str(),
+                tpl["next_issue_date"].as_str(),
+                tpl["auto_issue"].as_bool()
+            ),
+            (Some("active"), Some(start.to_string().as_str()), Some(true))
+        );
+        let tid = id(&tpl);
+        let made = wait_for(&app, t, &tid, 4).await;
+        // Several more polls of both instances make nothing more.
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        let made_after = made_by(&app, t, &tid).await;
+        assert_eq!(made_after.len(), 4, "{made_after:?}");
+        assert_eq!(made.len(), 4);
+        let expected: Vec<String> = (0..4)
+            .map(|n| {
+                start
+                    .checked_add_months(chrono::Months::new(n))
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let periods: Vec<String> = made_after
+            .iter()
+            .map(|i| i["period_start"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(periods, expected);
+        for i in &made_after {
+            assert_eq!(i["status"], "issued", "{i}");
+            assert_eq!(i["issue_date"], i["period_start"]);
+            assert_eq!(i["total"], 275_000);
+            assert!(i["number"].as_str().unwrap().starts_with("INV-"));
+        }
+        let numbers: BTreeSet<&str> = made_after
+            .iter()
+            .map(|i| i["number"].as_str().unwrap())
+            .collect();
+        assert_eq!(numbers.len(), 4);
+        let tpl = json_of(
+            app.get_as(t, &format!("/api/v1/recurring-invoices/{tid}"))
+                .await,
+            200,
+        )
+        .await;
+        assert_eq!(tpl["occurrences_done"], 4);
+        assert_eq!(
+            tpl["next_issue_date"],
+            start
+                .checked_add_months(chrono::Months::new(4))
+                .unwrap()
+                .to_string()
+        );
+        // The schedule is fixed once invoices were made.
+        let res = app
+            .send_as(
+                Method::PATCH,
+                t,
+                &format!("/api/v1/recurring-invoices/{tid}"),
+                Some(&json!({"frequency": "weekly"})),
+            )
+            .await;
+        assert_problem(res, 409).await;
 
-    // Months keep their day: from Jan 31, Feb 28 and Mar 31; three occurrences, then completed.
-    let anchored = create_as(&app, t, "/api/v1/recurring-invoices", json!({
+        // Months keep their day: from Jan 31, Feb 28 and Mar 31; three occurrences, then completed.
+        let anchored = create_as(&app, t, "/api/v1/recurring-invoices", json!({
         "client_id": c, "currency": "USD", "frequency": "monthly", "start_date": "2026-01-31",
         "max_occurrences": 3, "auto_issue": false, "items": line
     })).await;
-    let aid = id(&anchored);
-    let made = wait_for(&app, t, &aid, 3).await;
-    let periods: Vec<&str> = made.iter().map(|i| i["period_start"].as_str().unwrap()).collect();
-    assert_eq!(periods, ["2026-01-31", "2026-02-28", "2026-03-31"]);
-    assert!(made.iter().all(|i| i["status"] == "draft" && i["number"].is_null()), "{made:?}");
-    let done = json_of(app.get_as(t, &format!("/api/v1/recurring-invoices/{aid}")).await, 200).await;
-    assert_eq!((done["status"].as_str(), done["next_issue_date"].is_null()), (Some("completed"), true));
-    assert_problem(post(&app, t, &format!("/api/v1/recurring-invoices/{aid}/pause"), None).await, 409).await;
+        let aid = id(&anchored);
+        let made = wait_for(&app, t, &aid, 3).await;
+        let periods: Vec<&str> = made
+            .iter()
+            .map(|i| i["period_start"].as_str().unwrap())
+            .collect();
+        assert_eq!(periods, ["2026-01-31", "2026-02-28", "2026-03-31"]);
+        assert!(
+            made.iter()
+                .all(|i| i["status"] == "draft" && i["number"].is_null()),
+            "{made:?}"
+        );
+        let done = json_of(
+            app.get_as(t, &format!("/api/v1/recurring-invoices/{aid}"))
+                .await,
+            200,
+        )
+        .await;
+        assert_eq!(
+            (done["status"].as_str(), done["next_issue_date"].is_null()),
+            (Some("completed"), true)
+        );
+        assert_problem(
+            post(
+                &app,
+                t,
+                &format!("/api/v1/recurring-invoices/{aid}/pause"),
+                None,
+            )
+            .await,
+            409,
+        )
+        .await;
 
-    // Paused templates make nothing; resuming skips what fell due meanwhile.
-    let weekly = create_as(&app, t, "/api/v1/recurring-invoices", json!({
+        // Paused templates make nothing; resuming skips what fell due meanwhile.
+        let weekly = create_as(&app, t, "/api/v1/recurring-invoices", json!({
         "client_id": c, "frequency": "weekly", "start_date": (today + chrono::Duration::days(7)).to_string(), "items": line
     })).await;
-    let wid = id(&weekly);
-    let p = json_of(post(&app, t, &format!("/api/v1/recurring-invoices/{wid}/pause"), None).await, 200).await;
-    assert_eq!(p["status"], "paused");
-    let r = json_of(post(&app, t, &format!("/api/v1/recurring-invoices/{wid}/resume"), None).await, 200).await;
-    assert_eq!((r["status"].as_str(), r["occurrences_done"].as_i64()), (Some("active"), Some(0)));
-    let res = app.send_as(Method::PATCH, t, &format!("/api/v1/recurring-invoices/{wid}"), Some(&json!({"end_date": "2020-01-01"}))).await;
-    let prob = assert_problem(res, 422).await;
-    assert_eq!(prob["errors"][0]["field"], "end_date", "{prob}");
-    assert_concurrent_patches(&app, t, &format!("/api/v1/recurring-invoices/{wid}"), |v| json!({"notes": v}), |r| r["notes"].as_str().unwrap_or_default().to_string()).await;
-    two.stop().await;
+        let wid = id(&weekly);
+        let p = json_of(
+            post(
+                &app,
+                t,
+                &format!("/api/v1/recurring-invoices/{wid}/pause"),
+                None,
+            )
+            .await,
+            200,
+        )
+        .await;
+        assert_eq!(p["status"], "paused");
+        let r = json_of(
+            post(
+                &app,
+                t,
+                &format!("/api/v1/recurring-invoices/{wid}/resume"),
+                None,
+            )
+            .await,
+            200,
+        )
+        .await;
+        assert_eq!(
+            (r["status"].as_str(), r["occurrences_done"].as_i64()),
+            (Some("active"), Some(0))
+        );
+        let res = app
+            .send_as(
+                Method::PATCH,
+                t,
+                &format!("/api/v1/recurring-invoices/{wid}"),
+                Some(&json!({"end_date": "2020-01-01"})),
+            )
+            .await;
+        let prob = assert_problem(res, 422).await;
+        assert_eq!(prob["errors"][0]["field"], "end_date", "{prob}");
+        assert_concurrent_patches(
+            &app,
+            t,
+            &format!("/api/v1/recurring-invoices/{wid}"),
+            |v| json!({"notes": v}),
+            |r| r["notes"].as_str().unwrap_or_default().to_string(),
+        )
+        .await;
+        two.stop().await;
+        app.stop().await;
+    }
+);
+
+/// An invoice of `amount` issued on `issue_date` with `terms` days to pay.
+async fn issued_on(
+    app: &TestApp,
+    t: &str,
+    c: &str,
+    amount: i64,
+    currency: &str,
+    issue_date: &str,
+    terms: i64,
+) -> String {
+    let d = create_as(app, t, "/api/v1/invoices", json!({"client_id": c, "currency": currency, "issue_date": issue_date, "payment_terms_days": terms, "items": [{"description": "Work", "quantity": 1, "unit_price": amount}]})).await;
+    let i = json_of(
+        post(app, t, &format!("/api/v1/invoices/{}/issue", id(&d)), None).await,
+        200,
+    )
+    .await;
+    id(&i)
+}
+
+backend_tests!(receivables_and_revenue_reports, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Reports Co").await;
+    let t = admin.access.as_str();
+    let c = client(&app, t, "Aged").await;
+    // As of 2026-06-30: due 07-20 (current), 06-19 (11 days), 05-01 (60 days, EUR),
+    // 04-01 (90 days), 01-10 (171 days, partly paid).
+    issued_on(&app, t, &c, 1_000, "USD", "2026-06-20", 30).await;
+    issued_on(&app, t, &c, 2_000, "USD", "2026-05-20", 30).await;
+    issued_on(&app, t, &c, 3_000, "USD", "2026-04-01", 0).await;
+    let old = issued_on(&app, t, &c, 4_000, "USD", "2026-01-10", 0).await;
+    let eur = issued_on(&app, t, &c, 500, "EUR", "2026-05-01", 0).await;
+    let paid = issued_on(&app, t, &c, 700, "USD", "2026-02-01", 0).await;
+    issued_on(&app, t, &c, 9_000, "USD", "2026-07-05", 0).await;
+    draft(&app, t, &c, 50_000, "USD").await;
+    let pay = |amount: i64, on: &str, allocations: Value| json!({"client_id": c, "amount": amount, "currency": "USD", "method": "bank_transfer", "received_on": on, "allocations": allocations});
+    create_as(
+        &app,
+        t,
+        "/api/v1/payments",
+        pay(
+            1_500,
+            "2026-02-15",
+            json!([{"invoice_id": old, "amount": 1_500}]),
+        ),
+    )
+    .await;
+    create_as(
+        &app,
+        t,
+        "/api/v1/payments",
+        pay(
+            700,
+            "2026-02-01",
+            json!([{"invoice_id": paid, "amount": 700}]),
+        ),
+    )
+    .await;
+    let spare = create_as(
+        &app,
+        t,
+        "/api/v1/payments",
+        pay(600, "2026-03-10", json!([])),
+    )
+    .await;
+    json_of(
+        post(
+            &app,
+            t,
+            &format!("/api/v1/payments/{}/refunds", id(&spare)),
+            Some(json!({"amount": 200, "refunded_on": "2026-04-05"})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    json_of(post(&app, t, &format!("/api/v1/invoices/{eur}/credit-notes"), Some(json!({"reason": "r", "issue_date": "2026-05-10", "items": [{"description": "c", "quantity": 1, "unit_price": 100}]}))).await, 201).await;
+
+    let r = json_of(
+        app.get_as(t, "/api/v1/reports/receivables?as_of=2026-06-30")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(r["as_of"], "2026-06-30");
+    assert_eq!(
+        r["currencies"],
+        json!([
+            {"currency": "EUR", "current": 0, "days_1_30": 0, "days_31_60": 400, "days_61_90": 0, "days_over_90": 0, "total": 400},
+            {"currency": "USD", "current": 1_000, "days_1_30": 2_000, "days_31_60": 0, "days_61_90": 3_000, "days_over_90": 2_500, "total": 8_500}
+        ])
+    );
+    // Today: everything issued counts.
+    let now = json_of(app.get_as(t, "/api/v1/reports/receivables").await, 200).await;
+    let usd = now["currencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["currency"] == "USD")
+        .unwrap()
+        .clone();
+    assert_eq!(usd["total"], 17_500);
+
+    let q = json_of(
+        app.get_as(
+            t,
+            "/api/v1/reports/revenue?from=2026-01-01&to=2026-06-30&interval=quarter",
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        q["series"],
+        json!([
+            {"period": "2026-Q1", "currency": "USD", "invoiced": 4_700, "credited": 0, "collected": 2_800},
+            {"period": "2026-Q2", "currency": "EUR", "invoiced": 500, "credited": 100, "collected": 0},
+            {"period": "2026-Q2", "currency": "USD", "invoiced": 6_000, "credited": 0, "collected": -200}
+        ])
+    );
+    let m = json_of(
+        app.get_as(t, "/api/v1/reports/revenue?from=2026-01-01&to=2026-06-30")
+            .await,
+        200,
+    )
+    .await;
+    let periods: BTreeSet<&str> = m["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["period"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        periods,
+        [
+            "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"
+        ]
+        .into_iter()
+        .collect()
+    );
+    let prob = assert_problem(
+        app.get_as(t, "/api/v1/reports/revenue?from=2026-02-01&to=2026-01-01")
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(prob["errors"][0]["field"], "to", "{prob}");
+    let prob = assert_problem(
+        app.get_as(t, "/api/v1/reports/revenue?interval=week").await,
+        422,
+    )
+    .await;
+    assert_eq!(prob["errors"][0]["field"], "interval", "{prob}");
+    // Reports are finance's: an employee may not read them.
+    let employee = app.user_with_roles(&admin, &["employee"]).await;
+    assert_problem(
+        app.get_as(&employee.access, "/api/v1/reports/receivables")
+            .await,
+        403,
+    )
+    .await;
     app.stop().await;
 });

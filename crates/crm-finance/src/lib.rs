@@ -25,6 +25,7 @@ pub mod document;
 pub mod invoices;
 pub mod payments;
 pub mod recurring;
+pub mod reports;
 pub mod schedule;
 #[cfg(test)]
 mod test_support;
@@ -34,6 +35,7 @@ use crate::document::DocumentRenderer;
 use crate::invoices::InvoiceRepository;
 use crate::payments::PaymentRepository;
 use crate::recurring::RecurringInvoiceRepository;
+use crate::reports::ReportRepository;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::activity::{ActivityRepository, NewActivity};
 use crm_domain::clients::Client;
@@ -52,6 +54,7 @@ pub struct FinanceServices {
     pub credit_notes: credit_notes::CreditNoteService,
     pub payments: payments::PaymentService,
     pub recurring: recurring::RecurringInvoiceService,
+    pub reports: reports::ReportService,
     /// What the module's scheduled jobs run on.
     ports: FinancePorts,
 }
@@ -62,6 +65,7 @@ impl FinanceServices {
             invoices: invoices::InvoiceService::new(ports.clone()),
             credit_notes: credit_notes::CreditNoteService::new(ports.clone()),
             recurring: recurring::RecurringInvoiceService::new(ports.clone()),
+            reports: reports::ReportService::new(ports.clone()),
             payments: payments::PaymentService::new(ports.clone()),
             ports,
         }
@@ -85,6 +89,8 @@ pub struct FinancePorts {
     pub credit_notes: Arc<dyn CreditNoteRepository>,
     pub payments: Arc<dyn PaymentRepository>,
     pub recurring: Arc<dyn RecurringInvoiceRepository>,
+    /// Receivables and revenue, aggregated by the store.
+    pub reports: Arc<dyn ReportRepository>,
     /// Gap-free document numbers (`INV-2026-0001`, `CN-2026-0001`).
     pub counters: Arc<dyn DocumentCounterRepository>,
     pub clients: Arc<dyn Records<Client>>,
@@ -135,6 +141,7 @@ pub mod requirements {
         RecurringInvoicesRead = "recurring_invoices":"read";
         RecurringInvoicesWrite = "recurring_invoices":"write";
         RecurringInvoicesDelete = "recurring_invoices":"delete";
+        ReportsRead = "reports":"read";
     }
 
     crm_domain::event_types! {

@@ -9,6 +9,7 @@ use crate::payments::{
     Allocation, AllocationId, MockPaymentRepository, Payment, PaymentId, PaymentMethod,
 };
 use crate::recurring::MockRecurringInvoiceRepository;
+use crate::reports::MockReportRepository;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::activity::MockActivityRepository;
 use crm_domain::clients::{Client, ClientId, ClientKind, Lifecycle};
@@ -44,6 +45,7 @@ pub struct Env {
     pub credit_notes: MockCreditNoteRepository,
     pub payments: MockPaymentRepository,
     pub recurring: MockRecurringInvoiceRepository,
+    pub reports: MockReportRepository,
     pub counters: MockDocumentCounterRepository,
     pub clients: MockRecords<Client>,
     pub deals: MockRecords<Deal>,
@@ -65,6 +67,7 @@ impl Env {
             credit_notes: MockCreditNoteRepository::new(),
             payments: MockPaymentRepository::new(),
             recurring: MockRecurringInvoiceRepository::new(),
+            reports: MockReportRepository::new(),
             counters: MockDocumentCounterRepository::new(),
             clients: MockRecords::new(),
             deals: MockRecords::new(),
@@ -118,6 +121,7 @@ impl Env {
             credit_notes: Arc::new(self.credit_notes),
             payments: Arc::new(self.payments),
             recurring: Arc::new(self.recurring),
+            reports: Arc::new(self.reports),
             counters: Arc::new(self.counters),
             clients: Arc::new(self.clients),
             deals: Arc::new(self.deals),

@@ -12,7 +12,7 @@ pub use crm_domain::webhooks::{WebhooksDelete, WebhooksRead, WebhooksWrite};
 pub use crm_finance::requirements::{
     CreditNotesRead, CreditNotesWrite, InvoicesDelete, InvoicesRead, InvoicesWrite, PaymentsDelete,
     PaymentsRead, PaymentsWrite, RecurringInvoicesDelete, RecurringInvoicesRead,
-    RecurringInvoicesWrite,
+    RecurringInvoicesWrite, ReportsRead,
 };
 pub use crm_sales::requirements::{
     DealsDelete, DealsRead, DealsWrite, LeadsDelete, LeadsRead, LeadsWrite, PipelinesDelete,

@@ -5,11 +5,13 @@ mod credit_notes;
 mod invoices;
 mod payments;
 mod recurring;
+mod reports;
 
 pub use credit_notes::SqlCreditNoteRepository;
 pub use invoices::SqlInvoiceRepository;
 pub use payments::SqlPaymentRepository;
 pub use recurring::SqlRecurringInvoiceRepository;
+pub use reports::SqlReportRepository;
 
 use crm_domain::TxManager;
 use crm_domain::activity::ActivityRepository;
@@ -41,6 +43,7 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> FinancePorts {
         credit_notes: Arc::new(SqlCreditNoteRepository::new(db.clone())),
         payments: Arc::new(SqlPaymentRepository::new(db.clone())),
         recurring: Arc::new(SqlRecurringInvoiceRepository::new(db.clone())),
+        reports: Arc::new(SqlReportRepository::new(db.clone())),
         counters: Arc::new(crate::SqlDocumentCounterRepository::new(db.clone())),
         clients: shared.clients,
         deals: Arc::new(crate::sales::SqlDealRepository::new(db.clone())),

@@ -1,11 +1,13 @@
 //! Finance: `/invoices` (issue, void, PDF, credit notes), `/credit-notes`, `/payments` (with
-//! allocations and refunds), `/recurring-invoices`, and `POST /quotations/{id}/invoice`: the module's routes and
+//! allocations and refunds), `/recurring-invoices`, `/reports/receivables|revenue`, and
+//! `POST /quotations/{id}/invoice`: the module's routes and
 //! their OpenAPI operations. The finance domain types are the response bodies.
 
 mod credit_notes;
 mod invoices;
 mod payments;
 mod recurring;
+mod reports;
 
 use crate::access::Routes;
 
@@ -44,6 +46,8 @@ pub fn routes(r: Routes) -> Routes {
             "/recurring-invoices/{id}/resume",
             recurring::resume_recurring,
         )
+        .get("/reports/receivables", reports::receivables)
+        .get("/reports/revenue", reports::revenue)
 }
 
 /// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
@@ -76,5 +80,7 @@ pub fn routes(r: Routes) -> Routes {
     recurring::delete_recurring,
     recurring::pause_recurring,
     recurring::resume_recurring,
+    reports::receivables,
+    reports::revenue,
 ))]
 pub struct Api;
