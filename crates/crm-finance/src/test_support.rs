@@ -325,3 +325,62 @@ pub fn quotation(client: ClientId, status: QuotationStatus) -> Quotation {
         version: 1,
     }
 }
+
+/// Every permission the recurring invoice service checks, with `clients:read`.
+pub const RECURRING: &[&str] = &[
+    "recurring_invoices:read",
+    "recurring_invoices:write",
+    "recurring_invoices:delete",
+    "clients:read",
+];
+
+/// An active template of `client` for the organization of the tests: every `frequency`
+/// from `start` (`YYYY-MM-DD`), no limit, nothing made yet, one tax-free line of 10 000 USD,
+/// 30 days of terms, issued as made, at version 1 (`next_issue_date` = `start`).
+pub fn template(
+    client: ClientId,
+    start: &str,
+    frequency: crate::schedule::Frequency,
+) -> crate::recurring::RecurringInvoice {
+    let t = now() - chrono::Duration::days(10);
+    crate::recurring::RecurringInvoice {
+        id: crate::recurring::RecurringInvoiceId::new(),
+        organization_id: ORG,
+        client_id: client,
+        currency: usd(),
+        items: vec![line_of(10_000)],
+        subtotal: 10_000,
+        tax_total: 0,
+        total: 10_000,
+        payment_terms_days: 30,
+        frequency,
+        interval: 1,
+        start_date: day(start),
+        end_date: None,
+        max_occurrences: None,
+        auto_issue: true,
+        auto_send: false,
+        status: crate::recurring::RecurringStatus::Active,
+        next_issue_date: None,
+        occurrences_done: 0,
+        notes: Some("Monthly retainer".into()),
+        terms: None,
+        created_by: UserId::new(),
+        created_at: t,
+        updated_at: t,
+        version: 1,
+    }
+    .rescheduled()
+}
+
+/// `template` with `done` occurrences made (`next_issue_date` and `status` to match).
+pub fn template_done(
+    template: crate::recurring::RecurringInvoice,
+    done: i32,
+) -> crate::recurring::RecurringInvoice {
+    crate::recurring::RecurringInvoice {
+        occurrences_done: done,
+        ..template
+    }
+    .rescheduled()
+}
