@@ -7,6 +7,7 @@
 
 use super::RecurringInvoiceId;
 use crate::FinancePorts;
+use crate::balance::PaymentStatus;
 use crate::invoices::{INVOICE_COUNTER, Invoice, InvoiceStatus, NewDraft};
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Duration, Utc};
@@ -130,6 +131,19 @@ impl RecurringInvoiceJob {
                     Some(&issued),
                 );
                 self.p.record(&mut tx, entry).await?;
+                if issued.payment_status == PaymentStatus::Paid {
+                    // Nothing to pay (a total of 0): paid as it is issued, as by hand.
+                    let entry = change_entry(
+                        org,
+                        None,
+                        "invoice",
+                        issued.id.0,
+                        "paid",
+                        Some(&draft),
+                        Some(&issued),
+                    );
+                    self.p.record(&mut tx, entry).await?;
+                }
             }
             made += 1;
         }
@@ -166,17 +180,20 @@ impl Job for RecurringInvoiceJob {
         if due.is_empty() {
             return Ok(String::new());
         }
-        let (mut made, mut failed) = (0, 0);
+        let (mut made, mut ok, mut failed) = (0, 0, 0);
         for (org, id) in &due {
             match self.make_due(*org, *id, now).await {
-                Ok(n) => made += n,
+                Ok(n) => {
+                    made += n;
+                    ok += 1;
+                }
                 Err(e) => {
                     failed += 1;
                     tracing::warn!(org = %org, template = %id, error = %e, "recurring invoice not made; retried next poll");
                 }
             }
         }
-        if failed > 0 && made == 0 {
+        if failed > 0 && ok == 0 {
             return Err(DomainError::Unavailable(format!(
                 "{failed} recurring templates failed"
             )));

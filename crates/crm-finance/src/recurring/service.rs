@@ -251,13 +251,17 @@ impl RecurringInvoiceService {
                 "the schedule (start_date, frequency, interval) is fixed once an invoice was made; end this template and start another",
             ));
         }
-        let next = if current.status == RecurringStatus::Paused {
+        let next = next.rescheduled();
+        // A paused template stays paused, unless its limits leave it nothing to make.
+        let next = if current.status == RecurringStatus::Paused
+            && next.status != RecurringStatus::Completed
+        {
             RecurringInvoice {
                 status: RecurringStatus::Paused,
-                ..next.rescheduled()
+                ..next
             }
         } else {
-            next.rescheduled()
+            next
         };
         if next == current {
             return Ok(current);
