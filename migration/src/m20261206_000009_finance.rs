@@ -166,6 +166,12 @@ impl MigrationTrait for Migration {
                 &["organization_id", "status", "payment_status", "due_date"],
                 false,
             ),
+            // The overdue job's scan, across organizations.
+            (
+                "ix_invoices_overdue_scan",
+                &["status", "overdue_notified", "due_date"],
+                false,
+            ),
             ("ix_invoices_client", &["organization_id", "client_id", "created_at"], false),
             ("ix_invoices_project", &["organization_id", "project_id", "created_at"], false),
             ("ix_invoices_currency", &["organization_id", "currency", "created_at"], false),

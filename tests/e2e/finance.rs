@@ -1165,3 +1165,38 @@ backend_tests!(receivables_and_revenue_reports, |b| async move {
     .await;
     app.stop().await;
 });
+
+backend_tests!(overdue_invoices_are_told_once_to_the_clients_owner, |b| async move {
+    let app = spawn_app_with(b, &[("CRM__JOBS__POLL_SECS", "1")]).await;
+    let admin = app.register_admin("Late Payers").await;
+    let t = admin.access.as_str();
+    let seller = app.user_with_roles(&admin, &["sales"]).await;
+    let c = id(&create_as(&app, t, "/api/v1/clients", json!({"name": "Slow Payer", "kind": "company", "owner_id": seller.user_id})).await);
+    let late = issued_on(&app, t, &c, 1_000, "USD", "2026-01-01", 0).await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let on_time = issued_on(&app, t, &c, 1_000, "USD", &today, 30).await;
+    let paid = issued_on(&app, t, &c, 500, "USD", "2026-01-01", 0).await;
+    create_as(&app, t, "/api/v1/payments", json!({"client_id": c, "amount": 500, "currency": "USD", "method": "cash", "allocations": [{"invoice_id": paid, "amount": 500}]})).await;
+    let told = || async {
+        let ev = json_of(app.get_as(t, "/api/v1/events?type=invoice.overdue&limit=200").await, 200).await;
+        ev["data"].as_array().unwrap().iter().map(|e| e["record_id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen = told().await;
+        if !seen.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Several more polls tell nobody twice.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(told().await, [late.clone()]);
+    assert_eq!(seen, [late.clone()]);
+    assert!(!seen.contains(&on_time) && !seen.contains(&paid));
+    let mine = json_of(app.get_as(&seller.access, "/api/v1/notifications").await, 200).await;
+    let overdue: Vec<&Value> = mine["data"].as_array().unwrap().iter().filter(|n| n["type"] == "invoice.overdue").collect();
+    assert_eq!(overdue.len(), 1, "{mine}");
+    assert_eq!(overdue[0]["record_id"], late.as_str());
+    app.stop().await;
+});

@@ -73,9 +73,10 @@ impl FinanceServices {
 
     /// The module's scheduled work, for the server's scheduler.
     pub fn jobs(&self) -> Vec<std::sync::Arc<dyn crm_domain::jobs::Job>> {
-        vec![std::sync::Arc::new(recurring::RecurringInvoiceJob::new(
-            self.ports.clone(),
-        ))]
+        vec![
+            std::sync::Arc::new(recurring::RecurringInvoiceJob::new(self.ports.clone())),
+            std::sync::Arc::new(invoices::InvoiceOverdueJob::new(self.ports.clone())),
+        ]
     }
 }
 
@@ -167,5 +168,7 @@ pub mod requirements {
         "recurring_invoice.resumed" => "A recurring invoice template was resumed",
     }
 
-    crm_domain::notification_types! {}
+    crm_domain::notification_types! {
+        "invoice.overdue" => "An invoice of your client is overdue": custom(crate::invoices::client_owner);
+    }
 }

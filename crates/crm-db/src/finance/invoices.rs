@@ -1,6 +1,7 @@
 use crate::error::store_err;
 use crate::keyset::{self, ListColumns};
 use crate::line_items::{self, invoice_items as item};
+use crate::queue::skip_locked;
 use crate::rows::{corrupt, db_version, locked};
 use crate::sales::{currency, delete_row, in_org, one, update_row, with_children};
 use crate::tx::sql;
@@ -15,7 +16,10 @@ use crm_finance::invoices::{Invoice, InvoiceId, InvoiceRepository, InvoiceStatus
 use crm_sales::deals::DealId;
 use crm_sales::quotations::QuotationId;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 pub(crate) mod entity {
@@ -243,6 +247,70 @@ impl InvoiceRepository for SqlInvoiceRepository {
         if before_items == InvoiceStatus::Draft {
             line_items::replace::<item::Entity, _>(db, i.organization_id, i.id.0, &i.items).await?;
         }
+        Ok(())
+    }
+
+    async fn overdue_candidates(
+        &self,
+        date: NaiveDate,
+        limit: u64,
+    ) -> Result<Vec<(OrganizationId, InvoiceId)>, StoreError> {
+        let rows: Vec<(Uuid, Uuid)> = Entity::find()
+            .select_only()
+            .column(Column::OrganizationId)
+            .column(Column::Id)
+            .filter(Column::Status.eq(InvoiceStatus::Issued.as_str()))
+            .filter(Column::OverdueNotified.eq(false))
+            .filter(Column::DueDate.lt(date))
+            .filter(Column::BalanceDue.gt(0))
+            .order_by_asc(Column::DueDate)
+            .order_by_asc(Column::Id)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(o, i)| (OrganizationId(o), InvoiceId(i)))
+            .collect())
+    }
+
+    async fn claim_overdue(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        id: InvoiceId,
+    ) -> Result<Option<Invoice>, StoreError> {
+        let db = sql(tx.as_mut())?;
+        let select = in_org::<Entity>(org, id.0).filter(Column::OverdueNotified.eq(false));
+        let select = skip_locked(select, db.get_database_backend());
+        match select.one(db).await.map_err(store_err)? {
+            Some(m) => {
+                let items = line_items::of_one::<item::Entity, _>(db, org, m.id).await?;
+                Ok(Some(assemble(m, items)?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn mark_overdue_told(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        id: InvoiceId,
+    ) -> Result<(), StoreError> {
+        let db = sql(tx.as_mut())?;
+        Entity::update_many()
+            .col_expr(
+                Column::OverdueNotified,
+                sea_orm::sea_query::Expr::value(true),
+            )
+            .filter(Column::OrganizationId.eq(org.0))
+            .filter(Column::Id.eq(id.0))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 //! state is derived from the allocations and credit notes written against them.
 
 mod model;
+mod overdue;
 mod service;
 #[cfg(test)]
 mod tests;
@@ -11,6 +12,7 @@ pub use model::{
     DEFAULT_TERMS_DAYS, INVOICE_COUNTER, INVOICE_LIST_SPEC, Invoice, InvoiceId, InvoiceInput,
     InvoicePatch, InvoiceStatus, MAX_TERMS_DAYS, NewDraft, VoidInput,
 };
+pub use overdue::{InvoiceOverdueJob, client_owner};
 pub use service::InvoiceService;
 
 use async_trait::async_trait;
@@ -65,6 +67,32 @@ pub trait InvoiceRepository: Send + Sync {
         template: uuid::Uuid,
         period_start: NaiveDate,
     ) -> Result<bool, StoreError>;
+
+    /// Issued invoices of every organization with something due, due before `date` and not
+    /// yet told overdue, oldest due first, at most `limit`.
+    async fn overdue_candidates(
+        &self,
+        date: NaiveDate,
+        limit: u64,
+    ) -> Result<Vec<(OrganizationId, InvoiceId)>, StoreError>;
+
+    /// The invoice, locked in `tx`, while not yet told overdue and no other transaction holds
+    /// it (`FOR UPDATE SKIP LOCKED` where the database has it); `None` otherwise.
+    async fn claim_overdue(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        id: InvoiceId,
+    ) -> Result<Option<Invoice>, StoreError>;
+
+    /// Marks the invoice told overdue (no new version: the mark is the job's, not the
+    /// invoice's).
+    async fn mark_overdue_told(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        id: InvoiceId,
+    ) -> Result<(), StoreError>;
 
     /// Deletes the invoice and its lines. `NotFound` when missing.
     async fn delete(
