@@ -1166,37 +1166,169 @@ backend_tests!(receivables_and_revenue_reports, |b| async move {
     app.stop().await;
 });
 
-backend_tests!(overdue_invoices_are_told_once_to_the_clients_owner, |b| async move {
-    let app = spawn_app_with(b, &[("CRM__JOBS__POLL_SECS", "1")]).await;
-    let admin = app.register_admin("Late Payers").await;
-    let t = admin.access.as_str();
-    let seller = app.user_with_roles(&admin, &["sales"]).await;
-    let c = id(&create_as(&app, t, "/api/v1/clients", json!({"name": "Slow Payer", "kind": "company", "owner_id": seller.user_id})).await);
-    let late = issued_on(&app, t, &c, 1_000, "USD", "2026-01-01", 0).await;
-    let today = chrono::Utc::now().date_naive().to_string();
-    let on_time = issued_on(&app, t, &c, 1_000, "USD", &today, 30).await;
-    let paid = issued_on(&app, t, &c, 500, "USD", "2026-01-01", 0).await;
-    create_as(&app, t, "/api/v1/payments", json!({"client_id": c, "amount": 500, "currency": "USD", "method": "cash", "allocations": [{"invoice_id": paid, "amount": 500}]})).await;
-    let told = || async {
-        let ev = json_of(app.get_as(t, "/api/v1/events?type=invoice.overdue&limit=200").await, 200).await;
-        ev["data"].as_array().unwrap().iter().map(|e| e["record_id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
-    };
-    let mut seen = Vec::new();
-    for _ in 0..100 {
-        seen = told().await;
-        if !seen.is_empty() {
-            break;
+backend_tests!(
+    overdue_invoices_are_told_once_to_the_clients_owner,
+    |b| async move {
+        let app = spawn_app_with(b, &[("CRM__JOBS__POLL_SECS", "1")]).await;
+        let admin = app.register_admin("Late Payers").await;
+        let t = admin.access.as_str();
+        let seller = app.user_with_roles(&admin, &["sales"]).await;
+        let c = id(&create_as(
+            &app,
+            t,
+            "/api/v1/clients",
+            json!({"name": "Slow Payer", "kind": "company", "owner_id": seller.user_id}),
+        )
+        .await);
+        let late = issued_on(&app, t, &c, 1_000, "USD", "2026-01-01", 0).await;
+        let today = chrono::Utc::now().date_naive().to_string();
+        let on_time = issued_on(&app, t, &c, 1_000, "USD", &today, 30).await;
+        let paid = issued_on(&app, t, &c, 500, "USD", "2026-01-01", 0).await;
+        create_as(&app, t, "/api/v1/payments", json!({"client_id": c, "amount": 500, "currency": "USD", "method": "cash", "allocations": [{"invoice_id": paid, "amount": 500}]})).await;
+        let told = || async {
+            let ev = json_of(
+                app.get_as(t, "/api/v1/events?type=invoice.overdue&limit=200")
+                    .await,
+                200,
+            )
+            .await;
+            ev["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["record_id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        let mut seen = Vec::new();
+        for _ in 0..100 {
+            seen = told().await;
+            if !seen.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // Several more polls tell nobody twice.
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        assert_eq!(told().await, [late.clone()]);
+        assert_eq!(seen, [late.clone()]);
+        assert!(!seen.contains(&on_time) && !seen.contains(&paid));
+        let mine = json_of(
+            app.get_as(&seller.access, "/api/v1/notifications").await,
+            200,
+        )
+        .await;
+        let overdue: Vec<&Value> = mine["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["type"] == "invoice.overdue")
+            .collect();
+        assert_eq!(overdue.len(), 1, "{mine}");
+        assert_eq!(overdue[0]["record_id"], late.as_str());
+        app.stop().await;
     }
-    // Several more polls tell nobody twice.
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    assert_eq!(told().await, [late.clone()]);
-    assert_eq!(seen, [late.clone()]);
-    assert!(!seen.contains(&on_time) && !seen.contains(&paid));
-    let mine = json_of(app.get_as(&seller.access, "/api/v1/notifications").await, 200).await;
-    let overdue: Vec<&Value> = mine["data"].as_array().unwrap().iter().filter(|n| n["type"] == "invoice.overdue").collect();
-    assert_eq!(overdue.len(), 1, "{mine}");
-    assert_eq!(overdue[0]["record_id"], late.as_str());
+);
+
+backend_tests!(invoices_are_mailed_with_their_pdf, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Mailing Co").await;
+    let t = admin.access.as_str();
+    let c = id(&create_as(
+        &app,
+        t,
+        "/api/v1/clients",
+        json!({"name": "Globex", "kind": "company", "email": "ap@globex.example"}),
+    )
+    .await);
+    let silent = client(&app, t, "No Mail Ltd").await;
+    let inv = issued(&app, t, &c, 12_345, "USD").await;
+    let iid = id(&inv);
+    let number = inv["number"].as_str().unwrap().to_string();
+    let mail_with = |needle: String| {
+        let dir = app.mail_dir();
+        async move {
+            for _ in 0..100 {
+                if let Some(m) = crate::mailbox::files(&dir)
+                    .into_iter()
+                    .find(|m| m.contains(&needle))
+                {
+                    return m;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("no mail with {needle}");
+        }
+    };
+    // No body: to the client's address.
+    let sent = json_of(
+        post(&app, t, &format!("/api/v1/invoices/{iid}/send"), None).await,
+        200,
+    )
+    .await;
+    assert!(sent["sent_at"].is_string(), "{sent}");
+    assert_eq!(sent["version"], inv["version"].as_i64().unwrap() + 1);
+    let m = mail_with("ap@globex.example".into()).await;
+    assert!(
+        m.contains(&format!("Invoice {number} from Mailing Co")),
+        "{m}"
+    );
+    assert!(m.contains("application/pdf"), "{m}");
+    assert!(m.contains(&format!("{number}.pdf")), "{m}");
+    assert!(m.contains("123.45 USD"), "{m}");
+    // Another recipient.
+    json_of(
+        post(
+            &app,
+            t,
+            &format!("/api/v1/invoices/{iid}/send"),
+            Some(json!({"to": "cfo@globex.example"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    mail_with("cfo@globex.example".into()).await;
+    let prob = assert_problem(
+        post(
+            &app,
+            t,
+            &format!("/api/v1/invoices/{iid}/send"),
+            Some(json!({"to": "not an address"})),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(prob["errors"][0]["field"], "to", "{prob}");
+    // Only issued invoices; a client without an address needs `to`.
+    let d = draft(&app, t, &c, 100, "USD").await;
+    assert_problem(
+        post(&app, t, &format!("/api/v1/invoices/{}/send", id(&d)), None).await,
+        409,
+    )
+    .await;
+    let theirs = issued(&app, t, &silent, 100, "USD").await;
+    let prob = assert_problem(
+        post(
+            &app,
+            t,
+            &format!("/api/v1/invoices/{}/send", id(&theirs)),
+            Some(json!({})),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(prob["errors"][0]["field"], "to", "{prob}");
+    let ev = json_of(
+        app.get_as(
+            t,
+            &format!("/api/v1/events?type=invoice.sent&record_id={iid}"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(ev["data"].as_array().unwrap().len(), 2);
     app.stop().await;
 });

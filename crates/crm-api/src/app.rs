@@ -198,6 +198,8 @@ impl AppState {
                 activities: ports.activities.clone(),
                 clock: ports.clock.clone(),
                 renderer: parts.renderer.clone(),
+                outbox: ports.outbox.clone(),
+                mail: ports.mail.clone(),
             },
         );
         let webhooks = WebhookService::new(

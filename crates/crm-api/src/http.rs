@@ -100,6 +100,54 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
     }
 }
 
+/// As [`Body`], for an action whose body may be left out entirely: no body (or only
+/// whitespace) is `T::default()`; anything else must be JSON, read as `Body` reads it.
+pub struct OptionalBody<T>(Result<T, ApiError>);
+
+impl<T> OptionalBody<T> {
+    pub fn parse(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<BodyLimit>().map(|l| l.0).unwrap_or(1 << 20);
+        let bytes = actix_web::web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = match bytes.await {
+                Ok(b) => b,
+                Err(_) => {
+                    return Ok(OptionalBody(Err(ApiError::bad_request(
+                        "the body could not be read",
+                    ))));
+                }
+            };
+            if bytes.len() > limit {
+                return Ok(OptionalBody(Err(ApiError::for_status(
+                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                ))));
+            }
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalBody(Ok(T::default())));
+            }
+            Ok(OptionalBody(
+                match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                    Ok(value) => crate::framework_errors::from_json_value(value),
+                    Err(e) => Err(ApiError::new(
+                        actix_web::http::StatusCode::BAD_REQUEST,
+                        "malformed-json",
+                        format!("the body is not valid JSON: {e}"),
+                    )),
+                },
+            ))
+        })
+    }
+}
+
 /// `202 Accepted` with no body.
 pub fn accepted() -> HttpResponse {
     HttpResponse::build(StatusCode::ACCEPTED).finish()

@@ -53,6 +53,11 @@ pub(crate) fn pending_row(
         subject: Set(mail.subject),
         body_text: Set(mail.text),
         body_html: Set(mail.html),
+        attachments: Set(if mail.attachments.is_empty() {
+            None
+        } else {
+            serde_json::to_string(&mail.attachments).ok()
+        }),
         status: Set(PENDING.into()),
         attempts: Set(0),
         next_attempt_at: Set(now),
@@ -90,16 +95,29 @@ impl OutboxRepository for SqlOutboxRepository {
         let rows = crate::queue::claim_due::<Entity>(&self.tx, now, lease_until, limit).await?;
         Ok(rows
             .into_iter()
-            .map(|row| OutboxMessage {
-                id: OutboxId(row.id),
-                organization_id: row.organization_id.map(OrganizationId),
-                attempts: u32::try_from(row.attempts).unwrap_or(0),
-                mail: OutgoingMail {
-                    to: row.recipient,
-                    subject: row.subject,
-                    text: row.body_text,
-                    html: row.body_html,
-                },
+            .map(|row| {
+                // Written by `pending_row`; a row that does not read back goes out without
+                // its files rather than never.
+                let attachments = match row.attachments.as_deref().map(serde_json::from_str) {
+                    None => Vec::new(),
+                    Some(Ok(a)) => a,
+                    Some(Err(e)) => {
+                        tracing::error!(outbox = %row.id, error = %e, "unreadable attachments; sent without them");
+                        Vec::new()
+                    }
+                };
+                OutboxMessage {
+                    id: OutboxId(row.id),
+                    organization_id: row.organization_id.map(OrganizationId),
+                    attempts: u32::try_from(row.attempts).unwrap_or(0),
+                    mail: OutgoingMail {
+                        to: row.recipient,
+                        subject: row.subject,
+                        text: row.body_text,
+                        html: row.body_html,
+                        attachments,
+                    },
+                }
             })
             .collect())
     }

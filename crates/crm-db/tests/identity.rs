@@ -105,6 +105,9 @@ impl MailTemplates for Inert {
     fn notification(&self, to: &str, _: &str, _: &str, _: &str) -> OutgoingMail {
         inert_mail(to)
     }
+    fn invoice(&self, to: &str, _: &str, _: &str, _: &[String]) -> OutgoingMail {
+        inert_mail(to)
+    }
 }
 
 fn inert_mail(to: &str) -> OutgoingMail {
@@ -113,6 +116,7 @@ fn inert_mail(to: &str) -> OutgoingMail {
         subject: String::new(),
         text: String::new(),
         html: None,
+        attachments: Vec::new(),
     }
 }
 

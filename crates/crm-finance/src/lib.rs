@@ -42,6 +42,7 @@ use crm_domain::clients::Client;
 use crm_domain::identity::{Clock, OrganizationRepository, UserRepository};
 use crm_domain::kernel::numbering::DocumentCounterRepository;
 use crm_domain::kernel::records::Records;
+use crm_domain::mail::{MailTemplates, OutboxRepository};
 use crm_domain::{DomainError, OrganizationId, TxManager, Txn};
 use crm_sales::deals::Deal;
 use crm_sales::quotations::QuotationRepository;
@@ -105,6 +106,9 @@ pub struct FinancePorts {
     pub clock: Arc<dyn Clock>,
     /// Invoices as PDF.
     pub renderer: Arc<dyn DocumentRenderer>,
+    /// Invoices mailed to clients, queued with the change that sends them.
+    pub outbox: Arc<dyn OutboxRepository>,
+    pub mail: Arc<dyn MailTemplates>,
 }
 
 impl FinancePorts {

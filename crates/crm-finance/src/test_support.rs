@@ -53,6 +53,8 @@ pub struct Env {
     pub organizations: MockOrganizationRepository,
     pub users: MockUserRepository,
     pub renderer: MockDocumentRenderer,
+    pub outbox: crm_domain::mail::MockOutboxRepository,
+    pub mail: crm_domain::mail::MockMailTemplates,
     /// The clock the services read (default: [`now`], 2026-03-01 12:00 UTC).
     pub clock: FixedClock,
     activities: MockActivityRepository,
@@ -75,6 +77,8 @@ impl Env {
             organizations: MockOrganizationRepository::new(),
             users: MockUserRepository::new(),
             renderer: MockDocumentRenderer::new(),
+            outbox: crm_domain::mail::MockOutboxRepository::new(),
+            mail: crm_domain::mail::MockMailTemplates::new(),
             clock: FixedClock::default(),
             activities: probe.activities(),
             probe,
@@ -131,6 +135,8 @@ impl Env {
             activities: Arc::new(self.activities),
             clock: Arc::new(self.clock),
             renderer: Arc::new(self.renderer),
+            outbox: Arc::new(self.outbox),
+            mail: Arc::new(self.mail),
         };
         (ports, probe)
     }

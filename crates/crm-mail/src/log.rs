@@ -76,6 +76,7 @@ mod tests {
             subject: "s".into(),
             text: "t".into(),
             html: None,
+            attachments: Vec::new(),
         };
         assert_eq!(LogMailer::new().send(&mail).await, Ok(()));
     }

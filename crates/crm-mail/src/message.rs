@@ -3,7 +3,7 @@
 use crm_domain::mail::{MailError, OutgoingMail};
 use lettre::Message;
 use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use uuid::Uuid;
 
 /// Parses the recipient. A malformed address will never become deliverable, hence permanent.
@@ -31,16 +31,35 @@ pub(crate) fn build(from: &Mailbox, mail: &OutgoingMail) -> Result<Message, Mail
         .from(from.clone())
         .to(to)
         .subject(subject);
-    let built = match &mail.html {
-        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+    let plain = || {
+        SinglePart::builder()
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.text.clone())
+    };
+    let built = match (&mail.html, mail.attachments.is_empty()) {
+        (Some(html), true) => builder.multipart(MultiPart::alternative_plain_html(
             mail.text.clone(),
             html.clone(),
         )),
-        None => builder.singlepart(
-            SinglePart::builder()
-                .header(ContentType::TEXT_PLAIN)
-                .body(mail.text.clone()),
-        ),
+        (None, true) => builder.singlepart(plain()),
+        // `multipart/mixed`: the text (or its alternatives), then each file.
+        (html, false) => {
+            let mut mixed = match html {
+                Some(html) => MultiPart::mixed().multipart(MultiPart::alternative_plain_html(
+                    mail.text.clone(),
+                    html.clone(),
+                )),
+                None => MultiPart::mixed().singlepart(plain()),
+            };
+            for a in &mail.attachments {
+                let kind = ContentType::parse(&a.content_type).map_err(|e| {
+                    MailError::Permanent(format!("attachment type {:?}: {e}", a.content_type))
+                })?;
+                mixed = mixed
+                    .singlepart(Attachment::new(a.filename.clone()).body(a.content.clone(), kind));
+            }
+            builder.multipart(mixed)
+        }
     };
     // The inputs were validated above, so what is left cannot be fixed by waiting.
     built.map_err(|e| MailError::Permanent(format!("cannot build message: {e}")))

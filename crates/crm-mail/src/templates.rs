@@ -106,6 +106,16 @@ impl MailTemplates for Templates {
         })
     }
 
+    fn invoice(
+        &self,
+        to: &str,
+        organization: &str,
+        number: &str,
+        summary: &[String],
+    ) -> OutgoingMail {
+        self.invoice_mail(to, organization, number, summary)
+    }
+
     fn notification(&self, to: &str, name: &str, title: &str, body: &str) -> OutgoingMail {
         let product = &self.product_name;
         let greeting = match name.trim() {
@@ -129,11 +139,42 @@ impl MailTemplates for Templates {
             subject: format!("{title}: {body}"),
             text,
             html: Some(html),
+            attachments: Vec::new(),
         }
     }
 }
 
 impl Templates {
+    /// Body of [`MailTemplates::invoice`].
+    fn invoice_mail(
+        &self,
+        to: &str,
+        organization: &str,
+        number: &str,
+        summary: &[String],
+    ) -> OutgoingMail {
+        let lines = summary.join("\n");
+        let text = format!(
+            "Hello,\n\nplease find attached invoice {number} from {organization}.\n\n{lines}\n\nThank you.\n\n-- \n{organization}\n"
+        );
+        let items: String = summary
+            .iter()
+            .map(|l| format!("<li>{}</li>", escape_html(l)))
+            .collect();
+        let html = format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{n}</title></head>\n<body style=\"font-family:Arial,Helvetica,sans-serif;color:#1f2933;\">\n<p>Hello,</p>\n<p>please find attached invoice <strong>{n}</strong> from {o}.</p>\n<ul>{items}</ul>\n<p>Thank you.</p>\n</body></html>\n",
+            n = escape_html(number),
+            o = escape_html(organization),
+        );
+        OutgoingMail {
+            to: to.to_owned(),
+            subject: format!("Invoice {number} from {organization}"),
+            text,
+            html: Some(html),
+            attachments: Vec::new(),
+        }
+    }
+
     fn render(&self, m: CodeMail<'_>) -> OutgoingMail {
         let greeting = match m.name.trim() {
             "" => "Hello,".to_owned(),
@@ -195,6 +236,7 @@ impl Templates {
             subject: m.subject,
             text,
             html: Some(html),
+            attachments: Vec::new(),
         }
     }
 }

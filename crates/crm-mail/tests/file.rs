@@ -88,6 +88,7 @@ async fn writes_one_parseable_eml_per_message_in_sending_order() {
             subject: format!("Message {n}"),
             text: format!("Body of message {n}.\n"),
             html: None,
+            attachments: Vec::new(),
         };
         mailer.send(&mail).await.unwrap();
     }
@@ -174,6 +175,7 @@ async fn unwritable_folder_is_temporary() {
         subject: "s".into(),
         text: "t".into(),
         html: None,
+        attachments: Vec::new(),
     };
     let err = mailer.send(&mail).await.unwrap_err();
 
@@ -189,6 +191,7 @@ async fn malformed_recipient_is_permanent_and_writes_nothing() {
         subject: "s".into(),
         text: "t".into(),
         html: None,
+        attachments: Vec::new(),
     };
 
     let err = mailer.send(&mail).await.unwrap_err();

@@ -185,6 +185,7 @@ fn mail(to: &str) -> OutgoingMail {
         subject: "Your verification code: 123456".into(),
         text: "Hello Ann,\n\nyour code is 123456.\n".into(),
         html: Some("<p>Hello Ann, your code is <b>123456</b>.</p>".into()),
+        attachments: Vec::new(),
     }
 }
 

@@ -10,6 +10,9 @@ pub struct Model {
     pub subject: String,
     pub body_text: String,
     pub body_html: Option<String>,
+    /// The attachments as JSON (`[{filename, content_type, content}]`, content in base64);
+    /// `NULL` for none.
+    pub attachments: Option<String>,
     /// `pending`, `sent` or `dead`.
     pub status: String,
     pub attempts: i32,

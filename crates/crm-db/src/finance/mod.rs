@@ -18,6 +18,7 @@ use crm_domain::activity::ActivityRepository;
 use crm_domain::clients::Client;
 use crm_domain::identity::{Clock, OrganizationRepository, UserRepository};
 use crm_domain::kernel::records::Records;
+use crm_domain::mail::{MailTemplates, OutboxRepository};
 use crm_finance::FinancePorts;
 use crm_finance::document::DocumentRenderer;
 use sea_orm::DatabaseConnection;
@@ -32,6 +33,8 @@ pub struct Shared {
     pub activities: Arc<dyn ActivityRepository>,
     pub clock: Arc<dyn Clock>,
     pub renderer: Arc<dyn DocumentRenderer>,
+    pub outbox: Arc<dyn OutboxRepository>,
+    pub mail: Arc<dyn MailTemplates>,
 }
 
 /// The ports of the finance services on `db`, as the server (`crm-api`'s `app.rs`) and the
@@ -53,5 +56,7 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> FinancePorts {
         activities: shared.activities,
         clock: shared.clock,
         renderer: shared.renderer,
+        outbox: shared.outbox,
+        mail: shared.mail,
     }
 }

@@ -101,6 +101,9 @@ impl MailTemplates for FakeTemplates {
     fn notification(&self, to: &str, _name: &str, title: &str, body: &str) -> OutgoingMail {
         mail(to, title, body, 0)
     }
+    fn invoice(&self, to: &str, _org: &str, number: &str, summary: &[String]) -> OutgoingMail {
+        mail(to, number, &summary.join("; "), 0)
+    }
 }
 
 fn mail(to: &str, subject: &str, code: &str, minutes: u32) -> OutgoingMail {
@@ -109,6 +112,7 @@ fn mail(to: &str, subject: &str, code: &str, minutes: u32) -> OutgoingMail {
         subject: subject.into(),
         text: format!("{code} valid {minutes} min"),
         html: None,
+        attachments: Vec::new(),
     }
 }
 

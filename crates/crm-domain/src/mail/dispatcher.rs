@@ -122,6 +122,7 @@ mod tests {
                 subject: "s".into(),
                 text: "t".into(),
                 html: None,
+                attachments: Vec::new(),
             },
             attempts,
         }

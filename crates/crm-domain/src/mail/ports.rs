@@ -7,12 +7,41 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// A message ready to send.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutgoingMail {
     pub to: String,
     pub subject: String,
     pub text: String,
     pub html: Option<String>,
+    /// Files sent with it (an invoice's PDF), in order.
+    #[serde(default)]
+    pub attachments: Vec<MailAttachment>,
+}
+
+/// A file attached to a mail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailAttachment {
+    pub filename: String,
+    /// `application/pdf`, …
+    pub content_type: String,
+    #[serde(with = "base64_bytes")]
+    pub content: Vec<u8>,
+}
+
+/// Bytes as standard base64 in the serialized form (the outbox keeps attachments as JSON).
+mod base64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -105,4 +134,13 @@ pub trait MailTemplates: Send + Sync {
     ) -> OutgoingMail;
     /// A notification (contract section 5) for a user whose preference asks for mail.
     fn notification(&self, to: &str, name: &str, title: &str, body: &str) -> OutgoingMail;
+    /// An invoice sent to its client: `summary` lines (number, dates, amounts) in the body,
+    /// the PDF attached by the caller.
+    fn invoice(
+        &self,
+        to: &str,
+        organization: &str,
+        number: &str,
+        summary: &[String],
+    ) -> OutgoingMail;
 }

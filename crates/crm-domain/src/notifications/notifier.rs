@@ -178,6 +178,7 @@ mod tests {
                 subject: title.into(),
                 text: body.into(),
                 html: None,
+                attachments: Vec::new(),
             });
         let n = notifier(mail);
         let notice = &n.notices(&created(

@@ -10,7 +10,7 @@ mod tests;
 
 pub use model::{
     DEFAULT_TERMS_DAYS, INVOICE_COUNTER, INVOICE_LIST_SPEC, Invoice, InvoiceId, InvoiceInput,
-    InvoicePatch, InvoiceStatus, MAX_TERMS_DAYS, NewDraft, VoidInput,
+    InvoicePatch, InvoiceStatus, MAX_TERMS_DAYS, NewDraft, SendInput, VoidInput,
 };
 pub use overdue::{InvoiceOverdueJob, client_owner};
 pub use service::InvoiceService;

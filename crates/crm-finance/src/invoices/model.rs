@@ -366,3 +366,14 @@ pub struct VoidInput {
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::text::<{ REASON_MAX }>))]
     pub reason: String,
 }
+
+/// `POST /invoices/{id}/send` (the body may be left out).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"to": "accounts@globex.example"})))]
+pub struct SendInput {
+    /// The recipient; the client's email when absent.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_email))]
+    pub to: Option<String>,
+}

@@ -3,7 +3,7 @@
 
 use super::model::{
     DEFAULT_TERMS_DAYS, INVOICE_COUNTER, Invoice, InvoiceId, InvoiceInput, InvoicePatch,
-    InvoiceStatus, MAX_TERMS_DAYS, NOTES_MAX, NewDraft, REASON_MAX, VoidInput,
+    InvoiceStatus, MAX_TERMS_DAYS, NOTES_MAX, NewDraft, REASON_MAX, SendInput, VoidInput,
 };
 use crate::FinancePorts;
 use crate::balance::PaymentStatus;
@@ -12,7 +12,7 @@ use crate::requirements::{InvoicesDelete, InvoicesRead, InvoicesWrite};
 use chrono::{Datelike, Duration, NaiveDate};
 use crm_domain::activity::audit;
 use crm_domain::clients::{Client, ClientId};
-use crm_domain::identity::Organization;
+use crm_domain::identity::{EmailAddress, Organization};
 use crm_domain::kernel::input::{Errors, clearable, text};
 use crm_domain::kernel::lines::{LineItem, price_items, sums};
 use crm_domain::kernel::numbering::begin_numbered;
@@ -22,6 +22,7 @@ use crm_domain::kernel::rules::check_version;
 use crm_domain::kernel::scope::{in_scope, require};
 use crm_domain::kernel::text::{optional_text, required_multiline};
 use crm_domain::kernel::values::{currency, date};
+use crm_domain::mail::MailAttachment;
 use crm_domain::{Actor, DomainError, StoreError, ValueError};
 use crm_sales::deals::{DealId, deal_of_client};
 use crm_sales::quotations::{QuotationId, QuotationStatus};
@@ -502,6 +503,93 @@ impl InvoiceService {
             .await?;
         tx.commit().await?;
         Ok(invoice)
+    }
+
+    /// Needs `invoices:write`. Mails the issued invoice (`409` otherwise) with `pdf` (its
+    /// document, rendered by the caller off the async workers) attached, to `to` or the
+    /// client's email (`422 to` when the client has none); the mail is queued in the outbox
+    /// in the transaction that records `sent_at` and the `sent` entry, so it goes out once,
+    /// later if the mail server is down.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
+    pub async fn send(
+        &self,
+        actor: &Actor,
+        id: InvoiceId,
+        expected_version: Option<i64>,
+        input: SendInput,
+        pdf: Vec<u8>,
+    ) -> Result<Invoice, DomainError> {
+        require::<InvoicesWrite>(actor)?;
+        let org = actor.organization_id;
+        let mut errors = Errors::new();
+        let to = errors.value(
+            "to",
+            input
+                .to
+                .as_deref()
+                .map_or(Ok(None), EmailAddress::parse_optional),
+        );
+        errors.finish()?;
+        let o = self.p.organizations.get(org).await?;
+        let today = crm_domain::kernel::clock::local_date(self.p.clock.now(), &o.timezone);
+        let mut tx = self.p.tx.begin().await?;
+        let current = self.p.invoices.get_for_update(&mut tx, org, id).await?;
+        check_version(expected_version, current.version)?;
+        if current.status != InvoiceStatus::Issued {
+            return Err(DomainError::conflict(
+                "invoice-status",
+                format!(
+                    "a {} invoice cannot be sent; only an issued one",
+                    current.status
+                ),
+            ));
+        }
+        let to = match to {
+            Some(t) => t,
+            None => match self.p.clients.get(org, current.client_id).await?.email {
+                Some(e) => e,
+                None => {
+                    return Err(crm_domain::kernel::input::invalid(
+                        "to",
+                        "required",
+                        "the client has no email address: name the recipient in `to`",
+                    ));
+                }
+            },
+        };
+        let number = current.number.clone().unwrap_or_default();
+        let money = |a: i64| crate::document::format_money(a, current.currency);
+        let mut summary = vec![
+            format!("Invoice: {number}"),
+            format!("Total: {}", money(current.total)),
+            format!("Balance due: {}", money(current.balance_due)),
+        ];
+        if let Some(d) = current.due_date {
+            summary.push(format!("Due date: {d}"));
+        }
+        let mut mail = self.p.mail.invoice(to.as_str(), &o.name, &number, &summary);
+        mail.attachments.push(MailAttachment {
+            filename: format!("{number}.pdf"),
+            content_type: "application/pdf".to_string(),
+            content: pdf,
+        });
+        self.p.outbox.enqueue(&mut tx, Some(org), mail).await?;
+        let now = self.p.now();
+        let next = Invoice {
+            sent_at: Some(now),
+            updated_at: now,
+            version: current.version + 1,
+            ..current.clone()
+        };
+        self.p
+            .invoices
+            .update(&mut tx, &next, current.version)
+            .await?;
+        self.p
+            .record(&mut tx, audit::changed(actor, "sent", &current, &next))
+            .await?;
+        tx.commit().await?;
+        Ok(next.as_of(today))
     }
 
     /// Needs `invoices:read`. The invoice as printed: the organization (seller), the client

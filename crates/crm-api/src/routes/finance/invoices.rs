@@ -3,7 +3,7 @@
 
 use crate::access::Auth;
 use crate::app::AppState;
-use crate::http::{Body, IfMatch, created, no_content, ok_etag};
+use crate::http::{Body, IfMatch, OptionalBody, created, no_content, ok_etag};
 use crate::problem::ApiError;
 use crate::routes::dto::PageDto;
 use crate::routes::handlers::handlers;
@@ -11,7 +11,7 @@ use crate::routes::perms::{CreditNotesWrite, InvoicesDelete, InvoicesRead, Invoi
 use actix_web::{HttpResponse, web};
 use crm_finance::credit_notes::{CreditNote, CreditNoteInput};
 use crm_finance::invoices::{
-    INVOICE_LIST_SPEC, Invoice, InvoiceId, InvoiceInput, InvoicePatch, VoidInput,
+    INVOICE_LIST_SPEC, Invoice, InvoiceId, InvoiceInput, InvoicePatch, SendInput, VoidInput,
 };
 use crm_sales::quotations::QuotationId;
 use uuid::Uuid;
@@ -86,20 +86,33 @@ pub async fn invoice_pdf(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let doc = state
-        .finance
-        .invoices
-        .document(&auth.actor, InvoiceId(*id))
-        .await?;
+    let (doc, pdf) = rendered(&state, &auth, InvoiceId(*id)).await?;
     let name = format!(
         "{}.pdf",
         doc.number
             .clone()
             .unwrap_or_else(|| format!("draft-{}", *id))
     );
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(pdf))
+}
+
+/// Renders invoice `id` as PDF on a blocking thread (layout is CPU work).
+async fn rendered(
+    state: &AppState,
+    auth: &Auth<impl crate::access::Requirement>,
+    id: InvoiceId,
+) -> Result<(crm_finance::document::InvoiceDocument, Vec<u8>), ApiError> {
+    let doc = state.finance.invoices.document(&auth.actor, id).await?;
     let service = state.finance.invoices.clone();
-    // Layout is CPU work: off the async workers.
-    let pdf = web::block(move || service.render(&doc))
+    let copy = doc.clone();
+    let pdf = web::block(move || service.render(&copy))
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "the PDF rendering thread failed");
@@ -109,14 +122,32 @@ pub async fn invoice_pdf(
             tracing::error!(error = %e, "an invoice could not be rendered");
             ApiError::internal()
         })?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
-        .body(pdf))
+    Ok((doc, pdf))
+}
+
+/// Mails the issued invoice, its PDF attached, to `to` or the client's email (422 on `to`
+/// when the client has none); only issued invoices (409). The body may be left out. The mail
+/// waits in the outbox while the mail server is down.
+#[utoipa::path(post, path = "/invoices/{id}/send", tag = "invoices", request_body(content = Option<SendInput>),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, description = "The sent invoice (`sent_at` set)", body = Invoice)))]
+pub async fn send_invoice(
+    auth: Auth<InvoicesWrite>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: OptionalBody<SendInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = InvoiceId(*id);
+    state.finance.invoices.exists(&auth.actor, id).await?;
+    let input = body.parse()?;
+    let (_, pdf) = rendered(&state, &auth, id).await?;
+    let r = state
+        .finance
+        .invoices
+        .send(&auth.actor, id, if_match.0, input, pdf)
+        .await?;
+    Ok(ok_etag(r.version, &r))
 }
 
 /// A credit note against the issued invoice, numbered `CN-YYYY-NNNN` at once; its total may

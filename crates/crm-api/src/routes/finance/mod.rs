@@ -21,6 +21,7 @@ pub fn routes(r: Routes) -> Routes {
         .post("/invoices/{id}/issue", invoices::issue_invoice)
         .post("/invoices/{id}/void", invoices::void_invoice)
         .get("/invoices/{id}/pdf", invoices::invoice_pdf)
+        .post("/invoices/{id}/send", invoices::send_invoice)
         .post("/invoices/{id}/credit-notes", invoices::create_credit_note)
         .post("/quotations/{id}/invoice", invoices::invoice_quotation)
         .get("/credit-notes", credit_notes::list_credit_notes)
@@ -61,6 +62,7 @@ pub fn routes(r: Routes) -> Routes {
     invoices::issue_invoice,
     invoices::void_invoice,
     invoices::invoice_pdf,
+    invoices::send_invoice,
     invoices::create_credit_note,
     invoices::invoice_quotation,
     credit_notes::list_credit_notes,
