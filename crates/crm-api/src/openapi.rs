@@ -30,7 +30,7 @@ use utoipa::{Modify, OpenApi};
         (path = "/api/v1", api = routes::webhooks::Api),
     ),
     components(schemas(Problem, ProblemField)),
-    modifiers(&Security, &StandardErrors, &IdempotencyKeys, &OperationIds, &Links, &NotificationTypes, &NoNulInText),
+    modifiers(&Security, &StandardErrors, &IdempotencyKeys, &OperationIds, &Links, &NotificationTypes, &NoNulInText, &OptionalBodies),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Sign-up with an emailed code, sign-in, tokens, passwords"),
@@ -44,6 +44,11 @@ use utoipa::{Modify, OpenApi};
         (name = "pipelines", description = "Sales pipelines and stages"),
         (name = "deals", description = "Deals, board and forecast"),
         (name = "quotations", description = "Quotations with computed totals"),
+        (name = "invoices", description = "Invoices: drafts, issue with gap-free numbers, void, PDF, mailing"),
+        (name = "credit-notes", description = "Credit notes against issued invoices"),
+        (name = "payments", description = "Payments with allocations to invoices, and refunds"),
+        (name = "recurring-invoices", description = "Templates that make one invoice per due date"),
+        (name = "reports", description = "Receivables aging and revenue"),
         (name = "activities", description = "The audit log"),
         (name = "events", description = "What happened to records, as integrations see it (30 days)"),
         (name = "notifications", description = "The caller's notifications, preferences and live stream"),
@@ -52,6 +57,28 @@ use utoipa::{Modify, OpenApi};
     )
 )]
 pub struct ApiDoc;
+
+/// Operations whose body may be left out (read by `http::OptionalBody`).
+const OPTIONAL_BODIES: &[&str] = &["/api/v1/invoices/{id}/send"];
+
+struct OptionalBodies;
+
+impl Modify for OptionalBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for path in OPTIONAL_BODIES {
+            if let Some(body) = openapi
+                .paths
+                .paths
+                .get_mut(*path)
+                .and_then(|item| item.post.as_mut())
+                .and_then(|op| op.request_body.as_mut())
+                && let utoipa::openapi::RefOr::T(body) = body
+            {
+                body.required = Some(utoipa::openapi::Required::False);
+            }
+        }
+    }
+}
 
 /// A list filter bound on a timestamp that also takes a date (`2026-03-01`, read as that
 /// day's start for `_from` and its end for `_to`).

@@ -42,6 +42,13 @@ pub struct AgingRow {
 /// `GET /reports/receivables`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "as_of": "2026-06-30",
+    "currencies": [
+        {"currency": "EUR", "current": 0, "days_1_30": 0, "days_31_60": 40000, "days_61_90": 0, "days_over_90": 0, "total": 40000},
+        {"currency": "USD", "current": 100000, "days_1_30": 200000, "days_31_60": 0, "days_61_90": 300000, "days_over_90": 250000, "total": 850000}
+    ]
+})))]
 pub struct Receivables {
     #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub as_of: NaiveDate,
@@ -126,6 +133,13 @@ pub struct RevenuePoint {
 /// `GET /reports/revenue`: periods in order, currencies by code within each.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "series": [
+        {"period": "2026-Q1", "currency": "USD", "invoiced": 470000, "credited": 0, "collected": 280000},
+        {"period": "2026-Q2", "currency": "EUR", "invoiced": 50000, "credited": 10000, "collected": 0},
+        {"period": "2026-Q2", "currency": "USD", "invoiced": 600000, "credited": 0, "collected": -20000}
+    ]
+})))]
 pub struct Revenue {
     pub series: Vec<RevenuePoint>,
 }

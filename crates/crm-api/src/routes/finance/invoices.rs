@@ -128,7 +128,7 @@ async fn rendered(
 /// Mails the issued invoice, its PDF attached, to `to` or the client's email (422 on `to`
 /// when the client has none); only issued invoices (409). The body may be left out. The mail
 /// waits in the outbox while the mail server is down.
-#[utoipa::path(post, path = "/invoices/{id}/send", tag = "invoices", request_body(content = Option<SendInput>),
+#[utoipa::path(post, path = "/invoices/{id}/send", tag = "invoices", request_body(content = SendInput, description = "May be left out: the client's email is used"),
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, description = "The sent invoice (`sent_at` set)", body = Invoice)))]
 pub async fn send_invoice(
