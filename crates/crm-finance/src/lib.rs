@@ -16,12 +16,15 @@
 //! - money moves under locks: every write that moves money locks the payment, then the
 //!   invoices it touches in id order, and checks balances on the locked rows, so two payments
 //!   racing for the last part of one invoice never both win, and two writers never deadlock;
+//! - expenses: `:own` is the expenses the caller submitted; only the submitter submits, and
+//!   never approves or rejects their own (`403`);
 //! - numbers: `INV-` and `CN-` numbers come from the kernel's gap-free counters, taken in the
 //!   transaction that issues (a rollback gives the number back; drafts hold none).
 
 pub mod balance;
 pub mod credit_notes;
 pub mod document;
+pub mod expenses;
 pub mod invoices;
 pub mod payments;
 pub mod schedule;
@@ -30,6 +33,7 @@ mod test_support;
 
 use crate::credit_notes::CreditNoteRepository;
 use crate::document::DocumentRenderer;
+use crate::expenses::{Expense, ExpenseLookups};
 use crate::invoices::InvoiceRepository;
 use crate::payments::PaymentRepository;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -49,6 +53,7 @@ pub struct FinanceServices {
     pub invoices: invoices::InvoiceService,
     pub credit_notes: credit_notes::CreditNoteService,
     pub payments: payments::PaymentService,
+    pub expenses: expenses::ExpenseService,
 }
 
 impl FinanceServices {
@@ -56,7 +61,8 @@ impl FinanceServices {
         Self {
             invoices: invoices::InvoiceService::new(ports.clone()),
             credit_notes: credit_notes::CreditNoteService::new(ports.clone()),
-            payments: payments::PaymentService::new(ports),
+            payments: payments::PaymentService::new(ports.clone()),
+            expenses: expenses::ExpenseService::new(ports),
         }
     }
 }
@@ -83,6 +89,9 @@ pub struct FinancePorts {
     pub clock: Arc<dyn Clock>,
     /// Invoices as PDF.
     pub renderer: Arc<dyn DocumentRenderer>,
+    /// Expenses (`:own` by `submitted_by`), and what they look up: approvers, receipts.
+    pub expenses: Arc<dyn Records<Expense>>,
+    pub expense_lookups: Arc<dyn ExpenseLookups>,
 }
 
 impl FinancePorts {
@@ -117,6 +126,10 @@ pub mod requirements {
         PaymentsRead = "payments":"read";
         PaymentsWrite = "payments":"write";
         PaymentsDelete = "payments":"delete";
+        ExpensesRead = "expenses":"read";
+        ExpensesWrite = "expenses":"write";
+        ExpensesDelete = "expenses":"delete";
+        ExpensesApprove = "expenses":"approve";
     }
 
     crm_domain::event_types! {
@@ -135,7 +148,31 @@ pub mod requirements {
         "payment.allocated" => "Part of a payment was allocated to an invoice",
         "payment.deallocated" => "An allocation of a payment was removed",
         "payment.refunded" => "Part of a payment was refunded",
+        "expense.created" => "An expense was recorded (as a draft)",
+        "expense.updated" => "A draft expense was changed",
+        "expense.deleted" => "A draft expense was deleted",
+        "expense.submitted" => "An expense was submitted for approval",
+        "expense.approved" => "A submitted expense was approved, in full or in part",
+        "expense.rejected" => "A submitted expense was rejected, with a reason",
+        "expense.reimbursed" => "An approved expense was paid back",
     }
 
-    crm_domain::notification_types! {}
+    fn expense_approved(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
+        crate::expenses::submitter_of(e, "approved")
+    }
+    fn expense_rejected(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
+        crate::expenses::submitter_of(e, "rejected")
+    }
+    fn expense_reimbursed(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
+        crate::expenses::submitter_of(e, "reimbursed")
+    }
+
+    // `expense.submitted` goes to the approvers the submission's audit entry lists (the
+    // service reads them before it writes: a rule sees only the entry).
+    crm_domain::notification_types! {
+        "expense.submitted" => "An expense waits for your approval": custom(crate::expenses::approvers_of);
+        "expense.approved" => "Your expense was approved": custom(expense_approved);
+        "expense.rejected" => "Your expense was rejected": custom(expense_rejected);
+        "expense.reimbursed" => "Your expense was reimbursed": custom(expense_reimbursed);
+    }
 }

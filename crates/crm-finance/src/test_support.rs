@@ -4,6 +4,7 @@ use crate::FinancePorts;
 use crate::balance::PaymentStatus;
 use crate::credit_notes::MockCreditNoteRepository;
 use crate::document::MockDocumentRenderer;
+use crate::expenses::{Expense, MockExpenseLookups};
 use crate::invoices::{Invoice, InvoiceId, InvoiceStatus, MockInvoiceRepository};
 use crate::payments::{
     Allocation, AllocationId, MockPaymentRepository, Payment, PaymentId, PaymentMethod,
@@ -49,6 +50,8 @@ pub struct Env {
     pub organizations: MockOrganizationRepository,
     pub users: MockUserRepository,
     pub renderer: MockDocumentRenderer,
+    pub expenses: MockRecords<Expense>,
+    pub expense_lookups: MockExpenseLookups,
     /// The clock the services read (default: [`now`], 2026-03-01 12:00 UTC).
     pub clock: FixedClock,
     activities: MockActivityRepository,
@@ -69,6 +72,8 @@ impl Env {
             organizations: MockOrganizationRepository::new(),
             users: MockUserRepository::new(),
             renderer: MockDocumentRenderer::new(),
+            expenses: MockRecords::new(),
+            expense_lookups: MockExpenseLookups::new(),
             clock: FixedClock::default(),
             activities: probe.activities(),
             probe,
@@ -123,6 +128,8 @@ impl Env {
             activities: Arc::new(self.activities),
             clock: Arc::new(self.clock),
             renderer: Arc::new(self.renderer),
+            expenses: Arc::new(self.expenses),
+            expense_lookups: Arc::new(self.expense_lookups),
         };
         (ports, probe)
     }
