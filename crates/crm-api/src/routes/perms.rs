@@ -13,6 +13,7 @@ pub use crm_finance::requirements::{
     CreditNotesRead, CreditNotesWrite, InvoicesDelete, InvoicesRead, InvoicesWrite, PaymentsDelete,
     PaymentsRead, PaymentsWrite,
 };
+pub use crm_finance::requirements::{ExpensesApprove, ExpensesDelete, ExpensesRead, ExpensesWrite};
 pub use crm_sales::requirements::{
     DealsDelete, DealsRead, DealsWrite, LeadsDelete, LeadsRead, LeadsWrite, PipelinesDelete,
     PipelinesRead, PipelinesWrite, QuotationsDelete, QuotationsRead, QuotationsWrite,

@@ -1,11 +1,14 @@
 //! sea-orm adapters of the finance ports: invoices, credit notes, payments with their
-//! allocations and refunds.
+//! allocations and refunds, expenses.
 
 mod credit_notes;
+mod expenses;
 mod invoices;
 mod payments;
 
 pub use credit_notes::SqlCreditNoteRepository;
+/// `Records<Expense>` and `ExpenseLookups`.
+pub type SqlExpenseRepository = crate::SqlRecords<expenses::Entity>;
 pub use invoices::SqlInvoiceRepository;
 pub use payments::SqlPaymentRepository;
 
@@ -47,5 +50,7 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> FinancePorts {
         activities: shared.activities,
         clock: shared.clock,
         renderer: shared.renderer,
+        expenses: Arc::new(SqlExpenseRepository::new(db.clone())),
+        expense_lookups: Arc::new(SqlExpenseRepository::new(db.clone())),
     }
 }

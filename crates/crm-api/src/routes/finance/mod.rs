@@ -1,8 +1,9 @@
 //! Finance: `/invoices` (issue, void, PDF, credit notes), `/credit-notes`, `/payments` (with
-//! allocations and refunds), and `POST /quotations/{id}/invoice`: the module's routes and
-//! their OpenAPI operations. The finance domain types are the response bodies.
+//! allocations and refunds), `POST /quotations/{id}/invoice`, and `/expenses` (submit,
+//! approve, reject, reimburse): the module's routes and their OpenAPI operations. The finance domain types are the response bodies.
 
 mod credit_notes;
+mod expenses;
 mod invoices;
 mod payments;
 
@@ -33,6 +34,15 @@ pub fn routes(r: Routes) -> Routes {
             payments::deallocate,
         )
         .post("/payments/{id}/refunds", payments::refund)
+        .get("/expenses", expenses::list_expenses)
+        .post("/expenses", expenses::create_expense)
+        .get("/expenses/{id}", expenses::get_expense)
+        .patch("/expenses/{id}", expenses::update_expense)
+        .delete("/expenses/{id}", expenses::delete_expense)
+        .post("/expenses/{id}/submit", expenses::submit_expense)
+        .post("/expenses/{id}/approve", expenses::approve_expense)
+        .post("/expenses/{id}/reject", expenses::reject_expense)
+        .post("/expenses/{id}/reimburse", expenses::reimburse_expense)
 }
 
 /// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
@@ -58,5 +68,14 @@ pub fn routes(r: Routes) -> Routes {
     payments::allocate,
     payments::deallocate,
     payments::refund,
+    expenses::list_expenses,
+    expenses::create_expense,
+    expenses::get_expense,
+    expenses::update_expense,
+    expenses::delete_expense,
+    expenses::submit_expense,
+    expenses::approve_expense,
+    expenses::reject_expense,
+    expenses::reimburse_expense,
 ))]
 pub struct Api;
