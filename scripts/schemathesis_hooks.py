@@ -45,6 +45,8 @@ CROSS_FIELD = {
     # A payment allocates to an invoice once, of its client and currency (stored data).
     ("invoice_id", "duplicate"),
     ("invoice_id", "mismatch"),
+    # An expense is approved for at most its stored amount.
+    ("approved_amount", "out_of_range"),
 }
 
 ALLOCATION_INVOICE = re.compile(r"^allocations\[[0-9]+\]\.invoice_id$")

@@ -13,6 +13,7 @@ mod cli;
 mod clients;
 mod concurrency;
 mod events;
+mod expenses;
 mod files;
 mod finance;
 mod idempotency;

@@ -16,12 +16,15 @@
 //! - money moves under locks: every write that moves money locks the payment, then the
 //!   invoices it touches in id order, and checks balances on the locked rows, so two payments
 //!   racing for the last part of one invoice never both win, and two writers never deadlock;
+//! - expenses: `:own` is the expenses the caller submitted; only the submitter submits, and
+//!   never approves or rejects their own (`403`);
 //! - numbers: `INV-` and `CN-` numbers come from the kernel's gap-free counters, taken in the
 //!   transaction that issues (a rollback gives the number back; drafts hold none).
 
 pub mod balance;
 pub mod credit_notes;
 pub mod document;
+pub mod expenses;
 pub mod invoices;
 pub mod payments;
 pub mod recurring;
@@ -32,6 +35,7 @@ mod test_support;
 
 use crate::credit_notes::CreditNoteRepository;
 use crate::document::DocumentRenderer;
+use crate::expenses::{Expense, ExpenseLookups};
 use crate::invoices::InvoiceRepository;
 use crate::payments::PaymentRepository;
 use crate::recurring::RecurringInvoiceRepository;
@@ -58,6 +62,7 @@ pub struct FinanceServices {
     pub reports: reports::ReportService,
     /// What the module's scheduled jobs run on.
     ports: FinancePorts,
+    pub expenses: expenses::ExpenseService,
 }
 
 impl FinanceServices {
@@ -68,6 +73,7 @@ impl FinanceServices {
             recurring: recurring::RecurringInvoiceService::new(ports.clone()),
             reports: reports::ReportService::new(ports.clone()),
             payments: payments::PaymentService::new(ports.clone()),
+            expenses: expenses::ExpenseService::new(ports.clone()),
             ports,
         }
     }
@@ -109,6 +115,9 @@ pub struct FinancePorts {
     /// Invoices mailed to clients, queued with the change that sends them.
     pub outbox: Arc<dyn OutboxRepository>,
     pub mail: Arc<dyn MailTemplates>,
+    /// Expenses (`:own` by `submitted_by`), and what they look up: approvers, receipts.
+    pub expenses: Arc<dyn Records<Expense>>,
+    pub expense_lookups: Arc<dyn ExpenseLookups>,
 }
 
 impl FinancePorts {
@@ -147,6 +156,10 @@ pub mod requirements {
         RecurringInvoicesWrite = "recurring_invoices":"write";
         RecurringInvoicesDelete = "recurring_invoices":"delete";
         ReportsRead = "reports":"read";
+        ExpensesRead = "expenses":"read";
+        ExpensesWrite = "expenses":"write";
+        ExpensesDelete = "expenses":"delete";
+        ExpensesApprove = "expenses":"approve";
     }
 
     crm_domain::event_types! {
@@ -170,9 +183,32 @@ pub mod requirements {
         "recurring_invoice.deleted" => "A recurring invoice template was deleted",
         "recurring_invoice.paused" => "A recurring invoice template was paused",
         "recurring_invoice.resumed" => "A recurring invoice template was resumed",
+        "expense.created" => "An expense was recorded (as a draft)",
+        "expense.updated" => "A draft expense was changed",
+        "expense.deleted" => "A draft expense was deleted",
+        "expense.submitted" => "An expense was submitted for approval",
+        "expense.approved" => "A submitted expense was approved, in full or in part",
+        "expense.rejected" => "A submitted expense was rejected, with a reason",
+        "expense.reimbursed" => "An approved expense was paid back",
     }
 
+    fn expense_approved(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
+        crate::expenses::submitter_of(e, "approved")
+    }
+    fn expense_rejected(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
+        crate::expenses::submitter_of(e, "rejected")
+    }
+    fn expense_reimbursed(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
+        crate::expenses::submitter_of(e, "reimbursed")
+    }
+
+    // `expense.submitted` goes to the approvers the submission's audit entry lists (the
+    // service reads them before it writes: a rule sees only the entry).
     crm_domain::notification_types! {
         "invoice.overdue" => "An invoice of your client is overdue": custom(crate::invoices::client_owner);
+        "expense.submitted" => "An expense waits for your approval": custom(crate::expenses::approvers_of);
+        "expense.approved" => "Your expense was approved": custom(expense_approved);
+        "expense.rejected" => "Your expense was rejected": custom(expense_rejected);
+        "expense.reimbursed" => "Your expense was reimbursed": custom(expense_reimbursed);
     }
 }

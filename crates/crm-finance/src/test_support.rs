@@ -4,6 +4,7 @@ use crate::FinancePorts;
 use crate::balance::PaymentStatus;
 use crate::credit_notes::MockCreditNoteRepository;
 use crate::document::MockDocumentRenderer;
+use crate::expenses::{Expense, MockExpenseLookups};
 use crate::invoices::{Invoice, InvoiceId, InvoiceStatus, MockInvoiceRepository};
 use crate::payments::{
     Allocation, AllocationId, MockPaymentRepository, Payment, PaymentId, PaymentMethod,
@@ -55,6 +56,8 @@ pub struct Env {
     pub renderer: MockDocumentRenderer,
     pub outbox: crm_domain::mail::MockOutboxRepository,
     pub mail: crm_domain::mail::MockMailTemplates,
+    pub expenses: MockRecords<Expense>,
+    pub expense_lookups: MockExpenseLookups,
     /// The clock the services read (default: [`now`], 2026-03-01 12:00 UTC).
     pub clock: FixedClock,
     activities: MockActivityRepository,
@@ -79,6 +82,8 @@ impl Env {
             renderer: MockDocumentRenderer::new(),
             outbox: crm_domain::mail::MockOutboxRepository::new(),
             mail: crm_domain::mail::MockMailTemplates::new(),
+            expenses: MockRecords::new(),
+            expense_lookups: MockExpenseLookups::new(),
             clock: FixedClock::default(),
             activities: probe.activities(),
             probe,
@@ -137,6 +142,8 @@ impl Env {
             renderer: Arc::new(self.renderer),
             outbox: Arc::new(self.outbox),
             mail: Arc::new(self.mail),
+            expenses: Arc::new(self.expenses),
+            expense_lookups: Arc::new(self.expense_lookups),
         };
         (ports, probe)
     }

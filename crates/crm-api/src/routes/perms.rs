@@ -14,6 +14,7 @@ pub use crm_finance::requirements::{
     PaymentsRead, PaymentsWrite, RecurringInvoicesDelete, RecurringInvoicesRead,
     RecurringInvoicesWrite, ReportsRead,
 };
+pub use crm_finance::requirements::{ExpensesApprove, ExpensesDelete, ExpensesRead, ExpensesWrite};
 pub use crm_sales::requirements::{
     DealsDelete, DealsRead, DealsWrite, LeadsDelete, LeadsRead, LeadsWrite, PipelinesDelete,
     PipelinesRead, PipelinesWrite, QuotationsDelete, QuotationsRead, QuotationsWrite,

@@ -1,13 +1,16 @@
 //! sea-orm adapters of the finance ports: invoices, credit notes, payments with their
-//! allocations and refunds, recurring invoice templates.
+//! allocations and refunds, recurring invoice templates, reports, expenses.
 
 mod credit_notes;
+mod expenses;
 mod invoices;
 mod payments;
 mod recurring;
 mod reports;
 
 pub use credit_notes::SqlCreditNoteRepository;
+/// `Records<Expense>` and `ExpenseLookups`.
+pub type SqlExpenseRepository = crate::SqlRecords<expenses::Entity>;
 pub use invoices::SqlInvoiceRepository;
 pub use payments::SqlPaymentRepository;
 pub use recurring::SqlRecurringInvoiceRepository;
@@ -58,5 +61,7 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> FinancePorts {
         renderer: shared.renderer,
         outbox: shared.outbox,
         mail: shared.mail,
+        expenses: Arc::new(SqlExpenseRepository::new(db.clone())),
+        expense_lookups: Arc::new(SqlExpenseRepository::new(db.clone())),
     }
 }

@@ -1,9 +1,11 @@
 //! Finance: `/invoices` (issue, void, PDF, credit notes), `/credit-notes`, `/payments` (with
-//! allocations and refunds), `/recurring-invoices`, `/reports/receivables|revenue`, and
-//! `POST /quotations/{id}/invoice`: the module's routes and
-//! their OpenAPI operations. The finance domain types are the response bodies.
+//! allocations and refunds), `/recurring-invoices`, `/reports/receivables|revenue`,
+//! `/expenses` (submit, approve, reject, reimburse) and `POST /quotations/{id}/invoice`: the
+//! module's routes and their OpenAPI operations. The finance domain types are the response
+//! bodies.
 
 mod credit_notes;
+mod expenses;
 mod invoices;
 mod payments;
 mod recurring;
@@ -49,6 +51,15 @@ pub fn routes(r: Routes) -> Routes {
         )
         .get("/reports/receivables", reports::receivables)
         .get("/reports/revenue", reports::revenue)
+        .get("/expenses", expenses::list_expenses)
+        .post("/expenses", expenses::create_expense)
+        .get("/expenses/{id}", expenses::get_expense)
+        .patch("/expenses/{id}", expenses::update_expense)
+        .delete("/expenses/{id}", expenses::delete_expense)
+        .post("/expenses/{id}/submit", expenses::submit_expense)
+        .post("/expenses/{id}/approve", expenses::approve_expense)
+        .post("/expenses/{id}/reject", expenses::reject_expense)
+        .post("/expenses/{id}/reimburse", expenses::reimburse_expense)
 }
 
 /// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
@@ -84,5 +95,14 @@ pub fn routes(r: Routes) -> Routes {
     recurring::resume_recurring,
     reports::receivables,
     reports::revenue,
+    expenses::list_expenses,
+    expenses::create_expense,
+    expenses::get_expense,
+    expenses::update_expense,
+    expenses::delete_expense,
+    expenses::submit_expense,
+    expenses::approve_expense,
+    expenses::reject_expense,
+    expenses::reimburse_expense,
 ))]
 pub struct Api;
