@@ -1209,8 +1209,8 @@ backend_tests!(
         }
         // Several more polls tell nobody twice.
         tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-        assert_eq!(told().await, [late.clone()]);
-        assert_eq!(seen, [late.clone()]);
+        assert_eq!(told().await, std::slice::from_ref(&late));
+        assert_eq!(seen, std::slice::from_ref(&late));
         assert!(!seen.contains(&on_time) && !seen.contains(&paid));
         let mine = json_of(
             app.get_as(&seller.access, "/api/v1/notifications").await,

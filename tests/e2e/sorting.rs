@@ -336,7 +336,8 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
     for (amount, reference, method) in [(700, Some("TRX-2"), "cash"), (300, None, "card")] {
         create(&app, t, "/api/v1/payments", json!({"client_id": cid, "amount": amount, "currency": "USD", "method": method, "reference": reference, "received_on": "2026-11-05", "allocations": [{"invoice_id": inv, "amount": 100}]})).await;
     }
-    for (category, merchant, amount) in [("travel", Some("City Cabs"), 1_000), ("meals", None, 250)] {
+    for (category, merchant, amount) in [("travel", Some("City Cabs"), 1_000), ("meals", None, 250)]
+    {
         create(&app, t, "/api/v1/expenses", json!({"description": "Claim", "category": category, "merchant": merchant, "amount": amount, "currency": "USD", "incurred_on": "2026-11-06"})).await;
     }
     for (frequency, start) in [("monthly", "2099-01-31"), ("weekly", "2099-02-01")] {
