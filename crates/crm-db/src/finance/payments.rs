@@ -96,12 +96,7 @@ pub(crate) mod refund {
 
 use entity::{ActiveModel, Column, Entity, Model};
 
-impl crate::sales::OrgTable for Entity {
-    const ID: Column = Column::Id;
-    const ORG: Column = Column::OrganizationId;
-    const VERSION: Column = Column::Version;
-    const CREATED_AT: Column = Column::CreatedAt;
-}
+crate::sales::org_table!();
 
 #[derive(Clone)]
 pub struct SqlPaymentRepository {

@@ -84,6 +84,20 @@ macro_rules! org_tables {
 }
 org_tables!(pipeline, quotation);
 
+/// `impl OrgTable for Entity` in a repository file that declares its entity, whose columns
+/// carry the usual names.
+macro_rules! org_table {
+    () => {
+        impl $crate::sales::OrgTable for Entity {
+            const ID: Column = Column::Id;
+            const ORG: Column = Column::OrganizationId;
+            const VERSION: Column = Column::Version;
+            const CREATED_AT: Column = Column::CreatedAt;
+        }
+    };
+}
+pub(crate) use org_table;
+
 /// The row `id` of `org`.
 pub(crate) fn in_org<E: OrgTable>(org: OrganizationId, id: Uuid) -> Select<E> {
     E::find().filter(E::ID.eq(id)).filter(E::ORG.eq(org.0))
