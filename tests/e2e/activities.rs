@@ -78,7 +78,7 @@ backend_tests!(audit_log_pages_and_isolation, |b| async move {
     }
     // Newest first, 3 per page, every entry exactly once.
     let mut seen = HashSet::new();
-    let mut last_created: Option<String> = None;
+    let mut last_created: Option<chrono::DateTime<chrono::FixedOffset>> = None;
     let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
@@ -92,7 +92,9 @@ backend_tests!(audit_log_pages_and_isolation, |b| async move {
                 seen.insert(e["id"].as_str().unwrap().to_string()),
                 "an entry came twice"
             );
-            let created = e["created_at"].as_str().unwrap().to_string();
+            // As instants: RFC 3339 text does not sort when trailing zeros are left out.
+            let created =
+                chrono::DateTime::parse_from_rfc3339(e["created_at"].as_str().unwrap()).unwrap();
             if let Some(prev) = &last_created {
                 assert!(created <= *prev, "not newest first");
             }

@@ -1332,3 +1332,80 @@ backend_tests!(invoices_are_mailed_with_their_pdf, |b| async move {
     assert_eq!(ev["data"].as_array().unwrap().len(), 2);
     app.stop().await;
 });
+
+backend_tests!(
+    the_client_timeline_shows_invoices_payments_and_credit_notes,
+    |b| async move {
+        let app = spawn_app(b).await;
+        let admin = app.register_admin("Timeline Co").await;
+        let t = admin.access.as_str();
+        let c = client(&app, t, "Busy Client").await;
+        let d = draft(&app, t, &c, 100, "USD").await;
+        let i = issued(&app, t, &c, 5_000, "USD").await;
+        let number = i["number"].as_str().unwrap().to_string();
+        create_as(&app, t, "/api/v1/payments", json!({"client_id": c, "amount": 1_000, "currency": "USD", "method": "card", "reference": "TRX-77", "allocations": [{"invoice_id": id(&i), "amount": 1_000}]})).await;
+        let cn = json_of(post(&app, t, &format!("/api/v1/invoices/{}/credit-notes", id(&i)), Some(json!({"reason": "r", "items": [{"description": "c", "quantity": 1, "unit_price": 500}]}))).await, 201).await;
+        let timeline = |token: String, kind: &'static str| {
+            let url = if kind.is_empty() {
+                format!("/api/v1/clients/{c}/timeline?limit=200")
+            } else {
+                format!("/api/v1/clients/{c}/timeline?kind={kind}")
+            };
+            let app = &app;
+            async move {
+                json_of(app.get_as(&token, &url).await, 200).await["data"]
+                    .as_array()
+                    .unwrap()
+                    .clone()
+            }
+        };
+        let invoices = timeline(t.to_string(), "invoice").await;
+        let titles: BTreeSet<&str> = invoices
+            .iter()
+            .map(|x| x["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(titles, [number.as_str(), "draft"].into_iter().collect());
+        let issued_entry = invoices.iter().find(|x| x["id"] == i["id"]).unwrap();
+        assert_eq!(
+            (
+                issued_entry["data"]["status"].as_str(),
+                issued_entry["data"]["total"].as_i64()
+            ),
+            (Some("issued"), Some(5_000))
+        );
+        assert!(invoices.iter().any(|x| x["id"] == d["id"]));
+        let payments = timeline(t.to_string(), "payment").await;
+        assert_eq!(
+            (
+                payments.len(),
+                payments[0]["title"].as_str(),
+                payments[0]["data"]["amount"].as_i64()
+            ),
+            (1, Some("TRX-77"), Some(1_000))
+        );
+        let notes = timeline(t.to_string(), "credit_note").await;
+        assert_eq!(
+            (notes.len(), notes[0]["title"].as_str()),
+            (1, cn["number"].as_str())
+        );
+        // All kinds together, newest first, the finance entries among them.
+        let all = timeline(t.to_string(), "").await;
+        let kinds: BTreeSet<&str> = all.iter().map(|x| x["kind"].as_str().unwrap()).collect();
+        assert!(
+            ["invoice", "payment", "credit_note", "activity"]
+                .iter()
+                .all(|k| kinds.contains(k)),
+            "{kinds:?}"
+        );
+        // Without finance's read permissions: none of them.
+        let seller = app.user_with_roles(&admin, &["sales"]).await;
+        let seen = timeline(seller.access.clone(), "").await;
+        assert!(
+            seen.iter()
+                .all(|x| !["invoice", "payment", "credit_note"]
+                    .contains(&x["kind"].as_str().unwrap())),
+            "{seen:?}"
+        );
+        app.stop().await;
+    }
+);

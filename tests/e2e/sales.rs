@@ -362,7 +362,10 @@ backend_tests!(deals_board_forecast_and_closing, |b| async move {
         "another client's deal and its activity stay out: {timeline}"
     );
     // Newest first, through pages of two as well as in one page.
-    let at = |i: &Value| i["occurred_at"].as_str().unwrap().to_string();
+    // As instants: RFC 3339 text does not sort (`…53.814Z` is after `…53.814895Z` as text).
+    let at = |i: &Value| {
+        chrono::DateTime::parse_from_rfc3339(i["occurred_at"].as_str().unwrap()).unwrap()
+    };
     assert!(
         items.windows(2).all(|w| at(&w[0]) >= at(&w[1])),
         "{timeline}"

@@ -9,6 +9,10 @@ mod recurring;
 mod reports;
 
 pub use credit_notes::SqlCreditNoteRepository;
+/// The finance tables other adapters read (the client timeline).
+pub(crate) use credit_notes::entity as credit_note_entity;
+pub(crate) use invoices::entity as invoice_entity;
+pub(crate) use payments::entity as payment_entity;
 /// `Records<Expense>` and `ExpenseLookups`.
 pub type SqlExpenseRepository = crate::SqlRecords<expenses::Entity>;
 pub use invoices::SqlInvoiceRepository;

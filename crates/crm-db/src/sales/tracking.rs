@@ -19,7 +19,7 @@ use crm_sales::tracking::{
     ClientFigures, ClientTrackingRepository, DealFigure, TimelineItem, TimelineKind, TrackingScope,
     Visibility,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement, UnionType};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -240,6 +240,62 @@ fn branches(
                 .add(own),
         ));
     }
+    if scope.invoices && wanted(TimelineKind::Invoice) {
+        use crate::finance::invoice_entity::{Column as C, Entity};
+        let number = Func::coalesce([Expr::col(C::Number), Expr::val("draft")]);
+        out.push(branch(
+            TimelineKind::Invoice,
+            Entity,
+            Expr::col(C::Id),
+            Expr::col(C::CreatedAt),
+            number.into(),
+            Expr::col(C::Status),
+            Expr::col(C::Total),
+            Expr::col(C::Currency),
+            Expr::col(C::CreatedBy),
+            itself(TimelineKind::Invoice, Expr::col(C::Id)),
+            Condition::all()
+                .add(C::OrganizationId.eq(org.0))
+                .add(C::ClientId.eq(client.0)),
+        ));
+    }
+    if scope.payments && wanted(TimelineKind::Payment) {
+        use crate::finance::payment_entity::{Column as C, Entity};
+        let title = Func::coalesce([Expr::col(C::Reference), Expr::col(C::Method)]);
+        out.push(branch(
+            TimelineKind::Payment,
+            Entity,
+            Expr::col(C::Id),
+            Expr::col(C::CreatedAt),
+            title.into(),
+            Expr::col(C::Method),
+            Expr::col(C::Amount),
+            Expr::col(C::Currency),
+            Expr::col(C::CreatedBy),
+            itself(TimelineKind::Payment, Expr::col(C::Id)),
+            Condition::all()
+                .add(C::OrganizationId.eq(org.0))
+                .add(C::ClientId.eq(client.0)),
+        ));
+    }
+    if scope.credit_notes && wanted(TimelineKind::CreditNote) {
+        use crate::finance::credit_note_entity::{Column as C, Entity};
+        out.push(branch(
+            TimelineKind::CreditNote,
+            Entity,
+            Expr::col(C::Id),
+            Expr::col(C::CreatedAt),
+            Expr::col(C::Number),
+            Expr::col(C::Number),
+            Expr::col(C::Total),
+            Expr::col(C::Currency),
+            Expr::col(C::CreatedBy),
+            itself(TimelineKind::CreditNote, Expr::col(C::Id)),
+            Condition::all()
+                .add(C::OrganizationId.eq(org.0))
+                .add(C::ClientId.eq(client.0)),
+        ));
+    }
     if scope.activities && wanted(TimelineKind::Activity) {
         out.push(activities_of(org, "client", |c| c.eq(client.0)));
         // The audit entries of the client's deals and quotations the caller may see (served
@@ -283,6 +339,15 @@ fn item(r: &sea_orm::QueryResult) -> Result<TimelineItem, StoreError> {
         }
         TimelineKind::Quotation => {
             json!({ "status": sub, "total": amount, "currency": currency, "owner_id": actor })
+        }
+        TimelineKind::Invoice => {
+            json!({ "status": sub, "total": amount, "currency": currency, "created_by": actor })
+        }
+        TimelineKind::Payment => {
+            json!({ "method": sub, "amount": amount, "currency": currency, "created_by": actor })
+        }
+        TimelineKind::CreditNote => {
+            json!({ "total": amount, "currency": currency, "created_by": actor })
         }
         TimelineKind::Activity => json!({
             "action": sub,

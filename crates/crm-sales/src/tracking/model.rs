@@ -25,6 +25,10 @@ pub struct TrackingScope {
     /// Audit entries: the client's own, and those of its deals and quotations the caller
     /// may see (per `deals` and `quotations`).
     pub activities: bool,
+    /// The client's invoices, payments and credit notes (finance reads all or nothing).
+    pub invoices: bool,
+    pub payments: bool,
+    pub credit_notes: bool,
 }
 
 /// The store's aggregate of a client's deals in one status and currency.
@@ -116,6 +120,9 @@ crm_domain::name_enum!(
         Interaction => "interaction",
         Deal => "deal",
         Quotation => "quotation",
+        Invoice => "invoice",
+        Payment => "payment",
+        CreditNote => "credit_note",
         Activity => "activity",
     }
 );
@@ -142,10 +149,13 @@ pub struct TimelineItem {
     /// When it happened (an interaction's `occurred_at`, a record's creation, an audit entry's
     /// time).
     pub occurred_at: DateTime<Utc>,
-    /// The interaction's summary, the deal's title, the quotation's number, the audit action.
+    /// The interaction's summary, the deal's title, the number of the quotation, invoice
+    /// (`draft` while it has none) or credit note, the payment's reference (or method), the
+    /// audit action.
     pub title: String,
     /// Kind-specific details: interaction `{kind}`; deal `{status, amount, currency}`;
-    /// quotation `{status, total, currency}`; activity `{action, actor_id, entity_type,
+    /// quotation and invoice `{status, total, currency}`; payment `{method, amount,
+    /// currency}`; credit note `{total, currency}`; activity `{action, actor_id, entity_type,
     /// entity_id}`, the entity being the client or one of its deals or quotations.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: serde_json::Value,

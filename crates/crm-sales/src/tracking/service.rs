@@ -20,12 +20,16 @@ const TIMELINE_FIELDS: &[FieldSpec] = &[
         "interaction",
         "deal",
         "quotation",
+        "invoice",
+        "payment",
+        "credit_note",
         "activity",
     ]),
 ];
 
 /// `GET /clients/{id}/timeline`: newest first; filter `kind` (`interaction`, `deal`,
-/// `quotation`, `activity`); range `occurred_at_from/_to`.
+/// `quotation`, `invoice`, `payment`, `credit_note`, `activity`); range
+/// `occurred_at_from/_to`.
 pub const TIMELINE_LIST_SPEC: ListSpec = ListSpec {
     fields: TIMELINE_FIELDS,
     default_sort: "-occurred_at",
@@ -75,6 +79,9 @@ impl TrackingService {
             deals: visibility::<DealsRead>(actor),
             quotations: visibility::<QuotationsRead>(actor),
             activities: actor.can_all("activities", "read"),
+            invoices: actor.can_all("invoices", "read"),
+            payments: actor.can_all("payments", "read"),
+            credit_notes: actor.can_all("credit_notes", "read"),
         };
         Ok((client, ts))
     }
@@ -247,7 +254,7 @@ mod tests {
             Err(DomainError::NotFound)
         );
         // An unknown kind never reaches the service: the list spec refuses it.
-        let params = vec![("kind".to_string(), "invoice".to_string())];
+        let params = vec![("kind".to_string(), "order".to_string())];
         let e = ListQuery::parse(&TIMELINE_LIST_SPEC, &params).unwrap_err();
         assert_eq!(
             (e[0].field.as_str(), e[0].code.as_str()),
