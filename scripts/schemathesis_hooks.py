@@ -33,8 +33,10 @@ CROSS_FIELD = {
     # A file's record_type and record_id go together (attach needs both, detach clears both).
     ("record_id", "required"),
     ("record_type", "required"),
-    # An invoice's due date must not come before its issue date (also the stored one).
+    # An invoice's due date must not come before its issue date (also the stored one), nor a
+    # recurring template's end before its start.
     ("due_date", "out_of_range"),
+    ("end_date", "out_of_range"),
     # A payment's allocations sum to at most its amount.
     ("allocations", "out_of_range"),
     # Stored balances: a credit note up to the invoice's balance due, an allocation or a refund
