@@ -9,6 +9,12 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
+/// The answer is `422` and names `field` first.
+async fn refused(res: reqwest::Response, field: &str) {
+    let prob = assert_problem(res, 422).await;
+    assert_eq!(prob["errors"][0]["field"], field, "{prob}");
+}
+
 fn id(v: &Value) -> String {
     v["id"].as_str().expect("an id").to_string()
 }
@@ -151,7 +157,7 @@ backend_tests!(invoice_lifecycle_numbers_and_pdf, |b| async move {
         json!({"client_id": c, "currency": "USD"}),
     )
     .await;
-    let prob = assert_problem(
+    refused(
         post(
             &app,
             t,
@@ -159,10 +165,9 @@ backend_tests!(invoice_lifecycle_numbers_and_pdf, |b| async move {
             None,
         )
         .await,
-        422,
+        "items",
     )
     .await;
-    assert_eq!(prob["errors"][0]["field"], "items", "{prob}");
     // Issue: the first number of the issue date's year.
     let i = json_of(post(&app, t, &format!("{path}/issue"), None).await, 200).await;
     assert_eq!(i["number"], "INV-2026-0001");
@@ -226,7 +231,7 @@ backend_tests!(invoice_lifecycle_numbers_and_pdf, |b| async move {
         }
     }
     // Void: a reason is needed; the number stays; a void invoice cannot be voided again.
-    let prob = assert_problem(
+    refused(
         post(
             &app,
             t,
@@ -234,10 +239,9 @@ backend_tests!(invoice_lifecycle_numbers_and_pdf, |b| async move {
             Some(json!({"reason": " "})),
         )
         .await,
-        422,
+        "reason",
     )
     .await;
-    assert_eq!(prob["errors"][0]["field"], "reason", "{prob}");
     let v = json_of(
         post(
             &app,
@@ -424,8 +428,11 @@ backend_tests!(payments_allocations_refunds_and_deletion, |b| async move {
     let dr = draft(&app, t, &c, 1_000, "USD").await;
     let pay = |allocations: Value, amount: i64| json!({"client_id": c, "amount": amount, "currency": "USD", "method": "bank_transfer", "reference": "TRX-1", "allocations": allocations});
     // Refusals, each naming what is wrong.
-    let prob = assert_problem(post(&app, t, "/api/v1/payments", Some(pay(json!([{"invoice_id": id(&a), "amount": 600}, {"invoice_id": id(&bi), "amount": 600}]), 1_000))).await, 422).await;
-    assert_eq!(prob["errors"][0]["field"], "allocations", "{prob}");
+    refused(
+        post(&app, t, "/api/v1/payments", Some(pay(json!([{"invoice_id": id(&a), "amount": 600}, {"invoice_id": id(&bi), "amount": 600}]), 1_000))).await,
+        "allocations",
+    )
+    .await;
     let prob = assert_problem(post(&app, t, "/api/v1/payments", Some(pay(json!([{"invoice_id": id(&a), "amount": 100}, {"invoice_id": id(&eur), "amount": 100}]), 1_000))).await, 422).await;
     assert_eq!(
         prob["errors"][0]["field"], "allocations[1].invoice_id",
@@ -502,7 +509,7 @@ backend_tests!(payments_allocations_refunds_and_deletion, |b| async move {
     .await;
     assert_eq!(p2["unapplied_amount"], 2_000);
     assert_eq!(invoice(&app, t, &id(&bi)).await["payment_status"], "paid");
-    let prob = assert_problem(
+    refused(
         post(
             &app,
             t,
@@ -510,10 +517,9 @@ backend_tests!(payments_allocations_refunds_and_deletion, |b| async move {
             Some(json!({"invoice_id": id(&a), "amount": 2_001})),
         )
         .await,
-        422,
+        "amount",
     )
     .await;
-    assert_eq!(prob["errors"][0]["field"], "amount", "{prob}");
     // An invoice with payments cannot be voided.
     assert_problem(
         post(
@@ -555,7 +561,7 @@ backend_tests!(payments_allocations_refunds_and_deletion, |b| async move {
         .await;
     assert_eq!(res.status(), 404);
     // Refunds: at most the unapplied amount (4,000 now).
-    let prob = assert_problem(
+    refused(
         post(
             &app,
             t,
@@ -563,10 +569,9 @@ backend_tests!(payments_allocations_refunds_and_deletion, |b| async move {
             Some(json!({"amount": 4_001, "refunded_on": "2026-03-20"})),
         )
         .await,
-        422,
+        "amount",
     )
     .await;
-    assert_eq!(prob["errors"][0]["field"], "amount", "{prob}");
     let r = json_of(
         post(
             &app,
@@ -648,7 +653,7 @@ backend_tests!(credit_notes_lower_the_balance, |b| async move {
     let inv = issued(&app, t, &c, 10_000, "USD").await;
     let iid = id(&inv);
     let line = |amount: i64| json!([{"description": "Refund of work", "quantity": 1, "unit_price": amount}]);
-    let prob = assert_problem(
+    refused(
         post(
             &app,
             t,
@@ -656,10 +661,9 @@ backend_tests!(credit_notes_lower_the_balance, |b| async move {
             Some(json!({"reason": "too much", "items": line(10_001)})),
         )
         .await,
-        422,
+        "items",
     )
     .await;
-    assert_eq!(prob["errors"][0]["field"], "items", "{prob}");
     let d = draft(&app, t, &c, 100, "USD").await;
     assert_problem(
         post(
@@ -1142,19 +1146,17 @@ backend_tests!(receivables_and_revenue_reports, |b| async move {
         .into_iter()
         .collect()
     );
-    let prob = assert_problem(
+    refused(
         app.get_as(t, "/api/v1/reports/revenue?from=2026-02-01&to=2026-01-01")
             .await,
-        422,
+        "to",
     )
     .await;
-    assert_eq!(prob["errors"][0]["field"], "to", "{prob}");
-    let prob = assert_problem(
+    refused(
         app.get_as(t, "/api/v1/reports/revenue?interval=week").await,
-        422,
+        "interval",
     )
     .await;
-    assert_eq!(prob["errors"][0]["field"], "interval", "{prob}");
     // Reports are finance's: an employee may not read them.
     let employee = app.user_with_roles(&admin, &["employee"]).await;
     assert_problem(
@@ -1288,7 +1290,7 @@ backend_tests!(invoices_are_mailed_with_their_pdf, |b| async move {
     )
     .await;
     mail_with("cfo@globex.example".into()).await;
-    let prob = assert_problem(
+    refused(
         post(
             &app,
             t,
@@ -1296,10 +1298,9 @@ backend_tests!(invoices_are_mailed_with_their_pdf, |b| async move {
             Some(json!({"to": "not an address"})),
         )
         .await,
-        422,
+        "to",
     )
     .await;
-    assert_eq!(prob["errors"][0]["field"], "to", "{prob}");
     // Only issued invoices; a client without an address needs `to`.
     let d = draft(&app, t, &c, 100, "USD").await;
     assert_problem(
@@ -1308,7 +1309,7 @@ backend_tests!(invoices_are_mailed_with_their_pdf, |b| async move {
     )
     .await;
     let theirs = issued(&app, t, &silent, 100, "USD").await;
-    let prob = assert_problem(
+    refused(
         post(
             &app,
             t,
@@ -1316,10 +1317,9 @@ backend_tests!(invoices_are_mailed_with_their_pdf, |b| async move {
             Some(json!({})),
         )
         .await,
-        422,
+        "to",
     )
     .await;
-    assert_eq!(prob["errors"][0]["field"], "to", "{prob}");
     let ev = json_of(
         app.get_as(
             t,
