@@ -49,6 +49,8 @@ CROSS_FIELD = {
     ("invoice_id", "mismatch"),
     # An expense is approved for at most its stored amount.
     ("approved_amount", "out_of_range"),
+    # A contract is terminated from a day of its stored term.
+    ("effective_date", "out_of_range"),
 }
 
 ALLOCATION_INVOICE = re.compile(r"^allocations\[[0-9]+\]\.invoice_id$")

@@ -12,6 +12,7 @@ mod chassis;
 mod cli;
 mod clients;
 mod concurrency;
+mod contracts;
 mod events;
 mod expenses;
 mod files;

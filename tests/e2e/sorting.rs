@@ -223,6 +223,7 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/payments",
     "/api/v1/recurring-invoices",
     "/api/v1/expenses",
+    "/api/v1/contracts",
     "/api/v1/notifications",
     "/api/v1/files",
     "/api/v1/webhooks",
@@ -339,6 +340,12 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
     for (category, merchant, amount) in [("travel", Some("City Cabs"), 1_000), ("meals", None, 250)]
     {
         create(&app, t, "/api/v1/expenses", json!({"description": "Claim", "category": category, "merchant": merchant, "amount": amount, "currency": "USD", "incurred_on": "2026-11-06"})).await;
+    }
+    for (title, value, start, end, renews) in [
+        ("Support", 1_000, "2026-01-01", "2026-12-31", true),
+        ("Audit", 250, "2026-03-01", "2027-02-28", false),
+    ] {
+        create(&app, t, "/api/v1/contracts", json!({"client_id": cid, "title": title, "value": value, "start_date": start, "end_date": end, "auto_renew": renews})).await;
     }
     for (frequency, start) in [("monthly", "2099-01-31"), ("weekly", "2099-02-01")] {
         create(&app, t, "/api/v1/recurring-invoices", json!({"client_id": cid, "currency": "USD", "frequency": frequency, "start_date": start, "items": [{"description": "Retainer", "quantity": 1, "unit_price": 1000}]})).await;

@@ -194,6 +194,14 @@ impl Records {
                    "items": [{"description": "x", "quantity": 1, "unit_price": 100}]}),
         )
         .await;
+        let contract = create_as(
+            app,
+            &admin.access,
+            "/api/v1/contracts",
+            json!({"client_id": client["id"], "title": "Support", "start_date": "2026-01-01",
+                   "end_date": "2026-12-31"}),
+        )
+        .await;
         // Section 5: files.
         let file = crate::files::upload(app, &admin.access, "a.txt", b"A's file").await;
         let mut ids = HashMap::new();
@@ -208,6 +216,7 @@ impl Records {
             ("credit-notes", &credit_note),
             ("payments", &payment),
             ("recurring-invoices", &recurring),
+            ("contracts", &contract),
         ] {
             ids.insert(res.into(), v["id"].as_str().unwrap().to_string());
         }

@@ -128,8 +128,8 @@ pub fn storage_config(s: &Settings) -> crm_storage::StorageConfig {
     }
 }
 
-/// The file service on `db` and the shared blob store, attached records read through `clients`
-/// and `sales`.
+/// The file service on `db` and the shared blob store, attached records read through `clients`,
+/// `sales` and `finance`.
 fn file_service(
     db: &Database,
     ports: &IdentityPorts,
@@ -137,6 +137,7 @@ fn file_service(
     s: &Settings,
     clients: &ClientServices,
     sales: &SalesServices,
+    finance: &FinanceServices,
 ) -> FileService {
     FileService::new(
         FilePorts {
@@ -149,7 +150,7 @@ fn file_service(
         FileSettings {
             max_bytes: s.files.max_bytes,
         },
-        crate::adapters::record_access::record_types(clients, sales),
+        crate::adapters::record_access::record_types(clients, sales, finance),
     )
 }
 
@@ -215,11 +216,12 @@ impl AppState {
         );
         let sales = SalesServices::new(sales);
         let clients = ClientServices::new(client_ports);
-        let files = file_service(&db, &ports, parts, settings, &clients, &sales);
+        let finance = FinanceServices::new(finance);
+        let files = file_service(&db, &ports, parts, settings, &clients, &sales, &finance);
         Self {
             webhooks,
             sales,
-            finance: FinanceServices::new(finance),
+            finance,
             clients,
             files,
             activities: ActivityService::new(ports.activities.clone()),

@@ -18,10 +18,14 @@
 //!   racing for the last part of one invoice never both win, and two writers never deadlock;
 //! - expenses: `:own` is the expenses the caller submitted; only the submitter submits, and
 //!   never approves or rejects their own (`403`);
-//! - numbers: `INV-` and `CN-` numbers come from the kernel's gap-free counters, taken in the
-//!   transaction that issues (a rollback gives the number back; drafts hold none).
+//! - contracts: numbered `CT-` on creation; the daily job tells, renews or expires each
+//!   contract once per date, under a `SKIP LOCKED` claim;
+//! - numbers: `INV-`, `CN-` and `CT-` numbers come from the kernel's gap-free counters, taken
+//!   in the transaction that issues (contracts: that creates) the document; a rollback gives
+//!   the number back, and invoice drafts hold none.
 
 pub mod balance;
+pub mod contracts;
 pub mod credit_notes;
 pub mod document;
 pub mod expenses;
@@ -33,6 +37,7 @@ pub mod schedule;
 #[cfg(test)]
 mod test_support;
 
+use crate::contracts::{Contract, ContractLookups};
 use crate::credit_notes::CreditNoteRepository;
 use crate::document::DocumentRenderer;
 use crate::expenses::{Expense, ExpenseLookups};
@@ -63,6 +68,7 @@ pub struct FinanceServices {
     /// What the module's scheduled jobs run on.
     ports: FinancePorts,
     pub expenses: expenses::ExpenseService,
+    pub contracts: contracts::ContractService,
 }
 
 impl FinanceServices {
@@ -74,6 +80,7 @@ impl FinanceServices {
             reports: reports::ReportService::new(ports.clone()),
             payments: payments::PaymentService::new(ports.clone()),
             expenses: expenses::ExpenseService::new(ports.clone()),
+            contracts: contracts::ContractService::new(ports.clone()),
             ports,
         }
     }
@@ -83,6 +90,7 @@ impl FinanceServices {
         vec![
             std::sync::Arc::new(recurring::RecurringInvoiceJob::new(self.ports.clone())),
             std::sync::Arc::new(invoices::InvoiceOverdueJob::new(self.ports.clone())),
+            std::sync::Arc::new(contracts::ContractJob::new(self.ports.clone())),
         ]
     }
 }
@@ -118,6 +126,9 @@ pub struct FinancePorts {
     /// Expenses (`:own` by `submitted_by`), and what they look up: approvers, receipts.
     pub expenses: Arc<dyn Records<Expense>>,
     pub expense_lookups: Arc<dyn ExpenseLookups>,
+    /// Contracts, and what their job and files look up.
+    pub contracts: Arc<dyn Records<Contract>>,
+    pub contract_lookups: Arc<dyn ContractLookups>,
 }
 
 impl FinancePorts {
@@ -160,6 +171,9 @@ pub mod requirements {
         ExpensesWrite = "expenses":"write";
         ExpensesDelete = "expenses":"delete";
         ExpensesApprove = "expenses":"approve";
+        ContractsRead = "contracts":"read";
+        ContractsWrite = "contracts":"write";
+        ContractsDelete = "contracts":"delete";
     }
 
     crm_domain::event_types! {
@@ -190,6 +204,14 @@ pub mod requirements {
         "expense.approved" => "A submitted expense was approved, in full or in part",
         "expense.rejected" => "A submitted expense was rejected, with a reason",
         "expense.reimbursed" => "An approved expense was paid back",
+        "contract.created" => "A contract was created (as a numbered draft), or by a renewal",
+        "contract.updated" => "A contract was changed",
+        "contract.deleted" => "A draft contract was deleted",
+        "contract.activated" => "A draft contract became active",
+        "contract.terminated" => "An active contract was ended early, with a reason",
+        "contract.renewed" => "A contract was renewed: a successor takes over from the day after its end",
+        "contract.expired" => "An active contract's end passed without renewal",
+        "contract.notice_due" => "An active contract reached its notice date (end less notice days)",
     }
 
     fn expense_approved(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
@@ -202,6 +224,16 @@ pub mod requirements {
         crate::expenses::submitter_of(e, "reimbursed")
     }
 
+    fn contract_notice_due(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
+        crate::contracts::owner_of(e, "notice_due")
+    }
+    fn contract_renewed(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
+        crate::contracts::owner_of(e, "renewed")
+    }
+    fn contract_expired(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
+        crate::contracts::owner_of(e, "expired")
+    }
+
     // `expense.submitted` goes to the approvers the submission's audit entry lists (the
     // service reads them before it writes: a rule sees only the entry).
     crm_domain::notification_types! {
@@ -210,5 +242,8 @@ pub mod requirements {
         "expense.approved" => "Your expense was approved": custom(expense_approved);
         "expense.rejected" => "Your expense was rejected": custom(expense_rejected);
         "expense.reimbursed" => "Your expense was reimbursed": custom(expense_reimbursed);
+        "contract.notice_due" => "A contract you own reached its notice date": custom(contract_notice_due);
+        "contract.renewed" => "A contract you own was renewed": custom(contract_renewed);
+        "contract.expired" => "A contract you own expired": custom(contract_expired);
     }
 }

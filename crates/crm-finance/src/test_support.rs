@@ -2,6 +2,7 @@
 
 use crate::FinancePorts;
 use crate::balance::PaymentStatus;
+use crate::contracts::{Contract, MockContractLookups};
 use crate::credit_notes::MockCreditNoteRepository;
 use crate::document::MockDocumentRenderer;
 use crate::expenses::{Expense, MockExpenseLookups};
@@ -58,6 +59,8 @@ pub struct Env {
     pub mail: crm_domain::mail::MockMailTemplates,
     pub expenses: MockRecords<Expense>,
     pub expense_lookups: MockExpenseLookups,
+    pub contracts: MockRecords<Contract>,
+    pub contract_lookups: MockContractLookups,
     /// The clock the services read (default: [`now`], 2026-03-01 12:00 UTC).
     pub clock: FixedClock,
     activities: MockActivityRepository,
@@ -84,6 +87,8 @@ impl Env {
             mail: crm_domain::mail::MockMailTemplates::new(),
             expenses: MockRecords::new(),
             expense_lookups: MockExpenseLookups::new(),
+            contracts: MockRecords::new(),
+            contract_lookups: MockContractLookups::new(),
             clock: FixedClock::default(),
             activities: probe.activities(),
             probe,
@@ -144,6 +149,8 @@ impl Env {
             mail: Arc::new(self.mail),
             expenses: Arc::new(self.expenses),
             expense_lookups: Arc::new(self.expense_lookups),
+            contracts: Arc::new(self.contracts),
+            contract_lookups: Arc::new(self.contract_lookups),
         };
         (ports, probe)
     }

@@ -6,6 +6,12 @@ use async_trait::async_trait;
 use crm_domain::clients::{ClientId, ClientServices};
 use crm_domain::files::RecordAccess;
 use crm_domain::{Actor, DomainError};
+use crm_finance::FinanceServices;
+use crm_finance::contracts::ContractId;
+use crm_finance::credit_notes::CreditNoteId;
+use crm_finance::expenses::ExpenseId;
+use crm_finance::invoices::InvoiceId;
+use crm_finance::payments::PaymentId;
 use crm_sales::SalesServices;
 use crm_sales::deals::DealId;
 use crm_sales::leads::LeadId;
@@ -47,10 +53,11 @@ where
 pub fn record_types(
     clients: &ClientServices,
     sales: &SalesServices,
+    finance: &FinanceServices,
 ) -> Vec<(&'static str, Arc<dyn RecordAccess>)> {
     crm_domain::files::RECORD_TYPES
         .iter()
-        .filter_map(|name| match access_for(name, clients, sales) {
+        .filter_map(|name| match access_for(name, clients, sales, finance) {
             Some(a) => Some((*name, a)),
             None => {
                 tracing::error!(
@@ -63,40 +70,33 @@ pub fn record_types(
         .collect()
 }
 
+/// The adapter reading records through `service.get(actor, Id(id))` under `resource`.
+macro_rules! get_via {
+    ($resource:literal, $service:expr, $id:path) => {{
+        let s = $service.clone();
+        via($resource, move |a, id| {
+            let s = s.clone();
+            async move { s.get(&a, $id(id)).await.map(|_| ()) }
+        })
+    }};
+}
+
 fn access_for(
     name: &str,
     clients: &ClientServices,
     sales: &SalesServices,
+    finance: &FinanceServices,
 ) -> Option<Arc<dyn RecordAccess>> {
     Some(match name {
-        "client" => {
-            let c = clients.clients.clone();
-            via("clients", move |a, id| {
-                let s = c.clone();
-                async move { s.get(&a, ClientId(id)).await.map(|_| ()) }
-            })
-        }
-        "lead" => {
-            let l = sales.leads.clone();
-            via("leads", move |a, id| {
-                let s = l.clone();
-                async move { s.get(&a, LeadId(id)).await.map(|_| ()) }
-            })
-        }
-        "deal" => {
-            let d = sales.deals.clone();
-            via("deals", move |a, id| {
-                let s = d.clone();
-                async move { s.get(&a, DealId(id)).await.map(|_| ()) }
-            })
-        }
-        "quotation" => {
-            let q = sales.quotations.clone();
-            via("quotations", move |a, id| {
-                let s = q.clone();
-                async move { s.get(&a, QuotationId(id)).await.map(|_| ()) }
-            })
-        }
+        "client" => get_via!("clients", clients.clients, ClientId),
+        "lead" => get_via!("leads", sales.leads, LeadId),
+        "deal" => get_via!("deals", sales.deals, DealId),
+        "quotation" => get_via!("quotations", sales.quotations, QuotationId),
+        "invoice" => get_via!("invoices", finance.invoices, InvoiceId),
+        "credit_note" => get_via!("credit_notes", finance.credit_notes, CreditNoteId),
+        "payment" => get_via!("payments", finance.payments, PaymentId),
+        "expense" => get_via!("expenses", finance.expenses, ExpenseId),
+        "contract" => get_via!("contracts", finance.contracts, ContractId),
         _ => return None,
     })
 }

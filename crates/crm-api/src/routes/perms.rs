@@ -9,6 +9,7 @@ pub use crm_domain::identity::requirements::{
     RolesDelete, RolesRead, RolesWrite, UsersDelete, UsersRead, UsersWrite,
 };
 pub use crm_domain::webhooks::{WebhooksDelete, WebhooksRead, WebhooksWrite};
+pub use crm_finance::requirements::{ContractsDelete, ContractsRead, ContractsWrite};
 pub use crm_finance::requirements::{
     CreditNotesRead, CreditNotesWrite, InvoicesDelete, InvoicesRead, InvoicesWrite, PaymentsDelete,
     PaymentsRead, PaymentsWrite, RecurringInvoicesDelete, RecurringInvoicesRead,

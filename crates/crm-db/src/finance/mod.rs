@@ -1,6 +1,7 @@
 //! sea-orm adapters of the finance ports: invoices, credit notes, payments with their
-//! allocations and refunds, recurring invoice templates, reports, expenses.
+//! allocations and refunds, recurring invoice templates, reports, expenses, contracts.
 
+mod contracts;
 mod credit_notes;
 mod expenses;
 mod invoices;
@@ -13,6 +14,8 @@ pub use credit_notes::SqlCreditNoteRepository;
 pub(crate) use credit_notes::entity as credit_note_entity;
 pub(crate) use invoices::entity as invoice_entity;
 pub(crate) use payments::entity as payment_entity;
+/// `Records<Contract>` and `ContractLookups`.
+pub type SqlContractRepository = crate::SqlRecords<contracts::Entity>;
 /// `Records<Expense>` and `ExpenseLookups`.
 pub type SqlExpenseRepository = crate::SqlRecords<expenses::Entity>;
 pub use invoices::SqlInvoiceRepository;
@@ -67,5 +70,7 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> FinancePorts {
         mail: shared.mail,
         expenses: Arc::new(SqlExpenseRepository::new(db.clone())),
         expense_lookups: Arc::new(SqlExpenseRepository::new(db.clone())),
+        contracts: Arc::new(SqlContractRepository::new(db.clone())),
+        contract_lookups: Arc::new(SqlContractRepository::new(db.clone())),
     }
 }

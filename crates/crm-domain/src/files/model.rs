@@ -18,7 +18,17 @@ crate::typed_id!(
 /// The record types files may be attached to today, as the OpenAPI document lists them. The
 /// server registers one `RecordAccess` per entry (`crm-api/src/adapters/record_access.rs`); a
 /// module that adds a record type adds it here and its adapter there.
-pub const RECORD_TYPES: &[&str] = &["client", "deal", "lead", "quotation"];
+pub const RECORD_TYPES: &[&str] = &[
+    "client",
+    "contract",
+    "credit_note",
+    "deal",
+    "expense",
+    "invoice",
+    "lead",
+    "payment",
+    "quotation",
+];
 
 /// `record_type` in a patch: one of [`RECORD_TYPES`] or `null`.
 #[cfg(feature = "openapi")]

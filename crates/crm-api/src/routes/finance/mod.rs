@@ -1,9 +1,11 @@
 //! Finance: `/invoices` (issue, void, PDF, credit notes), `/credit-notes`, `/payments` (with
 //! allocations and refunds), `/recurring-invoices`, `/reports/receivables|revenue`,
-//! `/expenses` (submit, approve, reject, reimburse) and `POST /quotations/{id}/invoice`: the
+//! `/expenses` (submit, approve, reject, reimburse), `/contracts` (activate, terminate,
+//! renew) and `POST /quotations/{id}/invoice`: the
 //! module's routes and their OpenAPI operations. The finance domain types are the response
 //! bodies.
 
+mod contracts;
 mod credit_notes;
 mod expenses;
 mod invoices;
@@ -60,6 +62,14 @@ pub fn routes(r: Routes) -> Routes {
         .post("/expenses/{id}/approve", expenses::approve_expense)
         .post("/expenses/{id}/reject", expenses::reject_expense)
         .post("/expenses/{id}/reimburse", expenses::reimburse_expense)
+        .get("/contracts", contracts::list_contracts)
+        .post("/contracts", contracts::create_contract)
+        .get("/contracts/{id}", contracts::get_contract)
+        .patch("/contracts/{id}", contracts::update_contract)
+        .delete("/contracts/{id}", contracts::delete_contract)
+        .post("/contracts/{id}/activate", contracts::activate_contract)
+        .post("/contracts/{id}/terminate", contracts::terminate_contract)
+        .post("/contracts/{id}/renew", contracts::renew_contract)
 }
 
 /// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
@@ -104,5 +114,13 @@ pub fn routes(r: Routes) -> Routes {
     expenses::approve_expense,
     expenses::reject_expense,
     expenses::reimburse_expense,
+    contracts::list_contracts,
+    contracts::create_contract,
+    contracts::get_contract,
+    contracts::update_contract,
+    contracts::delete_contract,
+    contracts::activate_contract,
+    contracts::terminate_contract,
+    contracts::renew_contract,
 ))]
 pub struct Api;
