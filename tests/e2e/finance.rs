@@ -1231,6 +1231,87 @@ backend_tests!(
     }
 );
 
+backend_tests!(
+    recurring_templates_that_auto_send_mail_each_invoice_once,
+    |b| async move {
+        let app = spawn_app_with(b, &[("CRM__JOBS__POLL_SECS", "1")]).await;
+        let admin = app.register_admin("Subscriptions").await;
+        let db = app.db.shared();
+        let settings = test_settings(&db.url, db.dir(), &[("CRM__JOBS__POLL_SECS", "1")]);
+        let two = start_on(db, settings).await;
+        let t = admin.access.as_str();
+        let c = id(&create_as(
+            &app,
+            t,
+            "/api/v1/clients",
+            json!({"name": "Mailed Inc", "kind": "company", "email": "billing@mailed.example"}),
+        )
+        .await);
+        let silent = client(&app, t, "No Address Ltd").await;
+        let start = chrono::Utc::now()
+            .date_naive()
+            .checked_sub_months(chrono::Months::new(2))
+            .unwrap();
+        let line = json!([{"description": "Plan", "quantity": 1, "unit_price": 9_900}]);
+        let body = |client: &str| {
+            json!({"client_id": client, "currency": "USD", "frequency": "monthly",
+                   "start_date": start.to_string(), "auto_send": true, "items": line})
+        };
+        let mailed = id(&create_as(&app, t, "/api/v1/recurring-invoices", body(&c)).await);
+        let unmailed = id(&create_as(&app, t, "/api/v1/recurring-invoices", body(&silent)).await);
+        let made = wait_for(&app, t, &mailed, 3).await;
+        wait_for(&app, t, &unmailed, 3).await;
+        // More polls of both instances send nothing more.
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        assert_eq!(made.len(), 3);
+        let made = made_by(&app, t, &mailed).await;
+        // Either instance's outbox relay may send a mail, each into its own folder.
+        let dirs = [app.mail_dir(), two.mail_dir()];
+        let mailed_to_client = || {
+            dirs.iter()
+                .flat_map(|d| crate::mailbox::files(d))
+                .filter(|m| m.contains("billing@mailed.example"))
+                .collect::<Vec<String>>()
+        };
+        for _ in 0..100 {
+            if mailed_to_client().len() >= 3 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let to_client = mailed_to_client();
+        assert_eq!(to_client.len(), 3, "one mail per invoice");
+        for i in &made {
+            assert_eq!(i["status"], "issued", "{i}");
+            assert!(i["sent_at"].is_string(), "{i}");
+            let number = i["number"].as_str().unwrap();
+            let mails: Vec<&String> = to_client
+                .iter()
+                .filter(|m| m.contains(&format!("{number}.pdf")))
+                .collect();
+            assert_eq!(mails.len(), 1, "{number}");
+            assert!(mails[0].contains("application/pdf"));
+        }
+        let sent = json_of(
+            app.get_as(t, "/api/v1/events?type=invoice.sent&limit=200")
+                .await,
+            200,
+        )
+        .await;
+        assert_eq!(sent["data"].as_array().unwrap().len(), 3, "{sent}");
+        // The client without an address: invoices made and issued, none sent.
+        let not_sent = made_by(&app, t, &unmailed).await;
+        assert_eq!(not_sent.len(), 3);
+        assert!(
+            not_sent
+                .iter()
+                .all(|i| i["sent_at"].is_null() && i["status"] == "issued")
+        );
+        two.stop().await;
+        app.stop().await;
+    }
+);
+
 backend_tests!(invoices_are_mailed_with_their_pdf, |b| async move {
     let app = spawn_app(b).await;
     let admin = app.register_admin("Mailing Co").await;

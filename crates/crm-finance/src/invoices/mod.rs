@@ -14,6 +14,7 @@ pub use model::{
 };
 pub use overdue::{InvoiceOverdueJob, client_owner};
 pub use service::InvoiceService;
+pub(crate) use service::{invoice_mail, printable};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;

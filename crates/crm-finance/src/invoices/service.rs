@@ -557,22 +557,7 @@ impl InvoiceService {
                 }
             },
         };
-        let number = current.number.clone().unwrap_or_default();
-        let money = |a: i64| crate::document::format_money(a, current.currency);
-        let mut summary = vec![
-            format!("Invoice: {number}"),
-            format!("Total: {}", money(current.total)),
-            format!("Balance due: {}", money(current.balance_due)),
-        ];
-        if let Some(d) = current.due_date {
-            summary.push(format!("Due date: {d}"));
-        }
-        let mut mail = self.p.mail.invoice(to.as_str(), &o.name, &number, &summary);
-        mail.attachments.push(MailAttachment {
-            filename: format!("{number}.pdf"),
-            content_type: "application/pdf".to_string(),
-            content: pdf,
-        });
+        let mail = invoice_mail(&*self.p.mail, &o.name, &current, to.as_str(), pdf);
         self.p.outbox.enqueue(&mut tx, Some(org), mail).await?;
         let now = self.p.now();
         let next = Invoice {
@@ -614,6 +599,33 @@ impl InvoiceService {
     pub fn render(&self, doc: &InvoiceDocument) -> Result<Vec<u8>, RenderError> {
         self.p.renderer.invoice_pdf(doc)
     }
+}
+
+/// The mail that sends issued `invoice` of the organization `seller` to `to`, its PDF attached.
+pub(crate) fn invoice_mail(
+    mail: &dyn crm_domain::mail::MailTemplates,
+    seller: &str,
+    invoice: &Invoice,
+    to: &str,
+    pdf: Vec<u8>,
+) -> crm_domain::mail::OutgoingMail {
+    let number = invoice.number.clone().unwrap_or_default();
+    let money = |a: i64| crate::document::format_money(a, invoice.currency);
+    let mut summary = vec![
+        format!("Invoice: {number}"),
+        format!("Total: {}", money(invoice.total)),
+        format!("Balance due: {}", money(invoice.balance_due)),
+    ];
+    if let Some(d) = invoice.due_date {
+        summary.push(format!("Due date: {d}"));
+    }
+    let mut m = mail.invoice(to, seller, &number, &summary);
+    m.attachments.push(MailAttachment {
+        filename: format!("{number}.pdf"),
+        content_type: "application/pdf".to_string(),
+        content: pdf,
+    });
+    m
 }
 
 /// What the paper shows of `invoice`, sold by `org` to `client`.

@@ -8,10 +8,12 @@
 use super::RecurringInvoiceId;
 use crate::FinancePorts;
 use crate::balance::PaymentStatus;
-use crate::invoices::{INVOICE_COUNTER, Invoice, InvoiceStatus, NewDraft};
+use crate::invoices::{INVOICE_COUNTER, Invoice, InvoiceStatus, NewDraft, invoice_mail, printable};
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Duration, Utc};
 use crm_domain::activity::change_entry;
+use crm_domain::clients::Client;
+use crm_domain::identity::Organization;
 use crm_domain::jobs::{Job, Period};
 use crm_domain::kernel::clock::{local_date, stored};
 use crm_domain::kernel::numbering::format_number;
@@ -53,6 +55,12 @@ impl RecurringInvoiceJob {
                 self.p.counters.ensure(org, INVOICE_COUNTER, y).await?;
             }
         }
+        // Where `auto_send` mails the invoices: read before the transaction.
+        let client = if seen.auto_issue && seen.auto_send {
+            Some(self.p.clients.get(org, seen.client_id).await?)
+        } else {
+            None
+        };
         let mut tx = self.p.tx.begin().await?;
         let Some(current) = self.p.recurring.claim(&mut tx, org, id).await? else {
             // Another instance is making them right now.
@@ -131,6 +139,11 @@ impl RecurringInvoiceJob {
                     Some(&issued),
                 );
                 self.p.record(&mut tx, entry).await?;
+                if current.auto_send
+                    && let Some(c) = &client
+                {
+                    self.send(&mut tx, &o, c, &issued, now).await?;
+                }
                 if issued.payment_status == PaymentStatus::Paid {
                     // Nothing to pay (a total of 0): paid as it is issued, as by hand.
                     let entry = change_entry(
@@ -160,6 +173,50 @@ impl RecurringInvoiceJob {
             .await?;
         tx.commit().await?;
         Ok(made)
+    }
+}
+
+impl RecurringInvoiceJob {
+    /// Mails `issued` to `client` with its PDF, in `tx` (so the invoice and its mail commit
+    /// together, once), and marks it sent with its entry. A client without an address gets
+    /// nothing: the invoice stays unsent, to be sent by hand (`POST /invoices/{id}/send`).
+    async fn send(
+        &self,
+        tx: &mut crm_domain::Txn,
+        org: &Organization,
+        client: &Client,
+        issued: &Invoice,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        let Some(to) = &client.email else {
+            tracing::warn!(org = %org.id, invoice = %issued.id, "recurring invoice not sent: its client has no email address");
+            return Ok(());
+        };
+        let doc = printable(issued, org, client);
+        let renderer = self.p.renderer.clone();
+        let pdf = tokio::task::spawn_blocking(move || renderer.invoice_pdf(&doc))
+            .await
+            .map_err(|e| DomainError::Unexpected(format!("rendering stopped: {e}")))?
+            .map_err(|e| DomainError::Unexpected(format!("invoice PDF: {}", e.0)))?;
+        let mail = invoice_mail(&*self.p.mail, &org.name, issued, to.as_str(), pdf);
+        self.p.outbox.enqueue(tx, Some(org.id), mail).await?;
+        let sent = Invoice {
+            sent_at: Some(now),
+            version: issued.version + 1,
+            ..issued.clone()
+        };
+        self.p.invoices.update(tx, &sent, issued.version).await?;
+        let entry = change_entry(
+            org.id,
+            None,
+            "invoice",
+            sent.id.0,
+            "sent",
+            Some(issued),
+            Some(&sent),
+        );
+        self.p.record(tx, entry).await?;
+        Ok(())
     }
 }
 

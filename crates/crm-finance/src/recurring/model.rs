@@ -54,7 +54,9 @@ pub struct RecurringInvoice {
     pub max_occurrences: Option<i32>,
     /// Issue each invoice as it is made (else it stays a draft).
     pub auto_issue: bool,
-    /// Mail each issued invoice to the client.
+    /// Mail each issued invoice, its PDF attached, to the client's email address, in the
+    /// transaction that makes it (a client without an address: made and issued, not sent).
+    /// Needs `auto_issue`: a draft is never sent.
     pub auto_send: bool,
     pub status: RecurringStatus,
     /// The date of the next invoice; `null` once completed.
@@ -204,7 +206,8 @@ pub struct RecurringInvoiceInput {
     pub max_occurrences: Option<i64>,
     /// true when absent.
     pub auto_issue: Option<bool>,
-    /// false when absent.
+    /// false when absent. With `auto_issue`, each invoice is mailed to the client as it is
+    /// made.
     pub auto_send: Option<bool>,
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_text::<{ NOTES_MAX }>))]
     pub notes: Option<String>,

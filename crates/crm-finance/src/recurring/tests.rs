@@ -1113,3 +1113,69 @@ async fn run_succeeds_when_one_template_fails_and_another_makes_invoices() {
     assert_eq!(job.run(now()).await.unwrap(), "4 invoices from 2 templates");
     assert_eq!(created(&log).len(), 4);
 }
+
+#[tokio::test]
+async fn auto_send_mails_each_issued_invoice_with_its_pdf_in_the_same_transaction() {
+    let t = RecurringInvoice {
+        auto_send: true,
+        ..template(ClientId::new(), "2026-02-01", Frequency::Monthly)
+    };
+    let (mut env, log) = job_env(&t, vec![]);
+    let addressed = crm_domain::clients::Client {
+        id: t.client_id,
+        email: Some(crm_domain::identity::EmailAddress::parse("ap@globex.example").unwrap()),
+        ..client(ORG, t.created_by)
+    };
+    env = env.with_client(addressed);
+    env.renderer
+        .expect_invoice_pdf()
+        .times(2)
+        .returning(|d| Ok(format!("%PDF {}", d.number.clone().unwrap_or_default()).into_bytes()));
+    env.mail
+        .expect_invoice()
+        .times(2)
+        .returning(|to, _, number, _| crm_domain::mail::OutgoingMail {
+            to: to.to_string(),
+            subject: format!("Invoice {number}"),
+            text: String::new(),
+            html: None,
+            attachments: vec![],
+        });
+    let queued = Arc::new(Mutex::new(Vec::new()));
+    let q = queued.clone();
+    env.outbox
+        .expect_enqueue()
+        .times(2)
+        .returning(move |_, o, m| {
+            assert_eq!(o, Some(ORG));
+            q.lock().unwrap().push(m);
+            Ok(crm_domain::kernel::ids::OutboxId::new())
+        });
+    let (job, probe) = make_job(env);
+    assert_eq!(job.make_due(ORG, t.id, now()).await.unwrap(), 2);
+    let mails = queued.lock().unwrap().clone();
+    assert_eq!(mails.len(), 2);
+    for (m, number) in mails.iter().zip(["INV-2026-0001", "INV-2026-0002"]) {
+        assert_eq!(m.to, "ap@globex.example");
+        assert_eq!(m.attachments.len(), 1);
+        assert_eq!(m.attachments[0].filename, format!("{number}.pdf"));
+        assert_eq!(m.attachments[0].content_type, "application/pdf");
+        assert_eq!(
+            m.attachments[0].content,
+            format!("%PDF {number}").into_bytes()
+        );
+    }
+    // Each invoice: made, issued, then sent (one version on, `sent_at` stamped).
+    let sent: Vec<_> = issued_ones(&log)
+        .into_iter()
+        .filter(|(i, _)| i.sent_at.is_some())
+        .collect();
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent.iter()
+            .all(|(i, v)| *v == 2 && i.version == 3 && i.sent_at == Some(now()))
+    );
+    assert_eq!(actions(&probe), ["created", "issued", "sent"].repeat(2));
+    assert_eq!(probe.begins(), 1);
+    assert!(probe.committed());
+}
