@@ -4,6 +4,7 @@
 //! `docs/PERFORMANCE.md`. Settings come from `CRM_BENCH_*` variables (see `Config`).
 
 mod ceiling;
+mod finance;
 mod http1;
 mod load;
 mod platform;
@@ -32,6 +33,8 @@ pub struct Config {
     pub users_per_org: i64,
     pub clients_per_org: i64,
     pub deals_per_org: i64,
+    /// Invoices seeded per organization (`CRM_BENCH_INVOICES`, 0: no finance scenarios).
+    pub invoices_per_org: i64,
     pub growth: Vec<i64>,
     pub connections: Vec<usize>,
     pub pool: u32,
@@ -71,6 +74,7 @@ impl Config {
             users_per_org: var("CRM_BENCH_USERS", 1_000),
             clients_per_org: var("CRM_BENCH_CLIENTS", 10_000),
             deals_per_org: var("CRM_BENCH_DEALS", 10_000),
+            invoices_per_org: var("CRM_BENCH_INVOICES", 100_000),
             growth: list("CRM_BENCH_GROWTH", "10000,100000,1000000"),
             connections: list("CRM_BENCH_CONNECTIONS", "16,64"),
             pool: var("CRM_BENCH_POOL", 10),

@@ -107,6 +107,7 @@ pub struct Report {
     pub growth: Vec<GrowthRow>,
     pub flood: FloodReport,
     pub platform: Option<crate::platform::PlatformReport>,
+    pub finance: Option<crate::finance::FinanceReport>,
     pub peak_rss_hwm_mib: f64,
 }
 
@@ -145,6 +146,57 @@ impl Report {
                     ratio >= 0.6,
                 ));
             }
+        }
+        for s in ["get invoice by id", "list invoices (issued, 50)"] {
+            if let Some(r) = self.row(s, top)
+                && let Some(c) = &r.ceiling
+            {
+                let ratio = r.api.rps / c.rps.max(1e-9);
+                t.push((
+                    format!("{s}: ≥ 60 % of the direct-call ceiling at {top} connections"),
+                    format!("{:.0} %", ratio * 100.0),
+                    ratio >= 0.6,
+                ));
+            }
+        }
+        if let Some(r) = self.row("create payment (2 allocations)", top) {
+            let check = self.finance.as_ref().and_then(|f| f.allocations.clone());
+            let mismatched = check.as_ref().map_or(-1, |c| c.mismatched);
+            t.push((
+                format!(
+                    "create payment with two allocations at {top} connections: no error, no \
+                     over-allocation"
+                ),
+                format!(
+                    "{} errors; {} invoices, {} allocations, {} balances off their rows",
+                    r.api.errors,
+                    check.as_ref().map_or(0, |c| c.invoices),
+                    check.as_ref().map_or(0, |c| c.allocations),
+                    mismatched
+                ),
+                r.api.errors == 0 && mismatched == 0,
+            ));
+        }
+        if let Some(f) = &self.finance
+            && let (Some(first), Some(last)) = (f.growth.first(), f.growth.last())
+        {
+            let ratio = last.list.p99_ms / first.list.p99_ms.max(1e-9);
+            t.push((
+                format!(
+                    "invoice list p99 at {} invoices within 1.5× of {}",
+                    last.invoices, first.invoices
+                ),
+                format!("{ratio:.2}×"),
+                ratio <= 1.5,
+            ));
+            t.push((
+                format!("receivables report on {} invoices < 500 ms (p99)", last.invoices),
+                format!(
+                    "{:.1} ms (p50 {:.1} ms)",
+                    last.receivables.p99_ms, last.receivables.p50_ms
+                ),
+                last.receivables.p99_ms < 500.0,
+            ));
         }
         for &conns in &[16, top] {
             if let (Some(p1), Some(p1000)) = (
@@ -259,6 +311,12 @@ impl Report {
                     })
             })
             + self.growth.iter().map(|g| g.list.errors).sum::<u64>()
+            + self.finance.as_ref().map_or(0, |f| {
+                f.growth
+                    .iter()
+                    .map(|g| g.list.errors + g.receivables.errors)
+                    .sum::<u64>()
+            })
             + self.flood.get_lead_during.errors;
         t.push((
             "zero errors outside the deliberate overload".into(),
@@ -365,6 +423,9 @@ impl Report {
         }
         if let Some(p) = &self.platform {
             s.push_str(&p.markdown());
+        }
+        if let Some(f) = &self.finance {
+            s.push_str(&f.markdown());
         }
         let f = &self.flood;
         let _ = writeln!(

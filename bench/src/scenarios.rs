@@ -7,6 +7,8 @@ use crate::report::{FloodReport, GrowthRow, Machine, Report, Row};
 use crate::{Config, ceiling, seed, server};
 use crm_api::app::AppState;
 use crm_domain::kernel::pagination::ListQuery;
+use crm_finance::invoices::{INVOICE_LIST_SPEC, InvoiceId};
+use crm_finance::payments::PaymentInput;
 use crm_sales::leads::{LEAD_LIST_SPEC, LeadId, LeadInput, LeadPatch};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
@@ -17,7 +19,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 
-const PASSWORD: &str = "bench password 0123";
+pub(crate) const PASSWORD: &str = "bench password 0123";
 
 /// Flood requests waiting for an answer at most; beyond, the sender skips a tick.
 pub const FLOOD_IN_FLIGHT: u64 = 512;
@@ -87,7 +89,7 @@ impl Http {
             .map_err(|e| e.to_string())
     }
 
-    async fn status(&self, slot: usize, path: &str, token: &str) -> Answer {
+    pub(crate) async fn status(&self, slot: usize, path: &str, token: &str) -> Answer {
         self.send(slot, "GET", path, Some(token), None, None)
             .await
             .map(|r| r.status)
@@ -111,7 +113,7 @@ impl Http {
     }
 }
 
-async fn login(http: &Http, email: &str) -> Result<(Uuid, Uuid, String), String> {
+pub(crate) async fn login(http: &Http, email: &str) -> Result<(Uuid, Uuid, String), String> {
     let v = http
         .json(
             "POST",
@@ -228,6 +230,8 @@ pub(crate) struct Ctx {
     versions: Vec<AtomicI64>,
     deep_cursor: String,
     run: Uuid,
+    /// The invoices and payment pairs of the finance scenarios.
+    finance: crate::finance::Sample,
 }
 
 impl Ctx {
@@ -239,6 +243,21 @@ impl Ctx {
     fn hot(&self, w: usize, i: u64) -> (usize, Uuid) {
         let n = self.hot.len();
         self.hot[(w * 7919 + (i as usize) * 104_729) % n]
+    }
+
+    fn invoice(&self, w: usize, i: u64) -> (usize, Uuid) {
+        let n = self.finance.invoices.len();
+        self.finance.invoices[(w * 7919 + (i as usize) * 104_729) % n]
+    }
+
+    /// A payment of 2 allocated 1 to each invoice of a pair the workers share.
+    fn payment(&self, w: usize, i: u64) -> (usize, Value) {
+        let n = self.finance.pairs.len();
+        let (o, client, [a, b]) = self.finance.pairs[(w * 7919 + (i as usize) * 104_729) % n];
+        let body = json!({"client_id": client, "amount": 2, "currency": "USD",
+            "method": "bank_transfer", "reference": format!("bench {w}-{i}"),
+            "allocations": [{"invoice_id": a, "amount": 1}, {"invoice_id": b, "amount": 1}]});
+        (o, body)
     }
 
     fn new_lead(&self, w: usize) -> Value {
@@ -458,6 +477,83 @@ pub(crate) fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'sta
             })),
             &[200],
         ),
+        "get invoice by id" => (
+            call(move |w, i| {
+                let c = c.clone();
+                async move {
+                    let (o, id) = c.invoice(w, i);
+                    c.http
+                        .status(w, &format!("/api/v1/invoices/{id}"), &c.orgs[o].token)
+                        .await
+                }
+            }),
+            Some(call(move |w, i| {
+                let d = d.clone();
+                async move {
+                    let (o, id) = d.invoice(w, i);
+                    let org = &d.orgs[o];
+                    let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
+                    ok(d.state.finance.invoices.get(&actor, InvoiceId(id)).await)
+                }
+            })),
+            &[200],
+        ),
+        "list invoices (issued, 50)" => (
+            call(move |w, i| {
+                let c = c.clone();
+                async move {
+                    let org = &c.orgs[(w + i as usize) % c.orgs.len()];
+                    c.http
+                        .status(w, "/api/v1/invoices?status=issued&limit=50", &org.token)
+                        .await
+                }
+            }),
+            Some(call(move |w, i| {
+                let d = d.clone();
+                async move {
+                    let org = &d.orgs[(w + i as usize) % d.orgs.len()];
+                    let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
+                    let p = [
+                        ("status".to_string(), "issued".to_string()),
+                        ("limit".to_string(), "50".to_string()),
+                    ];
+                    let q = ListQuery::parse(&INVOICE_LIST_SPEC, &p).map_err(|e| format!("{e:?}"))?;
+                    ok(d.state.finance.invoices.list(&actor, &q).await)
+                }
+            })),
+            &[200],
+        ),
+        "create payment (2 allocations)" => (
+            call(move |w, i| {
+                let c = c.clone();
+                async move {
+                    let (o, body) = c.payment(w, i);
+                    c.http
+                        .send(
+                            w,
+                            "POST",
+                            "/api/v1/payments",
+                            Some(&c.orgs[o].token),
+                            Some(&body),
+                            None,
+                        )
+                        .await
+                        .map(|r| r.status)
+                }
+            }),
+            Some(call(move |w, i| {
+                let d = d.clone();
+                async move {
+                    let (o, body) = d.payment(w, i);
+                    let org = &d.orgs[o];
+                    let input: PaymentInput =
+                        serde_json::from_value(body).map_err(|e| e.to_string())?;
+                    let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
+                    answered(d.state.finance.payments.create(&actor, input).await, 201)
+                }
+            })),
+            &[201],
+        ),
         "deal board" => (
             call(move |w, i| {
                 let c = c.clone();
@@ -495,7 +591,7 @@ pub(crate) fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'sta
     }
 }
 
-const SCENARIOS: [&str; 8] = [
+const SCENARIOS: [&str; 11] = [
     "get lead by id",
     "list leads (status, 50)",
     "list leads, page 1,000",
@@ -503,7 +599,17 @@ const SCENARIOS: [&str; 8] = [
     "patch lead (If-Match)",
     "patch lead (shared, no If-Match)",
     "deal board",
+    "get invoice by id",
+    "list invoices (issued, 50)",
+    "create payment (2 allocations)",
     "login",
+];
+
+/// The scenarios that need seeded invoices.
+const FINANCE: [&str; 3] = [
+    "get invoice by id",
+    "list invoices (issued, 50)",
+    "create payment (2 allocations)",
 ];
 
 async fn seed_orgs(
@@ -634,6 +740,29 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
             email,
         });
     }
+    let org_ids: Vec<Uuid> = orgs.iter().map(|o| o.id).collect();
+    if cfg.invoices_per_org > 0
+        && !crate::finance::already_seeded(&db, cfg.orgs, cfg.invoices_per_org).await?
+    {
+        println!(
+            "bench: seeding {} organizations × {} invoices",
+            cfg.orgs, cfg.invoices_per_org
+        );
+        let bar = seed::bar(cfg.orgs as u64 * cfg.invoices_per_org as u64, "invoices");
+        for org in &org_ids {
+            let n = cfg.invoices_per_org;
+            crate::finance::invoices(&db, *org, (1, n, n), 300.0, &bar).await?;
+        }
+        bar.finish();
+        crate::finance::mark_seeded(&db, cfg.orgs, cfg.invoices_per_org).await?;
+        seed::analyze(&db).await?;
+    }
+    let finance = if cfg.invoices_per_org > 0 {
+        crate::finance::sample(&db, &org_ids).await?
+    } else {
+        crate::finance::Sample::default()
+    };
+    let no_invoices = finance.pairs.is_empty();
     let mut sample = Vec::new();
     let mut patch = Vec::new();
     for (k, o) in orgs.iter().enumerate() {
@@ -688,6 +817,7 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         versions,
         deep_cursor,
         run: Uuid::now_v7(),
+        finance,
     });
 
     let only: Vec<String> = std::env::var("CRM_BENCH_SCENARIOS")
@@ -697,6 +827,7 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
     for name in SCENARIOS
         .into_iter()
         .filter(|n| only.is_empty() || only.iter().any(|o| n.starts_with(o.as_str())))
+        .filter(|n| !(no_invoices && FINANCE.contains(n)))
     {
         for &conns in &cfg.connections {
             let (api, direct, expected) = scenario(&ctx, name);
@@ -755,7 +886,11 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         .iter()
         .map(|(k, id)| (ctx.orgs[*k].id, *id))
         .collect();
-    let org_ids: Vec<Uuid> = ctx.orgs.iter().map(|o| o.id).collect();
+    let allocations = if rows.iter().any(|r| r.scenario.starts_with("create payment")) {
+        Some(crate::finance::check_allocations(&db).await?)
+    } else {
+        None
+    };
     let sql_ceiling =
         crate::sql_ceiling::measure(&db, &cfg.db_url, cfg.pool, cfg.secs, &picks, &org_ids).await;
     let platform = if std::env::var("CRM_BENCH_PLATFORM").is_ok_and(|v| v == "0") {
@@ -764,6 +899,15 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         Some(crate::platform::run(cfg, &ctx, &srv).await?)
     };
     let growth = growth_run(cfg, &db, &http, &env, &config_dir, &srv).await?;
+    let finance = crate::finance::FinanceReport {
+        invoices_per_org: cfg.invoices_per_org,
+        allocations,
+        growth: if no_invoices {
+            Vec::new()
+        } else {
+            crate::finance::growth(cfg, &db, &http, &env, &config_dir).await?
+        },
+    };
     let flood = flood_run(cfg, &ctx, &rows, &srv).await;
     let report = Report {
         machine: Machine::detect(&db).await,
@@ -779,6 +923,7 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         growth,
         flood,
         platform,
+        finance: Some(finance),
         peak_rss_hwm_mib: srv.hwm_mib(),
     };
     srv.stop().await;
