@@ -190,7 +190,10 @@ impl Report {
                 ratio <= 1.5,
             ));
             t.push((
-                format!("receivables report on {} invoices < 500 ms (p99)", last.invoices),
+                format!(
+                    "receivables report on {} invoices < 500 ms (p99)",
+                    last.invoices
+                ),
                 format!(
                     "{:.1} ms (p50 {:.1} ms)",
                     last.receivables.p99_ms, last.receivables.p50_ms

@@ -517,7 +517,8 @@ pub(crate) fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'sta
                         ("status".to_string(), "issued".to_string()),
                         ("limit".to_string(), "50".to_string()),
                     ];
-                    let q = ListQuery::parse(&INVOICE_LIST_SPEC, &p).map_err(|e| format!("{e:?}"))?;
+                    let q =
+                        ListQuery::parse(&INVOICE_LIST_SPEC, &p).map_err(|e| format!("{e:?}"))?;
                     ok(d.state.finance.invoices.list(&actor, &q).await)
                 }
             })),
@@ -886,7 +887,10 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         .iter()
         .map(|(k, id)| (ctx.orgs[*k].id, *id))
         .collect();
-    let allocations = if rows.iter().any(|r| r.scenario.starts_with("create payment")) {
+    let allocations = if rows
+        .iter()
+        .any(|r| r.scenario.starts_with("create payment"))
+    {
         Some(crate::finance::check_allocations(&db).await?)
     } else {
         None

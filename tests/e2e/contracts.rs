@@ -552,6 +552,17 @@ backend_tests!(
             .filter(|x| x["renewed_from_id"] == id(&renews).as_str())
             .count();
         assert_eq!(children, 1);
+        // Gap-free: the four created, then the successor; the expiry took no number.
+        let mut numbers: Vec<String> = renewed_by["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["number"].as_str().unwrap().to_string())
+            .collect();
+        numbers.sort();
+        let y = year();
+        let expected: Vec<String> = (1..=5).map(|n| format!("CT-{y}-{n:04}")).collect();
+        assert_eq!(numbers, expected);
 
         // The owner was told of each, once.
         let mut expected = vec![

@@ -74,7 +74,9 @@ impl ContractJob {
         Ok(Outcome::Told)
     }
 
-    /// Renews or expires contract `id` if it is active and its end has passed.
+    /// Renews or expires contract `id` if it is active and its end has passed. A renewal
+    /// takes its successor's number first thing in its transaction, as every numbering
+    /// transaction does; an expiry takes none (a number taken and not used would be a gap).
     pub async fn end_term(
         &self,
         org: OrganizationId,
@@ -83,42 +85,54 @@ impl ContractJob {
     ) -> Result<Outcome, DomainError> {
         let o = self.p.organizations.get(org).await?;
         let today = local_date(now, &o.timezone);
-        // The number first, as every numbering transaction does (a rollback gives it back).
+        let seen = self.p.contracts.get(org, id).await?;
+        if !seen.ended(today) {
+            return Ok(Outcome::Nothing);
+        }
         let year = today.year();
-        let (mut tx, n) =
-            begin_numbered(&*self.p.tx, &*self.p.counters, org, CONTRACT_COUNTER, year).await?;
+        let (mut tx, number) = if seen.auto_renew {
+            let (tx, n) =
+                begin_numbered(&*self.p.tx, &*self.p.counters, org, CONTRACT_COUNTER, year).await?;
+            (tx, Some(Contract::format_number(year, n)))
+        } else {
+            (self.p.tx.begin().await?, None)
+        };
         let Some(current) = self.p.contract_lookups.claim(&mut tx, org, id).await? else {
             return Ok(Outcome::Nothing);
         };
-        if !current.ended(today) {
+        // Changed since it was read (its renewal switched, its end moved): the next poll
+        // decides on what it is then; dropping the transaction gives any number back.
+        if !current.ended(today) || current.auto_renew != number.is_some() {
             return Ok(Outcome::Nothing);
         }
         let now = stored(now);
-        let outcome = if current.auto_renew {
-            let number = Contract::format_number(year, n);
-            renew_in(&self.p, &mut tx, None, &current, number, now).await?;
-            Outcome::Renewed
-        } else {
-            let expired = Contract {
-                status: ContractStatus::Expired,
-                ..current.clone()
+        let outcome = match number {
+            Some(number) => {
+                renew_in(&self.p, &mut tx, None, &current, number, now).await?;
+                Outcome::Renewed
             }
-            .touched(now);
-            self.p
-                .contracts
-                .update(&mut tx, &expired, current.version)
-                .await?;
-            let entry = change_entry(
-                org,
-                None,
-                "contract",
-                id.0,
-                "expired",
-                Some(&current),
-                Some(&expired),
-            );
-            self.p.record(&mut tx, entry).await?;
-            Outcome::Expired
+            None => {
+                let expired = Contract {
+                    status: ContractStatus::Expired,
+                    ..current.clone()
+                }
+                .touched(now);
+                self.p
+                    .contracts
+                    .update(&mut tx, &expired, current.version)
+                    .await?;
+                let entry = change_entry(
+                    org,
+                    None,
+                    "contract",
+                    id.0,
+                    "expired",
+                    Some(&current),
+                    Some(&expired),
+                );
+                self.p.record(&mut tx, entry).await?;
+                Outcome::Expired
+            }
         };
         tx.commit().await?;
         Ok(outcome)

@@ -425,9 +425,14 @@ async fn contracts_need_their_permissions() {
     ));
 }
 
-/// The job's ports: the organization (in `zone`), and `claim` answering `c` once.
+/// The job's ports: the organization (in `zone`), `get` answering `c`, and `claim`
+/// answering `c` once.
 fn job_env(c: &Contract, zone: &str) -> Env {
     let mut env = Env::new().with_org(organization_in(zone));
+    let seen = c.clone();
+    env.contracts
+        .expect_get()
+        .returning(move |_, _| Ok(seen.clone()));
     let current = c.clone();
     env.contract_lookups
         .expect_claim()
@@ -478,8 +483,8 @@ async fn the_job_renews_an_auto_renewing_contract_the_day_after_its_end() {
 #[tokio::test]
 async fn the_job_expires_a_contract_that_does_not_renew() {
     let c = contract(ContractStatus::Active, false);
+    // No counter expectation: an expiry takes no number (it would be a gap).
     let mut env = job_env(&c, "UTC");
-    env.counters.expect_next().returning(|_, _, _, _| Ok(1));
     let written = Arc::new(Mutex::new(Vec::new()));
     let w = written.clone();
     env.contracts.expect_update().returning(move |_, c, _| {
@@ -501,8 +506,11 @@ async fn the_job_expires_a_contract_that_does_not_renew() {
 async fn the_end_is_judged_in_the_organizations_time_zone() {
     // 2027-01-01 03:00 UTC is still 2026-12-31 in New York: the term has not ended there.
     let c = contract(ContractStatus::Active, false);
-    let mut env = job_env(&c, "America/New_York");
-    env.counters.expect_next().returning(|_, _, _, _| Ok(1));
+    let mut env = Env::new().with_org(organization_in("America/New_York"));
+    let seen = c.clone();
+    env.contracts
+        .expect_get()
+        .returning(move |_, _| Ok(seen.clone()));
     let (ports, probe) = env.build();
     let outcome = ContractJob::new(ports)
         .end_term(ORG, c.id, at_utc("2027-01-01T03:00:00Z"))
@@ -517,6 +525,10 @@ async fn the_end_is_judged_in_the_organizations_time_zone() {
 async fn a_contract_another_instance_holds_is_left_to_it() {
     let c = contract(ContractStatus::Active, true);
     let mut env = Env::new().with_org(organization());
+    let seen = c.clone();
+    env.contracts
+        .expect_get()
+        .returning(move |_, _| Ok(seen.clone()));
     env.counters.expect_next().returning(|_, _, _, _| Ok(1));
     env.contract_lookups
         .expect_claim()
@@ -586,4 +598,34 @@ fn a_contract_before_its_notice_date_or_not_active_is_not_due() {
     }
     .with_notice_date();
     assert!(!none.notice_due(day("2026-12-30")));
+}
+
+#[tokio::test]
+async fn a_renewal_switched_off_meanwhile_gives_its_number_back() {
+    let seen = contract(ContractStatus::Active, true);
+    let now_off = Contract {
+        auto_renew: false,
+        ..seen.clone()
+    };
+    let mut env = Env::new().with_org(organization());
+    let s = seen.clone();
+    env.contracts
+        .expect_get()
+        .returning(move |_, _| Ok(s.clone()));
+    env.counters
+        .expect_next()
+        .times(1)
+        .returning(|_, _, _, _| Ok(4));
+    env.contract_lookups
+        .expect_claim()
+        .returning(move |_, _, _| Ok(Some(now_off.clone())));
+    let (ports, probe) = env.build();
+    let outcome = ContractJob::new(ports)
+        .end_term(ORG, seen.id, at_utc("2027-01-05T00:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(outcome, job::Outcome::Nothing);
+    assert!(probe.audit().is_empty());
+    // Not committed: the number taken is given back.
+    assert!(!probe.committed());
 }
