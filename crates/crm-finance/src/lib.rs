@@ -1,6 +1,6 @@
-//! The finance module: invoices, credit notes, payments with allocations (and, as #13 goes
-//! on, recurring invoices, expenses, contracts, proposals and reports) — entities, rules and
-//! ports. Adapters (crm-db, crm-api, crm-pdf) implement and call them.
+//! The finance module: invoices, credit notes, payments with allocations, recurring
+//! invoices, expenses, proposals and reports (and, as #13 goes on, contracts) — entities,
+//! rules and ports. Adapters (crm-db, crm-api, crm-pdf) implement and call them.
 //!
 //! Architecture invariant: no sea-orm, sqlx, actix or lettre in this crate's dependency tree.
 //!
@@ -18,6 +18,8 @@
 //!   racing for the last part of one invoice never both win, and two writers never deadlock;
 //! - expenses: `:own` is the expenses the caller submitted; only the submitter submits, and
 //!   never approves or rejects their own (`403`);
+//! - proposals: `:own` is the proposals the caller owns; `expired` is read on the
+//!   organization's today, never stored (as quotations);
 //! - numbers: `INV-` and `CN-` numbers come from the kernel's gap-free counters, taken in the
 //!   transaction that issues (a rollback gives the number back; drafts hold none).
 
@@ -27,6 +29,7 @@ pub mod document;
 pub mod expenses;
 pub mod invoices;
 pub mod payments;
+pub mod proposals;
 pub mod recurring;
 pub mod reports;
 pub mod schedule;
@@ -38,6 +41,7 @@ use crate::document::DocumentRenderer;
 use crate::expenses::{Expense, ExpenseLookups};
 use crate::invoices::InvoiceRepository;
 use crate::payments::PaymentRepository;
+use crate::proposals::Proposal;
 use crate::recurring::RecurringInvoiceRepository;
 use crate::reports::ReportRepository;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -49,6 +53,7 @@ use crm_domain::kernel::records::Records;
 use crm_domain::mail::{MailTemplates, OutboxRepository};
 use crm_domain::{DomainError, OrganizationId, TxManager, Txn};
 use crm_sales::deals::Deal;
+use crm_sales::leads::Lead;
 use crm_sales::quotations::QuotationRepository;
 use std::sync::Arc;
 
@@ -63,6 +68,7 @@ pub struct FinanceServices {
     /// What the module's scheduled jobs run on.
     ports: FinancePorts,
     pub expenses: expenses::ExpenseService,
+    pub proposals: proposals::ProposalService,
 }
 
 impl FinanceServices {
@@ -74,6 +80,7 @@ impl FinanceServices {
             reports: reports::ReportService::new(ports.clone()),
             payments: payments::PaymentService::new(ports.clone()),
             expenses: expenses::ExpenseService::new(ports.clone()),
+            proposals: proposals::ProposalService::new(ports.clone()),
             ports,
         }
     }
@@ -118,6 +125,10 @@ pub struct FinancePorts {
     /// Expenses (`:own` by `submitted_by`), and what they look up: approvers, receipts.
     pub expenses: Arc<dyn Records<Expense>>,
     pub expense_lookups: Arc<dyn ExpenseLookups>,
+    /// Proposals (`:own` by `owner_id`; listed with the day their status is read on).
+    pub proposals: Arc<dyn Records<Proposal>>,
+    /// The leads proposals are for: who may see them, their address, their converted client.
+    pub leads: Arc<dyn Records<Lead>>,
 }
 
 impl FinancePorts {
@@ -160,6 +171,9 @@ pub mod requirements {
         ExpensesWrite = "expenses":"write";
         ExpensesDelete = "expenses":"delete";
         ExpensesApprove = "expenses":"approve";
+        ProposalsRead = "proposals":"read";
+        ProposalsWrite = "proposals":"write";
+        ProposalsDelete = "proposals":"delete";
     }
 
     crm_domain::event_types! {
@@ -190,6 +204,13 @@ pub mod requirements {
         "expense.approved" => "A submitted expense was approved, in full or in part",
         "expense.rejected" => "A submitted expense was rejected, with a reason",
         "expense.reimbursed" => "An approved expense was paid back",
+        "proposal.created" => "A proposal was created (as a draft)",
+        "proposal.updated" => "A draft proposal was changed",
+        "proposal.deleted" => "A draft proposal was deleted",
+        "proposal.sent" => "A proposal was mailed to its client or lead",
+        "proposal.accepted" => "A sent proposal was accepted",
+        "proposal.declined" => "A sent proposal was declined",
+        "proposal.quoted" => "A draft quotation was made from a proposal",
     }
 
     fn expense_approved(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {

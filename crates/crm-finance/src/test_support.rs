@@ -9,6 +9,7 @@ use crate::invoices::{Invoice, InvoiceId, InvoiceStatus, MockInvoiceRepository};
 use crate::payments::{
     Allocation, AllocationId, MockPaymentRepository, Payment, PaymentId, PaymentMethod,
 };
+use crate::proposals::Proposal;
 use crate::recurring::MockRecurringInvoiceRepository;
 use crate::reports::MockReportRepository;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -22,6 +23,7 @@ use crm_domain::kernel::records::MockRecords;
 pub use crm_domain::kernel::testing::{FixedClock, ORG, Probe, actor, now};
 use crm_domain::{Currency, OrganizationId, StoreError, UserId};
 use crm_sales::deals::Deal;
+use crm_sales::leads::Lead;
 use crm_sales::quotations::{MockQuotationRepository, Quotation, QuotationId, QuotationStatus};
 use std::sync::Arc;
 
@@ -58,6 +60,8 @@ pub struct Env {
     pub mail: crm_domain::mail::MockMailTemplates,
     pub expenses: MockRecords<Expense>,
     pub expense_lookups: MockExpenseLookups,
+    pub proposals: MockRecords<Proposal>,
+    pub leads: MockRecords<Lead>,
     /// The clock the services read (default: [`now`], 2026-03-01 12:00 UTC).
     pub clock: FixedClock,
     activities: MockActivityRepository,
@@ -84,6 +88,8 @@ impl Env {
             mail: crm_domain::mail::MockMailTemplates::new(),
             expenses: MockRecords::new(),
             expense_lookups: MockExpenseLookups::new(),
+            proposals: MockRecords::new(),
+            leads: MockRecords::new(),
             clock: FixedClock::default(),
             activities: probe.activities(),
             probe,
@@ -144,6 +150,8 @@ impl Env {
             mail: Arc::new(self.mail),
             expenses: Arc::new(self.expenses),
             expense_lookups: Arc::new(self.expense_lookups),
+            proposals: Arc::new(self.proposals),
+            leads: Arc::new(self.leads),
         };
         (ports, probe)
     }

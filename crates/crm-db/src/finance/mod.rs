@@ -1,10 +1,11 @@
 //! sea-orm adapters of the finance ports: invoices, credit notes, payments with their
-//! allocations and refunds, recurring invoice templates, reports, expenses.
+//! allocations and refunds, recurring invoice templates, reports, expenses, proposals.
 
 mod credit_notes;
 mod expenses;
 mod invoices;
 mod payments;
+mod proposals;
 mod recurring;
 mod reports;
 
@@ -17,6 +18,7 @@ pub(crate) use payments::entity as payment_entity;
 pub type SqlExpenseRepository = crate::SqlRecords<expenses::Entity>;
 pub use invoices::SqlInvoiceRepository;
 pub use payments::SqlPaymentRepository;
+pub use proposals::SqlProposalRepository;
 pub use recurring::SqlRecurringInvoiceRepository;
 pub use reports::SqlReportRepository;
 
@@ -67,5 +69,7 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> FinancePorts {
         mail: shared.mail,
         expenses: Arc::new(SqlExpenseRepository::new(db.clone())),
         expense_lookups: Arc::new(SqlExpenseRepository::new(db.clone())),
+        proposals: Arc::new(SqlProposalRepository::new(db.clone())),
+        leads: Arc::new(crate::sales::SqlLeadRepository::new(db.clone())),
     }
 }
