@@ -194,6 +194,14 @@ impl Records {
                    "items": [{"description": "x", "quantity": 1, "unit_price": 100}]}),
         )
         .await;
+        // A proposal names a lead or a client, so its documented example alone cannot make one.
+        let proposal = create_as(
+            app,
+            &admin.access,
+            "/api/v1/proposals",
+            json!({"client_id": client["id"], "title": "A Proposal"}),
+        )
+        .await;
         // Section 5: files.
         let file = crate::files::upload(app, &admin.access, "a.txt", b"A's file").await;
         let mut ids = HashMap::new();
@@ -208,6 +216,7 @@ impl Records {
             ("credit-notes", &credit_note),
             ("payments", &payment),
             ("recurring-invoices", &recurring),
+            ("proposals", &proposal),
         ] {
             ids.insert(res.into(), v["id"].as_str().unwrap().to_string());
         }

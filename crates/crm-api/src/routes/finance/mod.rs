@@ -1,6 +1,7 @@
 //! Finance: `/invoices` (issue, void, PDF, credit notes), `/credit-notes`, `/payments` (with
 //! allocations and refunds), `/recurring-invoices`, `/reports/receivables|revenue`,
-//! `/expenses` (submit, approve, reject, reimburse) and `POST /quotations/{id}/invoice`: the
+//! `/expenses` (submit, approve, reject, reimburse), `/proposals` (send, accept, decline,
+//! quotation) and `POST /quotations/{id}/invoice`: the
 //! module's routes and their OpenAPI operations. The finance domain types are the response
 //! bodies.
 
@@ -8,6 +9,7 @@ mod credit_notes;
 mod expenses;
 mod invoices;
 mod payments;
+mod proposals;
 mod recurring;
 mod reports;
 
@@ -60,6 +62,15 @@ pub fn routes(r: Routes) -> Routes {
         .post("/expenses/{id}/approve", expenses::approve_expense)
         .post("/expenses/{id}/reject", expenses::reject_expense)
         .post("/expenses/{id}/reimburse", expenses::reimburse_expense)
+        .get("/proposals", proposals::list_proposals)
+        .post("/proposals", proposals::create_proposal)
+        .get("/proposals/{id}", proposals::get_proposal)
+        .patch("/proposals/{id}", proposals::update_proposal)
+        .delete("/proposals/{id}", proposals::delete_proposal)
+        .post("/proposals/{id}/send", proposals::send_proposal)
+        .post("/proposals/{id}/accept", proposals::accept_proposal)
+        .post("/proposals/{id}/decline", proposals::decline_proposal)
+        .post("/proposals/{id}/quotation", proposals::quote_proposal)
 }
 
 /// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
@@ -104,5 +115,14 @@ pub fn routes(r: Routes) -> Routes {
     expenses::approve_expense,
     expenses::reject_expense,
     expenses::reimburse_expense,
+    proposals::list_proposals,
+    proposals::create_proposal,
+    proposals::get_proposal,
+    proposals::update_proposal,
+    proposals::delete_proposal,
+    proposals::send_proposal,
+    proposals::accept_proposal,
+    proposals::decline_proposal,
+    proposals::quote_proposal,
 ))]
 pub struct Api;
