@@ -215,12 +215,12 @@ backend_tests!(a_proposal_from_draft_to_its_answer, |b| async move {
     .await;
     assert_eq!(
         listed(&app, t, &format!("?client_id={c}")).await,
-        [pid.clone()]
+        [pid.as_str()]
     );
-    assert_eq!(listed(&app, t, "?q=PHASE").await, [pid.clone()]);
+    assert_eq!(listed(&app, t, "?q=PHASE").await, [pid.as_str()]);
     assert_eq!(
         listed(&app, t, "?status=draft&sort=title").await,
-        [pid.clone()]
+        [pid.as_str()]
     );
     assert!(listed(&app, t, "?status=sent").await.is_empty());
 
@@ -402,11 +402,11 @@ backend_tests!(expiry_and_quotations_of_proposals, |b| async move {
     assert_eq!(n, 1);
     let expired = json_of(app.get_as(t, &path).await, 200).await;
     assert_eq!(expired["status"], "expired");
-    assert_eq!(listed(&app, t, "?status=expired").await, [pid.clone()]);
+    assert_eq!(listed(&app, t, "?status=expired").await, [pid.as_str()]);
     assert!(listed(&app, t, "?status=sent").await.is_empty());
     assert_eq!(
         listed(&app, t, "?sort=status,-created_at").await,
-        [pid.clone()]
+        [pid.as_str()]
     );
     conflict(
         post(&app, t, &format!("{path}/accept"), None).await,
