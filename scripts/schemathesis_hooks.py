@@ -51,6 +51,12 @@ CROSS_FIELD = {
     ("approved_amount", "out_of_range"),
     # A contract is terminated from a day of its stored term.
     ("effective_date", "out_of_range"),
+    # A proposal is for a lead or a client: exactly one of lead_id and client_id, also after a
+    # patch of the stored one.
+    ("client_id", "required"),
+    ("lead_id", "not_allowed"),
+    # Sending needs a recipient: `to`, or the stored client's or lead's email.
+    ("to", "required"),
 }
 
 ALLOCATION_INVOICE = re.compile(r"^allocations\[[0-9]+\]\.invoice_id$")

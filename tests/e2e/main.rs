@@ -31,6 +31,7 @@ mod jobs;
 mod mailbox;
 mod migrations;
 mod notifications;
+mod proposals;
 mod round_trips;
 mod sales;
 mod sorting;

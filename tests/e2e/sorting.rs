@@ -224,6 +224,7 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/recurring-invoices",
     "/api/v1/expenses",
     "/api/v1/contracts",
+    "/api/v1/proposals",
     "/api/v1/notifications",
     "/api/v1/files",
     "/api/v1/webhooks",
@@ -346,6 +347,9 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
         ("Audit", 250, "2026-03-01", "2027-02-28", false),
     ] {
         create(&app, t, "/api/v1/contracts", json!({"client_id": cid, "title": title, "value": value, "start_date": start, "end_date": end, "auto_renew": renews})).await;
+    }
+    for (title, valid, price) in [("Rollout", Some("2099-06-30"), 700), ("Audit", None, 300)] {
+        create(&app, t, "/api/v1/proposals", json!({"client_id": cid, "title": title, "valid_until": valid, "items": [{"description": "Work", "quantity": 1, "unit_price": price}]})).await;
     }
     for (frequency, start) in [("monthly", "2099-01-31"), ("weekly", "2099-02-01")] {
         create(&app, t, "/api/v1/recurring-invoices", json!({"client_id": cid, "currency": "USD", "frequency": frequency, "start_date": start, "items": [{"description": "Retainer", "quantity": 1, "unit_price": 1000}]})).await;

@@ -202,6 +202,14 @@ impl Records {
                    "end_date": "2026-12-31"}),
         )
         .await;
+        // A proposal names a lead or a client, so its documented example alone cannot make one.
+        let proposal = create_as(
+            app,
+            &admin.access,
+            "/api/v1/proposals",
+            json!({"client_id": client["id"], "title": "A Proposal"}),
+        )
+        .await;
         // Section 5: files.
         let file = crate::files::upload(app, &admin.access, "a.txt", b"A's file").await;
         let mut ids = HashMap::new();
@@ -217,6 +225,7 @@ impl Records {
             ("payments", &payment),
             ("recurring-invoices", &recurring),
             ("contracts", &contract),
+            ("proposals", &proposal),
         ] {
             ids.insert(res.into(), v["id"].as_str().unwrap().to_string());
         }

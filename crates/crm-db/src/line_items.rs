@@ -1,5 +1,6 @@
-//! The lines of commercial documents (quotations, invoices, credit notes): one table per
-//! document kind with the same columns, `(parent, position)` as key. Declared once with
+//! The lines of commercial documents (quotations, invoices, credit notes, recurring
+//! templates, proposals): one table per document kind with the same columns, `(parent,
+//! position)` as key. Declared once with
 //! [`line_table!`]; written and read by the functions below.
 
 use crate::error::store_err;
@@ -210,3 +211,4 @@ line_table!(
     recurring_invoice_id,
     RecurringInvoiceId
 );
+line_table!(proposal_items, "proposal_items", proposal_id, ProposalId);

@@ -1,6 +1,5 @@
-//! The finance module: invoices, credit notes, payments with allocations (and, as #13 goes
-//! on, recurring invoices, expenses, contracts, proposals and reports) — entities, rules and
-//! ports. Adapters (crm-db, crm-api, crm-pdf) implement and call them.
+//! The finance module: invoices, credit notes, payments with allocations, recurring
+//! invoices, expenses, contracts, proposals and reports — entities, rules and ports. Adapters (crm-db, crm-api, crm-pdf) implement and call them.
 //!
 //! Architecture invariant: no sea-orm, sqlx, actix or lettre in this crate's dependency tree.
 //!
@@ -23,6 +22,8 @@
 //! - numbers: `INV-`, `CN-` and `CT-` numbers come from the kernel's gap-free counters, taken
 //!   in the transaction that issues (contracts: that creates) the document; a rollback gives
 //!   the number back, and invoice drafts hold none.
+//! - proposals: `:own` is the proposals the caller owns; `expired` is read on the
+//!   organization's today, never stored (as quotations);
 
 pub mod balance;
 pub mod contracts;
@@ -31,6 +32,7 @@ pub mod document;
 pub mod expenses;
 pub mod invoices;
 pub mod payments;
+pub mod proposals;
 pub mod recurring;
 pub mod reports;
 pub mod schedule;
@@ -43,6 +45,7 @@ use crate::document::DocumentRenderer;
 use crate::expenses::{Expense, ExpenseLookups};
 use crate::invoices::InvoiceRepository;
 use crate::payments::PaymentRepository;
+use crate::proposals::Proposal;
 use crate::recurring::RecurringInvoiceRepository;
 use crate::reports::ReportRepository;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -54,6 +57,7 @@ use crm_domain::kernel::records::Records;
 use crm_domain::mail::{MailTemplates, OutboxRepository};
 use crm_domain::{DomainError, OrganizationId, TxManager, Txn};
 use crm_sales::deals::Deal;
+use crm_sales::leads::Lead;
 use crm_sales::quotations::QuotationRepository;
 use std::sync::Arc;
 
@@ -69,6 +73,7 @@ pub struct FinanceServices {
     ports: FinancePorts,
     pub expenses: expenses::ExpenseService,
     pub contracts: contracts::ContractService,
+    pub proposals: proposals::ProposalService,
 }
 
 impl FinanceServices {
@@ -81,6 +86,7 @@ impl FinanceServices {
             payments: payments::PaymentService::new(ports.clone()),
             expenses: expenses::ExpenseService::new(ports.clone()),
             contracts: contracts::ContractService::new(ports.clone()),
+            proposals: proposals::ProposalService::new(ports.clone()),
             ports,
         }
     }
@@ -129,6 +135,10 @@ pub struct FinancePorts {
     /// Contracts, and what their job and files look up.
     pub contracts: Arc<dyn Records<Contract>>,
     pub contract_lookups: Arc<dyn ContractLookups>,
+    /// Proposals (`:own` by `owner_id`; listed with the day their status is read on).
+    pub proposals: Arc<dyn Records<Proposal>>,
+    /// The leads proposals are for: who may see them, their address, their converted client.
+    pub leads: Arc<dyn Records<Lead>>,
 }
 
 impl FinancePorts {
@@ -174,6 +184,9 @@ pub mod requirements {
         ContractsRead = "contracts":"read";
         ContractsWrite = "contracts":"write";
         ContractsDelete = "contracts":"delete";
+        ProposalsRead = "proposals":"read";
+        ProposalsWrite = "proposals":"write";
+        ProposalsDelete = "proposals":"delete";
     }
 
     crm_domain::event_types! {
@@ -212,6 +225,13 @@ pub mod requirements {
         "contract.renewed" => "A contract was renewed: a successor takes over from the day after its end",
         "contract.expired" => "An active contract's end passed without renewal",
         "contract.notice_due" => "An active contract reached its notice date (end less notice days)",
+        "proposal.created" => "A proposal was created (as a draft)",
+        "proposal.updated" => "A draft proposal was changed",
+        "proposal.deleted" => "A draft proposal was deleted",
+        "proposal.sent" => "A proposal was mailed to its client or lead",
+        "proposal.accepted" => "A sent proposal was accepted",
+        "proposal.declined" => "A sent proposal was declined",
+        "proposal.quoted" => "A draft quotation was made from a proposal",
     }
 
     fn expense_approved(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {

@@ -10,6 +10,7 @@ use crate::invoices::{Invoice, InvoiceId, InvoiceStatus, MockInvoiceRepository};
 use crate::payments::{
     Allocation, AllocationId, MockPaymentRepository, Payment, PaymentId, PaymentMethod,
 };
+use crate::proposals::Proposal;
 use crate::recurring::MockRecurringInvoiceRepository;
 use crate::reports::MockReportRepository;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -23,6 +24,7 @@ use crm_domain::kernel::records::MockRecords;
 pub use crm_domain::kernel::testing::{FixedClock, ORG, Probe, actor, now};
 use crm_domain::{Currency, OrganizationId, StoreError, UserId};
 use crm_sales::deals::Deal;
+use crm_sales::leads::Lead;
 use crm_sales::quotations::{MockQuotationRepository, Quotation, QuotationId, QuotationStatus};
 use std::sync::Arc;
 
@@ -61,6 +63,8 @@ pub struct Env {
     pub expense_lookups: MockExpenseLookups,
     pub contracts: MockRecords<Contract>,
     pub contract_lookups: MockContractLookups,
+    pub proposals: MockRecords<Proposal>,
+    pub leads: MockRecords<Lead>,
     /// The clock the services read (default: [`now`], 2026-03-01 12:00 UTC).
     pub clock: FixedClock,
     activities: MockActivityRepository,
@@ -89,6 +93,8 @@ impl Env {
             expense_lookups: MockExpenseLookups::new(),
             contracts: MockRecords::new(),
             contract_lookups: MockContractLookups::new(),
+            proposals: MockRecords::new(),
+            leads: MockRecords::new(),
             clock: FixedClock::default(),
             activities: probe.activities(),
             probe,
@@ -151,6 +157,8 @@ impl Env {
             expense_lookups: Arc::new(self.expense_lookups),
             contracts: Arc::new(self.contracts),
             contract_lookups: Arc::new(self.contract_lookups),
+            proposals: Arc::new(self.proposals),
+            leads: Arc::new(self.leads),
         };
         (ports, probe)
     }

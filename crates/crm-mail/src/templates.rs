@@ -116,6 +116,17 @@ impl MailTemplates for Templates {
         self.invoice_mail(to, organization, number, summary)
     }
 
+    fn proposal(
+        &self,
+        to: &str,
+        organization: &str,
+        title: &str,
+        summary: &[String],
+        body: &str,
+    ) -> OutgoingMail {
+        self.proposal_mail(to, organization, title, summary, body)
+    }
+
     fn notification(&self, to: &str, name: &str, title: &str, body: &str) -> OutgoingMail {
         let product = &self.product_name;
         let greeting = match name.trim() {
@@ -169,6 +180,39 @@ impl Templates {
         OutgoingMail {
             to: to.to_owned(),
             subject: format!("Invoice {number} from {organization}"),
+            text,
+            html: Some(html),
+            attachments: Vec::new(),
+        }
+    }
+
+    /// Body of [`MailTemplates::proposal`]: the summary, then the proposal's Markdown as
+    /// plain text (kept as written in both parts: Markdown reads well unrendered).
+    fn proposal_mail(
+        &self,
+        to: &str,
+        organization: &str,
+        title: &str,
+        summary: &[String],
+        body: &str,
+    ) -> OutgoingMail {
+        let lines = summary.join("\n");
+        let text = format!(
+            "Hello,\n\nplease find below our proposal \"{title}\".\n\n{lines}\n\n{body}\n\nThank you.\n\n-- \n{organization}\n"
+        );
+        let items: String = summary
+            .iter()
+            .map(|l| format!("<li>{}</li>", escape_html(l)))
+            .collect();
+        let html = format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\n<body style=\"font-family:Arial,Helvetica,sans-serif;color:#1f2933;\">\n<p>Hello,</p>\n<p>please find below our proposal <strong>{t}</strong>.</p>\n<ul>{items}</ul>\n<div style=\"white-space:pre-wrap;\">{b}</div>\n<p>Thank you.</p>\n<p>{o}</p>\n</body></html>\n",
+            t = escape_html(title),
+            b = escape_html(body),
+            o = escape_html(organization),
+        );
+        OutgoingMail {
+            to: to.to_owned(),
+            subject: format!("Proposal from {organization}: {title}"),
             text,
             html: Some(html),
             attachments: Vec::new(),
@@ -344,6 +388,32 @@ mod tests {
         assert!(m.text.contains("Hello Bea,") && m.text.contains("<Acme>"));
         let html = m.html.unwrap();
         assert!(html.contains("&lt;Acme&gt;") && !html.contains("<Acme>"));
+    }
+
+    #[test]
+    fn a_proposal_carries_its_summary_and_markdown_and_escapes_html() {
+        let m = Templates::new("CRM").proposal(
+            "buyer@globex.example",
+            "Acme & Co",
+            "Roll-out <phase 1>",
+            &["Total: 1,180.00 USD".to_string()],
+            "## Scope\n\n- <b>two</b> workshops",
+        );
+        assert_eq!(m.to, "buyer@globex.example");
+        assert_eq!(m.subject, "Proposal from Acme & Co: Roll-out <phase 1>");
+        assert!(m.text.contains("Total: 1,180.00 USD"), "{}", m.text);
+        assert!(
+            m.text.contains("## Scope\n\n- <b>two</b> workshops"),
+            "{}",
+            m.text
+        );
+        let html = m.html.unwrap();
+        assert!(
+            html.contains("&lt;b&gt;two&lt;/b&gt;") && !html.contains("<b>two"),
+            "{html}"
+        );
+        assert!(html.contains("Roll-out &lt;phase 1&gt;"), "{html}");
+        assert!(html.contains("Acme &amp; Co"), "{html}");
     }
 
     #[test]

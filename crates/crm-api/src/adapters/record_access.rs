@@ -12,6 +12,7 @@ use crm_finance::credit_notes::CreditNoteId;
 use crm_finance::expenses::ExpenseId;
 use crm_finance::invoices::InvoiceId;
 use crm_finance::payments::PaymentId;
+use crm_finance::proposals::ProposalId;
 use crm_sales::SalesServices;
 use crm_sales::deals::DealId;
 use crm_sales::leads::LeadId;
@@ -97,6 +98,7 @@ fn access_for(
         "payment" => get_via!("payments", finance.payments, PaymentId),
         "expense" => get_via!("expenses", finance.expenses, ExpenseId),
         "contract" => get_via!("contracts", finance.contracts, ContractId),
+        "proposal" => get_via!("proposals", finance.proposals, ProposalId),
         _ => return None,
     })
 }

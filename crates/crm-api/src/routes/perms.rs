@@ -16,6 +16,7 @@ pub use crm_finance::requirements::{
     RecurringInvoicesWrite, ReportsRead,
 };
 pub use crm_finance::requirements::{ExpensesApprove, ExpensesDelete, ExpensesRead, ExpensesWrite};
+pub use crm_finance::requirements::{ProposalsDelete, ProposalsRead, ProposalsWrite};
 pub use crm_sales::requirements::{
     DealsDelete, DealsRead, DealsWrite, LeadsDelete, LeadsRead, LeadsWrite, PipelinesDelete,
     PipelinesRead, PipelinesWrite, QuotationsDelete, QuotationsRead, QuotationsWrite,

@@ -1,11 +1,13 @@
 //! sea-orm adapters of the finance ports: invoices, credit notes, payments with their
-//! allocations and refunds, recurring invoice templates, reports, expenses, contracts.
+//! allocations and refunds, recurring invoice templates, reports, expenses, contracts,
+//! proposals.
 
 mod contracts;
 mod credit_notes;
 mod expenses;
 mod invoices;
 mod payments;
+mod proposals;
 mod recurring;
 mod reports;
 
@@ -20,6 +22,7 @@ pub type SqlContractRepository = crate::SqlRecords<contracts::Entity>;
 pub type SqlExpenseRepository = crate::SqlRecords<expenses::Entity>;
 pub use invoices::SqlInvoiceRepository;
 pub use payments::SqlPaymentRepository;
+pub use proposals::SqlProposalRepository;
 pub use recurring::SqlRecurringInvoiceRepository;
 pub use reports::SqlReportRepository;
 
@@ -72,5 +75,7 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> FinancePorts {
         expense_lookups: Arc::new(SqlExpenseRepository::new(db.clone())),
         contracts: Arc::new(SqlContractRepository::new(db.clone())),
         contract_lookups: Arc::new(SqlContractRepository::new(db.clone())),
+        proposals: Arc::new(SqlProposalRepository::new(db.clone())),
+        leads: Arc::new(crate::sales::SqlLeadRepository::new(db.clone())),
     }
 }

@@ -27,6 +27,7 @@ pub const RECORD_TYPES: &[&str] = &[
     "invoice",
     "lead",
     "payment",
+    "proposal",
     "quotation",
 ];
 

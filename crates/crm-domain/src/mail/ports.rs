@@ -143,4 +143,24 @@ pub trait MailTemplates: Send + Sync {
         number: &str,
         summary: &[String],
     ) -> OutgoingMail;
+    /// A proposal sent to its client or lead: `summary` lines (title, total, validity), then
+    /// `body`, the proposal's Markdown, shown as plain text. This plain rendering serves
+    /// implementations without a design of their own.
+    fn proposal(
+        &self,
+        to: &str,
+        organization: &str,
+        title: &str,
+        summary: &[String],
+        body: &str,
+    ) -> OutgoingMail {
+        let lines = summary.join("\n");
+        OutgoingMail {
+            to: to.to_owned(),
+            subject: format!("Proposal from {organization}: {title}"),
+            text: format!("Hello,\n\n{lines}\n\n{body}\n\n-- \n{organization}\n"),
+            html: None,
+            attachments: Vec::new(),
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! Finance: `/invoices` (issue, void, PDF, credit notes), `/credit-notes`, `/payments` (with
 //! allocations and refunds), `/recurring-invoices`, `/reports/receivables|revenue`,
 //! `/expenses` (submit, approve, reject, reimburse), `/contracts` (activate, terminate,
-//! renew) and `POST /quotations/{id}/invoice`: the
+//! renew), `/proposals` (send, accept, decline, quotation) and
+//! `POST /quotations/{id}/invoice`: the
 //! module's routes and their OpenAPI operations. The finance domain types are the response
 //! bodies.
 
@@ -10,6 +11,7 @@ mod credit_notes;
 mod expenses;
 mod invoices;
 mod payments;
+mod proposals;
 mod recurring;
 mod reports;
 
@@ -70,6 +72,15 @@ pub fn routes(r: Routes) -> Routes {
         .post("/contracts/{id}/activate", contracts::activate_contract)
         .post("/contracts/{id}/terminate", contracts::terminate_contract)
         .post("/contracts/{id}/renew", contracts::renew_contract)
+        .get("/proposals", proposals::list_proposals)
+        .post("/proposals", proposals::create_proposal)
+        .get("/proposals/{id}", proposals::get_proposal)
+        .patch("/proposals/{id}", proposals::update_proposal)
+        .delete("/proposals/{id}", proposals::delete_proposal)
+        .post("/proposals/{id}/send", proposals::send_proposal)
+        .post("/proposals/{id}/accept", proposals::accept_proposal)
+        .post("/proposals/{id}/decline", proposals::decline_proposal)
+        .post("/proposals/{id}/quotation", proposals::quote_proposal)
 }
 
 /// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
@@ -122,5 +133,14 @@ pub fn routes(r: Routes) -> Routes {
     contracts::activate_contract,
     contracts::terminate_contract,
     contracts::renew_contract,
+    proposals::list_proposals,
+    proposals::create_proposal,
+    proposals::get_proposal,
+    proposals::update_proposal,
+    proposals::delete_proposal,
+    proposals::send_proposal,
+    proposals::accept_proposal,
+    proposals::decline_proposal,
+    proposals::quote_proposal,
 ))]
 pub struct Api;
