@@ -851,7 +851,7 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
                 _ => None,
             };
             println!(
-                "  {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {}{}",
+                "  {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {}, peak RSS {peak:.1} MiB{}",
                 api.rps,
                 api.p50_ms,
                 api.p99_ms,
@@ -958,6 +958,7 @@ fn quick_lines(cfg: &Config, label: &str, rows: &[Row]) -> Result<(), String> {
             "postgres_cores": r.cpu.1,
             "server_us_per_req": r.cpu.0 / r.api.rps * 1e6,
             "postgres_us_per_req": r.cpu.1 / r.api.rps * 1e6,
+            "peak_rss_mib": r.peak_rss_mib,
         });
         writeln!(f, "{line}").map_err(|e| e.to_string())?;
     }

@@ -431,6 +431,66 @@ async fn deliver_webhooks(dispatcher: WebhookDispatcher, poll: Duration) {
     }
 }
 
+/// How many nice levels below the request threads webhook deliveries run.
+pub const WEBHOOK_NICE: i32 = 10;
+
+/// Starts [`deliver_webhooks`] on a thread of its own, with its own runtime and its own pool
+/// (`hooks_db`, opened there so its connections are polled by that thread), at a lower CPU
+/// priority: on a busy machine requests win the cores and deliveries catch up when the load
+/// eases; on an idle one they take whole cores. The handle ends the thread when aborted or
+/// dropped with the server's other background tasks.
+fn webhook_thread(
+    hooks_db: crm_db::DbSettings,
+    (sender, vault, schedule): (
+        Arc<dyn WebhookSender>,
+        Arc<dyn SecretVault>,
+        crm_domain::webhooks::RetrySchedule,
+    ),
+    poll: Duration,
+) -> Result<tokio::task::JoinHandle<()>, StartError> {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name("crm-webhooks".into())
+        .spawn(move || {
+            crate::adapters::passwords::lower_thread_priority(WEBHOOK_NICE, "webhook delivery");
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "webhooks cannot be delivered: no runtime");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let db = match Database::connect(&hooks_db).await {
+                    Ok(db) => db,
+                    Err(e) => {
+                        tracing::error!(error = %e, "webhooks cannot be delivered: no database pool");
+                        return;
+                    }
+                };
+                let dispatcher = WebhookDispatcher::new(
+                    Arc::new(crm_db::SqlDeliveryRepository::new(db.conn.clone())),
+                    sender,
+                    vault,
+                    schedule,
+                );
+                tokio::select! {
+                    () = deliver_webhooks(dispatcher, poll) => {}
+                    _ = stopped => {}
+                }
+            });
+        })
+        .map_err(|e| StartError::Database(format!("webhook thread: {e}")))?;
+    // Aborting (or dropping) this task drops `stop`, which ends the thread's loop.
+    Ok(tokio::spawn(async move {
+        let _stop = stop;
+        std::future::pending::<()>().await
+    }))
+}
+
 /// Runs the scheduled jobs for as long as the server runs: at start, then every `poll`. Each
 /// job's period is claimed in the database first, so with several instances one runs it.
 async fn run_jobs(scheduler: Scheduler, poll: Duration) {
@@ -656,22 +716,15 @@ pub async fn start(
     hooks_db.statements = None;
     hooks_db.max_connections = hooks_db.max_connections.min(2);
     hooks_db.min_connections = 0;
-    let hooks_db = Database::connect(&hooks_db)
-        .await
-        .map_err(|e| StartError::Database(e.to_string()))?;
     let schedule = settings
         .webhooks
         .schedule()
         .map_err(|e| StartError::Database(format!("webhook retry schedule: {e}")))?;
-    let webhook_worker = tokio::spawn(deliver_webhooks(
-        WebhookDispatcher::new(
-            Arc::new(crm_db::SqlDeliveryRepository::new(hooks_db.conn.clone())),
-            webhook_sender,
-            webhook_vault,
-            schedule,
-        ),
+    let webhook_worker = webhook_thread(
+        hooks_db,
+        (webhook_sender, webhook_vault, schedule),
         Duration::from_millis(settings.webhooks.poll_millis.max(50)),
-    ));
+    )?;
 
     let jobs_worker = tokio::spawn(run_jobs(
         scheduler(&db, files, &finance),

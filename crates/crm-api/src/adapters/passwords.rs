@@ -132,7 +132,7 @@ impl Drop for Waiting {
 }
 
 fn hashing_thread(inbox: &Mutex<mpsc::Receiver<Job>>, waiting: &AtomicUsize) {
-    lower_priority();
+    lower_thread_priority(HASH_NICE, "password hashing");
     loop {
         // The lock is held only while waiting, so exactly one idle thread takes the next job.
         let next = inbox.lock().unwrap_or_else(|p| p.into_inner()).recv();
@@ -150,20 +150,22 @@ fn hashing_thread(inbox: &Mutex<mpsc::Receiver<Job>>, waiting: &AtomicUsize) {
     }
 }
 
+/// Lowers the calling thread's CPU priority by `by` nice levels (at most to 19), so that on a
+/// busy machine request threads win the cores; `what` names the thread in a warning.
 #[cfg(target_os = "linux")]
-fn lower_priority() {
+pub(crate) fn lower_thread_priority(by: i32, what: &str) {
     use rustix::process::{getpriority_process, setpriority_process};
-    // On Linux the nice level is per thread: this lowers only the calling hashing thread.
+    // On Linux the nice level is per thread: this lowers only the calling thread.
     let me = Some(rustix::thread::gettid());
-    let lowered = getpriority_process(me)
-        .and_then(|current| setpriority_process(me, (current + HASH_NICE).min(19)));
+    let lowered =
+        getpriority_process(me).and_then(|current| setpriority_process(me, (current + by).min(19)));
     if let Err(e) = lowered {
-        tracing::warn!(error = %e, "cannot lower the password hashing threads' priority");
+        tracing::warn!(error = %e, "cannot lower the {what} threads' priority");
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn lower_priority() {}
+pub(crate) fn lower_thread_priority(_by: i32, _what: &str) {}
 
 fn is_bcrypt(hash: &str) -> bool {
     ["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p))
