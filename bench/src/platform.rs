@@ -358,8 +358,14 @@ async fn webhooks_run(cfg: &Config, ctx: &Arc<Ctx>, srv: &Server) -> Result<Webh
 }
 
 pub async fn run(cfg: &Config, ctx: &Arc<Ctx>, srv: &Server) -> Result<PlatformReport, String> {
+    // `CRM_BENCH_FILES=0`: the webhook rounds alone (for A/B runs of the delivery path).
+    let files = if std::env::var("CRM_BENCH_FILES").is_ok_and(|v| v == "0") {
+        Vec::new()
+    } else {
+        files_run(cfg, ctx, srv).await?
+    };
     Ok(PlatformReport {
-        files: files_run(cfg, ctx, srv).await?,
+        files,
         webhooks: Some(webhooks_run(cfg, ctx, srv).await?),
     })
 }
