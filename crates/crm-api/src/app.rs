@@ -339,8 +339,8 @@ pub enum StartError {
     Storage(String),
     #[error("mail settings: {0}")]
     Mail(String),
-    #[error("cannot build the OpenAPI document: {0}")]
-    OpenApi(String),
+    #[error("cannot start a worker thread: {0}")]
+    Worker(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -431,6 +431,29 @@ async fn deliver_webhooks(dispatcher: WebhookDispatcher, poll: Duration) {
     }
 }
 
+/// The OpenAPI document as JSON bytes, made once, by the first request that asks for it.
+static OPENAPI_JSON: std::sync::OnceLock<web::Bytes> = std::sync::OnceLock::new();
+
+/// `GET /api/v1/openapi.json`. The document is served as bytes made once (the document itself
+/// is several MiB of maps, and one copy per worker held 28 MiB of the idle server's heap), and
+/// made on first request, on a blocking thread, rather than at start: building it runs the
+/// schema code of every operation, several MiB of the binary's text that would otherwise stay
+/// resident in a server nobody asked for its document.
+async fn openapi_json() -> Result<HttpResponse, actix_web::Error> {
+    let json = match OPENAPI_JSON.get() {
+        Some(j) => j.clone(),
+        None => {
+            let made = web::block(|| serde_json::to_vec(&ApiDoc::openapi()))
+                .await?
+                .map_err(actix_web::error::ErrorInternalServerError)?;
+            OPENAPI_JSON.get_or_init(|| web::Bytes::from(made)).clone()
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(json))
+}
+
 /// How many nice levels below the request threads webhook deliveries run.
 pub const WEBHOOK_NICE: i32 = 10;
 
@@ -483,7 +506,7 @@ fn webhook_thread(
                 }
             });
         })
-        .map_err(|e| StartError::Database(format!("webhook thread: {e}")))?;
+        .map_err(|e| StartError::Worker(format!("webhook deliveries: {e}")))?;
     // Aborting (or dropping) this task drops `stop`, which ends the thread's loop.
     Ok(tokio::spawn(async move {
         let _stop = stop;
@@ -628,11 +651,6 @@ pub async fn start(
             pruner.rate_limits.prune();
         }
     });
-    // Served as bytes made once: the document itself is several MiB of maps, and one copy per
-    // worker (plus the factory's) held 28 MiB of the idle server's heap.
-    let openapi_json = web::Bytes::from(
-        serde_json::to_vec(&ApiDoc::openapi()).map_err(|e| StartError::OpenApi(e.to_string()))?,
-    );
     let (webhook_sender, webhook_vault) =
         (parts.webhook_sender.clone(), parts.webhook_vault.clone());
     let server_settings = settings.clone();
@@ -661,17 +679,7 @@ pub async fn start(
             .configure(|cfg| configure_extractors(cfg, server_settings.server.max_body_bytes))
             .configure(routes::health)
             // Before the /api/v1 scope, which would otherwise claim /api/v1/openapi.json.
-            .service(web::resource(OPENAPI_PATH).route(web::get().to({
-                let json = openapi_json.clone();
-                move || {
-                    let json = json.clone();
-                    async move {
-                        HttpResponse::Ok()
-                            .content_type(actix_web::http::header::ContentType::json())
-                            .body(json)
-                    }
-                }
-            })))
+            .service(web::resource(OPENAPI_PATH).route(web::get().to(openapi_json)))
             .service(
                 SwaggerUi::new("/docs/{_:.*}")
                     .config(utoipa_swagger_ui::Config::new([OPENAPI_PATH])),
