@@ -4,6 +4,7 @@
 //! Architecture invariant: no sea-orm, sqlx, actix or lettre in this crate's dependency tree.
 
 pub mod board;
+pub mod dependencies;
 pub mod milestones;
 pub mod progress;
 pub mod projects;
