@@ -9,3 +9,4 @@ pub mod milestones;
 pub mod progress;
 pub mod projects;
 pub mod tasks;
+pub mod time;
