@@ -431,6 +431,58 @@ mod tests {
     }
 
     #[test]
+    fn computed_fields_come_from_the_tasks() {
+        use TaskStatus::*;
+        let now: DateTime<Utc> = "2026-03-01T10:00:00Z".parse().unwrap();
+        let p = Project {
+            id: ProjectId::new(),
+            organization_id: OrganizationId::new(),
+            name: "Website relaunch".into(),
+            code: Some("WEB".into()),
+            description: None,
+            client_id: None,
+            deal_id: None,
+            owner_id: UserId::new(),
+            status: ProjectStatus::Active,
+            start_date: Some(d("2026-03-01")),
+            due_date: Some(d("2026-03-09")),
+            billing: Billing::Hourly,
+            hourly_rate: Some(9500),
+            budget_amount: None,
+            budget_currency: None,
+            budget_minutes: None,
+            progress_method: ProgressMethod::Estimates,
+            progress: 0,
+            tasks_total: 0,
+            tasks_done: 0,
+            is_overdue: false,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let tasks = [
+            (Done, Some(30)),
+            (Todo, Some(90)),
+            (Done, None),
+            (Cancelled, Some(500)),
+        ];
+        let c = p.clone().with_computed(&tasks, d("2026-03-10"));
+        assert_eq!(
+            (c.progress, c.tasks_total, c.tasks_done, c.is_overdue),
+            (25, 3, 2, true)
+        );
+        let c = Project {
+            progress_method: ProgressMethod::Tasks,
+            ..p
+        }
+        .with_computed(&tasks, d("2026-03-09"));
+        assert_eq!((c.progress, c.is_overdue), (66, false));
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["billing"], "hourly");
+        assert_eq!(v["progress_method"], "tasks");
+    }
+
+    #[test]
     fn budget_minutes_are_bounded() {
         assert!(budget_minutes(0).is_ok());
         assert!(budget_minutes(-1).is_err());

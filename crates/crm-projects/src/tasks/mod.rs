@@ -9,5 +9,5 @@ mod model;
 pub use model::{
     DESCRIPTION_MAX, ESTIMATE_MAX_MINUTES, LABEL_MAX_CHARS, MAX_ASSIGNEES, MAX_LABELS,
     TASK_LIST_SPEC, TITLE_MAX, Task, TaskId, TaskInput, TaskPatch, TaskPriority, TaskStatus,
-    completed_at, estimate_minutes, is_overdue, labels,
+    completed_at, estimate_minutes, is_overdue, labels, position,
 };

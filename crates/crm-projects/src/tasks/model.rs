@@ -128,6 +128,15 @@ pub fn estimate_minutes(v: i64) -> Result<i64, ValueError> {
     }
 }
 
+/// A card's `position` as sent: 0 or more (past the end puts it last).
+pub fn position(v: i64) -> Result<i64, ValueError> {
+    if v >= 0 {
+        Ok(v)
+    } else {
+        Err(ValueError::new("out_of_range", "must be 0 or more"))
+    }
+}
+
 /// Labels: each trimmed, 1..=50 characters on one line; duplicates dropped (first kept); at
 /// most 50 (the rules of client tags, so the same schema documents them).
 pub fn labels(raw: &[String]) -> Result<Vec<String>, ValueError> {
@@ -369,6 +378,47 @@ mod tests {
         assert!(labels(&["x".repeat(LABEL_MAX_CHARS + 1)]).is_err());
         let many: Vec<String> = (0..=MAX_LABELS).map(|i| format!("l{i}")).collect();
         assert_eq!(labels(&many).unwrap_err().code, "too_many");
+    }
+
+    #[test]
+    fn positions_are_not_negative() {
+        assert_eq!(position(0), Ok(0));
+        assert_eq!(position(i64::MAX), Ok(i64::MAX));
+        assert!(position(-1).is_err());
+    }
+
+    #[test]
+    fn the_rank_stays_on_the_server() {
+        let now: DateTime<Utc> = "2026-03-01T10:00:00Z".parse().unwrap();
+        let t = Task {
+            id: TaskId::new(),
+            organization_id: OrganizationId::new(),
+            project_id: ProjectId::new(),
+            parent_id: None,
+            milestone_id: None,
+            title: "Site map".into(),
+            description: None,
+            status: TaskStatus::InProgress,
+            priority: TaskPriority::High,
+            assignee_ids: vec![],
+            start_date: None,
+            due_date: None,
+            estimate_minutes: Some(60),
+            position: 2,
+            rank: 3072,
+            labels: vec![],
+            is_overdue: false,
+            logged_minutes: 0,
+            completed_at: None,
+            is_blocked: false,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let v = serde_json::to_value(&t).unwrap();
+        assert_eq!(v["position"], 2);
+        assert_eq!(v["status"], "in_progress");
+        assert!(v.get("rank").is_none());
     }
 
     #[test]
