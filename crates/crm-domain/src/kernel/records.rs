@@ -290,6 +290,28 @@ impl<'a, T: Record> Crud<'a, T> {
         Ok(next)
     }
 
+    /// Stores `next` (already one version on: a named state change such as `submitted` or
+    /// `activated`) over `current`, with its `action` entry and any `extra` change besides the
+    /// record's own, and commits.
+    pub async fn change(
+        &self,
+        actor: &Actor,
+        mut tx: Txn,
+        action: &'static str,
+        current: &T,
+        next: T,
+        extra: Option<crate::activity::FieldChange>,
+    ) -> Result<T, DomainError> {
+        self.records
+            .update(&mut tx, &next, current.version())
+            .await?;
+        let mut entry = audit::changed(actor, action, current, &next);
+        entry.changes.extend(extra);
+        self.activities.record(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
     /// Deletes the record `id` (locked, passed through `scope`) with its `deleted` audit
     /// entry, in a transaction of its own.
     pub async fn delete(

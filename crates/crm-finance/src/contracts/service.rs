@@ -327,33 +327,6 @@ impl ContractService {
             .await
     }
 
-    /// `next` (already one version on) over `current`, with its `action` entry, committed.
-    async fn store(
-        &self,
-        mut tx: Txn,
-        actor: &Actor,
-        action: &'static str,
-        current: &Contract,
-        next: Contract,
-    ) -> Result<Contract, DomainError> {
-        self.p
-            .contracts
-            .update(&mut tx, &next, current.version)
-            .await?;
-        let entry = change_entry(
-            actor.organization_id,
-            Some(actor.user_id),
-            "contract",
-            next.id.0,
-            action,
-            Some(current),
-            Some(&next),
-        );
-        self.p.record(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(next)
-    }
-
     /// Needs `contracts:write`. `draft → active` (`409` otherwise).
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn activate(
@@ -376,7 +349,9 @@ impl ContractService {
             ..current.clone()
         }
         .touched(self.p.now());
-        self.store(tx, actor, "activated", &current, next).await
+        self.crud()
+            .change(actor, tx, "activated", &current, next, None)
+            .await
     }
 
     /// Needs `contracts:write`. `active → terminated` (`409` otherwise) with a reason
@@ -431,7 +406,9 @@ impl ContractService {
             ..current.clone()
         }
         .touched(self.p.now());
-        self.store(tx, actor, "terminated", &current, next).await
+        self.crud()
+            .change(actor, tx, "terminated", &current, next, None)
+            .await
     }
 
     /// Needs `contracts:write`. An active or expired contract becomes `renewed`, and its

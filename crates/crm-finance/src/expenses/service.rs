@@ -332,28 +332,6 @@ impl ExpenseService {
         Ok(current)
     }
 
-    /// Stores `next` (already one version on) over `current` with its `action` entry (and
-    /// `extra`, a change besides the record's own), and commits.
-    async fn store(
-        &self,
-        mut tx: Txn,
-        actor: &Actor,
-        action: &'static str,
-        current: &Expense,
-        next: Expense,
-        extra: Option<FieldChange>,
-    ) -> Result<Expense, DomainError> {
-        self.p
-            .expenses
-            .update(&mut tx, &next, current.version)
-            .await?;
-        let mut entry = audit::changed(actor, action, current, &next);
-        entry.changes.extend(extra);
-        self.p.record(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(next)
-    }
-
     /// Needs `expenses:write`, and only the submitter submits (`403` for anyone else, `404`
     /// under `:own` for another's). `draft → submitted` (`409` otherwise); the organization's
     /// approvers are told.
@@ -400,7 +378,8 @@ impl ExpenseService {
                     .collect(),
             ),
         };
-        self.store(tx, actor, "submitted", &current, next, Some(sent_to))
+        self.crud()
+            .change(actor, tx, "submitted", &current, next, Some(sent_to))
             .await
     }
 
@@ -443,7 +422,8 @@ impl ExpenseService {
             ..current.clone()
         }
         .touched(now);
-        self.store(tx, actor, "approved", &current, next, None)
+        self.crud()
+            .change(actor, tx, "approved", &current, next, None)
             .await
     }
 
@@ -481,7 +461,8 @@ impl ExpenseService {
             ..current.clone()
         }
         .touched(now);
-        self.store(tx, actor, "rejected", &current, next, None)
+        self.crud()
+            .change(actor, tx, "rejected", &current, next, None)
             .await
     }
 
@@ -509,7 +490,8 @@ impl ExpenseService {
             ..current.clone()
         }
         .touched(now);
-        self.store(tx, actor, "reimbursed", &current, next, None)
+        self.crud()
+            .change(actor, tx, "reimbursed", &current, next, None)
             .await
     }
 }

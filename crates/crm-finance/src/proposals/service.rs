@@ -381,27 +381,6 @@ impl ProposalService {
             .await
     }
 
-    /// Stores `next` (already one version on) over `current` with its `action` entry, and
-    /// commits.
-    async fn store(
-        &self,
-        mut tx: Txn,
-        actor: &Actor,
-        action: &'static str,
-        current: &Proposal,
-        next: Proposal,
-    ) -> Result<Proposal, DomainError> {
-        self.p
-            .proposals
-            .update(&mut tx, &next, current.version)
-            .await?;
-        self.p
-            .record(&mut tx, audit::changed(actor, action, current, &next))
-            .await?;
-        tx.commit().await?;
-        Ok(next)
-    }
-
     /// Needs `proposals:write` (`:own`: the caller's). Mails the proposal to `to`, else its
     /// client's (or lead's) email (`422 to` when there is none); `draft` or `sent` (sent
     /// again) → `sent`, `409 proposal-status` otherwise, `409 proposal-expired` once
@@ -481,7 +460,8 @@ impl ProposalService {
         }
         .touched(now);
         Ok(self
-            .store(tx, actor, "sent", &current, next)
+            .crud()
+            .change(actor, tx, "sent", &current, next, None)
             .await?
             .as_of(today))
     }
@@ -540,7 +520,9 @@ impl ProposalService {
             ..current.clone()
         }
         .touched(self.p.now());
-        self.store(tx, actor, action, &current, next).await
+        self.crud()
+            .change(actor, tx, action, &current, next, None)
+            .await
     }
 
     /// Needs `proposals:write` (`:own`: the caller's) and `quotations:write`. `201` a draft
