@@ -425,14 +425,19 @@ async fn contracts_need_their_permissions() {
     ));
 }
 
-/// The job's ports: the organization (in `zone`), `get` answering `c`, and `claim`
-/// answering `c` once.
-fn job_env(c: &Contract, zone: &str) -> Env {
-    let mut env = Env::new().with_org(organization_in(zone));
+/// `contracts.get` (the job's read before its transaction) answers `c`, any number of times.
+fn readable(env: &mut Env, c: &Contract) {
     let seen = c.clone();
     env.contracts
         .expect_get()
         .returning(move |_, _| Ok(seen.clone()));
+}
+
+/// The job's ports: the organization (in `zone`), `get` answering `c`, and `claim`
+/// answering `c` once.
+fn job_env(c: &Contract, zone: &str) -> Env {
+    let mut env = Env::new().with_org(organization_in(zone));
+    readable(&mut env, c);
     let current = c.clone();
     env.contract_lookups
         .expect_claim()
@@ -507,10 +512,7 @@ async fn the_end_is_judged_in_the_organizations_time_zone() {
     // 2027-01-01 03:00 UTC is still 2026-12-31 in New York: the term has not ended there.
     let c = contract(ContractStatus::Active, false);
     let mut env = Env::new().with_org(organization_in("America/New_York"));
-    let seen = c.clone();
-    env.contracts
-        .expect_get()
-        .returning(move |_, _| Ok(seen.clone()));
+    readable(&mut env, &c);
     let (ports, probe) = env.build();
     let outcome = ContractJob::new(ports)
         .end_term(ORG, c.id, at_utc("2027-01-01T03:00:00Z"))
@@ -525,10 +527,7 @@ async fn the_end_is_judged_in_the_organizations_time_zone() {
 async fn a_contract_another_instance_holds_is_left_to_it() {
     let c = contract(ContractStatus::Active, true);
     let mut env = Env::new().with_org(organization());
-    let seen = c.clone();
-    env.contracts
-        .expect_get()
-        .returning(move |_, _| Ok(seen.clone()));
+    readable(&mut env, &c);
     env.counters.expect_next().returning(|_, _, _, _| Ok(1));
     env.contract_lookups
         .expect_claim()
@@ -608,10 +607,7 @@ async fn a_renewal_switched_off_meanwhile_gives_its_number_back() {
         ..seen.clone()
     };
     let mut env = Env::new().with_org(organization());
-    let s = seen.clone();
-    env.contracts
-        .expect_get()
-        .returning(move |_, _| Ok(s.clone()));
+    readable(&mut env, &seen);
     env.counters
         .expect_next()
         .times(1)
