@@ -18,7 +18,6 @@
 
 use crate::schema::*;
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, JsonValue, Statement};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -62,49 +61,6 @@ const GRANTS: &[(&str, &[&str])] = &[
 
 /// What every seeded role below admin gains: an employee's own expenses.
 const EVERY_ROLE: &[&str] = &["expenses:read:own", "expenses:write:own", "expenses:delete:own"];
-
-async fn grant(m: &SchemaManager<'_>) -> Result<(), DbErr> {
-    let db = m.get_connection();
-    let backend = m.get_database_backend();
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            backend,
-            "SELECT id, name, permissions FROM roles WHERE is_system = TRUE AND name <> 'admin'",
-        ))
-        .await?;
-    for row in rows {
-        let id: sea_orm_migration::sea_orm::prelude::Uuid = row.try_get("", "id")?;
-        let name: String = row.try_get("", "name")?;
-        let permissions: JsonValue = row.try_get("", "permissions")?;
-        let mut codes: Vec<String> = permissions
-            .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
-            .unwrap_or_default();
-        let extra = GRANTS
-            .iter()
-            .filter(|(role, _)| *role == name)
-            .flat_map(|(_, c)| c.iter())
-            .chain(EVERY_ROLE.iter());
-        let before = codes.len();
-        for c in extra {
-            if !codes.iter().any(|have| have == c) {
-                codes.push((*c).to_string());
-            }
-        }
-        if codes.len() == before {
-            continue;
-        }
-        codes.sort();
-        let value = JsonValue::from(codes);
-        let update = Query::update()
-            .table("roles")
-            .value("permissions", value)
-            .and_where(Expr::col("id").eq(id))
-            .to_owned();
-        m.exec_stmt(update).await?;
-    }
-    Ok(())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -281,7 +237,7 @@ impl MigrationTrait for Migration {
         .await?;
         index(m, "ix_payment_refunds_payment", "payment_refunds", &["payment_id", "created_at"], false).await?;
         index(m, "ix_payment_refunds_org_date", "payment_refunds", &["organization_id", "refunded_on"], false).await?;
-        grant(m).await
+        grant_to_seeded_roles(m, GRANTS, EVERY_ROLE).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -223,3 +223,87 @@ pub fn restrict_fk(
     fk.on_delete(ForeignKeyAction::NoAction);
     fk
 }
+
+/// Grants permission codes a release adds to the seeded (system) roles of organizations that
+/// already exist, as new organizations are seeded with them: `grants` per role name, and
+/// `every_role` to each seeded role below admin (admin holds the whole catalogue whatever is
+/// stored). Codes a role already holds stay once; custom roles are the admins' to change.
+pub async fn grant_to_seeded_roles(
+    m: &SchemaManager<'_>,
+    grants: &[(&str, &[&str])],
+    every_role: &[&str],
+) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::{JsonValue, Statement};
+    let db = m.get_connection();
+    let backend = m.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT id, name, permissions FROM roles WHERE is_system = TRUE AND name <> 'admin'",
+        ))
+        .await?;
+    for row in rows {
+        let id: sea_orm_migration::sea_orm::prelude::Uuid = row.try_get("", "id")?;
+        let name: String = row.try_get("", "name")?;
+        let permissions: JsonValue = row.try_get("", "permissions")?;
+        let mut codes: Vec<String> = permissions
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let extra = grants
+            .iter()
+            .filter(|(role, _)| *role == name)
+            .flat_map(|(_, c)| c.iter())
+            .chain(every_role.iter());
+        let before = codes.len();
+        for c in extra {
+            if !codes.iter().any(|have| have == c) {
+                codes.push((*c).to_string());
+            }
+        }
+        if codes.len() == before {
+            continue;
+        }
+        codes.sort();
+        let update = Query::update()
+            .table("roles")
+            .value("permissions", JsonValue::from(codes))
+            .and_where(Expr::col("id").eq(id))
+            .to_owned();
+        m.exec_stmt(update).await?;
+    }
+    Ok(())
+}
+
+/// The list index `(organization_id, field, id)` of a nullable sort field: `NULLS FIRST` on
+/// PostgreSQL (NULL lowest, the native order of MySQL/MariaDB and SQLite, which the keyset
+/// pagination reads it in), a plain index elsewhere.
+pub async fn nullable_sort_index(
+    m: &SchemaManager<'_>,
+    name: &str,
+    table: &'static str,
+    field: &'static str,
+) -> Result<(), DbErr> {
+    if m.get_database_backend() == DatabaseBackend::Postgres {
+        // sea-query has no per-column NULLS ordering in CREATE INDEX.
+        m.get_connection()
+            .execute_unprepared(&format!(
+                "CREATE INDEX {name} ON {table} (organization_id, {field} NULLS FIRST, id)"
+            ))
+            .await?;
+        Ok(())
+    } else {
+        index(m, name, table, &["organization_id", field, "id"], false).await
+    }
+}
+
+/// A nullable `BIGINT`.
+pub fn big_null(name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.big_integer().null();
+    c
+}

@@ -33,6 +33,7 @@ use crm_domain::webhooks::{
 };
 use crm_finance::FinanceServices;
 use crm_finance::document::DocumentRenderer;
+use crm_projects::ProjectServices;
 use crm_sales::SalesServices;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -52,6 +53,7 @@ pub struct AppState {
     pub clients: ClientServices,
     pub sales: SalesServices,
     pub finance: FinanceServices,
+    pub projects: ProjectServices,
     pub notifications: NotificationService,
     /// This instance's live notification streams, shared by every worker.
     pub streams: Arc<Streams>,
@@ -203,6 +205,17 @@ impl AppState {
                 mail: ports.mail.clone(),
             },
         );
+        let projects = ProjectServices::new(crm_db::projects::ports(
+            &conn,
+            crm_db::projects::Shared {
+                tx: ports.tx.clone(),
+                clients: client_ports.clients.clone(),
+                organizations: ports.organizations.clone(),
+                users: ports.users.clone(),
+                activities: ports.activities.clone(),
+                clock: ports.clock.clone(),
+            },
+        ));
         let webhooks = WebhookService::new(
             WebhookPorts {
                 tx: ports.tx.clone(),
@@ -222,6 +235,7 @@ impl AppState {
             webhooks,
             sales,
             finance,
+            projects,
             clients,
             files,
             activities: ActivityService::new(ports.activities.clone()),
@@ -248,6 +262,7 @@ pub fn event_types() -> Vec<EventType> {
         crm_domain::clients::requirements::EVENT_TYPES,
         crm_sales::requirements::EVENT_TYPES,
         crm_finance::requirements::EVENT_TYPES,
+        crm_projects::requirements::EVENT_TYPES,
         crm_domain::files::EVENT_TYPES,
         crm_domain::webhooks::EVENT_TYPES,
     ]

@@ -17,6 +17,7 @@ mod keyset;
 mod line_items;
 mod notifications_repo;
 mod outbox_repo;
+pub mod projects;
 mod queue;
 mod records;
 mod rows;

@@ -10,12 +10,11 @@
 //! Rules and where they are enforced:
 //! - tenancy: every repository method takes the organization of the caller's token; another
 //!   organization's record is `NotFound` → `404`;
-//! - permissions ([`requirements`]): `projects`, `tasks`, `milestones` `:read|write|delete`;
-//!   `projects:*:own` is the projects the caller manages (`owner_id`) or is a member of,
-//!   `tasks:*:own` the tasks assigned to the caller — narrowed by the store in every list,
-//!   board and report query. The catalogue has no time-entry codes: time entries go by the
-//!   `tasks` codes (`:own` = the caller's own time; another person's time needs the
-//!   all-records scope), milestones by `milestones` (no `:own` form);
+//! - permissions ([`requirements`]): `projects`, `tasks`, `milestones`, `time_entries`
+//!   `:read|write|delete`; `projects:*:own` is the projects the caller manages (`owner_id`)
+//!   or is a member of, `tasks:*:own` the tasks assigned to the caller, `time_entries:*:own`
+//!   the caller's own time (another person's time needs the all-records scope) — narrowed
+//!   by the store in every list, board and report query; milestones have no `:own` form;
 //! - a `completed` or `cancelled` project takes no new tasks or time
 //!   ([`projects::accepts_work`], `409 project-closed`), checked on the project row read in
 //!   the writing transaction;
@@ -41,13 +40,32 @@
 pub mod board;
 pub mod dependencies;
 pub mod milestones;
+pub mod ports;
 pub mod progress;
 pub mod projects;
 pub mod tasks;
 pub mod time;
 
+/// The services of the projects module.
+#[derive(Clone)]
+pub struct ProjectServices {
+    pub projects: projects::ProjectService,
+    pub tasks: tasks::TaskService,
+    pub milestones: milestones::MilestoneService,
+}
+
+impl ProjectServices {
+    pub fn new(ports: ports::ProjectPorts) -> Self {
+        Self {
+            projects: projects::ProjectService::new(ports.clone()),
+            tasks: tasks::TaskService::new(ports.clone()),
+            milestones: milestones::MilestoneService::new(ports),
+        }
+    }
+}
+
 /// The permissions of the projects routes and services, as types, with the module's event
-/// types. Only declared so far: the services that check and record them come next.
+/// types.
 pub mod requirements {
     crm_domain::requirements! {
         ProjectsRead = "projects":"read";
@@ -59,6 +77,9 @@ pub mod requirements {
         MilestonesRead = "milestones":"read";
         MilestonesWrite = "milestones":"write";
         MilestonesDelete = "milestones":"delete";
+        TimeEntriesRead = "time_entries":"read";
+        TimeEntriesWrite = "time_entries":"write";
+        TimeEntriesDelete = "time_entries":"delete";
     }
 
     crm_domain::event_types! {

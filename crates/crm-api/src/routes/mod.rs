@@ -13,6 +13,7 @@ pub mod health;
 pub mod identity;
 pub mod notifications;
 pub mod perms;
+pub mod projects;
 pub mod sales;
 pub mod webhooks;
 
@@ -28,8 +29,8 @@ pub fn health_routes() -> Routes {
 
 /// Every route under `/api/v1`.
 pub fn api_routes() -> Routes {
-    webhooks::routes(finance::routes(sales::routes(clients::routes(
-        identity::routes(Routes::new("/api/v1")),
+    webhooks::routes(projects::routes(finance::routes(sales::routes(
+        clients::routes(identity::routes(Routes::new("/api/v1"))),
     ))))
     .get("/activities", activities::list)
     .get("/events", events::list)

@@ -17,6 +17,10 @@ pub use crm_finance::requirements::{
 };
 pub use crm_finance::requirements::{ExpensesApprove, ExpensesDelete, ExpensesRead, ExpensesWrite};
 pub use crm_finance::requirements::{ProposalsDelete, ProposalsRead, ProposalsWrite};
+pub use crm_projects::requirements::{
+    MilestonesDelete, MilestonesRead, MilestonesWrite, ProjectsDelete, ProjectsRead, ProjectsWrite,
+    TasksDelete, TasksRead, TasksWrite, TimeEntriesDelete, TimeEntriesRead, TimeEntriesWrite,
+};
 pub use crm_sales::requirements::{
     DealsDelete, DealsRead, DealsWrite, LeadsDelete, LeadsRead, LeadsWrite, PipelinesDelete,
     PipelinesRead, PipelinesWrite, QuotationsDelete, QuotationsRead, QuotationsWrite,

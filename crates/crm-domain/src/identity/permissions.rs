@@ -90,6 +90,7 @@ pub const CATALOGUE: &[PermissionDef] = catalogue! {
     "projects", "projects" => [read write delete read_own write_own delete_own];
     "tasks", "tasks (own: assigned to the caller)" => [read write delete read_own write_own delete_own];
     "milestones", "milestones" => [read write delete];
+    "time_entries", "time entries (own: the caller's own time)" => [read write delete read_own write_own delete_own];
     // human resources
     "employees", "employee records" => [read write delete read_own];
     "attendance", "attendance records" => [read write delete read_own write_own];
@@ -153,7 +154,7 @@ const SALES: &[&str] = &[
     "deals",
     "quotations",
 ];
-const PROJECTS: &[&str] = &["projects", "tasks", "milestones"];
+const PROJECTS: &[&str] = &["projects", "tasks", "milestones", "time_entries"];
 const HR: &[&str] = &[
     "employees",
     "attendance",
@@ -194,8 +195,12 @@ const EMPLOYEE: &[&str] = &[
     "expenses:read:own",
     "expenses:write:own",
     "expenses:delete:own",
+    "projects:read:own",
     "tasks:read:own",
     "tasks:write:own",
+    "time_entries:read:own",
+    "time_entries:write:own",
+    "time_entries:delete:own",
     "files:read:own",
     "files:write:own",
     "files:delete:own",
@@ -336,6 +341,7 @@ mod tests {
         "projects",
         "tasks",
         "milestones",
+        "time_entries",
         "employees",
         "attendance",
         "leave_types",
@@ -462,6 +468,7 @@ mod tests {
             "deals:write:own",
             "tasks:delete",
             "milestones:write",
+            "time_entries:delete",
             "employees:read",
             "invoices:read",
             "credit_notes:read",
@@ -499,6 +506,8 @@ mod tests {
             "leave_requests:write:own",
             "expenses:write:own",
             "tasks:read:own",
+            "projects:read:own",
+            "time_entries:write:own",
         ] {
             assert!(has("employee", c), "employee lacks {c}");
         }
@@ -507,6 +516,8 @@ mod tests {
             "attendance:read",
             "leave_requests:approve",
             "tasks:read",
+            "projects:read",
+            "time_entries:read",
             "leads:read:own",
             "expenses:read",
             "expenses:approve",

@@ -7,6 +7,9 @@
 //! or time ([`accepts_work`], `409 project-closed`).
 
 mod model;
+mod service;
+
+pub use service::{ProjectService, computed};
 
 pub use model::{
     Billing, CODE_MAX, DESCRIPTION_MAX, MAX_MINUTES_BUDGET, Member, MemberInput, MemberPatch,

@@ -5,6 +5,9 @@
 //! lists by it, so `Task` has no single owner and no `Owned` impl.
 
 mod model;
+mod service;
+
+pub use service::{Board, BoardColumn, Dependency, DependencyInput, TaskService};
 
 pub use model::{
     DESCRIPTION_MAX, ESTIMATE_MAX_MINUTES, LABEL_MAX_CHARS, MAX_ASSIGNEES, MAX_LABELS,

@@ -1,0 +1,70 @@
+//! Projects: `/projects` with their members and board, `/tasks` with their dependencies,
+//! `/milestones` (reach): the module's routes and their OpenAPI operations. The projects
+//! domain types are the response bodies.
+
+mod milestones;
+mod projects;
+mod tasks;
+
+use crate::access::Routes;
+
+/// The module's routes, in the order they are matched.
+pub fn routes(r: Routes) -> Routes {
+    r.get("/projects", projects::list_projects)
+        .post("/projects", projects::create_project)
+        .get("/projects/{id}", projects::get_project)
+        .patch("/projects/{id}", projects::update_project)
+        .delete("/projects/{id}", projects::delete_project)
+        .get("/projects/{id}/members", projects::list_members)
+        .post("/projects/{id}/members", projects::add_member)
+        .patch("/projects/{id}/members/{user_id}", projects::update_member)
+        .delete("/projects/{id}/members/{user_id}", projects::remove_member)
+        .get("/projects/{id}/board", tasks::board)
+        .get("/tasks", tasks::list_tasks)
+        .post("/tasks", tasks::create_task)
+        .get("/tasks/{id}", tasks::get_task)
+        .patch("/tasks/{id}", tasks::update_task)
+        .delete("/tasks/{id}", tasks::delete_task)
+        .get("/tasks/{id}/dependencies", tasks::list_dependencies)
+        .post("/tasks/{id}/dependencies", tasks::add_dependency)
+        .delete(
+            "/tasks/{id}/dependencies/{depends_on_id}",
+            tasks::remove_dependency,
+        )
+        .get("/milestones", milestones::list_milestones)
+        .post("/milestones", milestones::create_milestone)
+        .get("/milestones/{id}", milestones::get_milestone)
+        .patch("/milestones/{id}", milestones::update_milestone)
+        .delete("/milestones/{id}", milestones::delete_milestone)
+        .post("/milestones/{id}/reach", milestones::reach_milestone)
+}
+
+/// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    projects::list_projects,
+    projects::create_project,
+    projects::get_project,
+    projects::update_project,
+    projects::delete_project,
+    projects::list_members,
+    projects::add_member,
+    projects::update_member,
+    projects::remove_member,
+    tasks::board,
+    tasks::list_tasks,
+    tasks::create_task,
+    tasks::get_task,
+    tasks::update_task,
+    tasks::delete_task,
+    tasks::list_dependencies,
+    tasks::add_dependency,
+    tasks::remove_dependency,
+    milestones::list_milestones,
+    milestones::create_milestone,
+    milestones::get_milestone,
+    milestones::update_milestone,
+    milestones::delete_milestone,
+    milestones::reach_milestone,
+))]
+pub struct Api;
