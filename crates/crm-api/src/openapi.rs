@@ -53,6 +53,7 @@ use utoipa::{Modify, OpenApi};
         (name = "projects", description = "Projects and their members"),
         (name = "tasks", description = "Tasks on a board, with subtasks and dependencies"),
         (name = "milestones", description = "Milestones reached when their tasks are"),
+        (name = "time-entries", description = "Logged time and timers, a ledger frozen once invoiced"),
         (name = "activities", description = "The audit log"),
         (name = "events", description = "What happened to records, as integrations see it (30 days)"),
         (name = "notifications", description = "The caller's notifications, preferences and live stream"),

@@ -43,6 +43,7 @@ pub mod milestones;
 pub mod ports;
 pub mod progress;
 pub mod projects;
+pub mod reports;
 pub mod tasks;
 pub mod time;
 
@@ -52,6 +53,8 @@ pub struct ProjectServices {
     pub projects: projects::ProjectService,
     pub tasks: tasks::TaskService,
     pub milestones: milestones::MilestoneService,
+    pub time_entries: time::TimeEntryService,
+    pub reports: reports::ReportService,
 }
 
 impl ProjectServices {
@@ -59,7 +62,9 @@ impl ProjectServices {
         Self {
             projects: projects::ProjectService::new(ports.clone()),
             tasks: tasks::TaskService::new(ports.clone()),
-            milestones: milestones::MilestoneService::new(ports),
+            milestones: milestones::MilestoneService::new(ports.clone()),
+            time_entries: time::TimeEntryService::new(ports.clone()),
+            reports: reports::ReportService::new(ports),
         }
     }
 }

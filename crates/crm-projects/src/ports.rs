@@ -12,7 +12,7 @@ use crm_domain::activity::ActivityRepository;
 use crm_domain::clients::Client;
 use crm_domain::identity::{Clock, OrganizationRepository, UserRepository};
 use crm_domain::kernel::records::Records;
-use crm_domain::{DomainError, OrganizationId, StoreError, TxManager, Txn, UserId};
+use crm_domain::{Currency, DomainError, OrganizationId, StoreError, TxManager, Txn, UserId};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -80,6 +80,21 @@ pub trait ProjectStore: Send + Sync {
         project: ProjectId,
         user: UserId,
     ) -> Result<(), StoreError>;
+
+    /// The milestones of `project`, oldest first.
+    async fn milestones_of(
+        &self,
+        org: OrganizationId,
+        project: ProjectId,
+    ) -> Result<Vec<Milestone>, StoreError>;
+
+    /// How many of the project's tasks are open and due before `today`.
+    async fn overdue_tasks(
+        &self,
+        org: OrganizationId,
+        project: ProjectId,
+        today: NaiveDate,
+    ) -> Result<i64, StoreError>;
 
     /// Whether `deal` is a deal of `org`.
     async fn deal_exists(&self, org: OrganizationId, deal: Uuid) -> Result<bool, StoreError>;
@@ -210,6 +225,15 @@ pub trait TaskStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// Minutes of a project's stopped time entries of one kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeGroup {
+    pub billable: bool,
+    pub invoiced: bool,
+    pub bill_rate: Option<i64>,
+    pub minutes: i64,
+}
+
 /// What time entries need besides their rows: a person's day, their running timer, what a
 /// project invoices, the reports.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -234,6 +258,37 @@ pub trait TimeStore: Send + Sync {
         org: OrganizationId,
         project: ProjectId,
     ) -> Result<Vec<TimeEntry>, StoreError>;
+
+    /// The project's stopped entries summed by billability, invoicing and bill rate.
+    async fn project_time(
+        &self,
+        org: OrganizationId,
+        project: ProjectId,
+    ) -> Result<Vec<TimeGroup>, StoreError>;
+
+    /// The minutes of the project's stopped entries per person.
+    async fn minutes_by_user(
+        &self,
+        org: OrganizationId,
+        project: ProjectId,
+    ) -> Result<Vec<(UserId, i64)>, StoreError>;
+
+    /// The approved (or reimbursed) expenses of the project, summed per currency (the
+    /// approved amount).
+    async fn approved_expenses(
+        &self,
+        org: OrganizationId,
+        project: ProjectId,
+    ) -> Result<Vec<(Currency, i64)>, StoreError>;
+
+    /// `user`'s stopped minutes per day and project, from `from` to `to` (inclusive).
+    async fn timesheet(
+        &self,
+        org: OrganizationId,
+        user: UserId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, ProjectId, i64)>, StoreError>;
 
     /// Sets `invoice` on the entries `ids` (one version on each), in `tx`.
     async fn mark_invoiced(

@@ -9,9 +9,10 @@ use crate::rows::{corrupt, db_version};
 use crate::sales::{count_star, currency, get, sum_i64};
 use crate::tx::sql;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::clients::ClientId;
 use crm_domain::{OrganizationId, StoreError, Txn, UserId};
+use crm_projects::milestones::Milestone;
 use crm_projects::ports::{ProjectStore, StatusTotals};
 use crm_projects::projects::{Member, MemberRole, Project, ProjectId};
 use crm_projects::tasks::TaskStatus;
@@ -316,6 +317,45 @@ impl ProjectStore for SqlRecords<Entity> {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    async fn milestones_of(
+        &self,
+        org: OrganizationId,
+        project: ProjectId,
+    ) -> Result<Vec<Milestone>, StoreError> {
+        use super::milestones::{Column as M, Entity as Milestones};
+        Milestones::find()
+            .filter(M::OrganizationId.eq(org.0))
+            .filter(M::ProjectId.eq(project.0))
+            .order_by_asc(M::CreatedAt)
+            .order_by_asc(M::Id)
+            .all(self.db())
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(Milestone::try_from)
+            .collect()
+    }
+
+    async fn overdue_tasks(
+        &self,
+        org: OrganizationId,
+        project: ProjectId,
+        today: NaiveDate,
+    ) -> Result<i64, StoreError> {
+        use super::tasks::{Column as T, Entity as Tasks};
+        let n = Tasks::find()
+            .filter(T::OrganizationId.eq(org.0))
+            .filter(T::ProjectId.eq(project.0))
+            .filter(T::DueDate.lt(today))
+            .filter(
+                T::Status.is_not_in([TaskStatus::Done.as_str(), TaskStatus::Cancelled.as_str()]),
+            )
+            .count(self.db())
+            .await
+            .map_err(store_err)?;
+        Ok(i64::try_from(n).unwrap_or(i64::MAX))
     }
 
     async fn deal_exists(&self, org: OrganizationId, deal: Uuid) -> Result<bool, StoreError> {

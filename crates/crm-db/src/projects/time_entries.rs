@@ -7,18 +7,21 @@ use crate::error::store_err;
 use crate::keyset::ListColumns;
 use crate::records::{SqlRecords, Stored, owned};
 use crate::rows::{db_version, locked};
+use crate::sales::{currency, get, sum_i64};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use crm_domain::Currency;
 use crm_domain::{OrganizationId, StoreError, Txn, UserId};
+use crm_projects::ports::TimeGroup;
 use crm_projects::ports::TimeStore;
 use crm_projects::projects::ProjectId;
 use crm_projects::tasks::TaskId;
 use crm_projects::time::{TimeEntry, TimeEntryId};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "time_entries")]
@@ -158,6 +161,130 @@ impl TimeStore for SqlRecords<Entity> {
             .await
             .map_err(store_err)?;
         rows.into_iter().map(TimeEntry::try_from).collect()
+    }
+
+    async fn project_time(
+        &self,
+        org: OrganizationId,
+        project: ProjectId,
+    ) -> Result<Vec<TimeGroup>, StoreError> {
+        let backend = self.db().get_database_backend();
+        let invoiced: Expr = Expr::case(Expr::col(Column::InvoiceId).is_null(), Expr::val(0))
+            .finally(Expr::val(1))
+            .into();
+        let q = Query::select()
+            .expr_as(Expr::col(Column::Billable), "billable")
+            .expr_as(invoiced.clone(), "invoiced")
+            .expr_as(Expr::col(Column::BillRate), "bill_rate")
+            .expr_as(sum_i64(backend, Expr::col(Column::Minutes)), "minutes")
+            .from(Entity)
+            .and_where(Column::OrganizationId.eq(org.0))
+            .and_where(Column::ProjectId.eq(project.0))
+            .and_where(Column::Minutes.is_not_null())
+            .group_by_col(Column::Billable)
+            .add_group_by([invoiced])
+            .group_by_col(Column::BillRate)
+            .to_owned();
+        let rows = self.db().query_all(&q).await.map_err(store_err)?;
+        rows.iter()
+            .map(|r| {
+                let invoiced: i32 = get(r, "invoiced")?;
+                let minutes: Option<i64> = get(r, "minutes")?;
+                Ok(TimeGroup {
+                    billable: get(r, "billable")?,
+                    invoiced: invoiced != 0,
+                    bill_rate: get(r, "bill_rate")?,
+                    minutes: minutes.unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    async fn minutes_by_user(
+        &self,
+        org: OrganizationId,
+        project: ProjectId,
+    ) -> Result<Vec<(UserId, i64)>, StoreError> {
+        let backend = self.db().get_database_backend();
+        let q = Query::select()
+            .expr_as(Expr::col(Column::UserId), "user_id")
+            .expr_as(sum_i64(backend, Expr::col(Column::Minutes)), "minutes")
+            .from(Entity)
+            .and_where(Column::OrganizationId.eq(org.0))
+            .and_where(Column::ProjectId.eq(project.0))
+            .and_where(Column::Minutes.is_not_null())
+            .group_by_col(Column::UserId)
+            .to_owned();
+        let rows = self.db().query_all(&q).await.map_err(store_err)?;
+        rows.iter()
+            .map(|r| {
+                let minutes: Option<i64> = get(r, "minutes")?;
+                Ok((UserId(get(r, "user_id")?), minutes.unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    async fn approved_expenses(
+        &self,
+        org: OrganizationId,
+        project: ProjectId,
+    ) -> Result<Vec<(Currency, i64)>, StoreError> {
+        let backend = self.db().get_database_backend();
+        let (t, col) = (Alias::new("expenses"), |c: &str| Expr::col(Alias::new(c)));
+        let q = Query::select()
+            .expr_as(col("currency"), "currency")
+            .expr_as(sum_i64(backend, col("approved_amount")), "amount")
+            .from(t)
+            .and_where(col("organization_id").eq(org.0))
+            .and_where(col("project_id").eq(project.0))
+            .and_where(col("status").is_in(["approved", "reimbursed"]))
+            .add_group_by([col("currency")])
+            .to_owned();
+        let rows = self.db().query_all(&q).await.map_err(store_err)?;
+        rows.iter()
+            .map(|r| {
+                let code: String = get(r, "currency")?;
+                let amount: Option<i64> = get(r, "amount")?;
+                Ok((currency(&code, "expenses", project.0)?, amount.unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    async fn timesheet(
+        &self,
+        org: OrganizationId,
+        user: UserId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, ProjectId, i64)>, StoreError> {
+        let backend = self.db().get_database_backend();
+        let q = Query::select()
+            .expr_as(Expr::col(Column::WorkDate), "work_date")
+            .expr_as(Expr::col(Column::ProjectId), "project_id")
+            .expr_as(sum_i64(backend, Expr::col(Column::Minutes)), "minutes")
+            .from(Entity)
+            .and_where(Column::OrganizationId.eq(org.0))
+            .and_where(Column::UserId.eq(user.0))
+            .and_where(Column::WorkDate.gte(from))
+            .and_where(Column::WorkDate.lte(to))
+            .and_where(Column::Minutes.is_not_null())
+            .group_by_col(Column::WorkDate)
+            .group_by_col(Column::ProjectId)
+            .to_owned();
+        let rows = self.db().query_all(&q).await.map_err(store_err)?;
+        let mut out: Vec<(NaiveDate, ProjectId, i64)> = rows
+            .iter()
+            .map(|r| {
+                let minutes: Option<i64> = get(r, "minutes")?;
+                Ok((
+                    get(r, "work_date")?,
+                    ProjectId(get(r, "project_id")?),
+                    minutes.unwrap_or(0),
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        out.sort();
+        Ok(out)
     }
 
     async fn mark_invoiced(

@@ -1,10 +1,12 @@
 //! Projects: `/projects` with their members and board, `/tasks` with their dependencies,
-//! `/milestones` (reach): the module's routes and their OpenAPI operations. The projects
+//! `/milestones` (reach), `/time-entries` (timers), the project report and the timesheet:
+//! the module's routes and their OpenAPI operations. The projects
 //! domain types are the response bodies.
 
 mod milestones;
 mod projects;
 mod tasks;
+mod time_entries;
 
 use crate::access::Routes;
 
@@ -37,6 +39,15 @@ pub fn routes(r: Routes) -> Routes {
         .patch("/milestones/{id}", milestones::update_milestone)
         .delete("/milestones/{id}", milestones::delete_milestone)
         .post("/milestones/{id}/reach", milestones::reach_milestone)
+        .get("/time-entries", time_entries::list_time_entries)
+        .post("/time-entries", time_entries::create_time_entry)
+        .post("/time-entries/start", time_entries::start_timer)
+        .get("/time-entries/{id}", time_entries::get_time_entry)
+        .patch("/time-entries/{id}", time_entries::update_time_entry)
+        .delete("/time-entries/{id}", time_entries::delete_time_entry)
+        .post("/time-entries/{id}/stop", time_entries::stop_timer)
+        .get("/projects/{id}/report", time_entries::project_report)
+        .get("/reports/timesheet", time_entries::timesheet)
 }
 
 /// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
@@ -66,5 +77,14 @@ pub fn routes(r: Routes) -> Routes {
     milestones::update_milestone,
     milestones::delete_milestone,
     milestones::reach_milestone,
+    time_entries::list_time_entries,
+    time_entries::create_time_entry,
+    time_entries::start_timer,
+    time_entries::get_time_entry,
+    time_entries::update_time_entry,
+    time_entries::delete_time_entry,
+    time_entries::stop_timer,
+    time_entries::project_report,
+    time_entries::timesheet,
 ))]
 pub struct Api;
