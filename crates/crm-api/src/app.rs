@@ -276,6 +276,7 @@ pub fn notifier() -> Notifier {
             crm_domain::clients::requirements::NOTIFICATION_TYPES,
             crm_sales::requirements::NOTIFICATION_TYPES,
             crm_finance::requirements::NOTIFICATION_TYPES,
+            crm_projects::requirements::NOTIFICATION_TYPES,
         ]
         .concat(),
         Arc::new(crm_mail::Templates::new("CRM")),
@@ -539,12 +540,18 @@ async fn run_jobs(scheduler: Scheduler, poll: Duration) {
 }
 
 /// The scheduler of this instance, with every job the server runs.
-pub fn scheduler(db: &Database, files: FileService, finance: &FinanceServices) -> Scheduler {
+pub fn scheduler(
+    db: &Database,
+    files: FileService,
+    finance: &FinanceServices,
+    projects: &ProjectServices,
+) -> Scheduler {
     let holder = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
     let scheduler = Scheduler::new(Arc::new(crm_db::SqlJobClaims::new(db.conn.clone())), holder);
     finance
         .jobs()
         .into_iter()
+        .chain(projects.jobs())
         .fold(scheduler, Scheduler::with_job)
         .with_job(Arc::new(CleanupJob::new(Arc::new(
             crm_db::SqlCleanup::new(db.conn.clone()),
@@ -659,6 +666,7 @@ pub async fn start(
     let keys = jwt_keys(&settings);
     let files = state.files.clone();
     let finance = state.finance.clone();
+    let projects = state.projects.clone();
     let pruner = state.clone();
     let prune_task = tokio::spawn(async move {
         loop {
@@ -750,7 +758,7 @@ pub async fn start(
     )?;
 
     let jobs_worker = tokio::spawn(run_jobs(
-        scheduler(&db, files, &finance),
+        scheduler(&db, files, &finance, &projects),
         Duration::from_secs(settings.jobs.poll_secs.max(1)),
     ));
 

@@ -64,7 +64,11 @@ use utoipa::{Modify, OpenApi};
 pub struct ApiDoc;
 
 /// Operations whose body may be left out (read by `http::OptionalBody`).
-const OPTIONAL_BODIES: &[&str] = &["/api/v1/invoices/{id}/send", "/api/v1/proposals/{id}/send"];
+const OPTIONAL_BODIES: &[&str] = &[
+    "/api/v1/invoices/{id}/send",
+    "/api/v1/proposals/{id}/send",
+    "/api/v1/projects/{id}/invoice",
+];
 
 struct OptionalBodies;
 

@@ -56,6 +56,9 @@ use crm_domain::kernel::numbering::DocumentCounterRepository;
 use crm_domain::kernel::records::Records;
 use crm_domain::mail::{MailTemplates, OutboxRepository};
 use crm_domain::{DomainError, OrganizationId, TxManager, Txn};
+use crm_projects::ports::TimeStore;
+use crm_projects::projects::Project;
+use crm_projects::tasks::Task;
 use crm_sales::deals::Deal;
 use crm_sales::leads::Lead;
 use crm_sales::quotations::QuotationRepository;
@@ -139,6 +142,11 @@ pub struct FinancePorts {
     pub proposals: Arc<dyn Records<Proposal>>,
     /// The leads proposals are for: who may see them, their address, their converted client.
     pub leads: Arc<dyn Records<Lead>>,
+    /// Projects that invoices and expenses name, their tasks (the lines of project
+    /// invoicing) and their unbilled time.
+    pub projects: Arc<dyn Records<Project>>,
+    pub tasks: Arc<dyn Records<Task>>,
+    pub project_time: Arc<dyn TimeStore>,
 }
 
 impl FinancePorts {
@@ -154,6 +162,23 @@ impl FinancePorts {
             self.clock.now(),
             &o.timezone,
         ))
+    }
+
+    /// Files `422 project_id` unless `project` (when named) is a project of `org`.
+    pub(crate) async fn check_project(
+        &self,
+        org: OrganizationId,
+        project: Option<uuid::Uuid>,
+        errors: &mut crm_domain::kernel::input::Errors,
+    ) -> Result<(), DomainError> {
+        if let Some(id) = project {
+            let found = self
+                .projects
+                .get(org, crm_projects::projects::ProjectId(id))
+                .await;
+            errors.reference("project_id", "project", found)?;
+        }
+        Ok(())
     }
 
     pub(crate) async fn record(&self, tx: &mut Txn, entry: NewActivity) -> Result<(), DomainError> {

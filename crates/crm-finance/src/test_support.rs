@@ -65,6 +65,9 @@ pub struct Env {
     pub contract_lookups: MockContractLookups,
     pub proposals: MockRecords<Proposal>,
     pub leads: MockRecords<Lead>,
+    pub projects: MockRecords<crm_projects::projects::Project>,
+    pub tasks: MockRecords<crm_projects::tasks::Task>,
+    pub project_time: crm_projects::ports::MockTimeStore,
     /// The clock the services read (default: [`now`], 2026-03-01 12:00 UTC).
     pub clock: FixedClock,
     activities: MockActivityRepository,
@@ -95,6 +98,9 @@ impl Env {
             contract_lookups: MockContractLookups::new(),
             proposals: MockRecords::new(),
             leads: MockRecords::new(),
+            projects: MockRecords::new(),
+            tasks: MockRecords::new(),
+            project_time: crm_projects::ports::MockTimeStore::new(),
             clock: FixedClock::default(),
             activities: probe.activities(),
             probe,
@@ -159,6 +165,9 @@ impl Env {
             contract_lookups: Arc::new(self.contract_lookups),
             proposals: Arc::new(self.proposals),
             leads: Arc::new(self.leads),
+            projects: Arc::new(self.projects),
+            tasks: Arc::new(self.tasks),
+            project_time: Arc::new(self.project_time),
         };
         (ports, probe)
     }

@@ -55,6 +55,8 @@ pub struct ProjectServices {
     pub milestones: milestones::MilestoneService,
     pub time_entries: time::TimeEntryService,
     pub reports: reports::ReportService,
+    /// What the module's scheduled job runs on.
+    ports: ports::ProjectPorts,
 }
 
 impl ProjectServices {
@@ -64,8 +66,16 @@ impl ProjectServices {
             tasks: tasks::TaskService::new(ports.clone()),
             milestones: milestones::MilestoneService::new(ports.clone()),
             time_entries: time::TimeEntryService::new(ports.clone()),
-            reports: reports::ReportService::new(ports),
+            reports: reports::ReportService::new(ports.clone()),
+            ports,
         }
+    }
+
+    /// The module's scheduled work, for the server's scheduler.
+    pub fn jobs(&self) -> Vec<std::sync::Arc<dyn crm_domain::jobs::Job>> {
+        vec![std::sync::Arc::new(tasks::TaskOverdueJob::new(
+            self.ports.clone(),
+        ))]
     }
 }
 
@@ -109,6 +119,18 @@ pub mod requirements {
         "time_entry.created" => "Time was logged, or a timer started",
         "time_entry.updated" => "A time entry was changed, or its timer stopped",
         "time_entry.deleted" => "A time entry was deleted",
+    }
+
+    crm_domain::notification_types! {
+        "task.assigned" => "A task was assigned to you": custom(task_assigned);
+        "task.overdue" => "A task assigned to you is overdue": custom(task_overdue);
+    }
+
+    fn task_assigned(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
+        crate::tasks::named_in(e, "assigned", "new_assignee_ids")
+    }
+    fn task_overdue(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
+        crate::tasks::named_in(e, "overdue", "assignee_ids")
     }
 
     #[cfg(test)]

@@ -7,16 +7,17 @@ use crate::keyset::ListColumns;
 use crate::records::{SqlRecords, Stored, owned};
 use crate::rows::{corrupt, db_version};
 use crate::sales::currency;
+use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::ClientId;
 use crm_domain::files::{FileId, FileRepository};
 use crm_domain::identity::UserStatus;
 use crm_domain::identity::permissions::ADMIN_ROLE;
-use crm_domain::{OrganizationId, StoreError, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use crm_finance::expenses::{Expense, ExpenseId, ExpenseLookups, ExpenseStatus};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{QueryOrder, QuerySelect};
 
 /// The permission that makes an approver.
@@ -48,6 +49,7 @@ pub struct Model {
     pub decided_at: Option<DateTimeUtc>,
     pub rejection_reason: Option<String>,
     pub reimbursed_at: Option<DateTimeUtc>,
+    pub invoice_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -82,6 +84,7 @@ impl TryFrom<Model> for Expense {
             decided_at: m.decided_at,
             rejection_reason: m.rejection_reason,
             reimbursed_at: m.reimbursed_at,
+            invoice_id: m.invoice_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: i64::from(m.version),
@@ -120,6 +123,7 @@ impl Stored for Entity {
             decided_at: Set(e.decided_at),
             rejection_reason: Set(e.rejection_reason.clone()),
             reimbursed_at: Set(e.reimbursed_at),
+            invoice_id: Set(e.invoice_id),
         })
     }
 
@@ -178,5 +182,58 @@ impl ExpenseLookups for SqlRecords<Entity> {
         crate::SqlFileRepository::new(self.db().clone())
             .exists(org, file)
             .await
+    }
+
+    async fn billable_for_project(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        project: Uuid,
+        currency: crm_domain::Currency,
+        up_to: Option<chrono::NaiveDate>,
+    ) -> Result<Vec<Expense>, StoreError> {
+        let mut q = Entity::find()
+            .filter(Column::OrganizationId.eq(org.0))
+            .filter(Column::ProjectId.eq(project))
+            .filter(Column::Billable.eq(true))
+            .filter(Column::InvoiceId.is_null())
+            .filter(Column::Currency.eq(currency.code()))
+            .filter(Column::Status.is_in([
+                ExpenseStatus::Approved.as_str(),
+                ExpenseStatus::Reimbursed.as_str(),
+            ]));
+        if let Some(d) = up_to {
+            q = q.filter(Column::IncurredOn.lte(d));
+        }
+        q.order_by_asc(Column::IncurredOn)
+            .order_by_asc(Column::Id)
+            .lock_exclusive()
+            .all(sql(tx.as_mut())?)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(Expense::try_from)
+            .collect()
+    }
+
+    async fn mark_invoiced(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        ids: &[ExpenseId],
+        invoice: Uuid,
+    ) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        Entity::update_many()
+            .col_expr(Column::InvoiceId, Expr::val(invoice).into())
+            .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+            .filter(Column::OrganizationId.eq(org.0))
+            .filter(Column::Id.is_in(ids.iter().map(|i| i.0)))
+            .exec(sql(tx.as_mut())?)
+            .await
+            .map_err(store_err)?;
+        Ok(())
     }
 }

@@ -338,6 +338,19 @@ impl InvoiceRepository for SqlInvoiceRepository {
     ) -> Result<(), StoreError> {
         let db = sql(tx.as_mut())?;
         line_items::delete::<item::Entity, _>(db, org, id.0).await?;
+        // The expenses a draft of project invoicing billed are unbilled again (its time
+        // entries are, by their foreign key's `ON DELETE SET NULL`).
+        use super::expenses::{Column as E, Entity as Expenses};
+        Expenses::update_many()
+            .col_expr(
+                E::InvoiceId,
+                sea_orm::sea_query::Expr::val(Option::<Uuid>::None).into(),
+            )
+            .filter(E::OrganizationId.eq(org.0))
+            .filter(E::InvoiceId.eq(id.0))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
         delete_row::<Entity>(db, org, id.0).await
     }
 }

@@ -77,5 +77,8 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> FinancePorts {
         contract_lookups: Arc::new(SqlContractRepository::new(db.clone())),
         proposals: Arc::new(SqlProposalRepository::new(db.clone())),
         leads: Arc::new(crate::sales::SqlLeadRepository::new(db.clone())),
+        projects: Arc::new(crate::projects::SqlProjectRepository::new(db.clone())),
+        tasks: Arc::new(crate::projects::SqlTaskRepository::new(db.clone())),
+        project_time: Arc::new(crate::projects::SqlTimeEntryRepository::new(db.clone())),
     }
 }

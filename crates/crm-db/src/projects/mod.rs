@@ -12,6 +12,10 @@ pub type SqlProjectRepository = crate::SqlRecords<projects::Entity>;
 pub type SqlMilestoneRepository = crate::SqlRecords<milestones::Entity>;
 /// `Records<TimeEntry>` and `TimeStore`.
 pub type SqlTimeEntryRepository = crate::SqlRecords<time_entries::Entity>;
+/// The tables the client timeline reads.
+pub(crate) use projects::{
+    Column as ProjectColumn, Entity as ProjectEntity, members as project_members,
+};
 pub use tasks::SqlTaskRepository;
 
 use crm_domain::TxManager;

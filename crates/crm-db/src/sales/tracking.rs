@@ -47,6 +47,26 @@ fn visible<C: ColumnTrait>(v: Visibility, owner_col: C) -> Option<Condition> {
     }
 }
 
+/// The projects `v` lets the caller see: all, or under `:own` those they manage or belong to.
+fn project_visible(v: Visibility) -> Option<Condition> {
+    use crate::projects::{ProjectColumn as P, project_members as m};
+    match v {
+        Visibility::Hidden => None,
+        Visibility::All => Some(Condition::all()),
+        Visibility::Own(u) => Some(
+            Condition::any().add(P::OwnerId.eq(u.0)).add(
+                P::Id.in_subquery(
+                    Query::select()
+                        .column(m::Column::ProjectId)
+                        .from(m::Entity)
+                        .and_where(m::Column::UserId.eq(u.0))
+                        .to_owned(),
+                ),
+            ),
+        ),
+    }
+}
+
 /// A quotation's status as read on `today`: sent and past `valid_until` is `expired`.
 fn quotation_status(today: NaiveDate) -> Expr {
     Expr::case(
@@ -296,6 +316,27 @@ fn branches(
                 .add(C::ClientId.eq(client.0)),
         ));
     }
+    if wanted(TimelineKind::Project)
+        && let Some(own) = project_visible(scope.projects)
+    {
+        use crate::projects::{ProjectColumn as C, ProjectEntity};
+        out.push(branch(
+            TimelineKind::Project,
+            ProjectEntity,
+            Expr::col(C::Id),
+            Expr::col(C::CreatedAt),
+            Expr::col(C::Name),
+            Expr::col(C::Status),
+            Expr::col(C::BudgetAmount),
+            Expr::col(C::BudgetCurrency),
+            Expr::col(C::OwnerId),
+            itself(TimelineKind::Project, Expr::col(C::Id)),
+            Condition::all()
+                .add(C::OrganizationId.eq(org.0))
+                .add(C::ClientId.eq(client.0))
+                .add(own),
+        ));
+    }
     if scope.activities && wanted(TimelineKind::Activity) {
         out.push(activities_of(org, "client", |c| c.eq(client.0)));
         // The audit entries of the client's deals and quotations the caller may see (served
@@ -318,6 +359,20 @@ fn branches(
             scope.quotations,
             quotations,
         ));
+        if let Some(own) = project_visible(scope.projects) {
+            use crate::projects::{ProjectColumn as P, ProjectEntity};
+            let ids = Query::select()
+                .column(P::Id)
+                .from(ProjectEntity)
+                .cond_where(
+                    Condition::all()
+                        .add(P::OrganizationId.eq(org.0))
+                        .add(P::ClientId.eq(client.0))
+                        .add(own),
+                )
+                .to_owned();
+            out.push(activities_of(org, "project", |c| c.in_subquery(ids)));
+        }
     }
     out
 }
@@ -349,6 +404,12 @@ fn item(r: &sea_orm::QueryResult) -> Result<TimelineItem, StoreError> {
         TimelineKind::CreditNote => {
             json!({ "total": amount, "currency": currency, "created_by": actor })
         }
+        TimelineKind::Project => json!({
+            "status": sub,
+            "budget_amount": amount,
+            "budget_currency": currency,
+            "owner_id": actor,
+        }),
         TimelineKind::Activity => json!({
             "action": sub,
             "actor_id": actor,

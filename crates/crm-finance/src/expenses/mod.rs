@@ -19,7 +19,7 @@ pub use service::{APPROVERS_FIELD, ExpenseService, approvers_of, submitter_of};
 
 use async_trait::async_trait;
 use crm_domain::files::FileId;
-use crm_domain::{OrganizationId, StoreError, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 
 /// What expenses look up besides their own rows (which are `Records<Expense>`, scoped by
 /// `submitted_by`).
@@ -32,4 +32,25 @@ pub trait ExpenseLookups: Send + Sync {
 
     /// Whether `file` is a file of `org` (a receipt).
     async fn file_exists(&self, org: OrganizationId, file: FileId) -> Result<bool, StoreError>;
+
+    /// The expenses project invoicing bills: of `project`, approved or reimbursed,
+    /// billable, in `currency`, on no invoice, incurred on or before `up_to` when given;
+    /// read and locked in `tx`, oldest first.
+    async fn billable_for_project(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        project: uuid::Uuid,
+        currency: crm_domain::Currency,
+        up_to: Option<chrono::NaiveDate>,
+    ) -> Result<Vec<Expense>, StoreError>;
+
+    /// Sets `invoice` on the expenses `ids` (one version on each), in `tx`.
+    async fn mark_invoiced(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        ids: &[ExpenseId],
+        invoice: uuid::Uuid,
+    ) -> Result<(), StoreError>;
 }

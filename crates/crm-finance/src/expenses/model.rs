@@ -66,6 +66,9 @@ pub struct Expense {
     pub decided_at: Option<DateTime<Utc>>,
     pub rejection_reason: Option<String>,
     pub reimbursed_at: Option<DateTime<Utc>>,
+    /// Read-only: the invoice that bills it to the client (project invoicing); cleared when
+    /// that draft is deleted.
+    pub invoice_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -93,6 +96,7 @@ fn expense_example() -> serde_json::Value {
         "decided_at": "2026-03-12T15:30:00.000000Z",
         "rejection_reason": null,
         "reimbursed_at": null,
+        "invoice_id": null,
         "created_at": "2026-03-10T18:00:00.000000Z",
         "updated_at": "2026-03-12T15:30:00.000000Z",
         "version": 3

@@ -46,13 +46,6 @@ fn status_conflict(current: ExpenseStatus, what: &str) -> DomainError {
     )
 }
 
-/// Projects come with issue #14: until then no project exists to be named.
-fn no_project(project: Option<Uuid>, errors: &mut Errors) {
-    if project.is_some() {
-        errors.add("project_id", "not_found", "no such project");
-    }
-}
-
 /// `403` when `actor` submitted the expense: nobody decides on their own claim.
 fn not_the_submitter(actor: &Actor, e: &Expense, what: &str) -> Result<(), DomainError> {
     if e.submitted_by == actor.user_id {
@@ -141,7 +134,7 @@ impl ExpenseService {
     }
 
     /// Files the refusals of what a body names: a client the caller may see, a receipt of
-    /// the organization, no project (none exist yet).
+    /// the organization, a project of the organization.
     async fn check_references(
         &self,
         actor: &Actor,
@@ -150,7 +143,9 @@ impl ExpenseService {
         project: Option<Uuid>,
         errors: &mut Errors,
     ) -> Result<(), DomainError> {
-        no_project(project, errors);
+        self.p
+            .check_project(actor.organization_id, project, errors)
+            .await?;
         if let Some(c) = client {
             visible_client(&*self.p.clients, actor, c, "client_id", errors).await?;
         }
@@ -218,6 +213,7 @@ impl ExpenseService {
             decided_at: None,
             rejection_reason: None,
             reimbursed_at: None,
+            invoice_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -55,6 +55,7 @@ fn expense(submitter: UserId, status: ExpenseStatus) -> Expense {
         decided_at: None,
         rejection_reason: None,
         reimbursed_at: None,
+        invoice_id: None,
         created_at: t,
         updated_at: t,
         version: 1,
@@ -175,6 +176,10 @@ async fn every_bad_field_of_a_creation_is_named() {
     env.expense_lookups
         .expect_file_exists()
         .returning(|_, _| Ok(false));
+    // No such project in the organization.
+    env.projects
+        .expect_get()
+        .returning(|_, _| Err(StoreError::NotFound));
     let (svc, probe) = service(env);
     let bad = ExpenseInput {
         description: " ".into(),

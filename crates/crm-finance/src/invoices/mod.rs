@@ -2,12 +2,14 @@
 //! voided while nothing is paid; made by hand or from an accepted quotation. Their payment
 //! state is derived from the allocations and credit notes written against them.
 
+mod from_project;
 mod model;
 mod overdue;
 mod service;
 #[cfg(test)]
 mod tests;
 
+pub use from_project::ProjectInvoiceInput;
 pub use model::{
     DEFAULT_TERMS_DAYS, INVOICE_COUNTER, INVOICE_LIST_SPEC, Invoice, InvoiceId, InvoiceInput,
     InvoicePatch, InvoiceStatus, MAX_TERMS_DAYS, NewDraft, SendInput, VoidInput,

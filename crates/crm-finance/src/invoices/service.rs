@@ -27,7 +27,6 @@ use crm_domain::{Actor, DomainError, StoreError, ValueError};
 use crm_sales::deals::{DealId, deal_of_client};
 use crm_sales::quotations::{QuotationId, QuotationStatus};
 use crm_sales::requirements::QuotationsRead;
-use uuid::Uuid;
 
 fn not_draft(what: &str) -> DomainError {
     DomainError::conflict(
@@ -68,17 +67,10 @@ fn check_due(issue: Option<NaiveDate>, due: Option<NaiveDate>, errors: &mut Erro
     }
 }
 
-/// Projects come with issue #14: until then no project exists to be named.
-fn no_project(project: Option<Uuid>, errors: &mut Errors) {
-    if project.is_some() {
-        errors.add("project_id", "not_found", "no such project");
-    }
-}
-
 /// Invoices: drafts, issue, void, from quotations, the printable document.
 #[derive(Clone)]
 pub struct InvoiceService {
-    p: FinancePorts,
+    pub(super) p: FinancePorts,
 }
 
 impl InvoiceService {
@@ -148,7 +140,9 @@ impl InvoiceService {
         let (subtotal, tax_total, total) = errors.value("items", sums(&items));
         let notes_v = errors.value("notes", notes(input.notes.as_deref()));
         let terms_v = errors.value("terms", notes(input.terms.as_deref()));
-        no_project(input.project_id, &mut errors);
+        self.p
+            .check_project(org, input.project_id, &mut errors)
+            .await?;
         self.check_client(actor, input.client_id, input.deal_id, &mut errors)
             .await?;
         errors.finish()?;
@@ -210,6 +204,9 @@ impl InvoiceService {
         let org = actor.organization_id;
         let mut errors = Errors::new();
         let p = &patch;
+        self.p
+            .check_project(org, p.project_id.flatten(), &mut errors)
+            .await?;
         let mut tx = self.p.tx.begin().await?;
         let current = self.p.invoices.get_for_update(&mut tx, org, id).await?;
         check_version(expected_version, current.version)?;
@@ -252,7 +249,6 @@ impl InvoiceService {
         errors.patch("notes", &mut next.notes, text(&p.notes, notes));
         errors.patch("terms", &mut next.terms, text(&p.terms, notes));
         if let Some(project) = p.project_id {
-            no_project(project, &mut errors);
             next.project_id = project;
         }
         if let Some(c) = p.client_id {

@@ -150,7 +150,11 @@ async fn bad_fields_are_422_each_under_its_own_name() {
     let a = actor(ORG, ALL);
     let c = client(ORG, a.user_id);
     let cid = c.id;
-    let env = Env::new().with_org(organization()).with_client(c);
+    let mut env = Env::new().with_org(organization()).with_client(c);
+    // No such project in the organization.
+    env.projects
+        .expect_get()
+        .returning(|_, _| Err(StoreError::NotFound));
     let (ports, probe) = env.build();
     let svc = InvoiceService::new(ports);
     let bad = InvoiceInput {

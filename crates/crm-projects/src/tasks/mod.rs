@@ -5,8 +5,10 @@
 //! lists by it, so `Task` has no single owner and no `Owned` impl.
 
 mod model;
+mod overdue;
 mod service;
 
+pub use overdue::{TaskOverdueJob, named_in};
 pub use service::{Board, BoardColumn, Dependency, DependencyInput, TaskService};
 
 pub use model::{

@@ -29,6 +29,9 @@ pub struct TrackingScope {
     pub invoices: bool,
     pub payments: bool,
     pub credit_notes: bool,
+    /// The client's projects (`projects:read`; `:own` the ones the caller manages or belongs
+    /// to), and their audit entries with `activities`.
+    pub projects: Visibility,
 }
 
 /// The store's aggregate of a client's deals in one status and currency.
@@ -123,6 +126,7 @@ crm_domain::name_enum!(
         Invoice => "invoice",
         Payment => "payment",
         CreditNote => "credit_note",
+        Project => "project",
         Activity => "activity",
     }
 );

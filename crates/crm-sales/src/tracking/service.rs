@@ -82,6 +82,11 @@ impl TrackingService {
             invoices: actor.can_all("invoices", "read"),
             payments: actor.can_all("payments", "read"),
             credit_notes: actor.can_all("credit_notes", "read"),
+            projects: match actor.scope("projects", "read") {
+                Some(Scope::All) => Visibility::All,
+                Some(Scope::Own) => Visibility::Own(actor.user_id),
+                None => Visibility::Hidden,
+            },
         };
         Ok((client, ts))
     }

@@ -22,6 +22,7 @@ pub fn routes(r: Routes) -> Routes {
         .patch("/projects/{id}/members/{user_id}", projects::update_member)
         .delete("/projects/{id}/members/{user_id}", projects::remove_member)
         .get("/projects/{id}/board", tasks::board)
+        .post("/projects/{id}/invoice", projects::invoice_project)
         .get("/tasks", tasks::list_tasks)
         .post("/tasks", tasks::create_task)
         .get("/tasks/{id}", tasks::get_task)
@@ -62,6 +63,7 @@ pub fn routes(r: Routes) -> Routes {
     projects::add_member,
     projects::update_member,
     projects::remove_member,
+    projects::invoice_project,
     tasks::board,
     tasks::list_tasks,
     tasks::create_task,

@@ -2,13 +2,14 @@
 
 use crate::access::Auth;
 use crate::app::AppState;
-use crate::http::{Body, IfMatch, created, no_content, ok_etag};
+use crate::http::{Body, IfMatch, OptionalBody, created, no_content, ok_etag};
 use crate::problem::ApiError;
 use crate::routes::dto::PageDto;
 use crate::routes::handlers::handlers;
-use crate::routes::perms::{ProjectsDelete, ProjectsRead, ProjectsWrite};
+use crate::routes::perms::{InvoicesWrite, ProjectsDelete, ProjectsRead, ProjectsWrite};
 use actix_web::{HttpResponse, web};
 use crm_domain::UserId;
+use crm_finance::invoices::ProjectInvoiceInput;
 use crm_projects::projects::{
     Member, MemberInput, MemberPatch, PROJECT_LIST_SPEC, Project, ProjectId, ProjectInput,
     ProjectPatch,
@@ -129,4 +130,32 @@ pub async fn remove_member(
         .remove_member(&auth.actor, ProjectId(id), UserId(user))
         .await?;
     Ok(no_content())
+}
+
+/// A draft invoice of the project's unbilled billable time (one line per task and rate,
+/// hours with 3 decimals) and approved billable expenses, for the project's client; those
+/// entries and expenses get its `invoice_id` in the same transaction and are unbilled again
+/// when the draft is deleted. Needs `invoices:write` and `projects:read` on the project.
+/// Nothing to bill, or no client: 409. The body may be left out.
+#[utoipa::path(post, path = "/projects/{id}/invoice", tag = "projects",
+    request_body = ProjectInvoiceInput, params(("id" = Uuid, Path)),
+    responses((status = 201, description = "The draft invoice", body = crm_finance::invoices::Invoice)))]
+pub async fn invoice_project(
+    auth: Auth<InvoicesWrite>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: OptionalBody<ProjectInvoiceInput>,
+) -> Result<HttpResponse, ApiError> {
+    let project = state
+        .projects
+        .projects
+        .reachable::<ProjectsRead>(&auth.actor, ProjectId(*id))
+        .await?;
+    let input = body.parse()?;
+    let r = state
+        .finance
+        .invoices
+        .from_project(&auth.actor, project, input)
+        .await?;
+    Ok(created(format!("/api/v1/invoices/{}", r.id), r.version, &r))
 }
