@@ -36,4 +36,5 @@ mod round_trips;
 mod sales;
 mod sorting;
 mod tenancy;
+mod time_entries;
 mod webhooks;

@@ -130,16 +130,14 @@ pub fn storage_config(s: &Settings) -> crm_storage::StorageConfig {
     }
 }
 
-/// The file service on `db` and the shared blob store, attached records read through `clients`,
-/// `sales` and `finance`.
+/// The file service on `db` and the shared blob store, attached records read through
+/// `record_types` (one adapter per record type, `adapters/record_access.rs`).
 fn file_service(
     db: &Database,
     ports: &IdentityPorts,
     parts: &SharedParts,
     s: &Settings,
-    clients: &ClientServices,
-    sales: &SalesServices,
-    finance: &FinanceServices,
+    record_types: Vec<(&'static str, Arc<dyn crm_domain::files::RecordAccess>)>,
 ) -> FileService {
     FileService::new(
         FilePorts {
@@ -152,7 +150,7 @@ fn file_service(
         FileSettings {
             max_bytes: s.files.max_bytes,
         },
-        crate::adapters::record_access::record_types(clients, sales, finance),
+        record_types,
     )
 }
 
@@ -230,7 +228,9 @@ impl AppState {
         let sales = SalesServices::new(sales);
         let clients = ClientServices::new(client_ports);
         let finance = FinanceServices::new(finance);
-        let files = file_service(&db, &ports, parts, settings, &clients, &sales, &finance);
+        let record_types =
+            crate::adapters::record_access::record_types(&clients, &sales, &finance, &projects);
+        let files = file_service(&db, &ports, parts, settings, record_types);
         Self {
             webhooks,
             sales,

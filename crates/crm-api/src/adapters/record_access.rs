@@ -13,6 +13,9 @@ use crm_finance::expenses::ExpenseId;
 use crm_finance::invoices::InvoiceId;
 use crm_finance::payments::PaymentId;
 use crm_finance::proposals::ProposalId;
+use crm_projects::ProjectServices;
+use crm_projects::projects::ProjectId;
+use crm_projects::tasks::TaskId;
 use crm_sales::SalesServices;
 use crm_sales::deals::DealId;
 use crm_sales::leads::LeadId;
@@ -55,19 +58,22 @@ pub fn record_types(
     clients: &ClientServices,
     sales: &SalesServices,
     finance: &FinanceServices,
+    projects: &ProjectServices,
 ) -> Vec<(&'static str, Arc<dyn RecordAccess>)> {
     crm_domain::files::RECORD_TYPES
         .iter()
-        .filter_map(|name| match access_for(name, clients, sales, finance) {
-            Some(a) => Some((*name, a)),
-            None => {
-                tracing::error!(
-                    record_type = name,
-                    "files: no access adapter for this record type"
-                );
-                None
-            }
-        })
+        .filter_map(
+            |name| match access_for(name, clients, sales, finance, projects) {
+                Some(a) => Some((*name, a)),
+                None => {
+                    tracing::error!(
+                        record_type = name,
+                        "files: no access adapter for this record type"
+                    );
+                    None
+                }
+            },
+        )
         .collect()
 }
 
@@ -87,6 +93,7 @@ fn access_for(
     clients: &ClientServices,
     sales: &SalesServices,
     finance: &FinanceServices,
+    projects: &ProjectServices,
 ) -> Option<Arc<dyn RecordAccess>> {
     Some(match name {
         "client" => get_via!("clients", clients.clients, ClientId),
@@ -99,6 +106,8 @@ fn access_for(
         "expense" => get_via!("expenses", finance.expenses, ExpenseId),
         "contract" => get_via!("contracts", finance.contracts, ContractId),
         "proposal" => get_via!("proposals", finance.proposals, ProposalId),
+        "project" => get_via!("projects", projects.projects, ProjectId),
+        "task" => get_via!("tasks", projects.tasks, TaskId),
         _ => return None,
     })
 }

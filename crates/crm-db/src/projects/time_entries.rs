@@ -169,9 +169,9 @@ impl TimeStore for SqlRecords<Entity> {
         project: ProjectId,
     ) -> Result<Vec<TimeGroup>, StoreError> {
         let backend = self.db().get_database_backend();
-        let invoiced: Expr = Expr::case(Expr::col(Column::InvoiceId).is_null(), Expr::val(0))
-            .finally(Expr::val(1))
-            .into();
+        // Literal SQL, not bound values: PostgreSQL matches the grouped expression to the
+        // selected one by its text, and two bound parameters never match.
+        let invoiced = Expr::cust("CASE WHEN invoice_id IS NULL THEN 0 ELSE 1 END");
         let q = Query::select()
             .expr_as(Expr::col(Column::Billable), "billable")
             .expr_as(invoiced.clone(), "invoiced")

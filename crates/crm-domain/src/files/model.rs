@@ -27,8 +27,10 @@ pub const RECORD_TYPES: &[&str] = &[
     "invoice",
     "lead",
     "payment",
+    "project",
     "proposal",
     "quotation",
+    "task",
 ];
 
 /// `record_type` in a patch: one of [`RECORD_TYPES`] or `null`.

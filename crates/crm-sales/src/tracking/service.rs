@@ -23,12 +23,13 @@ const TIMELINE_FIELDS: &[FieldSpec] = &[
         "invoice",
         "payment",
         "credit_note",
+        "project",
         "activity",
     ]),
 ];
 
 /// `GET /clients/{id}/timeline`: newest first; filter `kind` (`interaction`, `deal`,
-/// `quotation`, `invoice`, `payment`, `credit_note`, `activity`); range
+/// `quotation`, `invoice`, `payment`, `credit_note`, `project`, `activity`); range
 /// `occurred_at_from/_to`.
 pub const TIMELINE_LIST_SPEC: ListSpec = ListSpec {
     fields: TIMELINE_FIELDS,
