@@ -86,6 +86,18 @@ pub struct MemberTime {
 /// `GET /projects/{id}/report`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "project_id": "019cc2b0-5e80-7566-9b19-1bf4d8441b56",
+    "progress": 33,
+    "tasks": {"todo": 5, "in_progress": 2, "in_review": 1, "done": 4, "cancelled": 1, "overdue": 1},
+    "milestones": [{"id": "019cc2b0-9d00-7a41-8c2e-0b6f3f0e5d12", "title": "Beta launch",
+                    "due_date": "2026-05-01", "status": "open", "progress": 50, "is_overdue": false}],
+    "time": {"estimated_minutes": 2880, "logged_minutes": 1530, "billable_minutes": 1440,
+             "unbilled_minutes": 480},
+    "budget": {"currency": "USD", "amount": 4000000, "spent": 240000, "remaining": 3760000,
+               "minutes": 24000, "minutes_remaining": 22470},
+    "members": [{"user_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd", "logged_minutes": 1530}]
+})))]
 pub struct ProjectReport {
     pub project_id: ProjectId,
     pub progress: u8,
@@ -133,6 +145,14 @@ pub struct TimesheetDay {
 /// and 0).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "user_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+    "days": [
+        {"date": "2026-03-09", "projects": [], "minutes": 0},
+        {"date": "2026-03-10", "projects": [
+            {"project_id": "019cc2b0-5e80-7566-9b19-1bf4d8441b56", "minutes": 450}], "minutes": 450}
+    ]
+})))]
 pub struct Timesheet {
     pub user_id: UserId,
     pub days: Vec<TimesheetDay>,

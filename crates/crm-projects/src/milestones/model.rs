@@ -25,6 +25,21 @@ pub const DESCRIPTION_MAX: usize = 10_000;
 /// A milestone of a project.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "019cc2b0-9d00-7a41-8c2e-0b6f3f0e5d12",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "project_id": "019cc2b0-5e80-7566-9b19-1bf4d8441b56",
+    "title": "Beta launch",
+    "description": "Every page on staging.",
+    "due_date": "2026-05-01",
+    "status": "open",
+    "progress": 50,
+    "is_overdue": false,
+    "reached_at": null,
+    "created_at": "2026-03-01T09:00:00.000000Z",
+    "updated_at": "2026-03-01T09:00:00.000000Z",
+    "version": 1
+})))]
 pub struct Milestone {
     pub id: MilestoneId,
     pub organization_id: OrganizationId,

@@ -60,6 +60,7 @@ pub const MAX_MINUTES_BUDGET: i64 = 52_560_000;
 /// A project.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = project_example))]
 pub struct Project {
     pub id: ProjectId,
     pub organization_id: OrganizationId,
@@ -102,6 +103,36 @@ pub struct Project {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+}
+
+#[cfg(feature = "openapi")]
+fn project_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": "019cc2b0-5e80-7566-9b19-1bf4d8441b56",
+        "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+        "name": "Website relaunch",
+        "code": "WEB-2026",
+        "description": "New site on the new brand.",
+        "client_id": "019c2304-2480-7896-8534-f45738d048ec",
+        "deal_id": null,
+        "owner_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+        "status": "active",
+        "start_date": "2026-03-01",
+        "due_date": "2026-06-30",
+        "billing": "hourly",
+        "hourly_rate": 9500,
+        "budget_amount": 4000000,
+        "budget_currency": "USD",
+        "budget_minutes": 24000,
+        "progress_method": "tasks",
+        "progress": 33,
+        "tasks_total": 12,
+        "tasks_done": 4,
+        "is_overdue": false,
+        "created_at": "2026-02-20T09:00:00.000000Z",
+        "updated_at": "2026-03-02T10:00:00.000000Z",
+        "version": 3
+    })
 }
 
 crm_domain::record!(Project, ProjectId, "project", scope: Option<UserId>);
@@ -330,6 +361,7 @@ pub struct ProjectPatch {
 /// A member of a project (`GET /projects/{id}/members`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"user_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd", "role": "member"})))]
 pub struct Member {
     pub user_id: UserId,
     pub role: MemberRole,
@@ -339,6 +371,7 @@ pub struct Member {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"user_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd", "role": "member"})))]
 pub struct MemberInput {
     /// An active user of the organization.
     pub user_id: UserId,
@@ -349,6 +382,7 @@ pub struct MemberInput {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"role": "manager"})))]
 pub struct MemberPatch {
     pub role: MemberRole,
 }

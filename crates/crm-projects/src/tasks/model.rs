@@ -54,6 +54,7 @@ pub const ESTIMATE_MAX_MINUTES: i64 = 1_000_000;
 /// A task of a project.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = task_example))]
 pub struct Task {
     pub id: TaskId,
     pub organization_id: OrganizationId,
@@ -91,6 +92,35 @@ pub struct Task {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+}
+
+/// The example of a task in the OpenAPI document.
+#[cfg(feature = "openapi")]
+pub fn task_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": "019cc2b1-0a00-7c1e-9b2a-6f0d7c1e2a31",
+        "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+        "project_id": "019cc2b0-5e80-7566-9b19-1bf4d8441b56",
+        "parent_id": null,
+        "milestone_id": "019cc2b0-9d00-7a41-8c2e-0b6f3f0e5d12",
+        "title": "Draft the site map",
+        "description": "Pages, navigation and redirects.",
+        "status": "in_progress",
+        "priority": "high",
+        "assignee_ids": ["019bb138-13e8-77a9-a564-12a9b8a1abcd"],
+        "start_date": "2026-03-02",
+        "due_date": "2026-04-01",
+        "estimate_minutes": 240,
+        "position": 0,
+        "labels": ["design"],
+        "is_overdue": false,
+        "logged_minutes": 90,
+        "completed_at": null,
+        "is_blocked": false,
+        "created_at": "2026-03-01T09:00:00.000000Z",
+        "updated_at": "2026-03-03T11:00:00.000000Z",
+        "version": 2
+    })
 }
 
 crm_domain::record!(Task, TaskId, "task", scope: Option<UserId>);

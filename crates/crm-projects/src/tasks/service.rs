@@ -51,6 +51,7 @@ fn assignees(raw: &[UserId]) -> Result<Vec<UserId>, ValueError> {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"depends_on_id": "019cc2b1-0a00-7c1e-9b2a-6f0d7c1e2a31"})))]
 pub struct DependencyInput {
     /// A task of the same project (`422`); a cycle at any depth is `409`.
     pub depends_on_id: TaskId,
@@ -59,6 +60,10 @@ pub struct DependencyInput {
 /// A dependency: `task_id` waits for `depends_on_id`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "task_id": "019cc2b1-4f00-7b22-8d3e-1a2b3c4d5e6f",
+    "depends_on_id": "019cc2b1-0a00-7c1e-9b2a-6f0d7c1e2a31"
+})))]
 pub struct Dependency {
     pub task_id: TaskId,
     pub depends_on_id: TaskId,
@@ -76,9 +81,25 @@ pub struct BoardColumn {
 /// `GET /projects/{id}/board`: every status column in board order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = board_example))]
 pub struct Board {
     pub project_id: ProjectId,
     pub columns: Vec<BoardColumn>,
+}
+
+#[cfg(feature = "openapi")]
+fn board_example() -> serde_json::Value {
+    let task = super::model::task_example();
+    serde_json::json!({
+        "project_id": task["project_id"],
+        "columns": [
+            {"status": "todo", "tasks": []},
+            {"status": "in_progress", "tasks": [task]},
+            {"status": "in_review", "tasks": []},
+            {"status": "done", "tasks": []},
+            {"status": "cancelled", "tasks": []}
+        ]
+    })
 }
 
 /// Whether the caller reaches `task` with `scope`: all tasks, or (`:own`) those assigned

@@ -22,6 +22,24 @@ pub const NOTE_MAX: usize = 2000;
 /// A time entry: logged (`minutes` set) or running (a timer: `minutes` null).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "019cc2c0-1100-7d2a-9e3b-4c5d6e7f8091",
+    "organization_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d7",
+    "project_id": "019cc2b0-5e80-7566-9b19-1bf4d8441b56",
+    "task_id": "019cc2b1-0a00-7c1e-9b2a-6f0d7c1e2a31",
+    "user_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+    "work_date": "2026-03-10",
+    "minutes": 90,
+    "billable": true,
+    "note": "Site map review",
+    "bill_rate": 9500,
+    "invoice_id": null,
+    "started_at": null,
+    "is_running": false,
+    "created_at": "2026-03-10T17:00:00.000000Z",
+    "updated_at": "2026-03-10T17:00:00.000000Z",
+    "version": 1
+})))]
 pub struct TimeEntry {
     pub id: TimeEntryId,
     pub organization_id: OrganizationId,
@@ -138,6 +156,7 @@ pub struct TimeEntryPatch {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"task_id": "019cc2b1-0a00-7c1e-9b2a-6f0d7c1e2a31"})))]
 pub struct TimerStartInput {
     pub task_id: Option<TaskId>,
     pub project_id: Option<ProjectId>,
