@@ -760,3 +760,176 @@ proptest! {
         }
     }
 }
+
+mod from_project {
+    use super::*;
+    use crm_projects::projects::{Billing, ProgressMethod, Project, ProjectId, ProjectStatus};
+    use crm_projects::tasks::TaskId;
+    use crm_projects::time::{TimeEntry, TimeEntryId};
+
+    fn project(client: Option<ClientId>) -> Project {
+        Project {
+            id: ProjectId::new(),
+            organization_id: ORG,
+            name: "Portal".into(),
+            code: None,
+            description: None,
+            client_id: client,
+            deal_id: None,
+            owner_id: crm_domain::UserId(Uuid::from_u128(9)),
+            status: ProjectStatus::Active,
+            start_date: None,
+            due_date: None,
+            billing: Billing::Hourly,
+            hourly_rate: Some(9000),
+            budget_amount: None,
+            budget_currency: Some(usd()),
+            budget_minutes: None,
+            progress_method: ProgressMethod::Tasks,
+            progress: 0,
+            tasks_total: 0,
+            tasks_done: 0,
+            is_overdue: false,
+            created_at: now(),
+            updated_at: now(),
+            version: 1,
+        }
+    }
+
+    fn entry(p: &Project, task: Option<TaskId>, minutes: i64, rate: i64) -> TimeEntry {
+        TimeEntry {
+            id: TimeEntryId::new(),
+            organization_id: ORG,
+            project_id: p.id,
+            task_id: task,
+            user_id: p.owner_id,
+            work_date: day("2026-03-10"),
+            minutes: Some(minutes),
+            billable: true,
+            note: None,
+            bill_rate: Some(rate),
+            invoice_id: None,
+            started_at: None,
+            is_running: false,
+            created_at: now(),
+            updated_at: now(),
+            version: 1,
+        }
+    }
+
+    /// Lines per task and rate, untasked time last; the billed entries get the invoice's id
+    /// in the transaction that writes the invoice, and nothing more is written.
+    #[tokio::test]
+    async fn time_lines_and_the_invoiced_mark_are_one_transaction() {
+        let a = actor(ORG, ALL);
+        let c = client(ORG, a.user_id);
+        let p = project(Some(c.id));
+        let task = TaskId::new();
+        let entries = vec![
+            entry(&p, Some(task), 90, 9000),
+            entry(&p, Some(task), 30, 9000),
+            entry(&p, Some(task), 20, 6000),
+            entry(&p, None, 45, 9000),
+        ];
+        let mut ids: Vec<TimeEntryId> = entries.iter().map(|e| e.id).collect();
+        ids.sort();
+        let mut env = Env::new().with_org(organization());
+        let locked = p.clone();
+        env.projects
+            .expect_get_for_update()
+            .times(1)
+            .returning(move |_, _, _| Ok(locked.clone()));
+        let unbilled = entries.clone();
+        env.project_time
+            .expect_unbilled()
+            .times(1)
+            .returning(move |_, _, _| Ok(unbilled.clone()));
+        env.expense_lookups
+            .expect_billable_for_project()
+            .times(1)
+            .returning(|_, _, _, _, _| Ok(Vec::new()));
+        env.tasks
+            .expect_get()
+            .returning(|_, _| Err(StoreError::NotFound));
+        env.invoices
+            .expect_create()
+            .times(1)
+            .returning(|_, _| Ok(()));
+        env.project_time
+            .expect_mark_invoiced()
+            .withf(move |_, o, marked, _| {
+                let mut marked = marked.to_vec();
+                marked.sort();
+                *o == ORG && marked == ids
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(()));
+        env.expense_lookups
+            .expect_mark_invoiced()
+            .times(1)
+            .returning(|_, _, _, _| Ok(()));
+        let (ports, probe) = env.build();
+        let svc = InvoiceService::new(ports);
+        let i = svc
+            .from_project(&a, p.clone(), from_project::input(None))
+            .await
+            .unwrap();
+        let lines: Vec<(String, i64, i64)> = i
+            .items
+            .iter()
+            .map(|l| (l.quantity.to_string(), l.unit_price, l.subtotal))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("0.333".to_string(), 6000, 1998),
+                ("2".to_string(), 9000, 18_000),
+                ("0.75".to_string(), 9000, 6_750),
+            ]
+        );
+        assert_eq!(
+            (i.total, i.client_id, i.project_id),
+            (26_748, c.id, Some(p.id.0))
+        );
+        assert_eq!(actions(&probe), ["created"]);
+        assert!(probe.committed());
+    }
+
+    #[tokio::test]
+    async fn nothing_to_bill_and_no_client_are_conflicts_that_write_nothing() {
+        let a = actor(ORG, ALL);
+        let p = project(None);
+        let (ports, probe) = Env::new().with_org(organization()).build();
+        let svc = InvoiceService::new(ports);
+        assert_eq!(
+            conflict(svc.from_project(&a, p, input(None)).await),
+            "project-without-client"
+        );
+        let c = client(ORG, a.user_id);
+        let p = project(Some(c.id));
+        let mut env = Env::new().with_org(organization());
+        let locked = p.clone();
+        env.projects
+            .expect_get_for_update()
+            .returning(move |_, _, _| Ok(locked.clone()));
+        env.project_time
+            .expect_unbilled()
+            .returning(|_, _, _| Ok(Vec::new()));
+        env.expense_lookups
+            .expect_billable_for_project()
+            .returning(|_, _, _, _, _| Ok(Vec::new()));
+        let (ports, _) = env.build();
+        let svc = InvoiceService::new(ports);
+        assert_eq!(
+            conflict(svc.from_project(&a, p, input(None)).await),
+            "nothing-to-bill"
+        );
+        assert!(probe.audit().is_empty() && !probe.committed());
+    }
+
+    pub(super) fn input(up_to: Option<&str>) -> crate::invoices::ProjectInvoiceInput {
+        crate::invoices::ProjectInvoiceInput {
+            up_to: up_to.map(String::from),
+        }
+    }
+}
