@@ -13,6 +13,14 @@ for c in crm-domain crm-hr crm-sales crm-finance crm-projects; do
   fi
 done
 [ $status -eq 0 ] && echo "architecture: pure crates are free of database, web and mail crates"
+# Modules depend one way: projects know no sales or finance (finance invoices projects).
+for pair in "crm-projects crm-sales" "crm-projects crm-finance" "crm-sales crm-finance" "crm-sales crm-projects"; do
+  set -- $pair
+  if cargo tree -p "$1" -e normal --prefix none 2>/dev/null | grep -q "^$2 "; then
+    echo "architecture: $1 must not depend on $2" >&2
+    status=1
+  fi
+done
 # Unsafe code is denied workspace-wide; only the allocator's option call may allow it.
 unsafe_sites=$(grep -rln --include='*.rs' 'allow(unsafe_code)' src crates migration bench tests \
   | grep -vx 'src/allocator.rs' || true)
