@@ -57,6 +57,19 @@ CROSS_FIELD = {
     ("lead_id", "not_allowed"),
     # Sending needs a recipient: `to`, or the stored client's or lead's email.
     ("to", "required"),
+    # A task's assignees are members of its project, its parent and milestone of the same
+    # project (stored data); a time entry's task belongs to the project it names.
+    ("assignee_ids", "not_a_member"),
+    ("parent_id", "other_project"),
+    ("milestone_id", "other_project"),
+    ("depends_on_id", "other_project"),
+    ("task_id", "other_project"),
+    # A time entry names a project or a task (either, not a shape JSON Schema states here).
+    ("project_id", "required"),
+    # One person's day holds at most 1,440 minutes (their stored entries of that day).
+    ("minutes", "day_full"),
+    # A task cannot become a subtask of its own subtask (stored parent links).
+    ("parent_id", "cycle"),
 }
 
 ALLOCATION_INVOICE = re.compile(r"^allocations\[[0-9]+\]\.invoice_id$")

@@ -475,6 +475,15 @@ impl Modify for Links {
             let Some(target) = openapi.paths.paths.get(&record) else {
                 continue;
             };
+            // Whether the record's PATCH takes `If-Match` (a membership has no version).
+            let versioned = target.patch.as_ref().is_some_and(|op| {
+                op.parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p, RefOr::T(p) if p.name.eq_ignore_ascii_case("If-Match")))
+            });
+            // The created body's key: its `id`, or for a membership (`{user_id}`) its user.
+            let key = if param == "user_id" { "user_id" } else { "id" };
             let methods: Vec<(&str, &str)> = [
                 ("get", "get", target.get.is_some()),
                 ("update", "patch", target.patch.is_some()),
@@ -502,11 +511,11 @@ impl Modify for Links {
             for (name, method) in &methods {
                 let mut link = LinkBuilder::new()
                     .operation_ref(format!("#/paths/{escaped}/{method}"))
-                    .parameter(param.clone(), "$response.body#/id");
+                    .parameter(param.clone(), format!("$response.body#/{key}"));
                 for o in &outer {
                     link = link.parameter(o.clone(), format!("$request.path.{o}"));
                 }
-                if *method == "patch" {
+                if *method == "patch" && versioned {
                     link = link.parameter("If-Match", "$response.header.ETag");
                 }
                 created

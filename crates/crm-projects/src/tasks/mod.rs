@@ -9,7 +9,7 @@ mod overdue;
 mod service;
 
 pub use overdue::{TaskOverdueJob, named_in};
-pub use service::{Board, BoardColumn, Dependency, DependencyInput, TaskService};
+pub use service::{Dependency, DependencyInput, TaskBoard, TaskBoardColumn, TaskService};
 
 pub use model::{
     DESCRIPTION_MAX, ESTIMATE_MAX_MINUTES, LABEL_MAX_CHARS, MAX_ASSIGNEES, MAX_LABELS,

@@ -72,7 +72,7 @@ pub struct Dependency {
 /// One status column of the board.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct BoardColumn {
+pub struct TaskBoardColumn {
     pub status: TaskStatus,
     /// By `position`.
     pub tasks: Vec<Task>,
@@ -82,9 +82,9 @@ pub struct BoardColumn {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = board_example))]
-pub struct Board {
+pub struct TaskBoard {
     pub project_id: ProjectId,
-    pub columns: Vec<BoardColumn>,
+    pub columns: Vec<TaskBoardColumn>,
 }
 
 #[cfg(feature = "openapi")]
@@ -598,7 +598,7 @@ impl TaskService {
     /// Needs `tasks:read`; the project's tasks (under `:own` those assigned to the caller)
     /// in status columns, each by position. `404` for a project of another organization.
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %project))]
-    pub async fn board(&self, actor: &Actor, project: ProjectId) -> Result<Board, DomainError> {
+    pub async fn board(&self, actor: &Actor, project: ProjectId) -> Result<TaskBoard, DomainError> {
         let org = actor.organization_id;
         let assignee = owner_filter(actor, require::<TasksRead>(actor)?);
         self.p.projects.get(org, project).await?;
@@ -607,12 +607,12 @@ impl TaskService {
         let tasks = Self::with_today(tasks, today);
         let columns = TaskStatus::ALL
             .iter()
-            .map(|s| BoardColumn {
+            .map(|s| TaskBoardColumn {
                 status: *s,
                 tasks: tasks.iter().filter(|t| t.status == *s).cloned().collect(),
             })
             .collect();
-        Ok(Board {
+        Ok(TaskBoard {
             project_id: project,
             columns,
         })

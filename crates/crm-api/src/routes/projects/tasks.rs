@@ -10,7 +10,7 @@ use crate::routes::perms::{TasksDelete, TasksRead, TasksWrite};
 use actix_web::{HttpResponse, web};
 use crm_projects::projects::ProjectId;
 use crm_projects::tasks::{
-    Board, Dependency, DependencyInput, TASK_LIST_SPEC, Task, TaskId, TaskInput, TaskPatch,
+    Dependency, DependencyInput, TASK_LIST_SPEC, Task, TaskBoard, TaskId, TaskInput, TaskPatch,
 };
 use uuid::Uuid;
 
@@ -54,7 +54,7 @@ handlers! { service: projects.tasks, id: TaskId, location: "/api/v1/tasks";
 /// The project's tasks in status columns (todo, in_progress, in_review, done, cancelled),
 /// each by `position`; under `tasks:read:own` only the caller's.
 #[utoipa::path(get, path = "/projects/{id}/board", tag = "tasks", params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The board", body = Board)))]
+    responses((status = 200, description = "The board", body = TaskBoard)))]
 pub async fn board(
     auth: Auth<TasksRead>,
     state: web::Data<AppState>,
