@@ -162,6 +162,18 @@ impl TaskService {
         self.dated(task).await
     }
 
+    /// The task `id` for a caller who may write it (`tasks:write`, under `:own` assigned to
+    /// them), else `404`: what a route checks before it reads a body, so that a task out of
+    /// reach answers `404` whatever the body holds.
+    pub async fn writable(&self, actor: &Actor, id: TaskId) -> Result<Task, DomainError> {
+        let scope = require::<TasksWrite>(actor)?;
+        in_scope(
+            actor,
+            scope,
+            self.p.tasks.get(actor.organization_id, id).await?,
+        )
+    }
+
     /// The project `id` read and locked in `tx`: every write of a project's tasks holds it,
     /// so board moves, dependency inserts and completions of one project run one at a time.
     async fn lock_project(
