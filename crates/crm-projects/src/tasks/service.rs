@@ -591,8 +591,21 @@ impl TaskService {
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %project))]
     pub async fn board(&self, actor: &Actor, project: ProjectId) -> Result<Board, DomainError> {
         let org = actor.organization_id;
-        let assignee = owner_filter(actor, require::<TasksRead>(actor)?);
-        self.p.projects.get(org, project).await?;
+        let scope = require::<TasksRead>(actor)?;
+        let assignee = owner_filter(actor, scope);
+        let found = self.p.projects.get(org, project).await?;
+        // Under `:own` the board of a project the caller neither manages nor belongs to is
+        // not theirs to see, not even empty: `404`, as the project itself is.
+        if scope == Scope::Own
+            && found.owner_id != actor.user_id
+            && !self
+                .p
+                .project_store
+                .is_member(org, project, actor.user_id)
+                .await?
+        {
+            return Err(DomainError::NotFound);
+        }
         let tasks = self.p.task_store.board(org, project, assignee).await?;
         let today = self.p.today(org).await?;
         let tasks = Self::with_today(tasks, today);
