@@ -276,6 +276,7 @@ pub fn notifier() -> Notifier {
             crm_domain::clients::requirements::NOTIFICATION_TYPES,
             crm_sales::requirements::NOTIFICATION_TYPES,
             crm_finance::requirements::NOTIFICATION_TYPES,
+            crm_projects::requirements::NOTIFICATION_TYPES,
         ]
         .concat(),
         Arc::new(crm_mail::Templates::new("CRM")),

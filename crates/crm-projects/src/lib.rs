@@ -106,6 +106,12 @@ pub mod requirements {
         "time_entry.deleted" => "A time entry was deleted",
     }
 
+    // `task.assigned` goes to the assignees a change added (the service names them in the
+    // entry: a rule sees only the entry).
+    crm_domain::notification_types! {
+        "task.assigned" => "A task was assigned to you": custom(crate::tasks::new_assignees);
+    }
+
     #[cfg(test)]
     mod tests {
         #[test]

@@ -7,7 +7,7 @@
 mod model;
 mod service;
 
-pub use service::{Board, BoardColumn, Dependency, DependencyInput, TaskService};
+pub use service::{Board, BoardColumn, Dependency, DependencyInput, TaskService, new_assignees};
 
 pub use model::{
     DESCRIPTION_MAX, ESTIMATE_MAX_MINUTES, LABEL_MAX_CHARS, MAX_ASSIGNEES, MAX_LABELS,

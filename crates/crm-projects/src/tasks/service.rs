@@ -107,6 +107,26 @@ fn check_own_assignment(actor: &Actor, scope: Scope, assignees: &[UserId], error
     }
 }
 
+/// Who `task.assigned` notifies: the assignees its entry names as new (`new_assignee_ids`,
+/// written by [`TaskService`] with the entry); nobody for any other entry. The notifier
+/// removes the actor, so nobody is told of their own assignment.
+pub fn new_assignees(entry: &crm_domain::activity::NewActivity) -> Vec<UserId> {
+    if entry.entity_type != "task" || entry.event_verb.unwrap_or(entry.action) != "assigned" {
+        return Vec::new();
+    }
+    entry
+        .data
+        .as_ref()
+        .and_then(|d| d.get("new_assignee_ids"))
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .filter_map(|s| uuid::Uuid::parse_str(s).ok())
+        .map(UserId)
+        .collect()
+}
+
 /// Tasks, their board and dependencies.
 #[derive(Clone)]
 pub struct TaskService {
@@ -720,3 +740,38 @@ impl TaskService {
 }
 
 use crm_domain::kernel::records::Record as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crm_domain::activity::NewActivity;
+    use uuid::Uuid;
+
+    fn entry(
+        entity_type: &'static str,
+        action: &'static str,
+        data: serde_json::Value,
+    ) -> NewActivity {
+        NewActivity {
+            organization_id: OrganizationId(Uuid::from_u128(9)),
+            actor_id: Some(UserId(Uuid::from_u128(1))),
+            entity_type,
+            entity_id: Uuid::from_u128(2),
+            action,
+            changes: Vec::new(),
+            data: Some(data),
+            event_verb: None,
+        }
+    }
+
+    #[test]
+    fn task_assigned_tells_the_new_assignees_only() {
+        let (a, b) = (UserId(Uuid::from_u128(3)), UserId(Uuid::from_u128(4)));
+        let data = serde_json::json!({"assignee_ids": [a, b], "new_assignee_ids": [b]});
+        assert_eq!(new_assignees(&entry("task", "assigned", data.clone())), [b]);
+        // Another action or another record: nobody.
+        assert!(new_assignees(&entry("task", "updated", data.clone())).is_empty());
+        assert!(new_assignees(&entry("project", "assigned", data)).is_empty());
+        assert!(new_assignees(&entry("task", "assigned", serde_json::json!({}))).is_empty());
+    }
+}
