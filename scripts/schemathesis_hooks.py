@@ -57,6 +57,15 @@ CROSS_FIELD = {
     ("lead_id", "not_allowed"),
     # Sending needs a recipient: `to`, or the stored client's or lead's email.
     ("to", "required"),
+    # Projects: a task's assignees must be members of its project, its parent and milestone
+    # (and a task it depends on) of the same project, and its parent not one of its own
+    # subtasks; a member is an active user. All of it is stored state.
+    ("assignee_ids", "not_a_member"),
+    ("parent_id", "other_project"),
+    ("parent_id", "cycle"),
+    ("milestone_id", "other_project"),
+    ("depends_on_id", "other_project"),
+    ("user_id", "inactive"),
 }
 
 ALLOCATION_INVOICE = re.compile(r"^allocations\[[0-9]+\]\.invoice_id$")
