@@ -70,6 +70,8 @@ CROSS_FIELD = {
     ("minutes", "day_full"),
     # A task cannot become a subtask of its own subtask (stored parent links).
     ("parent_id", "cycle"),
+    # A member is an active user (stored state).
+    ("user_id", "inactive"),
 }
 
 ALLOCATION_INVOICE = re.compile(r"^allocations\[[0-9]+\]\.invoice_id$")

@@ -31,6 +31,7 @@ mod jobs;
 mod mailbox;
 mod migrations;
 mod notifications;
+mod projects;
 mod proposals;
 mod round_trips;
 mod sales;

@@ -225,6 +225,9 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/expenses",
     "/api/v1/contracts",
     "/api/v1/proposals",
+    "/api/v1/projects",
+    "/api/v1/tasks",
+    "/api/v1/milestones",
     "/api/v1/notifications",
     "/api/v1/files",
     "/api/v1/webhooks",
@@ -316,9 +319,11 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
     for valid in ["2099-12-31", "2026-11-15"] {
         create(&app, t, "/api/v1/quotations", json!({"client_id": cid, "currency": "USD", "issue_date": "2026-11-01", "valid_until": valid, "items": [{"description": "Setup", "quantity": 1, "unit_price": 1000, "tax_rate": 0}]})).await;
     }
-    // Finance: an issued invoice and a draft (no number, no dates), two credit notes, two
+    // Finance: an issued invoice (due far ahead: an overdue one would make an event, and a
+    // delivery, whenever the overdue job polls during the walk) and a draft (no number, no
+    // dates), two credit notes, two
     // payments (one with a reference), two recurring templates.
-    let issued = create(&app, t, "/api/v1/invoices", json!({"client_id": cid, "currency": "USD", "issue_date": "2026-11-02", "items": [{"description": "Work", "quantity": 2, "unit_price": 5000}]})).await;
+    let issued = create(&app, t, "/api/v1/invoices", json!({"client_id": cid, "currency": "USD", "issue_date": "2026-11-02", "due_date": "2099-12-31", "items": [{"description": "Work", "quantity": 2, "unit_price": 5000}]})).await;
     let inv = issued["id"].as_str().unwrap().to_string();
     ok(
         app.send_as(
@@ -351,6 +356,39 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
     for (title, valid, price) in [("Rollout", Some("2099-06-30"), 700), ("Audit", None, 300)] {
         create(&app, t, "/api/v1/proposals", json!({"client_id": cid, "title": title, "valid_until": valid, "items": [{"description": "Work", "quantity": 1, "unit_price": price}]})).await;
     }
+    // Projects: one with every sortable field, one with the optional ones empty; a task and a
+    // milestone of each kind (one done, one reached).
+    let mut projects = Vec::new();
+    for body in [
+        json!({"name": "site", "code": "WEB", "status": "active", "start_date": "2026-03-01", "due_date": "2026-06-30", "budget_amount": 5_000}),
+        json!({"name": "app"}),
+    ] {
+        projects.push(create(&app, t, "/api/v1/projects", body).await["id"].clone());
+    }
+    let mut milestones = Vec::new();
+    for (title, due) in [("beta", Some("2026-05-01")), ("alpha", None)] {
+        milestones.push(
+            create(
+                &app,
+                t,
+                "/api/v1/milestones",
+                json!({"project_id": projects[0], "title": title, "due_date": due}),
+            )
+            .await["id"]
+                .clone(),
+        );
+    }
+    for body in [
+        json!({"project_id": projects[0], "title": "design", "status": "done", "priority": "high", "start_date": "2026-03-02", "due_date": "2026-03-20", "estimate_minutes": 120, "milestone_id": milestones[1]}),
+        json!({"project_id": projects[1], "title": "build"}),
+    ] {
+        create(&app, t, "/api/v1/tasks", body).await;
+    }
+    let reach = format!(
+        "/api/v1/milestones/{}/reach",
+        milestones[1].as_str().unwrap()
+    );
+    ok(app.send_as(Method::POST, t, &reach, None).await, 200).await;
     for (frequency, start) in [("monthly", "2099-01-31"), ("weekly", "2099-02-01")] {
         create(&app, t, "/api/v1/recurring-invoices", json!({"client_id": cid, "currency": "USD", "frequency": frequency, "start_date": start, "items": [{"description": "Retainer", "quantity": 1, "unit_price": 1000}]})).await;
     }

@@ -210,6 +210,49 @@ impl Records {
             json!({"client_id": client["id"], "title": "A Proposal"}),
         )
         .await;
+        // Section 7: a project with a member, two tasks (one waiting for the other) and a
+        // milestone.
+        let project = create_as(
+            app,
+            &admin.access,
+            "/api/v1/projects",
+            json!({"name": "A Project", "code": "A-1"}),
+        )
+        .await;
+        let members = format!(
+            "/api/v1/projects/{}/members",
+            project["id"].as_str().unwrap()
+        );
+        create_as(
+            app,
+            &admin.access,
+            &members,
+            json!({"user_id": user.user_id, "role": "member"}),
+        )
+        .await;
+        let milestone = create_as(
+            app,
+            &admin.access,
+            "/api/v1/milestones",
+            json!({"project_id": project["id"], "title": "A Milestone"}),
+        )
+        .await;
+        let task_of = |title: &str| {
+            json!({"project_id": project["id"], "title": title, "milestone_id": milestone["id"],
+                   "assignee_ids": [user.user_id]})
+        };
+        let task = create_as(app, &admin.access, "/api/v1/tasks", task_of("A Task")).await;
+        let first = create_as(app, &admin.access, "/api/v1/tasks", task_of("A First Task")).await;
+        create_as(
+            app,
+            &admin.access,
+            &format!(
+                "/api/v1/tasks/{}/dependencies",
+                task["id"].as_str().unwrap()
+            ),
+            json!({"depends_on_id": first["id"]}),
+        )
+        .await;
         // Section 5: files.
         let file = crate::files::upload(app, &admin.access, "a.txt", b"A's file").await;
         let mut ids = HashMap::new();
@@ -226,6 +269,9 @@ impl Records {
             ("recurring-invoices", &recurring),
             ("contracts", &contract),
             ("proposals", &proposal),
+            ("projects", &project),
+            ("tasks", &task),
+            ("milestones", &milestone),
         ] {
             ids.insert(res.into(), v["id"].as_str().unwrap().to_string());
         }
@@ -308,6 +354,11 @@ impl Records {
                 .as_str()
                 .unwrap()
                 .to_string(),
+        );
+        // `{depends_on_id}` is filled from the kind `depends_ons`: the task A's task waits for.
+        path_only.insert(
+            "depends_ons".into(),
+            first["id"].as_str().unwrap().to_string(),
         );
         // `{delivery_id}` is filled from the kind `deliverys`.
         path_only.insert(

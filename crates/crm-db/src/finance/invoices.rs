@@ -344,7 +344,7 @@ impl InvoiceRepository for SqlInvoiceRepository {
         Expenses::update_many()
             .col_expr(
                 E::InvoiceId,
-                sea_orm::sea_query::Expr::val(Option::<Uuid>::None).into(),
+                sea_orm::sea_query::Expr::val(Option::<Uuid>::None),
             )
             .filter(E::OrganizationId.eq(org.0))
             .filter(E::InvoiceId.eq(id.0))

@@ -2,6 +2,8 @@
 //! assignees, dependencies and board, milestones, time entries.
 
 mod milestones;
+// `projects::projects`: the `projects` table of the projects module.
+#[allow(clippy::module_inception)]
 mod projects;
 mod tasks;
 mod time_entries;

@@ -195,10 +195,7 @@ impl ProjectStore for SqlRecords<Entity> {
             .expr_as(Expr::col(T::ProjectId), "project_id")
             .expr_as(Expr::col(T::Status), "status")
             .expr_as(count_star(), "n")
-            .expr_as(
-                sum_i64(backend, Expr::col(T::EstimateMinutes).into()),
-                "estimate",
-            )
+            .expr_as(sum_i64(backend, Expr::col(T::EstimateMinutes)), "estimate")
             .from(super::tasks::Entity)
             .and_where(T::OrganizationId.eq(org.0))
             .and_where(T::ProjectId.is_in(projects.iter().map(|p| p.0)))
@@ -283,10 +280,7 @@ impl ProjectStore for SqlRecords<Entity> {
         member: &Member,
     ) -> Result<(), StoreError> {
         let res = members::Entity::update_many()
-            .col_expr(
-                members::Column::Role,
-                Expr::val(member.role.as_str()).into(),
-            )
+            .col_expr(members::Column::Role, Expr::val(member.role.as_str()))
             .filter(members::Column::OrganizationId.eq(org.0))
             .filter(members::Column::ProjectId.eq(project.0))
             .filter(members::Column::UserId.eq(member.user_id.0))

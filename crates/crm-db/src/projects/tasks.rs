@@ -295,6 +295,17 @@ fn assigned_to(user: Uuid) -> Condition {
     )
 }
 
+/// The task rows whose `labels` array holds `label` (exactly), on each backend's JSON.
+fn labelled(backend: sea_orm::DbBackend, label: &str) -> Expr {
+    use sea_orm::DbBackend as B;
+    let sql = match backend {
+        B::Postgres => r#""tasks"."labels" @> jsonb_build_array(CAST($1 AS text))"#,
+        B::MySql => "JSON_CONTAINS(`tasks`.`labels`, JSON_QUOTE(?))",
+        _ => r#"EXISTS (SELECT 1 FROM json_each("tasks"."labels") AS l WHERE l.value = ?)"#,
+    };
+    Expr::cust_with_values(sql, [label.to_string()])
+}
+
 /// Status in board order, priority by urgency: sorted as `<rank><name>` text, so the cursor
 /// keeps a text value as the list spec declares.
 fn ordered(column: Column, names: &'static [&'static str]) -> Expr {
@@ -414,16 +425,25 @@ impl Records<Task> for SqlTaskRepository {
         if let Some(u) = assignee {
             base = base.filter(assigned_to(u.0));
         }
-        // `assignee_id` is read through `task_assignees`; the rest by keyset.
+        // `assignee_id` is read through `task_assignees`, `label` in the `labels` array; the
+        // rest by keyset.
+        let backend = self.db.get_database_backend();
         let mut q = query.clone();
         q.filters.retain(|f| {
-            if f.field != "assignee_id" || f.op != FilterOp::Eq {
+            if f.op != FilterOp::Eq {
                 return true;
             }
-            if let FieldValue::Uuid(u) = &f.value {
-                base = base.clone().filter(assigned_to(*u));
+            match (f.field, &f.value) {
+                ("assignee_id", FieldValue::Uuid(u)) => {
+                    base = base.clone().filter(assigned_to(*u));
+                    false
+                }
+                ("label", FieldValue::Text(l)) => {
+                    base = base.clone().filter(labelled(backend, l));
+                    false
+                }
+                _ => true,
             }
-            false
         });
         let page = keyset::page(&self.db, base, &q, &cols).await?;
         let data = with_extras(&self.db, page.data).await?;

@@ -298,7 +298,7 @@ impl TimeStore for SqlRecords<Entity> {
             return Ok(());
         }
         Entity::update_many()
-            .col_expr(Column::InvoiceId, Expr::val(invoice).into())
+            .col_expr(Column::InvoiceId, Expr::val(invoice))
             .col_expr(Column::Version, Expr::col(Column::Version).add(1))
             .filter(Column::OrganizationId.eq(org.0))
             .filter(Column::Id.is_in(ids.iter().map(|i| i.0)))

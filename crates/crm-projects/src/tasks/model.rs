@@ -204,6 +204,9 @@ const TASK_FIELDS: &[FieldSpec] = &[
     FieldSpec::new("assignee_id", FieldKind::Uuid)
         .filter()
         .doc("Tasks whose `assignee_ids` hold this user"),
+    FieldSpec::new("label", FieldKind::Text)
+        .filter()
+        .doc("Tasks whose `labels` hold this label"),
     FieldSpec::new("title", FieldKind::Text).sort(),
     FieldSpec::new("status", FieldKind::Text)
         .filter()
@@ -234,7 +237,7 @@ const TASK_FIELDS: &[FieldSpec] = &[
 ];
 
 /// `GET /tasks`: newest first; filters `project_id`, `parent_id`, `milestone_id`,
-/// `assignee_id`, `status`, `priority`; ranges of dates, estimates and completion;
+/// `assignee_id`, `label`, `status`, `priority`; ranges of dates, estimates and completion;
 /// `q` searches the title and the description. `:own` callers see the tasks assigned to them.
 pub const TASK_LIST_SPEC: ListSpec = ListSpec {
     fields: TASK_FIELDS,

@@ -183,6 +183,18 @@ impl TaskService {
         self.dated(task).await
     }
 
+    /// The task `id` for a caller who may write it (`tasks:write`, under `:own` assigned to
+    /// them), else `404`: what a route checks before it reads a body, so that a task out of
+    /// reach answers `404` whatever the body holds.
+    pub async fn writable(&self, actor: &Actor, id: TaskId) -> Result<Task, DomainError> {
+        let scope = require::<TasksWrite>(actor)?;
+        in_scope(
+            actor,
+            scope,
+            self.p.tasks.get(actor.organization_id, id).await?,
+        )
+    }
+
     /// The project `id` read and locked in `tx`: every write of a project's tasks holds it,
     /// so board moves, dependency inserts and completions of one project run one at a time.
     async fn lock_project(
@@ -600,8 +612,21 @@ impl TaskService {
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %project))]
     pub async fn board(&self, actor: &Actor, project: ProjectId) -> Result<TaskBoard, DomainError> {
         let org = actor.organization_id;
-        let assignee = owner_filter(actor, require::<TasksRead>(actor)?);
-        self.p.projects.get(org, project).await?;
+        let scope = require::<TasksRead>(actor)?;
+        let assignee = owner_filter(actor, scope);
+        let found = self.p.projects.get(org, project).await?;
+        // Under `:own` the board of a project the caller neither manages nor belongs to is
+        // not theirs to see, not even empty: `404`, as the project itself is.
+        if scope == Scope::Own
+            && found.owner_id != actor.user_id
+            && !self
+                .p
+                .project_store
+                .is_member(org, project, actor.user_id)
+                .await?
+        {
+            return Err(DomainError::NotFound);
+        }
         let tasks = self.p.task_store.board(org, project, assignee).await?;
         let today = self.p.today(org).await?;
         let tasks = Self::with_today(tasks, today);
@@ -716,3 +741,39 @@ impl TaskService {
 }
 
 use crm_domain::kernel::records::Record as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crm_domain::activity::NewActivity;
+    use uuid::Uuid;
+
+    fn entry(
+        entity_type: &'static str,
+        action: &'static str,
+        data: serde_json::Value,
+    ) -> NewActivity {
+        NewActivity {
+            organization_id: OrganizationId(Uuid::from_u128(9)),
+            actor_id: Some(UserId(Uuid::from_u128(1))),
+            entity_type,
+            entity_id: Uuid::from_u128(2),
+            action,
+            changes: Vec::new(),
+            data: Some(data),
+            event_verb: None,
+        }
+    }
+
+    #[test]
+    fn task_assigned_tells_the_new_assignees_only() {
+        let (a, b) = (UserId(Uuid::from_u128(3)), UserId(Uuid::from_u128(4)));
+        let data = serde_json::json!({"assignee_ids": [a, b], "new_assignee_ids": [b]});
+        let assigned = |e| crate::tasks::named_in(&e, "assigned", "new_assignee_ids");
+        assert_eq!(assigned(entry("task", "assigned", data.clone())), [b]);
+        // Another action or another record: nobody.
+        assert!(assigned(entry("task", "updated", data.clone())).is_empty());
+        assert!(assigned(entry("project", "assigned", data)).is_empty());
+        assert!(assigned(entry("task", "assigned", serde_json::json!({}))).is_empty());
+    }
+}

@@ -4,6 +4,8 @@
 //! domain types are the response bodies.
 
 mod milestones;
+// `projects::projects`: the `/projects` routes of the projects module.
+#[allow(clippy::module_inception)]
 mod projects;
 mod tasks;
 mod time_entries;

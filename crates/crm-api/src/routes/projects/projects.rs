@@ -79,6 +79,13 @@ pub async fn add_member(
     id: web::Path<Uuid>,
     body: Body<MemberInput>,
 ) -> Result<HttpResponse, ApiError> {
+    // The project before the body: another organization's project, or one out of the
+    // caller's scope, answers 404 whatever the body holds.
+    state
+        .projects
+        .projects
+        .reachable::<ProjectsWrite>(&auth.actor, ProjectId(*id))
+        .await?;
     let input = body.parse()?;
     let m = state
         .projects
@@ -105,6 +112,12 @@ pub async fn update_member(
     body: Body<MemberPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, user) = *path;
+    // The project before the body, as `add_member`.
+    state
+        .projects
+        .projects
+        .reachable::<ProjectsWrite>(&auth.actor, ProjectId(id))
+        .await?;
     let patch = body.parse()?;
     let m = state
         .projects

@@ -99,6 +99,13 @@ pub async fn add_dependency(
     id: web::Path<Uuid>,
     body: Body<DependencyInput>,
 ) -> Result<HttpResponse, ApiError> {
+    // The task before the body: another organization's task, or one out of the caller's
+    // scope, answers 404 whatever the body holds.
+    state
+        .projects
+        .tasks
+        .writable(&auth.actor, TaskId(*id))
+        .await?;
     let input = body.parse()?;
     let d = state
         .projects
