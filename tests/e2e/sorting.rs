@@ -228,6 +228,7 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/projects",
     "/api/v1/tasks",
     "/api/v1/milestones",
+    "/api/v1/time-entries",
     "/api/v1/notifications",
     "/api/v1/files",
     "/api/v1/webhooks",
@@ -384,6 +385,15 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
     ] {
         create(&app, t, "/api/v1/tasks", body).await;
     }
+    // Time: a logged entry and a running timer (no minutes yet).
+    create(&app, t, "/api/v1/time-entries", json!({"project_id": projects[0], "work_date": "2026-03-03", "minutes": 90, "note": "review"})).await;
+    create(
+        &app,
+        t,
+        "/api/v1/time-entries/start",
+        json!({"project_id": projects[1]}),
+    )
+    .await;
     let reach = format!(
         "/api/v1/milestones/{}/reach",
         milestones[1].as_str().unwrap()

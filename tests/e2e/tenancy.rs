@@ -253,6 +253,15 @@ impl Records {
             json!({"depends_on_id": first["id"]}),
         )
         .await;
+        // Time on the project: a logged entry of A's user.
+        let time_entry = create_as(
+            app,
+            &admin.access,
+            "/api/v1/time-entries",
+            json!({"project_id": project["id"], "task_id": task["id"], "minutes": 30,
+                   "user_id": user.user_id}),
+        )
+        .await;
         // Section 5: files.
         let file = crate::files::upload(app, &admin.access, "a.txt", b"A's file").await;
         let mut ids = HashMap::new();
@@ -272,6 +281,7 @@ impl Records {
             ("projects", &project),
             ("tasks", &task),
             ("milestones", &milestone),
+            ("time-entries", &time_entry),
         ] {
             ids.insert(res.into(), v["id"].as_str().unwrap().to_string());
         }

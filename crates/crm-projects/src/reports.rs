@@ -117,12 +117,12 @@ pub struct ProjectReport {
 pub struct TimesheetQuery {
     /// Whose time: the caller when absent; another person's needs `time_entries:read`.
     pub user_id: Option<UserId>,
-    /// First day, `YYYY-MM-DD`.
-    #[cfg_attr(feature = "openapi", param(format = Date))]
-    pub from: String,
-    /// Last day (inclusive), at most 366 days after `from`.
-    #[cfg_attr(feature = "openapi", param(format = Date))]
-    pub to: String,
+    /// First day, `YYYY-MM-DD` (required: `422` naming it when absent).
+    #[cfg_attr(feature = "openapi", param(format = Date, required = true))]
+    pub from: Option<String>,
+    /// Last day (inclusive), at most 366 days after `from` (required).
+    #[cfg_attr(feature = "openapi", param(format = Date, required = true))]
+    pub to: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -330,8 +330,15 @@ impl ReportService {
             ));
         }
         let mut errors = Errors::new();
-        let from = errors.take("from", date(&query.from));
-        let to = errors.take("to", date(&query.to));
+        let mut day = |field: &str, raw: &Option<String>| match raw {
+            Some(d) => errors.take(field, date(d)),
+            None => {
+                errors.add(field, "required", "a date (YYYY-MM-DD) is required");
+                None
+            }
+        };
+        let from = day("from", &query.from);
+        let to = day("to", &query.to);
         if let (Some(f), Some(t)) = (from, to) {
             if t < f {
                 errors.add("to", "out_of_range", "must not be before from");
