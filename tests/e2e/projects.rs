@@ -1849,3 +1849,104 @@ backend_tests!(
         app.stop().await;
     }
 );
+
+backend_tests!(a_done_parent_takes_no_open_subtask, |b| async move {
+    let app = spawn_app(b).await;
+    let admin = app.register_admin("Parents").await;
+    let t = admin.access.as_str();
+    let pid = id(&project(&app, t, json!({"name": "Nested"})).await);
+    let parent = id(&task(&app, t, &pid, "Parent", json!({})).await);
+    let child = id(&task(
+        &app,
+        t,
+        &pid,
+        "Child",
+        json!({"parent_id": parent, "status": "done"}),
+    )
+    .await);
+    set_status(&app, t, &parent, "done").await;
+    // A new open subtask, an open task moved under it, a subtask reopened: each would leave
+    // the parent done with an open subtask.
+    problem(
+        post(
+            &app,
+            t,
+            "/api/v1/tasks",
+            json!({"project_id": pid, "title": "Late", "parent_id": parent}),
+        )
+        .await,
+        409,
+        "parent-done",
+    )
+    .await;
+    let loose = id(&task(&app, t, &pid, "Loose", json!({})).await);
+    problem(
+        patch(
+            &app,
+            t,
+            &format!("/api/v1/tasks/{loose}"),
+            json!({"parent_id": parent}),
+        )
+        .await,
+        409,
+        "parent-done",
+    )
+    .await;
+    problem(
+        patch(
+            &app,
+            t,
+            &format!("/api/v1/tasks/{child}"),
+            json!({"status": "todo"}),
+        )
+        .await,
+        409,
+        "parent-done",
+    )
+    .await;
+    // Settled subtasks may come and go; reopened, the parent takes open ones again.
+    task(
+        &app,
+        t,
+        &pid,
+        "Dropped",
+        json!({"parent_id": parent, "status": "cancelled"}),
+    )
+    .await;
+    set_status(&app, t, &parent, "in_progress").await;
+    set_status(&app, t, &child, "todo").await;
+    json_of(
+        patch(
+            &app,
+            t,
+            &format!("/api/v1/tasks/{loose}"),
+            json!({"parent_id": parent}),
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    // Under tasks:write:own a task out of reach cannot be named as a dependency.
+    let emp = app.user_with_roles(&admin, &["employee"]).await;
+    add_member(&app, t, &pid, &emp.user_id, "member").await;
+    let mine = id(&task(
+        &app,
+        t,
+        &pid,
+        "Mine",
+        json!({"assignee_ids": [emp.user_id]}),
+    )
+    .await);
+    refused(
+        post(
+            &app,
+            &emp.access,
+            &format!("/api/v1/tasks/{mine}/dependencies"),
+            json!({"depends_on_id": loose}),
+        )
+        .await,
+        "depends_on_id",
+    )
+    .await;
+});

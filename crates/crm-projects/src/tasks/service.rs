@@ -102,6 +102,20 @@ fn board_example() -> serde_json::Value {
     })
 }
 
+/// `409 parent-done`: a done task takes no open subtask (it could not be done with one), so
+/// a subtask is created, moved or reopened under it only done or cancelled.
+fn check_parent_open(parent: Option<&Task>, status: TaskStatus) -> Result<(), DomainError> {
+    match parent {
+        Some(p) if p.status == TaskStatus::Done && !status.is_settled() => {
+            Err(DomainError::conflict(
+                "parent-done",
+                "the parent task is done: reopen it before adding or reopening a subtask",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Whether the caller reaches `task` with `scope`: all tasks, or (`:own`) those assigned
 /// to them.
 fn reaches(actor: &Actor, scope: Scope, task: &Task) -> bool {
@@ -371,9 +385,11 @@ impl TaskService {
             }
             Err(e) => return Err(e),
         };
+        let mut parent_task = None;
         if let Some(project) = &project {
             if let Some(parent) = input.parent_id {
-                self.same_project(&mut tx, org, project.id, parent, "parent_id", &mut errors)
+                parent_task = self
+                    .same_project(&mut tx, org, project.id, parent, "parent_id", &mut errors)
                     .await?;
             }
             self.check_assignees(&mut tx, org, project.id, &assignee_ids, &mut errors)
@@ -386,8 +402,9 @@ impl TaskService {
         if !accepts_work(project.status) {
             return Err(closed(project.status));
         }
-        let now = self.p.now();
         let status = input.status.unwrap_or(TaskStatus::Todo);
+        check_parent_open(parent_task.as_ref(), status)?;
+        let now = self.p.now();
         let mut task = Task {
             id: TaskId::new(),
             organization_id: org,
@@ -506,18 +523,20 @@ impl TaskService {
             )
             .await?;
         }
+        let mut parent_task = None;
         if let Some(parent) = p.parent_id {
             next.parent_id = parent;
             if let Some(parent) = parent {
-                self.same_project(
-                    &mut tx,
-                    org,
-                    next.project_id,
-                    parent,
-                    "parent_id",
-                    &mut errors,
-                )
-                .await?;
+                parent_task = self
+                    .same_project(
+                        &mut tx,
+                        org,
+                        next.project_id,
+                        parent,
+                        "parent_id",
+                        &mut errors,
+                    )
+                    .await?;
                 let edges = self
                     .p
                     .task_store
@@ -533,6 +552,16 @@ impl TaskService {
             }
         }
         errors.finish()?;
+        // An open task under a done parent would leave the parent done with an open subtask.
+        if let Some(parent) = next.parent_id
+            && (next.parent_id != current.parent_id || next.status != current.status)
+        {
+            let parent = match parent_task {
+                Some(t) => t,
+                None => self.p.tasks.get_for_update(&mut tx, org, parent).await?,
+            };
+            check_parent_open(Some(&parent), next.status)?;
+        }
         if next.status == TaskStatus::Done && current.status != TaskStatus::Done {
             let deps = self
                 .p
@@ -668,14 +697,17 @@ impl TaskService {
         let task = in_scope(actor, scope, self.p.tasks.get(org, id).await?)?;
         let mut errors = Errors::new();
         let found = self.p.tasks.get(org, input.depends_on_id).await;
-        if let Some(other) = errors.reference("depends_on_id", "task", found)?
-            && other.project_id != task.project_id
-        {
-            errors.add(
+        match errors.reference("depends_on_id", "task", found)? {
+            // Under `:own` a task out of the caller's reach is one they cannot name.
+            Some(other) if !reaches(actor, scope, &other) => {
+                errors.push(not_found("depends_on_id", "task"));
+            }
+            Some(other) if other.project_id != task.project_id => errors.add(
                 "depends_on_id",
                 "other_project",
                 "must be a task of the same project",
-            );
+            ),
+            _ => {}
         }
         errors.finish()?;
         let mut tx = self.p.tx.begin().await?;
