@@ -156,6 +156,15 @@ where
     Ok(())
 }
 
+/// `NotFound` unless a statement changed a row: a write of a row named by its key.
+pub(crate) fn found(rows_affected: u64) -> Result<(), StoreError> {
+    if rows_affected == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 /// Deletes the row `id` of `org`; `NotFound` when there is none. `on_error` reads the
 /// database's refusal (a foreign key still pointing at the row, for some tables).
 pub(crate) async fn delete_in_org<E: Tenanted>(

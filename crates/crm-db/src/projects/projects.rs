@@ -287,10 +287,7 @@ impl ProjectStore for SqlRecords<Entity> {
             .exec(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        crate::rows::found(res.rows_affected)
     }
 
     async fn remove_member(
@@ -307,10 +304,7 @@ impl ProjectStore for SqlRecords<Entity> {
             .exec(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        crate::rows::found(res.rows_affected)
     }
 
     async fn milestones_of(

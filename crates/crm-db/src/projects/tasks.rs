@@ -495,6 +495,24 @@ fn statuses(rows: Vec<String>, table: &str) -> Result<Vec<TaskStatus>, StoreErro
         .collect()
 }
 
+/// The statuses of `org`'s tasks that `cond` picks, read on `db` (a writing transaction).
+async fn statuses_where(
+    db: &sea_orm::DatabaseTransaction,
+    org: OrganizationId,
+    cond: sea_orm::sea_query::SimpleExpr,
+) -> Result<Vec<TaskStatus>, StoreError> {
+    let rows: Vec<String> = Entity::find()
+        .select_only()
+        .column(Column::Status)
+        .filter(Column::OrganizationId.eq(org.0))
+        .filter(cond)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(store_err)?;
+    statuses(rows, "tasks")
+}
+
 #[async_trait]
 impl TaskStore for SqlTaskRepository {
     async fn column(
@@ -543,24 +561,13 @@ impl TaskStore for SqlTaskRepository {
         org: OrganizationId,
         task: TaskId,
     ) -> Result<Vec<TaskStatus>, StoreError> {
-        let rows: Vec<String> = Entity::find()
-            .select_only()
-            .column(Column::Status)
-            .filter(Column::OrganizationId.eq(org.0))
-            .filter(
-                Column::Id.in_subquery(
-                    Query::select()
-                        .column(dependencies::Column::DependsOnId)
-                        .from(dependencies::Entity)
-                        .and_where(dependencies::Column::TaskId.eq(task.0))
-                        .to_owned(),
-                ),
-            )
-            .into_tuple()
-            .all(sql(tx.as_mut())?)
-            .await
-            .map_err(store_err)?;
-        statuses(rows, "tasks")
+        let depended_on = Query::select()
+            .column(dependencies::Column::DependsOnId)
+            .from(dependencies::Entity)
+            .and_where(dependencies::Column::TaskId.eq(task.0))
+            .to_owned();
+        let db = sql(tx.as_mut())?;
+        statuses_where(db, org, Column::Id.in_subquery(depended_on)).await
     }
 
     async fn subtask_statuses(
@@ -569,16 +576,7 @@ impl TaskStore for SqlTaskRepository {
         org: OrganizationId,
         task: TaskId,
     ) -> Result<Vec<TaskStatus>, StoreError> {
-        let rows: Vec<String> = Entity::find()
-            .select_only()
-            .column(Column::Status)
-            .filter(Column::OrganizationId.eq(org.0))
-            .filter(Column::ParentId.eq(task.0))
-            .into_tuple()
-            .all(sql(tx.as_mut())?)
-            .await
-            .map_err(store_err)?;
-        statuses(rows, "tasks")
+        statuses_where(sql(tx.as_mut())?, org, Column::ParentId.eq(task.0)).await
     }
 
     async fn member_ids(
@@ -683,10 +681,7 @@ impl TaskStore for SqlTaskRepository {
             .exec(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        crate::rows::found(res.rows_affected)
     }
 
     async fn board(
@@ -746,16 +741,7 @@ impl TaskStore for SqlTaskRepository {
         org: OrganizationId,
         milestone: MilestoneId,
     ) -> Result<Vec<TaskStatus>, StoreError> {
-        let rows: Vec<String> = Entity::find()
-            .select_only()
-            .column(Column::Status)
-            .filter(Column::OrganizationId.eq(org.0))
-            .filter(Column::MilestoneId.eq(milestone.0))
-            .into_tuple()
-            .all(sql(tx.as_mut())?)
-            .await
-            .map_err(store_err)?;
-        statuses(rows, "tasks")
+        statuses_where(sql(tx.as_mut())?, org, Column::MilestoneId.eq(milestone.0)).await
     }
 
     async fn overdue_candidates(

@@ -12,9 +12,11 @@
 //! period also catches up whatever an earlier, failed one left.
 
 mod cleanup;
+mod each;
 mod scheduler;
 
 pub use cleanup::{CODE_REQUESTS_KEPT, Cleanup, CleanupJob, JOB_RUNS_KEPT};
+pub use each::act_on_each;
 pub use scheduler::{Job, JobClaims, JobReport, Period, Scheduler};
 #[cfg(any(test, feature = "mocks"))]
 pub use {

@@ -9,7 +9,7 @@ use crate::FinancePorts;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use crm_domain::activity::{NewActivity, change_entry};
-use crm_domain::jobs::{Job, Period};
+use crm_domain::jobs::{Job, Period, act_on_each};
 use crm_domain::kernel::clock::local_date;
 use crm_domain::{DomainError, OrganizationId, UserId};
 
@@ -84,16 +84,10 @@ impl Job for InvoiceOverdueJob {
         // Due before today somewhere: no organization's today is a day past UTC's.
         let horizon = now.date_naive() + Duration::days(1);
         let due = self.p.invoices.overdue_candidates(horizon, BATCH).await?;
-        let mut told = 0;
-        for (org, id) in &due {
-            match self.tell(*org, *id, now).await {
-                Ok(true) => told += 1,
-                Ok(false) => {}
-                Err(e) => {
-                    tracing::warn!(org = %org, invoice = %id, error = %e, "overdue invoice not told; retried next poll")
-                }
-            }
-        }
+        let told = act_on_each("overdue invoice told", &due, |org, id| {
+            self.tell(org, id, now)
+        })
+        .await;
         Ok(if told == 0 {
             String::new()
         } else {

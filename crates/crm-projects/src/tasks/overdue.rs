@@ -9,7 +9,7 @@ use crate::ports::ProjectPorts;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use crm_domain::activity::{NewActivity, change_entry};
-use crm_domain::jobs::{Job, Period};
+use crm_domain::jobs::{Job, Period, act_on_each};
 use crm_domain::kernel::clock::local_date;
 use crm_domain::{DomainError, OrganizationId, UserId};
 
@@ -94,16 +94,7 @@ impl Job for TaskOverdueJob {
         // Due before today somewhere: no organization's today is a day past UTC's.
         let horizon = now.date_naive() + Duration::days(1);
         let due = self.p.task_store.overdue_candidates(horizon, BATCH).await?;
-        let mut told = 0;
-        for (org, id) in &due {
-            match self.tell(*org, *id, now).await {
-                Ok(true) => told += 1,
-                Ok(false) => {}
-                Err(e) => {
-                    tracing::warn!(org = %org, task = %id, error = %e, "overdue task not told; retried next poll")
-                }
-            }
-        }
+        let told = act_on_each("overdue task told", &due, |org, id| self.tell(org, id, now)).await;
         Ok(if told == 0 {
             String::new()
         } else {
