@@ -1,4 +1,18 @@
-//! Domain crate for the hr module (entities, rules and ports). Its issue adds them; the
-//! crate exists now so the workspace layout and its dependency invariants are checked from day one.
+//! The HR module (contract section 8): for now its pure rules — the arithmetic over many
+//! cases that the services, stores and routes of issue 15 will build on. No service, store,
+//! route or migration yet.
 //!
-//! Architecture invariant: no sea-orm, sqlx, actix or lettre in this crate's dependency tree.
+//! Architecture invariant: no sea-orm, sqlx, actix or lettre in this crate's dependency tree
+//! (`scripts/check-architecture.sh`). It depends on `crm-domain` only.
+//!
+//! What lives where, and the rules enforced:
+//! - [`days`]: [`days::Days`], an exact day quantity in hundredths of a day (an `i64`, never
+//!   binary floating point): read from a JSON number or string with at most 2 decimals (a
+//!   third is `422 too_many_decimals`, never rounded), written as a JSON number with at most
+//!   2 decimals; the contract's two roundings (half up to hundredths, nearest half day)
+//!   applied once, from exact ratios.
+//!
+//! Every rule has unit tests on known values and property tests over thousands of generated
+//! cases.
+
+pub mod days;
