@@ -10,9 +10,15 @@
 //!   binary floating point): read from a JSON number or string with at most 2 decimals (a
 //!   third is `422 too_many_decimals`, never rounded), written as a JSON number with at most
 //!   2 decimals; the contract's two roundings (half up to hundredths, nearest half day)
-//!   applied once, from exact ratios.
+//!   applied once, from exact ratios;
+//! - [`schedule`]: a work schedule's rules — IANA `time_zone` known to `chrono-tz`, each
+//!   working weekday once (1 = Monday … 7), `HH:MM` hours (an end before the start is a
+//!   night shift belonging to the day it starts), a break shorter than the shift, grace and
+//!   half-day minutes 0–1440 — checked with every bad field named (`days[2].end`); the
+//!   working minutes of a weekday; the organization's standard Monday–Friday 09:00–17:00.
 //!
 //! Every rule has unit tests on known values and property tests over thousands of generated
 //! cases.
 
 pub mod days;
+pub mod schedule;
