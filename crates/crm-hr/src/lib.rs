@@ -15,10 +15,15 @@
 //!   working weekday once (1 = Monday … 7), `HH:MM` hours (an end before the start is a
 //!   night shift belonging to the day it starts), a break shorter than the shift, grace and
 //!   half-day minutes 0–1440 — checked with every bad field named (`days[2].end`); the
-//!   working minutes of a weekday; the organization's standard Monday–Friday 09:00–17:00.
+//!   working minutes of a weekday; the organization's standard Monday–Friday 09:00–17:00;
+//! - [`leave::counting`]: a request's `days` — working days of the person's schedule from
+//!   start to end less the organization's holidays, 0.50 for a half day (`am`|`pm`, single
+//!   day only), `422 no_working_days` for none — split per leave year for a request across
+//!   new year; the overlap rule (only the two different halves of one day do not overlap).
 //!
 //! Every rule has unit tests on known values and property tests over thousands of generated
 //! cases.
 
 pub mod days;
+pub mod leave;
 pub mod schedule;

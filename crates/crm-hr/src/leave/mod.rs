@@ -1,0 +1,77 @@
+//! Leave (contract section 8, leave types, balances, ledger and requests): the pure rules.
+//! [`counting`] turns a request's dates into its `days` and says which requests overlap.
+//! Services, stores and routes build on these.
+//!
+//! The leave year is the calendar year (`allowance_days` is "per calendar year"): see
+//! [`leave_year`].
+
+pub mod counting;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+crm_domain::typed_id!(
+    /// A leave request.
+    LeaveRequestId
+);
+
+/// A request's state: only `pending` and `approved` requests hold days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveStatus {
+    Pending,
+    Approved,
+    Rejected,
+    Cancelled,
+}
+
+impl LeaveStatus {
+    pub const ALL: [LeaveStatus; 4] = [
+        LeaveStatus::Pending,
+        LeaveStatus::Approved,
+        LeaveStatus::Rejected,
+        LeaveStatus::Cancelled,
+    ];
+
+    /// Whether a request in this state counts against the balance and blocks an
+    /// overlapping request (`pending` or `approved`).
+    pub fn holds_days(self) -> bool {
+        matches!(self, LeaveStatus::Pending | LeaveStatus::Approved)
+    }
+}
+
+/// The half of a single day a half-day request takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HalfDay {
+    Am,
+    Pm,
+}
+
+/// The leave year of `date`: its calendar year.
+pub fn leave_year(date: NaiveDate) -> i32 {
+    date.year()
+}
+
+/// 1 January of `year` (the first day of a leave year), saturating at chrono's range.
+pub fn year_start(year: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(if year < 0 {
+        NaiveDate::MIN
+    } else {
+        NaiveDate::MAX
+    })
+}
+
+/// 31 December of `year`.
+pub fn year_end(year: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(if year < 0 {
+        NaiveDate::MIN
+    } else {
+        NaiveDate::MAX
+    })
+}
+
+/// 365 or 366.
+pub fn days_in_year(year: i32) -> i64 {
+    (year_end(year) - year_start(year)).num_days() + 1
+}
