@@ -19,10 +19,19 @@
 //! - [`leave::counting`]: a request's `days` — working days of the person's schedule from
 //!   start to end less the organization's holidays, 0.50 for a half day (`am`|`pm`, single
 //!   day only), `422 no_working_days` for none — split per leave year for a request across
-//!   new year; the overlap rule (only the two different halves of one day do not overlap).
+//!   new year; the overlap rule (only the two different halves of one day do not overlap);
+//! - [`leave::balance`]: the balance engine, one pure replay of the years from the hire
+//!   year: upfront entitlement prorated to the half day in the hire year, monthly twelfths
+//!   rounded as a total, carry forward capped, used first and lapsing, adjustments, taken
+//!   (approved, the whole leave year) and pending; the ledger rows it derives, so the
+//!   balance is always the ledger summed; the request check of `allow_negative_days`
+//!   (`422 insufficient_balance`). Its module docs list each point the contract leaves open
+//!   and what was chosen.
 //!
-//! Every rule has unit tests on known values and property tests over thousands of generated
-//! cases.
+//! Every rule has unit tests on known dates and property tests over thousands of generated
+//! cases (counting against the day-by-day walk, the balance against its ledger, monotone
+//! accrual, rejected requests changing nothing, the carry cap, replay in any order, a
+//! materialised ledger fed back changing nothing).
 
 pub mod days;
 pub mod leave;

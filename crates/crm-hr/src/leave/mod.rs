@@ -1,10 +1,12 @@
 //! Leave (contract section 8, leave types, balances, ledger and requests): the pure rules.
-//! [`counting`] turns a request's dates into its `days` and says which requests overlap.
-//! Services, stores and routes build on these.
+//! [`counting`] turns a request's dates into its `days` and says which requests overlap;
+//! [`balance`] replays a person's policy, hire date, adjustments and requests into a
+//! balance and its ledger. Services, stores and routes build on these.
 //!
 //! The leave year is the calendar year (`allowance_days` is "per calendar year"): see
 //! [`leave_year`].
 
+pub mod balance;
 pub mod counting;
 
 use chrono::{Datelike, NaiveDate};
