@@ -8,6 +8,7 @@ mod finance;
 mod http1;
 mod load;
 mod platform;
+mod projects;
 mod report;
 mod scenarios;
 mod seed;
@@ -35,6 +36,10 @@ pub struct Config {
     pub deals_per_org: i64,
     /// Invoices seeded per organization (`CRM_BENCH_INVOICES`, 0: no finance scenarios).
     pub invoices_per_org: i64,
+    /// Tasks seeded per organization (`CRM_BENCH_TASKS`, 0: no projects scenarios).
+    pub tasks_per_org: i64,
+    /// Time entries of the report's project in each organization (`CRM_BENCH_TIME_ENTRIES`).
+    pub time_entries_per_org: i64,
     pub growth: Vec<i64>,
     pub connections: Vec<usize>,
     pub pool: u32,
@@ -75,6 +80,8 @@ impl Config {
             clients_per_org: var("CRM_BENCH_CLIENTS", 10_000),
             deals_per_org: var("CRM_BENCH_DEALS", 10_000),
             invoices_per_org: var("CRM_BENCH_INVOICES", 100_000),
+            tasks_per_org: var("CRM_BENCH_TASKS", 100_000),
+            time_entries_per_org: var("CRM_BENCH_TIME_ENTRIES", 100_000),
             growth: list("CRM_BENCH_GROWTH", "10000,100000,1000000"),
             connections: list("CRM_BENCH_CONNECTIONS", "16,64"),
             pool: var("CRM_BENCH_POOL", 10),

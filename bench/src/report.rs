@@ -108,6 +108,7 @@ pub struct Report {
     pub flood: FloodReport,
     pub platform: Option<crate::platform::PlatformReport>,
     pub finance: Option<crate::finance::FinanceReport>,
+    pub projects: Option<crate::projects::ProjectsReport>,
     pub peak_rss_hwm_mib: f64,
 }
 
@@ -156,6 +157,42 @@ impl Report {
                     format!("{s}: ≥ 60 % of the direct-call ceiling at {top} connections"),
                     format!("{:.0} %", ratio * 100.0),
                     ratio >= 0.6,
+                ));
+            }
+        }
+        if let Some(p) = &self.projects {
+            for (s, what) in [
+                (
+                    "project board",
+                    format!("project board ({} tasks)", p.board_tasks),
+                ),
+                (
+                    "list tasks assigned to me (50)",
+                    format!(
+                        "list tasks assigned to me (50; {} of {} tasks)",
+                        p.my_tasks, p.tasks_per_org
+                    ),
+                ),
+            ] {
+                if let Some(r) = self.row(s, top)
+                    && let Some(c) = &r.ceiling
+                {
+                    let ratio = r.api.rps / c.rps.max(1e-9);
+                    t.push((
+                        format!("{what}: ≥ 60 % of the direct-call ceiling at {top} connections"),
+                        format!("{:.0} %", ratio * 100.0),
+                        ratio >= 0.6,
+                    ));
+                }
+            }
+            if let Some(f) = &p.report_alone {
+                t.push((
+                    format!(
+                        "project report on {} time entries < 200 ms (p99, one at a time)",
+                        p.report_entries
+                    ),
+                    format!("{:.1} ms (p50 {:.1} ms)", f.p99_ms, f.p50_ms),
+                    f.p99_ms < 200.0,
                 ));
             }
         }
@@ -320,6 +357,11 @@ impl Report {
                     .map(|g| g.list.errors + g.receivables.errors)
                     .sum::<u64>()
             })
+            + self
+                .projects
+                .as_ref()
+                .and_then(|p| p.report_alone.as_ref())
+                .map_or(0, |f| f.errors)
             + self.flood.get_lead_during.errors;
         t.push((
             "zero errors outside the deliberate overload".into(),
@@ -429,6 +471,9 @@ impl Report {
         }
         if let Some(f) = &self.finance {
             s.push_str(&f.markdown());
+        }
+        if let Some(p) = &self.projects {
+            s.push_str(&p.markdown());
         }
         let f = &self.flood;
         let _ = writeln!(

@@ -9,6 +9,8 @@ use crm_api::app::AppState;
 use crm_domain::kernel::pagination::ListQuery;
 use crm_finance::invoices::{INVOICE_LIST_SPEC, InvoiceId};
 use crm_finance::payments::PaymentInput;
+use crm_projects::projects::ProjectId;
+use crm_projects::tasks::TASK_LIST_SPEC;
 use crm_sales::leads::{LEAD_LIST_SPEC, LeadId, LeadInput, LeadPatch};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
@@ -232,6 +234,8 @@ pub(crate) struct Ctx {
     run: Uuid,
     /// The invoices and payment pairs of the finance scenarios.
     finance: crate::finance::Sample,
+    /// The board and report projects of the projects scenarios.
+    projects: crate::projects::Sample,
 }
 
 impl Ctx {
@@ -248,6 +252,13 @@ impl Ctx {
     fn invoice(&self, w: usize, i: u64) -> (usize, Uuid) {
         let n = self.finance.invoices.len();
         self.finance.invoices[(w * 7919 + (i as usize) * 104_729) % n]
+    }
+
+    /// An organization (by index) with its board and report projects, in turn.
+    fn project(&self, w: usize, i: u64) -> (usize, ProjectId, ProjectId) {
+        let o = (w + i as usize) % self.projects.projects.len();
+        let (board, report) = self.projects.projects[o];
+        (o, ProjectId(board), ProjectId(report))
     }
 
     /// A payment of 2 allocated 1 to each invoice of a pair the workers share.
@@ -281,6 +292,15 @@ fn ok(r: Result<impl Sized, impl std::fmt::Debug>) -> Answer {
 
 fn answered(r: Result<impl Sized, impl std::fmt::Debug>, status: u16) -> Answer {
     r.map(|_| status).map_err(|e| format!("{e:?}"))
+}
+
+/// `assignee_id=<user>&limit=50` of the task list.
+fn my_tasks_query(user: Uuid) -> Result<ListQuery, String> {
+    let p = [
+        ("assignee_id".to_string(), user.to_string()),
+        ("limit".to_string(), "50".to_string()),
+    ];
+    ListQuery::parse(&TASK_LIST_SPEC, &p).map_err(|e| format!("{e:?}"))
 }
 
 fn list_query(cursor: Option<&str>) -> Result<ListQuery, String> {
@@ -555,6 +575,66 @@ pub(crate) fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'sta
             })),
             &[201],
         ),
+        "project board" => (
+            call(move |w, i| {
+                let c = c.clone();
+                async move {
+                    let (o, board, _) = c.project(w, i);
+                    let path = format!("/api/v1/projects/{}/board", board.0);
+                    c.http.status(w, &path, &c.orgs[o].token).await
+                }
+            }),
+            Some(call(move |w, i| {
+                let d = d.clone();
+                async move {
+                    let (o, board, _) = d.project(w, i);
+                    let org = &d.orgs[o];
+                    let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
+                    ok(d.state.projects.tasks.board(&actor, board).await)
+                }
+            })),
+            &[200],
+        ),
+        "list tasks assigned to me (50)" => (
+            call(move |w, i| {
+                let c = c.clone();
+                async move {
+                    let org = &c.orgs[(w + i as usize) % c.orgs.len()];
+                    let path = format!("/api/v1/tasks?assignee_id={}&limit=50", org.admin);
+                    c.http.status(w, &path, &org.token).await
+                }
+            }),
+            Some(call(move |w, i| {
+                let d = d.clone();
+                async move {
+                    let org = &d.orgs[(w + i as usize) % d.orgs.len()];
+                    let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
+                    let q = my_tasks_query(org.admin)?;
+                    ok(d.state.projects.tasks.list(&actor, &q).await)
+                }
+            })),
+            &[200],
+        ),
+        "project report" => (
+            call(move |w, i| {
+                let c = c.clone();
+                async move {
+                    let (o, _, report) = c.project(w, i);
+                    let path = format!("/api/v1/projects/{}/report", report.0);
+                    c.http.status(w, &path, &c.orgs[o].token).await
+                }
+            }),
+            Some(call(move |w, i| {
+                let d = d.clone();
+                async move {
+                    let (o, _, report) = d.project(w, i);
+                    let org = &d.orgs[o];
+                    let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
+                    ok(d.state.projects.reports.project(&actor, report).await)
+                }
+            })),
+            &[200],
+        ),
         "deal board" => (
             call(move |w, i| {
                 let c = c.clone();
@@ -592,7 +672,7 @@ pub(crate) fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'sta
     }
 }
 
-const SCENARIOS: [&str; 11] = [
+const SCENARIOS: [&str; 14] = [
     "get lead by id",
     "list leads (status, 50)",
     "list leads, page 1,000",
@@ -603,7 +683,17 @@ const SCENARIOS: [&str; 11] = [
     "get invoice by id",
     "list invoices (issued, 50)",
     "create payment (2 allocations)",
+    "project board",
+    "list tasks assigned to me (50)",
+    "project report",
     "login",
+];
+
+/// The scenarios that need seeded projects.
+const PROJECTS: [&str; 3] = [
+    "project board",
+    "list tasks assigned to me (50)",
+    "project report",
 ];
 
 /// The scenarios that need seeded invoices.
@@ -764,6 +854,14 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         crate::finance::Sample::default()
     };
     let no_invoices = finance.pairs.is_empty();
+    let admins: Vec<(Uuid, Uuid)> = orgs.iter().map(|o| (o.id, o.admin)).collect();
+    let projects = if cfg.tasks_per_org > 0 {
+        seed_projects(cfg, &db, &admins).await?;
+        crate::projects::sample(&db, &admins).await?
+    } else {
+        crate::projects::Sample::default()
+    };
+    let no_projects = projects.projects.is_empty();
     let mut sample = Vec::new();
     let mut patch = Vec::new();
     for (k, o) in orgs.iter().enumerate() {
@@ -819,6 +917,7 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         deep_cursor,
         run: Uuid::now_v7(),
         finance,
+        projects,
     });
 
     let only: Vec<String> = std::env::var("CRM_BENCH_SCENARIOS")
@@ -829,6 +928,7 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         .into_iter()
         .filter(|n| only.is_empty() || only.iter().any(|o| n.starts_with(o.as_str())))
         .filter(|n| !(no_invoices && FINANCE.contains(n)))
+        .filter(|n| !(no_projects && PROJECTS.contains(n)))
     {
         for &conns in &cfg.connections {
             let (api, direct, expected) = scenario(&ctx, name);
@@ -912,6 +1012,11 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
             crate::finance::growth(cfg, &db, &http, &env, &config_dir).await?
         },
     };
+    let projects = if no_projects {
+        None
+    } else {
+        Some(projects_report(cfg, &ctx).await)
+    };
     let flood = flood_run(cfg, &ctx, &rows, &srv).await;
     let report = Report {
         machine: Machine::detect(&db).await,
@@ -928,10 +1033,78 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         flood,
         platform,
         finance: Some(finance),
+        projects,
         peak_rss_hwm_mib: srv.hwm_mib(),
     };
     srv.stop().await;
     Ok(Some(report))
+}
+
+/// Projects, members, milestones, tasks and time of every organization, unless this data set
+/// is there already.
+async fn seed_projects(
+    cfg: &Config,
+    db: &DatabaseConnection,
+    admins: &[(Uuid, Uuid)],
+) -> Result<(), String> {
+    let (tasks, entries) = (cfg.tasks_per_org, cfg.time_entries_per_org);
+    if crate::projects::already_seeded(db, cfg.orgs, tasks, entries).await? {
+        return Ok(());
+    }
+    crate::projects::clear(db).await?;
+    println!(
+        "bench: seeding {} organizations × {tasks} tasks in {} projects, {entries} time entries",
+        cfg.orgs,
+        crate::projects::PROJECTS
+    );
+    let t = std::time::Instant::now();
+    let per_org = tasks + entries + crate::projects::BOARD_TASKS.min(tasks);
+    let bar = seed::bar(cfg.orgs as u64 * per_org as u64, "tasks and time");
+    for &(org, admin) in admins {
+        let plan = crate::projects::Plan {
+            org,
+            admin,
+            tasks,
+            time_entries: entries,
+        };
+        crate::projects::seed(db, &plan, &bar).await?;
+    }
+    bar.finish();
+    crate::projects::mark_seeded(db, cfg.orgs, tasks, entries).await?;
+    // As autovacuum leaves insert-only tables: with the visibility map set, the counts of a
+    // task's place and the report's sums can read their indexes alone.
+    db.execute_unprepared(
+        "VACUUM ANALYZE projects, project_members, milestones, tasks, task_assignees, \
+         task_dependencies, time_entries",
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    println!(
+        "bench: seeded projects in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The data set the projects scenarios ran on, and the report alone, one request at a time
+/// (its p99 is the target's figure).
+async fn projects_report(cfg: &Config, ctx: &Arc<Ctx>) -> crate::projects::ProjectsReport {
+    let (report, _, _) = scenario(ctx, "project report");
+    println!("bench: project report, one request at a time");
+    let alone = drive(cfg, 1, &[200], &report).await;
+    println!(
+        "  p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        alone.p50_ms, alone.p99_ms, alone.max_ms
+    );
+    let s = &ctx.projects;
+    crate::projects::ProjectsReport {
+        tasks_per_org: cfg.tasks_per_org,
+        time_entries_per_org: cfg.time_entries_per_org,
+        board_tasks: s.board_tasks,
+        my_tasks: s.my_tasks,
+        report_entries: s.report_entries,
+        report_alone: Some(alone),
+    }
 }
 
 /// One JSON line per scenario of a quick run, appended to `target/bench/quick.jsonl`.
