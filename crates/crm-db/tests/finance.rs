@@ -94,6 +94,8 @@ async fn the_new_finance_codes_reach_the_seeded_roles_of_existing_organizations(
         !manager.iter().any(|x| x == "credit_notes:write"),
         "{manager:?}"
     );
+    // Every later release's grants arrive too (the projects release: an employee's own
+    // projects and time), and nothing else.
     let employee = codes(&roles, &seeded[2]).await;
     assert_eq!(
         employee,
@@ -101,8 +103,16 @@ async fn the_new_finance_codes_reach_the_seeded_roles_of_existing_organizations(
             "expenses:delete:own",
             "expenses:read:own",
             "expenses:write:own",
+            "projects:read:own",
+            "time_entries:delete:own",
+            "time_entries:read:own",
+            "time_entries:write:own",
             "users:read:own"
         ]
+    );
+    assert!(
+        manager.iter().any(|x| x == "time_entries:delete"),
+        "{manager:?}"
     );
     // Admin holds the whole catalogue whatever is stored; a custom role is the admin's to change.
     assert!(codes(&roles, &seeded[3]).await.is_empty());
