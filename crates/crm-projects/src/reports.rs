@@ -118,10 +118,10 @@ pub struct TimesheetQuery {
     /// Whose time: the caller when absent; another person's needs `time_entries:read`.
     pub user_id: Option<UserId>,
     /// First day, `YYYY-MM-DD` (required: `422` naming it when absent).
-    #[cfg_attr(feature = "openapi", param(format = Date, required = true))]
+    #[cfg_attr(feature = "openapi", param(value_type = String, format = Date, required = true))]
     pub from: Option<String>,
     /// Last day (inclusive), at most 366 days after `from` (required).
-    #[cfg_attr(feature = "openapi", param(format = Date, required = true))]
+    #[cfg_attr(feature = "openapi", param(value_type = String, format = Date, required = true))]
     pub to: Option<String>,
 }
 
