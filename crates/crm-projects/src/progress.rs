@@ -19,38 +19,53 @@ pub struct Counts {
     pub done: i64,
 }
 
+/// `progress` by `method` and the counts, from tasks grouped by status: `(status, count,
+/// estimate minutes of those tasks)` per group (a group of one task is one task). The one
+/// place the rule is written; the store's per-status totals and a list of tasks both go
+/// through it.
+pub fn of_groups(
+    method: ProgressMethod,
+    groups: impl IntoIterator<Item = (TaskStatus, i64, i64)>,
+) -> (u8, Counts) {
+    let mut counts = Counts::default();
+    let (mut done, mut all) = (0i128, 0i128);
+    for (status, n, estimate) in groups {
+        if status == TaskStatus::Cancelled {
+            continue;
+        }
+        counts.total += n;
+        let weight = match method {
+            ProgressMethod::Tasks => i128::from(n),
+            // Estimates are 0 or more when stored; a negative one weighs nothing.
+            ProgressMethod::Estimates => i128::from(estimate.max(0)),
+        };
+        all += weight;
+        if status == TaskStatus::Done {
+            counts.done += n;
+            done += weight;
+        }
+    }
+    // done ≤ all, so the quotient is 0..=100.
+    let progress = if all == 0 {
+        0
+    } else {
+        u8::try_from(done * 100 / all).unwrap_or(100)
+    };
+    (progress, counts)
+}
+
+fn one_each(tasks: &[(TaskStatus, Option<i64>)]) -> impl Iterator<Item = (TaskStatus, i64, i64)> {
+    tasks.iter().map(|(s, e)| (*s, 1, e.unwrap_or(0)))
+}
+
 /// `tasks_total` (not cancelled) and `tasks_done`.
 pub fn counts(tasks: &[(TaskStatus, Option<i64>)]) -> Counts {
-    tasks.iter().fold(Counts::default(), |mut c, (s, _)| {
-        if *s != TaskStatus::Cancelled {
-            c.total += 1;
-        }
-        if *s == TaskStatus::Done {
-            c.done += 1;
-        }
-        c
-    })
+    of_groups(ProgressMethod::Tasks, one_each(tasks)).1
 }
 
 /// `progress` by `method` over the project's tasks (status and estimate minutes of each).
 pub fn progress(method: ProgressMethod, tasks: &[(TaskStatus, Option<i64>)]) -> u8 {
-    let (done, all) = tasks
-        .iter()
-        .filter(|(s, _)| *s != TaskStatus::Cancelled)
-        .fold((0i128, 0i128), |(done, all), (s, estimate)| {
-            let weight = match method {
-                ProgressMethod::Tasks => 1,
-                // Estimates are 0 or more when stored; a negative one weighs nothing.
-                ProgressMethod::Estimates => i128::from(estimate.unwrap_or(0).max(0)),
-            };
-            let done_weight = if *s == TaskStatus::Done { weight } else { 0 };
-            (done + done_weight, all + weight)
-        });
-    if all == 0 {
-        return 0;
-    }
-    // done ≤ all, so the quotient is 0..=100.
-    u8::try_from(done * 100 / all).unwrap_or(100)
+    of_groups(method, one_each(tasks)).0
 }
 
 #[cfg(test)]

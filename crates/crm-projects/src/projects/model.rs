@@ -138,11 +138,16 @@ fn project_example() -> serde_json::Value {
 crm_domain::record!(Project, ProjectId, "project", scope: Option<UserId>);
 
 impl Project {
-    /// Fills the computed fields from the project's tasks (status and estimate of each) and
-    /// the organization's `today`.
-    pub fn with_computed(mut self, tasks: &[(TaskStatus, Option<i64>)], today: NaiveDate) -> Self {
-        let counts = crate::progress::counts(tasks);
-        self.progress = crate::progress::progress(self.progress_method, tasks);
+    /// Fills the computed fields from the project's tasks grouped by status (`(status,
+    /// count, estimate minutes)`, see [`crate::progress::of_groups`]) and the organization's
+    /// `today`.
+    pub fn with_computed(
+        mut self,
+        tasks: impl IntoIterator<Item = (TaskStatus, i64, i64)>,
+        today: NaiveDate,
+    ) -> Self {
+        let (progress, counts) = crate::progress::of_groups(self.progress_method, tasks);
+        self.progress = progress;
         self.tasks_total = counts.total;
         self.tasks_done = counts.done;
         self.is_overdue = is_overdue(self.due_date, self.status, today);
@@ -500,7 +505,8 @@ mod tests {
             (Done, None),
             (Cancelled, Some(500)),
         ];
-        let c = p.clone().with_computed(&tasks, d("2026-03-10"));
+        let groups = || tasks.iter().map(|(s, e)| (*s, 1, e.unwrap_or(0)));
+        let c = p.clone().with_computed(groups(), d("2026-03-10"));
         assert_eq!(
             (c.progress, c.tasks_total, c.tasks_done, c.is_overdue),
             (25, 3, 2, true)
@@ -509,7 +515,7 @@ mod tests {
             progress_method: ProgressMethod::Tasks,
             ..p
         }
-        .with_computed(&tasks, d("2026-03-09"));
+        .with_computed(groups(), d("2026-03-09"));
         assert_eq!((c.progress, c.is_overdue), (66, false));
         let v = serde_json::to_value(&c).unwrap();
         assert_eq!(v["billing"], "hourly");

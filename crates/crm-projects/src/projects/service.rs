@@ -7,7 +7,6 @@ use super::model::{
 };
 use crate::ports::{ProjectPorts, StatusTotals};
 use crate::requirements::{ProjectsDelete, ProjectsRead, ProjectsWrite};
-use crate::tasks::TaskStatus;
 use chrono::NaiveDate;
 use crm_domain::activity::{FieldChange, NewActivity, change_entry};
 use crm_domain::clients::ClientId;
@@ -33,48 +32,14 @@ fn optional_code(raw: Option<&str>) -> Result<Option<String>, ValueError> {
     raw.map(code).transpose()
 }
 
-/// The task statuses and estimates `progress` is computed from, rebuilt from per-status
-/// totals (one pseudo-task per status holding its count and estimate minutes).
-fn progress_of(method: ProgressMethod, totals: &[StatusTotals]) -> (u8, i64, i64) {
-    let mut all = 0i128;
-    let mut done = 0i128;
-    let (mut tasks_total, mut tasks_done) = (0i64, 0i64);
-    for t in totals {
-        if t.status == TaskStatus::Cancelled {
-            continue;
-        }
-        tasks_total += t.count;
-        let weight = match method {
-            ProgressMethod::Tasks => i128::from(t.count),
-            ProgressMethod::Estimates => i128::from(t.estimate_minutes.max(0)),
-        };
-        all += weight;
-        if t.status == TaskStatus::Done {
-            tasks_done += t.count;
-            done += weight;
-        }
-    }
-    let progress = if all == 0 {
-        0
-    } else {
-        u8::try_from(done * 100 / all).unwrap_or(100)
-    };
-    (progress, tasks_total, tasks_done)
-}
-
 /// `project` with its computed fields from `totals` (of any projects) and `today`.
-pub fn computed(mut project: Project, totals: &[StatusTotals], today: NaiveDate) -> Project {
-    let mine: Vec<StatusTotals> = totals
+pub fn computed(project: Project, totals: &[StatusTotals], today: NaiveDate) -> Project {
+    let id = project.id;
+    let mine = totals
         .iter()
-        .filter(|t| t.project_id == project.id)
-        .copied()
-        .collect();
-    let (progress, total, done) = progress_of(project.progress_method, &mine);
-    project.progress = progress;
-    project.tasks_total = total;
-    project.tasks_done = done;
-    project.is_overdue = super::model::is_overdue(project.due_date, project.status, today);
-    project
+        .filter(|t| t.project_id == id)
+        .map(|t| (t.status, t.count, t.estimate_minutes));
+    project.with_computed(mine, today)
 }
 
 /// A member change as an audit entry of its project (`project.member_added`, …).
