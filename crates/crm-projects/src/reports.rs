@@ -5,7 +5,7 @@
 use crate::milestones::MilestoneStatus;
 use crate::ports::{ProjectPorts, StatusTotals, TimeGroup};
 use crate::projects::{ProjectId, ProjectService};
-use crate::requirements::TimeEntriesRead;
+use crate::requirements::{ProjectsRead, TimeEntriesRead};
 use crate::tasks::TaskStatus;
 use chrono::NaiveDate;
 use crm_domain::kernel::input::Errors;
@@ -227,10 +227,14 @@ impl ReportService {
         id: ProjectId,
     ) -> Result<ProjectReport, DomainError> {
         let org = actor.organization_id;
-        let project = self.projects.get(actor, id).await?;
-        let today = self.p.today(org).await?;
+        // Each read once: the project (scope checked), the organization (its today and
+        // currency), the task totals (progress and the counts per status).
+        let project = self.projects.reachable::<ProjectsRead>(actor, id).await?;
+        let o = self.p.organizations.get(org).await?;
+        let today = crm_domain::kernel::clock::local_date(self.p.clock.now(), &o.timezone);
         let s = &self.p.project_store;
         let totals = s.task_totals(org, &[id]).await?;
+        let project = crate::projects::computed(project, &totals, today);
         let overdue = s.overdue_tasks(org, id, today).await?;
         let (tasks, estimated) = task_counts(&totals, overdue);
         let milestones = s.milestones_of(org, id).await?;
@@ -258,10 +262,7 @@ impl ReportService {
         let groups = self.p.time_store.project_time(org, id).await?;
         let (mut time, time_value) = time_totals(&groups);
         time.estimated_minutes = estimated;
-        let currency = match project.budget_currency {
-            Some(c) => c,
-            None => self.p.organizations.get(org).await?.default_currency,
-        };
+        let currency = project.budget_currency.unwrap_or(o.default_currency);
         let expenses: i64 = self
             .p
             .time_store
