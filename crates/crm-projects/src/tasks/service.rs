@@ -314,14 +314,13 @@ impl TaskService {
         Ok(())
     }
 
-    /// The audit entries of a task change besides its own: `task.assigned` naming the new
-    /// assignees, `task.completed` when it became done.
-    fn extra_entries(
+    /// The `assigned` entry (the event `task.assigned`, notifying them) of a change that
+    /// added assignees, naming the new ones; `None` when it added none.
+    fn assigned_entry(
         actor: &Actor,
         before: Option<&Task>,
         after: &Task,
-    ) -> Vec<crm_domain::activity::NewActivity> {
-        let mut out = Vec::new();
+    ) -> Option<crm_domain::activity::NewActivity> {
         let old: BTreeSet<UserId> = before
             .map(|b| b.assignee_ids.iter().copied().collect())
             .unwrap_or_default();
@@ -331,23 +330,14 @@ impl TaskService {
             .filter(|u| !old.contains(u))
             .copied()
             .collect();
-        if !new.is_empty() {
-            let mut e = audit::changed(actor, "assigned", before.unwrap_or(after), after);
-            if let Some(d) = e.data.as_mut().and_then(|d| d.as_object_mut()) {
-                d.insert("new_assignee_ids".into(), serde_json::json!(new));
-            }
-            out.push(e);
+        if new.is_empty() {
+            return None;
         }
-        if after.status == TaskStatus::Done && before.is_some_and(|b| b.status != TaskStatus::Done)
-        {
-            out.push(audit::changed(
-                actor,
-                "completed",
-                before.unwrap_or(after),
-                after,
-            ));
+        let mut e = audit::changed(actor, "assigned", before.unwrap_or(after), after);
+        if let Some(d) = e.data.as_mut().and_then(|d| d.as_object_mut()) {
+            d.insert("new_assignee_ids".into(), serde_json::json!(new));
         }
-        out
+        Some(e)
     }
 
     /// Needs `tasks:write` (under `:own` the task is assigned to the caller). The project
@@ -436,7 +426,7 @@ impl TaskService {
             .activities
             .record(&mut tx, audit::created(actor, &task))
             .await?;
-        for e in Self::extra_entries(actor, None, &task) {
+        if let Some(e) = Self::assigned_entry(actor, None, &task) {
             self.p.activities.record(&mut tx, e).await?;
         }
         tx.commit().await?;
@@ -587,10 +577,7 @@ impl TaskService {
             entry = entry.as_event("completed");
         }
         self.p.activities.record(&mut tx, entry).await?;
-        for e in Self::extra_entries(actor, Some(&current), &next)
-            .into_iter()
-            .filter(|e| e.action != "completed")
-        {
+        if let Some(e) = Self::assigned_entry(actor, Some(&current), &next) {
             self.p.activities.record(&mut tx, e).await?;
         }
         tx.commit().await?;
