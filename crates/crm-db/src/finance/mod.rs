@@ -14,6 +14,8 @@ mod reports;
 pub use credit_notes::SqlCreditNoteRepository;
 /// The finance tables other adapters read (the client timeline).
 pub(crate) use credit_notes::entity as credit_note_entity;
+/// The expenses table the project report sums.
+pub(crate) use expenses::{Column as ExpenseColumn, Entity as ExpenseEntity};
 pub(crate) use invoices::entity as invoice_entity;
 pub(crate) use payments::entity as payment_entity;
 /// `Records<Contract>` and `ContractLookups`.

@@ -18,7 +18,7 @@ use crm_projects::projects::{Member, MemberRole, Project, ProjectId};
 use crm_projects::tasks::TaskStatus;
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{Condition, ConnectionTrait, QueryOrder};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -347,17 +347,13 @@ impl ProjectStore for SqlRecords<Entity> {
     }
 
     async fn deal_exists(&self, org: OrganizationId, deal: Uuid) -> Result<bool, StoreError> {
-        let q = Query::select()
-            .expr_as(count_star(), "n")
-            .from(Alias::new("deals"))
-            .and_where(Expr::col(Alias::new("organization_id")).eq(org.0))
-            .and_where(Expr::col(Alias::new("id")).eq(deal))
-            .to_owned();
-        let row = self.db().query_one(&q).await.map_err(store_err)?;
-        let n: i64 = match row {
-            Some(r) => get(&r, "n")?,
-            None => 0,
-        };
+        use crate::sales::{DealColumn as D, DealEntity};
+        let n = DealEntity::find()
+            .filter(D::OrganizationId.eq(org.0))
+            .filter(D::Id.eq(deal))
+            .count(self.db())
+            .await
+            .map_err(store_err)?;
         Ok(n > 0)
     }
 }

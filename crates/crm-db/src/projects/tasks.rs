@@ -180,10 +180,12 @@ fn logged_and_blocked(
     let logged = Query::select()
         .expr(sum_i64(
             backend,
-            Expr::col((e.clone(), Alias::new("minutes"))),
+            Expr::col((e.clone(), super::time_entries::Column::Minutes)),
         ))
-        .from_as(Alias::new("time_entries"), e.clone())
-        .and_where(Expr::col((e, Alias::new("task_id"))).equals((t.clone(), Column::Id)))
+        .from_as(super::time_entries::Entity, e.clone())
+        .and_where(
+            Expr::col((e, super::time_entries::Column::TaskId)).equals((t.clone(), Column::Id)),
+        )
         .to_owned();
     let mut open = Query::select()
         .expr(Expr::val(1))

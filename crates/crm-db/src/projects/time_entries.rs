@@ -20,7 +20,7 @@ use crm_projects::tasks::TaskId;
 use crm_projects::time::{TimeEntry, TimeEntryId};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -229,16 +229,20 @@ impl TimeStore for SqlRecords<Entity> {
         org: OrganizationId,
         project: ProjectId,
     ) -> Result<Vec<(Currency, i64)>, StoreError> {
+        use crate::finance::{ExpenseColumn as E, ExpenseEntity};
+        use crm_finance::expenses::ExpenseStatus;
         let backend = self.db().get_database_backend();
-        let (t, col) = (Alias::new("expenses"), |c: &str| Expr::col(Alias::new(c)));
         let q = Query::select()
-            .expr_as(col("currency"), "currency")
-            .expr_as(sum_i64(backend, col("approved_amount")), "amount")
-            .from(t)
-            .and_where(col("organization_id").eq(org.0))
-            .and_where(col("project_id").eq(project.0))
-            .and_where(col("status").is_in(["approved", "reimbursed"]))
-            .add_group_by([col("currency")])
+            .expr_as(Expr::col(E::Currency), "currency")
+            .expr_as(sum_i64(backend, Expr::col(E::ApprovedAmount)), "amount")
+            .from(ExpenseEntity)
+            .and_where(E::OrganizationId.eq(org.0))
+            .and_where(E::ProjectId.eq(project.0))
+            .and_where(E::Status.is_in([
+                ExpenseStatus::Approved.as_str(),
+                ExpenseStatus::Reimbursed.as_str(),
+            ]))
+            .group_by_col(E::Currency)
             .to_owned();
         let rows = self.db().query_all(&q).await.map_err(store_err)?;
         rows.iter()

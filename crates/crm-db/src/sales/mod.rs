@@ -11,6 +11,8 @@ mod tracking;
 pub type SqlDealRepository = crate::SqlRecords<deals::Entity>;
 /// Leads, with their `LeadRepository` queries.
 pub type SqlLeadRepository = crate::SqlRecords<leads::Entity>;
+/// The deals table other adapters check a reference against (a project's deal).
+pub(crate) use deals::{Column as DealColumn, Entity as DealEntity};
 pub use pipelines::SqlPipelineRepository;
 pub use quotations::SqlQuotationRepository;
 pub use tracking::SqlClientTrackingRepository;
