@@ -32,24 +32,6 @@ const TRGM_INDEXES: &[(&str, &str, &str)] = &[
     ("ix_deals_title_trgm", "deals", "title"),
 ];
 
-fn big(name: &'static str) -> ColumnDef {
-    let mut c = ColumnDef::new(name);
-    c.big_integer().not_null();
-    c
-}
-
-fn big_null(name: &'static str) -> ColumnDef {
-    let mut c = ColumnDef::new(name);
-    c.big_integer().null();
-    c
-}
-
-fn date(name: &'static str) -> ColumnDef {
-    let mut c = ColumnDef::new(name);
-    c.date().not_null();
-    c
-}
-
 fn date_null(name: &'static str) -> ColumnDef {
     let mut c = ColumnDef::new(name);
     c.date().null();

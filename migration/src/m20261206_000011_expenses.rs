@@ -15,7 +15,6 @@
 
 use crate::schema::*;
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -36,24 +35,6 @@ const INDEXES: &[(&str, &[&str])] = &[
     ("ix_expenses_currency", &["organization_id", "currency", "created_at"]),
     ("ix_expenses_billable", &["organization_id", "billable", "created_at"]),
 ];
-
-fn big(name: &'static str) -> ColumnDef {
-    let mut c = ColumnDef::new(name);
-    c.big_integer().not_null();
-    c
-}
-
-fn big_null(name: &'static str) -> ColumnDef {
-    let mut c = ColumnDef::new(name);
-    c.big_integer().null();
-    c
-}
-
-fn date(name: &'static str) -> ColumnDef {
-    let mut c = ColumnDef::new(name);
-    c.date().not_null();
-    c
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -87,18 +68,7 @@ impl MigrationTrait for Migration {
         for (name, cols) in INDEXES {
             index(m, name, TABLE, cols, false).await?;
         }
-        if b == DatabaseBackend::Postgres {
-            // sea-query has no per-column NULLS ordering in CREATE INDEX.
-            m.get_connection()
-                .execute_unprepared(
-                    "CREATE INDEX ix_expenses_merchant ON expenses \
-                     (organization_id, merchant NULLS FIRST, id)",
-                )
-                .await?;
-        } else {
-            index(m, "ix_expenses_merchant", TABLE, &["organization_id", "merchant", "id"], false)
-                .await?;
-        }
+        nullable_sort_index(m, "ix_expenses_merchant", TABLE, "merchant").await?;
         Ok(())
     }
 

@@ -17,7 +17,7 @@
 
 use crate::schema::*;
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
+use sea_orm_migration::sea_orm::DatabaseBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -77,18 +77,7 @@ impl MigrationTrait for Migration {
         for (name, cols) in INDEXES {
             index(m, name, TABLE, cols, false).await?;
         }
-        if b == DatabaseBackend::Postgres {
-            // sea-query has no per-column NULLS ordering in CREATE INDEX.
-            m.get_connection()
-                .execute_unprepared(
-                    "CREATE INDEX ix_proposals_valid_until ON proposals \
-                     (organization_id, valid_until NULLS FIRST, id)",
-                )
-                .await?;
-        } else {
-            index(m, "ix_proposals_valid_until", TABLE, &["organization_id", "valid_until", "id"], false)
-                .await?;
-        }
+        nullable_sort_index(m, "ix_proposals_valid_until", TABLE, "valid_until").await?;
         m.create_table(line_items_table("proposal_items", "proposal_id", TABLE))
             .await?;
         Ok(())
