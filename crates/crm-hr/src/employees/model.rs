@@ -289,7 +289,10 @@ pub struct EmployeePatch {
     "date": "2026-06-30", "reason": "Resigned"
 })))]
 pub struct Termination {
-    #[cfg_attr(feature = "openapi", schema(format = Date))]
+    /// Required: a missing one is refused like a bad one, by the service after it has found
+    /// the employee, so an employee the caller cannot see is `404` whatever the body says.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, format = Date))]
     pub date: String,
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_text::<{ REASON_MAX }>))]
     pub reason: Option<String>,
