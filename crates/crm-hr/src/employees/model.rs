@@ -88,7 +88,7 @@ pub struct Employee {
     pub employee_number: String,
     pub first_name: String,
     pub last_name: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Email))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub email: Option<EmailAddress>,
     pub phone: Option<String>,
     pub department_id: Option<DepartmentId>,
