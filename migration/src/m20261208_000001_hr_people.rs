@@ -167,7 +167,7 @@ impl MigrationTrait for Migration {
         for (table, name, field) in NULLABLE_SORTS {
             nullable_sort_index(m, name, table, field).await?;
         }
-        revoke_from_roles(m, REVOKED).await?;
+        revoke_from_roles(m, REVOKED, Holders::Every).await?;
         grant_to_seeded_roles(m, GRANTS, EVERY_ROLE).await
     }
 

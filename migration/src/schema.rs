@@ -314,19 +314,43 @@ pub fn big_null(name: &'static str) -> ColumnDef {
     c
 }
 
-/// Takes permission codes a release removes from the catalogue off every role that holds
-/// them (seeded and custom alike: a code the server no longer knows grants nothing, and an
-/// admin editing the role would be refused it).
-pub async fn revoke_from_roles(m: &SchemaManager<'_>, codes: &[&str]) -> Result<(), DbErr> {
-    use sea_orm_migration::sea_orm::{JsonValue, Statement};
+/// Which roles [`revoke_from_roles`] changes.
+pub enum Holders<'a> {
+    /// Every role, seeded and custom: for codes the catalogue no longer has (a code the server
+    /// no longer knows grants nothing, and an admin editing the role would be refused it).
+    Every,
+    /// The seeded (system) role of this name in every organization: for a code a seeded role
+    /// no longer carries; custom roles are the admins' to change.
+    Seeded(&'a str),
+}
+
+/// Takes permission codes off the roles `holders` names.
+pub async fn revoke_from_roles(
+    m: &SchemaManager<'_>,
+    codes: &[&str],
+    holders: Holders<'_>,
+) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::{JsonValue, Statement, Value};
     let db = m.get_connection();
     let backend = m.get_database_backend();
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            backend,
-            "SELECT id, permissions FROM roles",
-        ))
-        .await?;
+    let select = match holders {
+        Holders::Every => Statement::from_string(backend, "SELECT id, permissions FROM roles"),
+        Holders::Seeded(name) => {
+            let mark = if backend == DatabaseBackend::Postgres {
+                "$1"
+            } else {
+                "?"
+            };
+            Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "SELECT id, permissions FROM roles WHERE is_system = TRUE AND name = {mark}"
+                ),
+                [Value::from(name)],
+            )
+        }
+    };
+    let rows = db.query_all_raw(select).await?;
     for row in rows {
         let id: sea_orm_migration::sea_orm::prelude::Uuid = row.try_get("", "id")?;
         let permissions: JsonValue = row.try_get("", "permissions")?;

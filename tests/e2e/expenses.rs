@@ -93,7 +93,11 @@ backend_tests!(
         let employee = app.user_with_roles(&admin, &["employee"]).await;
         let colleague = app.user_with_roles(&admin, &["employee"]).await;
         let manager = app.user_with_roles(&admin, &["manager"]).await;
+        let other_manager = app.user_with_roles(&admin, &["manager"]).await;
         let finance = app.user_with_roles(&admin, &["finance"]).await;
+        // The employee reports to the manager: the manager decides their claims.
+        crate::hr_support::reports_to(&app, &admin.access, &employee.user_id, &manager.user_id)
+            .await;
         let (e, m, f) = (
             employee.access.as_str(),
             manager.access.as_str(),
@@ -224,9 +228,22 @@ backend_tests!(
         assert!(!has(&told(&app, e).await, "expense.submitted", &xid));
         assert!(!has(&told(&app, c).await, "expense.submitted", &xid));
 
-        // The employee cannot decide; the manager approves part of it.
+        assert!(!has(
+            &told(&app, &other_manager.access).await,
+            "expense.submitted",
+            &xid
+        ));
+
+        // The employee cannot decide, nor a manager who is not theirs (a reader of every
+        // expense: 403); their own manager approves part of it.
         let approve = format!("{path}/approve");
         assert_problem(post(&app, e, &approve, Some(json!({}))).await, 403).await;
+        problem(
+            post(&app, &other_manager.access, &approve, Some(json!({}))).await,
+            403,
+            "not-approver",
+        )
+        .await;
         let p = assert_problem(
             post(&app, m, &approve, Some(json!({"approved_amount": 12_001}))).await,
             422,
@@ -322,6 +339,8 @@ backend_tests!(
         let employee = app.user_with_roles(&admin, &["employee"]).await;
         let manager = app.user_with_roles(&admin, &["manager"]).await;
         let finance = app.user_with_roles(&admin, &["finance"]).await;
+        crate::hr_support::reports_to(&app, &admin.access, &employee.user_id, &manager.user_id)
+            .await;
         let (e, m, f) = (
             employee.access.as_str(),
             manager.access.as_str(),
@@ -390,18 +409,28 @@ backend_tests!(
             "expense-own-claim",
         )
         .await;
-        // The manager approves it whole; finance is told, not the manager.
-        let own = json_of(
+        // The manager is not finance's manager (403); the admin (expenses:approve) approves it
+        // whole; finance is told, not the admin.
+        problem(
             post(&app, m, &format!("{own_path}/approve"), Some(json!({}))).await,
+            403,
+            "not-approver",
+        )
+        .await;
+        let a = admin.access.as_str();
+        let own = json_of(
+            post(&app, a, &format!("{own_path}/approve"), Some(json!({}))).await,
             200,
         )
         .await;
         assert_eq!(own["approved_amount"], 10_000);
         assert!(has(&told(&app, f).await, "expense.approved", &id(&own)));
-        assert!(!has(&told(&app, m).await, "expense.approved", &id(&own)));
-        // Finance was not told of its own submission.
+        assert!(!has(&told(&app, a).await, "expense.approved", &id(&own)));
+        // Finance was not told of its own submission; the admin was, not the manager (no
+        // reporting line between them).
         assert!(!has(&told(&app, f).await, "expense.submitted", &id(&own)));
-        assert!(has(&told(&app, m).await, "expense.submitted", &id(&own)));
+        assert!(has(&told(&app, a).await, "expense.submitted", &id(&own)));
+        assert!(!has(&told(&app, m).await, "expense.submitted", &id(&own)));
 
         // A draft is deleted by its submitter.
         let d = create_as(&app, e, "/api/v1/expenses", taxi()).await;

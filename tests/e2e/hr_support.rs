@@ -89,3 +89,25 @@ pub async fn employee(app: &TestApp, t: &str, first: &str, hire_date: &str, extr
         .extend(extra.as_object().unwrap().clone());
     create_as(app, t, "/api/v1/employees", body).await
 }
+
+/// Employee records of the users `person` and `manager`, the first reporting to the second
+/// (their reporting line, which leave and expense approvals follow), made with `admin`.
+pub async fn reports_to(app: &TestApp, admin: &str, person: &str, manager: &str) -> (Value, Value) {
+    let boss = employee(
+        app,
+        admin,
+        "Boss",
+        "2020-01-06",
+        json!({"user_id": manager}),
+    )
+    .await;
+    let report = employee(
+        app,
+        admin,
+        "Report",
+        "2021-01-04",
+        json!({"user_id": person, "manager_id": boss["id"]}),
+    )
+    .await;
+    (report, boss)
+}

@@ -178,6 +178,14 @@ impl ExpenseLookups for SqlRecords<Entity> {
         Ok(ids.into_iter().map(UserId).collect())
     }
 
+    async fn manager_user(
+        &self,
+        org: OrganizationId,
+        user: UserId,
+    ) -> Result<Option<UserId>, StoreError> {
+        crate::hr::manager_user_of_user(self.db(), org, user).await
+    }
+
     async fn file_exists(&self, org: OrganizationId, file: FileId) -> Result<bool, StoreError> {
         crate::SqlFileRepository::new(self.db().clone())
             .exists(org, file)

@@ -237,8 +237,32 @@ impl EmployeeStore for SqlRecords<Entity> {
     }
 }
 
-/// Whether any employee of `org` refers to `department` or `designation` (their deletes
-/// check it: there is no foreign key).
+/// The user of the manager of the employee whose user is `user`, in one statement (the
+/// reporting line other modules' approvals follow).
+pub(crate) async fn manager_user_of_user(
+    db: &impl sea_orm::ConnectionTrait,
+    org: OrganizationId,
+    user: UserId,
+) -> Result<Option<UserId>, StoreError> {
+    let manager_of = Query::select()
+        .column(Column::ManagerId)
+        .from(Entity)
+        .and_where(Column::OrganizationId.eq(org.0))
+        .and_where(Column::UserId.eq(user.0))
+        .to_owned();
+    let found: Option<Option<Uuid>> = of_org(org)
+        .select_only()
+        .column(Column::UserId)
+        .filter(Column::Id.in_subquery(manager_of))
+        .into_tuple()
+        .one(db)
+        .await
+        .map_err(store_err)?;
+    Ok(found.flatten().map(UserId))
+}
+
+/// The employees of `org`: what the deletes of departments and designations check (there is
+/// no foreign key).
 pub(crate) fn referring(org: OrganizationId) -> Select<Entity> {
     of_org(org)
 }

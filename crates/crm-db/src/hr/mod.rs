@@ -11,7 +11,9 @@ pub type SqlEmployeeRepository = crate::SqlRecords<employees::Entity>;
 pub type SqlWorkScheduleRepository = crate::SqlRecords<work_schedules::Entity>;
 /// `Records<Holiday>` and `HolidayStore`.
 pub type SqlHolidayRepository = crate::SqlRecords<holidays::Entity>;
-pub(crate) use employees::{Column as EmployeeColumn, referring as employees_of};
+pub(crate) use employees::{
+    Column as EmployeeColumn, manager_user_of_user, referring as employees_of,
+};
 
 use crm_domain::TxManager;
 use crm_domain::activity::ActivityRepository;

@@ -30,6 +30,15 @@ pub trait ExpenseLookups: Send + Sync {
     /// their roles, the system `admin` role included), in id order.
     async fn approvers(&self, org: OrganizationId) -> Result<Vec<UserId>, StoreError>;
 
+    /// The user of the manager of the employee whose user is `user` (the reporting line of
+    /// contract section 8): `None` when `user` is no employee's, the employee has no manager,
+    /// or the manager no user.
+    async fn manager_user(
+        &self,
+        org: OrganizationId,
+        user: UserId,
+    ) -> Result<Option<UserId>, StoreError>;
+
     /// Whether `file` is a file of `org` (a receipt).
     async fn file_exists(&self, org: OrganizationId, file: FileId) -> Result<bool, StoreError>;
 

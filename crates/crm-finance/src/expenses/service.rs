@@ -15,7 +15,7 @@ use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::kernel::records::{Crud, Record, get_owned, list_owned};
 use crm_domain::kernel::references::visible_client;
 use crm_domain::kernel::rules::check_version;
-use crm_domain::kernel::scope::{in_scope, require};
+use crm_domain::kernel::scope::{Requirement, in_scope, require};
 use crm_domain::kernel::text::{optional_text, required_multiline, required_text};
 use crm_domain::kernel::values::{currency, date, positive_amount};
 use crm_domain::{Actor, DomainError, Scope, Txn, UserId, ValueError};
@@ -125,12 +125,34 @@ impl ExpenseService {
         get_owned::<ExpensesRead, _>(&*self.p.expenses, actor, id).await
     }
 
-    /// `404` unless the expense `id` is one of the caller's organization: what the decision
-    /// routes (`expenses:approve`, over every expense of the organization) check before they
-    /// read their body, so another organization's expense answers `404` whatever it holds.
-    pub async fn exists(&self, actor: &Actor, id: ExpenseId) -> Result<(), DomainError> {
-        self.p.expenses.get(actor.organization_id, id).await?;
-        Ok(())
+    /// `Ok` when `actor` decides on the expense `id`: a holder of `expenses:approve` or the
+    /// user of the submitter's manager (the reporting line, whatever that user's roles). For
+    /// anyone else `403` when they may read the expense, `404` when they may not (another
+    /// organization's expense included). The decision routes check it before they read their
+    /// body, so an expense out of reach answers the same whatever the body holds.
+    pub async fn check_decider(&self, actor: &Actor, id: ExpenseId) -> Result<(), DomainError> {
+        let org = actor.organization_id;
+        let e = self.p.expenses.get(org, id).await?;
+        if actor.can_all(ExpensesApprove::RESOURCE, ExpensesApprove::ACTION) {
+            return Ok(());
+        }
+        let manager = self
+            .p
+            .expense_lookups
+            .manager_user(org, e.submitted_by)
+            .await?;
+        if manager == Some(actor.user_id) {
+            return Ok(());
+        }
+        match actor.scope(ExpensesRead::RESOURCE, ExpensesRead::ACTION) {
+            Some(scope) if crm_domain::kernel::scope::within(actor, scope, e.submitted_by) => {
+                Err(DomainError::Forbidden {
+                    code: "not-approver",
+                    message: "expenses are decided by the submitter's manager or a holder of expenses:approve".into(),
+                })
+            }
+            _ => Err(DomainError::NotFound),
+        }
     }
 
     /// Files the refusals of what a body names: a client the caller may see, a receipt of
@@ -339,12 +361,19 @@ impl ExpenseService {
         expected_version: Option<i64>,
     ) -> Result<Expense, DomainError> {
         let scope = require::<ExpensesWrite>(actor)?;
-        // Who will be told, read on the pool before the transaction.
-        let approvers = self
+        // Who will be told, read on the pool before the transaction: the holders of
+        // `expenses:approve` and the submitter's manager's user.
+        let org = actor.organization_id;
+        let mut approvers = self.p.expense_lookups.approvers(org).await?;
+        if let Some(manager) = self
             .p
             .expense_lookups
-            .approvers(actor.organization_id)
-            .await?;
+            .manager_user(org, actor.user_id)
+            .await?
+            && !approvers.contains(&manager)
+        {
+            approvers.push(manager);
+        }
         let mut tx = self.p.tx.begin().await?;
         let current = self
             .locked(&mut tx, actor, scope, id, expected_version)
@@ -379,7 +408,8 @@ impl ExpenseService {
             .await
     }
 
-    /// Needs `expenses:approve`, never the submitter (`403`). `submitted → approved` (`409`
+    /// By the submitter's manager's user or a holder of `expenses:approve`
+    /// ([`Self::check_decider`]), never the submitter (`403`). `submitted → approved` (`409`
     /// otherwise) for `approved_amount` (1..=amount, `422`; the whole amount when absent).
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn approve(
@@ -389,7 +419,8 @@ impl ExpenseService {
         expected_version: Option<i64>,
         input: ApproveInput,
     ) -> Result<Expense, DomainError> {
-        let scope = require::<ExpensesApprove>(actor)?;
+        self.check_decider(actor, id).await?;
+        let scope = Scope::All;
         let mut tx = self.p.tx.begin().await?;
         let current = self
             .locked(&mut tx, actor, scope, id, expected_version)
@@ -423,7 +454,8 @@ impl ExpenseService {
             .await
     }
 
-    /// Needs `expenses:approve`, never the submitter (`403`). `submitted → rejected` (`409`
+    /// By the submitter's manager's user or a holder of `expenses:approve`
+    /// ([`Self::check_decider`]), never the submitter (`403`). `submitted → rejected` (`409`
     /// otherwise) with a reason (`422 reason`).
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn reject(
@@ -433,7 +465,8 @@ impl ExpenseService {
         expected_version: Option<i64>,
         input: RejectInput,
     ) -> Result<Expense, DomainError> {
-        let scope = require::<ExpensesApprove>(actor)?;
+        self.check_decider(actor, id).await?;
+        let scope = Scope::All;
         let mut errors = Errors::new();
         let reason = errors.value(
             "reason",

@@ -140,6 +140,14 @@ fn approvers(env: &mut Env, users: Vec<UserId>) {
     env.expense_lookups
         .expect_approvers()
         .returning(move |_| Ok(users.clone()));
+    reporting_line(env, None);
+}
+
+/// The submitter's manager's user, whoever submitted.
+fn reporting_line(env: &mut Env, manager: Option<UserId>) {
+    env.expense_lookups
+        .expect_manager_user()
+        .returning(move |_, _| Ok(manager));
 }
 
 fn service(env: Env) -> (ExpenseService, Probe) {
@@ -402,19 +410,44 @@ async fn nobody_approves_or_rejects_their_own_expense() {
 }
 
 #[tokio::test]
-async fn deciding_needs_expenses_approve() {
-    let a = actor(ORG, EMPLOYEE);
-    let (svc, probe) = service(Env::new());
-    let id = ExpenseId::new();
-    for r in [
-        svc.approve(&a, id, None, ApproveInput::default()).await,
-        svc.reject(&a, id, None, RejectInput { reason: "r".into() })
-            .await,
-        svc.reimburse(&a, id, None).await,
-    ] {
-        assert!(matches!(r, Err(DomainError::Forbidden { .. })), "{r:?}");
+async fn deciding_needs_expenses_approve_or_the_reporting_line() {
+    let submitter = UserId::new();
+    let manager = UserId::new();
+    let x = expense(submitter, ExpenseStatus::Submitted);
+    let mut env = Env::new();
+    stored(&mut env, vec![x.clone()]);
+    reporting_line(&mut env, Some(manager));
+    let log = writes(&mut env);
+    let (svc, probe) = service(env);
+    // Another employee cannot see it (404); a reader of every expense who is neither an
+    // approver nor the manager is refused (403); nobody reimburses without the permission.
+    let other = actor(ORG, EMPLOYEE);
+    let reader = Actor::new(UserId::new(), ORG, vec!["expenses:read".to_string()]);
+    for (a, forbidden) in [(&other, false), (&reader, true)] {
+        for r in [
+            svc.approve(a, x.id, None, ApproveInput::default()).await,
+            svc.reject(a, x.id, None, RejectInput { reason: "r".into() })
+                .await,
+        ] {
+            if forbidden {
+                assert!(matches!(r, Err(DomainError::Forbidden { .. })), "{r:?}");
+            } else {
+                assert!(matches!(r, Err(DomainError::NotFound)), "{r:?}");
+            }
+        }
     }
+    let r = svc.reimburse(&other, x.id, None).await;
+    assert!(matches!(r, Err(DomainError::Forbidden { .. })), "{r:?}");
     assert_eq!(probe.begins(), 0);
+    // The manager's user decides, whatever their roles.
+    let boss = Actor::new(manager, ORG, EMPLOYEE.iter().map(|c| c.to_string()));
+    let done = svc
+        .approve(&boss, x.id, None, ApproveInput::default())
+        .await
+        .unwrap();
+    assert_eq!(done.status, ExpenseStatus::Approved);
+    assert_eq!(done.decided_by, Some(manager));
+    assert_eq!(log.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! `/expenses`, `POST /expenses/{id}/submit|approve|reject|reimburse`.
 
-use crate::access::Auth;
+use crate::access::{Auth, SignedIn};
 use crate::app::AppState;
 use crate::http::{Body, IfMatch, created, no_content, ok_etag};
 use crate::problem::ApiError;
@@ -60,21 +60,26 @@ handlers! { service: finance.expenses, id: ExpenseId, location: "/api/v1/expense
 }
 
 /// submitted → approved, for `approved_amount` (1 up to the amount; the whole amount when
-/// absent; send `{}` for that). Never by the submitter (403).
+/// absent; send `{}` for that). By the submitter's manager's user (their reporting line,
+/// whatever their roles) or a holder of `expenses:approve`; never by the submitter (403).
 #[utoipa::path(post, path = "/expenses/{id}/approve", tag = "expenses",
     request_body = ApproveInput,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, description = "The approved expense", body = Expense)))]
 pub async fn approve_expense(
-    auth: Auth<ExpensesApprove>,
+    auth: SignedIn,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
     body: Body<ApproveInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ExpenseId(*id);
-    // The expense before the body: another organization's answers 404 whatever it holds.
-    state.finance.expenses.exists(&auth.actor, id).await?;
+    // The decider before the body: an expense out of reach answers the same whatever it holds.
+    state
+        .finance
+        .expenses
+        .check_decider(&auth.actor, id)
+        .await?;
     let r = state
         .finance
         .expenses
@@ -83,21 +88,26 @@ pub async fn approve_expense(
     Ok(ok_etag(r.version, &r))
 }
 
-/// submitted → rejected, with a reason (422 without one). Never by the submitter (403).
+/// submitted → rejected, with a reason (422 without one). By the submitter's manager's user
+/// or a holder of `expenses:approve`; never by the submitter (403).
 #[utoipa::path(post, path = "/expenses/{id}/reject", tag = "expenses",
     request_body = RejectInput,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, description = "The rejected expense", body = Expense)))]
 pub async fn reject_expense(
-    auth: Auth<ExpensesApprove>,
+    auth: SignedIn,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
     body: Body<RejectInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ExpenseId(*id);
-    // The expense before the body: another organization's answers 404 whatever it holds.
-    state.finance.expenses.exists(&auth.actor, id).await?;
+    // The decider before the body: an expense out of reach answers the same whatever it holds.
+    state
+        .finance
+        .expenses
+        .check_decider(&auth.actor, id)
+        .await?;
     let r = state
         .finance
         .expenses
