@@ -8,9 +8,12 @@ run:
 	$(CARGO) run --bin crm -- serve
 
 ## Architecture check, unit tests and end-to-end tests (SQLite always; PostgreSQL and MariaDB
-## when CRM_TEST_POSTGRES_URL / CRM_TEST_MYSQL_URL are set).
+## when CRM_TEST_POSTGRES_URL / CRM_TEST_MYSQL_URL are set). The end-to-end tests wait on the
+## databases more than they compute (a database created and migrated per test), so they run
+## more at once than there are cores (TEST_THREADS, default 4).
+TEST_THREADS ?= 4
 test: check-architecture
-	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --all-targets -- --test-threads=$(TEST_THREADS)
 
 ## fmt check and clippy with warnings as errors.
 lint:
