@@ -71,6 +71,12 @@ pub fn json(name: &'static str) -> ColumnDef {
     c
 }
 
+pub fn json_null(name: &'static str) -> ColumnDef {
+    let mut c = ColumnDef::new(name);
+    c.json_binary().null();
+    c
+}
+
 pub fn integer(name: &'static str, default: i32) -> ColumnDef {
     let mut c = ColumnDef::new(name);
     c.integer().not_null().default(default);
@@ -306,4 +312,46 @@ pub fn big_null(name: &'static str) -> ColumnDef {
     let mut c = ColumnDef::new(name);
     c.big_integer().null();
     c
+}
+
+/// Takes permission codes a release removes from the catalogue off every role that holds
+/// them (seeded and custom alike: a code the server no longer knows grants nothing, and an
+/// admin editing the role would be refused it).
+pub async fn revoke_from_roles(m: &SchemaManager<'_>, codes: &[&str]) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::{JsonValue, Statement};
+    let db = m.get_connection();
+    let backend = m.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT id, permissions FROM roles",
+        ))
+        .await?;
+    for row in rows {
+        let id: sea_orm_migration::sea_orm::prelude::Uuid = row.try_get("", "id")?;
+        let permissions: JsonValue = row.try_get("", "permissions")?;
+        let held: Vec<String> = permissions
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let kept: Vec<String> = held
+            .iter()
+            .filter(|c| !codes.contains(&c.as_str()))
+            .cloned()
+            .collect();
+        if kept.len() == held.len() {
+            continue;
+        }
+        let update = Query::update()
+            .table("roles")
+            .value("permissions", JsonValue::from(kept))
+            .and_where(Expr::col("id").eq(id))
+            .to_owned();
+        m.exec_stmt(update).await?;
+    }
+    Ok(())
 }

@@ -33,6 +33,7 @@ use crm_domain::webhooks::{
 };
 use crm_finance::FinanceServices;
 use crm_finance::document::DocumentRenderer;
+use crm_hr::HrServices;
 use crm_projects::ProjectServices;
 use crm_sales::SalesServices;
 use std::net::TcpListener;
@@ -54,6 +55,7 @@ pub struct AppState {
     pub sales: SalesServices,
     pub finance: FinanceServices,
     pub projects: ProjectServices,
+    pub hr: HrServices,
     pub notifications: NotificationService,
     /// This instance's live notification streams, shared by every worker.
     pub streams: Arc<Streams>,
@@ -214,6 +216,19 @@ impl AppState {
                 clock: ports.clock.clone(),
             },
         ));
+        let hr = HrServices::new(crm_db::hr::ports(
+            &conn,
+            crm_db::hr::Shared {
+                tx: ports.tx.clone(),
+                organizations: ports.organizations.clone(),
+                users: ports.users.clone(),
+                activities: ports.activities.clone(),
+                clock: ports.clock.clone(),
+                departments: ports.departments.clone(),
+                designations: ports.designations.clone(),
+                counters: Arc::new(crm_db::SqlDocumentCounterRepository::new(conn.clone())),
+            },
+        ));
         let webhooks = WebhookService::new(
             WebhookPorts {
                 tx: ports.tx.clone(),
@@ -236,6 +251,7 @@ impl AppState {
             sales,
             finance,
             projects,
+            hr,
             clients,
             files,
             activities: ActivityService::new(ports.activities.clone()),
@@ -263,6 +279,7 @@ pub fn event_types() -> Vec<EventType> {
         crm_sales::requirements::EVENT_TYPES,
         crm_finance::requirements::EVENT_TYPES,
         crm_projects::requirements::EVENT_TYPES,
+        crm_hr::requirements::EVENT_TYPES,
         crm_domain::files::EVENT_TYPES,
         crm_domain::webhooks::EVENT_TYPES,
     ]
@@ -277,6 +294,7 @@ pub fn notifier() -> Notifier {
             crm_sales::requirements::NOTIFICATION_TYPES,
             crm_finance::requirements::NOTIFICATION_TYPES,
             crm_projects::requirements::NOTIFICATION_TYPES,
+            crm_hr::requirements::NOTIFICATION_TYPES,
         ]
         .concat(),
         Arc::new(crm_mail::Templates::new("CRM")),
@@ -545,6 +563,7 @@ pub fn scheduler(
     files: FileService,
     finance: &FinanceServices,
     projects: &ProjectServices,
+    hr: &HrServices,
 ) -> Scheduler {
     let holder = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
     let scheduler = Scheduler::new(Arc::new(crm_db::SqlJobClaims::new(db.conn.clone())), holder);
@@ -552,6 +571,7 @@ pub fn scheduler(
         .jobs()
         .into_iter()
         .chain(projects.jobs())
+        .chain(hr.jobs())
         .fold(scheduler, Scheduler::with_job)
         .with_job(Arc::new(CleanupJob::new(Arc::new(
             crm_db::SqlCleanup::new(db.conn.clone()),
@@ -667,6 +687,7 @@ pub async fn start(
     let files = state.files.clone();
     let finance = state.finance.clone();
     let projects = state.projects.clone();
+    let hr = state.hr.clone();
     let pruner = state.clone();
     let prune_task = tokio::spawn(async move {
         loop {
@@ -758,7 +779,7 @@ pub async fn start(
     )?;
 
     let jobs_worker = tokio::spawn(run_jobs(
-        scheduler(&db, files, &finance, &projects),
+        scheduler(&db, files, &finance, &projects, &hr),
         Duration::from_secs(settings.jobs.poll_secs.max(1)),
     ));
 

@@ -10,6 +10,7 @@ mod error;
 mod events_repo;
 mod files_repo;
 pub mod finance;
+pub mod hr;
 mod idempotency_repo;
 pub mod identity;
 mod jobs_repo;

@@ -1,6 +1,5 @@
-//! The HR module (contract section 8): for now its pure rules — the arithmetic over many
-//! cases that the services, stores and routes of issue 15 will build on. No service, store,
-//! route or migration yet.
+//! The HR module (contract section 8): employees, work schedules and holidays (the people
+//! core), leave, attendance, training and recruitment, with their pure rules.
 //!
 //! Architecture invariant: no sea-orm, sqlx, actix or lettre in this crate's dependency tree
 //! (`scripts/check-architecture.sh`). It depends on `crm-domain` only.
@@ -33,6 +32,119 @@
 //! accrual, rejected requests changing nothing, the carry cap, replay in any order, a
 //! materialised ledger fed back changing nothing).
 
+pub mod approval;
 pub mod days;
+pub mod employees;
+pub mod holidays;
 pub mod leave;
+pub mod ports;
 pub mod schedule;
+pub mod work_schedules;
+
+/// The services of the HR module.
+#[derive(Clone)]
+pub struct HrServices {
+    // people
+    pub employees: employees::EmployeeService,
+    pub work_schedules: work_schedules::WorkScheduleService,
+    pub holidays: holidays::HolidayService,
+    /// What the module's scheduled jobs run on.
+    #[allow(dead_code)]
+    ports: ports::HrPorts,
+}
+
+impl HrServices {
+    pub fn new(ports: ports::HrPorts) -> Self {
+        Self {
+            employees: employees::EmployeeService::new(ports.clone()),
+            work_schedules: work_schedules::WorkScheduleService::new(ports.clone()),
+            holidays: holidays::HolidayService::new(ports.clone()),
+            ports,
+        }
+    }
+
+    /// The module's scheduled work, for the server's scheduler.
+    pub fn jobs(&self) -> Vec<std::sync::Arc<dyn crm_domain::jobs::Job>> {
+        Vec::new()
+    }
+}
+
+/// The permissions of the HR routes and services, as types, with the module's event types
+/// and notification types.
+pub mod requirements {
+    crm_domain::requirements! {
+        EmployeesRead = "employees":"read";
+        EmployeesWrite = "employees":"write";
+        EmployeesDelete = "employees":"delete";
+        WorkSchedulesRead = "work_schedules":"read";
+        WorkSchedulesWrite = "work_schedules":"write";
+        WorkSchedulesDelete = "work_schedules":"delete";
+        HolidaysRead = "holidays":"read";
+        HolidaysWrite = "holidays":"write";
+        HolidaysDelete = "holidays":"delete";
+        AttendanceRead = "attendance":"read";
+        AttendanceWrite = "attendance":"write";
+        AttendanceDelete = "attendance":"delete";
+        LeaveTypesRead = "leave_types":"read";
+        LeaveTypesWrite = "leave_types":"write";
+        LeaveTypesDelete = "leave_types":"delete";
+        LeaveBalancesRead = "leave_balances":"read";
+        LeaveAdjustmentsWrite = "leave_adjustments":"write";
+        LeaveRequestsRead = "leave_requests":"read";
+        LeaveRequestsWrite = "leave_requests":"write";
+        LeaveRequestsDelete = "leave_requests":"delete";
+        LeaveRequestsApprove = "leave_requests":"approve";
+        TrainingProgramsRead = "training_programs":"read";
+        TrainingProgramsWrite = "training_programs":"write";
+        TrainingProgramsDelete = "training_programs":"delete";
+        TrainingSessionsRead = "training_sessions":"read";
+        TrainingSessionsWrite = "training_sessions":"write";
+        TrainingSessionsDelete = "training_sessions":"delete";
+        TrainingEnrollmentsRead = "training_enrollments":"read";
+        TrainingEnrollmentsWrite = "training_enrollments":"write";
+        CertificationsRead = "certifications":"read";
+        JobPostingsRead = "job_postings":"read";
+        JobPostingsWrite = "job_postings":"write";
+        JobPostingsDelete = "job_postings":"delete";
+        CandidatesRead = "candidates":"read";
+        CandidatesWrite = "candidates":"write";
+        CandidatesDelete = "candidates":"delete";
+        ApplicationsRead = "applications":"read";
+        ApplicationsWrite = "applications":"write";
+        ApplicationsDelete = "applications":"delete";
+        InterviewsRead = "interviews":"read";
+        InterviewsWrite = "interviews":"write";
+        InterviewsDelete = "interviews":"delete";
+        OffersRead = "offers":"read";
+        OffersWrite = "offers":"write";
+        OffersDelete = "offers":"delete";
+    }
+
+    crm_domain::event_types! {
+        // people
+        "employee.created" => "An employee record was created",
+        "employee.updated" => "An employee record was changed",
+        "employee.deleted" => "An employee record was deleted",
+        "employee.terminated" => "An employee was terminated",
+        "employee.hired" => "A candidate was hired: their application became an employee",
+        "work_schedule.created" => "A work schedule was created",
+        "work_schedule.updated" => "A work schedule was changed (or stopped being the default)",
+        "work_schedule.deleted" => "A work schedule was deleted",
+        "holiday.created" => "A holiday was added",
+        "holiday.updated" => "A holiday was changed",
+        "holiday.deleted" => "A holiday was deleted",
+    }
+
+    crm_domain::notification_types! {}
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn event_types_are_unique() {
+            let mut seen = std::collections::HashSet::new();
+            for e in super::EVENT_TYPES {
+                assert!(seen.insert(e.r#type), "{} twice", e.r#type);
+            }
+        }
+    }
+}

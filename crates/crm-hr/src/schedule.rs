@@ -28,13 +28,19 @@ pub const MINUTES_PER_DAY: u32 = 1440;
 
 /// One working weekday of a schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "weekday": 1, "start": "09:00", "end": "17:00", "break_minutes": 30
+})))]
 pub struct WorkDay {
     /// 1 = Monday … 7 = Sunday.
     pub weekday: u8,
     #[serde(serialize_with = "hh_mm")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-2][0-9]:[0-5][0-9]$"))]
     pub start: NaiveTime,
     /// Before `start`: the shift ends the next day.
     #[serde(serialize_with = "hh_mm")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-2][0-9]:[0-5][0-9]$"))]
     pub end: NaiveTime,
     pub break_minutes: u32,
 }
@@ -136,11 +142,22 @@ pub fn weekday_number(w: Weekday) -> u8 {
 
 /// One day of a schedule as a body sends it.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "weekday": 1, "start": "09:00", "end": "17:00", "break_minutes": 30
+})))]
 #[serde(deny_unknown_fields)]
 pub struct WorkDayInput {
+    /// 1 = Monday … 7 = Sunday.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 7))]
     pub weekday: i64,
+    /// `HH:MM`, 24-hour clock, in the schedule's zone.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-2][0-9]:[0-5][0-9]$"))]
     pub start: String,
+    /// `HH:MM`; earlier than `start` for a shift that ends the next day.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-2][0-9]:[0-5][0-9]$"))]
     pub end: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1440))]
     #[serde(default)]
     pub break_minutes: i64,
 }

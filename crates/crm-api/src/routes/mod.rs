@@ -10,6 +10,7 @@ pub mod files;
 pub mod finance;
 pub mod handlers;
 pub mod health;
+pub mod hr;
 pub mod identity;
 pub mod notifications;
 pub mod perms;
@@ -29,8 +30,8 @@ pub fn health_routes() -> Routes {
 
 /// Every route under `/api/v1`.
 pub fn api_routes() -> Routes {
-    webhooks::routes(projects::routes(finance::routes(sales::routes(
-        clients::routes(identity::routes(Routes::new("/api/v1"))),
+    webhooks::routes(hr::routes(projects::routes(finance::routes(
+        sales::routes(clients::routes(identity::routes(Routes::new("/api/v1")))),
     ))))
     .get("/activities", activities::list)
     .get("/events", events::list)

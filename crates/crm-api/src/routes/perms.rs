@@ -17,6 +17,18 @@ pub use crm_finance::requirements::{
 };
 pub use crm_finance::requirements::{ExpensesApprove, ExpensesDelete, ExpensesRead, ExpensesWrite};
 pub use crm_finance::requirements::{ProposalsDelete, ProposalsRead, ProposalsWrite};
+pub use crm_hr::requirements::{
+    ApplicationsDelete, ApplicationsRead, ApplicationsWrite, AttendanceDelete, AttendanceRead,
+    AttendanceWrite, CandidatesDelete, CandidatesRead, CandidatesWrite, CertificationsRead,
+    EmployeesDelete, EmployeesRead, EmployeesWrite, HolidaysDelete, HolidaysRead, HolidaysWrite,
+    InterviewsDelete, InterviewsRead, InterviewsWrite, JobPostingsDelete, JobPostingsRead,
+    JobPostingsWrite, LeaveAdjustmentsWrite, LeaveBalancesRead, LeaveRequestsApprove,
+    LeaveRequestsDelete, LeaveRequestsRead, LeaveRequestsWrite, LeaveTypesDelete, LeaveTypesRead,
+    LeaveTypesWrite, OffersDelete, OffersRead, OffersWrite, TrainingEnrollmentsRead,
+    TrainingEnrollmentsWrite, TrainingProgramsDelete, TrainingProgramsRead, TrainingProgramsWrite,
+    TrainingSessionsDelete, TrainingSessionsRead, TrainingSessionsWrite, WorkSchedulesDelete,
+    WorkSchedulesRead, WorkSchedulesWrite,
+};
 pub use crm_projects::requirements::{
     MilestonesDelete, MilestonesRead, MilestonesWrite, ProjectsDelete, ProjectsRead, ProjectsWrite,
     TasksDelete, TasksRead, TasksWrite, TimeEntriesDelete, TimeEntriesRead, TimeEntriesWrite,

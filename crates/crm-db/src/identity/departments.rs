@@ -74,7 +74,10 @@ impl Stored for Entity {
         let members = user::Entity::find()
             .filter(user::Column::OrganizationId.eq(org.0))
             .filter(user::Column::DepartmentId.eq(id));
-        ensure_none(db, members, "users.department_id").await
+        ensure_none(db, members, "users.department_id").await?;
+        let employees =
+            crate::hr::employees_of(org).filter(crate::hr::EmployeeColumn::DepartmentId.eq(id));
+        ensure_none(db, employees, "employees.department_id").await
     }
 }
 

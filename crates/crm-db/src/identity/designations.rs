@@ -53,6 +53,9 @@ impl Stored for Entity {
         let holders = user::Entity::find()
             .filter(user::Column::OrganizationId.eq(org.0))
             .filter(user::Column::DesignationId.eq(id));
-        crate::rows::ensure_none(db, holders, "users.designation_id").await
+        crate::rows::ensure_none(db, holders, "users.designation_id").await?;
+        let employees =
+            crate::hr::employees_of(org).filter(crate::hr::EmployeeColumn::DesignationId.eq(id));
+        crate::rows::ensure_none(db, employees, "employees.designation_id").await
     }
 }

@@ -92,14 +92,23 @@ pub const CATALOGUE: &[PermissionDef] = catalogue! {
     "milestones", "milestones" => [read write delete];
     "time_entries", "time entries (own: the caller's own time)" => [read write delete read_own write_own delete_own];
     // human resources
-    "employees", "employee records" => [read write delete read_own];
-    "attendance", "attendance records" => [read write delete read_own write_own];
+    "employees", "employee records (own: the caller's own record)" => [read write delete read_own];
+    "work_schedules", "work schedules" => [read write delete];
+    "holidays", "holidays" => [read write delete];
+    "attendance", "attendance records and days (own: the caller's own)" => [read write delete read_own write_own];
     "leave_types", "leave types" => [read write delete];
-    "leave_requests", "leave requests" => [read write delete read_own write_own delete_own approve];
-    "trainings", "trainings" => [read write delete];
+    "leave_balances", "leave balances and ledgers (own: the caller's own)" => [read read_own];
+    "leave_adjustments", "leave balance adjustments" => [write];
+    "leave_requests", "leave requests (own: the caller's own)" => [read write delete read_own write_own delete_own approve];
+    "training_programs", "training programs" => [read write delete];
+    "training_sessions", "training sessions" => [read write delete];
+    "training_enrollments", "training enrollments (own: the caller's own)" => [read write read_own];
+    "certifications", "certifications (own: the caller's own)" => [read read_own];
     "job_postings", "job postings" => [read write delete];
+    "candidates", "candidates" => [read write delete];
     "applications", "job applications" => [read write delete];
-    "interviews", "interviews" => [read write delete read_own];
+    "interviews", "interviews (own: those the caller interviews at)" => [read write delete read_own];
+    "offers", "job offers" => [read write delete];
     // finance
     "invoices", "invoices" => [read write delete approve];
     "payments", "payments" => [read write delete];
@@ -157,13 +166,22 @@ const SALES: &[&str] = &[
 const PROJECTS: &[&str] = &["projects", "tasks", "milestones", "time_entries"];
 const HR: &[&str] = &[
     "employees",
+    "work_schedules",
+    "holidays",
     "attendance",
     "leave_types",
+    "leave_balances",
+    "leave_adjustments",
     "leave_requests",
-    "trainings",
+    "training_programs",
+    "training_sessions",
+    "training_enrollments",
+    "certifications",
     "job_postings",
+    "candidates",
     "applications",
     "interviews",
+    "offers",
 ];
 const FINANCE: &[&str] = &[
     "invoices",
@@ -186,9 +204,15 @@ const EMPLOYEE: &[&str] = &[
     "users:read:own",
     "users:write:own",
     "employees:read:own",
+    "work_schedules:read",
+    "holidays:read",
     "attendance:read:own",
     "attendance:write:own",
     "leave_types:read",
+    "leave_balances:read:own",
+    "training_enrollments:read:own",
+    "certifications:read:own",
+    "interviews:read:own",
     "leave_requests:read:own",
     "leave_requests:write:own",
     "leave_requests:delete:own",
@@ -343,13 +367,22 @@ mod tests {
         "milestones",
         "time_entries",
         "employees",
+        "work_schedules",
+        "holidays",
         "attendance",
         "leave_types",
+        "leave_balances",
+        "leave_adjustments",
         "leave_requests",
-        "trainings",
+        "training_programs",
+        "training_sessions",
+        "training_enrollments",
+        "certifications",
         "job_postings",
+        "candidates",
         "applications",
         "interviews",
+        "offers",
         "invoices",
         "payments",
         "expenses",

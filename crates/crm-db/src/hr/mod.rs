@@ -1,0 +1,62 @@
+//! sea-orm adapters of the HR ports: employees, work schedules, holidays (the people core),
+//! then each area's stores.
+
+mod employees;
+mod holidays;
+mod work_schedules;
+
+/// `Records<Employee>` and `EmployeeStore`.
+pub type SqlEmployeeRepository = crate::SqlRecords<employees::Entity>;
+/// `Records<WorkSchedule>` and `ScheduleStore`.
+pub type SqlWorkScheduleRepository = crate::SqlRecords<work_schedules::Entity>;
+/// `Records<Holiday>` and `HolidayStore`.
+pub type SqlHolidayRepository = crate::SqlRecords<holidays::Entity>;
+pub(crate) use employees::{Column as EmployeeColumn, referring as employees_of};
+
+use crm_domain::TxManager;
+use crm_domain::activity::ActivityRepository;
+use crm_domain::identity::{
+    Clock, Department, Designation, OrganizationRepository, UserRepository,
+};
+use crm_domain::kernel::numbering::DocumentCounterRepository;
+use crm_domain::kernel::records::Records;
+use crm_hr::ports::HrPorts;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// What the HR ports share with the other modules.
+pub struct Shared {
+    pub tx: Arc<dyn TxManager>,
+    pub organizations: Arc<dyn OrganizationRepository>,
+    pub users: Arc<dyn UserRepository>,
+    pub activities: Arc<dyn ActivityRepository>,
+    pub clock: Arc<dyn Clock>,
+    pub departments: Arc<dyn Records<Department>>,
+    pub designations: Arc<dyn Records<Designation>>,
+    pub counters: Arc<dyn DocumentCounterRepository>,
+}
+
+/// The ports of the HR services on `db`, as the server (`crm-api`'s `app.rs`) and the
+/// integration tests wire them.
+pub fn ports(db: &DatabaseConnection, shared: Shared) -> HrPorts {
+    let employees = Arc::new(SqlEmployeeRepository::new(db.clone()));
+    let schedules = Arc::new(SqlWorkScheduleRepository::new(db.clone()));
+    let holidays = Arc::new(SqlHolidayRepository::new(db.clone()));
+    HrPorts {
+        tx: shared.tx,
+        activities: shared.activities,
+        organizations: shared.organizations,
+        users: shared.users,
+        clock: shared.clock,
+        departments: shared.departments,
+        designations: shared.designations,
+        counters: shared.counters,
+        // people
+        employees: employees.clone(),
+        employee_store: employees,
+        schedules: schedules.clone(),
+        schedule_store: schedules,
+        holidays: holidays.clone(),
+        holiday_store: holidays,
+    }
+}
