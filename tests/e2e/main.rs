@@ -17,6 +17,7 @@ mod events;
 mod expenses;
 mod files;
 mod finance;
+mod hr_recruitment;
 mod idempotency;
 mod identity;
 mod identity_codes;
