@@ -1,7 +1,7 @@
 //! The ports of recruitment besides `Records<T>` of each record: what is special about
 //! candidates, applications and interviews.
 
-use super::applications::{ApplicationId, Stage, StageMove, StageMoveId};
+use super::applications::{ApplicationId, ApplicationStage, StageMove, StageMoveId};
 use super::candidates::CandidateId;
 use super::interviews::{Feedback, InterviewId};
 use super::postings::JobPostingId;
@@ -27,7 +27,7 @@ pub trait CandidateStore: Send + Sync {
 /// How many applications of a posting reached one stage, and their time in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StageTotals {
-    pub stage: Stage,
+    pub stage: ApplicationStage,
     /// Applications that entered the stage (whether still in it or moved on).
     pub applications: i64,
     /// Applications that left the stage at least once.

@@ -12,7 +12,7 @@
 //!   half up to hundredths of a day once ([`Days::ratio_half_up`]).
 //! - Every stage is listed, in pipeline order, with `count` 0 when none reached it.
 
-use super::applications::Stage;
+use super::applications::ApplicationStage;
 use super::ports::StageTotals;
 use super::postings::JobPostingId;
 use crate::days::Days;
@@ -32,7 +32,7 @@ pub struct RecruitmentReportQuery {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageReport {
-    pub stage: Stage,
+    pub stage: ApplicationStage,
     /// Applications that reached the stage, whether still in it or moved on.
     pub count: i64,
     /// The mean days spent in the stage by the applications that left it (2 decimals);
@@ -62,7 +62,7 @@ const SECONDS_PER_DAY: i128 = 86_400;
 
 /// The report of the history's sums (stages never entered are left out of `totals`).
 pub fn report_of(totals: &[StageTotals]) -> RecruitmentReport {
-    let stages = Stage::ALL
+    let stages = ApplicationStage::ALL
         .iter()
         .map(|stage| {
             let t = totals.iter().find(|t| t.stage == *stage);
@@ -86,7 +86,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn totals(stage: Stage, applications: i64, left: i64, seconds: i64) -> StageTotals {
+    fn totals(stage: ApplicationStage, applications: i64, left: i64, seconds: i64) -> StageTotals {
         StageTotals {
             stage,
             applications,
@@ -100,12 +100,12 @@ mod tests {
         const DAY: i64 = 86_400;
         let r = report_of(&[
             // 3 reached `applied`, 2 left it after 10 and 4 days.
-            totals(Stage::Applied, 3, 2, 14 * DAY),
+            totals(ApplicationStage::Applied, 3, 2, 14 * DAY),
             // 1 left `screening` after a day and a third (1.333… → 1.33).
-            totals(Stage::Screening, 2, 1, DAY + DAY / 3),
-            totals(Stage::Hired, 1, 0, 0),
+            totals(ApplicationStage::Screening, 2, 1, DAY + DAY / 3),
+            totals(ApplicationStage::Hired, 1, 0, 0),
         ]);
-        let got: Vec<(Stage, i64, Option<Days>)> = r
+        let got: Vec<(ApplicationStage, i64, Option<Days>)> = r
             .stages
             .iter()
             .map(|s| (s.stage, s.count, s.average_days))
@@ -113,13 +113,17 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (Stage::Applied, 3, Some(Days::whole(7))),
-                (Stage::Screening, 2, Some(Days::from_hundredths(133))),
-                (Stage::Interview, 0, None),
-                (Stage::Offer, 0, None),
-                (Stage::Hired, 1, None),
-                (Stage::Rejected, 0, None),
-                (Stage::Withdrawn, 0, None),
+                (ApplicationStage::Applied, 3, Some(Days::whole(7))),
+                (
+                    ApplicationStage::Screening,
+                    2,
+                    Some(Days::from_hundredths(133))
+                ),
+                (ApplicationStage::Interview, 0, None),
+                (ApplicationStage::Offer, 0, None),
+                (ApplicationStage::Hired, 1, None),
+                (ApplicationStage::Rejected, 0, None),
+                (ApplicationStage::Withdrawn, 0, None),
             ]
         );
         let json = serde_json::to_value(&r).unwrap();
@@ -130,9 +134,9 @@ mod tests {
     #[test]
     fn half_a_hundredth_rounds_up() {
         // 0.005 of a day = 432 seconds: rounds to 0.01.
-        let r = report_of(&[totals(Stage::Offer, 1, 1, 432)]);
+        let r = report_of(&[totals(ApplicationStage::Offer, 1, 1, 432)]);
         assert_eq!(r.stages[3].average_days, Some(Days::from_hundredths(1)));
-        let r = report_of(&[totals(Stage::Offer, 1, 1, 431)]);
+        let r = report_of(&[totals(ApplicationStage::Offer, 1, 1, 431)]);
         assert_eq!(r.stages[3].average_days, Some(Days::ZERO));
     }
 
@@ -144,7 +148,7 @@ mod tests {
             left in 1i64..10_000,
             seconds in 0i64..(10_000i64 * 86_400 * 365),
         ) {
-            let r = report_of(&[totals(Stage::Interview, left, left, seconds)]);
+            let r = report_of(&[totals(ApplicationStage::Interview, left, left, seconds)]);
             let mean = r.stages[2].average_days.unwrap().hundredths();
             prop_assert!(mean >= 0);
             // |mean/100 − seconds/(left·86400)| ≤ 1/200, in integers.

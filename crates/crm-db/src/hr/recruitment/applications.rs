@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use crm_hr::employees::EmployeeId;
 use crm_hr::recruitment::applications::{
-    Application, ApplicationId, Stage, StageMove, StageMoveId,
+    Application, ApplicationId, ApplicationStage, StageMove, StageMoveId,
 };
 use crm_hr::recruitment::candidates::CandidateId;
 use crm_hr::recruitment::ports::{ApplicationStore, StageTotals};
@@ -141,7 +141,7 @@ fn stage_move(m: stages::Model) -> Result<StageMove, StoreError> {
         from_stage: m
             .from_stage
             .as_deref()
-            .map(str::parse::<Stage>)
+            .map(str::parse::<ApplicationStage>)
             .transpose()
             .map_err(bad)?,
         to_stage: m.to_stage.parse().map_err(bad)?,
@@ -257,7 +257,7 @@ impl ApplicationStore for SqlRecords<Entity> {
         let n = Entity::find()
             .filter(Column::OrganizationId.eq(org.0))
             .filter(Column::JobPostingId.eq(posting.0))
-            .filter(Column::Stage.eq(Stage::Hired.as_str()))
+            .filter(Column::Stage.eq(ApplicationStage::Hired.as_str()))
             .count(sql(tx.as_mut())?)
             .await
             .map_err(store_err)?;

@@ -21,7 +21,7 @@ crm_domain::typed_id!(
 crm_domain::name_enum!(
     /// Where an application stands in the pipeline, in pipeline order. `hired`, `rejected`
     /// and `withdrawn` are final.
-    Stage, "stage" {
+    ApplicationStage, "stage" {
         Applied => "applied",
         Screening => "screening",
         Interview => "interview",
@@ -32,7 +32,7 @@ crm_domain::name_enum!(
     }
 );
 
-impl Stage {
+impl ApplicationStage {
     /// `hired`, `rejected` or `withdrawn`: the application moves no more.
     pub fn is_final(self) -> bool {
         matches!(self, Self::Hired | Self::Rejected | Self::Withdrawn)
@@ -68,7 +68,7 @@ pub struct Application {
     pub job_posting_id: JobPostingId,
     pub candidate_id: CandidateId,
     /// Changed by `POST /applications/{id}/move` (and `/hire`), never by `PATCH`.
-    pub stage: Stage,
+    pub stage: ApplicationStage,
     /// 1 to 5.
     pub rating: Option<i64>,
     pub source: Option<String>,
@@ -109,8 +109,8 @@ pub struct StageMove {
     #[cfg_attr(feature = "openapi", schema(ignore))]
     pub job_posting_id: JobPostingId,
     /// `null` for the first entry, the application's creation.
-    pub from_stage: Option<Stage>,
-    pub to_stage: Stage,
+    pub from_stage: Option<ApplicationStage>,
+    pub to_stage: ApplicationStage,
     /// Who moved it.
     pub moved_by: Option<UserId>,
     pub moved_at: DateTime<Utc>,
@@ -125,8 +125,8 @@ impl StageMove {
     /// The entry of `application` entering `to` from `from`.
     pub fn new(
         application: &Application,
-        from: Option<Stage>,
-        to: Stage,
+        from: Option<ApplicationStage>,
+        to: ApplicationStage,
         by: UserId,
         at: DateTime<Utc>,
         reason: Option<String>,
@@ -211,7 +211,7 @@ pub struct ApplicationInput {
     pub candidate_id: CandidateId,
     /// `applied` when absent; a final stage is refused (`422`): an application is hired
     /// through `/hire`, rejected or withdrawn through `/move`.
-    pub stage: Option<Stage>,
+    pub stage: Option<ApplicationStage>,
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<1, 5>))]
     pub rating: Option<i64>,
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_line::<{ SOURCE_MAX }>))]
@@ -248,7 +248,7 @@ pub struct ApplicationPatch {
 #[cfg_attr(feature = "openapi", schema(example = json!({"stage": "interview", "reason": "Strong screening call"})))]
 pub struct MoveInput {
     /// Any stage but `hired` (`422`: a hire goes through `/hire`).
-    pub stage: Stage,
+    pub stage: ApplicationStage,
     /// Kept in the history; moving to `rejected` it is also the `rejection_reason`.
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_text::<{ REASON_MAX }>))]
     pub reason: Option<String>,
@@ -273,13 +273,31 @@ pub struct HireInput {
 /// What a hire made: the application, `hired`, and its new employee.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = hire_example))]
 pub struct Hire {
     pub application: Application,
     pub employee: Employee,
 }
 
+/// The example of a hire in the OpenAPI document: the examples of its two records, made one.
+#[cfg(feature = "openapi")]
+fn hire_example() -> serde_json::Value {
+    use crm_domain::kernel::openapi::example_of;
+    let mut application = example_of::<Application>();
+    let mut employee = example_of::<Employee>();
+    let employee_id = serde_json::json!("019cd1a0-3800-7d21-9a3e-5b7f1e2d3c41");
+    application["stage"] = serde_json::json!("hired");
+    application["employee_id"] = employee_id.clone();
+    employee["id"] = employee_id;
+    employee["user_id"] = serde_json::Value::Null;
+    for personal in ["date_of_birth", "address", "emergency_contact"] {
+        employee[personal] = serde_json::Value::Null;
+    }
+    serde_json::json!({"application": application, "employee": employee})
+}
+
 /// `409 application-closed`: a final stage moves no more.
-pub fn closed(stage: Stage) -> DomainError {
+pub fn closed(stage: ApplicationStage) -> DomainError {
     DomainError::conflict(
         "application-closed",
         format!("the application is {stage}: a final stage moves no more"),
@@ -298,19 +316,19 @@ pub fn hire_required() -> FieldError {
 /// The rule of a move from `from` to `to`: a final stage moves no more (`409
 /// application-closed`); `hired` only through a hire (`422 stage`). `Ok(false)` for a move to
 /// the stage it is in (nothing to do), `Ok(true)` for a move.
-pub fn check_move(from: Stage, to: Stage) -> Result<bool, DomainError> {
+pub fn check_move(from: ApplicationStage, to: ApplicationStage) -> Result<bool, DomainError> {
     if from.is_final() {
         return Err(closed(from));
     }
-    if to == Stage::Hired {
+    if to == ApplicationStage::Hired {
         return Err(DomainError::Invalid(vec![hire_required()]));
     }
     Ok(from != to)
 }
 
 /// A stage an application may be created in: not a final one.
-pub fn initial_stage(stage: Option<Stage>) -> Result<Stage, ValueError> {
-    match stage.unwrap_or(Stage::Applied) {
+pub fn initial_stage(stage: Option<ApplicationStage>) -> Result<ApplicationStage, ValueError> {
+    match stage.unwrap_or(ApplicationStage::Applied) {
         s if s.is_final() => Err(ValueError::new(
             "final_stage",
             "an application starts in applied, screening, interview or offer",
@@ -334,12 +352,12 @@ pub fn split_name(name: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Stage::*;
+    use ApplicationStage::*;
 
     #[test]
     fn final_stages_move_no_more_and_hired_needs_a_hire() {
-        for from in Stage::ALL {
-            for to in Stage::ALL {
+        for from in ApplicationStage::ALL {
+            for to in ApplicationStage::ALL {
                 let r = check_move(*from, *to);
                 if from.is_final() {
                     assert!(
@@ -389,11 +407,14 @@ mod tests {
 
     #[test]
     fn stage_names_are_in_pipeline_order() {
-        assert_eq!(Stage::ALL.len(), STAGES.len());
-        for (s, name) in Stage::ALL.iter().zip(STAGES) {
+        assert_eq!(ApplicationStage::ALL.len(), STAGES.len());
+        for (s, name) in ApplicationStage::ALL.iter().zip(STAGES) {
             assert_eq!(s.as_str(), *name);
         }
-        let finals: Vec<_> = Stage::ALL.iter().filter(|s| s.is_final()).collect();
+        let finals: Vec<_> = ApplicationStage::ALL
+            .iter()
+            .filter(|s| s.is_final())
+            .collect();
         assert_eq!(finals, [&Hired, &Rejected, &Withdrawn]);
     }
 

@@ -1,9 +1,9 @@
 //! `/applications`, their moves, history and hire, and the recruitment report.
 
 use super::model::{
-    Application, ApplicationId, ApplicationInput, ApplicationPatch, COVER_LETTER_MAX, Hire,
-    HireInput, MoveInput, REASON_MAX, SOURCE_MAX, Stage, StageMove, check_move, closed,
-    hire_required, initial_stage, seconds_between, split_name,
+    Application, ApplicationId, ApplicationInput, ApplicationPatch, ApplicationStage,
+    COVER_LETTER_MAX, Hire, HireInput, MoveInput, REASON_MAX, SOURCE_MAX, StageMove, check_move,
+    closed, hire_required, initial_stage, seconds_between, split_name,
 };
 use crate::employees::{EmployeeService, NewEmployee};
 use crate::ports::HrPorts;
@@ -217,7 +217,7 @@ impl ApplicationService {
         require_all::<ApplicationsDelete>(actor)?;
         self.crud()
             .delete(actor, id, |a| {
-                if a.stage == Stage::Hired {
+                if a.stage == ApplicationStage::Hired {
                     Err(DomainError::conflict(
                         "application-hired",
                         "a hired application is kept: it records how its employee was hired",
@@ -252,7 +252,7 @@ impl ApplicationService {
         tx: &mut Txn,
         actor: &Actor,
         current: &Application,
-        to: Stage,
+        to: ApplicationStage,
         reason: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
@@ -288,7 +288,7 @@ impl ApplicationService {
             .await?;
         let mut errors = Errors::new();
         let reason = errors.value("reason", reason(input.reason.as_deref()));
-        if input.stage == Stage::Hired {
+        if input.stage == ApplicationStage::Hired {
             errors.push(hire_required());
         }
         errors.finish()?;
@@ -303,7 +303,7 @@ impl ApplicationService {
             stage_changed_at: now,
             ..current.clone()
         };
-        if input.stage == Stage::Rejected && reason.is_some() {
+        if input.stage == ApplicationStage::Rejected && reason.is_some() {
             next.rejection_reason = reason;
         }
         let next = next.touched(now);
@@ -384,10 +384,10 @@ impl ApplicationService {
             .insert(&mut tx, actor, prepared, number)
             .await?;
         let now = self.p.now();
-        self.record_move(&mut tx, actor, &current, Stage::Hired, None, now)
+        self.record_move(&mut tx, actor, &current, ApplicationStage::Hired, None, now)
             .await?;
         let next = Application {
-            stage: Stage::Hired,
+            stage: ApplicationStage::Hired,
             stage_changed_at: now,
             employee_id: Some(employee.id),
             ..current.clone()

@@ -258,7 +258,7 @@ impl InterviewService {
         org: OrganizationId,
         id: ApplicationId,
         errors: &mut Errors,
-    ) -> Result<Option<crate::recruitment::applications::Stage>, DomainError> {
+    ) -> Result<Option<crate::recruitment::applications::ApplicationStage>, DomainError> {
         match self.p.applications.get_for_update(tx, org, id).await {
             Ok(a) => Ok(Some(a.stage)),
             Err(StoreError::NotFound) => {
