@@ -289,8 +289,8 @@ impl Records {
             app,
             &admin.access,
             "/api/v1/interviews",
-            json!({"application_id": application["id"], "starts_at": "2099-01-01T10:00:00Z",
-                   "ends_at": "2099-01-01T11:00:00Z", "mode": "video",
+            json!({"application_id": application["id"], "starts_at": "2030-01-01T10:00:00Z",
+                   "ends_at": "2030-01-01T11:00:00Z", "mode": "video",
                    "interviewer_ids": [user.user_id]}),
         )
         .await;

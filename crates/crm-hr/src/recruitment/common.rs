@@ -33,17 +33,31 @@ pub fn tags(raw: &[String]) -> Result<Vec<String>, ValueError> {
     Ok(out)
 }
 
+/// The instants an interview may take: from 2000 to the end of 2037. MariaDB and MySQL
+/// receive a bound instant as a `TIMESTAMP` (sqlx), whose range ends in January 2038; one
+/// past it would be stored as NULL (a `500`), so the range every backend keeps is the rule.
+pub const FIRST_INSTANT: &str = "2000-01-01T00:00:00Z";
+pub const LAST_INSTANT: &str = "2037-12-31T23:59:59Z";
+
 /// An RFC 3339 instant with its offset (`2026-03-02T10:00:00+01:00`), kept in UTC as stored
-/// (microseconds).
+/// (microseconds), from [`FIRST_INSTANT`] to [`LAST_INSTANT`].
 pub fn instant(raw: &str) -> Result<DateTime<Utc>, ValueError> {
-    DateTime::parse_from_rfc3339(raw.trim())
+    let t = DateTime::parse_from_rfc3339(raw.trim())
         .map(|t| crm_domain::kernel::clock::stored(t.with_timezone(&Utc)))
         .map_err(|_| {
             ValueError::new(
                 "invalid",
                 "must be an RFC 3339 date and time with an offset (2026-03-02T10:00:00Z)",
             )
-        })
+        })?;
+    let bound = |s: &str| s.parse::<DateTime<Utc>>().unwrap_or_default();
+    if t < bound(FIRST_INSTANT) || t > bound(LAST_INSTANT) {
+        return Err(ValueError::new(
+            "out_of_range",
+            format!("must be from {FIRST_INSTANT} to {LAST_INSTANT}"),
+        ));
+    }
+    Ok(t)
 }
 
 /// A whole number in `min..=max`.
@@ -147,6 +161,20 @@ mod tests {
         assert_eq!(t.to_rfc3339(), "2026-03-02T09:00:00.123456+00:00");
         assert_eq!(instant("2026-03-02 10:00").unwrap_err().code, "invalid");
         assert_eq!(instant("2026-03-02T10:00:00").unwrap_err().code, "invalid");
+        assert!(instant("2000-01-01T00:00:00Z").is_ok());
+        assert!(instant("2037-12-31T23:59:59Z").is_ok());
+        assert_eq!(
+            instant("2038-01-01T00:00:00Z").unwrap_err().code,
+            "out_of_range"
+        );
+        assert_eq!(
+            instant("1999-12-31T23:59:59Z").unwrap_err().code,
+            "out_of_range"
+        );
+        assert_eq!(
+            instant("2099-01-01T10:00:00+05:00").unwrap_err().code,
+            "out_of_range"
+        );
     }
 
     #[test]

@@ -173,7 +173,7 @@ pub struct InterviewInput {
     /// 1 when absent.
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<1, { ROUND_MAX }>))]
     pub round: Option<i64>,
-    /// RFC 3339 with an offset.
+    /// RFC 3339 with an offset, from 2000 to the end of 2037.
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub starts_at: String,
     /// After `starts_at`, at most 24 hours later.
