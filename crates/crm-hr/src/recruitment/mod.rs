@@ -56,6 +56,8 @@ pub mod offers;
 pub mod ports;
 pub mod postings;
 pub mod report;
+#[cfg(test)]
+mod tests;
 
 pub use common::{MAX_TAGS, TAG_MAX_CHARS};
 
