@@ -886,7 +886,7 @@ backend_tests!(
                 &format!("/api/v1/applications?candidate_id={}", id(&ada))
             )
             .await),
-            [aid.clone()]
+            std::slice::from_ref(&aid)
         );
         assert_eq!(
             get(
