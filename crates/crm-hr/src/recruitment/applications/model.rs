@@ -211,6 +211,7 @@ pub struct ApplicationInput {
     pub candidate_id: CandidateId,
     /// `applied` when absent; a final stage is refused (`422`): an application is hired
     /// through `/hire`, rejected or withdrawn through `/move`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = initial_stage_schema))]
     pub stage: Option<ApplicationStage>,
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_int_range::<1, 5>))]
     pub rating: Option<i64>,
@@ -248,6 +249,7 @@ pub struct ApplicationPatch {
 #[cfg_attr(feature = "openapi", schema(example = json!({"stage": "interview", "reason": "Strong screening call"})))]
 pub struct MoveInput {
     /// Any stage but `hired` (`422`: a hire goes through `/hire`).
+    #[cfg_attr(feature = "openapi", schema(schema_with = move_stage_schema))]
     pub stage: ApplicationStage,
     /// Kept in the history; moving to `rejected` it is also the `rejection_reason`.
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_text::<{ REASON_MAX }>))]
@@ -277,6 +279,28 @@ pub struct HireInput {
 pub struct Hire {
     pub application: Application,
     pub employee: Employee,
+}
+
+/// The stages an application is created in (`initial_stage`), or `null` for `applied`.
+#[cfg(feature = "openapi")]
+fn initial_stage_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crm_domain::kernel::openapi::one_of(&["applied", "screening", "interview", "offer"], true)
+}
+
+/// The stages `/move` takes: every one but `hired` (`check_move`).
+#[cfg(feature = "openapi")]
+fn move_stage_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crm_domain::kernel::openapi::one_of(
+        &[
+            "applied",
+            "screening",
+            "interview",
+            "offer",
+            "rejected",
+            "withdrawn",
+        ],
+        false,
+    )
 }
 
 /// The example of a hire in the OpenAPI document: the examples of its two records, made one.

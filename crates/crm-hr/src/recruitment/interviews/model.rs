@@ -185,6 +185,7 @@ pub struct InterviewInput {
     /// Users of the organization (`422`), at most 20; an interviewer already in a scheduled
     /// interview at the same time is `409 interviewer-busy`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub interviewer_ids: Vec<UserId>,
     /// `scheduled` when absent.
     pub status: Option<InterviewStatus>,
@@ -206,6 +207,7 @@ pub struct InterviewPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_line::<{ LOCATION_MAX }>))]
     pub location: Option<Option<String>>,
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub interviewer_ids: Option<Vec<UserId>>,
     pub status: Option<InterviewStatus>,
 }
@@ -227,19 +229,20 @@ pub struct FeedbackInput {
     pub notes: Option<String>,
 }
 
-/// Interviewers as sent: no duplicates (first kept), at most [`MAX_INTERVIEWERS`].
+/// Interviewers as sent: at most [`MAX_INTERVIEWERS`] (counted as sent, so `maxItems` is
+/// exact), duplicates dropped (first kept).
 pub fn interviewers(raw: &[UserId]) -> Result<Vec<UserId>, ValueError> {
+    if raw.len() > MAX_INTERVIEWERS {
+        return Err(ValueError::new(
+            "too_many",
+            format!("at most {MAX_INTERVIEWERS} interviewers"),
+        ));
+    }
     let mut out: Vec<UserId> = Vec::with_capacity(raw.len());
     for u in raw {
         if !out.contains(u) {
             out.push(*u);
         }
-    }
-    if out.len() > MAX_INTERVIEWERS {
-        return Err(ValueError::new(
-            "too_many",
-            format!("at most {MAX_INTERVIEWERS} interviewers"),
-        ));
     }
     Ok(out)
 }
@@ -319,6 +322,9 @@ mod tests {
         assert_eq!(interviewers(&[a, a]).unwrap(), [a]);
         let many: Vec<UserId> = (0..21).map(|_| UserId::new()).collect();
         assert_eq!(interviewers(&many).unwrap_err().code, "too_many");
+        // Counted as sent: 21 entries are too many even when they repeat.
+        assert_eq!(interviewers(&[a; 21]).unwrap_err().code, "too_many");
+        assert_eq!(interviewers(&[a; 20]).unwrap(), [a]);
     }
 
     #[test]
