@@ -79,7 +79,18 @@ CROSS_FIELD = {
     ("hire_date", "out_of_range"),
     ("date", "out_of_range"),
     ("manager_id", "cycle"),
+    # A job posting's salary_max is not below its salary_min, and a salary (either bound,
+    # also the stored one) needs salary_currency.
+    ("salary_max", "less_than_min"),
+    ("salary_currency", "required"),
+    # An interview ends after it starts, within 24 hours (also against the stored times).
+    ("ends_at", "not_after_start"),
+    ("ends_at", "too_long"),
 }
+
+# Instants of interviews are held to 2000–2037 (what MariaDB keeps of a bound TIMESTAMP); a
+# JSON Schema `date-time` string cannot state a range.
+INSTANT_RANGE = {("starts_at", "out_of_range"), ("ends_at", "out_of_range")}
 
 ALLOCATION_INVOICE = re.compile(r"^allocations\[[0-9]+\]\.invoice_id$")
 
@@ -138,6 +149,8 @@ def _unfulfillable(error):
         return "event type not in the catalogue"
     if (field, code) in CROSS_FIELD:
         return f"cross-field rule ({field} {code})"
+    if (field, code) in INSTANT_RANGE:
+        return "instant outside 2000-2037"
     if ALLOCATION_INVOICE.match(field) and code in ("duplicate", "mismatch"):
         return f"cross-field rule (allocations[].invoice_id {code})"
     if code == "out_of_range" and LINE_OVERFLOW.match(field) and "out of range" in message:

@@ -233,6 +233,11 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/employees/{id}/reports",
     "/api/v1/work-schedules",
     "/api/v1/holidays",
+    "/api/v1/job-postings",
+    "/api/v1/candidates",
+    "/api/v1/applications",
+    "/api/v1/interviews",
+    "/api/v1/offers",
     "/api/v1/notifications",
     "/api/v1/files",
     "/api/v1/webhooks",
@@ -422,6 +427,52 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
     )
     .await;
     create(&app, t, "/api/v1/designations", json!({"title": "junior"})).await;
+    // Recruitment: two postings (one with every optional sort field, one with none), two
+    // candidates, an application each (one rated), an interview each, an offer each.
+    let mut postings = Vec::new();
+    for body in [
+        json!({"title": "engineer", "status": "open", "employment_type": "contract", "openings": 3, "closes_on": "2026-12-31", "salary_min": 100, "salary_max": 200, "salary_currency": "USD", "department_id": dept["id"]}),
+        json!({"title": "designer", "status": "open"}),
+    ] {
+        postings.push(create(&app, t, "/api/v1/job-postings", body).await["id"].clone());
+    }
+    let mut applications = Vec::new();
+    for (i, (name, source, rating)) in [("zed", Some("referral"), Some(4)), ("amy", None, None)]
+        .into_iter()
+        .enumerate()
+    {
+        let c = create(
+            &app,
+            t,
+            "/api/v1/candidates",
+            json!({"name": name, "email": format!("{name}@tables.example"), "source": source}),
+        )
+        .await;
+        applications.push(
+            create(&app, t, "/api/v1/applications", json!({"job_posting_id": postings[i], "candidate_id": c["id"], "rating": rating, "source": source})).await["id"]
+                .clone(),
+        );
+    }
+    for (i, (round, starts, ends, mode)) in [
+        (2, "2026-03-10T09:00:00Z", "2026-03-10T10:00:00Z", "video"),
+        (1, "2026-03-09T09:00:00Z", "2026-03-09T11:00:00Z", "onsite"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        create(&app, t, "/api/v1/interviews", json!({"application_id": applications[i], "round": round, "starts_at": starts, "ends_at": ends, "mode": mode})).await;
+    }
+    for (i, body) in [
+        json!({"salary_amount": 500, "salary_currency": "USD", "start_date": "2026-05-01", "expires_on": "2099-01-01"}),
+        json!({"salary_amount": 300, "salary_currency": "EUR"}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = body;
+        body["application_id"] = applications[i].clone();
+        create(&app, t, "/api/v1/offers", body).await;
+    }
     create(&app, t, "/api/v1/users", json!({"name": "second", "email": "second@tables.example", "password": "correct horse battery"})).await;
     // Two notifications for the caller: leads a colleague gives them.
     let colleague = app.user_with_roles(&admin, &["manager"]).await;

@@ -262,6 +262,46 @@ impl Records {
                    "user_id": user.user_id}),
         )
         .await;
+        // Section 8, recruitment: an open posting, a candidate and their application, an
+        // interview of it with A's user, a draft offer.
+        let posting = create_as(
+            app,
+            &admin.access,
+            "/api/v1/job-postings",
+            json!({"title": "A Posting", "status": "open"}),
+        )
+        .await;
+        let candidate = create_as(
+            app,
+            &admin.access,
+            "/api/v1/candidates",
+            json!({"name": "A Candidate", "email": "candidate@a.example"}),
+        )
+        .await;
+        let application = create_as(
+            app,
+            &admin.access,
+            "/api/v1/applications",
+            json!({"job_posting_id": posting["id"], "candidate_id": candidate["id"]}),
+        )
+        .await;
+        let interview = create_as(
+            app,
+            &admin.access,
+            "/api/v1/interviews",
+            json!({"application_id": application["id"], "starts_at": "2030-01-01T10:00:00Z",
+                   "ends_at": "2030-01-01T11:00:00Z", "mode": "video",
+                   "interviewer_ids": [user.user_id]}),
+        )
+        .await;
+        let offer = create_as(
+            app,
+            &admin.access,
+            "/api/v1/offers",
+            json!({"application_id": application["id"], "salary_amount": 100,
+                   "salary_currency": "USD"}),
+        )
+        .await;
         // Section 5: files.
         let file = crate::files::upload(app, &admin.access, "a.txt", b"A's file").await;
         let mut ids = HashMap::new();
@@ -282,6 +322,11 @@ impl Records {
             ("tasks", &task),
             ("milestones", &milestone),
             ("time-entries", &time_entry),
+            ("job-postings", &posting),
+            ("candidates", &candidate),
+            ("applications", &application),
+            ("interviews", &interview),
+            ("offers", &offer),
         ] {
             ids.insert(res.into(), v["id"].as_str().unwrap().to_string());
         }

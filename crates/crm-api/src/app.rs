@@ -243,8 +243,9 @@ impl AppState {
         let sales = SalesServices::new(sales);
         let clients = ClientServices::new(client_ports);
         let finance = FinanceServices::new(finance);
-        let record_types =
-            crate::adapters::record_access::record_types(&clients, &sales, &finance, &projects);
+        let record_types = crate::adapters::record_access::record_types(
+            &clients, &sales, &finance, &projects, &hr,
+        );
         let files = file_service(&db, &ports, parts, settings, record_types);
         Self {
             webhooks,

@@ -38,6 +38,7 @@ pub mod employees;
 pub mod holidays;
 pub mod leave;
 pub mod ports;
+pub mod recruitment;
 pub mod schedule;
 pub mod work_schedules;
 
@@ -48,6 +49,12 @@ pub struct HrServices {
     pub employees: employees::EmployeeService,
     pub work_schedules: work_schedules::WorkScheduleService,
     pub holidays: holidays::HolidayService,
+    // recruitment
+    pub job_postings: recruitment::postings::JobPostingService,
+    pub candidates: recruitment::candidates::CandidateService,
+    pub applications: recruitment::applications::ApplicationService,
+    pub interviews: recruitment::interviews::InterviewService,
+    pub offers: recruitment::offers::OfferService,
     /// What the module's scheduled jobs run on.
     #[allow(dead_code)]
     ports: ports::HrPorts,
@@ -59,6 +66,11 @@ impl HrServices {
             employees: employees::EmployeeService::new(ports.clone()),
             work_schedules: work_schedules::WorkScheduleService::new(ports.clone()),
             holidays: holidays::HolidayService::new(ports.clone()),
+            job_postings: recruitment::postings::JobPostingService::new(ports.clone()),
+            candidates: recruitment::candidates::CandidateService::new(ports.clone()),
+            applications: recruitment::applications::ApplicationService::new(ports.clone()),
+            interviews: recruitment::interviews::InterviewService::new(ports.clone()),
+            offers: recruitment::offers::OfferService::new(ports.clone()),
             ports,
         }
     }
@@ -133,9 +145,41 @@ pub mod requirements {
         "holiday.created" => "A holiday was added",
         "holiday.updated" => "A holiday was changed",
         "holiday.deleted" => "A holiday was deleted",
+        // recruitment
+        "job_posting.created" => "A job posting was created",
+        "job_posting.updated" => "A job posting was changed",
+        "job_posting.deleted" => "A job posting was deleted",
+        "job_posting.closed" => "A job posting closed: its hires reached its openings",
+        "candidate.created" => "A candidate was added",
+        "candidate.updated" => "A candidate was changed",
+        "candidate.deleted" => "A candidate was deleted",
+        "application.created" => "A candidate applied to a job posting",
+        "application.updated" => "An application was changed (rating, source, letter, reason)",
+        "application.deleted" => "An application was deleted",
+        "application.stage_changed" => "An application moved to another stage",
+        "application.hired" => "An application was hired: its employee was made",
+        "interview.created" => "An interview was created",
+        "interview.updated" => "An interview was changed",
+        "interview.deleted" => "An interview was deleted",
+        "interview.scheduled" => "Interviewers were told of a scheduled interview (new, moved, or added to)",
+        "interview.feedback_added" => "An interviewer gave their feedback on an interview",
+        "offer.created" => "An offer was drafted",
+        "offer.updated" => "A draft offer was changed",
+        "offer.deleted" => "A draft offer was deleted",
+        "offer.sent" => "An offer was sent to the candidate",
+        "offer.accepted" => "An offer was accepted",
+        "offer.declined" => "An offer was declined",
+        "offer.withdrawn" => "An offer was withdrawn",
     }
 
-    crm_domain::notification_types! {}
+    crm_domain::notification_types! {
+        "interview.scheduled" => "You are an interviewer of a scheduled interview": custom(interview_scheduled);
+    }
+
+    // recruitment
+    fn interview_scheduled(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
+        crate::recruitment::interview_scheduled(e)
+    }
 
     #[cfg(test)]
     mod tests {

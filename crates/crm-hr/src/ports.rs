@@ -119,6 +119,17 @@ pub struct HrPorts {
     pub schedule_store: Arc<dyn ScheduleStore>,
     pub holidays: Arc<dyn Records<Holiday>>,
     pub holiday_store: Arc<dyn HolidayStore>,
+    // recruitment
+    /// What candidates' `resume_file_id` names.
+    pub files: Arc<dyn crm_domain::files::FileRepository>,
+    pub job_postings: Arc<dyn Records<crate::recruitment::postings::JobPosting>>,
+    pub candidates: Arc<dyn Records<crate::recruitment::candidates::Candidate>>,
+    pub candidate_store: Arc<dyn crate::recruitment::ports::CandidateStore>,
+    pub applications: Arc<dyn Records<crate::recruitment::applications::Application>>,
+    pub application_store: Arc<dyn crate::recruitment::ports::ApplicationStore>,
+    pub interviews: Arc<dyn Records<crate::recruitment::interviews::Interview>>,
+    pub interview_store: Arc<dyn crate::recruitment::ports::InterviewStore>,
+    pub offers: Arc<dyn Records<crate::recruitment::offers::Offer>>,
 }
 
 impl HrPorts {

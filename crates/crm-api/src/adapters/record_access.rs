@@ -13,6 +13,9 @@ use crm_finance::expenses::ExpenseId;
 use crm_finance::invoices::InvoiceId;
 use crm_finance::payments::PaymentId;
 use crm_finance::proposals::ProposalId;
+use crm_hr::HrServices;
+use crm_hr::recruitment::applications::ApplicationId;
+use crm_hr::recruitment::candidates::CandidateId;
 use crm_projects::ProjectServices;
 use crm_projects::projects::ProjectId;
 use crm_projects::tasks::TaskId;
@@ -59,11 +62,12 @@ pub fn record_types(
     sales: &SalesServices,
     finance: &FinanceServices,
     projects: &ProjectServices,
+    hr: &HrServices,
 ) -> Vec<(&'static str, Arc<dyn RecordAccess>)> {
     crm_domain::files::RECORD_TYPES
         .iter()
         .filter_map(
-            |name| match access_for(name, clients, sales, finance, projects) {
+            |name| match access_for(name, clients, sales, finance, projects, hr) {
                 Some(a) => Some((*name, a)),
                 None => {
                     tracing::error!(
@@ -94,6 +98,7 @@ fn access_for(
     sales: &SalesServices,
     finance: &FinanceServices,
     projects: &ProjectServices,
+    hr: &HrServices,
 ) -> Option<Arc<dyn RecordAccess>> {
     Some(match name {
         "client" => get_via!("clients", clients.clients, ClientId),
@@ -108,6 +113,8 @@ fn access_for(
         "proposal" => get_via!("proposals", finance.proposals, ProposalId),
         "project" => get_via!("projects", projects.projects, ProjectId),
         "task" => get_via!("tasks", projects.tasks, TaskId),
+        "candidate" => get_via!("candidates", hr.candidates, CandidateId),
+        "application" => get_via!("applications", hr.applications, ApplicationId),
         _ => return None,
     })
 }

@@ -3,6 +3,7 @@
 
 mod employees;
 mod holidays;
+pub mod recruitment;
 mod work_schedules;
 
 /// `Records<Employee>` and `EmployeeStore`.
@@ -44,6 +45,9 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> HrPorts {
     let employees = Arc::new(SqlEmployeeRepository::new(db.clone()));
     let schedules = Arc::new(SqlWorkScheduleRepository::new(db.clone()));
     let holidays = Arc::new(SqlHolidayRepository::new(db.clone()));
+    let candidates = Arc::new(recruitment::SqlCandidateRepository::new(db.clone()));
+    let applications = Arc::new(recruitment::SqlApplicationRepository::new(db.clone()));
+    let interviews = Arc::new(recruitment::SqlInterviewRepository::new(db.clone()));
     HrPorts {
         tx: shared.tx,
         activities: shared.activities,
@@ -60,5 +64,15 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> HrPorts {
         schedule_store: schedules,
         holidays: holidays.clone(),
         holiday_store: holidays,
+        // recruitment
+        files: Arc::new(crate::SqlFileRepository::new(db.clone())),
+        job_postings: Arc::new(recruitment::SqlJobPostingRepository::new(db.clone())),
+        candidates: candidates.clone(),
+        candidate_store: candidates,
+        applications: applications.clone(),
+        application_store: applications,
+        interviews: interviews.clone(),
+        interview_store: interviews,
+        offers: Arc::new(recruitment::SqlOfferRepository::new(db.clone())),
     }
 }

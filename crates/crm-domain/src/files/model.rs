@@ -19,6 +19,8 @@ crate::typed_id!(
 /// server registers one `RecordAccess` per entry (`crm-api/src/adapters/record_access.rs`); a
 /// module that adds a record type adds it here and its adapter there.
 pub const RECORD_TYPES: &[&str] = &[
+    "application",
+    "candidate",
     "client",
     "contract",
     "credit_note",

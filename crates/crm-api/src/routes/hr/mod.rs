@@ -2,8 +2,13 @@
 //! training and recruitment: the module's routes and their OpenAPI operations. The HR
 //! domain types are the response bodies.
 
+mod applications;
+mod candidates;
 mod employees;
 mod holidays;
+mod interviews;
+mod job_postings;
+mod offers;
 mod work_schedules;
 
 use crate::access::Routes;
@@ -28,6 +33,45 @@ pub fn routes(r: Routes) -> Routes {
         .get("/holidays/{id}", holidays::get_holiday)
         .patch("/holidays/{id}", holidays::update_holiday)
         .delete("/holidays/{id}", holidays::delete_holiday)
+        // recruitment
+        .get("/job-postings", job_postings::list_job_postings)
+        .post("/job-postings", job_postings::create_job_posting)
+        .get("/job-postings/{id}", job_postings::get_job_posting)
+        .patch("/job-postings/{id}", job_postings::update_job_posting)
+        .delete("/job-postings/{id}", job_postings::delete_job_posting)
+        .get("/candidates", candidates::list_candidates)
+        .post("/candidates", candidates::create_candidate)
+        .get("/candidates/{id}", candidates::get_candidate)
+        .patch("/candidates/{id}", candidates::update_candidate)
+        .delete("/candidates/{id}", candidates::delete_candidate)
+        .get("/applications", applications::list_applications)
+        .post("/applications", applications::create_application)
+        .get("/applications/{id}", applications::get_application)
+        .patch("/applications/{id}", applications::update_application)
+        .delete("/applications/{id}", applications::delete_application)
+        .post("/applications/{id}/move", applications::move_application)
+        .get(
+            "/applications/{id}/history",
+            applications::application_history,
+        )
+        .post("/applications/{id}/hire", applications::hire_application)
+        .get("/interviews", interviews::list_interviews)
+        .post("/interviews", interviews::create_interview)
+        .get("/interviews/{id}", interviews::get_interview)
+        .patch("/interviews/{id}", interviews::update_interview)
+        .delete("/interviews/{id}", interviews::delete_interview)
+        .post("/interviews/{id}/feedback", interviews::add_feedback)
+        .get("/interviews/{id}/feedback", interviews::list_feedback)
+        .get("/offers", offers::list_offers)
+        .post("/offers", offers::create_offer)
+        .get("/offers/{id}", offers::get_offer)
+        .patch("/offers/{id}", offers::update_offer)
+        .delete("/offers/{id}", offers::delete_offer)
+        .post("/offers/{id}/send", offers::send_offer)
+        .post("/offers/{id}/accept", offers::accept_offer)
+        .post("/offers/{id}/decline", offers::decline_offer)
+        .post("/offers/{id}/withdraw", offers::withdraw_offer)
+        .get("/reports/recruitment", applications::recruitment_report)
 }
 
 /// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
@@ -51,5 +95,41 @@ pub fn routes(r: Routes) -> Routes {
     holidays::get_holiday,
     holidays::update_holiday,
     holidays::delete_holiday,
+    // recruitment
+    job_postings::list_job_postings,
+    job_postings::create_job_posting,
+    job_postings::get_job_posting,
+    job_postings::update_job_posting,
+    job_postings::delete_job_posting,
+    candidates::list_candidates,
+    candidates::create_candidate,
+    candidates::get_candidate,
+    candidates::update_candidate,
+    candidates::delete_candidate,
+    applications::list_applications,
+    applications::create_application,
+    applications::get_application,
+    applications::update_application,
+    applications::delete_application,
+    applications::move_application,
+    applications::application_history,
+    applications::hire_application,
+    interviews::list_interviews,
+    interviews::create_interview,
+    interviews::get_interview,
+    interviews::update_interview,
+    interviews::delete_interview,
+    interviews::add_feedback,
+    interviews::list_feedback,
+    offers::list_offers,
+    offers::create_offer,
+    offers::get_offer,
+    offers::update_offer,
+    offers::delete_offer,
+    offers::send_offer,
+    offers::accept_offer,
+    offers::decline_offer,
+    offers::withdraw_offer,
+    applications::recruitment_report,
 ))]
 pub struct Api;
