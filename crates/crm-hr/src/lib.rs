@@ -39,6 +39,7 @@ pub mod holidays;
 pub mod leave;
 pub mod ports;
 pub mod schedule;
+pub mod training;
 pub mod work_schedules;
 
 /// The services of the HR module.
@@ -48,8 +49,12 @@ pub struct HrServices {
     pub employees: employees::EmployeeService,
     pub work_schedules: work_schedules::WorkScheduleService,
     pub holidays: holidays::HolidayService,
+    // training
+    pub training_programs: training::TrainingProgramService,
+    pub training_sessions: training::TrainingSessionService,
+    pub training_enrollments: training::TrainingEnrollmentService,
+    pub certifications: training::CertificationService,
     /// What the module's scheduled jobs run on.
-    #[allow(dead_code)]
     ports: ports::HrPorts,
 }
 
@@ -59,13 +64,21 @@ impl HrServices {
             employees: employees::EmployeeService::new(ports.clone()),
             work_schedules: work_schedules::WorkScheduleService::new(ports.clone()),
             holidays: holidays::HolidayService::new(ports.clone()),
+            // training
+            training_programs: training::TrainingProgramService::new(ports.clone()),
+            training_sessions: training::TrainingSessionService::new(ports.clone()),
+            training_enrollments: training::TrainingEnrollmentService::new(ports.clone()),
+            certifications: training::CertificationService::new(ports.clone()),
             ports,
         }
     }
 
     /// The module's scheduled work, for the server's scheduler.
     pub fn jobs(&self) -> Vec<std::sync::Arc<dyn crm_domain::jobs::Job>> {
-        Vec::new()
+        vec![
+            // training
+            std::sync::Arc::new(training::CertificationExpiryJob::new(self.ports.clone())),
+        ]
     }
 }
 
@@ -133,9 +146,22 @@ pub mod requirements {
         "holiday.created" => "A holiday was added",
         "holiday.updated" => "A holiday was changed",
         "holiday.deleted" => "A holiday was deleted",
+        // training
+        "training_program.created" => "A training program was created",
+        "training_program.updated" => "A training program was changed",
+        "training_program.deleted" => "A training program was deleted",
+        "training_session.created" => "A training session was scheduled",
+        "training_session.updated" => "A training session was changed (or completed, or cancelled)",
+        "training_session.deleted" => "A training session was deleted",
+        "training_enrollment.created" => "An employee was enrolled in a training session",
+        "training_enrollment.updated" => "An enrollment's result was recorded or changed (a pass stamps the certification's dates)",
+        "certification.expiring" => "A certification comes within 30 days of its end (once per certification)",
     }
 
-    crm_domain::notification_types! {}
+    crm_domain::notification_types! {
+        // training
+        "certification.expiring" => "A certification expires within 30 days": custom(crate::training::recipients_of);
+    }
 
     #[cfg(test)]
     mod tests {

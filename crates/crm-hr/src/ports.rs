@@ -119,6 +119,11 @@ pub struct HrPorts {
     pub schedule_store: Arc<dyn ScheduleStore>,
     pub holidays: Arc<dyn Records<Holiday>>,
     pub holiday_store: Arc<dyn HolidayStore>,
+    // training
+    pub training_programs: Arc<dyn Records<crate::training::TrainingProgram>>,
+    pub training_sessions: Arc<dyn Records<crate::training::TrainingSession>>,
+    pub training_enrollments: Arc<dyn Records<crate::training::TrainingEnrollment>>,
+    pub training_store: Arc<dyn crate::training::TrainingStore>,
 }
 
 impl HrPorts {
