@@ -3,6 +3,7 @@
 
 mod employees;
 mod holidays;
+mod training;
 mod work_schedules;
 
 /// `Records<Employee>` and `EmployeeStore`.
@@ -12,6 +13,13 @@ pub type SqlWorkScheduleRepository = crate::SqlRecords<work_schedules::Entity>;
 /// `Records<Holiday>` and `HolidayStore`.
 pub type SqlHolidayRepository = crate::SqlRecords<holidays::Entity>;
 pub(crate) use employees::{Column as EmployeeColumn, referring as employees_of};
+// training
+/// `Records<TrainingProgram>`.
+pub type SqlTrainingProgramRepository = crate::SqlRecords<training::Programs>;
+/// `Records<TrainingSession>`.
+pub type SqlTrainingSessionRepository = crate::SqlRecords<training::Sessions>;
+/// `Records<TrainingEnrollment>` and `TrainingStore`.
+pub type SqlTrainingEnrollmentRepository = crate::SqlRecords<training::Enrollments>;
 
 use crm_domain::TxManager;
 use crm_domain::activity::ActivityRepository;
@@ -42,6 +50,8 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> HrPorts {
     let employees = Arc::new(SqlEmployeeRepository::new(db.clone()));
     let schedules = Arc::new(SqlWorkScheduleRepository::new(db.clone()));
     let holidays = Arc::new(SqlHolidayRepository::new(db.clone()));
+    // training
+    let enrollments = Arc::new(SqlTrainingEnrollmentRepository::new(db.clone()));
     HrPorts {
         tx: shared.tx,
         activities: shared.activities,
@@ -58,5 +68,10 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> HrPorts {
         schedule_store: schedules,
         holidays: holidays.clone(),
         holiday_store: holidays,
+        // training
+        training_programs: Arc::new(SqlTrainingProgramRepository::new(db.clone())),
+        training_sessions: Arc::new(SqlTrainingSessionRepository::new(db.clone())),
+        training_enrollments: enrollments.clone(),
+        training_store: enrollments,
     }
 }
