@@ -2,7 +2,7 @@
 # Fuzzes the running API against its own OpenAPI document with Schemathesis: every operation,
 # every check, stateful sequences through the document's links. Exits non-zero on any failure.
 #
-# Starts target/debug/crm (built if missing) on a free loopback port with a fresh SQLite file,
+# Starts target/debug/crm (built first, so it is the current code) on a free loopback port with a fresh SQLite file,
 # signs in as the bootstrap admin and runs authenticated. Knobs (environment):
 #   SCHEMATHESIS_MAX_EXAMPLES  test cases per operation and phase (default 25)
 #   SCHEMATHESIS_SEED          random seed (default: a fresh one, printed by schemathesis)
@@ -28,10 +28,9 @@ if [ "$(python3 -m pip show schemathesis 2>/dev/null | sed -n 's/^Version: //p')
     "schemathesis==${ST_VERSION}"
 fi
 
-if [ ! -x "${BIN}" ]; then
-  echo "schemathesis: building ${BIN}"
-  cargo build --bin crm
-fi
+# Always through cargo: a binary left from an earlier build would fuzz an older document.
+echo "schemathesis: building ${BIN}"
+cargo build --bin crm
 
 WORK="$(mktemp -d)"
 SERVER_PID=""

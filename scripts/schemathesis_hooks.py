@@ -72,11 +72,22 @@ CROSS_FIELD = {
     ("parent_id", "cycle"),
     # A member is an active user (stored state).
     ("user_id", "inactive"),
+    # A person is born before their hire date, hired before their stored termination, and
+    # terminated on or after their stored hire date; a manager chain never loops (stored
+    # managers).
+    ("date_of_birth", "out_of_range"),
+    ("hire_date", "out_of_range"),
+    ("date", "out_of_range"),
+    ("manager_id", "cycle"),
 }
 
 ALLOCATION_INVOICE = re.compile(r"^allocations\[[0-9]+\]\.invoice_id$")
 
 STAGE_NAME = re.compile(r"^stages\[[0-9]+\]\.name$")
+
+# A work day's end differs from its start, its break is shorter than the shift, each weekday is
+# listed once: rules across the fields of one day, or across the days.
+WORK_DAY = re.compile(r"^days\[[0-9]+\]\.(end|break_minutes|weekday)$")
 
 # Lines whose quantity times unit price (or whose sum) exceeds the largest amount: a product of
 # two fields.
@@ -113,6 +124,8 @@ def _unfulfillable(error):
     # The current password is a secret the fuzzer cannot know.
     if field == "current_password" and code == "incorrect":
         return "wrong current password"
+    if WORK_DAY.match(field) and code in ("invalid", "out_of_range", "duplicate"):
+        return "a work day's hours, break and weekday across its fields"
     # A stage name may appear once per pipeline, ignoring case.
     if code == "duplicate" and STAGE_NAME.match(field):
         return "stage names repeat within a pipeline"

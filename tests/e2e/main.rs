@@ -17,6 +17,8 @@ mod events;
 mod expenses;
 mod files;
 mod finance;
+mod hr_people;
+mod hr_support;
 mod idempotency;
 mod identity;
 mod identity_codes;

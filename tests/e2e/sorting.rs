@@ -229,6 +229,10 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/tasks",
     "/api/v1/milestones",
     "/api/v1/time-entries",
+    "/api/v1/employees",
+    "/api/v1/employees/{id}/reports",
+    "/api/v1/work-schedules",
+    "/api/v1/holidays",
     "/api/v1/notifications",
     "/api/v1/files",
     "/api/v1/webhooks",
@@ -437,6 +441,26 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
         json!({"name": "other", "stages": [{"name": "s1", "probability": 10}]}),
     )
     .await;
+    // HR: a manager with two reports, a second schedule, two holidays.
+    let boss = create(&app, t, "/api/v1/employees", json!({"first_name": "Zoe", "last_name": "Boss", "hire_date": "2020-01-06", "email": "zoe@tables.example"})).await;
+    let boss_id = boss["id"].as_str().unwrap().to_string();
+    create(&app, t, "/api/v1/employees", json!({"first_name": "Adam", "last_name": "Report", "hire_date": "2021-03-01", "manager_id": boss_id, "employment_type": "part_time", "phone": "+1 555 0100"})).await;
+    create(&app, t, "/api/v1/employees", json!({"first_name": "Mia", "last_name": "Alpha", "hire_date": "2022-07-15", "manager_id": boss_id, "email": "mia@tables.example"})).await;
+    create(&app, t, "/api/v1/work-schedules", json!({"name": "Night", "time_zone": "Asia/Kolkata", "days": [{"weekday": 1, "start": "22:00", "end": "06:00"}], "is_default": true})).await;
+    create(
+        &app,
+        t,
+        "/api/v1/holidays",
+        json!({"date": "2026-12-25", "name": "Christmas"}),
+    )
+    .await;
+    create(
+        &app,
+        t,
+        "/api/v1/holidays",
+        json!({"date": "2026-01-01", "name": "New Year"}),
+    )
+    .await;
     // Two files of different names, sizes and types.
     crate::files::upload(&app, t, "b-notes.txt", b"plain words").await;
     crate::files::upload(&app, t, "a-data.bin", &[0u8, 1, 2, 3, 4, 5, 6, 7, 8]).await;
@@ -476,6 +500,8 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
         );
         let url = if path.starts_with("/api/v1/webhooks/") {
             path.replace("{id}", &hook_id)
+        } else if path.starts_with("/api/v1/employees/") {
+            path.replace("{id}", &boss_id)
         } else {
             path.replace("{id}", &cid)
         };

@@ -36,11 +36,11 @@ pub struct WorkDay {
     /// 1 = Monday … 7 = Sunday.
     pub weekday: u8,
     #[serde(serialize_with = "hh_mm")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-2][0-9]:[0-5][0-9]$"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
     pub start: NaiveTime,
     /// Before `start`: the shift ends the next day.
     #[serde(serialize_with = "hh_mm")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-2][0-9]:[0-5][0-9]$"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
     pub end: NaiveTime,
     pub break_minutes: u32,
 }
@@ -152,10 +152,16 @@ pub struct WorkDayInput {
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 7))]
     pub weekday: i64,
     /// `HH:MM`, 24-hour clock, in the schedule's zone.
-    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-2][0-9]:[0-5][0-9]$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    )]
     pub start: String,
     /// `HH:MM`; earlier than `start` for a shift that ends the next day.
-    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-2][0-9]:[0-5][0-9]$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    )]
     pub end: String,
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1440))]
     #[serde(default)]
@@ -250,6 +256,18 @@ impl ScheduleInput {
             half_day_minutes,
         })
     }
+}
+
+/// The OpenAPI schema of a `time_zone` field: one of the names of the IANA database this
+/// server knows (the same list [`time_zone`] accepts), so a client can offer them as a choice.
+#[cfg(feature = "openapi")]
+pub fn time_zone_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|z| z.name())))
+        .examples(["Europe/Berlin"])
+        .into()
 }
 
 /// An IANA time-zone name known to the time-zone database (`Europe/Paris`, `UTC`).

@@ -178,7 +178,9 @@ pub struct WorkScheduleInput {
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line::<{ NAME_MAX }>))]
     pub name: String,
     /// IANA time zone; default the organization's.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schedule::time_zone_schema))]
     pub time_zone: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 7))]
     pub days: Vec<WorkDayInput>,
     /// Default 15.
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1440))]
@@ -198,7 +200,9 @@ pub struct WorkScheduleInput {
 pub struct WorkSchedulePatch {
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line_or_null::<{ NAME_MAX }>))]
     pub name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schedule::time_zone_schema))]
     pub time_zone: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 7))]
     pub days: Option<Vec<WorkDayInput>>,
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1440))]
     pub late_grace_minutes: Option<i64>,

@@ -88,7 +88,7 @@ pub struct Employee {
     pub employee_number: String,
     pub first_name: String,
     pub last_name: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Email))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub email: Option<EmailAddress>,
     pub phone: Option<String>,
     pub department_id: Option<DepartmentId>,
@@ -289,7 +289,10 @@ pub struct EmployeePatch {
     "date": "2026-06-30", "reason": "Resigned"
 })))]
 pub struct Termination {
-    #[cfg_attr(feature = "openapi", schema(format = Date))]
+    /// Required: a missing one is refused like a bad one, by the service after it has found
+    /// the employee, so an employee the caller cannot see is `404` whatever the body says.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, format = Date))]
     pub date: String,
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_text::<{ REASON_MAX }>))]
     pub reason: Option<String>,

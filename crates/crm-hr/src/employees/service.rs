@@ -425,15 +425,15 @@ impl EmployeeService {
         input: Termination,
     ) -> Result<Employee, DomainError> {
         require_all::<EmployeesWrite>(actor)?;
-        let mut errors = Errors::new();
-        let day = errors.take("date", date(&input.date));
-        let reason = errors.value("reason", reason(input.reason.as_deref()));
-        errors.finish()?;
         let mut tx = self.p.tx.begin().await?;
         let current = self
             .crud()
             .locked(&mut tx, actor, id, expected_version, Ok)
             .await?;
+        let mut errors = Errors::new();
+        let day = errors.take("date", date(&input.date));
+        let reason = errors.value("reason", reason(input.reason.as_deref()));
+        errors.finish()?;
         if current.status == EmployeeStatus::Terminated {
             return Err(DomainError::conflict(
                 "employee-terminated",
