@@ -19,6 +19,7 @@ mod files;
 mod finance;
 mod hr_people;
 mod hr_support;
+mod hr_training;
 mod idempotency;
 mod identity;
 mod identity_codes;

@@ -26,6 +26,9 @@
 //!   balance is always the ledger summed; the request check of `allow_negative_days`
 //!   (`422 insufficient_balance`). Its module docs list each point the contract leaves open
 //!   and what was chosen.
+//! - [`training`]: programs, sessions with their seats, enrollments and their results (a
+//!   pass stamped in the organization's zone), certifications derived from the latest pass,
+//!   and the `certification.expiring` job; its module docs list the choices made.
 //!
 //! Every rule has unit tests on known dates and property tests over thousands of generated
 //! cases (counting against the day-by-day walk, the balance against its ledger, monotone
