@@ -238,6 +238,11 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/applications",
     "/api/v1/interviews",
     "/api/v1/offers",
+    "/api/v1/training-programs",
+    "/api/v1/training-sessions",
+    "/api/v1/training-sessions/{id}/enrollments",
+    "/api/v1/training-enrollments",
+    "/api/v1/certifications",
     "/api/v1/notifications",
     "/api/v1/files",
     "/api/v1/webhooks",
@@ -512,6 +517,50 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
         json!({"date": "2026-01-01", "name": "New Year"}),
     )
     .await;
+    // Training: two programs (one without category nor validity), a session of each (one
+    // without location, trainer nor capacity), two enrollments in the first (one passed with
+    // a score, one with neither) and a pass of the second: two certifications, one that
+    // never expires.
+    let mut training = Vec::new();
+    for (program, session) in [
+        (
+            json!({"title": "first aid", "category": "safety", "validity_months": 12}),
+            json!({"starts_at": "2026-03-10T09:00:00Z", "ends_at": "2026-03-10T17:00:00Z", "location": "room", "trainer": "red cross", "capacity": 5}),
+        ),
+        (
+            json!({"title": "onboarding"}),
+            json!({"starts_at": "2026-02-10T09:00:00Z", "ends_at": "2026-02-10T10:00:00Z"}),
+        ),
+    ] {
+        let p = create(&app, t, "/api/v1/training-programs", program).await;
+        let mut session = session;
+        session["program_id"] = p["id"].clone();
+        let s = create(&app, t, "/api/v1/training-sessions", session).await;
+        training.push(s["id"].as_str().unwrap().to_string());
+    }
+    let reporter = json!({"first_name": "Ann", "last_name": "Trainee", "hire_date": "2023-01-02"});
+    let trainee = create(&app, t, "/api/v1/employees", reporter).await["id"].clone();
+    for (session, employee, pass) in [
+        (
+            &training[0],
+            &trainee,
+            Some(json!({"status": "passed", "score": 90})),
+        ),
+        (&training[1], &trainee, Some(json!({"status": "passed"}))),
+        (&training[0], &json!(boss_id), None),
+    ] {
+        let e = create(
+            &app,
+            t,
+            &format!("/api/v1/training-sessions/{session}/enrollments"),
+            json!({"employee_id": employee}),
+        )
+        .await;
+        if let Some(body) = pass {
+            let path = format!("/api/v1/training-enrollments/{}", e["id"].as_str().unwrap());
+            ok(app.send_as(Method::PATCH, t, &path, Some(&body)).await, 200).await;
+        }
+    }
     // Two files of different names, sizes and types.
     crate::files::upload(&app, t, "b-notes.txt", b"plain words").await;
     crate::files::upload(&app, t, "a-data.bin", &[0u8, 1, 2, 3, 4, 5, 6, 7, 8]).await;
@@ -553,6 +602,8 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
             path.replace("{id}", &hook_id)
         } else if path.starts_with("/api/v1/employees/") {
             path.replace("{id}", &boss_id)
+        } else if path.starts_with("/api/v1/training-sessions/") {
+            path.replace("{id}", &training[0])
         } else {
             path.replace("{id}", &cid)
         };

@@ -302,6 +302,39 @@ impl Records {
                    "salary_currency": "USD"}),
         )
         .await;
+        // Section 8, training: a program, a session of it, an employee enrolled there.
+        let trainee = create_as(
+            app,
+            &admin.access,
+            "/api/v1/employees",
+            json!({"first_name": "A", "last_name": "Trainee", "hire_date": "2026-01-05"}),
+        )
+        .await;
+        let training_program = create_as(
+            app,
+            &admin.access,
+            "/api/v1/training-programs",
+            json!({"title": "A Program", "validity_months": 12}),
+        )
+        .await;
+        let training_session = create_as(
+            app,
+            &admin.access,
+            "/api/v1/training-sessions",
+            json!({"program_id": training_program["id"], "starts_at": "2026-03-10T09:00:00Z",
+                   "ends_at": "2026-03-10T17:00:00Z", "capacity": 10}),
+        )
+        .await;
+        let training_enrollment = create_as(
+            app,
+            &admin.access,
+            &format!(
+                "/api/v1/training-sessions/{}/enrollments",
+                training_session["id"].as_str().unwrap()
+            ),
+            json!({"employee_id": trainee["id"]}),
+        )
+        .await;
         // Section 5: files.
         let file = crate::files::upload(app, &admin.access, "a.txt", b"A's file").await;
         let mut ids = HashMap::new();
@@ -327,6 +360,9 @@ impl Records {
             ("applications", &application),
             ("interviews", &interview),
             ("offers", &offer),
+            ("training-programs", &training_program),
+            ("training-sessions", &training_session),
+            ("training-enrollments", &training_enrollment),
         ] {
             ids.insert(res.into(), v["id"].as_str().unwrap().to_string());
         }

@@ -26,6 +26,9 @@
 //!   balance is always the ledger summed; the request check of `allow_negative_days`
 //!   (`422 insufficient_balance`). Its module docs list each point the contract leaves open
 //!   and what was chosen.
+//! - [`training`]: programs, sessions with their seats, enrollments and their results (a
+//!   pass stamped in the organization's zone), certifications derived from the latest pass,
+//!   and the `certification.expiring` job; its module docs list the choices made.
 //!
 //! Every rule has unit tests on known dates and property tests over thousands of generated
 //! cases (counting against the day-by-day walk, the balance against its ledger, monotone
@@ -40,6 +43,7 @@ pub mod leave;
 pub mod ports;
 pub mod recruitment;
 pub mod schedule;
+pub mod training;
 pub mod work_schedules;
 
 /// The services of the HR module.
@@ -55,8 +59,12 @@ pub struct HrServices {
     pub applications: recruitment::applications::ApplicationService,
     pub interviews: recruitment::interviews::InterviewService,
     pub offers: recruitment::offers::OfferService,
+    // training
+    pub training_programs: training::TrainingProgramService,
+    pub training_sessions: training::TrainingSessionService,
+    pub training_enrollments: training::TrainingEnrollmentService,
+    pub certifications: training::CertificationService,
     /// What the module's scheduled jobs run on.
-    #[allow(dead_code)]
     ports: ports::HrPorts,
 }
 
@@ -71,13 +79,21 @@ impl HrServices {
             applications: recruitment::applications::ApplicationService::new(ports.clone()),
             interviews: recruitment::interviews::InterviewService::new(ports.clone()),
             offers: recruitment::offers::OfferService::new(ports.clone()),
+            // training
+            training_programs: training::TrainingProgramService::new(ports.clone()),
+            training_sessions: training::TrainingSessionService::new(ports.clone()),
+            training_enrollments: training::TrainingEnrollmentService::new(ports.clone()),
+            certifications: training::CertificationService::new(ports.clone()),
             ports,
         }
     }
 
     /// The module's scheduled work, for the server's scheduler.
     pub fn jobs(&self) -> Vec<std::sync::Arc<dyn crm_domain::jobs::Job>> {
-        Vec::new()
+        vec![
+            // training
+            std::sync::Arc::new(training::CertificationExpiryJob::new(self.ports.clone())),
+        ]
     }
 }
 
@@ -170,10 +186,22 @@ pub mod requirements {
         "offer.accepted" => "An offer was accepted",
         "offer.declined" => "An offer was declined",
         "offer.withdrawn" => "An offer was withdrawn",
+        // training
+        "training_program.created" => "A training program was created",
+        "training_program.updated" => "A training program was changed",
+        "training_program.deleted" => "A training program was deleted",
+        "training_session.created" => "A training session was scheduled",
+        "training_session.updated" => "A training session was changed (or completed, or cancelled)",
+        "training_session.deleted" => "A training session was deleted",
+        "training_enrollment.created" => "An employee was enrolled in a training session",
+        "training_enrollment.updated" => "An enrollment's result was recorded or changed (a pass stamps the certification's dates)",
+        "certification.expiring" => "A certification comes within 30 days of its end (once per certification)",
     }
 
     crm_domain::notification_types! {
         "interview.scheduled" => "You are an interviewer of a scheduled interview": custom(interview_scheduled);
+        // training
+        "certification.expiring" => "A certification expires within 30 days": custom(crate::training::recipients_of);
     }
 
     // recruitment

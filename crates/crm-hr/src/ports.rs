@@ -130,6 +130,11 @@ pub struct HrPorts {
     pub interviews: Arc<dyn Records<crate::recruitment::interviews::Interview>>,
     pub interview_store: Arc<dyn crate::recruitment::ports::InterviewStore>,
     pub offers: Arc<dyn Records<crate::recruitment::offers::Offer>>,
+    // training
+    pub training_programs: Arc<dyn Records<crate::training::TrainingProgram>>,
+    pub training_sessions: Arc<dyn Records<crate::training::TrainingSession>>,
+    pub training_enrollments: Arc<dyn Records<crate::training::TrainingEnrollment>>,
+    pub training_store: Arc<dyn crate::training::TrainingStore>,
 }
 
 impl HrPorts {

@@ -4,6 +4,7 @@
 mod employees;
 mod holidays;
 pub mod recruitment;
+mod training;
 mod work_schedules;
 
 /// `Records<Employee>` and `EmployeeStore`.
@@ -15,6 +16,13 @@ pub type SqlHolidayRepository = crate::SqlRecords<holidays::Entity>;
 pub(crate) use employees::{
     Column as EmployeeColumn, manager_user_of_user, referring as employees_of,
 };
+// training
+/// `Records<TrainingProgram>`.
+pub type SqlTrainingProgramRepository = crate::SqlRecords<training::Programs>;
+/// `Records<TrainingSession>`.
+pub type SqlTrainingSessionRepository = crate::SqlRecords<training::Sessions>;
+/// `Records<TrainingEnrollment>` and `TrainingStore`.
+pub type SqlTrainingEnrollmentRepository = crate::SqlRecords<training::Enrollments>;
 
 use crm_domain::TxManager;
 use crm_domain::activity::ActivityRepository;
@@ -48,6 +56,8 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> HrPorts {
     let candidates = Arc::new(recruitment::SqlCandidateRepository::new(db.clone()));
     let applications = Arc::new(recruitment::SqlApplicationRepository::new(db.clone()));
     let interviews = Arc::new(recruitment::SqlInterviewRepository::new(db.clone()));
+    // training
+    let enrollments = Arc::new(SqlTrainingEnrollmentRepository::new(db.clone()));
     HrPorts {
         tx: shared.tx,
         activities: shared.activities,
@@ -74,5 +84,10 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> HrPorts {
         interviews: interviews.clone(),
         interview_store: interviews,
         offers: Arc::new(recruitment::SqlOfferRepository::new(db.clone())),
+        // training
+        training_programs: Arc::new(SqlTrainingProgramRepository::new(db.clone())),
+        training_sessions: Arc::new(SqlTrainingSessionRepository::new(db.clone())),
+        training_enrollments: enrollments.clone(),
+        training_store: enrollments,
     }
 }

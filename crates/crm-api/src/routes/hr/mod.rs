@@ -9,6 +9,7 @@ mod holidays;
 mod interviews;
 mod job_postings;
 mod offers;
+mod training;
 mod work_schedules;
 
 use crate::access::Routes;
@@ -72,6 +73,32 @@ pub fn routes(r: Routes) -> Routes {
         .post("/offers/{id}/decline", offers::decline_offer)
         .post("/offers/{id}/withdraw", offers::withdraw_offer)
         .get("/reports/recruitment", applications::recruitment_report)
+        // training
+        .get("/training-programs", training::list_training_programs)
+        .post("/training-programs", training::create_training_program)
+        .get("/training-programs/{id}", training::get_training_program)
+        .patch("/training-programs/{id}", training::update_training_program)
+        .delete("/training-programs/{id}", training::delete_training_program)
+        .get("/training-sessions", training::list_training_sessions)
+        .post("/training-sessions", training::create_training_session)
+        .get("/training-sessions/{id}", training::get_training_session)
+        .patch("/training-sessions/{id}", training::update_training_session)
+        .delete("/training-sessions/{id}", training::delete_training_session)
+        .post("/training-sessions/{id}/enrollments", training::enroll)
+        .get(
+            "/training-sessions/{id}/enrollments",
+            training::session_enrollments,
+        )
+        .get("/training-enrollments", training::list_training_enrollments)
+        .get(
+            "/training-enrollments/{id}",
+            training::get_training_enrollment,
+        )
+        .patch(
+            "/training-enrollments/{id}",
+            training::update_training_enrollment,
+        )
+        .get("/certifications", training::list_certifications)
 }
 
 /// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
@@ -131,5 +158,22 @@ pub fn routes(r: Routes) -> Routes {
     offers::decline_offer,
     offers::withdraw_offer,
     applications::recruitment_report,
+    // training
+    training::list_training_programs,
+    training::create_training_program,
+    training::get_training_program,
+    training::update_training_program,
+    training::delete_training_program,
+    training::list_training_sessions,
+    training::create_training_session,
+    training::get_training_session,
+    training::update_training_session,
+    training::delete_training_session,
+    training::enroll,
+    training::session_enrollments,
+    training::list_training_enrollments,
+    training::get_training_enrollment,
+    training::update_training_enrollment,
+    training::list_certifications,
 ))]
 pub struct Api;
