@@ -43,6 +43,8 @@ pub mod leave;
 pub mod ports;
 pub mod recruitment;
 pub mod schedule;
+#[cfg(test)]
+mod test_support;
 pub mod training;
 pub mod work_schedules;
 

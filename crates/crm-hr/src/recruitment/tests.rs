@@ -119,6 +119,7 @@ impl Env {
             interviews: Arc::new(self.interviews),
             interview_store: Arc::new(self.interview_store),
             offers: Arc::new(self.offers),
+            ..crate::test_support::blank_ports(&probe)
         };
         (ports, probe)
     }

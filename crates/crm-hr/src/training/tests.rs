@@ -246,6 +246,7 @@ impl Env {
             training_sessions: Arc::new(self.sessions),
             training_enrollments: Arc::new(self.enrollments),
             training_store: Arc::new(self.store),
+            ..crate::test_support::blank_ports(&probe)
         };
         (ports, probe)
     }

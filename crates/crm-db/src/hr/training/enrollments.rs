@@ -280,7 +280,7 @@ impl TrainingStore for SqlRecords<Entity> {
         valid_until: NaiveDate,
     ) -> Result<bool, StoreError> {
         let res = Entity::update_many()
-            .col_expr(Column::ExpiryToldFor, Expr::val(valid_until).into())
+            .col_expr(Column::ExpiryToldFor, Expr::val(valid_until))
             .filter(Column::Id.eq(enrollment.0))
             .filter(Column::OrganizationId.eq(org.0))
             .filter(Column::Status.eq(PASSED))
