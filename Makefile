@@ -10,8 +10,8 @@ run:
 ## Architecture check, unit tests and end-to-end tests (SQLite always; PostgreSQL and MariaDB
 ## when CRM_TEST_POSTGRES_URL / CRM_TEST_MYSQL_URL are set). The end-to-end tests wait on the
 ## databases more than they compute (a database created and migrated per test), so they run
-## more at once than there are cores (TEST_THREADS, default 4).
-TEST_THREADS ?= 4
+## more at once than there are cores (TEST_THREADS, default 2, the cores).
+TEST_THREADS ?= 2
 test: check-architecture
 	$(CARGO) test --workspace --all-targets -- --test-threads=$(TEST_THREADS)
 
