@@ -82,7 +82,6 @@ async fn the_new_finance_codes_reach_the_seeded_roles_of_existing_organizations(
         "leads:read",
         "credit_notes:read",
         "reports:read",
-        "expenses:approve",
         "expenses:write:own",
     ] {
         assert!(
@@ -90,24 +89,32 @@ async fn the_new_finance_codes_reach_the_seeded_roles_of_existing_organizations(
             "manager lacks {c}: {manager:?}"
         );
     }
-    assert!(
-        !manager.iter().any(|x| x == "credit_notes:write"),
-        "{manager:?}"
-    );
+    // The reporting line decides a manager's approvals (m20261208_000006): no approval over
+    // everyone's expenses.
+    for c in ["credit_notes:write", "expenses:approve"] {
+        assert!(!manager.iter().any(|x| x == c), "{c}: {manager:?}");
+    }
     // Every later release's grants arrive too (the projects release: an employee's own
-    // projects and time), and nothing else.
+    // projects and time; the HR release: their balances, enrollments, certifications and
+    // interviews, the schedules and holidays), and nothing else.
     let employee = codes(&roles, &seeded[2]).await;
     assert_eq!(
         employee,
         [
+            "certifications:read:own",
             "expenses:delete:own",
             "expenses:read:own",
             "expenses:write:own",
+            "holidays:read",
+            "interviews:read:own",
+            "leave_balances:read:own",
             "projects:read:own",
             "time_entries:delete:own",
             "time_entries:read:own",
             "time_entries:write:own",
-            "users:read:own"
+            "training_enrollments:read:own",
+            "users:read:own",
+            "work_schedules:read"
         ]
     );
     assert!(
