@@ -135,6 +135,9 @@ pub struct HrPorts {
     pub training_sessions: Arc<dyn Records<crate::training::TrainingSession>>,
     pub training_enrollments: Arc<dyn Records<crate::training::TrainingEnrollment>>,
     pub training_store: Arc<dyn crate::training::TrainingStore>,
+    // leave
+    /// Approved leave by date range (attendance days read it too).
+    pub leave_calendar: Arc<dyn crate::leave::LeaveCalendar>,
 }
 
 impl HrPorts {

@@ -42,5 +42,7 @@ pub fn blank_ports(probe: &Probe) -> HrPorts {
         training_sessions: Arc::new(MockRecords::new()),
         training_enrollments: Arc::new(MockRecords::new()),
         training_store: Arc::new(crate::training::MockTrainingStore::new()),
+        // leave
+        leave_calendar: Arc::new(crate::leave::MockLeaveCalendar::new()),
     }
 }

@@ -3,6 +3,7 @@
 
 mod employees;
 mod holidays;
+mod leave_calendar;
 pub mod recruitment;
 mod training;
 mod work_schedules;
@@ -89,5 +90,7 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> HrPorts {
         training_sessions: Arc::new(SqlTrainingSessionRepository::new(db.clone())),
         training_enrollments: enrollments.clone(),
         training_store: enrollments,
+        // leave
+        leave_calendar: Arc::new(leave_calendar::SqlLeaveCalendar::new(db.clone())),
     }
 }

@@ -9,7 +9,10 @@
 pub mod balance;
 pub mod counting;
 
+use crate::employees::EmployeeId;
+use async_trait::async_trait;
 use chrono::{Datelike, NaiveDate};
+use crm_domain::{OrganizationId, StoreError};
 use serde::{Deserialize, Serialize};
 
 crm_domain::typed_id!(
@@ -48,6 +51,33 @@ impl LeaveStatus {
 pub enum HalfDay {
     Am,
     Pm,
+}
+
+/// An approved leave request as the attendance days and the agenda read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApprovedLeave {
+    pub id: LeaveRequestId,
+    pub employee_id: EmployeeId,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    /// The half of the single day `start_date` = `end_date` it takes, if only a half.
+    pub half_day: Option<HalfDay>,
+}
+
+/// Approved leave by date range: what other areas (attendance days, the calendar) read of the
+/// leave requests, without the leave services.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait LeaveCalendar: Send + Sync {
+    /// The approved requests of `employees` (of `org`) that touch `from..=to`, by employee
+    /// and start date.
+    async fn approved_between(
+        &self,
+        org: OrganizationId,
+        employees: &[EmployeeId],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<ApprovedLeave>, StoreError>;
 }
 
 /// The leave year of `date`: its calendar year.
