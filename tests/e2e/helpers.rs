@@ -41,7 +41,7 @@ impl Backend {
     }
 }
 
-/// A fresh, empty database; dropped by [`TestDb::drop_db`].
+/// A fresh database of a test; dropped by [`TestDb::drop_db`].
 pub struct TestDb {
     pub backend: Backend,
     pub url: String,
@@ -51,28 +51,51 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A fresh, empty database (the server's start migrates it).
     pub async fn create(backend: Backend) -> TestDb {
+        Self::make(backend, false).await
+    }
+
+    /// A fresh database with every migration applied, copied from the process's template
+    /// (`db_templates`).
+    pub async fn migrated(backend: Backend) -> TestDb {
+        Self::make(backend, true).await
+    }
+
+    async fn make(backend: Backend, migrated: bool) -> TestDb {
         let name = format!("crm_test_{}", Uuid::now_v7().simple());
         let dir = std::env::temp_dir().join(&name);
         std::fs::create_dir_all(&dir).unwrap();
         let admin_url = backend.admin_url();
         let url = match backend {
-            Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("crm.db").display()),
+            Backend::Sqlite => {
+                let file = dir.join("crm.db");
+                if migrated {
+                    crate::db_templates::sqlite_into(&file).await;
+                }
+                format!("sqlite://{}?mode=rwc", file.display())
+            }
             Backend::Postgres | Backend::Mysql => {
                 let admin = admin_url.clone().unwrap();
-                let conn = Database::connect(&admin)
-                    .await
-                    .expect("connect to the test server");
-                let q = if backend == Backend::Postgres {
-                    format!("CREATE DATABASE \"{name}\"")
-                } else {
+                let q = if backend == Backend::Mysql {
                     format!(
                         "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
                     )
+                } else if migrated {
+                    crate::db_templates::postgres_create(&admin, &name).await
+                } else {
+                    format!("CREATE DATABASE \"{name}\"")
                 };
+                let conn = Database::connect(&admin)
+                    .await
+                    .expect("connect to the test server");
                 conn.execute_unprepared(&q).await.unwrap();
                 conn.close().await.ok();
-                with_database(&admin, &name)
+                let url = with_database(&admin, &name);
+                if backend == Backend::Mysql && migrated {
+                    crate::db_templates::mysql_fill(&admin, &url).await;
+                }
+                url
             }
         };
         TestDb {
@@ -181,7 +204,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
-    let db = TestDb::create(backend).await;
+    let db = TestDb::migrated(backend).await;
     let settings = test_settings(&db.url, db.dir(), extra);
     start_on(db, settings).await
 }

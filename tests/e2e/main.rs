@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod db_templates;
 mod helpers;
 mod proxy;
 
