@@ -6,8 +6,8 @@
 //!
 //! - PostgreSQL: `CREATE DATABASE … TEMPLATE`, a file copy inside the server.
 //! - MariaDB (no templates): the template's `SHOW CREATE TABLE` statements replayed with
-//!   foreign key checks off (one statement per table, indexes and keys inline), then the rows
-//!   the migrations seeded copied with `INSERT … SELECT`.
+//!   foreign key checks off (one statement per table, indexes and keys inline) and its views',
+//!   then the rows the migrations seeded copied with `INSERT … SELECT`.
 //! - SQLite: a copy of the template's file.
 //!
 //! Each process makes its own templates (named `crm_tpl_<unix seconds>_<id>`), so test runs
@@ -33,7 +33,7 @@ static MYSQL: OnceCell<MysqlTemplate> = OnceCell::const_new();
 /// What a MariaDB database is rebuilt from.
 struct MysqlTemplate {
     name: String,
-    /// `CREATE TABLE` statements, one per table.
+    /// `CREATE TABLE` statements, one per table, then `CREATE VIEW` statements.
     tables: Vec<String>,
     /// The tables the migrations put rows in.
     filled: Vec<String>,
@@ -185,6 +185,23 @@ pub async fn mysql_fill(admin: &str, url: &str) {
                 if any.is_some() {
                     filled.push(t);
                 }
+            }
+            // Views after the tables they read, their template-qualified names unqualified.
+            let views = names(
+                &conn,
+                "SELECT table_name FROM information_schema.views \
+                 WHERE table_schema = DATABASE() ORDER BY table_name",
+            )
+            .await;
+            for v in views {
+                let b = conn.get_database_backend();
+                let create = conn
+                    .query_one_raw(Statement::from_string(b, format!("SHOW CREATE VIEW `{v}`")))
+                    .await
+                    .expect("view read")
+                    .expect("a view");
+                let create = create.try_get_by_index::<String>(1).expect("its statement");
+                tables.push(create.replace(&format!("`{name}`."), ""));
             }
             conn.close().await.ok();
             MysqlTemplate {
