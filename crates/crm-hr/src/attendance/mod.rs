@@ -7,9 +7,9 @@
 //!   (`null` while open), `note`, `source` (`self` for the person's own check-in, `hr` for a
 //!   record written through `/attendance`). Instants are RFC 3339 with an offset, from 2000
 //!   to the end of 2037 (what every backend stores, as the interviews do).
-//! - **Check-in** takes the caller's own employee record; a caller without one is `422`
-//!   (`employee_id`, `no_employee_record`): the request is well formed, the caller cannot
-//!   make it. A terminated employee is `409 employee-terminated`. While one of the person's
+//! - **Check-in** takes the caller's own employee record; a caller without one is `404` (the
+//!   record the punch would belong to is not there, as for a record outside one's reach; the
+//!   body has no field to name in a `422`). A terminated employee is `409 employee-terminated`. While one of the person's
 //!   punches is open it is `409 attendance-open` (its `existing_id`); a punch of theirs that
 //!   ends after now (an HR record ahead of time) is `409 attendance-overlap`.
 //! - **Check-out** closes the caller's open punch at now (`409 attendance-not-open` when there
@@ -20,7 +20,7 @@
 //!   key on `(organization_id, open_employee_id)` (the employee while the punch is open,
 //!   `NULL` once closed) refuses a second open punch whatever the code does.
 //! - **HR records** (`attendance:write` over all records): `check_out_at` after
-//!   `check_in_at` (`422 check_out_at`), or `null` for an open punch; a record overlapping
+//!   `check_in_at` (`422 check_out_at`, `not_after_check_in`), or `null` for an open punch; a record overlapping
 //!   another of the same person (`[check_in_at, check_out_at)`, an open one reaching
 //!   forever) is `409 attendance-overlap` (`existing_id`), checked under the person's lock.
 //!   The employee of a record is fixed once written. `source` stays what it was.
@@ -30,8 +30,8 @@
 //!   records are written, changed and deleted by holders of `attendance:write` /
 //!   `attendance:delete` over all records.
 //! - **Days** ([`days`]): see the module's rules. `GET /attendance/days` defaults to the
-//!   caller's own employee and to the current month (the organization's today); `to` not
-//!   before `from` and at most 366 days after it (`422 to`).
+//!   caller's own employee (none: `404`) and to the current month (the organization's
+//!   today); `to` not before `from` and at most 366 days after it (`422 to`).
 //! - **Summary**: one page of employees (cursor, `limit` and `sort` as the employee list,
 //!   `department_id` filter), each with the counts of each status over the month (default
 //!   the current one), worked and late minutes. A page, because an organization's thousand

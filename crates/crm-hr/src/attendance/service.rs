@@ -117,7 +117,11 @@ fn check_order(
     if let (Some(i), Some(o)) = (check_in_at, check_out_at)
         && o <= i
     {
-        errors.add("check_out_at", "invalid", "must be after check_in_at");
+        errors.add(
+            "check_out_at",
+            "not_after_check_in",
+            "must be after check_in_at",
+        );
     }
 }
 
@@ -142,12 +146,10 @@ fn overlap_conflict(existing: &AttendanceRecord) -> DomainError {
     }
 }
 
+/// A caller without an employee record punches and reads no days of their own: `404`, as
+/// for a record outside their reach.
 fn no_employee_record() -> DomainError {
-    invalid(
-        "employee_id",
-        "no_employee_record",
-        "the caller has no employee record",
-    )
+    DomainError::NotFound
 }
 
 /// Attendance: punches, HR records, days and summaries.
@@ -225,7 +227,7 @@ impl AttendanceService {
         }
     }
 
-    /// The caller's employee record for a punch: `422` without one, `409` when terminated.
+    /// The caller's employee record for a punch: `404` without one, `409` when terminated.
     async fn puncher(&self, actor: &Actor) -> Result<Employee, DomainError> {
         require::<AttendanceWrite>(actor)?;
         let e = self
@@ -545,7 +547,7 @@ impl AttendanceService {
         };
         let to = query.to.unwrap_or_else(|| month_end(from));
         if to < from {
-            return Err(invalid("to", "invalid", "must not be before from"));
+            return Err(invalid("to", "out_of_range", "must not be before from"));
         }
         if (to - from).num_days() >= MAX_DAYS {
             return Err(invalid(

@@ -170,11 +170,14 @@ handlers! { service: hr.attendance, id: AttendanceRecordId, location: "/api/v1/a
 
 /// Opens a punch of the caller's own employee record at now (`source` `self`); the body may
 /// be left out. 409 `attendance-open` (with `existing_id`) while one is open,
-/// `attendance-overlap` over a punch ending later; 422 `employee_id` (`no_employee_record`)
-/// for a caller without an employee record.
+/// `attendance-overlap` over a punch ending later; 404 for a caller without an employee
+/// record.
 #[utoipa::path(post, path = "/attendance/check-in", tag = "attendance",
     request_body = CheckInput,
-    responses((status = 201, description = "The open punch", body = AttendanceRecord)))]
+    responses(
+        (status = 201, description = "The open punch", body = AttendanceRecord),
+        (status = 404, description = "The caller has no employee record", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn check_in(
     auth: Auth<AttendanceWrite>,
     state: web::Data<AppState>,
@@ -196,7 +199,10 @@ pub async fn check_in(
 /// `attendance-not-open` when none is open.
 #[utoipa::path(post, path = "/attendance/check-out", tag = "attendance",
     request_body = CheckInput,
-    responses((status = 200, description = "The closed punch", body = AttendanceRecord)))]
+    responses(
+        (status = 200, description = "The closed punch", body = AttendanceRecord),
+        (status = 404, description = "The caller has no employee record", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn check_out(
     auth: Auth<AttendanceWrite>,
     state: web::Data<AppState>,
@@ -229,10 +235,14 @@ pub struct AttendanceDays {
 /// One row per date, derived in the person's schedule's time zone from their punches, the
 /// holidays and their approved leave. `status` is `null` for a working day not over yet with
 /// nothing recorded (today, the future) and outside the employment. Under
-/// `attendance:read:own`, only the caller's own (another employee 404). 422 `to` before
+/// `attendance:read:own`, only the caller's own (another employee 404); without
+/// `employee_id`, a caller without an employee record is 404. 422 `to` before
 /// `from` or more than 366 days after it.
 #[utoipa::path(get, path = "/attendance/days", tag = "attendance", params(DaysParams),
-    responses((status = 200, description = "The days", body = AttendanceDays)))]
+    responses(
+        (status = 200, description = "The days", body = AttendanceDays),
+        (status = 404, description = "No such employee in the caller's reach, or (without `employee_id`) the caller has no employee record", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn attendance_days(
     auth: Auth<AttendanceRead>,
     state: web::Data<AppState>,
