@@ -18,6 +18,7 @@ mod events;
 mod expenses;
 mod files;
 mod finance;
+mod hr_attendance;
 mod hr_people;
 mod hr_recruitment;
 mod hr_support;

@@ -243,6 +243,8 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/training-sessions/{id}/enrollments",
     "/api/v1/training-enrollments",
     "/api/v1/certifications",
+    "/api/v1/attendance",
+    "/api/v1/attendance/summary",
     "/api/v1/notifications",
     "/api/v1/files",
     "/api/v1/webhooks",
@@ -560,6 +562,19 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
             let path = format!("/api/v1/training-enrollments/{}", e["id"].as_str().unwrap());
             ok(app.send_as(Method::PATCH, t, &path, Some(&body)).await, 200).await;
         }
+    }
+    // Attendance: a closed punch of the trainee, an open one of the boss (HR records).
+    for (employee, check_in_at, check_out_at) in [
+        (
+            &trainee,
+            "2026-03-10T09:00:00Z",
+            json!("2026-03-10T17:00:00Z"),
+        ),
+        (&json!(boss_id), "2026-03-11T08:30:00Z", Value::Null),
+    ] {
+        let body = json!({"employee_id": employee, "check_in_at": check_in_at,
+            "check_out_at": check_out_at, "note": "fixture"});
+        create(&app, t, "/api/v1/attendance", body).await;
     }
     // Two files of different names, sizes and types.
     crate::files::upload(&app, t, "b-notes.txt", b"plain words").await;

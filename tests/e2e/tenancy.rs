@@ -335,6 +335,15 @@ impl Records {
             json!({"employee_id": trainee["id"]}),
         )
         .await;
+        // Section 8, attendance: a punch of that employee written by HR.
+        let attendance = create_as(
+            app,
+            &admin.access,
+            "/api/v1/attendance",
+            json!({"employee_id": trainee["id"], "check_in_at": "2026-03-10T09:00:00Z",
+                   "check_out_at": "2026-03-10T17:00:00Z"}),
+        )
+        .await;
         // Section 5: files.
         let file = crate::files::upload(app, &admin.access, "a.txt", b"A's file").await;
         let mut ids = HashMap::new();
@@ -363,6 +372,7 @@ impl Records {
             ("training-programs", &training_program),
             ("training-sessions", &training_session),
             ("training-enrollments", &training_enrollment),
+            ("attendance", &attendance),
         ] {
             ids.insert(res.into(), v["id"].as_str().unwrap().to_string());
         }

@@ -67,6 +67,7 @@ use utoipa::{Modify, OpenApi};
         (name = "training-sessions", description = "Sessions of a program, with their seats"),
         (name = "training-enrollments", description = "Who takes a session, and their result (a pass stamps the certification)"),
         (name = "certifications", description = "Each person's latest pass of each program, valid, expiring or expired today"),
+        (name = "attendance", description = "Check-in and check-out, punches written by HR, and the days and monthly summaries derived from them"),
         (name = "activities", description = "The audit log"),
         (name = "events", description = "What happened to records, as integrations see it (30 days)"),
         (name = "notifications", description = "The caller's notifications, preferences and live stream"),

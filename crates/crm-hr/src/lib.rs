@@ -29,6 +29,10 @@
 //! - [`training`]: programs, sessions with their seats, enrollments and their results (a
 //!   pass stamped in the organization's zone), certifications derived from the latest pass,
 //!   and the `certification.expiring` job; its module docs list the choices made.
+//! - [`attendance`]: punches (check-in/out, HR records with the overlap rule) and the days
+//!   derived from them in the schedule's zone (late, half day, absent, on leave, holiday,
+//!   weekend; a night shift or a far zone never moves a day), with the monthly summary; its
+//!   module docs list the choices made.
 //!
 //! Every rule has unit tests on known dates and property tests over thousands of generated
 //! cases (counting against the day-by-day walk, the balance against its ledger, monotone
@@ -36,6 +40,7 @@
 //! materialised ledger fed back changing nothing).
 
 pub mod approval;
+pub mod attendance;
 pub mod days;
 pub mod employees;
 pub mod holidays;
@@ -66,6 +71,8 @@ pub struct HrServices {
     pub training_sessions: training::TrainingSessionService,
     pub training_enrollments: training::TrainingEnrollmentService,
     pub certifications: training::CertificationService,
+    // attendance
+    pub attendance: attendance::AttendanceService,
     /// What the module's scheduled jobs run on.
     ports: ports::HrPorts,
 }
@@ -86,6 +93,8 @@ impl HrServices {
             training_sessions: training::TrainingSessionService::new(ports.clone()),
             training_enrollments: training::TrainingEnrollmentService::new(ports.clone()),
             certifications: training::CertificationService::new(ports.clone()),
+            // attendance
+            attendance: attendance::AttendanceService::new(ports.clone()),
             ports,
         }
     }
@@ -198,6 +207,12 @@ pub mod requirements {
         "training_enrollment.created" => "An employee was enrolled in a training session",
         "training_enrollment.updated" => "An enrollment's result was recorded or changed (a pass stamps the certification's dates)",
         "certification.expiring" => "A certification comes within 30 days of its end (once per certification)",
+        // attendance
+        "attendance.checked_in" => "An employee checked in: their punch opened",
+        "attendance.checked_out" => "An employee checked out: their open punch closed",
+        "attendance.created" => "HR wrote an attendance record",
+        "attendance.updated" => "An attendance record was changed",
+        "attendance.deleted" => "An attendance record was deleted",
     }
 
     crm_domain::notification_types! {

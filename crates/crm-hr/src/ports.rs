@@ -138,6 +138,9 @@ pub struct HrPorts {
     // leave
     /// Approved leave by date range (attendance days read it too).
     pub leave_calendar: Arc<dyn crate::leave::LeaveCalendar>,
+    // attendance
+    pub attendance: Arc<dyn Records<crate::attendance::AttendanceRecord>>,
+    pub attendance_store: Arc<dyn crate::attendance::AttendanceStore>,
 }
 
 impl HrPorts {

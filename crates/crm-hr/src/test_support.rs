@@ -44,5 +44,8 @@ pub fn blank_ports(probe: &Probe) -> HrPorts {
         training_store: Arc::new(crate::training::MockTrainingStore::new()),
         // leave
         leave_calendar: Arc::new(crate::leave::MockLeaveCalendar::new()),
+        // attendance
+        attendance: Arc::new(MockRecords::new()),
+        attendance_store: Arc::new(crate::attendance::MockAttendanceStore::new()),
     }
 }

@@ -1,6 +1,7 @@
 //! sea-orm adapters of the HR ports: employees, work schedules, holidays (the people core),
 //! then each area's stores.
 
+mod attendance;
 mod employees;
 mod holidays;
 mod leave_calendar;
@@ -24,6 +25,9 @@ pub type SqlTrainingProgramRepository = crate::SqlRecords<training::Programs>;
 pub type SqlTrainingSessionRepository = crate::SqlRecords<training::Sessions>;
 /// `Records<TrainingEnrollment>` and `TrainingStore`.
 pub type SqlTrainingEnrollmentRepository = crate::SqlRecords<training::Enrollments>;
+// attendance
+/// `Records<AttendanceRecord>` and `AttendanceStore`.
+pub type SqlAttendanceRepository = crate::SqlRecords<attendance::Entity>;
 
 use crm_domain::TxManager;
 use crm_domain::activity::ActivityRepository;
@@ -59,6 +63,8 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> HrPorts {
     let interviews = Arc::new(recruitment::SqlInterviewRepository::new(db.clone()));
     // training
     let enrollments = Arc::new(SqlTrainingEnrollmentRepository::new(db.clone()));
+    // attendance
+    let attendance = Arc::new(SqlAttendanceRepository::new(db.clone()));
     HrPorts {
         tx: shared.tx,
         activities: shared.activities,
@@ -92,5 +98,8 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> HrPorts {
         training_store: enrollments,
         // leave
         leave_calendar: Arc::new(leave_calendar::SqlLeaveCalendar::new(db.clone())),
+        // attendance
+        attendance: attendance.clone(),
+        attendance_store: attendance,
     }
 }

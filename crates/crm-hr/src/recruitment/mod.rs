@@ -50,7 +50,7 @@
 
 pub mod applications;
 pub mod candidates;
-mod common;
+pub(crate) mod common;
 pub mod interviews;
 pub mod offers;
 pub mod ports;

@@ -3,6 +3,7 @@
 //! domain types are the response bodies.
 
 mod applications;
+mod attendance;
 mod candidates;
 mod employees;
 mod holidays;
@@ -99,6 +100,16 @@ pub fn routes(r: Routes) -> Routes {
             training::update_training_enrollment,
         )
         .get("/certifications", training::list_certifications)
+        // attendance
+        .post("/attendance/check-in", attendance::check_in)
+        .post("/attendance/check-out", attendance::check_out)
+        .get("/attendance/days", attendance::attendance_days)
+        .get("/attendance/summary", attendance::attendance_summary)
+        .get("/attendance", attendance::list_attendance)
+        .post("/attendance", attendance::create_attendance)
+        .get("/attendance/{id}", attendance::get_attendance)
+        .patch("/attendance/{id}", attendance::update_attendance)
+        .delete("/attendance/{id}", attendance::delete_attendance)
 }
 
 /// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
@@ -175,5 +186,15 @@ pub fn routes(r: Routes) -> Routes {
     training::get_training_enrollment,
     training::update_training_enrollment,
     training::list_certifications,
+    // attendance
+    attendance::check_in,
+    attendance::check_out,
+    attendance::attendance_days,
+    attendance::attendance_summary,
+    attendance::list_attendance,
+    attendance::create_attendance,
+    attendance::get_attendance,
+    attendance::update_attendance,
+    attendance::delete_attendance,
 ))]
 pub struct Api;
