@@ -17,6 +17,7 @@ mod events;
 mod expenses;
 mod files;
 mod finance;
+mod hr_leave;
 mod hr_people;
 mod hr_recruitment;
 mod hr_support;
