@@ -133,8 +133,8 @@ pub const LEAVE_TYPE_LIST_SPEC: ListSpec = ListSpec {
 pub struct LeaveTypeInput {
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line::<{ NAME_MAX }>))]
     pub name: String,
-    /// Unique per organization (`409 leave-type-code-taken`).
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line::<{ CODE_MAX }>))]
+    /// Unique per organization (`409 leave-type-code-taken`): letters, digits, `_`, `-`, `.`.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^ *[A-Za-z0-9_.-]{1,20} *$"))]
     pub code: String,
     /// Default `true`.
     pub paid: Option<bool>,
@@ -166,7 +166,7 @@ pub struct LeaveTypeInput {
 pub struct LeaveTypePatch {
     #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line_or_null::<{ NAME_MAX }>))]
     pub name: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line_or_null::<{ CODE_MAX }>))]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^ *[A-Za-z0-9_.-]{1,20} *$"))]
     pub code: Option<String>,
     pub paid: Option<bool>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>, minimum = 0, maximum = 366, multiple_of = 0.01))]
@@ -187,13 +187,24 @@ fn name(raw: &str) -> Result<String, ValueError> {
     required_text(raw, "name", NAME_MAX)
 }
 
-/// A code: letters, digits, `_`, `-` and `.`, 1–20 of them.
+/// A code: ASCII letters, digits, `_`, `-` and `.`, 1–20 of them (what the document's
+/// pattern states).
 pub fn code(raw: &str) -> Result<String, ValueError> {
-    let c = required_text(raw, "code", CODE_MAX)?;
+    // Trimmed before it is counted: the document's pattern allows spaces around it.
+    let c = raw.trim();
+    if c.is_empty() {
+        return Err(ValueError::new("required", "code is required"));
+    }
+    if c.chars().count() > CODE_MAX {
+        return Err(ValueError::new(
+            "too_long",
+            format!("code is at most {CODE_MAX} characters"),
+        ));
+    }
     if c.chars()
-        .all(|ch| ch.is_alphanumeric() || matches!(ch, '_' | '-' | '.'))
+        .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.'))
     {
-        Ok(c)
+        Ok(c.to_string())
     } else {
         Err(ValueError::new(
             "invalid",

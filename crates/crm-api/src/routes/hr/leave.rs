@@ -35,6 +35,7 @@ crate::list_params::list_params! {
 
 /// The days a list of requests touches.
 #[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct RequestWindow {
     /// Requests ending on or after this date.
@@ -64,8 +65,7 @@ pub struct LedgerParams {
     /// Default: the caller's own employee record.
     #[param(value_type = Option<Uuid>)]
     employee_id: Option<EmployeeId>,
-    /// Required.
-    #[param(value_type = Option<Uuid>)]
+    #[param(value_type = Uuid, required = true)]
     leave_type_id: Option<LeaveTypeId>,
     /// Default: 1 January of the current leave year.
     #[param(value_type = Option<String>, format = Date)]
@@ -112,7 +112,8 @@ handlers! { service: hr.leave_types, id: LeaveTypeId, location: "/api/v1/leave-t
 /// taken − pending, computed from the policy and the person's rows for any date.
 #[utoipa::path(get, path = "/leave-balances", tag = "leave-balances",
     params(BalanceQuery),
-    responses((status = 200, description = "The balances", body = Balances)))]
+    responses((status = 200, description = "The balances", body = Balances),
+        (status = 404, description = "The employee is not of the organization, or not the caller's own under `:own`", body = crate::problem::Problem, content_type = "application/problem+json")))]
 pub async fn leave_balances(
     auth: Auth<LeaveBalancesRead>,
     state: web::Data<AppState>,
@@ -131,7 +132,8 @@ pub async fn leave_balances(
 /// accrual, carry_forward, carry_forward_expiry, taken, adjustment.
 #[utoipa::path(get, path = "/leave-ledger", tag = "leave-balances",
     params(LedgerParams),
-    responses((status = 200, description = "The ledger", body = Ledger)))]
+    responses((status = 200, description = "The ledger", body = Ledger),
+        (status = 404, description = "The employee is not of the organization, or not the caller's own under `:own`", body = crate::problem::Problem, content_type = "application/problem+json")))]
 pub async fn leave_ledger(
     auth: Auth<LeaveBalancesRead>,
     state: web::Data<AppState>,
