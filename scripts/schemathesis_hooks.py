@@ -86,8 +86,27 @@ CROSS_FIELD = {
     # An interview ends after it starts, within 24 hours (also against the stored times).
     ("ends_at", "not_after_start"),
     ("ends_at", "too_long"),
+    # Leave: a request ends on or after its start, takes a half day only when start = end,
+    # holds working days of the person's stored schedule and holidays, fits the stored
+    # balance, needs an employee record when it names none, and a type that is active; a
+    # ledger's `to` is not before its `from`; an adjustment moves some days (not 0).
+    ("end_date", "before_start"),
+    ("half_day", "invalid"),
+    ("start_date", "no_working_days"),
+    ("days", "insufficient_balance"),
+    ("employee_id", "required"),
+    ("leave_type_id", "inactive"),
+    ("to", "before_from"),
+    ("days", "invalid"),
     # A punch checks out after it checks in (also against the stored times).
     ("check_out_at", "not_after_check_in"),
+}
+
+# Leave dates are held to the years 1970-2199; a JSON Schema `date` string cannot state a range.
+DATE_RANGE = {
+    ("start_date", "out_of_range"),
+    ("as_of", "out_of_range"),
+    ("from", "out_of_range"),
 }
 
 # Instants of interviews are held to 2000–2037 (what MariaDB keeps of a bound TIMESTAMP); a
@@ -159,6 +178,8 @@ def _unfulfillable(error):
         return f"cross-field rule ({field} {code})"
     if (field, code) in INSTANT_RANGE:
         return "instant outside 2000-2037"
+    if (field, code) in DATE_RANGE:
+        return "leave date outside 1970-2199"
     if ALLOCATION_INVOICE.match(field) and code in ("duplicate", "mismatch"):
         return f"cross-field rule (allocations[].invoice_id {code})"
     if code == "out_of_range" and LINE_OVERFLOW.match(field) and "out of range" in message:

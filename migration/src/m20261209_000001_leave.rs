@@ -6,6 +6,9 @@
 //! - A type's `code` is unique per organization (`ux_leave_types_code`).
 //! - A request's employee and type, and an adjustment's, restrict the deletion of what they
 //!   name (`409 … in-use`).
+//! - A request's `parts` are its days per leave year as counted when it was made (JSON
+//!   `[["2026-12-28", 300], ["2027-01-01", 200]]`: first date in the year, hundredths), so
+//!   the balance replay never recounts a request against a schedule changed since.
 //! - `ix_leave_requests_person` serves the overlap check, the balance replay and the
 //!   attendance days' approved leave (`crm_hr::leave::LeaveCalendar`).
 //! - The permission codes were added, and granted, by the HR core's migration.
@@ -24,6 +27,9 @@ const INDEXES: &[(&str, &str, &[&str], bool)] = &[
     (TYPES, "ux_leave_types_code", &["organization_id", "code"], true),
     (TYPES, "ix_leave_types_created", &["organization_id", "created_at", "id"], false),
     (TYPES, "ix_leave_types_name", &["organization_id", "name", "id"], false),
+    (TYPES, "ix_leave_types_updated", &["organization_id", "updated_at", "id"], false),
+    (TYPES, "ix_leave_types_code_sort", &["organization_id", "code", "id"], false),
+    (TYPES, "ix_leave_types_allowance", &["organization_id", "allowance_days", "id"], false),
     (
         REQUESTS,
         "ix_leave_requests_person",
@@ -32,6 +38,10 @@ const INDEXES: &[(&str, &str, &[&str], bool)] = &[
     ),
     (REQUESTS, "ix_leave_requests_created", &["organization_id", "created_at", "id"], false),
     (REQUESTS, "ix_leave_requests_start", &["organization_id", "start_date", "id"], false),
+    (REQUESTS, "ix_leave_requests_updated", &["organization_id", "updated_at", "id"], false),
+    (REQUESTS, "ix_leave_requests_end", &["organization_id", "end_date", "id"], false),
+    (REQUESTS, "ix_leave_requests_days", &["organization_id", "days", "id"], false),
+    (REQUESTS, "ix_leave_requests_status_sort", &["organization_id", "status", "id"], false),
     (REQUESTS, "ix_leave_requests_status", &["organization_id", "status", "start_date"], false),
     (REQUESTS, "ix_leave_requests_type", &["leave_type_id"], false),
     (REQUESTS, "ix_leave_requests_employee", &["employee_id"], false),
@@ -74,6 +84,7 @@ impl MigrationTrait for Migration {
                 .col(string_null("half_day", 2))
                 .col(text_null("reason"))
                 .col(big("days"))
+                .col(text("parts"))
                 .col(string("status", 16))
                 .col(uuid_null("requested_by"))
                 .col(uuid_null("decided_by"))

@@ -19,6 +19,7 @@ mod expenses;
 mod files;
 mod finance;
 mod hr_attendance;
+mod hr_leave;
 mod hr_people;
 mod hr_recruitment;
 mod hr_support;

@@ -245,6 +245,8 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/certifications",
     "/api/v1/attendance",
     "/api/v1/attendance/summary",
+    "/api/v1/leave-types",
+    "/api/v1/leave-requests",
     "/api/v1/notifications",
     "/api/v1/files",
     "/api/v1/webhooks",
@@ -575,6 +577,40 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
         let body = json!({"employee_id": employee, "check_in_at": check_in_at,
             "check_out_at": check_out_at, "note": "fixture"});
         create(&app, t, "/api/v1/attendance", body).await;
+    }
+    // Leave: two types (different names, codes, allowances), three requests of the trainee
+    // (different dates, days, statuses; one half day).
+    let mut leave_types = Vec::new();
+    for (name, code, allowance) in [("annual", "AL", 25), ("sick", "SK", 10)] {
+        let ty = create(
+            &app,
+            t,
+            "/api/v1/leave-types",
+            json!({"name": name, "code": code, "allowance_days": allowance, "accrual": "upfront"}),
+        )
+        .await;
+        leave_types.push(ty["id"].clone());
+    }
+    for (ty, start, end, half) in [
+        (&leave_types[0], "2030-03-04", "2030-03-06", None),
+        (&leave_types[1], "2030-02-11", "2030-02-11", Some("am")),
+        (&leave_types[0], "2030-05-06", "2030-05-07", None),
+    ] {
+        let r = create(
+            &app,
+            t,
+            "/api/v1/leave-requests",
+            json!({"employee_id": trainee, "leave_type_id": ty, "start_date": start,
+                   "end_date": end, "half_day": half}),
+        )
+        .await;
+        if start == "2030-05-06" {
+            let path = format!(
+                "/api/v1/leave-requests/{}/cancel",
+                r["id"].as_str().unwrap()
+            );
+            ok(app.send_as(Method::POST, t, &path, None).await, 200).await;
+        }
     }
     // Two files of different names, sizes and types.
     crate::files::upload(&app, t, "b-notes.txt", b"plain words").await;

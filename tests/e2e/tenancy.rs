@@ -344,6 +344,22 @@ impl Records {
                    "check_out_at": "2026-03-10T17:00:00Z"}),
         )
         .await;
+        // Section 8, leave: a type and a request of the trainee.
+        let leave_type = create_as(
+            app,
+            &admin.access,
+            "/api/v1/leave-types",
+            json!({"name": "Annual", "code": "AL", "allowance_days": 20, "accrual": "upfront"}),
+        )
+        .await;
+        let leave_request = create_as(
+            app,
+            &admin.access,
+            "/api/v1/leave-requests",
+            json!({"employee_id": trainee["id"], "leave_type_id": leave_type["id"],
+                   "start_date": "2030-03-04", "end_date": "2030-03-05"}),
+        )
+        .await;
         // Section 5: files.
         let file = crate::files::upload(app, &admin.access, "a.txt", b"A's file").await;
         let mut ids = HashMap::new();
@@ -373,6 +389,8 @@ impl Records {
             ("training-sessions", &training_session),
             ("training-enrollments", &training_enrollment),
             ("attendance", &attendance),
+            ("leave-types", &leave_type),
+            ("leave-requests", &leave_request),
         ] {
             ids.insert(res.into(), v["id"].as_str().unwrap().to_string());
         }

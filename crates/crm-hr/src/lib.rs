@@ -71,6 +71,10 @@ pub struct HrServices {
     pub training_sessions: training::TrainingSessionService,
     pub training_enrollments: training::TrainingEnrollmentService,
     pub certifications: training::CertificationService,
+    // leave
+    pub leave_types: leave::LeaveTypeService,
+    pub leave_requests: leave::LeaveRequestService,
+    pub leave_balances: leave::LeaveBalanceService,
     // attendance
     pub attendance: attendance::AttendanceService,
     /// What the module's scheduled jobs run on.
@@ -93,6 +97,10 @@ impl HrServices {
             training_sessions: training::TrainingSessionService::new(ports.clone()),
             training_enrollments: training::TrainingEnrollmentService::new(ports.clone()),
             certifications: training::CertificationService::new(ports.clone()),
+            // leave
+            leave_types: leave::LeaveTypeService::new(ports.clone()),
+            leave_requests: leave::LeaveRequestService::new(ports.clone()),
+            leave_balances: leave::LeaveBalanceService::new(ports.clone()),
             // attendance
             attendance: attendance::AttendanceService::new(ports.clone()),
             ports,
@@ -207,6 +215,16 @@ pub mod requirements {
         "training_enrollment.created" => "An employee was enrolled in a training session",
         "training_enrollment.updated" => "An enrollment's result was recorded or changed (a pass stamps the certification's dates)",
         "certification.expiring" => "A certification comes within 30 days of its end (once per certification)",
+        // leave
+        "leave_type.created" => "A leave type was created",
+        "leave_type.updated" => "A leave type (its policy) was changed",
+        "leave_type.deleted" => "A leave type was deleted",
+        "leave_request.created" => "A leave request was filed",
+        "leave_request.submitted" => "A leave request waits for a decision (its approvers are told)",
+        "leave_request.approved" => "A leave request was approved (by a decider, or at once for a type without approval)",
+        "leave_request.rejected" => "A leave request was rejected",
+        "leave_request.cancelled" => "A leave request was cancelled",
+        "leave_adjustment.created" => "A person's leave balance was adjusted",
         // attendance
         "attendance.checked_in" => "An employee checked in: their punch opened",
         "attendance.checked_out" => "An employee checked out: their open punch closed",
@@ -219,6 +237,20 @@ pub mod requirements {
         "interview.scheduled" => "You are an interviewer of a scheduled interview": custom(interview_scheduled);
         // training
         "certification.expiring" => "A certification expires within 30 days": custom(crate::training::recipients_of);
+        // leave: the users each entry lists (read by the service before it writes)
+        "leave_request.submitted" => "A leave request waits for your decision": custom(leave_submitted);
+        "leave_request.approved" => "Your leave request was approved": custom(leave_approved);
+        "leave_request.rejected" => "Your leave request was rejected": custom(leave_rejected);
+    }
+
+    fn leave_submitted(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
+        crate::leave::requests::notified_of(e, "submitted")
+    }
+    fn leave_approved(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
+        crate::leave::requests::notified_of(e, "approved")
+    }
+    fn leave_rejected(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
+        crate::leave::requests::notified_of(e, "rejected")
     }
 
     // recruitment

@@ -138,6 +138,10 @@ pub struct HrPorts {
     // leave
     /// Approved leave by date range (attendance days read it too).
     pub leave_calendar: Arc<dyn crate::leave::LeaveCalendar>,
+    pub leave_types: Arc<dyn Records<crate::leave::LeaveType>>,
+    pub leave_requests: Arc<dyn Records<crate::leave::LeaveRequest>>,
+    pub leave_adjustments: Arc<dyn Records<crate::leave::LeaveAdjustment>>,
+    pub leave_store: Arc<dyn crate::leave::LeaveStore>,
     // attendance
     pub attendance: Arc<dyn Records<crate::attendance::AttendanceRecord>>,
     pub attendance_store: Arc<dyn crate::attendance::AttendanceStore>,

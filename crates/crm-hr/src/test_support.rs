@@ -44,6 +44,10 @@ pub fn blank_ports(probe: &Probe) -> HrPorts {
         training_store: Arc::new(crate::training::MockTrainingStore::new()),
         // leave
         leave_calendar: Arc::new(crate::leave::MockLeaveCalendar::new()),
+        leave_types: Arc::new(MockRecords::new()),
+        leave_requests: Arc::new(MockRecords::new()),
+        leave_adjustments: Arc::new(MockRecords::new()),
+        leave_store: Arc::new(crate::leave::MockLeaveStore::new()),
         // attendance
         attendance: Arc::new(MockRecords::new()),
         attendance_store: Arc::new(crate::attendance::MockAttendanceStore::new()),

@@ -4,6 +4,7 @@
 mod attendance;
 mod employees;
 mod holidays;
+mod leave;
 mod leave_calendar;
 pub mod recruitment;
 mod training;
@@ -25,6 +26,14 @@ pub type SqlTrainingProgramRepository = crate::SqlRecords<training::Programs>;
 pub type SqlTrainingSessionRepository = crate::SqlRecords<training::Sessions>;
 /// `Records<TrainingEnrollment>` and `TrainingStore`.
 pub type SqlTrainingEnrollmentRepository = crate::SqlRecords<training::Enrollments>;
+// leave
+/// `Records<LeaveType>`.
+pub type SqlLeaveTypeRepository = crate::SqlRecords<leave::Types>;
+/// `Records<LeaveRequest>`.
+pub type SqlLeaveRequestRepository = crate::SqlRecords<leave::Requests>;
+/// `Records<LeaveAdjustment>`.
+pub type SqlLeaveAdjustmentRepository = crate::SqlRecords<leave::Adjustments>;
+pub use leave::SqlLeaveStore;
 // attendance
 /// `Records<AttendanceRecord>` and `AttendanceStore`.
 pub type SqlAttendanceRepository = crate::SqlRecords<attendance::Entity>;
@@ -98,6 +107,10 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> HrPorts {
         training_store: enrollments,
         // leave
         leave_calendar: Arc::new(leave_calendar::SqlLeaveCalendar::new(db.clone())),
+        leave_types: Arc::new(SqlLeaveTypeRepository::new(db.clone())),
+        leave_requests: Arc::new(SqlLeaveRequestRepository::new(db.clone())),
+        leave_adjustments: Arc::new(SqlLeaveAdjustmentRepository::new(db.clone())),
+        leave_store: Arc::new(SqlLeaveStore::new(db.clone())),
         // attendance
         attendance: attendance.clone(),
         attendance_store: attendance,

@@ -72,6 +72,7 @@ use std::collections::BTreeMap;
 
 /// How a leave type grants its yearly allowance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Accrual {
     /// The year's allowance on 1 January (prorated in the hire year).
@@ -96,6 +97,7 @@ pub struct LeavePolicy {
 
 /// The kind of a ledger row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LedgerKind {
     Entitlement,

@@ -7,7 +7,20 @@
 //! [`leave_year`].
 
 pub mod balance;
+pub mod balances;
 pub mod counting;
+pub mod ports;
+pub mod requests;
+#[cfg(test)]
+mod tests;
+pub mod types;
+
+pub use balances::{LeaveAdjustment, LeaveAdjustmentId, LeaveBalanceService};
+#[cfg(any(test, feature = "mocks"))]
+pub use ports::MockLeaveStore;
+pub use ports::{LeaveStore, PersonLeave, StoredRequest};
+pub use requests::{LEAVE_REQUEST_LIST_SPEC, LeaveRequest, LeaveRequestService};
+pub use types::{LEAVE_TYPE_LIST_SPEC, LeaveType, LeaveTypeId, LeaveTypeService};
 
 use crate::employees::EmployeeId;
 use async_trait::async_trait;
@@ -22,6 +35,7 @@ crm_domain::typed_id!(
 
 /// A request's state: only `pending` and `approved` requests hold days.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LeaveStatus {
     Pending,
@@ -47,6 +61,7 @@ impl LeaveStatus {
 
 /// The half of a single day a half-day request takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HalfDay {
     Am,

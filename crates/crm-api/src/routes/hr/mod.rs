@@ -9,6 +9,7 @@ mod employees;
 mod holidays;
 mod interviews;
 mod job_postings;
+mod leave;
 mod offers;
 mod training;
 mod work_schedules;
@@ -100,6 +101,21 @@ pub fn routes(r: Routes) -> Routes {
             training::update_training_enrollment,
         )
         .get("/certifications", training::list_certifications)
+        // leave
+        .get("/leave-types", leave::list_leave_types)
+        .post("/leave-types", leave::create_leave_type)
+        .get("/leave-types/{id}", leave::get_leave_type)
+        .patch("/leave-types/{id}", leave::update_leave_type)
+        .delete("/leave-types/{id}", leave::delete_leave_type)
+        .get("/leave-balances", leave::leave_balances)
+        .get("/leave-ledger", leave::leave_ledger)
+        .post("/leave-adjustments", leave::create_leave_adjustment)
+        .get("/leave-requests", leave::list_leave_requests)
+        .post("/leave-requests", leave::create_leave_request)
+        .get("/leave-requests/{id}", leave::get_leave_request)
+        .post("/leave-requests/{id}/approve", leave::approve_leave_request)
+        .post("/leave-requests/{id}/reject", leave::reject_leave_request)
+        .post("/leave-requests/{id}/cancel", leave::cancel_leave_request)
         // attendance
         .post("/attendance/check-in", attendance::check_in)
         .post("/attendance/check-out", attendance::check_out)
@@ -186,6 +202,21 @@ pub fn routes(r: Routes) -> Routes {
     training::get_training_enrollment,
     training::update_training_enrollment,
     training::list_certifications,
+    // leave
+    leave::list_leave_types,
+    leave::create_leave_type,
+    leave::get_leave_type,
+    leave::update_leave_type,
+    leave::delete_leave_type,
+    leave::leave_balances,
+    leave::leave_ledger,
+    leave::create_leave_adjustment,
+    leave::list_leave_requests,
+    leave::create_leave_request,
+    leave::get_leave_request,
+    leave::approve_leave_request,
+    leave::reject_leave_request,
+    leave::cancel_leave_request,
     // attendance
     attendance::check_in,
     attendance::check_out,
