@@ -2,14 +2,14 @@
 //! check-ins (one wins), HR records with the overlap rule, the days of a known past week in a
 //! zone far from UTC (late, half day, absent, holiday, weekend), a night shift in
 //! Pacific/Kiritimati (UTC+14), the monthly summary, and the `employee` role end to end.
-//! Approved leave (`on_leave`, and a half-day leave plus a half day worked) is written as
-//! rows until the leave routes exist, and read through the real calendar adapter.
+//! Approved leave (`on_leave`, and a half-day leave plus a half day worked) is filed through
+//! the leave routes and read through the real calendar adapter.
 
 use crate::backend_tests;
 use crate::concurrency::json_of;
 use crate::helpers::*;
 use crate::hr_support::{delete, get, id, page_ids as ids, patch, post, problem, refused, send_if};
-use crate::identity_support::{create_as, db_exec};
+use crate::identity_support::create_as;
 use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -364,54 +364,40 @@ backend_tests!(
         assert_eq!(week[5]["worked_minutes"], 120);
         assert_eq!(week[6]["leave_request_id"], Value::Null);
 
-        // Approved leave, written as rows (the leave routes come with the leave branch), read
-        // through the calendar adapter: a whole day on Thursday 19th, the morning of Friday 20th
-        // with the afternoon worked.
-        let org = uuid::Uuid::parse_str(&admin.organization_id).unwrap();
-        let kiwi_id = uuid::Uuid::parse_str(&kiwi).unwrap();
-        let leave_type = uuid::Uuid::now_v7();
-        let now = chrono::Utc::now();
-        db_exec(
-            &app,
-            "INSERT INTO leave_types (id, created_at, updated_at, version, organization_id, name, \
-         code, paid, allowance_days, accrual, carry_forward_max_days, allow_negative_days, \
-         requires_approval, is_active) VALUES (?, ?, ?, 1, ?, 'Annual', 'AL', ?, 2000, \
-         'upfront', 0, 0, ?, ?)",
-            vec![
-                leave_type.into(),
-                now.into(),
-                now.into(),
-                org.into(),
-                true.into(),
-                true.into(),
-                true.into(),
-            ],
+        // Approved leave, through the leave routes (a type approved at once): a whole day on
+        // Thursday 19th, the morning of Friday 20th with the afternoon worked.
+        let leave_type = json_of(
+            app.send_as(
+                Method::POST,
+                t,
+                "/api/v1/leave-types",
+                Some(
+                    &json!({"name": "Annual", "code": "AL", "allowance_days": 20,
+                    "accrual": "upfront", "allow_negative_days": 5, "requires_approval": false}),
+                ),
+            )
+            .await,
+            201,
         )
         .await;
         let mut leave_ids = Vec::new();
-        for (date, half, days) in [("2026-03-19", None, 100i64), ("2026-03-20", Some("am"), 50)] {
-            let lid = uuid::Uuid::now_v7();
-            leave_ids.push(lid.to_string());
-            let d: chrono::NaiveDate = date.parse().unwrap();
-            db_exec(
-                &app,
-                "INSERT INTO leave_requests (id, created_at, updated_at, version, organization_id, \
-             employee_id, leave_type_id, start_date, end_date, half_day, days, status) \
-             VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, 'approved')",
-                vec![
-                    lid.into(),
-                    now.into(),
-                    now.into(),
-                    org.into(),
-                    kiwi_id.into(),
-                    leave_type.into(),
-                    d.into(),
-                    d.into(),
-                    half.map(str::to_string).into(),
-                    days.into(),
-                ],
+        for (date, half) in [("2026-03-19", None), ("2026-03-20", Some("am"))] {
+            let leave = json_of(
+                app.send_as(
+                    Method::POST,
+                    t,
+                    "/api/v1/leave-requests",
+                    Some(
+                        &json!({"employee_id": kiwi, "leave_type_id": leave_type["id"],
+                        "start_date": date, "end_date": date, "half_day": half}),
+                    ),
+                )
+                .await,
+                201,
             )
             .await;
+            assert_eq!(leave["status"], "approved");
+            leave_ids.push(leave["id"].as_str().unwrap().to_string());
         }
         // Friday 20th 13:00–17:00 in Auckland.
         json_of(
