@@ -112,6 +112,20 @@ pub struct BalanceRow {
 /// `GET /leave-balances`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "employee_id": "019cd0a0-1c00-7d21-9a3e-5b7f1e2d3c41",
+    "as_of": "2027-04-15",
+    "balances": [{
+        "leave_type_id": "019cd0c0-1000-7000-8000-000000000001",
+        "code": "AL",
+        "entitled": 25,
+        "carried_forward": 3.5,
+        "adjustments": 1,
+        "taken": 4,
+        "pending": 0.5,
+        "available": 25
+    }]
+})))]
 pub struct Balances {
     pub employee_id: EmployeeId,
     #[cfg_attr(feature = "openapi", schema(format = Date))]
@@ -147,6 +161,19 @@ impl From<LedgerRow> for LedgerEntry {
 /// `GET /leave-ledger`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "employee_id": "019cd0a0-1c00-7d21-9a3e-5b7f1e2d3c41",
+    "leave_type_id": "019cd0c0-1000-7000-8000-000000000001",
+    "from": "2027-01-01",
+    "to": "2027-12-31",
+    "data": [
+        {"date": "2027-01-01", "kind": "entitlement", "days": 25, "leave_request_id": null},
+        {"date": "2027-01-01", "kind": "carry_forward", "days": 3.5, "leave_request_id": null},
+        {"date": "2027-03-08", "kind": "taken", "days": -4,
+         "leave_request_id": "019cd0c0-2000-7000-8000-000000000001"},
+        {"date": "2027-04-01", "kind": "carry_forward_expiry", "days": 0, "leave_request_id": null}
+    ]
+})))]
 pub struct Ledger {
     pub employee_id: EmployeeId,
     pub leave_type_id: LeaveTypeId,
