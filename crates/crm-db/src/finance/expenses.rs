@@ -1,7 +1,6 @@
 //! `expenses`: a `Stored` record (`SqlRecords<Entity>` is its `Records<Expense>`, `:own`
 //! narrowed by `submitted_by`), and its lookups: the organization's approvers, receipts.
 
-use crate::entities::{role, user, user_role};
 use crate::error::store_err;
 use crate::keyset::ListColumns;
 use crate::records::{SqlRecords, Stored, owned};
@@ -11,13 +10,11 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use crm_domain::clients::ClientId;
 use crm_domain::files::{FileId, FileRepository};
-use crm_domain::identity::UserStatus;
-use crm_domain::identity::permissions::ADMIN_ROLE;
 use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use crm_finance::expenses::{Expense, ExpenseId, ExpenseLookups, ExpenseStatus};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{QueryOrder, QuerySelect};
 
 /// The permission that makes an approver.
@@ -132,50 +129,11 @@ impl Stored for Entity {
     }
 }
 
-/// Whether a role's stored permission codes make its holders approvers.
-fn approves(r: &role::Model) -> bool {
-    (r.is_system && r.name == ADMIN_ROLE)
-        || r.permissions
-            .as_array()
-            .is_some_and(|codes| codes.iter().any(|c| c.as_str() == Some(APPROVE)))
-}
-
 #[async_trait]
 impl ExpenseLookups for SqlRecords<Entity> {
-    /// Two statements: the organization's roles (a handful; their permissions are a JSON list,
-    /// read here rather than with each backend's JSON operators), then the active users
-    /// holding one of the approving roles.
+    /// The active users holding `expenses:approve` (`identity::holders_of`).
     async fn approvers(&self, org: OrganizationId) -> Result<Vec<UserId>, StoreError> {
-        let roles: Vec<Uuid> = role::Entity::find()
-            .filter(role::Column::OrganizationId.eq(org.0))
-            .all(self.db())
-            .await
-            .map_err(store_err)?
-            .iter()
-            .filter(|r| approves(r))
-            .map(|r| r.id)
-            .collect();
-        if roles.is_empty() {
-            return Ok(Vec::new());
-        }
-        let holders = Query::select()
-            .column(user_role::Column::UserId)
-            .from(user_role::Entity)
-            .and_where(user_role::Column::OrganizationId.eq(org.0))
-            .and_where(user_role::Column::RoleId.is_in(roles))
-            .to_owned();
-        let ids: Vec<Uuid> = user::Entity::find()
-            .select_only()
-            .column(user::Column::Id)
-            .filter(user::Column::OrganizationId.eq(org.0))
-            .filter(user::Column::Status.eq(UserStatus::Active.as_str()))
-            .filter(user::Column::Id.in_subquery(holders))
-            .order_by_asc(user::Column::Id)
-            .into_tuple()
-            .all(self.db())
-            .await
-            .map_err(store_err)?;
-        Ok(ids.into_iter().map(UserId).collect())
+        crate::identity::holders_of(self.db(), org, APPROVE).await
     }
 
     async fn manager_user(

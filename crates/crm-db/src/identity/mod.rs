@@ -4,6 +4,8 @@
 mod codes;
 mod departments;
 mod designations;
+mod holders;
+pub(crate) use holders::holders_of;
 mod organizations;
 mod refresh_tokens;
 mod roles;

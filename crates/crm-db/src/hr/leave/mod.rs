@@ -5,12 +5,9 @@ mod adjustments;
 mod requests;
 mod types;
 
-use crate::entities::{role, user, user_role};
 use crate::error::store_err;
 use crate::tx::sql;
 use async_trait::async_trait;
-use crm_domain::identity::UserStatus;
-use crm_domain::identity::permissions::ADMIN_ROLE;
 use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use crm_hr::days::Days;
 use crm_hr::employees::EmployeeId;
@@ -20,7 +17,6 @@ use crm_hr::leave::{
     LeaveRequestId, LeaveStore, LeaveType, LeaveTypeId, PersonLeave, StoredRequest,
 };
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::Query;
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryOrder, QuerySelect};
 
 pub use adjustments::Entity as Adjustments;
@@ -110,13 +106,6 @@ async fn history<C: ConnectionTrait>(
     Ok(out)
 }
 
-fn approves(r: &role::Model) -> bool {
-    (r.is_system && r.name == ADMIN_ROLE)
-        || r.permissions
-            .as_array()
-            .is_some_and(|codes| codes.iter().any(|c| c.as_str() == Some(APPROVE)))
-}
-
 #[async_trait]
 impl LeaveStore for SqlLeaveStore {
     async fn active_types(&self, org: OrganizationId) -> Result<Vec<LeaveType>, StoreError> {
@@ -151,38 +140,8 @@ impl LeaveStore for SqlLeaveStore {
         history(sql(tx.as_mut())?, org, employee).await
     }
 
-    /// Two statements, as finance finds its approvers: the organization's roles (their
-    /// permissions a JSON list read here), then the active users holding an approving one.
+    /// The active users holding `leave_requests:approve` (`identity::holders_of`).
     async fn approvers(&self, org: OrganizationId) -> Result<Vec<UserId>, StoreError> {
-        let roles: Vec<Uuid> = role::Entity::find()
-            .filter(role::Column::OrganizationId.eq(org.0))
-            .all(&self.db)
-            .await
-            .map_err(store_err)?
-            .iter()
-            .filter(|r| approves(r))
-            .map(|r| r.id)
-            .collect();
-        if roles.is_empty() {
-            return Ok(Vec::new());
-        }
-        let holders = Query::select()
-            .column(user_role::Column::UserId)
-            .from(user_role::Entity)
-            .and_where(user_role::Column::OrganizationId.eq(org.0))
-            .and_where(user_role::Column::RoleId.is_in(roles))
-            .to_owned();
-        let ids: Vec<Uuid> = user::Entity::find()
-            .select_only()
-            .column(user::Column::Id)
-            .filter(user::Column::OrganizationId.eq(org.0))
-            .filter(user::Column::Status.eq(UserStatus::Active.as_str()))
-            .filter(user::Column::Id.in_subquery(holders))
-            .order_by_asc(user::Column::Id)
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(ids.into_iter().map(UserId).collect())
+        crate::identity::holders_of(&self.db, org, APPROVE).await
     }
 }

@@ -3,7 +3,6 @@
 //! queries: seats, certifications (the latest pass per employee and program), and what the
 //! expiry job reads and marks.
 
-use crate::entities::{role, user, user_role};
 use crate::error::store_err;
 use crate::keyset::{self, ListColumns};
 use crate::records::{SqlRecords, Stored};
@@ -11,8 +10,6 @@ use crate::rows::{corrupt, db_version};
 use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDate};
-use crm_domain::identity::UserStatus;
-use crm_domain::identity::permissions::ADMIN_ROLE;
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use crm_hr::employees::EmployeeId;
@@ -158,14 +155,6 @@ fn with_status(status: CertificationStatus, today: NaiveDate) -> Condition {
     }
 }
 
-/// Whether a role's stored permission codes make its holders HR.
-fn is_hr(r: &role::Model) -> bool {
-    (r.is_system && r.name == ADMIN_ROLE)
-        || r.permissions
-            .as_array()
-            .is_some_and(|codes| codes.iter().any(|c| c.as_str() == Some(HR_PERMISSION)))
-}
-
 /// The certification lists: the searched columns are none.
 const CERTIFICATIONS: ListColumns<'static, Entity> = ListColumns::search(&[]);
 
@@ -296,39 +285,8 @@ impl TrainingStore for SqlRecords<Entity> {
         Ok(res.rows_affected > 0)
     }
 
-    /// Two statements, as finance finds its approvers: the organization's roles (a handful;
-    /// their permissions are a JSON list, read here rather than with each backend's JSON
-    /// operators), then the active users holding one of the HR roles.
+    /// The active users holding the HR permission (`identity::holders_of`).
     async fn hr_users(&self, org: OrganizationId) -> Result<Vec<UserId>, StoreError> {
-        let roles: Vec<Uuid> = role::Entity::find()
-            .filter(role::Column::OrganizationId.eq(org.0))
-            .all(self.db())
-            .await
-            .map_err(store_err)?
-            .iter()
-            .filter(|r| is_hr(r))
-            .map(|r| r.id)
-            .collect();
-        if roles.is_empty() {
-            return Ok(Vec::new());
-        }
-        let holders = Query::select()
-            .column(user_role::Column::UserId)
-            .from(user_role::Entity)
-            .and_where(user_role::Column::OrganizationId.eq(org.0))
-            .and_where(user_role::Column::RoleId.is_in(roles))
-            .to_owned();
-        let ids: Vec<Uuid> = user::Entity::find()
-            .select_only()
-            .column(user::Column::Id)
-            .filter(user::Column::OrganizationId.eq(org.0))
-            .filter(user::Column::Status.eq(UserStatus::Active.as_str()))
-            .filter(user::Column::Id.in_subquery(holders))
-            .order_by_asc(user::Column::Id)
-            .into_tuple()
-            .all(self.db())
-            .await
-            .map_err(store_err)?;
-        Ok(ids.into_iter().map(UserId).collect())
+        crate::identity::holders_of(self.db(), org, HR_PERMISSION).await
     }
 }
