@@ -1,6 +1,9 @@
-//! Calendar events (contract section 9): `calendar_events` and the attendees' responses
-//! `calendar_event_attendees`.
+//! Calendar events (contract section 9): `calendar_events`, the attendees' responses
+//! `calendar_event_attendees` and the single-occurrence changes `calendar_event_overrides`.
 //!
+//! - An override is keyed by its event and the occurrence's original start
+//!   (`recurrence_id`) and holds the occurrence's fields as changed; a cancelled occurrence
+//!   is an `exdate` of the event instead. Both go with their event.
 //! - An event's attendees are stored twice, in the same transaction: `attendee_ids` (the
 //!   record as read, one row) and `calendar_event_attendees` (one row per attendee with their
 //!   `response`, what visibility narrows by through `ix_calendar_event_attendees_user`).
@@ -22,6 +25,7 @@ pub struct Migration;
 
 const EVENTS: &str = "calendar_events";
 const ATTENDEES: &str = "calendar_event_attendees";
+const OVERRIDES: &str = "calendar_event_overrides";
 
 /// `(table, index, columns, unique)`: each list's filters and sorts, starting with
 /// `organization_id`.
@@ -92,6 +96,26 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.create_table(
+            Table::create()
+                .table(OVERRIDES)
+                .if_not_exists()
+                .col(uuid("organization_id"))
+                .col(uuid("event_id"))
+                .col(ts(b, "recurrence_id"))
+                .col(string("title", 200))
+                .col(text_null("description"))
+                .col(string_null("location", 500))
+                .col(ts(b, "starts_at"))
+                .col(ts(b, "ends_at"))
+                .col(ts(b, "created_at"))
+                .col(ts(b, "updated_at"))
+                .primary_key(Index::create().col("event_id").col("recurrence_id"))
+                .foreign_key(&mut org_fk(OVERRIDES))
+                .foreign_key(&mut cascade_fk(OVERRIDES, "event_id", EVENTS))
+                .to_owned(),
+        )
+        .await?;
         for (table, name, cols, unique) in INDEXES {
             index(m, name, table, cols, *unique).await?;
         }
@@ -99,7 +123,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in [ATTENDEES, EVENTS] {
+        for table in [OVERRIDES, ATTENDEES, EVENTS] {
             m.drop_table(Table::drop().table(table).if_exists().to_owned())
                 .await?;
         }

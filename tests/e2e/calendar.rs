@@ -552,3 +552,236 @@ backend_tests!(
         app.stop().await;
     }
 );
+
+/// `(recurrence_id, starts_at, ends_at, title)` of every occurrence, whatever its series.
+fn shape(all: &[Value]) -> Vec<(String, String, String, String)> {
+    let mut v: Vec<_> = all
+        .iter()
+        .map(|o| {
+            (
+                o["recurrence_id"].as_str().unwrap().to_string(),
+                o["starts_at"].as_str().unwrap().to_string(),
+                o["ends_at"].as_str().unwrap().to_string(),
+                o["title"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+backend_tests!(
+    single_occurrences_change_cancel_and_split_keeping_each_once,
+    |b| async move {
+        let app = spawn_app(b).await;
+        let admin = app.register_admin("Split Co").await;
+        let organizer = app.user_with_roles(&admin, &["employee"]).await;
+        let guest = app.user_with_roles(&admin, &["employee"]).await;
+        let t = organizer.access.as_str();
+        // Ten Mondays and Wednesdays at 09:00 Berlin from 1 March 2027 (across the change).
+        let series = event(
+            &app,
+            t,
+            json!({"title": "Sync", "location": "Room 1", "starts_at": "2027-03-01T09:00:00+01:00", "ends_at": "2027-03-01T10:00:00+01:00", "time_zone": "Europe/Berlin", "recurrence": "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10", "attendee_ids": [guest.user_id]}),
+        )
+        .await;
+        let p = path(&series);
+        json_of(
+            post(
+                &app,
+                &guest.access,
+                &format!("{p}/respond"),
+                json!({"response": "accepted"}),
+            )
+            .await,
+            200,
+        )
+        .await;
+        let (from, to) = ("2027-02-01", "2027-06-01");
+        let before = occurrences(&app, t, from, to).await;
+        assert_eq!(before.len(), 10);
+        let rid = |i: usize| before[i]["recurrence_id"].as_str().unwrap().to_string();
+        let occ = |i: usize| format!("{p}/occurrences/{}", rid(i));
+
+        // Change the third: moved an hour later, retitled; it stays keyed by its start.
+        assert_problem(
+            patch(&app, &guest.access, &occ(2), json!({"title": "x"})).await,
+            403,
+        )
+        .await;
+        assert_problem(
+            send_if(
+                &app,
+                t,
+                Method::PATCH,
+                &occ(2),
+                9,
+                Some(json!({"title": "x"})),
+            )
+            .await,
+            412,
+        )
+        .await;
+        assert_problem(
+            patch(
+                &app,
+                t,
+                &format!("{p}/occurrences/2027-03-02T08:00:00Z"),
+                json!({"title": "x"}),
+            )
+            .await,
+            404,
+        )
+        .await;
+        refused(
+            patch(&app, t, &occ(2), json!({"ends_at": "2027-03-01T00:00:00Z"})).await,
+            "ends_at",
+        )
+        .await;
+        let moved = json_of(
+            send_if(&app, t, Method::PATCH, &occ(2), 1, Some(json!({"title": "Sync (moved)", "starts_at": "2027-03-08T11:00:00+01:00", "ends_at": "2027-03-08T12:00:00+01:00"}))).await,
+            200,
+        )
+        .await;
+        assert_eq!(moved["recurrence_id"], rid(2));
+        assert_eq!(moved["starts_at"], "2027-03-08T10:00:00Z");
+        assert_eq!(
+            (&moved["is_override"], &moved["location"]),
+            (&json!(true), &json!("Room 1"))
+        );
+        assert_eq!(version(&get(&app, t, &p).await), 2, "the series moves on");
+        // Change the ninth too (after the split point below), and cancel the fifth and tenth.
+        json_of(
+            patch(&app, t, &occ(8), json!({"location": "Room 9"})).await,
+            200,
+        )
+        .await;
+        assert_eq!(delete(&app, t, &occ(4)).await.status(), 204);
+        assert_eq!(delete(&app, t, &occ(9)).await.status(), 204);
+        assert_problem(delete(&app, t, &occ(4)).await, 404).await;
+        let e = get(&app, t, &p).await;
+        assert_eq!(e["exdates"], json!([rid(4), rid(9)]));
+        let changed = occurrences(&app, t, from, to).await;
+        assert_eq!(changed.len(), 8);
+        let third = changed
+            .iter()
+            .find(|o| o["recurrence_id"] == rid(2).as_str())
+            .unwrap();
+        assert_eq!(
+            (&third["title"], &third["is_override"]),
+            (&json!("Sync (moved)"), &json!(true))
+        );
+        // A range holding only the moved time finds it; one holding only its old time does not.
+        let only_new = occurrences(&app, t, "2027-03-08T10:00:00Z", "2027-03-08T10:30:00Z").await;
+        assert_eq!(shape(&only_new), shape(&[third.clone()]));
+        assert!(
+            occurrences(&app, t, &rid(2), "2027-03-08T09:00:00Z")
+                .await
+                .iter()
+                .all(|o| o["recurrence_id"] != rid(2).as_str())
+        );
+
+        // Split at the seventh: both halves keep every occurrence once.
+        let split_path = format!("{p}/split");
+        let v = version(&e);
+        assert_problem(
+            send_if(
+                &app,
+                t,
+                Method::POST,
+                &split_path,
+                v + 5,
+                Some(json!({"recurrence_id": rid(6)})),
+            )
+            .await,
+            412,
+        )
+        .await;
+        refused(
+            post(&app, t, &split_path, json!({"recurrence_id": rid(0)})).await,
+            "recurrence_id",
+        )
+        .await;
+        refused(
+            post(
+                &app,
+                t,
+                &split_path,
+                json!({"recurrence_id": "2027-03-02T08:00:00Z"}),
+            )
+            .await,
+            "recurrence_id",
+        )
+        .await;
+        refused(
+            post(&app, t, &split_path, json!({"recurrence_id": "later"})).await,
+            "recurrence_id",
+        )
+        .await;
+        assert_problem(
+            post(
+                &app,
+                &guest.access,
+                &split_path,
+                json!({"recurrence_id": rid(6)}),
+            )
+            .await,
+            403,
+        )
+        .await;
+        let res = send_if(
+            &app,
+            t,
+            Method::POST,
+            &split_path,
+            v,
+            Some(json!({"recurrence_id": rid(6)})),
+        )
+        .await;
+        assert_eq!(res.status(), 201);
+        let location = res.headers()["location"].to_str().unwrap().to_string();
+        let new: Value = res.json().await.unwrap();
+        assert_eq!(location, path(&new));
+        assert_eq!(new["starts_at"], rid(6));
+        assert_eq!(new["recurrence"], "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=4");
+        assert_eq!(new["exdates"], json!([rid(9)]));
+        assert_eq!(new["organizer_id"], json!(organizer.user_id));
+        let old = get(&app, t, &p).await;
+        assert_eq!(old["recurrence"], "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6");
+        assert_eq!(old["exdates"], json!([rid(4)]));
+        assert_eq!(version(&old), v + 1);
+        let after = occurrences(&app, t, from, to).await;
+        assert_eq!(
+            shape(&after),
+            shape(&changed),
+            "every occurrence once, as it was"
+        );
+        for o in &after {
+            let first_half = o["recurrence_id"].as_str().unwrap() < rid(6).as_str();
+            let owner = if first_half {
+                &series["id"]
+            } else {
+                &new["id"]
+            };
+            assert_eq!(&o["event_id"], owner, "{o}");
+        }
+        let ninth = after
+            .iter()
+            .find(|o| o["recurrence_id"] == rid(8).as_str())
+            .unwrap();
+        assert_eq!(
+            (&ninth["location"], &ninth["event_id"]),
+            (&json!("Room 9"), &new["id"])
+        );
+        // The attendee, with their answer, is in the new series too.
+        assert_eq!(
+            responses(&app, t, &new).await,
+            [(guest.user_id.clone(), "accepted".to_string())]
+        );
+        assert_eq!(
+            of(&occurrences(&app, &guest.access, from, to).await, &new).len(),
+            3
+        );
+        app.stop().await;
+    }
+);

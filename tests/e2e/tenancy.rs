@@ -494,6 +494,9 @@ impl Records {
             "depends_ons".into(),
             first["id"].as_str().unwrap().to_string(),
         );
+        // `{recurrence_id}` (an occurrence's original start) is filled from the kind
+        // `recurrences`: the start of A's calendar event.
+        path_only.insert("recurrences".into(), "2027-03-01T09:00:00Z".into());
         // `{delivery_id}` is filled from the kind `deliverys`.
         path_only.insert(
             "deliverys".into(),

@@ -21,7 +21,10 @@
 //! - expansion ([`recurrence`]): on the wall clock of the event's IANA zone with the `rrule`
 //!   crate, then UTC; exdates match an occurrence's original start; a range of at most 366
 //!   days ([`occurrences::window`]); candidate events are selected in SQL by range through
-//!   their stored `series_until` (the end of the last occurrence, NULL when endless).
+//!   their stored `series_until` (the end of the last occurrence, NULL when endless);
+//! - single occurrences ([`occurrences::Override`]): changed or cancelled by their original
+//!   start, the series one version on; split ([`recurrence::split`]) ends the series just
+//!   before an occurrence and starts a new one there, every occurrence kept once.
 
 pub mod events;
 pub mod occurrences;
@@ -58,6 +61,9 @@ pub mod requirements {
         "calendar_event.updated" => "A calendar event was changed",
         "calendar_event.deleted" => "A calendar event was deleted",
         "calendar_event.responded" => "An attendee answered an invitation to a calendar event",
+        "calendar_event.occurrence_changed" => "One occurrence of a recurring calendar event was changed",
+        "calendar_event.occurrence_cancelled" => "One occurrence of a recurring calendar event was cancelled",
+        "calendar_event.split" => "A recurring calendar event was split: it ends before an occurrence and a new series (created) starts there",
     }
 
     #[cfg(test)]

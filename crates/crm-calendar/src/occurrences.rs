@@ -37,6 +37,68 @@ pub struct Occurrence {
     pub is_override: bool,
 }
 
+/// A single-occurrence change (`PATCH /calendar/events/{id}/occurrences/{recurrence_id}`):
+/// the occurrence's fields as changed, keyed by its original start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Override {
+    pub event_id: CalendarEventId,
+    pub recurrence_id: DateTime<Utc>,
+    pub title: String,
+    pub description: Option<String>,
+    pub location: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+impl Override {
+    /// The occurrence it makes.
+    pub fn occurrence(&self) -> Occurrence {
+        Occurrence {
+            event_id: self.event_id,
+            recurrence_id: self.recurrence_id,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            title: self.title.clone(),
+            location: self.location.clone(),
+            is_override: true,
+        }
+    }
+}
+
+/// `PATCH /calendar/events/{id}/occurrences/{recurrence_id}`: the fields of one occurrence
+/// that change (the rest keep the series' values, or an earlier change's).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"starts_at": "2027-03-29T10:00:00+02:00", "ends_at": "2027-03-29T11:00:00+02:00", "location": "Room 5"})))]
+pub struct OccurrencePatch {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::line_or_null::<{ crate::events::TITLE_MAX }>))]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "crm_domain::kernel::rules::nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_text::<{ crate::events::DESCRIPTION_MAX }>))]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crm_domain::kernel::rules::nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_line::<{ crate::events::LOCATION_MAX }>))]
+    pub location: Option<Option<String>>,
+    /// RFC 3339 with an offset.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub starts_at: Option<String>,
+    /// After `starts_at`.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub ends_at: Option<String>,
+}
+
+/// `POST /calendar/events/{id}/split`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"recurrence_id": "2027-03-29T07:00:00Z"})))]
+pub struct SplitInput {
+    /// The original start of the occurrence the new series starts with (not the first).
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub recurrence_id: String,
+}
+
 /// The answer of `GET /calendar/occurrences`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -111,9 +173,54 @@ pub fn window(
     }
 }
 
-/// The occurrences of `event` overlapping `[from, to)`, in order: one for a single event,
-/// the rule's starts less the exdates for a recurring one.
-pub fn expand(event: &CalendarEvent, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Occurrence> {
+/// The occurrences of `event` overlapping `[from, to)`, in order of original start: one for
+/// a single event, the rule's starts less the exdates for a recurring one, each replaced by
+/// its override (of `overrides`, any events') when it has one. An override counts where it
+/// now is: one moved out of the range is left out, one moved into it from outside is in.
+pub fn expand(
+    event: &CalendarEvent,
+    overrides: &[Override],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<Occurrence> {
+    let mine: Vec<&Override> = overrides
+        .iter()
+        .filter(|o| o.event_id == event.id && !event.exdates.contains(&o.recurrence_id))
+        .collect();
+    let overlaps = |o: &Override| o.starts_at < to && o.ends_at > from;
+    let plain = plain(event, from, to);
+    if mine.is_empty() {
+        return plain;
+    }
+    let rule = event.rule();
+    let series = rule.as_ref().map(|r| Series {
+        start: event.starts_at,
+        duration: event.duration(),
+        zone: event.zone(),
+        rule: r,
+    });
+    let mut out: Vec<Occurrence> = plain
+        .into_iter()
+        .filter_map(
+            |occ| match mine.iter().find(|o| o.recurrence_id == occ.recurrence_id) {
+                None => Some(occ),
+                Some(o) => overlaps(o).then(|| o.occurrence()),
+            },
+        )
+        .collect();
+    for o in mine {
+        let in_plain = out.iter().any(|x| x.recurrence_id == o.recurrence_id);
+        if !in_plain && overlaps(o) && series.as_ref().is_some_and(|s| s.is_start(o.recurrence_id))
+        {
+            out.push(o.occurrence());
+        }
+    }
+    out.sort_by_key(|x| x.recurrence_id);
+    out
+}
+
+/// As [`expand`] without overrides.
+fn plain(event: &CalendarEvent, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Occurrence> {
     let duration = event.duration();
     let one = |start: DateTime<Utc>| Occurrence {
         event_id: event.id,
@@ -166,7 +273,20 @@ impl OccurrenceService {
             .store
             .in_range(actor.organization_id, viewer, from, to)
             .await?;
-        let mut data: Vec<Occurrence> = events.iter().flat_map(|e| expand(e, from, to)).collect();
+        let recurring: Vec<CalendarEventId> = events
+            .iter()
+            .filter(|e| e.recurrence.is_some())
+            .map(|e| e.id)
+            .collect();
+        let overrides = self
+            .p
+            .store
+            .overrides(actor.organization_id, &recurring)
+            .await?;
+        let mut data: Vec<Occurrence> = events
+            .iter()
+            .flat_map(|e| expand(e, &overrides, from, to))
+            .collect();
         data.sort_by(|a, b| {
             (a.starts_at, a.event_id, a.recurrence_id).cmp(&(
                 b.starts_at,
@@ -187,6 +307,105 @@ mod tests {
             DomainError::Invalid(v) => v[0].field.clone(),
             other => panic!("{other:?}"),
         }
+    }
+
+    fn weekly() -> CalendarEvent {
+        let t: DateTime<Utc> = "2027-03-01T08:00:00Z".parse().unwrap();
+        CalendarEvent {
+            id: CalendarEventId::new(),
+            organization_id: crm_domain::OrganizationId::new(),
+            title: "Sync".into(),
+            description: None,
+            location: None,
+            starts_at: t,
+            ends_at: t + TimeDelta::hours(1),
+            all_day: false,
+            start_date: None,
+            end_date: None,
+            time_zone: Some("Europe/Berlin".into()),
+            recurrence: Some("FREQ=WEEKLY;COUNT=4".into()),
+            exdates: vec![],
+            attendee_ids: vec![],
+            record_type: None,
+            record_id: None,
+            reminder_minutes: vec![],
+            organizer_id: crm_domain::UserId::new(),
+            series_until: None,
+            created_at: t,
+            updated_at: t,
+            version: 1,
+        }
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn overrides_replace_their_occurrence_where_it_now_is() {
+        let mut e = weekly();
+        let second = utc("2027-03-08T08:00:00Z");
+        // Moved a week later, out of a range of the first two weeks and into the third's.
+        let moved = Override {
+            event_id: e.id,
+            recurrence_id: second,
+            title: "Moved".into(),
+            description: None,
+            location: Some("Room 5".into()),
+            starts_at: utc("2027-03-16T08:00:00Z"),
+            ends_at: utc("2027-03-16T09:00:00Z"),
+        };
+        let overrides = [moved.clone()];
+        let two_weeks = expand(
+            &e,
+            &overrides,
+            utc("2027-03-01T00:00:00Z"),
+            utc("2027-03-14T00:00:00Z"),
+        );
+        assert_eq!(two_weeks.len(), 1);
+        let third_week = expand(
+            &e,
+            &overrides,
+            utc("2027-03-14T00:00:00Z"),
+            utc("2027-03-21T00:00:00Z"),
+        );
+        assert_eq!(third_week.len(), 2);
+        let o = third_week.iter().find(|o| o.is_override).unwrap();
+        assert_eq!((o.recurrence_id, o.title.as_str()), (second, "Moved"));
+        let all = expand(
+            &e,
+            &overrides,
+            utc("2027-01-01T00:00:00Z"),
+            utc("2028-01-01T00:00:00Z"),
+        );
+        assert_eq!(all.len(), 4);
+        assert_eq!(all.iter().filter(|o| o.is_override).count(), 1);
+        // A cancelled occurrence stays cancelled whatever its override.
+        e.exdates = vec![second];
+        let all = expand(
+            &e,
+            &overrides,
+            utc("2027-01-01T00:00:00Z"),
+            utc("2028-01-01T00:00:00Z"),
+        );
+        assert_eq!(all.len(), 3);
+        assert!(all.iter().all(|o| !o.is_override));
+        // An override of another event changes nothing.
+        let other = Override {
+            event_id: CalendarEventId::new(),
+            ..moved
+        };
+        e.exdates.clear();
+        assert!(
+            expand(
+                &e,
+                &[other],
+                utc("2027-01-01T00:00:00Z"),
+                utc("2028-01-01T00:00:00Z")
+            )
+            .iter()
+            .all(|o| !o.is_override)
+        );
     }
 
     #[test]

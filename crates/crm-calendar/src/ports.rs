@@ -2,6 +2,7 @@
 //! besides their rows ([`CalendarStore`]), and what they share with the other modules.
 
 use crate::events::{Attendee, AttendeeResponse, CalendarEvent, CalendarEventId};
+use crate::occurrences::Override;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::activity::ActivityRepository;
@@ -49,6 +50,51 @@ pub trait CalendarStore: Send + Sync {
         user: UserId,
         response: AttendeeResponse,
     ) -> Result<AttendeeResponse, StoreError>;
+
+    /// The overrides of `events`.
+    async fn overrides(
+        &self,
+        org: OrganizationId,
+        events: &[CalendarEventId],
+    ) -> Result<Vec<Override>, StoreError>;
+
+    /// The override of one occurrence, read in `tx`.
+    async fn override_in_tx(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        event: CalendarEventId,
+        recurrence_id: DateTime<Utc>,
+    ) -> Result<Option<Override>, StoreError>;
+
+    /// Stores `o` (replacing the override of its occurrence, if any), in `tx`.
+    async fn put_override(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        o: &Override,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Removes the override of one occurrence, if any, in `tx`.
+    async fn remove_override(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        event: CalendarEventId,
+        recurrence_id: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Moves the overrides of `from` whose original start is `since` or later to `to`, and
+    /// gives `to` the attendees of `from` with their responses, in `tx` (a split).
+    async fn hand_over(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        from: CalendarEventId,
+        to: CalendarEventId,
+        since: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     /// The events of `org` that may have an occurrence in `[from, to)`: starting before `to`
     /// and ending (`series_until`, the end of the last occurrence) after `from` or never;

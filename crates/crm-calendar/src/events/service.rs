@@ -5,8 +5,11 @@ use super::model::{
     description, exdates, instant, location, record_type, recurrence, reminder_minutes, settle,
     time_zone, title,
 };
+use crate::occurrences::{Occurrence, OccurrencePatch, Override, SplitInput};
 use crate::ports::CalendarPorts;
+use crate::recurrence::{Series, split};
 use crate::requirements::{CalendarEventsDelete, CalendarEventsRead, CalendarEventsWrite};
+use chrono::{DateTime, Duration, Utc};
 use crm_domain::activity::audit;
 use crm_domain::activity::{FieldChange, change_entry};
 use crm_domain::kernel::input::{Errors, not_found, text};
@@ -54,6 +57,23 @@ pub fn deletable(actor: &Actor, event: CalendarEvent) -> Result<CalendarEvent, D
             "only the organizer or a holder of calendar_events:delete deletes an event",
         ))
     }
+}
+
+/// The original start `raw` names when it is an occurrence of `event` (a recurring event,
+/// a start of its rule, not cancelled); `404` otherwise, as for a missing record.
+pub fn occurrence_of(event: &CalendarEvent, raw: &str) -> Result<DateTime<Utc>, DomainError> {
+    let at = instant(raw).map_err(|_| DomainError::NotFound)?;
+    let rule = event.rule().ok_or(DomainError::NotFound)?;
+    let series = Series {
+        start: event.starts_at,
+        duration: event.duration(),
+        zone: event.zone(),
+        rule: &rule,
+    };
+    if event.exdates.contains(&at) || !series.is_start(at) {
+        return Err(DomainError::NotFound);
+    }
+    Ok(at)
 }
 
 /// Calendar events, their attendees and responses.
@@ -415,4 +435,205 @@ impl EventService {
         tx.commit().await?;
         Ok(attendee)
     }
+
+    /// Changes one occurrence of a recurring event (the organizer or a
+    /// `calendar_events:write` holder): its fields replace the occurrence's, keyed by the
+    /// original start. `404` for a start that is no occurrence; `412` on a stale version of
+    /// the series, which moves one version on.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
+    pub async fn change_occurrence(
+        &self,
+        actor: &Actor,
+        id: CalendarEventId,
+        recurrence_id: &str,
+        expected_version: Option<i64>,
+        patch: OccurrencePatch,
+    ) -> Result<Occurrence, DomainError> {
+        let org = actor.organization_id;
+        let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .crud()
+            .locked(&mut tx, actor, id, expected_version, |e| editable(actor, e))
+            .await?;
+        let at = occurrence_of(&current, recurrence_id)?;
+        let before = self.p.store.override_in_tx(&mut tx, org, id, at).await?;
+        let mut o = before.clone().unwrap_or_else(|| Override {
+            event_id: id,
+            recurrence_id: at,
+            title: current.title.clone(),
+            description: current.description.clone(),
+            location: current.location.clone(),
+            starts_at: at,
+            ends_at: at + current.duration(),
+        });
+        let p = &patch;
+        let mut errors = Errors::new();
+        errors.patch("title", &mut o.title, p.title.as_deref().map(title));
+        errors.patch(
+            "description",
+            &mut o.description,
+            text(&p.description, description),
+        );
+        errors.patch("location", &mut o.location, text(&p.location, location));
+        errors.patch(
+            "starts_at",
+            &mut o.starts_at,
+            p.starts_at.as_deref().map(instant),
+        );
+        errors.patch("ends_at", &mut o.ends_at, p.ends_at.as_deref().map(instant));
+        if errors.is_empty() && o.ends_at <= o.starts_at {
+            errors.add("ends_at", "out_of_range", "must be after starts_at");
+        }
+        errors.finish()?;
+        if before.as_ref() == Some(&o) {
+            return Ok(o.occurrence());
+        }
+        self.p
+            .store
+            .put_override(&mut tx, org, &o, self.p.now())
+            .await?;
+        let mut next = crm_domain::kernel::records::Record::touched(current.clone(), self.p.now());
+        // An occurrence moved past the series' end keeps the series in the ranges that
+        // reach it.
+        if let Some(until) = next.series_until {
+            next.series_until = Some(until.max(o.ends_at));
+        }
+        let change = FieldChange {
+            field: format!(
+                "occurrences.{}",
+                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            before: before.map_or(serde_json::Value::Null, |b| occurrence_json(&b)),
+            after: occurrence_json(&o),
+        };
+        self.crud()
+            .change(
+                actor,
+                tx,
+                "occurrence_changed",
+                &current,
+                next,
+                Some(change),
+            )
+            .await?;
+        Ok(o.occurrence())
+    }
+
+    /// Cancels one occurrence: its original start becomes an `exdate` (and a change of it
+    /// goes). Who and `412` as for [`Self::change_occurrence`].
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
+    pub async fn cancel_occurrence(
+        &self,
+        actor: &Actor,
+        id: CalendarEventId,
+        recurrence_id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<(), DomainError> {
+        let org = actor.organization_id;
+        let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .crud()
+            .locked(&mut tx, actor, id, expected_version, |e| editable(actor, e))
+            .await?;
+        let at = occurrence_of(&current, recurrence_id)?;
+        self.p.store.remove_override(&mut tx, org, id, at).await?;
+        let mut next = crm_domain::kernel::records::Record::touched(current.clone(), self.p.now());
+        next.exdates.push(at);
+        next.exdates.sort_unstable();
+        self.crud()
+            .change(actor, tx, "occurrence_cancelled", &current, next, None)
+            .await?;
+        Ok(())
+    }
+
+    /// "This and following": the series ends just before the occurrence `recurrence_id`
+    /// (`COUNT` recomputed on both halves when the rule has one, else `UNTIL` a second
+    /// before it) and a new series, answered, starts there with the same fields,
+    /// organizer and attendees (their responses kept); the exdates and overrides at or after
+    /// it move to the new series. One transaction, `If-Match` on the series (`412`). `422
+    /// recurrence_id` for a start that is no occurrence, or the first.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
+    pub async fn split(
+        &self,
+        actor: &Actor,
+        id: CalendarEventId,
+        expected_version: Option<i64>,
+        input: SplitInput,
+    ) -> Result<CalendarEvent, DomainError> {
+        let org = actor.organization_id;
+        let mut errors = Errors::new();
+        let at = errors.take("recurrence_id", instant(&input.recurrence_id));
+        let mut tx = self.p.tx.begin().await?;
+        let current = self
+            .crud()
+            .locked(&mut tx, actor, id, expected_version, |e| editable(actor, e))
+            .await?;
+        errors.finish()?;
+        let at =
+            at.ok_or_else(|| DomainError::Unexpected("a checked start went missing".into()))?;
+        let Some(rule) = current.rule() else {
+            return Err(DomainError::invalid(
+                "recurrence_id",
+                "invalid",
+                "the event does not recur",
+            ));
+        };
+        let series = Series {
+            start: current.starts_at,
+            duration: current.duration(),
+            zone: current.zone(),
+            rule: &rule,
+        };
+        let (old_rule, new_rule) = split(&series, at)
+            .map_err(|e| DomainError::Invalid(vec![e.into_field("recurrence_id")]))?;
+        let now = self.p.now();
+        let mut old = current.clone();
+        old.recurrence = Some(old_rule.as_str().to_string());
+        old.exdates.retain(|t| *t < at);
+        let mut new = current.clone();
+        new.id = CalendarEventId::new();
+        new.recurrence = Some(new_rule.as_str().to_string());
+        new.exdates.retain(|t| *t >= at);
+        new.starts_at = at;
+        new.ends_at = at + current.duration();
+        if let (Some(s), Some(e)) = (current.start_date, current.end_date) {
+            let first = at.with_timezone(&current.zone()).date_naive();
+            new.start_date = Some(first);
+            new.end_date = Some(first + Duration::days((e - s).num_days()));
+        }
+        new.created_at = now;
+        new.updated_at = now;
+        new.version = 1;
+        let mut errors = Errors::new();
+        settle(&mut old, &mut errors);
+        settle(&mut new, &mut errors);
+        errors.finish()?;
+        let old = crm_domain::kernel::records::Record::touched(old, now);
+        self.p.events.update(&mut tx, &old, current.version).await?;
+        self.p.events.create(&mut tx, &new).await?;
+        self.p.store.hand_over(&mut tx, org, id, new.id, at).await?;
+        let mut entry = audit::changed(actor, "split", &current, &old);
+        entry.changes.push(FieldChange {
+            field: "split_into".into(),
+            before: serde_json::Value::Null,
+            after: new.id.0.to_string().into(),
+        });
+        self.p.activities.record(&mut tx, entry).await?;
+        self.p
+            .activities
+            .record(&mut tx, audit::created(actor, &new))
+            .await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+}
+
+fn occurrence_json(o: &Override) -> serde_json::Value {
+    serde_json::json!({
+        "title": o.title,
+        "description": o.description,
+        "location": o.location,
+        "starts_at": o.starts_at,
+        "ends_at": o.ends_at,
+    })
 }

@@ -11,6 +11,7 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_calendar::events::{Attendee, AttendeeResponse, CalendarEvent, CalendarEventId};
+use crm_calendar::occurrences::Override;
 use crm_calendar::ports::CalendarStore;
 use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use sea_orm::ActiveValue::Set;
@@ -72,6 +73,50 @@ pub(crate) mod attendees {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod overrides {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "calendar_event_overrides")]
+    pub struct Model {
+        pub organization_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub event_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub recurrence_id: DateTimeUtc,
+        pub title: String,
+        pub description: Option<String>,
+        pub location: Option<String>,
+        pub starts_at: DateTimeUtc,
+        pub ends_at: DateTimeUtc,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+fn override_of(m: overrides::Model) -> Override {
+    Override {
+        event_id: CalendarEventId(m.event_id),
+        recurrence_id: m.recurrence_id,
+        title: m.title,
+        description: m.description,
+        location: m.location,
+        starts_at: m.starts_at,
+        ends_at: m.ends_at,
+    }
+}
+
+fn override_rows(org: OrganizationId, event: CalendarEventId) -> Select<overrides::Entity> {
+    overrides::Entity::find()
+        .filter(overrides::Column::OrganizationId.eq(org.0))
+        .filter(overrides::Column::EventId.eq(event.0))
 }
 
 fn ids_json(ids: &[UserId]) -> Json {
@@ -298,6 +343,137 @@ impl CalendarStore for SqlRecords<Entity> {
                 .map_err(store_err)?;
         }
         Ok(before)
+    }
+
+    async fn overrides(
+        &self,
+        org: OrganizationId,
+        events: &[CalendarEventId],
+    ) -> Result<Vec<Override>, StoreError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(overrides::Entity::find()
+            .filter(overrides::Column::OrganizationId.eq(org.0))
+            .filter(overrides::Column::EventId.is_in(events.iter().map(|e| e.0)))
+            .all(self.db())
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(override_of)
+            .collect())
+    }
+
+    async fn override_in_tx(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        event: CalendarEventId,
+        recurrence_id: DateTime<Utc>,
+    ) -> Result<Option<Override>, StoreError> {
+        Ok(override_rows(org, event)
+            .filter(overrides::Column::RecurrenceId.eq(recurrence_id))
+            .one(sql(tx.as_mut())?)
+            .await
+            .map_err(store_err)?
+            .map(override_of))
+    }
+
+    async fn put_override(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        o: &Override,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let db = sql(tx.as_mut())?;
+        let created: Option<DateTime<Utc>> = override_rows(org, o.event_id)
+            .select_only()
+            .column(overrides::Column::CreatedAt)
+            .filter(overrides::Column::RecurrenceId.eq(o.recurrence_id))
+            .into_tuple()
+            .one(db)
+            .await
+            .map_err(store_err)?;
+        overrides::Entity::delete_many()
+            .filter(overrides::Column::OrganizationId.eq(org.0))
+            .filter(overrides::Column::EventId.eq(o.event_id.0))
+            .filter(overrides::Column::RecurrenceId.eq(o.recurrence_id))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        overrides::Entity::insert(overrides::ActiveModel {
+            organization_id: Set(org.0),
+            event_id: Set(o.event_id.0),
+            recurrence_id: Set(o.recurrence_id),
+            title: Set(o.title.clone()),
+            description: Set(o.description.clone()),
+            location: Set(o.location.clone()),
+            starts_at: Set(o.starts_at),
+            ends_at: Set(o.ends_at),
+            created_at: Set(created.unwrap_or(now)),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(db)
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn remove_override(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        event: CalendarEventId,
+        recurrence_id: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        overrides::Entity::delete_many()
+            .filter(overrides::Column::OrganizationId.eq(org.0))
+            .filter(overrides::Column::EventId.eq(event.0))
+            .filter(overrides::Column::RecurrenceId.eq(recurrence_id))
+            .exec(sql(tx.as_mut())?)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn hand_over(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        from: CalendarEventId,
+        to: CalendarEventId,
+        since: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let db = sql(tx.as_mut())?;
+        overrides::Entity::update_many()
+            .col_expr(overrides::Column::EventId, Expr::value(to.0))
+            .filter(overrides::Column::OrganizationId.eq(org.0))
+            .filter(overrides::Column::EventId.eq(from.0))
+            .filter(overrides::Column::RecurrenceId.gte(since))
+            .exec(db)
+            .await
+            .map_err(store_err)?;
+        let rows: Vec<attendees::ActiveModel> = attendee_rows(org, from)
+            .all(db)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(|a| attendees::ActiveModel {
+                organization_id: Set(a.organization_id),
+                event_id: Set(to.0),
+                user_id: Set(a.user_id),
+                response: Set(a.response),
+                created_at: Set(a.created_at),
+            })
+            .collect();
+        if !rows.is_empty() {
+            attendees::Entity::insert_many(rows)
+                .exec_without_returning(db)
+                .await
+                .map_err(store_err)?;
+        }
+        Ok(())
     }
 
     async fn in_range(

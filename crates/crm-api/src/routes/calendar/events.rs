@@ -9,7 +9,9 @@ use actix_web::{HttpResponse, web};
 use crm_calendar::events::{
     Attendee, CalendarEvent, CalendarEventId, EVENT_LIST_SPEC, EventInput, EventPatch, RespondInput,
 };
-use crm_calendar::occurrences::{OccurrenceList, OccurrenceQuery};
+use crm_calendar::occurrences::{
+    Occurrence, OccurrenceList, OccurrencePatch, OccurrenceQuery, SplitInput,
+};
 use uuid::Uuid;
 
 crate::list_params::list_params! {
@@ -162,4 +164,80 @@ pub async fn list_occurrences(
 ) -> Result<HttpResponse, ApiError> {
     let r = state.calendar.occurrences.list(&auth.actor, &query).await?;
     Ok(HttpResponse::Ok().json(r))
+}
+
+/// Changes one occurrence of a recurring event, named by its original start (RFC 3339 UTC,
+/// its `recurrence_id`): the fields sent replace the occurrence's (`is_override: true`).
+/// Who may, as for a change of the event; `If-Match` is the series' version, which moves one
+/// on. 404 for a start that is no occurrence.
+#[utoipa::path(patch, path = "/calendar/events/{id}/occurrences/{recurrence_id}", tag = "calendar",
+    request_body = OccurrencePatch,
+    params(("id" = Uuid, Path), ("recurrence_id" = String, Path, format = DateTime, example = "2027-03-29T07:00:00Z"),
+        ("If-Match" = Option<String>, Header)),
+    responses((status = 200, description = "The occurrence as changed", body = Occurrence)))]
+pub async fn change_occurrence(
+    auth: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<(Uuid, String)>,
+    if_match: IfMatch,
+    body: Body<OccurrencePatch>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, recurrence_id) = path.into_inner();
+    let id = CalendarEventId(id);
+    let svc = &state.calendar.events;
+    svc.get(&auth.actor, id).await?;
+    let r = svc
+        .change_occurrence(&auth.actor, id, &recurrence_id, if_match.0, body.parse()?)
+        .await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// Cancels one occurrence: its original start becomes an `exdate` of the series (and a
+/// change of it goes). Who and `If-Match` as for a change of the occurrence.
+#[utoipa::path(delete, path = "/calendar/events/{id}/occurrences/{recurrence_id}", tag = "calendar",
+    params(("id" = Uuid, Path), ("recurrence_id" = String, Path, format = DateTime, example = "2027-03-29T07:00:00Z"),
+        ("If-Match" = Option<String>, Header)),
+    responses((status = 204, description = "Cancelled")))]
+pub async fn cancel_occurrence(
+    auth: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<(Uuid, String)>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let (id, recurrence_id) = path.into_inner();
+    state
+        .calendar
+        .events
+        .cancel_occurrence(&auth.actor, CalendarEventId(id), &recurrence_id, if_match.0)
+        .await?;
+    Ok(no_content())
+}
+
+/// "This and following": the series ends just before the occurrence `recurrence_id` and a
+/// new series (answered, with `Location`) starts there, each keeping its occurrences once
+/// (`COUNT` recomputed on both halves); the exdates and changed occurrences from there on
+/// move to the new series. One transaction; `If-Match` on the series. 422 `recurrence_id`
+/// for a start that is no occurrence, or the first.
+#[utoipa::path(post, path = "/calendar/events/{id}/split", tag = "calendar",
+    request_body = SplitInput,
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 201, description = "The new series", body = CalendarEvent)))]
+pub async fn split_event(
+    auth: SignedIn,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Body<SplitInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = CalendarEventId(*id);
+    let svc = &state.calendar.events;
+    svc.get(&auth.actor, id).await?;
+    let r = svc
+        .split(&auth.actor, id, if_match.0, body.parse()?)
+        .await?;
+    Ok(created(
+        format!("/api/v1/calendar/events/{}", r.id),
+        r.version,
+        &r,
+    ))
 }

@@ -16,6 +16,15 @@ pub fn routes(r: Routes) -> Routes {
         .delete("/calendar/events/{id}", events::delete_event)
         .get("/calendar/events/{id}/attendees", events::list_attendees)
         .post("/calendar/events/{id}/respond", events::respond)
+        .patch(
+            "/calendar/events/{id}/occurrences/{recurrence_id}",
+            events::change_occurrence,
+        )
+        .delete(
+            "/calendar/events/{id}/occurrences/{recurrence_id}",
+            events::cancel_occurrence,
+        )
+        .post("/calendar/events/{id}/split", events::split_event)
         .get("/calendar/occurrences", events::list_occurrences)
 }
 
@@ -29,6 +38,9 @@ pub fn routes(r: Routes) -> Routes {
     events::delete_event,
     events::list_attendees,
     events::respond,
+    events::change_occurrence,
+    events::cancel_occurrence,
+    events::split_event,
     events::list_occurrences,
 ))]
 pub struct Api;
