@@ -673,7 +673,7 @@ backend_tests!(
         );
         // A range holding only the moved time finds it; one holding only its old time does not.
         let only_new = occurrences(&app, t, "2027-03-08T10:00:00Z", "2027-03-08T10:30:00Z").await;
-        assert_eq!(shape(&only_new), shape(&[third.clone()]));
+        assert_eq!(shape(&only_new), shape(std::slice::from_ref(third)));
         assert!(
             occurrences(&app, t, &rid(2), "2027-03-08T09:00:00Z")
                 .await

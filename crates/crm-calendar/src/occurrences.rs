@@ -119,10 +119,10 @@ fn occurrence_list_example() -> serde_json::Value {
 pub struct OccurrenceQuery {
     /// The range's start: an RFC 3339 date and time, or a date (its midnight UTC).
     /// Required.
-    #[cfg_attr(feature = "openapi", param(value_type = String, required = true, example = "2027-03-01T00:00:00Z"))]
+    #[cfg_attr(feature = "openapi", param(value_type = String, format = DateTime, required = true, example = "2027-03-01T00:00:00Z"))]
     pub from: Option<String>,
     /// The range's end (exclusive), after `from` and at most 366 days later. Required.
-    #[cfg_attr(feature = "openapi", param(value_type = String, required = true, example = "2027-04-01T00:00:00Z"))]
+    #[cfg_attr(feature = "openapi", param(value_type = String, format = DateTime, required = true, example = "2027-04-01T00:00:00Z"))]
     pub to: Option<String>,
 }
 

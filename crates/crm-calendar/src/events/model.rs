@@ -235,19 +235,23 @@ pub struct EventInput {
     #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub end_date: Option<String>,
     /// An IANA zone; required with `recurrence`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = time_zone_schema))]
     pub time_zone: Option<String>,
     /// An RFC 5545 `RRULE` value: `FREQ` (`DAILY|WEEKLY|MONTHLY|YEARLY`), `INTERVAL`,
     /// `COUNT`, `UNTIL` (UTC, `20271231T235959Z`), `BYDAY`, `BYMONTHDAY`, `BYSETPOS`.
     pub recurrence: Option<String>,
-    /// Original starts of cancelled occurrences (RFC 3339).
+    /// Original starts of cancelled occurrences (RFC 3339), at most 1,000.
+    #[cfg_attr(feature = "openapi", schema(schema_with = exdates_schema))]
     pub exdates: Option<Vec<String>>,
-    /// Users of the organization.
+    /// Users of the organization, at most 200.
+    #[cfg_attr(feature = "openapi", schema(schema_with = attendees_schema))]
     pub attendee_ids: Option<Vec<UserId>>,
     #[cfg_attr(feature = "openapi", schema(schema_with = record_type_schema))]
     pub record_type: Option<String>,
     /// Required with `record_type`.
     pub record_id: Option<Uuid>,
     /// 0 to 40,320 each, at most 10.
+    #[cfg_attr(feature = "openapi", schema(schema_with = reminders_schema))]
     pub reminder_minutes: Option<Vec<i64>>,
 }
 
@@ -278,17 +282,84 @@ pub struct EventPatch {
     #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub end_date: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = time_zone_schema))]
     pub time_zone: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub recurrence: Option<Option<String>>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = exdates_schema))]
     pub exdates: Option<Vec<String>>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = attendees_schema))]
     pub attendee_ids: Option<Vec<UserId>>,
     #[serde(default, deserialize_with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(schema_with = record_type_schema))]
     pub record_type: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub record_id: Option<Option<Uuid>>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = reminders_schema))]
     pub reminder_minutes: Option<Vec<i64>>,
+}
+
+#[cfg(feature = "openapi")]
+fn list_of(
+    items: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    max: usize,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ArrayBuilder, Schema, SchemaType, Type};
+    utoipa::openapi::RefOr::T(Schema::Array(
+        ArrayBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+            .items(items)
+            .max_items(Some(max))
+            .build(),
+    ))
+}
+
+#[cfg(feature = "openapi")]
+fn string_of(
+    format: utoipa::openapi::KnownFormat,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(format)))
+        .into()
+}
+
+#[cfg(feature = "openapi")]
+fn exdates_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    list_of(
+        string_of(utoipa::openapi::KnownFormat::DateTime),
+        MAX_EXDATES,
+    )
+}
+
+#[cfg(feature = "openapi")]
+fn attendees_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    list_of(string_of(utoipa::openapi::KnownFormat::Uuid), MAX_ATTENDEES)
+}
+
+#[cfg(feature = "openapi")]
+fn reminders_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    list_of(
+        crm_domain::kernel::openapi::int_range::<0, MAX_REMINDER_MINUTES>(),
+        MAX_REMINDERS,
+    )
+}
+
+/// One of the IANA zone names this server knows (what [`time_zone`] accepts), or null.
+#[cfg(feature = "openapi")]
+fn time_zone_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(
+            chrono_tz::TZ_VARIANTS
+                .iter()
+                .map(|z| serde_json::Value::from(z.name()))
+                .chain([serde_json::Value::Null]),
+        ))
+        .examples(["Europe/Berlin"])
+        .into()
 }
 
 #[cfg(feature = "openapi")]
@@ -381,8 +452,14 @@ pub fn record_type(raw: Option<&str>) -> Result<Option<String>, ValueError> {
     }
 }
 
-/// Reminders: each 0..=40,320 minutes, at most 10; duplicates dropped, ascending.
+/// Reminders: at most 10 as sent, each 0..=40,320 minutes; duplicates dropped, ascending.
 pub fn reminder_minutes(raw: &[i64]) -> Result<Vec<i64>, ValueError> {
+    if raw.len() > MAX_REMINDERS {
+        return Err(ValueError::new(
+            "too_many",
+            format!("at most {MAX_REMINDERS} reminders"),
+        ));
+    }
     let mut out = Vec::with_capacity(raw.len());
     for m in raw {
         if !(0..=MAX_REMINDER_MINUTES).contains(m) {
@@ -395,34 +472,37 @@ pub fn reminder_minutes(raw: &[i64]) -> Result<Vec<i64>, ValueError> {
     }
     out.sort_unstable();
     out.dedup();
-    if out.len() > MAX_REMINDERS {
-        return Err(ValueError::new(
-            "too_many",
-            format!("at most {MAX_REMINDERS} reminders"),
-        ));
-    }
     Ok(out)
 }
 
-/// Attendees: duplicates dropped (first kept), at most 200.
+/// Attendees: at most 200 as sent; duplicates dropped (first kept).
 pub fn attendee_ids(raw: &[UserId]) -> Result<Vec<UserId>, ValueError> {
+    if raw.len() > MAX_ATTENDEES {
+        return Err(ValueError::new(
+            "too_many",
+            format!("at most {MAX_ATTENDEES} attendees"),
+        ));
+    }
     let mut out: Vec<UserId> = Vec::with_capacity(raw.len());
     for u in raw {
         if !out.contains(u) {
             out.push(*u);
         }
     }
-    if out.len() > MAX_ATTENDEES {
-        return Err(ValueError::new(
-            "too_many",
-            format!("at most {MAX_ATTENDEES} attendees"),
-        ));
-    }
     Ok(out)
 }
 
-/// Exdates: RFC 3339 instants, each filed under its index; duplicates dropped, ascending.
+/// Exdates: at most 1,000 as sent, RFC 3339 instants, each filed under its index;
+/// duplicates dropped, ascending.
 pub fn exdates(raw: &[String], errors: &mut Errors) -> Vec<DateTime<Utc>> {
+    if raw.len() > MAX_EXDATES {
+        errors.add(
+            "exdates",
+            "too_many",
+            format!("at most {MAX_EXDATES} cancelled occurrences"),
+        );
+        return Vec::new();
+    }
     let mut out = Vec::with_capacity(raw.len());
     for (i, r) in raw.iter().enumerate() {
         if let Some(t) = errors.take(&format!("exdates[{i}]"), instant(r)) {
@@ -431,13 +511,6 @@ pub fn exdates(raw: &[String], errors: &mut Errors) -> Vec<DateTime<Utc>> {
     }
     out.sort_unstable();
     out.dedup();
-    if out.len() > MAX_EXDATES {
-        errors.add(
-            "exdates",
-            "too_many",
-            format!("at most {MAX_EXDATES} cancelled occurrences"),
-        );
-    }
     out
 }
 
