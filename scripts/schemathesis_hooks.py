@@ -100,6 +100,22 @@ CROSS_FIELD = {
     ("days", "invalid"),
     # A punch checks out after it checks in (also against the stored times).
     ("check_out_at", "not_after_check_in"),
+    # Calendar events: a timed event takes starts_at and ends_at, an all-day one start_date
+    # (its times derived), as `all_day` (also the stored one) says; a recurrence needs a
+    # time_zone, exdates need a recurrence; an RRULE's grammar and whether it can run from
+    # the event's start (UNTIL after it, BYSETPOS with a set) are no JSON Schema; a split
+    # names an occurrence of the stored series.
+    ("starts_at", "required"),
+    ("ends_at", "required"),
+    ("starts_at", "not_allowed"),
+    ("ends_at", "not_allowed"),
+    ("start_date", "required"),
+    ("start_date", "not_allowed"),
+    ("end_date", "not_allowed"),
+    ("time_zone", "required"),
+    ("exdates", "not_allowed"),
+    ("recurrence", "invalid"),
+    ("recurrence_id", "invalid"),
 }
 
 # Leave dates are held to the years 1970-2199; a JSON Schema `date` string cannot state a range.
@@ -119,6 +135,8 @@ INSTANT_RANGE = {
     ("check_out_at", "out_of_range"),
 }
 
+# A calendar event's exdates are instants of the same 2000-2037 range.
+EXDATE = re.compile(r"^exdates\[[0-9]+\]$")
 ALLOCATION_INVOICE = re.compile(r"^allocations\[[0-9]+\]\.invoice_id$")
 
 STAGE_NAME = re.compile(r"^stages\[[0-9]+\]\.name$")
@@ -176,7 +194,7 @@ def _unfulfillable(error):
         return "event type not in the catalogue"
     if (field, code) in CROSS_FIELD:
         return f"cross-field rule ({field} {code})"
-    if (field, code) in INSTANT_RANGE:
+    if (field, code) in INSTANT_RANGE or (EXDATE.match(field) and code == "out_of_range"):
         return "instant outside 2000-2037"
     if (field, code) in DATE_RANGE:
         return "leave date outside 1970-2199"

@@ -9,6 +9,7 @@ mod helpers;
 mod proxy;
 
 mod activities;
+mod calendar;
 mod chassis;
 mod cli;
 mod clients;

@@ -251,6 +251,7 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/files",
     "/api/v1/webhooks",
     "/api/v1/webhooks/{id}/deliveries",
+    "/api/v1/calendar/events",
 ];
 
 /// The sortable fields of `sort`'s pattern, `^[-+]?(a|b)(,[-+]?(a|b))*$`.
@@ -501,6 +502,9 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
         json!({"name": "other", "stages": [{"name": "s1", "probability": 10}]}),
     )
     .await;
+    // Calendar: two events, one all-day about a record, one recurring.
+    create(&app, t, "/api/v1/calendar/events", json!({"title": "Retro", "starts_at": "2027-03-02T15:00:00Z", "ends_at": "2027-03-02T16:00:00Z", "time_zone": "Europe/Berlin", "recurrence": "FREQ=WEEKLY"})).await;
+    create(&app, t, "/api/v1/calendar/events", json!({"title": "Audit day", "all_day": true, "start_date": "2027-02-10", "record_type": "client", "record_id": "019c2304-2480-7896-8534-f45738d048ec"})).await;
     // HR: a manager with two reports, a second schedule, two holidays.
     let boss = create(&app, t, "/api/v1/employees", json!({"first_name": "Zoe", "last_name": "Boss", "hire_date": "2020-01-06", "email": "zoe@tables.example"})).await;
     let boss_id = boss["id"].as_str().unwrap().to_string();

@@ -425,6 +425,21 @@ impl Records {
             nested.insert(res.into(), format!("{client_path}/{res}/{id}"));
             ids.insert(res.into(), id);
         }
+        // Section 9: a calendar event of A's admin with A's user attending (its routes are
+        // `/calendar/events/{id}…`, so its kind is `calendar`).
+        let event = create_as(
+            app,
+            &admin.access,
+            "/api/v1/calendar/events",
+            json!({"title": "A Meeting", "starts_at": "2027-03-01T09:00:00Z", "ends_at": "2027-03-01T10:00:00Z", "attendee_ids": [user.user_id]}),
+        )
+        .await;
+        let event_id = event["id"].as_str().unwrap().to_string();
+        nested.insert(
+            "calendar".into(),
+            format!("/api/v1/calendar/events/{event_id}"),
+        );
+        ids.insert("calendar".into(), event_id);
         // A notification of A's user: a lead given to them by A's admin.
         create_as(
             app,
@@ -479,6 +494,9 @@ impl Records {
             "depends_ons".into(),
             first["id"].as_str().unwrap().to_string(),
         );
+        // `{recurrence_id}` (an occurrence's original start) is filled from the kind
+        // `recurrences`: the start of A's calendar event.
+        path_only.insert("recurrences".into(), "2027-03-01T09:00:00Z".into());
         // `{delivery_id}` is filled from the kind `deliverys`.
         path_only.insert(
             "deliverys".into(),

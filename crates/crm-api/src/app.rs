@@ -15,6 +15,7 @@ use crate::settings::Settings;
 use actix_cors::Cors;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, web};
+use crm_calendar::CalendarServices;
 use crm_db::{Database, Migrator, MigratorTrait};
 use crm_domain::activity::ActivityService;
 use crm_domain::clients::ClientServices;
@@ -56,6 +57,7 @@ pub struct AppState {
     pub finance: FinanceServices,
     pub projects: ProjectServices,
     pub hr: HrServices,
+    pub calendar: CalendarServices,
     pub notifications: NotificationService,
     /// This instance's live notification streams, shared by every worker.
     pub streams: Arc<Streams>,
@@ -229,6 +231,14 @@ impl AppState {
                 counters: Arc::new(crm_db::SqlDocumentCounterRepository::new(conn.clone())),
             },
         ));
+        let calendar = CalendarServices::new(crm_db::calendar::ports(
+            &conn,
+            crm_db::calendar::Shared {
+                tx: ports.tx.clone(),
+                activities: ports.activities.clone(),
+                clock: ports.clock.clone(),
+            },
+        ));
         let webhooks = WebhookService::new(
             WebhookPorts {
                 tx: ports.tx.clone(),
@@ -253,6 +263,7 @@ impl AppState {
             finance,
             projects,
             hr,
+            calendar,
             clients,
             files,
             activities: ActivityService::new(ports.activities.clone()),
@@ -281,6 +292,7 @@ pub fn event_types() -> Vec<EventType> {
         crm_finance::requirements::EVENT_TYPES,
         crm_projects::requirements::EVENT_TYPES,
         crm_hr::requirements::EVENT_TYPES,
+        crm_calendar::requirements::EVENT_TYPES,
         crm_domain::files::EVENT_TYPES,
         crm_domain::webhooks::EVENT_TYPES,
     ]

@@ -2,6 +2,7 @@
 //! the outbox. The only crate that knows SQL; sea-orm types never leave it.
 
 mod activity_repo;
+pub mod calendar;
 pub mod clients;
 mod connect;
 mod counters_repo;

@@ -3,6 +3,7 @@
 //! `access.rs`); [`api_routes`] is the one place routes are listed.
 
 pub mod activities;
+pub mod calendar;
 pub mod clients;
 pub mod dto;
 pub mod events;
@@ -30,8 +31,10 @@ pub fn health_routes() -> Routes {
 
 /// Every route under `/api/v1`.
 pub fn api_routes() -> Routes {
-    webhooks::routes(hr::routes(projects::routes(finance::routes(
-        sales::routes(clients::routes(identity::routes(Routes::new("/api/v1")))),
+    calendar::routes(webhooks::routes(hr::routes(projects::routes(
+        finance::routes(sales::routes(clients::routes(identity::routes(
+            Routes::new("/api/v1"),
+        )))),
     ))))
     .get("/activities", activities::list)
     .get("/events", events::list)
