@@ -36,6 +36,7 @@ mod input_errors;
 mod instances;
 mod jobs;
 mod mailbox;
+mod messages;
 mod migrations;
 mod notifications;
 mod projects;

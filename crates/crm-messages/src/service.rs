@@ -535,6 +535,12 @@ impl ConversationService {
         })
     }
 
+    /// `404` unless the caller may open conversation `id`: what an action route with a body
+    /// asks first, so a conversation out of reach answers the same whatever the body holds.
+    pub async fn check_open(&self, actor: &Actor, id: ConversationId) -> Result<(), DomainError> {
+        self.core.open(actor, id).await.map(|_| ())
+    }
+
     /// `GET /conversations/{id}`: needs `messages:read`; `404` for whoever may not open it.
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id, id = %id))]
     pub async fn get(
@@ -581,12 +587,13 @@ impl ConversationService {
         let locked = self.p().store.get_for_update(&mut tx, org, id).await?;
         let before = self.p().store.members_in_tx(&mut tx, org, id).await?;
         let now = self.p().now();
-        if self
-            .p()
-            .store
-            .add_member(&mut tx, org, id, input.user_id, now)
-            .await?
-        {
+        // Under the conversation's lock the members read are the members: adding one again
+        // writes nothing.
+        if !before.contains(&input.user_id) {
+            self.p()
+                .store
+                .add_member(&mut tx, org, id, input.user_id, now)
+                .await?;
             let mut after = before.clone();
             after.push(input.user_id);
             self.p()
@@ -855,6 +862,18 @@ impl MessageService {
         let m = self.p().store.message(actor.organization_id, id).await?;
         let (c, _) = self.core.open(actor, m.conversation_id).await?;
         Ok((m, c))
+    }
+
+    /// `404` unless the caller may open conversation `id` (asked before a message's body is
+    /// read).
+    pub async fn check_open(&self, actor: &Actor, id: ConversationId) -> Result<(), DomainError> {
+        self.core.open(actor, id).await.map(|_| ())
+    }
+
+    /// `404` unless message `id` is in a conversation the caller may open (asked before the
+    /// body is read).
+    pub async fn check_message(&self, actor: &Actor, id: MessageId) -> Result<(), DomainError> {
+        self.reachable(actor, id).await.map(|_| ())
     }
 
     /// `PATCH /messages/{id}`: needs `messages:write`; only the author (`403`), never a

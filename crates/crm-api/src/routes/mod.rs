@@ -12,6 +12,7 @@ pub mod handlers;
 pub mod health;
 pub mod hr;
 pub mod identity;
+pub mod messages;
 pub mod notifications;
 pub mod perms;
 pub mod projects;
@@ -30,8 +31,10 @@ pub fn health_routes() -> Routes {
 
 /// Every route under `/api/v1`.
 pub fn api_routes() -> Routes {
-    webhooks::routes(hr::routes(projects::routes(finance::routes(
-        sales::routes(clients::routes(identity::routes(Routes::new("/api/v1")))),
+    messages::routes(webhooks::routes(hr::routes(projects::routes(
+        finance::routes(sales::routes(clients::routes(identity::routes(
+            Routes::new("/api/v1"),
+        )))),
     ))))
     .get("/activities", activities::list)
     .get("/events", events::list)
