@@ -84,7 +84,11 @@ pub fn record_key(record_type: &str, record_id: Uuid) -> String {
 /// A member of a conversation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Member {
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "user_id": "019bb138-1000-71a5-8da4-f9fc3c6da5d9",
+    "joined_at": "2026-12-10T09:00:00.000000Z"
+})))]
+pub struct ConversationMember {
     pub user_id: UserId,
     pub joined_at: DateTime<Utc>,
 }
@@ -160,7 +164,7 @@ pub struct ConversationView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_activity_at: DateTime<Utc>,
-    pub members: Vec<Member>,
+    pub members: Vec<ConversationMember>,
     pub last_message: Option<Message>,
     /// Messages by others after the caller's read mark, deleted ones not counted.
     pub unread_count: u64,
@@ -169,7 +173,7 @@ pub struct ConversationView {
 impl ConversationView {
     pub fn new(
         c: Conversation,
-        members: Vec<Member>,
+        members: Vec<ConversationMember>,
         last_message: Option<Message>,
         unread_count: u64,
     ) -> Self {
@@ -224,38 +228,108 @@ pub const CONVERSATION_LIST_SPEC: ListSpec = ListSpec {
     searchable: false,
 };
 
-/// `POST /conversations`.
+/// `POST /conversations`: one of three shapes by `kind` (the document states each as a branch
+/// of a `oneOf`). A field another kind takes is refused when present, `null` included
+/// (`422 not_allowed`), so the server accepts exactly the shapes the document shows.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "kind": "group",
-    "title": "Launch team",
-    "member_ids": ["019bb138-1000-71a5-8da4-f9fc3c6da5d9"]
-})))]
 pub struct ConversationInput {
     pub kind: ConversationKind,
     /// `group`: required.
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::kernel::openapi::opt_line::<{ TITLE_MAX }>))]
-    pub title: Option<String>,
+    #[serde(default, deserialize_with = "crm_domain::kernel::rules::nullable")]
+    pub title: Option<Option<String>>,
     /// `direct`: exactly one other user; `group`: the other members (the caller is always
     /// one); users of the caller's organization.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>, max_items = 100))]
-    pub member_ids: Option<Vec<Uuid>>,
+    #[serde(default, deserialize_with = "crm_domain::kernel::rules::nullable")]
+    pub member_ids: Option<Option<Vec<Uuid>>>,
     /// `record`: a type files may be attached to.
-    #[cfg_attr(feature = "openapi", schema(schema_with = crm_domain::files::record_type_or_null))]
-    pub record_type: Option<String>,
+    #[serde(default, deserialize_with = "crm_domain::kernel::rules::nullable")]
+    pub record_type: Option<Option<String>>,
     /// `record`: a record the caller may read.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
-    pub record_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "crm_domain::kernel::rules::nullable")]
+    pub record_id: Option<Option<Uuid>>,
 }
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ConversationInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder,
+            SchemaFormat, Type,
+        };
+        let uuid = || {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+        };
+        let ids = |min: usize, max: usize| {
+            ArrayBuilder::new()
+                .items(uuid())
+                .min_items(Some(min))
+                .max_items(Some(max))
+        };
+        let shape = |kind: &str, description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(description))
+                .property(
+                    "kind",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some([kind])),
+                )
+                .required("kind")
+                .additional_properties(Some(
+                    AdditionalProperties::<utoipa::openapi::schema::Schema>::FreeForm(false),
+                ))
+        };
+        let direct = shape(
+            "direct",
+            "Two people: `member_ids` names the one other user (the pair's conversation is answered with 200 when it exists)",
+        )
+        .property("member_ids", ids(1, 1))
+        .required("member_ids");
+        let group = shape(
+            "group",
+            "A named group: the caller and the users `member_ids` names",
+        )
+        .property(
+            "title",
+            crm_domain::kernel::openapi::line::<{ TITLE_MAX }>(),
+        )
+        .required("title")
+        .property("member_ids", ids(0, MEMBERS_MAX))
+        .required("member_ids");
+        let record = shape(
+            "record",
+            "The thread of a record the caller may read (answered with 200 when it exists)",
+        )
+        .property("record_type", crm_domain::files::record_type_schema())
+        .required("record_type")
+        .property("record_id", uuid())
+        .required("record_id");
+        OneOfBuilder::new()
+            .item(direct)
+            .item(group)
+            .item(record)
+            .examples([serde_json::json!({
+                "kind": "group",
+                "title": "Launch team",
+                "member_ids": ["019bb138-1000-71a5-8da4-f9fc3c6da5d9"]
+            })])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ConversationInput {}
 
 /// `POST /conversations/{id}/members`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", schema(example = json!({"user_id": "019bb138-1000-71a5-8da4-f9fc3c6da5da"})))]
-pub struct MemberInput {
+pub struct ConversationMemberInput {
     pub user_id: UserId,
 }
 

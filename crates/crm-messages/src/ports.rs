@@ -1,7 +1,7 @@
 //! The ports of the messages services: their store, and what they ask other modules (who may
 //! read a record, who may read a file).
 
-use crate::model::{Conversation, ConversationId, Member, Message, MessageId, Window};
+use crate::model::{Conversation, ConversationId, ConversationMember, Message, MessageId, Window};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::activity::ActivityRepository;
@@ -70,7 +70,7 @@ pub trait MessageStore: Send + Sync {
         &self,
         org: OrganizationId,
         ids: &[ConversationId],
-    ) -> Result<Vec<(ConversationId, Member)>, StoreError>;
+    ) -> Result<Vec<(ConversationId, ConversationMember)>, StoreError>;
 
     /// The members of `id`, read in `tx`.
     async fn members_in_tx(

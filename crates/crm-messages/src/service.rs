@@ -2,8 +2,9 @@
 
 use crate::model::{
     BODY_MAX, CLIENT_ID_MAX, Conversation, ConversationId, ConversationInput, ConversationKind,
-    ConversationView, FILES_MAX, MEMBERS_MAX, MemberInput, Message, MessageId, MessageInput,
-    MessagePage, MessagePatch, ReadInput, ReadMark, TITLE_MAX, Window, next_message_id,
+    ConversationMemberInput, ConversationView, FILES_MAX, MEMBERS_MAX, Message, MessageId,
+    MessageInput, MessagePage, MessagePatch, ReadInput, ReadMark, TITLE_MAX, Window,
+    next_message_id,
 };
 use crate::ports::MessagePorts;
 use crate::requirements::{MessagesDelete, MessagesRead, MessagesWrite};
@@ -191,7 +192,8 @@ impl Core {
             .iter()
             .filter_map(|c| c.last_message_id)
             .collect();
-        let mut members: HashMap<ConversationId, Vec<crate::model::Member>> = HashMap::new();
+        let mut members: HashMap<ConversationId, Vec<crate::model::ConversationMember>> =
+            HashMap::new();
         for (c, m) in self.p.store.members_of(org, &ids).await? {
             members.entry(c).or_default().push(m);
         }
@@ -301,46 +303,47 @@ impl ConversationService {
         let mut title = None;
         let mut record = None;
         let mut others: Vec<(usize, UserId)> = Vec::new();
-        match input.kind {
-            ConversationKind::Direct => {
-                if input.title.is_some() {
-                    not_allowed(&mut errors, "title", "direct");
-                }
-                if input.record_type.is_some() {
-                    not_allowed(&mut errors, "record_type", "direct");
-                }
-                if input.record_id.is_some() {
-                    not_allowed(&mut errors, "record_id", "direct");
-                }
-                match input.member_ids.as_deref() {
-                    Some([one]) if *one == actor.user_id.0 => errors.add(
-                        "member_ids[0]",
-                        "invalid",
-                        "a direct conversation is with another user",
-                    ),
-                    Some([one]) => others.push((0, UserId(*one))),
-                    _ => errors.add(
-                        "member_ids",
-                        "invalid",
-                        "a direct conversation names exactly one other user",
-                    ),
-                }
+        let kind = input.kind.as_str();
+        // Present (`null` included) where this kind takes no such field.
+        let takes: &[&str] = match input.kind {
+            ConversationKind::Direct => &["member_ids"],
+            ConversationKind::Group => &["title", "member_ids"],
+            ConversationKind::Record => &["record_type", "record_id"],
+        };
+        for (field, present) in [
+            ("title", input.title.is_some()),
+            ("member_ids", input.member_ids.is_some()),
+            ("record_type", input.record_type.is_some()),
+            ("record_id", input.record_id.is_some()),
+        ] {
+            if present && !takes.contains(&field) {
+                not_allowed(&mut errors, field, kind);
             }
+        }
+        let member_ids = input.member_ids.flatten();
+        match input.kind {
+            ConversationKind::Direct => match member_ids.as_deref() {
+                Some([one]) if *one == actor.user_id.0 => errors.add(
+                    "member_ids[0]",
+                    "invalid",
+                    "a direct conversation is with another user",
+                ),
+                Some([one]) => others.push((0, UserId(*one))),
+                _ => errors.add(
+                    "member_ids",
+                    "invalid",
+                    "a direct conversation names exactly one other user",
+                ),
+            },
             ConversationKind::Group => {
-                if input.record_type.is_some() {
-                    not_allowed(&mut errors, "record_type", "group");
-                }
-                if input.record_id.is_some() {
-                    not_allowed(&mut errors, "record_id", "group");
-                }
-                title = match input.title.as_deref() {
+                title = match input.title.flatten().as_deref() {
                     Some(t) => errors.take("title", required_text(t, "title", TITLE_MAX)),
                     None => {
                         errors.add("title", "required", "a group has a title");
                         None
                     }
                 };
-                match input.member_ids.as_deref() {
+                match member_ids.as_deref() {
                     Some(ids) if ids.len() > MEMBERS_MAX => errors.add(
                         "member_ids",
                         "too_many",
@@ -358,17 +361,11 @@ impl ConversationService {
                 }
             }
             ConversationKind::Record => {
-                if input.title.is_some() {
-                    not_allowed(&mut errors, "title", "record");
-                }
-                if input.member_ids.is_some() {
-                    not_allowed(&mut errors, "member_ids", "record");
-                }
                 record = self
                     .record_of(
                         actor,
-                        input.record_type.as_deref(),
-                        input.record_id,
+                        input.record_type.flatten().as_deref(),
+                        input.record_id.flatten(),
                         &mut errors,
                     )
                     .await?;
@@ -561,7 +558,7 @@ impl ConversationService {
         &self,
         actor: &Actor,
         id: ConversationId,
-        input: MemberInput,
+        input: ConversationMemberInput,
     ) -> Result<ConversationView, DomainError> {
         require::<MessagesWrite>(actor)?;
         let (c, _) = self.core.open(actor, id).await?;

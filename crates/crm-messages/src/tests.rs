@@ -98,7 +98,7 @@ fn direct(with: Uuid) -> ConversationInput {
     ConversationInput {
         kind: ConversationKind::Direct,
         title: None,
-        member_ids: Some(vec![with]),
+        member_ids: Some(Some(vec![with])),
         record_type: None,
         record_id: None,
     }
@@ -122,8 +122,8 @@ async fn a_direct_conversation_is_with_one_other_user_of_the_organization() {
     );
 
     let mut two = direct(Uuid::now_v7());
-    two.member_ids = Some(vec![Uuid::now_v7(), Uuid::now_v7()]);
-    two.title = Some("x".into());
+    two.member_ids = Some(Some(vec![Uuid::now_v7(), Uuid::now_v7()]));
+    two.title = Some(None);
     let e = s.create(&me, two).await.unwrap_err();
     let got = fields(e);
     assert!(got.contains(&("member_ids".into(), "invalid".into())));
@@ -188,9 +188,9 @@ async fn a_new_group_is_audited_with_its_members_and_the_creator_is_one() {
     let s = ConversationService::new(ports(&probe, store, MockFileAccess::new()));
     let input = ConversationInput {
         kind: ConversationKind::Group,
-        title: Some(" Launch ".into()),
+        title: Some(Some(" Launch ".into())),
         // The caller and a repeated id are taken once.
-        member_ids: Some(vec![a.0, me.user_id.0, b.0, a.0]),
+        member_ids: Some(Some(vec![a.0, me.user_id.0, b.0, a.0])),
         record_type: None,
         record_id: None,
     };
@@ -218,8 +218,8 @@ async fn a_records_thread_needs_a_record_the_caller_reads() {
         kind: ConversationKind::Record,
         title: None,
         member_ids: None,
-        record_type: Some(t.into()),
-        record_id: Some(id),
+        record_type: Some(Some(t.into())),
+        record_id: Some(Some(id)),
     };
     let e = s
         .create(&me, input("deal", Uuid::now_v7()))
@@ -270,7 +270,7 @@ async fn non_members_get_404_and_record_threads_follow_the_record() {
         .add_member(
             &me,
             thread.id,
-            MemberInput {
+            ConversationMemberInput {
                 user_id: UserId::new(),
             },
         )

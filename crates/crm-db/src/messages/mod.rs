@@ -14,7 +14,7 @@ use crm_domain::identity::Clock;
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, TxManager, Txn, UserId};
 use crm_messages::{
-    Conversation, ConversationId, FileAccess, Member, Message, MessageId, MessagePorts,
+    Conversation, ConversationId, ConversationMember, FileAccess, Message, MessageId, MessagePorts,
     MessageStore, Window,
 };
 use sea_orm::ActiveValue::Set;
@@ -322,7 +322,7 @@ impl MessageStore for SqlMessageStore {
         &self,
         org: OrganizationId,
         ids: &[ConversationId],
-    ) -> Result<Vec<(ConversationId, Member)>, StoreError> {
+    ) -> Result<Vec<(ConversationId, ConversationMember)>, StoreError> {
         let mut out = Vec::new();
         for chunk in ids.chunks(CHUNK) {
             let rows = Members::find()
@@ -336,7 +336,7 @@ impl MessageStore for SqlMessageStore {
             out.extend(rows.into_iter().map(|m| {
                 (
                     ConversationId(m.conversation_id),
-                    Member {
+                    ConversationMember {
                         user_id: UserId(m.user_id),
                         joined_at: m.joined_at,
                     },

@@ -11,8 +11,8 @@ use actix_web::{HttpResponse, web};
 use crm_domain::UserId;
 use crm_domain::kernel::pagination::ListQuery;
 use crm_messages::{
-    CONVERSATION_LIST_SPEC, ConversationId, ConversationInput, ConversationView, MemberInput,
-    ReadInput, ReadMark,
+    CONVERSATION_LIST_SPEC, ConversationId, ConversationInput, ConversationMemberInput,
+    ConversationView, ReadInput, ReadMark,
 };
 use uuid::Uuid;
 
@@ -86,14 +86,14 @@ pub async fn get_conversation(
 /// A member of a group adds a user of the organization (again: nothing changes). 409
 /// `conversation-not-group` for direct conversations and records' threads.
 #[utoipa::path(post, path = "/conversations/{id}/members", tag = "messages",
-    request_body = MemberInput,
+    request_body = ConversationMemberInput,
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The conversation with its members", body = ConversationView)))]
 pub async fn add_conversation_member(
     auth: Auth<MessagesWrite>,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: Body<MemberInput>,
+    body: Body<ConversationMemberInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ConversationId(*id);
     let svc = &state.messages.conversations;

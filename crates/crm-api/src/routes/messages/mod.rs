@@ -35,6 +35,50 @@ pub fn routes(r: Routes) -> Routes {
         .delete("/messages/{id}", conversation_messages::delete_message)
 }
 
+/// Links the document adds beyond a create's own record (`openapi.rs` `ExtraLinks`): a new
+/// conversation leads to its messages, members and read mark, a new message to its edit and
+/// deletion, so a client (and Schemathesis' stateful phase) can follow them. Each row: the
+/// collection whose `POST` creates, the link's name, the operation's path and method; the
+/// created body's `id` fills the target's `{id}`.
+pub const LINKS: &[(&str, &str, &str, &str)] = &[
+    (
+        "/api/v1/conversations",
+        "list_messages",
+        "/api/v1/conversations/{id}/messages",
+        "get",
+    ),
+    (
+        "/api/v1/conversations",
+        "send_message",
+        "/api/v1/conversations/{id}/messages",
+        "post",
+    ),
+    (
+        "/api/v1/conversations",
+        "add_member",
+        "/api/v1/conversations/{id}/members",
+        "post",
+    ),
+    (
+        "/api/v1/conversations",
+        "mark_read",
+        "/api/v1/conversations/{id}/read",
+        "post",
+    ),
+    (
+        "/api/v1/conversations/{id}/messages",
+        "edit",
+        "/api/v1/messages/{id}",
+        "patch",
+    ),
+    (
+        "/api/v1/conversations/{id}/messages",
+        "delete",
+        "/api/v1/messages/{id}",
+        "delete",
+    ),
+];
+
 /// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
