@@ -439,8 +439,8 @@ backend_tests!(
         sorted.sort();
         assert_eq!(sorted, forward, "ids grow in the order of the walk");
 
-        // Concurrent senders: ids still strictly increasing, none lost.
-        let sends = (0..16).map(|i| {
+        // 64 concurrent sends: none fails, ids still strictly increasing, none lost.
+        let sends = (0..64).map(|i| {
             let (app, t, cid) = (
                 &app,
                 if i % 2 == 0 {
@@ -733,7 +733,7 @@ backend_tests!(unread_counts_with_three_members, |b| async move {
 backend_tests!(
     new_messages_notify_the_other_members_as_they_prefer,
     |b| async move {
-        let app = spawn_app(b).await;
+        let app = spawn_app_with(b, crate::notifications::FAST).await;
         let admin = app.register_admin("Notify Co").await;
         let ann = app.user_with_roles(&admin, &["employee"]).await;
         let bob = app.user_with_roles(&admin, &["employee"]).await;
@@ -748,7 +748,16 @@ backend_tests!(
         .await;
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
         let g = group(&app, &ann.access, "Told", &[&bob.user_id, &cy.user_id]).await;
+        let mut stream = crate::notifications::Sse::new(&app, &bob.access, None).await;
         let m = say(&app, &ann.access, &id(&g), "news").await;
+        // Bob's open stream carries it at once.
+        let f = stream
+            .frame(std::time::Duration::from_secs(10))
+            .await
+            .expect("a frame on Bob's stream");
+        assert_eq!(f.event, "message.created");
+        assert_eq!(f.data["record_id"], m["id"]);
+        assert_eq!(f.data["body"], "Told");
 
         let told = get(&app, &bob.access, "/api/v1/notifications").await;
         let n = told["data"]
