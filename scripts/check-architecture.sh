@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-for c in crm-domain crm-hr crm-sales crm-finance crm-projects crm-calendar; do
+for c in crm-domain crm-hr crm-sales crm-finance crm-projects crm-messages crm-calendar; do
   leak=$(cargo tree -p "$c" -e normal --prefix none 2>/dev/null \
     | grep -E '^(sea-orm|sea-query|sea-schema|sqlx[a-z-]*|actix[a-z-]*|lettre|reqwest|hyper) ' | sort -u | tr '\n' ' ' || true)
   if [ -n "$leak" ]; then

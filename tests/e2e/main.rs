@@ -37,6 +37,7 @@ mod input_errors;
 mod instances;
 mod jobs;
 mod mailbox;
+mod messages;
 mod migrations;
 mod notifications;
 mod projects;

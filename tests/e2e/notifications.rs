@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-const FAST: &[(&str, &str)] = &[
+pub(crate) const FAST: &[(&str, &str)] = &[
     ("CRM__NOTIFICATIONS__KEEPALIVE_SECS", "1"),
     ("CRM__NOTIFICATIONS__POLL_MILLIS", "100"),
     ("CRM__NOTIFICATIONS__MAX_STREAMS_PER_USER", "3"),
@@ -17,14 +17,15 @@ const FAST: &[(&str, &str)] = &[
 
 /// One Server-Sent Events frame.
 #[derive(Debug, Default)]
-struct Frame {
-    id: String,
-    event: String,
-    data: Value,
+pub(crate) struct Frame {
+    pub(crate) id: String,
+    pub(crate) event: String,
+    pub(crate) data: Value,
 }
 
-/// An open stream and what was read of it but not yet parsed.
-struct Sse {
+/// An open stream and what was read of it but not yet parsed (the messages tests read
+/// their frames too).
+pub(crate) struct Sse {
     res: reqwest::Response,
     buf: String,
     comments: usize,
@@ -49,7 +50,7 @@ impl Sse {
         r.send().await.unwrap()
     }
 
-    async fn new(app: &TestApp, token: &str, last: Option<&str>) -> Sse {
+    pub(crate) async fn new(app: &TestApp, token: &str, last: Option<&str>) -> Sse {
         let res = Self::open(app, Some(token), "", last).await;
         assert_eq!(res.status(), 200);
         assert_eq!(
@@ -64,7 +65,7 @@ impl Sse {
     }
 
     /// The next frame within `wait` (comments are counted and skipped).
-    async fn frame(&mut self, wait: Duration) -> Option<Frame> {
+    pub(crate) async fn frame(&mut self, wait: Duration) -> Option<Frame> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             while let Some(end) = self.buf.find("\n\n") {

@@ -248,6 +248,7 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/leave-types",
     "/api/v1/leave-requests",
     "/api/v1/notifications",
+    "/api/v1/conversations",
     "/api/v1/files",
     "/api/v1/webhooks",
     "/api/v1/webhooks/{id}/deliveries",
@@ -619,6 +620,32 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
     // Two files of different names, sizes and types.
     crate::files::upload(&app, t, "b-notes.txt", b"plain words").await;
     crate::files::upload(&app, t, "a-data.bin", &[0u8, 1, 2, 3, 4, 5, 6, 7, 8]).await;
+    // Two conversations of the admin's, one with a message (a later activity).
+    let mate = app.user_with_roles(&admin, &["employee"]).await;
+    let talk = create(
+        &app,
+        t,
+        "/api/v1/conversations",
+        json!({"kind": "group", "title": "Tables talk", "member_ids": [mate.user_id]}),
+    )
+    .await;
+    create(
+        &app,
+        t,
+        "/api/v1/conversations",
+        json!({"kind": "direct", "member_ids": [mate.user_id]}),
+    )
+    .await;
+    create(
+        &app,
+        t,
+        &format!(
+            "/api/v1/conversations/{}/messages",
+            talk["id"].as_str().unwrap()
+        ),
+        json!({"body": "first"}),
+    )
+    .await;
 
     // Every delivery attempted (and failed) before the log is walked.
     for _ in 0..300 {

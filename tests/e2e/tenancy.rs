@@ -362,6 +362,24 @@ impl Records {
         .await;
         // Section 5: files.
         let file = crate::files::upload(app, &admin.access, "a.txt", b"A's file").await;
+        // Section 9: a group of A's admin and user, with a message.
+        let conversation = create_as(
+            app,
+            &admin.access,
+            "/api/v1/conversations",
+            json!({"kind": "group", "title": "A's team", "member_ids": [user.user_id]}),
+        )
+        .await;
+        let message = create_as(
+            app,
+            &admin.access,
+            &format!(
+                "/api/v1/conversations/{}/messages",
+                conversation["id"].as_str().unwrap()
+            ),
+            json!({"body": "A's words"}),
+        )
+        .await;
         let mut ids = HashMap::new();
         for (res, v) in [
             ("files", &file),
@@ -502,6 +520,11 @@ impl Records {
             "deliverys".into(),
             delivery.expect("the webhook's first delivery"),
         );
+        // A conversation has no version and a message no route of its own: they fill paths
+        // (their own e2e tests show them unchanged).
+        for (kind, v) in [("conversations", &conversation), ("messages", &message)] {
+            path_only.insert(kind.into(), v["id"].as_str().unwrap().to_string());
+        }
         Records {
             ids,
             nested,

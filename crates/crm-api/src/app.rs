@@ -58,6 +58,7 @@ pub struct AppState {
     pub projects: ProjectServices,
     pub hr: HrServices,
     pub calendar: CalendarServices,
+    pub messages: crm_messages::MessageServices,
     pub notifications: NotificationService,
     /// This instance's live notification streams, shared by every worker.
     pub streams: Arc<Streams>,
@@ -256,8 +257,19 @@ impl AppState {
         let record_types = crate::adapters::record_access::record_types(
             &clients, &sales, &finance, &projects, &hr,
         );
-        let files = file_service(&db, &ports, parts, settings, record_types);
+        let files = file_service(&db, &ports, parts, settings, record_types.clone());
+        let messages = crm_messages::MessageServices::new(crm_db::messages::ports(
+            &conn,
+            crm_db::messages::Shared {
+                tx: ports.tx.clone(),
+                activities: ports.activities.clone(),
+                clock: ports.clock.clone(),
+                files: Arc::new(crate::adapters::record_access::FilesOf(files.clone())),
+                records: record_types,
+            },
+        ));
         Self {
+            messages,
             webhooks,
             sales,
             finance,
@@ -293,6 +305,7 @@ pub fn event_types() -> Vec<EventType> {
         crm_projects::requirements::EVENT_TYPES,
         crm_hr::requirements::EVENT_TYPES,
         crm_calendar::requirements::EVENT_TYPES,
+        crm_messages::requirements::EVENT_TYPES,
         crm_domain::files::EVENT_TYPES,
         crm_domain::webhooks::EVENT_TYPES,
     ]
@@ -308,6 +321,7 @@ pub fn notifier() -> Notifier {
             crm_finance::requirements::NOTIFICATION_TYPES,
             crm_projects::requirements::NOTIFICATION_TYPES,
             crm_hr::requirements::NOTIFICATION_TYPES,
+            crm_messages::requirements::NOTIFICATION_TYPES,
         ]
         .concat(),
         Arc::new(crm_mail::Templates::new("CRM")),

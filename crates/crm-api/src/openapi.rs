@@ -29,11 +29,12 @@ use utoipa::{Modify, OpenApi};
         (path = "/api/v1", api = routes::projects::Api),
         (path = "/api/v1", api = routes::hr::Api),
         (path = "/api/v1", api = routes::calendar::Api),
+        (path = "/api/v1", api = routes::messages::Api),
         (path = "/api/v1", api = routes::files::Api),
         (path = "/api/v1", api = routes::webhooks::Api),
     ),
     components(schemas(Problem, ProblemField)),
-    modifiers(&Security, &StandardErrors, &IdempotencyKeys, &OperationIds, &Links, &NotificationTypes, &NoNulInText, &OptionalBodies),
+    modifiers(&Security, &StandardErrors, &IdempotencyKeys, &OperationIds, &Links, &ExtraLinks, &NotificationTypes, &NoNulInText, &OptionalBodies),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Sign-up with an emailed code, sign-in, tokens, passwords"),
@@ -73,6 +74,7 @@ use utoipa::{Modify, OpenApi};
         (name = "leave-requests", description = "Leave requests: counted days, overlap and balance checks, decisions by the reporting line"),
         (name = "attendance", description = "Check-in and check-out, punches written by HR, and the days and monthly summaries derived from them"),
         (name = "calendar", description = "Calendar events with attendees and responses, and their occurrences expanded in each event's time zone"),
+        (name = "messages", description = "Conversations (direct, group, a record's thread), their messages, members and read marks"),
         (name = "activities", description = "The audit log"),
         (name = "events", description = "What happened to records, as integrations see it (30 days)"),
         (name = "notifications", description = "The caller's notifications, preferences and live stream"),
@@ -541,6 +543,37 @@ impl Modify for Links {
                     .links
                     .insert((*name).to_string(), RefOr::T(link.build()));
             }
+        }
+    }
+}
+
+/// The links a module declares beyond [`Links`] (`routes::messages::LINKS`): from the `201`
+/// of a collection's `POST` to an operation on what it created.
+struct ExtraLinks;
+
+impl Modify for ExtraLinks {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::link::LinkBuilder;
+        for (collection, name, target, method) in routes::messages::LINKS {
+            let escaped = target.replace('~', "~0").replace('/', "~1");
+            let Some(created) = openapi
+                .paths
+                .paths
+                .get_mut(*collection)
+                .and_then(|item| item.post.as_mut())
+                .and_then(|op| op.responses.responses.get_mut("201"))
+            else {
+                continue;
+            };
+            let RefOr::T(created) = created else {
+                continue;
+            };
+            let link = LinkBuilder::new()
+                .operation_ref(format!("#/paths/{escaped}/{method}"))
+                .parameter("id", "$response.body#/id");
+            created
+                .links
+                .insert((*name).to_string(), RefOr::T(link.build()));
         }
     }
 }

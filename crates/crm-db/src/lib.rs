@@ -17,6 +17,7 @@ pub mod identity;
 mod jobs_repo;
 mod keyset;
 mod line_items;
+pub mod messages;
 mod notifications_repo;
 mod outbox_repo;
 pub mod projects;

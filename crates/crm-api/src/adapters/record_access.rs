@@ -118,3 +118,18 @@ fn access_for(
         _ => return None,
     })
 }
+
+/// The messages module's [`crm_messages::FileAccess`]: a file the caller may read, as
+/// `GET /files/{id}` decides it (a file attached to a record follows the record).
+pub struct FilesOf(pub crm_domain::files::FileService);
+
+#[async_trait]
+impl crm_messages::FileAccess for FilesOf {
+    async fn readable(&self, actor: &Actor, id: Uuid) -> Result<(), DomainError> {
+        match self.0.get(actor, crm_domain::files::FileId(id)).await {
+            Ok(_) => Ok(()),
+            Err(DomainError::Forbidden { .. }) => Err(DomainError::NotFound),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -13,6 +13,7 @@ pub mod handlers;
 pub mod health;
 pub mod hr;
 pub mod identity;
+pub mod messages;
 pub mod notifications;
 pub mod perms;
 pub mod projects;
@@ -31,11 +32,11 @@ pub fn health_routes() -> Routes {
 
 /// Every route under `/api/v1`.
 pub fn api_routes() -> Routes {
-    calendar::routes(webhooks::routes(hr::routes(projects::routes(
+    messages::routes(calendar::routes(webhooks::routes(hr::routes(projects::routes(
         finance::routes(sales::routes(clients::routes(identity::routes(
             Routes::new("/api/v1"),
         )))),
-    ))))
+    )))))
     .get("/activities", activities::list)
     .get("/events", events::list)
     .get("/event-types", events::types)

@@ -29,6 +29,7 @@ pub use crm_hr::requirements::{
     TrainingSessionsDelete, TrainingSessionsRead, TrainingSessionsWrite, WorkSchedulesDelete,
     WorkSchedulesRead, WorkSchedulesWrite,
 };
+pub use crm_messages::requirements::{MessagesDelete, MessagesRead, MessagesWrite};
 pub use crm_projects::requirements::{
     MilestonesDelete, MilestonesRead, MilestonesWrite, ProjectsDelete, ProjectsRead, ProjectsWrite,
     TasksDelete, TasksRead, TasksWrite, TimeEntriesDelete, TimeEntriesRead, TimeEntriesWrite,
