@@ -466,21 +466,25 @@ pub async fn seed(
     Ok(())
 }
 
+/// The attendance month of the data set of `employees` with `users` check-in users, when a
+/// previous run left it (more connections than check-in users seed anew: two workers on one
+/// person's punches would refuse each other).
 pub async fn already_seeded(
     db: &DatabaseConnection,
     employees: i64,
+    users: i64,
 ) -> Result<Option<NaiveDate>, String> {
     db.execute_unprepared(
-        "CREATE TABLE IF NOT EXISTS bench_seed_hr (employees BIGINT NOT NULL, month DATE NOT NULL, \
-         seeded_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        "CREATE TABLE IF NOT EXISTS bench_seed_hr (employees BIGINT NOT NULL, users BIGINT NOT NULL, \
+         month DATE NOT NULL, seeded_at TIMESTAMPTZ NOT NULL DEFAULT now())",
     )
     .await
     .map_err(|e| e.to_string())?;
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT month FROM bench_seed_hr WHERE employees = $1",
-            [employees.into()],
+            "SELECT month FROM bench_seed_hr WHERE employees = $1 AND users = $2",
+            [employees.into(), users.into()],
         ))
         .await
         .map_err(|e| e.to_string())?;
@@ -509,12 +513,13 @@ pub async fn clear(db: &DatabaseConnection) -> Result<(), String> {
 pub async fn mark_seeded(
     db: &DatabaseConnection,
     employees: i64,
+    users: i64,
     month: NaiveDate,
 ) -> Result<(), String> {
     exec(
         db,
-        "INSERT INTO bench_seed_hr (employees, month) VALUES ($1, $2)",
-        vec![employees.into(), month.into()],
+        "INSERT INTO bench_seed_hr (employees, users, month) VALUES ($1, $2, $3)",
+        vec![employees.into(), users.into(), month.into()],
     )
     .await
     .map(|_| ())

@@ -1209,7 +1209,10 @@ async fn seed_hr(
     http: &Http,
     org: &Org,
 ) -> Result<chrono::NaiveDate, String> {
-    if let Some(month) = crate::hr::already_seeded(db, cfg.employees).await? {
+    let users = cfg
+        .employees
+        .min(cfg.connections.iter().copied().max().unwrap_or(64) as i64);
+    if let Some(month) = crate::hr::already_seeded(db, cfg.employees, users).await? {
         return Ok(month);
     }
     crate::hr::clear(db).await?;
@@ -1226,13 +1229,11 @@ async fn seed_hr(
         admin: org.admin,
         tag: "org0".into(),
         employees: cfg.employees,
-        users: cfg
-            .employees
-            .min(cfg.connections.iter().copied().max().unwrap_or(64) as i64),
+        users,
         month,
     };
     crate::hr::seed(db, http, &org.token, &plan).await?;
-    crate::hr::mark_seeded(db, cfg.employees, month).await?;
+    crate::hr::mark_seeded(db, cfg.employees, users, month).await?;
     db.execute_unprepared(
         "VACUUM ANALYZE employees, leave_types, leave_requests, leave_adjustments, \
          attendance_records, holidays, work_schedules, users, user_roles",
