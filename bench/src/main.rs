@@ -5,6 +5,7 @@
 
 mod ceiling;
 mod finance;
+mod hr;
 mod http1;
 mod load;
 mod platform;
@@ -40,6 +41,8 @@ pub struct Config {
     pub tasks_per_org: i64,
     /// Time entries of the report's project in each organization (`CRM_BENCH_TIME_ENTRIES`).
     pub time_entries_per_org: i64,
+    /// Employees of the first organization (`CRM_BENCH_EMPLOYEES`, 0: no HR scenarios).
+    pub employees: i64,
     pub growth: Vec<i64>,
     pub connections: Vec<usize>,
     pub pool: u32,
@@ -82,6 +85,7 @@ impl Config {
             invoices_per_org: var("CRM_BENCH_INVOICES", 100_000),
             tasks_per_org: var("CRM_BENCH_TASKS", 100_000),
             time_entries_per_org: var("CRM_BENCH_TIME_ENTRIES", 100_000),
+            employees: var("CRM_BENCH_EMPLOYEES", 10_000),
             growth: list("CRM_BENCH_GROWTH", "10000,100000,1000000"),
             connections: list("CRM_BENCH_CONNECTIONS", "16,64"),
             pool: var("CRM_BENCH_POOL", 10),

@@ -109,6 +109,7 @@ pub struct Report {
     pub platform: Option<crate::platform::PlatformReport>,
     pub finance: Option<crate::finance::FinanceReport>,
     pub projects: Option<crate::projects::ProjectsReport>,
+    pub hr: Option<crate::hr::HrReport>,
     pub peak_rss_hwm_mib: f64,
 }
 
@@ -195,6 +196,40 @@ impl Report {
                     f.p99_ms < 200.0,
                 ));
             }
+        }
+        if let Some(r) = self.row("leave balances", top)
+            && let Some(c) = &r.ceiling
+        {
+            let ratio = r.api.rps / c.rps.max(1e-9);
+            t.push((
+                format!(
+                    "leave balances of one of {} employees: ≥ 60 % of the direct-call ceiling at \
+                     {top} connections",
+                    self.hr.as_ref().map_or(0, |h| h.employees)
+                ),
+                format!("{:.0} %", ratio * 100.0),
+                ratio >= 0.6,
+            ));
+        }
+        if let Some(h) = &self.hr
+            && let Some(f) = &h.summary_walk
+        {
+            t.push((
+                format!(
+                    "attendance of {} employees for {} (the summary's {} pages) < 500 ms (p99 \
+                     of the walk, one at a time)",
+                    h.attendance_employees, h.month, h.summary_pages
+                ),
+                format!("{:.1} ms (p50 {:.1} ms)", f.p99_ms, f.p50_ms),
+                f.p99_ms < 500.0,
+            ));
+        }
+        if let Some(r) = self.row("check-in / check-out", top) {
+            t.push((
+                format!("check-in / check-out at {top} connections: no error"),
+                format!("{} errors in {} requests", r.api.errors, r.api.requests),
+                r.api.errors == 0,
+            ));
         }
         if let Some(r) = self.row("create payment (2 allocations)", top) {
             let check = self.finance.as_ref().and_then(|f| f.allocations.clone());
@@ -362,6 +397,13 @@ impl Report {
                 .as_ref()
                 .and_then(|p| p.report_alone.as_ref())
                 .map_or(0, |f| f.errors)
+            + self.hr.as_ref().map_or(0, |h| {
+                [&h.summary_walk, &h.days_alone]
+                    .into_iter()
+                    .flatten()
+                    .map(|f| f.errors)
+                    .sum::<u64>()
+            })
             + self.flood.get_lead_during.errors;
         t.push((
             "zero errors outside the deliberate overload".into(),
@@ -474,6 +516,9 @@ impl Report {
         }
         if let Some(p) = &self.projects {
             s.push_str(&p.markdown());
+        }
+        if let Some(h) = &self.hr {
+            s.push_str(&h.markdown());
         }
         let f = &self.flood;
         let _ = writeln!(

@@ -9,6 +9,8 @@ use crm_api::app::AppState;
 use crm_domain::kernel::pagination::ListQuery;
 use crm_finance::invoices::{INVOICE_LIST_SPEC, InvoiceId};
 use crm_finance::payments::PaymentInput;
+use crm_hr::attendance::CheckInput;
+use crm_hr::employees::EmployeeId;
 use crm_projects::projects::ProjectId;
 use crm_projects::tasks::TASK_LIST_SPEC;
 use crm_sales::leads::{LEAD_LIST_SPEC, LeadId, LeadInput, LeadPatch};
@@ -236,6 +238,8 @@ pub(crate) struct Ctx {
     finance: crate::finance::Sample,
     /// The board and report projects of the projects scenarios.
     projects: crate::projects::Sample,
+    /// The employees and check-in workers of the HR scenarios (first organization).
+    hr: Arc<crate::hr::Sample>,
 }
 
 impl Ctx {
@@ -635,6 +639,73 @@ pub(crate) fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'sta
             })),
             &[200],
         ),
+        "leave balances" => (
+            call(move |w, i| {
+                let c = c.clone();
+                async move {
+                    let path = format!(
+                        "/api/v1/leave-balances?employee_id={}&as_of={}",
+                        c.hr.employee(w, i),
+                        c.hr.as_of()
+                    );
+                    c.http.status(w, &path, &c.orgs[0].token).await
+                }
+            }),
+            Some(call(move |w, i| {
+                let d = d.clone();
+                async move {
+                    let org = &d.orgs[0];
+                    let actor = ceiling::authenticate(&d.state, org.admin, org.id).await?;
+                    let employee = EmployeeId(d.hr.employee(w, i));
+                    ok(d.state
+                        .hr
+                        .leave_balances
+                        .balances(&actor, Some(employee), Some(d.hr.as_of()))
+                        .await)
+                }
+            })),
+            &[200],
+        ),
+        "check-in / check-out" => (
+            call(move |w, _| {
+                let c = c.clone();
+                async move {
+                    let p = &c.hr.punchers[w % c.hr.punchers.len()];
+                    let open = p.open.load(Ordering::Relaxed);
+                    let path = if open {
+                        "/api/v1/attendance/check-out"
+                    } else {
+                        "/api/v1/attendance/check-in"
+                    };
+                    let r = c
+                        .http
+                        .send(w, "POST", path, Some(&p.token), Some(&json!({})), None)
+                        .await?;
+                    punched(p, open, r.status);
+                    Ok(r.status)
+                }
+            }),
+            Some(call(move |w, _| {
+                let d = d.clone();
+                async move {
+                    let p = &d.hr.punchers[w % d.hr.punchers.len()];
+                    let open = p.open.load(Ordering::Relaxed);
+                    let actor = ceiling::authenticate(&d.state, p.user, d.orgs[0].id).await?;
+                    let a = &d.state.hr.attendance;
+                    let r = if open {
+                        answered(a.check_out(&actor, CheckInput { note: None }).await, 200)
+                    } else {
+                        answered(a.check_in(&actor, CheckInput { note: None }).await, 201)
+                    };
+                    if let Ok(status) = r {
+                        punched(p, open, status);
+                    }
+                    r
+                }
+            })),
+            // A 409 is an error here: each worker's own punches alternate.
+            &[200, 201],
+        ),
         "deal board" => (
             call(move |w, i| {
                 let c = c.clone();
@@ -672,7 +743,18 @@ pub(crate) fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'sta
     }
 }
 
-const SCENARIOS: [&str; 14] = [
+/// A worker's punch is open after a check-in answered 201 (or refused as already open) and
+/// closed after a check-out answered 200 (or refused as not open).
+fn punched(p: &crate::hr::Puncher, was_open: bool, status: u16) {
+    let now_open = match (was_open, status) {
+        (false, 201) | (false, 409) => true,
+        (true, 200) | (true, 409) => false,
+        _ => was_open,
+    };
+    p.open.store(now_open, Ordering::Relaxed);
+}
+
+const SCENARIOS: [&str; 16] = [
     "get lead by id",
     "list leads (status, 50)",
     "list leads, page 1,000",
@@ -686,8 +768,17 @@ const SCENARIOS: [&str; 14] = [
     "project board",
     "list tasks assigned to me (50)",
     "project report",
+    "leave balances",
+    "check-in / check-out",
     "login",
 ];
+
+/// The scenarios that need seeded employees.
+const HR: [&str; 2] = ["leave balances", "check-in / check-out"];
+
+/// The one-at-a-time walk of the month's attendance (`crate::hr::month_alone`), selected by
+/// `CRM_BENCH_SCENARIOS` like a scenario.
+const ATTENDANCE_MONTH: &str = "attendance month";
 
 /// The scenarios that need seeded projects.
 const PROJECTS: [&str; 3] = [
@@ -862,6 +953,21 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         crate::projects::Sample::default()
     };
     let no_projects = projects.projects.is_empty();
+    let hr = if cfg.employees > 0 {
+        let month = seed_hr(cfg, &db, &http, &orgs[0]).await?;
+        crate::hr::sample(
+            &db,
+            &http,
+            orgs[0].id,
+            "org0",
+            month,
+            cfg.employees.min(max_conns as i64),
+        )
+        .await?
+    } else {
+        crate::hr::Sample::default()
+    };
+    let no_hr = hr.employees.is_empty();
     let mut sample = Vec::new();
     let mut patch = Vec::new();
     for (k, o) in orgs.iter().enumerate() {
@@ -918,17 +1024,20 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         run: Uuid::now_v7(),
         finance,
         projects,
+        hr: Arc::new(hr),
     });
 
     let only: Vec<String> = std::env::var("CRM_BENCH_SCENARIOS")
         .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
         .unwrap_or_default();
+    let selected = |n: &str| only.is_empty() || only.iter().any(|o| n.starts_with(o.as_str()));
     let mut rows = Vec::new();
     for name in SCENARIOS
         .into_iter()
-        .filter(|n| only.is_empty() || only.iter().any(|o| n.starts_with(o.as_str())))
+        .filter(|n| selected(n))
         .filter(|n| !(no_invoices && FINANCE.contains(n)))
         .filter(|n| !(no_projects && PROJECTS.contains(n)))
+        .filter(|n| !(no_hr && HR.contains(n)))
     {
         for &conns in &cfg.connections {
             let (api, direct, expected) = scenario(&ctx, name);
@@ -1017,6 +1126,11 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
     } else {
         Some(projects_report(cfg, &ctx).await)
     };
+    let hr = if no_hr || !selected(ATTENDANCE_MONTH) {
+        None
+    } else {
+        Some(crate::hr::month_alone(cfg, &ctx.http, &ctx.orgs[0].token, &ctx.hr).await)
+    };
     let flood = flood_run(cfg, &ctx, &rows, &srv).await;
     let report = Report {
         machine: Machine::detect(&db).await,
@@ -1034,6 +1148,7 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         platform,
         finance: Some(finance),
         projects,
+        hr,
         peak_rss_hwm_mib: srv.hwm_mib(),
     };
     srv.stop().await;
@@ -1084,6 +1199,49 @@ async fn seed_projects(
         t.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The HR data set of the first organization, unless it is there already; the attendance
+/// month it was seeded with.
+async fn seed_hr(
+    cfg: &Config,
+    db: &DatabaseConnection,
+    http: &Http,
+    org: &Org,
+) -> Result<chrono::NaiveDate, String> {
+    let users = cfg
+        .employees
+        .min(cfg.connections.iter().copied().max().unwrap_or(64) as i64);
+    if let Some(month) = crate::hr::already_seeded(db, cfg.employees, users).await? {
+        return Ok(month);
+    }
+    crate::hr::clear(db).await?;
+    let month = crate::hr::last_month(chrono::Utc::now().date_naive());
+    println!(
+        "bench: seeding {} employees, their leave and {} of them punching in {}",
+        cfg.employees,
+        crate::hr::ATTENDANCE_EMPLOYEES.min(cfg.employees),
+        month.format("%Y-%m")
+    );
+    let t = std::time::Instant::now();
+    let plan = crate::hr::Plan {
+        org: org.id,
+        admin: org.admin,
+        tag: "org0".into(),
+        employees: cfg.employees,
+        users,
+        month,
+    };
+    crate::hr::seed(db, http, &org.token, &plan).await?;
+    crate::hr::mark_seeded(db, cfg.employees, users, month).await?;
+    db.execute_unprepared(
+        "VACUUM ANALYZE employees, leave_types, leave_requests, leave_adjustments, \
+         attendance_records, holidays, work_schedules, users, user_roles",
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    println!("bench: seeded HR in {:.0} s", t.elapsed().as_secs_f64());
+    Ok(month)
 }
 
 /// The data set the projects scenarios ran on, and the report alone, one request at a time
