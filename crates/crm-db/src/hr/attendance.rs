@@ -125,6 +125,8 @@ fn rows(models: Vec<Model>) -> Result<Vec<AttendanceRecord>, StoreError> {
 
 #[async_trait]
 impl AttendanceStore for SqlRecords<Entity> {
+    // `ix_attendance_records_person_out` makes both parts of the `OR` an index range, so a
+    // check-in costs the same whatever the person's history.
     async fn overlapping(
         &self,
         tx: &mut Txn,
