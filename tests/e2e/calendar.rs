@@ -785,3 +785,138 @@ backend_tests!(
         app.stop().await;
     }
 );
+
+/// The `calendar_event.reminder` notifications of `token`'s user: (event id, body).
+async fn reminders(app: &TestApp, token: &str) -> Vec<(String, String)> {
+    let page = get(app, token, "/api/v1/notifications?limit=200").await;
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["type"] == "calendar_event.reminder")
+        .map(|n| {
+            assert_eq!(n["record_type"], "calendar_event", "{n}");
+            (
+                n["record_id"].as_str().unwrap().to_string(),
+                n["body"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Lets the next poll run the reminder job again (this minute's period may be claimed
+/// already) and waits until a run has finished.
+async fn run_reminder_job(app: &TestApp) {
+    use crate::identity_support::{db_exec, db_string};
+    db_exec(
+        app,
+        "DELETE FROM job_runs WHERE job = 'calendar_reminders'",
+        vec![],
+    )
+    .await;
+    let finished = "SELECT CAST(COUNT(*) AS CHAR(20)) FROM job_runs \
+                    WHERE job = 'calendar_reminders' AND finished_at IS NOT NULL";
+    for _ in 0..100 {
+        let n = db_string(app, finished, vec![]).await.unwrap_or_default();
+        if n.trim().parse::<u32>().unwrap_or(0) >= 1 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the reminder job did not run");
+}
+
+backend_tests!(a_reminder_reaches_each_attendee_once, |b| async move {
+    let app = spawn_app_with(b, &[("CRM__JOBS__POLL_SECS", "1")]).await;
+    let admin = app.register_admin("Reminder Co").await;
+    let organizer = app.user_with_roles(&admin, &["employee"]).await;
+    let guest = app.user_with_roles(&admin, &["employee"]).await;
+    let decliner = app.user_with_roles(&admin, &["employee"]).await;
+    let outsider = app.user_with_roles(&admin, &["employee"]).await;
+    let o = organizer.access.as_str();
+    // Starting in 50 seconds: a one-minute reminder's time came ten seconds ago.
+    let now = Utc::now().with_nanosecond(0).unwrap();
+    let start = now + chrono::Duration::seconds(50);
+    let (s, e) = (
+        start.to_rfc3339(),
+        (start + chrono::Duration::minutes(30)).to_rfc3339(),
+    );
+    // Set up without reminders, so no run tells of them before the answers are in.
+    let meeting = event(
+            &app,
+            o,
+            json!({"title": "Standup", "starts_at": s, "ends_at": e, "attendee_ids": [guest.user_id, decliner.user_id]}),
+        )
+        .await;
+    let daily = event(
+            &app,
+            o,
+            json!({"title": "Daily", "starts_at": s, "ends_at": e, "time_zone": "UTC", "recurrence": "FREQ=DAILY;COUNT=3", "attendee_ids": [guest.user_id]}),
+        )
+        .await;
+    json_of(
+        post(
+            &app,
+            &decliner.access,
+            &format!("{}/respond", path(&meeting)),
+            json!({"response": "declined"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    // The daily event's first occurrence, the only one due, is cancelled.
+    let rid = daily["starts_at"].as_str().unwrap();
+    let res = delete(&app, o, &format!("{}/occurrences/{rid}", path(&daily))).await;
+    assert_eq!(res.status(), 204);
+    for ev in [&meeting, &daily] {
+        json_of(
+            patch(&app, o, &path(ev), json!({"reminder_minutes": [1]})).await,
+            200,
+        )
+        .await;
+    }
+
+    run_reminder_job(&app).await;
+    let told = vec![(id(&meeting), "Standup".to_string())];
+    for who in [&organizer, &guest] {
+        assert_eq!(reminders(&app, &who.access).await, told, "{}", who.email);
+    }
+    for who in [&decliner, &outsider, &admin] {
+        assert!(
+            reminders(&app, &who.access).await.is_empty(),
+            "{}",
+            who.email
+        );
+    }
+    // Run again, and by a second instance on the same database: nobody is told twice.
+    run_reminder_job(&app).await;
+    let two = {
+        let db = app.db.shared();
+        let settings = test_settings(&db.url, db.dir(), &[("CRM__JOBS__POLL_SECS", "1")]);
+        start_on(db, settings).await
+    };
+    run_reminder_job(&app).await;
+    run_reminder_job(&two).await;
+    for who in [&organizer, &guest] {
+        assert_eq!(reminders(&app, &who.access).await, told, "{}", who.email);
+    }
+    assert!(reminders(&app, &decliner.access).await.is_empty());
+    // One entry tells of the occurrence: its title, start, event and recurrence id.
+    let events = get(
+        &app,
+        &admin.access,
+        "/api/v1/events?type=calendar_event.reminder&limit=200",
+    )
+    .await;
+    let events = events["data"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let data = &events[0]["data"];
+    assert_eq!(data["event_id"], meeting["id"]);
+    assert_eq!(data["title"], "Standup");
+    assert_eq!(instant(&data["recurrence_id"]), start);
+    assert_eq!(instant(&data["starts_at"]), start);
+    assert_eq!(data["minutes"], 1);
+    two.stop().await;
+    app.stop().await;
+});

@@ -322,6 +322,7 @@ pub fn notifier() -> Notifier {
             crm_projects::requirements::NOTIFICATION_TYPES,
             crm_hr::requirements::NOTIFICATION_TYPES,
             crm_messages::requirements::NOTIFICATION_TYPES,
+            crm_calendar::requirements::NOTIFICATION_TYPES,
         ]
         .concat(),
         Arc::new(crm_mail::Templates::new("CRM")),
@@ -591,6 +592,7 @@ pub fn scheduler(
     finance: &FinanceServices,
     projects: &ProjectServices,
     hr: &HrServices,
+    calendar: &CalendarServices,
 ) -> Scheduler {
     let holder = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
     let scheduler = Scheduler::new(Arc::new(crm_db::SqlJobClaims::new(db.conn.clone())), holder);
@@ -599,6 +601,7 @@ pub fn scheduler(
         .into_iter()
         .chain(projects.jobs())
         .chain(hr.jobs())
+        .chain(calendar.jobs())
         .fold(scheduler, Scheduler::with_job)
         .with_job(Arc::new(CleanupJob::new(Arc::new(
             crm_db::SqlCleanup::new(db.conn.clone()),
@@ -715,6 +718,7 @@ pub async fn start(
     let finance = state.finance.clone();
     let projects = state.projects.clone();
     let hr = state.hr.clone();
+    let calendar = state.calendar.clone();
     let pruner = state.clone();
     let prune_task = tokio::spawn(async move {
         loop {
@@ -806,7 +810,7 @@ pub async fn start(
     )?;
 
     let jobs_worker = tokio::spawn(run_jobs(
-        scheduler(&db, files, &finance, &projects, &hr),
+        scheduler(&db, files, &finance, &projects, &hr, &calendar),
         Duration::from_secs(settings.jobs.poll_secs.max(1)),
     ));
 

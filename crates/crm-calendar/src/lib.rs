@@ -24,26 +24,39 @@
 //!   their stored `series_until` (the end of the last occurrence, NULL when endless);
 //! - single occurrences ([`occurrences::Override`]): changed or cancelled by their original
 //!   start, the series one version on; split ([`recurrence::split`]) ends the series just
-//!   before an occurrence and starts a new one there, every occurrence kept once.
+//!   before an occurrence and starts a new one there, every occurrence kept once;
+//! - reminders ([`reminders`]): each due reminder ([`reminders::due`]) told once per
+//!   organizer or non-declining attendee, occurrence and minutes, by the
+//!   `calendar_reminders` job.
 
 pub mod events;
 pub mod occurrences;
 pub mod ports;
 pub mod recurrence;
+pub mod reminders;
 
 /// The services of the calendar module.
 #[derive(Clone)]
 pub struct CalendarServices {
     pub events: events::EventService,
     pub occurrences: occurrences::OccurrenceService,
+    ports: ports::CalendarPorts,
 }
 
 impl CalendarServices {
     pub fn new(ports: ports::CalendarPorts) -> Self {
         Self {
             events: events::EventService::new(ports.clone()),
-            occurrences: occurrences::OccurrenceService::new(ports),
+            occurrences: occurrences::OccurrenceService::new(ports.clone()),
+            ports,
         }
+    }
+
+    /// The module's scheduled work, for the server's scheduler.
+    pub fn jobs(&self) -> Vec<std::sync::Arc<dyn crm_domain::jobs::Job>> {
+        vec![std::sync::Arc::new(reminders::ReminderJob::new(
+            self.ports.clone(),
+        ))]
     }
 }
 
@@ -64,6 +77,11 @@ pub mod requirements {
         "calendar_event.occurrence_changed" => "One occurrence of a recurring calendar event was changed",
         "calendar_event.occurrence_cancelled" => "One occurrence of a recurring calendar event was cancelled",
         "calendar_event.split" => "A recurring calendar event was split: it ends before an occurrence and a new series (created) starts there",
+        "calendar_event.reminder" => "An occurrence's reminder time came: its organizer and the attendees who did not decline are reminded (once each per occurrence and reminder)",
+    }
+
+    crm_domain::notification_types! {
+        "calendar_event.reminder" => "A calendar event you organize or attend starts soon": custom(crate::reminders::recipients_of);
     }
 
     #[cfg(test)]

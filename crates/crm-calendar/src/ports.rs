@@ -3,6 +3,7 @@
 
 use crate::events::{Attendee, AttendeeResponse, CalendarEvent, CalendarEventId};
 use crate::occurrences::Override;
+use crate::reminders::{DueReminder, Told};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::activity::ActivityRepository;
@@ -106,6 +107,36 @@ pub trait CalendarStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<CalendarEvent>, StoreError>;
+
+    /// The events of every organization that may remind of an occurrence starting after
+    /// `now`: starting before `horizon` and ending (`series_until`) after `now` or never,
+    /// by id after `after`, at most `limit`.
+    async fn reminder_candidates(
+        &self,
+        now: DateTime<Utc>,
+        horizon: DateTime<Utc>,
+        after: Option<CalendarEventId>,
+        limit: u64,
+    ) -> Result<Vec<CalendarEvent>, StoreError>;
+
+    /// The reminders of `events` told since `since` (marked then or later).
+    async fn reminded(
+        &self,
+        org: OrganizationId,
+        events: &[CalendarEventId],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Told>, StoreError>;
+
+    /// Marks `r` told to each of `users` who was not told of it yet (insert or skip on the
+    /// unique key of event, original start, minutes and user), in `tx`: the users it marked.
+    async fn mark_reminded(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        r: &DueReminder,
+        users: &[UserId],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<UserId>, StoreError>;
 }
 
 /// The ports of the calendar services.

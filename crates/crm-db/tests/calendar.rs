@@ -290,3 +290,80 @@ async fn attendees_keep_their_answers_and_overrides_follow_a_split() {
     .unwrap();
     assert_eq!(found.map(|x| x.title), Some("moves".to_string()));
 }
+
+#[tokio::test]
+async fn reminder_marks_are_inserted_once_and_candidates_are_series_not_over() {
+    let db = support::database().await;
+    let env = env(&db).await;
+    let me = UserId::new();
+    let ended = event(
+        env.org,
+        me,
+        "2027-01-04T08:00:00Z",
+        Some("FREQ=DAILY;COUNT=3"),
+    );
+    let weekly = event(env.org, me, "2027-03-01T08:00:00Z", Some("FREQ=WEEKLY"));
+    let later = event(env.org, me, "2027-06-01T08:00:00Z", None);
+    for e in [&ended, &weekly, &later] {
+        store(&env, e).await;
+    }
+    let now = at("2027-03-20T00:00:00Z");
+    let mut found = Vec::new();
+    let mut after = None;
+    loop {
+        let page = env
+            .events
+            .reminder_candidates(now, now + Duration::days(28), after, 2)
+            .await
+            .unwrap();
+        after = page.last().map(|e| e.id);
+        let short = page.len() < 2;
+        found.extend(page);
+        if short {
+            break;
+        }
+    }
+    let mine: Vec<_> = found
+        .iter()
+        .filter(|e| [ended.id, weekly.id, later.id].contains(&e.id))
+        .cloned()
+        .collect();
+    // The ended series has nothing ahead; the one starting after the horizon not yet.
+    assert_eq!(ids(&mine), [weekly.id]);
+
+    let r = crm_calendar::reminders::DueReminder {
+        event_id: weekly.id,
+        organization_id: env.org,
+        title: "Sync".into(),
+        recurrence_id: at("2027-03-22T08:00:00Z"),
+        starts_at: at("2027-03-22T08:00:00Z"),
+        minutes: 10,
+    };
+    let (a, b) = (UserId::new(), UserId::new());
+    let mark = |users: Vec<UserId>, r: crm_calendar::reminders::DueReminder| {
+        let env = &env;
+        async move {
+            in_tx!(env, |tx| {
+                env.events
+                    .mark_reminded(&mut tx, env.org, &r, &users, now)
+                    .await
+            })
+            .unwrap()
+        }
+    };
+    assert_eq!(mark(vec![a], r.clone()).await, [a]);
+    // Told already: skipped, without failing the transaction for the others.
+    assert_eq!(mark(vec![a, b], r.clone()).await, [b]);
+    assert!(mark(vec![a, b], r.clone()).await.is_empty());
+    // Another reminder of the same occurrence, or another occurrence, is its own.
+    let sixty = crm_calendar::reminders::DueReminder {
+        minutes: 60,
+        ..r.clone()
+    };
+    assert_eq!(mark(vec![a], sixty).await, [a]);
+    let next = crm_calendar::reminders::DueReminder {
+        recurrence_id: at("2027-03-29T07:00:00Z"),
+        ..r
+    };
+    assert_eq!(mark(vec![a, b], next).await, [a, b]);
+}

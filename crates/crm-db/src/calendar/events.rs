@@ -13,11 +13,12 @@ use chrono::{DateTime, Utc};
 use crm_calendar::events::{Attendee, AttendeeResponse, CalendarEvent, CalendarEventId};
 use crm_calendar::occurrences::Override;
 use crm_calendar::ports::CalendarStore;
+use crm_calendar::reminders::{DueReminder, Told};
 use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::Query;
-use sea_orm::{Condition, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::{Condition, ConnectionTrait, DbBackend, QueryOrder, QuerySelect, QueryTrait};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "calendar_events")]
@@ -504,4 +505,127 @@ impl CalendarStore for SqlRecords<Entity> {
             .map(CalendarEvent::try_from)
             .collect()
     }
+
+    async fn reminder_candidates(
+        &self,
+        now: DateTime<Utc>,
+        horizon: DateTime<Utc>,
+        after: Option<CalendarEventId>,
+        limit: u64,
+    ) -> Result<Vec<CalendarEvent>, StoreError> {
+        // Across organizations: the job is the system's, each event is then handled in its
+        // own organization. `ix_calendar_events_series_until` serves the series not over.
+        let mut select = Entity::find()
+            .filter(
+                Condition::any()
+                    .add(Column::SeriesUntil.is_null())
+                    .add(Column::SeriesUntil.gt(now)),
+            )
+            .filter(Column::StartsAt.lt(horizon));
+        if let Some(a) = after {
+            select = select.filter(Column::Id.gt(a.0));
+        }
+        select
+            .order_by_asc(Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(CalendarEvent::try_from)
+            .collect()
+    }
+
+    async fn reminded(
+        &self,
+        org: OrganizationId,
+        events: &[CalendarEventId],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Told>, StoreError> {
+        Ok(sent::Entity::find()
+            .filter(sent::Column::OrganizationId.eq(org.0))
+            .filter(sent::Column::EventId.is_in(events.iter().map(|e| e.0)))
+            .filter(sent::Column::CreatedAt.gte(since))
+            .all(self.db())
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(|m| Told {
+                event_id: CalendarEventId(m.event_id),
+                recurrence_id: m.recurrence_id,
+                minutes: m.minutes,
+                user_id: UserId(m.user_id),
+            })
+            .collect())
+    }
+
+    async fn mark_reminded(
+        &self,
+        tx: &mut Txn,
+        org: OrganizationId,
+        r: &DueReminder,
+        users: &[UserId],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let db = sql(tx.as_mut())?;
+        let backend = db.get_database_backend();
+        let mut marked = Vec::with_capacity(users.len());
+        for u in users {
+            let row = sent::ActiveModel {
+                organization_id: Set(org.0),
+                event_id: Set(r.event_id.0),
+                recurrence_id: Set(r.recurrence_id),
+                minutes: Set(r.minutes),
+                user_id: Set(u.0),
+                created_at: Set(now),
+            };
+            // Insert or skip on the unique key: the rows affected say whether this
+            // transaction marked it (a concurrent one waits on the key, then skips).
+            // MariaDB reports a skipped `ON DUPLICATE KEY UPDATE` as a found row, so it
+            // takes `INSERT IGNORE`.
+            let statement = if backend == DbBackend::MySql {
+                let mut s = backend.build(&sent::Entity::insert(row).into_query());
+                s.sql = s.sql.replacen("INSERT ", "INSERT IGNORE ", 1);
+                s
+            } else {
+                backend.build(
+                    &sent::Entity::insert(row)
+                        .on_conflict(OnConflict::new().do_nothing().to_owned())
+                        .into_query(),
+                )
+            };
+            let done = db.execute_raw(statement).await.map_err(store_err)?;
+            if done.rows_affected() == 1 {
+                marked.push(*u);
+            }
+        }
+        Ok(marked)
+    }
+}
+
+/// `calendar_reminders_sent`: one row per reminder told, keyed by organization, event,
+/// occurrence (original start), minutes and user.
+pub(crate) mod sent {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "calendar_reminders_sent")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub organization_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub event_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub recurrence_id: DateTimeUtc,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub minutes: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: Uuid,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
 }
