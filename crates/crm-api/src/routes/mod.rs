@@ -32,11 +32,11 @@ pub fn health_routes() -> Routes {
 
 /// Every route under `/api/v1`.
 pub fn api_routes() -> Routes {
-    messages::routes(calendar::routes(webhooks::routes(hr::routes(projects::routes(
-        finance::routes(sales::routes(clients::routes(identity::routes(
-            Routes::new("/api/v1"),
+    messages::routes(calendar::routes(webhooks::routes(hr::routes(
+        projects::routes(finance::routes(sales::routes(clients::routes(
+            identity::routes(Routes::new("/api/v1")),
         )))),
-    )))))
+    ))))
     .get("/activities", activities::list)
     .get("/events", events::list)
     .get("/event-types", events::types)
