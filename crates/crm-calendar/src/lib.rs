@@ -81,7 +81,7 @@ pub mod requirements {
     }
 
     crm_domain::notification_types! {
-        "calendar_event.reminder" => "A calendar event you organize or attend starts soon": custom(crate::reminders::recipients_of);
+        "calendar_event.reminder" => "A calendar event you organize or attend starts soon": listed("calendar_event", "reminder");
     }
 
     #[cfg(test)]

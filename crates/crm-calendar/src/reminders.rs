@@ -16,7 +16,7 @@
 //!   the same reminder never tells anyone twice.
 //! - Who: the organizer and every attendee who has not declined.
 //! - What: one `reminder` entry per (event, occurrence, minutes) naming the users it tells
-//!   (the `calendar_event.reminder` notification type's rule reads them), with the event's
+//!   in its `notify` change (the kernel's `listed` rule reads them), with the event's
 //!   title, the occurrence's start, `event_id` and `recurrence_id` as its data.
 
 use crate::events::{Attendee, AttendeeResponse, CalendarEvent, CalendarEventId};
@@ -24,22 +24,18 @@ use crate::occurrences::{Override, expand};
 use crate::ports::CalendarPorts;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
-use crm_domain::activity::{FieldChange, NewActivity, change_entry};
+use crm_domain::activity::change_entry;
 use crm_domain::jobs::{Job, Period};
+use crm_domain::notifications::rules::notify_change;
 use crm_domain::{DomainError, OrganizationId, UserId};
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// Candidate events read per batch.
 const BATCH: u64 = 500;
 
 /// The furthest back a run looks for reminders whose time has come.
 pub const LOOK_BACK_HOURS: i64 = 24;
-
-/// The change the `reminder` entry carries besides the occurrence: whom it tells.
-pub const RECIPIENTS_FIELD: &str = "recipients";
 
 /// One reminder whose time has come: of an occurrence (by its original start), `minutes`
 /// before its start. What the `reminder` entry carries.
@@ -111,26 +107,6 @@ pub fn recipients(organizer: UserId, attendees: &[Attendee]) -> Vec<UserId> {
     out
 }
 
-/// Rule of `calendar_event.reminder`: the users its entry lists.
-pub fn recipients_of(entry: &NewActivity) -> Vec<UserId> {
-    if entry.entity_type != "calendar_event"
-        || entry.event_verb.unwrap_or(entry.action) != "reminder"
-    {
-        return Vec::new();
-    }
-    entry
-        .changes
-        .iter()
-        .find(|c| c.field == RECIPIENTS_FIELD)
-        .and_then(|c| c.after.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str())
-        .filter_map(|s| Uuid::parse_str(s).ok())
-        .map(UserId)
-        .collect()
-}
-
 /// A reminder told to one user (a `calendar_reminders_sent` row).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Told {
@@ -172,16 +148,7 @@ impl ReminderJob {
             None,
             Some(r),
         );
-        entry.changes.push(FieldChange {
-            field: RECIPIENTS_FIELD.into(),
-            before: Value::Null,
-            after: Value::Array(
-                fresh
-                    .iter()
-                    .map(|u| Value::String(u.0.to_string()))
-                    .collect(),
-            ),
-        });
+        entry.changes.push(notify_change(&fresh));
         self.p.activities.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(fresh.len())

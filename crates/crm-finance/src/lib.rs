@@ -283,7 +283,7 @@ pub mod requirements {
     // service reads them before it writes: a rule sees only the entry).
     crm_domain::notification_types! {
         "invoice.overdue" => "An invoice of your client is overdue": custom(crate::invoices::client_owner);
-        "expense.submitted" => "An expense waits for your approval": custom(crate::expenses::approvers_of);
+        "expense.submitted" => "An expense waits for your approval": listed("expense", "submitted");
         "expense.approved" => "Your expense was approved": custom(expense_approved);
         "expense.rejected" => "Your expense was rejected": custom(expense_rejected);
         "expense.reimbursed" => "Your expense was reimbursed": custom(expense_reimbursed);

@@ -236,21 +236,11 @@ pub mod requirements {
     crm_domain::notification_types! {
         "interview.scheduled" => "You are an interviewer of a scheduled interview": custom(interview_scheduled);
         // training
-        "certification.expiring" => "A certification expires within 30 days": custom(crate::training::recipients_of);
+        "certification.expiring" => "A certification expires within 30 days": listed("certification", "expiring");
         // leave: the users each entry lists (read by the service before it writes)
-        "leave_request.submitted" => "A leave request waits for your decision": custom(leave_submitted);
-        "leave_request.approved" => "Your leave request was approved": custom(leave_approved);
-        "leave_request.rejected" => "Your leave request was rejected": custom(leave_rejected);
-    }
-
-    fn leave_submitted(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
-        crate::leave::requests::notified_of(e, "submitted")
-    }
-    fn leave_approved(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
-        crate::leave::requests::notified_of(e, "approved")
-    }
-    fn leave_rejected(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
-        crate::leave::requests::notified_of(e, "rejected")
+        "leave_request.submitted" => "A leave request waits for your decision": listed("leave_request", "submitted");
+        "leave_request.approved" => "Your leave request was approved": listed("leave_request", "approved");
+        "leave_request.rejected" => "Your leave request was rejected": listed("leave_request", "rejected");
     }
 
     // recruitment

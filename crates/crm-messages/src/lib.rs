@@ -101,10 +101,6 @@ pub mod requirements {
     }
 
     crm_domain::notification_types! {
-        "message.created" => "New message": custom(message_created);
-    }
-
-    fn message_created(e: &crm_domain::activity::NewActivity) -> Vec<crm_domain::UserId> {
-        crate::service::notified_of_message(e)
+        "message.created" => "New message": listed("message", "created");
     }
 }

@@ -9,19 +9,16 @@ use crate::model::{
 use crate::ports::MessagePorts;
 use crate::requirements::{MessagesDelete, MessagesRead, MessagesWrite};
 use chrono::{DateTime, Utc};
-use crm_domain::activity::{FieldChange, NewActivity, audit};
+use crm_domain::activity::audit;
 use crm_domain::kernel::input::Errors;
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::kernel::scope::require;
 use crm_domain::kernel::text::{optional_text, required_multiline, required_text};
+use crm_domain::notifications::rules::notify_change;
 use crm_domain::{Actor, DomainError, Scope, StoreError, UserId};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
-
-/// The audit entry's field naming whom a new message notifies (read by the
-/// `message.created` rule).
-pub const NOTIFY_FIELD: &str = "notify";
 
 /// A conversation as its audit entries (and events) show it.
 #[derive(Clone, Debug, Serialize)]
@@ -96,26 +93,6 @@ fn message_entry(m: &Message, c: &Conversation) -> MessageEntry {
         deleted: m.deleted,
         subject,
     }
-}
-
-/// Rule of `message.created`: the members its entry lists (the author's fellow members when
-/// it was written).
-pub fn notified_of_message(entry: &NewActivity) -> Vec<UserId> {
-    if entry.entity_type != "message" || entry.event_verb.unwrap_or(entry.action) != "created" {
-        return Vec::new();
-    }
-    entry
-        .changes
-        .iter()
-        .find(|c| c.field == NOTIFY_FIELD)
-        .and_then(|c| c.after.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()))
-                .map(UserId)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// How the caller reaches a conversation.
@@ -834,17 +811,13 @@ impl MessageService {
             }
             Err(e) => return Err(e.into()),
         }
-        let notify: Vec<String> = members
+        let notify: Vec<UserId> = members
             .iter()
-            .filter(|u| **u != actor.user_id)
-            .map(|u| u.0.to_string())
+            .copied()
+            .filter(|u| *u != actor.user_id)
             .collect();
         let mut entry = audit::created(actor, &message_entry(&message, &c));
-        entry.changes.push(FieldChange {
-            field: NOTIFY_FIELD.into(),
-            before: serde_json::Value::Null,
-            after: serde_json::json!(notify),
-        });
+        entry.changes.push(notify_change(&notify));
         self.p().activities.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok((message, true))

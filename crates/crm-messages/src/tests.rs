@@ -2,10 +2,10 @@
 
 use crate::model::*;
 use crate::ports::{MessagePorts, MockFileAccess, MockMessageStore};
-use crate::service::{ConversationService, MessageService, notified_of_message};
+use crate::service::{ConversationService, MessageService};
 use async_trait::async_trait;
 use crm_domain::files::RecordAccess;
-use crm_domain::kernel::testing::{FixedClock, ORG, Probe, actor, now};
+use crm_domain::kernel::testing::{FixedClock, ORG, Probe, actor, notified, now};
 use crm_domain::{Actor, DomainError, StoreError, UserId};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -334,7 +334,11 @@ async fn a_message_follows_the_last_notifies_the_others_and_keeps_its_text_out_o
     let data = audit[0].data.clone().unwrap();
     assert!(data.get("body").is_none(), "{data}");
     assert_eq!(data["subject"], "Team");
-    let mut told = notified_of_message(&audit[0]);
+    let mut told = notified(
+        crate::requirements::NOTIFICATION_TYPES,
+        "message.created",
+        &audit[0],
+    );
     told.sort();
     let mut want = vec![a, b];
     want.sort();

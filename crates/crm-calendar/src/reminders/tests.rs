@@ -3,8 +3,19 @@
 
 use super::*;
 use crate::ports::{CalendarPorts, MockCalendarStore};
+use crm_domain::activity::{FieldChange, NewActivity};
 use crm_domain::kernel::records::MockRecords;
-use crm_domain::kernel::testing::{FixedClock, ORG, Probe};
+use crm_domain::kernel::testing::{FixedClock, ORG, Probe, notified};
+use serde_json::Value;
+
+/// Whom the declared `calendar_event.reminder` rule tells of `entry`.
+fn recipients_of(entry: &NewActivity) -> Vec<UserId> {
+    notified(
+        crate::requirements::NOTIFICATION_TYPES,
+        "calendar_event.reminder",
+        entry,
+    )
+}
 use proptest::prelude::*;
 use std::sync::Arc;
 
@@ -292,7 +303,7 @@ fn the_rule_reads_only_reminder_entries() {
     );
     let u = UserId::new();
     entry.changes.push(FieldChange {
-        field: RECIPIENTS_FIELD.into(),
+        field: crm_domain::notifications::rules::NOTIFY_FIELD.into(),
         before: Value::Null,
         after: serde_json::json!([u.0.to_string()]),
     });

@@ -8,6 +8,7 @@ use crate::kernel::context::Actor;
 use crate::kernel::error::StoreError;
 use crate::kernel::ids::{OrganizationId, UserId};
 use crate::kernel::uow::{FakeTx, Tx, TxManager};
+use crate::notifications::{NotificationType, rules};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -28,6 +29,16 @@ pub fn now() -> DateTime<Utc> {
 /// A caller of `org` holding exactly `perms`.
 pub fn actor(org: OrganizationId, perms: &[&str]) -> Actor {
     Actor::new(UserId::new(), org, perms.iter().map(|s| s.to_string()))
+}
+
+/// Whom the rule a module declares for notification type `r#type` (in `types`, its
+/// `NOTIFICATION_TYPES`) names for `entry`: tests check the declared rule, not a copy of it.
+pub fn notified(types: &[NotificationType], r#type: &str, entry: &NewActivity) -> Vec<UserId> {
+    let declared = types
+        .iter()
+        .find(|t| t.r#type == r#type)
+        .unwrap_or_else(|| panic!("no notification type {type}"));
+    rules::recipients(&declared.rule, entry)
 }
 
 /// What a test inspects after the service ran.

@@ -24,6 +24,14 @@ pub enum Rule {
         entity: &'static str,
         verb: &'static str,
     },
+    /// The event `<entity>.<verb>` whose entry names its recipients itself, in its
+    /// [`NOTIFY_FIELD`](super::rules::NOTIFY_FIELD) change (written with
+    /// [`notify_change`](super::rules::notify_change)): approvers, members, attendees — people
+    /// the writing use case found, which the entry alone cannot say.
+    Listed {
+        entity: &'static str,
+        verb: &'static str,
+    },
     /// Anything else a module needs: the recipients of an entry (the actor is removed after).
     Custom(fn(&NewActivity) -> Vec<UserId>),
 }

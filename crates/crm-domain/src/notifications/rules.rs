@@ -2,7 +2,7 @@
 //! audit entry. The actor is never among them ([`Notifier`](super::Notifier) removes them).
 
 use super::model::Rule;
-use crate::activity::NewActivity;
+use crate::activity::{FieldChange, NewActivity};
 use crate::kernel::ids::UserId;
 use serde_json::Value;
 use uuid::Uuid;
@@ -15,6 +15,45 @@ pub const fn assigned(entity: &'static str) -> Rule {
 /// `<entity>.<verb>` happened to a record: its owner is told.
 pub const fn decided(entity: &'static str, verb: &'static str) -> Rule {
     Rule::Decided { entity, verb }
+}
+
+/// `<entity>.<verb>` happened: the users its entry lists in its [`NOTIFY_FIELD`] change.
+pub const fn listed(entity: &'static str, verb: &'static str) -> Rule {
+    Rule::Listed { entity, verb }
+}
+
+/// The change an entry carries besides the record's own when its use case decides whom it
+/// tells ([`listed`]): a rule sees only the entry.
+pub const NOTIFY_FIELD: &str = "notify";
+
+/// The [`NOTIFY_FIELD`] change naming `users`.
+pub fn notify_change(users: &[UserId]) -> FieldChange {
+    FieldChange {
+        field: NOTIFY_FIELD.into(),
+        before: Value::Null,
+        after: Value::Array(
+            users
+                .iter()
+                .map(|u| Value::String(u.0.to_string()))
+                .collect(),
+        ),
+    }
+}
+
+/// The users `entry` lists in its [`NOTIFY_FIELD`] change when it is `<entity>.<verb>`.
+pub fn listed_users(entry: &NewActivity, entity: &str, verb: &str) -> Vec<UserId> {
+    if entry.entity_type != entity || entry.event_verb.unwrap_or(entry.action) != verb {
+        return Vec::new();
+    }
+    entry
+        .changes
+        .iter()
+        .find(|c| c.field == NOTIFY_FIELD)
+        .and_then(|c| c.after.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(user)
+        .collect()
 }
 
 /// A module's own rule.
@@ -56,6 +95,7 @@ pub fn recipients(rule: &Rule, entry: &NewActivity) -> Vec<UserId> {
                 .into_iter()
                 .collect()
         }
+        Rule::Listed { entity, verb } => listed_users(entry, entity, verb),
         Rule::Custom(f) => f(entry),
     }
 }
@@ -130,6 +170,30 @@ mod tests {
         // The event verb counts when the audit action is less precise.
         let as_event = updated.clone().as_event("converted");
         assert_eq!(recipients(&rule, &as_event), vec![other]);
+    }
+
+    #[test]
+    fn listed_names_the_users_of_the_entrys_notify_change_for_that_verb_only() {
+        let (me, a, b) = (
+            UserId(Uuid::from_u128(2)),
+            UserId(Uuid::from_u128(3)),
+            UserId(Uuid::from_u128(4)),
+        );
+        let mut submitted = entry(me, "submitted", None, Some(&lead(me)));
+        submitted.changes.push(notify_change(&[a, b]));
+        assert_eq!(
+            recipients(&listed("lead", "submitted"), &submitted),
+            vec![a, b]
+        );
+        assert!(recipients(&listed("lead", "approved"), &submitted).is_empty());
+        assert!(recipients(&listed("deal", "submitted"), &submitted).is_empty());
+        // An entry without the change names nobody.
+        let bare = entry(me, "submitted", None, Some(&lead(me)));
+        assert!(listed_users(&bare, "lead", "submitted").is_empty());
+        // The event verb counts when the audit action is less precise.
+        let mut as_event = entry(me, "updated", None, Some(&lead(me))).as_event("submitted");
+        as_event.changes.push(notify_change(&[a]));
+        assert_eq!(listed_users(&as_event, "lead", "submitted"), vec![a]);
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub use model::{
     ApproveInput, EXPENSE_LIST_SPEC, Expense, ExpenseId, ExpenseInput, ExpensePatch, ExpenseStatus,
     RejectInput,
 };
-pub use service::{APPROVERS_FIELD, ExpenseService, approvers_of, submitter_of};
+pub use service::{ExpenseService, submitter_of};
 
 use async_trait::async_trait;
 use crm_domain::files::FileId;

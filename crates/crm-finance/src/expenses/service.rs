@@ -7,7 +7,7 @@ use super::model::{
 };
 use crate::FinancePorts;
 use crate::requirements::{ExpensesApprove, ExpensesDelete, ExpensesRead, ExpensesWrite};
-use crm_domain::activity::{FieldChange, NewActivity, audit};
+use crm_domain::activity::{NewActivity, audit};
 use crm_domain::clients::ClientId;
 use crm_domain::files::FileId;
 use crm_domain::kernel::input::{Errors, invalid, not_found, text};
@@ -18,14 +18,10 @@ use crm_domain::kernel::rules::check_version;
 use crm_domain::kernel::scope::{Requirement, in_scope, require};
 use crm_domain::kernel::text::{optional_text, required_multiline, required_text};
 use crm_domain::kernel::values::{currency, date, positive_amount};
+use crm_domain::notifications::rules::notify_change;
 use crm_domain::{Actor, DomainError, Scope, Txn, UserId, ValueError};
 use serde_json::Value;
 use uuid::Uuid;
-
-/// The change a submission's audit entry carries besides the record's own: the approvers it
-/// was sent to (the users holding `expenses:approve` at that moment), which the
-/// `expense.submitted` notification reads.
-pub const APPROVERS_FIELD: &str = "approvers";
 
 fn description(raw: &str) -> Result<String, ValueError> {
     required_multiline(raw, "description", DESCRIPTION_MAX)
@@ -64,20 +60,6 @@ fn user(v: &Value) -> Option<UserId> {
 fn is_event(entry: &NewActivity, verb: &str) -> bool {
     entry.entity_type == <Expense as audit::Audited>::ENTITY
         && entry.event_verb.unwrap_or(entry.action) == verb
-}
-
-/// Rule of `expense.submitted`: the approvers the submission's entry lists.
-pub fn approvers_of(entry: &NewActivity) -> Vec<UserId> {
-    if !is_event(entry, "submitted") {
-        return Vec::new();
-    }
-    entry
-        .changes
-        .iter()
-        .find(|c| c.field == APPROVERS_FIELD)
-        .and_then(|c| c.after.as_array())
-        .map(|a| a.iter().filter_map(user).collect())
-        .unwrap_or_default()
 }
 
 /// Rule of `expense.<verb>` told to the submitter (the expense's `submitted_by`).
@@ -392,17 +374,13 @@ impl ExpenseService {
             ..current.clone()
         }
         .touched(self.p.now());
-        let sent_to = FieldChange {
-            field: APPROVERS_FIELD.into(),
-            before: Value::Null,
-            after: Value::Array(
-                approvers
-                    .iter()
-                    .filter(|u| **u != actor.user_id)
-                    .map(|u| Value::String(u.0.to_string()))
-                    .collect(),
-            ),
-        };
+        // The approvers it was sent to (the users holding `expenses:approve` at that moment).
+        let sent_to: Vec<UserId> = approvers
+            .iter()
+            .copied()
+            .filter(|u| *u != actor.user_id)
+            .collect();
+        let sent_to = notify_change(&sent_to);
         self.crud()
             .change(actor, tx, "submitted", &current, next, Some(sent_to))
             .await

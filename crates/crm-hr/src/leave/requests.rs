@@ -9,15 +9,15 @@ use crate::employees::{Employee, EmployeeId, EmployeeStatus};
 use crate::ports::HrPorts;
 use crate::requirements::{LeaveRequestsApprove, LeaveRequestsRead, LeaveRequestsWrite};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use crm_domain::activity::{FieldChange, NewActivity, audit};
+use crm_domain::activity::{FieldChange, audit};
 use crm_domain::kernel::input::{Errors, invalid, not_found};
 use crm_domain::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
 use crm_domain::kernel::records::{Crud, Record};
 use crm_domain::kernel::scope::{Requirement, require};
 use crm_domain::kernel::text::optional_text;
+use crm_domain::notifications::rules::notify_change;
 use crm_domain::{Actor, DomainError, OrganizationId, Scope, UserId, ValueError};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use uuid::Uuid;
 
 pub const REASON_MAX: usize = 2_000;
@@ -25,10 +25,6 @@ pub const NOTE_MAX: usize = 2_000;
 /// The years a request's dates may fall in: any real leave, and a replay of the years from
 /// a hire date that stays short.
 pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=2199;
-
-/// The change a decision's (or a submission's) audit entry carries besides the record's
-/// own: the users told of it, which the notification rules read (a rule sees only the entry).
-pub const NOTIFY_FIELD: &str = "notify";
 
 /// A leave request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -202,36 +198,7 @@ fn users_change(users: &[UserId], actor: &Actor) -> FieldChange {
             seen.push(*u);
         }
     }
-    FieldChange {
-        field: NOTIFY_FIELD.into(),
-        before: Value::Null,
-        after: Value::Array(
-            seen.iter()
-                .map(|u| Value::String(u.0.to_string()))
-                .collect(),
-        ),
-    }
-}
-
-/// Rule of `leave_request.<verb>`: the users its entry lists.
-pub fn notified_of(entry: &NewActivity, verb: &str) -> Vec<UserId> {
-    if entry.entity_type != <LeaveRequest as audit::Audited>::ENTITY
-        || entry.event_verb.unwrap_or(entry.action) != verb
-    {
-        return Vec::new();
-    }
-    entry
-        .changes
-        .iter()
-        .find(|c| c.field == NOTIFY_FIELD)
-        .and_then(|c| c.after.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()))
-                .map(UserId)
-                .collect()
-        })
-        .unwrap_or_default()
+    notify_change(&seen)
 }
 
 /// Leave requests: filing with the day count, the overlap and balance checks, decisions.

@@ -5,7 +5,7 @@
 use super::balance::{Accrual, RequestFacts};
 use super::counting::{LeaveSpan, YearPart};
 use super::ports::{MockLeaveStore, PersonLeave, StoredRequest};
-use super::requests::{ApproveInput, LeaveRequestInput, NOTIFY_FIELD};
+use super::requests::{ApproveInput, LeaveRequestInput};
 use super::*;
 use crate::days::Days;
 use crate::employees::{Employee, EmployeeId, EmployeeStatus, EmploymentType};
@@ -15,11 +15,21 @@ use crate::work_schedules::{WorkSchedule, WorkScheduleId};
 use chrono::NaiveDate;
 use crm_domain::identity::{MockOrganizationRepository, Organization};
 use crm_domain::kernel::records::MockRecords;
-use crm_domain::kernel::testing::{ORG, Probe, actor, now};
+use crm_domain::kernel::testing::{ORG, Probe, actor, notified, now};
+use crm_domain::notifications::rules::NOTIFY_FIELD;
 use crm_domain::{Currency, DomainError, UserId};
 use std::sync::{Arc, Mutex};
 
 const HR: &[&str] = &["leave_requests:read", "leave_requests:write"];
+
+/// Whom the declared `leave_request.<verb>` rule tells of `entry`.
+fn notified_of(entry: &crm_domain::activity::NewActivity, verb: &str) -> Vec<UserId> {
+    notified(
+        crate::requirements::NOTIFICATION_TYPES,
+        &format!("leave_request.{verb}"),
+        entry,
+    )
+}
 
 fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -223,8 +233,8 @@ async fn a_request_is_counted_checked_under_the_persons_lock_and_submitted() {
         .find(|c| c.field == NOTIFY_FIELD)
         .unwrap();
     assert_eq!(told.after, serde_json::json!([manager.0.to_string()]));
-    assert_eq!(requests::notified_of(&audit[1], "submitted"), vec![manager]);
-    assert!(requests::notified_of(&audit[1], "approved").is_empty());
+    assert_eq!(notified_of(&audit[1], "submitted"), vec![manager]);
+    assert!(notified_of(&audit[1], "approved").is_empty());
 }
 
 #[tokio::test]
@@ -317,7 +327,7 @@ async fn a_type_without_approval_is_approved_at_once_and_the_person_told() {
     assert_eq!(r.version, 2);
     let audit = probe.audit();
     assert_eq!(audit[1].action, "approved");
-    assert_eq!(requests::notified_of(&audit[1], "approved"), vec![user]);
+    assert_eq!(notified_of(&audit[1], "approved"), vec![user]);
 }
 
 #[tokio::test]

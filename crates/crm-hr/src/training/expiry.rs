@@ -16,38 +16,14 @@ use super::enrollments::{EnrollmentStatus, TrainingEnrollmentId};
 use crate::ports::HrPorts;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use crm_domain::activity::{FieldChange, NewActivity, change_entry};
+use crm_domain::activity::change_entry;
 use crm_domain::jobs::{Job, Period, act_on_each};
 use crm_domain::kernel::clock::local_date;
+use crm_domain::notifications::rules::notify_change;
 use crm_domain::{DomainError, OrganizationId, UserId};
-use serde_json::Value;
-use uuid::Uuid;
 
 /// Candidates looked at per batch; a run takes batches until one falls short.
 const BATCH: u64 = 500;
-
-/// The change the `expiring` entry carries besides the certification: whom it tells.
-pub const RECIPIENTS_FIELD: &str = "recipients";
-
-/// Rule of `certification.expiring`: the users its entry lists.
-pub fn recipients_of(entry: &NewActivity) -> Vec<UserId> {
-    if entry.entity_type != "certification"
-        || entry.event_verb.unwrap_or(entry.action) != "expiring"
-    {
-        return Vec::new();
-    }
-    entry
-        .changes
-        .iter()
-        .find(|c| c.field == RECIPIENTS_FIELD)
-        .and_then(|c| c.after.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str())
-        .filter_map(|s| Uuid::parse_str(s).ok())
-        .map(UserId)
-        .collect()
-}
 
 /// Tells of each certification that comes within 30 days of its end.
 pub struct CertificationExpiryJob {
@@ -122,16 +98,7 @@ impl CertificationExpiryJob {
             None,
             Some(&cert),
         );
-        entry.changes.push(FieldChange {
-            field: RECIPIENTS_FIELD.into(),
-            before: Value::Null,
-            after: Value::Array(
-                recipients
-                    .iter()
-                    .map(|u| Value::String(u.0.to_string()))
-                    .collect(),
-            ),
-        });
+        entry.changes.push(notify_change(&recipients));
         self.p.activities.record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(true)

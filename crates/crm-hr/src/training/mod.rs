@@ -69,7 +69,7 @@ pub use enrollments::{
     EnrollmentInput, EnrollmentPatch, EnrollmentStatus, TRAINING_ENROLLMENT_LIST_SPEC,
     TrainingEnrollment, TrainingEnrollmentId, TrainingEnrollmentService,
 };
-pub use expiry::{CertificationExpiryJob, recipients_of};
+pub use expiry::CertificationExpiryJob;
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::MockTrainingStore;
 pub use ports::TrainingStore;

@@ -16,9 +16,18 @@ use crm_domain::jobs::Job;
 use crm_domain::kernel::numbering::MockDocumentCounterRepository;
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::kernel::records::MockRecords;
-use crm_domain::kernel::testing::{FixedClock, ORG, Probe, actor, now};
+use crm_domain::kernel::testing::{FixedClock, ORG, Probe, actor, notified, now};
 use crm_domain::{Actor, Currency, DomainError, StoreError, UserId};
 use mockall::Sequence;
+
+/// Whom the declared `certification.expiring` rule tells of `entry`.
+fn recipients_of(entry: &crm_domain::activity::NewActivity) -> Vec<UserId> {
+    notified(
+        crate::requirements::NOTIFICATION_TYPES,
+        "certification.expiring",
+        entry,
+    )
+}
 use std::sync::Arc;
 
 const HR: &[&str] = &[
@@ -994,7 +1003,7 @@ fn the_rule_reads_only_expiring_certification_entries() {
         None,
     );
     entry.changes.push(crm_domain::activity::FieldChange {
-        field: expiry::RECIPIENTS_FIELD.into(),
+        field: crm_domain::notifications::rules::NOTIFY_FIELD.into(),
         before: serde_json::Value::Null,
         after: serde_json::json!([u.0.to_string(), "not a uuid"]),
     });
