@@ -12,6 +12,8 @@
 //!   select their candidate events with `starts_at < to AND (series_until IS NULL OR
 //!   series_until > from)`, a range of `ix_calendar_events_starts`.
 //! - `exdates` and `reminder_minutes` are JSON arrays of the record.
+//! - `next_reminder_at` is not part of the record: when the reminder job next looks at the
+//!   event (set by every write, then by the job; see `m20261210_000004`).
 //! - No foreign key to `users`: users are deactivated, not deleted, and an event keeps the
 //!   people it named.
 //! - The `calendar_events:*` codes were in the catalogue and granted (`:own`) to every
@@ -78,6 +80,7 @@ impl MigrationTrait for Migration {
                 .col(json("reminder_minutes"))
                 .col(uuid("organizer_id"))
                 .col(ts_null(b, "series_until"))
+                .col(ts_null(b, "next_reminder_at"))
                 .to_owned(),
         )
         .await?;

@@ -5,8 +5,10 @@
 //!   inserts or skips each row in the transaction of the notifications it writes, so a
 //!   retry, a crash or a second instance never tells anyone twice.
 //! - Rows go with their event (cascade) and their organization.
-//! - `ix_calendar_events_series_until`: the job's candidates are the events whose series is
-//!   not over (`series_until IS NULL OR series_until > now`), across organizations.
+//! - `ix_calendar_events_next_reminder`: the job reads only the events whose
+//!   `next_reminder_at` has come (set to the write's time by every write of an event with
+//!   reminders and a series not over, then by the job to the next reminder time it computed),
+//!   across organizations: one index range of what is due, whatever the number of series.
 
 use crate::schema::*;
 use sea_orm_migration::prelude::*;
@@ -15,6 +17,7 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 const SENT: &str = "calendar_reminders_sent";
+const IX_NEXT: &str = "ix_calendar_events_next_reminder";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -45,9 +48,9 @@ impl MigrationTrait for Migration {
         .await?;
         index(
             m,
-            "ix_calendar_events_series_until",
+            IX_NEXT,
             "calendar_events",
-            &["series_until", "starts_at"],
+            &["next_reminder_at", "id"],
             false,
         )
         .await?;
@@ -57,7 +60,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_index(
             Index::drop()
-                .name("ix_calendar_events_series_until")
+                .name(IX_NEXT)
                 .table("calendar_events")
                 .to_owned(),
         )

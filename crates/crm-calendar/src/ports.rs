@@ -108,16 +108,25 @@ pub trait CalendarStore: Send + Sync {
         to: DateTime<Utc>,
     ) -> Result<Vec<CalendarEvent>, StoreError>;
 
-    /// The events of every organization that may remind of an occurrence starting after
-    /// `now`: starting before `horizon` and ending (`series_until`) after `now` or never,
-    /// by id after `after`, at most `limit`.
+    /// The events of every organization whose reminder check has come
+    /// (`next_reminder_at <= now`, [`CalendarEvent::reminder_check_at`] after a write, then
+    /// what the job set), by id after `after`, at most `limit`.
     async fn reminder_candidates(
         &self,
         now: DateTime<Utc>,
-        horizon: DateTime<Utc>,
         after: Option<CalendarEventId>,
         limit: u64,
     ) -> Result<Vec<CalendarEvent>, StoreError>;
+
+    /// Sets when the job next looks at event `id` (`None`: never), unless it was written
+    /// since the job read it at `version` (that write set its own check).
+    async fn reminder_checked(
+        &self,
+        org: OrganizationId,
+        id: CalendarEventId,
+        version: i64,
+        next: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
 
     /// The reminders of `events` told since `since` (marked then or later).
     async fn reminded(

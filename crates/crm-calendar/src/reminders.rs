@@ -2,6 +2,11 @@
 //! occurrence, once"): the `calendar_reminders` job, run once a minute (claimed per minute in
 //! `job_runs`), and the rule of which reminders are due ([`due`]).
 //!
+//! - The job reads only the events whose check has come (`next_reminder_at`, indexed): a
+//!   write of an event with reminders sets it to the write's time
+//!   ([`CalendarEvent::reminder_check_at`]); after telling what is due the job sets it to
+//!   the next reminder time ([`next_check`]), so an event is looked at about when it has
+//!   something to tell, never every minute for every series.
 //! - A reminder is due when its time (`starts_at - minutes`, the moved start for an
 //!   override) has come within the look-back and its occurrence has not started: a server
 //!   down for a while still reminds of what is ahead, never of what is past. Cancelled
@@ -91,6 +96,47 @@ pub fn due(
     out
 }
 
+/// How far beyond its longest reminder [`next_check`] expands an event; with nothing
+/// found there it looks again this much later (a lower bound of the true next time).
+pub const RECHECK_DAYS: i64 = 7;
+
+/// When the job next needs to look at `event` once everything due at `now` is told: the
+/// earliest reminder time after `now` of an occurrence starting after `now`; `None` when it
+/// has no reminders or its series is over. Occurrences are expanded only up to `now` + its
+/// longest reminder + [`RECHECK_DAYS`]: one starting later reminds after `now` +
+/// [`RECHECK_DAYS`] at the earliest, so the answer is at most that while the series goes on.
+pub fn next_check(
+    event: &CalendarEvent,
+    overrides: &[Override],
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let &furthest = event.reminder_minutes.iter().max()?;
+    if event.series_until.is_some_and(|u| u <= now) {
+        return None;
+    }
+    let recheck = now + TimeDelta::days(RECHECK_DAYS);
+    let to = recheck + TimeDelta::minutes(furthest) + TimeDelta::seconds(1);
+    let found = expand(event, overrides, now, to)
+        .into_iter()
+        .filter(|occ| occ.starts_at > now)
+        .flat_map(|occ| {
+            let start = occ.starts_at;
+            event
+                .reminder_minutes
+                .iter()
+                .map(move |&m| start - TimeDelta::minutes(m))
+        })
+        .filter(|at| *at > now)
+        .min();
+    let goes_on = event.series_until.is_none_or(|u| u > to);
+    match (found, goes_on) {
+        (Some(at), true) => Some(at.min(recheck)),
+        (Some(at), false) => Some(at),
+        (None, true) => Some(recheck),
+        (None, false) => None,
+    }
+}
+
 /// Whom an event reminds: its organizer and each attendee who has not declined, once each.
 pub fn recipients(organizer: UserId, attendees: &[Attendee]) -> Vec<UserId> {
     let declined = |u: UserId| {
@@ -154,8 +200,9 @@ impl ReminderJob {
         Ok(fresh.len())
     }
 
-    /// The reminders of the events of one organization in `(since, now]`, told: how many
-    /// people were told (one that fails is logged and tried again next run).
+    /// The reminders of the events of one organization in `(since, now]`, told, and each
+    /// event's next check set: how many people were told (an event that fails is logged and
+    /// keeps its check, so the next run tries again).
     async fn remind(
         &self,
         org: OrganizationId,
@@ -176,39 +223,64 @@ impl ReminderJob {
         let due: Vec<(&CalendarEvent, Vec<DueReminder>)> = events
             .iter()
             .map(|e| (*e, due(e, &overrides, since, now)))
-            .filter(|(_, d)| !d.is_empty())
             .collect();
-        if due.is_empty() {
-            return Ok(0);
-        }
-        let ids: Vec<CalendarEventId> = due.iter().map(|(e, _)| e.id).collect();
-        let already = self.p.store.reminded(org, &ids, since).await?;
+        let ids: Vec<CalendarEventId> = due
+            .iter()
+            .filter(|(_, d)| !d.is_empty())
+            .map(|(e, _)| e.id)
+            .collect();
+        let already = if ids.is_empty() {
+            Vec::new()
+        } else {
+            self.p.store.reminded(org, &ids, since).await?
+        };
         let mut told = 0;
         for (e, reminders) in &due {
-            let everyone = recipients(e.organizer_id, &self.p.store.attendees(org, e.id).await?);
-            for r in reminders {
-                let users: Vec<UserId> = everyone
-                    .iter()
-                    .copied()
-                    .filter(|u| {
-                        !already.contains(&Told {
-                            event_id: r.event_id,
-                            recurrence_id: r.recurrence_id,
-                            minutes: r.minutes,
-                            user_id: *u,
-                        })
-                    })
-                    .collect();
-                if users.is_empty() {
-                    continue;
-                }
-                match self.tell(r, &users).await {
+            if !reminders.is_empty() {
+                match self.tell_event(e, reminders, &already).await {
                     Ok(n) => told += n,
                     Err(err) => {
-                        tracing::warn!(org = %org, event = %r.event_id, error = %err,
-                            "calendar reminder not told; retried next run");
+                        // Its check stays where it is: the next run tries again.
+                        tracing::warn!(org = %org, event = %e.id, error = %err,
+                            "calendar reminders not told; retried next run");
+                        continue;
                     }
                 }
+            }
+            let next = next_check(e, &overrides, now);
+            self.p
+                .store
+                .reminder_checked(org, e.id, e.version, next)
+                .await?;
+        }
+        Ok(told)
+    }
+
+    /// Tells `reminders` of `e` to whoever `already` does not list: how many were told.
+    async fn tell_event(
+        &self,
+        e: &CalendarEvent,
+        reminders: &[DueReminder],
+        already: &[Told],
+    ) -> Result<usize, DomainError> {
+        let org = e.organization_id;
+        let everyone = recipients(e.organizer_id, &self.p.store.attendees(org, e.id).await?);
+        let mut told = 0;
+        for r in reminders {
+            let users: Vec<UserId> = everyone
+                .iter()
+                .copied()
+                .filter(|u| {
+                    !already.contains(&Told {
+                        event_id: r.event_id,
+                        recurrence_id: r.recurrence_id,
+                        minutes: r.minutes,
+                        user_id: *u,
+                    })
+                })
+                .collect();
+            if !users.is_empty() {
+                told += self.tell(r, &users).await?;
             }
         }
         Ok(told)
@@ -227,20 +299,12 @@ impl Job for ReminderJob {
 
     async fn run(&self, now: DateTime<Utc>) -> Result<String, DomainError> {
         let since = now - TimeDelta::hours(LOOK_BACK_HOURS);
-        // An event can remind of an occurrence starting up to four weeks ahead; one whose
-        // series ended can remind of nothing.
-        let horizon =
-            now + TimeDelta::minutes(crate::events::MAX_REMINDER_MINUTES) + TimeDelta::seconds(1);
         let mut told = 0;
         let mut after = None;
         loop {
-            let batch = self
-                .p
-                .store
-                .reminder_candidates(now, horizon, after, BATCH)
-                .await?;
+            let batch = self.p.store.reminder_candidates(now, after, BATCH).await?;
             let mut by_org: HashMap<OrganizationId, Vec<&CalendarEvent>> = HashMap::new();
-            for e in batch.iter().filter(|e| !e.reminder_minutes.is_empty()) {
+            for e in &batch {
                 by_org.entry(e.organization_id).or_default().push(e);
             }
             for (org, events) in by_org {

@@ -292,45 +292,76 @@ async fn attendees_keep_their_answers_and_overrides_follow_a_split() {
 }
 
 #[tokio::test]
-async fn reminder_marks_are_inserted_once_and_candidates_are_series_not_over() {
+async fn reminder_marks_are_inserted_once_and_candidates_are_the_checks_that_came() {
     let db = support::database().await;
     let env = env(&db).await;
     let me = UserId::new();
-    let ended = event(
+    let written = at("2027-03-01T00:00:00Z");
+    let as_written = |mut e: CalendarEvent| {
+        e.created_at = written;
+        e.updated_at = written;
+        e
+    };
+    let ended = as_written(event(
         env.org,
         me,
         "2027-01-04T08:00:00Z",
         Some("FREQ=DAILY;COUNT=3"),
-    );
-    let weekly = event(env.org, me, "2027-03-01T08:00:00Z", Some("FREQ=WEEKLY"));
-    let later = event(env.org, me, "2027-06-01T08:00:00Z", None);
-    for e in [&ended, &weekly, &later] {
+    ));
+    let weekly = as_written(event(
+        env.org,
+        me,
+        "2027-03-01T08:00:00Z",
+        Some("FREQ=WEEKLY"),
+    ));
+    let mut silent = as_written(event(
+        env.org,
+        me,
+        "2027-03-01T08:00:00Z",
+        Some("FREQ=WEEKLY"),
+    ));
+    silent.reminder_minutes.clear();
+    for e in [&ended, &weekly, &silent] {
         store(&env, e).await;
     }
-    let now = at("2027-03-20T00:00:00Z");
-    let mut found = Vec::new();
-    let mut after = None;
-    loop {
-        let page = env
-            .events
-            .reminder_candidates(now, now + Duration::days(28), after, 2)
-            .await
-            .unwrap();
-        after = page.last().map(|e| e.id);
-        let short = page.len() < 2;
-        found.extend(page);
-        if short {
-            break;
+    let candidates = |now: DateTime<Utc>| {
+        let env = &env;
+        let mine = [ended.id, weekly.id, silent.id];
+        async move {
+            let mut found = Vec::new();
+            let mut after = None;
+            loop {
+                let page = env.events.reminder_candidates(now, after, 2).await.unwrap();
+                after = page.last().map(|e| e.id);
+                let short = page.len() < 2;
+                found.extend(page.into_iter().filter(|e| mine.contains(&e.id)));
+                if short {
+                    break;
+                }
+            }
+            ids(&found)
         }
-    }
-    let mine: Vec<_> = found
-        .iter()
-        .filter(|e| [ended.id, weekly.id, later.id].contains(&e.id))
-        .cloned()
-        .collect();
-    // The ended series has nothing ahead; the one starting after the horizon not yet.
-    assert_eq!(ids(&mine), [weekly.id]);
+    };
+    // Written with reminders and a series not over: looked at from the write on. The ended
+    // series and the event without reminders never.
+    assert!(candidates(written - Duration::seconds(1)).await.is_empty());
+    assert_eq!(candidates(written).await, [weekly.id]);
+    // The job set its next check: not before it comes.
+    let next = at("2027-03-22T07:00:00Z");
+    env.events
+        .reminder_checked(env.org, weekly.id, weekly.version, Some(next))
+        .await
+        .unwrap();
+    assert!(candidates(at("2027-03-20T00:00:00Z")).await.is_empty());
+    assert_eq!(candidates(next).await, [weekly.id]);
+    // A check computed from a version written over since changes nothing.
+    env.events
+        .reminder_checked(env.org, weekly.id, weekly.version + 1, None)
+        .await
+        .unwrap();
+    assert_eq!(candidates(next).await, [weekly.id]);
 
+    let now = at("2027-03-20T00:00:00Z");
     let r = crm_calendar::reminders::DueReminder {
         event_id: weekly.id,
         organization_id: env.org,

@@ -150,6 +150,15 @@ impl CalendarEvent {
         self.ends_at - self.starts_at
     }
 
+    /// When the reminder job first looks at the event as written: at the write (its
+    /// `updated_at`) when it has reminders and its series is not over then, else never. The
+    /// job then keeps the next time itself ([`crate::reminders::next_check`]); any later
+    /// write starts over from here, so an edit is looked at within a minute.
+    pub fn reminder_check_at(&self) -> Option<DateTime<Utc>> {
+        let ahead = self.series_until.is_none_or(|u| u > self.updated_at);
+        (!self.reminder_minutes.is_empty() && ahead).then_some(self.updated_at)
+    }
+
     /// What ranges select the event by: its end, or its last occurrence's (`None`: never).
     pub fn computed_series_until(&self) -> Option<DateTime<Utc>> {
         match self.rule() {

@@ -311,3 +311,101 @@ fn the_rule_reads_only_reminder_entries() {
     entry.action = "reminder";
     assert_eq!(recipients_of(&entry), [u]);
 }
+
+#[test]
+fn the_next_check_is_the_next_reminder_time_after_now() {
+    // 09:00 UTC daily (10:00 Berlin): reminders at 08:00 and 08:50 UTC.
+    let e = event("2027-03-01T09:00:00Z", Some("FREQ=DAILY"), &[10, 60]);
+    let at = |s: &str| next_check(&e, &[], utc(s));
+    assert_eq!(
+        at("2027-03-03T07:00:00Z"),
+        Some(utc("2027-03-03T08:00:00Z"))
+    );
+    assert_eq!(
+        at("2027-03-03T08:00:00Z"),
+        Some(utc("2027-03-03T08:50:00Z"))
+    );
+    // Past the last reminder of the day's occurrence: the next day's first.
+    assert_eq!(
+        at("2027-03-03T08:50:00Z"),
+        Some(utc("2027-03-04T08:00:00Z"))
+    );
+    // A month before the series starts: nothing within the window, so a week later.
+    assert_eq!(
+        at("2027-02-01T00:00:00Z"),
+        Some(utc("2027-02-08T00:00:00Z"))
+    );
+    // Within a week of it: its first reminder.
+    assert_eq!(
+        at("2027-02-27T00:00:00Z"),
+        Some(utc("2027-03-01T08:00:00Z"))
+    );
+}
+
+#[test]
+fn no_reminders_or_a_series_over_is_never_checked_and_a_far_occurrence_later() {
+    let silent = event("2027-03-01T09:00:00Z", Some("FREQ=DAILY"), &[]);
+    assert_eq!(next_check(&silent, &[], utc("2027-03-02T00:00:00Z")), None);
+    let mut over = event("2027-03-01T09:00:00Z", Some("FREQ=DAILY;COUNT=2"), &[10]);
+    over.series_until = Some(utc("2027-03-02T09:30:00Z"));
+    assert_eq!(next_check(&over, &[], utc("2027-03-02T09:30:00Z")), None);
+    // Its last reminder still ahead: that one, though the series ends before the window's end.
+    assert_eq!(
+        next_check(&over, &[], utc("2027-03-02T00:00:00Z")),
+        Some(utc("2027-03-02T08:50:00Z"))
+    );
+    // A yearly event with nothing within the window: looked at again a week later.
+    let yearly = event("2027-03-01T09:00:00Z", Some("FREQ=YEARLY"), &[10]);
+    let now = utc("2027-04-01T00:00:00Z");
+    assert_eq!(
+        next_check(&yearly, &[], now),
+        Some(now + TimeDelta::days(RECHECK_DAYS))
+    );
+    // A single event: its reminder, then never.
+    let once = event("2027-03-01T09:00:00Z", None, &[10]);
+    let mut once = once;
+    once.series_until = Some(once.ends_at);
+    assert_eq!(
+        next_check(&once, &[], utc("2027-02-27T00:00:00Z")),
+        Some(utc("2027-03-01T08:50:00Z"))
+    );
+    assert_eq!(next_check(&once, &[], utc("2027-03-01T08:50:00Z")), None);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The job looks at an event only when its check has come (from its write, then at each
+    /// `next_check`) and tells exactly what looking at it every minute tells.
+    #[test]
+    fn looking_only_at_each_next_check_tells_what_every_minute_tells(
+        start_min in 0i64..1440,
+        mut minutes in proptest::collection::vec(0i64..3000, 1..4),
+        weekly in any::<bool>(),
+        first_run_sec in 0i64..60,
+    ) {
+        minutes.sort_unstable();
+        minutes.dedup();
+        let t0 = utc("2027-03-26T00:00:00Z");
+        let rule = if weekly { "FREQ=WEEKLY" } else { "FREQ=DAILY" };
+        let e = event(&(t0 + TimeDelta::minutes(start_min)).to_rfc3339(), Some(rule), &minutes);
+        let mut every = std::collections::HashSet::new();
+        let mut checked = std::collections::HashSet::new();
+        // Written at the first run: its check is then.
+        let mut check = e.reminder_check_at().map(|_| t0);
+        let mut now = t0 + TimeDelta::seconds(first_run_sec);
+        let end = t0 + TimeDelta::days(5);
+        while now < end {
+            let since = now - TimeDelta::hours(LOOK_BACK_HOURS);
+            every.extend(due(&e, &[], since, now).iter().map(|r| (r.recurrence_id, r.minutes)));
+            if check.is_some_and(|c| c <= now) {
+                checked.extend(due(&e, &[], since, now).iter().map(|r| (r.recurrence_id, r.minutes)));
+                let next = next_check(&e, &[], now);
+                prop_assert!(next.is_none_or(|n| n > now));
+                check = next;
+            }
+            now += TimeDelta::minutes(1);
+        }
+        prop_assert_eq!(checked, every);
+    }
+}

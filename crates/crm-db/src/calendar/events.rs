@@ -46,6 +46,8 @@ pub struct Model {
     pub reminder_minutes: Json,
     pub organizer_id: Uuid,
     pub series_until: Option<DateTimeUtc>,
+    /// When the reminder job next looks at the event (not part of the record).
+    pub next_reminder_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -206,6 +208,7 @@ impl Stored for Entity {
             reminder_minutes: Set(serde_json::Value::from(e.reminder_minutes.clone())),
             organizer_id: Set(e.organizer_id.0),
             series_until: Set(e.series_until),
+            next_reminder_at: Set(e.reminder_check_at()),
         })
     }
 
@@ -509,19 +512,12 @@ impl CalendarStore for SqlRecords<Entity> {
     async fn reminder_candidates(
         &self,
         now: DateTime<Utc>,
-        horizon: DateTime<Utc>,
         after: Option<CalendarEventId>,
         limit: u64,
     ) -> Result<Vec<CalendarEvent>, StoreError> {
         // Across organizations: the job is the system's, each event is then handled in its
-        // own organization. `ix_calendar_events_series_until` serves the series not over.
-        let mut select = Entity::find()
-            .filter(
-                Condition::any()
-                    .add(Column::SeriesUntil.is_null())
-                    .add(Column::SeriesUntil.gt(now)),
-            )
-            .filter(Column::StartsAt.lt(horizon));
+        // own organization. `ix_calendar_events_next_reminder` holds what has come.
+        let mut select = Entity::find().filter(Column::NextReminderAt.lte(now));
         if let Some(a) = after {
             select = select.filter(Column::Id.gt(a.0));
         }
@@ -534,6 +530,24 @@ impl CalendarStore for SqlRecords<Entity> {
             .into_iter()
             .map(CalendarEvent::try_from)
             .collect()
+    }
+
+    async fn reminder_checked(
+        &self,
+        org: OrganizationId,
+        id: CalendarEventId,
+        version: i64,
+        next: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        Entity::update_many()
+            .col_expr(Column::NextReminderAt, Expr::value(next))
+            .filter(Column::OrganizationId.eq(org.0))
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::Version.eq(db_version(version)?))
+            .exec(self.db())
+            .await
+            .map_err(store_err)?;
+        Ok(())
     }
 
     async fn reminded(
