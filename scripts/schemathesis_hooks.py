@@ -133,6 +133,8 @@ INSTANT_RANGE = {
     # Attendance punches: the same bound.
     ("check_in_at", "out_of_range"),
     ("check_out_at", "out_of_range"),
+    # A calendar occurrence named by its original start (split, override, cancel).
+    ("recurrence_id", "out_of_range"),
 }
 
 # A calendar event's exdates are instants of the same 2000-2037 range.
