@@ -224,8 +224,13 @@ pub async fn start_on(db: TestDb, settings: Settings) -> TestApp {
     tokio::spawn(running.server);
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
+        // The server closes a keep-alive connection idle for 5 s (actix's default); a client
+        // that reuses one at that moment gets `IncompleteMessage`. Dropping idle connections
+        // after 2 s keeps the client from racing the server's close (seen when a test waits
+        // on a job between requests on a loaded machine).
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap(),
         db,
