@@ -4,6 +4,7 @@
 //! `docs/PERFORMANCE.md`. Settings come from `CRM_BENCH_*` variables (see `Config`).
 
 mod ceiling;
+mod collab;
 mod finance;
 mod hr;
 mod http1;
@@ -43,6 +44,8 @@ pub struct Config {
     pub time_entries_per_org: i64,
     /// Employees of the first organization (`CRM_BENCH_EMPLOYEES`, 0: no HR scenarios).
     pub employees: i64,
+    /// The messages and calendar data set and scenarios (`CRM_BENCH_COLLAB`, default 1).
+    pub collab: bool,
     pub growth: Vec<i64>,
     pub connections: Vec<usize>,
     pub pool: u32,
@@ -86,6 +89,7 @@ impl Config {
             tasks_per_org: var("CRM_BENCH_TASKS", 100_000),
             time_entries_per_org: var("CRM_BENCH_TIME_ENTRIES", 100_000),
             employees: var("CRM_BENCH_EMPLOYEES", 10_000),
+            collab: var("CRM_BENCH_COLLAB", 1) == 1,
             growth: list("CRM_BENCH_GROWTH", "10000,100000,1000000"),
             connections: list("CRM_BENCH_CONNECTIONS", "16,64"),
             pool: var("CRM_BENCH_POOL", 10),

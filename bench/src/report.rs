@@ -110,6 +110,7 @@ pub struct Report {
     pub finance: Option<crate::finance::FinanceReport>,
     pub projects: Option<crate::projects::ProjectsReport>,
     pub hr: Option<crate::hr::HrReport>,
+    pub collab: Option<crate::collab::CollabReport>,
     pub peak_rss_hwm_mib: f64,
 }
 
@@ -227,6 +228,28 @@ impl Report {
         if let Some(r) = self.row("check-in / check-out", top) {
             t.push((
                 format!("check-in / check-out at {top} connections: no error"),
+                format!("{} errors in {} requests", r.api.errors, r.api.requests),
+                r.api.errors == 0,
+            ));
+        }
+        for s in [
+            "list my conversations (1,000, unread)",
+            "month of occurrences (500 series)",
+        ] {
+            if let Some(r) = self.row(s, top)
+                && let Some(c) = &r.ceiling
+            {
+                let ratio = r.api.rps / c.rps.max(1e-9);
+                t.push((
+                    format!("{s}: ≥ 60 % of the direct-call ceiling at {top} connections"),
+                    format!("{:.0} %", ratio * 100.0),
+                    ratio >= 0.6,
+                ));
+            }
+        }
+        if let Some(r) = self.row("send message", top) {
+            t.push((
+                format!("send message at {top} connections: no error"),
                 format!("{} errors in {} requests", r.api.errors, r.api.requests),
                 r.api.errors == 0,
             ));
@@ -519,6 +542,9 @@ impl Report {
         }
         if let Some(h) = &self.hr {
             s.push_str(&h.markdown());
+        }
+        if let Some(c) = &self.collab {
+            s.push_str(&c.markdown());
         }
         let f = &self.flood;
         let _ = writeln!(

@@ -6,11 +6,13 @@ use crate::load::{self, Answer, Figures};
 use crate::report::{FloodReport, GrowthRow, Machine, Report, Row};
 use crate::{Config, ceiling, seed, server};
 use crm_api::app::AppState;
+use crm_calendar::occurrences::OccurrenceQuery;
 use crm_domain::kernel::pagination::ListQuery;
 use crm_finance::invoices::{INVOICE_LIST_SPEC, InvoiceId};
 use crm_finance::payments::PaymentInput;
 use crm_hr::attendance::CheckInput;
 use crm_hr::employees::EmployeeId;
+use crm_messages::{CONVERSATION_LIST_SPEC, ConversationId, MessageInput};
 use crm_projects::projects::ProjectId;
 use crm_projects::tasks::TASK_LIST_SPEC;
 use crm_sales::leads::{LEAD_LIST_SPEC, LeadId, LeadInput, LeadPatch};
@@ -240,6 +242,8 @@ pub(crate) struct Ctx {
     projects: crate::projects::Sample,
     /// The employees and check-in workers of the HR scenarios (first organization).
     hr: Arc<crate::hr::Sample>,
+    /// The bench user of the messages and calendar scenarios (first organization).
+    collab: Arc<crate::collab::Sample>,
 }
 
 impl Ctx {
@@ -305,6 +309,15 @@ fn my_tasks_query(user: Uuid) -> Result<ListQuery, String> {
         ("limit".to_string(), "50".to_string()),
     ];
     ListQuery::parse(&TASK_LIST_SPEC, &p).map_err(|e| format!("{e:?}"))
+}
+
+/// The first page of a person's conversations.
+fn conversations_query() -> Result<ListQuery, String> {
+    let p = [(
+        "limit".to_string(),
+        crate::collab::LIST_LIMIT.to_string(),
+    )];
+    ListQuery::parse(&CONVERSATION_LIST_SPEC, &p).map_err(|e| format!("{e:?}"))
 }
 
 fn list_query(cursor: Option<&str>) -> Result<ListQuery, String> {
@@ -724,6 +737,78 @@ pub(crate) fn scenario(ctx: &Arc<Ctx>, name: &str) -> (Call, Option<Call>, &'sta
             })),
             &[200],
         ),
+        "list my conversations (1,000, unread)" => (
+            call(move |w, _| {
+                let c = c.clone();
+                async move {
+                    let path = format!("/api/v1/conversations?limit={}", crate::collab::LIST_LIMIT);
+                    c.http.status(w, &path, &c.collab.token).await
+                }
+            }),
+            Some(call(move |_, _| {
+                let d = d.clone();
+                async move {
+                    let actor =
+                        ceiling::authenticate(&d.state, d.collab.user, d.orgs[0].id).await?;
+                    let q = conversations_query()?;
+                    ok(d.state.messages.conversations.list(&actor, &q).await)
+                }
+            })),
+            &[200],
+        ),
+        "month of occurrences (500 series)" => (
+            call(move |w, _| {
+                let c = c.clone();
+                async move {
+                    let s = &c.collab;
+                    let path = format!("/api/v1/calendar/occurrences?from={}&to={}", s.from, s.to);
+                    c.http.status(w, &path, &s.token).await
+                }
+            }),
+            Some(call(move |_, _| {
+                let d = d.clone();
+                async move {
+                    let s = &d.collab;
+                    let actor = ceiling::authenticate(&d.state, s.user, d.orgs[0].id).await?;
+                    let q = OccurrenceQuery {
+                        from: Some(s.from.clone()),
+                        to: Some(s.to.clone()),
+                    };
+                    let list = d.state.calendar.occurrences.list(&actor, &q).await;
+                    ok(list)
+                }
+            })),
+            &[200],
+        ),
+        "send message" => (
+            call(move |w, i| {
+                let c = c.clone();
+                async move {
+                    let s = &c.collab;
+                    let path = format!("/api/v1/conversations/{}/messages", s.conversation(w, i));
+                    let body = json!({"body": format!("bench message {w}-{i}")});
+                    c.http
+                        .send(w, "POST", &path, Some(&s.token), Some(&body), None)
+                        .await
+                        .map(|r| r.status)
+                }
+            }),
+            Some(call(move |w, i| {
+                let d = d.clone();
+                async move {
+                    let s = &d.collab;
+                    let actor = ceiling::authenticate(&d.state, s.user, d.orgs[0].id).await?;
+                    let input = MessageInput {
+                        body: format!("bench message {w}-{i} (direct)"),
+                        file_ids: None,
+                        client_message_id: None,
+                    };
+                    let id = ConversationId(s.conversation(w, i));
+                    answered(d.state.messages.messages.send(&actor, id, input).await, 201)
+                }
+            })),
+            &[201],
+        ),
         _ => (
             call(move |w, i| {
                 let c = c.clone();
@@ -754,7 +839,7 @@ fn punched(p: &crate::hr::Puncher, was_open: bool, status: u16) {
     p.open.store(now_open, Ordering::Relaxed);
 }
 
-const SCENARIOS: [&str; 16] = [
+const SCENARIOS: [&str; 19] = [
     "get lead by id",
     "list leads (status, 50)",
     "list leads, page 1,000",
@@ -770,7 +855,17 @@ const SCENARIOS: [&str; 16] = [
     "project report",
     "leave balances",
     "check-in / check-out",
+    "list my conversations (1,000, unread)",
+    "month of occurrences (500 series)",
+    "send message",
     "login",
+];
+
+/// The scenarios that need the messages and calendar data set.
+const COLLAB: [&str; 3] = [
+    "list my conversations (1,000, unread)",
+    "month of occurrences (500 series)",
+    "send message",
 ];
 
 /// The scenarios that need seeded employees.
@@ -968,6 +1063,27 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         crate::hr::Sample::default()
     };
     let no_hr = hr.employees.is_empty();
+    let collab = if cfg.collab {
+        let o = &orgs[0];
+        if !crate::collab::already_seeded(&db, o.id).await? {
+            crate::collab::clear(&db, o.id).await?;
+            println!(
+                "bench: seeding a user in {} conversations and {} recurring events",
+                crate::collab::CONVERSATIONS,
+                crate::collab::EVENTS
+            );
+            let t = std::time::Instant::now();
+            crate::collab::seed(&db, &http, &o.token, o.id, o.admin).await?;
+            println!(
+                "bench: seeded messages and calendar in {:.0} s",
+                t.elapsed().as_secs_f64()
+            );
+        }
+        crate::collab::sample(&db, &http, o.id).await?
+    } else {
+        crate::collab::Sample::default()
+    };
+    let no_collab = collab.conversations.is_empty();
     let mut sample = Vec::new();
     let mut patch = Vec::new();
     for (k, o) in orgs.iter().enumerate() {
@@ -1025,6 +1141,7 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         finance,
         projects,
         hr: Arc::new(hr),
+        collab: Arc::new(collab),
     });
 
     let only: Vec<String> = std::env::var("CRM_BENCH_SCENARIOS")
@@ -1038,6 +1155,7 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         .filter(|n| !(no_invoices && FINANCE.contains(n)))
         .filter(|n| !(no_projects && PROJECTS.contains(n)))
         .filter(|n| !(no_hr && HR.contains(n)))
+        .filter(|n| !(no_collab && COLLAB.contains(n)))
     {
         for &conns in &cfg.connections {
             let (api, direct, expected) = scenario(&ctx, name);
@@ -1149,6 +1267,7 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         finance: Some(finance),
         projects,
         hr,
+        collab: (!no_collab).then(|| crate::collab::CollabReport::of(&ctx.collab)),
         peak_rss_hwm_mib: srv.hwm_mib(),
     };
     srv.stop().await;
