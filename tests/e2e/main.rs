@@ -10,6 +10,7 @@ mod proxy;
 
 mod activities;
 mod calendar;
+mod calendar_agenda;
 mod chassis;
 mod cli;
 mod clients;

@@ -27,8 +27,12 @@
 //!   before an occurrence and starts a new one there, every occurrence kept once;
 //! - reminders ([`reminders`]): each due reminder ([`reminders::due`]) told once per
 //!   organizer or non-declining attendee, occurrence and minutes, by the
-//!   `calendar_reminders` job.
+//!   `calendar_reminders` job;
+//! - the agenda ([`agenda`]): the occurrences, tasks due, approved leave (the caller's and
+//!   their reports'), interviews and contract dates of a range, read through
+//!   [`agenda::AgendaSources`] and merged by start ([`agenda::merge`]).
 
+pub mod agenda;
 pub mod events;
 pub mod occurrences;
 pub mod ports;
@@ -40,6 +44,7 @@ pub mod reminders;
 pub struct CalendarServices {
     pub events: events::EventService,
     pub occurrences: occurrences::OccurrenceService,
+    pub agenda: agenda::AgendaService,
     ports: ports::CalendarPorts,
 }
 
@@ -48,6 +53,7 @@ impl CalendarServices {
         Self {
             events: events::EventService::new(ports.clone()),
             occurrences: occurrences::OccurrenceService::new(ports.clone()),
+            agenda: agenda::AgendaService::new(ports.clone()),
             ports,
         }
     }

@@ -156,6 +156,8 @@ pub struct CalendarPorts {
     pub clock: Arc<dyn Clock>,
     pub events: Arc<dyn Records<CalendarEvent>>,
     pub store: Arc<dyn CalendarStore>,
+    /// The agenda's rows of the other modules.
+    pub agenda: Arc<dyn crate::agenda::AgendaSources>,
 }
 
 impl CalendarPorts {

@@ -20,6 +20,7 @@ fn ports(
         clock: Arc::new(FixedClock::default()),
         events: Arc::new(events),
         store: Arc::new(store),
+        agenda: Arc::new(crate::agenda::MockAgendaSources::new()),
     }
 }
 

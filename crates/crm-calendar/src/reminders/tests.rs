@@ -236,6 +236,7 @@ fn ports(probe: &Probe, store: MockCalendarStore) -> CalendarPorts {
         clock: Arc::new(FixedClock::default()),
         events: Arc::new(MockRecords::new()),
         store: Arc::new(store),
+        agenda: Arc::new(crate::agenda::MockAgendaSources::new()),
     }
 }
 

@@ -1,7 +1,10 @@
 //! sea-orm adapters of the calendar ports: events with their attendees and responses, and
-//! the events of a range.
+//! the events of a range, and the agenda's rows of the other modules.
 
+mod agenda;
 mod events;
+
+pub use agenda::SqlAgendaSources;
 
 /// `Records<CalendarEvent>` and `CalendarStore`.
 pub type SqlCalendarEventRepository = crate::SqlRecords<events::Entity>;
@@ -30,5 +33,6 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> CalendarPorts {
         clock: shared.clock,
         events: events.clone(),
         store: events,
+        agenda: Arc::new(SqlAgendaSources::new(db.clone())),
     }
 }

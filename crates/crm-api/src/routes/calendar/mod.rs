@@ -1,5 +1,5 @@
 //! The calendar: `/calendar/events` with their attendees and responses, and
-//! `/calendar/occurrences`. The calendar domain types are the response bodies. Every route is
+//! `/calendar/occurrences`, and `/calendar/agenda`. The calendar domain types are the response bodies. Every route is
 //! open to a signed-in caller: who sees an event (organizer, attendees, `calendar_events:read`)
 //! and who changes it is the service's decision, record by record.
 
@@ -26,6 +26,7 @@ pub fn routes(r: Routes) -> Routes {
         )
         .post("/calendar/events/{id}/split", events::split_event)
         .get("/calendar/occurrences", events::list_occurrences)
+        .get("/calendar/agenda", events::agenda)
 }
 
 /// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
@@ -42,5 +43,6 @@ pub fn routes(r: Routes) -> Routes {
     events::cancel_occurrence,
     events::split_event,
     events::list_occurrences,
+    events::agenda,
 ))]
 pub struct Api;
