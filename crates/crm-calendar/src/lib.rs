@@ -30,10 +30,14 @@
 //!   `calendar_reminders` job;
 //! - the agenda ([`agenda`]): the occurrences, tasks due, approved leave (the caller's and
 //!   their reports'), interviews and contract dates of a range, read through
-//!   [`agenda::AgendaSources`] and merged by start ([`agenda::merge`]).
+//!   [`agenda::AgendaSources`] and merged by start ([`agenda::merge`]);
+//! - feeds ([`feeds`]): a user's tokenised iCalendar feeds, the token stored as a keyed
+//!   hash, the document rendered by [`feeds::render`] (stable UIDs, `RRULE`, `EXDATE`,
+//!   `RECURRENCE-ID`), `404` once revoked or when the owner is no longer active.
 
 pub mod agenda;
 pub mod events;
+pub mod feeds;
 pub mod occurrences;
 pub mod ports;
 pub mod recurrence;
@@ -45,6 +49,7 @@ pub struct CalendarServices {
     pub events: events::EventService,
     pub occurrences: occurrences::OccurrenceService,
     pub agenda: agenda::AgendaService,
+    pub feeds: feeds::FeedService,
     ports: ports::CalendarPorts,
 }
 
@@ -54,6 +59,7 @@ impl CalendarServices {
             events: events::EventService::new(ports.clone()),
             occurrences: occurrences::OccurrenceService::new(ports.clone()),
             agenda: agenda::AgendaService::new(ports.clone()),
+            feeds: feeds::FeedService::new(ports.clone()),
             ports,
         }
     }

@@ -21,6 +21,9 @@ fn ports(
         events: Arc::new(events),
         store: Arc::new(store),
         agenda: Arc::new(crate::agenda::MockAgendaSources::new()),
+        feeds: Arc::new(crate::feeds::MockFeedStore::new()),
+        generator: Arc::new(crm_domain::identity::MockSecretGenerator::new()),
+        hasher: Arc::new(crm_domain::identity::MockSecretHasher::new()),
     }
 }
 

@@ -237,6 +237,9 @@ fn ports(probe: &Probe, store: MockCalendarStore) -> CalendarPorts {
         events: Arc::new(MockRecords::new()),
         store: Arc::new(store),
         agenda: Arc::new(crate::agenda::MockAgendaSources::new()),
+        feeds: Arc::new(crate::feeds::MockFeedStore::new()),
+        generator: Arc::new(crm_domain::identity::MockSecretGenerator::new()),
+        hasher: Arc::new(crm_domain::identity::MockSecretHasher::new()),
     }
 }
 

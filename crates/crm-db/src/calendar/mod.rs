@@ -3,8 +3,10 @@
 
 mod agenda;
 mod events;
+mod feeds;
 
 pub use agenda::SqlAgendaSources;
+pub use feeds::SqlFeedStore;
 
 /// `Records<CalendarEvent>` and `CalendarStore`.
 pub type SqlCalendarEventRepository = crate::SqlRecords<events::Entity>;
@@ -21,6 +23,8 @@ pub struct Shared {
     pub tx: Arc<dyn TxManager>,
     pub activities: Arc<dyn ActivityRepository>,
     pub clock: Arc<dyn Clock>,
+    pub generator: Arc<dyn crm_domain::identity::SecretGenerator>,
+    pub hasher: Arc<dyn crm_domain::identity::SecretHasher>,
 }
 
 /// The ports of the calendar services on `db`, as the server (`crm-api`'s `app.rs`) and the
@@ -34,5 +38,8 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> CalendarPorts {
         events: events.clone(),
         store: events,
         agenda: Arc::new(SqlAgendaSources::new(db.clone())),
+        feeds: Arc::new(SqlFeedStore::new(db.clone())),
+        generator: shared.generator,
+        hasher: shared.hasher,
     }
 }
