@@ -405,10 +405,20 @@ mod tests {
             end_date: "2027-03-11".parse().unwrap(),
             half_day: None,
         };
-        let doc = render(&[e.clone()], &[moved.clone()], &[task], &[leave]);
+        let doc = render(
+            std::slice::from_ref(&e),
+            std::slice::from_ref(&moved),
+            &[task],
+            &[leave],
+        );
         assert_eq!(
             doc,
-            render(&[e.clone()], &[moved], &[task_again()], &[leave_again()]),
+            render(
+                std::slice::from_ref(&e),
+                &[moved],
+                &[task_again()],
+                &[leave_again()]
+            ),
             "the same data, the same bytes"
         );
         let l = lines(&doc);

@@ -12,7 +12,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{DatabaseConnection, JoinType, QueryOrder, QuerySelect, RelationDef};
 
-mod feeds {
+mod rows {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -34,7 +34,7 @@ mod feeds {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-use feeds::{ActiveModel, Column, Entity, Model};
+use rows::{ActiveModel, Column, Entity, Model};
 
 fn feed_of(m: Model) -> Result<Feed, StoreError> {
     Ok(Feed {
