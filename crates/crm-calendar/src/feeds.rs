@@ -20,7 +20,8 @@ use crate::ports::CalendarPorts;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use chrono_tz::Tz;
-use crm_domain::{Actor, DomainError, OrganizationId, StoreError, UserId};
+use crm_domain::activity::change_entry;
+use crm_domain::{Actor, DomainError, OrganizationId, StoreError, Txn, UserId};
 use icalendar::{
     Calendar, CalendarDateTime, Component, DatePerhapsTime, Event, EventLike, Property,
 };
@@ -89,9 +90,10 @@ pub struct FeedInput {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait FeedStore: Send + Sync {
-    /// Stores `feed` with the hash of its token.
+    /// Stores `feed` with the hash of its token, in `tx`.
     async fn insert(
         &self,
+        tx: &mut Txn,
         org: OrganizationId,
         feed: &Feed,
         token_hash: &str,
@@ -100,13 +102,15 @@ pub trait FeedStore: Send + Sync {
     /// The feeds of `user`, oldest first.
     async fn of_user(&self, org: OrganizationId, user: UserId) -> Result<Vec<Feed>, StoreError>;
 
-    /// Removes feed `id` of `user`; `NotFound` when they have none of that id.
+    /// Removes feed `id` of `user` in `tx`, answering it; `NotFound` when they have none of
+    /// that id.
     async fn remove(
         &self,
+        tx: &mut Txn,
         org: OrganizationId,
         user: UserId,
         id: CalendarFeedId,
-    ) -> Result<(), StoreError>;
+    ) -> Result<Feed, StoreError>;
 
     /// The feed whose token hashes to `token_hash`, with its organization, when its owner is
     /// an active user; stamps its `last_used_at` with `now`.
@@ -153,10 +157,23 @@ impl FeedService {
             created_at: self.p.now(),
             last_used_at: None,
         };
+        let org = actor.organization_id;
+        let mut tx = self.p.tx.begin().await?;
         self.p
             .feeds
-            .insert(actor.organization_id, &feed, hash.as_str())
+            .insert(&mut tx, org, &feed, hash.as_str())
             .await?;
+        let entry = change_entry(
+            org,
+            Some(actor.user_id),
+            "calendar_feed",
+            feed.id.0,
+            "created",
+            None,
+            Some(&feed),
+        );
+        self.p.activities.record(&mut tx, entry).await?;
+        tx.commit().await?;
         Ok(CreatedFeed {
             id: feed.id,
             url: url_of(&token),
@@ -174,13 +191,23 @@ impl FeedService {
             .await?)
     }
 
-    /// Revokes one of the caller's feeds (`404` for another's).
+    /// Revokes one of the caller's feeds (`404` for another's), audited.
     pub async fn delete(&self, actor: &Actor, id: CalendarFeedId) -> Result<(), DomainError> {
-        Ok(self
-            .p
-            .feeds
-            .remove(actor.organization_id, actor.user_id, id)
-            .await?)
+        let org = actor.organization_id;
+        let mut tx = self.p.tx.begin().await?;
+        let feed = self.p.feeds.remove(&mut tx, org, actor.user_id, id).await?;
+        let entry = change_entry(
+            org,
+            Some(actor.user_id),
+            "calendar_feed",
+            id.0,
+            "deleted",
+            Some(&feed),
+            None,
+        );
+        self.p.activities.record(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The document of the feed with `token` (`NotFound` for an unknown or revoked token, or

@@ -89,6 +89,8 @@ pub mod requirements {
         "calendar_event.occurrence_changed" => "One occurrence of a recurring calendar event was changed",
         "calendar_event.occurrence_cancelled" => "One occurrence of a recurring calendar event was cancelled",
         "calendar_event.split" => "A recurring calendar event was split: it ends before an occurrence and a new series (created) starts there",
+        "calendar_feed.created" => "A user made an iCalendar feed of their calendar (its token is never in the event)",
+        "calendar_feed.deleted" => "A user revoked one of their iCalendar feeds",
         "calendar_event.reminder" => "An occurrence's reminder time came: its organizer and the attendees who did not decline are reminded (once each per occurrence and reminder)",
     }
 
@@ -103,7 +105,12 @@ pub mod requirements {
             let mut seen = std::collections::HashSet::new();
             for e in super::EVENT_TYPES {
                 assert!(seen.insert(e.r#type), "{} twice", e.r#type);
-                assert!(e.r#type.starts_with("calendar_event."), "{}", e.r#type);
+                assert!(
+                    e.r#type.starts_with("calendar_event.")
+                        || e.r#type.starts_with("calendar_feed."),
+                    "{}",
+                    e.r#type
+                );
             }
         }
     }

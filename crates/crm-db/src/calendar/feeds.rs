@@ -3,10 +3,11 @@
 
 use crate::entities::user;
 use crate::error::store_err;
+use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_calendar::feeds::{CalendarFeedId, Feed, FeedScope, FeedStore};
-use crm_domain::{OrganizationId, StoreError, UserId};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::ExprTrait;
@@ -63,6 +64,7 @@ impl SqlFeedStore {
 impl FeedStore for SqlFeedStore {
     async fn insert(
         &self,
+        tx: &mut Txn,
         org: OrganizationId,
         feed: &Feed,
         token_hash: &str,
@@ -76,7 +78,7 @@ impl FeedStore for SqlFeedStore {
             created_at: Set(feed.created_at),
             last_used_at: Set(None),
         }
-        .insert(&self.db)
+        .insert(sql(tx.as_mut())?)
         .await
         .map_err(store_err)?;
         Ok(())
@@ -98,21 +100,30 @@ impl FeedStore for SqlFeedStore {
 
     async fn remove(
         &self,
+        tx: &mut Txn,
         org: OrganizationId,
         user: UserId,
         id: CalendarFeedId,
-    ) -> Result<(), StoreError> {
-        let r = Entity::delete_many()
+    ) -> Result<Feed, StoreError> {
+        let db = sql(tx.as_mut())?;
+        let found = Entity::find()
             .filter(Column::OrganizationId.eq(org.0))
             .filter(Column::UserId.eq(user.0))
             .filter(Column::Id.eq(id.0))
-            .exec(&self.db)
+            .one(db)
+            .await
+            .map_err(store_err)?
+            .ok_or(StoreError::NotFound)?;
+        let r = Entity::delete_many()
+            .filter(Column::OrganizationId.eq(org.0))
+            .filter(Column::Id.eq(id.0))
+            .exec(db)
             .await
             .map_err(store_err)?;
         if r.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        feed_of(found)
     }
 
     async fn by_token(

@@ -85,7 +85,7 @@ fn none_match(raw: Option<&HeaderValue>, etag: &str) -> bool {
 /// `RRULE`, `EXDATE`s, `SEQUENCE` = version − 1), one per changed occurrence (the same `UID`
 /// with `RECURRENCE-ID`), and all-day `VEVENT`s for tasks due (`task-<id>@crm`) and leave
 /// (`leave-<id>@crm`). `ETag` is the sha256 of the body; `If-None-Match` answers `304`.
-#[utoipa::path(get, path = "/calendar/feeds/{token}.ics", tag = "calendar",
+#[utoipa::path(get, path = "/calendar/feeds/{token}.ics", tag = "calendar", security(()),
     params(("token" = String, Path, description = "The feed's token (43 base64url characters)",
             example = "3q2-7wAAAAB0aGlzIGlzIG5vdCBhIHJlYWwgdG9rZW4hIQ"),
         ("If-None-Match" = Option<String>, Header, description = "The `ETag` of a copy the client holds")),
