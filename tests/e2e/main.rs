@@ -10,6 +10,8 @@ mod proxy;
 
 mod activities;
 mod calendar;
+mod calendar_agenda;
+mod calendar_feeds;
 mod chassis;
 mod cli;
 mod clients;

@@ -238,6 +238,8 @@ impl AppState {
                 tx: ports.tx.clone(),
                 activities: ports.activities.clone(),
                 clock: ports.clock.clone(),
+                generator: ports.generator.clone(),
+                hasher: ports.secrets.clone(),
             },
         ));
         let webhooks = WebhookService::new(

@@ -27,9 +27,17 @@
 //!   before an occurrence and starts a new one there, every occurrence kept once;
 //! - reminders ([`reminders`]): each due reminder ([`reminders::due`]) told once per
 //!   organizer or non-declining attendee, occurrence and minutes, by the
-//!   `calendar_reminders` job.
+//!   `calendar_reminders` job;
+//! - the agenda ([`agenda`]): the occurrences, tasks due, approved leave (the caller's and
+//!   their reports'), interviews and contract dates of a range, read through
+//!   [`agenda::AgendaSources`] and merged by start ([`agenda::merge`]);
+//! - feeds ([`feeds`]): a user's tokenised iCalendar feeds, the token stored as a keyed
+//!   hash, the document rendered by [`feeds::render`] (stable UIDs, `RRULE`, `EXDATE`,
+//!   `RECURRENCE-ID`), `404` once revoked or when the owner is no longer active.
 
+pub mod agenda;
 pub mod events;
+pub mod feeds;
 pub mod occurrences;
 pub mod ports;
 pub mod recurrence;
@@ -40,6 +48,8 @@ pub mod reminders;
 pub struct CalendarServices {
     pub events: events::EventService,
     pub occurrences: occurrences::OccurrenceService,
+    pub agenda: agenda::AgendaService,
+    pub feeds: feeds::FeedService,
     ports: ports::CalendarPorts,
 }
 
@@ -48,6 +58,8 @@ impl CalendarServices {
         Self {
             events: events::EventService::new(ports.clone()),
             occurrences: occurrences::OccurrenceService::new(ports.clone()),
+            agenda: agenda::AgendaService::new(ports.clone()),
+            feeds: feeds::FeedService::new(ports.clone()),
             ports,
         }
     }
@@ -77,6 +89,8 @@ pub mod requirements {
         "calendar_event.occurrence_changed" => "One occurrence of a recurring calendar event was changed",
         "calendar_event.occurrence_cancelled" => "One occurrence of a recurring calendar event was cancelled",
         "calendar_event.split" => "A recurring calendar event was split: it ends before an occurrence and a new series (created) starts there",
+        "calendar_feed.created" => "A user made an iCalendar feed of their calendar (its token is never in the event)",
+        "calendar_feed.deleted" => "A user revoked one of their iCalendar feeds",
         "calendar_event.reminder" => "An occurrence's reminder time came: its organizer and the attendees who did not decline are reminded (once each per occurrence and reminder)",
     }
 
@@ -91,7 +105,12 @@ pub mod requirements {
             let mut seen = std::collections::HashSet::new();
             for e in super::EVENT_TYPES {
                 assert!(seen.insert(e.r#type), "{} twice", e.r#type);
-                assert!(e.r#type.starts_with("calendar_event."), "{}", e.r#type);
+                assert!(
+                    e.r#type.starts_with("calendar_event.")
+                        || e.r#type.starts_with("calendar_feed."),
+                    "{}",
+                    e.r#type
+                );
             }
         }
     }

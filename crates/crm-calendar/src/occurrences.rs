@@ -267,6 +267,18 @@ impl OccurrenceService {
         query: &OccurrenceQuery,
     ) -> Result<OccurrenceList, DomainError> {
         let (from, to) = window(query.from.as_deref(), query.to.as_deref())?;
+        let (_, data) = self.expanded(actor, from, to).await?;
+        Ok(OccurrenceList { data })
+    }
+
+    /// The caller's visible events that may occur in `[from, to)` and their occurrences
+    /// there, by start (the agenda's events too).
+    pub async fn expanded(
+        &self,
+        actor: &Actor,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<(Vec<CalendarEvent>, Vec<Occurrence>), DomainError> {
         let viewer = (!sees_all(actor)).then_some(actor.user_id);
         let events = self
             .p
@@ -294,7 +306,7 @@ impl OccurrenceService {
                 b.recurrence_id,
             ))
         });
-        Ok(OccurrenceList { data })
+        Ok((events, data))
     }
 }
 

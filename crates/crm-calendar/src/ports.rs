@@ -156,6 +156,13 @@ pub struct CalendarPorts {
     pub clock: Arc<dyn Clock>,
     pub events: Arc<dyn Records<CalendarEvent>>,
     pub store: Arc<dyn CalendarStore>,
+    /// The agenda's rows of the other modules.
+    pub agenda: Arc<dyn crate::agenda::AgendaSources>,
+    /// The iCalendar feeds.
+    pub feeds: Arc<dyn crate::feeds::FeedStore>,
+    /// Feed tokens: drawn as refresh tokens are, stored as their keyed hash.
+    pub generator: Arc<dyn crm_domain::identity::SecretGenerator>,
+    pub hasher: Arc<dyn crm_domain::identity::SecretHasher>,
 }
 
 impl CalendarPorts {

@@ -20,6 +20,10 @@ fn ports(
         clock: Arc::new(FixedClock::default()),
         events: Arc::new(events),
         store: Arc::new(store),
+        agenda: Arc::new(crate::agenda::MockAgendaSources::new()),
+        feeds: Arc::new(crate::feeds::MockFeedStore::new()),
+        generator: Arc::new(crm_domain::identity::MockSecretGenerator::new()),
+        hasher: Arc::new(crm_domain::identity::MockSecretHasher::new()),
     }
 }
 

@@ -236,6 +236,10 @@ fn ports(probe: &Probe, store: MockCalendarStore) -> CalendarPorts {
         clock: Arc::new(FixedClock::default()),
         events: Arc::new(MockRecords::new()),
         store: Arc::new(store),
+        agenda: Arc::new(crate::agenda::MockAgendaSources::new()),
+        feeds: Arc::new(crate::feeds::MockFeedStore::new()),
+        generator: Arc::new(crm_domain::identity::MockSecretGenerator::new()),
+        hasher: Arc::new(crm_domain::identity::MockSecretHasher::new()),
     }
 }
 

@@ -1,7 +1,12 @@
 //! sea-orm adapters of the calendar ports: events with their attendees and responses, and
-//! the events of a range.
+//! the events of a range, and the agenda's rows of the other modules.
 
+mod agenda;
 mod events;
+mod feeds;
+
+pub use agenda::SqlAgendaSources;
+pub use feeds::SqlFeedStore;
 
 /// `Records<CalendarEvent>` and `CalendarStore`.
 pub type SqlCalendarEventRepository = crate::SqlRecords<events::Entity>;
@@ -18,6 +23,8 @@ pub struct Shared {
     pub tx: Arc<dyn TxManager>,
     pub activities: Arc<dyn ActivityRepository>,
     pub clock: Arc<dyn Clock>,
+    pub generator: Arc<dyn crm_domain::identity::SecretGenerator>,
+    pub hasher: Arc<dyn crm_domain::identity::SecretHasher>,
 }
 
 /// The ports of the calendar services on `db`, as the server (`crm-api`'s `app.rs`) and the
@@ -30,5 +37,9 @@ pub fn ports(db: &DatabaseConnection, shared: Shared) -> CalendarPorts {
         clock: shared.clock,
         events: events.clone(),
         store: events,
+        agenda: Arc::new(SqlAgendaSources::new(db.clone())),
+        feeds: Arc::new(SqlFeedStore::new(db.clone())),
+        generator: shared.generator,
+        hasher: shared.hasher,
     }
 }

@@ -6,6 +6,7 @@ use crate::http::{Body, IfMatch, created, no_content, ok_etag};
 use crate::problem::ApiError;
 use crate::routes::dto::PageDto;
 use actix_web::{HttpResponse, web};
+use crm_calendar::agenda::Agenda;
 use crm_calendar::events::{
     Attendee, CalendarEvent, CalendarEventId, EVENT_LIST_SPEC, EventInput, EventPatch, RespondInput,
 };
@@ -163,6 +164,38 @@ pub async fn list_occurrences(
     query: web::Query<OccurrenceQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let r = state.calendar.occurrences.list(&auth.actor, &query).await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// The caller's agenda over `[from, to)` (at most 366 days; `422` naming `from` or `to`), by
+/// start: timed items (`event`, `interview`) by `starts_at`, all-day items (`task`, `leave`,
+/// `contract`) by `date` (its UTC midnight; all-day first at one instant), then kind, id and
+/// `recurrence_id`. What each kind holds:
+/// - `event`: an occurrence of an event the caller sees (as `/calendar/occurrences`):
+///   `starts_at`, `ends_at`, `recurrence_id` set; `date`, `end_date` null; the event's
+///   `record_type`/`record_id`;
+/// - `task`: a task assigned to the caller, due within the range's days, not cancelled:
+///   `date` = `end_date` = the due date; `starts_at`, `ends_at`, `recurrence_id` null;
+///   record `project`;
+/// - `leave`: an approved leave request touching the range's days, the caller's (`Leave`) or
+///   a direct or indirect report's in the employees' manager chain (`Leave: <name>`):
+///   `date` = first day, `end_date` = last day; times null; record `employee`;
+/// - `interview`: an interview the caller conducts, not cancelled, overlapping the range:
+///   `starts_at`, `ends_at` set; `date`, `end_date`, `recurrence_id` null; record
+///   `application`;
+/// - `contract`: the notice date (`Notice: <title>`) or end date (`Ends: <title>`) within the
+///   range's days of a contract the caller owns, neither draft nor terminated: `date` =
+///   `end_date` = that date; times null; record `client`.
+///
+/// A date is within the range when its UTC day overlaps `[from, to)`.
+#[utoipa::path(get, path = "/calendar/agenda", tag = "calendar", params(OccurrenceQuery),
+    responses((status = 200, description = "The agenda", body = Agenda)))]
+pub async fn agenda(
+    auth: SignedIn,
+    state: web::Data<AppState>,
+    query: web::Query<OccurrenceQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let r = state.calendar.agenda.agenda(&auth.actor, &query).await?;
     Ok(HttpResponse::Ok().json(r))
 }
 

@@ -1,9 +1,11 @@
 //! The calendar: `/calendar/events` with their attendees and responses, and
-//! `/calendar/occurrences`. The calendar domain types are the response bodies. Every route is
+//! `/calendar/occurrences`, `/calendar/agenda`, and the iCalendar feeds `/calendar/feeds`
+//! (whose `.ics` download is public: its token is the credential). The calendar domain types are the response bodies. Every route is
 //! open to a signed-in caller: who sees an event (organizer, attendees, `calendar_events:read`)
 //! and who changes it is the service's decision, record by record.
 
 mod events;
+mod feeds;
 
 use crate::access::Routes;
 
@@ -26,6 +28,13 @@ pub fn routes(r: Routes) -> Routes {
         )
         .post("/calendar/events/{id}/split", events::split_event)
         .get("/calendar/occurrences", events::list_occurrences)
+        .get("/calendar/agenda", events::agenda)
+        // The download before `{feed_id}`: a resource matching the path answers 405 to
+        // another method instead of letting the next one try.
+        .get("/calendar/feeds/{token}.ics", feeds::feed_document)
+        .post("/calendar/feeds", feeds::create_feed)
+        .get("/calendar/feeds", feeds::list_feeds)
+        .delete("/calendar/feeds/{feed_id}", feeds::delete_feed)
 }
 
 /// The module's operations, nested under `/api/v1` by [`crate::openapi::ApiDoc`].
@@ -42,5 +51,10 @@ pub fn routes(r: Routes) -> Routes {
     events::cancel_occurrence,
     events::split_event,
     events::list_occurrences,
+    events::agenda,
+    feeds::feed_document,
+    feeds::create_feed,
+    feeds::list_feeds,
+    feeds::delete_feed,
 ))]
 pub struct Api;
