@@ -313,10 +313,7 @@ fn my_tasks_query(user: Uuid) -> Result<ListQuery, String> {
 
 /// The first page of a person's conversations.
 fn conversations_query() -> Result<ListQuery, String> {
-    let p = [(
-        "limit".to_string(),
-        crate::collab::LIST_LIMIT.to_string(),
-    )];
+    let p = [("limit".to_string(), crate::collab::LIST_LIMIT.to_string())];
     ListQuery::parse(&CONVERSATION_LIST_SPEC, &p).map_err(|e| format!("{e:?}"))
 }
 
