@@ -17,6 +17,7 @@ mod concurrency;
 mod contracts;
 mod events;
 mod expenses;
+mod exports;
 mod files;
 mod finance;
 mod hr_attendance;
