@@ -50,9 +50,10 @@ impl Ctx {
     }
 }
 
-/// One page of the list for a query: the list's own use case.
-pub type Fetch<T> =
-    for<'a> fn(&'a Ctx, &'a ListQuery) -> LocalBoxFuture<'a, Result<Page<T>, DomainError>>;
+/// One page of the list for a query: the list's own use case (`C` is what it is called
+/// with: [`Ctx`] in the server).
+pub type Fetch<T, C = Ctx> =
+    for<'a> fn(&'a C, &'a ListQuery) -> LocalBoxFuture<'a, Result<Page<T>, DomainError>>;
 
 /// The list parameters an export does not take: it walks every page itself and counts nothing.
 pub const NOT_EXPORT_PARAMETERS: &[&str] = &["limit", "cursor", "count"];
@@ -160,21 +161,21 @@ enum Step<T> {
     Done,
 }
 
-struct Walk<T> {
-    ctx: Ctx,
+struct Walk<T, C> {
+    ctx: C,
     query: ListQuery,
-    fetch: Fetch<T>,
+    fetch: Fetch<T, C>,
     columns: Option<Vec<String>>,
     step: Step<T>,
 }
 
 /// The body: the header with the first page, then one chunk per page, read as the response
 /// asks for more.
-fn rows<T: Serialize + utoipa::PartialSchema + 'static>(
-    ctx: Ctx,
+fn rows<T: Serialize + utoipa::PartialSchema + 'static, C: 'static>(
+    ctx: C,
     query: ListQuery,
     first: Page<T>,
-    fetch: Fetch<T>,
+    fetch: Fetch<T, C>,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + 'static {
     let walk = Walk {
         ctx,
@@ -203,7 +204,7 @@ fn rows<T: Serialize + utoipa::PartialSchema + 'static>(
     })
 }
 
-impl<T: Serialize + utoipa::PartialSchema> Walk<T> {
+impl<T: Serialize + utoipa::PartialSchema, C> Walk<T, C> {
     fn chunk(&mut self, page: Page<T>) -> Result<Bytes, std::io::Error> {
         let mut out = Writer::new();
         if self.columns.is_none() {
@@ -445,6 +446,66 @@ mod tests {
         }
         let e = parse(spec, &[("colour".into(), "red".into())]).unwrap_err();
         assert_eq!(e.problem.errors[0].field, "colour");
+    }
+
+    #[derive(Serialize, utoipa::ToSchema)]
+    struct Item {
+        id: Uuid,
+        name: String,
+    }
+
+    /// A list of two pages whose second page fails, as a database gone mid-export does.
+    struct Failing;
+
+    fn failing_fetch<'a>(
+        _: &'a Failing,
+        q: &'a ListQuery,
+    ) -> LocalBoxFuture<'a, Result<Page<Item>, DomainError>> {
+        Box::pin(async move {
+            match q.cursor {
+                Some(_) => Err(DomainError::Unavailable("database gone".into())),
+                None => Ok(Page {
+                    data: vec![Item {
+                        id: Uuid::nil(),
+                        name: "=first".into(),
+                    }],
+                    next_cursor: Some(q.cursor_after(
+                        vec![crm_domain::kernel::pagination::FieldValue::Timestamp(
+                            chrono::Utc::now(),
+                        )],
+                        Uuid::nil(),
+                    )),
+                    total: None,
+                }),
+            }
+        })
+    }
+
+    #[tokio::test]
+    async fn a_page_failing_mid_export_ends_the_body_with_an_error() {
+        use futures_util::StreamExt;
+        let spec = &crm_sales::leads::LEAD_LIST_SPEC;
+        let q = parse(spec, &[]).unwrap();
+        let first = failing_fetch(&Failing, &q).await.unwrap();
+        let chunks: Vec<_> = rows(Failing, q.clone(), first, failing_fetch)
+            .collect()
+            .await;
+        assert_eq!(
+            chunks.len(),
+            2,
+            "the first page, then the error, then nothing"
+        );
+        let page = String::from_utf8(chunks[0].as_ref().unwrap().to_vec()).unwrap();
+        assert_eq!(
+            page,
+            "id,name\r\n00000000-0000-0000-0000-000000000000,'=first\r\n"
+        );
+        assert!(chunks[1].is_err());
+        // As a response body: reading it fails, it never ends as a shorter, complete CSV.
+        let first = failing_fetch(&Failing, &q).await.unwrap();
+        let res =
+            csv_response(HttpResponse::Ok()).streaming(rows(Failing, q, first, failing_fetch));
+        assert!(actix_web::body::to_bytes(res.into_body()).await.is_err());
     }
 
     proptest! {
