@@ -208,10 +208,11 @@ impl<T: Serialize + utoipa::PartialSchema, C> Walk<T, C> {
     fn chunk(&mut self, page: Page<T>) -> Result<Bytes, std::io::Error> {
         let mut out = Writer::new();
         if self.columns.is_none() {
-            let columns = match page.data.first() {
-                Some(row) => field_names(row)?,
-                None => schema_field_names::<T>(),
-            };
+            let mut columns = schema_field_names::<T>();
+            // A type documented other than as an object: its first row's keys.
+            if let (true, Some(row)) = (columns.is_empty(), page.data.first()) {
+                columns = field_names(row)?;
+            }
             out.record(columns.iter().map(String::as_str))?;
             self.columns = Some(columns);
         }
@@ -294,20 +295,24 @@ pub fn neutralised(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// A row's JSON field names in the order it serializes them (its type's declaration order).
-fn field_names<T: Serialize>(row: &T) -> Result<Vec<String>, std::io::Error> {
-    let json = serde_json::to_string(row).map_err(std::io::Error::other)?;
-    let keys: OrderedKeys = serde_json::from_str(&json).map_err(std::io::Error::other)?;
-    Ok(keys.0)
-}
-
-/// The documented fields of `T`, for the header of an export without rows.
-fn schema_field_names<T: utoipa::PartialSchema>() -> Vec<String> {
+/// The header of every export of `T`, with or without rows: the JSON field names of `T` in
+/// its declaration order, which is the order serde writes them, read from its schema (utoipa's
+/// `preserve_order` keeps the declaration order; utoipa follows serde's renames and skips).
+/// The e2e test `empty_and_full_exports_have_the_same_header` holds it to the rows' own order
+/// for every export.
+pub fn schema_field_names<T: utoipa::PartialSchema>() -> Vec<String> {
     use utoipa::openapi::{RefOr, schema::Schema};
     match T::schema() {
         RefOr::T(Schema::Object(o)) => o.properties.keys().cloned().collect(),
         _ => Vec::new(),
     }
+}
+
+/// A row's JSON field names in the order it serializes them (its type's declaration order).
+fn field_names<T: Serialize>(row: &T) -> Result<Vec<String>, std::io::Error> {
+    let json = serde_json::to_string(row).map_err(std::io::Error::other)?;
+    let keys: OrderedKeys = serde_json::from_str(&json).map_err(std::io::Error::other)?;
+    Ok(keys.0)
 }
 
 /// The keys of a JSON object, in order.
@@ -426,6 +431,36 @@ mod tests {
         })
         .unwrap();
         assert_eq!(names, ["zeta", "alpha", "mid"]);
+    }
+
+    #[test]
+    fn the_header_without_rows_is_the_header_with_rows() {
+        #[derive(Serialize, utoipa::ToSchema)]
+        struct Row {
+            zeta: u8,
+            #[serde(rename = "alpha_renamed")]
+            alpha: Option<u8>,
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            mid: Vec<u8>,
+            #[serde(skip)]
+            #[allow(dead_code)]
+            hidden: u8,
+        }
+        let full = Row {
+            zeta: 1,
+            alpha: None,
+            mid: vec![1],
+            hidden: 0,
+        };
+        assert_eq!(
+            schema_field_names::<Row>(),
+            field_names(&full).unwrap(),
+            "declaration order, renamed, skipped fields left out"
+        );
+        assert_eq!(
+            field_names(&full).unwrap(),
+            ["zeta", "alpha_renamed", "mid"]
+        );
     }
 
     #[test]

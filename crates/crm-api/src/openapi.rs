@@ -96,30 +96,58 @@ impl Modify for Exports {
             let Some(list_path) = route.path.strip_suffix("/export") else {
                 continue;
             };
-            let Some(list) = openapi
+            let what = list_path.rsplit('/').next().unwrap_or_default().to_string();
+            const FORMAT: &str = "as `text/csv` (RFC 4180, UTF-8, CRLF): a \
+                 header row of the list item's JSON field names in its order (the same with \
+                 no rows), then one row per item. Strings as they are, numbers as numbers, \
+                 booleans `true`/`false`, `null` empty, arrays and objects as compact JSON; a \
+                 text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is \
+                 prefixed with `'`. The body is streamed page by page; if reading fails after \
+                 it began, the transfer is cut short (no terminating chunk) rather than ended \
+                 as if complete. `limit`, `cursor` and `count` are not taken (422).";
+            // Derived from the list's operation; an export without a list of its own
+            // (`/contacts/export`) documents its parameters itself and is completed here.
+            let (mut op, description) = match openapi
                 .paths
                 .paths
                 .get(list_path)
                 .and_then(|i| i.get.clone())
-            else {
-                continue;
+            {
+                Some(list) => (
+                    list,
+                    format!(
+                        "Every {what} record the list `GET {}` would return with the same \
+                         filters, `q`, `sort`, scope and permission, {FORMAT}",
+                        list_path.trim_start_matches("/api/v1")
+                    ),
+                ),
+                None => match openapi
+                    .paths
+                    .paths
+                    .get(&route.path)
+                    .and_then(|i| i.get.clone())
+                {
+                    Some(own) => {
+                        let d: Vec<String> = [&own.summary, &own.description]
+                            .into_iter()
+                            .flatten()
+                            .cloned()
+                            .collect();
+                        (own, format!("{}\n\nThe rows, {FORMAT}", d.join(" ")))
+                    }
+                    None => continue,
+                },
             };
-            let mut op = list;
-            let what = list_path.rsplit('/').next().unwrap_or_default().to_string();
-            op.operation_id = Some(format!("export_{}", what.replace('-', "_")));
+            // `export_clients_contacts`, `export_contacts`, `export_time_entries`.
+            let words: Vec<String> = list_path
+                .trim_start_matches("/api/v1/")
+                .split('/')
+                .filter(|s| !s.starts_with('{'))
+                .map(|s| s.replace('-', "_"))
+                .collect();
+            op.operation_id = Some(format!("export_{}", words.join("_")));
             op.summary = Some(format!("Export the {what} list as CSV"));
-            op.description = Some(format!(
-                "Every {what} record the list `GET {}` would return with the same filters, \
-                 `q`, `sort`, scope and permission, as `text/csv` (RFC 4180, UTF-8, CRLF): a \
-                 header row of the list item's JSON field names in its order, then one row per \
-                 item. Strings as they are, numbers as numbers, booleans `true`/`false`, `null` \
-                 empty, arrays and objects as compact JSON; a text cell starting with `=`, `+`, \
-                 `-`, `@`, a tab or a carriage return is prefixed with `'`. The body is streamed \
-                 page by page; if reading fails after it began, the transfer is cut short \
-                 (no terminating chunk) rather than ended as if complete. `limit`, `cursor` and \
-                 `count` are not taken (422).",
-                list_path.trim_start_matches("/api/v1")
-            ));
+            op.description = Some(description);
             if let Some(params) = op.parameters.as_mut() {
                 params.retain(|p| {
                     !matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query

@@ -47,6 +47,13 @@ pub fn routes(r: Routes) -> Routes {
             },
         )
         .post("/clients/{id}/contacts", contacts::create_contact)
+        // Every contact of the organization, whatever its client (contract section 10).
+        .export::<perms::ClientsRead, _>(
+            "/contacts/export",
+            "contacts",
+            &crm_domain::clients::ALL_CONTACTS_LIST_SPEC,
+            |c, q| Box::pin(c.state.clients.contacts.list_all(&c.actor, q)),
+        )
         .get("/clients/{id}/contacts/{contact_id}", contacts::get_contact)
         .patch(
             "/clients/{id}/contacts/{contact_id}",
@@ -92,6 +99,7 @@ pub fn routes(r: Routes) -> Routes {
     contacts::get_contact,
     contacts::update_contact,
     contacts::delete_contact,
+    contacts::export_all_contacts,
     interactions::list_interactions,
     interactions::create_interaction,
     interactions::get_interaction,
