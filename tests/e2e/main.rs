@@ -19,6 +19,7 @@ mod concurrency;
 mod contracts;
 mod events;
 mod expenses;
+mod exports;
 mod files;
 mod finance;
 mod hr_attendance;

@@ -665,6 +665,7 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
     }
     let doc = ok(app.get("/api/v1/openapi.json").await, 200).await;
     let mut seen = Vec::new();
+    let mut exported = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         let Some(params) = item["get"]["parameters"].as_array() else {
             continue;
@@ -672,6 +673,49 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
         let Some(sort) = params.iter().find(|p| p["name"] == "sort") else {
             continue;
         };
+        // A CSV export takes its list's sort: the same rows in the same order, each field
+        // both ways.
+        if let Some(list) = path.strip_suffix("/export") {
+            // Every contact of the organization: its rows of one client are that client's
+            // list's, in the same order.
+            let (list, filter) = match list {
+                "/api/v1/contacts" => {
+                    ("/api/v1/clients/{id}/contacts", format!("client_id={cid}&"))
+                }
+                list => (list, String::new()),
+            };
+            exported.push(list.to_string());
+            let url = list.replace("{id}", &cid);
+            let export_url = format!(
+                "{}/export?{filter}",
+                path.strip_suffix("/export").unwrap().replace("{id}", &cid)
+            );
+            for f in &sortable(sort["schema"]["pattern"].as_str().unwrap()) {
+                let desc = format!("-{f}");
+                for s in [f.as_str(), desc.as_str()] {
+                    let all = ok(
+                        app.get_as(t, &format!("{url}?sort={s}&limit=200")).await,
+                        200,
+                    )
+                    .await;
+                    let res = app.get_as(t, &format!("{export_url}sort={s}")).await;
+                    assert_eq!(res.status(), 200, "{path}?sort={s}");
+                    let text = res.text().await.unwrap();
+                    let mut csv = csv::Reader::from_reader(text.as_bytes());
+                    let at = csv.headers().unwrap().iter().position(|h| h == "id");
+                    let exported_ids: Vec<String> = csv
+                        .records()
+                        .map(|r| r.unwrap()[at.unwrap()].to_string())
+                        .collect();
+                    assert_eq!(
+                        exported_ids,
+                        ids(all["data"].as_array().unwrap()),
+                        "{path}?sort={s}: the export's order is not the list's"
+                    );
+                }
+            }
+            continue;
+        }
         seen.push(path.clone());
         let fields = sortable(sort["schema"]["pattern"].as_str().unwrap());
         assert!(
@@ -715,5 +759,11 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
     let mut expected: Vec<String> = LIST_ROUTES.iter().map(|s| s.to_string()).collect();
     expected.sort();
     assert_eq!(seen, expected);
+    exported.sort();
+    assert_eq!(exported.len(), 10, "{exported:?}");
+    assert!(
+        exported.iter().all(|e| expected.contains(e)),
+        "{exported:?}"
+    );
     app.stop().await;
 });

@@ -756,12 +756,19 @@ backend_tests!(
             {
                 continue;
             }
-            let res = app
-                .get_as(&bb.access, &format!("{}?limit=200", r.path))
-                .await;
+            // A CSV export takes no `limit`: it answers every row.
+            let url = if r.path.ends_with("/export") {
+                r.path.clone()
+            } else {
+                format!("{}?limit=200", r.path)
+            };
+            let res = app.get_as(&bb.access, &url).await;
             let status = res.status().as_u16();
             let text = res.text().await.unwrap();
-            if !IDENTITY_LISTS.contains(&resource_of(&r.path)) && status != 200 {
+            if !IDENTITY_LISTS.contains(&resource_of(&r.path))
+                && !r.path.ends_with("/export")
+                && status != 200
+            {
                 // Another module's route that wants more than `limit` (required filters…).
                 continue;
             }

@@ -164,6 +164,9 @@ pub struct RouteInfo {
     pub method: Method,
     pub path: String,
     pub access: Access,
+    /// A CSV export of the list at the path without `/export` (`Routes::export`); its
+    /// OpenAPI operation is derived from the list's (`openapi::Exports`).
+    pub csv_export: bool,
 }
 
 /// Collects routes per path (so a wrong method answers 405 with `Allow`) and records each
@@ -193,6 +196,7 @@ impl Routes {
             method: method.clone(),
             path: format!("{}{}", self.prefix, path),
             access: Args::access(),
+            csv_export: false,
         });
         let route = web::method(method).to(handler);
         match self.resources.iter_mut().find(|(p, _)| p == path) {
@@ -250,6 +254,14 @@ impl Routes {
         F::Output: Responder + 'static,
     {
         self.add(Method::DELETE, path, handler)
+    }
+
+    /// Marks the route added last as a CSV export (see `crate::export`).
+    pub(crate) fn mark_export(mut self) -> Self {
+        if let Some(last) = self.table.last_mut() {
+            last.csv_export = true;
+        }
+        self
     }
 
     /// Registers every resource; returns the route table.

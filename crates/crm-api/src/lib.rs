@@ -6,6 +6,7 @@ pub mod adapters;
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod export;
 pub mod framework_errors;
 pub mod http;
 pub mod idempotency;

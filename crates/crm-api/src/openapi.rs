@@ -34,7 +34,7 @@ use utoipa::{Modify, OpenApi};
         (path = "/api/v1", api = routes::webhooks::Api),
     ),
     components(schemas(Problem, ProblemField)),
-    modifiers(&Security, &StandardErrors, &IdempotencyKeys, &OperationIds, &Links, &ExtraLinks, &NotificationTypes, &NoNulInText, &OptionalBodies),
+    modifiers(&Exports, &Security, &StandardErrors, &IdempotencyKeys, &OperationIds, &Links, &ExtraLinks, &NotificationTypes, &NoNulInText, &OptionalBodies),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Sign-up with an emailed code, sign-in, tokens, passwords"),
@@ -83,6 +83,132 @@ use utoipa::{Modify, OpenApi};
     )
 )]
 pub struct ApiDoc;
+
+/// The operation of every CSV export (`Routes::export`), derived from its list's: the list's
+/// tag, security and parameters without paging and counting, answering `text/csv`.
+struct Exports;
+
+impl Modify for Exports {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::OperationBuilder;
+        use utoipa::openapi::{HeaderBuilder, ObjectBuilder, schema::Type};
+        for route in routes::api_routes().table().iter().filter(|r| r.csv_export) {
+            let Some(list_path) = route.path.strip_suffix("/export") else {
+                continue;
+            };
+            let what = list_path.rsplit('/').next().unwrap_or_default().to_string();
+            const FORMAT: &str = "as `text/csv` (RFC 4180, UTF-8, CRLF): a \
+                 header row of the list item's JSON field names in its order (the same with \
+                 no rows), then one row per item. Strings as they are, numbers as numbers, \
+                 booleans `true`/`false`, `null` empty, arrays and objects as compact JSON; a \
+                 text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is \
+                 prefixed with `'`. The body is streamed page by page; if reading fails after \
+                 it began, the transfer is cut short (no terminating chunk) rather than ended \
+                 as if complete. `limit`, `cursor` and `count` are not taken (422).";
+            // Derived from the list's operation; an export without a list of its own
+            // (`/contacts/export`) documents its parameters itself and is completed here.
+            let (mut op, description) = match openapi
+                .paths
+                .paths
+                .get(list_path)
+                .and_then(|i| i.get.clone())
+            {
+                Some(list) => (
+                    list,
+                    format!(
+                        "Every {what} record the list `GET {}` would return with the same \
+                         filters, `q`, `sort`, scope and permission, {FORMAT}",
+                        list_path.trim_start_matches("/api/v1")
+                    ),
+                ),
+                None => match openapi
+                    .paths
+                    .paths
+                    .get(&route.path)
+                    .and_then(|i| i.get.clone())
+                {
+                    Some(own) => {
+                        let d: Vec<String> = [&own.summary, &own.description]
+                            .into_iter()
+                            .flatten()
+                            .cloned()
+                            .collect();
+                        (own, format!("{}\n\nThe rows, {FORMAT}", d.join(" ")))
+                    }
+                    None => continue,
+                },
+            };
+            // `export_clients_contacts`, `export_contacts`, `export_time_entries`.
+            let words: Vec<String> = list_path
+                .trim_start_matches("/api/v1/")
+                .split('/')
+                .filter(|s| !s.starts_with('{'))
+                .map(|s| s.replace('-', "_"))
+                .collect();
+            op.operation_id = Some(format!("export_{}", words.join("_")));
+            op.summary = Some(format!("Export the {what} list as CSV"));
+            op.description = Some(description);
+            if let Some(params) = op.parameters.as_mut() {
+                params.retain(|p| {
+                    !matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query
+                        && crate::export::NOT_EXPORT_PARAMETERS.contains(&p.name.as_str()))
+                });
+            }
+            let csv = ResponseBuilder::new()
+                .description("The CSV file, streamed")
+                .header(
+                    "Content-Disposition",
+                    HeaderBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                        .description(Some(format!(
+                            "`attachment; filename=\"{what}-<YYYY-MM-DD>.csv\"`"
+                        )))
+                        .build(),
+                )
+                .content(
+                    "text/csv; charset=utf-8",
+                    ContentBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                        .example(Some(serde_json::Value::String(
+                            "id,name,status\r\n019bb138-13e8-77a9-a564-12a9b8a1abcd,\"Doe, Jo\",new\r\n"
+                                .into(),
+                        )))
+                        .build(),
+                )
+                .build();
+            op.responses = utoipa::openapi::ResponsesBuilder::new()
+                .response("200", csv)
+                .build();
+            let op: utoipa::openapi::path::Operation = OperationBuilder::from(op).build();
+            openapi
+                .paths
+                .paths
+                .entry(route.path.clone())
+                .or_default()
+                .get = Some(op);
+            // An export under a record (`/clients/{id}/contacts/export`) is linked from that
+            // record's create, so a stateful fuzzer exports the lists of records that exist.
+            if let Some((parent, _)) = route.path.split_once("/{id}/") {
+                let escaped = route.path.replace('~', "~0").replace('/', "~1");
+                if let Some(RefOr::T(created)) = openapi
+                    .paths
+                    .paths
+                    .get_mut(parent)
+                    .and_then(|item| item.post.as_mut())
+                    .and_then(|op| op.responses.responses.get_mut("201"))
+                {
+                    let link = utoipa::openapi::link::LinkBuilder::new()
+                        .operation_ref(format!("#/paths/{escaped}/get"))
+                        .parameter("id", "$response.body#/id");
+                    created.links.insert(
+                        format!("export_{}", what.replace('-', "_")),
+                        RefOr::T(link.build()),
+                    );
+                }
+            }
+        }
+    }
+}
 
 /// Operations whose body may be left out (read by `http::OptionalBody`).
 const OPTIONAL_BODIES: &[&str] = &[

@@ -15,8 +15,8 @@ use crm_db::{
 };
 use crm_domain::clients::{
     CLIENT_LIST_SPEC, CONTACT_LIST_SPEC, Client, ClientId, ClientKind, ClientRepository, Contact,
-    ContactId, INTERACTION_LIST_SPEC, Interaction, InteractionId, InteractionKind,
-    InteractionRepository, Lifecycle, PrimaryContacts,
+    ContactId, ContactRepository, INTERACTION_LIST_SPEC, Interaction, InteractionId,
+    InteractionKind, InteractionRepository, Lifecycle,
 };
 use crm_domain::identity::EmailAddress;
 use crm_domain::kernel::clock;
@@ -30,7 +30,7 @@ struct Env {
     clients: Arc<dyn Records<Client>>,
     client_tree: Arc<dyn ClientRepository>,
     contacts: Arc<dyn Records<Contact>>,
-    primaries: Arc<dyn PrimaryContacts>,
+    contact_repo: Arc<dyn ContactRepository>,
     interactions: Arc<dyn Records<Interaction>>,
     last_interactions: Arc<dyn InteractionRepository>,
     db: TestDb,
@@ -51,7 +51,7 @@ impl Env {
             clients: ports.clients,
             client_tree: ports.client_tree,
             contacts: ports.contacts,
-            primaries: ports.primaries,
+            contact_repo: ports.contact_repo,
             interactions: ports.interactions,
             last_interactions: ports.last_interactions,
             db,
@@ -447,7 +447,7 @@ async fn contacts_keep_one_primary_and_unlink_interactions_when_deleted() {
     // Promote the second: the first loses the flag (one version later), the other client's
     // primary is untouched.
     let cleared = in_tx!(env, |tx| env
-        .primaries
+        .contact_repo
         .clear_primary(&mut tx, o, c.id, Some(second.id))
         .await)
     .unwrap();

@@ -1,12 +1,13 @@
 use crate::clients::interaction_repo as interaction;
 use crate::error::store_err;
-use crate::keyset::ListColumns;
+use crate::keyset::{self, ListColumns};
 use crate::records::{SqlRecords, Stored};
 use crate::rows::touch_where;
 use crate::tx::sql;
 use async_trait::async_trait;
-use crm_domain::clients::{ClientId, Contact, ContactId, PrimaryContacts};
-use crm_domain::{OrganizationId, StoreError, Txn};
+use crm_domain::clients::{ClientId, Contact, ContactId, ContactRepository};
+use crm_domain::kernel::pagination::{ListQuery, Page};
+use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use sea_orm::entity::prelude::*;
 use sea_orm::{DatabaseTransaction, QueryOrder, QuerySelect, UpdateMany};
 
@@ -65,7 +66,31 @@ impl Stored for Entity {
 }
 
 #[async_trait]
-impl PrimaryContacts for SqlRecords<Entity> {
+impl ContactRepository for SqlRecords<Entity> {
+    /// Served by `ix_contacts_org_created` (organization, created_at, id) for the default
+    /// order, `ix_contacts_org_client_created` under a `client_id` filter; under `:own` the
+    /// owner's clients are a subquery on `ix_clients_org_owner`.
+    async fn list_in_org(
+        &self,
+        org: OrganizationId,
+        query: &ListQuery,
+        owner: Option<UserId>,
+    ) -> Result<Page<Contact>, StoreError> {
+        use super::client_repo::{Column as C, Entity as Clients};
+        use sea_orm::sea_query::Query;
+        let mut base = Entity::find().filter(Column::OrganizationId.eq(org.0));
+        if let Some(owner) = owner {
+            let owned = Query::select()
+                .column(C::Id)
+                .from(Clients)
+                .and_where(C::OrganizationId.eq(org.0))
+                .and_where(C::OwnerId.eq(owner.0))
+                .to_owned();
+            base = base.filter(Column::ClientId.in_subquery(owned));
+        }
+        keyset::page_as(self.db(), base, query, &Entity::LIST).await
+    }
+
     async fn clear_primary(
         &self,
         tx: &mut Txn,
@@ -74,14 +99,14 @@ impl PrimaryContacts for SqlRecords<Entity> {
         except: Option<ContactId>,
     ) -> Result<Vec<Contact>, StoreError> {
         let db = sql(tx.as_mut())?;
-        let mut primaries = Entity::find()
+        let mut contact_repo = Entity::find()
             .filter(Column::OrganizationId.eq(org.0))
             .filter(Column::ClientId.eq(client.0))
             .filter(Column::IsPrimary.eq(true));
         if let Some(keep) = except {
-            primaries = primaries.filter(Column::Id.ne(keep.0));
+            contact_repo = contact_repo.filter(Column::Id.ne(keep.0));
         }
-        let rows = primaries
+        let rows = contact_repo
             .order_by_asc(Column::Id)
             .lock_exclusive()
             .all(db)

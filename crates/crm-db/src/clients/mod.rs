@@ -6,7 +6,7 @@ pub(crate) mod interaction_repo;
 
 /// Clients, with their `ClientRepository` queries.
 pub type SqlClientRepository = crate::SqlRecords<client_repo::Entity>;
-/// Contacts, with their `PrimaryContacts` queries.
+/// Contacts, with their `ContactRepository` queries.
 pub type SqlContactRepository = crate::SqlRecords<contact_repo::Entity>;
 /// Interactions, with their `InteractionRepository` queries.
 pub type SqlInteractionRepository = crate::SqlRecords<interaction_repo::Entity>;
@@ -32,7 +32,7 @@ pub fn ports(
         clients: Arc::new(SqlClientRepository::new(db.clone())),
         client_tree: Arc::new(SqlClientRepository::new(db.clone())),
         contacts: Arc::new(SqlContactRepository::new(db.clone())),
-        primaries: Arc::new(SqlContactRepository::new(db.clone())),
+        contact_repo: Arc::new(SqlContactRepository::new(db.clone())),
         interactions: Arc::new(SqlInteractionRepository::new(db.clone())),
         last_interactions: Arc::new(SqlInteractionRepository::new(db.clone())),
         activities,

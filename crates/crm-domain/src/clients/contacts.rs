@@ -4,16 +4,17 @@ use crate::activity::audit;
 use crate::clients::ClientPorts;
 use crate::clients::clients::ClientId;
 use crate::clients::common::{OfClient, client_for, client_record_use_cases, email, of_client};
-use crate::clients::requirements::ClientsWrite;
+use crate::clients::requirements::{ClientsRead, ClientsWrite};
 use crate::identity::EmailAddress;
 use crate::kernel::clock;
 use crate::kernel::context::Actor;
 use crate::kernel::error::{DomainError, StoreError};
-use crate::kernel::ids::OrganizationId;
+use crate::kernel::ids::{OrganizationId, UserId};
 use crate::kernel::input::Errors;
-use crate::kernel::pagination::{FieldKind, FieldSpec, ListSpec};
+use crate::kernel::pagination::{FieldKind, FieldSpec, ListQuery, ListSpec, Page};
 use crate::kernel::records::Record;
 use crate::kernel::rules::nullable;
+use crate::kernel::scope::{owner_filter, require};
 use crate::kernel::text::{optional_text, phone, required_text};
 use crate::kernel::uow::Txn;
 use crate::kernel::validation::ValueError;
@@ -143,10 +144,40 @@ pub const CONTACT_LIST_SPEC: ListSpec = ListSpec {
     searchable: true,
 };
 
+/// Every contact of the organization (`GET /contacts/export`): the per-client list's fields,
+/// filters, search and sort, plus a `client_id` filter.
+pub const ALL_CONTACTS_LIST_SPEC: ListSpec = ListSpec {
+    fields: ALL_CONTACTS_FIELDS,
+    default_sort: "created_at",
+    searchable: true,
+};
+
+const ALL_CONTACTS_FIELDS: &[FieldSpec] = &[
+    FieldSpec::new("client_id", FieldKind::Uuid)
+        .filter()
+        .doc("Only the contacts of this client"),
+    CONTACT_FIELDS[0],
+    CONTACT_FIELDS[1],
+    CONTACT_FIELDS[2],
+    CONTACT_FIELDS[3],
+    CONTACT_FIELDS[4],
+    CONTACT_FIELDS[5],
+    CONTACT_FIELDS[6],
+];
+
 /// What contacts store besides their `Records<Contact>`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
-pub trait PrimaryContacts: Send + Sync {
+pub trait ContactRepository: Send + Sync {
+    /// One page of every contact of `org` (keyset, as `Records::list`) under
+    /// [`ALL_CONTACTS_LIST_SPEC`]; with `owner`, only the contacts of the clients `owner` owns.
+    async fn list_in_org(
+        &self,
+        org: OrganizationId,
+        query: &ListQuery,
+        owner: Option<UserId>,
+    ) -> Result<Page<Contact>, StoreError>;
+
     /// Takes the primary flag off every contact of `client` but `except` (each cleared one
     /// rises one version) and answers the contacts it changed, as they were before.
     async fn clear_primary(
@@ -171,6 +202,20 @@ impl ContactService {
     }
 
     client_record_use_cases!(contacts: Contact, ContactId);
+
+    /// Every contact of the organization the caller may see (`GET /contacts/export`): needs
+    /// `clients:read`; under `:own` only the contacts of the caller's clients, as each
+    /// client's list shows them.
+    #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
+    pub async fn list_all(
+        &self,
+        actor: &Actor,
+        query: &ListQuery,
+    ) -> Result<Page<Contact>, DomainError> {
+        let owner = owner_filter(actor, require::<ClientsRead>(actor)?);
+        let org = actor.organization_id;
+        Ok(self.p.contact_repo.list_in_org(org, query, owner).await?)
+    }
 
     /// Needs `clients:write` on the client (`404` before any field is looked at); `422` per
     /// bad field. A primary contact takes the flag from the previous primary in the same
@@ -261,7 +306,7 @@ impl ContactService {
         let org = actor.organization_id;
         for before in self
             .p
-            .primaries
+            .contact_repo
             .clear_primary(tx, org, client, except)
             .await?
         {
@@ -320,7 +365,7 @@ mod tests {
                 Ok(c.clone())
             });
         let log = calls.clone();
-        env.primaries
+        env.contact_repo
             .expect_clear_primary()
             .withf(move |_, o, cl, except| *o == org && *cl == client_id && except.is_none())
             .times(1)
@@ -390,7 +435,7 @@ mod tests {
             .expect_get_for_update()
             .times(1)
             .returning(move |_, _, _| Ok(c.clone()));
-        env.primaries
+        env.contact_repo
             .expect_clear_primary()
             .withf(move |_, _, _, except| *except == Some(kim))
             .times(1)
@@ -455,6 +500,41 @@ mod tests {
             Err(DomainError::Forbidden { .. })
         ));
         assert_eq!(probe.begins(), 0);
+    }
+
+    #[tokio::test]
+    async fn every_contact_of_the_organization_follows_client_visibility() {
+        let org = OrganizationId::new();
+        let q = ListQuery::parse(
+            &ALL_CONTACTS_LIST_SPEC,
+            &[("client_id".into(), uuid::Uuid::nil().to_string())],
+        )
+        .unwrap();
+        for (perms, own) in [(ALL, false), (OWN, true)] {
+            let a = actor(org, perms);
+            let me = a.user_id;
+            let mut env = Env::new();
+            env.contact_repo
+                .expect_list_in_org()
+                .withf(move |o, q, owner| {
+                    *o == org && q.filters.len() == 1 && *owner == own.then_some(me)
+                })
+                .times(1)
+                .returning(|_, _, _| {
+                    Ok(Page {
+                        data: vec![],
+                        next_cursor: None,
+                        total: None,
+                    })
+                });
+            let (svc, _) = svc(env);
+            assert!(svc.list_all(&a, &q).await.unwrap().data.is_empty());
+        }
+        let (svc, _) = svc(Env::new());
+        assert!(matches!(
+            svc.list_all(&actor(org, &[]), &q).await,
+            Err(DomainError::Forbidden { .. })
+        ));
     }
 
     #[tokio::test]

@@ -65,7 +65,7 @@ pub struct ClientPorts {
     /// The hierarchy and lifecycle of clients.
     pub client_tree: Arc<dyn ClientRepository>,
     pub contacts: Arc<dyn Records<Contact>>,
-    pub primaries: Arc<dyn PrimaryContacts>,
+    pub contact_repo: Arc<dyn ContactRepository>,
     pub interactions: Arc<dyn Records<Interaction>>,
     pub last_interactions: Arc<dyn InteractionRepository>,
     pub activities: Arc<dyn ActivityRepository>,

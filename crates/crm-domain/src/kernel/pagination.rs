@@ -32,6 +32,14 @@ impl Limit {
     pub fn get(&self) -> u32 {
         self.0
     }
+
+    /// The page size of a CSV export's walk through a list: larger than a client may ask
+    /// for (fewer round trips), set by the server, never read from a request.
+    pub const EXPORT: u32 = 500;
+
+    pub fn export() -> Self {
+        Self(Self::EXPORT)
+    }
 }
 
 impl Default for Limit {

@@ -11,3 +11,18 @@ super::client_records! {
     create_doc: "Add a contact; `is_primary: true` makes it the one primary contact.",
     what: "contacts", got: "The contact (with ETag)", updated: "The updated contact",
 }
+
+crate::list_params::list_params! {
+    /// The query parameters of `GET /contacts/export`.
+    AllContactsParams = crm_domain::clients::ALL_CONTACTS_LIST_SPEC, search = "name, email and phone";
+}
+
+/// Every contact of the organization the caller may see, whatever its client (under
+/// `clients:read:own`, the contacts of the caller's clients), with the per-client list's
+/// filters and sort and a `client_id` filter. Documentation only: the route is
+/// `Routes::export`'s, and `openapi::Exports` completes this operation as it does the others.
+#[utoipa::path(get, path = "/contacts/export", tag = "clients",
+    params(AllContactsParams),
+    responses((status = 200, description = "The CSV file")))]
+#[allow(dead_code)]
+pub fn export_all_contacts() {}

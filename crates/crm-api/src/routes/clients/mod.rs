@@ -7,7 +7,9 @@ mod contacts;
 mod interactions;
 
 use crate::access::Routes;
+use crate::export::list_of;
 use crate::problem::ApiError;
+use crate::routes::perms;
 use actix_web::web;
 use crm_domain::ListQuery;
 use crm_domain::kernel::pagination::ListSpec;
@@ -21,13 +23,37 @@ fn parse(spec: &ListSpec, q: &Query) -> Result<ListQuery, ApiError> {
 /// The module's routes, in the order they are matched.
 pub fn routes(r: Routes) -> Routes {
     r.get("/clients", clients::list)
+        .export::<perms::ClientsRead, _>(
+            "/clients/export",
+            "clients",
+            &crm_domain::clients::CLIENT_LIST_SPEC,
+            list_of!(clients.clients),
+        )
         .post("/clients", clients::create)
         .get("/clients/{id}", clients::get)
         .patch("/clients/{id}", clients::update)
         .delete("/clients/{id}", clients::delete)
         .get("/clients/{id}/sub-clients", clients::sub_clients)
         .get("/clients/{id}/contacts", contacts::list_contacts)
+        .export::<perms::ClientsRead, _>(
+            "/clients/{id}/contacts/export",
+            "contacts",
+            &crm_domain::clients::CONTACT_LIST_SPEC,
+            |c, q| {
+                Box::pin(async move {
+                    let client = crm_domain::clients::ClientId(c.parent()?);
+                    c.state.clients.contacts.list(&c.actor, client, q).await
+                })
+            },
+        )
         .post("/clients/{id}/contacts", contacts::create_contact)
+        // Every contact of the organization, whatever its client (contract section 10).
+        .export::<perms::ClientsRead, _>(
+            "/contacts/export",
+            "contacts",
+            &crm_domain::clients::ALL_CONTACTS_LIST_SPEC,
+            |c, q| Box::pin(c.state.clients.contacts.list_all(&c.actor, q)),
+        )
         .get("/clients/{id}/contacts/{contact_id}", contacts::get_contact)
         .patch(
             "/clients/{id}/contacts/{contact_id}",
@@ -73,6 +99,7 @@ pub fn routes(r: Routes) -> Routes {
     contacts::get_contact,
     contacts::update_contact,
     contacts::delete_contact,
+    contacts::export_all_contacts,
     interactions::list_interactions,
     interactions::create_interaction,
     interactions::get_interaction,

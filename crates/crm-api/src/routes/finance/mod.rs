@@ -16,10 +16,18 @@ mod recurring;
 mod reports;
 
 use crate::access::Routes;
+use crate::export::list_of;
+use crate::routes::perms;
 
 /// The module's routes, in the order they are matched.
 pub fn routes(r: Routes) -> Routes {
     r.get("/invoices", invoices::list_invoices)
+        .export::<perms::InvoicesRead, _>(
+            "/invoices/export",
+            "invoices",
+            &crm_finance::invoices::INVOICE_LIST_SPEC,
+            list_of!(finance.invoices),
+        )
         .post("/invoices", invoices::create_invoice)
         .get("/invoices/{id}", invoices::get_invoice)
         .patch("/invoices/{id}", invoices::update_invoice)
@@ -33,6 +41,12 @@ pub fn routes(r: Routes) -> Routes {
         .get("/credit-notes", credit_notes::list_credit_notes)
         .get("/credit-notes/{id}", credit_notes::get_credit_note)
         .get("/payments", payments::list_payments)
+        .export::<perms::PaymentsRead, _>(
+            "/payments/export",
+            "payments",
+            &crm_finance::payments::PAYMENT_LIST_SPEC,
+            list_of!(finance.payments),
+        )
         .post("/payments", payments::create_payment)
         .get("/payments/{id}", payments::get_payment)
         .patch("/payments/{id}", payments::update_payment)
@@ -56,6 +70,12 @@ pub fn routes(r: Routes) -> Routes {
         .get("/reports/receivables", reports::receivables)
         .get("/reports/revenue", reports::revenue)
         .get("/expenses", expenses::list_expenses)
+        .export::<perms::ExpensesRead, _>(
+            "/expenses/export",
+            "expenses",
+            &crm_finance::expenses::EXPENSE_LIST_SPEC,
+            list_of!(finance.expenses),
+        )
         .post("/expenses", expenses::create_expense)
         .get("/expenses/{id}", expenses::get_expense)
         .patch("/expenses/{id}", expenses::update_expense)

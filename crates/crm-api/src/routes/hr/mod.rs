@@ -15,11 +15,19 @@ mod training;
 mod work_schedules;
 
 use crate::access::Routes;
+use crate::export::list_of;
+use crate::routes::perms;
 
 /// The module's routes, in the order they are matched.
 pub fn routes(r: Routes) -> Routes {
     // people
     r.get("/employees", employees::list_employees)
+        .export::<perms::EmployeesRead, _>(
+            "/employees/export",
+            "employees",
+            &crm_hr::employees::EMPLOYEE_LIST_SPEC,
+            list_of!(hr.employees),
+        )
         .post("/employees", employees::create_employee)
         .get("/employees/{id}", employees::get_employee)
         .patch("/employees/{id}", employees::update_employee)

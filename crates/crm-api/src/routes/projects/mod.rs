@@ -11,6 +11,8 @@ mod tasks;
 mod time_entries;
 
 use crate::access::Routes;
+use crate::export::list_of;
+use crate::routes::perms;
 
 /// The module's routes, in the order they are matched.
 pub fn routes(r: Routes) -> Routes {
@@ -43,6 +45,12 @@ pub fn routes(r: Routes) -> Routes {
         .delete("/milestones/{id}", milestones::delete_milestone)
         .post("/milestones/{id}/reach", milestones::reach_milestone)
         .get("/time-entries", time_entries::list_time_entries)
+        .export::<perms::TimeEntriesRead, _>(
+            "/time-entries/export",
+            "time-entries",
+            &crm_projects::time::TIME_ENTRY_LIST_SPEC,
+            list_of!(projects.time_entries),
+        )
         .post("/time-entries", time_entries::create_time_entry)
         .post("/time-entries/start", time_entries::start_timer)
         .get("/time-entries/{id}", time_entries::get_time_entry)

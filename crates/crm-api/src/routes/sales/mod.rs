@@ -11,7 +11,9 @@ mod quotations;
 mod tracking;
 
 use crate::access::Routes;
+use crate::export::list_of;
 use crate::problem::ApiError;
+use crate::routes::perms;
 use actix_web::web;
 use crm_domain::ListQuery;
 use crm_domain::kernel::pagination::ListSpec;
@@ -27,6 +29,12 @@ pub fn routes(r: Routes) -> Routes {
     r.get("/clients/{id}/summary", tracking::client_summary)
         .get("/clients/{id}/timeline", tracking::client_timeline)
         .get("/leads", leads::list_leads)
+        .export::<perms::LeadsRead, _>(
+            "/leads/export",
+            "leads",
+            &crm_sales::leads::LEAD_LIST_SPEC,
+            list_of!(sales.leads),
+        )
         .post("/leads", leads::create_lead)
         .get("/leads/{id}", leads::get_lead)
         .patch("/leads/{id}", leads::update_lead)
@@ -41,6 +49,12 @@ pub fn routes(r: Routes) -> Routes {
         .get("/deals/board", deals::board)
         .get("/deals/forecast", deals::forecast)
         .get("/deals", deals::list_deals)
+        .export::<perms::DealsRead, _>(
+            "/deals/export",
+            "deals",
+            &crm_sales::deals::DEAL_LIST_SPEC,
+            list_of!(sales.deals),
+        )
         .post("/deals", deals::create_deal)
         .get("/deals/{id}", deals::get_deal)
         .patch("/deals/{id}", deals::update_deal)
