@@ -12,8 +12,9 @@
 
 use crate::scenarios::Http;
 use crate::seed::query_uuids;
+use crate::seed::{count, exec};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -35,29 +36,6 @@ const TAG: &str = "collab";
 
 fn email(tag: &str) -> String {
     format!("{TAG}@{tag}.bench.test")
-}
-
-async fn exec(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<u64, String> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        values,
-    ))
-    .await
-    .map(|r| r.rows_affected())
-    .map_err(|e| format!("seeding messages and calendar: {e}"))
-}
-
-async fn count(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<i64, String> {
-    db.query_one_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        values,
-    ))
-    .await
-    .map_err(|e| e.to_string())?
-    .and_then(|r| r.try_get_by_index::<i64>(0).ok())
-    .ok_or_else(|| format!("no answer to {sql}"))
 }
 
 /// Whether the first organization holds this data set already.

@@ -6,24 +6,14 @@
 
 use crate::load::Figures;
 use crate::scenarios::{Http, call, drive};
+use crate::seed::exec;
 use crate::{Config, seed, server};
 use indicatif::ProgressBar;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde::Serialize;
 use uuid::Uuid;
 
 const BATCH: i64 = 20_000;
-
-async fn exec(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<u64, String> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        values,
-    ))
-    .await
-    .map(|r| r.rows_affected())
-    .map_err(|e| format!("seeding invoices: {e}"))
-}
 
 /// Inserts invoices number `from..=to` (1-based) of `total` for `org`, spaced `spacing_secs`
 /// apart and ending now, each with one line: 70 % issued (unpaid, due 30 days after issue,

@@ -15,6 +15,7 @@
 
 use crate::load::Figures;
 use crate::scenarios::{Http, call, drive};
+use crate::seed::{count, exec};
 use crate::{Config, seed};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
@@ -31,17 +32,6 @@ pub const ATTENDANCE_EMPLOYEES: i64 = 1_000;
 /// The summary's page size (the list's maximum).
 pub const SUMMARY_PAGE: usize = 200;
 const DEPARTMENT_CODE: &str = "BENCH-ATT";
-
-async fn exec(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<u64, String> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        values,
-    ))
-    .await
-    .map(|r| r.rows_affected())
-    .map_err(|e| format!("seeding HR: {e}"))
-}
 
 async fn one_string(
     db: &DatabaseConnection,
@@ -566,18 +556,6 @@ impl Sample {
         let n = self.employees.len().min(ATTENDANCE_EMPLOYEES as usize);
         self.employees[(w * 7919 + (i as usize) * 104_729) % n]
     }
-}
-
-async fn count(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<i64, String> {
-    db.query_one_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        values,
-    ))
-    .await
-    .map_err(|e| e.to_string())?
-    .and_then(|r| r.try_get_by_index::<i64>(0).ok())
-    .ok_or_else(|| format!("no answer to {sql}"))
 }
 
 /// The ids the scenarios use, and the check-in users signed in. Punches made after the

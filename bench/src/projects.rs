@@ -11,8 +11,9 @@
 //! person's day over 1,440 minutes.
 
 use crate::load::Figures;
+use crate::seed::{count, exec};
 use indicatif::ProgressBar;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -34,17 +35,6 @@ const ENTRIES_PER_DAY: i64 = 8;
 
 fn code(k: i64) -> String {
     format!("BENCH-{k:03}")
-}
-
-async fn exec(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<u64, String> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        values,
-    ))
-    .await
-    .map(|r| r.rows_affected())
-    .map_err(|e| format!("seeding projects: {e}"))
 }
 
 /// What one organization gets.
@@ -313,18 +303,6 @@ pub struct Sample {
     pub board_tasks: i64,
     pub my_tasks: i64,
     pub report_entries: i64,
-}
-
-async fn count(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<i64, String> {
-    db.query_one_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        values,
-    ))
-    .await
-    .map_err(|e| e.to_string())?
-    .and_then(|r| r.try_get_by_index::<i64>(0).ok())
-    .ok_or_else(|| format!("no answer to {sql}"))
 }
 
 pub async fn sample(db: &DatabaseConnection, orgs: &[(Uuid, Uuid)]) -> Result<Sample, String> {

@@ -134,33 +134,35 @@ impl Report {
             .find(|r| r.scenario == scenario && r.connections == conns)
     }
 
+    /// "`what`: ≥ 60 % of the direct-call ceiling at `top` connections", decided by the row of
+    /// `scenario` when it ran with its ceiling.
+    fn ceiling_share(
+        &self,
+        scenario: &str,
+        what: &str,
+        top: usize,
+    ) -> Option<(String, String, bool)> {
+        let r = self.row(scenario, top)?;
+        let c = r.ceiling.as_ref()?;
+        let ratio = r.api.rps / c.rps.max(1e-9);
+        Some((
+            format!("{what}: ≥ 60 % of the direct-call ceiling at {top} connections"),
+            format!("{:.0} %", ratio * 100.0),
+            ratio >= 0.6,
+        ))
+    }
+
     /// Each target of the issue with the figure that decides it.
     fn targets(&self) -> Vec<(String, String, bool)> {
         let mut t = Vec::new();
         let top = self.rows.iter().map(|r| r.connections).max().unwrap_or(64);
-        for s in ["get lead by id", "list leads (status, 50)"] {
-            if let Some(r) = self.row(s, top)
-                && let Some(c) = &r.ceiling
-            {
-                let ratio = r.api.rps / c.rps.max(1e-9);
-                t.push((
-                    format!("{s}: ≥ 60 % of the direct-call ceiling at {top} connections"),
-                    format!("{:.0} %", ratio * 100.0),
-                    ratio >= 0.6,
-                ));
-            }
-        }
-        for s in ["get invoice by id", "list invoices (issued, 50)"] {
-            if let Some(r) = self.row(s, top)
-                && let Some(c) = &r.ceiling
-            {
-                let ratio = r.api.rps / c.rps.max(1e-9);
-                t.push((
-                    format!("{s}: ≥ 60 % of the direct-call ceiling at {top} connections"),
-                    format!("{:.0} %", ratio * 100.0),
-                    ratio >= 0.6,
-                ));
-            }
+        for s in [
+            "get lead by id",
+            "list leads (status, 50)",
+            "get invoice by id",
+            "list invoices (issued, 50)",
+        ] {
+            t.extend(self.ceiling_share(s, s, top));
         }
         if let Some(p) = &self.projects {
             for (s, what) in [
@@ -176,16 +178,7 @@ impl Report {
                     ),
                 ),
             ] {
-                if let Some(r) = self.row(s, top)
-                    && let Some(c) = &r.ceiling
-                {
-                    let ratio = r.api.rps / c.rps.max(1e-9);
-                    t.push((
-                        format!("{what}: ≥ 60 % of the direct-call ceiling at {top} connections"),
-                        format!("{:.0} %", ratio * 100.0),
-                        ratio >= 0.6,
-                    ));
-                }
+                t.extend(self.ceiling_share(s, &what, top));
             }
             if let Some(f) = &p.report_alone {
                 t.push((
@@ -198,20 +191,12 @@ impl Report {
                 ));
             }
         }
-        if let Some(r) = self.row("leave balances", top)
-            && let Some(c) = &r.ceiling
-        {
-            let ratio = r.api.rps / c.rps.max(1e-9);
-            t.push((
-                format!(
-                    "leave balances of one of {} employees: ≥ 60 % of the direct-call ceiling at \
-                     {top} connections",
-                    self.hr.as_ref().map_or(0, |h| h.employees)
-                ),
-                format!("{:.0} %", ratio * 100.0),
-                ratio >= 0.6,
-            ));
-        }
+        let employees = self.hr.as_ref().map_or(0, |h| h.employees);
+        t.extend(self.ceiling_share(
+            "leave balances",
+            &format!("leave balances of one of {employees} employees"),
+            top,
+        ));
         if let Some(h) = &self.hr
             && let Some(f) = &h.summary_walk
         {
@@ -236,16 +221,7 @@ impl Report {
             "list my conversations (1,000, unread)",
             "month of occurrences (500 series)",
         ] {
-            if let Some(r) = self.row(s, top)
-                && let Some(c) = &r.ceiling
-            {
-                let ratio = r.api.rps / c.rps.max(1e-9);
-                t.push((
-                    format!("{s}: ≥ 60 % of the direct-call ceiling at {top} connections"),
-                    format!("{:.0} %", ratio * 100.0),
-                    ratio >= 0.6,
-                ));
-            }
+            t.extend(self.ceiling_share(s, s, top));
         }
         if let Some(r) = self.row("send message", top) {
             t.push((

@@ -7,7 +7,12 @@ use uuid::Uuid;
 
 const BATCH: i64 = 20_000;
 
-async fn exec(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<u64, String> {
+/// Runs one seeding statement; the error names the statement's start.
+pub(crate) async fn exec(
+    db: &DatabaseConnection,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<u64, String> {
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         sql,
@@ -15,7 +20,24 @@ async fn exec(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<
     ))
     .await
     .map(|r| r.rows_affected())
-    .map_err(|e| format!("seeding: {e}"))
+    .map_err(|e| format!("seeding ({}…): {e}", sql.get(..60).unwrap_or(sql)))
+}
+
+/// The one integer a statement answers (a count).
+pub(crate) async fn count(
+    db: &DatabaseConnection,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<i64, String> {
+    db.query_one_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await
+    .map_err(|e| e.to_string())?
+    .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+    .ok_or_else(|| format!("no answer to {sql}"))
 }
 
 pub async fn query_uuids(
