@@ -33,22 +33,6 @@ pub const ATTENDANCE_EMPLOYEES: i64 = 1_000;
 pub const SUMMARY_PAGE: usize = 200;
 const DEPARTMENT_CODE: &str = "BENCH-ATT";
 
-async fn one_string(
-    db: &DatabaseConnection,
-    sql: &str,
-    values: Vec<Value>,
-) -> Result<String, String> {
-    db.query_one_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        values,
-    ))
-    .await
-    .map_err(|e| e.to_string())?
-    .and_then(|r| r.try_get_by_index::<String>(0).ok())
-    .ok_or_else(|| format!("no answer to {sql}"))
-}
-
 /// The month whose attendance is seeded and read: the last whole month before `today`.
 pub fn last_month(today: NaiveDate) -> NaiveDate {
     let first = today.with_day(1).unwrap_or(today);
@@ -162,7 +146,7 @@ async fn through_api(
     .first()
     .copied()
     .ok_or("no default work schedule after listing them")?;
-    let zone = one_string(
+    let zone = crate::seed::one::<String>(
         db,
         "SELECT time_zone FROM work_schedules WHERE id = $1",
         vec![schedule.into()],

@@ -23,12 +23,12 @@ pub(crate) async fn exec(
     .map_err(|e| format!("seeding ({}…): {e}", sql.get(..60).unwrap_or(sql)))
 }
 
-/// The one integer a statement answers (a count).
-pub(crate) async fn count(
+/// The one value a statement answers (its first column of its one row).
+pub(crate) async fn one<T: sea_orm::TryGetable>(
     db: &DatabaseConnection,
     sql: &str,
     values: Vec<Value>,
-) -> Result<i64, String> {
+) -> Result<T, String> {
     db.query_one_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         sql,
@@ -36,8 +36,17 @@ pub(crate) async fn count(
     ))
     .await
     .map_err(|e| e.to_string())?
-    .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+    .and_then(|r| r.try_get_by_index::<T>(0).ok())
     .ok_or_else(|| format!("no answer to {sql}"))
+}
+
+/// The one integer a statement answers (a count).
+pub(crate) async fn count(
+    db: &DatabaseConnection,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<i64, String> {
+    one(db, sql, values).await
 }
 
 pub async fn query_uuids(
