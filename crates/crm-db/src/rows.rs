@@ -3,16 +3,35 @@
 use crate::error::store_err;
 use crm_domain::kernel::clock;
 use crm_domain::{OrganizationId, StoreError};
-use sea_orm::UpdateMany;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
     IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, Select,
 };
+use sea_orm::{DbBackend, Statement, UpdateMany, Value};
 use std::collections::HashSet;
 use std::fmt::Display;
 use std::str::FromStr;
 use uuid::Uuid;
+
+/// A raw statement written once with `?` placeholders for every backend: numbered (`$1`,
+/// `$2`, …) on PostgreSQL. The SQL must hold no `?` but its placeholders.
+pub(crate) fn portable(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    if backend != DbBackend::Postgres {
+        return Statement::from_sql_and_values(backend, sql, values);
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    Statement::from_sql_and_values(backend, out, values)
+}
 
 /// A domain version (i64) as stored (i32); out of range is a bug, not a panic.
 pub(crate) fn db_version(v: i64) -> Result<i32, StoreError> {

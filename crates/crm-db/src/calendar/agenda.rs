@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_calendar::agenda::{AgendaSources, ContractDates, DueTask, InterviewSlot, LeaveDays};
 use crm_domain::{OrganizationId, StoreError, UserId};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Value};
 use uuid::Uuid;
 
 pub struct SqlAgendaSources {
@@ -28,27 +28,11 @@ impl SqlAgendaSources {
         Self { db }
     }
 
-    /// Runs `sql`, written with `?` placeholders (numbered for PostgreSQL).
+    /// Runs `sql`, written with `?` placeholders.
     async fn rows(&self, sql: &str, values: Vec<Value>) -> Result<Vec<QueryResult>, StoreError> {
         let backend = self.db.get_database_backend();
-        let sql = match backend {
-            DbBackend::Postgres => {
-                let mut out = String::with_capacity(sql.len() + 16);
-                let mut n = 0;
-                for ch in sql.chars() {
-                    if ch == '?' {
-                        n += 1;
-                        out.push_str(&format!("${n}"));
-                    } else {
-                        out.push(ch);
-                    }
-                }
-                out
-            }
-            _ => sql.to_string(),
-        };
         self.db
-            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .query_all_raw(crate::rows::portable(backend, sql, values))
             .await
             .map_err(store_err)
     }

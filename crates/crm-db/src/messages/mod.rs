@@ -20,8 +20,8 @@ use crm_messages::{
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Value,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -170,24 +170,6 @@ impl SqlMessageStore {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
-}
-
-/// `sql` with its `?` placeholders numbered (`$1`, `$2`, …) on PostgreSQL.
-fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
-    if backend != DbBackend::Postgres {
-        return Statement::from_sql_and_values(backend, sql, values);
-    }
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    Statement::from_sql_and_values(backend, out, values)
 }
 
 #[async_trait]
@@ -475,7 +457,7 @@ impl MessageStore for SqlMessageStore {
             values.push(false.into());
             let rows = self
                 .db
-                .query_all_raw(statement(backend, &text, values))
+                .query_all_raw(crate::rows::portable(backend, &text, values))
                 .await
                 .map_err(store_err)?;
             for row in rows {
