@@ -208,11 +208,7 @@ impl<T: Serialize + utoipa::PartialSchema, C> Walk<T, C> {
     fn chunk(&mut self, page: Page<T>) -> Result<Bytes, std::io::Error> {
         let mut out = Writer::new();
         if self.columns.is_none() {
-            let mut columns = schema_field_names::<T>();
-            // A type documented other than as an object: its first row's keys.
-            if let (true, Some(row)) = (columns.is_empty(), page.data.first()) {
-                columns = field_names(row)?;
-            }
+            let columns = schema_field_names::<T>();
             out.record(columns.iter().map(String::as_str))?;
             self.columns = Some(columns);
         }
@@ -299,7 +295,7 @@ pub fn neutralised(s: &str) -> std::borrow::Cow<'_, str> {
 /// its declaration order, which is the order serde writes them, read from its schema (utoipa's
 /// `preserve_order` keeps the declaration order; utoipa follows serde's renames and skips).
 /// The e2e test `empty_and_full_exports_have_the_same_header` holds it to the rows' own order
-/// for every export.
+/// for every export (a type documented other than as one object would give no columns).
 pub fn schema_field_names<T: utoipa::PartialSchema>() -> Vec<String> {
     use utoipa::openapi::{RefOr, schema::Schema};
     match T::schema() {
@@ -308,43 +304,44 @@ pub fn schema_field_names<T: utoipa::PartialSchema>() -> Vec<String> {
     }
 }
 
-/// A row's JSON field names in the order it serializes them (its type's declaration order).
-fn field_names<T: Serialize>(row: &T) -> Result<Vec<String>, std::io::Error> {
-    let json = serde_json::to_string(row).map_err(std::io::Error::other)?;
-    let keys: OrderedKeys = serde_json::from_str(&json).map_err(std::io::Error::other)?;
-    Ok(keys.0)
-}
-
-/// The keys of a JSON object, in order.
-struct OrderedKeys(Vec<String>);
-
-impl<'de> serde::Deserialize<'de> for OrderedKeys {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = OrderedKeys;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<OrderedKeys, A::Error> {
-                let mut keys = Vec::new();
-                while let Some(k) = map.next_key::<String>()? {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                    keys.push(k);
-                }
-                Ok(OrderedKeys(keys))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The oracle of the header tests: the order serde writes a row's fields in.
+    /// A row's JSON field names in the order it serializes them (its type's declaration order).
+    fn field_names<T: Serialize>(row: &T) -> Result<Vec<String>, std::io::Error> {
+        let json = serde_json::to_string(row).map_err(std::io::Error::other)?;
+        let keys: OrderedKeys = serde_json::from_str(&json).map_err(std::io::Error::other)?;
+        Ok(keys.0)
+    }
+
+    /// The keys of a JSON object, in order.
+    struct OrderedKeys(Vec<String>);
+
+    impl<'de> serde::Deserialize<'de> for OrderedKeys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = OrderedKeys;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<OrderedKeys, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some(k) = map.next_key::<String>()? {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        keys.push(k);
+                    }
+                    Ok(OrderedKeys(keys))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
     use proptest::prelude::*;
     use serde_json::json;
 
