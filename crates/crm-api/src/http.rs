@@ -25,6 +25,16 @@ pub fn created<T: Serialize>(location: String, version: i64, body: &T) -> HttpRe
         .json(body)
 }
 
+/// Whether an `If-None-Match` header names `etag` (or is `*`), weak or strong alike.
+pub fn none_match(raw: Option<&actix_web::http::header::HeaderValue>, etag: &str) -> bool {
+    let Some(v) = raw.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    v.split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+}
+
 pub fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()
 }

@@ -305,16 +305,6 @@ fn wanted_range(raw: Option<&HeaderValue>, size: u64) -> Option<Result<Range<u64
     Some(Ok(start..end))
 }
 
-/// Whether `If-None-Match` names `etag` (or is `*`).
-fn none_match(raw: Option<&HeaderValue>, etag: &str) -> bool {
-    let Some(v) = raw.and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    v.split(',')
-        .map(str::trim)
-        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
-}
-
 /// `attachment; filename*=UTF-8''<percent-encoded name>` (RFC 6266, RFC 8187).
 fn disposition(name: &str) -> String {
     use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -361,7 +351,7 @@ pub async fn content(
 ) -> Result<HttpResponse, ApiError> {
     let f = state.files.get(&auth.actor, FileId(*id)).await?;
     let etag = format!("\"{}\"", f.sha256);
-    if none_match(req.headers().get(header::IF_NONE_MATCH), &etag) {
+    if crate::http::none_match(req.headers().get(header::IF_NONE_MATCH), &etag) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
             .finish());
@@ -460,8 +450,8 @@ mod tests {
 
     #[test]
     fn if_none_match_lists() {
-        assert!(none_match(Some(&h("\"a\", \"b\"")), "\"b\""));
-        assert!(none_match(Some(&h("*")), "\"b\""));
-        assert!(!none_match(Some(&h("\"a\"")), "\"b\""));
+        assert!(crate::http::none_match(Some(&h("\"a\", \"b\"")), "\"b\""));
+        assert!(crate::http::none_match(Some(&h("*")), "\"b\""));
+        assert!(!crate::http::none_match(Some(&h("\"a\"")), "\"b\""));
     }
 }

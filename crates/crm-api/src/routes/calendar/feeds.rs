@@ -6,7 +6,7 @@ use crate::app::AppState;
 use crate::http::{Body, no_content};
 use crate::problem::ApiError;
 use crate::routes::dto::PageDto;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use crm_calendar::feeds::{CalendarFeedId, CreatedFeed, Feed, FeedInput};
 use sha2::{Digest, Sha256};
@@ -68,16 +68,6 @@ pub async fn delete_feed(
     Ok(no_content())
 }
 
-/// Whether `If-None-Match` names `etag` (or is `*`).
-fn none_match(raw: Option<&HeaderValue>, etag: &str) -> bool {
-    let Some(v) = raw.and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    v.split(',')
-        .map(str::trim)
-        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
-}
-
 /// The feed as RFC 5545 `text/calendar`, for calendar clients: no `Authorization` header, the
 /// token in the path is the credential (`404` for an unknown or revoked token, or an owner
 /// no longer active). One `VEVENT` per event (`UID` `<event id>@crm`, stable across
@@ -104,7 +94,7 @@ pub async fn feed_document(
     let digest = Sha256::digest(body.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     let etag = format!("\"{hex}\"");
-    if none_match(req.headers().get(header::IF_NONE_MATCH), &etag) {
+    if crate::http::none_match(req.headers().get(header::IF_NONE_MATCH), &etag) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
             .finish());
