@@ -6,7 +6,9 @@
 //! instances taking over a crashed run, one update matches). Both are single statements the
 //! database serializes, on every backend, without holding a transaction across the job's run.
 
-use crate::entities::{activity, code_request, idempotency_key, job_run, webhook_delivery};
+use crate::entities::{
+    activity, auth_attempt, code_request, idempotency_key, job_run, webhook_delivery,
+};
 use crate::error::store_err;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -282,5 +284,28 @@ impl Cleanup for SqlCleanup {
                 .map_err(store_err)?;
         }
         Ok(ids.len() as u64)
+    }
+
+    async fn auth_attempts(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError> {
+        use auth_attempt::{Column, Entity};
+        let cond = Condition::all().add(Column::UpdatedAt.lt(before));
+        let keys: Vec<String> = oldest::<Entity, _>(
+            &self.db,
+            &[Column::AttemptKey],
+            cond,
+            Column::UpdatedAt,
+            limit,
+        )
+        .await?;
+        if !keys.is_empty() {
+            // Only if still untouched: an attempt counted meanwhile keeps its row.
+            Entity::delete_many()
+                .filter(Column::AttemptKey.is_in(keys.clone()))
+                .filter(Column::UpdatedAt.lt(before))
+                .exec(&self.db)
+                .await
+                .map_err(store_err)?;
+        }
+        Ok(keys.len() as u64)
     }
 }

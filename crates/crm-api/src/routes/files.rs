@@ -13,7 +13,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use crm_domain::files::{
-    DESCRIPTION_MAX, FILE_LIST_SPEC, FileId, FilePatch, StoredFile, Upload, UploadError, UploadMeta,
+    ChunkSink, DESCRIPTION_MAX, FILE_LIST_SPEC, FileId, FilePatch, StoredFile, Upload, UploadError,
+    UploadMeta,
 };
 use crm_domain::{FieldError, ListQuery};
 use futures_util::{StreamExt, TryStreamExt};
@@ -66,7 +67,7 @@ fn description_part() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
     s
 }
 
-fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
+pub(crate) fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
     use actix_multipart::MultipartError as M;
     match e {
         M::ContentTypeMissing | M::ContentTypeParse | M::ContentTypeIncompatible => ApiError::new(
@@ -78,7 +79,7 @@ fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
     }
 }
 
-fn too_large(max: u64) -> ApiError {
+pub(crate) fn too_large(max: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload-too-large",
@@ -91,7 +92,11 @@ fn too_large(max: u64) -> ApiError {
 const TEXT_PART_MAX: usize = DESCRIPTION_MAX * 4;
 
 /// A small text part, at most `cap` bytes (`422` on `name` beyond).
-async fn text_part(field: &mut Field, name: &str, cap: usize) -> Result<String, ApiError> {
+pub(crate) async fn text_part(
+    field: &mut Field,
+    name: &str,
+    cap: usize,
+) -> Result<String, ApiError> {
     let mut buf = Vec::new();
     while let Some(chunk) = field.next().await {
         let chunk = chunk.map_err(multipart_error)?;
@@ -110,7 +115,10 @@ async fn text_part(field: &mut Field, name: &str, cap: usize) -> Result<String, 
 }
 
 /// Streams the file part into `upload`; on any failure the upload is gone.
-async fn file_part(field: &mut Field, mut upload: Upload) -> Result<Upload, ApiError> {
+pub(crate) async fn file_part<U: ChunkSink>(
+    field: &mut Field,
+    mut upload: U,
+) -> Result<U, ApiError> {
     while let Some(chunk) = field.next().await {
         let chunk = match chunk {
             Ok(c) => c,
@@ -126,6 +134,40 @@ async fn file_part(field: &mut Field, mut upload: Upload) -> Result<Upload, ApiE
         };
     }
     Ok(upload)
+}
+
+/// After a `413`: reads (and drops) what the client is still sending, within a bound, so it
+/// reads the answer rather than a reset connection. (After an error of the multipart stream
+/// itself there is nothing left to read.)
+/// After a part was refused: the upload begun is discarded and, after a `413`, the rest of the
+/// body read away; answers `e`.
+pub(crate) async fn refuse_upload<U: ChunkSink>(
+    e: ApiError,
+    upload: Option<U>,
+    multipart: &mut Multipart,
+    max_bytes: u64,
+) -> ApiError {
+    if let Some(u) = upload {
+        u.abort().await;
+    }
+    drain_refused(&e, multipart, max_bytes).await;
+    e
+}
+
+async fn drain_refused(e: &ApiError, multipart: &mut Multipart, max_bytes: u64) {
+    if e.problem.status != StatusCode::PAYLOAD_TOO_LARGE.as_u16() {
+        return;
+    }
+    let mut left = max_bytes.saturating_mul(2);
+    'drain: while left > 0 {
+        let Some(Ok(mut f)) = multipart.next().await else {
+            break;
+        };
+        while let Some(c) = f.next().await {
+            let Ok(c) = c else { break 'drain };
+            left = left.saturating_sub(c.len() as u64);
+        }
+    }
 }
 
 /// Reads every part; the file part is streamed to storage as it arrives.
@@ -190,25 +232,7 @@ pub async fn upload(
     let mut upload = None;
     let mut meta = UploadMeta::default();
     if let Err(e) = read_parts(&state, &auth, &mut multipart, &mut upload, &mut meta).await {
-        if let Some(u) = upload.take() {
-            u.abort().await;
-        }
-        // Over the limit: read (and drop) what the client is still sending, within a bound, so
-        // it reads the answer rather than a reset connection. (After an error of the multipart
-        // stream itself there is nothing left to read.)
-        if e.problem.status == StatusCode::PAYLOAD_TOO_LARGE.as_u16() {
-            let mut left = state.files.max_bytes().saturating_mul(2);
-            'drain: while left > 0 {
-                let Some(Ok(mut f)) = multipart.next().await else {
-                    break;
-                };
-                while let Some(c) = f.next().await {
-                    let Ok(c) = c else { break 'drain };
-                    left = left.saturating_sub(c.len() as u64);
-                }
-            }
-        }
-        return Err(e);
+        return Err(refuse_upload(e, upload, &mut multipart, state.files.max_bytes()).await);
     }
     let f = state.files.finish_upload(&auth.actor, upload, meta).await?;
     Ok(created(format!("/api/v1/files/{}", f.id), f.version, &f))

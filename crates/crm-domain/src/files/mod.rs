@@ -19,7 +19,7 @@ pub use model::{
 pub use model::{record_type_or_null, record_type_schema};
 pub use ports::*;
 pub use service::{FileCleanupJob, FilePorts, FileService, FileSettings};
-pub use upload::{Upload, UploadError};
+pub use upload::{ChunkSink, Upload, UploadError};
 
 crate::requirements! {
     FilesRead = "files":"read";

@@ -171,7 +171,7 @@ impl FileService {
         meta: UploadMeta,
     ) -> Result<StoredFile, DomainError> {
         let checked = self.check_upload(actor, upload.is_some(), &meta).await;
-        let (mut upload, (name, description, record)) = match (upload, checked) {
+        let (upload, (name, description, record)) = match (upload, checked) {
             (Some(u), Ok(c)) => (u, c),
             (u, Err(e)) => {
                 if let Some(u) = u {
@@ -188,22 +188,10 @@ impl FileService {
             }
         };
         let org = actor.organization_id;
-        let sha256 = upload.digest();
         let size = i64::try_from(upload.size).unwrap_or(i64::MAX);
         let kind = content_type(upload.sniffed(), meta.client_type.as_deref());
-        if let Err(e) = upload.writer.close().await {
-            upload.abort().await;
-            return Err(e.into());
-        }
+        let sha256 = self.keep_blob(org, upload).await?;
         let now = clock::now();
-        if let Err(e) = self.hold(org, &sha256, size, now).await {
-            upload.abort().await;
-            return Err(e.into());
-        }
-        if let Err(e) = upload.writer.place(org, &sha256).await {
-            self.release(org, &sha256).await;
-            return Err(e.into());
-        }
         let file = StoredFile {
             id: FileId::new(),
             organization_id: org,
@@ -224,6 +212,53 @@ impl FileService {
             return Err(e);
         }
         Ok(file)
+    }
+
+    /// A new temporary object for bytes another module keeps (an import's file); that
+    /// module checks its own permission first.
+    pub(crate) async fn start_blob(&self) -> Result<Upload, DomainError> {
+        let writer = self.p.store.start().await?;
+        Ok(Upload::new(writer, self.settings.max_bytes))
+    }
+
+    /// Stores a completed upload as a blob of `org` holding one reference (given back by
+    /// [`Self::release_blob`]): completes the temporary object, takes the reference (in its
+    /// own committed transaction), then moves the bytes to `<org>/<sha256>` or discards them
+    /// when the blob is already there. The blob's sha256; on a failure nothing is kept.
+    pub(crate) async fn keep_blob(
+        &self,
+        org: OrganizationId,
+        mut upload: Upload,
+    ) -> Result<String, DomainError> {
+        let sha256 = upload.digest();
+        let size = i64::try_from(upload.size).unwrap_or(i64::MAX);
+        if let Err(e) = upload.writer.close().await {
+            upload.abort().await;
+            return Err(e.into());
+        }
+        if let Err(e) = self.hold(org, &sha256, size, clock::now()).await {
+            upload.abort().await;
+            return Err(e.into());
+        }
+        if let Err(e) = upload.writer.place(org, &sha256).await {
+            self.release(org, &sha256).await;
+            return Err(e.into());
+        }
+        Ok(sha256)
+    }
+
+    /// The bytes of a blob kept by [`Self::keep_blob`].
+    pub(crate) async fn read_blob(
+        &self,
+        org: OrganizationId,
+        sha256: &str,
+    ) -> Result<ByteStream, StoreError> {
+        self.p.store.read(org, sha256, None).await
+    }
+
+    /// Gives back the reference [`Self::keep_blob`] took; the blob goes with the last one.
+    pub(crate) async fn release_blob(&self, org: OrganizationId, sha256: &str) {
+        self.release(org, sha256).await;
     }
 
     async fn check_upload(

@@ -18,6 +18,27 @@ pub enum UploadError {
     Store(#[from] StoreError),
 }
 
+/// What an uploaded part's bytes go into, chunk by chunk: a file's [`Upload`], or an import's,
+/// which also reads the CSV on the way. The HTTP layer streams a part into either alike.
+#[async_trait::async_trait]
+pub trait ChunkSink: Sized + Send {
+    /// Appends `chunk`; on an error the sink is gone (aborted).
+    async fn write(self, chunk: Bytes) -> Result<Self, UploadError>;
+    /// Discards what was written.
+    async fn abort(self);
+}
+
+#[async_trait::async_trait]
+impl ChunkSink for Upload {
+    async fn write(self, chunk: Bytes) -> Result<Self, UploadError> {
+        Upload::write(self, chunk).await
+    }
+
+    async fn abort(self) {
+        Upload::abort(self).await
+    }
+}
+
 /// See the module documentation. Dropped without [`Upload::abort`] or
 /// [`super::FileService::finish_upload`], the temporary object stays until the clean-up job
 /// removes it.

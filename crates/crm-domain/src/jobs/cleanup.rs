@@ -26,6 +26,8 @@ pub trait Cleanup: Send + Sync {
         before: DateTime<Utc>,
         limit: u64,
     ) -> Result<u64, StoreError>;
+    /// Removes up to `limit` sign-in attempt counters untouched since `before`; how many went.
+    async fn auth_attempts(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError>;
 }
 
 /// How long code requests are kept: they only matter to the send window (at most an hour);
@@ -87,9 +89,13 @@ impl Job for CleanupJob {
         let runs = drain(b, || self.port.job_runs(now - JOB_RUNS_KEPT, b)).await?;
         let deliveries =
             drain(b, || self.port.webhook_deliveries(now - DELIVERIES_KEPT, b)).await?;
+        // A counter matters for its minute and its failures for an hour.
+        let attempts_before = now - crate::identity::throttle::FORGET_AFTER;
+        let attempts = drain(b, || self.port.auth_attempts(attempts_before, b)).await?;
         Ok(format!(
             "removed {codes} code requests, {keys} idempotency keys, {runs} job claims, \
-             {deliveries} webhook deliveries; expired {events} events"
+             {deliveries} webhook deliveries, {attempts} sign-in attempt counters; expired \
+             {events} events"
         ))
     }
 }
@@ -140,11 +146,15 @@ mod tests {
                     Ok(if calls == 1 { limit } else { 1 })
                 }
             });
+        port.expect_auth_attempts()
+            .withf(move |before, _| *before == now - Duration::hours(1))
+            .times(1)
+            .returning(|_, _| Ok(1));
         let job = CleanupJob::new(Arc::new(port)).with_batch(2);
         assert_eq!(
             job.run(now).await.unwrap(),
-            "removed 5 code requests, 0 idempotency keys, 0 job claims, 3 webhook deliveries; \
-             expired 1 events"
+            "removed 5 code requests, 0 idempotency keys, 0 job claims, 3 webhook deliveries, \
+             1 sign-in attempt counters; expired 1 events"
         );
         assert_eq!(*left.lock().unwrap(), 0);
     }
