@@ -126,3 +126,52 @@ backend_tests!(failed_logins_slow_the_account, |b| async move {
     expect_json(login_res(&app, BOOT_EMAIL, BOOT_PASSWORD).await, 200).await;
     app.stop().await;
 });
+
+backend_tests!(budgets_and_slowing_hold_across_instances, |b| async move {
+    // Two instances on one database, requests alternating between them: each instance alone
+    // sees half, so only the shared counts can refuse at the limit.
+    let one = spawn_app_with(b, &with_boot("10")).await;
+    let db = one.db.shared();
+    let settings = test_settings(&db.url, db.dir(), &with_boot("10"));
+    let two = start_on(db, settings).await;
+    let apps = [&one, &two];
+
+    // One address, each request naming another account: the eleventh is refused on either.
+    let c = client_from(30);
+    for i in 0..10 {
+        let res = c
+            .post(apps[i % 2].url("/api/v1/auth/resend-code"))
+            .json(&json!({"email": fresh_email("nobody")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 202, "request {i}");
+    }
+    for app in apps {
+        let res = login_from(app, &c, &fresh_email("nobody"), "wrong password").await;
+        assert_limited(res).await;
+    }
+
+    // Failed logins of one account, each from another address, alternating instances: after
+    // five the account is slowed on both.
+    for i in 0..5u8 {
+        let res = login_from(
+            apps[usize::from(i % 2)],
+            &client_from(40 + i),
+            BOOT_EMAIL,
+            "wrong",
+        )
+        .await;
+        assert_problem(res, 401).await;
+    }
+    for (i, app) in apps.iter().enumerate() {
+        let res = login_from(app, &client_from(50 + i as u8), BOOT_EMAIL, BOOT_PASSWORD).await;
+        assert_limited(res).await;
+    }
+    // Slowed, not locked: after the first delay (1 s) the right password works on either.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let res = login_from(&two, &client_from(60), BOOT_EMAIL, BOOT_PASSWORD).await;
+    expect_json(res, 200).await;
+    two.stop().await;
+    one.stop().await;
+});

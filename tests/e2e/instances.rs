@@ -115,3 +115,37 @@ backend_tests!(
         one.stop().await;
     }
 );
+
+backend_tests!(
+    a_session_ended_on_one_instance_ends_on_the_other,
+    |b| async move {
+        let one = spawn_app(b).await;
+        // Signed up before the second instance starts: its outbox worker could mail the
+        // code into its own folder.
+        let admin = one.register_admin("Ended").await;
+        let two = second(&one, &[]).await;
+        let other = one.login(&admin.email, &admin.password).await;
+        assert_eq!(
+            two.get_as(&admin.access, "/api/v1/auth/me").await.status(),
+            200
+        );
+        let res = one
+            .post_json(
+                "/api/v1/auth/logout",
+                &json!({"refresh_token": admin.refresh}),
+            )
+            .await;
+        assert_eq!(res.status(), 204);
+        // The very next request on the other instance is refused: no cache answers stale.
+        assert_problem(two.get_as(&admin.access, "/api/v1/auth/me").await, 401).await;
+        // The user's other session goes on, on both.
+        for app in [&one, &two] {
+            assert_eq!(
+                app.get_as(&other.access, "/api/v1/auth/me").await.status(),
+                200
+            );
+        }
+        two.stop().await;
+        one.stop().await;
+    }
+);

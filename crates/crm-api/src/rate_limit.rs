@@ -1,38 +1,25 @@
-//! Rate limits on `POST /auth/*`: a request budget per client address and per account, and a
-//! growing delay for an account after repeated failed logins (slowed, never locked for good).
-//!
-//! The counters live in each server instance's memory: with several instances behind a load
-//! balancer an attacker gets each instance's budget, which still bounds guessing to a few
-//! hundred tries an hour per account.
+//! This instance's own budgets on `POST /auth/*`, per client address and per account: kept in
+//! memory, they refuse a flood before it costs a statement. They can only refuse what the
+//! shared count would refuse too (an instance sees at most every attempt), so the limits that
+//! hold across instances, and the slowing of an account after failed logins, are the
+//! database's ([`crm_domain::identity::throttle`], checked right after these).
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-/// Free failed logins before an account is slowed.
-const FREE_FAILURES: u32 = 5;
-/// The longest an account is made to wait between attempts.
-const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
-/// Failure records older than this are forgotten.
-const FORGET_AFTER: Duration = Duration::from_secs(3600);
 
 pub struct AuthRateLimiter {
     per_address: Option<DefaultKeyedRateLimiter<String>>,
     per_account: Option<DefaultKeyedRateLimiter<String>>,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
 impl AuthRateLimiter {
-    /// `per_minute = 0` turns the budgets off (failed-login slowing stays on).
+    /// `per_minute = 0` turns the budgets off.
     pub fn new(per_minute: u32) -> Self {
         let quota = NonZeroU32::new(per_minute).map(Quota::per_minute);
         Self {
             per_address: quota.map(RateLimiter::keyed),
             per_account: quota.map(RateLimiter::keyed),
-            failures: Mutex::new(HashMap::new()),
         }
     }
 
@@ -44,57 +31,20 @@ impl AuthRateLimiter {
         })
     }
 
-    /// `Err(seconds to wait)` when the address has spent its budget.
+    /// `Err(seconds to wait)` when the address has spent its budget here.
     pub fn check_address(&self, address: &str) -> Result<(), u64> {
         Self::check(&self.per_address, address.to_string())
     }
 
-    /// `Err(seconds to wait)` when the account has spent its budget or is being slowed after
-    /// failed logins.
+    /// `Err(seconds to wait)` when the account has spent its budget here.
     pub fn check_account(&self, account: &str) -> Result<(), u64> {
-        let key = account.trim().to_lowercase();
-        if let Ok(map) = self.failures.lock()
-            && let Some((count, last)) = map.get(&key)
-            && *count >= FREE_FAILURES
-        {
-            let exp = (*count - FREE_FAILURES).min(20);
-            let delay = Duration::from_secs(1u64 << exp).min(MAX_DELAY);
-            let elapsed = last.elapsed();
-            if elapsed < delay {
-                return Err((delay - elapsed).as_secs().max(1));
-            }
-        }
-        Self::check(&self.per_account, key)
-    }
-
-    pub fn record_failure(&self, account: &str) {
-        let key = account.trim().to_lowercase();
-        if let Ok(mut map) = self.failures.lock() {
-            if map.len() > 100_000 {
-                map.retain(|_, (_, last)| last.elapsed() < FORGET_AFTER);
-            }
-            let entry = map.entry(key).or_insert((0, Instant::now()));
-            if entry.1.elapsed() >= FORGET_AFTER {
-                entry.0 = 0;
-            }
-            entry.0 += 1;
-            entry.1 = Instant::now();
-        }
-    }
-
-    pub fn record_success(&self, account: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(&account.trim().to_lowercase());
-        }
+        Self::check(&self.per_account, account.trim().to_lowercase())
     }
 
     /// Drops idle keys; called periodically so memory stays bounded.
     pub fn prune(&self) {
         for l in [&self.per_address, &self.per_account].into_iter().flatten() {
             l.retain_recent();
-        }
-        if let Ok(mut map) = self.failures.lock() {
-            map.retain(|_, (_, last)| last.elapsed() < FORGET_AFTER);
         }
     }
 }
@@ -125,20 +75,11 @@ mod tests {
     }
 
     #[test]
-    fn zero_turns_budgets_off_but_not_failure_slowing() {
+    fn zero_turns_budgets_off() {
         let l = AuthRateLimiter::new(0);
         for _ in 0..1000 {
             assert!(l.check_address("1.2.3.4").is_ok());
-        }
-        for _ in 0..FREE_FAILURES {
             assert!(l.check_account("u@x.io").is_ok());
-            l.record_failure("u@x.io");
         }
-        assert!(
-            l.check_account("u@x.io").is_err(),
-            "slowed after repeated failures"
-        );
-        l.record_success("u@x.io");
-        assert!(l.check_account("u@x.io").is_ok());
     }
 }

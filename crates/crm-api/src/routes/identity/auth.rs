@@ -6,6 +6,7 @@ use crate::http::{Body, accepted, no_content};
 use crate::problem::ApiError;
 use crate::routes::dto::{RoleRef, UserDto};
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
 use crm_domain::DomainError;
 use crm_domain::identity::{
     ChangePasswordInput, LoginInput, RegisterInput, ResetPasswordInput, TokenPair, VerifyEmailInput,
@@ -140,16 +141,21 @@ fn limited(retry_after_secs: u64) -> ApiError {
     DomainError::RateLimited { retry_after_secs }.into()
 }
 
-/// Budgets every `POST /auth/*` per client address, and per account when one is named.
-fn throttle(state: &AppState, req: &HttpRequest, account: Option<&str>) -> Result<(), ApiError> {
-    state
-        .rate_limits
-        .check_address(&client_address(req))
-        .map_err(limited)?;
+/// Budgets every `POST /auth/*` per client address, and per account when one is named: this
+/// instance's in-memory budgets first (a flood is refused without a statement), then the
+/// counts every instance shares, with the slowing of an account after failed logins. Answers
+/// the account's failed logins so far.
+async fn throttle(
+    state: &AppState,
+    req: &HttpRequest,
+    account: Option<&str>,
+) -> Result<u32, ApiError> {
+    let address = client_address(req);
+    state.rate_limits.check_address(&address).map_err(limited)?;
     if let Some(a) = account {
         state.rate_limits.check_account(a).map_err(limited)?;
     }
-    Ok(())
+    Ok(state.throttle.check(&address, account, Utc::now()).await?)
 }
 
 /// Create an organization and its first user (its admin); mails a 6-digit code.
@@ -165,7 +171,7 @@ pub async fn register(
     body: Body<RegisterInput>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    throttle(&state, &req, Some(&body.email))?;
+    throttle(&state, &req, Some(&body.email)).await?;
     let user = state.identity.auth.register(body).await?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/api/v1/users/{}", user.id)))
@@ -191,7 +197,7 @@ pub async fn verify_email(
     body: Body<VerifyEmailInput>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    throttle(&state, &req, Some(&body.email))?;
+    throttle(&state, &req, Some(&body.email)).await?;
     let pair = state.identity.auth.verify_email(body).await?;
     Ok(HttpResponse::Ok().json(Tokens::from(pair)))
 }
@@ -206,7 +212,7 @@ pub async fn resend_code(
     body: Body<EmailBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    throttle(&state, &req, Some(&body.email))?;
+    throttle(&state, &req, Some(&body.email)).await?;
     state.identity.auth.resend_code(&body.email).await?;
     Ok(accepted())
 }
@@ -225,16 +231,24 @@ pub async fn login(
     body: Body<LoginInput>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    throttle(&state, &req, Some(&body.email))?;
+    let failures = throttle(&state, &req, Some(&body.email)).await?;
     let email = body.email.clone();
+    // A count that cannot be written does not change the answer: the attempt was counted
+    // against the budgets already, and the database's trouble shows in the log.
     match state.identity.auth.login(body).await {
         Ok(pair) => {
-            state.rate_limits.record_success(&email);
+            if failures > 0
+                && let Err(e) = state.throttle.succeeded(&email).await
+            {
+                tracing::warn!(error = %e, "a successful login's failures were not cleared");
+            }
             Ok(HttpResponse::Ok().json(Tokens::from(pair)))
         }
         Err(e) => {
-            if matches!(e, DomainError::Unauthorized { .. }) {
-                state.rate_limits.record_failure(&email);
+            if matches!(e, DomainError::Unauthorized { .. })
+                && let Err(e) = state.throttle.failed(&email, Utc::now()).await
+            {
+                tracing::warn!(error = %e, "a failed login was not counted");
             }
             Err(e.into())
         }
@@ -254,7 +268,7 @@ pub async fn refresh(
     body: Body<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    throttle(&state, &req, None)?;
+    throttle(&state, &req, None).await?;
     let pair = state.identity.auth.refresh(&body.refresh_token).await?;
     Ok(HttpResponse::Ok().json(Tokens::from(pair)))
 }
@@ -269,7 +283,7 @@ pub async fn logout(
     body: Body<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    throttle(&state, &req, None)?;
+    throttle(&state, &req, None).await?;
     state.identity.auth.logout(&body.refresh_token).await?;
     Ok(no_content())
 }
@@ -284,7 +298,7 @@ pub async fn forgot_password(
     body: Body<EmailBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    throttle(&state, &req, Some(&body.email))?;
+    throttle(&state, &req, Some(&body.email)).await?;
     state.identity.auth.forgot_password(&body.email).await?;
     Ok(accepted())
 }
@@ -302,7 +316,7 @@ pub async fn reset_password(
     body: Body<ResetPasswordInput>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse()?;
-    throttle(&state, &req, Some(&body.email))?;
+    throttle(&state, &req, Some(&body.email)).await?;
     state.identity.auth.reset_password(body).await?;
     Ok(no_content())
 }
@@ -316,7 +330,7 @@ pub async fn change_password(
     req: HttpRequest,
     body: Body<ChangePasswordInput>,
 ) -> Result<HttpResponse, ApiError> {
-    throttle(&state, &req, None)?;
+    throttle(&state, &req, None).await?;
     state
         .identity
         .auth

@@ -12,7 +12,7 @@ pub use sessions::LoginInput;
 pub use signup::{RegisterInput, VerifyEmailInput};
 
 use crate::identity::IdentityPorts;
-use crate::identity::common::{effective_permission_set, effective_permissions, seed_roles};
+use crate::identity::common::{effective_permissions, seed_roles};
 use crate::identity::email::EmailAddress;
 use crate::identity::model::{Me, PersonName, RoleId};
 use crate::identity::organization::Organization;
@@ -78,24 +78,21 @@ impl AuthService {
     #[tracing::instrument(level = "debug", skip_all, fields(org = %claims.organization_id))]
     pub async fn authenticate(&self, claims: &AccessClaims) -> Result<Actor, DomainError> {
         // One statement: it runs on every request.
-        let (user, roles) = match self
+        let caller = match self
             .p
             .users
-            .get_with_roles(claims.organization_id, claims.user_id)
+            .get_with_roles(claims.organization_id, claims.user_id, claims.session)
             .await
         {
             Ok(found) => found,
             Err(StoreError::NotFound) => return Err(bad_access_token()),
             Err(e) => return Err(e.into()),
         };
-        if !user.accepts_token_issued_at(claims.issued_at) {
+        // An ended session's tokens die with it, on every instance, not when they expire.
+        if !caller.session_open || !caller.user.accepts_token_issued_at(claims.issued_at) {
             return Err(bad_access_token());
         }
-        Ok(Actor::with_permissions(
-            user.id,
-            user.organization_id,
-            effective_permission_set(&roles),
-        ))
+        Ok(caller.actor())
     }
 
     /// The caller's own user row; a token whose user vanished is a bad token.
@@ -145,6 +142,7 @@ fn new_user(
         designation_id: None,
         tokens_valid_after: None,
         last_login_at: None,
+        legacy_id: None,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -155,7 +153,9 @@ fn new_user(
 mod tests {
     use super::testkit::*;
     use super::*;
+    use crate::identity::model::FamilyId;
     use crate::identity::permissions::ADMIN_ROLE;
+    use crate::identity::users::Caller;
     use crate::identity::users::UserStatus;
     use crate::kernel::ids::UserId;
 
@@ -202,8 +202,12 @@ mod tests {
         let mut u = user(OrganizationId::new(), "ann@example.com", UserStatus::Active);
         u.tokens_valid_after = Some(now());
         let (org, uid) = (u.organization_id, u.id);
-        env.users.expect_get_with_roles().returning(move |o, _| {
-            Ok((u.clone(), vec![role(o, ADMIN_ROLE, true, &["leads:read"])]))
+        env.users.expect_get_with_roles().returning(move |o, _, _| {
+            Ok(Caller {
+                user: u.clone(),
+                roles: vec![role(o, ADMIN_ROLE, true, &["leads:read"])],
+                session_open: true,
+            })
         });
         let (svc, _) = svc(env);
         let claims = |at| AccessClaims {
@@ -233,6 +237,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn authenticate_rejects_the_tokens_of_an_ended_session() {
+        let mut env = Env::new();
+        let u = user(OrganizationId::new(), "ann@example.com", UserStatus::Active);
+        let (org, uid) = (u.organization_id, u.id);
+        let (open, ended) = (FamilyId::new(), FamilyId::new());
+        env.users
+            .expect_get_with_roles()
+            .returning(move |o, _, session| {
+                Ok(Caller {
+                    user: u.clone(),
+                    roles: vec![role(o, ADMIN_ROLE, true, &[])],
+                    session_open: session != Some(ended),
+                })
+            });
+        let (svc, _) = svc(env);
+        let claims = |session| AccessClaims {
+            user_id: uid,
+            organization_id: org,
+            session,
+            issued_at: now(),
+        };
+        assert!(svc.authenticate(&claims(Some(open))).await.is_ok());
+        assert_eq!(
+            code_of(&svc.authenticate(&claims(Some(ended))).await.unwrap_err()),
+            "invalid-token"
+        );
+    }
+
+    #[tokio::test]
     async fn authenticate_rejects_missing_and_deactivated_users() {
         let mut env = Env::new();
         let off = user(
@@ -245,12 +278,18 @@ mod tests {
             .expect_get_with_roles()
             .times(1)
             .in_sequence(&mut seq)
-            .returning(move |_, _| Ok((off.clone(), vec![])));
+            .returning(move |_, _, _| {
+                Ok(Caller {
+                    user: off.clone(),
+                    roles: vec![],
+                    session_open: true,
+                })
+            });
         env.users
             .expect_get_with_roles()
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|_, _| Err(StoreError::NotFound));
+            .returning(|_, _, _| Err(StoreError::NotFound));
         let (svc, _) = svc(env);
         let claims = AccessClaims {
             user_id: UserId::new(),
