@@ -23,6 +23,20 @@ pub struct DbSettings {
     pub statements: Option<StatementLog>,
 }
 
+impl DbSettings {
+    /// These settings on one connection, for migrations: they run one statement after
+    /// another anyway, and on SQLite they must not spread over a pool (a pooled connection
+    /// can keep a stale schema: an index dropped on one still "exists" for the next
+    /// statement on another, and `CREATE INDEX` of the same name fails).
+    pub fn for_migrations(&self) -> DbSettings {
+        DbSettings {
+            max_connections: 1,
+            min_connections: 0,
+            ..self.clone()
+        }
+    }
+}
+
 impl std::fmt::Debug for DbSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DbSettings")
@@ -79,6 +93,20 @@ impl Database {
         })
     }
 
+    /// Whether two URLs name the same kind of database (`postgres`/`postgresql`,
+    /// `mysql`/`mariadb`, `sqlite`), as a replica and its primary must.
+    pub fn same_kind(a: &str, b: &str) -> bool {
+        fn kind(url: &str) -> Option<&'static str> {
+            match url.split(':').next()?.to_ascii_lowercase().as_str() {
+                "postgres" | "postgresql" => Some("postgres"),
+                "mysql" | "mariadb" => Some("mysql"),
+                "sqlite" => Some("sqlite"),
+                _ => None,
+            }
+        }
+        kind(a).is_some() && kind(a) == kind(b)
+    }
+
     /// True when [`Database::pool_on_this_thread`] can give each server worker its own pool:
     /// PostgreSQL and MariaDB/MySQL (SQLite connections run on their own threads anyway).
     pub fn supports_thread_pools(url: &str) -> bool {
@@ -132,6 +160,19 @@ impl Database {
                 }
             }
         }
+    }
+
+    /// Applies the pending migrations on a connection of their own
+    /// ([`DbSettings::for_migrations`]), waiting for the database as
+    /// [`Self::connect_with_retry`] does; the connection is closed after.
+    pub async fn migrate_up(s: &DbSettings) -> Result<(), String> {
+        use migration::MigratorTrait;
+        let db = Self::connect_with_retry(&s.for_migrations()).await?;
+        let r = migration::Migrator::up(&db.conn, None)
+            .await
+            .map_err(|e| format!("migration failed: {e}"));
+        db.conn.close().await.ok();
+        r
     }
 
     /// The unit of work on this pool.
