@@ -33,11 +33,6 @@ const TOTALS: &[&str] = &[
     "minutes",
 ];
 
-async fn drop_index(m: &SchemaManager<'_>, table: &'static str, name: &str) -> Result<(), DbErr> {
-    m.drop_index(Index::drop().name(name).table(table).to_owned())
-        .await
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -379,3 +379,69 @@ pub async fn revoke_from_roles(
     }
     Ok(())
 }
+
+/// Longest `legacy_id`: the Node.js server's ids are 23 characters (47 for the `id:userid`
+/// of a notification per recipient).
+pub const LEGACY_ID_LEN: u32 = 64;
+
+/// Adds one column (SQLite alters one column per statement).
+pub async fn add_column(
+    m: &SchemaManager<'_>,
+    table: &'static str,
+    column: ColumnDef,
+) -> Result<(), DbErr> {
+    m.alter_table(Table::alter().table(table).add_column(column).to_owned())
+        .await
+}
+
+/// Drops one column.
+pub async fn drop_column(
+    m: &SchemaManager<'_>,
+    table: &'static str,
+    column: &'static str,
+) -> Result<(), DbErr> {
+    m.alter_table(Table::alter().table(table).drop_column(column).to_owned())
+        .await
+}
+
+/// Drops the index `name` of `table`.
+pub async fn drop_index(
+    m: &SchemaManager<'_>,
+    table: &'static str,
+    name: &str,
+) -> Result<(), DbErr> {
+    m.drop_index(Index::drop().name(name).table(table).to_owned())
+        .await
+}
+
+/// The unique index of a table's `legacy_id`.
+pub fn legacy_index(table: &str) -> String {
+    format!("ux_{table}_legacy_id")
+}
+
+/// `legacy_id` on each of `tables` (`crm import legacy`, contract section 10): the original
+/// server's id of an imported record, unique within an organization so a second run finds
+/// what the first one wrote; NULL for records made here, any number per organization.
+pub async fn add_legacy_ids(m: &SchemaManager<'_>, tables: &[&'static str]) -> Result<(), DbErr> {
+    for &table in tables {
+        add_column(m, table, string_null("legacy_id", LEGACY_ID_LEN)).await?;
+        index(
+            m,
+            &legacy_index(table),
+            table,
+            &["organization_id", "legacy_id"],
+            true,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Undoes [`add_legacy_ids`].
+pub async fn drop_legacy_ids(m: &SchemaManager<'_>, tables: &[&'static str]) -> Result<(), DbErr> {
+    for &table in tables {
+        drop_index(m, table, &legacy_index(table)).await?;
+        drop_column(m, table, "legacy_id").await?;
+    }
+    Ok(())
+}
