@@ -35,7 +35,8 @@ as_is!(
     Option<i32>,
     i64,
     Option<i64>,
-    DateTime<Utc>
+    DateTime<Utc>,
+    Option<DateTime<Utc>>
 );
 
 /// UUIDs and typed ids (every `typed_id!` converts both ways), stored as their UUID.

@@ -74,6 +74,7 @@ mod tests {
             emergency_contact: None,
             termination_date: None,
             termination_reason: None,
+            legacy_id: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
             version: 1,

@@ -30,6 +30,7 @@ pub const NAME_MAX: usize = 200;
     "date": "2026-12-25",
     "name": "Christmas Day",
     "year": 2026,
+    "legacy_id": null,
     "created_at": "2026-01-05T09:00:00.000000Z",
     "updated_at": "2026-01-05T09:00:00.000000Z",
     "version": 1
@@ -42,6 +43,10 @@ pub struct Holiday {
     pub name: String,
     /// The calendar year of `date` (what `?year=` filters).
     pub year: i32,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`: the `holidays` id, with `:date` after it for the second and
+    /// later days of a holiday of several days); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -133,6 +138,7 @@ impl HolidayService {
             date: day,
             name,
             year: day.year(),
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

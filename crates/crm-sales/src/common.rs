@@ -104,8 +104,10 @@ impl SalesPorts {
                     name: (*name).to_string(),
                     position: i32::try_from(i).unwrap_or(i32::MAX),
                     probability: *probability,
+                    legacy_id: None,
                 })
                 .collect(),
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -39,6 +39,7 @@ pub struct Model {
     pub address: Option<String>,
     /// `prospect` or `customer`.
     pub lifecycle: String,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -60,6 +61,7 @@ impl TryFrom<Model> for Client {
             },
             tags: serde_json::from_value(m.tags).map_err(|e| bad(&e))?,
             lifecycle: m.lifecycle.parse().map_err(|e| bad(&e))?,
+            legacy_id: m.legacy_id,
             name: m.name,
             phone: m.phone,
             website: m.website,
@@ -113,6 +115,7 @@ impl Stored for Entity {
             tags: Set(serde_json::Value::from(c.tags.clone())),
             address: Set(c.address.clone()),
             lifecycle: Set(c.lifecycle.as_str().to_string()),
+            legacy_id: Set(c.legacy_id.clone()),
         })
     }
 

@@ -25,6 +25,7 @@ pub struct Model {
     pub occurred_at: DateTimeUtc,
     pub contact_id: Option<Uuid>,
     pub owner_id: Uuid,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -47,6 +48,7 @@ impl TryFrom<Model> for Interaction {
             occurred_at: m.occurred_at,
             contact_id: m.contact_id.map(ContactId),
             owner_id: UserId(m.owner_id),
+            legacy_id: m.legacy_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: i64::from(m.version),
@@ -73,6 +75,7 @@ impl Stored for Entity {
             occurred_at: Set(i.occurred_at),
             contact_id: Set(i.contact_id.map(|c| c.0)),
             owner_id: Set(i.owner_id.0),
+            legacy_id: Set(i.legacy_id.clone()),
         })
     }
 

@@ -5,6 +5,7 @@
 //! repositories.
 
 pub mod activity;
+pub mod auth_attempt;
 pub mod code_request;
 pub mod deal_stage_history;
 pub mod document_counter;

@@ -16,6 +16,8 @@ pub struct Model {
     pub record_id: Uuid,
     pub read_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// `id:userid` of a notification imported from the Node.js server; NULL otherwise.
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,7 @@ pub struct Model {
     pub default_currency: String,
     pub timezone: String,
     pub logo_file_id: Option<Uuid>,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

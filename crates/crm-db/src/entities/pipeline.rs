@@ -13,6 +13,7 @@ pub struct Model {
     pub is_default: bool,
     /// The organization id on its default pipeline, NULL on the others (unique).
     pub default_key: Option<Uuid>,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ pub struct Model {
     pub name: String,
     pub position: i32,
     pub probability: i32,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

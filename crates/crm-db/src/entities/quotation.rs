@@ -21,6 +21,7 @@ pub struct Model {
     pub total: i64,
     /// As stored: `draft`, `sent`, `accepted` or `rejected` (expiry is read, not stored).
     pub status: String,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ pub struct Model {
     pub designation_id: Option<Uuid>,
     pub tokens_valid_after: Option<DateTimeUtc>,
     pub last_login_at: Option<DateTimeUtc>,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

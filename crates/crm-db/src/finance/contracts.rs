@@ -49,6 +49,7 @@ pub struct Model {
     pub termination_reason: Option<String>,
     pub terminated_on: Option<Date>,
     pub notice_told_for: Option<Date>,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -86,6 +87,7 @@ impl TryFrom<Model> for Contract {
             termination_reason: m.termination_reason,
             terminated_on: m.terminated_on,
             notice_told_for: m.notice_told_for,
+            legacy_id: m.legacy_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: i64::from(m.version),
@@ -129,6 +131,7 @@ impl Stored for Entity {
             termination_reason: Set(c.termination_reason.clone()),
             terminated_on: Set(c.terminated_on),
             notice_told_for: Set(c.notice_told_for),
+            legacy_id: Set(c.legacy_id.clone()),
         })
     }
 

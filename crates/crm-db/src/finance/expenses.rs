@@ -47,6 +47,7 @@ pub struct Model {
     pub rejection_reason: Option<String>,
     pub reimbursed_at: Option<DateTimeUtc>,
     pub invoice_id: Option<Uuid>,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -82,6 +83,7 @@ impl TryFrom<Model> for Expense {
             rejection_reason: m.rejection_reason,
             reimbursed_at: m.reimbursed_at,
             invoice_id: m.invoice_id,
+            legacy_id: m.legacy_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: i64::from(m.version),
@@ -121,6 +123,7 @@ impl Stored for Entity {
             rejection_reason: Set(e.rejection_reason.clone()),
             reimbursed_at: Set(e.reimbursed_at),
             invoice_id: Set(e.invoice_id),
+            legacy_id: Set(e.legacy_id.clone()),
         })
     }
 

@@ -60,6 +60,8 @@ pub(crate) mod entity {
         pub sent_at: Option<DateTimeUtc>,
         pub void_reason: Option<String>,
         pub overdue_notified: bool,
+        pub legacy_id: Option<String>,
+        pub legacy_number: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -122,6 +124,8 @@ pub(crate) fn assemble(m: Model, items: Vec<LineItem>) -> Result<Invoice, StoreE
         sent_at: m.sent_at,
         void_reason: m.void_reason,
         created_by: UserId(m.created_by),
+        legacy_id: m.legacy_id,
+        legacy_number: m.legacy_number,
         created_at: m.created_at,
         updated_at: m.updated_at,
         version: i64::from(m.version),
@@ -161,6 +165,8 @@ fn row(i: &Invoice) -> Result<ActiveModel, StoreError> {
         sent_at: Set(i.sent_at),
         void_reason: Set(i.void_reason.clone()),
         overdue_notified: sea_orm::ActiveValue::NotSet,
+        legacy_id: Set(i.legacy_id.clone()),
+        legacy_number: Set(i.legacy_number.clone()),
     })
 }
 

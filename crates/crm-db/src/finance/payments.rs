@@ -42,6 +42,7 @@ pub(crate) mod entity {
         pub refunded_amount: i64,
         pub unapplied_amount: i64,
         pub created_by: Uuid,
+        pub legacy_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -186,6 +187,7 @@ fn assemble(m: Model, c: Children) -> Result<Payment, StoreError> {
         refunded_amount: m.refunded_amount,
         unapplied_amount: m.unapplied_amount,
         created_by: UserId(m.created_by),
+        legacy_id: m.legacy_id,
         created_at: m.created_at,
         updated_at: m.updated_at,
         version: i64::from(m.version),
@@ -210,6 +212,7 @@ fn row(p: &Payment) -> Result<ActiveModel, StoreError> {
         refunded_amount: Set(p.refunded_amount),
         unapplied_amount: Set(p.unapplied_amount),
         created_by: Set(p.created_by.0),
+        legacy_id: Set(p.legacy_id.clone()),
     })
 }
 

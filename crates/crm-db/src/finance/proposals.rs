@@ -54,6 +54,7 @@ pub(crate) mod entity {
         pub status: String,
         pub sent_at: Option<DateTimeUtc>,
         pub quotation_id: Option<Uuid>,
+        pub legacy_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -101,6 +102,7 @@ fn assemble(m: Model, items: Vec<LineItem>) -> Result<Proposal, StoreError> {
         status,
         sent_at: m.sent_at,
         quotation_id: m.quotation_id.map(QuotationId),
+        legacy_id: m.legacy_id,
         created_at: m.created_at,
         updated_at: m.updated_at,
         version: i64::from(m.version),
@@ -134,6 +136,7 @@ fn row(p: &Proposal) -> Result<ActiveModel, StoreError> {
         .to_string()),
         sent_at: Set(p.sent_at),
         quotation_id: Set(p.quotation_id.map(|q| q.0)),
+        legacy_id: Set(p.legacy_id.clone()),
     })
 }
 

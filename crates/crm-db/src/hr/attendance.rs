@@ -35,6 +35,7 @@ pub struct Model {
     pub open_employee_id: Option<Uuid>,
     pub note: Option<String>,
     pub source: String,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -55,6 +56,7 @@ impl TryFrom<Model> for AttendanceRecord {
             source: m.source.parse().map_err(|e: crm_domain::ValueError| {
                 corrupt("attendance_records", m.id, e.message)
             })?,
+            legacy_id: m.legacy_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: i64::from(m.version),
@@ -82,6 +84,7 @@ impl Stored for Entity {
             open_employee_id: Set(r.check_out_at.is_none().then_some(r.employee_id.0)),
             note: Set(r.note.clone()),
             source: Set(r.source.as_str().to_string()),
+            legacy_id: Set(r.legacy_id.clone()),
         })
     }
 

@@ -44,6 +44,7 @@ pub struct Model {
     pub emergency_contact: Option<Json>,
     pub termination_date: Option<Date>,
     pub termination_reason: Option<String>,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -96,6 +97,7 @@ impl TryFrom<Model> for Employee {
             emergency_contact,
             termination_date: m.termination_date,
             termination_reason: m.termination_reason,
+            legacy_id: m.legacy_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: i64::from(m.version),
@@ -148,6 +150,7 @@ impl Stored for Entity {
             emergency_contact: Set(emergency_contact),
             termination_date: Set(e.termination_date),
             termination_reason: Set(e.termination_reason.clone()),
+            legacy_id: Set(e.legacy_id.clone()),
         })
     }
 

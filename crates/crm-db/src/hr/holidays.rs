@@ -25,6 +25,7 @@ pub struct Model {
     pub date: Date,
     pub name: String,
     pub year: i32,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -41,6 +42,7 @@ impl TryFrom<Model> for Holiday {
             date: m.date,
             name: m.name,
             year: m.year,
+            legacy_id: m.legacy_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: i64::from(m.version),
@@ -64,6 +66,7 @@ impl Stored for Entity {
             date: Set(h.date),
             name: Set(h.name.clone()),
             year: Set(h.year),
+            legacy_id: Set(h.legacy_id.clone()),
         })
     }
 

@@ -23,6 +23,7 @@ pub struct Model {
     pub code: Option<String>,
     pub parent_id: Option<Uuid>,
     pub head_user_id: Option<Uuid>,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -31,7 +32,8 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 crate::stored::stored_record!(Department, "department" {
-    id, organization_id, name, code, parent_id, head_user_id, created_at, updated_at, version,
+    id, organization_id, name, code, parent_id, head_user_id, legacy_id, created_at, updated_at,
+    version,
 });
 
 crate::rows::tenanted!([CreatedAt]);

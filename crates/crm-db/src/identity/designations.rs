@@ -19,6 +19,7 @@ pub struct Model {
     pub title: String,
     pub department_id: Option<Uuid>,
     pub level: Option<i32>,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -27,7 +28,7 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 crate::stored::stored_record!(Designation, "designation" {
-    id, organization_id, title, department_id, level, created_at, updated_at, version,
+    id, organization_id, title, department_id, level, legacy_id, created_at, updated_at, version,
 });
 
 crate::rows::tenanted!([CreatedAt]);

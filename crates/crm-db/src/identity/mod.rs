@@ -1,6 +1,7 @@
 //! sea-orm adapters of the identity ports: organizations, users, roles, departments,
 //! designations, one-time codes and refresh tokens.
 
+mod attempts;
 mod codes;
 mod departments;
 mod designations;
@@ -11,6 +12,7 @@ mod refresh_tokens;
 mod roles;
 mod users;
 
+pub use attempts::SqlAttemptCounters;
 pub use codes::SqlVerificationCodeRepository;
 /// Departments, with their `DepartmentRepository` queries.
 pub type SqlDepartmentRepository = crate::SqlRecords<departments::Entity>;

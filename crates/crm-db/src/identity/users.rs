@@ -1,5 +1,5 @@
 use crate::entities::user::{self, ActiveModel, Column, Entity};
-use crate::entities::{role, user_role};
+use crate::entities::{refresh_token, role, user_role};
 use crate::error::store_err;
 use crate::keyset;
 use crate::keyset::ListColumns;
@@ -8,16 +8,17 @@ use crate::tx::sql;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::identity::{
-    DepartmentId, DesignationId, EmailAddress, PasswordHash, PersonName, Role, User,
-    UserRepository, UserStatus,
+    Caller, DepartmentId, DesignationId, EmailAddress, FamilyId, PasswordHash, PersonName, Role,
+    User, UserRepository, UserStatus,
 };
 use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::{OrganizationId, StoreError, Txn, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    JoinType, QueryFilter, QuerySelect, RelationDef,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryResult, QuerySelect, RelationDef,
 };
+use uuid::Uuid;
 
 #[derive(Clone)]
 pub struct SqlUserRepository {
@@ -27,6 +28,25 @@ pub struct SqlUserRepository {
 impl SqlUserRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
+    }
+}
+
+/// The column of the session's open refresh token in authentication's statement.
+const OPEN_TOKEN: &str = "open_token";
+
+/// A row of authentication's statement: the user, and whether the token's session is open.
+struct CallerRow {
+    user: user::Model,
+    session_open: bool,
+}
+
+impl FromQueryResult for CallerRow {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        let open: Option<Uuid> = res.try_get(pre, OPEN_TOKEN)?;
+        Ok(Self {
+            user: user::Model::from_query_result(res, pre)?,
+            session_open: open.is_some(),
+        })
     }
 }
 
@@ -45,6 +65,7 @@ impl TryFrom<user::Model> for User {
             designation_id: m.designation_id.map(DesignationId),
             tokens_valid_after: m.tokens_valid_after,
             last_login_at: m.last_login_at,
+            legacy_id: m.legacy_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: i64::from(m.version),
@@ -65,6 +86,7 @@ fn changes(u: &User) -> Result<ActiveModel, StoreError> {
         department_id: Set(u.department_id.map(|d| d.0)),
         designation_id: Set(u.designation_id.map(|d| d.0)),
         tokens_valid_after: Set(u.tokens_valid_after),
+        legacy_id: Set(u.legacy_id.clone()),
         ..Default::default()
     })
 }
@@ -106,7 +128,8 @@ impl UserRepository for SqlUserRepository {
         &self,
         org: OrganizationId,
         id: UserId,
-    ) -> Result<(User, Vec<Role>), StoreError> {
+        session: Option<FamilyId>,
+    ) -> Result<Caller, StoreError> {
         // users LEFT JOIN user_roles LEFT JOIN roles: one row per role (one with no role for
         // a user without any), each link and role held to the user's organization.
         let link = user_role::Entity::belongs_to(Entity)
@@ -129,14 +152,58 @@ impl UserRepository for SqlUserRepository {
                 )
             })
             .into();
-        let rows = Entity::find_by_id(id.0)
+        let query = Entity::find_by_id(id.0)
             .filter(Column::OrganizationId.eq(org.0))
             .join(JoinType::LeftJoin, RelationDef::rev(link))
-            .join(JoinType::LeftJoin, to_role)
-            .select_also(role::Entity)
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
+            .join(JoinType::LeftJoin, to_role);
+        let rows: Vec<(CallerRow, Option<role::Model>)> = match session {
+            None => query
+                .select_also(role::Entity)
+                .all(&self.db)
+                .await
+                .map_err(store_err)?
+                .into_iter()
+                .map(|(user, role)| {
+                    let row = CallerRow {
+                        user,
+                        session_open: true,
+                    };
+                    (row, role)
+                })
+                .collect(),
+            // LEFT JOIN the session's open refresh token: a family holds at most one (a
+            // rotation retires a token and adds its successor in one transaction, an ending
+            // revokes them all), so the roles' rows are not multiplied, and the index on
+            // `family_id` finds it.
+            Some(family) => {
+                let open = Entity::belongs_to(refresh_token::Entity)
+                    .from(Column::Id)
+                    .to(refresh_token::Column::UserId)
+                    .on_condition(move |_, token| {
+                        Condition::all()
+                            .add(
+                                Expr::col((token.clone(), refresh_token::Column::FamilyId))
+                                    .eq(family.0),
+                            )
+                            .add(
+                                Expr::col((token.clone(), refresh_token::Column::UsedAt)).is_null(),
+                            )
+                            .add(Expr::col((token, refresh_token::Column::RevokedAt)).is_null())
+                    })
+                    .into();
+                query
+                    .join(JoinType::LeftJoin, open)
+                    .expr_as(
+                        Expr::col((refresh_token::Entity, refresh_token::Column::Id)),
+                        OPEN_TOKEN,
+                    )
+                    .select_also(role::Entity)
+                    .into_model::<CallerRow, role::Model>()
+                    .all(&self.db)
+                    .await
+                    .map_err(store_err)?
+            }
+        };
         let mut rows = rows.into_iter();
         let (first, role) = rows.next().ok_or(StoreError::NotFound)?;
         let roles = role
@@ -144,7 +211,11 @@ impl UserRepository for SqlUserRepository {
             .chain(rows.filter_map(|(_, r)| r))
             .map(Role::try_from)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok((first.try_into()?, roles))
+        Ok(Caller {
+            user: first.user.try_into()?,
+            roles,
+            session_open: first.session_open,
+        })
     }
 
     async fn get_in_tx(

@@ -25,6 +25,7 @@ pub struct Model {
     pub description: Option<String>,
     pub due_date: Option<Date>,
     pub reached_at: Option<DateTimeUtc>,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -50,6 +51,7 @@ impl TryFrom<Model> for Milestone {
             progress: 0,
             is_overdue: false,
             reached_at: m.reached_at,
+            legacy_id: m.legacy_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: i64::from(m.version),
@@ -77,6 +79,7 @@ impl Stored for Entity {
             description: Set(m.description.clone()),
             due_date: Set(m.due_date),
             reached_at: Set(m.reached_at),
+            legacy_id: Set(m.legacy_id.clone()),
         })
     }
 

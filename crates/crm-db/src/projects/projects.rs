@@ -45,6 +45,7 @@ pub struct Model {
     pub budget_currency: Option<String>,
     pub budget_minutes: Option<i64>,
     pub progress_method: String,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -82,6 +83,7 @@ impl TryFrom<Model> for Project {
             tasks_total: 0,
             tasks_done: 0,
             is_overdue: false,
+            legacy_id: m.legacy_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: i64::from(m.version),
@@ -120,6 +122,7 @@ impl Stored for Entity {
             budget_currency: Set(p.budget_currency.map(|c| c.code().to_string())),
             budget_minutes: Set(p.budget_minutes),
             progress_method: Set(p.progress_method.as_str().to_string()),
+            legacy_id: Set(p.legacy_id.clone()),
         })
     }
 

@@ -49,6 +49,7 @@ pub struct Model {
     pub assignee_ids: Json,
     pub completed_at: Option<DateTimeUtc>,
     pub overdue_told_for: Option<Date>,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -134,6 +135,7 @@ fn assemble(m: Model, x: Extras) -> Result<Task, StoreError> {
         logged_minutes: x.logged_minutes,
         completed_at: m.completed_at,
         is_blocked: x.is_blocked,
+        legacy_id: m.legacy_id,
         created_at: m.created_at,
         updated_at: m.updated_at,
         version: i64::from(m.version),
@@ -162,6 +164,7 @@ fn row(t: &Task) -> Result<ActiveModel, StoreError> {
         assignee_ids: Set(ids_json(&t.assignee_ids)),
         completed_at: Set(t.completed_at),
         overdue_told_for: sea_orm::ActiveValue::NotSet,
+        legacy_id: Set(t.legacy_id.clone()),
     })
 }
 

@@ -43,6 +43,7 @@ pub struct Model {
     pub status: String,
     pub lost_reason: Option<String>,
     pub closed_at: Option<DateTimeUtc>,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -74,6 +75,7 @@ impl TryFrom<Model> for Deal {
             status,
             lost_reason: m.lost_reason,
             closed_at: m.closed_at,
+            legacy_id: m.legacy_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: i64::from(m.version),
@@ -108,6 +110,7 @@ impl Stored for Entity {
             status: Set(d.status.as_str().to_string()),
             lost_reason: Set(d.lost_reason.clone()),
             closed_at: Set(d.closed_at),
+            legacy_id: Set(d.legacy_id.clone()),
         })
     }
 

@@ -36,6 +36,7 @@ pub struct Model {
     pub score: Option<i32>,
     pub converted_client_id: Option<Uuid>,
     pub converted_deal_id: Option<Uuid>,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -78,6 +79,7 @@ impl TryFrom<Model> for Lead {
             score: m.score,
             converted_client_id: m.converted_client_id.map(ClientId),
             converted_deal_id: m.converted_deal_id.map(DealId),
+            legacy_id: m.legacy_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: i64::from(m.version),
@@ -114,6 +116,7 @@ impl Stored for Entity {
             score: Set(l.score),
             converted_client_id: Set(l.converted_client_id.map(|c| c.0)),
             converted_deal_id: Set(l.converted_deal_id.map(|d| d.0)),
+            legacy_id: Set(l.legacy_id.clone()),
         })
     }
 

@@ -47,6 +47,7 @@ fn assemble(
             name: s.name,
             position: s.position,
             probability: s.probability,
+            legacy_id: s.legacy_id,
         })
         .collect();
     stages.sort_by_key(|s| s.position);
@@ -56,6 +57,7 @@ fn assemble(
         name: m.name,
         is_default: m.is_default,
         stages,
+        legacy_id: m.legacy_id,
         created_at: m.created_at,
         updated_at: m.updated_at,
         version: i64::from(m.version),
@@ -72,6 +74,7 @@ fn row(p: &Pipeline) -> Result<ActiveModel, StoreError> {
         name: Set(p.name.clone()),
         is_default: Set(p.is_default),
         default_key: Set(p.is_default.then_some(p.organization_id.0)),
+        legacy_id: Set(p.legacy_id.clone()),
     })
 }
 
@@ -83,6 +86,7 @@ fn stage_row(p: &Pipeline, s: &Stage) -> pipeline_stage::ActiveModel {
         name: Set(s.name.clone()),
         position: Set(s.position),
         probability: Set(s.probability),
+        legacy_id: Set(s.legacy_id.clone()),
     }
 }
 
@@ -238,6 +242,7 @@ impl PipelineRepository for SqlPipelineRepository {
                 Column::DefaultKey,
                 Expr::value(p.is_default.then_some(org.0)),
             )
+            .col_expr(Column::LegacyId, Expr::value(p.legacy_id.clone()))
             .col_expr(Column::UpdatedAt, Expr::value(p.updated_at))
             .col_expr(Column::Version, Expr::value(db_version(p.version)?));
         update_at_version(db, update, org, p.id.0, expected_version).await?;
@@ -277,6 +282,10 @@ impl PipelineRepository for SqlPipelineRepository {
                     .col_expr(
                         pipeline_stage::Column::Probability,
                         Expr::value(s.probability),
+                    )
+                    .col_expr(
+                        pipeline_stage::Column::LegacyId,
+                        Expr::value(s.legacy_id.clone()),
                     )
                     .filter(pipeline_stage::Column::Id.eq(s.id.0))
                     .filter(pipeline_stage::Column::OrganizationId.eq(org.0))

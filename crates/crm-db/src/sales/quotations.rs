@@ -50,6 +50,7 @@ fn assemble(m: quotation::Model, items: Vec<LineItem>) -> Result<Quotation, Stor
         tax_total: m.tax_total,
         total: m.total,
         status,
+        legacy_id: m.legacy_id,
         created_at: m.created_at,
         updated_at: m.updated_at,
         version: i64::from(m.version),
@@ -74,6 +75,7 @@ fn row(q: &Quotation) -> Result<ActiveModel, StoreError> {
         tax_total: Set(q.tax_total),
         total: Set(q.total),
         status: Set(q.status.as_str().to_string()),
+        legacy_id: Set(q.legacy_id.clone()),
     })
 }
 

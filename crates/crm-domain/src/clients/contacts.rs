@@ -227,6 +227,21 @@ impl ContactService {
         client: ClientId,
         input: ContactInput,
     ) -> Result<Contact, DomainError> {
+        let contact = self.check_create(actor, client, input).await?;
+        let mut tx = self.p.tx.begin().await?;
+        self.insert(&mut tx, actor, &contact).await?;
+        tx.commit().await?;
+        Ok(contact)
+    }
+
+    /// The checks of [`Self::create`], without writing: the contact as it would be stored, or
+    /// the create's `403`/`404`/`422`. Reads only on the pool (the client).
+    pub async fn check_create(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+        input: ContactInput,
+    ) -> Result<Contact, DomainError> {
         client_for::<ClientsWrite>(&self.p, actor, client).await?;
         let mut errors = Errors::new();
         let now = clock::now();
@@ -244,13 +259,23 @@ impl ContactService {
             version: 1,
         };
         errors.finish()?;
-        let mut tx = self.p.tx.begin().await?;
+        Ok(contact)
+    }
+
+    /// The write of [`Self::create`] on the caller's transaction: a primary contact locks its
+    /// client and takes the flag from the others; then the contact and its audit entry.
+    pub async fn insert(
+        &self,
+        tx: &mut Txn,
+        actor: &Actor,
+        contact: &Contact,
+    ) -> Result<(), DomainError> {
         if contact.is_primary {
-            let org = actor.organization_id;
-            self.p.clients.get_for_update(&mut tx, org, client).await?;
-            self.clear_others(actor, &mut tx, client, None).await?;
+            let (org, client) = (actor.organization_id, contact.client_id);
+            self.p.clients.get_for_update(tx, org, client).await?;
+            self.clear_others(actor, tx, client, None).await?;
         }
-        self.crud().create_in(actor, tx, contact).await
+        self.crud().insert(tx, actor, contact).await
     }
 
     /// Needs `clients:write` on the client; `412` on a stale version, `422` per bad field.

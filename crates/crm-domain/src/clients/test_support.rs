@@ -103,6 +103,7 @@ pub fn client(org: OrganizationId, owner: UserId, parent: Option<ClientId>) -> C
         tags: vec![],
         address: None,
         lifecycle: Lifecycle::Prospect,
+        legacy_id: None,
         created_at: now(),
         updated_at: now(),
         version: 1,

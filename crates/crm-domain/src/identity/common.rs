@@ -112,7 +112,7 @@ pub fn effective_permissions(roles: &[Role]) -> Vec<String> {
 }
 
 /// The system roles of a new organization.
-pub(crate) fn seed_roles(org: OrganizationId, now: DateTime<Utc>) -> Vec<Role> {
+pub fn seed_roles(org: OrganizationId, now: DateTime<Utc>) -> Vec<Role> {
     permissions::system_roles()
         .into_iter()
         .map(|r| Role {

@@ -27,7 +27,8 @@ mod ports;
 mod roles;
 mod settings;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
+pub mod throttle;
 mod users;
 
 pub use auth::{
@@ -37,7 +38,7 @@ pub use auth::{
 pub use codes::{
     CodePurpose, ConsumeOutcome, NewVerificationCode, OneTimeCode, RecentSend, send_wait,
 };
-pub use common::effective_permissions;
+pub use common::{effective_permissions, seed_roles};
 pub use departments::*;
 pub use designations::*;
 pub use email::EmailAddress;

@@ -201,6 +201,7 @@ pub fn user(org: OrganizationId, email: &str, status: UserStatus) -> User {
         designation_id: None,
         tokens_valid_after: None,
         last_login_at: None,
+        legacy_id: None,
         created_at: t,
         updated_at: t,
         version: 3,

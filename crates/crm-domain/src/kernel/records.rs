@@ -234,12 +234,19 @@ impl<'a, T: Record> Crud<'a, T> {
 
     /// Inserts `record` with its `created` audit entry in `tx`, and commits.
     pub async fn create_in(&self, actor: &Actor, mut tx: Txn, record: T) -> Result<T, DomainError> {
-        self.records.create(&mut tx, &record).await?;
-        self.activities
-            .record(&mut tx, audit::created(actor, &record))
-            .await?;
+        self.insert(&mut tx, actor, &record).await?;
         tx.commit().await?;
         Ok(record)
+    }
+
+    /// The write of a create: the record and its audit entry on the caller's transaction,
+    /// which the caller commits (an import writes a batch of them in one).
+    pub async fn insert(&self, tx: &mut Txn, actor: &Actor, record: &T) -> Result<(), DomainError> {
+        self.records.create(tx, record).await?;
+        self.activities
+            .record(tx, audit::created(actor, record))
+            .await?;
+        Ok(())
     }
 
     /// As [`Self::create_in`], in a transaction of its own.

@@ -83,6 +83,10 @@ pub struct Contract {
     /// new notice date, told again once it comes.
     #[serde(skip)]
     pub notice_told_for: Option<NaiveDate>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only (a renewal's successor
+    /// has none).
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -112,6 +116,7 @@ fn contract_example() -> serde_json::Value {
         "owner_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
         "termination_reason": null,
         "terminated_on": null,
+        "legacy_id": null,
         "created_at": "2025-12-10T09:00:00.000000Z",
         "updated_at": "2025-12-16T10:00:00.000000Z",
         "version": 2

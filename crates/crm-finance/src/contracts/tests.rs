@@ -41,6 +41,7 @@ fn contract(status: ContractStatus, auto_renew: bool) -> Contract {
         termination_reason: None,
         terminated_on: None,
         notice_told_for: None,
+        legacy_id: None,
         created_at: t,
         updated_at: t,
         version: 1,

@@ -69,6 +69,9 @@ pub struct Expense {
     /// Read-only: the invoice that bills it to the client (project invoicing); cleared when
     /// that draft is deleted.
     pub invoice_id: Option<Uuid>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -97,6 +100,7 @@ fn expense_example() -> serde_json::Value {
         "rejection_reason": null,
         "reimbursed_at": null,
         "invoice_id": null,
+        "legacy_id": null,
         "created_at": "2026-03-10T18:00:00.000000Z",
         "updated_at": "2026-03-12T15:30:00.000000Z",
         "version": 3

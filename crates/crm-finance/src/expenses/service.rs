@@ -218,6 +218,7 @@ impl ExpenseService {
             rejection_reason: None,
             reimbursed_at: None,
             invoice_id: None,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -56,6 +56,7 @@ fn expense(submitter: UserId, status: ExpenseStatus) -> Expense {
         rejection_reason: None,
         reimbursed_at: None,
         invoice_id: None,
+        legacy_id: None,
         created_at: t,
         updated_at: t,
         version: 1,

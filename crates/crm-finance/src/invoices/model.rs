@@ -87,6 +87,12 @@ pub struct Invoice {
     pub void_reason: Option<String>,
     /// Who made the invoice.
     pub created_by: UserId,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
+    /// The invoice's number in the original Node.js server (`INV#12`) when it came from
+    /// there; such invoices keep `number: null` (read-only).
+    pub legacy_number: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -124,6 +130,8 @@ fn invoice_example() -> serde_json::Value {
         "sent_at": null,
         "void_reason": null,
         "created_by": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+        "legacy_id": null,
+        "legacy_number": null,
         "created_at": "2026-02-27T09:00:00.000000Z",
         "updated_at": "2026-03-05T09:00:00.000000Z",
         "version": 4
@@ -144,6 +152,13 @@ pub struct NewDraft {
 }
 
 impl Invoice {
+    /// The number printed on the document and its mail: this server's, or for an invoice
+    /// imported from the Node.js server (issued there, `number: null` here) its old one, so
+    /// a historic invoice never prints as a draft.
+    pub fn printed_number(&self) -> Option<String> {
+        self.number.clone().or_else(|| self.legacy_number.clone())
+    }
+
     /// A new draft: no number, nothing paid, version 1.
     pub fn draft(d: NewDraft) -> Self {
         let (subtotal, tax_total, total) = d.totals;
@@ -177,6 +192,8 @@ impl Invoice {
             sent_at: None,
             void_reason: None,
             created_by: d.created_by,
+            legacy_id: None,
+            legacy_number: None,
             created_at: d.now,
             updated_at: d.now,
             version: 1,

@@ -605,7 +605,7 @@ pub(crate) fn invoice_mail(
     to: &str,
     pdf: Vec<u8>,
 ) -> crm_domain::mail::OutgoingMail {
-    let number = invoice.number.clone().unwrap_or_default();
+    let number = invoice.printed_number().unwrap_or_default();
     let money = |a: i64| crate::document::format_money(a, invoice.currency);
     let mut summary = vec![
         format!("Invoice: {number}"),
@@ -655,7 +655,7 @@ pub fn printable(invoice: &Invoice, org: &Organization, client: &Client) -> Invo
     }
     InvoiceDocument {
         title: "Invoice".to_string(),
-        number: invoice.number.clone(),
+        number: invoice.printed_number(),
         issue_date: invoice.issue_date,
         due_date: invoice.due_date,
         currency: invoice.currency,

@@ -790,6 +790,7 @@ mod from_project {
             tasks_total: 0,
             tasks_done: 0,
             is_overdue: false,
+            legacy_id: None,
             created_at: now(),
             updated_at: now(),
             version: 1,
@@ -932,4 +933,16 @@ mod from_project {
             up_to: up_to.map(String::from),
         }
     }
+}
+
+#[test]
+fn an_invoice_imported_from_the_node_server_prints_its_old_number() {
+    let issued_here = issued(ClientId::new(), 1000, 0, 0);
+    assert_eq!(issued_here.printed_number(), issued_here.number);
+    let historic = Invoice {
+        number: None,
+        legacy_number: Some("INV#7".into()),
+        ..issued_here
+    };
+    assert_eq!(historic.printed_number().as_deref(), Some("INV#7"));
 }

@@ -87,6 +87,9 @@ pub struct Payment {
     /// amount − allocated − refunded: what may still be allocated or refunded.
     pub unapplied_amount: i64,
     pub created_by: UserId,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -115,6 +118,7 @@ fn payment_example() -> serde_json::Value {
         "refunded_amount": 0,
         "unapplied_amount": 32295,
         "created_by": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+        "legacy_id": null,
         "created_at": "2026-03-12T10:00:00.000000Z",
         "updated_at": "2026-03-12T10:00:00.000000Z",
         "version": 1

@@ -240,6 +240,7 @@ impl PaymentService {
             refunded_amount: 0,
             unapplied_amount: 0,
             created_by: actor.user_id,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -68,6 +68,9 @@ pub struct Proposal {
     /// The quotation made from it (`POST /proposals/{id}/quotation`), read-only; `null` again
     /// when that quotation is deleted.
     pub quotation_id: Option<QuotationId>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -93,6 +96,7 @@ fn proposal_example() -> serde_json::Value {
         "status": "sent",
         "sent_at": "2026-03-02T10:00:00.000000Z",
         "quotation_id": null,
+        "legacy_id": null,
         "created_at": "2026-03-01T09:00:00.000000Z",
         "updated_at": "2026-03-02T10:00:00.000000Z",
         "version": 2

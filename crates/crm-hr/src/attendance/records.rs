@@ -60,6 +60,7 @@ pub const NOTE_MAX: usize = 1_000;
     "check_out_at": null,
     "note": "Client visit in the afternoon",
     "source": "self",
+    "legacy_id": null,
     "created_at": "2026-03-10T08:57:12.000000Z",
     "updated_at": "2026-03-10T08:57:12.000000Z",
     "version": 1
@@ -73,6 +74,9 @@ pub struct AttendanceRecord {
     pub check_out_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
     pub source: AttendanceSource,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -186,6 +190,7 @@ mod tests {
             check_out_at: o.map(at),
             note: None,
             source: AttendanceSource::Hr,
+            legacy_id: None,
             created_at: at(i),
             updated_at: at(i),
             version: 1,

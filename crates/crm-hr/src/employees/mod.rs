@@ -26,8 +26,8 @@ mod model;
 mod service;
 
 pub use model::{
-    EMPLOYEE_LIST_SPEC, EmergencyContact, Employee, EmployeeId, EmployeeInput, EmployeePatch,
-    EmployeeStatus, EmploymentType, NAME_MAX, NewEmployee, Termination, check_manager_chain,
-    employee_number,
+    ADDRESS_MAX, EMPLOYEE_LIST_SPEC, EmergencyContact, Employee, EmployeeId, EmployeeInput,
+    EmployeePatch, EmployeeStatus, EmploymentType, NAME_MAX, NewEmployee, Termination,
+    check_manager_chain, employee_number,
 };
-pub use service::{EmployeeService, PreparedEmployee};
+pub use service::{COUNTER as NUMBER_COUNTER, EmployeeService, PreparedEmployee};

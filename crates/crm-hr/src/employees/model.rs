@@ -76,6 +76,7 @@ pub struct EmergencyContact {
     "emergency_contact": {"name": "Maria Rossi", "phone": "+39 06 1234 5678", "relation": "spouse"},
     "termination_date": null,
     "termination_reason": null,
+    "legacy_id": null,
     "created_at": "2026-01-05T09:00:00.000000Z",
     "updated_at": "2026-01-05T09:00:00.000000Z",
     "version": 1
@@ -107,6 +108,9 @@ pub struct Employee {
     #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub termination_date: Option<NaiveDate>,
     pub termination_reason: Option<String>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`: the person's `Users` id); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,

@@ -21,7 +21,7 @@ use crm_domain::kernel::values::{date, optional_date};
 use crm_domain::{Actor, DomainError, OrganizationId, Scope, StoreError, Txn, UserId, ValueError};
 
 /// The counter kind of employee numbers (one sequence per organization, year 0).
-const COUNTER: &str = "employee";
+pub const COUNTER: &str = "employee";
 
 const USER_TAKEN: (&str, &str) = (
     "employee-user-taken",
@@ -254,6 +254,7 @@ impl EmployeeService {
             emergency_contact,
             termination_date: None,
             termination_reason: None,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -44,6 +44,7 @@ pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=2199;
     "decided_by": null,
     "decided_at": null,
     "decision_note": null,
+    "legacy_id": null,
     "created_at": "2026-02-01T09:00:00.000000Z",
     "updated_at": "2026-02-01T09:00:00.000000Z",
     "version": 1
@@ -70,6 +71,9 @@ pub struct LeaveRequest {
     pub decided_by: Option<UserId>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decision_note: Option<String>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -428,6 +432,7 @@ impl LeaveRequestService {
             decided_by: None,
             decided_at: None,
             decision_note: None,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -45,6 +45,7 @@ pub const EXPIRY_DAYS_MAX: i64 = 3660;
     "allow_negative_days": 0,
     "requires_approval": true,
     "is_active": true,
+    "legacy_id": null,
     "created_at": "2026-01-05T09:00:00.000000Z",
     "updated_at": "2026-01-05T09:00:00.000000Z",
     "version": 1
@@ -69,6 +70,9 @@ pub struct LeaveType {
     pub allow_negative_days: Days,
     pub requires_approval: bool,
     pub is_active: bool,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -290,6 +294,7 @@ impl LeaveTypeService {
             allow_negative_days,
             requires_approval: input.requires_approval.unwrap_or(true),
             is_active: input.is_active.unwrap_or(true),
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

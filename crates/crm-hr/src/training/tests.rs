@@ -73,6 +73,7 @@ fn person(user: Option<UserId>) -> Employee {
         emergency_contact: None,
         termination_date: None,
         termination_reason: None,
+        legacy_id: None,
         created_at: now(),
         updated_at: now(),
         version: 1,

@@ -36,6 +36,7 @@ pub const DESCRIPTION_MAX: usize = 10_000;
     "progress": 50,
     "is_overdue": false,
     "reached_at": null,
+    "legacy_id": null,
     "created_at": "2026-03-01T09:00:00.000000Z",
     "updated_at": "2026-03-01T09:00:00.000000Z",
     "version": 1
@@ -55,6 +56,9 @@ pub struct Milestone {
     /// Computed: due before today (the organization's) and not reached.
     pub is_overdue: bool,
     pub reached_at: Option<DateTime<Utc>>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,

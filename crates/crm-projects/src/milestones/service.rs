@@ -120,6 +120,7 @@ impl MilestoneService {
             progress: 0,
             is_overdue: false,
             reached_at: None,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

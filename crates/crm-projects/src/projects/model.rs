@@ -100,6 +100,9 @@ pub struct Project {
     pub tasks_done: i64,
     /// Computed: due before today (the organization's) and neither completed nor cancelled.
     pub is_overdue: bool,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -129,6 +132,7 @@ fn project_example() -> serde_json::Value {
         "tasks_total": 12,
         "tasks_done": 4,
         "is_overdue": false,
+        "legacy_id": null,
         "created_at": "2026-02-20T09:00:00.000000Z",
         "updated_at": "2026-03-02T10:00:00.000000Z",
         "version": 3
@@ -495,6 +499,7 @@ mod tests {
             tasks_total: 0,
             tasks_done: 0,
             is_overdue: false,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

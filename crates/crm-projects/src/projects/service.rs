@@ -273,6 +273,7 @@ impl ProjectService {
             tasks_total: 0,
             tasks_done: 0,
             is_overdue: false,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

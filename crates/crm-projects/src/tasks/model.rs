@@ -89,6 +89,9 @@ pub struct Task {
     pub completed_at: Option<DateTime<Utc>>,
     /// Computed: a dependency is neither `done` nor `cancelled`.
     pub is_blocked: bool,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -117,6 +120,7 @@ pub fn task_example() -> serde_json::Value {
         "logged_minutes": 90,
         "completed_at": null,
         "is_blocked": false,
+        "legacy_id": null,
         "created_at": "2026-03-01T09:00:00.000000Z",
         "updated_at": "2026-03-03T11:00:00.000000Z",
         "version": 2
@@ -441,6 +445,7 @@ mod tests {
             logged_minutes: 0,
             completed_at: None,
             is_blocked: false,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -416,6 +416,7 @@ impl TaskService {
             logged_minutes: 0,
             completed_at: (status == TaskStatus::Done).then_some(now),
             is_blocked: false,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -38,6 +38,7 @@ crm_domain::name_enum!(
     "status": "open",
     "lost_reason": null,
     "closed_at": null,
+    "legacy_id": null,
     "created_at": "2026-02-05T11:00:00.000000Z",
     "updated_at": "2026-02-18T15:30:00.000000Z",
     "version": 2
@@ -63,6 +64,9 @@ pub struct Deal {
     pub status: DealStatus,
     pub lost_reason: Option<String>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,

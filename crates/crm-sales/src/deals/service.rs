@@ -170,6 +170,7 @@ impl DealService {
             status: DealStatus::Open,
             lost_reason: None,
             closed_at: None,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -11,4 +11,4 @@ pub use model::{
     LeadPatch, LeadStatus,
 };
 pub use ports::*;
-pub use service::LeadService;
+pub use service::{CheckedPatch, LeadService, Patched};

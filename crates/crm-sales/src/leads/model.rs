@@ -51,6 +51,7 @@ impl LeadStatus {
     "score": 40,
     "converted_client_id": null,
     "converted_deal_id": null,
+    "legacy_id": null,
     "created_at": "2026-01-28T16:45:00.000000Z",
     "updated_at": "2026-02-02T09:12:44.318000Z",
     "version": 3
@@ -78,6 +79,9 @@ pub struct Lead {
     pub converted_client_id: Option<ClientId>,
     /// Set by a conversion that created a deal.
     pub converted_deal_id: Option<DealId>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,

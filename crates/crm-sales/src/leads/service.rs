@@ -17,7 +17,7 @@ use crm_domain::kernel::pagination::{ListQuery, Page};
 use crm_domain::kernel::records::{get_owned, list_owned, locked_owned};
 use crm_domain::kernel::rules::check_version;
 use crm_domain::kernel::scope::require;
-use crm_domain::{Actor, DomainError, Scope, StoreError};
+use crm_domain::{Actor, DomainError, Scope, StoreError, Txn};
 use uuid::Uuid;
 
 fn duplicate(existing: Option<LeadId>) -> DomainError {
@@ -25,6 +25,37 @@ fn duplicate(existing: Option<LeadId>) -> DomainError {
         code: "lead-duplicate",
         message: "an open lead with this email already exists".into(),
         existing_id: existing.map(|l| l.0),
+    }
+}
+
+/// A lead patch whose permission and named owner are checked (on the pool), ready for
+/// [`LeadService::apply_patch`] inside a transaction.
+pub struct CheckedPatch {
+    scope: Scope,
+    errors: Errors,
+    patch: LeadPatch,
+}
+
+/// What [`LeadService::apply_patch`] did.
+pub enum Patched {
+    /// Nothing changed; nothing was written.
+    Unchanged(Lead),
+    /// Written with its audit entry.
+    Saved(Lead),
+    /// The update hit the open-email key (the transaction may be spoiled): the lead as it
+    /// would have been.
+    Duplicate(StoreError, Lead),
+}
+
+impl Patched {
+    /// The lead as written (or left unchanged); a duplicate email is `409 lead-duplicate`,
+    /// without the holder's id (looking it up needs a transaction the conflict has not
+    /// spoiled: [`LeadService::update`] does that after its rollback).
+    pub fn written(self) -> Result<Lead, DomainError> {
+        match self {
+            Patched::Unchanged(lead) | Patched::Saved(lead) => Ok(lead),
+            Patched::Duplicate(..) => Err(duplicate(None)),
+        }
     }
 }
 
@@ -72,17 +103,12 @@ impl LeadService {
         let StoreError::Conflict { .. } = e else {
             return e.into();
         };
-        let existing = match &lead.email {
-            Some(m) => self
-                .p
-                .lead_emails
-                .find_open_by_email(lead.organization_id, m, Some(lead.id))
-                .await
-                .ok()
-                .flatten(),
-            None => None,
-        };
-        duplicate(existing)
+        self.duplicate_of(lead).await
+    }
+
+    /// `409 lead-duplicate` naming the open lead that holds `lead`'s email, when one is found.
+    async fn duplicate_of(&self, lead: &Lead) -> DomainError {
+        duplicate(self.open_duplicate(lead).await.ok().flatten())
     }
 
     /// Needs `leads:write`. `422` per bad field (an `owner_id` other than the caller under
@@ -91,6 +117,27 @@ impl LeadService {
     /// with `existing_id` when an open lead of the organization has the same email.
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn create(&self, actor: &Actor, input: LeadInput) -> Result<Lead, DomainError> {
+        let lead = self.check_create(actor, input).await?;
+        let mut tx = self.p.tx.begin().await?;
+        match self.insert(&mut tx, actor, &lead).await {
+            Ok(()) => {}
+            Err(DomainError::Conflict {
+                code: "lead-duplicate",
+                ..
+            }) => {
+                drop(tx);
+                return Err(self.duplicate_of(&lead).await);
+            }
+            Err(e) => return Err(e),
+        }
+        tx.commit().await?;
+        Ok(lead)
+    }
+
+    /// The checks of [`Self::create`], without writing: the lead as it would be stored, or
+    /// `403`/`422` as the create answers them. Reads only on the pool (the owner), so an
+    /// import checks its rows before it opens the transaction of their batch.
+    pub async fn check_create(&self, actor: &Actor, input: LeadInput) -> Result<Lead, DomainError> {
         let scope = require::<LeadsWrite>(actor)?;
         let mut errors = Errors::new();
         let now = self.p.now();
@@ -115,6 +162,7 @@ impl LeadService {
             score: errors.value("score", input.score.map(probability).transpose()),
             converted_client_id: None,
             converted_deal_id: None,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -128,15 +176,39 @@ impl LeadService {
             check_money(&lead, &mut errors);
         }
         errors.finish()?;
-        // A duplicate open email is caught by the unique key on the insert itself.
-        let mut tx = self.p.tx.begin().await?;
-        if let Err(e) = self.p.leads.create(&mut tx, &lead).await {
-            drop(tx);
-            return Err(self.write_error(e, &lead).await);
-        }
-        self.p.record(&mut tx, audit::created(actor, &lead)).await?;
-        tx.commit().await?;
         Ok(lead)
+    }
+
+    /// The write of [`Self::create`]: a lead from [`Self::check_create`] and its audit entry,
+    /// on the caller's transaction. A duplicate open email is caught by the unique key on the
+    /// insert itself: `409 lead-duplicate` without `existing_id` (on PostgreSQL the
+    /// transaction is then spoiled).
+    pub async fn insert(
+        &self,
+        tx: &mut Txn,
+        actor: &Actor,
+        lead: &Lead,
+    ) -> Result<(), DomainError> {
+        if let Err(e) = self.p.leads.create(tx, lead).await {
+            return Err(match e {
+                StoreError::Conflict { .. } => duplicate(None),
+                e => e.into(),
+            });
+        }
+        self.p.record(tx, audit::created(actor, lead)).await
+    }
+
+    /// The open lead of the organization with this lead's email, other than itself (the key
+    /// an import calls a duplicate). Read on the pool.
+    pub async fn open_duplicate(&self, lead: &Lead) -> Result<Option<LeadId>, DomainError> {
+        match &lead.email {
+            Some(m) => Ok(self
+                .p
+                .lead_emails
+                .find_open_by_email(lead.organization_id, m, Some(lead.id))
+                .await?),
+            None => Ok(None),
+        }
     }
 
     /// Needs `leads:write` (`:own`: only the caller's leads, `404` for others). `412` on a
@@ -152,6 +224,31 @@ impl LeadService {
         expected_version: Option<i64>,
         patch: LeadPatch,
     ) -> Result<Lead, DomainError> {
+        let checked = self.check_patch(actor, patch).await?;
+        let mut tx = self.p.tx.begin().await?;
+        match self
+            .apply_patch(&mut tx, actor, id, expected_version, checked)
+            .await?
+        {
+            Patched::Unchanged(lead) => Ok(lead),
+            Patched::Saved(lead) => {
+                tx.commit().await?;
+                Ok(lead)
+            }
+            Patched::Duplicate(e, lead) => {
+                drop(tx);
+                Err(self.write_error(e, &lead).await)
+            }
+        }
+    }
+
+    /// What [`Self::update`] checks before its transaction: the permission and, on the pool,
+    /// the owner the patch names.
+    pub async fn check_patch(
+        &self,
+        actor: &Actor,
+        patch: LeadPatch,
+    ) -> Result<CheckedPatch, DomainError> {
         let scope = require::<LeadsWrite>(actor)?;
         let mut errors = Errors::new();
         // A named owner is looked up before the transaction, on the pool: a read that waited
@@ -161,8 +258,30 @@ impl LeadService {
                 .check_owner::<LeadsWrite>(actor, scope, owner, &mut errors)
                 .await?;
         }
-        let mut tx = self.p.tx.begin().await?;
-        let current = locked_owned(&*self.p.leads, &mut tx, actor, scope, id).await?;
+        Ok(CheckedPatch {
+            scope,
+            errors,
+            patch,
+        })
+    }
+
+    /// The write of [`Self::update`] on the caller's transaction: locks the lead, applies the
+    /// patch with its checks, and writes it with its audit entry (nothing when nothing
+    /// changes). The caller commits.
+    pub async fn apply_patch(
+        &self,
+        tx: &mut Txn,
+        actor: &Actor,
+        id: LeadId,
+        expected_version: Option<i64>,
+        checked: CheckedPatch,
+    ) -> Result<Patched, DomainError> {
+        let CheckedPatch {
+            scope,
+            mut errors,
+            patch,
+        } = checked;
+        let current = locked_owned(&*self.p.leads, tx, actor, scope, id).await?;
         check_version(expected_version, current.version)?;
         let mut next = current.clone();
         let p = &patch;
@@ -186,7 +305,7 @@ impl LeadService {
             return Err(already_converted());
         }
         if next == current {
-            return Ok(current);
+            return Ok(Patched::Unchanged(current));
         }
         let next = Lead {
             updated_at: self.p.now(),
@@ -194,15 +313,16 @@ impl LeadService {
             ..next
         };
         // A duplicate open email is caught by the unique key on the update itself.
-        if let Err(e) = self.p.leads.update(&mut tx, &next, current.version).await {
-            drop(tx);
-            return Err(self.write_error(e, &next).await);
+        if let Err(e) = self.p.leads.update(tx, &next, current.version).await {
+            return match e {
+                StoreError::Conflict { .. } => Ok(Patched::Duplicate(e, next)),
+                e => Err(e.into()),
+            };
         }
         self.p
-            .record(&mut tx, audit::updated(actor, &current, &next))
+            .record(tx, audit::updated(actor, &current, &next))
             .await?;
-        tx.commit().await?;
-        Ok(next)
+        Ok(Patched::Saved(next))
     }
 
     /// Needs `leads:delete` (`:own`: only the caller's leads).
@@ -266,6 +386,7 @@ impl LeadService {
             status: DealStatus::Open,
             lost_reason: None,
             closed_at: None,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -414,6 +535,7 @@ fn client_from(lead: &Lead, now: chrono::DateTime<chrono::Utc>) -> Client {
         tags: Vec::new(),
         address: None,
         lifecycle: Lifecycle::Prospect,
+        legacy_id: None,
         created_at: now,
         updated_at: now,
         version: 1,

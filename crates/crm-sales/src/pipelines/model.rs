@@ -28,7 +28,8 @@ pub const DEFAULT_STAGES: [(&str, i32); 3] =
     "id": "019bb138-10dc-7319-8591-42deccea2645",
     "name": "Proposal",
     "position": 1,
-    "probability": 40
+    "probability": 40,
+    "legacy_id": null
 })))]
 pub struct Stage {
     pub id: StageId,
@@ -37,6 +38,9 @@ pub struct Stage {
     pub position: i32,
     /// Win probability in percent (0..=100); a deal entering the stage takes it.
     pub probability: i32,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
 }
 
 /// Ordered stages deals move through.
@@ -52,21 +56,25 @@ pub struct Stage {
             "id": "019bb138-10d2-742b-8e80-c4b0a4042bb3",
             "name": "Qualification",
             "position": 0,
-            "probability": 10
+            "probability": 10,
+            "legacy_id": null
         },
         {
             "id": "019bb138-10dc-7319-8591-42deccea2645",
             "name": "Proposal",
             "position": 1,
-            "probability": 40
+            "probability": 40,
+            "legacy_id": null
         },
         {
             "id": "019bb138-10e6-74a1-8f52-53a02a318785",
             "name": "Negotiation",
             "position": 2,
-            "probability": 70
+            "probability": 70,
+            "legacy_id": null
         }
     ],
+    "legacy_id": null,
     "created_at": "2026-01-12T08:00:00.200000Z",
     "updated_at": "2026-01-12T08:00:00.200000Z",
     "version": 1
@@ -79,6 +87,9 @@ pub struct Pipeline {
     pub is_default: bool,
     /// In order of `position`; never empty.
     pub stages: Vec<Stage>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,

@@ -59,11 +59,16 @@ fn stages_from(
             }
             Some(id) => *id,
         };
+        // A stage kept keeps the id it was imported with.
+        let legacy_id = existing
+            .and_then(|p| p.stage(id))
+            .and_then(|s| s.legacy_id.clone());
         out.push(Stage {
             id,
             name,
             position: i32::try_from(i).unwrap_or(i32::MAX),
             probability,
+            legacy_id,
         });
     }
     out
@@ -177,6 +182,7 @@ impl PipelineService {
             name,
             is_default: input.is_default,
             stages,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

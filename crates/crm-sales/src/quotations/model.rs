@@ -51,7 +51,9 @@ pub struct Quotation {
     pub deal_id: Option<DealId>,
     /// Drives the `:own` permission scope.
     pub owner_id: UserId,
-    /// `Q-YYYY-NNNN`, assigned at creation from the issue date's year.
+    /// `Q-YYYY-NNNN`, assigned at creation from the issue date's year. A quotation imported
+    /// from the original Node.js server keeps its old number (`QUO#12`) and takes none of
+    /// the series.
     pub number: String,
     pub issue_date: NaiveDate,
     pub valid_until: NaiveDate,
@@ -65,6 +67,9 @@ pub struct Quotation {
     /// subtotal + tax_total.
     pub total: i64,
     pub status: QuotationStatus,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -99,6 +104,7 @@ fn quotation_example() -> serde_json::Value {
         "tax_total": 62955,
         "total": 412705,
         "status": "draft",
+        "legacy_id": null,
         "created_at": "2026-03-01T09:00:00.000000Z",
         "updated_at": "2026-03-01T09:00:00.000000Z",
         "version": 1

@@ -159,6 +159,7 @@ impl QuotationService {
             tax_total,
             total,
             status: QuotationStatus::Draft,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

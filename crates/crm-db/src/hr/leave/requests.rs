@@ -36,6 +36,7 @@ pub struct Model {
     pub decided_by: Option<Uuid>,
     pub decided_at: Option<DateTimeUtc>,
     pub decision_note: Option<String>,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -116,6 +117,7 @@ impl TryFrom<Model> for LeaveRequest {
             decided_by: m.decided_by.map(UserId),
             decided_at: m.decided_at,
             decision_note: m.decision_note,
+            legacy_id: m.legacy_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: i64::from(m.version),
@@ -161,6 +163,7 @@ impl Stored for Entity {
             decided_by: Set(r.decided_by.map(|u| u.0)),
             decided_at: Set(r.decided_at),
             decision_note: Set(r.decision_note.clone()),
+            legacy_id: Set(r.legacy_id.clone()),
         })
     }
 

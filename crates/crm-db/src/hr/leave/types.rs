@@ -31,6 +31,7 @@ pub struct Model {
     pub allow_negative_days: i64,
     pub requires_approval: bool,
     pub is_active: bool,
+    pub legacy_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -69,6 +70,7 @@ impl TryFrom<Model> for LeaveType {
             allow_negative_days: Days::from_hundredths(m.allow_negative_days),
             requires_approval: m.requires_approval,
             is_active: m.is_active,
+            legacy_id: m.legacy_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: i64::from(m.version),
@@ -105,6 +107,7 @@ impl Stored for Entity {
             allow_negative_days: Set(t.allow_negative_days.hundredths()),
             requires_approval: Set(t.requires_approval),
             is_active: Set(t.is_active),
+            legacy_id: Set(t.legacy_id.clone()),
         })
     }
 

@@ -52,6 +52,7 @@ crate::name_enum!(
     ],
     "address": "1 Globex Way, Springfield",
     "lifecycle": "prospect",
+    "legacy_id": null,
     "created_at": "2026-02-03T10:20:00.000000Z",
     "updated_at": "2026-02-03T10:20:00.000000Z",
     "version": 1
@@ -85,6 +86,9 @@ pub struct Client {
     /// `prospect` until a deal is won, then `customer`.
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub lifecycle: Lifecycle,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,

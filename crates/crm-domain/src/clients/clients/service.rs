@@ -17,6 +17,7 @@ use crate::kernel::pagination::{ListQuery, Page};
 use crate::kernel::rules::check_version;
 use crate::kernel::scope::{in_scope, owner_filter, require, within};
 use crate::kernel::text::{optional_text, phone, required_text, website};
+use crate::kernel::uow::Txn;
 use crate::kernel::validation::FieldError;
 
 fn cycle() -> FieldError {
@@ -104,6 +105,20 @@ impl ClientService {
     /// `owner_id` other than the caller under `clients:write:own` is `not_allowed`.
     #[tracing::instrument(skip_all, fields(org = %actor.organization_id))]
     pub async fn create(&self, actor: &Actor, input: ClientInput) -> Result<Client, DomainError> {
+        let client = self.check_create(actor, input).await?;
+        let mut tx = self.p.tx.begin().await?;
+        self.insert(&mut tx, actor, &client).await?;
+        tx.commit().await?;
+        Ok(client)
+    }
+
+    /// The checks of [`Self::create`], without writing: the client as it would be stored, or
+    /// the create's `403`/`422`. Reads only on the pool (the owner and the parent).
+    pub async fn check_create(
+        &self,
+        actor: &Actor,
+        input: ClientInput,
+    ) -> Result<Client, DomainError> {
         let scope = require::<ClientsWrite>(actor)?;
         let mut errors = Errors::new();
         let now = clock::now();
@@ -126,6 +141,7 @@ impl ClientService {
             tags: errors.value("tags", tags(&input.tags)),
             address: errors.value("address", address(input.address.as_deref())),
             lifecycle: Lifecycle::Prospect,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -136,12 +152,21 @@ impl ClientService {
             self.check_parent(actor, parent, &mut errors).await?;
         }
         errors.finish()?;
-        let mut tx = self.p.tx.begin().await?;
-        self.p.clients.create(&mut tx, &client).await?;
-        let entry = audit::created(actor, &client);
-        self.p.activities.record(&mut tx, entry).await?;
-        tx.commit().await?;
         Ok(client)
+    }
+
+    /// The write of [`Self::create`]: the client and its audit entry on the caller's
+    /// transaction, which the caller commits.
+    pub async fn insert(
+        &self,
+        tx: &mut Txn,
+        actor: &Actor,
+        client: &Client,
+    ) -> Result<(), DomainError> {
+        self.p.clients.create(tx, client).await?;
+        let entry = audit::created(actor, client);
+        self.p.activities.record(tx, entry).await?;
+        Ok(())
     }
 
     /// Needs `clients:write` (`:own`: only the caller's clients, `404` for others).
@@ -366,6 +391,7 @@ mod tests {
             designation_id: None,
             tokens_valid_after: None,
             last_login_at: None,
+            legacy_id: None,
             created_at: now(),
             updated_at: now(),
             version: 1,

@@ -37,6 +37,7 @@ crate::name_enum!(
     "occurred_at": "2026-02-10T14:00:00.000000Z",
     "contact_id": "019c2308-b860-7c79-86d4-ac7a5c3902b3",
     "owner_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+    "legacy_id": null,
     "created_at": "2026-02-10T14:00:00.000000Z",
     "updated_at": "2026-02-10T14:00:00.000000Z",
     "version": 1
@@ -59,6 +60,9 @@ pub struct Interaction {
     /// Who recorded it.
     #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub owner_id: UserId,
+    // The record's id in the original Node.js server's database when it came from there
+    // (`crm import legacy`: its `notes`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,

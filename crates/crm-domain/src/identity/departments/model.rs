@@ -18,6 +18,9 @@ pub struct Department {
     pub code: Option<String>,
     pub parent_id: Option<DepartmentId>,
     pub head_user_id: Option<UserId>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -26,7 +29,7 @@ pub struct Department {
 crate::record!(Department, DepartmentId, "department", scope: ());
 
 /// Longest department name.
-pub(crate) const NAME_MAX: usize = 200;
+pub const NAME_MAX: usize = 200;
 
 const DEPARTMENT_FIELDS: &[FieldSpec] = &[
     FieldSpec::new("created_at", FieldKind::Timestamp)

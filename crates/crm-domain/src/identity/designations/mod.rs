@@ -5,5 +5,6 @@ mod service;
 
 pub use model::{
     DESIGNATION_LIST_SPEC, Designation, DesignationInput, DesignationPatch, MAX_LEVEL,
+    TITLE_MAX as DESIGNATION_TITLE_MAX,
 };
 pub use service::DesignationService;

@@ -15,6 +15,9 @@ pub struct Designation {
     pub title: String,
     pub department_id: Option<DepartmentId>,
     pub level: Option<i32>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -23,7 +26,7 @@ pub struct Designation {
 crate::record!(Designation, DesignationId, "designation", scope: ());
 
 /// Longest title.
-pub(crate) const TITLE_MAX: usize = 200;
+pub const TITLE_MAX: usize = 200;
 
 /// Highest seniority level a designation may carry.
 pub const MAX_LEVEL: i32 = 100;

@@ -48,6 +48,7 @@ impl DesignationService {
             title,
             department_id: input.department_id,
             level,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -25,6 +25,9 @@ pub struct Organization {
     pub default_currency: Currency,
     pub timezone: String,
     pub logo_file_id: Option<Uuid>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -47,6 +50,7 @@ impl Organization {
             default_currency,
             timezone: "UTC".to_string(),
             logo_file_id: None,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -44,6 +44,9 @@ pub struct User {
     /// session); `None` before the first. Stamped without a new `version`: signing in is not
     /// a change of the resource.
     pub last_login_at: Option<DateTime<Utc>>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -183,6 +186,7 @@ mod tests {
             designation_id: None,
             tokens_valid_after: tva,
             last_login_at: None,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -1,5 +1,6 @@
 use super::model::User;
 use crate::identity::email::EmailAddress;
+use crate::identity::model::FamilyId;
 use crate::identity::password::PasswordHash;
 use crate::identity::roles::Role;
 use crate::kernel::error::StoreError;
@@ -8,6 +9,28 @@ use crate::kernel::pagination::{ListQuery, Page};
 use crate::kernel::uow::Txn;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+
+/// What authentication reads about the caller of a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub user: User,
+    pub roles: Vec<Role>,
+    /// `false` when the token's sign-in session has ended (logout, a reused refresh token,
+    /// a password reset or change): its refresh-token family holds no open token any more.
+    /// `true` for a token issued without a session.
+    pub session_open: bool,
+}
+
+impl Caller {
+    /// The user acting with the permissions their roles give them now.
+    pub fn actor(&self) -> crate::kernel::context::Actor {
+        crate::kernel::context::Actor::with_permissions(
+            self.user.id,
+            self.user.organization_id,
+            crate::identity::common::effective_permission_set(&self.roles),
+        )
+    }
+}
 
 /// Users.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -29,14 +52,16 @@ pub trait UserRepository: Send + Sync {
         id: UserId,
     ) -> Result<User, StoreError>;
 
-    /// The user `id` of `org` and the roles assigned to them, read in one statement:
+    /// The user `id` of `org`, the roles assigned to them and, for a token issued in the
+    /// sign-in session `session`, whether that session is still open, read in one statement:
     /// authentication runs it on every request. `NotFound` when missing or of another
     /// organization.
     async fn get_with_roles(
         &self,
         org: OrganizationId,
         id: UserId,
-    ) -> Result<(User, Vec<Role>), StoreError>;
+        session: Option<FamilyId>,
+    ) -> Result<Caller, StoreError>;
 
     /// As [`Self::get`], read on `tx`'s connection: a transaction that needs the user must
     /// not wait for a second connection from the pool while it holds one (with every

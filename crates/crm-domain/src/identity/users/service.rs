@@ -136,6 +136,7 @@ impl UserService {
             designation_id: input.designation_id,
             tokens_valid_after: None,
             last_login_at: None,
+            legacy_id: None,
             created_at: now,
             updated_at: now,
             version: 1,
