@@ -5,9 +5,11 @@
 
 mod ceiling;
 mod collab;
+mod exports;
 mod finance;
 mod hr;
 mod http1;
+mod imports;
 mod load;
 mod platform;
 mod projects;

@@ -74,6 +74,8 @@ pub struct GrowthRow {
     pub leads: i64,
     pub connections: usize,
     pub list: Figures,
+    /// Every lead of the organization as CSV, at this size.
+    pub export: crate::exports::ExportRun,
 }
 
 #[derive(Serialize)]
@@ -107,6 +109,7 @@ pub struct Report {
     pub growth: Vec<GrowthRow>,
     pub flood: FloodReport,
     pub platform: Option<crate::platform::PlatformReport>,
+    pub imports: Option<crate::imports::ImportReport>,
     pub finance: Option<crate::finance::FinanceReport>,
     pub projects: Option<crate::projects::ProjectsReport>,
     pub hr: Option<crate::hr::HrReport>,
@@ -294,6 +297,21 @@ impl Report {
                 ),
                 format!("{ratio:.2}×"),
                 ratio <= 1.5,
+            ));
+            let growth = last.export.peak_rss_mib - first.export.peak_rss_mib;
+            t.push((
+                format!(
+                    "CSV export peak RSS flat with the row count ({} vs {} leads, within 8 MiB)",
+                    last.leads, first.leads
+                ),
+                format!(
+                    "{:.1} MiB vs {:.1} MiB ({:.0} rows/s at {} leads)",
+                    last.export.peak_rss_mib,
+                    first.export.peak_rss_mib,
+                    last.export.rows_per_sec,
+                    last.leads
+                ),
+                growth <= 8.0,
             ));
         }
         let f = &self.flood;
@@ -507,8 +525,29 @@ impl Report {
                 g.list.errors
             );
         }
+        s.push_str(
+            "\n### Export: every lead of that organization as CSV (`GET /leads/export`)\n\n\
+             | leads | rows/s | MiB | seconds | first byte ms | peak RSS MiB |\n\
+             |---:|---:|---:|---:|---:|---:|\n",
+        );
+        for g in &self.growth {
+            let e = &g.export;
+            let _ = writeln!(
+                s,
+                "| {} | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} |",
+                g.leads,
+                e.rows_per_sec,
+                e.bytes as f64 / 1_048_576.0,
+                e.secs,
+                e.first_byte_ms,
+                e.peak_rss_mib
+            );
+        }
         if let Some(p) = &self.platform {
             s.push_str(&p.markdown());
+        }
+        if let Some(i) = &self.imports {
+            s.push_str(&i.markdown());
         }
         if let Some(f) = &self.finance {
             s.push_str(&f.markdown());

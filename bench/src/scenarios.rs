@@ -1202,6 +1202,11 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
             let p = crate::platform::run(cfg, &ctx, &srv).await?;
             println!("{}", p.markdown());
         }
+        // `CRM_BENCH_IMPORT=1` adds the CSV import, printed only.
+        if std::env::var("CRM_BENCH_IMPORT").is_ok_and(|v| v == "1") {
+            let i = crate::imports::run(&ctx, &srv).await?;
+            println!("{}", i.markdown());
+        }
         srv.stop().await;
         quick_lines(cfg, label, &rows)?;
         return Ok(None);
@@ -1225,6 +1230,12 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         None
     } else {
         Some(crate::platform::run(cfg, &ctx, &srv).await?)
+    };
+    // `CRM_BENCH_IMPORT=0` leaves the CSV import out.
+    let imports = if std::env::var("CRM_BENCH_IMPORT").is_ok_and(|v| v == "0") {
+        None
+    } else {
+        Some(crate::imports::run(&ctx, &srv).await?)
     };
     let growth = growth_run(cfg, &db, &http, &env, &config_dir, &srv).await?;
     let finance = crate::finance::FinanceReport {
@@ -1261,6 +1272,7 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         growth,
         flood,
         platform,
+        imports,
         finance: Some(finance),
         projects,
         hr,
@@ -1459,10 +1471,10 @@ async fn growth_run(
         bar.finish();
         have = have.max(n);
         seed::analyze(db).await?;
-        let token = token.clone();
+        let list_token = token.clone();
         let h = http.clone();
         let c = call(move |w, _| {
-            let (h, token) = (h.clone(), token.clone());
+            let (h, token) = (h.clone(), list_token.clone());
             async move {
                 h.status(w, "/api/v1/leads?status=new&limit=50", &token)
                     .await
@@ -1472,10 +1484,25 @@ async fn growth_run(
         println!("bench: list leads with {n} leads in one organization");
         let f = drive(cfg, conns, &[200], &c).await;
         println!("  p50 {:.2} ms, p99 {:.2} ms", f.p50_ms, f.p99_ms);
+        println!("bench: export the {n} leads as CSV");
+        let export =
+            crate::exports::run(srv, &token, "/api/v1/leads/export?sort=-created_at").await?;
+        if export.rows != n as u64 {
+            return Err(format!("the export of {n} leads gave {} rows", export.rows));
+        }
+        println!(
+            "  {:.0} rows/s, {:.1} MiB in {:.1} s, first byte {:.0} ms, peak RSS {:.1} MiB",
+            export.rows_per_sec,
+            export.bytes as f64 / 1048576.0,
+            export.secs,
+            export.first_byte_ms,
+            export.peak_rss_mib
+        );
         out.push(GrowthRow {
             leads: n,
             connections: conns,
             list: f,
+            export,
         });
     }
     Ok(out)

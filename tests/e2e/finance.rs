@@ -58,7 +58,7 @@ async fn invoice(app: &TestApp, t: &str, id: &str) -> Value {
 
 /// The text of a PDF, through `pdftotext` (poppler-utils; CI installs it). `None` where it
 /// is not installed and CI does not require it.
-fn pdf_text(pdf: &[u8]) -> Option<String> {
+pub(crate) fn pdf_text(pdf: &[u8]) -> Option<String> {
     let dir = std::env::temp_dir().join(format!("crm-pdf-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("invoice.pdf");

@@ -166,6 +166,20 @@ pub struct TestApp {
 
 /// Settings for a test server: test environment, the given database, mail to files, plus `extra`.
 pub fn test_settings(db_url: &str, dir: &std::path::Path, extra: &[(&str, &str)]) -> Settings {
+    Settings::load_from(Sources {
+        env_name: Some("test".into()),
+        config_dir: Some(PathBuf::from("/nonexistent-config-dir")),
+        vars: Some(test_vars(db_url, dir, extra)),
+    })
+    .expect("test settings")
+}
+
+/// The `CRM__…` variables of [`test_settings`], for a `crm` process started by a test.
+pub fn test_vars(
+    db_url: &str,
+    dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
     let mut vars: Vec<(String, String)> = vec![
         ("CRM__DATABASE__URL".into(), db_url.into()),
         ("CRM__DATABASE__MAX_CONNECTIONS".into(), "5".into()),
@@ -191,12 +205,7 @@ pub fn test_settings(db_url: &str, dir: &std::path::Path, extra: &[(&str, &str)]
         vars.retain(|(n, _)| n != k);
         vars.push((k.to_string(), v.to_string()));
     }
-    Settings::load_from(Sources {
-        env_name: Some("test".into()),
-        config_dir: Some(PathBuf::from("/nonexistent-config-dir")),
-        vars: Some(vars),
-    })
-    .expect("test settings")
+    vars
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {

@@ -270,7 +270,15 @@ backend_tests!(refresh_rotates_and_reuse_revokes_family, |b| async move {
     let p = assert_problem(refresh_res(&app, &admin.refresh).await, 401).await;
     assert!(p["type"].is_string());
     assert_problem(refresh_res(&app, &r2).await, 401).await;
+    // The family's access tokens, the first and the rotated one, end with it at once.
+    for access in [&admin.access, &a2] {
+        assert_problem(app.get_as(access, "/api/v1/auth/me").await, 401).await;
+    }
     // Another sign-in (another family) is untouched.
+    assert_eq!(
+        app.get_as(&other.access, "/api/v1/auth/me").await.status(),
+        200
+    );
     expect_json(refresh_res(&app, &other.refresh).await, 200).await;
     // Garbage refresh token.
     assert_problem(refresh_res(&app, "not-a-token").await, 401).await;
@@ -288,6 +296,9 @@ backend_tests!(logout_and_bad_bearer, |b| async move {
         .await;
     assert_eq!(res.status(), 204);
     assert_problem(refresh_res(&app, &admin.refresh).await, 401).await;
+    // The session's access token ends with it, not when it expires.
+    assert_problem(app.get_as(&admin.access, "/api/v1/auth/me").await, 401).await;
+    assert_problem(app.get_as(&admin.access, "/api/v1/leads").await, 401).await;
 
     for bad in ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.e30."] {
         let res = app.get_as(bad, "/api/v1/auth/me").await;
@@ -345,6 +356,9 @@ backend_tests!(password_reset_revokes_every_session, |b| async move {
 
     assert_problem(refresh_res(&app, &admin.refresh).await, 401).await;
     assert_problem(refresh_res(&app, &second.refresh).await, 401).await;
+    for access in [&admin.access, &second.access] {
+        assert_problem(app.get_as(access, "/api/v1/auth/me").await, 401).await;
+    }
     assert_problem(login_res(&app, &admin.email, &admin.password).await, 401).await;
     expect_json(login_res(&app, &admin.email, new_password).await, 200).await;
     app.stop().await;
@@ -390,8 +404,13 @@ backend_tests!(change_password, |b| async move {
     assert_eq!(res.status(), 204, "{}", res.text().await.unwrap());
     assert_problem(login_res(&app, &admin.email, &admin.password).await, 401).await;
     expect_json(login_res(&app, &admin.email, new_password).await, 200).await;
-    // The other sign-in session is revoked.
+    // The other sign-in session is revoked, its access token with it; the caller's goes on.
     assert_problem(refresh_res(&app, &other.refresh).await, 401).await;
+    assert_problem(app.get_as(&other.access, "/api/v1/auth/me").await, 401).await;
+    assert_eq!(
+        app.get_as(&admin.access, "/api/v1/auth/me").await.status(),
+        200
+    );
     // Without a token: 401.
     let res = app
         .post_json(

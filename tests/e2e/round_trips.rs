@@ -97,8 +97,11 @@ backend_tests!(
         let body = json!({"email": admin.email, "password": admin.password});
         let (res, sent) = statements_of(&app, || app.post_json("/api/v1/auth/login", &body)).await;
         assert_eq!(res.status().as_u16(), 200);
-        // the user by email; BEGIN, INSERT refresh token, stamp last_login_at, COMMIT
-        assert_budget("POST /auth/login", &sent, 5);
+        // the attempt counted for the address and the account every instance shares (one
+        // upsert, which PostgreSQL answers with RETURNING; the others read the counters
+        // back); the user by email; BEGIN, INSERT refresh token, stamp last_login_at, COMMIT
+        let counted = if b == Backend::Postgres { 1 } else { 2 };
+        assert_budget("POST /auth/login", &sent, counted + 5);
         app.stop().await;
     }
 );

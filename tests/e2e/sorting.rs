@@ -250,6 +250,7 @@ const LIST_ROUTES: &[&str] = &[
     "/api/v1/notifications",
     "/api/v1/conversations",
     "/api/v1/files",
+    "/api/v1/imports",
     "/api/v1/webhooks",
     "/api/v1/webhooks/{id}/deliveries",
     "/api/v1/calendar/events",
@@ -620,6 +621,11 @@ backend_tests!(every_list_sorts_by_each_declared_field, |b| async move {
     // Two files of different names, sizes and types.
     crate::files::upload(&app, t, "b-notes.txt", b"plain words").await;
     crate::files::upload(&app, t, "a-data.bin", &[0u8, 1, 2, 3, 4, 5, 6, 7, 8]).await;
+    // Two finished imports of different resources and sizes.
+    for (resource, csv) in [("leads", "name\nImported\n"), ("clients", "name\nC1\nC2\n")] {
+        let started = crate::imports::import(&app, t, resource, csv, &[]).await;
+        crate::imports::finished(&app, t, started["id"].as_str().unwrap()).await;
+    }
     // Two conversations of the admin's, one with a message (a later activity).
     let mate = app.user_with_roles(&admin, &["employee"]).await;
     let talk = create(

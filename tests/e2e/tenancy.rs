@@ -362,6 +362,11 @@ impl Records {
         .await;
         // Section 5: files.
         let file = crate::files::upload(app, &admin.access, "a.txt", b"A's file").await;
+        // Section 10: an import, walked once it has finished.
+        let started =
+            crate::imports::import(app, &admin.access, "leads", "name\nA's row\n", &[]).await;
+        let import =
+            crate::imports::finished(app, &admin.access, started["id"].as_str().unwrap()).await;
         // Section 9: a group of A's admin and user, with a message.
         let conversation = create_as(
             app,
@@ -531,7 +536,13 @@ impl Records {
         );
         // A conversation has no version and a message no route of its own: they fill paths
         // (their own e2e tests show them unchanged).
-        for (kind, v) in [("conversations", &conversation), ("messages", &message)] {
+        // An import moves its own version on as its rows go in (its e2e tests show it
+        // unchanged by others): it fills paths.
+        for (kind, v) in [
+            ("conversations", &conversation),
+            ("messages", &message),
+            ("imports", &import),
+        ] {
             path_only.insert(kind.into(), v["id"].as_str().unwrap().to_string());
         }
         Records {

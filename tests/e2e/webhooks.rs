@@ -60,7 +60,13 @@ pub(crate) struct Receiver {
 
 impl Receiver {
     pub(crate) async fn start(script: &[u16], fallback: u16) -> Receiver {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on(0, script, fallback).await
+    }
+
+    /// As [`Receiver::start`], on `port` (0: any free one): a receiver that was down comes
+    /// back where its subscription points.
+    pub(crate) async fn start_on(port: u16, script: &[u16], fallback: u16) -> Receiver {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let r = Receiver {
             url: format!("http://127.0.0.1:{port}/hook"),

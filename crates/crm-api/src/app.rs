@@ -16,7 +16,7 @@ use actix_cors::Cors;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, web};
 use crm_calendar::CalendarServices;
-use crm_db::{Database, Migrator, MigratorTrait};
+use crm_db::Database;
 use crm_domain::activity::ActivityService;
 use crm_domain::clients::ClientServices;
 use crm_domain::events::{EventService, EventType};
@@ -25,6 +25,7 @@ use crm_domain::identity::{
     AuthSettings, BootstrapAdminInput, BootstrapOutcome, IdentityPorts, IdentityServices,
     PlainPassword,
 };
+use crm_domain::imports::{ImportJob, ImportPorts, ImportService, ImportSettings};
 use crm_domain::jobs::{CleanupJob, Scheduler};
 use crm_domain::kernel::clock;
 use crm_domain::mail::{OutboxDispatcher, RetryPolicy};
@@ -65,8 +66,11 @@ pub struct AppState {
     /// How often an idle stream gets a comment line.
     pub keepalive: Duration,
     pub files: FileService,
+    pub imports: ImportService,
     pub webhooks: WebhookService,
     pub rate_limits: Arc<AuthRateLimiter>,
+    /// The budgets and failed-login slowing every instance shares (in the database).
+    pub throttle: crm_domain::identity::throttle::Throttle,
 }
 
 /// What every worker's [`AppState`] must share rather than hold its own copy of: the hashing
@@ -83,6 +87,8 @@ pub struct SharedParts {
     pub webhook_vault: Arc<dyn SecretVault>,
     /// Invoices as PDF.
     pub renderer: Arc<dyn DocumentRenderer>,
+    /// Wakes this instance's scheduler (a new import starts at once, not at the next poll).
+    pub jobs_wake: Arc<tokio::sync::Notify>,
 }
 
 impl SharedParts {
@@ -113,6 +119,7 @@ impl SharedParts {
             },
             webhook_vault: Arc::new(SealedSecrets::new(&s.auth.jwt_secret)),
             renderer: Arc::new(crm_pdf::PdfRenderer::new()),
+            jobs_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 }
@@ -156,6 +163,34 @@ fn file_service(
             max_bytes: s.files.max_bytes,
         },
         record_types,
+    )
+}
+
+fn import_service(
+    db: &Database,
+    ports: &IdentityPorts,
+    parts: &SharedParts,
+    s: &Settings,
+    files: FileService,
+    clients: &ClientServices,
+    sales: &SalesServices,
+) -> ImportService {
+    let wake = parts.jobs_wake.clone();
+    ImportService::new(
+        ImportPorts {
+            tx: ports.tx.clone(),
+            imports: Arc::new(crm_db::SqlImportRepository::new(db.conn.clone())),
+            queue: Arc::new(crm_db::SqlImportRepository::new(db.conn.clone())),
+            activities: ports.activities.clone(),
+            users: ports.users.clone(),
+        },
+        files,
+        crate::adapters::import_targets::import_targets(clients, sales),
+        ImportSettings {
+            batch_rows: s.imports.batch_rows,
+            lease: lease(s.imports.lease_secs),
+        },
+        Arc::new(move || wake.notify_one()),
     )
 }
 
@@ -260,6 +295,15 @@ impl AppState {
             &clients, &sales, &finance, &projects, &hr,
         );
         let files = file_service(&db, &ports, parts, settings, record_types.clone());
+        let imports = import_service(
+            &db,
+            &ports,
+            parts,
+            settings,
+            files.clone(),
+            &clients,
+            &sales,
+        );
         let messages = crm_messages::MessageServices::new(crm_db::messages::ports(
             &conn,
             crm_db::messages::Shared {
@@ -280,6 +324,7 @@ impl AppState {
             calendar,
             clients,
             files,
+            imports,
             activities: ActivityService::new(ports.activities.clone()),
             events: EventService::new(
                 Arc::new(crm_db::SqlEventRepository::new(db.conn.clone())),
@@ -292,6 +337,10 @@ impl AppState {
                 settings.notifications.keepalive_secs,
             ),
             rate_limits: parts.rate_limits.clone(),
+            throttle: crm_domain::identity::throttle::Throttle::new(
+                Arc::new(crm_db::identity::SqlAttemptCounters::new(db.conn.clone())),
+                settings.auth.rate_limit_per_minute,
+            ),
             db,
         }
     }
@@ -309,6 +358,7 @@ pub fn event_types() -> Vec<EventType> {
         crm_calendar::requirements::EVENT_TYPES,
         crm_messages::requirements::EVENT_TYPES,
         crm_domain::files::EVENT_TYPES,
+        crm_domain::imports::requirements::EVENT_TYPES,
         crm_domain::webhooks::EVENT_TYPES,
     ]
     .concat()
@@ -395,7 +445,7 @@ async fn bootstrap_admin(state: &AppState, s: &Settings) -> Result<(), StartErro
 pub enum StartError {
     #[error("{0}")]
     Database(String),
-    #[error("migrations failed: {0}")]
+    #[error("{0}")]
     Migration(String),
     #[error("bootstrap admin: {0}")]
     Bootstrap(String),
@@ -424,13 +474,32 @@ pub struct Running {
     pub streams: Arc<Streams>,
 }
 
+/// Messages claimed per outbox pass: at most 20, and over SMTP as many as can be sent one
+/// after another, each at most the SMTP timeout, within the claim's lease (so no other
+/// instance takes them meanwhile). Writing a file or a log line takes no such time.
+fn outbox_batch(mail: &crate::settings::MailSettings) -> u32 {
+    const MAX: u64 = 20;
+    if mail.transport != "smtp" {
+        return MAX as u32;
+    }
+    let fits = (mail.lease_secs / mail.smtp.timeout_secs.max(1)).saturating_sub(1);
+    u32::try_from(fits.clamp(1, MAX)).unwrap_or(1)
+}
+
+/// A lease setting in seconds as a duration (the longest one there is beyond its range).
+fn lease(secs: u64) -> chrono::Duration {
+    i64::try_from(secs)
+        .ok()
+        .and_then(chrono::Duration::try_seconds)
+        .unwrap_or(chrono::Duration::MAX)
+}
+
 /// Delivers queued mail for as long as the server runs. Several instances may run this at once:
 /// claims are exclusive. A full batch is followed at once by the next; otherwise it waits `poll`.
-async fn drain_outbox(dispatcher: OutboxDispatcher, poll: Duration) {
-    const BATCH: u32 = 20;
+async fn drain_outbox(dispatcher: OutboxDispatcher, batch: u32, poll: Duration) {
     loop {
-        match dispatcher.run_once(clock::now(), BATCH).await {
-            Ok(r) if r.sent + r.retrying + r.given_up >= BATCH => continue,
+        match dispatcher.run_once(clock::now(), batch).await {
+            Ok(r) if r.sent + r.retrying + r.given_up >= batch => continue,
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "outbox poll failed; will retry"),
         }
@@ -440,7 +509,7 @@ async fn drain_outbox(dispatcher: OutboxDispatcher, poll: Duration) {
 
 /// Relays events to webhook deliveries and attempts the due ones, for as long as the server
 /// runs. Several instances may run this at once: claims are exclusive. A batch's attempts run
-/// concurrently (each at most 10 s) and are recorded together; a full batch is followed at
+/// concurrently (each at most 10 s) and are recorded as they finish; a full batch is followed at
 /// once by the next, unless `IN_FLIGHT` batches are still being sent (slow receivers hold
 /// back the relay, not the memory). Retries are looked for when the relay is idle, and at
 /// least every `poll`.
@@ -533,7 +602,7 @@ fn webhook_thread(
         Arc<dyn SecretVault>,
         crm_domain::webhooks::RetrySchedule,
     ),
-    poll: Duration,
+    (poll, lease): (Duration, chrono::Duration),
 ) -> Result<tokio::task::JoinHandle<()>, StartError> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     std::thread::Builder::new()
@@ -563,7 +632,8 @@ fn webhook_thread(
                     sender,
                     vault,
                     schedule,
-                );
+                )
+                .with_lease(lease);
                 tokio::select! {
                     () = deliver_webhooks(dispatcher, poll) => {}
                     _ = stopped => {}
@@ -580,10 +650,14 @@ fn webhook_thread(
 
 /// Runs the scheduled jobs for as long as the server runs: at start, then every `poll`. Each
 /// job's period is claimed in the database first, so with several instances one runs it.
-async fn run_jobs(scheduler: Scheduler, poll: Duration) {
+/// A wake (a new import) starts a poll at once.
+async fn run_jobs(scheduler: Scheduler, poll: Duration, wake: Arc<tokio::sync::Notify>) {
     loop {
         scheduler.run_due(clock::now()).await;
-        tokio::time::sleep(poll).await;
+        tokio::select! {
+            () = tokio::time::sleep(poll) => {}
+            () = wake.notified() => {}
+        }
     }
 }
 
@@ -591,6 +665,7 @@ async fn run_jobs(scheduler: Scheduler, poll: Duration) {
 pub fn scheduler(
     db: &Database,
     files: FileService,
+    imports: ImportService,
     finance: &FinanceServices,
     projects: &ProjectServices,
     hr: &HrServices,
@@ -612,6 +687,7 @@ pub fn scheduler(
             crm_db::SqlNotificationRepository::new(db.conn.clone()),
         ))))
         .with_job(Arc::new(FileCleanupJob(files)))
+        .with_job(Arc::new(ImportJob(imports)))
 }
 
 fn mail_config(s: &Settings) -> crm_mail::MailConfig {
@@ -661,8 +737,10 @@ fn cors(settings: &Settings) -> Cors {
 /// start-up pool (migrations, the bootstrap admin, outbox delivery) keeps at most two more
 /// (each worker gets at least one);
 /// without (SQLite), the one pool serves everything.
-fn pool_sizes(s: &Settings, workers: usize) -> (crm_db::DbSettings, Option<crm_db::DbSettings>) {
-    let all = s.db();
+fn pool_sizes(
+    all: crm_db::DbSettings,
+    workers: usize,
+) -> (crm_db::DbSettings, Option<crm_db::DbSettings>) {
     if !Database::supports_thread_pools(&all.url) {
         return (all, None);
     }
@@ -692,15 +770,33 @@ pub async fn start(
             .unwrap_or(2),
         n => n,
     };
-    let (main_db, worker_db) = pool_sizes(&settings, workers);
+    let (main_db, worker_db) = pool_sizes(settings.db(), workers);
+    if settings.database.auto_migrate {
+        Database::migrate_up(&settings.db())
+            .await
+            .map_err(StartError::Migration)?;
+    }
     let db = Database::connect_with_retry(&main_db)
         .await
         .map_err(StartError::Database)?;
-    if settings.database.auto_migrate {
-        Migrator::up(&db.conn, None)
-            .await
-            .map_err(|e| StartError::Migration(e.to_string()))?;
-    }
+    // The replica is migrated by its primary's replication, never from here. As the primary,
+    // each worker opens its own share of it, lazily: a replica down at start does not stop
+    // the server (its lists answer 503 until it is back). SQLite has one shared pool.
+    let (read_shared, read_worker) = match settings.read_db() {
+        None => (None, None),
+        Some(read) => match pool_sizes(read, workers) {
+            (_, Some(per_worker)) => (None, Some(per_worker)),
+            (shared, None) => (
+                Some(
+                    Database::connect_with_retry(&shared)
+                        .await
+                        .map_err(StartError::Database)?
+                        .into_replica(),
+                ),
+                None,
+            ),
+        },
+    };
     let listener = match listener {
         Some(l) => l,
         None => {
@@ -713,10 +809,12 @@ pub async fn start(
     crm_storage::open(&storage_config(&settings)).map_err(StartError::Storage)?;
     let parts = SharedParts::new(&settings);
     let parts_streams = parts.streams.clone();
+    let jobs_wake = parts.jobs_wake.clone();
     let state = web::Data::new(AppState::with_parts(db.clone(), &settings, &parts));
     bootstrap_admin(&state, &settings).await?;
     let keys = jwt_keys(&settings);
     let files = state.files.clone();
+    let imports = state.imports.clone();
     let finance = state.finance.clone();
     let projects = state.projects.clone();
     let hr = state.hr.clone();
@@ -749,10 +847,17 @@ pub async fn start(
             keys: keys.clone(),
             auth: state.identity.auth.clone(),
         });
+        let replica = read_worker
+            .as_ref()
+            .and_then(Database::pool_on_this_thread)
+            .map(Database::into_replica)
+            .or_else(|| read_shared.clone());
+        let replica = web::Data::new(crate::read_replica::ReadReplica(replica));
         App::new()
             .app_data(state)
             .app_data(auth)
             .app_data(idempotency.clone())
+            .app_data(replica)
             .configure(|cfg| configure_extractors(cfg, server_settings.server.max_body_bytes))
             .configure(routes::health)
             // Before the /api/v1 scope, which would otherwise claim /api/v1/openapi.json.
@@ -768,6 +873,7 @@ pub async fn start(
                     .finish()
             })))
             .default_service(web::to(not_found))
+            .wrap(from_fn(crate::read_replica::read_replica))
             .wrap(from_fn(crate::idempotency::idempotency))
             .wrap(from_fn(crate::request_guard::request_guard))
             .wrap(ErrorHandlers::new().default_handler(to_problem))
@@ -789,9 +895,11 @@ pub async fn start(
         Arc::new(crm_db::SqlOutboxRepository::new(db.conn.clone())),
         mailer,
         RetryPolicy::default(),
-    );
+    )
+    .with_lease(lease(settings.mail.lease_secs));
     let outbox_worker = tokio::spawn(drain_outbox(
         dispatcher,
+        outbox_batch(&settings.mail),
         Duration::from_secs(settings.mail.outbox_poll_secs.max(1)),
     ));
 
@@ -808,12 +916,16 @@ pub async fn start(
     let webhook_worker = webhook_thread(
         hooks_db,
         (webhook_sender, webhook_vault, schedule),
-        Duration::from_millis(settings.webhooks.poll_millis.max(50)),
+        (
+            Duration::from_millis(settings.webhooks.poll_millis.max(50)),
+            lease(settings.webhooks.lease_secs),
+        ),
     )?;
 
     let jobs_worker = tokio::spawn(run_jobs(
-        scheduler(&db, files, &finance, &projects, &hr, &calendar),
+        scheduler(&db, files, imports, &finance, &projects, &hr, &calendar),
         Duration::from_secs(settings.jobs.poll_secs.max(1)),
+        jobs_wake,
     ));
 
     let streams = parts_streams;
@@ -865,7 +977,7 @@ mod tests {
     #[test]
     fn workers_share_the_configured_pool_and_start_up_keeps_two() {
         for url in ["postgres://u@db/crm", "mysql://u@db/crm"] {
-            let (main, worker) = pool_sizes(&settings(url, "10", "3"), 2);
+            let (main, worker) = pool_sizes(settings(url, "10", "3").db(), 2);
             let worker = worker.unwrap();
             assert_eq!(
                 (main.max_connections, main.min_connections),
@@ -875,13 +987,28 @@ mod tests {
             assert_eq!((worker.max_connections, worker.min_connections), (5, 2));
         }
         // Fewer connections than workers still gives each worker one.
-        let (_, worker) = pool_sizes(&settings("postgres://u@db/crm", "1", "0"), 4);
+        let (_, worker) = pool_sizes(settings("postgres://u@db/crm", "1", "0").db(), 4);
         assert_eq!(worker.unwrap().max_connections, 1);
     }
 
     #[test]
+    fn an_outbox_pass_claims_what_fits_in_its_lease() {
+        let mut mail = settings("sqlite://x.db", "10", "0").mail;
+        mail.transport = "file".into();
+        assert_eq!(outbox_batch(&mail), 20);
+        mail.transport = "smtp".into();
+        (mail.lease_secs, mail.smtp.timeout_secs) = (120, 10);
+        assert_eq!(outbox_batch(&mail), 11);
+        (mail.lease_secs, mail.smtp.timeout_secs) = (3, 1);
+        assert_eq!(outbox_batch(&mail), 2);
+        (mail.lease_secs, mail.smtp.timeout_secs) = (11, 10);
+        assert_eq!(outbox_batch(&mail), 1);
+        assert_eq!(lease(u64::MAX), chrono::Duration::MAX);
+    }
+
+    #[test]
     fn sqlite_keeps_one_shared_pool_of_the_configured_size() {
-        let (main, worker) = pool_sizes(&settings("sqlite://data/x.db?mode=rwc", "10", "0"), 2);
+        let (main, worker) = pool_sizes(settings("sqlite://data/x.db?mode=rwc", "10", "0").db(), 2);
         assert!(worker.is_none());
         assert_eq!(main.max_connections, 10);
     }

@@ -10,6 +10,7 @@ pub mod export;
 pub mod framework_errors;
 pub mod http;
 pub mod idempotency;
+mod legacy_import;
 pub mod list_params;
 pub mod notification_streams;
 pub mod openapi;
@@ -17,6 +18,7 @@ pub mod openapi;
 mod openapi_patterns_tests;
 pub mod problem;
 pub mod rate_limit;
+pub mod read_replica;
 pub mod request_guard;
 pub mod request_id;
 pub mod routes;
@@ -41,6 +43,7 @@ pub async fn main_with(cli: Cli) -> i32 {
         Command::Serve => serve(settings).await,
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Admin { action } => admin(&settings, action).await,
+        Command::Import { action } => legacy_import::run(&settings, action).await,
     };
     match result {
         Ok(()) => 0,
@@ -93,12 +96,7 @@ async fn shutdown_signal() {
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), String> {
-    // One connection: migrations run one statement after another anyway, and on SQLite a
-    // second pooled connection can keep a stale schema across `down` then `up`.
-    let mut db_settings = settings.db();
-    db_settings.max_connections = 1;
-    db_settings.min_connections = 0;
-    let db = Database::connect_with_retry(&db_settings).await?;
+    let db = Database::connect_with_retry(&settings.db().for_migrations()).await?;
     let r = match action {
         MigrateAction::Up => Migrator::up(&db.conn, None).await,
         MigrateAction::Down { all: true, .. } => Migrator::down(&db.conn, None).await,
@@ -127,12 +125,7 @@ async fn admin(settings: &Settings, action: AdminAction) -> Result<(), String> {
         name,
         organization,
     } = action;
-    let db = Database::connect_with_retry(&settings.db()).await?;
-    if settings.database.auto_migrate {
-        Migrator::up(&db.conn, None)
-            .await
-            .map_err(|e| format!("migration failed: {e}"))?;
-    }
+    let db = migrated_database(settings).await?;
     let state = app::AppState::new(db, settings);
     let organization_name = organization.unwrap_or_else(|| settings.bootstrap.organization.clone());
     let outcome = state
@@ -168,4 +161,13 @@ async fn admin(settings: &Settings, action: AdminAction) -> Result<(), String> {
             u.email.as_str()
         )),
     }
+}
+
+/// The server's database for a one-off command, migrated first unless
+/// `CRM__DATABASE__AUTO_MIGRATE=false` (as `serve` does).
+pub(crate) async fn migrated_database(settings: &Settings) -> Result<Database, String> {
+    if settings.database.auto_migrate {
+        Database::migrate_up(&settings.db()).await?;
+    }
+    Database::connect_with_retry(&settings.db()).await
 }

@@ -166,6 +166,7 @@ mod tests {
                 record_type: "lead".into(),
                 record_id: Uuid::now_v7(),
                 read_at: None,
+                legacy_id: None,
                 created_at: crm_domain::kernel::clock::now(),
             },
         }

@@ -31,6 +31,7 @@ use utoipa::{Modify, OpenApi};
         (path = "/api/v1", api = routes::calendar::Api),
         (path = "/api/v1", api = routes::messages::Api),
         (path = "/api/v1", api = routes::files::Api),
+        (path = "/api/v1", api = routes::imports::Api),
         (path = "/api/v1", api = routes::webhooks::Api),
     ),
     components(schemas(Problem, ProblemField)),
@@ -79,6 +80,7 @@ use utoipa::{Modify, OpenApi};
         (name = "events", description = "What happened to records, as integrations see it (30 days)"),
         (name = "notifications", description = "The caller's notifications, preferences and live stream"),
         (name = "files", description = "Uploads stored once per organization, attached to records"),
+        (name = "imports", description = "CSV imports of leads, clients and contacts, written in the background"),
         (name = "webhooks", description = "Signed deliveries of events to subscribed urls (Standard Webhooks)"),
     )
 )]

@@ -18,6 +18,7 @@ shutdown_timeout_secs = 30
 
 [database]
 url = "sqlite://data/crm.db?mode=rwc"
+read_url = ""
 auto_migrate = true
 max_connections = 10
 min_connections = 0
@@ -42,6 +43,10 @@ resend_hourly_cap = 5
 [jobs]
 poll_secs = 60
 
+[imports]
+batch_rows = 500
+lease_secs = 60
+
 [notifications]
 keepalive_secs = 15
 poll_millis = 1000
@@ -64,11 +69,13 @@ path_style = false
 retry_schedule_secs = "5,300,1800,7200,18000,36000,36000"
 allow_private_targets = false
 poll_millis = 1000
+lease_secs = 60
 
 [mail]
 transport = "file"
 from = "CRM <no-reply@localhost>"
 outbox_poll_secs = 2
+lease_secs = 120
 
 [mail.smtp]
 host = "localhost"
@@ -91,6 +98,9 @@ organization = "Default"
 format = "auto"
 "#;
 
+/// The longest a webhook attempt may take (the sender's total timeout).
+pub const WEBHOOK_ATTEMPT_SECS: u64 = 10;
+
 /// The JWT secret must be at least this long outside development.
 pub const MIN_SECRET_LEN: usize = 32;
 /// Used only in development and test, when no secret is configured.
@@ -106,6 +116,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub mail: MailSettings,
     pub jobs: JobSettings,
+    pub imports: ImportSettings,
     pub notifications: NotificationSettings,
     pub files: FileStorageSettings,
     pub webhooks: WebhookSettings,
@@ -127,6 +138,9 @@ pub struct ServerSettings {
 #[derive(Deserialize, Clone)]
 pub struct DatabaseSettings {
     pub url: String,
+    /// A read replica of `url` (`CRM__DATABASE__READ_URL`) that lists are read from; empty:
+    /// none, every read goes to `url`.
+    pub read_url: String,
     pub auto_migrate: bool,
     pub max_connections: u32,
     pub min_connections: u32,
@@ -141,6 +155,7 @@ impl std::fmt::Debug for DatabaseSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DatabaseSettings")
             .field("url", &crm_db::redact_url(&self.url))
+            .field("read_url", &crm_db::redact_url(&self.read_url))
             .field("auto_migrate", &self.auto_migrate)
             .field("max_connections", &self.max_connections)
             .finish_non_exhaustive()
@@ -172,8 +187,21 @@ pub struct MailSettings {
     pub transport: String,
     pub from: String,
     pub outbox_poll_secs: u64,
+    /// How long an instance's claim on outbox messages holds (`CRM__MAIL__LEASE_SECS`): a
+    /// crashed instance's messages go out from another after it. Over SMTP more than one send
+    /// may take (`CRM__MAIL__SMTP__TIMEOUT_SECS`); a pass claims what fits in it.
+    pub lease_secs: u64,
     pub smtp: SmtpSettings,
     pub file: MailFileSettings,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct ImportSettings {
+    /// Rows written per transaction (`CRM__IMPORTS__BATCH_ROWS`).
+    pub batch_rows: usize,
+    /// How long an instance holds a running import between two batches before another may
+    /// take it over (`CRM__IMPORTS__LEASE_SECS`).
+    pub lease_secs: u64,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -225,6 +253,10 @@ pub struct WebhookSettings {
     pub allow_private_targets: bool,
     /// How often every instance looks for events to relay and deliveries that are due.
     pub poll_millis: u64,
+    /// How long an instance's claim on deliveries holds (`CRM__WEBHOOKS__LEASE_SECS`): a
+    /// crashed instance's deliveries go out from another after it. More than one attempt's
+    /// 10 s timeout, so a live claimer is never overtaken.
+    pub lease_secs: u64,
 }
 
 impl WebhookSettings {
@@ -390,12 +422,37 @@ impl Settings {
                 "CRM__WEBHOOKS__RETRY_SCHEDULE_SECS: {e}"
             )));
         }
+        if self.webhooks.lease_secs <= WEBHOOK_ATTEMPT_SECS {
+            return Err(SettingsError::Invalid(format!(
+                "CRM__WEBHOOKS__LEASE_SECS must be more than an attempt's {WEBHOOK_ATTEMPT_SECS} s"
+            )));
+        }
+        if self.mail.lease_secs <= self.mail.smtp.timeout_secs {
+            return Err(SettingsError::Invalid(
+                "CRM__MAIL__LEASE_SECS must be more than CRM__MAIL__SMTP__TIMEOUT_SECS".into(),
+            ));
+        }
+        let read = self.database.read_url.trim();
+        if !read.is_empty() && !crm_db::Database::same_kind(read, &self.database.url) {
+            return Err(SettingsError::Invalid(
+                "CRM__DATABASE__READ_URL must name a replica of CRM__DATABASE__URL's kind (both postgres://, mysql:// or sqlite://)".into(),
+            ));
+        }
         if self.database.max_connections == 0 {
             return Err(SettingsError::Invalid(
                 "CRM__DATABASE__MAX_CONNECTIONS must be at least 1".into(),
             ));
         }
         Ok(())
+    }
+
+    /// The replica's pool settings: the primary's, on `read_url`; `None` without one.
+    pub fn read_db(&self) -> Option<crm_db::DbSettings> {
+        let url = self.database.read_url.trim();
+        (!url.is_empty()).then(|| crm_db::DbSettings {
+            url: url.to_string(),
+            ..self.db()
+        })
     }
 
     pub fn db(&self) -> crm_db::DbSettings {
@@ -649,5 +706,57 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("CRM__MAIL__TRANSPORT"), "{e}");
+    }
+
+    #[test]
+    fn leases_must_outlast_an_attempt() {
+        let s = load(&[]).unwrap();
+        assert_eq!((s.webhooks.lease_secs, s.mail.lease_secs), (60, 120));
+        let e = load(&[("CRM__WEBHOOKS__LEASE_SECS", "10")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("CRM__WEBHOOKS__LEASE_SECS"), "{e}");
+        let e = load(&[("CRM__MAIL__LEASE_SECS", "10")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("CRM__MAIL__LEASE_SECS"), "{e}");
+        let s = load(&[
+            ("CRM__MAIL__LEASE_SECS", "3"),
+            ("CRM__MAIL__SMTP__TIMEOUT_SECS", "1"),
+        ])
+        .unwrap();
+        assert_eq!(s.mail.lease_secs, 3);
+    }
+
+    #[test]
+    fn a_replica_must_be_of_the_primarys_kind() {
+        for (primary, other) in [
+            (
+                "sqlite://data/crm.db?mode=rwc",
+                "postgres://postgres@127.0.0.1:5432/replica",
+            ),
+            ("postgres://u@db/crm", "sqlite://replica.db?mode=rwc"),
+            ("mysql://u@db/crm", "sqlite://replica.db?mode=rwc"),
+        ] {
+            let e = load(&[
+                ("CRM__DATABASE__URL", primary),
+                ("CRM__DATABASE__READ_URL", other),
+            ])
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("CRM__DATABASE__READ_URL"), "{e}");
+        }
+        // One kind under its two names.
+        for (primary, read) in [
+            ("postgres://u@db/crm", "postgresql://u@replica/crm"),
+            ("mysql://u@db/crm", "mariadb://u@replica/crm"),
+        ] {
+            let s = load(&[
+                ("CRM__DATABASE__URL", primary),
+                ("CRM__DATABASE__READ_URL", read),
+            ])
+            .unwrap();
+            assert_eq!(s.read_db().map(|d| d.url), Some(read.to_string()));
+        }
     }
 }

@@ -233,6 +233,23 @@ pub async fn page<E, C>(
 where
     E: EntityTrait,
     E::Model: Sync,
+    C: ConnectionTrait + 'static,
+{
+    match crate::replica::for_list(db) {
+        Some(replica) => page_on(&replica, base, q, cols).await,
+        None => page_on(db, base, q, cols).await,
+    }
+}
+
+async fn page_on<E, C>(
+    db: &C,
+    base: Select<E>,
+    q: &ListQuery,
+    cols: &ListColumns<'_, E>,
+) -> Result<Page<E::Model>, StoreError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
     C: ConnectionTrait,
 {
     let filtered = base.filter(filter_condition(q, cols)?);
@@ -387,7 +404,7 @@ where
     E: EntityTrait,
     E::Model: Sync,
     T: TryFrom<E::Model, Error = StoreError>,
-    C: ConnectionTrait,
+    C: ConnectionTrait + 'static,
 {
     let page = page(db, base, q, cols).await?;
     let data = page

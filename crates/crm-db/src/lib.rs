@@ -14,8 +14,10 @@ pub mod finance;
 pub mod hr;
 mod idempotency_repo;
 pub mod identity;
+mod imports_repo;
 mod jobs_repo;
 mod keyset;
+pub mod legacy;
 mod line_items;
 pub mod messages;
 mod notifications_repo;
@@ -23,6 +25,7 @@ mod outbox_repo;
 pub mod projects;
 mod queue;
 mod records;
+pub mod replica;
 mod rows;
 pub mod sales;
 mod statements;
@@ -40,6 +43,7 @@ pub use identity::{
     SqlOrganizationRepository, SqlRefreshTokenRepository, SqlRoleRepository, SqlUserRepository,
     SqlVerificationCodeRepository,
 };
+pub use imports_repo::SqlImportRepository;
 pub use jobs_repo::{SqlCleanup, SqlJobClaims};
 pub use notifications_repo::{Delivery, SqlNotificationFeed, SqlNotificationRepository};
 pub use outbox_repo::SqlOutboxRepository;

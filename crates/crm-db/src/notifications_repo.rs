@@ -38,6 +38,7 @@ impl From<notification::Model> for Notification {
             record_type: m.record_type,
             record_id: m.record_id,
             read_at: m.read_at,
+            legacy_id: m.legacy_id,
             created_at: m.created_at,
         }
     }
@@ -100,6 +101,7 @@ pub(crate) async fn write(
                     record_type: n.record_type.to_string(),
                     record_id: n.record_id,
                     read_at: None,
+                    legacy_id: None,
                     created_at: now,
                 },
             });
@@ -117,6 +119,7 @@ pub(crate) async fn write(
             record_id: Set(d.notification.record_id),
             read_at: Set(None),
             created_at: Set(now),
+            legacy_id: Set(None),
         });
         Entity::insert_many(rows)
             .exec_without_returning(tx)

@@ -10,8 +10,7 @@ use support::{TestDb, all_pages, in_tx, query_for, settings, temp_sqlite};
 
 use chrono::{Duration, TimeZone, Utc};
 use crm_db::{
-    Database, DbSettings, Migrator, MigratorTrait, SqlActivityRepository, SqlTxManager,
-    SqlUserRepository,
+    Database, Migrator, MigratorTrait, SqlActivityRepository, SqlTxManager, SqlUserRepository,
 };
 use crm_domain::clients::{
     CLIENT_LIST_SPEC, CONTACT_LIST_SPEC, Client, ClientId, ClientKind, ClientRepository, Contact,
@@ -84,6 +83,7 @@ fn new_client(org: OrganizationId, owner: UserId, name: &str) -> Client {
         tags: vec![],
         address: None,
         lifecycle: Lifecycle::Prospect,
+        legacy_id: None,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -122,6 +122,7 @@ fn new_interaction(c: &Client, kind: InteractionKind, day: u32) -> Interaction {
         occurred_at: Utc.with_ymd_and_hms(2026, 2, day, 9, 30, 0).unwrap(),
         contact_id: None,
         owner_id: c.owner_id,
+        legacy_id: None,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -602,12 +603,9 @@ async fn the_clients_migration_goes_down_and_up_again() {
     let (url, dir) = temp_sqlite();
     // One connection: schema changes made on one pooled SQLite connection are not always
     // seen at once by another, which would make a rerun of `up` trip over its own leftovers.
-    let db = Database::connect(&DbSettings {
-        max_connections: 1,
-        ..settings(url)
-    })
-    .await
-    .unwrap();
+    let db = Database::connect(&settings(url.clone()).for_migrations())
+        .await
+        .unwrap();
     Migrator::up(&db.conn, None).await.unwrap();
     let applied = Migrator::get_applied_migrations(&db.conn).await.unwrap();
     let ours = applied
@@ -618,7 +616,11 @@ async fn the_clients_migration_goes_down_and_up_again() {
     let steps = u32::try_from(applied.len() - ours).unwrap();
     Migrator::down(&db.conn, Some(steps)).await.unwrap();
     Migrator::up(&db.conn, None).await.unwrap();
-    let env = Env::new(TestDb { db, dir: Some(dir) });
+    let env = Env::new(TestDb {
+        db,
+        dir: Some(dir),
+        url,
+    });
     let o = org(&env).await;
     let c = new_client(o, UserId::new(), "Again");
     save(&env, &c).await;

@@ -37,7 +37,10 @@ async fn codes(roles: &SqlRoleRepository, r: &Role) -> Vec<String> {
 #[tokio::test]
 async fn the_new_finance_codes_reach_the_seeded_roles_of_existing_organizations() {
     let (url, dir) = support::temp_sqlite();
-    let db = Database::connect(&support::settings(url)).await.unwrap();
+    // One connection: the test migrates (`DbSettings::for_migrations`).
+    let db = Database::connect(&support::settings(url.clone()).for_migrations())
+        .await
+        .unwrap();
     let before = Migrator::migrations()
         .iter()
         .position(|m| m.name().ends_with("_finance"))
@@ -45,7 +48,11 @@ async fn the_new_finance_codes_reach_the_seeded_roles_of_existing_organizations(
     Migrator::up(&db.conn, Some(u32::try_from(before).unwrap()))
         .await
         .unwrap();
-    let test_db = TestDb { db, dir: Some(dir) };
+    let test_db = TestDb {
+        db,
+        dir: Some(dir),
+        url,
+    };
     let org = support::organization(&test_db).await;
     let roles = SqlRoleRepository::new(test_db.conn());
     let seeded = [

@@ -170,6 +170,7 @@ fn new_user(org: OrganizationId, email: &str) -> User {
         designation_id: None,
         tokens_valid_after: None,
         last_login_at: None,
+        legacy_id: None,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -495,13 +496,20 @@ async fn roles_names_assignments_and_deletion() {
         .collect();
     assert_eq!(names, ["Admin", "Sales"]);
     // Authentication's one statement: the user and the same roles.
-    let (found, roles) = env.users.get_with_roles(o.id, u.id).await.unwrap();
-    assert_eq!(found.id, u.id);
-    let mut with_names: Vec<String> = roles.into_iter().map(|r| r.name).collect();
+    let caller = env.users.get_with_roles(o.id, u.id, None).await.unwrap();
+    assert_eq!(caller.user.id, u.id);
+    assert!(
+        caller.session_open,
+        "a token without a session is not refused here"
+    );
+    let mut with_names: Vec<String> = caller.roles.into_iter().map(|r| r.name).collect();
     with_names.sort();
     assert_eq!(with_names, ["Admin", "Sales"]);
     assert_eq!(
-        env.users.get_with_roles(other.id, u.id).await.map(|_| ()),
+        env.users
+            .get_with_roles(other.id, u.id, None)
+            .await
+            .map(|_| ()),
         Err(StoreError::NotFound)
     );
     assert!(
@@ -522,8 +530,11 @@ async fn roles_names_assignments_and_deletion() {
         .set_user_roles(&mut tx, o.id, u.id, &[])
         .await)
     .unwrap();
-    let (_, none) = env.users.get_with_roles(o.id, u.id).await.unwrap();
-    assert!(none.is_empty(), "a user without roles is found, with none");
+    let none = env.users.get_with_roles(o.id, u.id, None).await.unwrap();
+    assert!(
+        none.roles.is_empty(),
+        "a user without roles is found, with none"
+    );
     in_tx!(env, |tx| env
         .roles
         .set_user_roles(&mut tx, o.id, u.id, &[sales.id])
@@ -561,6 +572,7 @@ fn dept(org: OrganizationId, name: &str, parent: Option<DepartmentId>) -> Depart
         code: Some(name.to_uppercase()),
         parent_id: parent,
         head_user_id: None,
+        legacy_id: None,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -621,6 +633,7 @@ async fn departments_and_designations() {
         title: "Engineer".into(),
         department_id: Some(web.id),
         level: Some(2),
+        legacy_id: None,
         created_at: clock::now(),
         updated_at: clock::now(),
         version: 1,
@@ -847,7 +860,24 @@ async fn refresh_tokens_rotate_detect_reuse_and_revoke() {
         user_id: u.id,
         family_id: first.family_id,
     };
+    // Authentication sees the session open through each rotation, until it ends.
+    let open = |family| {
+        let env = &env;
+        async move {
+            env.users
+                .get_with_roles(o.id, u.id, Some(family))
+                .await
+                .unwrap()
+                .session_open
+        }
+    };
+    assert!(open(first.family_id).await);
+    assert!(
+        !open(FamilyId::new()).await,
+        "an unknown session is not open"
+    );
     assert_eq!(rotate(&env, &t1, &t2).await, rotated);
+    assert!(open(first.family_id).await);
     assert_eq!(
         rotate(&env, &t1, &h("x")).await,
         RotateOutcome::Reused {
@@ -867,6 +897,10 @@ async fn refresh_tokens_rotate_detect_reuse_and_revoke() {
         .await)
     .unwrap();
     assert_eq!(fam, Some(first.family_id));
+    assert!(
+        !open(first.family_id).await,
+        "a logged-out session is not open"
+    );
     assert_eq!(rotate(&env, &t3, &h("x")).await, RotateOutcome::Invalid);
     let none = in_tx!(env, |tx| env
         .tokens
@@ -894,6 +928,8 @@ async fn refresh_tokens_rotate_detect_reuse_and_revoke() {
         .await)
     .unwrap();
     assert_eq!(rotate(&env, &d1, &d2).await, RotateOutcome::Invalid);
+    assert!(!open(drop.family_id).await);
+    assert!(open(keep.family_id).await);
     assert!(matches!(
         rotate(&env, &k1, &k2).await,
         RotateOutcome::Rotated { .. }
@@ -970,6 +1006,7 @@ async fn department_and_designation_lists_sort_by_nullable_columns() {
             title: title.into(),
             department_id: None,
             level,
+            legacy_id: None,
             created_at: clock::now(),
             updated_at: clock::now(),
             version: 1,
@@ -1032,6 +1069,7 @@ async fn records_read_for_update_are_scoped_to_their_organization() {
         title: "Engineer".into(),
         department_id: None,
         level: None,
+        legacy_id: None,
         created_at: clock::now(),
         updated_at: clock::now(),
         version: 1,

@@ -349,3 +349,69 @@ async fn idempotency_keys_expire_and_finished_claims_are_removed() {
         "an expired unfinished claim is taken over, not removed"
     );
 }
+
+#[tokio::test]
+async fn sign_in_attempts_count_per_window_fail_forget_and_are_cleaned_up() {
+    use crm_db::identity::SqlAttemptCounters;
+    use crm_domain::identity::throttle::{AttemptCounters, account_key, address_key};
+    let env = env().await;
+    let counters = SqlAttemptCounters::new(env.db.conn.clone());
+    let cleanup = SqlCleanup::new(env.db.conn.clone());
+    let (address, account) = (address_key(&job()), account_key(&format!("{}@x.io", job())));
+    let keys = [address.clone(), account.clone()];
+    let t0 = at(7, 10);
+    let of = |found: Vec<crm_domain::identity::throttle::AttemptCounter>, key: &str| {
+        found.into_iter().find(|c| c.key == key).expect("counter")
+    };
+    for n in 1..=3 {
+        let found = counters
+            .hit(&keys, t0 + Duration::seconds(n))
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 2);
+        let a = of(found, &address);
+        assert_eq!(
+            (a.hits, a.window_start),
+            (n as u32, t0 + Duration::seconds(1))
+        );
+    }
+    // A minute after the window began, the next attempt opens a new one.
+    let later = t0 + Duration::seconds(61);
+    let a = of(counters.hit(&keys, later).await.unwrap(), &account);
+    assert_eq!((a.hits, a.window_start), (1, later));
+
+    // Failures count up, are forgotten after an hour, and cleared by a success.
+    for _ in 0..3 {
+        counters.fail(&account, later).await.unwrap();
+    }
+    let a = of(counters.hit(&keys, later).await.unwrap(), &account);
+    assert_eq!((a.failures, a.last_failure_at), (3, Some(later)));
+    let much_later = later + Duration::hours(2);
+    counters.fail(&account, much_later).await.unwrap();
+    let a = of(counters.hit(&keys, much_later).await.unwrap(), &account);
+    assert_eq!(a.failures, 1, "an hour-old count starts again");
+    counters.succeed(&account).await.unwrap();
+    let a = of(counters.hit(&keys, much_later).await.unwrap(), &account);
+    assert_eq!((a.failures, a.last_failure_at), (0, None));
+    // A new key's first failure (no attempt counted before).
+    let fresh = account_key(&format!("{}@x.io", job()));
+    counters.fail(&fresh, t0).await.unwrap();
+
+    // Counters untouched since the cut-off go; touched ones stay.
+    let removed = cleanup
+        .auth_attempts(much_later - Duration::minutes(1), 1000)
+        .await
+        .unwrap();
+    assert!(removed >= 1, "{removed}");
+    let left = counters
+        .hit(std::slice::from_ref(&fresh), much_later)
+        .await
+        .unwrap();
+    assert_eq!(
+        (left[0].hits, left[0].failures),
+        (1, 0),
+        "the stale counter went"
+    );
+    let kept = of(counters.hit(&keys, much_later).await.unwrap(), &address);
+    assert!(kept.hits > 1, "a recent counter stays");
+}

@@ -48,7 +48,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 struct Env {
-    db: sea_orm::DatabaseConnection,
     tx: SqlTxManager,
     clients: SqlClientRepository,
     interactions: SqlInteractionRepository,
@@ -75,7 +74,6 @@ async fn env() -> Env {
         Arc::new(SystemClock),
     );
     Env {
-        db: c.clone(),
         tx: SqlTxManager::new(c.clone()),
         clients: SqlClientRepository::new(c.clone()),
         interactions: SqlInteractionRepository::new(c.clone()),
@@ -132,6 +130,7 @@ async fn client(env: &Env, org: OrganizationId, owner: UserId) -> Client {
         tags: vec![],
         address: None,
         lifecycle: Lifecycle::Prospect,
+        legacy_id: None,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -170,6 +169,7 @@ fn new_lead(
         score,
         converted_client_id: None,
         converted_deal_id: None,
+        legacy_id: None,
         created_at,
         updated_at: created_at,
         version: 1,
@@ -904,6 +904,7 @@ async fn seed_deal(
         status,
         lost_reason: None,
         closed_at: None,
+        legacy_id: None,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -1332,6 +1333,7 @@ async fn client_summary_and_timeline_are_computed_by_the_store() {
             occurred_at: at(t0, i as i64),
             contact_id: None,
             owner_id: a.user_id,
+            legacy_id: None,
             created_at: clock::now(),
             updated_at: clock::now(),
             version: 1,
@@ -1502,7 +1504,8 @@ async fn the_sales_migration_goes_down_and_up_again() {
     if env.test_db.dir.is_none() && std::env::var("CRM_DB_TEST_DOWN").as_deref() != Ok("1") {
         return;
     }
-    let db = env.db.clone();
+    // Migrations on one connection, as the server runs them.
+    let db = env.test_db.for_migrations().await.conn;
     let names: Vec<String> = Migrator::migrations()
         .iter()
         .map(|m| m.name().to_string())

@@ -9,6 +9,7 @@ pub mod events;
 pub mod files;
 pub mod idempotency;
 pub mod identity;
+pub mod imports;
 pub mod jobs;
 pub mod kernel;
 pub mod mail;

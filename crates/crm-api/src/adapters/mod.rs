@@ -3,6 +3,7 @@
 
 mod argon2id;
 pub mod clock;
+pub mod import_targets;
 pub mod passwords;
 pub mod record_access;
 pub mod secrets;

@@ -22,7 +22,7 @@ use std::time::Duration;
 /// Most of a receiver's answer that is read (then dropped): its body does not matter.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// The whole attempt, connection included (contract: a `2xx` within 10 s).
-const TOTAL_TIMEOUT: Duration = Duration::from_secs(10);
+const TOTAL_TIMEOUT: Duration = Duration::from_secs(crate::settings::WEBHOOK_ATTEMPT_SECS);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Installs ring as the process's rustls crypto provider (reqwest is built without one, and

@@ -17,6 +17,7 @@ use uuid::Uuid;
     "department_id": "019bbbbb-b680-7ccd-8a14-876aeaff1a09",
     "designation_id": "019bbbc0-4a60-70f3-83e1-b258fd724452",
     "last_login_at": "2026-01-14T09:02:17.000000Z",
+    "legacy_id": null,
     "created_at": "2026-01-12T08:00:01.000000Z",
     "updated_at": "2026-01-14T09:10:00.000000Z",
     "version": 3
@@ -33,6 +34,9 @@ pub struct UserDto {
     /// The last sign-in (login or email verification); `null` before the first. Signing in
     /// does not change `version` or `updated_at`.
     pub last_login_at: Option<DateTime<Utc>>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -49,6 +53,7 @@ impl From<&User> for UserDto {
             department_id: u.department_id.map(|d| d.0),
             designation_id: u.designation_id.map(|d| d.0),
             last_login_at: u.last_login_at,
+            legacy_id: u.legacy_id.clone(),
             created_at: u.created_at,
             updated_at: u.updated_at,
             version: u.version,

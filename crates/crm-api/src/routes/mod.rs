@@ -13,6 +13,7 @@ pub mod handlers;
 pub mod health;
 pub mod hr;
 pub mod identity;
+pub mod imports;
 pub mod messages;
 pub mod notifications;
 pub mod perms;
@@ -58,6 +59,9 @@ pub fn api_routes() -> Routes {
     .patch("/files/{id}", files::update)
     .delete("/files/{id}", files::delete)
     .get("/files/{id}/content", files::content)
+    .post("/imports", imports::create)
+    .get("/imports", imports::list)
+    .get("/imports/{id}", imports::get)
 }
 
 pub fn health(cfg: &mut web::ServiceConfig) {

@@ -27,9 +27,18 @@ impl Drop for TempDir {
 pub struct TestDb {
     pub db: Database,
     pub dir: Option<TempDir>,
+    pub url: String,
 }
 
 impl TestDb {
+    /// A second handle on this test's database over one connection, for migrations
+    /// ([`DbSettings::for_migrations`]).
+    pub async fn for_migrations(&self) -> Database {
+        Database::connect(&settings(self.url.clone()).for_migrations())
+            .await
+            .expect("the test database")
+    }
+
     pub fn conn(&self) -> sea_orm::DatabaseConnection {
         self.db.conn.clone()
     }
@@ -66,16 +75,19 @@ pub async fn database() -> TestDb {
             (url, Some(dir))
         }
     };
-    let db = Database::connect(&settings(url))
-        .await
-        .expect("the test database");
     // The tests of a binary share an external database: migrate it once, not concurrently.
     let mut migrated = MIGRATED.lock().await;
     if dir.is_some() || !*migrated {
-        Migrator::up(&db.conn, None).await.expect("migrations");
+        Database::migrate_up(&settings(url.clone()))
+            .await
+            .expect("migrations");
         *migrated = true;
     }
-    TestDb { db, dir }
+    drop(migrated);
+    let db = Database::connect(&settings(url.clone()))
+        .await
+        .expect("the test database");
+    TestDb { db, dir, url }
 }
 
 /// `prefix` made unique, so tests can share one database.

@@ -71,6 +71,13 @@ impl OutboxDispatcher {
         }
     }
 
+    /// Claims held for `lease` instead of two minutes: how long a crashed instance's
+    /// messages wait before another takes them. Longer than a batch may take to send.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
     /// One pass: claim up to `batch` due messages and try each once.
     pub async fn run_once(
         &self,

@@ -69,19 +69,29 @@ pub struct Notice {
     "record_type": "lead",
     "record_id": "019c2304-2480-7896-8534-f45738d04900",
     "read_at": null,
+    "legacy_id": null,
     "created_at": "2026-02-03T10:20:00.000000Z"
 })))]
 pub struct Notification {
     pub id: Uuid,
-    /// One of the types `GET /notification-preferences` lists.
+    /// One of the types `GET /notification-preferences` lists, or, for a notification
+    /// imported from the original Node.js server (`crm import legacy`), `legacy.notification`
+    /// or `legacy.reminder`.
     #[serde(rename = "type")]
     pub r#type: String,
     pub title: String,
     pub body: String,
+    /// The kind of record it is about (`lead`, `invoice`, …). An imported notification
+    /// whose old record was not imported names itself: `notification`, with its own id.
     pub record_type: String,
     pub record_id: Uuid,
     /// When the recipient marked it read; `null` while unread.
     pub read_at: Option<DateTime<Utc>>,
+    /// For a notification imported from the original Node.js server (`crm import legacy`):
+    /// the old notification's id and the recipient's old user id, `id:userid` (the old server
+    /// kept one row for all recipients); `null` for notifications made here. Read-only.
+    #[serde(default)]
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -10,11 +10,13 @@ use super::retry::{RetrySchedule, jitter_for};
 use super::signing::WebhookSecret;
 use crate::kernel::error::StoreError;
 use chrono::{DateTime, Duration, Utc};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// How long a claim holds: longer than one attempt may take (10 s), so a live claimer is
-/// never overtaken, short enough that a crashed one's deliveries come back soon.
+/// How long a claim holds by default: longer than one attempt may take (10 s), so a live
+/// claimer is never overtaken, short enough that a crashed one's deliveries come back soon.
 pub const LEASE: Duration = Duration::seconds(60);
 
 /// Relays events and attempts deliveries.
@@ -24,6 +26,7 @@ pub struct WebhookDispatcher {
     sender: Arc<dyn WebhookSender>,
     vault: Arc<dyn SecretVault>,
     schedule: RetrySchedule,
+    lease: Duration,
 }
 
 impl WebhookDispatcher {
@@ -38,12 +41,20 @@ impl WebhookDispatcher {
             sender,
             vault,
             schedule,
+            lease: LEASE,
         }
+    }
+
+    /// Claims held for `lease` instead of [`LEASE`]: how long a crashed instance's
+    /// deliveries wait before another takes them.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
     }
 
     /// Fans out up to `batch` marked events into deliveries claimed for this instance.
     pub async fn relay(&self, now: DateTime<Utc>, batch: u32) -> Result<Relayed, StoreError> {
-        self.deliveries.relay(batch, now, now + LEASE).await
+        self.deliveries.relay(batch, now, now + self.lease).await
     }
 
     /// Claims up to `batch` due deliveries for this instance.
@@ -52,13 +63,17 @@ impl WebhookDispatcher {
         now: DateTime<Utc>,
         batch: u32,
     ) -> Result<Vec<DueDelivery>, StoreError> {
-        self.deliveries.claim_due(now, now + LEASE, batch).await
+        self.deliveries
+            .claim_due(now, now + self.lease, batch)
+            .await
     }
 
-    /// One attempt of each claimed delivery, sent concurrently and recorded together: `2xx`
-    /// succeeded; anything else waits for the next attempt of the schedule, or fails after the
-    /// last. A crash between the sends and the record sends them again when the claims run
-    /// out (at least once, with the same `webhook-id`, as receivers expect).
+    /// One attempt of each claimed delivery, sent concurrently: `2xx` succeeded; anything
+    /// else waits for the next attempt of the schedule, or fails after the last. Attempts are
+    /// recorded as they finish, those that finished together in one write, so a slow receiver
+    /// keeps no other delivery unrecorded. A crash between a send and its record sends it
+    /// again when the claim runs out (at least once, with the same `webhook-id`, as receivers
+    /// expect).
     pub async fn attempt_all(
         &self,
         due: Vec<DueDelivery>,
@@ -77,16 +92,22 @@ impl WebhookDispatcher {
                     .ok()
             });
         }
-        let sends = due
+        let sends: FuturesUnordered<_> = due
             .iter()
-            .map(|d| self.send(d, secrets[d.sealed_secret.as_str()].as_ref(), now));
-        let outcomes = futures_util::future::join_all(sends).await;
-        let records = due
-            .iter()
-            .zip(outcomes)
-            .map(|(d, (status_code, error))| (d.id, self.record(d, status_code, error, now)))
+            .map(|d| {
+                let secret = secrets[d.sealed_secret.as_str()].as_ref();
+                async move { (d, self.send(d, secret, now).await) }
+            })
             .collect();
-        self.deliveries.record_attempts(records).await
+        let mut finished = sends.ready_chunks(due.len().max(1));
+        while let Some(done) = finished.next().await {
+            let records = done
+                .into_iter()
+                .map(|(d, (status_code, error))| (d.id, self.record(d, status_code, error, now)))
+                .collect();
+            self.deliveries.record_attempts(records).await?;
+        }
+        Ok(())
     }
 
     /// One attempt of a claimed delivery, recorded.
@@ -197,6 +218,15 @@ mod tests {
     /// The headers of every request the mock sender was given.
     type Sent = Arc<Mutex<Vec<Vec<(String, String)>>>>;
 
+    /// Opens every secret to the same key.
+    fn vault() -> MockSecretVault {
+        let mut vault = MockSecretVault::new();
+        vault
+            .expect_open()
+            .returning(|_| Ok(WebhookSecret::from_key(vec![9; 32])));
+        vault
+    }
+
     fn dispatcher(
         answer: SendOutcome,
         sent: Sent,
@@ -215,14 +245,10 @@ mod tests {
                 .extend(rs.into_iter().map(|(_, r)| r));
             Ok(())
         });
-        let mut vault = MockSecretVault::new();
-        vault
-            .expect_open()
-            .returning(|_| Ok(WebhookSecret::from_key(vec![9; 32])));
         WebhookDispatcher::new(
             Arc::new(repo),
             Arc::new(sender),
-            Arc::new(vault),
+            Arc::new(vault()),
             RetrySchedule::new(vec![1, 2]),
         )
     }
@@ -295,14 +321,10 @@ mod tests {
             seen.lock().unwrap().push(rs);
             Ok(())
         });
-        let mut vault = MockSecretVault::new();
-        vault
-            .expect_open()
-            .returning(|_| Ok(WebhookSecret::from_key(vec![9; 32])));
         let d = WebhookDispatcher::new(
             Arc::new(repo),
             Arc::new(sender),
-            Arc::new(vault),
+            Arc::new(vault()),
             RetrySchedule::new(vec![1, 2]),
         );
         let (a, b, mut c) = (due(0), due(3), due(0));
@@ -316,5 +338,59 @@ mod tests {
         let failed = &recorded[2].1;
         assert!(!failed.succeeded && failed.next_attempt_at.is_some());
         assert_eq!(failed.error.as_deref(), Some("connection refused"));
+    }
+
+    /// Answers `/slow` only once the gate opens.
+    struct Gated(Arc<tokio::sync::Notify>);
+
+    #[async_trait::async_trait]
+    impl WebhookSender for Gated {
+        async fn check_target(&self, _: &str) -> Result<(), crate::webhooks::TargetRefusal> {
+            Ok(())
+        }
+        async fn send(&self, url: &str, _: Vec<(String, String)>, _: Vec<u8>) -> SendOutcome {
+            if url.ends_with("/slow") {
+                self.0.notified().await;
+            }
+            SendOutcome::Answered(200)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_slow_receiver_keeps_no_other_attempt_unrecorded() {
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let calls = Arc::new(Mutex::new(Vec::<Vec<DeliveryId>>::new()));
+        let (seen, opens) = (calls.clone(), gate.clone());
+        let mut repo = MockDeliveryRepository::new();
+        repo.expect_record_attempts().times(2).returning(move |rs| {
+            seen.lock()
+                .unwrap()
+                .push(rs.iter().map(|(id, _)| *id).collect());
+            // The slow receiver answers only after the others' attempts are recorded.
+            opens.notify_one();
+            Ok(())
+        });
+        let d = WebhookDispatcher::new(
+            Arc::new(repo),
+            Arc::new(Gated(gate)),
+            Arc::new(vault()),
+            RetrySchedule::new(vec![1]),
+        );
+        let (a, b, mut slow) = (due(0), due(0), due(0));
+        slow.url = "https://hooks.example.com/slow".into();
+        let (fast, slow_id) = ([a.id, b.id], slow.id);
+        // Waiting for every send before recording any would never open the gate.
+        let run = d.attempt_all(vec![a, slow, b], now());
+        tokio::time::timeout(std::time::Duration::from_secs(5), run)
+            .await
+            .expect("the fast attempts were held back by the slow one")
+            .unwrap();
+        let calls = calls.lock().unwrap();
+        let mut first = calls[0].clone();
+        first.sort_by_key(|id| id.0);
+        let mut expected = fast.to_vec();
+        expected.sort_by_key(|id| id.0);
+        assert_eq!(first, expected);
+        assert_eq!(calls[1], vec![slow_id]);
     }
 }

@@ -29,6 +29,7 @@ crate::list_params::list_params! {
     "code": "SAL",
     "parent_id": null,
     "head_user_id": "019bb138-13e8-77a9-a564-12a9b8a1abcd",
+    "legacy_id": null,
     "created_at": "2026-01-14T09:00:00.000000Z",
     "updated_at": "2026-01-14T09:00:00.000000Z",
     "version": 1
@@ -40,6 +41,9 @@ pub struct DepartmentDto {
     pub code: Option<String>,
     pub parent_id: Option<Uuid>,
     pub head_user_id: Option<Uuid>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -54,6 +58,7 @@ impl From<&Department> for DepartmentDto {
             code: d.code.clone(),
             parent_id: d.parent_id.map(|p| p.0),
             head_user_id: d.head_user_id.map(|u| u.0),
+            legacy_id: d.legacy_id.clone(),
             created_at: d.created_at,
             updated_at: d.updated_at,
             version: d.version,

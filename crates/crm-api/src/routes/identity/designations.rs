@@ -28,6 +28,7 @@ crate::list_params::list_params! {
     "title": "Account Executive",
     "department_id": "019bbbbb-b680-7ccd-8a14-876aeaff1a09",
     "level": 3,
+    "legacy_id": null,
     "created_at": "2026-01-14T09:05:00.000000Z",
     "updated_at": "2026-01-14T09:05:00.000000Z",
     "version": 1
@@ -38,6 +39,9 @@ pub struct DesignationDto {
     pub title: String,
     pub department_id: Option<Uuid>,
     pub level: Option<i32>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -51,6 +55,7 @@ impl From<&Designation> for DesignationDto {
             title: d.title.clone(),
             department_id: d.department_id.map(|p| p.0),
             level: d.level,
+            legacy_id: d.legacy_id.clone(),
             created_at: d.created_at,
             updated_at: d.updated_at,
             version: d.version,

@@ -25,6 +25,7 @@ use uuid::Uuid;
     "default_currency": "USD",
     "timezone": "America/New_York",
     "logo_file_id": "019bb73a-2600-73f4-ad83-a8233fb62d2c",
+    "legacy_id": null,
     "created_at": "2026-01-12T08:00:00.000000Z",
     "updated_at": "2026-01-13T12:00:05.000000Z",
     "version": 2
@@ -43,6 +44,9 @@ pub struct OrganizationDto {
     /// IANA time zone, e.g. `Europe/Berlin`.
     pub timezone: String,
     pub logo_file_id: Option<Uuid>,
+    /// The record's id in the original Node.js server's database when it came from there
+    /// (`crm import legacy`); `null` for records made here. Read-only.
+    pub legacy_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -62,6 +66,7 @@ impl From<&Organization> for OrganizationDto {
             default_currency: o.default_currency.code().to_string(),
             timezone: o.timezone.clone(),
             logo_file_id: o.logo_file_id,
+            legacy_id: o.legacy_id.clone(),
             created_at: o.created_at,
             updated_at: o.updated_at,
             version: o.version,
