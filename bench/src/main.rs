@@ -17,6 +17,7 @@ mod report;
 mod scenarios;
 mod seed;
 mod server;
+mod soak;
 mod sql_ceiling;
 
 use std::path::PathBuf;

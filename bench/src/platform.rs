@@ -258,7 +258,12 @@ async fn measured(
     }
 }
 
-async fn subscribe(ctx: &Ctx, port: u16) -> Result<Vec<(String, String)>, String> {
+/// One webhook per organization for `events`, to the receiver on `port`: (token, webhook id).
+pub(crate) async fn subscribe(
+    ctx: &Ctx,
+    port: u16,
+    events: &[&str],
+) -> Result<Vec<(String, String)>, String> {
     let mut hooks = Vec::new();
     for org in &ctx.orgs {
         let v = ctx
@@ -269,7 +274,7 @@ async fn subscribe(ctx: &Ctx, port: u16) -> Result<Vec<(String, String)>, String
                 Some(&org.token),
                 Some(&json!({
                     "url": format!("http://127.0.0.1:{port}/hook"),
-                    "event_types": ["lead.*"],
+                    "event_types": events,
                     "description": "crm-bench receiver"
                 })),
             )
@@ -315,7 +320,7 @@ async fn webhooks_run(cfg: &Config, ctx: &Arc<Ctx>, srv: &Server) -> Result<Webh
         println!("  {:.0} req/s", without.figures.rps);
         row.without.push(without);
 
-        let hooks = subscribe(ctx, port).await?;
+        let hooks = subscribe(ctx, port, &["lead.*"]).await?;
         let before = (
             delivered.load(Ordering::Relaxed),
             created.load(Ordering::Relaxed),

@@ -114,6 +114,7 @@ pub struct Report {
     pub projects: Option<crate::projects::ProjectsReport>,
     pub hr: Option<crate::hr::HrReport>,
     pub collab: Option<crate::collab::CollabReport>,
+    pub soak: Option<crate::soak::SoakReport>,
     pub peak_rss_hwm_mib: f64,
 }
 
@@ -391,6 +392,34 @@ impl Report {
                 ));
             }
         }
+        if let Some(k) = &self.soak {
+            t.push((
+                format!(
+                    "soak on two instances ({} s at {} connections): zero errors",
+                    k.secs, k.connections
+                ),
+                format!("{} errors", k.errors()),
+                k.errors() == 0,
+            ));
+            t.push((
+                "soak: each instance's RSS at the end within 8 MiB of the start".into(),
+                k.instances
+                    .iter()
+                    .map(|i| format!("{:.1} → {:.1} MiB", i.start_mib, i.end_mib))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                k.rss_growth_mib() <= 8.0,
+            ));
+            t.push((
+                "soak: every webhook delivery and every streamed notification exactly once".into(),
+                std::iter::once(&k.webhooks)
+                    .chain(&k.streams)
+                    .map(|e| format!("{}/{} ({} distinct)", e.received, e.expected, e.distinct))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                k.webhooks.once() && k.streams.iter().all(crate::soak::Exactly::once),
+            ));
+        }
         let errors: u64 = self.rows.iter().map(|r| r.api.errors).sum::<u64>()
             + self.platform.as_ref().map_or(0, |p| {
                 p.files.iter().map(|f| f.transfer.errors).sum::<u64>()
@@ -560,6 +589,9 @@ impl Report {
         }
         if let Some(c) = &self.collab {
             s.push_str(&c.markdown());
+        }
+        if let Some(k) = &self.soak {
+            s.push_str(&k.markdown());
         }
         let f = &self.flood;
         let _ = writeln!(

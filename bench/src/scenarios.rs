@@ -45,7 +45,7 @@ pub(crate) struct Http {
 }
 
 impl Http {
-    fn new(base: &str, slots: usize) -> Self {
+    pub(crate) fn new(base: &str, slots: usize) -> Self {
         Self {
             pool: Arc::new(Pool::new(base.trim_start_matches("http://"), slots)),
         }
@@ -247,12 +247,12 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    fn pick(&self, w: usize, i: u64) -> (usize, Uuid) {
+    pub(crate) fn pick(&self, w: usize, i: u64) -> (usize, Uuid) {
         let n = self.sample.len();
         self.sample[(w * 7919 + (i as usize) * 104_729) % n]
     }
 
-    fn hot(&self, w: usize, i: u64) -> (usize, Uuid) {
+    pub(crate) fn hot(&self, w: usize, i: u64) -> (usize, Uuid) {
         let n = self.hot.len();
         self.hot[(w * 7919 + (i as usize) * 104_729) % n]
     }
@@ -279,7 +279,7 @@ impl Ctx {
         (o, body)
     }
 
-    fn new_lead(&self, w: usize) -> Value {
+    pub(crate) fn new_lead(&self, w: usize) -> Value {
         let n = self.seq.fetch_add(1, Ordering::Relaxed);
         json!({
             "name": format!("Bench lead {w}-{n}"),
@@ -1207,6 +1207,12 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
             let i = crate::imports::run(&ctx, &srv).await?;
             println!("{}", i.markdown());
         }
+        // `CRM_BENCH_SOAK=1` adds the two-instance soak, printed only.
+        if std::env::var("CRM_BENCH_SOAK").is_ok_and(|v| v == "1")
+            && let Some(k) = crate::soak::run(cfg, &ctx, &db, &srv, &env, &config_dir).await?
+        {
+            println!("{}", k.markdown());
+        }
         srv.stop().await;
         quick_lines(cfg, label, &rows)?;
         return Ok(None);
@@ -1258,6 +1264,7 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         Some(crate::hr::month_alone(cfg, &ctx.http, &ctx.orgs[0].token, &ctx.hr).await)
     };
     let flood = flood_run(cfg, &ctx, &rows, &srv).await;
+    let soak = crate::soak::run(cfg, &ctx, &db, &srv, &env, &config_dir).await?;
     let report = Report {
         machine: Machine::detect(&db).await,
         seconds_per_run: cfg.secs,
@@ -1277,6 +1284,7 @@ pub async fn run(cfg: &Config) -> Result<Option<Report>, String> {
         projects,
         hr,
         collab: (!no_collab).then(|| crate::collab::CollabReport::of(&ctx.collab)),
+        soak,
         peak_rss_hwm_mib: srv.hwm_mib(),
     };
     srv.stop().await;

@@ -81,6 +81,11 @@ pub fn free_port() -> std::io::Result<u16> {
         .port())
 }
 
+/// The resident set of process `pid` now, in MiB (0 when it is gone).
+pub fn rss_of(pid: u32) -> f64 {
+    rss_kib(pid, "VmRSS:").unwrap_or(0) as f64 / 1024.0
+}
+
 fn rss_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
@@ -163,6 +168,15 @@ impl Server {
     /// CPU seconds (user and system) the server has used so far.
     pub fn cpu_secs(&self) -> f64 {
         cpu_secs(self.pid).unwrap_or(0.0)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The resident set now, in MiB.
+    pub fn rss_mib(&self) -> f64 {
+        rss_of(self.pid)
     }
 
     /// The highest resident set seen since the last reset, in MiB.
