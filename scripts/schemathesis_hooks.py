@@ -68,6 +68,11 @@ CROSS_FIELD = {
     ("project_id", "required"),
     # One person's day holds at most 1,440 minutes (their stored entries of that day).
     ("minutes", "day_full"),
+    # A running timer gets its minutes when it stops: whether the stored entry is a running
+    # timer is state.
+    ("minutes", "timer_running"),
+    # A training session's capacity cannot go below the enrollments it already holds.
+    ("capacity", "below_enrolled"),
     # A task cannot become a subtask of its own subtask (stored parent links).
     ("parent_id", "cycle"),
     # A member is an active user (stored state).

@@ -34,14 +34,13 @@ backend_tests!(source_offset_moves_the_old_times, |b| async move {
     assert!(stderr(&bad).contains("+25:00"), "{}", stderr(&bad));
 
     // The old server ran on UTC: 10:15 in the database is 10:15 UTC.
-    let run = import(
+    let run = imported(
         &db.url,
         &source.url,
         &["--source-offset", "Z", "--report", &report_arg],
         &dir,
     )
     .await;
-    assert!(run.status.success(), "{}{}", stdout(&run), stderr(&run));
     // A table no step reads is said, with its rows; an empty one, and the ones read, are not.
     let findings = report(Path::new(&report_arg));
     assert!(
