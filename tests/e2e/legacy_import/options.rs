@@ -34,7 +34,7 @@ backend_tests!(source_offset_moves_the_old_times, |b| async move {
     assert!(stderr(&bad).contains("+25:00"), "{}", stderr(&bad));
 
     // The old server ran on UTC: 10:15 in the database is 10:15 UTC.
-    let run = imported(
+    imported(
         &db.url,
         &source.url,
         &["--source-offset", "Z", "--report", &report_arg],
