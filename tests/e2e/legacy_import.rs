@@ -698,14 +698,13 @@ impl Imported {
 
     /// Runs the import again on the same database.
     async fn again(&self) -> Output {
-        let o = imported(
+        imported(
             &self.app.db.url,
             &self.source.url,
             &["--report", &self.report_arg],
             &self.dir,
         )
-        .await;
-        o
+        .await
     }
 
     async fn finish(self) {
