@@ -10,8 +10,9 @@ use super::retry::{RetrySchedule, jitter_for};
 use super::signing::WebhookSecret;
 use crate::kernel::error::StoreError;
 use chrono::{DateTime, Duration, Utc};
-use futures_util::StreamExt;
+use futures_util::future::{self, BoxFuture, Either};
 use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -70,8 +71,8 @@ impl WebhookDispatcher {
 
     /// One attempt of each claimed delivery, sent concurrently: `2xx` succeeded; anything
     /// else waits for the next attempt of the schedule, or fails after the last. Attempts are
-    /// recorded as they finish, those that finished together in one write, so a slow receiver
-    /// keeps no other delivery unrecorded. A crash between a send and its record sends it
+    /// recorded as they finish, those that finished together (or while the previous write
+    /// ran) in one write, so a slow receiver keeps no other delivery unrecorded. A crash between a send and its record sends it
     /// again when the claim runs out (at least once, with the same `webhook-id`, as receivers
     /// expect).
     pub async fn attempt_all(
@@ -92,22 +93,54 @@ impl WebhookDispatcher {
                     .ok()
             });
         }
-        let sends: FuturesUnordered<_> = due
+        let mut sends: FuturesUnordered<_> = due
             .iter()
             .map(|d| {
                 let secret = secrets[d.sealed_secret.as_str()].as_ref();
                 async move { (d, self.send(d, secret, now).await) }
             })
             .collect();
-        let mut finished = sends.ready_chunks(due.len().max(1));
-        while let Some(done) = finished.next().await {
-            let records = done
-                .into_iter()
-                .map(|(d, (status_code, error))| (d.id, self.record(d, status_code, error, now)))
-                .collect();
-            self.deliveries.record_attempts(records).await?;
+        // The sends stay polled while a write is in flight: an answer that arrives during
+        // a slow write is read at once, not after the write, when its request timeout may
+        // have passed.
+        let attempted = |(d, (status_code, error)): (&DueDelivery, _)| {
+            (d.id, self.record(d, status_code, error, now))
+        };
+        let mut finished = Vec::new();
+        let mut writing: Option<BoxFuture<'_, Result<(), StoreError>>> = None;
+        loop {
+            while let Some(Some(done)) = sends.next().now_or_never() {
+                finished.push(attempted(done));
+            }
+            if writing.is_none() && !finished.is_empty() {
+                let records = std::mem::take(&mut finished);
+                writing = Some(self.deliveries.record_attempts(records));
+            }
+            let Some(write) = writing.as_mut() else {
+                if sends.is_empty() {
+                    return Ok(());
+                }
+                if let Some(done) = sends.next().await {
+                    finished.push(attempted(done));
+                }
+                continue;
+            };
+            let written = if sends.is_empty() {
+                Some(write.await)
+            } else {
+                match future::select(write, sends.next()).await {
+                    Either::Left((written, _)) => Some(written),
+                    Either::Right((done, _)) => {
+                        finished.extend(done.map(attempted));
+                        None
+                    }
+                }
+            };
+            if let Some(written) = written {
+                writing = None;
+                written?;
+            }
         }
-        Ok(())
     }
 
     /// One attempt of a claimed delivery, recorded.
@@ -392,5 +425,109 @@ mod tests {
         expected.sort_by_key(|id| id.0);
         assert_eq!(first, expected);
         assert_eq!(calls[1], vec![slow_id]);
+    }
+
+    /// Answers `/late` when the gate opens, unless its 300 ms deadline passed first; the
+    /// deadline is looked at before the answer, as an HTTP client's request timeout is.
+    struct Deadline(Arc<tokio::sync::Notify>);
+
+    #[async_trait::async_trait]
+    impl WebhookSender for Deadline {
+        async fn check_target(&self, _: &str) -> Result<(), crate::webhooks::TargetRefusal> {
+            Ok(())
+        }
+        async fn send(&self, url: &str, _: Vec<(String, String)>, _: Vec<u8>) -> SendOutcome {
+            if url.ends_with("/late") {
+                tokio::select! {
+                    biased;
+                    () = tokio::time::sleep(std::time::Duration::from_millis(300)) => {
+                        return SendOutcome::Failed("timed out".into());
+                    }
+                    () = self.0.notified() => {}
+                }
+            }
+            SendOutcome::Answered(200)
+        }
+    }
+
+    /// A store whose every write opens the gate, then takes a second.
+    struct SlowWrites {
+        gate: Arc<tokio::sync::Notify>,
+        recorded: Mutex<Vec<(DeliveryId, AttemptRecord)>>,
+    }
+
+    #[async_trait::async_trait]
+    impl DeliveryRepository for SlowWrites {
+        async fn list(
+            &self,
+            _: crate::kernel::ids::OrganizationId,
+            _: WebhookId,
+            _: &crate::kernel::pagination::ListQuery,
+        ) -> Result<crate::kernel::pagination::Page<crate::webhooks::Delivery>, StoreError>
+        {
+            unreachable!("attempt_all does not list")
+        }
+        async fn retry_now(
+            &self,
+            _: crate::kernel::ids::OrganizationId,
+            _: WebhookId,
+            _: DeliveryId,
+            _: DateTime<Utc>,
+        ) -> Result<(), StoreError> {
+            unreachable!("attempt_all does not retry")
+        }
+        async fn relay(
+            &self,
+            _: u32,
+            _: DateTime<Utc>,
+            _: DateTime<Utc>,
+        ) -> Result<Relayed, StoreError> {
+            unreachable!("attempt_all does not relay")
+        }
+        async fn claim_due(
+            &self,
+            _: DateTime<Utc>,
+            _: DateTime<Utc>,
+            _: u32,
+        ) -> Result<Vec<DueDelivery>, StoreError> {
+            unreachable!("attempt_all does not claim")
+        }
+        async fn record_attempts(
+            &self,
+            records: Vec<(DeliveryId, AttemptRecord)>,
+        ) -> Result<(), StoreError> {
+            self.gate.notify_one();
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            self.recorded.lock().unwrap().extend(records);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_arrives_while_others_are_recorded_is_not_timed_out() {
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let store = Arc::new(SlowWrites {
+            gate: gate.clone(),
+            recorded: Mutex::new(Vec::new()),
+        });
+        let d = WebhookDispatcher::new(
+            store.clone(),
+            Arc::new(Deadline(gate)),
+            Arc::new(vault()),
+            RetrySchedule::new(vec![1]),
+        );
+        let (fast, mut late) = (due(0), due(0));
+        late.url = "https://hooks.example.com/late".into();
+        let late_id = late.id;
+        // The late receiver answers while the fast attempt is being recorded (a second),
+        // well within its 300 ms: that answer must be read then, not after the write.
+        d.attempt_all(vec![fast, late], now()).await.unwrap();
+        let recorded = store.recorded.lock().unwrap();
+        let (_, r) = recorded
+            .iter()
+            .find(|(id, _)| *id == late_id)
+            .expect("the late attempt is recorded");
+        assert!(r.succeeded, "{:?}", r.error);
+        assert_eq!(recorded.len(), 2);
     }
 }
