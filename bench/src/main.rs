@@ -13,6 +13,7 @@ mod imports;
 mod load;
 mod platform;
 mod projects;
+mod receiver;
 mod report;
 mod scenarios;
 mod seed;

@@ -5,6 +5,7 @@
 
 use crate::Config;
 use crate::load::{Answer, Figures};
+use crate::receiver::{Seen, receiver};
 use crate::scenarios::{Call, Ctx, Http, call, drive, scenario};
 use crate::server::Server;
 use serde::Serialize;
@@ -12,7 +13,6 @@ use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use uuid::Uuid;
 
 /// Concurrent transfers: files are disk- and copy-bound, not request-bound.
@@ -182,56 +182,6 @@ fn file_row(direction: &'static str, size_mib: usize, f: Figures, srv: &Server) 
     }
 }
 
-/// A webhook receiver on loopback that answers every request `204` at once and counts them.
-async fn receiver() -> Result<(u16, Arc<AtomicU64>), String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    let count = Arc::new(AtomicU64::new(0));
-    let seen = count.clone();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let mut conn = BufReader::new(tcp);
-                loop {
-                    let mut length = 0usize;
-                    let mut line = String::new();
-                    let mut started = false;
-                    loop {
-                        line.clear();
-                        match conn.read_line(&mut line).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(_) => {}
-                        }
-                        let l = line.trim_end();
-                        if l.is_empty() && started {
-                            break;
-                        }
-                        started = true;
-                        if let Some((k, v)) = l.split_once(':')
-                            && k.eq_ignore_ascii_case("content-length")
-                        {
-                            length = v.trim().parse().unwrap_or(0);
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    if conn.read_exact(&mut body).await.is_err() {
-                        return;
-                    }
-                    seen.fetch_add(1, Ordering::Relaxed);
-                    let answer = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n";
-                    if conn.get_mut().write_all(answer).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    Ok((port, count))
-}
-
 /// Rounds of the create-lead comparison (each one run without and one with webhooks).
 fn webhook_rounds() -> usize {
     std::env::var("CRM_BENCH_WEBHOOK_ROUNDS")
@@ -292,7 +242,8 @@ pub(crate) async fn subscribe(
 async fn webhooks_run(cfg: &Config, ctx: &Arc<Ctx>, srv: &Server) -> Result<WebhookRow, String> {
     let conns = cfg.connections.iter().copied().max().unwrap_or(64);
     let (api, _, expected) = scenario(ctx, "create lead");
-    let (port, delivered) = receiver().await?;
+    let delivered = Arc::new(Seen::default());
+    let port = receiver(delivered.clone()).await?;
     let created = Arc::new(AtomicU64::new(0));
     let counted = created.clone();
     let inner = api.clone();
@@ -321,10 +272,7 @@ async fn webhooks_run(cfg: &Config, ctx: &Arc<Ctx>, srv: &Server) -> Result<Webh
         row.without.push(without);
 
         let hooks = subscribe(ctx, port, &["lead.*"]).await?;
-        let before = (
-            delivered.load(Ordering::Relaxed),
-            created.load(Ordering::Relaxed),
-        );
+        let before = (delivered.count(), created.load(Ordering::Relaxed));
         println!(
             "bench: create lead with a webhook per organization at {conns} connections (round {round})"
         );
@@ -333,7 +281,7 @@ async fn webhooks_run(cfg: &Config, ctx: &Arc<Ctx>, srv: &Server) -> Result<Webh
         let made = created.load(Ordering::Relaxed) - before.1;
         let mut caught_up = None;
         while t.elapsed() < Duration::from_secs(60) {
-            if delivered.load(Ordering::Relaxed) - before.0 >= made {
+            if delivered.count() - before.0 >= made {
                 caught_up = Some(t.elapsed().as_secs_f64());
                 break;
             }
@@ -348,7 +296,7 @@ async fn webhooks_run(cfg: &Config, ctx: &Arc<Ctx>, srv: &Server) -> Result<Webh
         println!(
             "  {:.0} req/s, {} of {made} created delivered{}",
             with.figures.rps,
-            delivered.load(Ordering::Relaxed) - before.0,
+            delivered.count() - before.0,
             caught_up
                 .map(|s| format!(", all {s:.1} s after the run"))
                 .unwrap_or_default()
@@ -356,7 +304,7 @@ async fn webhooks_run(cfg: &Config, ctx: &Arc<Ctx>, srv: &Server) -> Result<Webh
         row.with.push(with);
         row.caught_up_secs.push(caught_up);
     }
-    row.delivered = delivered.load(Ordering::Relaxed);
+    row.delivered = delivered.count();
     row.created = created.load(Ordering::Relaxed);
     println!("  with webhooks: {:.0} % of without", 100.0 * row.ratio());
     Ok(row)

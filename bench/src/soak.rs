@@ -6,13 +6,13 @@
 //! `CRM_BENCH_SOAK_SECS` (default 180; 0 leaves the soak out).
 
 use crate::load::{self, Answer, Figures};
+use crate::receiver::{Seen, head, lock, receiver};
 use crate::scenarios::{Ctx, Http, call, login};
 use crate::server::{self, Server};
 use crate::{Config, seed};
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use serde_json::json;
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -102,97 +102,6 @@ fn soak_secs() -> u64 {
         .unwrap_or(180)
 }
 
-/// Ids seen by a receiver (webhook ids, or notification ids), with the time of the last.
-#[derive(Default)]
-struct Seen {
-    received: AtomicU64,
-    ids: Mutex<HashSet<String>>,
-    last: Mutex<Option<Instant>>,
-}
-
-impl Seen {
-    fn add(&self, id: String) {
-        self.received.fetch_add(1, Ordering::Relaxed);
-        lock(&self.ids).insert(id);
-        *lock(&self.last) = Some(Instant::now());
-    }
-
-    fn count(&self) -> u64 {
-        self.received.load(Ordering::Relaxed)
-    }
-
-    fn distinct(&self) -> u64 {
-        lock(&self.ids).len() as u64
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Reads one HTTP/1.1 request head off `conn`; its headers, lower-cased names, or `None` at
-/// the end of the connection.
-async fn head<R: tokio::io::AsyncBufRead + Unpin>(conn: &mut R) -> Option<Vec<(String, String)>> {
-    let mut headers = Vec::new();
-    let mut line = String::new();
-    let mut started = false;
-    loop {
-        line.clear();
-        match conn.read_line(&mut line).await {
-            Ok(0) | Err(_) => return None,
-            Ok(_) => {}
-        }
-        let l = line.trim_end();
-        if l.is_empty() {
-            if started {
-                return Some(headers);
-            }
-            continue;
-        }
-        started = true;
-        if let Some((k, v)) = l.split_once(':') {
-            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-        }
-    }
-}
-
-/// A webhook receiver on loopback answering `204`, recording each `webhook-id`.
-async fn receiver(seen: Arc<Seen>) -> Result<u16, String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let mut conn = BufReader::new(tcp);
-                while let Some(headers) = head(&mut conn).await {
-                    let value = |name: &str| {
-                        headers
-                            .iter()
-                            .find(|(k, _)| k == name)
-                            .map(|(_, v)| v.clone())
-                    };
-                    let length = value("content-length")
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(0);
-                    let mut body = vec![0; length];
-                    if conn.read_exact(&mut body).await.is_err() {
-                        return;
-                    }
-                    seen.add(value("webhook-id").unwrap_or_default());
-                    let answer = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n";
-                    if conn.get_mut().write_all(answer).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    Ok(port)
-}
-
 /// Holds `GET /notifications/stream` open on `base` as `token`, recording each event's `id:`.
 /// The body is chunked: it is de-chunked before its lines are read, so a line split across two
 /// chunks still counts once.
@@ -220,7 +129,7 @@ async fn stream(base: &str, token: &str, seen: Arc<Seen>) -> Result<(), String> 
             status.trim()
         ));
     }
-    let headers = head_rest(&mut conn).await.ok_or("the stream closed")?;
+    let headers = head(&mut conn).await.ok_or("the stream closed")?;
     let chunked = headers
         .iter()
         .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
@@ -258,27 +167,6 @@ async fn stream(base: &str, token: &str, seen: Arc<Seen>) -> Result<(), String> 
         }
     });
     Ok(())
-}
-
-/// The headers after a status line already read.
-async fn head_rest<R: tokio::io::AsyncBufRead + Unpin>(
-    conn: &mut R,
-) -> Option<Vec<(String, String)>> {
-    let mut headers = Vec::new();
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if conn.read_line(&mut line).await.ok()? == 0 {
-            return None;
-        }
-        let l = line.trim_end();
-        if l.is_empty() {
-            return Some(headers);
-        }
-        if let Some((k, v)) = l.split_once(':') {
-            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-        }
-    }
 }
 
 /// The assignee: an `employee` of the first organization with the bench password, made once.
