@@ -102,16 +102,8 @@ fn ordered_keys(json: &str) -> Vec<String> {
 
 /// Every id of a list walked page by page (`path` carries its own `?`).
 async fn walk_ids(app: &TestApp, token: &str, path: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut url = format!("{path}&limit=5");
-    loop {
-        let page = expect_json(app.get_as(token, &url).await, 200).await;
-        out.extend(page["data"].as_array().unwrap().iter().map(id));
-        match page["next_cursor"].as_str() {
-            Some(c) => url = format!("{path}&limit=5&cursor={c}"),
-            None => return out,
-        }
-    }
+    let items = walk(app, token, &format!("{path}&limit=5")).await;
+    items.iter().map(id).collect()
 }
 
 async fn lead(app: &TestApp, token: &str, body: Value) -> Value {

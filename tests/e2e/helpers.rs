@@ -283,6 +283,27 @@ impl TestApp {
     }
 }
 
+/// Every item of the list at `path` (which carries its own `?` and `limit`), page by page
+/// through `next_cursor`; every page must answer `200`.
+pub async fn walk(app: &TestApp, token: &str, path: &str) -> Vec<serde_json::Value> {
+    let mut items = Vec::new();
+    let mut url = path.to_string();
+    for _ in 0..1000 {
+        let res = app.get_as(token, &url).await;
+        assert_eq!(res.status().as_u16(), 200, "GET {url}");
+        let page: serde_json::Value = res.json().await.unwrap();
+        items.extend(page["data"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => {
+                let c: String = url::form_urlencoded::byte_serialize(c.as_bytes()).collect();
+                url = format!("{path}&cursor={c}");
+            }
+            None => return items,
+        }
+    }
+    panic!("{path}: the walk does not end after 1,000 pages");
+}
+
 /// Asserts a problem+json response with `status`, returning its body.
 pub async fn assert_problem(res: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(res.status().as_u16(), status, "unexpected status");

@@ -73,18 +73,11 @@ async fn lead_total(app: &TestApp, token: &str) -> i64 {
 
 /// The names of every lead, each as often as it is stored.
 async fn lead_names(app: &TestApp, token: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut path = "/api/v1/leads?limit=200".to_string();
-    loop {
-        let page: Value = app.get_as(token, &path).await.json().await.unwrap();
-        for l in page["data"].as_array().unwrap() {
-            names.push(l["name"].as_str().unwrap().to_string());
-        }
-        match page["next_cursor"].as_str() {
-            Some(c) => path = format!("/api/v1/leads?limit=200&cursor={c}"),
-            None => return names,
-        }
-    }
+    walk(app, token, "/api/v1/leads?limit=200")
+        .await
+        .iter()
+        .map(|l| l["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn errors_of(import: &Value) -> Vec<(u64, Option<String>)> {

@@ -370,22 +370,11 @@ backend_tests!(deals_board_forecast_and_closing, |b| async move {
         items.windows(2).all(|w| at(&w[0]) >= at(&w[1])),
         "{timeline}"
     );
-    let mut paged = Vec::new();
-    let mut next = format!("/api/v1/clients/{cid}/timeline?limit=2");
-    loop {
-        let page = ok(app.get_as(t, &next).await, 200).await;
-        paged.extend(
-            page["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["id"].clone()),
-        );
-        match page["next_cursor"].as_str() {
-            Some(c) => next = format!("/api/v1/clients/{cid}/timeline?limit=2&cursor={c}"),
-            None => break,
-        }
-    }
+    let paged: Vec<Value> = walk(&app, t, &format!("/api/v1/clients/{cid}/timeline?limit=2"))
+        .await
+        .iter()
+        .map(|i| i["id"].clone())
+        .collect();
     let all: Vec<Value> = items.iter().map(|i| i["id"].clone()).collect();
     assert_eq!(paged, all, "pages of two walk the same timeline");
     app.stop().await;
