@@ -677,23 +677,41 @@ struct Imported {
 
 impl Imported {
     async fn new(b: Backend) -> Option<Imported> {
+        Self::start(b, false).await.map(|(run, _)| run)
+    }
+
+    /// [`Imported::new`] after a dry run of the same import, whose output comes with it.
+    async fn after_dry_run(b: Backend) -> Option<(Imported, Output)> {
+        Self::start(b, true)
+            .await
+            .map(|(run, dry)| (run, dry.expect("a dry run was made")))
+    }
+
+    async fn start(b: Backend, dry_run: bool) -> Option<(Imported, Option<Output>)> {
         let source = LegacySource::create().await?;
         let db = TestDb::create(b).await;
         let dir = db.dir().clone();
         let report_path = dir.join("report.csv");
         let report_arg = report_path.to_str().unwrap().to_string();
+        let dry = if dry_run {
+            let args = ["--dry-run", "--report", report_arg.as_str()];
+            Some(imported(&db.url, &source.url, &args, &dir).await)
+        } else {
+            None
+        };
         let first = imported(&db.url, &source.url, &["--report", &report_arg], &dir).await;
         let rows = report(&report_path);
         let settings = test_settings(&db.url, db.dir(), &[]);
         let app = start_on(db, settings).await;
-        Some(Imported {
+        let run = Imported {
             source,
             app,
             dir,
             report_arg,
             first,
             rows,
-        })
+        };
+        Some((run, dry))
     }
 
     /// Runs the import again on the same database.
@@ -1128,22 +1146,11 @@ async fn board_column(app: &TestApp, token: &str, project: &str, status: &str) -
 }
 
 backend_tests!(imports_projects_tasks_and_milestones_once, |b| async move {
-    let Some(source) = LegacySource::create().await else {
+    let Some((run, dry)) = Imported::after_dry_run(b).await else {
         return;
     };
-    let db = TestDb::create(b).await;
-    let dir = db.dir().clone();
-    let report_path = dir.join("report.csv");
-    let report_arg = report_path.to_str().unwrap().to_string();
-    let dry = imported(
-        &db.url,
-        &source.url,
-        &["--dry-run", "--report", &report_arg],
-        &dir,
-    )
-    .await;
-    let first = imported(&db.url, &source.url, &["--report", &report_arg], &dir).await;
-    let counts = summary(&first);
+    let (app, first) = (&run.app, &run.first);
+    let counts = summary(first);
     let dry_counts = summary(&dry);
     for label in [
         "projects <- Projects",
@@ -1156,49 +1163,39 @@ backend_tests!(imports_projects_tasks_and_milestones_once, |b| async move {
         counts["projects <- Projects"],
         [2, 0, 0, 1],
         "{}",
-        stdout(&first)
+        stdout(first)
     );
-    assert_eq!(counts["tasks <- Tasks"], [4, 0, 0, 2], "{}", stdout(&first));
+    assert_eq!(counts["tasks <- Tasks"], [4, 0, 0, 2], "{}", stdout(first));
     assert_eq!(counts["milestones <- milestones"], [1, 0, 0, 1]);
 
-    let rows = report(&report_path);
-    assert!(has(&rows, "Projects", PR_ORPHAN, "no tenant"), "{rows:?}");
+    let rows = &run.rows;
+    assert!(has(rows, "Projects", PR_ORPHAN, "no tenant"), "{rows:?}");
+    assert!(has(rows, "Tasks", T_ORPHAN, "was not imported"), "{rows:?}");
+    assert!(has(rows, "Tasks", T_LEAD, "a task of lead"), "{rows:?}");
     assert!(
-        has(&rows, "Tasks", T_ORPHAN, "was not imported"),
-        "{rows:?}"
-    );
-    assert!(has(&rows, "Tasks", T_LEAD, "a task of lead"), "{rows:?}");
-    assert!(
-        has(
-            &rows,
-            "Tasks",
-            T_ODD,
-            "Blocked is unknown: imported as todo"
-        ),
+        has(rows, "Tasks", T_ODD, "Blocked is unknown: imported as todo"),
         "{rows:?}"
     );
     assert!(
-        has(&rows, "Tasks", T_ODD, "not a user of the tenant"),
+        has(rows, "Tasks", T_ODD, "not a user of the tenant"),
         "{rows:?}"
     );
     assert!(
-        has(&rows, "milestones", M_ORPHAN, "was not imported"),
+        has(rows, "milestones", M_ORPHAN, "was not imported"),
         "{rows:?}"
     );
     assert!(
-        has(&rows, "milestones", M_ACME, "milestone_cost 5000"),
+        has(rows, "milestones", M_ACME, "milestone_cost 5000"),
         "{rows:?}"
     );
 
-    let settings = test_settings(&db.url, db.dir(), &[]);
-    let app = start_on(db, settings).await;
     let owner = app.login("owner@acme.example", OWNER_PASSWORD).await;
-    let users = list(&app, &owner.access, "/api/v1/users?limit=200").await;
+    let users = list(app, &owner.access, "/api/v1/users?limit=200").await;
     let emp = by_legacy(&users, U_EMP)["id"].clone();
     let sales = by_legacy(&users, U_SALES)["id"].clone();
-    let clients = list(&app, &owner.access, "/api/v1/clients?limit=200").await;
+    let clients = list(app, &owner.access, "/api/v1/clients?limit=200").await;
 
-    let projects = list(&app, &owner.access, "/api/v1/projects?limit=200").await;
+    let projects = list(app, &owner.access, "/api/v1/projects?limit=200").await;
     assert_eq!(projects.len(), 1, "{projects:?}");
     let p = by_legacy(&projects, PR_ACME);
     let pid = p["id"].as_str().unwrap().to_string();
@@ -1229,7 +1226,7 @@ backend_tests!(imports_projects_tasks_and_milestones_once, |b| async move {
     assert!(member_ids.contains(&&emp) && member_ids.contains(&&sales));
 
     let tasks = list(
-        &app,
+        app,
         &owner.access,
         &format!("/api/v1/tasks?project_id={pid}&limit=200"),
     )
@@ -1251,16 +1248,16 @@ backend_tests!(imports_projects_tasks_and_milestones_once, |b| async move {
     assert!(done["completed_at"].is_string(), "{done}");
     // Each column in the source's order, positions from 0.
     assert_eq!(
-        board_column(&app, &owner.access, &pid, "todo").await,
+        board_column(app, &owner.access, &pid, "todo").await,
         [T_FIRST, T_SECOND, T_ODD]
     );
     assert_eq!(
-        board_column(&app, &owner.access, &pid, "done").await,
+        board_column(app, &owner.access, &pid, "done").await,
         [T_DONE]
     );
 
     let milestones = list(
-        &app,
+        app,
         &owner.access,
         &format!("/api/v1/milestones?project_id={pid}&limit=200"),
     )
@@ -1274,7 +1271,7 @@ backend_tests!(imports_projects_tasks_and_milestones_once, |b| async move {
 
     // Another tenant sees its own project only, and not this one's records.
     let globex = app.login("owner@globex.example", "another-pass").await;
-    let theirs = list(&app, &globex.access, "/api/v1/projects?limit=200").await;
+    let theirs = list(app, &globex.access, "/api/v1/projects?limit=200").await;
     assert_eq!(theirs.len(), 1, "{theirs:?}");
     assert_eq!(theirs[0]["legacy_id"], PR_GLOBEX);
     assert_eq!(theirs[0]["status"], "completed");
@@ -1290,13 +1287,13 @@ backend_tests!(imports_projects_tasks_and_milestones_once, |b| async move {
         );
     }
     assert!(
-        list(&app, &globex.access, "/api/v1/tasks?limit=200")
+        list(app, &globex.access, "/api/v1/tasks?limit=200")
             .await
             .is_empty()
     );
 
     // Again: nothing created twice, nothing changed.
-    let second = imported(&app.db.url, &source.url, &["--report", &report_arg], &dir).await;
+    let second = run.again().await;
     let again = summary(&second);
     assert_eq!(
         again["projects <- Projects"],
@@ -1308,10 +1305,10 @@ backend_tests!(imports_projects_tasks_and_milestones_once, |b| async move {
     assert_eq!(again["milestones <- milestones"], [0, 0, 1, 1]);
 
     // A task done in the source since: updated, one version on, last of the done column.
-    source
+    run.source
             .execute(&format!("UPDATE `Tasks` SET status = 'done', updatedAt = '2024-04-01 09:00:00' WHERE id = '{T_FIRST}'"))
             .await;
-    let third = imported(&app.db.url, &source.url, &["--report", &report_arg], &dir).await;
+    let third = run.again().await;
     assert_eq!(
         summary(&third)["tasks <- Tasks"],
         [0, 1, 3, 2],
@@ -1319,7 +1316,7 @@ backend_tests!(imports_projects_tasks_and_milestones_once, |b| async move {
         stdout(&third)
     );
     let tasks = list(
-        &app,
+        app,
         &owner.access,
         &format!("/api/v1/tasks?project_id={pid}&limit=200"),
     )
@@ -1329,37 +1326,25 @@ backend_tests!(imports_projects_tasks_and_milestones_once, |b| async move {
     assert_eq!(moved["id"], first_task["id"]);
     assert_eq!(moved["version"], 2);
     assert_eq!(
-        board_column(&app, &owner.access, &pid, "done").await,
+        board_column(app, &owner.access, &pid, "done").await,
         [T_DONE, T_FIRST]
     );
     assert_eq!(
-        board_column(&app, &owner.access, &pid, "todo").await,
+        board_column(app, &owner.access, &pid, "todo").await,
         [T_SECOND, T_ODD]
     );
 
-    app.stop().await;
-    source.drop_db().await;
+    run.finish().await;
 });
 
 // ---- HR (branch legacy-work): employees. ----
 
 backend_tests!(imports_the_tenants_employees_once, |b| async move {
-    let Some(source) = LegacySource::create().await else {
+    let Some((run, dry)) = Imported::after_dry_run(b).await else {
         return;
     };
-    let db = TestDb::create(b).await;
-    let dir = db.dir().clone();
-    let report_path = dir.join("report.csv");
-    let report_arg = report_path.to_str().unwrap().to_string();
-    let dry = imported(
-        &db.url,
-        &source.url,
-        &["--dry-run", "--report", &report_arg],
-        &dir,
-    )
-    .await;
-    let first = imported(&db.url, &source.url, &["--report", &report_arg], &dir).await;
-    let counts = summary(&first);
+    let (app, first) = (&run.app, &run.first);
+    let counts = summary(first);
     assert_eq!(
         counts["employees <- Users"],
         summary(&dry)["employees <- Users"]
@@ -1369,19 +1354,17 @@ backend_tests!(imports_the_tenants_employees_once, |b| async move {
         counts["employees <- Users"],
         [1, 0, 0, 2],
         "{}",
-        stdout(&first)
+        stdout(first)
     );
-    let rows = report(&report_path);
+    let rows = &run.rows;
     assert!(
-        has(&rows, "Users", U_ORPHAN, "no employee without a user"),
+        has(rows, "Users", U_ORPHAN, "no employee without a user"),
         "{rows:?}"
     );
 
-    let settings = test_settings(&db.url, db.dir(), &[]);
-    let app = start_on(db, settings).await;
     let owner = app.login("owner@acme.example", OWNER_PASSWORD).await;
-    let users = list(&app, &owner.access, "/api/v1/users?limit=200").await;
-    let employees = list(&app, &owner.access, "/api/v1/employees?limit=200").await;
+    let users = list(app, &owner.access, "/api/v1/users?limit=200").await;
+    let employees = list(app, &owner.access, "/api/v1/employees?limit=200").await;
     assert_eq!(employees.len(), 1, "{employees:?}");
     let e = by_legacy(&employees, U_EMP);
     assert_eq!(e["user_id"], by_legacy(&users, U_EMP)["id"]);
@@ -1398,7 +1381,7 @@ backend_tests!(imports_the_tenants_employees_once, |b| async move {
     // Another tenant's HR sees none of them.
     let globex = app.login("owner@globex.example", "another-pass").await;
     assert!(
-        list(&app, &globex.access, "/api/v1/employees?limit=200")
+        list(app, &globex.access, "/api/v1/employees?limit=200")
             .await
             .is_empty()
     );
@@ -1406,19 +1389,19 @@ backend_tests!(imports_the_tenants_employees_once, |b| async move {
     assert_eq!(app.get_as(&globex.access, &path).await.status(), 404);
 
     // Again: nothing created twice; a changed row is updated, one version on.
-    let second = imported(&app.db.url, &source.url, &["--report", &report_arg], &dir).await;
+    let second = run.again().await;
     assert_eq!(
         summary(&second)["employees <- Users"],
         [0, 0, 1, 2],
         "{}",
         stdout(&second)
     );
-    source
+    run.source
         .execute(&format!("UPDATE `Users` SET lastName = 'Parker', updatedAt = '2024-04-01 09:00:00' WHERE id = '{U_EMP}'"))
         .await;
-    let third = imported(&app.db.url, &source.url, &["--report", &report_arg], &dir).await;
+    let third = run.again().await;
     assert_eq!(summary(&third)["employees <- Users"], [0, 1, 0, 2]);
-    let employees = list(&app, &owner.access, "/api/v1/employees?limit=200").await;
+    let employees = list(app, &owner.access, "/api/v1/employees?limit=200").await;
     assert_eq!(employees.len(), 1);
     let e2 = by_legacy(&employees, U_EMP);
     assert_eq!(
@@ -1427,29 +1410,17 @@ backend_tests!(imports_the_tenants_employees_once, |b| async move {
     );
     assert_eq!(e2["employee_number"], "EMP-0001");
 
-    app.stop().await;
-    source.drop_db().await;
+    run.finish().await;
 });
 
 // ---- HR (branch legacy-work): holidays. ----
 
 backend_tests!(imports_the_tenants_holidays_one_per_date, |b| async move {
-    let Some(source) = LegacySource::create().await else {
+    let Some((run, dry)) = Imported::after_dry_run(b).await else {
         return;
     };
-    let db = TestDb::create(b).await;
-    let dir = db.dir().clone();
-    let report_path = dir.join("report.csv");
-    let report_arg = report_path.to_str().unwrap().to_string();
-    let dry = imported(
-        &db.url,
-        &source.url,
-        &["--dry-run", "--report", &report_arg],
-        &dir,
-    )
-    .await;
-    let first = imported(&db.url, &source.url, &["--report", &report_arg], &dir).await;
-    let counts = summary(&first);
+    let (app, first) = (&run.app, &run.first);
+    let counts = summary(first);
     assert_eq!(
         counts["holidays <- holidays"],
         summary(&dry)["holidays <- holidays"]
@@ -1459,16 +1430,14 @@ backend_tests!(imports_the_tenants_holidays_one_per_date, |b| async move {
         counts["holidays <- holidays"],
         [4, 0, 0, 1],
         "{}",
-        stdout(&first)
+        stdout(first)
     );
-    let rows = report(&report_path);
-    assert!(has(&rows, "holidays", H_ORPHAN, "no tenant"), "{rows:?}");
+    let rows = &run.rows;
+    assert!(has(rows, "holidays", H_ORPHAN, "no tenant"), "{rows:?}");
 
-    let settings = test_settings(&db.url, db.dir(), &[]);
-    let app = start_on(db, settings).await;
     let owner = app.login("owner@acme.example", OWNER_PASSWORD).await;
     let mut days: Vec<(String, String, String)> =
-        list(&app, &owner.access, "/api/v1/holidays?year=2024&limit=200")
+        list(app, &owner.access, "/api/v1/holidays?year=2024&limit=200")
             .await
             .iter()
             .map(|h| {
@@ -1492,12 +1461,12 @@ backend_tests!(imports_the_tenants_holidays_one_per_date, |b| async move {
     );
     let globex = app.login("owner@globex.example", "another-pass").await;
     assert!(
-        list(&app, &globex.access, "/api/v1/holidays?year=2024&limit=200")
+        list(app, &globex.access, "/api/v1/holidays?year=2024&limit=200")
             .await
             .is_empty()
     );
 
-    let second = imported(&app.db.url, &source.url, &["--report", &report_arg], &dir).await;
+    let second = run.again().await;
     assert_eq!(
         summary(&second)["holidays <- holidays"],
         [0, 0, 4, 1],
@@ -1505,34 +1474,27 @@ backend_tests!(imports_the_tenants_holidays_one_per_date, |b| async move {
         stdout(&second)
     );
 
-    app.stop().await;
-    source.drop_db().await;
+    run.finish().await;
 });
 
 // ---- HR (branch legacy-work): leave types. ----
 
 backend_tests!(imports_the_tenants_leave_types, |b| async move {
-    let Some(source) = LegacySource::create().await else {
+    let Some(run) = Imported::new(b).await else {
         return;
     };
-    let db = TestDb::create(b).await;
-    let dir = db.dir().clone();
-    let report_path = dir.join("report.csv");
-    let report_arg = report_path.to_str().unwrap().to_string();
-    let first = imported(&db.url, &source.url, &["--report", &report_arg], &dir).await;
+    let (app, first) = (&run.app, &run.first);
     assert_eq!(
-        summary(&first)["leave_types <- LeaveTypes"],
+        summary(first)["leave_types <- LeaveTypes"],
         [2, 0, 0, 1],
         "{}",
-        stdout(&first)
+        stdout(first)
     );
-    let rows = report(&report_path);
-    assert!(has(&rows, "LeaveTypes", LT_ORPHAN, "no tenant"), "{rows:?}");
+    let rows = &run.rows;
+    assert!(has(rows, "LeaveTypes", LT_ORPHAN, "no tenant"), "{rows:?}");
 
-    let settings = test_settings(&db.url, db.dir(), &[]);
-    let app = start_on(db, settings).await;
     let owner = app.login("owner@acme.example", OWNER_PASSWORD).await;
-    let types = list(&app, &owner.access, "/api/v1/leave-types?limit=200").await;
+    let types = list(app, &owner.access, "/api/v1/leave-types?limit=200").await;
     let sick = by_legacy(&types, LT_SICK);
     assert_eq!(sick["name"], "Sick leave");
     assert_eq!(sick["code"], "SICK_LEAVE");
@@ -1543,12 +1505,12 @@ backend_tests!(imports_the_tenants_leave_types, |b| async move {
         "{types:?}"
     );
     let globex = app.login("owner@globex.example", "another-pass").await;
-    let theirs = list(&app, &globex.access, "/api/v1/leave-types?limit=200").await;
+    let theirs = list(app, &globex.access, "/api/v1/leave-types?limit=200").await;
     assert_eq!(by_legacy(&theirs, LT_GLOBEX)["code"], "CASUAL");
     let path = format!("/api/v1/leave-types/{}", sick["id"].as_str().unwrap());
     assert_eq!(app.get_as(&globex.access, &path).await.status(), 404);
 
-    let second = imported(&app.db.url, &source.url, &["--report", &report_arg], &dir).await;
+    let second = run.again().await;
     assert_eq!(
         summary(&second)["leave_types <- LeaveTypes"],
         [0, 0, 2, 1],
@@ -1556,8 +1518,7 @@ backend_tests!(imports_the_tenants_leave_types, |b| async move {
         stdout(&second)
     );
 
-    app.stop().await;
-    source.drop_db().await;
+    run.finish().await;
 });
 
 // ---- Documents (branch legacy-docs): quotations, proposals, notifications. ----

@@ -54,22 +54,11 @@ pub(super) fn rows() -> Vec<String> {
 }
 
 backend_tests!(imports_departments_leave_and_attendance, |b| async move {
-    let Some(source) = LegacySource::create().await else {
+    let Some((run, dry)) = Imported::after_dry_run(b).await else {
         return;
     };
-    let db = TestDb::create(b).await;
-    let dir = db.dir().clone();
-    let report_path = dir.join("report.csv");
-    let report_arg = report_path.to_str().unwrap().to_string();
-    let dry = imported(
-        &db.url,
-        &source.url,
-        &["--dry-run", "--report", &report_arg],
-        &dir,
-    )
-    .await;
-    let first = imported(&db.url, &source.url, &["--report", &report_arg], &dir).await;
-    let counts = summary(&first);
+    let (app, first) = (&run.app, &run.first);
+    let counts = summary(first);
     for table in [
         "departments <- Departments",
         "designations <- Designations",
@@ -84,10 +73,10 @@ backend_tests!(imports_departments_leave_and_attendance, |b| async move {
         counts["leave_requests <- Leaves"],
         [3, 0, 0, 4],
         "{}",
-        stdout(&first)
+        stdout(first)
     );
     assert_eq!(counts["attendance_records <- Attendances"], [2, 0, 0, 2]);
-    let rows = report(&report_path);
+    let rows = &run.rows;
     for (table, id, words) in [
         ("Departments", D_ORPHAN, "no tenant"),
         ("Leaves", LV_OVERLAP, "overlaps the person's leave request"),
@@ -103,27 +92,25 @@ backend_tests!(imports_departments_leave_and_attendance, |b| async move {
         ("Attendances", A_ORPHAN, "names no imported user"),
     ] {
         assert!(
-            has(&rows, table, id, words),
+            has(rows, table, id, words),
             "{table} {id} {words}: {rows:?}"
         );
     }
 
-    let settings = test_settings(&db.url, db.dir(), &[]);
-    let app = start_on(db, settings).await;
     let owner = app.login("owner@acme.example", OWNER_PASSWORD).await;
-    let departments = list(&app, &owner.access, "/api/v1/departments?limit=200").await;
+    let departments = list(app, &owner.access, "/api/v1/departments?limit=200").await;
     let sales = by_legacy(&departments, D_SALES);
     assert_eq!(sales["name"], "Sales");
-    let designations = list(&app, &owner.access, "/api/v1/designations?limit=200").await;
+    let designations = list(app, &owner.access, "/api/v1/designations?limit=200").await;
     let dev = by_legacy(&designations, G_DEV);
     assert_eq!(dev["title"], "Developer");
     // The employee's department by old id, designation by name.
-    let employees = list(&app, &owner.access, "/api/v1/employees?limit=200").await;
+    let employees = list(app, &owner.access, "/api/v1/employees?limit=200").await;
     let emp = by_legacy(&employees, U_EMP);
     assert_eq!(emp["department_id"], sales["id"]);
     assert_eq!(emp["designation_id"], dev["id"]);
 
-    let types = list(&app, &owner.access, "/api/v1/leave-types?limit=200").await;
+    let types = list(app, &owner.access, "/api/v1/leave-types?limit=200").await;
     let type_of = |id: &Value| {
         types
             .iter()
@@ -131,7 +118,7 @@ backend_tests!(imports_departments_leave_and_attendance, |b| async move {
             .map(|t| t["code"].as_str().unwrap().to_string())
             .unwrap()
     };
-    let requests = list(&app, &owner.access, "/api/v1/leave-requests?limit=200").await;
+    let requests = list(app, &owner.access, "/api/v1/leave-requests?limit=200").await;
     assert_eq!(requests.len(), 3, "{requests:?}");
     let sick = by_legacy(&requests, LV_SICK);
     // The imported "Sick leave" type; Holi not counted.
@@ -168,7 +155,7 @@ backend_tests!(imports_departments_leave_and_attendance, |b| async move {
         .unwrap_or_else(|| panic!("{balances}"));
     assert_eq!(sick_balance["taken"], 2, "{sick_balance}");
 
-    let punches = list(&app, &owner.access, "/api/v1/attendance?limit=200").await;
+    let punches = list(app, &owner.access, "/api/v1/attendance?limit=200").await;
     assert_eq!(punches.len(), 2, "{punches:?}");
     let day = by_legacy(&punches, A_DAY);
     // 09:30 and 18:00 in Asia/Kolkata, the organization's schedule zone.
@@ -186,11 +173,11 @@ backend_tests!(imports_departments_leave_and_attendance, |b| async move {
         "/api/v1/leave-requests?limit=200",
         "/api/v1/attendance?limit=200",
     ] {
-        assert!(list(&app, &globex.access, path).await.is_empty(), "{path}");
+        assert!(list(app, &globex.access, path).await.is_empty(), "{path}");
     }
 
     // Again: nothing twice; a changed row is updated.
-    let second = imported(&app.db.url, &source.url, &["--report", &report_arg], &dir).await;
+    let second = run.again().await;
     let again = summary(&second);
     assert_eq!(again["departments <- Departments"], [0, 0, 1, 1]);
     assert_eq!(again["designations <- Designations"], [0, 0, 1, 0]);
@@ -201,28 +188,27 @@ backend_tests!(imports_departments_leave_and_attendance, |b| async move {
         stdout(&second)
     );
     assert_eq!(again["attendance_records <- Attendances"], [0, 0, 2, 2]);
-    source
+    run.source
         .execute(&format!("UPDATE `Attendances` SET endTime = '18:30:00', updatedAt = '2024-04-01 09:00:00' WHERE id = '{A_DAY}'"))
         .await;
-    let third = imported(&app.db.url, &source.url, &["--report", &report_arg], &dir).await;
+    let third = run.again().await;
     assert_eq!(
         summary(&third)["attendance_records <- Attendances"],
         [0, 1, 1, 2]
     );
-    let punches = list(&app, &owner.access, "/api/v1/attendance?limit=200").await;
+    let punches = list(app, &owner.access, "/api/v1/attendance?limit=200").await;
     let day2 = by_legacy(&punches, A_DAY);
     assert_eq!(
         (&day2["id"], &day2["check_out_at"], &day2["version"]),
         (&day["id"], &"2024-03-05T13:00:00Z".into(), &2.into())
     );
     assert_eq!(
-        list(&app, &owner.access, "/api/v1/leave-types?limit=200")
+        list(app, &owner.access, "/api/v1/leave-types?limit=200")
             .await
             .len(),
         types.len(),
         "no leave type made twice"
     );
 
-    app.stop().await;
-    source.drop_db().await;
+    run.finish().await;
 });
